@@ -1,0 +1,159 @@
+//! Bodies: the data of a resource, provider, local, Kubernetes object or Helm values, held
+//! as an expression tree ([`Ast`]) so that expressions inside stay visible until synth.
+//!
+//! A body is built by serializing any `serde::Serialize` value; expressions inside it
+//! serialize to markers that become tree nodes here. Rendering to Terraform JSON escapes
+//! every literal string; rendering to a static artifact (Kubernetes, Helm) refuses
+//! expressions that are only known after apply.
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::expr::{Ast, json_to_ast};
+
+/// Serialize `value` into a body; `path` and `what` name it in errors.
+pub(crate) fn to_body<T: Serialize + ?Sized>(path: &str, what: &str, value: &T) -> Result<Ast> {
+    let json = serde_json::to_value(value).map_err(|e| serialize_error(path, what, e))?;
+    json_to_ast(json).map_err(|e| serialize_error(path, what, e))
+}
+
+pub(crate) fn serialize_error(path: &str, what: &str, e: serde_json::Error) -> Error {
+    Error::Serialize {
+        path: path.to_owned(),
+        what: what.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+/// Render a body as Terraform JSON: data stays data, expressions become `${...}` strings,
+/// and literal strings (and object keys) are escaped.
+pub(crate) fn to_terraform_json(body: &Ast) -> serde_json::Value {
+    use serde_json::Value as J;
+    match body {
+        Ast::Null => J::Null,
+        Ast::Bool(b) => J::Bool(*b),
+        Ast::Number(n) => J::Number(n.clone()),
+        Ast::Tuple(items) => J::Array(items.iter().map(to_terraform_json).collect()),
+        Ast::Object(entries) => J::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (escape(k), to_terraform_json(v)))
+                .collect(),
+        ),
+        other => J::String(other.to_json_string()),
+    }
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    crate::expr::escape_template_text(text, &mut out);
+    out
+}
+
+/// Render a body for a static artifact. An expression made only of literals is evaluated;
+/// anything Terraform must compute is an [`Error::UnknownAtSynth`] naming the field.
+pub(crate) fn to_static_json(path: &str, artifact: &str, body: &Ast) -> Result<serde_json::Value> {
+    let mut field = String::from("$");
+    static_json(path, artifact, body, &mut field)
+}
+
+fn static_json(
+    path: &str,
+    artifact: &str,
+    body: &Ast,
+    field: &mut String,
+) -> Result<serde_json::Value> {
+    use serde_json::Value as J;
+    Ok(match body {
+        Ast::Tuple(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let len = field.len();
+                field.push_str(&format!("[{i}]"));
+                out.push(static_json(path, artifact, item, field)?);
+                field.truncate(len);
+            }
+            J::Array(out)
+        }
+        Ast::Object(entries) => {
+            let mut out = serde_json::Map::with_capacity(entries.len());
+            for (key, value) in entries {
+                let len = field.len();
+                field.push('.');
+                field.push_str(key);
+                out.insert(key.clone(), static_json(path, artifact, value, field)?);
+                field.truncate(len);
+            }
+            J::Object(out)
+        }
+        other => match other.known_value() {
+            Some(value) => value,
+            None => {
+                return Err(Error::UnknownAtSynth {
+                    path: path.to_owned(),
+                    artifact: artifact.to_owned(),
+                    field: field.clone(),
+                    expression: other.to_json_string(),
+                });
+            }
+        },
+    })
+}
+
+/// The entry `key` of an object body, if the body is an object holding it.
+pub(crate) fn get<'a>(body: &'a Ast, key: &str) -> Option<&'a Ast> {
+    match body {
+        Ast::Object(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+        _ => None,
+    }
+}
+
+/// Set `key` of an object body (replacing an existing entry in place, else appending).
+/// Returns false when the body is not an object.
+pub(crate) fn set(body: &mut Ast, key: &str, value: Ast) -> bool {
+    match body {
+        Ast::Object(entries) => {
+            match entries.iter_mut().find(|(k, _)| k == key) {
+                Some((_, slot)) => *slot = value,
+                None => entries.push((key.to_owned(), value)),
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::{Expr, Reference, Target};
+    use serde_json::json;
+
+    #[test]
+    fn terraform_json_escapes_literals_and_renders_expressions() {
+        let id: Expr<String> = Expr::<()>::reference(Reference {
+            stack: Some("s-dev".into()),
+            target: Target::Resource {
+                rtype: "aws_vpc".into(),
+                name: "main".into(),
+            },
+        })
+        .attr("id");
+        let body = to_body("p", "resource", &json!({"vpc_id": id, "name": "${oops}", "n": 1})).unwrap();
+        assert_eq!(
+            to_terraform_json(&body),
+            json!({"vpc_id": "${aws_vpc.main.id}", "name": "$${oops}", "n": 1})
+        );
+        let err = to_static_json("web", "ConfigMap web", &body).unwrap_err().to_string();
+        assert!(err.contains("`$.vpc_id`"), "{err}");
+        assert!(err.contains("${aws_vpc.main.id}"), "{err}");
+        assert!(err.contains("SSM Parameter Store"), "{err}");
+    }
+
+    #[test]
+    fn static_json_keeps_dollar_text_verbatim() {
+        // Flux post-build substitution variables are plain text in manifests.
+        let body = to_body("p", "obj", &json!({"host": "${DB_HOST}"})).unwrap();
+        assert_eq!(to_static_json("p", "obj", &body).unwrap(), json!({"host": "${DB_HOST}"}));
+    }
+}

@@ -1,0 +1,144 @@
+//! Helm values as synth artifacts: typed values (anything serializable) for one release of a
+//! pinned chart, written as a values file and recorded with the chart in manifest.json.
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::body;
+use crate::error::{Error, Result};
+use crate::expr::Ast;
+
+/// A chart at a pinned version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChartRef {
+    /// Repository URL (`https://charts.bitnami.com/bitnami`) or OCI reference
+    /// (`oci://registry-1.docker.io/bitnamicharts`).
+    pub repository: String,
+    /// Chart name.
+    pub name: String,
+    /// Exact chart version (no ranges: values are written for one version).
+    pub version: String,
+}
+
+impl ChartRef {
+    /// A chart reference.
+    pub fn new(
+        repository: impl Into<String>,
+        name: impl Into<String>,
+        version: impl Into<String>,
+    ) -> Self {
+        Self {
+            repository: repository.into(),
+            name: name.into(),
+            version: version.into(),
+        }
+    }
+
+    fn validate(&self, path: &str) -> Result<()> {
+        let pinned = !self.version.is_empty()
+            && self
+                .version
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
+            && self.version.starts_with(|c: char| c.is_ascii_digit() || c == 'v');
+        if !pinned {
+            return Err(Error::invalid(
+                path,
+                format!(
+                    "chart {} version {:?} is not an exact version; pin one such as \"1.2.3\"",
+                    self.name, self.version
+                ),
+            ));
+        }
+        if !(self.repository.starts_with("https://")
+            || self.repository.starts_with("oci://")
+            || self.repository.starts_with("http://"))
+        {
+            return Err(Error::invalid(
+                path,
+                format!(
+                    "chart repository {:?} must be an https:// or oci:// URL",
+                    self.repository
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Values for one release of a chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HelmRelease {
+    name: String,
+    chart: ChartRef,
+    namespace: Option<String>,
+    values: std::result::Result<Ast, String>,
+    rendered: Json,
+}
+
+impl HelmRelease {
+    /// Release `name` of `chart`, with empty values.
+    pub fn new(name: impl Into<String>, chart: ChartRef) -> Self {
+        Self {
+            name: name.into(),
+            chart,
+            namespace: None,
+            values: Ok(Ast::Object(Vec::new())),
+            rendered: Json::Object(Default::default()),
+        }
+    }
+
+    /// Target namespace of the release.
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = Some(namespace.into());
+        self
+    }
+
+    /// The values (typed values struct, or JSON for the escape hatch).
+    pub fn values<T: Serialize + ?Sized>(mut self, values: &T) -> Self {
+        self.values = body::to_body("", "Helm values", values).map_err(|e| e.to_string());
+        self
+    }
+
+    /// Check and evaluate the values; `path` names the release in errors.
+    pub(crate) fn resolve(mut self, path: &str) -> Result<Self> {
+        crate::path::validate_dns_label("Helm release name", &self.name)
+            .map_err(|e| Error::invalid(path, e.to_string()))?;
+        self.chart.validate(path)?;
+        let ast = self
+            .values
+            .as_ref()
+            .map_err(|message| Error::invalid(path, message.clone()))?;
+        if !matches!(ast, Ast::Object(_)) {
+            return Err(Error::invalid(path, "Helm values must be a map at the top level"));
+        }
+        let label = format!("Helm values of release {}", self.name);
+        self.rendered = body::to_static_json(path, &label, ast)?;
+        Ok(self)
+    }
+
+    /// Release name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The chart.
+    pub fn chart(&self) -> &ChartRef {
+        &self.chart
+    }
+
+    /// Target namespace.
+    pub fn target_namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    /// The evaluated values.
+    pub fn rendered_values(&self) -> &Json {
+        &self.rendered
+    }
+
+    /// The evaluated values, mutable (for aspects).
+    pub fn rendered_values_mut(&mut self) -> &mut Json {
+        &mut self.rendered
+    }
+}

@@ -1,0 +1,593 @@
+//! Stacks and scopes. A [`Stack`] is one deployable unit for one environment: one Terraform
+//! root module (one Terraform Cloud workspace) plus the Kubernetes and Helm artifacts of
+//! that unit. A [`Scope`] is a construct path inside a stack; constructs take
+//! `&mut Scope` and return handles (plain data, cheap to clone) rather than borrows.
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use crate::address::{is_identifier, terraform_name};
+use crate::aspect::{Aspect, SharedAspect};
+use crate::body;
+use crate::diagnostics::Acknowledgement;
+use crate::error::{Error, Result};
+use crate::expr::{Ast, Dynamic, Expr, Reference, Target, Value};
+use crate::helm::HelmRelease;
+use crate::kubernetes::KubeObject;
+use crate::path::{ConstructPath, validate_dns_label};
+use crate::terraform::{
+    Backend, BlockKind, ModuleHandle, ModuleSpec, Output, ProviderConfig, ProviderRef,
+    ProviderRequirement, ResourceHandle, ResourceSpec, VarType, Variable,
+};
+
+/// The Terraform version constraint written when a stack sets none: 1.10 brings S3 native
+/// state locking; `moved` and `import` blocks need 1.5.
+pub const DEFAULT_REQUIRED_VERSION: &str = ">= 1.10, < 2.0";
+
+/// The id of the construct that holds a scope's primary resource: hidden from the
+/// Terraform address, so `network/vpc` names `aws_vpc.network_vpc`.
+pub const DEFAULT_ID: &str = "default";
+
+/// A variable as added to a stack (validations evaluated).
+#[derive(Clone, Debug)]
+pub(crate) struct StackVariable {
+    pub(crate) ty: VarType,
+    pub(crate) default: Option<Ast>,
+    pub(crate) description: Option<String>,
+    pub(crate) sensitive: bool,
+    pub(crate) nullable: Option<bool>,
+    pub(crate) validations: Vec<(Ast, String)>,
+}
+
+/// A resource or data source as added to a stack.
+#[derive(Clone, Debug)]
+pub(crate) struct Block {
+    pub(crate) path: ConstructPath,
+    pub(crate) spec: ResourceSpec,
+}
+
+/// A module call as added to a stack.
+#[derive(Clone, Debug)]
+pub(crate) struct ModuleCall {
+    pub(crate) path: ConstructPath,
+    pub(crate) spec: ModuleSpec,
+}
+
+/// Key of a block: kind, type, name.
+pub(crate) type BlockKey = (BlockKind, String, String);
+
+/// One deployable unit for one environment. See the module docs.
+#[derive(Clone)]
+pub struct Stack {
+    pub(crate) name: String,
+    pub(crate) env: String,
+    pub(crate) id: String,
+    pub(crate) backend: Backend,
+    pub(crate) required_version: String,
+    pub(crate) requirements: IndexMap<String, ProviderRequirement>,
+    pub(crate) providers: IndexMap<String, (ConstructPath, ProviderConfig)>,
+    pub(crate) variables: IndexMap<String, StackVariable>,
+    pub(crate) locals: IndexMap<String, Ast>,
+    pub(crate) outputs: IndexMap<String, Output>,
+    pub(crate) blocks: IndexMap<BlockKey, Block>,
+    pub(crate) modules: IndexMap<String, ModuleCall>,
+    pub(crate) moved: Vec<(String, String)>,
+    pub(crate) imports: Vec<(String, Ast)>,
+    pub(crate) kube_apps: IndexMap<String, Vec<(ConstructPath, KubeObject)>>,
+    kube_identities: HashMap<(String, String, String, String), ConstructPath>,
+    pub(crate) helm_releases: IndexMap<String, (ConstructPath, HelmRelease)>,
+    pub(crate) aspects: Vec<SharedAspect>,
+    pub(crate) acknowledgements: Vec<Acknowledgement>,
+    paths: HashMap<ConstructPath, String>,
+}
+
+impl std::fmt::Debug for Stack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stack")
+            .field("id", &self.id)
+            .field("backend", &self.backend.kind())
+            .field("resources", &self.blocks.len())
+            .field("kube_apps", &self.kube_apps.len())
+            .field("helm_releases", &self.helm_releases.len())
+            .finish()
+    }
+}
+
+impl Stack {
+    /// A stack named `name` for environment `env`, keeping state in `backend`. Both names
+    /// are DNS labels; the stack's id is `<name>-<env>`.
+    pub fn new(name: &str, env: &str, backend: Backend) -> Result<Self> {
+        validate_dns_label("stack name", name)?;
+        validate_dns_label("environment name", env)?;
+        Ok(Self {
+            name: name.to_owned(),
+            env: env.to_owned(),
+            id: format!("{name}-{env}"),
+            backend,
+            required_version: DEFAULT_REQUIRED_VERSION.to_owned(),
+            requirements: IndexMap::new(),
+            providers: IndexMap::new(),
+            variables: IndexMap::new(),
+            locals: IndexMap::new(),
+            outputs: IndexMap::new(),
+            blocks: IndexMap::new(),
+            modules: IndexMap::new(),
+            moved: Vec::new(),
+            imports: Vec::new(),
+            kube_apps: IndexMap::new(),
+            kube_identities: HashMap::new(),
+            helm_releases: IndexMap::new(),
+            aspects: Vec::new(),
+            acknowledgements: Vec::new(),
+            paths: HashMap::new(),
+        })
+    }
+
+    /// Stack name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Environment name.
+    pub fn environment(&self) -> &str {
+        &self.env
+    }
+
+    /// `<name>-<env>`: the directory of its artifacts and its default workspace name.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The state backend.
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// Number of resources and data sources.
+    pub fn resource_count(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// The root scope (`/`).
+    pub fn root(&mut self) -> Scope<'_> {
+        Scope {
+            stack: self,
+            path: ConstructPath::root(),
+        }
+    }
+
+    /// The scope `id` under the root.
+    pub fn scope(&mut self, id: &str) -> Result<Scope<'_>> {
+        let path = ConstructPath::root().child(id)?;
+        Ok(Scope { stack: self, path })
+    }
+
+    /// Replace the `required_version` constraint.
+    pub fn set_required_version(&mut self, constraint: impl Into<String>) {
+        self.required_version = constraint.into();
+    }
+
+    /// Declare a provider in `required_providers`. Declaring the same one twice is fine;
+    /// two different constraints for one name are an error.
+    pub fn require_provider(&mut self, requirement: ProviderRequirement) -> Result<()> {
+        if !is_identifier(&requirement.name) {
+            return Err(self.bad_name("provider name", &requirement.name));
+        }
+        match self.requirements.get(&requirement.name) {
+            Some(existing) if *existing != requirement => Err(Error::invalid(
+                self.at("terraform.required_providers"),
+                format!(
+                    "provider {} is already required as {} {}; cannot also require {} {}",
+                    requirement.name,
+                    existing.source,
+                    existing.version,
+                    requirement.source,
+                    requirement.version
+                ),
+            )),
+            Some(_) => Ok(()),
+            None => {
+                self.requirements.insert(requirement.name.clone(), requirement);
+                Ok(())
+            }
+        }
+    }
+
+    /// Add a provider configuration; returns the reference resources use to select it.
+    pub fn add_provider(&mut self, config: ProviderConfig) -> Result<ProviderRef> {
+        config.validate(&self.id)?;
+        let reference = config.reference();
+        let key = reference.to_string();
+        if self.providers.contains_key(&key) {
+            return Err(Error::Duplicate {
+                path: self.at("provider"),
+                what: "provider configuration",
+                name: key,
+            });
+        }
+        let path = ConstructPath::parse(&format!("provider/{}", key.replace('.', "-")))?;
+        self.providers.insert(key, (path, config));
+        Ok(reference)
+    }
+
+    /// Add an input variable; returns `var.<name>` typed as `T`.
+    pub fn add_variable<T>(&mut self, name: &str, variable: Variable) -> Result<Expr<T>> {
+        const RESERVED: &[&str] = &[
+            "source", "version", "providers", "count", "for_each", "lifecycle", "depends_on",
+            "locals",
+        ];
+        if !is_identifier(name) || RESERVED.contains(&name) {
+            return Err(self.bad_name("variable name", name));
+        }
+        if self.variables.contains_key(name) {
+            return Err(self.duplicate("variable", name));
+        }
+        let reference: Expr<Dynamic> = Expr::reference(self.reference(Target::Variable(name.to_owned())));
+        let default = match variable.default {
+            Some(Ok(ast)) => Some(ast),
+            Some(Err(message)) => return Err(Error::invalid(self.at(&format!("var.{name}")), message)),
+            None => None,
+        };
+        let validations = variable
+            .validations
+            .iter()
+            .map(|(condition, message)| (condition(reference.clone()).ast().clone(), message.clone()))
+            .collect();
+        self.variables.insert(
+            name.to_owned(),
+            StackVariable {
+                ty: variable.ty,
+                default,
+                description: variable.description,
+                sensitive: variable.sensitive,
+                nullable: variable.nullable,
+                validations,
+            },
+        );
+        Ok(reference.cast())
+    }
+
+    /// Add a local value; returns `local.<name>`.
+    pub fn add_local<T: Serialize>(&mut self, name: &str, value: Value<T>) -> Result<Expr<T>> {
+        if !is_identifier(name) {
+            return Err(self.bad_name("local name", name));
+        }
+        if self.locals.contains_key(name) {
+            return Err(self.duplicate("local", name));
+        }
+        let ast = body::to_body(&self.at(&format!("local.{name}")), "local value", &value)?;
+        self.locals.insert(name.to_owned(), ast);
+        Ok(Expr::reference(self.reference(Target::Local(name.to_owned()))))
+    }
+
+    /// Add an output of the root module.
+    pub fn add_output(&mut self, name: &str, output: Output) -> Result<()> {
+        if !is_identifier(name) {
+            return Err(self.bad_name("output name", name));
+        }
+        if self.outputs.contains_key(name) {
+            return Err(self.duplicate("output", name));
+        }
+        if let Err(message) = output.value() {
+            return Err(Error::invalid(self.at(&format!("output.{name}")), message.clone()));
+        }
+        self.outputs.insert(name.to_owned(), output);
+        Ok(())
+    }
+
+    /// A `moved` block: the object formerly at `from` (`aws_vpc.main`) is now `to`.
+    pub fn add_moved(&mut self, from: &str, to: &ResourceHandle) -> Result<()> {
+        let well_formed = from
+            .split('.')
+            .all(|part| !part.is_empty() && crate::address::is_terraform_identifier(part))
+            && from.contains('.');
+        if !well_formed {
+            return Err(Error::invalid(
+                self.at("moved"),
+                format!("moved.from {from:?} is not a Terraform address like `aws_vpc.main`"),
+            ));
+        }
+        self.same_stack(&to.reference, "moved")?;
+        self.moved.push((from.to_owned(), to.address()));
+        Ok(())
+    }
+
+    /// An `import` block: adopt the existing object `id` as `to`.
+    pub fn add_import(&mut self, to: &ResourceHandle, id: impl Into<Expr<String>>) -> Result<()> {
+        self.same_stack(&to.reference, "import")?;
+        self.imports.push((to.address(), id.into().ast().clone()));
+        Ok(())
+    }
+
+    /// Run `aspect` over this stack's elements before synth.
+    pub fn add_aspect(&mut self, aspect: impl Aspect + 'static) {
+        self.aspects.push(std::sync::Arc::new(aspect));
+    }
+
+    /// Accept findings of `rule` at `path` (and below) for `reason`, which is written into
+    /// the synthesized output.
+    pub fn acknowledge(&mut self, path: &str, rule: &str, reason: &str) -> Result<()> {
+        let parsed = ConstructPath::parse(path.trim_start_matches('/'))?;
+        if reason.trim().is_empty() {
+            return Err(Error::invalid(
+                self.at(path),
+                format!("acknowledging {rule} needs a reason; it is kept in the output"),
+            ));
+        }
+        self.acknowledgements.push(Acknowledgement {
+            path: parsed.to_string(),
+            rule: rule.to_owned(),
+            reason: reason.to_owned(),
+        });
+        Ok(())
+    }
+
+    /// The specification of a resource added earlier, for constructs that refine it.
+    pub fn resource_mut(&mut self, handle: &ResourceHandle) -> Option<&mut ResourceSpec> {
+        let key = block_key(handle)?;
+        self.blocks.get_mut(&key).map(|b| &mut b.spec)
+    }
+
+    /// A stack-qualified location for messages (`network-dev:network/vpc`).
+    pub(crate) fn at(&self, what: &str) -> String {
+        format!("{}:{what}", self.id)
+    }
+
+    pub(crate) fn reference(&self, target: Target) -> Reference {
+        Reference {
+            stack: Some(self.id.clone()),
+            target,
+        }
+    }
+
+    fn bad_name(&self, what: &'static str, value: &str) -> Error {
+        Error::InvalidName {
+            path: self.id.clone(),
+            what,
+            value: value.to_owned(),
+            allowed: "lowercase letters, digits and '_', not starting with a digit \
+                      (and not a Terraform reserved name)",
+        }
+    }
+
+    fn duplicate(&self, what: &'static str, name: &str) -> Error {
+        Error::Duplicate {
+            path: self.id.clone(),
+            what,
+            name: name.to_owned(),
+        }
+    }
+
+    fn same_stack(&self, reference: &Reference, what: &str) -> Result<()> {
+        match &reference.stack {
+            Some(stack) if *stack != self.id => Err(Error::BadReference {
+                path: self.at(what),
+                target: format!("{} of stack {stack}", reference.target),
+                reason: format!(
+                    "{what} can only name objects of this stack; across stacks, use the \
+                     object's attributes (girder wires them through outputs)"
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn claim_path(&mut self, path: &ConstructPath, what: String) -> Result<()> {
+        if let Some(existing) = self.paths.get(path) {
+            return Err(Error::Duplicate {
+                path: self.at(&path.to_string()),
+                what: "construct path",
+                name: format!("{path} (already holds {existing})"),
+            });
+        }
+        self.paths.insert(path.clone(), what);
+        Ok(())
+    }
+}
+
+fn block_key(handle: &ResourceHandle) -> Option<BlockKey> {
+    match &handle.reference.target {
+        Target::Resource { rtype, name } => {
+            Some((BlockKind::Resource, rtype.clone(), name.clone()))
+        }
+        Target::Data { dtype, name } => Some((BlockKind::Data, dtype.clone(), name.clone())),
+        _ => None,
+    }
+}
+
+/// A position in a stack's construct tree where constructs are created.
+pub struct Scope<'a> {
+    stack: &'a mut Stack,
+    path: ConstructPath,
+}
+
+impl Scope<'_> {
+    /// This scope's path.
+    pub fn path(&self) -> &ConstructPath {
+        &self.path
+    }
+
+    /// The stack this scope belongs to (for stack-level items: providers, variables,
+    /// outputs).
+    pub fn stack(&mut self) -> &mut Stack {
+        self.stack
+    }
+
+    /// The id of the stack.
+    pub fn stack_id(&self) -> &str {
+        &self.stack.id
+    }
+
+    /// The environment of the stack.
+    pub fn environment(&self) -> &str {
+        &self.stack.env
+    }
+
+    /// A child scope `id`.
+    pub fn child(&mut self, id: &str) -> Result<Scope<'_>> {
+        let path = self.path.child(id)?;
+        Ok(Scope {
+            stack: self.stack,
+            path,
+        })
+    }
+
+    /// Add a resource or data source as construct `id` of this scope. Its Terraform name
+    /// comes from the construct path (`network/vpc` -> `network_vpc`).
+    pub fn add(&mut self, id: &str, spec: ResourceSpec) -> Result<ResourceHandle> {
+        let path = self.path.child(id)?;
+        let name = terraform_name(&path);
+        self.insert_block(path, name, spec)
+    }
+
+    /// Add the scope's primary resource: its Terraform name is the scope's own path, as in
+    /// AWS CDK's `Default` child (`network/vpc` -> `aws_vpc.network_vpc`).
+    pub fn add_default(&mut self, spec: ResourceSpec) -> Result<ResourceHandle> {
+        if self.path.is_root() {
+            return Err(Error::invalid(
+                self.stack.at("/"),
+                "the root scope has no name to give a default resource; use `add` with an id",
+            ));
+        }
+        let name = terraform_name(&self.path);
+        let path = self.path.child(DEFAULT_ID)?;
+        self.insert_block(path, name, spec)
+    }
+
+    fn insert_block(
+        &mut self,
+        path: ConstructPath,
+        name: String,
+        spec: ResourceSpec,
+    ) -> Result<ResourceHandle> {
+        let at = self.stack.at(&path.to_string());
+        if let Some(message) = &spec.body_error {
+            return Err(Error::Serialize {
+                path: at,
+                what: format!("arguments of {}", spec.rtype),
+                message: message.clone(),
+            });
+        }
+        let rtype = &spec.rtype;
+        let valid_type = is_identifier(rtype)
+            && rtype.contains('_')
+            && !rtype.starts_with('_')
+            && !rtype.ends_with('_');
+        if !valid_type {
+            return Err(Error::InvalidName {
+                path: at,
+                what: "resource type",
+                value: rtype.clone(),
+                allowed: "`<provider>_<type>` in lowercase letters, digits and '_' (aws_vpc)",
+            });
+        }
+        if !matches!(spec.body, Ast::Object(_)) {
+            return Err(Error::invalid(at, format!("arguments of {rtype} must be an object")));
+        }
+        for dependency in &spec.depends_on {
+            self.stack.same_stack(dependency, &path.to_string())?;
+        }
+        let target = match spec.kind {
+            BlockKind::Resource => Target::Resource {
+                rtype: rtype.clone(),
+                name: name.clone(),
+            },
+            BlockKind::Data => Target::Data {
+                dtype: rtype.clone(),
+                name: name.clone(),
+            },
+        };
+        let key = (spec.kind, rtype.clone(), name);
+        if let Some(existing) = self.stack.blocks.get(&key) {
+            return Err(Error::DuplicateAddress {
+                path: at,
+                address: target.to_string(),
+                existing: self.stack.at(&existing.path.to_string()),
+            });
+        }
+        self.stack.claim_path(&path, target.to_string())?;
+        let handle = ResourceHandle {
+            reference: self.stack.reference(target),
+            path: path.clone(),
+        };
+        self.stack.blocks.insert(key, Block { path, spec });
+        Ok(handle)
+    }
+
+    /// Add a module call as construct `id`; its name comes from the path like resources'.
+    pub fn add_module(&mut self, id: &str, spec: ModuleSpec) -> Result<ModuleHandle> {
+        let path = self.path.child(id)?;
+        let at = self.stack.at(&path.to_string());
+        if let Some(message) = spec.errors.first() {
+            return Err(Error::invalid(at, message.clone()));
+        }
+        for dependency in &spec.depends_on {
+            self.stack.same_stack(dependency, &path.to_string())?;
+        }
+        let name = terraform_name(&path);
+        let target = Target::Module(name.clone());
+        if let Some(existing) = self.stack.modules.get(&name) {
+            return Err(Error::DuplicateAddress {
+                path: at,
+                address: target.to_string(),
+                existing: self.stack.at(&existing.path.to_string()),
+            });
+        }
+        self.stack.claim_path(&path, target.to_string())?;
+        let handle = ModuleHandle {
+            reference: self.stack.reference(target),
+            path: path.clone(),
+        };
+        self.stack.modules.insert(name, ModuleCall { path, spec });
+        Ok(handle)
+    }
+
+    /// Add a Kubernetes object to app `app` of this stack (one directory with a
+    /// `kustomization.yaml`). The object must not contain Terraform values only known
+    /// after apply; an object with the same group, kind, namespace and name anywhere in
+    /// the stack is an error.
+    pub fn add_kube_object<T: Serialize + ?Sized>(&mut self, app: &str, object: &T) -> Result<()> {
+        validate_dns_label("Kubernetes app name", app)
+            .map_err(|e| Error::invalid(self.stack.at(&self.path.to_string()), e.to_string()))?;
+        let at = self.stack.at(&self.path.to_string());
+        let object = KubeObject::new(&at, object)?;
+        let identity = object.identity();
+        if let Some(existing) = self.stack.kube_identities.get(&identity) {
+            return Err(Error::Duplicate {
+                path: at,
+                what: "Kubernetes object",
+                name: format!(
+                    "{} (first added at {})",
+                    object.describe(),
+                    self.stack.at(&existing.to_string())
+                ),
+            });
+        }
+        self.stack.kube_identities.insert(identity, self.path.clone());
+        self.stack
+            .kube_apps
+            .entry(app.to_owned())
+            .or_default()
+            .push((self.path.clone(), object));
+        Ok(())
+    }
+
+    /// Add the values of a Helm release, written to `helm/<stack>/<release>.values.yaml`.
+    pub fn add_helm_release(&mut self, release: HelmRelease) -> Result<()> {
+        let at = self.stack.at(&self.path.to_string());
+        let release = release.resolve(&at)?;
+        if self.stack.helm_releases.contains_key(release.name()) {
+            return Err(Error::Duplicate {
+                path: at,
+                what: "Helm release",
+                name: release.name().to_owned(),
+            });
+        }
+        self.stack
+            .helm_releases
+            .insert(release.name().to_owned(), (self.path.clone(), release));
+        Ok(())
+    }
+}

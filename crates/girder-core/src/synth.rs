@@ -1,0 +1,561 @@
+//! The synth pipeline: copy each stack and run its aspects; check every reference; plan
+//! cross-stack references (outputs in the producer, remote-state reads in the consumer);
+//! order stacks by dependency; render Terraform JSON, Kubernetes YAML and Helm values.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use indexmap::IndexMap;
+use serde_json::json;
+
+use crate::address::sanitize;
+use crate::app::App;
+use crate::aspect::Element;
+use crate::assembly::{Artifact, ArtifactKind, Assembly, StackArtifacts};
+use crate::diagnostics::{Acknowledgement, Diagnostic, Diagnostics, Severity, covers};
+use crate::error::{Error, Result};
+use crate::expr::{Ast, Reference, Target};
+use crate::stack::Stack;
+use crate::terraform::document::{self, ExportedOutput, RemoteRead, RenderInput};
+use crate::terraform::{Backend, BlockKind, ProviderRequirement};
+use crate::{kubernetes_layout, yaml};
+
+/// A stack after its aspects ran.
+struct Prepared {
+    stack: Stack,
+    acknowledged: Vec<(Acknowledgement, Diagnostic)>,
+}
+
+pub(crate) fn synthesize(app: &App) -> Result<Assembly> {
+    let mut prepared: IndexMap<String, Prepared> = IndexMap::new();
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    for stack in app.stacks.values() {
+        let (p, mut stack_errors, mut stack_warnings) = prepare(stack, app);
+        errors.append(&mut stack_errors);
+        warnings.append(&mut stack_warnings);
+        prepared.insert(stack.id.clone(), p);
+    }
+    if !errors.is_empty() {
+        return Err(Error::Diagnostics(errors));
+    }
+
+    for p in prepared.values() {
+        check_references(&p.stack, &prepared)?;
+    }
+    let plan = CrossStackPlan::collect(&prepared)?;
+    let order = dependency_order(&prepared, &plan)?;
+
+    let mut stacks = Vec::with_capacity(order.len());
+    for id in order {
+        let p = &prepared[&id];
+        stacks.push(render_stack(p, &plan, &prepared)?);
+    }
+    Ok(Assembly::new(stacks, warnings))
+}
+
+/// Clone the stack and run the app's and the stack's aspects over it.
+fn prepare(stack: &Stack, app: &App) -> (Prepared, Vec<Diagnostic>, Vec<Diagnostic>) {
+    let mut stack = stack.clone();
+    let mut diagnostics = Diagnostics::new(&stack.id);
+    let aspects: Vec<_> = app.aspects.iter().chain(stack.aspects.iter()).cloned().collect();
+    for aspect in &aspects {
+        for (path, config) in stack.providers.values_mut() {
+            aspect.visit(Element::Provider { path, config }, &mut diagnostics);
+        }
+        for block in stack.blocks.values_mut() {
+            aspect.visit(
+                Element::Resource {
+                    path: &block.path,
+                    spec: &mut block.spec,
+                },
+                &mut diagnostics,
+            );
+        }
+        for objects in stack.kube_apps.values_mut() {
+            for (path, object) in objects.iter_mut() {
+                aspect.visit(Element::KubeObject { path, object }, &mut diagnostics);
+            }
+        }
+        for (path, release) in stack.helm_releases.values_mut() {
+            aspect.visit(Element::HelmRelease { path, release }, &mut diagnostics);
+        }
+    }
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let mut acknowledged = Vec::new();
+    for diagnostic in diagnostics.into_items() {
+        let ack = stack
+            .acknowledgements
+            .iter()
+            .find(|a| covers(&stack.id, a, &diagnostic));
+        match (ack, diagnostic.severity) {
+            (Some(ack), _) => acknowledged.push((ack.clone(), diagnostic)),
+            (None, Severity::Error) => errors.push(diagnostic),
+            (None, Severity::Warning) => warnings.push(diagnostic),
+        }
+    }
+    (
+        Prepared {
+            stack,
+            acknowledged,
+        },
+        errors,
+        warnings,
+    )
+}
+
+/// Every expression of a stack with the place it appears, for reference checks and
+/// cross-stack planning.
+fn expressions(stack: &Stack) -> Vec<(String, &Ast)> {
+    let mut out = Vec::new();
+    for (path, config) in stack.providers.values() {
+        out.push((path.to_string(), config.body()));
+    }
+    for (name, var) in &stack.variables {
+        for ast in var.default.iter().chain(var.validations.iter().map(|(c, _)| c)) {
+            out.push((format!("var.{name}"), ast));
+        }
+    }
+    for (name, ast) in &stack.locals {
+        out.push((format!("local.{name}"), ast));
+    }
+    for block in stack.blocks.values() {
+        for ast in block.spec.expressions() {
+            out.push((block.path.to_string(), ast));
+        }
+    }
+    for call in stack.modules.values() {
+        for (_, ast) in &call.spec.inputs {
+            out.push((call.path.to_string(), ast));
+        }
+    }
+    for (name, output) in &stack.outputs {
+        if let Ok(ast) = output.value() {
+            out.push((format!("output.{name}"), ast));
+        }
+    }
+    for (to, id) in &stack.imports {
+        out.push((format!("import {to}"), id));
+    }
+    out
+}
+
+/// Does `target` exist in `stack`?
+fn defines(stack: &Stack, target: &Target) -> bool {
+    match target {
+        Target::Resource { rtype, name } => stack
+            .blocks
+            .contains_key(&(BlockKind::Resource, rtype.clone(), name.clone())),
+        Target::Data { dtype, name } => stack
+            .blocks
+            .contains_key(&(BlockKind::Data, dtype.clone(), name.clone())),
+        Target::Variable(name) => stack.variables.contains_key(name),
+        Target::Local(name) => stack.locals.contains_key(name),
+        Target::Module(name) => stack.modules.contains_key(name),
+        Target::CountIndex | Target::EachKey | Target::EachValue => true,
+    }
+}
+
+fn check_references(stack: &Stack, all: &IndexMap<String, Prepared>) -> Result<()> {
+    for (place, ast) in expressions(stack) {
+        for reference in ast.references() {
+            let Some(owner) = &reference.stack else { continue };
+            let Some(producer) = all.get(owner) else {
+                return Err(Error::UnknownStack {
+                    consumer: stack.id.clone(),
+                    producer: owner.clone(),
+                    target: reference.target.to_string(),
+                });
+            };
+            if !defines(&producer.stack, &reference.target) {
+                return Err(Error::BadReference {
+                    path: stack.at(&place),
+                    target: format!("{} of stack {owner}", reference.target),
+                    reason: "it is not defined there (was the handle taken from another app?)"
+                        .into(),
+                });
+            }
+        }
+        check_iterators(stack, &place, ast)?;
+    }
+    Ok(())
+}
+
+/// `count.index` / `each.*` only inside blocks with `count` / `for_each`.
+fn check_iterators(stack: &Stack, place: &str, ast: &Ast) -> Result<()> {
+    let block = stack.blocks.values().find(|b| b.path.to_string() == place);
+    for reference in ast.references() {
+        let needs = match reference.target {
+            Target::CountIndex => "count",
+            Target::EachKey | Target::EachValue => "for_each",
+            _ => continue,
+        };
+        let ok = match block {
+            Some(b) => match needs {
+                "count" => b.spec.count.is_some(),
+                _ => b.spec.for_each.is_some(),
+            },
+            None => false,
+        };
+        if !ok {
+            return Err(Error::BadReference {
+                path: stack.at(place),
+                target: reference.target.to_string(),
+                reason: format!("only valid inside a resource that sets `{needs}`"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// One value a stack reads from another.
+#[derive(Clone)]
+struct Export {
+    value: Ast,
+    sensitive: bool,
+    consumers: BTreeSet<String>,
+}
+
+/// The plan for references between stacks.
+#[derive(Default)]
+struct CrossStackPlan {
+    /// producer id -> output name -> export.
+    exports: BTreeMap<String, BTreeMap<String, Export>>,
+    /// consumer id -> producer ids.
+    reads: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl CrossStackPlan {
+    fn collect(all: &IndexMap<String, Prepared>) -> Result<Self> {
+        let mut plan = Self::default();
+        for p in all.values() {
+            let consumer = &p.stack.id;
+            let mut failure = None;
+            for (_, ast) in expressions(&p.stack) {
+                ast.rewrite(&mut |node: &Ast| {
+                    let (traversal, sensitive) = split_sensitive(node);
+                    let root = foreign_root(traversal, consumer)?;
+                    let producer = root.stack.clone()?;
+                    let name = output_name(traversal);
+                    let entry = plan
+                        .exports
+                        .entry(producer.clone())
+                        .or_default()
+                        .entry(name.clone())
+                        .or_insert_with(|| Export {
+                            value: traversal.clone(),
+                            sensitive: false,
+                            consumers: BTreeSet::new(),
+                        });
+                    if entry.value != *traversal && failure.is_none() {
+                        failure = Some(Error::DuplicateAddress {
+                            path: format!("{consumer}: cross-stack reference"),
+                            address: format!("output.{name} of stack {producer}"),
+                            existing: format!("`{}`", entry.value.to_hcl()),
+                        });
+                    }
+                    entry.sensitive |= sensitive;
+                    entry.consumers.insert(consumer.clone());
+                    plan.reads
+                        .entry(consumer.clone())
+                        .or_default()
+                        .insert(producer);
+                    Some(Ast::Null)
+                });
+            }
+            if let Some(error) = failure {
+                return Err(error);
+            }
+        }
+        Ok(plan)
+    }
+
+    /// The replacement for a foreign traversal in `consumer`.
+    fn replacement(&self, node: &Ast, consumer: &str, all: &IndexMap<String, Prepared>) -> Option<Ast> {
+        let (traversal, _) = split_sensitive(node);
+        let root = foreign_root(traversal, consumer)?;
+        let producer_id = root.stack.as_deref()?;
+        let producer = &all.get(producer_id)?.stack;
+        let name = output_name(traversal);
+        let sensitive = self.exports.get(producer_id)?.get(&name)?.sensitive;
+        let read = remote_read_name(producer_id);
+        let (dtype, field) = match &producer.backend {
+            Backend::Cloud(_) if sensitive => ("tfe_outputs", "values"),
+            Backend::Cloud(_) => ("tfe_outputs", "nonsensitive_values"),
+            _ => ("terraform_remote_state", "outputs"),
+        };
+        let base = Ast::Ref(Reference {
+            stack: Some(consumer.to_owned()),
+            target: Target::Data {
+                dtype: dtype.to_owned(),
+                name: read,
+            },
+        });
+        let value = Ast::Attr {
+            of: Box::new(Ast::Attr {
+                of: Box::new(base),
+                name: field.to_owned(),
+            }),
+            name,
+        };
+        Some(if sensitive {
+            Ast::Sensitive(Box::new(value))
+        } else {
+            value
+        })
+    }
+}
+
+fn split_sensitive(node: &Ast) -> (&Ast, bool) {
+    match node {
+        Ast::Sensitive(inner) => (inner, true),
+        other => (other, false),
+    }
+}
+
+fn foreign_root<'a>(traversal: &'a Ast, consumer: &str) -> Option<&'a Reference> {
+    let root = traversal.traversal_root()?;
+    match &root.stack {
+        Some(owner) if owner != consumer => Some(root),
+        _ => None,
+    }
+}
+
+/// `aws_vpc.network_vpc.id` -> `aws_vpc_network_vpc_id`: stable, readable output names.
+fn output_name(traversal: &Ast) -> String {
+    fn segments(ast: &Ast, out: &mut Vec<String>) {
+        match ast {
+            Ast::Ref(r) => out.extend(r.target.to_string().split('.').map(str::to_owned)),
+            Ast::Attr { of, name } => {
+                segments(of, out);
+                out.push(name.clone());
+            }
+            Ast::Index { of, key } => {
+                segments(of, out);
+                if let Some(value) = key.known_value() {
+                    out.push(match value {
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut parts = Vec::new();
+    segments(traversal, &mut parts);
+    sanitize(parts.iter().map(String::as_str))
+}
+
+fn remote_read_name(producer: &str) -> String {
+    sanitize([producer])
+}
+
+/// Stacks ordered so that every stack comes after the stacks it reads; ties keep the order
+/// in which stacks were added. A cycle is an error that lists it.
+fn dependency_order(all: &IndexMap<String, Prepared>, plan: &CrossStackPlan) -> Result<Vec<String>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    fn visit(
+        id: &str,
+        all: &IndexMap<String, Prepared>,
+        plan: &CrossStackPlan,
+        marks: &mut BTreeMap<String, Mark>,
+        trail: &mut Vec<String>,
+        out: &mut Vec<String>,
+    ) -> Result<()> {
+        match marks.get(id).copied().unwrap_or(Mark::New) {
+            Mark::Done => return Ok(()),
+            Mark::Active => {
+                let start = trail.iter().position(|s| s == id).unwrap_or(0);
+                let mut cycle: Vec<String> = trail[start..].to_vec();
+                cycle.push(id.to_owned());
+                return Err(Error::StackCycle { cycle });
+            }
+            Mark::New => {}
+        }
+        marks.insert(id.to_owned(), Mark::Active);
+        trail.push(id.to_owned());
+        if let Some(producers) = plan.reads.get(id) {
+            // Visit producers in app order for a stable result.
+            for candidate in all.keys().filter(|k| producers.contains(*k)) {
+                visit(candidate, all, plan, marks, trail, out)?;
+            }
+        }
+        trail.pop();
+        marks.insert(id.to_owned(), Mark::Done);
+        out.push(id.to_owned());
+        Ok(())
+    }
+    let mut marks = BTreeMap::new();
+    let mut out = Vec::with_capacity(all.len());
+    for id in all.keys() {
+        visit(id, all, plan, &mut marks, &mut Vec::new(), &mut out)?;
+    }
+    Ok(out)
+}
+
+fn render_stack(
+    p: &Prepared,
+    plan: &CrossStackPlan,
+    all: &IndexMap<String, Prepared>,
+) -> Result<StackArtifacts> {
+    let stack = &p.stack;
+    let reads = plan.reads.get(&stack.id);
+    let exported: Vec<ExportedOutput> = plan
+        .exports
+        .get(&stack.id)
+        .map(|outputs| {
+            outputs
+                .iter()
+                .map(|(name, e)| ExportedOutput {
+                    name: name.clone(),
+                    value: e.value.clone(),
+                    sensitive: e.sensitive,
+                    consumers: e.consumers.iter().cloned().collect(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let mut remote_reads = Vec::new();
+    let mut extra_requirements = Vec::new();
+    for producer_id in reads.into_iter().flatten() {
+        let producer = &all[producer_id].stack;
+        remote_reads.push(remote_read(producer, &stack.id));
+        if matches!(producer.backend, Backend::Cloud(_)) {
+            extra_requirements.push(ProviderRequirement::tfe());
+        }
+    }
+    let consumer = stack.id.clone();
+    let rewrite = move |node: &Ast| plan.replacement(node, &consumer, all);
+    let comment = header_comment(stack, &p.acknowledged);
+    let doc = document::render(RenderInput {
+        stack,
+        rewrite: reads.map(|_| &rewrite as &dyn Fn(&Ast) -> Option<Ast>),
+        exported: &exported,
+        remote_reads,
+        extra_requirements,
+        comment,
+    })?;
+
+    let mut artifacts = Vec::new();
+    let mut bytes = serde_json::to_vec_pretty(&doc).map_err(|e| Error::Serialize {
+        path: stack.id.clone(),
+        what: "main.tf.json".into(),
+        message: e.to_string(),
+    })?;
+    bytes.push(b'\n');
+    artifacts.push(Artifact {
+        path: format!("terraform/{}/main.tf.json", stack.id),
+        kind: ArtifactKind::Terraform,
+        bytes,
+        chart: None,
+    });
+    artifacts.extend(kubernetes_layout::render(stack)?);
+    for (path, release) in stack.helm_releases.values() {
+        let chart = release.chart();
+        let mut header = format!(
+            "# Generated by girder from stack {}; do not edit.\n\
+             # Helm values of release {}{}: chart {} {} from {}\n\
+             # k8scheck: chart={} version={}\n",
+            stack.id,
+            release.name(),
+            release
+                .target_namespace()
+                .map(|ns| format!(" (namespace {ns})"))
+                .unwrap_or_default(),
+            chart.name,
+            chart.version,
+            chart.repository,
+            chart.name,
+            chart.version,
+        );
+        header.push_str(&yaml::to_yaml(&stack.at(&path.to_string()), release.rendered_values())?);
+        artifacts.push(Artifact {
+            path: format!("helm/{}/{}.values.yaml", stack.id, release.name()),
+            kind: ArtifactKind::HelmValues,
+            bytes: header.into_bytes(),
+            chart: Some(chart.clone()),
+        });
+    }
+
+    Ok(StackArtifacts {
+        id: stack.id.clone(),
+        name: stack.name.clone(),
+        environment: stack.env.clone(),
+        backend: stack.backend.summary(&stack.id, &stack.name, &stack.env),
+        depends_on: reads
+            .map(|r| all.keys().filter(|k| r.contains(*k)).cloned().collect())
+            .unwrap_or_default(),
+        artifacts,
+        acknowledged: p
+            .acknowledged
+            .iter()
+            .map(|(ack, d)| json!({ "path": d.path, "rule": d.rule, "message": d.message, "reason": ack.reason }))
+            .collect(),
+    })
+}
+
+fn remote_read(producer: &Stack, consumer: &str) -> RemoteRead {
+    let name = remote_read_name(&producer.id);
+    match &producer.backend {
+        Backend::Cloud(cloud) => RemoteRead {
+            dtype: "tfe_outputs",
+            name,
+            body: json!({
+                "organization": cloud.organization,
+                "workspace": producer.backend.workspace_name(&producer.id),
+            }),
+        },
+        Backend::S3(s3) => RemoteRead {
+            dtype: "terraform_remote_state",
+            name,
+            body: json!({
+                "backend": "s3",
+                "config": {
+                    "bucket": s3.bucket,
+                    "key": Backend::s3_key(s3, &producer.name, &producer.env),
+                    "region": s3.region,
+                },
+            }),
+        },
+        Backend::Local(local) => {
+            let _ = consumer;
+            RemoteRead {
+                dtype: "terraform_remote_state",
+                name,
+                body: json!({
+                    "backend": "local",
+                    "config": { "path": format!("../{}/{}", producer.id, local.path) },
+                }),
+            }
+        }
+    }
+}
+
+fn header_comment(stack: &Stack, acknowledged: &[(Acknowledgement, Diagnostic)]) -> String {
+    let mut text = format!(
+        "Generated by girder from stack {} (environment {}); do not edit. Change the stack \
+         program and run `cargo xtask synth`.",
+        stack.name, stack.env
+    );
+    for (ack, diagnostic) in acknowledged {
+        text.push_str(&format!(
+            " Acknowledged {}[{}] at {}: {} Reason: {}",
+            match diagnostic.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            },
+            diagnostic.rule,
+            diagnostic.path,
+            diagnostic.message,
+            ack.reason
+        ));
+    }
+    text
+}

@@ -1,0 +1,15 @@
+//! The Terraform half of a stack: what one root module (one Terraform Cloud workspace)
+//! holds, and its rendering to Terraform JSON syntax.
+
+mod backend;
+pub(crate) mod document;
+mod module;
+mod provider;
+mod resource;
+mod variable;
+
+pub use backend::{Backend, CloudBackend, LocalBackend, S3Backend};
+pub use module::{ModuleHandle, ModuleSpec};
+pub use provider::{ProviderConfig, ProviderRef, ProviderRequirement};
+pub use resource::{BlockKind, Dependency, IgnoreChanges, Lifecycle, ResourceHandle, ResourceSpec};
+pub use variable::{Output, VarType, Variable};

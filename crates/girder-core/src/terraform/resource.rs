@@ -1,0 +1,288 @@
+//! Resources and data sources: their type, arguments and meta-arguments, and the handle a
+//! stack returns for them.
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::body;
+use crate::expr::{Ast, Dynamic, Expr, Reference, Target};
+use crate::path::ConstructPath;
+use crate::terraform::ProviderRef;
+
+/// Whether a block is a managed resource or a data source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BlockKind {
+    /// `resource`.
+    Resource,
+    /// `data`.
+    Data,
+}
+
+/// `lifecycle.ignore_changes`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum IgnoreChanges {
+    /// Nothing ignored.
+    #[default]
+    None,
+    /// These attributes (`["tags", "desired_size"]`).
+    Attributes(Vec<String>),
+    /// `all`.
+    All,
+}
+
+/// The `lifecycle` meta-argument.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Lifecycle {
+    /// Create the replacement before destroying the old object.
+    pub create_before_destroy: Option<bool>,
+    /// Refuse plans that destroy this object.
+    pub prevent_destroy: Option<bool>,
+    /// Attributes whose drift is ignored.
+    pub ignore_changes: IgnoreChanges,
+    /// Replace this object when any of these change (references as text).
+    pub replace_triggered_by: Vec<String>,
+}
+
+impl Lifecycle {
+    pub(crate) fn is_empty(&self) -> bool {
+        *self == Lifecycle::default()
+    }
+}
+
+/// One JSON override of the rendered block (the escape hatch for anything not modelled).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Override {
+    pub(crate) path: String,
+    /// `None` deletes the key.
+    pub(crate) value: Option<Json>,
+}
+
+/// A resource or data source before it is added to a scope.
+///
+/// ```
+/// use girder_core::terraform::ResourceSpec;
+/// let spec = ResourceSpec::resource("aws_vpc", &serde_json::json!({ "cidr_block": "10.0.0.0/16" }))
+///     .prevent_destroy();
+/// assert_eq!(spec.resource_type(), "aws_vpc");
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResourceSpec {
+    pub(crate) kind: BlockKind,
+    pub(crate) rtype: String,
+    pub(crate) body: Ast,
+    pub(crate) body_error: Option<String>,
+    pub(crate) depends_on: Vec<Reference>,
+    pub(crate) count: Option<Ast>,
+    pub(crate) for_each: Option<Ast>,
+    pub(crate) provider: Option<ProviderRef>,
+    pub(crate) lifecycle: Lifecycle,
+    pub(crate) overrides: Vec<Override>,
+}
+
+impl ResourceSpec {
+    /// A managed resource of type `rtype` with arguments `config` (any serializable value:
+    /// a generated config struct, or `serde_json::json!` for the raw escape hatch).
+    pub fn resource<T: Serialize + ?Sized>(rtype: impl Into<String>, config: &T) -> Self {
+        Self::new(BlockKind::Resource, rtype.into(), config)
+    }
+
+    /// A data source of type `dtype` with arguments `config`.
+    pub fn data<T: Serialize + ?Sized>(dtype: impl Into<String>, config: &T) -> Self {
+        Self::new(BlockKind::Data, dtype.into(), config)
+    }
+
+    fn new<T: Serialize + ?Sized>(kind: BlockKind, rtype: String, config: &T) -> Self {
+        let (body, body_error) = match body::to_body("", "arguments", config) {
+            Ok(ast) => (ast, None),
+            Err(e) => (Ast::Object(Vec::new()), Some(e.to_string())),
+        };
+        Self {
+            kind,
+            rtype,
+            body,
+            body_error,
+            depends_on: Vec::new(),
+            count: None,
+            for_each: None,
+            provider: None,
+            lifecycle: Lifecycle::default(),
+            overrides: Vec::new(),
+        }
+    }
+
+    /// Resource or data source.
+    pub fn kind(&self) -> BlockKind {
+        self.kind
+    }
+
+    /// The type (`aws_vpc`).
+    pub fn resource_type(&self) -> &str {
+        &self.rtype
+    }
+
+    /// The arguments.
+    pub fn body(&self) -> &Ast {
+        &self.body
+    }
+
+    /// The arguments, mutable (for aspects and intent methods).
+    pub fn body_mut(&mut self) -> &mut Ast {
+        &mut self.body
+    }
+
+    /// `depends_on`: wait for `other` (a resource, data source or module of this stack).
+    pub fn depends_on(mut self, other: &impl Dependency) -> Self {
+        self.depends_on.push(other.dependency());
+        self
+    }
+
+    /// `count`.
+    pub fn count(mut self, count: impl Into<Expr<crate::expr::Number>>) -> Self {
+        self.count = Some(count.into().ast().clone());
+        self
+    }
+
+    /// `for_each` over a map or set (a literal or an expression).
+    pub fn for_each<T: Serialize + ?Sized>(mut self, collection: &T) -> Self {
+        match body::to_body("", "for_each", collection) {
+            Ok(ast) => self.for_each = Some(ast),
+            Err(e) => self.body_error = Some(e.to_string()),
+        }
+        self
+    }
+
+    /// Use a specific provider configuration (`provider = aws.west`).
+    pub fn provider(mut self, provider: &ProviderRef) -> Self {
+        self.provider = Some(provider.clone());
+        self
+    }
+
+    /// The whole `lifecycle` meta-argument.
+    pub fn lifecycle(mut self, lifecycle: Lifecycle) -> Self {
+        self.lifecycle = lifecycle;
+        self
+    }
+
+    /// `lifecycle.prevent_destroy = true`.
+    pub fn prevent_destroy(mut self) -> Self {
+        self.lifecycle.prevent_destroy = Some(true);
+        self
+    }
+
+    /// `lifecycle.create_before_destroy = true`.
+    pub fn create_before_destroy(mut self) -> Self {
+        self.lifecycle.create_before_destroy = Some(true);
+        self
+    }
+
+    /// Add attributes to `lifecycle.ignore_changes`.
+    pub fn ignore_changes<S: Into<String>>(mut self, attributes: impl IntoIterator<Item = S>) -> Self {
+        let mut list = match std::mem::take(&mut self.lifecycle.ignore_changes) {
+            IgnoreChanges::Attributes(list) => list,
+            IgnoreChanges::None => Vec::new(),
+            IgnoreChanges::All => {
+                self.lifecycle.ignore_changes = IgnoreChanges::All;
+                return self;
+            }
+        };
+        list.extend(attributes.into_iter().map(Into::into));
+        self.lifecycle.ignore_changes = IgnoreChanges::Attributes(list);
+        self
+    }
+
+    /// Set a value at a dotted JSON path of the rendered block (`"lifecycle.ignore_changes"`,
+    /// `"ingress.0.cidr_blocks"`), creating objects on the way. Applied last, after
+    /// arguments and meta-arguments. The value is written verbatim: escape `${` yourself.
+    pub fn override_at(mut self, path: impl Into<String>, value: Json) -> Self {
+        self.overrides.push(Override {
+            path: path.into(),
+            value: Some(value),
+        });
+        self
+    }
+
+    /// Delete the key at a dotted JSON path of the rendered block.
+    pub fn remove_at(mut self, path: impl Into<String>) -> Self {
+        self.overrides.push(Override {
+            path: path.into(),
+            value: None,
+        });
+        self
+    }
+
+    /// All expressions inside the spec (arguments and meta-arguments).
+    pub(crate) fn expressions(&self) -> impl Iterator<Item = &Ast> {
+        std::iter::once(&self.body)
+            .chain(self.count.iter())
+            .chain(self.for_each.iter())
+    }
+}
+
+/// Something `depends_on` can name.
+pub trait Dependency {
+    /// The reference to the dependency.
+    fn dependency(&self) -> Reference;
+}
+
+/// A resource or data source added to a stack: cheap to clone, hands out expressions for
+/// its attributes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ResourceHandle {
+    pub(crate) reference: Reference,
+    pub(crate) path: ConstructPath,
+}
+
+impl ResourceHandle {
+    /// The Terraform address (`aws_vpc.network_vpc`, `data.aws_region.current`).
+    pub fn address(&self) -> String {
+        self.reference.target.to_string()
+    }
+
+    /// The Terraform name (`network_vpc`).
+    pub fn name(&self) -> &str {
+        match &self.reference.target {
+            Target::Resource { name, .. } | Target::Data { name, .. } => name,
+            _ => "",
+        }
+    }
+
+    /// The type (`aws_vpc`).
+    pub fn resource_type(&self) -> &str {
+        match &self.reference.target {
+            Target::Resource { rtype, .. } => rtype,
+            Target::Data { dtype, .. } => dtype,
+            _ => "",
+        }
+    }
+
+    /// The construct path that created it.
+    pub fn path(&self) -> &ConstructPath {
+        &self.path
+    }
+
+    /// The id of the stack it belongs to.
+    pub fn stack_id(&self) -> &str {
+        self.reference.stack.as_deref().unwrap_or_default()
+    }
+
+    /// The expression for the whole object (`aws_vpc.network_vpc`).
+    pub fn expr(&self) -> Expr<Dynamic> {
+        Expr::reference(self.reference.clone())
+    }
+
+    /// An attribute as a typed expression (`aws_vpc.network_vpc.cidr_block`).
+    pub fn attr<T>(&self, name: &str) -> Expr<T> {
+        self.expr().attr(name)
+    }
+
+    /// The `id` attribute every resource and data source has.
+    pub fn id(&self) -> Expr<String> {
+        self.attr("id")
+    }
+}
+
+impl Dependency for ResourceHandle {
+    fn dependency(&self) -> Reference {
+        self.reference.clone()
+    }
+}
