@@ -91,9 +91,7 @@ impl Aspect for DefaultTags {
             .collect();
         // Existing provider-level default tags win over the aspect's.
         if let Some(Ast::Tuple(blocks)) = body::get(body, "default_tags") {
-            if let Some(Ast::Object(existing)) =
-                blocks.first().and_then(|b| body::get(b, "tags"))
-            {
+            if let Some(Ast::Object(existing)) = blocks.first().and_then(|b| body::get(b, "tags")) {
                 for (key, value) in existing {
                     match merged.iter_mut().find(|(k, _)| k == key) {
                         Some((_, slot)) => *slot = value.clone(),
@@ -154,7 +152,8 @@ fn find_literal_secrets(body: &Ast, field: &mut String, found: &mut Vec<String>)
                     field.push('.');
                 }
                 field.push_str(key);
-                if SECRET_ARGUMENTS.contains(&key.as_str()) && matches!(value, Ast::String(s) if !s.is_empty())
+                if SECRET_ARGUMENTS.contains(&key.as_str())
+                    && matches!(value, Ast::String(s) if !s.is_empty())
                 {
                     found.push(field.clone());
                 } else {

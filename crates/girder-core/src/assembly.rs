@@ -78,12 +78,24 @@ pub struct StackArtifacts {
     pub environment: String,
     /// Backend summary for manifest.json.
     pub(crate) backend: Json,
+    /// Resources and data sources in its Terraform module.
+    pub resource_count: usize,
     /// Ids of the stacks this one reads outputs of (apply them first).
     pub depends_on: Vec<String>,
     /// Its files.
     pub artifacts: Vec<Artifact>,
     /// Acknowledged findings, for manifest.json.
     pub(crate) acknowledged: Vec<Json>,
+}
+
+impl StackArtifacts {
+    /// The backend type: `cloud`, `s3` or `local`.
+    pub fn backend_kind(&self) -> &str {
+        self.backend
+            .get("type")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+    }
 }
 
 /// Everything one synth produced.
@@ -204,7 +216,8 @@ impl Assembly {
             .map(|n| n.to_string_lossy().into_owned())
             .ok_or_else(|| Error::invalid(out.display(), "output path has no final component"))?;
         guard_existing(out)?;
-        fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, "creating the output's parent", e))?;
+        fs::create_dir_all(&parent)
+            .map_err(|e| Error::io(&parent, "creating the output's parent", e))?;
 
         let pid = std::process::id();
         let staging = parent.join(format!(".{file_name}.girder-tmp-{pid}"));
@@ -235,7 +248,8 @@ impl Assembly {
     }
 
     fn write_tree(&self, root: &Path) -> Result<()> {
-        fs::create_dir_all(root).map_err(|e| Error::io(root, "creating the staging directory", e))?;
+        fs::create_dir_all(root)
+            .map_err(|e| Error::io(root, "creating the staging directory", e))?;
         for (relative, bytes) in self.files() {
             let path = root.join(&relative);
             if let Some(dir) = path.parent() {
@@ -252,7 +266,10 @@ fn guard_existing(out: &Path) -> Result<()> {
         return Ok(());
     }
     if !out.is_dir() {
-        return Err(Error::invalid(out.display(), "output path exists and is not a directory"));
+        return Err(Error::invalid(
+            out.display(),
+            "output path exists and is not a directory",
+        ));
     }
     let empty = fs::read_dir(out)
         .map_err(|e| Error::io(out, "reading the output directory", e))?
@@ -279,7 +296,8 @@ fn guard_existing(out: &Path) -> Result<()> {
 
 fn remove_if_present(path: &Path) -> Result<()> {
     if path.exists() {
-        fs::remove_dir_all(path).map_err(|e| Error::io(path, "removing a stale staging directory", e))?;
+        fs::remove_dir_all(path)
+            .map_err(|e| Error::io(path, "removing a stale staging directory", e))?;
     }
     Ok(())
 }

@@ -45,7 +45,8 @@ impl Template {
                         .map_err(|e| parse_err(e.to_string()))?;
                 }
                 ArtifactKind::Kubernetes => kubernetes.push(
-                    serde_norway::from_slice(&artifact.bytes).map_err(|e| parse_err(e.to_string()))?,
+                    serde_norway::from_slice(&artifact.bytes)
+                        .map_err(|e| parse_err(e.to_string()))?,
                 ),
                 ArtifactKind::HelmValues => {
                     let release = artifact
@@ -92,7 +93,10 @@ impl Template {
             Some(body) => body,
             None => panic!(
                 "no resource {rtype}.{name}; {rtype} resources: {:?}",
-                self.resources(rtype).iter().map(|(n, _)| *n).collect::<Vec<_>>()
+                self.resources(rtype)
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
             ),
         }
     }
@@ -100,7 +104,10 @@ impl Template {
     /// Assert the number of resources of `rtype`.
     pub fn resource_count_is(&self, rtype: &str, expected: usize) {
         let actual = self.resources(rtype).len();
-        assert_eq!(actual, expected, "expected {expected} {rtype} resources, found {actual}");
+        assert_eq!(
+            actual, expected,
+            "expected {expected} {rtype} resources, found {actual}"
+        );
     }
 
     /// Assert that some resource of `rtype` matches `expected` (a subset of its body: every
@@ -144,7 +151,9 @@ impl Template {
                     .map(|o| format!(
                         "{}/{}",
                         o.get("kind").and_then(Json::as_str).unwrap_or("?"),
-                        o.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("?")
+                        o.pointer("/metadata/name")
+                            .and_then(Json::as_str)
+                            .unwrap_or("?")
                     ))
                     .collect::<Vec<_>>()
             ),

@@ -139,12 +139,19 @@ mod tests {
             },
         })
         .attr("id");
-        let body = to_body("p", "resource", &json!({"vpc_id": id, "name": "${oops}", "n": 1})).unwrap();
+        let body = to_body(
+            "p",
+            "resource",
+            &json!({"vpc_id": id, "name": "${oops}", "n": 1}),
+        )
+        .unwrap();
         assert_eq!(
             to_terraform_json(&body),
             json!({"vpc_id": "${aws_vpc.main.id}", "name": "$${oops}", "n": 1})
         );
-        let err = to_static_json("web", "ConfigMap web", &body).unwrap_err().to_string();
+        let err = to_static_json("web", "ConfigMap web", &body)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`$.vpc_id`"), "{err}");
         assert!(err.contains("${aws_vpc.main.id}"), "{err}");
         assert!(err.contains("SSM Parameter Store"), "{err}");
@@ -154,6 +161,9 @@ mod tests {
     fn static_json_keeps_dollar_text_verbatim() {
         // Flux post-build substitution variables are plain text in manifests.
         let body = to_body("p", "obj", &json!({"host": "${DB_HOST}"})).unwrap();
-        assert_eq!(to_static_json("p", "obj", &body).unwrap(), json!({"host": "${DB_HOST}"}));
+        assert_eq!(
+            to_static_json("p", "obj", &body).unwrap(),
+            json!({"host": "${DB_HOST}"})
+        );
     }
 }

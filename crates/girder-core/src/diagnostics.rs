@@ -36,7 +36,11 @@ impl fmt::Display for Diagnostic {
             Severity::Warning => "warning",
             Severity::Error => "error",
         };
-        write!(f, "{severity}[{}] {}: {}", self.rule, self.path, self.message)
+        write!(
+            f,
+            "{severity}[{}] {}: {}",
+            self.rule, self.path, self.message
+        )
     }
 }
 
@@ -95,7 +99,11 @@ pub(crate) fn covers(stack: &str, ack: &Acknowledgement, diagnostic: &Diagnostic
     if ack.rule != diagnostic.rule {
         return false;
     }
-    let Some(path) = diagnostic.path.strip_prefix(stack).and_then(|p| p.strip_prefix(':')) else {
+    let Some(path) = diagnostic
+        .path
+        .strip_prefix(stack)
+        .and_then(|p| p.strip_prefix(':'))
+    else {
         return false;
     };
     ack.path == "/" || path == ack.path || path.starts_with(&format!("{}/", ack.path))

@@ -156,7 +156,11 @@ impl Error {
         }
     }
 
-    pub(crate) fn io(path: &std::path::Path, message: &'static str, source: std::io::Error) -> Self {
+    pub(crate) fn io(
+        path: &std::path::Path,
+        message: &'static str,
+        source: std::io::Error,
+    ) -> Self {
         Error::Io {
             path: path.display().to_string(),
             message,

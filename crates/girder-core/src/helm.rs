@@ -40,7 +40,9 @@ impl ChartRef {
                 .version
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
-            && self.version.starts_with(|c: char| c.is_ascii_digit() || c == 'v');
+            && self
+                .version
+                .starts_with(|c: char| c.is_ascii_digit() || c == 'v');
         if !pinned {
             return Err(Error::invalid(
                 path,
@@ -110,7 +112,10 @@ impl HelmRelease {
             .as_ref()
             .map_err(|message| Error::invalid(path, message.clone()))?;
         if !matches!(ast, Ast::Object(_)) {
-            return Err(Error::invalid(path, "Helm values must be a map at the top level"));
+            return Err(Error::invalid(
+                path,
+                "Helm values must be a map at the top level",
+            ));
         }
         let label = format!("Helm values of release {}", self.name);
         self.rendered = body::to_static_json(path, &label, ast)?;

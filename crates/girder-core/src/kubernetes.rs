@@ -26,7 +26,8 @@ impl KubeObject {
         let text = |json: &Json, key: &str| json.get(key).and_then(Json::as_str).map(str::to_owned);
         // Identify the object before evaluating it, so the error can name it.
         let preview = body::to_terraform_json(&ast);
-        let (Some(api_version), Some(kind)) = (text(&preview, "apiVersion"), text(&preview, "kind"))
+        let (Some(api_version), Some(kind)) =
+            (text(&preview, "apiVersion"), text(&preview, "kind"))
         else {
             return Err(Error::invalid(
                 path,

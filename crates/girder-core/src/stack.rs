@@ -189,7 +189,8 @@ impl Stack {
             )),
             Some(_) => Ok(()),
             None => {
-                self.requirements.insert(requirement.name.clone(), requirement);
+                self.requirements
+                    .insert(requirement.name.clone(), requirement);
                 Ok(())
             }
         }
@@ -215,7 +216,13 @@ impl Stack {
     /// Add an input variable; returns `var.<name>` typed as `T`.
     pub fn add_variable<T>(&mut self, name: &str, variable: Variable) -> Result<Expr<T>> {
         const RESERVED: &[&str] = &[
-            "source", "version", "providers", "count", "for_each", "lifecycle", "depends_on",
+            "source",
+            "version",
+            "providers",
+            "count",
+            "for_each",
+            "lifecycle",
+            "depends_on",
             "locals",
         ];
         if !is_identifier(name) || RESERVED.contains(&name) {
@@ -224,16 +231,21 @@ impl Stack {
         if self.variables.contains_key(name) {
             return Err(self.duplicate("variable", name));
         }
-        let reference: Expr<Dynamic> = Expr::reference(self.reference(Target::Variable(name.to_owned())));
+        let reference: Expr<Dynamic> =
+            Expr::reference(self.reference(Target::Variable(name.to_owned())));
         let default = match variable.default {
             Some(Ok(ast)) => Some(ast),
-            Some(Err(message)) => return Err(Error::invalid(self.at(&format!("var.{name}")), message)),
+            Some(Err(message)) => {
+                return Err(Error::invalid(self.at(&format!("var.{name}")), message));
+            }
             None => None,
         };
         let validations = variable
             .validations
             .iter()
-            .map(|(condition, message)| (condition(reference.clone()).ast().clone(), message.clone()))
+            .map(|(condition, message)| {
+                (condition(reference.clone()).ast().clone(), message.clone())
+            })
             .collect();
         self.variables.insert(
             name.to_owned(),
@@ -259,7 +271,9 @@ impl Stack {
         }
         let ast = body::to_body(&self.at(&format!("local.{name}")), "local value", &value)?;
         self.locals.insert(name.to_owned(), ast);
-        Ok(Expr::reference(self.reference(Target::Local(name.to_owned()))))
+        Ok(Expr::reference(
+            self.reference(Target::Local(name.to_owned())),
+        ))
     }
 
     /// Add an output of the root module.
@@ -271,7 +285,10 @@ impl Stack {
             return Err(self.duplicate("output", name));
         }
         if let Err(message) = output.value() {
-            return Err(Error::invalid(self.at(&format!("output.{name}")), message.clone()));
+            return Err(Error::invalid(
+                self.at(&format!("output.{name}")),
+                message.clone(),
+            ));
         }
         self.outputs.insert(name.to_owned(), output);
         Ok(())
@@ -484,7 +501,10 @@ impl Scope<'_> {
             });
         }
         if !matches!(spec.body, Ast::Object(_)) {
-            return Err(Error::invalid(at, format!("arguments of {rtype} must be an object")));
+            return Err(Error::invalid(
+                at,
+                format!("arguments of {rtype} must be an object"),
+            ));
         }
         for dependency in &spec.depends_on {
             self.stack.same_stack(dependency, &path.to_string())?;
@@ -565,7 +585,9 @@ impl Scope<'_> {
                 ),
             });
         }
-        self.stack.kube_identities.insert(identity, self.path.clone());
+        self.stack
+            .kube_identities
+            .insert(identity, self.path.clone());
         self.stack
             .kube_apps
             .entry(app.to_owned())

@@ -57,7 +57,12 @@ pub(crate) fn synthesize(app: &App) -> Result<Assembly> {
 fn prepare(stack: &Stack, app: &App) -> (Prepared, Vec<Diagnostic>, Vec<Diagnostic>) {
     let mut stack = stack.clone();
     let mut diagnostics = Diagnostics::new(&stack.id);
-    let aspects: Vec<_> = app.aspects.iter().chain(stack.aspects.iter()).cloned().collect();
+    let aspects: Vec<_> = app
+        .aspects
+        .iter()
+        .chain(stack.aspects.iter())
+        .cloned()
+        .collect();
     for aspect in &aspects {
         for (path, config) in stack.providers.values_mut() {
             aspect.visit(Element::Provider { path, config }, &mut diagnostics);
@@ -112,7 +117,11 @@ fn expressions(stack: &Stack) -> Vec<(String, &Ast)> {
         out.push((path.to_string(), config.body()));
     }
     for (name, var) in &stack.variables {
-        for ast in var.default.iter().chain(var.validations.iter().map(|(c, _)| c)) {
+        for ast in var
+            .default
+            .iter()
+            .chain(var.validations.iter().map(|(c, _)| c))
+        {
             out.push((format!("var.{name}"), ast));
         }
     }
@@ -143,12 +152,16 @@ fn expressions(stack: &Stack) -> Vec<(String, &Ast)> {
 /// Does `target` exist in `stack`?
 fn defines(stack: &Stack, target: &Target) -> bool {
     match target {
-        Target::Resource { rtype, name } => stack
-            .blocks
-            .contains_key(&(BlockKind::Resource, rtype.clone(), name.clone())),
-        Target::Data { dtype, name } => stack
-            .blocks
-            .contains_key(&(BlockKind::Data, dtype.clone(), name.clone())),
+        Target::Resource { rtype, name } => {
+            stack
+                .blocks
+                .contains_key(&(BlockKind::Resource, rtype.clone(), name.clone()))
+        }
+        Target::Data { dtype, name } => {
+            stack
+                .blocks
+                .contains_key(&(BlockKind::Data, dtype.clone(), name.clone()))
+        }
         Target::Variable(name) => stack.variables.contains_key(name),
         Target::Local(name) => stack.locals.contains_key(name),
         Target::Module(name) => stack.modules.contains_key(name),
@@ -159,7 +172,9 @@ fn defines(stack: &Stack, target: &Target) -> bool {
 fn check_references(stack: &Stack, all: &IndexMap<String, Prepared>) -> Result<()> {
     for (place, ast) in expressions(stack) {
         for reference in ast.references() {
-            let Some(owner) = &reference.stack else { continue };
+            let Some(owner) = &reference.stack else {
+                continue;
+            };
             let Some(producer) = all.get(owner) else {
                 return Err(Error::UnknownStack {
                     consumer: stack.id.clone(),
@@ -213,6 +228,8 @@ fn check_iterators(stack: &Stack, place: &str, ast: &Ast) -> Result<()> {
 struct Export {
     value: Ast,
     sensitive: bool,
+    /// The producer already has this output (same value); girder adds none.
+    declared_by_user: bool,
     consumers: BTreeSet<String>,
 }
 
@@ -236,7 +253,13 @@ impl CrossStackPlan {
                     let (traversal, sensitive) = split_sensitive(node);
                     let root = foreign_root(traversal, consumer)?;
                     let producer = root.stack.clone()?;
-                    let name = output_name(traversal);
+                    let declared = all
+                        .get(&producer)
+                        .and_then(|p| user_output_with_value(&p.stack, traversal));
+                    let name = declared
+                        .as_ref()
+                        .map(|(name, _)| name.clone())
+                        .unwrap_or_else(|| output_name(traversal));
                     let entry = plan
                         .exports
                         .entry(producer.clone())
@@ -244,7 +267,8 @@ impl CrossStackPlan {
                         .entry(name.clone())
                         .or_insert_with(|| Export {
                             value: traversal.clone(),
-                            sensitive: false,
+                            sensitive: declared.as_ref().is_some_and(|(_, s)| *s),
+                            declared_by_user: declared.is_some(),
                             consumers: BTreeSet::new(),
                         });
                     if entry.value != *traversal && failure.is_none() {
@@ -271,12 +295,19 @@ impl CrossStackPlan {
     }
 
     /// The replacement for a foreign traversal in `consumer`.
-    fn replacement(&self, node: &Ast, consumer: &str, all: &IndexMap<String, Prepared>) -> Option<Ast> {
+    fn replacement(
+        &self,
+        node: &Ast,
+        consumer: &str,
+        all: &IndexMap<String, Prepared>,
+    ) -> Option<Ast> {
         let (traversal, _) = split_sensitive(node);
         let root = foreign_root(traversal, consumer)?;
         let producer_id = root.stack.as_deref()?;
         let producer = &all.get(producer_id)?.stack;
-        let name = output_name(traversal);
+        let name = user_output_with_value(producer, traversal)
+            .map(|(name, _)| name)
+            .unwrap_or_else(|| output_name(traversal));
         let sensitive = self.exports.get(producer_id)?.get(&name)?.sensitive;
         let read = remote_read_name(producer_id);
         let (dtype, field) = match &producer.backend {
@@ -304,6 +335,16 @@ impl CrossStackPlan {
             value
         })
     }
+}
+
+/// An output the stack author declared whose value is exactly `traversal`: reused for
+/// cross-stack reads instead of adding a second output with the same value.
+fn user_output_with_value(stack: &Stack, traversal: &Ast) -> Option<(String, bool)> {
+    stack.outputs.iter().find_map(|(name, output)| {
+        let value = output.value().ok()?;
+        let (inner, _) = split_sensitive(value);
+        (inner == traversal).then(|| (name.clone(), output.is_sensitive()))
+    })
 }
 
 fn split_sensitive(node: &Ast) -> (&Ast, bool) {
@@ -353,7 +394,10 @@ fn remote_read_name(producer: &str) -> String {
 
 /// Stacks ordered so that every stack comes after the stacks it reads; ties keep the order
 /// in which stacks were added. A cycle is an error that lists it.
-fn dependency_order(all: &IndexMap<String, Prepared>, plan: &CrossStackPlan) -> Result<Vec<String>> {
+fn dependency_order(
+    all: &IndexMap<String, Prepared>,
+    plan: &CrossStackPlan,
+) -> Result<Vec<String>> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
@@ -412,6 +456,7 @@ fn render_stack(
         .map(|outputs| {
             outputs
                 .iter()
+                .filter(|(_, e)| !e.declared_by_user)
                 .map(|(name, e)| ExportedOutput {
                     name: name.clone(),
                     value: e.value.clone(),
@@ -426,7 +471,7 @@ fn render_stack(
     let mut extra_requirements = Vec::new();
     for producer_id in reads.into_iter().flatten() {
         let producer = &all[producer_id].stack;
-        remote_reads.push(remote_read(producer, &stack.id));
+        remote_reads.push(remote_read(producer));
         if matches!(producer.backend, Backend::Cloud(_)) {
             extra_requirements.push(ProviderRequirement::tfe());
         }
@@ -475,7 +520,10 @@ fn render_stack(
             chart.name,
             chart.version,
         );
-        header.push_str(&yaml::to_yaml(&stack.at(&path.to_string()), release.rendered_values())?);
+        header.push_str(&yaml::to_yaml(
+            &stack.at(&path.to_string()),
+            release.rendered_values(),
+        )?);
         artifacts.push(Artifact {
             path: format!("helm/{}/{}.values.yaml", stack.id, release.name()),
             kind: ArtifactKind::HelmValues,
@@ -489,6 +537,7 @@ fn render_stack(
         name: stack.name.clone(),
         environment: stack.env.clone(),
         backend: stack.backend.summary(&stack.id, &stack.name, &stack.env),
+        resource_count: stack.blocks.len(),
         depends_on: reads
             .map(|r| all.keys().filter(|k| r.contains(*k)).cloned().collect())
             .unwrap_or_default(),
@@ -501,7 +550,7 @@ fn render_stack(
     })
 }
 
-fn remote_read(producer: &Stack, consumer: &str) -> RemoteRead {
+fn remote_read(producer: &Stack) -> RemoteRead {
     let name = remote_read_name(&producer.id);
     match &producer.backend {
         Backend::Cloud(cloud) => RemoteRead {
@@ -524,17 +573,14 @@ fn remote_read(producer: &Stack, consumer: &str) -> RemoteRead {
                 },
             }),
         },
-        Backend::Local(local) => {
-            let _ = consumer;
-            RemoteRead {
-                dtype: "terraform_remote_state",
-                name,
-                body: json!({
-                    "backend": "local",
-                    "config": { "path": format!("../{}/{}", producer.id, local.path) },
-                }),
-            }
-        }
+        Backend::Local(local) => RemoteRead {
+            dtype: "terraform_remote_state",
+            name,
+            body: json!({
+                "backend": "local",
+                "config": { "path": format!("../{}/{}", producer.id, local.path) },
+            }),
+        },
     }
 }
 

@@ -18,10 +18,7 @@ pub fn format(
     spec: impl Into<Expr<String>>,
     args: impl IntoIterator<Item = Expr<Dynamic>>,
 ) -> Expr<String> {
-    call(
-        "format",
-        std::iter::once(spec.into().any()).chain(args),
-    )
+    call("format", std::iter::once(spec.into().any()).chain(args))
 }
 
 /// `join(separator, list)`.
@@ -42,7 +39,11 @@ pub fn cidrsubnet(
 ) -> Expr<String> {
     call(
         "cidrsubnet",
-        [prefix.into().any(), newbits.into().any(), netnum.into().any()],
+        [
+            prefix.into().any(),
+            newbits.into().any(),
+            netnum.into().any(),
+        ],
     )
 }
 
@@ -113,7 +114,10 @@ mod tests {
         let e = format("%s-${x}", [Expr::lit("a\"b").any()]);
         assert_eq!(e.to_terraform_string(), r#"${format("%s-$${x}", "a\"b")}"#);
         let c = cidrsubnet("10.0.0.0/16", 8, 1);
-        assert_eq!(c.to_terraform_string(), r#"${cidrsubnet("10.0.0.0/16", 8, 1)}"#);
+        assert_eq!(
+            c.to_terraform_string(),
+            r#"${cidrsubnet("10.0.0.0/16", 8, 1)}"#
+        );
         assert_eq!(c.known_value(), None);
     }
 
@@ -121,6 +125,9 @@ mod tests {
     fn try_and_lists() {
         let l = list([Expr::lit("a"), Expr::lit("b")]);
         let e = try_(element(l, 3), [Expr::lit("z")]);
-        assert_eq!(e.to_terraform_string(), r#"${try(element(["a", "b"], 3), "z")}"#);
+        assert_eq!(
+            e.to_terraform_string(),
+            r#"${try(element(["a", "b"], 3), "z")}"#
+        );
     }
 }

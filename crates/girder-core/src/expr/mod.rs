@@ -443,14 +443,24 @@ mod tests {
 
     #[test]
     fn literals_are_escaped() {
-        assert_eq!(Expr::lit("a ${b} %{c}").to_terraform_string(), "a $${b} %%{c}");
+        assert_eq!(
+            Expr::lit("a ${b} %{c}").to_terraform_string(),
+            "a $${b} %%{c}"
+        );
         assert_eq!(Expr::lit("$$").to_terraform_string(), "$$");
     }
 
     #[test]
     fn interpolation_mixes_text_and_references() {
-        let e = Expr::interpolate([Expr::lit("vpc-").any(), vpc_id().any(), Expr::lit("-${x}").any()]);
-        assert_eq!(e.to_terraform_string(), "vpc-${aws_vpc.network_vpc.id}-$${x}");
+        let e = Expr::interpolate([
+            Expr::lit("vpc-").any(),
+            vpc_id().any(),
+            Expr::lit("-${x}").any(),
+        ]);
+        assert_eq!(
+            e.to_terraform_string(),
+            "vpc-${aws_vpc.network_vpc.id}-$${x}"
+        );
         let only_text = Expr::interpolate([Expr::lit("a").any(), Expr::lit("b").any()]);
         assert_eq!(only_text.known_value(), Some(serde_json::json!("ab")));
     }
@@ -458,13 +468,19 @@ mod tests {
     #[test]
     fn attribute_names_that_are_not_identifiers_use_index_syntax() {
         let e: Expr<String> = vpc_id().attr("a.b");
-        assert_eq!(e.to_terraform_string(), "${aws_vpc.network_vpc.id[\"a.b\"]}");
+        assert_eq!(
+            e.to_terraform_string(),
+            "${aws_vpc.network_vpc.id[\"a.b\"]}"
+        );
     }
 
     #[test]
     fn values_serialize_literals_plainly_and_expressions_as_markers() {
         let lit: Value<String> = "10.0.0.0/16".into();
-        assert_eq!(serde_json::to_value(&lit).unwrap(), serde_json::json!("10.0.0.0/16"));
+        assert_eq!(
+            serde_json::to_value(&lit).unwrap(),
+            serde_json::json!("10.0.0.0/16")
+        );
         let expr: Value<String> = vpc_id().into();
         let json = serde_json::to_value(&expr).unwrap();
         assert!(is_marker(&json));

@@ -104,7 +104,12 @@ impl Backend {
     }
 
     /// The `(key, value)` to put into the `terraform` block.
-    pub(crate) fn terraform_block(&self, stack_id: &str, stack_name: &str, env: &str) -> (String, Json) {
+    pub(crate) fn terraform_block(
+        &self,
+        stack_id: &str,
+        stack_name: &str,
+        env: &str,
+    ) -> (String, Json) {
         match self {
             Backend::Cloud(c) => {
                 let mut workspaces = serde_json::Map::new();
@@ -135,10 +140,7 @@ impl Backend {
                 };
                 ("backend".into(), json!({ "s3": config }))
             }
-            Backend::Local(local) => (
-                "backend".into(),
-                json!({ "local": { "path": local.path } }),
-            ),
+            Backend::Local(local) => ("backend".into(), json!({ "local": { "path": local.path } })),
         }
     }
 

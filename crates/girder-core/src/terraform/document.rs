@@ -61,7 +61,7 @@ pub(crate) fn render(input: RenderInput<'_>) -> Result<Json> {
             .entry(extra.name.clone())
             .or_insert_with(|| extra.clone());
     }
-    check_providers(stack, &requirements, &input)?;
+    check_providers(stack, &requirements)?;
     doc.insert("terraform".into(), terraform_block(stack, &requirements));
 
     if !stack.providers.is_empty() {
@@ -74,7 +74,10 @@ pub(crate) fn render(input: RenderInput<'_>) -> Result<Json> {
             if let Some(alias) = config.alias_name() {
                 body.insert("alias".into(), json!(alias));
             }
-            by_name.entry(config.name()).or_default().push(Json::Object(body));
+            by_name
+                .entry(config.name())
+                .or_default()
+                .push(Json::Object(body));
         }
         let providers: JsonMap<String, Json> = by_name
             .into_iter()
@@ -219,7 +222,10 @@ pub(crate) fn render(input: RenderInput<'_>) -> Result<Json> {
             body.insert("value".into(), to_terraform_json(&export.value));
             body.insert(
                 "description".into(),
-                json!(format!("Read by stack {} (girder cross-stack reference).", export.consumers.join(", "))),
+                json!(format!(
+                    "Read by stack {} (girder cross-stack reference).",
+                    export.consumers.join(", ")
+                )),
             );
             if export.sensitive {
                 body.insert("sensitive".into(), json!(true));
@@ -256,9 +262,14 @@ fn terraform_block(stack: &Stack, requirements: &IndexMap<String, ProviderRequir
         sorted.sort_by(|a, b| a.name.cmp(&b.name));
         let providers: JsonMap<String, Json> = sorted
             .into_iter()
-            .map(|r| (r.name.clone(), json!({ "source": r.source, "version": r.version })))
+            .map(|r| {
+                (
+                    r.name.clone(),
+                    json!({ "source": r.source, "version": r.version }),
+                )
+            })
             .collect();
-        block.insert("required_providers".into(), json!([providers]));
+        block.insert("required_providers".into(), Json::Object(providers));
     }
     let (key, value) = stack
         .backend
@@ -272,25 +283,29 @@ fn terraform_block(stack: &Stack, requirements: &IndexMap<String, ProviderRequir
 fn check_providers(
     stack: &Stack,
     requirements: &IndexMap<String, ProviderRequirement>,
-    input: &RenderInput<'_>,
 ) -> Result<()> {
-    let missing = |path: String, provider: &str| Error::invalid(
-        path,
-        format!(
-            "uses provider `{provider}`, which stack {} does not require; call \
+    let missing = |path: String, provider: &str| {
+        Error::invalid(
+            path,
+            format!(
+                "uses provider `{provider}`, which stack {} does not require; call \
              stack.require_provider(ProviderRequirement::new(\"{provider}\", \
              \"hashicorp/{provider}\", \"<constraint>\")) or use a generated provider crate",
-            stack.id
-        ),
-    );
+                stack.id
+            ),
+        )
+    };
     for ((_, rtype, _), block) in &stack.blocks {
         let at = stack.at(&block.path.to_string());
         let provider = match &block.spec.provider {
             Some(selected) => {
-                if selected.alias.is_some() && !stack.providers.contains_key(&selected.to_string()) {
+                if selected.alias.is_some() && !stack.providers.contains_key(&selected.to_string())
+                {
                     return Err(Error::invalid(
                         at,
-                        format!("selects provider configuration `{selected}`, which the stack does not define"),
+                        format!(
+                            "selects provider configuration `{selected}`, which the stack does not define"
+                        ),
                     ));
                 }
                 selected.name.clone()
@@ -306,7 +321,6 @@ fn check_providers(
             return Err(missing(stack.at(&path.to_string()), config.name()));
         }
     }
-    let _ = input;
     Ok(())
 }
 
@@ -342,9 +356,8 @@ fn render_block(
     }
     let mut json = Json::Object(out);
     for o in &spec.overrides {
-        apply_override(&mut json, o).map_err(|message| {
-            Error::invalid(input.stack.at(&block.path.to_string()), message)
-        })?;
+        apply_override(&mut json, o)
+            .map_err(|message| Error::invalid(input.stack.at(&block.path.to_string()), message))?;
     }
     match json {
         Json::Object(map) => Ok(map),
@@ -382,7 +395,10 @@ fn lifecycle(lifecycle: &Lifecycle) -> Json {
 pub(crate) fn apply_override(target: &mut Json, o: &Override) -> std::result::Result<(), String> {
     let segments: Vec<&str> = o.path.split('.').collect();
     if o.path.is_empty() || segments.iter().any(|s| s.is_empty()) {
-        return Err(format!("override path {:?} is empty or has an empty segment", o.path));
+        return Err(format!(
+            "override path {:?} is empty or has an empty segment",
+            o.path
+        ));
     }
     let (last, parents) = segments
         .split_last()
@@ -394,12 +410,15 @@ pub(crate) fn apply_override(target: &mut Json, o: &Override) -> std::result::Re
                 .entry((*segment).to_owned())
                 .or_insert_with(|| Json::Object(JsonMap::new())),
             Json::Array(items) => {
-                let index: usize = segment
-                    .parse()
-                    .map_err(|_| format!("override path {:?}: {segment:?} indexes a list", o.path))?;
+                let index: usize = segment.parse().map_err(|_| {
+                    format!("override path {:?}: {segment:?} indexes a list", o.path)
+                })?;
                 let len = items.len();
                 items.get_mut(index).ok_or_else(|| {
-                    format!("override path {:?}: index {index} out of range (list has {len})", o.path)
+                    format!(
+                        "override path {:?}: index {index} out of range (list has {len})",
+                        o.path
+                    )
                 })?
             }
             _ => {
@@ -424,7 +443,10 @@ pub(crate) fn apply_override(target: &mut Json, o: &Override) -> std::result::Re
                 .parse()
                 .map_err(|_| format!("override path {:?}: {last:?} indexes a list", o.path))?;
             if index >= items.len() {
-                return Err(format!("override path {:?}: index {index} out of range", o.path));
+                return Err(format!(
+                    "override path {:?}: index {index} out of range",
+                    o.path
+                ));
             }
             match value {
                 Some(v) => items[index] = v.clone(),

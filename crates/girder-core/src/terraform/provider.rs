@@ -100,9 +100,15 @@ impl ProviderConfig {
             return Err(Error::invalid(path, message.clone()));
         }
         if !matches!(self.body, Ast::Object(_)) {
-            return Err(Error::invalid(path, "provider configuration must be an object"));
+            return Err(Error::invalid(
+                path,
+                "provider configuration must be an object",
+            ));
         }
-        for (what, name) in [("provider name", Some(&self.name)), ("alias", self.alias.as_ref())] {
+        for (what, name) in [
+            ("provider name", Some(&self.name)),
+            ("alias", self.alias.as_ref()),
+        ] {
             if let Some(name) = name {
                 if !crate::address::is_identifier(name) {
                     return Err(Error::InvalidName {

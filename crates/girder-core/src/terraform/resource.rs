@@ -176,7 +176,10 @@ impl ResourceSpec {
     }
 
     /// Add attributes to `lifecycle.ignore_changes`.
-    pub fn ignore_changes<S: Into<String>>(mut self, attributes: impl IntoIterator<Item = S>) -> Self {
+    pub fn ignore_changes<S: Into<String>>(
+        mut self,
+        attributes: impl IntoIterator<Item = S>,
+    ) -> Self {
         let mut list = match std::mem::take(&mut self.lifecycle.ignore_changes) {
             IgnoreChanges::Attributes(list) => list,
             IgnoreChanges::None => Vec::new(),

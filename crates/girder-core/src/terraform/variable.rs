@@ -95,9 +95,7 @@ impl Variable {
 
     /// A default value (makes the variable optional).
     pub fn default<T: Serialize + ?Sized>(mut self, value: &T) -> Self {
-        self.default = Some(
-            body::to_body("variable", "default", value).map_err(|e| e.to_string()),
-        );
+        self.default = Some(body::to_body("variable", "default", value).map_err(|e| e.to_string()));
         self
     }
 
@@ -125,7 +123,8 @@ impl Variable {
         condition: impl Fn(Expr<Dynamic>) -> Expr<bool> + Send + Sync + 'static,
         error_message: impl Into<String>,
     ) -> Self {
-        self.validations.push((Arc::new(condition), error_message.into()));
+        self.validations
+            .push((Arc::new(condition), error_message.into()));
         self
     }
 }
@@ -158,6 +157,10 @@ impl Output {
     pub fn sensitive(mut self) -> Self {
         self.sensitive = true;
         self
+    }
+
+    pub(crate) fn is_sensitive(&self) -> bool {
+        self.sensitive
     }
 
     pub(crate) fn value(&self) -> Result<&Ast, &String> {

@@ -1,0 +1,336 @@
+//! The quickstart: the smallest program that shows girder's whole flow.
+//!
+//! - stack `network` (env `dev`): an AWS provider with default tags, a VPC and two
+//!   subnets planned with `cidrsubnet` over the availability zones;
+//! - stack `service` (env `dev`): a security group inside that VPC and an ingress rule
+//!   for the VPC's CIDR, both read from `network` (girder wires the outputs and the
+//!   `tfe_outputs` reads), a Kubernetes app `web` and values for a Redis release.
+//!
+//! Raw resources (`ResourceSpec::resource` with JSON arguments) keep this example
+//! independent of the generated provider crates.
+
+use std::collections::BTreeMap;
+
+use girder_core::prelude::*;
+use girder_core::{Result, Stack};
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+use k8s_openapi::api::core::v1::{
+    Capabilities, ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
+    Namespace, PodSecurityContext, PodSpec, PodTemplateSpec, ResourceRequirements, SeccompProfile,
+    SecurityContext, Service, ServicePort, ServiceSpec, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde_json::json;
+
+/// Terraform Cloud organization the example's workspaces live in.
+pub const ORGANIZATION: &str = "girder-examples";
+
+/// The environment the example describes.
+pub const ENVIRONMENT: &str = "dev";
+
+/// Add the quickstart's stacks to `app`.
+pub fn build(app: &mut App) -> Result<()> {
+    let (network, vpc) = network_stack()?;
+    app.add_stack(network)?;
+    app.add_stack(service_stack(&vpc)?)?;
+    Ok(())
+}
+
+/// What the service stack needs from the network stack.
+pub struct VpcOutputs {
+    /// `aws_vpc.network_vpc.id`.
+    pub id: Expr<String>,
+    /// `aws_vpc.network_vpc.cidr_block`.
+    pub cidr_block: Expr<String>,
+}
+
+fn aws() -> ProviderRequirement {
+    ProviderRequirement::new("aws", "hashicorp/aws", "~> 6.0")
+}
+
+fn network_stack() -> Result<(Stack, VpcOutputs)> {
+    let mut stack = Stack::new("network", ENVIRONMENT, Backend::cloud(ORGANIZATION))?;
+    stack.require_provider(aws())?;
+    stack.add_aspect(DefaultTags::new([
+        ("Project", "quickstart"),
+        ("Environment", ENVIRONMENT),
+        ("ManagedBy", "girder"),
+    ]));
+    let region: Expr<String> = stack.add_variable(
+        "region",
+        Variable::new(VarType::String)
+            .default("eu-west-1")
+            .description("AWS region of the network")
+            .validation(
+                |region| {
+                    fns::can(fns::call::<Dynamic>(
+                        "regex",
+                        [Expr::lit("^[a-z]{2}-[a-z]+-[0-9]$").any(), region],
+                    ))
+                },
+                "region must look like eu-west-1",
+            ),
+    )?;
+    stack.add_provider(ProviderConfig::new("aws").with(&json!({ "region": region })))?;
+
+    let mut network = stack.scope("network")?;
+    let zones = network.add(
+        "zones",
+        ResourceSpec::data("aws_availability_zones", &json!({ "state": "available" })),
+    )?;
+    let vpc = network.child("vpc")?.add_default(
+        ResourceSpec::resource(
+            "aws_vpc",
+            &json!({
+                "cidr_block": "10.20.0.0/16",
+                "enable_dns_support": true,
+                "enable_dns_hostnames": true,
+                "tags": { "Name": "quickstart-dev" },
+            }),
+        )
+        .prevent_destroy(),
+    )?;
+    let cidr: Expr<String> = vpc.attr("cidr_block");
+    let zone_names: Expr<Vec<String>> = zones.attr("names");
+    for (index, id) in ["private-a", "private-b"].into_iter().enumerate() {
+        network.add(
+            id,
+            ResourceSpec::resource(
+                "aws_subnet",
+                &json!({
+                    "vpc_id": vpc.id(),
+                    "cidr_block": fns::cidrsubnet(cidr.clone(), 4, index),
+                    "availability_zone": fns::element(zone_names.clone(), index),
+                    "map_public_ip_on_launch": false,
+                    "tags": { "Name": format!("quickstart-dev-{id}") },
+                }),
+            ),
+        )?;
+    }
+    stack.add_output("vpc_id", Output::new(&vpc.id()).description("The VPC id"))?;
+    Ok((
+        stack,
+        VpcOutputs {
+            id: vpc.id(),
+            cidr_block: cidr,
+        },
+    ))
+}
+
+fn service_stack(vpc: &VpcOutputs) -> Result<Stack> {
+    let mut stack = Stack::new("service", ENVIRONMENT, Backend::cloud(ORGANIZATION))?;
+    stack.require_provider(aws())?;
+    stack.add_provider(ProviderConfig::new("aws").with(&json!({ "region": "eu-west-1" })))?;
+
+    let mut web = stack.scope("web")?;
+    let sg = web
+        .child("security-group")?
+        .add_default(ResourceSpec::resource(
+            "aws_security_group",
+            &json!({
+                "name": "quickstart-web",
+                "description": "Web pods of the quickstart",
+                "vpc_id": vpc.id,
+            }),
+        ))?;
+    web.add(
+        "ingress-http",
+        ResourceSpec::resource(
+            "aws_vpc_security_group_ingress_rule",
+            &json!({
+                "security_group_id": sg.id(),
+                "description": "HTTP from inside the VPC",
+                "cidr_ipv4": vpc.cidr_block,
+                "ip_protocol": "tcp",
+                "from_port": 8080,
+                "to_port": 8080,
+            }),
+        ),
+    )?;
+
+    for object in web_objects() {
+        match object {
+            KubeItem::Namespace(o) => web.add_kube_object("web", &o)?,
+            KubeItem::ConfigMap(o) => web.add_kube_object("web", &o)?,
+            KubeItem::Deployment(o) => web.add_kube_object("web", &*o)?,
+            KubeItem::Service(o) => web.add_kube_object("web", &o)?,
+        }
+    }
+
+    web.add_helm_release(
+        HelmRelease::new(
+            "cache",
+            ChartRef::new(
+                "oci://registry-1.docker.io/bitnamicharts",
+                "redis",
+                "23.1.1",
+            ),
+        )
+        .namespace("web")
+        .values(&json!({
+            "architecture": "standalone",
+            "auth": { "enabled": true, "existingSecret": "cache-auth" },
+            "master": { "persistence": { "size": "1Gi" } },
+        })),
+    )?;
+    Ok(stack)
+}
+
+enum KubeItem {
+    Namespace(Namespace),
+    ConfigMap(ConfigMap),
+    Deployment(Box<Deployment>),
+    Service(Service),
+}
+
+fn labels() -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("app.kubernetes.io/name".to_owned(), "web".to_owned()),
+        (
+            "app.kubernetes.io/part-of".to_owned(),
+            "quickstart".to_owned(),
+        ),
+    ])
+}
+
+fn meta(name: &str) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_owned()),
+        namespace: Some("web".to_owned()),
+        labels: Some(labels()),
+        ..ObjectMeta::default()
+    }
+}
+
+fn web_objects() -> Vec<KubeItem> {
+    let namespace = Namespace {
+        metadata: ObjectMeta {
+            name: Some("web".to_owned()),
+            labels: Some(BTreeMap::from([(
+                "pod-security.kubernetes.io/enforce".to_owned(),
+                "restricted".to_owned(),
+            )])),
+            ..ObjectMeta::default()
+        },
+        ..Namespace::default()
+    };
+    let config = ConfigMap {
+        metadata: meta("web-config"),
+        data: Some(BTreeMap::from([(
+            "default.conf".to_owned(),
+            "server {\n  listen 8080;\n  location / { return 200 'ok'; }\n}\n".to_owned(),
+        )])),
+        ..ConfigMap::default()
+    };
+    let container = Container {
+        name: "web".to_owned(),
+        image: Some("nginxinc/nginx-unprivileged:1.27-alpine".to_owned()),
+        ports: Some(vec![ContainerPort {
+            name: Some("http".to_owned()),
+            container_port: 8080,
+            ..ContainerPort::default()
+        }]),
+        resources: Some(ResourceRequirements {
+            requests: Some(BTreeMap::from([
+                ("cpu".to_owned(), Quantity("50m".to_owned())),
+                ("memory".to_owned(), Quantity("64Mi".to_owned())),
+            ])),
+            limits: Some(BTreeMap::from([(
+                "memory".to_owned(),
+                Quantity("128Mi".to_owned()),
+            )])),
+            ..ResourceRequirements::default()
+        }),
+        security_context: Some(SecurityContext {
+            allow_privilege_escalation: Some(false),
+            read_only_root_filesystem: Some(true),
+            run_as_non_root: Some(true),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".to_owned()]),
+                ..Capabilities::default()
+            }),
+            seccomp_profile: Some(SeccompProfile {
+                type_: "RuntimeDefault".to_owned(),
+                ..SeccompProfile::default()
+            }),
+            ..SecurityContext::default()
+        }),
+        volume_mounts: Some(vec![
+            VolumeMount {
+                name: "config".to_owned(),
+                mount_path: "/etc/nginx/conf.d".to_owned(),
+                read_only: Some(true),
+                ..VolumeMount::default()
+            },
+            VolumeMount {
+                name: "tmp".to_owned(),
+                mount_path: "/tmp".to_owned(),
+                ..VolumeMount::default()
+            },
+        ]),
+        ..Container::default()
+    };
+    let deployment = Deployment {
+        metadata: meta("web"),
+        spec: Some(DeploymentSpec {
+            replicas: Some(2),
+            selector: LabelSelector {
+                match_labels: Some(labels()),
+                ..LabelSelector::default()
+            },
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels()),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(PodSpec {
+                    containers: vec![container],
+                    security_context: Some(PodSecurityContext {
+                        run_as_non_root: Some(true),
+                        ..PodSecurityContext::default()
+                    }),
+                    volumes: Some(vec![
+                        Volume {
+                            name: "config".to_owned(),
+                            config_map: Some(ConfigMapVolumeSource {
+                                name: "web-config".to_owned(),
+                                ..ConfigMapVolumeSource::default()
+                            }),
+                            ..Volume::default()
+                        },
+                        Volume {
+                            name: "tmp".to_owned(),
+                            empty_dir: Some(EmptyDirVolumeSource::default()),
+                            ..Volume::default()
+                        },
+                    ]),
+                    ..PodSpec::default()
+                }),
+            },
+            ..DeploymentSpec::default()
+        }),
+        ..Deployment::default()
+    };
+    let service = Service {
+        metadata: meta("web"),
+        spec: Some(ServiceSpec {
+            selector: Some(labels()),
+            ports: Some(vec![ServicePort {
+                name: Some("http".to_owned()),
+                port: 80,
+                target_port: Some(IntOrString::String("http".to_owned())),
+                ..ServicePort::default()
+            }]),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    };
+    vec![
+        KubeItem::Namespace(namespace),
+        KubeItem::ConfigMap(config),
+        KubeItem::Deployment(Box::new(deployment)),
+        KubeItem::Service(service),
+    ]
+}
