@@ -109,12 +109,20 @@ fn prepare(stack: &Stack, app: &App) -> (Prepared, Vec<Diagnostic>, Vec<Diagnost
     )
 }
 
+/// Where an expression appears: a label for messages, and the resource or data source
+/// holding it (whose `count` / `for_each` decide which iterator symbols are valid).
+struct Place<'a> {
+    label: String,
+    block: Option<&'a crate::terraform::ResourceSpec>,
+}
+
 /// Every expression of a stack with the place it appears, for reference checks and
 /// cross-stack planning.
-fn expressions(stack: &Stack) -> Vec<(String, &Ast)> {
+fn expressions(stack: &Stack) -> Vec<(Place<'_>, &Ast)> {
     let mut out = Vec::new();
+    let place = |label: String| Place { label, block: None };
     for (path, config) in stack.providers.values() {
-        out.push((path.to_string(), config.body()));
+        out.push((place(path.to_string()), config.body()));
     }
     for (name, var) in &stack.variables {
         for ast in var
@@ -122,29 +130,36 @@ fn expressions(stack: &Stack) -> Vec<(String, &Ast)> {
             .iter()
             .chain(var.validations.iter().map(|(c, _)| c))
         {
-            out.push((format!("var.{name}"), ast));
+            out.push((place(format!("var.{name}")), ast));
         }
     }
     for (name, ast) in &stack.locals {
-        out.push((format!("local.{name}"), ast));
+        out.push((place(format!("local.{name}")), ast));
     }
     for block in stack.blocks.values() {
         for ast in block.spec.expressions() {
-            out.push((block.path.to_string(), ast));
+            let label = block.path.to_string();
+            out.push((
+                Place {
+                    label,
+                    block: Some(&block.spec),
+                },
+                ast,
+            ));
         }
     }
     for call in stack.modules.values() {
         for (_, ast) in &call.spec.inputs {
-            out.push((call.path.to_string(), ast));
+            out.push((place(call.path.to_string()), ast));
         }
     }
     for (name, output) in &stack.outputs {
         if let Ok(ast) = output.value() {
-            out.push((format!("output.{name}"), ast));
+            out.push((place(format!("output.{name}")), ast));
         }
     }
     for (to, id) in &stack.imports {
-        out.push((format!("import {to}"), id));
+        out.push((place(format!("import {to}")), id));
     }
     out
 }
@@ -184,7 +199,7 @@ fn check_references(stack: &Stack, all: &IndexMap<String, Prepared>) -> Result<(
             };
             if !defines(&producer.stack, &reference.target) {
                 return Err(Error::BadReference {
-                    path: stack.at(&place),
+                    path: stack.at(&place.label),
                     target: format!("{} of stack {owner}", reference.target),
                     reason: "it is not defined there (was the handle taken from another app?)"
                         .into(),
@@ -197,24 +212,19 @@ fn check_references(stack: &Stack, all: &IndexMap<String, Prepared>) -> Result<(
 }
 
 /// `count.index` / `each.*` only inside blocks with `count` / `for_each`.
-fn check_iterators(stack: &Stack, place: &str, ast: &Ast) -> Result<()> {
-    let block = stack.blocks.values().find(|b| b.path.to_string() == place);
+fn check_iterators(stack: &Stack, place: &Place<'_>, ast: &Ast) -> Result<()> {
     for reference in ast.references() {
-        let needs = match reference.target {
-            Target::CountIndex => "count",
-            Target::EachKey | Target::EachValue => "for_each",
+        let (needs, ok) = match reference.target {
+            Target::CountIndex => ("count", place.block.is_some_and(|b| b.count.is_some())),
+            Target::EachKey | Target::EachValue => (
+                "for_each",
+                place.block.is_some_and(|b| b.for_each.is_some()),
+            ),
             _ => continue,
-        };
-        let ok = match block {
-            Some(b) => match needs {
-                "count" => b.spec.count.is_some(),
-                _ => b.spec.for_each.is_some(),
-            },
-            None => false,
         };
         if !ok {
             return Err(Error::BadReference {
-                path: stack.at(place),
+                path: stack.at(&place.label),
                 target: reference.target.to_string(),
                 reason: format!("only valid inside a resource that sets `{needs}`"),
             });
