@@ -4,6 +4,8 @@
 //! Review changes as production diffs: `INSTA_UPDATE=always cargo nextest run -p xtask`
 //! (or `cargo insta review`), then `git diff snapshots/`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -14,7 +16,7 @@ fn snapshot_name(artifact_path: &str) -> String {
 fn assembly() -> girder_core::Assembly {
     xtask::stacks::app()
         .and_then(|app| app.synth())
-        .unwrap_or_else(|e| panic!("synth failed: {e}"))
+        .expect("the registered stacks synthesize")
 }
 
 #[test]

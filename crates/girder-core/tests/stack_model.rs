@@ -1,6 +1,8 @@
 //! Construct behaviour: addresses, collisions, meta-arguments, overrides, variables,
 //! providers and aspects, asserted on the synthesized Terraform.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
 use girder_core::assertions::Template;
 use girder_core::prelude::*;
 use girder_core::{Error, Stack};

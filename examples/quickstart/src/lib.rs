@@ -150,14 +150,10 @@ fn service_stack(vpc: &VpcOutputs) -> Result<Stack> {
         ),
     )?;
 
-    for object in web_objects() {
-        match object {
-            KubeItem::Namespace(o) => web.add_kube_object("web", &o)?,
-            KubeItem::ConfigMap(o) => web.add_kube_object("web", &o)?,
-            KubeItem::Deployment(o) => web.add_kube_object("web", &*o)?,
-            KubeItem::Service(o) => web.add_kube_object("web", &o)?,
-        }
-    }
+    web.add_kube_object("web", &web_namespace())?;
+    web.add_kube_object("web", &web_config())?;
+    web.add_kube_object("web", &web_deployment())?;
+    web.add_kube_object("web", &web_service())?;
 
     web.add_helm_release(
         HelmRelease::new(
@@ -176,13 +172,6 @@ fn service_stack(vpc: &VpcOutputs) -> Result<Stack> {
         })),
     )?;
     Ok(stack)
-}
-
-enum KubeItem {
-    Namespace(Namespace),
-    ConfigMap(ConfigMap),
-    Deployment(Box<Deployment>),
-    Service(Service),
 }
 
 fn labels() -> BTreeMap<String, String> {
@@ -204,8 +193,8 @@ fn meta(name: &str) -> ObjectMeta {
     }
 }
 
-fn web_objects() -> Vec<KubeItem> {
-    let namespace = Namespace {
+fn web_namespace() -> Namespace {
+    Namespace {
         metadata: ObjectMeta {
             name: Some("web".to_owned()),
             labels: Some(BTreeMap::from([(
@@ -215,15 +204,21 @@ fn web_objects() -> Vec<KubeItem> {
             ..ObjectMeta::default()
         },
         ..Namespace::default()
-    };
-    let config = ConfigMap {
+    }
+}
+
+fn web_config() -> ConfigMap {
+    ConfigMap {
         metadata: meta("web-config"),
         data: Some(BTreeMap::from([(
             "default.conf".to_owned(),
             "server {\n  listen 8080;\n  location / { return 200 'ok'; }\n}\n".to_owned(),
         )])),
         ..ConfigMap::default()
-    };
+    }
+}
+
+fn web_deployment() -> Deployment {
     let container = Container {
         name: "web".to_owned(),
         image: Some("nginxinc/nginx-unprivileged:1.27-alpine".to_owned()),
@@ -272,7 +267,7 @@ fn web_objects() -> Vec<KubeItem> {
         ]),
         ..Container::default()
     };
-    let deployment = Deployment {
+    Deployment {
         metadata: meta("web"),
         spec: Some(DeploymentSpec {
             replicas: Some(2),
@@ -312,8 +307,11 @@ fn web_objects() -> Vec<KubeItem> {
             ..DeploymentSpec::default()
         }),
         ..Deployment::default()
-    };
-    let service = Service {
+    }
+}
+
+fn web_service() -> Service {
+    Service {
         metadata: meta("web"),
         spec: Some(ServiceSpec {
             selector: Some(labels()),
@@ -326,11 +324,5 @@ fn web_objects() -> Vec<KubeItem> {
             ..ServiceSpec::default()
         }),
         ..Service::default()
-    };
-    vec![
-        KubeItem::Namespace(namespace),
-        KubeItem::ConfigMap(config),
-        KubeItem::Deployment(Box::new(deployment)),
-        KubeItem::Service(service),
-    ]
+    }
 }

@@ -27,10 +27,13 @@ pub(crate) struct ExportedOutput {
     pub(crate) consumers: Vec<String>,
 }
 
+/// Rewrites cross-stack references into reads of the producer's outputs.
+pub(crate) type Rewrite<'a> = &'a dyn Fn(&Ast) -> Option<Ast>;
+
 /// Everything the renderer needs beyond the stack itself.
 pub(crate) struct RenderInput<'a> {
     pub(crate) stack: &'a Stack,
-    pub(crate) rewrite: Option<&'a dyn Fn(&Ast) -> Option<Ast>>,
+    pub(crate) rewrite: Option<Rewrite<'a>>,
     pub(crate) exported: &'a [ExportedOutput],
     pub(crate) remote_reads: Vec<RemoteRead>,
     pub(crate) extra_requirements: Vec<ProviderRequirement>,
