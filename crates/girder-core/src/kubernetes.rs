@@ -24,10 +24,18 @@ impl KubeObject {
     pub(crate) fn new<T: Serialize + ?Sized>(path: &str, object: &T) -> Result<Self> {
         let ast = body::to_body(path, "Kubernetes object", object)?;
         let text = |json: &Json, key: &str| json.get(key).and_then(Json::as_str).map(str::to_owned);
-        // Identify the object before evaluating it, so the error can name it.
+        // A label for messages, read before evaluation (which may fail and must name it).
         let preview = body::to_terraform_json(&ast);
-        let (Some(api_version), Some(kind)) =
-            (text(&preview, "apiVersion"), text(&preview, "kind"))
+        let label = format!(
+            "Kubernetes object {} {}",
+            text(&preview, "kind").unwrap_or_else(|| "?".into()),
+            preview
+                .get("metadata")
+                .and_then(|m| text(m, "name"))
+                .unwrap_or_else(|| "?".into())
+        );
+        let body = body::to_static_json(path, &label, &ast)?;
+        let (Some(api_version), Some(kind)) = (text(&body, "apiVersion"), text(&body, "kind"))
         else {
             return Err(Error::invalid(
                 path,
@@ -35,22 +43,17 @@ impl KubeObject {
                  (k8s-openapi types and girder CRD types have them)",
             ));
         };
-        let name = preview
-            .get("metadata")
+        let metadata = body.get("metadata");
+        let Some(name) = metadata
             .and_then(|m| text(m, "name"))
-            .filter(|n| !n.is_empty());
-        let Some(name) = name else {
+            .filter(|n| !n.is_empty())
+        else {
             return Err(Error::invalid(
                 path,
                 format!("{kind} has no metadata.name; every object girder writes is named"),
             ));
         };
-        let namespace = preview.get("metadata").and_then(|m| text(m, "namespace"));
-        let label = match &namespace {
-            Some(ns) => format!("Kubernetes object {kind} {ns}/{name}"),
-            None => format!("Kubernetes object {kind} {name}"),
-        };
-        let body = body::to_static_json(path, &label, &ast)?;
+        let namespace = metadata.and_then(|m| text(m, "namespace"));
         Ok(Self {
             api_version,
             kind,
