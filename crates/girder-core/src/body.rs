@@ -44,7 +44,8 @@ pub(crate) fn to_terraform_json(body: &Ast) -> serde_json::Value {
     }
 }
 
-fn escape(text: &str) -> String {
+/// A literal escaped for a Terraform JSON string (`${` -> `$${`, `%{` -> `%%{`).
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     crate::expr::escape_template_text(text, &mut out);
     out

@@ -203,17 +203,6 @@ impl Ast {
         )
     }
 
-    /// True when the tree contains something unknown before apply (a reference or raw text).
-    pub fn is_unknown_before_apply(&self) -> bool {
-        let mut unknown = false;
-        self.visit(&mut |node| {
-            if matches!(node, Ast::Ref(_) | Ast::Raw(_) | Ast::Call { .. }) {
-                unknown = true;
-            }
-        });
-        unknown
-    }
-
     /// The JSON value of a tree made only of literals, templates of literals, tuples and
     /// objects; `None` when any part needs Terraform to evaluate it.
     pub fn known_value(&self) -> Option<serde_json::Value> {

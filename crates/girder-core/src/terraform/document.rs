@@ -5,9 +5,9 @@
 use indexmap::IndexMap;
 use serde_json::{Map as JsonMap, Value as Json, json};
 
-use crate::body::to_terraform_json;
+use crate::body::{escape, to_terraform_json};
 use crate::error::{Error, Result};
-use crate::expr::{Ast, escape_template_text};
+use crate::expr::Ast;
 use crate::stack::Stack;
 use crate::terraform::resource::Override;
 use crate::terraform::{BlockKind, IgnoreChanges, Lifecycle, ProviderRequirement};
@@ -473,10 +473,4 @@ fn nest(groups: IndexMap<String, JsonMap<String, Json>>) -> Json {
             .map(|(k, v)| (k, Json::Object(v)))
             .collect(),
     )
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    escape_template_text(text, &mut out);
-    out
 }
