@@ -3,31 +3,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
+mod common;
+
 use girder_core::assertions::Template;
 use girder_core::prelude::*;
 use girder_core::{Error, Stack};
 use serde_json::json;
 
 fn producer(backend: Backend) -> (Stack, ResourceHandle) {
-    let mut stack = Stack::new("network", "prod", backend).unwrap();
-    stack
-        .require_provider(ProviderRequirement::new("aws", "hashicorp/aws", "~> 6.0"))
-        .unwrap();
-    let vpc = stack
-        .root()
-        .add(
-            "vpc",
-            ResourceSpec::resource("aws_vpc", &json!({ "cidr_block": "10.0.0.0/16" })),
-        )
-        .unwrap();
+    let mut stack = common::aws_stack("network", "prod", backend);
+    let vpc = stack.root().add("vpc", common::vpc("10.0.0.0/16")).unwrap();
     (stack, vpc)
 }
 
 fn consumer(name: &str, backend: Backend, vpc_id: Expr<String>) -> Stack {
-    let mut stack = Stack::new(name, "prod", backend).unwrap();
-    stack
-        .require_provider(ProviderRequirement::new("aws", "hashicorp/aws", "~> 6.0"))
-        .unwrap();
+    let mut stack = common::aws_stack(name, "prod", backend);
     stack
         .root()
         .add(

@@ -3,21 +3,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
+mod common;
+
 use girder_core::assertions::Template;
 use girder_core::prelude::*;
 use girder_core::{Error, Stack};
 use serde_json::json;
 
 fn stack() -> Stack {
-    let mut stack = Stack::new("net", "dev", Backend::local()).unwrap();
-    stack
-        .require_provider(ProviderRequirement::new("aws", "hashicorp/aws", "~> 6.0"))
-        .unwrap();
-    stack
+    common::aws_stack("net", "dev", Backend::local())
 }
 
 fn vpc_spec() -> ResourceSpec {
-    ResourceSpec::resource("aws_vpc", &json!({ "cidr_block": "10.0.0.0/16" }))
+    common::vpc("10.0.0.0/16")
 }
 
 #[test]

@@ -3,23 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
+mod common;
+
 use girder_core::Stack;
 use girder_core::prelude::*;
 
 fn assembly(cidr: &str) -> Assembly {
-    let mut stack = Stack::new("net", "dev", Backend::local()).unwrap();
-    stack
-        .require_provider(ProviderRequirement::new("aws", "hashicorp/aws", "~> 6.0"))
-        .unwrap();
-    stack
-        .root()
-        .add(
-            "vpc",
-            ResourceSpec::resource("aws_vpc", &serde_json::json!({ "cidr_block": cidr })),
-        )
-        .unwrap();
-    let mut other = Stack::new("net", "prod", Backend::local()).unwrap();
-    other.root();
+    let mut stack = common::aws_stack("net", "dev", Backend::local());
+    stack.root().add("vpc", common::vpc(cidr)).unwrap();
+    let other = Stack::new("net", "prod", Backend::local()).unwrap();
     let mut app = App::new();
     app.add_stack(stack).unwrap();
     app.add_stack(other).unwrap();
