@@ -3,12 +3,16 @@
 //! - `cargo xtask synth [--stack NAME]... [--env ENV]... [--out DIR]`: synthesize the
 //!   registered stacks (all by default) into DIR (default `out/`), atomically.
 //! - `cargo xtask list`: the registered stacks, their environments and artifact counts.
+//! - `cargo xtask codegen [--check] [--from PATH] [--provider-version NAME=VERSION]...`:
+//!   regenerate crates/girder-aws from the allowlist and provider schemas.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+#[cfg(feature = "stacks")]
 use girder_core::{ArtifactKind, Assembly};
+use xtask::codegen;
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "girder's automation")]
@@ -33,6 +37,20 @@ enum Command {
     },
     /// List stacks, environments and artifact counts.
     List,
+    /// Regenerate the typed L1 crate (crates/girder-aws) from the allowlist and schemas.
+    Codegen {
+        /// Fail if the committed code or schemas are out of date; write nothing.
+        #[arg(long)]
+        check: bool,
+        /// Full provider schema to trim from: `terraform providers schema -json` output
+        /// (.json or .json.gz) or a directory of `<provider>.json[.gz]`. Defaults to
+        /// ../shared/schemas/terraform when the allowlist names a type not yet committed.
+        #[arg(long, value_name = "PATH")]
+        from: Option<PathBuf>,
+        /// The version of a provider whose schema source does not record it.
+        #[arg(long = "provider-version", value_name = "NAME=VERSION")]
+        provider_versions: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -47,6 +65,69 @@ fn main() -> ExitCode {
 }
 
 fn run(command: Command) -> Result<(), String> {
+    match command {
+        Command::Codegen {
+            check,
+            from,
+            provider_versions,
+        } => run_codegen(codegen::Options {
+            check,
+            from,
+            provider_versions,
+        }),
+        other => run_stacks(other),
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+fn workspace_root() -> &'static Path {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir)
+}
+
+fn run_codegen(options: codegen::Options) -> Result<(), String> {
+    let root = workspace_root();
+    let plan = codegen::plan(root, &options)?;
+    for source in &plan.sources {
+        println!("trimmed {source}");
+    }
+    for provider in &plan.providers {
+        println!("{provider}");
+    }
+    if options.check {
+        let differences = codegen::differences(root, &plan);
+        if !differences.is_empty() {
+            return Err(format!(
+                "{} is out of date; run `cargo xtask codegen` and commit:\n  {}",
+                codegen::CRATE_DIR,
+                differences.join("\n  ")
+            ));
+        }
+        println!(
+            "{} is up to date: {} types, {} lines of Rust",
+            codegen::CRATE_DIR,
+            plan.types,
+            plan.rust_lines()
+        );
+    } else {
+        let written = codegen::write(root, &plan)?;
+        println!(
+            "generated {} types, {} lines of Rust into {} ({written} files changed)",
+            plan.types,
+            plan.rust_lines(),
+            codegen::CRATE_DIR
+        );
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "stacks"))]
+fn run_stacks(_: Command) -> Result<(), String> {
+    Err("this xtask was built without the `stacks` feature; only `codegen` works".into())
+}
+
+#[cfg(feature = "stacks")]
+fn run_stacks(command: Command) -> Result<(), String> {
     let assembly = xtask::stacks::app()
         .and_then(|app| app.synth())
         .map_err(|e| e.to_string())?;
@@ -69,9 +150,11 @@ fn run(command: Command) -> Result<(), String> {
             print!("{}", list(&assembly));
             Ok(())
         }
+        Command::Codegen { .. } => Ok(()),
     }
 }
 
+#[cfg(feature = "stacks")]
 fn list(assembly: &Assembly) -> String {
     let mut text = format!(
         "{:<28} {:<8} {:<6} {:>9} {:>8} {:>5}  depends on\n",

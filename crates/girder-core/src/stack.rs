@@ -18,8 +18,8 @@ use crate::helm::HelmRelease;
 use crate::kubernetes::KubeObject;
 use crate::path::{ConstructPath, validate_dns_label};
 use crate::terraform::{
-    Backend, BlockKind, ModuleHandle, ModuleSpec, Output, ProviderConfig, ProviderRef,
-    ProviderRequirement, ResourceHandle, ResourceSpec, VarType, Variable,
+    Backend, BlockKind, IntoResourceSpec, ModuleHandle, ModuleSpec, Output, ProviderConfig,
+    ProviderRef, ProviderRequirement, ResourceHandle, ResourceSpec, VarType, Variable,
 };
 
 /// The Terraform version constraint written when a stack sets none: 1.10 brings S3 native
@@ -453,15 +453,19 @@ impl Scope<'_> {
 
     /// Add a resource or data source as construct `id` of this scope. Its Terraform name
     /// comes from the construct path (`network/vpc` -> `network_vpc`).
-    pub fn add(&mut self, id: &str, spec: ResourceSpec) -> Result<ResourceHandle> {
+    ///
+    /// `spec` is a [`ResourceSpec`] or a generated L1 config; the handle returned is typed
+    /// accordingly (`aws::Vpc` gives a `VpcHandle`).
+    pub fn add<S: IntoResourceSpec>(&mut self, id: &str, spec: S) -> Result<S::Handle> {
         let path = self.path.child(id)?;
         let name = terraform_name(&path);
-        self.insert_block(path, name, spec)
+        self.insert_block(path, name, spec.into_spec().with_handle())
+            .map(S::Handle::from)
     }
 
     /// Add the scope's primary resource: its Terraform name is the scope's own path, as in
     /// AWS CDK's `Default` child (`network/vpc` -> `aws_vpc.network_vpc`).
-    pub fn add_default(&mut self, spec: ResourceSpec) -> Result<ResourceHandle> {
+    pub fn add_default<S: IntoResourceSpec>(&mut self, spec: S) -> Result<S::Handle> {
         if self.path.is_root() {
             return Err(Error::invalid(
                 self.stack.at("/"),
@@ -470,7 +474,8 @@ impl Scope<'_> {
         }
         let name = terraform_name(&self.path);
         let path = self.path.child(DEFAULT_ID)?;
-        self.insert_block(path, name, spec)
+        self.insert_block(path, name, spec.into_spec().with_handle())
+            .map(S::Handle::from)
     }
 
     fn insert_block(

@@ -12,7 +12,9 @@
 //! escapes every literal string, so user text can never become an interpolation.
 
 mod ast;
+mod collections;
 pub mod fns;
+mod nested;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -22,6 +24,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use ast::{Ast, Reference, Target, escape_template_text};
+pub use collections::{IntoList, IntoMap, ListValue, MapValue};
+pub use nested::{NestedList, NestedMap, NestedSet};
 
 /// The key of the one-key object an expression serializes to.
 pub const EXPR_MARKER: &str = "$girder:expr";

@@ -11,5 +11,8 @@ mod variable;
 pub use backend::{Backend, CloudBackend, LocalBackend, S3Backend};
 pub use module::{ModuleHandle, ModuleSpec};
 pub use provider::{ProviderConfig, ProviderRef, ProviderRequirement};
-pub use resource::{BlockKind, Dependency, IgnoreChanges, Lifecycle, ResourceHandle, ResourceSpec};
+pub use resource::{
+    BlockKind, Dependency, IgnoreChanges, IntoResourceSpec, Lifecycle, ResourceHandle,
+    ResourceSpec, serialize_block_list_of_exactly_one, serialize_block_list_of_one,
+};
 pub use variable::{Output, VarType, Variable};

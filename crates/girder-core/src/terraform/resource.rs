@@ -1,7 +1,9 @@
 //! Resources and data sources: their type, arguments and meta-arguments, and the handle a
 //! stack returns for them.
 
-use serde::Serialize;
+use std::marker::PhantomData;
+
+use serde::{Serialize, Serializer};
 use serde_json::Value as Json;
 
 use crate::body;
@@ -59,6 +61,10 @@ pub(crate) struct Override {
 
 /// A resource or data source before it is added to a scope.
 ///
+/// `H` is the handle [`Scope::add`](crate::Scope::add) returns for it: [`ResourceHandle`]
+/// for a raw spec, the generated typed handle (`VpcHandle`) for an L1 config turned into a
+/// spec with [`IntoResourceSpec::into_spec`].
+///
 /// ```
 /// use girder_core::terraform::ResourceSpec;
 /// let spec = ResourceSpec::resource("aws_vpc", &serde_json::json!({ "cidr_block": "10.0.0.0/16" }))
@@ -66,7 +72,7 @@ pub(crate) struct Override {
 /// assert_eq!(spec.resource_type(), "aws_vpc");
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct ResourceSpec {
+pub struct ResourceSpec<H = ResourceHandle> {
     pub(crate) kind: BlockKind,
     pub(crate) rtype: String,
     pub(crate) body: Ast,
@@ -77,6 +83,7 @@ pub struct ResourceSpec {
     pub(crate) provider: Option<ProviderRef>,
     pub(crate) lifecycle: Lifecycle,
     pub(crate) overrides: Vec<Override>,
+    handle: PhantomData<fn() -> H>,
 }
 
 impl ResourceSpec {
@@ -107,6 +114,27 @@ impl ResourceSpec {
             provider: None,
             lifecycle: Lifecycle::default(),
             overrides: Vec::new(),
+            handle: PhantomData,
+        }
+    }
+}
+
+impl<H> ResourceSpec<H> {
+    /// The same spec, handing out handle type `H2` when added: how a generated L1 type or
+    /// a construct gives its raw resource a typed handle.
+    pub fn with_handle<H2: From<ResourceHandle>>(self) -> ResourceSpec<H2> {
+        ResourceSpec {
+            kind: self.kind,
+            rtype: self.rtype,
+            body: self.body,
+            body_error: self.body_error,
+            depends_on: self.depends_on,
+            count: self.count,
+            for_each: self.for_each,
+            provider: self.provider,
+            lifecycle: self.lifecycle,
+            overrides: self.overrides,
+            handle: PhantomData,
         }
     }
 
@@ -219,6 +247,44 @@ impl ResourceSpec {
             .chain(self.count.iter())
             .chain(self.for_each.iter())
     }
+}
+
+/// Anything [`Scope::add`](crate::Scope::add) accepts: a [`ResourceSpec`], or a generated
+/// L1 config (`aws::Vpc`), whose `into_spec` gives a spec with a typed handle so
+/// meta-arguments can be set (`Subnet::new(vpc.id()).into_spec().count(2)`).
+pub trait IntoResourceSpec {
+    /// The handle the stack returns for it.
+    type Handle: From<ResourceHandle>;
+
+    /// The spec, with its typed handle.
+    fn into_spec(self) -> ResourceSpec<Self::Handle>;
+}
+
+impl<H: From<ResourceHandle>> IntoResourceSpec for ResourceSpec<H> {
+    type Handle = H;
+
+    fn into_spec(self) -> ResourceSpec<H> {
+        self
+    }
+}
+
+/// Serialize an optional block of a list / set nesting mode with at most one item as
+/// the list Terraform JSON expects (`[ {...} ]`). Generated L1 types use it with
+/// `skip_serializing_if = "Option::is_none"`.
+pub fn serialize_block_list_of_one<T: Serialize, S: Serializer>(
+    value: &Option<T>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(value.iter())
+}
+
+/// Serialize a required block of a list / set nesting mode with exactly one item as a
+/// one-element list.
+pub fn serialize_block_list_of_exactly_one<T: Serialize, S: Serializer>(
+    value: &T,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(std::iter::once(value))
 }
 
 /// Something `depends_on` can name.
