@@ -6,12 +6,14 @@
 //!   for the VPC's CIDR, both read from `network` (girder wires the outputs and the
 //!   `tfe_outputs` reads), a Kubernetes app `web` and values for a Redis release.
 //!
-//! Raw resources (`ResourceSpec::resource` with JSON arguments) keep this example
-//! independent of the generated provider crates.
+//! AWS resources use the generated L1 types of girder-aws: arguments and attributes are
+//! typed from the provider's schema, so no attribute name is typed from memory.
 
 use std::collections::BTreeMap;
 
+use girder_aws::aws;
 use girder_core::prelude::*;
+use girder_core::terraform::IntoResourceSpec;
 use girder_core::{Result, Stack};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
@@ -46,13 +48,9 @@ pub struct VpcOutputs {
     pub cidr_block: Expr<String>,
 }
 
-fn aws() -> ProviderRequirement {
-    ProviderRequirement::new("aws", "hashicorp/aws", "~> 6.0")
-}
-
 fn network_stack() -> Result<(Stack, VpcOutputs)> {
     let mut stack = Stack::new("network", ENVIRONMENT, Backend::cloud(ORGANIZATION))?;
-    stack.require_provider(aws())?;
+    stack.require_provider(aws::requirement())?;
     stack.add_aspect(DefaultTags::new([
         ("Project", "quickstart"),
         ("Environment", ENVIRONMENT),
@@ -73,40 +71,30 @@ fn network_stack() -> Result<(Stack, VpcOutputs)> {
                 "region must look like eu-west-1",
             ),
     )?;
-    stack.add_provider(ProviderConfig::new("aws").with(&json!({ "region": region })))?;
+    stack.add_provider(aws::Provider::new().region(region).into())?;
 
     let mut network = stack.scope("network")?;
     let zones = network.add(
         "zones",
-        ResourceSpec::data("aws_availability_zones", &json!({ "state": "available" })),
+        aws::DataAvailabilityZones::new().state("available"),
     )?;
     let vpc = network.child("vpc")?.add_default(
-        ResourceSpec::resource(
-            "aws_vpc",
-            &json!({
-                "cidr_block": "10.20.0.0/16",
-                "enable_dns_support": true,
-                "enable_dns_hostnames": true,
-                "tags": { "Name": "quickstart-dev" },
-            }),
-        )
-        .prevent_destroy(),
+        aws::Vpc::new()
+            .cidr_block("10.20.0.0/16")
+            .enable_dns_support(true)
+            .enable_dns_hostnames(true)
+            .tags([("Name", "quickstart-dev")])
+            .into_spec()
+            .prevent_destroy(),
     )?;
-    let cidr: Expr<String> = vpc.attr("cidr_block");
-    let zone_names: Expr<Vec<String>> = zones.attr("names");
     for (index, id) in ["private-a", "private-b"].into_iter().enumerate() {
         network.add(
             id,
-            ResourceSpec::resource(
-                "aws_subnet",
-                &json!({
-                    "vpc_id": vpc.id(),
-                    "cidr_block": fns::cidrsubnet(cidr.clone(), 4, index),
-                    "availability_zone": fns::element(zone_names.clone(), index),
-                    "map_public_ip_on_launch": false,
-                    "tags": { "Name": format!("quickstart-dev-{id}") },
-                }),
-            ),
+            aws::Subnet::new(vpc.id())
+                .cidr_block(fns::cidrsubnet(vpc.cidr_block(), 4, index))
+                .availability_zone(fns::element(zones.names(), index))
+                .map_public_ip_on_launch(false)
+                .tags([("Name", format!("quickstart-dev-{id}"))]),
         )?;
     }
     stack.add_output("vpc_id", Output::new(&vpc.id()).description("The VPC id"))?;
@@ -114,40 +102,30 @@ fn network_stack() -> Result<(Stack, VpcOutputs)> {
         stack,
         VpcOutputs {
             id: vpc.id(),
-            cidr_block: cidr,
+            cidr_block: vpc.cidr_block(),
         },
     ))
 }
 
 fn service_stack(vpc: &VpcOutputs) -> Result<Stack> {
     let mut stack = Stack::new("service", ENVIRONMENT, Backend::cloud(ORGANIZATION))?;
-    stack.require_provider(aws())?;
-    stack.add_provider(ProviderConfig::new("aws").with(&json!({ "region": "eu-west-1" })))?;
+    stack.require_provider(aws::requirement())?;
+    stack.add_provider(aws::Provider::new().region("eu-west-1").into())?;
 
     let mut web = stack.scope("web")?;
-    let sg = web
-        .child("security-group")?
-        .add_default(ResourceSpec::resource(
-            "aws_security_group",
-            &json!({
-                "name": "quickstart-web",
-                "description": "Web pods of the quickstart",
-                "vpc_id": vpc.id,
-            }),
-        ))?;
+    let sg = web.child("security-group")?.add_default(
+        aws::SecurityGroup::new()
+            .name("quickstart-web")
+            .description("Web pods of the quickstart")
+            .vpc_id(&vpc.id),
+    )?;
     web.add(
         "ingress-http",
-        ResourceSpec::resource(
-            "aws_vpc_security_group_ingress_rule",
-            &json!({
-                "security_group_id": sg.id(),
-                "description": "HTTP from inside the VPC",
-                "cidr_ipv4": vpc.cidr_block,
-                "ip_protocol": "tcp",
-                "from_port": 8080,
-                "to_port": 8080,
-            }),
-        ),
+        aws::VpcSecurityGroupIngressRule::new("tcp", sg.id())
+            .description("HTTP from inside the VPC")
+            .cidr_ipv4(&vpc.cidr_block)
+            .from_port(8080)
+            .to_port(8080),
     )?;
 
     web.add_kube_object("web", &web_namespace())?;

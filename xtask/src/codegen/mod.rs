@@ -12,6 +12,7 @@
 mod allowlist;
 mod docs;
 mod emit;
+mod instances;
 mod model;
 mod names;
 mod schema;
@@ -28,6 +29,8 @@ use schema::{ProviderSchema, Source};
 /// The generated crate, relative to the workspace root.
 pub const CRATE_DIR: &str = "crates/girder-aws";
 const ALLOWLIST: &str = "schema/allowlist.txt";
+/// The generated instances the conformance test walks.
+const INSTANCES_FILE: &str = "tests/generated/mod.rs";
 /// Full schemas used when the allowlist names a type the committed schema lacks.
 const DEFAULT_SOURCE: &str = "../shared/schemas/terraform";
 
@@ -79,6 +82,7 @@ pub fn plan(root: &Path, options: &Options) -> Result<Plan, String> {
     let mut sources = Vec::new();
     let mut types = 0;
     let mut lib_modules = Vec::new();
+    let mut all_modules: Vec<(String, Vec<TypeModule>)> = Vec::new();
     for entry in &entries {
         let schema_rel = format!("schema/{}.json", entry.name);
         let committed_path = crate_dir.join(&schema_rel);
@@ -183,8 +187,17 @@ pub fn plan(root: &Path, options: &Options) -> Result<Plan, String> {
             resources,
             data,
         ));
+        all_modules.push((entry.name.clone(), modules));
     }
     files.insert(PathBuf::from("src/lib.rs"), lib_rs(&lib_modules));
+    let providers_for_tests: Vec<instances::ProviderModules<'_>> = all_modules
+        .iter()
+        .map(|(name, modules)| instances::ProviderModules { name, modules })
+        .collect();
+    files.insert(
+        PathBuf::from(INSTANCES_FILE),
+        instances::instances(&providers_for_tests),
+    );
     format_rust(root, &mut files)?;
     Ok(Plan {
         files,
@@ -268,10 +281,10 @@ fn provider_module(
         .count();
     let _ = write!(
         out,
-        "//! Provider `{name}` ({source} {version}): {resources} resources and {data} data \
-         sources.\n//!\n//! Resource `{name}_x` is [`X`](x::X) with handle `XHandle`; data source \
-         `{name}_y` is `DataY`. Require the provider with [`requirement`] and configure it \
-         with [`Provider`].\n\n\
+        "//! Provider `{name}` ({source} {version}): {resources} and {data}.\n//!\n\
+         //! Resource `{name}_<type>` is the config struct `<Type>` (module `<type>`) with the \
+         handle\n//! `<Type>Handle`; data source `{name}_<type>` is `Data<Type>`. Require the \
+         provider with\n//! [`requirement`] and configure it with [`Provider`].\n\n\
          use girder_core::terraform::ProviderRequirement;\n\n\
          /// The provider's local name, the prefix of its types.\npub const NAME: &str = \"{name}\";\n\
          /// The registry source.\npub const SOURCE: &str = \"{source}\";\n\
@@ -283,6 +296,8 @@ fn provider_module(
          ProviderRequirement::new(NAME, SOURCE, VERSION_CONSTRAINT)\n}}\n\n",
         name = entry.name,
         source = entry.source,
+        resources = plural(resources, "resource"),
+        data = plural(data, "data source"),
         constraint = version_constraint(version),
     );
     for module in modules {
@@ -302,6 +317,14 @@ fn provider_module(
         }
     }
     out
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
 }
 
 fn lib_rs(providers: &[(String, String, String, usize, usize)]) -> String {
@@ -413,13 +436,15 @@ pub fn write(root: &Path, plan: &Plan) -> Result<usize, String> {
         }
     }
     remove_empty_dirs(&crate_dir.join("src"));
+    remove_empty_dirs(&crate_dir.join("tests"));
     Ok(written)
 }
 
-/// Every file under src/ and every schema/*.json: all of it is generated.
+/// Every file under src/ and tests/generated/, and every schema/*.json: all generated.
 fn generated_on_disk(crate_dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     walk(&crate_dir.join("src"), crate_dir, &mut out);
+    walk(&crate_dir.join("tests/generated"), crate_dir, &mut out);
     if let Ok(entries) = std::fs::read_dir(crate_dir.join("schema")) {
         for entry in entries.flatten() {
             let path = entry.path();

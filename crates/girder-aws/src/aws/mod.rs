@@ -4,7 +4,9 @@
 
 //! Provider `aws` (hashicorp/aws 6.25.0): 72 resources and 10 data sources.
 //!
-//! Resource `aws_x` is [`X`](x::X) with handle `XHandle`; data source `aws_y` is `DataY`. Require the provider with [`requirement`] and configure it with [`Provider`].
+//! Resource `aws_<type>` is the config struct `<Type>` (module `<type>`) with the handle
+//! `<Type>Handle`; data source `aws_<type>` is `Data<Type>`. Require the provider with
+//! [`requirement`] and configure it with [`Provider`].
 
 use girder_core::terraform::ProviderRequirement;
 

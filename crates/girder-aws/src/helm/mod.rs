@@ -2,9 +2,11 @@
 // Do not edit: change crates/girder-aws/schema/allowlist.txt or the generator in
 // xtask/src/codegen, then run `cargo xtask codegen`.
 
-//! Provider `helm` (hashicorp/helm 3.1.1): 1 resources and 0 data sources.
+//! Provider `helm` (hashicorp/helm 3.1.1): 1 resource and 0 data sources.
 //!
-//! Resource `helm_x` is [`X`](x::X) with handle `XHandle`; data source `helm_y` is `DataY`. Require the provider with [`requirement`] and configure it with [`Provider`].
+//! Resource `helm_<type>` is the config struct `<Type>` (module `<type>`) with the handle
+//! `<Type>Handle`; data source `helm_<type>` is `Data<Type>`. Require the provider with
+//! [`requirement`] and configure it with [`Provider`].
 
 use girder_core::terraform::ProviderRequirement;
 

@@ -4,7 +4,9 @@
 
 //! Provider `kubernetes` (hashicorp/kubernetes 2.38.0): 4 resources and 0 data sources.
 //!
-//! Resource `kubernetes_x` is [`X`](x::X) with handle `XHandle`; data source `kubernetes_y` is `DataY`. Require the provider with [`requirement`] and configure it with [`Provider`].
+//! Resource `kubernetes_<type>` is the config struct `<Type>` (module `<type>`) with the handle
+//! `<Type>Handle`; data source `kubernetes_<type>` is `Data<Type>`. Require the provider with
+//! [`requirement`] and configure it with [`Provider`].
 
 use girder_core::terraform::ProviderRequirement;
 

@@ -4,7 +4,9 @@
 
 //! Provider `random` (hashicorp/random 3.7.2): 3 resources and 0 data sources.
 //!
-//! Resource `random_x` is [`X`](x::X) with handle `XHandle`; data source `random_y` is `DataY`. Require the provider with [`requirement`] and configure it with [`Provider`].
+//! Resource `random_<type>` is the config struct `<Type>` (module `<type>`) with the handle
+//! `<Type>Handle`; data source `random_<type>` is `Data<Type>`. Require the provider with
+//! [`requirement`] and configure it with [`Provider`].
 
 use girder_core::terraform::ProviderRequirement;
 

@@ -2,9 +2,11 @@
 // Do not edit: change crates/girder-aws/schema/allowlist.txt or the generator in
 // xtask/src/codegen, then run `cargo xtask codegen`.
 
-//! Provider `tfe` (hashicorp/tfe 0.71.0): 10 resources and 1 data sources.
+//! Provider `tfe` (hashicorp/tfe 0.71.0): 10 resources and 1 data source.
 //!
-//! Resource `tfe_x` is [`X`](x::X) with handle `XHandle`; data source `tfe_y` is `DataY`. Require the provider with [`requirement`] and configure it with [`Provider`].
+//! Resource `tfe_<type>` is the config struct `<Type>` (module `<type>`) with the handle
+//! `<Type>Handle`; data source `tfe_<type>` is `Data<Type>`. Require the provider with
+//! [`requirement`] and configure it with [`Provider`].
 
 use girder_core::terraform::ProviderRequirement;
 

@@ -2,9 +2,11 @@
 // Do not edit: change crates/girder-aws/schema/allowlist.txt or the generator in
 // xtask/src/codegen, then run `cargo xtask codegen`.
 
-//! Provider `tls` (hashicorp/tls 4.1.0): 1 resources and 1 data sources.
+//! Provider `tls` (hashicorp/tls 4.1.0): 1 resource and 1 data source.
 //!
-//! Resource `tls_x` is [`X`](x::X) with handle `XHandle`; data source `tls_y` is `DataY`. Require the provider with [`requirement`] and configure it with [`Provider`].
+//! Resource `tls_<type>` is the config struct `<Type>` (module `<type>`) with the handle
+//! `<Type>Handle`; data source `tls_<type>` is `Data<Type>`. Require the provider with
+//! [`requirement`] and configure it with [`Provider`].
 
 use girder_core::terraform::ProviderRequirement;
 
