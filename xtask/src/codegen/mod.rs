@@ -157,18 +157,14 @@ pub fn plan(root: &Path, options: &Options) -> Result<Plan, String> {
             version: &trimmed.version,
             schema_file: &format!("{CRATE_DIR}/{schema_rel}"),
         };
-        let resources = modules
-            .iter()
-            .filter(|m| m.kind == ModuleKind::Resource)
-            .count();
-        let data = modules
-            .iter()
-            .filter(|m| m.kind == ModuleKind::Data)
-            .count();
+        let (resources, data) = type_counts(&modules);
         types += resources + data;
         providers.push(format!(
-            "{} {}: {resources} resources, {data} data sources",
-            entry.name, trimmed.version
+            "{} {}: {}, {}",
+            entry.name,
+            trimmed.version,
+            plural(resources, "resource"),
+            plural(data, "data source")
         ));
         for module in &modules {
             files.insert(
@@ -271,14 +267,7 @@ fn provider_module(
     modules: &[TypeModule],
 ) -> String {
     let mut out = emit::header(info.schema_file, &entry.source, version);
-    let resources = modules
-        .iter()
-        .filter(|m| m.kind == ModuleKind::Resource)
-        .count();
-    let data = modules
-        .iter()
-        .filter(|m| m.kind == ModuleKind::Data)
-        .count();
+    let (resources, data) = type_counts(modules);
     let _ = write!(
         out,
         "//! Provider `{name}` ({source} {version}): {resources} and {data}.\n//!\n\
@@ -317,6 +306,12 @@ fn provider_module(
         }
     }
     out
+}
+
+/// How many resources and data sources the modules generate.
+fn type_counts(modules: &[TypeModule]) -> (usize, usize) {
+    let count = |kind| modules.iter().filter(|m| m.kind == kind).count();
+    (count(ModuleKind::Resource), count(ModuleKind::Data))
 }
 
 fn plural(count: usize, noun: &str) -> String {
