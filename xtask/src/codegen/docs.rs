@@ -36,6 +36,7 @@ pub(crate) fn doc_lines(description: Option<&str>) -> Vec<String> {
             paragraph_open = false;
             continue;
         }
+        let line = &link_bare_urls(line);
         let starts_item = is_list_item(line) || line.starts_with('#') || line.starts_with('|');
         match lines.last_mut() {
             Some(last) if paragraph_open && !starts_item => {
@@ -53,6 +54,35 @@ pub(crate) fn doc_lines(description: Option<&str>) -> Vec<String> {
         lines.pop();
     }
     lines
+}
+
+/// Wrap bare URLs in `<...>` (rustdoc links those and warns about the rest); URLs of
+/// Markdown links, autolinks and inline code are left alone.
+fn link_bare_urls(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(start) = rest.find("http") {
+        let (before, from) = rest.split_at(start);
+        out.push_str(before);
+        let is_url = from.starts_with("https://") || from.starts_with("http://");
+        let linked = out.ends_with("](") || out.ends_with('<');
+        let in_code = out.matches('`').count() % 2 == 1;
+        if !is_url || linked || in_code {
+            out.push_str("http");
+            rest = &from[4..];
+            continue;
+        }
+        let end = from
+            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '>' | '"' | '\'' | '`'))
+            .unwrap_or(from.len());
+        let url = from[..end].trim_end_matches(['.', ',', ';', ':']);
+        out.push('<');
+        out.push_str(url);
+        out.push('>');
+        rest = &from[url.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn is_list_item(line: &str) -> bool {
@@ -90,6 +120,16 @@ mod tests {
             lines,
             ["Example:", "", "let x = 1;", "```text", "foo = 1", "```"]
         );
+    }
+
+    #[test]
+    fn bare_urls_become_links_and_others_stay() {
+        assert_eq!(
+            link_bare_urls("See https://a.example/x. Or [docs](https://b.example) `http://c`"),
+            "See <https://a.example/x>. Or [docs](https://b.example) `http://c`"
+        );
+        assert_eq!(link_bare_urls("(http://a.example/y)"), "(<http://a.example/y>)");
+        assert_eq!(link_bare_urls("httpd <https://x.example>"), "httpd <https://x.example>");
     }
 
     #[test]

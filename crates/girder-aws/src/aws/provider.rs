@@ -59,7 +59,7 @@ pub struct Provider {
     /// Specifies whether S3 API calls in the `us-east-1` region use the legacy global endpoint or a regional endpoint. Valid values are `legacy` or `regional`. Can also be configured using the `AWS_S3_US_EAST_1_REGIONAL_ENDPOINT` environment variable or the `s3_us_east_1_regional_endpoint` shared config file parameter
     #[serde(skip_serializing_if = "Option::is_none")]
     pub s3_us_east_1_regional_endpoint: Option<Value<String>>,
-    /// Set this to true to enable the request to use path-style addressing, i.e., https://s3.amazonaws.com/BUCKET/KEY. By default, the S3 client will use virtual hosted bucket addressing when possible (https://BUCKET.s3.amazonaws.com/KEY). Specific to the Amazon S3 service.
+    /// Set this to true to enable the request to use path-style addressing, i.e., <https://s3.amazonaws.com/BUCKET/KEY>. By default, the S3 client will use virtual hosted bucket addressing when possible (<https://BUCKET.s3.amazonaws.com/KEY>). Specific to the Amazon S3 service.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub s3_use_path_style: Option<Value<bool>>,
     /// The secret key for API operations. You can retrieve this from the 'Security & Credentials' section of the AWS console.
@@ -249,7 +249,7 @@ impl Provider {
         self
     }
 
-    /// Set this to true to enable the request to use path-style addressing, i.e., https://s3.amazonaws.com/BUCKET/KEY. By default, the S3 client will use virtual hosted bucket addressing when possible (https://BUCKET.s3.amazonaws.com/KEY). Specific to the Amazon S3 service.
+    /// Set this to true to enable the request to use path-style addressing, i.e., <https://s3.amazonaws.com/BUCKET/KEY>. By default, the S3 client will use virtual hosted bucket addressing when possible (<https://BUCKET.s3.amazonaws.com/KEY>). Specific to the Amazon S3 service.
     pub fn s3_use_path_style(mut self, value: impl Into<Value<bool>>) -> Self {
         self.s3_use_path_style = Some(value.into());
         self

@@ -227,16 +227,16 @@ impl SecretV1Handle {
 /// `metadata`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Metadata {
-    /// An unstructured key value map stored with the secret that may be used to store arbitrary metadata. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/
+    /// An unstructured key value map stored with the secret that may be used to store arbitrary metadata. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/>
     #[serde(skip_serializing_if = "Option::is_none")]
     pub annotations: Option<MapValue<String>>,
-    /// Prefix, used by the server, to generate a unique name ONLY IF the `name` field has not been provided. This value will also be combined with a unique suffix. More info: https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#idempotency
+    /// Prefix, used by the server, to generate a unique name ONLY IF the `name` field has not been provided. This value will also be combined with a unique suffix. More info: <https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#idempotency>
     #[serde(skip_serializing_if = "Option::is_none")]
     pub generate_name: Option<Value<String>>,
-    /// Map of string keys and values that can be used to organize and categorize (scope and select) the secret. May match selectors of replication controllers and services. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
+    /// Map of string keys and values that can be used to organize and categorize (scope and select) the secret. May match selectors of replication controllers and services. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/>
     #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<MapValue<String>>,
-    /// Name of the secret, must be unique. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+    /// Name of the secret, must be unique. Cannot be updated. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<Value<String>>,
     /// Namespace defines the space within which name of the secret must be unique.
@@ -256,25 +256,25 @@ impl Metadata {
         }
     }
 
-    /// An unstructured key value map stored with the secret that may be used to store arbitrary metadata. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/
+    /// An unstructured key value map stored with the secret that may be used to store arbitrary metadata. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/>
     pub fn annotations(mut self, value: impl IntoMap<String>) -> Self {
         self.annotations = Some(value.into_map());
         self
     }
 
-    /// Prefix, used by the server, to generate a unique name ONLY IF the `name` field has not been provided. This value will also be combined with a unique suffix. More info: https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#idempotency
+    /// Prefix, used by the server, to generate a unique name ONLY IF the `name` field has not been provided. This value will also be combined with a unique suffix. More info: <https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#idempotency>
     pub fn generate_name(mut self, value: impl Into<Value<String>>) -> Self {
         self.generate_name = Some(value.into());
         self
     }
 
-    /// Map of string keys and values that can be used to organize and categorize (scope and select) the secret. May match selectors of replication controllers and services. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
+    /// Map of string keys and values that can be used to organize and categorize (scope and select) the secret. May match selectors of replication controllers and services. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/>
     pub fn labels(mut self, value: impl IntoMap<String>) -> Self {
         self.labels = Some(value.into_map());
         self
     }
 
-    /// Name of the secret, must be unique. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+    /// Name of the secret, must be unique. Cannot be updated. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names>.
     pub fn name(mut self, value: impl Into<Value<String>>) -> Self {
         self.name = Some(value.into());
         self
@@ -305,12 +305,12 @@ impl MetadataRef {
 }
 
 impl MetadataRef {
-    /// An unstructured key value map stored with the secret that may be used to store arbitrary metadata. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/
+    /// An unstructured key value map stored with the secret that may be used to store arbitrary metadata. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/>
     pub fn annotations(&self) -> Expr<Map<String>> {
         self.0.attr("annotations")
     }
 
-    /// Prefix, used by the server, to generate a unique name ONLY IF the `name` field has not been provided. This value will also be combined with a unique suffix. More info: https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#idempotency
+    /// Prefix, used by the server, to generate a unique name ONLY IF the `name` field has not been provided. This value will also be combined with a unique suffix. More info: <https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#idempotency>
     pub fn generate_name(&self) -> Expr<String> {
         self.0.attr("generate_name")
     }
@@ -320,12 +320,12 @@ impl MetadataRef {
         self.0.attr("generation")
     }
 
-    /// Map of string keys and values that can be used to organize and categorize (scope and select) the secret. May match selectors of replication controllers and services. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
+    /// Map of string keys and values that can be used to organize and categorize (scope and select) the secret. May match selectors of replication controllers and services. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/>
     pub fn labels(&self) -> Expr<Map<String>> {
         self.0.attr("labels")
     }
 
-    /// Name of the secret, must be unique. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+    /// Name of the secret, must be unique. Cannot be updated. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names>.
     pub fn name(&self) -> Expr<String> {
         self.0.attr("name")
     }
