@@ -128,8 +128,14 @@ mod tests {
             link_bare_urls("See https://a.example/x. Or [docs](https://b.example) `http://c`"),
             "See <https://a.example/x>. Or [docs](https://b.example) `http://c`"
         );
-        assert_eq!(link_bare_urls("(http://a.example/y)"), "(<http://a.example/y>)");
-        assert_eq!(link_bare_urls("httpd <https://x.example>"), "httpd <https://x.example>");
+        assert_eq!(
+            link_bare_urls("(http://a.example/y)"),
+            "(<http://a.example/y>)"
+        );
+        assert_eq!(
+            link_bare_urls("httpd <https://x.example>"),
+            "httpd <https://x.example>"
+        );
     }
 
     #[test]
