@@ -86,6 +86,8 @@ pub struct StackArtifacts {
     pub artifacts: Vec<Artifact>,
     /// Acknowledged findings, for manifest.json.
     pub(crate) acknowledged: Vec<Json>,
+    /// Kubernetes objects the bundle relies on but does not contain, with reasons.
+    pub(crate) kubernetes_externals: Vec<Json>,
 }
 
 impl StackArtifacts {
@@ -176,7 +178,7 @@ impl Assembly {
                         entry
                     })
                     .collect();
-                json!({
+                let mut entry = json!({
                     "id": s.id,
                     "name": s.name,
                     "environment": s.environment,
@@ -184,7 +186,11 @@ impl Assembly {
                     "depends_on": s.depends_on,
                     "artifacts": artifacts,
                     "acknowledged": s.acknowledged,
-                })
+                });
+                if !s.kubernetes_externals.is_empty() {
+                    entry["kubernetes_externals"] = Json::from(s.kubernetes_externals.clone());
+                }
+                entry
             })
             .collect();
         json!({ "girder_manifest": MANIFEST_VERSION, "stacks": stacks })

@@ -124,6 +124,10 @@ pub enum Error {
         name: String,
     },
 
+    /// Kubernetes objects of a stack reference objects that are not there.
+    #[error("Kubernetes objects reference what is not there ({} problem(s)):\n  {}", .0.len(), .0.join("\n  "))]
+    KubernetesReferences(Vec<String>),
+
     /// Aspects reported problems that are not acknowledged.
     #[error("synth stopped on {} problem(s):\n{}", .0.len(), list_diagnostics(.0))]
     Diagnostics(Vec<Diagnostic>),
@@ -149,7 +153,9 @@ fn list_diagnostics(diagnostics: &[Diagnostic]) -> String {
 }
 
 impl Error {
-    pub(crate) fn invalid(path: impl std::fmt::Display, message: impl Into<String>) -> Self {
+    /// An [`Error::Invalid`]: `path` names the construct, `message` the bad value and what
+    /// is allowed.
+    pub fn invalid(path: impl std::fmt::Display, message: impl Into<String>) -> Self {
         Error::Invalid {
             path: path.to_string(),
             message: message.into(),

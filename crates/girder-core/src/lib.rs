@@ -38,6 +38,7 @@ pub mod expr;
 pub mod helm;
 pub mod kubernetes;
 mod kubernetes_layout;
+mod kubernetes_refs;
 mod path;
 mod stack;
 mod synth;
@@ -48,6 +49,7 @@ pub use app::App;
 pub use assembly::{Artifact, ArtifactKind, Assembly, MANIFEST_VERSION, StackArtifacts};
 pub use error::{Error, Result};
 pub use expr::{Dynamic, Expr, Map, Number, Value};
+pub use kubernetes_refs::ExternalKubeObject;
 pub use path::{ConstructPath, MAX_ID_LEN};
 pub use stack::{DEFAULT_ID, DEFAULT_REQUIRED_VERSION, Scope, Stack};
 

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::expr::{Ast, Dynamic, Expr, Reference, Target, Value};
 use crate::helm::HelmRelease;
 use crate::kubernetes::KubeObject;
+use crate::kubernetes_refs::ExternalKubeObject;
 use crate::path::{ConstructPath, validate_dns_label};
 use crate::terraform::{
     Backend, BlockKind, IntoResourceSpec, ModuleHandle, ModuleSpec, Output, ProviderConfig,
@@ -78,6 +79,7 @@ pub struct Stack {
     pub(crate) kube_apps: IndexMap<String, Vec<(ConstructPath, KubeObject)>>,
     kube_identities: HashMap<(String, String, String, String), ConstructPath>,
     pub(crate) helm_releases: IndexMap<String, (ConstructPath, HelmRelease)>,
+    pub(crate) kube_externals: Vec<ExternalKubeObject>,
     pub(crate) aspects: Vec<SharedAspect>,
     pub(crate) acknowledgements: Vec<Acknowledgement>,
     paths: HashMap<ConstructPath, String>,
@@ -119,6 +121,7 @@ impl Stack {
             kube_apps: IndexMap::new(),
             kube_identities: HashMap::new(),
             helm_releases: IndexMap::new(),
+            kube_externals: Vec::new(),
             aspects: Vec::new(),
             acknowledgements: Vec::new(),
             paths: HashMap::new(),
@@ -336,6 +339,32 @@ impl Stack {
         self.acknowledgements.push(Acknowledgement {
             path: parsed.to_string(),
             rule: rule.to_owned(),
+            reason: reason.to_owned(),
+        });
+        Ok(())
+    }
+
+    /// Declare a Kubernetes object the stack's manifests rely on but do not contain (a
+    /// Secret a Helm chart creates, a Namespace made by another stack), so synth accepts
+    /// references to it. `namespace` `None` matches any namespace. The reason is written to
+    /// manifest.json.
+    pub fn external_kube_object(
+        &mut self,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+        reason: &str,
+    ) -> Result<()> {
+        if reason.trim().is_empty() {
+            return Err(Error::invalid(
+                self.at("/"),
+                format!("external {kind} {name:?} needs a reason (who creates it)"),
+            ));
+        }
+        self.kube_externals.push(ExternalKubeObject {
+            kind: kind.to_owned(),
+            namespace: namespace.map(str::to_owned),
+            name: name.to_owned(),
             reason: reason.to_owned(),
         });
         Ok(())

@@ -15,6 +15,7 @@ use crate::diagnostics::{Acknowledgement, Diagnostic, Diagnostics, Severity, cov
 use crate::error::{Error, Result};
 use crate::expr::{Ast, Reference, Target};
 use crate::kubernetes_layout;
+use crate::kubernetes_refs;
 use crate::stack::Stack;
 use crate::terraform::document::{self, ExportedOutput, RemoteRead, RenderInput};
 use crate::terraform::{Backend, BlockKind, ProviderRequirement};
@@ -511,6 +512,13 @@ fn render_stack(
         bytes,
         chart: None,
     });
+    let objects: Vec<(&crate::path::ConstructPath, &crate::kubernetes::KubeObject)> = stack
+        .kube_apps
+        .values()
+        .flatten()
+        .map(|(path, object)| (path, object))
+        .collect();
+    kubernetes_refs::check(&stack.id, &objects, &stack.kube_externals)?;
     artifacts.extend(kubernetes_layout::render(stack)?);
     for (path, release) in stack.helm_releases.values() {
         artifacts.push(release.values_artifact(&stack.id, &stack.at(&path.to_string()))?);
@@ -530,6 +538,17 @@ fn render_stack(
             .acknowledged
             .iter()
             .map(|(ack, d)| json!({ "path": d.path, "rule": d.rule, "message": d.message, "reason": ack.reason }))
+            .collect(),
+        kubernetes_externals: stack
+            .kube_externals
+            .iter()
+            .map(|e| {
+                let id = match &e.namespace {
+                    Some(ns) => format!("{}/{ns}/{}", e.kind, e.name),
+                    None => format!("{}/{}", e.kind, e.name),
+                };
+                json!({ "object": id, "reason": e.reason })
+            })
             .collect(),
     })
 }

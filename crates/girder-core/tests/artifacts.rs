@@ -69,6 +69,11 @@ fn apps_are_written_with_kustomizations_namespaces_first() {
 #[test]
 fn same_name_in_two_namespaces_gets_distinct_files() {
     let mut stack = Stack::new("shop", "dev", Backend::local()).unwrap();
+    for ns in ["a", "b"] {
+        stack
+            .external_kube_object("Namespace", None, ns, "made by the platform stack")
+            .unwrap();
+    }
     let mut scope = stack.root();
     scope
         .add_kube_object("cfg", &config_map("settings", "a", "1"))

@@ -1,0 +1,404 @@
+//! Cross-object checks of a stack's Kubernetes bundle, run at synth: what `kubectl apply`
+//! would accept but the cluster would not run.
+//!
+//! - every namespaced object's namespace is a Namespace of the stack, a well-known one, or
+//!   declared external;
+//! - pod templates reference only ConfigMaps, Secrets, PersistentVolumeClaims and
+//!   ServiceAccounts the stack has (or declares external). Secrets made by an
+//!   ExternalSecret, SealedSecret or cert-manager Certificate count; so do each
+//!   namespace's `default` ServiceAccount and `kube-root-ca.crt` ConfigMap, and references
+//!   marked `optional: true`;
+//! - a Service's selector matches the pod template labels of a workload in its namespace,
+//!   and a named `targetPort` is a named port of those pods;
+//! - an Ingress backend names a Service of the stack with that port.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value as Json;
+
+use crate::error::{Error, Result};
+use crate::kubernetes::KubeObject;
+use crate::path::ConstructPath;
+
+/// Namespaces every cluster has.
+const WELL_KNOWN_NAMESPACES: &[&str] =
+    &["default", "kube-system", "kube-public", "kube-node-lease"];
+
+/// Kinds that are not namespaced.
+const CLUSTER_SCOPED: &[&str] = &[
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "StorageClass",
+    "PersistentVolume",
+    "CustomResourceDefinition",
+    "PriorityClass",
+    "IngressClass",
+    "ClusterIssuer",
+    "ClusterSecretStore",
+    "ClusterExternalSecret",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "APIService",
+];
+
+/// An object the bundle relies on but does not contain (made by a Helm chart, an
+/// operator, or by hand), with the reason it is outside.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExternalKubeObject {
+    /// `Secret`, `ConfigMap`, `PersistentVolumeClaim`, `ServiceAccount`, `Service`,
+    /// `Namespace`.
+    pub kind: String,
+    /// `None` for a Namespace (or any namespace, for the others).
+    pub namespace: Option<String>,
+    /// `metadata.name`.
+    pub name: String,
+    /// Why it is not in the bundle (written to manifest.json).
+    pub reason: String,
+}
+
+impl ExternalKubeObject {
+    fn covers(&self, kind: &str, namespace: &str, name: &str) -> bool {
+        self.kind == kind
+            && self.name == name
+            && self.namespace.as_deref().is_none_or(|ns| ns == namespace)
+    }
+}
+
+/// Where a pod template sits in each workload kind.
+fn pod_template(object: &KubeObject) -> Option<&Json> {
+    let body = object.body();
+    match (object.group(), object.kind()) {
+        ("", "Pod") => Some(body),
+        ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet") | ("batch", "Job") => {
+            body.pointer("/spec/template")
+        }
+        ("batch", "CronJob") => body.pointer("/spec/jobTemplate/spec/template"),
+        _ => None,
+    }
+}
+
+/// The namespace an object lives in (`default` when unset); `None` when cluster-scoped.
+fn namespace_of(object: &KubeObject) -> Option<&str> {
+    if CLUSTER_SCOPED.contains(&object.kind()) {
+        None
+    } else {
+        Some(object.namespace().unwrap_or("default"))
+    }
+}
+
+struct Pods<'a> {
+    namespace: &'a str,
+    labels: BTreeMap<&'a str, &'a str>,
+    port_names: BTreeSet<&'a str>,
+    owner: &'a KubeObject,
+}
+
+/// Check the bundle of one stack; every problem is reported, each with its construct path.
+pub(crate) fn check(
+    stack_id: &str,
+    objects: &[(&ConstructPath, &KubeObject)],
+    externals: &[ExternalKubeObject],
+) -> Result<()> {
+    let mut problems = Vec::new();
+    let mut namespaces: BTreeSet<&str> = WELL_KNOWN_NAMESPACES.iter().copied().collect();
+    for (_, object) in objects {
+        if object.group().is_empty() && object.kind() == "Namespace" {
+            namespaces.insert(object.name());
+        }
+    }
+    let external_namespace = |ns: &str| {
+        externals
+            .iter()
+            .any(|e| e.kind == "Namespace" && e.name == ns)
+    };
+
+    // What the bundle provides: (kind, namespace, name).
+    let mut provided: BTreeSet<(&str, &str, &str)> = BTreeSet::new();
+    for (_, object) in objects {
+        let Some(ns) = namespace_of(object) else {
+            continue;
+        };
+        let body = object.body();
+        match (object.group(), object.kind()) {
+            ("", kind @ ("Secret" | "ConfigMap" | "PersistentVolumeClaim" | "ServiceAccount")) => {
+                provided.insert((kind, ns, object.name()));
+            }
+            ("external-secrets.io", "ExternalSecret") => {
+                let name = str_at(body, "/spec/target/name").unwrap_or(object.name());
+                provided.insert(("Secret", ns, name));
+            }
+            ("bitnami.com", "SealedSecret") => {
+                let name = str_at(body, "/spec/template/metadata/name").unwrap_or(object.name());
+                provided.insert(("Secret", ns, name));
+            }
+            ("cert-manager.io", "Certificate") => {
+                if let Some(name) = str_at(body, "/spec/secretName") {
+                    provided.insert(("Secret", ns, name));
+                }
+            }
+            _ => {}
+        }
+    }
+    for ns in &namespaces {
+        provided.insert(("ConfigMap", ns, "kube-root-ca.crt"));
+        provided.insert(("ServiceAccount", ns, "default"));
+    }
+    let has = |kind: &str, ns: &str, name: &str| {
+        provided.contains(&(kind, ns, name)) || externals.iter().any(|e| e.covers(kind, ns, name))
+    };
+
+    let mut pods: Vec<Pods<'_>> = Vec::new();
+    for (path, object) in objects {
+        let at = format!("{stack_id}:{path}: {}", object.describe());
+        if let Some(ns) = object.namespace() {
+            if namespace_of(object).is_some() && !namespaces.contains(ns) && !external_namespace(ns)
+            {
+                problems.push(format!(
+                    "{at}: namespace {ns:?} is not a Namespace of this stack nor a well-known \
+                     one; add the Namespace or declare it external"
+                ));
+            }
+        }
+        let (Some(template), Some(ns)) = (pod_template(object), namespace_of(object)) else {
+            continue;
+        };
+        let mut refs: Vec<(&str, &str, String)> = Vec::new();
+        let spec = template.get("spec").unwrap_or(&Json::Null);
+        let mut port_names = BTreeSet::new();
+        for key in ["initContainers", "containers"] {
+            for container in array(spec.get(key)) {
+                let cname = container.get("name").and_then(Json::as_str).unwrap_or("?");
+                for port in array(container.get("ports")) {
+                    if let Some(name) = port.get("name").and_then(Json::as_str) {
+                        port_names.insert(name);
+                    }
+                }
+                for env in array(container.get("env")) {
+                    let var = env.get("name").and_then(Json::as_str).unwrap_or("?");
+                    for (key, kind) in
+                        [("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")]
+                    {
+                        if let Some(r) = env.pointer(&format!("/valueFrom/{key}")) {
+                            push_ref(
+                                &mut refs,
+                                r,
+                                "name",
+                                kind,
+                                format!("container '{cname}' env {var}"),
+                            );
+                        }
+                    }
+                }
+                for from in array(container.get("envFrom")) {
+                    for (key, kind) in [("configMapRef", "ConfigMap"), ("secretRef", "Secret")] {
+                        if let Some(r) = from.get(key) {
+                            push_ref(
+                                &mut refs,
+                                r,
+                                "name",
+                                kind,
+                                format!("container '{cname}' envFrom"),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        for volume in array(spec.get("volumes")) {
+            let vname = volume.get("name").and_then(Json::as_str).unwrap_or("?");
+            let what = || format!("volume '{vname}'");
+            if let Some(r) = volume.get("configMap") {
+                push_ref(&mut refs, r, "name", "ConfigMap", what());
+            }
+            if let Some(r) = volume.get("secret") {
+                push_ref(&mut refs, r, "secretName", "Secret", what());
+            }
+            if let Some(r) = volume.get("persistentVolumeClaim") {
+                push_ref(&mut refs, r, "claimName", "PersistentVolumeClaim", what());
+            }
+            for source in array(volume.pointer("/projected/sources")) {
+                for (key, kind) in [("configMap", "ConfigMap"), ("secret", "Secret")] {
+                    if let Some(r) = source.get(key) {
+                        push_ref(
+                            &mut refs,
+                            r,
+                            "name",
+                            kind,
+                            format!("projected volume '{vname}'"),
+                        );
+                    }
+                }
+            }
+        }
+        for secret in array(spec.get("imagePullSecrets")) {
+            push_ref(
+                &mut refs,
+                secret,
+                "name",
+                "Secret",
+                "imagePullSecrets".into(),
+            );
+        }
+        if let Some(account) = str_at(spec, "/serviceAccountName") {
+            refs.push(("ServiceAccount", account, "serviceAccountName".into()));
+        }
+        for (kind, name, what) in refs {
+            if !has(kind, ns, name) {
+                problems.push(format!(
+                    "{at}: {what} references {kind} {ns}/{name}, which is not in this stack's \
+                     Kubernetes objects; add it (for a Secret: an ExternalSecret or \
+                     SealedSecret) or declare it with Stack::external_kube_object"
+                ));
+            }
+        }
+        let labels = template
+            .pointer("/metadata/labels")
+            .and_then(Json::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k.as_str(), v)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        pods.push(Pods {
+            namespace: ns,
+            labels,
+            port_names,
+            owner: object,
+        });
+    }
+
+    let mut services: BTreeMap<(&str, &str), &KubeObject> = BTreeMap::new();
+    for (path, object) in objects {
+        if !(object.group().is_empty() && object.kind() == "Service") {
+            continue;
+        }
+        let ns = namespace_of(object).unwrap_or("default");
+        services.insert((ns, object.name()), object);
+        let body = object.body();
+        let Some(selector) = body.pointer("/spec/selector").and_then(Json::as_object) else {
+            continue;
+        };
+        if selector.is_empty() || str_at(body, "/spec/type") == Some("ExternalName") {
+            continue;
+        }
+        let at = format!("{stack_id}:{path}: {}", object.describe());
+        let matching: Vec<&Pods<'_>> = pods
+            .iter()
+            .filter(|p| {
+                p.namespace == ns
+                    && selector.iter().all(|(k, v)| {
+                        v.as_str()
+                            .is_some_and(|v| p.labels.get(k.as_str()) == Some(&v))
+                    })
+            })
+            .collect();
+        if matching.is_empty() {
+            let declared = externals
+                .iter()
+                .any(|e| e.covers("Service", ns, object.name()));
+            if !declared {
+                problems.push(format!(
+                    "{at}: selector {} matches no pod template in namespace {ns}",
+                    Json::Object(selector.clone())
+                ));
+            }
+            continue;
+        }
+        for port in array(body.pointer("/spec/ports")) {
+            if let Some(target) = port.get("targetPort").and_then(Json::as_str) {
+                if !matching.iter().any(|p| p.port_names.contains(target)) {
+                    let owners: Vec<String> = matching.iter().map(|p| p.owner.describe()).collect();
+                    problems.push(format!(
+                        "{at}: targetPort {target:?} is not a named container port of the \
+                         selected pods ({})",
+                        owners.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+
+    for (path, object) in objects {
+        if !(object.group() == "networking.k8s.io" && object.kind() == "Ingress") {
+            continue;
+        }
+        let ns = namespace_of(object).unwrap_or("default");
+        let at = format!("{stack_id}:{path}: {}", object.describe());
+        let body = object.body();
+        let mut backends: Vec<&Json> = body.pointer("/spec/defaultBackend").into_iter().collect();
+        for rule in array(body.pointer("/spec/rules")) {
+            for http_path in array(rule.pointer("/http/paths")) {
+                backends.extend(http_path.get("backend"));
+            }
+        }
+        for backend in backends {
+            let Some(service) = backend.get("service") else {
+                continue;
+            };
+            let Some(name) = str_at(service, "/name") else {
+                continue;
+            };
+            match services.get(&(ns, name)) {
+                None if !externals.iter().any(|e| e.covers("Service", ns, name)) => {
+                    problems.push(format!(
+                        "{at}: backend Service {ns}/{name} is not in this stack"
+                    ));
+                }
+                None => {}
+                Some(target) => {
+                    let ports = array(target.body().pointer("/spec/ports"));
+                    let wanted_number = service.pointer("/port/number").and_then(Json::as_u64);
+                    let wanted_name = str_at(service, "/port/name");
+                    let found = ports.iter().any(|p| {
+                        wanted_number
+                            .is_some_and(|n| p.get("port").and_then(Json::as_u64) == Some(n))
+                            || wanted_name.is_some_and(|n| str_at(p, "/name") == Some(n))
+                    });
+                    if !found {
+                        problems.push(format!(
+                            "{at}: backend Service {ns}/{name} has no port {}",
+                            wanted_number
+                                .map(|n| n.to_string())
+                                .or(wanted_name.map(str::to_owned))
+                                .unwrap_or_default()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::KubernetesReferences(problems))
+    }
+}
+
+fn push_ref<'a>(
+    refs: &mut Vec<(&'static str, &'a str, String)>,
+    reference: &'a Json,
+    key: &str,
+    kind: &'static str,
+    what: String,
+) {
+    if reference.get("optional").and_then(Json::as_bool) == Some(true) {
+        return;
+    }
+    if let Some(name) = reference.get(key).and_then(Json::as_str) {
+        refs.push((kind, name, what));
+    }
+}
+
+fn array(value: Option<&Json>) -> &[Json] {
+    value
+        .and_then(Json::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+fn str_at<'a>(value: &'a Json, pointer: &str) -> Option<&'a str> {
+    value.pointer(pointer).and_then(Json::as_str)
+}
