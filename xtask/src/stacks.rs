@@ -9,5 +9,8 @@ pub fn app() -> Result<App> {
     // The library consumers' example; kept in the synth output so the external checks
     // (tfcheck, k8scheck) cover what it teaches.
     girder_example_quickstart::build(&mut app)?;
+    // girder-k8s by example: every workload construct, checked by k8scheck and
+    // kubernetes-validate in CI.
+    girder_example_workloads::build(&mut app)?;
     Ok(app)
 }

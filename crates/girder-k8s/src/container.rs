@@ -1,0 +1,671 @@
+//! A container by intent: image, ports, environment, resources, probes, mounts, and a
+//! hardened security context whose every relaxation carries a reason.
+
+use std::collections::BTreeMap;
+
+use girder_core::Result;
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::validate;
+
+/// Transport protocol of a port.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Protocol {
+    /// TCP (the default).
+    #[default]
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+impl Protocol {
+    fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "TCP",
+            Protocol::Udp => "UDP",
+        }
+    }
+}
+
+/// A named container port. Services, probes and network policies refer to it by name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Port {
+    /// IANA service name (`http`, `metrics`).
+    pub name: String,
+    /// 1-65535.
+    pub number: u16,
+    /// TCP or UDP.
+    pub protocol: Protocol,
+}
+
+impl Port {
+    /// A TCP port.
+    pub fn new(name: impl Into<String>, number: u16) -> Self {
+        Self {
+            name: name.into(),
+            number,
+            protocol: Protocol::Tcp,
+        }
+    }
+
+    /// TCP port `number` named `http`.
+    pub fn http(number: u16) -> Self {
+        Self::new("http", number)
+    }
+
+    /// TCP port `number` named `metrics`.
+    pub fn metrics(number: u16) -> Self {
+        Self::new("metrics", number)
+    }
+
+    /// The same port over UDP.
+    pub fn udp(mut self) -> Self {
+        self.protocol = Protocol::Udp;
+        self
+    }
+}
+
+/// One environment variable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Env {
+    name: String,
+    source: EnvSource,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum EnvSource {
+    Value(String),
+    ConfigMapKey { config_map: String, key: String },
+    SecretKey { secret: String, key: String },
+    Field(String),
+}
+
+impl Env {
+    /// A literal value. Never a secret: use [`Env::secret_key`].
+    pub fn value(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            source: EnvSource::Value(value.into()),
+        }
+    }
+
+    /// A key of a ConfigMap of the same namespace.
+    pub fn config_map_key(
+        name: impl Into<String>,
+        config_map: impl Into<String>,
+        key: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            source: EnvSource::ConfigMapKey {
+                config_map: config_map.into(),
+                key: key.into(),
+            },
+        }
+    }
+
+    /// A key of a Secret of the same namespace (made by an ExternalSecret or
+    /// SealedSecret: girder never writes secret values).
+    pub fn secret_key(
+        name: impl Into<String>,
+        secret: impl Into<String>,
+        key: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            source: EnvSource::SecretKey {
+                secret: secret.into(),
+                key: key.into(),
+            },
+        }
+    }
+
+    /// A field of the pod (`metadata.name`, `status.podIP`, `spec.nodeName`).
+    pub fn field(name: impl Into<String>, field_path: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            source: EnvSource::Field(field_path.into()),
+        }
+    }
+
+    fn build(&self) -> core::EnvVar {
+        let mut var = core::EnvVar {
+            name: self.name.clone(),
+            ..core::EnvVar::default()
+        };
+        match &self.source {
+            EnvSource::Value(value) => var.value = Some(value.clone()),
+            EnvSource::ConfigMapKey { config_map, key } => {
+                var.value_from = Some(core::EnvVarSource {
+                    config_map_key_ref: Some(core::ConfigMapKeySelector {
+                        name: config_map.clone(),
+                        key: key.clone(),
+                        optional: None,
+                    }),
+                    ..core::EnvVarSource::default()
+                });
+            }
+            EnvSource::SecretKey { secret, key } => {
+                var.value_from = Some(core::EnvVarSource {
+                    secret_key_ref: Some(core::SecretKeySelector {
+                        name: secret.clone(),
+                        key: key.clone(),
+                        optional: None,
+                    }),
+                    ..core::EnvVarSource::default()
+                });
+            }
+            EnvSource::Field(path) => {
+                var.value_from = Some(core::EnvVarSource {
+                    field_ref: Some(core::ObjectFieldSelector {
+                        field_path: path.clone(),
+                        api_version: None,
+                    }),
+                    ..core::EnvVarSource::default()
+                });
+            }
+        }
+        var
+    }
+}
+
+/// All keys of a ConfigMap or Secret as environment variables.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EnvFrom {
+    /// Every key of this ConfigMap.
+    ConfigMap(String),
+    /// Every key of this Secret.
+    Secret(String),
+}
+
+impl EnvFrom {
+    fn build(&self) -> core::EnvFromSource {
+        match self {
+            EnvFrom::ConfigMap(name) => core::EnvFromSource {
+                config_map_ref: Some(core::ConfigMapEnvSource {
+                    name: name.clone(),
+                    optional: None,
+                }),
+                ..core::EnvFromSource::default()
+            },
+            EnvFrom::Secret(name) => core::EnvFromSource {
+                secret_ref: Some(core::SecretEnvSource {
+                    name: name.clone(),
+                    optional: None,
+                }),
+                ..core::EnvFromSource::default()
+            },
+        }
+    }
+}
+
+/// CPU and memory requests and limits.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Resources {
+    requests: BTreeMap<String, String>,
+    limits: BTreeMap<String, String>,
+}
+
+impl Resources {
+    /// No requests or limits yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// CPU request and limit (`"250m"`, `"1"`).
+    pub fn cpu(mut self, request: &str, limit: &str) -> Self {
+        self.requests.insert("cpu".into(), request.into());
+        self.limits.insert("cpu".into(), limit.into());
+        self
+    }
+
+    /// CPU request only: no CPU limit, so the container is never throttled.
+    pub fn cpu_request(mut self, request: &str) -> Self {
+        self.requests.insert("cpu".into(), request.into());
+        self
+    }
+
+    /// Memory request and limit (`"256Mi"`, `"1Gi"`).
+    pub fn memory(mut self, request: &str, limit: &str) -> Self {
+        self.requests.insert("memory".into(), request.into());
+        self.limits.insert("memory".into(), limit.into());
+        self
+    }
+
+    /// Any other resource (`ephemeral-storage`, `nvidia.com/gpu`).
+    pub fn other(mut self, resource: &str, request: &str, limit: &str) -> Self {
+        self.requests.insert(resource.into(), request.into());
+        self.limits.insert(resource.into(), limit.into());
+        self
+    }
+
+    fn build(&self, at: &str) -> Result<core::ResourceRequirements> {
+        let convert = |map: &BTreeMap<String, String>, what: &str| -> Result<_> {
+            let mut out = BTreeMap::new();
+            for (resource, value) in map {
+                validate::quantity(at, &format!("{what} {resource}"), value)?;
+                out.insert(resource.clone(), Quantity(value.clone()));
+            }
+            Ok((!out.is_empty()).then_some(out))
+        };
+        Ok(core::ResourceRequirements {
+            requests: convert(&self.requests, "request")?,
+            limits: convert(&self.limits, "limit")?,
+            ..core::ResourceRequirements::default()
+        })
+    }
+}
+
+/// A liveness, readiness or startup probe.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Probe {
+    action: ProbeAction,
+    initial_delay_seconds: Option<i32>,
+    period_seconds: Option<i32>,
+    timeout_seconds: Option<i32>,
+    failure_threshold: Option<i32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum ProbeAction {
+    HttpGet { path: String, port: String },
+    Tcp { port: String },
+    Exec(Vec<String>),
+}
+
+impl Probe {
+    fn with(action: ProbeAction) -> Self {
+        Self {
+            action,
+            initial_delay_seconds: None,
+            period_seconds: None,
+            timeout_seconds: None,
+            failure_threshold: None,
+        }
+    }
+
+    /// `GET path` on the named container port.
+    pub fn http_get(path: impl Into<String>, port_name: impl Into<String>) -> Self {
+        Self::with(ProbeAction::HttpGet {
+            path: path.into(),
+            port: port_name.into(),
+        })
+    }
+
+    /// A TCP connection to the named container port.
+    pub fn tcp(port_name: impl Into<String>) -> Self {
+        Self::with(ProbeAction::Tcp {
+            port: port_name.into(),
+        })
+    }
+
+    /// A command run in the container; exit 0 is healthy.
+    pub fn exec<S: Into<String>>(command: impl IntoIterator<Item = S>) -> Self {
+        Self::with(ProbeAction::Exec(
+            command.into_iter().map(Into::into).collect(),
+        ))
+    }
+
+    /// Seconds before the first probe.
+    pub fn initial_delay(mut self, seconds: u16) -> Self {
+        self.initial_delay_seconds = Some(i32::from(seconds));
+        self
+    }
+
+    /// Seconds between probes.
+    pub fn period(mut self, seconds: u16) -> Self {
+        self.period_seconds = Some(i32::from(seconds));
+        self
+    }
+
+    /// Seconds before one probe times out.
+    pub fn timeout(mut self, seconds: u16) -> Self {
+        self.timeout_seconds = Some(i32::from(seconds));
+        self
+    }
+
+    /// Failures in a row before the probe fails.
+    pub fn failure_threshold(mut self, count: u16) -> Self {
+        self.failure_threshold = Some(i32::from(count));
+        self
+    }
+
+    /// The named port the probe uses, if any.
+    fn port(&self) -> Option<&str> {
+        match &self.action {
+            ProbeAction::HttpGet { port, .. } | ProbeAction::Tcp { port } => Some(port),
+            ProbeAction::Exec(_) => None,
+        }
+    }
+
+    fn build(&self) -> core::Probe {
+        let mut probe = core::Probe {
+            initial_delay_seconds: self.initial_delay_seconds,
+            period_seconds: self.period_seconds,
+            timeout_seconds: self.timeout_seconds,
+            failure_threshold: self.failure_threshold,
+            ..core::Probe::default()
+        };
+        match &self.action {
+            ProbeAction::HttpGet { path, port } => {
+                probe.http_get = Some(core::HTTPGetAction {
+                    path: Some(path.clone()),
+                    port: IntOrString::String(port.clone()),
+                    ..core::HTTPGetAction::default()
+                });
+            }
+            ProbeAction::Tcp { port } => {
+                probe.tcp_socket = Some(core::TCPSocketAction {
+                    port: IntOrString::String(port.clone()),
+                    host: None,
+                });
+            }
+            ProbeAction::Exec(command) => {
+                probe.exec = Some(core::ExecAction {
+                    command: Some(command.clone()),
+                });
+            }
+        }
+        probe
+    }
+}
+
+/// A relaxation of the default security context, with the reason for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Exception {
+    setting: &'static str,
+    reason: String,
+}
+
+/// One container of a pod.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Container {
+    pub(crate) name: String,
+    image: String,
+    command: Vec<String>,
+    args: Vec<String>,
+    working_dir: Option<String>,
+    pub(crate) ports: Vec<Port>,
+    env: Vec<Env>,
+    env_from: Vec<EnvFrom>,
+    resources: Option<Resources>,
+    liveness: Option<Probe>,
+    readiness: Option<Probe>,
+    startup: Option<Probe>,
+    pub(crate) mounts: Vec<(String, String, bool)>,
+    exceptions: Vec<Exception>,
+    run_as_user: Option<i64>,
+    added_capabilities: Vec<String>,
+}
+
+impl Container {
+    /// A container `name` running `image`, pinned by tag or digest (`repo:1.2.3`,
+    /// `repo@sha256:...`; `latest` is refused when the workload is added).
+    pub fn new(name: impl Into<String>, image: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            image: image.into(),
+            command: Vec::new(),
+            args: Vec::new(),
+            working_dir: None,
+            ports: Vec::new(),
+            env: Vec::new(),
+            env_from: Vec::new(),
+            resources: None,
+            liveness: None,
+            readiness: None,
+            startup: None,
+            mounts: Vec::new(),
+            exceptions: Vec::new(),
+            run_as_user: None,
+            added_capabilities: Vec::new(),
+        }
+    }
+
+    /// The entrypoint (`command`), replacing the image's.
+    pub fn command<S: Into<String>>(mut self, command: impl IntoIterator<Item = S>) -> Self {
+        self.command = command.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Arguments (`args`).
+    pub fn args<S: Into<String>>(mut self, args: impl IntoIterator<Item = S>) -> Self {
+        self.args = args.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Working directory.
+    pub fn working_dir(mut self, dir: impl Into<String>) -> Self {
+        self.working_dir = Some(dir.into());
+        self
+    }
+
+    /// Add a named port.
+    pub fn port(mut self, port: Port) -> Self {
+        self.ports.push(port);
+        self
+    }
+
+    /// Add an environment variable.
+    pub fn env(mut self, env: Env) -> Self {
+        self.env.push(env);
+        self
+    }
+
+    /// Add all keys of a ConfigMap or Secret as environment variables.
+    pub fn env_from(mut self, from: EnvFrom) -> Self {
+        self.env_from.push(from);
+        self
+    }
+
+    /// Requests and limits.
+    pub fn resources(mut self, resources: Resources) -> Self {
+        self.resources = Some(resources);
+        self
+    }
+
+    /// Liveness probe: restart the container when it fails.
+    pub fn liveness(mut self, probe: Probe) -> Self {
+        self.liveness = Some(probe);
+        self
+    }
+
+    /// Readiness probe: take the pod out of Services while it fails.
+    pub fn readiness(mut self, probe: Probe) -> Self {
+        self.readiness = Some(probe);
+        self
+    }
+
+    /// Startup probe: hold the other probes until it succeeds.
+    pub fn startup(mut self, probe: Probe) -> Self {
+        self.startup = Some(probe);
+        self
+    }
+
+    /// Mount volume `volume` (of the pod, or a StatefulSet claim template) at `path`.
+    pub fn mount(mut self, volume: impl Into<String>, path: impl Into<String>) -> Self {
+        self.mounts.push((volume.into(), path.into(), false));
+        self
+    }
+
+    /// Mount volume `volume` read-only at `path`.
+    pub fn mount_read_only(mut self, volume: impl Into<String>, path: impl Into<String>) -> Self {
+        self.mounts.push((volume.into(), path.into(), true));
+        self
+    }
+
+    /// Allow writes to the root filesystem (the image writes outside its mounts).
+    pub fn writable_root_filesystem(mut self, reason: impl Into<String>) -> Self {
+        self.exceptions.push(Exception {
+            setting: "readOnlyRootFilesystem=false",
+            reason: reason.into(),
+        });
+        self
+    }
+
+    /// Run as root (the image cannot run as another user).
+    pub fn run_as_root(mut self, reason: impl Into<String>) -> Self {
+        self.exceptions.push(Exception {
+            setting: "runAsNonRoot=false",
+            reason: reason.into(),
+        });
+        self
+    }
+
+    /// Allow privilege escalation (setuid binaries the process needs).
+    pub fn allow_privilege_escalation(mut self, reason: impl Into<String>) -> Self {
+        self.exceptions.push(Exception {
+            setting: "allowPrivilegeEscalation=true",
+            reason: reason.into(),
+        });
+        self
+    }
+
+    /// Add a Linux capability on top of dropping all (`NET_BIND_SERVICE`).
+    pub fn add_capability(
+        mut self,
+        capability: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        let capability = capability.into();
+        self.exceptions.push(Exception {
+            setting: "capabilities.add",
+            reason: format!("{capability}: {}", reason.into()),
+        });
+        self.added_capabilities.push(capability);
+        self
+    }
+
+    /// Run as this user id (the image's user is not numeric, which `runAsNonRoot` needs).
+    pub fn run_as_user(mut self, uid: u32) -> Self {
+        self.run_as_user = Some(i64::from(uid));
+        self
+    }
+
+    fn has_exception(&self, setting: &str) -> bool {
+        self.exceptions.iter().any(|e| e.setting == setting)
+    }
+
+    /// `setting: reason` lines for the workload's annotation.
+    pub(crate) fn exception_notes(&self) -> Vec<String> {
+        self.exceptions
+            .iter()
+            .map(|e| format!("{}: {}: {}", self.name, e.setting, e.reason))
+            .collect()
+    }
+
+    /// The k8s-openapi container, after checking names, image, ports and quantities.
+    pub(crate) fn build(&self, at: &str) -> Result<core::Container> {
+        validate::dns_label(at, "container name", &self.name)?;
+        validate::image(at, &self.name, &self.image)?;
+        for exception in &self.exceptions {
+            if exception.reason.trim().is_empty() {
+                return Err(girder_core::Error::invalid(
+                    at,
+                    format!(
+                        "container {:?}: {} needs a reason",
+                        self.name, exception.setting
+                    ),
+                ));
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for port in &self.ports {
+            validate::port_name(at, &port.name)?;
+            if port.number == 0 {
+                return Err(girder_core::Error::invalid(
+                    at,
+                    format!(
+                        "container {:?} port {:?}: 0 is not a port (1-65535)",
+                        self.name, port.name
+                    ),
+                ));
+            }
+            if !seen.insert(port.name.as_str()) {
+                return Err(girder_core::Error::invalid(
+                    at,
+                    format!("container {:?} names port {:?} twice", self.name, port.name),
+                ));
+            }
+        }
+        for probe in [&self.liveness, &self.readiness, &self.startup]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(port) = probe.port() {
+                if !self.ports.iter().any(|p| p.name == port) {
+                    let names: Vec<&str> = self.ports.iter().map(|p| p.name.as_str()).collect();
+                    return Err(girder_core::Error::invalid(
+                        at,
+                        format!(
+                            "container {:?}: a probe uses port {port:?}, which is not one of \
+                             its ports ({})",
+                            self.name,
+                            names.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        let strings = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+        Ok(core::Container {
+            name: self.name.clone(),
+            image: Some(self.image.clone()),
+            command: strings(&self.command),
+            args: strings(&self.args),
+            working_dir: self.working_dir.clone(),
+            ports: (!self.ports.is_empty()).then(|| {
+                self.ports
+                    .iter()
+                    .map(|p| core::ContainerPort {
+                        name: Some(p.name.clone()),
+                        container_port: i32::from(p.number),
+                        protocol: (p.protocol != Protocol::Tcp).then(|| p.protocol.as_str().into()),
+                        ..core::ContainerPort::default()
+                    })
+                    .collect()
+            }),
+            env: (!self.env.is_empty()).then(|| self.env.iter().map(Env::build).collect()),
+            env_from: (!self.env_from.is_empty())
+                .then(|| self.env_from.iter().map(EnvFrom::build).collect()),
+            resources: self.resources.as_ref().map(|r| r.build(at)).transpose()?,
+            liveness_probe: self.liveness.as_ref().map(Probe::build),
+            readiness_probe: self.readiness.as_ref().map(Probe::build),
+            startup_probe: self.startup.as_ref().map(Probe::build),
+            volume_mounts: (!self.mounts.is_empty()).then(|| {
+                self.mounts
+                    .iter()
+                    .map(|(volume, path, read_only)| core::VolumeMount {
+                        name: volume.clone(),
+                        mount_path: path.clone(),
+                        read_only: read_only.then_some(true),
+                        ..core::VolumeMount::default()
+                    })
+                    .collect()
+            }),
+            security_context: Some(self.security_context()),
+            ..core::Container::default()
+        })
+    }
+
+    /// Restricted Pod Security, minus the relaxations given with reasons.
+    fn security_context(&self) -> core::SecurityContext {
+        core::SecurityContext {
+            allow_privilege_escalation: Some(self.has_exception("allowPrivilegeEscalation=true")),
+            read_only_root_filesystem: Some(!self.has_exception("readOnlyRootFilesystem=false")),
+            run_as_non_root: Some(!self.has_exception("runAsNonRoot=false")),
+            run_as_user: self.run_as_user,
+            capabilities: Some(core::Capabilities {
+                drop: Some(vec!["ALL".into()]),
+                add: (!self.added_capabilities.is_empty()).then(|| self.added_capabilities.clone()),
+            }),
+            seccomp_profile: Some(core::SeccompProfile {
+                type_: "RuntimeDefault".into(),
+                localhost_profile: None,
+            }),
+            ..core::SecurityContext::default()
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! girder-k8s: Kubernetes constructs with the defaults a platform team would approve.
+//!
+//! Describe a workload by intent (a container, its ports, its config, its storage) and get
+//! manifests with consistent `app.kubernetes.io/*` labels, selectors derived from them
+//! (never typed twice), and a hardened security context (non-root, no privilege
+//! escalation, all capabilities dropped, seccomp `RuntimeDefault`, read-only root
+//! filesystem), where each relaxation needs a written reason that lands in the output.
+//! Intent methods add the objects that go with a workload: a Service, an Ingress, a
+//! HorizontalPodAutoscaler, a PodDisruptionBudget, NetworkPolicies.
+//!
+//! Objects are k8s-openapi types; girder-core writes them as YAML per app with a
+//! kustomization, and at synth checks that every ConfigMap, Secret, PVC, ServiceAccount,
+//! Service selector and Ingress backend resolves inside the stack.
+//!
+//! ```
+//! use girder_core::prelude::*;
+//! use girder_k8s::prelude::*;
+//!
+//! # fn main() -> girder_core::Result<()> {
+//! let mut stack = Stack::new("shop", "dev", Backend::local())?;
+//! let mut scope = stack.scope("shop")?;
+//! let ns = Namespace::new("shop").add(&mut scope, "shop")?;
+//! let api = Workload::deployment(&ns, "api")
+//!     .part_of("shop")
+//!     .container(
+//!         Container::new("api", "ghcr.io/acme/api:1.4.2")
+//!             .port(Port::http(8080))
+//!             .resources(Resources::new().cpu("250m", "1").memory("256Mi", "512Mi"))
+//!             .readiness(Probe::http_get("/healthz", "http")),
+//!     )
+//!     .replicas(2)
+//!     .expose(Service::cluster_ip().port(80, "http"))
+//!     .add(&mut scope, "shop")?;
+//! assert_eq!(api.service_name(), Some("api"));
+//! # Ok(())
+//! # }
+//! ```
+
+mod container;
+mod labels;
+mod meta;
+mod namespace;
+mod objects;
+mod rbac;
+mod scaling;
+mod service;
+mod validate;
+mod volume;
+mod workload;
+
+pub use container::{Container, Env, EnvFrom, Port, Probe, Protocol, Resources};
+pub use labels::{AppLabels, MANAGED_BY};
+pub use namespace::{Namespace, NamespaceHandle, PodSecurity};
+pub use objects::{ConfigMap, LimitRange, PersistentVolumeClaim, ResourceQuota, StorageClass};
+pub use rbac::{
+    ClusterRole, IRSA_ANNOTATION, Role, RoleHandle, ServiceAccount, ServiceAccountHandle,
+};
+pub use scaling::{Autoscaling, DisruptionBudget};
+pub use service::{Ingress, Service, ServiceType};
+pub use volume::{ClaimTemplate, Volume};
+pub use workload::{SECURITY_EXCEPTIONS_ANNOTATION, Workload, WorkloadHandle, WorkloadKind};
+
+/// The names a stack program needs, in one import.
+pub mod prelude {
+    pub use crate::{
+        AppLabels, Autoscaling, ClaimTemplate, ClusterRole, ConfigMap, Container, DisruptionBudget,
+        Env, EnvFrom, Ingress, LimitRange, Namespace, NamespaceHandle, PersistentVolumeClaim,
+        PodSecurity, Port, Probe, Protocol, ResourceQuota, Resources, Role, Service,
+        ServiceAccount, ServiceType, StorageClass, Volume, Workload, WorkloadHandle, WorkloadKind,
+    };
+}

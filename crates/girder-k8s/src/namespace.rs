@@ -1,0 +1,128 @@
+//! Namespaces with Pod Security Admission labels and an optional default-deny policy.
+
+use std::collections::BTreeMap;
+
+use girder_core::{Result, Scope};
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::api::networking::v1 as net;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+
+use crate::meta::{object_meta, plain_labels};
+use crate::validate;
+
+/// A Pod Security Standard level.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PodSecurity {
+    /// Hardened pods only (girder's workloads meet it by default).
+    #[default]
+    Restricted,
+    /// Known privilege escalations blocked.
+    Baseline,
+    /// No restrictions (system namespaces, node agents).
+    Privileged,
+}
+
+impl PodSecurity {
+    fn as_str(self) -> &'static str {
+        match self {
+            PodSecurity::Restricted => "restricted",
+            PodSecurity::Baseline => "baseline",
+            PodSecurity::Privileged => "privileged",
+        }
+    }
+}
+
+/// A Namespace. Pod Security `restricted` is enforced, audited and warned by default.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Namespace {
+    name: String,
+    security: PodSecurity,
+    default_deny: bool,
+    labels: BTreeMap<String, String>,
+}
+
+/// A Namespace in the stack: what workloads and objects are created in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamespaceHandle {
+    name: String,
+}
+
+impl NamespaceHandle {
+    /// A namespace created elsewhere (declare it on the stack with
+    /// `Stack::external_kube_object("Namespace", None, name, reason)`).
+    pub fn existing(name: impl Into<String>) -> Self {
+        Self { name: name.into() }
+    }
+
+    /// `metadata.name`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Namespace {
+    /// Namespace `name` with Pod Security `restricted`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            security: PodSecurity::Restricted,
+            default_deny: false,
+            labels: BTreeMap::new(),
+        }
+    }
+
+    /// Enforce another Pod Security level.
+    pub fn pod_security(mut self, level: PodSecurity) -> Self {
+        self.security = level;
+        self
+    }
+
+    /// Add a NetworkPolicy that denies all ingress to every pod of the namespace; traffic
+    /// is then allowed per workload with `WorkloadHandle::allow_from`.
+    pub fn default_deny_ingress(mut self) -> Self {
+        self.default_deny = true;
+        self
+    }
+
+    /// An extra label (for namespace selectors).
+    pub fn label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.labels.insert(key.into(), value.into());
+        self
+    }
+
+    /// Add the Namespace (and its default-deny policy) to app `app`.
+    pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<NamespaceHandle> {
+        let at = validate::at(scope);
+        validate::dns_label(&at, "namespace name", &self.name)?;
+        let mut labels = plain_labels(&self.name);
+        labels.extend(self.labels.clone());
+        for mode in ["enforce", "audit", "warn"] {
+            labels.insert(
+                format!("pod-security.kubernetes.io/{mode}"),
+                self.security.as_str().to_owned(),
+            );
+        }
+        let namespace = core::Namespace {
+            metadata: object_meta(None, &self.name, labels, BTreeMap::new()),
+            ..core::Namespace::default()
+        };
+        scope.add_kube_object(app, &namespace)?;
+        if self.default_deny {
+            let policy = net::NetworkPolicy {
+                metadata: object_meta(
+                    Some(&self.name),
+                    "default-deny-ingress",
+                    plain_labels("default-deny-ingress"),
+                    BTreeMap::new(),
+                ),
+                spec: Some(net::NetworkPolicySpec {
+                    pod_selector: Some(LabelSelector::default()),
+                    policy_types: Some(vec!["Ingress".into()]),
+                    ..net::NetworkPolicySpec::default()
+                }),
+            };
+            scope.add_kube_object(app, &policy)?;
+        }
+        Ok(NamespaceHandle { name: self.name })
+    }
+}

@@ -1,0 +1,299 @@
+//! ServiceAccounts (with the IRSA role annotation), Roles, ClusterRoles and their bindings.
+
+use std::collections::BTreeMap;
+
+use girder_core::{Result, Scope};
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::api::rbac::v1 as rbac;
+
+use crate::meta::{object_meta, plain_labels};
+use crate::namespace::NamespaceHandle;
+use crate::validate;
+
+/// The annotation EKS reads to give a ServiceAccount's pods an IAM role (IRSA).
+pub const IRSA_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
+
+/// A ServiceAccount.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceAccount {
+    namespace: String,
+    name: String,
+    annotations: BTreeMap<String, String>,
+}
+
+/// A ServiceAccount in the stack.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceAccountHandle {
+    pub(crate) namespace: String,
+    pub(crate) name: String,
+}
+
+impl ServiceAccountHandle {
+    /// `metadata.name`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `metadata.namespace`.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    fn subject(&self) -> rbac::Subject {
+        rbac::Subject {
+            kind: "ServiceAccount".into(),
+            name: self.name.clone(),
+            namespace: Some(self.namespace.clone()),
+            api_group: None,
+        }
+    }
+}
+
+impl ServiceAccount {
+    /// ServiceAccount `name` in `namespace`.
+    pub fn new(namespace: &NamespaceHandle, name: impl Into<String>) -> Self {
+        Self {
+            namespace: namespace.name().to_owned(),
+            name: name.into(),
+            annotations: BTreeMap::new(),
+        }
+    }
+
+    /// Give its pods IAM role `role_arn` through IRSA. The ARN must be known at synth
+    /// (`arn:aws:iam::<account>:role/<name>`), not an apply-time expression.
+    pub fn irsa_role(mut self, role_arn: impl Into<String>) -> Self {
+        self.annotations
+            .insert(IRSA_ANNOTATION.into(), role_arn.into());
+        self
+    }
+
+    /// Add it to app `app`.
+    pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<ServiceAccountHandle> {
+        let at = validate::at(scope);
+        validate::dns_label(&at, "ServiceAccount name", &self.name)?;
+        if let Some(arn) = self.annotations.get(IRSA_ANNOTATION) {
+            if !(arn.starts_with("arn:") && arn.contains(":iam::") && arn.contains(":role/")) {
+                return Err(girder_core::Error::invalid(
+                    &at,
+                    format!(
+                        "ServiceAccount {:?}: {arn:?} is not an IAM role ARN \
+                         (arn:<partition>:iam::<account>:role/<name>)",
+                        self.name
+                    ),
+                ));
+            }
+        }
+        let object = core::ServiceAccount {
+            metadata: object_meta(
+                Some(&self.namespace),
+                &self.name,
+                plain_labels(&self.name),
+                self.annotations,
+            ),
+            automount_service_account_token: Some(false),
+            ..core::ServiceAccount::default()
+        };
+        scope.add_kube_object(app, &object)?;
+        Ok(ServiceAccountHandle {
+            namespace: self.namespace,
+            name: self.name,
+        })
+    }
+}
+
+/// A namespaced Role.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Role {
+    namespace: String,
+    name: String,
+    rules: Vec<rbac::PolicyRule>,
+}
+
+/// A ClusterRole.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterRole {
+    name: String,
+    rules: Vec<rbac::PolicyRule>,
+}
+
+/// A Role or ClusterRole in the stack, to bind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleHandle {
+    kind: &'static str,
+    namespace: Option<String>,
+    name: String,
+}
+
+fn rule(api_groups: &[&str], resources: &[&str], verbs: &[&str]) -> rbac::PolicyRule {
+    let strings = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    rbac::PolicyRule {
+        api_groups: Some(strings(api_groups)),
+        resources: Some(strings(resources)),
+        verbs: strings(verbs),
+        ..rbac::PolicyRule::default()
+    }
+}
+
+fn check_rules(at: &str, name: &str, rules: &[rbac::PolicyRule]) -> Result<()> {
+    if rules.is_empty() {
+        return Err(girder_core::Error::invalid(
+            at,
+            format!("role {name:?} has no rules; add one with `.allow(...)`"),
+        ));
+    }
+    for rule in rules {
+        let wildcard = rule.verbs.iter().any(|v| v == "*")
+            || rule.resources.iter().flatten().any(|r| r == "*");
+        if wildcard {
+            return Err(girder_core::Error::invalid(
+                at,
+                format!(
+                    "role {name:?} grants `*`; list the resources and verbs it needs (least \
+                     privilege)"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl Role {
+    /// A Role `name` in `namespace`, with no rules yet.
+    pub fn new(namespace: &NamespaceHandle, name: impl Into<String>) -> Self {
+        Self {
+            namespace: namespace.name().to_owned(),
+            name: name.into(),
+            rules: Vec::new(),
+        }
+    }
+
+    /// Allow `verbs` on `resources` of `api_groups` (`""` is the core group). `*` is
+    /// refused when the role is added.
+    pub fn allow(mut self, api_groups: &[&str], resources: &[&str], verbs: &[&str]) -> Self {
+        self.rules.push(rule(api_groups, resources, verbs));
+        self
+    }
+
+    /// Add it to app `app`.
+    pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<RoleHandle> {
+        let at = validate::at(scope);
+        validate::dns_label(&at, "Role name", &self.name)?;
+        check_rules(&at, &self.name, &self.rules)?;
+        let object = rbac::Role {
+            metadata: object_meta(
+                Some(&self.namespace),
+                &self.name,
+                plain_labels(&self.name),
+                BTreeMap::new(),
+            ),
+            rules: Some(self.rules),
+        };
+        scope.add_kube_object(app, &object)?;
+        Ok(RoleHandle {
+            kind: "Role",
+            namespace: Some(self.namespace),
+            name: self.name,
+        })
+    }
+}
+
+impl ClusterRole {
+    /// A ClusterRole `name`, with no rules yet.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            rules: Vec::new(),
+        }
+    }
+
+    /// Allow `verbs` on `resources` of `api_groups`. `*` is refused when added.
+    pub fn allow(mut self, api_groups: &[&str], resources: &[&str], verbs: &[&str]) -> Self {
+        self.rules.push(rule(api_groups, resources, verbs));
+        self
+    }
+
+    /// Add it to app `app`.
+    pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<RoleHandle> {
+        let at = validate::at(scope);
+        validate::dns_label(&at, "ClusterRole name", &self.name)?;
+        check_rules(&at, &self.name, &self.rules)?;
+        let object = rbac::ClusterRole {
+            metadata: object_meta(None, &self.name, plain_labels(&self.name), BTreeMap::new()),
+            rules: Some(self.rules),
+            ..rbac::ClusterRole::default()
+        };
+        scope.add_kube_object(app, &object)?;
+        Ok(RoleHandle {
+            kind: "ClusterRole",
+            namespace: None,
+            name: self.name,
+        })
+    }
+}
+
+impl RoleHandle {
+    /// Bind the role to `account`: a RoleBinding in the account's namespace (for a Role,
+    /// or a ClusterRole scoped to one namespace), named `<role>-<account>`.
+    pub fn bind(
+        &self,
+        scope: &mut Scope<'_>,
+        app: &str,
+        account: &ServiceAccountHandle,
+    ) -> Result<()> {
+        let at = validate::at(scope);
+        if let Some(ns) = &self.namespace {
+            if *ns != account.namespace {
+                return Err(girder_core::Error::invalid(
+                    at,
+                    format!(
+                        "Role {ns}/{} cannot be bound to ServiceAccount {}/{}: a Role only \
+                         grants inside its namespace",
+                        self.name, account.namespace, account.name
+                    ),
+                ));
+            }
+        }
+        let name = format!("{}-{}", self.name, account.name);
+        let object = rbac::RoleBinding {
+            metadata: object_meta(
+                Some(&account.namespace),
+                &name,
+                plain_labels(&name),
+                BTreeMap::new(),
+            ),
+            role_ref: self.role_ref(),
+            subjects: Some(vec![account.subject()]),
+        };
+        scope.add_kube_object(app, &object)
+    }
+
+    /// Bind a ClusterRole to `account` in every namespace (a ClusterRoleBinding).
+    pub fn bind_cluster_wide(
+        &self,
+        scope: &mut Scope<'_>,
+        app: &str,
+        account: &ServiceAccountHandle,
+    ) -> Result<()> {
+        if self.kind != "ClusterRole" {
+            return Err(girder_core::Error::invalid(
+                validate::at(scope),
+                format!("Role {:?} is namespaced; bind it with `bind`", self.name),
+            ));
+        }
+        let name = format!("{}-{}-{}", self.name, account.namespace, account.name);
+        let object = rbac::ClusterRoleBinding {
+            metadata: object_meta(None, &name, plain_labels(&name), BTreeMap::new()),
+            role_ref: self.role_ref(),
+            subjects: Some(vec![account.subject()]),
+        };
+        scope.add_kube_object(app, &object)
+    }
+
+    fn role_ref(&self) -> rbac::RoleRef {
+        rbac::RoleRef {
+            api_group: "rbac.authorization.k8s.io".into(),
+            kind: self.kind.into(),
+            name: self.name.clone(),
+        }
+    }
+}

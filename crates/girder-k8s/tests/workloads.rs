@@ -1,0 +1,449 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+//! What girder-k8s promises: secure defaults with reasoned exceptions, labels and
+//! selectors derived once, the objects intent methods add, and errors that name the
+//! construct and say what is allowed.
+
+use girder_core::assertions::Template;
+use girder_core::prelude::*;
+use girder_k8s::prelude::*;
+use serde_json::json;
+
+fn stack() -> Stack {
+    Stack::new("shop", "dev", Backend::local()).unwrap()
+}
+
+fn api() -> Container {
+    Container::new("api", "ghcr.io/acme/api:1.0.0")
+        .port(Port::http(8080))
+        .resources(
+            Resources::new()
+                .cpu("100m", "500m")
+                .memory("128Mi", "256Mi"),
+        )
+}
+
+/// One way to misuse the constructs, given a scope and a namespace.
+type Case = Box<dyn FnOnce(&mut Scope<'_>, &NamespaceHandle) -> girder_core::Result<()>>;
+
+fn template(stack: Stack) -> Template {
+    Template::from_stack(stack).unwrap()
+}
+
+/// Build a stack with a namespace, let `f` add to it, and return the error text.
+fn error(f: impl FnOnce(&mut Scope<'_>, &NamespaceHandle) -> girder_core::Result<()>) -> String {
+    let mut stack = stack();
+    let mut scope = stack.scope("k8s").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    f(&mut scope, &ns).unwrap_err().to_string()
+}
+
+#[test]
+fn containers_get_restricted_security_defaults() {
+    let mut stack = stack();
+    let mut scope = stack.scope("k8s").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    Workload::deployment(&ns, "api")
+        .container(api())
+        .add(&mut scope, "shop")
+        .unwrap();
+    let t = template(stack);
+    let deployment = t.kube_object("Deployment", "api");
+    let pod = &deployment["spec"]["template"]["spec"];
+    assert_eq!(
+        pod["containers"][0]["securityContext"],
+        json!({
+            "allowPrivilegeEscalation": false,
+            "capabilities": {"drop": ["ALL"]},
+            "readOnlyRootFilesystem": true,
+            "runAsNonRoot": true,
+            "seccompProfile": {"type": "RuntimeDefault"}
+        })
+    );
+    assert_eq!(pod["automountServiceAccountToken"], false);
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    let namespace = t.kube_object("Namespace", "shop");
+    for mode in ["enforce", "audit", "warn"] {
+        assert_eq!(
+            namespace["metadata"]["labels"][format!("pod-security.kubernetes.io/{mode}")],
+            "restricted"
+        );
+    }
+}
+
+#[test]
+fn relaxations_need_reasons_and_are_written_down() {
+    let mut stack = stack();
+    let mut scope = stack.scope("k8s").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    let container = api()
+        .writable_root_filesystem("the image unpacks assets at start")
+        .add_capability("NET_BIND_SERVICE", "listens on port 80");
+    Workload::deployment(&ns, "api")
+        .container(container)
+        .add(&mut scope, "shop")
+        .unwrap();
+    let t = template(stack);
+    let deployment = t.kube_object("Deployment", "api");
+    let context = &deployment["spec"]["template"]["spec"]["containers"][0]["securityContext"];
+    assert_eq!(context["readOnlyRootFilesystem"], false);
+    assert_eq!(context["capabilities"]["add"], json!(["NET_BIND_SERVICE"]));
+    assert_eq!(
+        deployment["metadata"]["annotations"]["girder.dev/security-exceptions"],
+        "api: readOnlyRootFilesystem=false: the image unpacks assets at start; \
+         api: capabilities.add: NET_BIND_SERVICE: listens on port 80"
+    );
+    let err = error(|scope, ns| {
+        Workload::deployment(ns, "api")
+            .container(api().run_as_root(" "))
+            .add(scope, "shop")
+            .map(drop)
+    });
+    assert!(err.contains("runAsNonRoot=false needs a reason"), "{err}");
+}
+
+#[test]
+fn selectors_come_from_the_labels_and_intents_add_their_objects() {
+    let mut stack = stack();
+    let mut scope = stack.scope("k8s").unwrap();
+    let ns = Namespace::new("shop")
+        .default_deny_ingress()
+        .add(&mut scope, "shop")
+        .unwrap();
+    let api = Workload::deployment(&ns, "api")
+        .part_of("shop")
+        .container(api())
+        .replicas(3)
+        .expose(Service::cluster_ip().port(80, "http"))
+        .ingress(Ingress::new("nginx").host_path("shop.example.com", "/", 80))
+        .autoscale(Autoscaling::new(2, 5))
+        .disruption_budget(DisruptionBudget::MinAvailable(1))
+        .add(&mut scope, "shop")
+        .unwrap();
+    let client = Workload::deployment(&ns, "client")
+        .container(Container::new("client", "ghcr.io/acme/client:1.0.0"))
+        .add(&mut scope, "shop")
+        .unwrap();
+    api.allow_from(&mut scope, "shop", &client, "http").unwrap();
+    let t = template(stack);
+    let selector = json!({"app.kubernetes.io/instance": "api", "app.kubernetes.io/name": "api"});
+    let deployment = t.kube_object("Deployment", "api");
+    assert_eq!(deployment["spec"]["selector"]["matchLabels"], selector);
+    assert!(
+        deployment["spec"].get("replicas").is_none(),
+        "the autoscaler owns replicas"
+    );
+    assert_eq!(
+        t.kube_object("Service", "api")["spec"]["selector"],
+        selector
+    );
+    assert_eq!(
+        t.kube_object("Service", "api")["spec"]["ports"],
+        json!([{"name": "http", "port": 80, "targetPort": "http"}])
+    );
+    let hpa = t.kube_object("HorizontalPodAutoscaler", "api");
+    assert_eq!(hpa["spec"]["minReplicas"], 2);
+    assert_eq!(hpa["spec"]["scaleTargetRef"]["kind"], "Deployment");
+    assert_eq!(
+        t.kube_object("PodDisruptionBudget", "api")["spec"]["selector"]["matchLabels"],
+        selector
+    );
+    let ingress = t.kube_object("Ingress", "api");
+    assert_eq!(ingress["spec"]["rules"][0]["host"], "shop.example.com");
+    let policy = t.kube_object("NetworkPolicy", "api-from-client");
+    assert_eq!(policy["spec"]["podSelector"]["matchLabels"], selector);
+    assert_eq!(
+        policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"],
+        "client"
+    );
+    assert_eq!(policy["spec"]["ingress"][0]["ports"][0]["port"], "http");
+    assert_eq!(
+        t.kube_object("NetworkPolicy", "default-deny-ingress")["spec"]["podSelector"],
+        json!({})
+    );
+}
+
+#[test]
+fn stateful_sets_get_a_headless_service_and_claim_templates() {
+    let mut stack = stack();
+    let mut scope = stack.scope("k8s").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    Workload::stateful_set(&ns, "db")
+        .container(
+            Container::new("db", "docker.io/library/postgres:17.2")
+                .port(Port::new("postgres", 5432))
+                .mount("data", "/var/lib/postgresql/data"),
+        )
+        .claim_template(ClaimTemplate::new("data", "10Gi").storage_class("gp3"))
+        .add(&mut scope, "shop")
+        .unwrap();
+    let t = template(stack);
+    let set = t.kube_object("StatefulSet", "db");
+    assert_eq!(set["spec"]["serviceName"], "db-headless");
+    assert_eq!(
+        set["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"],
+        "10Gi"
+    );
+    let headless = t.kube_object("Service", "db-headless");
+    assert_eq!(headless["spec"]["clusterIP"], "None");
+}
+
+#[test]
+fn jobs_and_cron_jobs_run_to_completion() {
+    let mut stack = stack();
+    let mut scope = stack.scope("k8s").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    let task = || Container::new("task", "ghcr.io/acme/task:1.0.0");
+    Workload::job(&ns, "migrate")
+        .container(task())
+        .add(&mut scope, "shop")
+        .unwrap();
+    Workload::cron_job(&ns, "nightly", "0 3 * * *")
+        .container(task())
+        .add(&mut scope, "shop")
+        .unwrap();
+    let t = template(stack);
+    assert_eq!(
+        t.kube_object("Job", "migrate")["spec"]["template"]["spec"]["restartPolicy"],
+        "OnFailure"
+    );
+    let cron = t.kube_object("CronJob", "nightly");
+    assert_eq!(cron["spec"]["concurrencyPolicy"], "Forbid");
+    assert_eq!(cron["spec"]["jobTemplate"]["spec"]["backoffLimit"], 3);
+}
+
+#[test]
+fn rbac_and_service_accounts() {
+    let mut stack = stack();
+    let mut scope = stack.scope("k8s").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    let account = ServiceAccount::new(&ns, "api")
+        .irsa_role("arn:aws:iam::123456789012:role/api")
+        .add(&mut scope, "shop")
+        .unwrap();
+    Role::new(&ns, "reader")
+        .allow(&[""], &["configmaps"], &["get"])
+        .add(&mut scope, "shop")
+        .unwrap()
+        .bind(&mut scope, "shop", &account)
+        .unwrap();
+    let t = template(stack);
+    assert_eq!(
+        t.kube_object("ServiceAccount", "api")["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
+        "arn:aws:iam::123456789012:role/api"
+    );
+    let binding = t.kube_object("RoleBinding", "reader-api");
+    assert_eq!(
+        binding["roleRef"],
+        json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"})
+    );
+    assert_eq!(binding["subjects"][0]["namespace"], "shop");
+}
+
+#[test]
+fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
+    let cases: Vec<(&str, Case)> = vec![
+        (
+            "`latest` is not a version",
+            Box::new(|s, ns| {
+                Workload::deployment(ns, "api")
+                    .container(Container::new("api", "nginx:latest"))
+                    .add(s, "shop")
+                    .map(drop)
+            }),
+        ),
+        (
+            "it has no tag or digest",
+            Box::new(|s, ns| {
+                Workload::deployment(ns, "api")
+                    .container(Container::new("api", "nginx"))
+                    .add(s, "shop")
+                    .map(drop)
+            }),
+        ),
+        (
+            "a probe uses port \"metrics\", which is not one of its ports (http)",
+            Box::new(|s, ns| {
+                Workload::deployment(ns, "api")
+                    .container(api().liveness(Probe::http_get("/", "metrics")))
+                    .add(s, "shop")
+                    .map(drop)
+            }),
+        ),
+        (
+            "mounts \"data\" at /data, which is not a volume of the pod (volumes: none)",
+            Box::new(|s, ns| {
+                Workload::deployment(ns, "api")
+                    .container(api().mount("data", "/data"))
+                    .add(s, "shop")
+                    .map(drop)
+            }),
+        ),
+        (
+            "forwards to port \"web\", which no container of api declares (http)",
+            Box::new(|s, ns| {
+                Workload::deployment(ns, "api")
+                    .container(api())
+                    .expose(Service::cluster_ip().port(80, "web"))
+                    .add(s, "shop")
+                    .map(drop)
+            }),
+        ),
+        (
+            "expose it as a Service before routing an Ingress to it",
+            Box::new(|s, ns| {
+                Workload::deployment(ns, "api")
+                    .container(api())
+                    .ingress(Ingress::new("nginx").path("/", 80))
+                    .add(s, "shop")
+                    .map(drop)
+            }),
+        ),
+        (
+            "internet-facing with no inbound CIDR allowlist",
+            Box::new(|s, ns| {
+                Workload::deployment(ns, "api")
+                    .container(api())
+                    .expose(Service::cluster_ip().port(80, "http"))
+                    .ingress(Ingress::aws_load_balancer().internet_facing().path("/", 80))
+                    .add(s, "shop")
+                    .map(drop)
+            }),
+        ),
+        (
+            "blocks every node drain",
+            Box::new(|s, ns| {
+                Workload::deployment(ns, "api")
+                    .container(api())
+                    .replicas(1)
+                    .disruption_budget(DisruptionBudget::MinAvailable(1))
+                    .add(s, "shop")
+                    .map(drop)
+            }),
+        ),
+        (
+            "need 1 <= min <= max",
+            Box::new(|s, ns| {
+                Workload::deployment(ns, "api")
+                    .container(api())
+                    .autoscale(Autoscaling::new(5, 2))
+                    .add(s, "shop")
+                    .map(drop)
+            }),
+        ),
+        (
+            "is not cron syntax",
+            Box::new(|s, ns| {
+                Workload::cron_job(ns, "c", "daily")
+                    .container(api())
+                    .add(s, "shop")
+                    .map(drop)
+            }),
+        ),
+        (
+            "is not a Kubernetes quantity",
+            Box::new(|s, ns| {
+                Workload::deployment(ns, "api")
+                    .container(api().resources(Resources::new().memory("1GB", "2GB")))
+                    .add(s, "shop")
+                    .map(drop)
+            }),
+        ),
+        (
+            "0 is not a port (1-65535)",
+            Box::new(|s, ns| {
+                Workload::deployment(ns, "api")
+                    .container(api().port(Port::new("admin", 0)))
+                    .add(s, "shop")
+                    .map(drop)
+            }),
+        ),
+        (
+            "grants `*`",
+            Box::new(|s, ns| {
+                Role::new(ns, "all")
+                    .allow(&[""], &["*"], &["get"])
+                    .add(s, "shop")
+                    .map(drop)
+            }),
+        ),
+        (
+            "is not an IAM role ARN",
+            Box::new(|s, ns| {
+                ServiceAccount::new(ns, "api")
+                    .irsa_role("api-role")
+                    .add(s, "shop")
+                    .map(drop)
+            }),
+        ),
+        (
+            "is not a DNS-1123 label",
+            Box::new(|s, ns| {
+                Workload::deployment(ns, "Api")
+                    .container(api())
+                    .add(s, "shop")
+                    .map(drop)
+            }),
+        ),
+        (
+            "no container port named \"grpc\"",
+            Box::new(|s, ns| {
+                let api = Workload::deployment(ns, "api")
+                    .container(api())
+                    .add(s, "shop")?;
+                api.allow_from_namespace(s, "shop", "monitoring", "grpc")
+            }),
+        ),
+    ];
+    for (expected, case) in cases {
+        let err = error(case);
+        assert!(
+            err.starts_with("shop-dev:k8s: "),
+            "no construct path: {err}"
+        );
+        assert!(err.contains(expected), "expected {expected:?} in {err}");
+    }
+}
+
+#[test]
+fn references_outside_the_stack_fail_synth() {
+    let mut stack = stack();
+    let mut scope = stack.scope("k8s").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    Workload::deployment(&ns, "api")
+        .container(api().env(Env::secret_key("DB", "database", "url")))
+        .add(&mut scope, "shop")
+        .unwrap();
+    let mut app = App::new();
+    app.add_stack(stack).unwrap();
+    let err = app.synth().unwrap_err().to_string();
+    assert!(
+        err.contains("env DB references Secret shop/database"),
+        "{err}"
+    );
+}
+
+#[test]
+fn declared_externals_satisfy_references_and_are_recorded() {
+    let mut stack = stack();
+    stack
+        .external_kube_object(
+            "Secret",
+            Some("shop"),
+            "database",
+            "made by the platform's ExternalSecret",
+        )
+        .unwrap();
+    let mut scope = stack.scope("k8s").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    Workload::deployment(&ns, "api")
+        .container(api().env(Env::secret_key("DB", "database", "url")))
+        .add(&mut scope, "shop")
+        .unwrap();
+    let mut app = App::new();
+    app.add_stack(stack).unwrap();
+    let manifest = app.synth().unwrap().manifest();
+    assert_eq!(
+        manifest["stacks"][0]["kubernetes_externals"][0],
+        json!({"object": "Secret/shop/database", "reason": "made by the platform's ExternalSecret"})
+    );
+}

@@ -1,0 +1,170 @@
+//! girder-k8s by example: the cluster side of a small shop, stack `shop` (env `dev`).
+//!
+//! - Namespace `shop`: Pod Security `restricted`, ingress denied by default;
+//! - `api` (Deployment): config from a ConfigMap, database URL from a Secret that an
+//!   ExternalSecret makes from SSM Parameter Store, IRSA ServiceAccount with a Role to
+//!   read ConfigMaps, exposed as a Service and through an internet-facing ALB restricted
+//!   to an office CIDR, autoscaled 2-6, a disruption budget, spread across zones;
+//! - `cache` (StatefulSet): one volume per replica, reachable only from `api`;
+//! - `worker` (Deployment) with a shared upload volume, a `migrate` Job and a nightly
+//!   `cleanup` CronJob; `node-exporter` (DaemonSet) in a privileged namespace;
+//! - a gp3 StorageClass, a ResourceQuota and a LimitRange.
+
+use girder_core::prelude::*;
+use girder_core::{Result, Stack};
+use girder_k8s::prelude::*;
+use serde_json::json;
+
+/// The environment the example describes.
+pub const ENVIRONMENT: &str = "dev";
+
+/// The office network allowed through the load balancer.
+pub const OFFICE_CIDR: &str = "203.0.113.0/24";
+
+/// Add the example's stack to `app`.
+pub fn build(app: &mut App) -> Result<()> {
+    app.add_stack(shop()?)
+}
+
+fn shop() -> Result<Stack> {
+    let mut stack = Stack::new("shop", ENVIRONMENT, Backend::local())?;
+    let mut k8s = stack.scope("k8s")?;
+    let platform = &mut k8s.child("platform")?;
+    StorageClass::ebs_gp3("gp3")
+        .default_class()
+        .add(platform, "platform")?;
+    let monitoring = Namespace::new("monitoring")
+        .pod_security(PodSecurity::Privileged)
+        .add(platform, "platform")?;
+    Workload::daemon_set(&monitoring, "node-exporter")
+        .part_of("platform")
+        .container(
+            Container::new("node-exporter", "quay.io/prometheus/node-exporter:v1.9.1")
+                .port(Port::metrics(9100))
+                .resources(Resources::new().cpu_request("50m").memory("64Mi", "128Mi"))
+                .liveness(Probe::http_get("/", "metrics")),
+        )
+        .toleration(k8s_openapi::api::core::v1::Toleration {
+            operator: Some("Exists".into()),
+            ..Default::default()
+        })
+        .add(platform, "platform")?;
+
+    let shop = &mut k8s.child("shop")?;
+    let ns = Namespace::new("shop")
+        .default_deny_ingress()
+        .add(shop, "shop")?;
+    ResourceQuota::new(&ns, "compute")
+        .hard("requests.cpu", "8")
+        .hard("requests.memory", "16Gi")
+        .hard("pods", "40")
+        .add(shop, "shop")?;
+    LimitRange::new(&ns, "defaults")
+        .container_default("cpu", "100m", "500m")
+        .container_default("memory", "128Mi", "256Mi")
+        .add(shop, "shop")?;
+    let config = ConfigMap::new(&ns, "api-config")
+        .entry("LOG_LEVEL", "info")
+        .entry("CACHE_HOST", "cache-headless.shop.svc.cluster.local")
+        .add(shop, "shop")?;
+    // The Secret is made in the cluster from SSM Parameter Store; its value never
+    // appears in girder's output.
+    shop.add_kube_object(
+        "shop",
+        &json!({
+            "apiVersion": "external-secrets.io/v1",
+            "kind": "ExternalSecret",
+            "metadata": {"name": "api-database", "namespace": "shop"},
+            "spec": {
+                "refreshInterval": "1h",
+                "secretStoreRef": {"kind": "ClusterSecretStore", "name": "aws-ssm"},
+                "target": {"name": "api-database"},
+                "data": [{"secretKey": "url", "remoteRef": {"key": "/shop/dev/database-url"}}]
+            }
+        }),
+    )?;
+    let account = ServiceAccount::new(&ns, "api")
+        .irsa_role("arn:aws:iam::123456789012:role/shop-dev-api")
+        .add(shop, "shop")?;
+    Role::new(&ns, "config-reader")
+        .allow(&[""], &["configmaps"], &["get", "list", "watch"])
+        .add(shop, "shop")?
+        .bind(shop, "shop", &account)?;
+
+    let api = Workload::deployment(&ns, "api")
+        .part_of("shop")
+        .component("backend")
+        .container(
+            Container::new("api", "ghcr.io/acme/shop-api:2.3.1")
+                .port(Port::http(8080))
+                .env(Env::config_map_key("LOG_LEVEL", &config, "LOG_LEVEL"))
+                .env(Env::secret_key("DATABASE_URL", "api-database", "url"))
+                .env(Env::field("POD_NAME", "metadata.name"))
+                .resources(Resources::new().cpu("250m", "1").memory("256Mi", "512Mi"))
+                .readiness(Probe::http_get("/healthz", "http").period(5))
+                .liveness(Probe::http_get("/healthz", "http").initial_delay(10))
+                .mount("tmp", "/tmp"),
+        )
+        .volume(Volume::empty_dir("tmp"))
+        .service_account(&account)
+        .spread_across_zones(1)
+        .expose(Service::cluster_ip().port(80, "http"))
+        .ingress(
+            Ingress::aws_load_balancer()
+                .internet_facing()
+                .inbound_cidrs([OFFICE_CIDR])
+                .healthcheck_path("/healthz")
+                .path("/", 80),
+        )
+        .autoscale(Autoscaling::new(2, 6).cpu_utilization(70))
+        .disruption_budget(DisruptionBudget::MaxUnavailable(1))
+        .add(shop, "shop")?;
+    api.allow_from_cidr(shop, "shop", "alb", "10.20.0.0/16", "http")?;
+
+    let cache = Workload::stateful_set(&ns, "cache")
+        .part_of("shop")
+        .component("cache")
+        .container(
+            Container::new("valkey", "docker.io/valkey/valkey:8.1.3")
+                .args(["--save", "60", "1", "--dir", "/data"])
+                .port(Port::new("redis", 6379))
+                .resources(
+                    Resources::new()
+                        .cpu("100m", "500m")
+                        .memory("256Mi", "256Mi"),
+                )
+                .readiness(Probe::tcp("redis"))
+                .mount("data", "/data"),
+        )
+        .claim_template(ClaimTemplate::new("data", "1Gi").storage_class("gp3"))
+        .replicas(1)
+        .add(shop, "shop")?;
+    cache.allow_from(shop, "shop", &api, "redis")?;
+
+    let uploads = PersistentVolumeClaim::new(&ns, "uploads", "5Gi")
+        .storage_class("gp3")
+        .add(shop, "shop")?;
+    let worker_container = || {
+        Container::new("worker", "ghcr.io/acme/shop-worker:2.3.1")
+            .env(Env::secret_key("DATABASE_URL", "api-database", "url"))
+            .env_from(EnvFrom::ConfigMap(config.clone()))
+            .resources(Resources::new().cpu("500m", "2").memory("512Mi", "1Gi"))
+    };
+    Workload::deployment(&ns, "worker")
+        .part_of("shop")
+        .component("worker")
+        .container(worker_container().mount("uploads", "/var/uploads"))
+        .volume(Volume::claim("uploads", &uploads))
+        .replicas(1)
+        .add(shop, "shop")?;
+    Workload::job(&ns, "migrate")
+        .part_of("shop")
+        .container(worker_container().args(["migrate"]))
+        .backoff_limit(2)
+        .add(shop, "shop")?;
+    Workload::cron_job(&ns, "cleanup", "0 3 * * *")
+        .part_of("shop")
+        .container(worker_container().args(["cleanup", "--older-than", "30d"]))
+        .add(shop, "shop")?;
+    Ok(stack)
+}
