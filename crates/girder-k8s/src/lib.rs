@@ -37,6 +37,7 @@
 //! ```
 
 mod container;
+pub mod crds;
 mod labels;
 mod meta;
 mod namespace;

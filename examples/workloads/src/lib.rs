@@ -8,12 +8,22 @@
 //! - `cache` (StatefulSet): one volume per replica, reachable only from `api`;
 //! - `worker` (Deployment) with a shared upload volume, a `migrate` Job and a nightly
 //!   `cleanup` CronJob; `node-exporter` (DaemonSet) in a privileged namespace;
-//! - a gp3 StorageClass, a ResourceQuota and a LimitRange.
+//! - a gp3 StorageClass, a ResourceQuota and a LimitRange;
+//! - typed custom resources: a ClusterSecretStore and an ExternalSecret (SSM Parameter
+//!   Store), a ServiceMonitor and PrometheusRule alerts for the API.
 
 use girder_core::prelude::*;
 use girder_core::{Result, Stack};
+use girder_k8s::crds::Extra;
+use girder_k8s::crds::external_secrets::{
+    ClusterSecretStore, ClusterSecretStoreSpec, ExternalSecret, ExternalSecretSpec, Provider,
+    StoreRef,
+};
+use girder_k8s::crds::prometheus::{
+    Endpoint, PrometheusRule, PrometheusRuleSpec, Rule, RuleGroup, ServiceMonitor,
+    ServiceMonitorSpec,
+};
 use girder_k8s::prelude::*;
-use serde_json::json;
 
 /// The environment the example describes.
 pub const ENVIRONMENT: &str = "dev";
@@ -49,6 +59,15 @@ fn shop() -> Result<Stack> {
             ..Default::default()
         })
         .add(platform, "platform")?;
+    let store = ClusterSecretStore::cluster(
+        "aws-ssm",
+        ClusterSecretStoreSpec {
+            provider: Provider::parameter_store("eu-west-1")
+                .with_service_account("external-secrets", "external-secrets"),
+            extra: Extra::new(),
+        },
+    );
+    platform.add_kube_object("platform", &store)?;
 
     let shop = &mut k8s.child("shop")?;
     let ns = Namespace::new("shop")
@@ -69,20 +88,16 @@ fn shop() -> Result<Stack> {
         .add(shop, "shop")?;
     // The Secret is made in the cluster from SSM Parameter Store; its value never
     // appears in girder's output.
-    shop.add_kube_object(
+    let database = ExternalSecret::new(
         "shop",
-        &json!({
-            "apiVersion": "external-secrets.io/v1",
-            "kind": "ExternalSecret",
-            "metadata": {"name": "api-database", "namespace": "shop"},
-            "spec": {
-                "refreshInterval": "1h",
-                "secretStoreRef": {"kind": "ClusterSecretStore", "name": "aws-ssm"},
-                "target": {"name": "api-database"},
-                "data": [{"secretKey": "url", "remoteRef": {"key": "/shop/dev/database-url"}}]
-            }
-        }),
-    )?;
+        "api-database",
+        ExternalSecretSpec::new(
+            StoreRef::cluster(store.name()),
+            "api-database",
+            [("url", "/shop/dev/database-url")],
+        ),
+    );
+    shop.add_kube_object("shop", &database)?;
     let account = ServiceAccount::new(&ns, "api")
         .irsa_role("arn:aws:iam::123456789012:role/shop-dev-api")
         .add(shop, "shop")?;
@@ -120,6 +135,47 @@ fn shop() -> Result<Stack> {
         .disruption_budget(DisruptionBudget::MaxUnavailable(1))
         .add(shop, "shop")?;
     api.allow_from_cidr(shop, "shop", "alb", "10.20.0.0/16", "http")?;
+    api.allow_from_namespace(shop, "shop", "monitoring", "http")?;
+    let monitor = ServiceMonitor::new(
+        "shop",
+        "api",
+        ServiceMonitorSpec {
+            selector: k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector {
+                match_labels: Some(api.selector().clone()),
+                ..Default::default()
+            },
+            endpoints: vec![Endpoint::new("http")],
+            ..Default::default()
+        },
+    );
+    shop.add_kube_object("shop", &monitor)?;
+    let alerts = PrometheusRule::new(
+        "shop",
+        "api",
+        PrometheusRuleSpec {
+            groups: vec![RuleGroup {
+                name: "shop-api".into(),
+                interval: None,
+                rules: vec![
+                    Rule::alert(
+                        "ShopApiDown",
+                        r#"sum(up{namespace="shop", service="api"}) == 0"#,
+                        "5m",
+                        "critical",
+                        "No shop API pod is being scraped",
+                    ),
+                    Rule::alert(
+                        "ShopApiErrors",
+                        r#"sum(rate(http_requests_total{namespace="shop", code=~"5.."}[5m])) / sum(rate(http_requests_total{namespace="shop"}[5m])) > 0.05"#,
+                        "10m",
+                        "warning",
+                        "More than 5% of shop API requests fail",
+                    ),
+                ],
+            }],
+        },
+    );
+    shop.add_kube_object("shop", &alerts)?;
 
     let cache = Workload::stateful_set(&ns, "cache")
         .part_of("shop")

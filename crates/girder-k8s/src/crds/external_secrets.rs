@@ -1,0 +1,246 @@
+//! External Secrets (`external-secrets.io/v1`): Secrets made in the cluster from AWS SSM
+//! Parameter Store or Secrets Manager, so secret values never appear in girder's output.
+
+use serde::Serialize;
+
+use super::{Extra, NameRef, Object, Spec};
+
+/// `ExternalSecret`.
+pub type ExternalSecret = Object<ExternalSecretSpec>;
+/// `SecretStore`.
+pub type SecretStore = Object<SecretStoreSpec>;
+/// `ClusterSecretStore`: the same spec, cluster-scoped.
+pub type ClusterSecretStore = Object<ClusterSecretStoreSpec>;
+
+/// The spec of an ExternalSecret.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalSecretSpec {
+    /// How often to re-read the source (`1h`).
+    pub refresh_interval: Option<String>,
+    /// The store to read from.
+    pub secret_store_ref: StoreRef,
+    /// The Secret to write.
+    pub target: Target,
+    /// One Secret key per remote value.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub data: Vec<SecretData>,
+    /// Whole remote values expanded into keys (a JSON secret).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub data_from: Vec<DataFrom>,
+    /// Other fields.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl ExternalSecretSpec {
+    /// Secret `target` with `(key, remote key)` pairs from `store`, refreshed hourly.
+    pub fn new<K: Into<String>, R: Into<String>>(
+        store: StoreRef,
+        target: impl Into<String>,
+        data: impl IntoIterator<Item = (K, R)>,
+    ) -> Self {
+        Self {
+            refresh_interval: Some("1h".into()),
+            secret_store_ref: store,
+            target: Target {
+                name: target.into(),
+                creation_policy: Some("Owner".into()),
+                ..Target::default()
+            },
+            data: data
+                .into_iter()
+                .map(|(key, remote)| SecretData {
+                    secret_key: key.into(),
+                    remote_ref: RemoteRef {
+                        key: remote.into(),
+                        property: None,
+                    },
+                })
+                .collect(),
+            data_from: Vec::new(),
+            extra: Extra::new(),
+        }
+    }
+}
+
+impl Spec for ExternalSecretSpec {
+    const API_VERSION: &'static str = "external-secrets.io/v1";
+    const KIND: &'static str = "ExternalSecret";
+}
+
+/// `secretStoreRef`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct StoreRef {
+    /// Store name.
+    pub name: String,
+    /// `SecretStore` or `ClusterSecretStore`.
+    pub kind: String,
+}
+
+impl StoreRef {
+    /// A ClusterSecretStore.
+    pub fn cluster(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            kind: "ClusterSecretStore".into(),
+        }
+    }
+
+    /// A SecretStore of the same namespace.
+    pub fn namespaced(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            kind: "SecretStore".into(),
+        }
+    }
+}
+
+/// `target`.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Target {
+    /// The Secret's name.
+    pub name: String,
+    /// `Owner` (the default here), `Orphan`, `Merge`, `None`.
+    pub creation_policy: Option<String>,
+    /// Other fields (`template`, `deletionPolicy`).
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// One entry of `data`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretData {
+    /// The key in the Secret.
+    pub secret_key: String,
+    /// Where the value comes from.
+    pub remote_ref: RemoteRef,
+}
+
+/// `remoteRef`.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RemoteRef {
+    /// Parameter name or secret id (`/pixtools/prod/db/password`).
+    pub key: String,
+    /// A property of a JSON value.
+    pub property: Option<String>,
+}
+
+/// One entry of `dataFrom`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct DataFrom {
+    /// Expand the JSON value at `key` into keys.
+    pub extract: RemoteRef,
+}
+
+/// The spec of a SecretStore.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SecretStoreSpec {
+    /// Where secrets come from.
+    pub provider: Provider,
+    /// Other fields.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// The spec of a ClusterSecretStore.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ClusterSecretStoreSpec {
+    /// Where secrets come from.
+    pub provider: Provider,
+    /// Other fields (`conditions`).
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Spec for SecretStoreSpec {
+    const API_VERSION: &'static str = "external-secrets.io/v1";
+    const KIND: &'static str = "SecretStore";
+}
+
+impl Spec for ClusterSecretStoreSpec {
+    const API_VERSION: &'static str = "external-secrets.io/v1";
+    const KIND: &'static str = "ClusterSecretStore";
+}
+
+/// `provider`.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Provider {
+    /// AWS Parameter Store or Secrets Manager.
+    pub aws: Option<AwsProvider>,
+    /// Other providers.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `provider.aws`.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct AwsProvider {
+    /// `ParameterStore` or `SecretsManager`.
+    pub service: String,
+    /// AWS region.
+    pub region: String,
+    /// How the operator authenticates (IRSA through a ServiceAccount).
+    pub auth: Option<AwsAuth>,
+}
+
+/// `provider.aws.auth`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct AwsAuth {
+    /// IRSA / Pod Identity token of a ServiceAccount.
+    pub jwt: AwsJwt,
+}
+
+/// `provider.aws.auth.jwt`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AwsJwt {
+    /// The ServiceAccount whose role reads the secrets.
+    pub service_account_ref: NameRef,
+}
+
+impl Provider {
+    /// AWS SSM Parameter Store in `region`, read with the operator's own credentials
+    /// (IRSA on its ServiceAccount, or the node role).
+    pub fn parameter_store(region: impl Into<String>) -> Self {
+        Self::aws("ParameterStore", region)
+    }
+
+    /// AWS Secrets Manager in `region`.
+    pub fn secrets_manager(region: impl Into<String>) -> Self {
+        Self::aws("SecretsManager", region)
+    }
+
+    fn aws(service: &str, region: impl Into<String>) -> Self {
+        Self {
+            aws: Some(AwsProvider {
+                service: service.into(),
+                region: region.into(),
+                auth: None,
+            }),
+            extra: Extra::new(),
+        }
+    }
+
+    /// Authenticate as `service_account` (IRSA) in `namespace`.
+    pub fn with_service_account(mut self, namespace: &str, service_account: &str) -> Self {
+        if let Some(aws) = &mut self.aws {
+            aws.auth = Some(AwsAuth {
+                jwt: AwsJwt {
+                    service_account_ref: NameRef {
+                        name: service_account.into(),
+                        namespace: Some(namespace.into()),
+                    },
+                },
+            });
+        }
+        self
+    }
+}

@@ -1,0 +1,106 @@
+//! Typed custom resources of the operators girder's systems run: Flux, the Prometheus
+//! operator, cert-manager, Argo CD, External Secrets and Sealed Secrets.
+//!
+//! Each kind is an [`Object`] of its spec type (`ExternalSecret = Object<ExternalSecretSpec>`).
+//! Specs type the fields girder's constructs and stacks set; every spec (and the larger
+//! nested structs) has an `extra` map, flattened into it, for any other field of the CRD:
+//! the typed escape hatch. The upstream CRD schemas in ../shared/schemas/crds check the
+//! output (k8scheck); they are not copied here.
+
+pub mod argocd;
+pub mod cert_manager;
+pub mod external_secrets;
+pub mod flux;
+pub mod prometheus;
+pub mod sealed_secrets;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use serde_json::Value as Json;
+
+/// Fields of a CRD that the typed struct does not name, merged into it.
+pub type Extra = BTreeMap<String, Json>;
+
+/// The spec of a custom resource kind.
+pub trait Spec: Serialize {
+    /// `group/version`.
+    const API_VERSION: &'static str;
+    /// `Kind`.
+    const KIND: &'static str;
+}
+
+/// A custom resource: metadata and a typed spec.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Object<S> {
+    /// Name, namespace, labels, annotations.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: S,
+}
+
+impl<S: Spec> Object<S> {
+    /// A namespaced object, labelled `app.kubernetes.io/name` and `managed-by: girder`.
+    pub fn new(namespace: &str, name: &str, spec: S) -> Self {
+        Self {
+            metadata: crate::meta::object_meta(
+                Some(namespace),
+                name,
+                crate::meta::plain_labels(name),
+                BTreeMap::new(),
+            ),
+            spec,
+        }
+    }
+
+    /// A cluster-scoped object (ClusterIssuer, ClusterSecretStore).
+    pub fn cluster(name: &str, spec: S) -> Self {
+        Self {
+            metadata: crate::meta::object_meta(
+                None,
+                name,
+                crate::meta::plain_labels(name),
+                BTreeMap::new(),
+            ),
+            spec,
+        }
+    }
+
+    /// `metadata.name`.
+    pub fn name(&self) -> &str {
+        self.metadata.name.as_deref().unwrap_or_default()
+    }
+}
+
+impl<S: Spec> Serialize for Object<S> {
+    fn serialize<Ser: Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("apiVersion", S::API_VERSION)?;
+        map.serialize_entry("kind", S::KIND)?;
+        map.serialize_entry("metadata", &self.metadata)?;
+        map.serialize_entry("spec", &self.spec)?;
+        map.end()
+    }
+}
+
+/// A reference to an object by name (`secretRef`, `serviceAccountRef`).
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct NameRef {
+    /// `name`.
+    pub name: String,
+    /// `namespace` (where the field allows another namespace).
+    pub namespace: Option<String>,
+}
+
+impl NameRef {
+    /// A reference to `name` in the same namespace.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            namespace: None,
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! Sealed Secrets (`bitnami.com/v1alpha1`): Secrets encrypted for one cluster's
+//! controller, safe to commit; the controller decrypts them into Secrets.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Extra, Object, Spec};
+
+/// `SealedSecret`.
+pub type SealedSecret = Object<SealedSecretSpec>;
+
+/// The spec of a SealedSecret.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SealedSecretSpec {
+    /// Key -> value encrypted with `kubeseal` (ciphertext only, never a plain value).
+    pub encrypted_data: BTreeMap<String, String>,
+    /// The Secret to make (type, labels).
+    pub template: Option<SecretTemplate>,
+    /// Other fields.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Spec for SealedSecretSpec {
+    const API_VERSION: &'static str = "bitnami.com/v1alpha1";
+    const KIND: &'static str = "SealedSecret";
+}
+
+/// `template`.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SecretTemplate {
+    /// Secret type (`kubernetes.io/tls`, `Opaque`).
+    #[serde(rename = "type")]
+    pub type_: Option<String>,
+    /// Other fields (`metadata`).
+    #[serde(flatten)]
+    pub extra: Extra,
+}
