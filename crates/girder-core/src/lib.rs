@@ -51,7 +51,7 @@ pub use error::{Error, Result};
 pub use expr::{Dynamic, Expr, Map, Number, Value};
 pub use kubernetes_refs::ExternalKubeObject;
 pub use path::{ConstructPath, MAX_ID_LEN};
-pub use stack::{DEFAULT_ID, DEFAULT_REQUIRED_VERSION, Scope, Stack};
+pub use stack::{DEFAULT_ID, DEFAULT_REQUIRED_VERSION, KubeObjectId, Scope, Stack};
 
 /// The names a stack program needs, in one import.
 pub mod prelude {

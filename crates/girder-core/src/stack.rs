@@ -17,6 +17,17 @@ use crate::expr::{Ast, Dynamic, Expr, Reference, Target, Value};
 use crate::helm::HelmRelease;
 use crate::kubernetes::KubeObject;
 use crate::kubernetes_refs::ExternalKubeObject;
+
+/// Which Kubernetes object: kind, namespace (none for cluster-scoped or unset), name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KubeObjectId {
+    /// `Deployment`.
+    pub kind: String,
+    /// `metadata.namespace`.
+    pub namespace: Option<String>,
+    /// `metadata.name`.
+    pub name: String,
+}
 use crate::path::{ConstructPath, validate_dns_label};
 use crate::terraform::{
     Backend, BlockKind, IntoResourceSpec, ModuleHandle, ModuleSpec, Output, ProviderConfig,
@@ -80,6 +91,8 @@ pub struct Stack {
     kube_identities: HashMap<(String, String, String, String), ConstructPath>,
     pub(crate) helm_releases: IndexMap<String, (ConstructPath, HelmRelease)>,
     pub(crate) kube_externals: Vec<ExternalKubeObject>,
+    pub(crate) gitops_dirs: IndexMap<String, Vec<(ConstructPath, KubeObject)>>,
+    gitops_identities: HashMap<(String, String, String, String), ConstructPath>,
     pub(crate) aspects: Vec<SharedAspect>,
     pub(crate) acknowledgements: Vec<Acknowledgement>,
     paths: HashMap<ConstructPath, String>,
@@ -122,6 +135,8 @@ impl Stack {
             kube_identities: HashMap::new(),
             helm_releases: IndexMap::new(),
             kube_externals: Vec::new(),
+            gitops_dirs: IndexMap::new(),
+            gitops_identities: HashMap::new(),
             aspects: Vec::new(),
             acknowledgements: Vec::new(),
             paths: HashMap::new(),
@@ -344,10 +359,78 @@ impl Stack {
         Ok(())
     }
 
+    /// The Kubernetes apps of the stack, in the order they were first used, each with its
+    /// objects' `(kind, namespace, name)`: for GitOps layouts that point at them.
+    pub fn kube_apps(&self) -> Vec<(String, Vec<KubeObjectId>)> {
+        self.kube_apps
+            .iter()
+            .map(|(app, objects)| {
+                let objects = objects
+                    .iter()
+                    .map(|(_, o)| KubeObjectId {
+                        kind: o.kind().to_owned(),
+                        namespace: o.namespace().map(str::to_owned),
+                        name: o.name().to_owned(),
+                    })
+                    .collect();
+                (app.clone(), objects)
+            })
+            .collect()
+    }
+
+    /// Add a GitOps object (a Flux Kustomization, an Argo CD Application: what a GitOps
+    /// controller applies to deliver the stack's manifests) under
+    /// `gitops/<stack>/<dir>/`. `dir` is one or more DNS labels joined by `/`
+    /// (`clusters/dev`). These objects are not part of the stack's Kubernetes bundle.
+    pub fn add_gitops_object<T: Serialize + ?Sized>(
+        &mut self,
+        dir: &str,
+        object: &T,
+    ) -> Result<()> {
+        let at = self.at(&format!("gitops/{dir}"));
+        for segment in dir.split('/') {
+            validate_dns_label("GitOps directory", segment)
+                .map_err(|e| Error::invalid(&at, e.to_string()))?;
+        }
+        let object = KubeObject::new(&at, object)?;
+        let identity = object.identity();
+        let path = ConstructPath::root();
+        if self.gitops_identities.contains_key(&identity) {
+            return Err(Error::Duplicate {
+                path: at,
+                what: "GitOps object",
+                name: object.describe(),
+            });
+        }
+        self.gitops_identities.insert(identity, path.clone());
+        self.gitops_dirs
+            .entry(dir.to_owned())
+            .or_default()
+            .push((path, object));
+        Ok(())
+    }
+
+    /// Whether the stack already has a Kubernetes object with this identity (API group,
+    /// kind, namespace, name): for constructs that share one object between several uses.
+    pub fn kube_object_exists(
+        &self,
+        group: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> bool {
+        self.kube_identities.contains_key(&(
+            group.to_owned(),
+            kind.to_owned(),
+            namespace.unwrap_or_default().to_owned(),
+            name.to_owned(),
+        ))
+    }
+
     /// Declare a Kubernetes object the stack's manifests rely on but do not contain (a
     /// Secret a Helm chart creates, a Namespace made by another stack), so synth accepts
     /// references to it. `namespace` `None` matches any namespace. The reason is written to
-    /// manifest.json.
+    /// manifest.json. Declaring the same object again keeps the first reason.
     pub fn external_kube_object(
         &mut self,
         kind: &str,
@@ -360,6 +443,13 @@ impl Stack {
                 self.at("/"),
                 format!("external {kind} {name:?} needs a reason (who creates it)"),
             ));
+        }
+        let declared = self
+            .kube_externals
+            .iter()
+            .any(|e| e.kind == kind && e.namespace.as_deref() == namespace && e.name == name);
+        if declared {
+            return Ok(());
         }
         self.kube_externals.push(ExternalKubeObject {
             kind: kind.to_owned(),

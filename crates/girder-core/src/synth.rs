@@ -520,6 +520,7 @@ fn render_stack(
         .collect();
     kubernetes_refs::check(&stack.id, &objects, &stack.kube_externals)?;
     artifacts.extend(kubernetes_layout::render(stack)?);
+    artifacts.extend(kubernetes_layout::render_gitops(stack)?);
     for (path, release) in stack.helm_releases.values() {
         artifacts.push(release.values_artifact(&stack.id, &stack.at(&path.to_string()))?);
     }

@@ -36,8 +36,11 @@
 //! # }
 //! ```
 
+pub mod charts;
 mod container;
 pub mod crds;
+pub mod gitops;
+mod helm;
 mod labels;
 mod meta;
 mod namespace;
@@ -50,6 +53,8 @@ mod volume;
 mod workload;
 
 pub use container::{Container, Env, EnvFrom, Port, Probe, Protocol, Resources};
+pub use gitops::GitOps;
+pub use helm::{ChartValues, Delivery, Release};
 pub use labels::{AppLabels, MANAGED_BY};
 pub use namespace::{Namespace, NamespaceHandle, PodSecurity};
 pub use objects::{ConfigMap, LimitRange, PersistentVolumeClaim, ResourceQuota, StorageClass};
@@ -64,9 +69,10 @@ pub use workload::{SECURITY_EXCEPTIONS_ANNOTATION, Workload, WorkloadHandle, Wor
 /// The names a stack program needs, in one import.
 pub mod prelude {
     pub use crate::{
-        AppLabels, Autoscaling, ClaimTemplate, ClusterRole, ConfigMap, Container, DisruptionBudget,
-        Env, EnvFrom, Ingress, LimitRange, Namespace, NamespaceHandle, PersistentVolumeClaim,
-        PodSecurity, Port, Probe, Protocol, ResourceQuota, Resources, Role, Service,
-        ServiceAccount, ServiceType, StorageClass, Volume, Workload, WorkloadHandle, WorkloadKind,
+        AppLabels, Autoscaling, ChartValues, ClaimTemplate, ClusterRole, ConfigMap, Container,
+        Delivery, DisruptionBudget, Env, EnvFrom, GitOps, Ingress, LimitRange, Namespace,
+        NamespaceHandle, PersistentVolumeClaim, PodSecurity, Port, Probe, Protocol, Release,
+        ResourceQuota, Resources, Role, Service, ServiceAccount, ServiceType, StorageClass, Volume,
+        Workload, WorkloadHandle, WorkloadKind,
     };
 }

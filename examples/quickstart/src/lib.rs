@@ -4,7 +4,8 @@
 //!   subnets planned with `cidrsubnet` over the availability zones;
 //! - stack `service` (env `dev`): a security group inside that VPC and an ingress rule
 //!   for the VPC's CIDR, both read from `network` (girder wires the outputs and the
-//!   `tfe_outputs` reads), a Kubernetes app `web` and values for a Redis release.
+//!   `tfe_outputs` reads), a Kubernetes app `web` and values for a Redis release, delivered
+//!   by an Argo CD app of apps.
 //!
 //! AWS resources use the generated L1 types of girder-aws: arguments and attributes are
 //! typed from the provider's schema, so no attribute name is typed from memory.
@@ -15,6 +16,7 @@ use girder_aws::aws;
 use girder_core::prelude::*;
 use girder_core::terraform::IntoResourceSpec;
 use girder_core::{Result, Stack};
+use girder_k8s::GitOps;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
@@ -149,6 +151,8 @@ fn service_stack(vpc: &VpcOutputs) -> Result<Stack> {
             "master": { "persistence": { "size": "1Gi" } },
         })),
     )?;
+    // Argo CD delivers the manifests from Git: an app of apps under gitops/service-dev/.
+    GitOps::new("https://github.com/girder-iac/girder", "main").argo_cd(&mut stack)?;
     Ok(stack)
 }
 

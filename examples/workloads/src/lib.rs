@@ -9,11 +9,14 @@
 //! - `worker` (Deployment) with a shared upload volume, a `migrate` Job and a nightly
 //!   `cleanup` CronJob; `node-exporter` (DaemonSet) in a privileged namespace;
 //! - a gp3 StorageClass, a ResourceQuota and a LimitRange;
-//! - typed custom resources: a ClusterSecretStore and an ExternalSecret (SSM Parameter
-//!   Store), a ServiceMonitor and PrometheusRule alerts for the API.
+//! - typed custom resources: a ClusterSecretStore and ExternalSecrets (SSM Parameter
+//!   Store), a ServiceMonitor and PrometheusRule alerts for the API;
+//! - a session store from the Bitnami Redis chart with typed values, delivered by Flux;
+//! - the Flux layout (`gitops/shop-dev/clusters/dev/`): platform first, then shop.
 
 use girder_core::prelude::*;
 use girder_core::{Result, Stack};
+use girder_k8s::charts::redis::RedisValues;
 use girder_k8s::crds::Extra;
 use girder_k8s::crds::external_secrets::{
     ClusterSecretStore, ClusterSecretStoreSpec, ExternalSecret, ExternalSecretSpec, Provider,
@@ -222,5 +225,29 @@ fn shop() -> Result<Stack> {
         .part_of("shop")
         .container(worker_container().args(["cleanup", "--older-than", "30d"]))
         .add(shop, "shop")?;
+
+    // Session store: the Bitnami Redis chart with typed values, delivered by Flux; its
+    // password comes from SSM like the database URL.
+    let sessions_secret = ExternalSecret::new(
+        "shop",
+        "sessions-redis",
+        ExternalSecretSpec::new(
+            StoreRef::cluster("aws-ssm"),
+            "sessions-redis",
+            [("password", "/shop/dev/sessions-redis-password")],
+        ),
+    );
+    shop.add_kube_object("shop", &sessions_secret)?;
+    Release::typed(
+        "sessions",
+        "shop",
+        &RedisValues::lru_cache("256mb", "sessions-redis", "password"),
+    )
+    .add(shop, "shop", Delivery::Flux)?;
+
+    GitOps::new("https://github.com/acme/shop-platform", "main")
+        .infrastructure(["platform"])
+        .substitute_from_config_map("shop-dev-terraform-outputs")
+        .flux(&mut stack)?;
     Ok(stack)
 }

@@ -1,0 +1,254 @@
+//! Helm releases: typed values for a pinned chart, always written as a values file
+//! (`helm/<stack>/<release>.values.yaml`), and optionally delivered by Flux (a
+//! HelmRepository and a HelmRelease with the values inline) or by Argo CD (an Application
+//! with `helm.valuesObject`).
+
+use girder_core::helm::{ChartRef, HelmRelease as ValuesFile};
+use girder_core::{Result, Scope};
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::crds::argocd::{
+    Application, ApplicationSource, ApplicationSpec, Destination, HelmSource, SyncPolicy,
+};
+use crate::crds::flux::{
+    HelmChartSpec, HelmChartTemplate, HelmReleaseSpec, HelmRepository, HelmRepositorySpec,
+    SourceRef,
+};
+use crate::crds::{Extra, NameRef};
+use crate::validate;
+
+/// Typed values of one chart at one version: the chart they were written for comes with
+/// them, so values and chart version cannot drift apart.
+pub trait ChartValues: Serialize {
+    /// The chart and the exact version the fields match.
+    fn chart() -> ChartRef;
+}
+
+/// How the release reaches the cluster besides its values file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// Only the values file (`helm upgrade --install -f`, or a pipeline).
+    ValuesFile,
+    /// A Flux HelmRepository and HelmRelease in the release's namespace.
+    Flux,
+    /// An Argo CD Application in `argo_namespace`, in AppProject `project`.
+    ArgoCd {
+        /// Where Argo CD runs (`argocd`).
+        argo_namespace: String,
+        /// The AppProject.
+        project: String,
+    },
+}
+
+/// One release of a chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Release {
+    name: String,
+    namespace: String,
+    chart: ChartRef,
+    /// The values, or why they did not serialize (reported when added, with the path).
+    values: std::result::Result<Json, String>,
+    create_namespace: bool,
+    depends_on: Vec<String>,
+}
+
+impl Release {
+    /// Release `name` of `chart` into `namespace` with `values` (any serializable value;
+    /// prefer [`Release::typed`]).
+    pub fn new<V: Serialize + ?Sized>(
+        name: &str,
+        namespace: &str,
+        chart: ChartRef,
+        values: &V,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            namespace: namespace.into(),
+            chart,
+            values: serde_json::to_value(values).map_err(|e| e.to_string()),
+            create_namespace: false,
+            depends_on: Vec::new(),
+        }
+    }
+
+    /// Release `name` of the chart `values` are typed for.
+    pub fn typed<V: ChartValues>(name: &str, namespace: &str, values: &V) -> Self {
+        Self::new(name, namespace, V::chart(), values)
+    }
+
+    /// Let the delivery create the namespace (Flux `install.createNamespace`, Argo CD
+    /// `CreateNamespace=true`).
+    pub fn create_namespace(mut self) -> Self {
+        self.create_namespace = true;
+        self
+    }
+
+    /// Flux: install after these HelmReleases of the same namespace.
+    pub fn depends_on(mut self, release: impl Into<String>) -> Self {
+        self.depends_on.push(release.into());
+        self
+    }
+
+    /// Write the values file and, per `delivery`, the objects that install it (into app
+    /// `app`).
+    pub fn add(self, scope: &mut Scope<'_>, app: &str, delivery: Delivery) -> Result<()> {
+        let at = validate::at(scope);
+        validate::dns_label(&at, "release name", &self.name)?;
+        validate::dns_label(&at, "release namespace", &self.namespace)?;
+        let values = self.values.map_err(|e| {
+            girder_core::Error::invalid(
+                &at,
+                format!("values of release {} do not serialize: {e}", self.name),
+            )
+        })?;
+        scope.add_helm_release(
+            ValuesFile::new(&self.name, self.chart.clone())
+                .namespace(&self.namespace)
+                .values(&values),
+        )?;
+        match delivery {
+            Delivery::ValuesFile => Ok(()),
+            Delivery::Flux => {
+                let repository_name = repository_name(&self.chart);
+                let repository = HelmRepository::new(
+                    &self.namespace,
+                    &repository_name,
+                    HelmRepositorySpec::new(&self.chart.repository),
+                );
+                let mut install = serde_json::json!({"remediation": {"retries": 3}});
+                if self.create_namespace {
+                    install["createNamespace"] = Json::Bool(true);
+                }
+                let release = crate::crds::flux::HelmRelease::new(
+                    &self.namespace,
+                    &self.name,
+                    HelmReleaseSpec {
+                        interval: "30m".into(),
+                        chart: Some(HelmChartTemplate {
+                            spec: HelmChartSpec {
+                                chart: self.chart.name.clone(),
+                                version: self.chart.version.clone(),
+                                source_ref: SourceRef::new(
+                                    "HelmRepository",
+                                    &repository_name,
+                                    None,
+                                ),
+                                interval: "12h".into(),
+                            },
+                        }),
+                        install: Some(install),
+                        upgrade: Some(
+                            serde_json::json!({"remediation": {"retries": 3, "remediateLastFailure": true}}),
+                        ),
+                        values: Some(values),
+                        depends_on: self.depends_on.iter().map(NameRef::new).collect(),
+                        ..HelmReleaseSpec::default()
+                    },
+                );
+                // Several releases may share a repository: add it once.
+                let already = scope.stack().kube_object_exists(
+                    "source.toolkit.fluxcd.io",
+                    "HelmRepository",
+                    Some(&self.namespace),
+                    &repository_name,
+                );
+                if !already {
+                    scope.add_kube_object(app, &repository)?;
+                }
+                scope.add_kube_object(app, &release)
+            }
+            Delivery::ArgoCd {
+                argo_namespace,
+                project,
+            } => {
+                scope.stack().external_kube_object(
+                    "Namespace",
+                    None,
+                    &argo_namespace,
+                    "Argo CD's namespace, made by installing Argo CD",
+                )?;
+                let oci = self.chart.repository.strip_prefix("oci://");
+                let application = Application::new(
+                    &argo_namespace,
+                    &self.name,
+                    ApplicationSpec {
+                        project,
+                        source: ApplicationSource {
+                            // Argo CD takes OCI Helm repositories without the scheme.
+                            repo_url: oci.unwrap_or(&self.chart.repository).to_owned(),
+                            chart: Some(self.chart.name.clone()),
+                            target_revision: Some(self.chart.version.clone()),
+                            helm: Some(HelmSource {
+                                release_name: Some(self.name.clone()),
+                                values_object: Some(values),
+                            }),
+                            ..ApplicationSource::default()
+                        },
+                        destination: Destination::in_cluster(&self.namespace),
+                        sync_policy: Some(SyncPolicy {
+                            sync_options: if self.create_namespace {
+                                vec!["CreateNamespace=true".into()]
+                            } else {
+                                Vec::new()
+                            },
+                            ..SyncPolicy::automated()
+                        }),
+                        extra: Extra::new(),
+                    },
+                );
+                scope.add_kube_object(app, &application)
+            }
+        }
+    }
+}
+
+/// A HelmRepository name from the repository URL's last path segment or host
+/// (`oci://registry-1.docker.io/bitnamicharts` -> `bitnamicharts`).
+fn repository_name(chart: &ChartRef) -> String {
+    let trimmed = chart
+        .repository
+        .trim_end_matches('/')
+        .split("://")
+        .nth(1)
+        .unwrap_or(&chart.repository);
+    let segment = trimmed.rsplit('/').next().unwrap_or(trimmed);
+    let mut name: String = segment
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    name = name.trim_matches('-').to_owned();
+    if name.is_empty() {
+        name = chart.name.clone();
+    }
+    name.truncate(63);
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repository_names_are_labels() {
+        let chart = |repo: &str| ChartRef::new(repo, "redis", "1.0.0");
+        assert_eq!(
+            repository_name(&chart("oci://registry-1.docker.io/bitnamicharts")),
+            "bitnamicharts"
+        );
+        assert_eq!(
+            repository_name(&chart("https://charts.jetstack.io")),
+            "charts-jetstack-io"
+        );
+        assert_eq!(
+            repository_name(&chart("https://aws.github.io/eks-charts/")),
+            "eks-charts"
+        );
+    }
+}

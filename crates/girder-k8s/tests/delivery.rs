@@ -1,0 +1,203 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+//! Helm releases (values file, Flux, Argo CD) and the GitOps layouts.
+
+use girder_core::assertions::Template;
+use girder_core::prelude::*;
+use girder_k8s::charts::redis::RedisValues;
+use girder_k8s::prelude::*;
+use serde_json::json;
+
+fn stack_with_apps() -> Stack {
+    let mut stack = Stack::new("shop", "dev", Backend::local()).unwrap();
+    let mut scope = stack.scope("k8s").unwrap();
+    let platform = Namespace::new("platform")
+        .add(&mut scope, "platform")
+        .unwrap();
+    ConfigMap::new(&platform, "settings")
+        .entry("a", "1")
+        .add(&mut scope, "platform")
+        .unwrap();
+    let shop = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    ConfigMap::new(&shop, "settings")
+        .entry("b", "2")
+        .add(&mut scope, "shop")
+        .unwrap();
+    stack
+}
+
+fn synth(stack: Stack) -> Assembly {
+    let mut app = App::new();
+    app.add_stack(stack).unwrap();
+    app.synth().unwrap()
+}
+
+#[test]
+fn flux_delivery_writes_the_values_file_a_repository_and_a_release() {
+    let mut stack = stack_with_apps();
+    let mut scope = stack.scope("cache").unwrap();
+    stack_release(&mut scope, Delivery::Flux);
+    let assembly = synth(stack);
+    let values = assembly
+        .artifact("helm/shop-dev/sessions.values.yaml")
+        .unwrap();
+    let text = String::from_utf8(values.bytes.clone()).unwrap();
+    assert!(text.contains("maxmemory-policy allkeys-lru"), "{text}");
+    assert!(
+        text.contains("# k8scheck: chart=redis version=23.1.1"),
+        "{text}"
+    );
+    let template = Template::from_assembly(&assembly, "shop-dev").unwrap();
+    let repository = template.kube_object("HelmRepository", "bitnamicharts");
+    assert_eq!(
+        repository["spec"]["url"],
+        "oci://registry-1.docker.io/bitnamicharts"
+    );
+    assert_eq!(repository["spec"]["type"], "oci");
+    let release = template.kube_object("HelmRelease", "sessions");
+    assert_eq!(release["spec"]["chart"]["spec"]["version"], "23.1.1");
+    assert_eq!(
+        release["spec"]["chart"]["spec"]["sourceRef"],
+        json!({"kind": "HelmRepository", "name": "bitnamicharts"})
+    );
+    assert_eq!(
+        release["spec"]["values"]["auth"]["existingSecret"],
+        "sessions-redis"
+    );
+}
+
+fn stack_release(scope: &mut Scope<'_>, delivery: Delivery) {
+    Release::typed(
+        "sessions",
+        "shop",
+        &RedisValues::lru_cache("256mb", "sessions-redis", "password"),
+    )
+    .create_namespace()
+    .add(scope, "shop", delivery)
+    .unwrap();
+}
+
+#[test]
+fn argo_cd_delivery_embeds_the_values_in_an_application() {
+    let mut stack = stack_with_apps();
+    let mut scope = stack.scope("cache").unwrap();
+    stack_release(
+        &mut scope,
+        Delivery::ArgoCd {
+            argo_namespace: "argocd".into(),
+            project: "default".into(),
+        },
+    );
+    let template = Template::from_assembly(&synth(stack), "shop-dev").unwrap();
+    let application = template.kube_object("Application", "sessions");
+    let source = &application["spec"]["source"];
+    assert_eq!(source["repoURL"], "registry-1.docker.io/bitnamicharts");
+    assert_eq!(source["chart"], "redis");
+    assert_eq!(source["targetRevision"], "23.1.1");
+    assert_eq!(source["helm"]["valuesObject"]["architecture"], "standalone");
+    assert_eq!(
+        application["spec"]["syncPolicy"]["syncOptions"],
+        json!(["CreateNamespace=true"])
+    );
+}
+
+#[test]
+fn flux_layout_orders_infrastructure_first_and_applies_its_own_sync() {
+    let mut stack = stack_with_apps();
+    GitOps::new("https://github.com/acme/platform", "main")
+        .output_path("deploy/out")
+        .infrastructure(["platform"])
+        .substitute_from_config_map("terraform-outputs")
+        .flux(&mut stack)
+        .unwrap();
+    let assembly = synth(stack);
+    let file = |path: &str| {
+        let artifact = assembly
+            .artifact(path)
+            .unwrap_or_else(|| panic!("no {path}"));
+        String::from_utf8(artifact.bytes.clone()).unwrap()
+    };
+    let apps = file("gitops/shop-dev/clusters/dev/kustomization-shop-dev-shop.yaml");
+    assert!(
+        apps.contains("path: ./deploy/out/kubernetes/shop-dev/shop"),
+        "{apps}"
+    );
+    assert!(
+        apps.contains("dependsOn:\n  - name: shop-dev-platform"),
+        "{apps}"
+    );
+    assert!(apps.contains("name: terraform-outputs"), "{apps}");
+    let infra = file("gitops/shop-dev/clusters/dev/kustomization-shop-dev-platform.yaml");
+    assert!(!infra.contains("dependsOn"), "{infra}");
+    let sync = file("gitops/shop-dev/clusters/dev/flux-system/kustomization-flux-system.yaml");
+    assert!(
+        sync.contains("path: ./deploy/out/gitops/shop-dev/clusters/dev"),
+        "{sync}"
+    );
+    let listing = file("gitops/shop-dev/clusters/dev/kustomization.yaml");
+    assert!(
+        listing.contains("- flux-system"),
+        "the sync must keep applying itself: {listing}"
+    );
+}
+
+#[test]
+fn argo_cd_layout_is_an_app_of_apps_with_waves() {
+    let mut stack = stack_with_apps();
+    GitOps::new("https://github.com/acme/platform", "main")
+        .infrastructure(["platform"])
+        .argo_cd(&mut stack)
+        .unwrap();
+    let assembly = synth(stack);
+    let root = String::from_utf8(
+        assembly
+            .artifact("gitops/shop-dev/argocd/root/application-shop-dev.yaml")
+            .unwrap()
+            .bytes
+            .clone(),
+    )
+    .unwrap();
+    assert!(
+        root.contains("path: out/gitops/shop-dev/argocd/apps"),
+        "{root}"
+    );
+    let apps = String::from_utf8(
+        assembly
+            .artifact("gitops/shop-dev/argocd/apps/application-shop-dev-platform.yaml")
+            .unwrap()
+            .bytes
+            .clone(),
+    )
+    .unwrap();
+    assert!(
+        apps.contains("argocd.argoproj.io/sync-wave: '-1'"),
+        "{apps}"
+    );
+    assert!(apps.contains("namespace: platform"), "{apps}");
+    assert!(
+        assembly
+            .artifact("gitops/shop-dev/argocd/apps/appproject-shop-dev.yaml")
+            .is_some()
+    );
+}
+
+#[test]
+fn layouts_refuse_unknown_apps_and_empty_stacks() {
+    let mut stack = stack_with_apps();
+    let err = GitOps::new("https://github.com/acme/platform", "main")
+        .infrastructure(["infra"])
+        .flux(&mut stack)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "infrastructure app \"infra\" is not a Kubernetes app of the stack (platform, shop)"
+        ),
+        "{err}"
+    );
+    let mut empty = Stack::new("empty", "dev", Backend::local()).unwrap();
+    let err = GitOps::new("https://x", "main")
+        .argo_cd(&mut empty)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no Kubernetes apps to deliver"), "{err}");
+}
