@@ -58,9 +58,7 @@ pub use helm::{ChartValues, Delivery, Release};
 pub use labels::{AppLabels, MANAGED_BY};
 pub use namespace::{Namespace, NamespaceHandle, PodSecurity};
 pub use objects::{ConfigMap, LimitRange, PersistentVolumeClaim, ResourceQuota, StorageClass};
-pub use rbac::{
-    ClusterRole, IRSA_ANNOTATION, Role, RoleHandle, ServiceAccount, ServiceAccountHandle,
-};
+pub use rbac::{IRSA_ANNOTATION, Role, RoleHandle, ServiceAccount, ServiceAccountHandle};
 pub use scaling::{Autoscaling, DisruptionBudget};
 pub use service::{Ingress, Service, ServiceType};
 pub use volume::{ClaimTemplate, Volume};
@@ -69,10 +67,10 @@ pub use workload::{SECURITY_EXCEPTIONS_ANNOTATION, Workload, WorkloadHandle, Wor
 /// The names a stack program needs, in one import.
 pub mod prelude {
     pub use crate::{
-        AppLabels, Autoscaling, ChartValues, ClaimTemplate, ClusterRole, ConfigMap, Container,
-        Delivery, DisruptionBudget, Env, EnvFrom, GitOps, Ingress, LimitRange, Namespace,
-        NamespaceHandle, PersistentVolumeClaim, PodSecurity, Port, Probe, Protocol, Release,
-        ResourceQuota, Resources, Role, Service, ServiceAccount, ServiceType, StorageClass, Volume,
-        Workload, WorkloadHandle, WorkloadKind,
+        AppLabels, Autoscaling, ChartValues, ClaimTemplate, ConfigMap, Container, Delivery,
+        DisruptionBudget, Env, EnvFrom, GitOps, Ingress, LimitRange, Namespace, NamespaceHandle,
+        PersistentVolumeClaim, PodSecurity, Port, Probe, Protocol, Release, ResourceQuota,
+        Resources, Role, Service, ServiceAccount, ServiceType, StorageClass, Volume, Workload,
+        WorkloadHandle, WorkloadKind,
     };
 }

@@ -101,17 +101,11 @@ impl ServiceAccount {
     }
 }
 
-/// A namespaced Role.
+/// A Role (namespaced, [`Role::new`]) or ClusterRole ([`Role::cluster`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Role {
-    namespace: String,
-    name: String,
-    rules: Vec<rbac::PolicyRule>,
-}
-
-/// A ClusterRole.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ClusterRole {
+    /// `None` for a ClusterRole.
+    namespace: Option<String>,
     name: String,
     rules: Vec<rbac::PolicyRule>,
 }
@@ -161,7 +155,16 @@ impl Role {
     /// A Role `name` in `namespace`, with no rules yet.
     pub fn new(namespace: &NamespaceHandle, name: impl Into<String>) -> Self {
         Self {
-            namespace: namespace.name().to_owned(),
+            namespace: Some(namespace.name().to_owned()),
+            name: name.into(),
+            rules: Vec::new(),
+        }
+    }
+
+    /// A ClusterRole `name`, with no rules yet.
+    pub fn cluster(name: impl Into<String>) -> Self {
+        Self {
+            namespace: None,
             name: name.into(),
             rules: Vec::new(),
         }
@@ -177,55 +180,39 @@ impl Role {
     /// Add it to app `app`.
     pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<RoleHandle> {
         let at = validate::at(scope);
-        validate::dns_label(&at, "Role name", &self.name)?;
-        check_rules(&at, &self.name, &self.rules)?;
-        let object = rbac::Role {
-            metadata: object_meta(
-                Some(&self.namespace),
-                &self.name,
-                plain_labels(&self.name),
-                BTreeMap::new(),
-            ),
-            rules: Some(self.rules),
+        let kind = if self.namespace.is_some() {
+            "Role"
+        } else {
+            "ClusterRole"
         };
-        scope.add_kube_object(app, &object)?;
-        Ok(RoleHandle {
-            kind: "Role",
-            namespace: Some(self.namespace),
-            name: self.name,
-        })
-    }
-}
-
-impl ClusterRole {
-    /// A ClusterRole `name`, with no rules yet.
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            rules: Vec::new(),
+        validate::dns_label(&at, &format!("{kind} name"), &self.name)?;
+        check_rules(&at, &self.name, &self.rules)?;
+        let metadata = object_meta(
+            self.namespace.as_deref(),
+            &self.name,
+            plain_labels(&self.name),
+            BTreeMap::new(),
+        );
+        match &self.namespace {
+            Some(_) => scope.add_kube_object(
+                app,
+                &rbac::Role {
+                    metadata,
+                    rules: Some(self.rules),
+                },
+            )?,
+            None => scope.add_kube_object(
+                app,
+                &rbac::ClusterRole {
+                    metadata,
+                    rules: Some(self.rules),
+                    ..rbac::ClusterRole::default()
+                },
+            )?,
         }
-    }
-
-    /// Allow `verbs` on `resources` of `api_groups`. `*` is refused when added.
-    pub fn allow(mut self, api_groups: &[&str], resources: &[&str], verbs: &[&str]) -> Self {
-        self.rules.push(rule(api_groups, resources, verbs));
-        self
-    }
-
-    /// Add it to app `app`.
-    pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<RoleHandle> {
-        let at = validate::at(scope);
-        validate::dns_label(&at, "ClusterRole name", &self.name)?;
-        check_rules(&at, &self.name, &self.rules)?;
-        let object = rbac::ClusterRole {
-            metadata: object_meta(None, &self.name, plain_labels(&self.name), BTreeMap::new()),
-            rules: Some(self.rules),
-            ..rbac::ClusterRole::default()
-        };
-        scope.add_kube_object(app, &object)?;
         Ok(RoleHandle {
-            kind: "ClusterRole",
-            namespace: None,
+            kind,
+            namespace: self.namespace,
             name: self.name,
         })
     }

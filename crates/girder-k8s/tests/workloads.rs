@@ -226,7 +226,21 @@ fn rbac_and_service_accounts() {
         .unwrap()
         .bind(&mut scope, "shop", &account)
         .unwrap();
+    let nodes = Role::cluster("node-reader")
+        .allow(&[""], &["nodes"], &["get", "list"])
+        .add(&mut scope, "shop")
+        .unwrap();
+    nodes
+        .bind_cluster_wide(&mut scope, "shop", &account)
+        .unwrap();
     let t = template(stack);
+    let cluster_binding = t.kube_object("ClusterRoleBinding", "node-reader-shop-api");
+    assert_eq!(cluster_binding["roleRef"]["kind"], "ClusterRole");
+    assert!(
+        t.kube_object("ClusterRole", "node-reader")["metadata"]
+            .get("namespace")
+            .is_none()
+    );
     assert_eq!(
         t.kube_object("ServiceAccount", "api")["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
         "arn:aws:iam::123456789012:role/api"
