@@ -1,0 +1,22 @@
+//! girder-iam: the IAM every girder construct uses.
+//!
+//! - [`PolicyDocument`] / [`Statement`]: typed IAM policy JSON whose actions, resources
+//!   and conditions may be Terraform expressions (`bucket.arn()`). Rendering refuses `*`
+//!   actions and resources unless the statement says why the service needs them, so
+//!   least privilege is the default and every exception is written down.
+//! - [`Trust`]: who may assume a role: an AWS service (EC2), GitHub Actions through OIDC
+//!   (repository plus branch or environment), Terraform Cloud through OIDC (organization,
+//!   project, workspace, run phase).
+//! - [`Role`]: an IAM role with inline policies, managed policy attachments and, for EC2,
+//!   an instance profile; [`github_oidc_provider`] for the account's GitHub provider.
+//!
+//! It is its own crate because every L2 crate (network, storage, rds, k3s, eks) grants
+//! access, and none of them should own the others' IAM.
+
+mod policy;
+mod role;
+mod trust;
+
+pub use policy::{Condition, Effect, PolicyDocument, Statement};
+pub use role::{GITHUB_OIDC_URL, Role, RoleHandle, TFC_OIDC_URL, github_oidc_provider};
+pub use trust::Trust;

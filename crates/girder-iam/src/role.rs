@@ -1,0 +1,159 @@
+//! IAM roles with their policies, and the OIDC providers roles trust.
+
+use girder_aws::aws;
+use girder_core::{Expr, Result, Scope};
+
+use crate::policy::PolicyDocument;
+use crate::trust::Trust;
+
+/// GitHub Actions' OIDC issuer.
+pub const GITHUB_OIDC_URL: &str = "https://token.actions.githubusercontent.com";
+/// Terraform Cloud's OIDC issuer.
+pub const TFC_OIDC_URL: &str = "https://app.terraform.io";
+
+/// An IAM role: trust, inline policies, managed policies.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Role {
+    name: String,
+    description: Option<String>,
+    trust: Trust,
+    inline: Vec<(String, PolicyDocument)>,
+    managed: Vec<String>,
+    max_session_seconds: Option<u32>,
+}
+
+/// A role in the stack.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoleHandle {
+    role: aws::IamRoleHandle,
+    instance_profile: Option<aws::IamInstanceProfileHandle>,
+}
+
+impl RoleHandle {
+    /// The role's ARN.
+    pub fn arn(&self) -> Expr<String> {
+        self.role.arn()
+    }
+
+    /// The role's name.
+    pub fn name(&self) -> Expr<String> {
+        self.role.name()
+    }
+
+    /// The generated resource.
+    pub fn resource(&self) -> &aws::IamRoleHandle {
+        &self.role
+    }
+
+    /// The instance profile's name (EC2 roles).
+    pub fn instance_profile_name(&self) -> Option<Expr<String>> {
+        self.instance_profile.as_ref().map(|p| p.name())
+    }
+
+    /// The instance profile's ARN (EC2 roles).
+    pub fn instance_profile_arn(&self) -> Option<Expr<String>> {
+        self.instance_profile.as_ref().map(|p| p.arn())
+    }
+}
+
+impl Role {
+    /// Role `name` assumed per `trust`.
+    pub fn new(name: impl Into<String>, trust: Trust) -> Self {
+        Self {
+            name: name.into(),
+            description: None,
+            trust,
+            inline: Vec::new(),
+            managed: Vec::new(),
+            max_session_seconds: None,
+        }
+    }
+
+    /// What it is for.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// An inline policy `name`.
+    pub fn policy(mut self, name: impl Into<String>, document: PolicyDocument) -> Self {
+        self.inline.push((name.into(), document));
+        self
+    }
+
+    /// Attach an AWS managed policy (`arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore`).
+    pub fn managed_policy(mut self, arn: impl Into<String>) -> Self {
+        self.managed.push(arn.into());
+        self
+    }
+
+    /// Maximum session length, 1 to 12 hours.
+    pub fn max_session(mut self, seconds: u32) -> Self {
+        self.max_session_seconds = Some(seconds);
+        self
+    }
+
+    /// Add the role (and its policies, attachments and, for EC2, instance profile) as
+    /// construct `id` of `scope`: `aws_iam_role.<path>` and children.
+    pub fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<RoleHandle> {
+        let mut scope = scope.child(id)?;
+        let at = format!("{}:{}", scope.stack_id(), scope.path());
+        if !(3600..=43_200).contains(&self.max_session_seconds.unwrap_or(3600)) {
+            return Err(girder_core::Error::invalid(
+                &at,
+                "the maximum session is 3600 to 43200 seconds (1 to 12 hours)",
+            ));
+        }
+        let trust = self.trust.document().render(&at)?;
+        let mut role = aws::IamRole::new(trust).name(&self.name);
+        if let Some(description) = &self.description {
+            role = role.description(description);
+        }
+        if let Some(seconds) = self.max_session_seconds {
+            role = role.max_session_duration(seconds);
+        }
+        let role = scope.add_default(role)?;
+        for (name, document) in &self.inline {
+            let policy = document.render(&format!("{at}/{name}"))?;
+            scope.add(
+                name,
+                aws::IamRolePolicy::new(policy, role.name()).name(name),
+            )?;
+        }
+        for (index, arn) in self.managed.iter().enumerate() {
+            let id = arn
+                .rsplit('/')
+                .next()
+                .filter(|s| !s.is_empty())
+                .map_or_else(|| format!("managed-{index}"), str::to_owned);
+            scope.add(&id, aws::IamRolePolicyAttachment::new(arn, role.name()))?;
+        }
+        let instance_profile = if self.trust.is_ec2() {
+            Some(
+                scope.add(
+                    "instance-profile",
+                    aws::IamInstanceProfile::new()
+                        .name(&self.name)
+                        .role(role.name()),
+                )?,
+            )
+        } else {
+            None
+        };
+        Ok(RoleHandle {
+            role,
+            instance_profile,
+        })
+    }
+}
+
+/// The account's GitHub Actions OIDC provider (one per account), as construct `id`.
+pub fn github_oidc_provider(
+    scope: &mut Scope<'_>,
+    id: &str,
+) -> Result<aws::IamOpenidConnectProviderHandle> {
+    scope.add(
+        id,
+        aws::IamOpenidConnectProvider::new(["sts.amazonaws.com"], GITHUB_OIDC_URL),
+    )
+}

@@ -1,0 +1,108 @@
+//! Who may assume a role.
+
+use girder_core::Value;
+
+use crate::policy::{Condition, PolicyDocument, Statement};
+
+/// A trust policy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trust {
+    document: PolicyDocument,
+    /// The AWS service principal, when a service assumes it.
+    service: Option<String>,
+}
+
+impl Trust {
+    /// An AWS service (`ec2.amazonaws.com`).
+    pub fn service(service: &str) -> Self {
+        Self {
+            document: PolicyDocument::new()
+                .statement(Statement::allow(["sts:AssumeRole"]).principal("Service", [service])),
+            service: Some(service.to_owned()),
+        }
+    }
+
+    /// EC2 instances (through an instance profile).
+    pub fn ec2() -> Self {
+        Self::service("ec2.amazonaws.com")
+    }
+
+    /// GitHub Actions of `repository` (`owner/name`) through the account's GitHub OIDC
+    /// provider, only for workflow runs on branch `branch`.
+    pub fn github_actions_branch(
+        provider_arn: impl Into<Value<String>>,
+        repository: &str,
+        branch: &str,
+    ) -> Self {
+        Self::github(
+            provider_arn,
+            format!("repo:{repository}:ref:refs/heads/{branch}"),
+        )
+    }
+
+    /// GitHub Actions of `repository` through OIDC, only for jobs of deployment
+    /// environment `environment` (which can require a reviewer's approval).
+    pub fn github_actions_environment(
+        provider_arn: impl Into<Value<String>>,
+        repository: &str,
+        environment: &str,
+    ) -> Self {
+        Self::github(
+            provider_arn,
+            format!("repo:{repository}:environment:{environment}"),
+        )
+    }
+
+    fn github(provider_arn: impl Into<Value<String>>, subject: String) -> Self {
+        Self {
+            document: PolicyDocument::new().statement(
+                Statement::allow(["sts:AssumeRoleWithWebIdentity"])
+                    .principal("Federated", [provider_arn])
+                    .when(Condition::string_equals(
+                        "token.actions.githubusercontent.com:aud",
+                        "sts.amazonaws.com",
+                    ))
+                    .when(Condition::string_equals(
+                        "token.actions.githubusercontent.com:sub",
+                        subject,
+                    )),
+            ),
+            service: None,
+        }
+    }
+
+    /// Terraform Cloud runs of `workspace` in `project` of `organization` through the
+    /// account's Terraform Cloud OIDC provider; `run_phase` is `plan`, `apply` or `*`.
+    pub fn terraform_cloud(
+        provider_arn: impl Into<Value<String>>,
+        organization: &str,
+        project: &str,
+        workspace: &str,
+        run_phase: &str,
+    ) -> Self {
+        Self {
+            document: PolicyDocument::new().statement(
+                Statement::allow(["sts:AssumeRoleWithWebIdentity"])
+                    .principal("Federated", [provider_arn])
+                    .when(Condition::string_equals("app.terraform.io:aud", "aws.workload.identity"))
+                    .when(Condition::string_like(
+                        "app.terraform.io:sub",
+                        [format!(
+                            "organization:{organization}:project:{project}:workspace:{workspace}:run_phase:{run_phase}"
+                        )],
+                    )),
+            ),
+            service: None,
+        }
+    }
+
+    /// The trust policy document.
+    pub fn document(&self) -> &PolicyDocument {
+        &self.document
+    }
+
+    /// Whether EC2 instances assume it (then an instance profile is made).
+    pub(crate) fn is_ec2(&self) -> bool {
+        self.service.as_deref() == Some("ec2.amazonaws.com")
+    }
+}
