@@ -1,0 +1,344 @@
+//! IPv4 CIDR blocks and subnet planning.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A CIDR that cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CidrError {
+    /// Not `a.b.c.d/n`.
+    #[error("{0:?} is not an IPv4 CIDR block (a.b.c.d/n with n from 0 to 32)")]
+    Syntax(String),
+    /// Bits set below the prefix.
+    #[error("{given} has host bits set; the block is {canonical}")]
+    HostBits {
+        /// What was given.
+        given: String,
+        /// The block it denotes.
+        canonical: String,
+    },
+    /// A subnet that does not fit in its VPC.
+    #[error("{subnet} is not inside {vpc}")]
+    Outside {
+        /// The subnet.
+        subnet: String,
+        /// The VPC block.
+        vpc: String,
+    },
+    /// Two blocks that share addresses.
+    #[error("{new} overlaps {existing}")]
+    Overlap {
+        /// The block being added.
+        new: String,
+        /// The block already planned.
+        existing: String,
+    },
+    /// No room left.
+    #[error("no free /{prefix} is left in {vpc} (planned: {planned})")]
+    Full {
+        /// The size asked for.
+        prefix: u8,
+        /// The VPC block.
+        vpc: String,
+        /// What is already planned.
+        planned: String,
+    },
+    /// A prefix that cannot be a subnet of the block.
+    #[error("a /{prefix} cannot be a subnet of {vpc}; use /{min} to /28")]
+    Prefix {
+        /// The size asked for.
+        prefix: u8,
+        /// The VPC block.
+        vpc: String,
+        /// The VPC's own prefix.
+        min: u8,
+    },
+}
+
+/// An IPv4 CIDR block with its host bits zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ipv4Cidr {
+    network: u32,
+    prefix: u8,
+}
+
+impl Ipv4Cidr {
+    /// The block of `network/prefix`; host bits must be zero.
+    pub fn new(network: [u8; 4], prefix: u8) -> Result<Self, CidrError> {
+        let text = format!(
+            "{}.{}.{}.{}/{prefix}",
+            network[0], network[1], network[2], network[3]
+        );
+        text.parse()
+    }
+
+    /// The prefix length.
+    pub fn prefix(&self) -> u8 {
+        self.prefix
+    }
+
+    /// Number of addresses.
+    pub fn size(&self) -> u64 {
+        1u64 << (32 - u32::from(self.prefix))
+    }
+
+    fn mask(prefix: u8) -> u32 {
+        if prefix == 0 {
+            0
+        } else {
+            u32::MAX << (32 - u32::from(prefix))
+        }
+    }
+
+    fn last(&self) -> u32 {
+        self.network | !Self::mask(self.prefix)
+    }
+
+    /// Whether `other` lies wholly inside this block.
+    pub fn contains(&self, other: &Ipv4Cidr) -> bool {
+        other.prefix >= self.prefix && (other.network & Self::mask(self.prefix)) == self.network
+    }
+
+    /// Whether the two blocks share any address.
+    pub fn overlaps(&self, other: &Ipv4Cidr) -> bool {
+        self.network <= other.last() && other.network <= self.last()
+    }
+
+    /// The `index`-th subnet of size `/prefix` (Terraform's `cidrsubnet`), if it exists.
+    pub fn subnet(&self, prefix: u8, index: u32) -> Option<Ipv4Cidr> {
+        if prefix < self.prefix || prefix > 32 {
+            return None;
+        }
+        let count = 1u64 << (prefix - self.prefix);
+        if u64::from(index) >= count {
+            return None;
+        }
+        let step = 1u64 << (32 - u32::from(prefix));
+        let network = u64::from(self.network) + u64::from(index) * step;
+        Some(Ipv4Cidr {
+            network: u32::try_from(network).ok()?,
+            prefix,
+        })
+    }
+}
+
+impl fmt::Display for Ipv4Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [a, b, c, d] = self.network.to_be_bytes();
+        write!(f, "{a}.{b}.{c}.{d}/{}", self.prefix)
+    }
+}
+
+impl FromStr for Ipv4Cidr {
+    type Err = CidrError;
+
+    fn from_str(text: &str) -> Result<Self, CidrError> {
+        let syntax = || CidrError::Syntax(text.to_owned());
+        let (address, prefix_text) = text.split_once('/').ok_or_else(syntax)?;
+        let prefix: u8 = prefix_text
+            .parse()
+            .ok()
+            .filter(|p: &u8| *p <= 32 && p.to_string() == prefix_text)
+            .ok_or_else(syntax)?;
+        let octets: Vec<&str> = address.split('.').collect();
+        if octets.len() != 4 {
+            return Err(syntax());
+        }
+        let mut value = 0u32;
+        for octet in octets {
+            let canonical = octet.parse::<u8>().ok().filter(|n| n.to_string() == octet);
+            value = (value << 8) | u32::from(canonical.ok_or_else(syntax)?);
+        }
+        let network = value & Self::mask(prefix);
+        let cidr = Ipv4Cidr { network, prefix };
+        if network != value {
+            return Err(CidrError::HostBits {
+                given: text.to_owned(),
+                canonical: cidr.to_string(),
+            });
+        }
+        Ok(cidr)
+    }
+}
+
+/// Hands out aligned, non-overlapping blocks inside a VPC block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubnetPlanner {
+    vpc: Ipv4Cidr,
+    planned: Vec<Ipv4Cidr>,
+}
+
+impl SubnetPlanner {
+    /// Plan inside `vpc`.
+    pub fn new(vpc: Ipv4Cidr) -> Self {
+        Self {
+            vpc,
+            planned: Vec::new(),
+        }
+    }
+
+    /// What is planned, in order.
+    pub fn planned(&self) -> &[Ipv4Cidr] {
+        &self.planned
+    }
+
+    /// Claim an exact block; it must be inside the VPC and overlap nothing planned.
+    pub fn reserve(&mut self, block: Ipv4Cidr) -> Result<Ipv4Cidr, CidrError> {
+        if !self.vpc.contains(&block) {
+            return Err(CidrError::Outside {
+                subnet: block.to_string(),
+                vpc: self.vpc.to_string(),
+            });
+        }
+        if let Some(existing) = self.planned.iter().find(|p| p.overlaps(&block)) {
+            return Err(CidrError::Overlap {
+                new: block.to_string(),
+                existing: existing.to_string(),
+            });
+        }
+        self.planned.push(block);
+        Ok(block)
+    }
+
+    /// The lowest free aligned `/prefix` block.
+    pub fn allocate(&mut self, prefix: u8) -> Result<Ipv4Cidr, CidrError> {
+        if prefix < self.vpc.prefix() || prefix > 28 {
+            return Err(CidrError::Prefix {
+                prefix,
+                vpc: self.vpc.to_string(),
+                min: self.vpc.prefix(),
+            });
+        }
+        let count = 1u64 << (prefix - self.vpc.prefix());
+        let mut index = 0u64;
+        while index < count {
+            let Some(candidate) = u32::try_from(index)
+                .ok()
+                .and_then(|i| self.vpc.subnet(prefix, i))
+            else {
+                break;
+            };
+            match self.planned.iter().find(|p| p.overlaps(&candidate)) {
+                None => {
+                    self.planned.push(candidate);
+                    return Ok(candidate);
+                }
+                // Skip past the block in the way.
+                Some(existing) => {
+                    let next = u64::from(existing.last()) + 1;
+                    let step = 1u64 << (32 - u32::from(prefix));
+                    let first = u64::from(self.vpc.network);
+                    index = index.max(next.saturating_sub(first).div_ceil(step));
+                }
+            }
+        }
+        Err(CidrError::Full {
+            prefix,
+            vpc: self.vpc.to_string(),
+            planned: self
+                .planned
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parsing_is_strict_and_canonical() {
+        let cidr: Ipv4Cidr = "10.40.0.0/16".parse().unwrap();
+        assert_eq!(cidr.to_string(), "10.40.0.0/16");
+        assert_eq!(cidr.size(), 65_536);
+        assert_eq!(
+            "10.40.0.1/16".parse::<Ipv4Cidr>().unwrap_err().to_string(),
+            "10.40.0.1/16 has host bits set; the block is 10.40.0.0/16"
+        );
+        for bad in [
+            "10.40.0.0",
+            "10.40.0.0/33",
+            "10.040.0.0/16",
+            "10.40.0/16",
+            "a.b.c.d/8",
+            "10.0.0.0/016",
+            "256.0.0.0/8",
+        ] {
+            assert!(bad.parse::<Ipv4Cidr>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn subnets_follow_cidrsubnet() {
+        let vpc: Ipv4Cidr = "10.40.0.0/16".parse().unwrap();
+        assert_eq!(vpc.subnet(24, 0).unwrap().to_string(), "10.40.0.0/24");
+        assert_eq!(vpc.subnet(24, 11).unwrap().to_string(), "10.40.11.0/24");
+        assert!(vpc.subnet(24, 256).is_none());
+        assert!(vpc.subnet(15, 0).is_none());
+    }
+
+    #[test]
+    fn the_planner_refuses_overlaps_and_blocks_outside() {
+        let mut planner = SubnetPlanner::new("10.40.0.0/16".parse().unwrap());
+        planner.reserve("10.40.1.0/24".parse().unwrap()).unwrap();
+        let err = planner
+            .reserve("10.40.0.0/23".parse().unwrap())
+            .unwrap_err();
+        assert_eq!(err.to_string(), "10.40.0.0/23 overlaps 10.40.1.0/24");
+        let err = planner
+            .reserve("10.41.0.0/24".parse().unwrap())
+            .unwrap_err();
+        assert_eq!(err.to_string(), "10.41.0.0/24 is not inside 10.40.0.0/16");
+        assert_eq!(planner.allocate(24).unwrap().to_string(), "10.40.0.0/24");
+        assert_eq!(planner.allocate(24).unwrap().to_string(), "10.40.2.0/24");
+        assert_eq!(planner.allocate(20).unwrap().to_string(), "10.40.16.0/20");
+    }
+
+    #[test]
+    fn a_full_vpc_says_what_is_planned() {
+        let mut planner = SubnetPlanner::new("10.0.0.0/27".parse().unwrap());
+        planner.allocate(28).unwrap();
+        planner.allocate(28).unwrap();
+        let err = planner.allocate(28).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "no free /28 is left in 10.0.0.0/27 (planned: 10.0.0.0/28, 10.0.0.16/28)"
+        );
+        assert!(planner.allocate(26).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn display_and_parse_round_trip(network in any::<u32>(), prefix in 0u8..=32) {
+            let masked = network & Ipv4Cidr::mask(prefix);
+            let cidr = Ipv4Cidr { network: masked, prefix };
+            prop_assert_eq!(cidr.to_string().parse::<Ipv4Cidr>().unwrap(), cidr);
+        }
+
+        #[test]
+        fn allocations_never_overlap_and_stay_inside(
+            vpc_prefix in 8u8..=24,
+            sizes in proptest::collection::vec(0u8..=8, 1..24),
+        ) {
+            let vpc = Ipv4Cidr { network: 0x0a00_0000 & Ipv4Cidr::mask(vpc_prefix), prefix: vpc_prefix };
+            let mut planner = SubnetPlanner::new(vpc);
+            for extra in sizes {
+                let prefix = (vpc_prefix + 1 + extra).min(28);
+                if let Ok(block) = planner.allocate(prefix) {
+                    prop_assert!(vpc.contains(&block));
+                    prop_assert_eq!(block.network % (1u32 << (32 - u32::from(prefix))), 0);
+                }
+            }
+            let planned = planner.planned();
+            for (i, a) in planned.iter().enumerate() {
+                for b in &planned[i + 1..] {
+                    prop_assert!(!a.overlaps(b), "{} overlaps {}", a, b);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! girder-network: the network a system runs in.
+//!
+//! - [`Ipv4Cidr`] and [`SubnetPlanner`]: CIDR blocks as a type (host bits zero, prefix
+//!   0-32) and a planner that hands out aligned blocks inside a VPC and cannot overlap.
+//! - [`Vpc`]: a VPC across N availability zones with public and private subnets planned
+//!   from its CIDR, an internet gateway, NAT (none, one, or one per zone), route tables,
+//!   an S3 gateway endpoint and flow logs to CloudWatch, with terraform-aws-modules'
+//!   names and defaults.
+//! - [`SecurityGroup`]: a group without inline rules, and typed rules through intent
+//!   methods (`allow_from(&other, Port::tcp(5432))`).
+
+mod cidr;
+mod security_group;
+mod vpc;
+
+pub use cidr::{CidrError, Ipv4Cidr, SubnetPlanner};
+pub use security_group::{Port, SecurityGroup, SecurityGroupHandle};
+pub use vpc::{FlowLogs, Nat, Vpc, VpcHandle};

@@ -1,0 +1,383 @@
+//! A VPC across availability zones, with the subnets, routing, NAT, endpoint and flow logs
+//! a workload network needs. Names and defaults follow terraform-aws-modules/vpc.
+
+use girder_aws::aws;
+use girder_core::expr::fns;
+use girder_core::terraform::IntoResourceSpec;
+use girder_core::{Error, Expr, Result, Scope};
+use girder_iam::{PolicyDocument, Role, Statement, Trust};
+
+use crate::cidr::{Ipv4Cidr, SubnetPlanner};
+
+/// How private subnets reach the internet.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Nat {
+    /// No NAT: private subnets reach only the VPC and its endpoints.
+    None,
+    /// One NAT gateway for all zones: cheapest; a zone outage cuts egress.
+    #[default]
+    Single,
+    /// One NAT gateway per zone: no cross-zone dependency.
+    PerAz,
+}
+
+/// VPC flow logs to CloudWatch Logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlowLogs {
+    /// Days to keep them.
+    pub retention_days: u16,
+}
+
+/// CloudWatch's allowed retention periods, in days.
+const RETENTION_DAYS: &[u16] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+/// A VPC to create.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vpc {
+    name: String,
+    cidr: Ipv4Cidr,
+    az_count: u8,
+    public_prefix: u8,
+    private_prefix: u8,
+    nat: Nat,
+    s3_endpoint: bool,
+    flow_logs: Option<FlowLogs>,
+}
+
+/// A VPC in the stack.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VpcHandle {
+    vpc: aws::VpcHandle,
+    cidr: Ipv4Cidr,
+    public_subnets: Vec<(Ipv4Cidr, aws::SubnetHandle)>,
+    private_subnets: Vec<(Ipv4Cidr, aws::SubnetHandle)>,
+    private_route_tables: Vec<aws::RouteTableHandle>,
+}
+
+impl Vpc {
+    /// VPC `name` over `cidr`: 2 zones, a /24 public and a /24 private subnet per zone,
+    /// one NAT gateway, an S3 gateway endpoint, flow logs kept 14 days.
+    pub fn new(name: impl Into<String>, cidr: Ipv4Cidr) -> Self {
+        Self {
+            name: name.into(),
+            cidr,
+            az_count: 2,
+            public_prefix: 24,
+            private_prefix: 24,
+            nat: Nat::Single,
+            s3_endpoint: true,
+            flow_logs: Some(FlowLogs { retention_days: 14 }),
+        }
+    }
+
+    /// Spread over this many availability zones (1-6).
+    pub fn availability_zones(mut self, count: u8) -> Self {
+        self.az_count = count;
+        self
+    }
+
+    /// Subnet sizes (prefix lengths) of public and private subnets.
+    pub fn subnet_prefixes(mut self, public: u8, private: u8) -> Self {
+        self.public_prefix = public;
+        self.private_prefix = private;
+        self
+    }
+
+    /// NAT for private subnets.
+    pub fn nat(mut self, nat: Nat) -> Self {
+        self.nat = nat;
+        self
+    }
+
+    /// No S3 gateway endpoint (S3 traffic then goes through NAT).
+    pub fn without_s3_endpoint(mut self) -> Self {
+        self.s3_endpoint = false;
+        self
+    }
+
+    /// Flow logs, or none.
+    pub fn flow_logs(mut self, flow_logs: Option<FlowLogs>) -> Self {
+        self.flow_logs = flow_logs;
+        self
+    }
+
+    /// Add the VPC and everything in it as construct `id`.
+    pub fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<VpcHandle> {
+        let mut scope = scope.child(id)?;
+        let at = format!("{}:{}", scope.stack_id(), scope.path());
+        if !(1..=6).contains(&self.az_count) {
+            return Err(Error::invalid(
+                &at,
+                format!("{} availability zones: use 1 to 6", self.az_count),
+            ));
+        }
+        if let Some(logs) = self.flow_logs {
+            if !RETENTION_DAYS.contains(&logs.retention_days) {
+                return Err(Error::invalid(
+                    &at,
+                    format!(
+                        "flow log retention {} days is not one CloudWatch offers ({RETENTION_DAYS:?})",
+                        logs.retention_days
+                    ),
+                ));
+            }
+        }
+        // Plan every subnet before creating anything: overlaps and overflows are errors
+        // that name the blocks.
+        let mut planner = SubnetPlanner::new(self.cidr);
+        let mut plan = |prefix: u8, kind: &str| -> Result<Vec<Ipv4Cidr>> {
+            (0..self.az_count)
+                .map(|_| {
+                    planner.allocate(prefix).map_err(|e| {
+                        Error::invalid(
+                            &at,
+                            format!("{kind} subnets of VPC {} ({}): {e}", self.name, self.cidr),
+                        )
+                    })
+                })
+                .collect()
+        };
+        let public_blocks = plan(self.public_prefix, "public")?;
+        let private_blocks = plan(self.private_prefix, "private")?;
+
+        let zones = scope.add(
+            "zones",
+            aws::DataAvailabilityZones::new().state("available"),
+        )?;
+        let vpc = scope.add_default(
+            aws::Vpc::new()
+                .cidr_block(self.cidr.to_string())
+                .enable_dns_support(true)
+                .enable_dns_hostnames(true)
+                .tags([("Name", self.name.as_str())]),
+        )?;
+        let igw = scope.add(
+            "internet-gateway",
+            aws::InternetGateway::new()
+                .vpc_id(vpc.id())
+                .tags([("Name", self.name.as_str())]),
+        )?;
+        let public_table = scope.add(
+            "public",
+            aws::RouteTable::new(vpc.id()).tags([("Name", format!("{}-public", self.name))]),
+        )?;
+        scope.add(
+            "public-internet",
+            aws::Route::new(public_table.id())
+                .destination_cidr_block("0.0.0.0/0")
+                .gateway_id(igw.id()),
+        )?;
+
+        let letter = |i: usize| char::from(b'a' + u8::try_from(i).unwrap_or(0));
+        let mut public_subnets = Vec::new();
+        for (i, block) in public_blocks.iter().enumerate() {
+            let suffix = letter(i);
+            let subnet = scope.add(
+                &format!("public-{suffix}"),
+                aws::Subnet::new(vpc.id())
+                    .cidr_block(block.to_string())
+                    .availability_zone(fns::element(zones.names(), i))
+                    .map_public_ip_on_launch(false)
+                    .tags([
+                        ("Name", format!("{}-public-{suffix}", self.name)),
+                        // Where the AWS Load Balancer Controller puts internet-facing ALBs.
+                        ("kubernetes.io/role/elb", "1".to_owned()),
+                    ]),
+            )?;
+            scope.add(
+                &format!("public-{suffix}-association"),
+                aws::RouteTableAssociation::new(public_table.id()).subnet_id(subnet.id()),
+            )?;
+            public_subnets.push((*block, subnet));
+        }
+
+        let mut nat_gateways = Vec::new();
+        let nat_count = match self.nat {
+            Nat::None => 0,
+            Nat::Single => 1,
+            Nat::PerAz => usize::from(self.az_count),
+        };
+        for (i, (_, subnet)) in public_subnets.iter().enumerate().take(nat_count) {
+            let suffix = letter(i);
+            let eip = scope.add(
+                &format!("nat-{suffix}-ip"),
+                aws::Eip::new()
+                    .domain("vpc")
+                    .tags([("Name", format!("{}-nat-{suffix}", self.name))]),
+            )?;
+            let nat = scope.add(
+                &format!("nat-{suffix}"),
+                aws::NatGateway::new()
+                    .allocation_id(eip.id())
+                    .subnet_id(subnet.id())
+                    .tags([("Name", format!("{}-nat-{suffix}", self.name))])
+                    .into_spec()
+                    .depends_on(&igw),
+            )?;
+            nat_gateways.push(nat);
+        }
+
+        // One private route table, or one per zone when each zone has its own NAT.
+        let per_zone = self.nat == Nat::PerAz;
+        let table_count = if per_zone {
+            usize::from(self.az_count)
+        } else {
+            1
+        };
+        let mut private_route_tables: Vec<aws::RouteTableHandle> = Vec::new();
+        for i in 0..table_count {
+            let (table_id, name) = if per_zone {
+                (
+                    format!("private-{}-routes", letter(i)),
+                    format!("{}-private-{}", self.name, letter(i)),
+                )
+            } else {
+                ("private".to_owned(), format!("{}-private", self.name))
+            };
+            let table = scope.add(
+                &table_id,
+                aws::RouteTable::new(vpc.id()).tags([("Name", name)]),
+            )?;
+            let nat = if per_zone {
+                nat_gateways.get(i)
+            } else {
+                nat_gateways.first()
+            };
+            if let Some(nat) = nat {
+                scope.add(
+                    &format!("{table_id}-nat"),
+                    aws::Route::new(table.id())
+                        .destination_cidr_block("0.0.0.0/0")
+                        .nat_gateway_id(nat.id()),
+                )?;
+            }
+            private_route_tables.push(table);
+        }
+
+        let mut private_subnets = Vec::new();
+        for (i, block) in private_blocks.iter().enumerate() {
+            let suffix = letter(i);
+            let subnet = scope.add(
+                &format!("private-{suffix}"),
+                aws::Subnet::new(vpc.id())
+                    .cidr_block(block.to_string())
+                    .availability_zone(fns::element(zones.names(), i))
+                    .tags([
+                        ("Name", format!("{}-private-{suffix}", self.name)),
+                        // Where the AWS Load Balancer Controller puts internal ALBs.
+                        ("kubernetes.io/role/internal-elb", "1".to_owned()),
+                    ]),
+            )?;
+            let table = &private_route_tables[if per_zone { i } else { 0 }];
+            scope.add(
+                &format!("private-{suffix}-association"),
+                aws::RouteTableAssociation::new(table.id()).subnet_id(subnet.id()),
+            )?;
+            private_subnets.push((*block, subnet));
+        }
+
+        if self.s3_endpoint {
+            let region = scope.add("region", aws::DataRegion::new())?;
+            let mut tables: Vec<Expr<String>> = vec![public_table.id()];
+            tables.extend(private_route_tables.iter().map(|t| t.id()));
+            scope.add(
+                "s3-endpoint",
+                aws::VpcEndpoint::new(vpc.id())
+                    .service_name(fns::format("com.amazonaws.%s.s3", [region.region().any()]))
+                    .vpc_endpoint_type("Gateway")
+                    .route_table_ids(tables)
+                    .tags([("Name", format!("{}-s3", self.name))]),
+            )?;
+        }
+
+        if let Some(logs) = self.flow_logs {
+            let group = scope.add(
+                "flow-logs",
+                aws::CloudwatchLogGroup::new()
+                    .name(format!("/aws/vpc/{}/flow-logs", self.name))
+                    .retention_in_days(logs.retention_days),
+            )?;
+            let role = Role::new(
+                format!("{}-flow-logs", self.name),
+                Trust::service("vpc-flow-logs.amazonaws.com"),
+            )
+            .description(format!("Writes the flow logs of VPC {}", self.name))
+            .policy(
+                "write-flow-logs",
+                PolicyDocument::new().statement(
+                    Statement::allow([
+                        "logs:CreateLogStream",
+                        "logs:PutLogEvents",
+                        "logs:DescribeLogStreams",
+                    ])
+                    .on([group.arn(), fns::format("%s:*", [group.arn().any()])]),
+                ),
+            )
+            .add(&mut scope, "flow-logs-role")?;
+            scope.add(
+                "flow-log",
+                aws::FlowLog::new()
+                    .vpc_id(vpc.id())
+                    .traffic_type("ALL")
+                    .log_destination_type("cloud-watch-logs")
+                    .log_destination(group.arn())
+                    .iam_role_arn(role.arn())
+                    .max_aggregation_interval(60)
+                    .tags([("Name", format!("{}-flow-logs", self.name))]),
+            )?;
+        }
+
+        Ok(VpcHandle {
+            vpc,
+            cidr: self.cidr,
+            public_subnets,
+            private_subnets,
+            private_route_tables,
+        })
+    }
+}
+
+impl VpcHandle {
+    /// The VPC id.
+    pub fn id(&self) -> Expr<String> {
+        self.vpc.id()
+    }
+
+    /// The VPC's CIDR, known at synth.
+    pub fn cidr(&self) -> Ipv4Cidr {
+        self.cidr
+    }
+
+    /// The generated VPC resource.
+    pub fn resource(&self) -> &aws::VpcHandle {
+        &self.vpc
+    }
+
+    /// Public subnet ids, one per zone.
+    pub fn public_subnet_ids(&self) -> Vec<Expr<String>> {
+        self.public_subnets.iter().map(|(_, s)| s.id()).collect()
+    }
+
+    /// Private subnet ids, one per zone.
+    pub fn private_subnet_ids(&self) -> Vec<Expr<String>> {
+        self.private_subnets.iter().map(|(_, s)| s.id()).collect()
+    }
+
+    /// Public subnet CIDRs, known at synth.
+    pub fn public_subnet_cidrs(&self) -> Vec<Ipv4Cidr> {
+        self.public_subnets.iter().map(|(c, _)| *c).collect()
+    }
+
+    /// Private subnet CIDRs, known at synth.
+    pub fn private_subnet_cidrs(&self) -> Vec<Ipv4Cidr> {
+        self.private_subnets.iter().map(|(c, _)| *c).collect()
+    }
+
+    /// Private route table ids.
+    pub fn private_route_table_ids(&self) -> Vec<Expr<String>> {
+        self.private_route_tables.iter().map(|t| t.id()).collect()
+    }
+}

@@ -1,0 +1,235 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+//! The VPC construct's defaults and errors, security group rules, and the output through
+//! tfcheck when ../shared is present.
+
+use std::path::{Path, PathBuf};
+
+use girder_aws::aws;
+use girder_core::assertions::Template;
+use girder_core::prelude::*;
+use girder_network::{FlowLogs, Ipv4Cidr, Nat, Port, SecurityGroup, Vpc};
+use serde_json::json;
+
+fn stack() -> Stack {
+    let mut stack = Stack::new("network", "dev", Backend::local()).unwrap();
+    stack.require_provider(aws::requirement()).unwrap();
+    stack
+        .add_provider(aws::Provider::new().region("us-east-1").into())
+        .unwrap();
+    stack
+}
+
+fn cidr(text: &str) -> Ipv4Cidr {
+    text.parse().unwrap()
+}
+
+#[test]
+fn the_default_vpc_has_two_zones_single_nat_endpoint_and_flow_logs() {
+    let mut stack = stack();
+    let mut scope = stack.root();
+    let vpc = Vpc::new("pixtools-dev", cidr("10.40.0.0/16"))
+        .add(&mut scope, "network")
+        .unwrap();
+    assert_eq!(
+        vpc.public_subnet_cidrs(),
+        [cidr("10.40.0.0/24"), cidr("10.40.1.0/24")]
+    );
+    assert_eq!(
+        vpc.private_subnet_cidrs(),
+        [cidr("10.40.2.0/24"), cidr("10.40.3.0/24")]
+    );
+    assert_eq!(vpc.id().to_terraform_string(), "${aws_vpc.network.id}");
+    let t = Template::from_stack(stack).unwrap();
+    t.resource_count_is("aws_vpc", 1);
+    t.resource_count_is("aws_subnet", 4);
+    t.resource_count_is("aws_nat_gateway", 1);
+    t.resource_count_is("aws_eip", 1);
+    t.resource_count_is("aws_route_table", 2);
+    t.resource_count_is("aws_route", 2);
+    t.resource_count_is("aws_route_table_association", 4);
+    t.resource_count_is("aws_vpc_endpoint", 1);
+    t.resource_count_is("aws_flow_log", 1);
+    t.has_resource_properties(
+        "aws_vpc",
+        &json!({"cidr_block": "10.40.0.0/16", "enable_dns_hostnames": true, "enable_dns_support": true}),
+    );
+    let public = t.resource("aws_subnet", "network_public_a");
+    assert_eq!(public["map_public_ip_on_launch"], false);
+    assert_eq!(public["tags"]["kubernetes.io/role/elb"], "1");
+    assert_eq!(
+        public["availability_zone"],
+        "${element(data.aws_availability_zones.network_zones.names, 0)}"
+    );
+    assert_eq!(
+        t.resource("aws_route", "network_private_nat")["nat_gateway_id"],
+        "${aws_nat_gateway.network_nat_a.id}"
+    );
+    assert_eq!(
+        t.resource("aws_cloudwatch_log_group", "network_flow_logs")["retention_in_days"],
+        14
+    );
+    let endpoint = t.resource("aws_vpc_endpoint", "network_s3_endpoint");
+    assert_eq!(endpoint["vpc_endpoint_type"], "Gateway");
+    assert_eq!(endpoint["route_table_ids"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn nat_per_zone_and_no_nat() {
+    let mut stack = stack();
+    let mut scope = stack.root();
+    Vpc::new("a", cidr("10.1.0.0/16"))
+        .availability_zones(3)
+        .nat(Nat::PerAz)
+        .add(&mut scope, "a")
+        .unwrap();
+    Vpc::new("b", cidr("10.2.0.0/16"))
+        .nat(Nat::None)
+        .flow_logs(None)
+        .without_s3_endpoint()
+        .add(&mut scope, "b")
+        .unwrap();
+    let t = Template::from_stack(stack).unwrap();
+    t.resource_count_is("aws_nat_gateway", 3);
+    // a: public + 3 private tables; b: public + 1 private table.
+    t.resource_count_is("aws_route_table", 6);
+    // a: public internet + 3 NAT routes; b: public internet only.
+    t.resource_count_is("aws_route", 5);
+    t.resource_count_is("aws_flow_log", 1);
+    assert_eq!(
+        t.resource("aws_route_table_association", "a_private_c_association")["route_table_id"],
+        "${aws_route_table.a_private_c_routes.id}"
+    );
+}
+
+#[test]
+fn plans_that_cannot_work_are_refused() {
+    let mut stack = stack();
+    let mut scope = stack.root();
+    let err = Vpc::new("tiny", cidr("10.0.0.0/24"))
+        .add(&mut scope, "tiny")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("public subnets of VPC tiny (10.0.0.0/24): no free /24 is left in 10.0.0.0/24 (planned: 10.0.0.0/24)"),
+        "{err}"
+    );
+    let err = Vpc::new("x", cidr("10.0.0.0/16"))
+        .availability_zones(7)
+        .add(&mut scope, "x")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("7 availability zones: use 1 to 6"), "{err}");
+    let err = Vpc::new("y", cidr("10.0.0.0/16"))
+        .flow_logs(Some(FlowLogs { retention_days: 13 }))
+        .add(&mut scope, "y")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("flow log retention 13 days"), "{err}");
+    assert!("10.0.0.1/16".parse::<Ipv4Cidr>().is_err());
+}
+
+#[test]
+fn security_group_rules_are_typed_and_named_by_intent() {
+    let mut stack = stack();
+    let mut scope = stack.root();
+    let vpc = Vpc::new("app", cidr("10.40.0.0/16"))
+        .add(&mut scope, "network")
+        .unwrap();
+    let mut sg_scope = scope.child("security").unwrap();
+    let alb = SecurityGroup::new("app-alb", "ALB in front of the API")
+        .add(&mut sg_scope, "alb", vpc.id())
+        .unwrap();
+    let node = SecurityGroup::new("app-node", "K3s node")
+        .add(&mut sg_scope, "node", vpc.id())
+        .unwrap();
+    alb.allow_from_cidrs(
+        &mut sg_scope,
+        &[cidr("203.0.113.7/32")],
+        Port::tcp(80),
+        "Allowlisted client",
+    )
+    .unwrap();
+    node.allow_from(
+        &mut sg_scope,
+        &alb,
+        Port::tcp(30080),
+        "ALB to the API node port",
+    )
+    .unwrap();
+    alb.allow_to(
+        &mut sg_scope,
+        &node,
+        Port::tcp(30080),
+        "ALB to the API node port",
+    )
+    .unwrap();
+    node.allow_all_egress(&mut sg_scope, "node-egress").unwrap();
+    let err = alb
+        .allow_from_cidrs(&mut sg_scope, &[], Port::tcp(443), "x")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("an allowlist for tcp-443 is empty"), "{err}");
+    let err = alb
+        .allow_from(&mut sg_scope, &node, Port::tcp(0), "x")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("port 0-0 is not a port range"), "{err}");
+    let t = Template::from_stack(stack).unwrap();
+    t.has_resource_properties(
+        "aws_security_group",
+        &json!({"name": "app-alb", "description": "ALB in front of the API"}),
+    );
+    let rule = t.resource(
+        "aws_vpc_security_group_ingress_rule",
+        "security_ingress_tcp_30080_from_security_alb",
+    );
+    assert_eq!(
+        rule["referenced_security_group_id"],
+        "${aws_security_group.security_alb.id}"
+    );
+    assert_eq!(rule["from_port"], 30080);
+    let cidr_rule = t.resource(
+        "aws_vpc_security_group_ingress_rule",
+        "security_ingress_tcp_80_from_203_0_113_7_32",
+    );
+    assert_eq!(cidr_rule["cidr_ipv4"], "203.0.113.7/32");
+}
+
+#[test]
+fn tfcheck_accepts_the_network() {
+    let tfcheck =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tools/tfcheck/tfcheck");
+    if !tfcheck.exists() {
+        eprintln!("skipped: ../shared/tools/tfcheck is not beside this clone");
+        return;
+    }
+    let mut stack = stack();
+    let mut scope = stack.root();
+    let vpc = Vpc::new("app", cidr("10.40.0.0/16"))
+        .nat(Nat::PerAz)
+        .add(&mut scope, "network")
+        .unwrap();
+    let alb = SecurityGroup::new("app-alb", "ALB")
+        .add(&mut scope, "alb", vpc.id())
+        .unwrap();
+    alb.allow_from_cidrs(
+        &mut scope,
+        &[cidr("203.0.113.0/24")],
+        Port::tcp(80),
+        "clients",
+    )
+    .unwrap();
+    let mut app = App::new();
+    app.add_stack(stack).unwrap();
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("girder-network");
+    app.synth().unwrap().write(&out).unwrap();
+    let output = std::process::Command::new(tfcheck)
+        .arg(out.join("terraform"))
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && report.contains(" 0 problems"),
+        "{report}"
+    );
+}
