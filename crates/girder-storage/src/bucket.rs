@@ -1,0 +1,272 @@
+//! S3 buckets with safe defaults and least-privilege grants.
+
+use girder_aws::aws;
+use girder_aws::aws::s3_bucket_lifecycle_configuration as lifecycle;
+use girder_aws::aws::s3_bucket_ownership_controls as ownership;
+use girder_aws::aws::s3_bucket_server_side_encryption_configuration as sse;
+use girder_aws::aws::s3_bucket_versioning as versioning;
+use girder_core::expr::fns;
+use girder_core::{Error, Expr, Result, Scope};
+use girder_iam::{Condition, PolicyDocument, RoleHandle, Statement};
+
+use crate::name::BucketName;
+
+/// How objects are encrypted at rest.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Encryption {
+    /// SSE-S3 (AES-256 with S3-managed keys).
+    S3Managed,
+    /// SSE-KMS with this key, with S3 bucket keys to cut KMS requests.
+    Kms(Expr<String>),
+}
+
+/// An S3 bucket to create.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bucket {
+    name: BucketName,
+    encryption: Encryption,
+    versioned: bool,
+    expirations: Vec<(String, u16)>,
+    force_destroy: bool,
+}
+
+/// A bucket in the stack.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BucketHandle {
+    bucket: aws::S3BucketHandle,
+    name: girder_core::Value<String>,
+    kms_key: Option<Expr<String>>,
+}
+
+impl Bucket {
+    /// Bucket `name`: private, SSE-S3, versioned, TLS only.
+    pub fn new(name: BucketName) -> Self {
+        Self {
+            name,
+            encryption: Encryption::S3Managed,
+            versioned: true,
+            expirations: Vec::new(),
+            force_destroy: false,
+        }
+    }
+
+    /// Encrypt with this.
+    pub fn encryption(mut self, encryption: Encryption) -> Self {
+        self.encryption = encryption;
+        self
+    }
+
+    /// No versioning (scratch data whose old versions are worthless).
+    pub fn unversioned(mut self) -> Self {
+        self.versioned = false;
+        self
+    }
+
+    /// Expire objects under `prefix` (`raw/`) `days` after creation (noncurrent versions
+    /// too, a day after they are replaced).
+    pub fn expire_prefix(mut self, prefix: impl Into<String>, days: u16) -> Self {
+        self.expirations.push((prefix.into(), days));
+        self
+    }
+
+    /// Let `terraform destroy` delete a bucket that still holds objects (dev only).
+    pub fn force_destroy(mut self) -> Self {
+        self.force_destroy = true;
+        self
+    }
+
+    /// Add the bucket and its configuration resources as construct `id`.
+    pub fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<BucketHandle> {
+        let mut scope = scope.child(id)?;
+        let at = format!("{}:{}", scope.stack_id(), scope.path());
+        let name = self.name.resolve(&at)?;
+        for (prefix, days) in &self.expirations {
+            if *days == 0 {
+                return Err(Error::invalid(
+                    &at,
+                    format!("objects under {prefix:?} cannot expire after 0 days (1 or more)"),
+                ));
+            }
+            if prefix.starts_with('/') {
+                return Err(Error::invalid(
+                    &at,
+                    format!("prefix {prefix:?}: S3 keys do not start with '/'"),
+                ));
+            }
+        }
+        let bucket = scope.add_default(
+            aws::S3Bucket::new()
+                .bucket(name.clone())
+                .force_destroy(self.force_destroy),
+        )?;
+        scope.add(
+            "public-access-block",
+            aws::S3BucketPublicAccessBlock::new(bucket.id())
+                .block_public_acls(true)
+                .block_public_policy(true)
+                .ignore_public_acls(true)
+                .restrict_public_buckets(true),
+        )?;
+        scope.add(
+            "ownership",
+            aws::S3BucketOwnershipControls::new(
+                bucket.id(),
+                ownership::Rule::new("BucketOwnerEnforced"),
+            ),
+        )?;
+        let default = match &self.encryption {
+            Encryption::S3Managed => sse::RuleApplyServerSideEncryptionByDefault::new("AES256"),
+            Encryption::Kms(key) => {
+                sse::RuleApplyServerSideEncryptionByDefault::new("aws:kms").kms_master_key_id(key)
+            }
+        };
+        scope.add(
+            "encryption",
+            aws::S3BucketServerSideEncryptionConfiguration::new(
+                bucket.id(),
+                [sse::Rule::new()
+                    .apply_server_side_encryption_by_default(default)
+                    .bucket_key_enabled(matches!(self.encryption, Encryption::Kms(_)))],
+            ),
+        )?;
+        if self.versioned {
+            scope.add(
+                "versioning",
+                aws::S3BucketVersioning::new(
+                    bucket.id(),
+                    versioning::VersioningConfiguration::new("Enabled"),
+                ),
+            )?;
+        }
+        let mut rules = aws::S3BucketLifecycleConfiguration::new(bucket.id()).rule(
+            lifecycle::Rule::new("abort-incomplete-uploads", "Enabled")
+                .filter(lifecycle::RuleFilter::new().prefix(""))
+                .abort_incomplete_multipart_upload(
+                    lifecycle::RuleAbortIncompleteMultipartUpload::new().days_after_initiation(7),
+                ),
+        );
+        for (prefix, days) in &self.expirations {
+            let rule_id = format!("expire-{}", prefix.trim_end_matches('/').replace('/', "-"));
+            rules = rules.rule(
+                lifecycle::Rule::new(rule_id, "Enabled")
+                    .filter(lifecycle::RuleFilter::new().prefix(prefix))
+                    .expiration(lifecycle::RuleExpiration::new().days(*days))
+                    .noncurrent_version_expiration(
+                        lifecycle::RuleNoncurrentVersionExpiration::new(1),
+                    ),
+            );
+        }
+        scope.add("lifecycle", rules)?;
+        let tls_only = PolicyDocument::new().statement(
+            Statement::deny(["s3:*"])
+                .sid("DenyInsecureTransport")
+                .principal("AWS", ["*"])
+                .on([bucket.arn(), fns::format("%s/*", [bucket.arn().any()])])
+                .when(Condition::bool("aws:SecureTransport", false)),
+        );
+        scope.add(
+            "tls-only",
+            aws::S3BucketPolicy::new(bucket.id(), tls_only.render(&at)?),
+        )?;
+        let kms_key = match self.encryption {
+            Encryption::Kms(key) => Some(key),
+            Encryption::S3Managed => None,
+        };
+        Ok(BucketHandle {
+            bucket,
+            name,
+            kms_key,
+        })
+    }
+}
+
+impl BucketHandle {
+    /// The bucket name.
+    pub fn name(&self) -> &girder_core::Value<String> {
+        &self.name
+    }
+
+    /// The bucket ARN.
+    pub fn arn(&self) -> Expr<String> {
+        self.bucket.arn()
+    }
+
+    /// The generated resource.
+    pub fn resource(&self) -> &aws::S3BucketHandle {
+        &self.bucket
+    }
+
+    fn objects(&self, prefix: &str) -> Expr<String> {
+        fns::format(
+            &format!("%s/{}*", prefix.replace('%', "%%")),
+            [self.bucket.arn().any()],
+        )
+    }
+
+    /// The statements that let a principal read objects under `prefix` (`""` for all).
+    pub fn read_statements(&self, prefix: &str) -> Vec<Statement> {
+        let mut statements = vec![
+            Statement::allow(["s3:ListBucket"])
+                .on([self.bucket.arn()])
+                .when(Condition::string_like("s3:prefix", [format!("{prefix}*")])),
+            Statement::allow(["s3:GetObject"]).on([self.objects(prefix)]),
+        ];
+        if let Some(key) = &self.kms_key {
+            statements.push(Statement::allow(["kms:Decrypt"]).on([key.clone()]));
+        }
+        statements
+    }
+
+    /// The statements that let a principal write and delete objects under `prefix`.
+    pub fn write_statements(&self, prefix: &str) -> Vec<Statement> {
+        let mut statements =
+            vec![Statement::allow(["s3:PutObject", "s3:DeleteObject"]).on([self.objects(prefix)])];
+        if let Some(key) = &self.kms_key {
+            statements
+                .push(Statement::allow(["kms:Encrypt", "kms:GenerateDataKey"]).on([key.clone()]));
+        }
+        statements
+    }
+
+    /// Let `role` read objects under `prefix`: an inline policy on the role (construct `id`).
+    pub fn grant_read(
+        &self,
+        scope: &mut Scope<'_>,
+        id: &str,
+        role: &RoleHandle,
+        prefix: &str,
+    ) -> Result<()> {
+        self.grant(scope, id, role, self.read_statements(prefix))
+    }
+
+    /// Let `role` read, write and delete objects under `prefix`.
+    pub fn grant_read_write(
+        &self,
+        scope: &mut Scope<'_>,
+        id: &str,
+        role: &RoleHandle,
+        prefix: &str,
+    ) -> Result<()> {
+        let mut statements = self.read_statements(prefix);
+        statements.extend(self.write_statements(prefix));
+        self.grant(scope, id, role, statements)
+    }
+
+    fn grant(
+        &self,
+        scope: &mut Scope<'_>,
+        id: &str,
+        role: &RoleHandle,
+        statements: Vec<Statement>,
+    ) -> Result<()> {
+        let at = format!("{}:{}/{id}", scope.stack_id(), scope.path());
+        let document = statements
+            .into_iter()
+            .fold(PolicyDocument::new(), PolicyDocument::statement);
+        scope.add(
+            id,
+            aws::IamRolePolicy::new(document.render(&at)?, role.name()).name(id),
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,107 @@
+//! ECR repositories: immutable tags, scan on push, expiring old images.
+
+use girder_aws::aws;
+use girder_aws::aws::ecr_repository as ecr;
+use girder_core::{Error, Expr, Result, Scope};
+use serde_json::json;
+
+/// An ECR repository to create.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repository {
+    name: String,
+    keep_images: u16,
+    untagged_days: u16,
+}
+
+/// A repository in the stack.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RepositoryHandle {
+    repository: aws::EcrRepositoryHandle,
+}
+
+impl Repository {
+    /// Repository `name` (`pixtools-api`): tags immutable (a tag is one image forever),
+    /// scanned on push, keeping the newest 30 images and expiring untagged ones after 7 days.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            keep_images: 30,
+            untagged_days: 7,
+        }
+    }
+
+    /// Keep the newest `count` images.
+    pub fn keep_images(mut self, count: u16) -> Self {
+        self.keep_images = count;
+        self
+    }
+
+    /// Add it as construct `id`.
+    pub fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<RepositoryHandle> {
+        let mut scope = scope.child(id)?;
+        let at = format!("{}:{}", scope.stack_id(), scope.path());
+        let valid = (2..=256).contains(&self.name.len())
+            && self.name.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.' | '/')
+            })
+            && self
+                .name
+                .starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit());
+        if !valid {
+            return Err(Error::invalid(
+                at,
+                format!(
+                    "ECR repository name {:?}: 2-256 lowercase letters, digits, '-', '_', '.', '/', starting with a letter or digit",
+                    self.name
+                ),
+            ));
+        }
+        if self.keep_images == 0 {
+            return Err(Error::invalid(at, "keep at least one image"));
+        }
+        let repository = scope.add_default(
+            aws::EcrRepository::new(&self.name)
+                .image_tag_mutability("IMMUTABLE")
+                .image_scanning_configuration(ecr::ImageScanningConfiguration::new(true))
+                .encryption_configuration(
+                    ecr::EncryptionConfiguration::new().encryption_type("AES256"),
+                ),
+        )?;
+        let policy = json!({"rules": [
+            {
+                "rulePriority": 1,
+                "description": format!("Expire untagged images after {} days", self.untagged_days),
+                "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": self.untagged_days},
+                "action": {"type": "expire"}
+            },
+            {
+                "rulePriority": 2,
+                "description": format!("Keep the newest {} images", self.keep_images),
+                "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": self.keep_images},
+                "action": {"type": "expire"}
+            }
+        ]});
+        scope.add(
+            "lifecycle",
+            aws::EcrLifecyclePolicy::new(policy.to_string(), repository.name()),
+        )?;
+        Ok(RepositoryHandle { repository })
+    }
+}
+
+impl RepositoryHandle {
+    /// `<account>.dkr.ecr.<region>.amazonaws.com/<name>`.
+    pub fn url(&self) -> Expr<String> {
+        self.repository.repository_url()
+    }
+
+    /// The repository ARN.
+    pub fn arn(&self) -> Expr<String> {
+        self.repository.arn()
+    }
+
+    /// The generated resource.
+    pub fn resource(&self) -> &aws::EcrRepositoryHandle {
+        &self.repository
+    }
+}

@@ -1,0 +1,18 @@
+//! girder-storage: where a system keeps objects and images.
+//!
+//! - [`BucketName`]: S3 bucket names checked before plan (3-63 characters, lowercase,
+//!   digits, '-', '.'), including names built from the account and region.
+//! - [`Bucket`]: an S3 bucket with the split-out configuration resources and safe
+//!   defaults: public access blocked, bucket owner enforced, SSE (S3-managed or KMS),
+//!   versioning, TLS-only policy, lifecycle rules by prefix; `grant_read` / `grant_write`
+//!   give a role exactly the object actions it needs.
+//! - [`Repository`]: an ECR repository with immutable tags, scan on push and a lifecycle
+//!   policy.
+
+mod bucket;
+mod ecr;
+mod name;
+
+pub use bucket::{Bucket, BucketHandle, Encryption};
+pub use ecr::{Repository, RepositoryHandle};
+pub use name::BucketName;

@@ -1,0 +1,191 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+//! Bucket and repository defaults, grants, errors, and tfcheck over the output.
+
+use std::path::{Path, PathBuf};
+
+use girder_aws::aws;
+use girder_core::assertions::Template;
+use girder_core::prelude::*;
+use girder_iam::{Role, Trust};
+use girder_storage::{Bucket, BucketName, Repository};
+use serde_json::{Value as Json, json};
+
+fn stack() -> Stack {
+    let mut stack = Stack::new("storage", "dev", Backend::local()).unwrap();
+    stack.require_provider(aws::requirement()).unwrap();
+    stack
+        .add_provider(aws::Provider::new().region("us-east-1").into())
+        .unwrap();
+    stack
+}
+
+/// The PixTools images bucket, a node role with access, and the two repositories.
+fn pixtools(stack: &mut Stack) {
+    let mut scope = stack.root();
+    let images = Bucket::new(BucketName::with_account_and_region(
+        "pixtools-images",
+        "123456789012",
+        "us-east-1",
+    ))
+    .expire_prefix("raw/", 1)
+    .expire_prefix("processed/", 1)
+    .expire_prefix("archives/", 1)
+    .add(&mut scope, "images")
+    .unwrap();
+    let role = Role::new("pixtools-dev-node", Trust::ec2())
+        .add(&mut scope, "node")
+        .unwrap();
+    images
+        .grant_read_write(&mut scope, "node-images", &role, "")
+        .unwrap();
+    Repository::new("pixtools-api")
+        .add(&mut scope, "api-repository")
+        .unwrap();
+}
+
+#[test]
+fn buckets_are_private_encrypted_versioned_and_tls_only() {
+    let mut stack = stack();
+    pixtools(&mut stack);
+    let t = Template::from_stack(stack).unwrap();
+    t.has_resource_properties(
+        "aws_s3_bucket",
+        &json!({"bucket": "pixtools-images-123456789012-us-east-1", "force_destroy": false}),
+    );
+    t.has_resource_properties(
+        "aws_s3_bucket_public_access_block",
+        &json!({"block_public_acls": true, "block_public_policy": true, "ignore_public_acls": true, "restrict_public_buckets": true}),
+    );
+    t.has_resource_properties(
+        "aws_s3_bucket_ownership_controls",
+        &json!({"rule": [{"object_ownership": "BucketOwnerEnforced"}]}),
+    );
+    t.has_resource_properties(
+        "aws_s3_bucket_server_side_encryption_configuration",
+        &json!({"rule": [{"apply_server_side_encryption_by_default": [{"sse_algorithm": "AES256"}]}]}),
+    );
+    t.has_resource_properties(
+        "aws_s3_bucket_versioning",
+        &json!({"versioning_configuration": [{"status": "Enabled"}]}),
+    );
+    let rules = &t.resource("aws_s3_bucket_lifecycle_configuration", "images_lifecycle")["rule"];
+    let ids: Vec<&str> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "abort-incomplete-uploads",
+            "expire-raw",
+            "expire-processed",
+            "expire-archives"
+        ]
+    );
+    assert_eq!(rules[1]["filter"], json!([{"prefix": "raw/"}]));
+    assert_eq!(rules[1]["expiration"], json!([{"days": 1}]));
+    let policy = t.resource("aws_s3_bucket_policy", "images_tls_only")["policy"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(policy.starts_with("${jsonencode("), "{policy}");
+    assert!(
+        policy.contains("aws:SecureTransport") && policy.contains("Deny"),
+        "{policy}"
+    );
+}
+
+#[test]
+fn grants_are_object_level_and_scoped_to_the_bucket() {
+    let mut stack = stack();
+    pixtools(&mut stack);
+    let t = Template::from_stack(stack).unwrap();
+    let grant = t.resource("aws_iam_role_policy", "node_images");
+    assert_eq!(grant["role"], "${aws_iam_role.node.name}");
+    let policy = grant["policy"].as_str().unwrap();
+    for action in [
+        "s3:ListBucket",
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+    ] {
+        assert!(policy.contains(action), "{action} missing from {policy}");
+    }
+    assert!(!policy.contains("\"s3:*\""), "{policy}");
+    assert!(policy.contains("aws_s3_bucket.images.arn"), "{policy}");
+}
+
+#[test]
+fn repositories_are_immutable_scanned_and_pruned() {
+    let mut stack = stack();
+    pixtools(&mut stack);
+    let t = Template::from_stack(stack).unwrap();
+    t.has_resource_properties(
+        "aws_ecr_repository",
+        &json!({"name": "pixtools-api", "image_tag_mutability": "IMMUTABLE", "image_scanning_configuration": [{"scan_on_push": true}]}),
+    );
+    let policy: Json = serde_json::from_str(
+        t.resource("aws_ecr_lifecycle_policy", "api_repository_lifecycle")["policy"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(policy["rules"][1]["selection"]["countNumber"], 30);
+}
+
+#[test]
+fn bad_names_and_rules_are_refused_with_the_path() {
+    let mut stack = stack();
+    let mut scope = stack.scope("data").unwrap();
+    let err = Bucket::new(BucketName::with_account_and_region(
+        "pixtools-images-for-the-processing-pipeline",
+        "123456789012",
+        "us-east-1",
+    ))
+    .add(&mut scope, "images")
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("storage-dev:data/images: bucket name"),
+        "{err}"
+    );
+    assert!(err.contains("S3 allows 3 to 63"), "{err}");
+    let err = Bucket::new(BucketName::literal("ok-name"))
+        .expire_prefix("raw/", 0)
+        .add(&mut scope, "a")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cannot expire after 0 days"), "{err}");
+    let err = Repository::new("PixTools")
+        .add(&mut scope, "repo")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("ECR repository name \"PixTools\""), "{err}");
+}
+
+#[test]
+fn tfcheck_accepts_the_storage() {
+    let tfcheck =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tools/tfcheck/tfcheck");
+    if !tfcheck.exists() {
+        eprintln!("skipped: ../shared/tools/tfcheck is not beside this clone");
+        return;
+    }
+    let mut stack = stack();
+    pixtools(&mut stack);
+    let mut app = App::new();
+    app.add_stack(stack).unwrap();
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("girder-storage");
+    app.synth().unwrap().write(&out).unwrap();
+    let output = std::process::Command::new(tfcheck)
+        .arg(out.join("terraform"))
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && report.contains(" 0 problems"),
+        "{report}"
+    );
+}
