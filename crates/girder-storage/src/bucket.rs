@@ -198,7 +198,7 @@ impl BucketHandle {
 
     fn objects(&self, prefix: &str) -> Expr<String> {
         fns::format(
-            &format!("%s/{}*", prefix.replace('%', "%%")),
+            format!("%s/{}*", prefix.replace('%', "%%")),
             [self.bucket.arn().any()],
         )
     }

@@ -97,7 +97,7 @@ impl BucketName {
                 Value::Literal(format!("{}-{account}-{region}", self.prefix))
             }
             Some((account, region)) => Value::Expr(fns::format(
-                &format!("{}-%s-%s", self.prefix.replace('%', "%%")),
+                format!("{}-%s-%s", self.prefix.replace('%', "%%")),
                 [to_expr(account), to_expr(region)],
             )),
         })
