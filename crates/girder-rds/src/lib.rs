@@ -1,0 +1,14 @@
+//! girder-rds: managed PostgreSQL.
+//!
+//! [`Postgres`] creates an RDS PostgreSQL instance with the defaults operators expect
+//! from terraform-aws-modules/rds and a security review: private subnets only, encrypted
+//! gp3 storage with autoscaling headroom, TLS required (`rds.force_ssl`), the master
+//! password generated and rotated by RDS in Secrets Manager (no password in code, state
+//! or output), automated backups, deletion protection, Performance Insights, logs to
+//! CloudWatch. Its own security group admits nothing until [`PostgresHandle::allow_from`].
+//! [`PostgresHandle::publish_to_ssm`] writes the connection settings the cluster reads at
+//! run time.
+
+mod postgres;
+
+pub use postgres::{Postgres, PostgresHandle};
