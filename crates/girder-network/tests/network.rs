@@ -233,3 +233,82 @@ fn tfcheck_accepts_the_network() {
         "{report}"
     );
 }
+
+#[test]
+fn the_alb_is_allowlisted_and_forwards_to_its_targets() {
+    use girder_network::{Alb, Targets};
+    let mut stack = stack();
+    let mut scope = stack.root();
+    let vpc = Vpc::new("pixtools-dev", cidr("10.40.0.0/16"))
+        .add(&mut scope, "network")
+        .unwrap();
+    let nodes = SecurityGroup::new("pixtools-dev-node", "K3s node")
+        .add(&mut scope, "node", vpc.id())
+        .unwrap();
+    let alb = Alb::internet_facing(
+        "pixtools-dev",
+        Targets::instances("pixtools-dev-api", 30080).health_check("/health"),
+    )
+    .allow([cidr("198.51.100.23/32")])
+    .add(&mut scope, "alb", &vpc)
+    .unwrap();
+    alb.allow_to_targets(&mut scope, &nodes).unwrap();
+    assert_eq!(
+        alb.dns_name().to_terraform_string(),
+        "${aws_lb.alb.dns_name}"
+    );
+    let t = Template::from_stack(stack).unwrap();
+    let lb = t.resource("aws_lb", "alb");
+    assert_eq!(lb["internal"], false);
+    assert_eq!(lb["drop_invalid_header_fields"], true);
+    assert_eq!(
+        lb["subnets"],
+        json!([
+            "${aws_subnet.network_public_a.id}",
+            "${aws_subnet.network_public_b.id}"
+        ])
+    );
+    t.has_resource_properties(
+        "aws_lb_target_group",
+        &json!({"port": 30080, "target_type": "instance", "health_check": [{"path": "/health", "matcher": "200"}]}),
+    );
+    t.has_resource_properties(
+        "aws_lb_listener",
+        &json!({"port": 80, "default_action": [{"type": "forward", "target_group_arn": "${aws_lb_target_group.alb_targets.arn}"}]}),
+    );
+    t.has_resource_properties(
+        "aws_vpc_security_group_ingress_rule",
+        &json!({"cidr_ipv4": "198.51.100.23/32", "from_port": 80}),
+    );
+    t.has_resource_properties(
+        "aws_vpc_security_group_ingress_rule",
+        &json!({"from_port": 30080, "referenced_security_group_id": "${aws_security_group.alb_security_group.id}"}),
+    );
+}
+
+#[test]
+fn an_internet_facing_alb_needs_an_allowlist_or_a_reason() {
+    use girder_network::{Alb, Targets};
+    let mut stack = stack();
+    let mut scope = stack.root();
+    let vpc = Vpc::new("v", cidr("10.40.0.0/16"))
+        .add(&mut scope, "network")
+        .unwrap();
+    let err = Alb::internet_facing("web", Targets::ips("web", 8080))
+        .add(&mut scope, "alb", &vpc)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("internet-facing ALB web has an empty allowlist"),
+        "{err}"
+    );
+    Alb::internet_facing("web", Targets::ips("web", 8080))
+        .open_to_internet("public marketing site")
+        .add(&mut scope, "public", &vpc)
+        .unwrap();
+    let err = Alb::internal("a-name-that-is-far-too-long-for-aws", Targets::ips("x", 80))
+        .add(&mut scope, "long", &vpc)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("1-32 letters"), "{err}");
+}
