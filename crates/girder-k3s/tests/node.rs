@@ -1,0 +1,202 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+//! The K3s node: spot-only capacity, hardened launch template, least-privilege role,
+//! cloud-init without secrets, errors, and tfcheck.
+
+use std::path::{Path, PathBuf};
+
+use girder_aws::aws;
+use girder_core::assertions::Template;
+use girder_core::prelude::*;
+use girder_k3s::{CloudInit, K3sNode, render_cloud_init};
+use girder_network::Vpc;
+use serde_json::json;
+
+fn pixtools_node() -> K3sNode {
+    K3sNode::new(
+        "pixtools-dev",
+        ["m7i-flex.large", "c7i-flex.large", "m6i.large"],
+        "/pixtools/dev",
+        "v1.33.5+k3s1",
+    )
+}
+
+fn stack() -> Stack {
+    let mut stack = Stack::new("compute", "dev", Backend::local()).unwrap();
+    stack.require_provider(aws::requirement()).unwrap();
+    stack
+        .add_provider(aws::Provider::new().region("us-east-1").into())
+        .unwrap();
+    let mut scope = stack.root();
+    let vpc = Vpc::new("pixtools-dev", "10.40.0.0/16".parse().unwrap())
+        .add(&mut scope, "network")
+        .unwrap();
+    let manifests = scope
+        .add(
+            "manifests",
+            aws::S3Bucket::new().bucket("pixtools-manifests-123456789012-us-east-1"),
+        )
+        .unwrap();
+    pixtools_node()
+        .manifests_from("pixtools-manifests-123456789012-us-east-1", manifests.arn())
+        .add(&mut scope, "k3s", &vpc)
+        .unwrap();
+    stack
+}
+
+#[test]
+fn capacity_is_spot_only_with_fallback_types() {
+    let t = Template::from_stack(stack()).unwrap();
+    let group = t.resource("aws_autoscaling_group", "k3s_group");
+    assert_eq!(
+        (
+            group["min_size"].clone(),
+            group["max_size"].clone(),
+            group["desired_capacity"].clone()
+        ),
+        (json!(1), json!(1), json!(1))
+    );
+    assert_eq!(group["capacity_rebalance"], true);
+    let policy = &group["mixed_instances_policy"][0];
+    assert_eq!(
+        policy["instances_distribution"][0],
+        json!({"on_demand_base_capacity": 0, "on_demand_percentage_above_base_capacity": 0, "spot_allocation_strategy": "price-capacity-optimized"})
+    );
+    let types: Vec<&str> = policy["launch_template"][0]["override"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["instance_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["m7i-flex.large", "c7i-flex.large", "m6i.large"]);
+}
+
+#[test]
+fn the_launch_template_is_hardened() {
+    let t = Template::from_stack(stack()).unwrap();
+    let template = t.resource("aws_launch_template", "k3s_launch_template");
+    assert_eq!(
+        template["image_id"],
+        "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+    );
+    assert_eq!(template["metadata_options"][0]["http_tokens"], "required");
+    assert_eq!(
+        template["block_device_mappings"][0]["ebs"][0],
+        json!({"delete_on_termination": "true", "encrypted": "true", "volume_size": 40, "volume_type": "gp3"})
+    );
+    let user_data = template["user_data"].as_str().unwrap();
+    assert!(
+        user_data.starts_with("${base64encode(\"#cloud-config"),
+        "{user_data}"
+    );
+    // Shell variables stay literal for Terraform.
+    assert!(user_data.contains("$${DB_USER}"), "{user_data}");
+    // The password is fetched at boot, never written here.
+    assert!(
+        user_data.contains("DB_PASSWORD=$(aws secretsmanager get-secret-value"),
+        "{user_data}"
+    );
+    assert_eq!(
+        user_data.matches("PASSWORD=").count(),
+        1,
+        "only the fetched value: {user_data}"
+    );
+    t.has_resource_properties(
+        "aws_iam_role_policy_attachment",
+        &json!({"policy_arn": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"}),
+    );
+    let no_ssh = t.resources("aws_vpc_security_group_ingress_rule");
+    assert!(
+        no_ssh.is_empty(),
+        "no inbound rule by default (no SSH): {no_ssh:?}"
+    );
+}
+
+#[test]
+fn cloud_init_reads_credentials_at_boot() {
+    let text = render_cloud_init(&CloudInit {
+        name: "pixtools-dev".into(),
+        ssm_prefix: "/pixtools/dev".into(),
+        datastore_database: "k3s_state".into(),
+        k3s_version: "v1.33.5+k3s1".into(),
+        manifests_bucket: None,
+        manifests_prefix: "manifests/".into(),
+        log_group: "/pixtools-dev/k3s".into(),
+    })
+    .unwrap();
+    let document: serde_json::Value = serde_norway::from_str(&text).unwrap();
+    let script = document["write_files"][0]["content"].as_str().unwrap();
+    assert!(
+        script.contains("param \"/pixtools/dev/db/host\""),
+        "{script}"
+    );
+    assert!(
+        script.contains("aws secretsmanager get-secret-value"),
+        "{script}"
+    );
+    assert!(script.contains("/k3s_state?sslmode=require"), "{script}");
+    assert!(
+        script.contains("INSTALL_K3S_VERSION=\"v1.33.5+k3s1\""),
+        "{script}"
+    );
+    assert!(
+        !script.contains("aws s3 sync"),
+        "no manifests bucket, no sync"
+    );
+}
+
+#[test]
+fn bad_settings_are_refused() {
+    let mut stack = Stack::new("c", "dev", Backend::local()).unwrap();
+    let mut scope = stack.root();
+    let vpc = Vpc::new("v", "10.0.0.0/16".parse().unwrap())
+        .add(&mut scope, "network")
+        .unwrap();
+    let cases: [(K3sNode, &str); 4] = [
+        (
+            K3sNode::new("n", Vec::<String>::new(), "/p", "v1.33.5+k3s1"),
+            "at least one instance type",
+        ),
+        (
+            K3sNode::new("n", ["m7i-flex"], "/p", "v1.33.5+k3s1"),
+            "not an EC2 instance type",
+        ),
+        (
+            K3sNode::new("n", ["m7i.large"], "p/", "v1.33.5+k3s1"),
+            "SSM prefix",
+        ),
+        (
+            K3sNode::new("n", ["m7i.large"], "/p", "latest"),
+            "pin a release",
+        ),
+    ];
+    for (i, (node, expected)) in cases.into_iter().enumerate() {
+        let err = node
+            .add(&mut scope, &format!("n{i}"), &vpc)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(expected), "expected {expected:?} in {err}");
+    }
+}
+
+#[test]
+fn tfcheck_accepts_the_node() {
+    let tfcheck =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tools/tfcheck/tfcheck");
+    if !tfcheck.exists() {
+        eprintln!("skipped: ../shared/tools/tfcheck is not beside this clone");
+        return;
+    }
+    let mut app = App::new();
+    app.add_stack(stack()).unwrap();
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("girder-k3s");
+    app.synth().unwrap().write(&out).unwrap();
+    let output = std::process::Command::new(tfcheck)
+        .arg(out.join("terraform"))
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && report.contains(" 0 problems"),
+        "{report}"
+    );
+}
