@@ -8,15 +8,18 @@
 //!   names and defaults.
 //! - [`SecurityGroup`]: a group without inline rules, and typed rules through intent
 //!   methods (`allow_from(&other, Port::tcp(5432))`).
+//! - [`PrivateZone`]: a Route53 zone that resolves only inside the VPC.
 //! - [`Alb`]: an Application Load Balancer, its security group (an allowlist; an empty
 //!   one on an internet-facing ALB is refused), a target group and an HTTP listener.
 
 mod alb;
 mod cidr;
+mod dns;
 mod security_group;
 mod vpc;
 
 pub use alb::{Alb, AlbHandle, Targets};
 pub use cidr::{CidrError, Ipv4Cidr, SubnetPlanner};
+pub use dns::{PrivateZone, PrivateZoneHandle};
 pub use security_group::{Port, SecurityGroup, SecurityGroupHandle};
 pub use vpc::{FlowLogs, Nat, Vpc, VpcHandle};

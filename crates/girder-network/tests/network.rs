@@ -312,3 +312,39 @@ fn an_internet_facing_alb_needs_an_allowlist_or_a_reason() {
         .to_string();
     assert!(err.contains("1-32 letters"), "{err}");
 }
+
+#[test]
+fn private_zones_resolve_inside_the_vpc() {
+    use girder_network::PrivateZone;
+    let mut stack = stack();
+    let mut scope = stack.root();
+    let vpc = Vpc::new("app", cidr("10.40.0.0/16"))
+        .add(&mut scope, "network")
+        .unwrap();
+    let zone = PrivateZone::new("pixtools.internal")
+        .add(&mut scope, "zone", &vpc)
+        .unwrap();
+    let name = zone
+        .cname(
+            &mut scope,
+            "db-name",
+            "db",
+            Expr::lit("db.example.rds.amazonaws.com"),
+        )
+        .unwrap();
+    assert_eq!(name, "db.pixtools.internal");
+    let err = PrivateZone::new("Bad_Domain")
+        .add(&mut scope, "bad", &vpc)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("is not a domain name"), "{err}");
+    let t = Template::from_stack(stack).unwrap();
+    t.has_resource_properties(
+        "aws_route53_zone",
+        &json!({"name": "pixtools.internal", "vpc": [{"vpc_id": "${aws_vpc.network.id}"}]}),
+    );
+    t.has_resource_properties(
+        "aws_route53_record",
+        &json!({"name": "db.pixtools.internal", "type": "CNAME", "ttl": 300}),
+    );
+}
