@@ -12,5 +12,7 @@ pub fn app() -> Result<App> {
     // girder-k8s by example: every workload construct, checked by k8scheck and
     // kubernetes-validate in CI.
     girder_example_workloads::build(&mut app)?;
+    // The seed systems.
+    girder_stack_pixtools::build(&mut app)?;
     Ok(app)
 }

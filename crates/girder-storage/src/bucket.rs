@@ -6,6 +6,7 @@ use girder_aws::aws::s3_bucket_ownership_controls as ownership;
 use girder_aws::aws::s3_bucket_server_side_encryption_configuration as sse;
 use girder_aws::aws::s3_bucket_versioning as versioning;
 use girder_core::expr::fns;
+use girder_core::terraform::IntoResourceSpec;
 use girder_core::{Error, Expr, Result, Scope};
 use girder_iam::{Condition, PolicyDocument, RoleHandle, Statement};
 
@@ -28,6 +29,7 @@ pub struct Bucket {
     versioned: bool,
     expirations: Vec<(String, u16)>,
     force_destroy: bool,
+    prevent_destroy: bool,
 }
 
 /// A bucket in the stack.
@@ -47,6 +49,7 @@ impl Bucket {
             versioned: true,
             expirations: Vec::new(),
             force_destroy: false,
+            prevent_destroy: false,
         }
     }
 
@@ -75,6 +78,13 @@ impl Bucket {
         self
     }
 
+    /// Refuse plans that destroy the bucket (`lifecycle.prevent_destroy`): state,
+    /// backups, anything that cannot be recreated.
+    pub fn prevent_destroy(mut self) -> Self {
+        self.prevent_destroy = true;
+        self
+    }
+
     /// Add the bucket and its configuration resources as construct `id`.
     pub fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<BucketHandle> {
         let mut scope = scope.child(id)?;
@@ -94,11 +104,14 @@ impl Bucket {
                 ));
             }
         }
-        let bucket = scope.add_default(
-            aws::S3Bucket::new()
-                .bucket(name.clone())
-                .force_destroy(self.force_destroy),
-        )?;
+        let mut spec = aws::S3Bucket::new()
+            .bucket(name.clone())
+            .force_destroy(self.force_destroy)
+            .into_spec();
+        if self.prevent_destroy {
+            spec = spec.prevent_destroy();
+        }
+        let bucket = scope.add_default(spec)?;
         scope.add(
             "public-access-block",
             aws::S3BucketPublicAccessBlock::new(bucket.id())

@@ -1,0 +1,52 @@
+//! The inputs of each environment. Values marked "replace" are placeholders a team sets
+//! to its own (account ids, the allowlisted CIDR, the alert address); everything else is
+//! the seed's.
+
+/// One environment: one AWS account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Environment {
+    /// `dev` or `prod`.
+    pub name: &'static str,
+    /// The AWS account (replace).
+    pub account_id: &'static str,
+    /// The only clients the ALB admits: "your public IP/CIDR" (replace).
+    pub allowed_ingress_cidr: &'static str,
+    /// Where alarms and budget alerts go (replace).
+    pub alert_email: &'static str,
+    /// The repository GitHub Actions deploys from (replace).
+    pub github_repository: &'static str,
+    /// Production: deletion protection, longer backups, deploys only from the approved
+    /// `prod` GitHub environment.
+    pub production: bool,
+    /// Queue depth that alarms after 10 minutes.
+    pub queue_depth_threshold: u32,
+}
+
+/// The seed's region.
+pub const REGION: &str = "us-east-1";
+
+/// dev, then prod.
+pub fn environments() -> Vec<Environment> {
+    // A documentation address (RFC 5737) until a team puts its own.
+    let office = "203.0.113.10/32";
+    vec![
+        Environment {
+            name: "dev",
+            account_id: "111111111111",
+            allowed_ingress_cidr: office,
+            alert_email: "alerts@pixtools.example",
+            github_repository: "pixtools/pixtools",
+            production: false,
+            queue_depth_threshold: 100,
+        },
+        Environment {
+            name: "prod",
+            account_id: "222222222222",
+            allowed_ingress_cidr: office,
+            alert_email: "alerts@pixtools.example",
+            github_repository: "pixtools/pixtools",
+            production: true,
+            queue_depth_threshold: 100,
+        },
+    ]
+}

@@ -1,0 +1,31 @@
+//! PixTools on AWS, as its sprint plan (seed 002) fixes it: one AWS account per
+//! environment (`dev`, `prod`), region `us-east-1`.
+//!
+//! Per environment:
+//! - `pixtools-state-<env>` (local state, applied once): the remote-state bucket
+//!   `pixtools-tfstate-<account>-us-east-1` and the lock table `pixtools-tf-locks`.
+//! - `pixtools-<env>` (state in that bucket, locked by that table): the network
+//!   (10.40.0.0/16, two public subnets for the ALB, two private for EC2 and RDS), ECR
+//!   `pixtools-api` / `pixtools-worker`, the images and manifests buckets, PostgreSQL 16 on
+//!   db.t4g.micro, the K3s node on spot EC2, one allowlisted ALB, the SSM parameter
+//!   contract, GitHub Actions deploy role (OIDC), logs, alarms and the budget.
+//!
+//! The Kubernetes half (namespace `pixtools`, api, workers, RabbitMQ, Redis, ingress) is
+//! not written yet; see ARCHITECTURE.md.
+
+mod config;
+mod main_stack;
+mod state_stack;
+
+pub use config::{Environment, REGION, environments};
+
+use girder_core::{App, Result};
+
+/// Add every PixTools stack of every environment to `app`.
+pub fn build(app: &mut App) -> Result<()> {
+    for env in environments() {
+        app.add_stack(state_stack::stack(&env)?)?;
+        app.add_stack(main_stack::stack(&env)?)?;
+    }
+    Ok(())
+}
