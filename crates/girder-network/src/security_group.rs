@@ -114,6 +114,12 @@ impl SecurityGroup {
 }
 
 impl SecurityGroupHandle {
+    /// The group's Terraform name as a construct id (`security_alb` -> `security-alb`),
+    /// for naming the rules that refer to it.
+    fn label(&self) -> String {
+        self.group.as_ref().name().replace('_', "-")
+    }
+
     /// The group id.
     pub fn id(&self) -> Expr<String> {
         self.group.id()
@@ -134,11 +140,7 @@ impl SecurityGroupHandle {
     ) -> Result<()> {
         let at = format!("{}:{}", scope.stack_id(), scope.path());
         port.check(&at)?;
-        let id = format!(
-            "ingress-{}-from-{}",
-            port.id(),
-            other.group.as_ref().name().replace('_', "-")
-        );
+        let id = format!("ingress-{}-from-{}", port.id(), other.label());
         self.ingress(scope, &id, port, description, |rule| {
             rule.referenced_security_group_id(other.id())
         })
@@ -213,11 +215,7 @@ impl SecurityGroupHandle {
     ) -> Result<()> {
         let at = format!("{}:{}", scope.stack_id(), scope.path());
         port.check(&at)?;
-        let id = format!(
-            "egress-{}-to-{}",
-            port.id(),
-            other.group.as_ref().name().replace('_', "-")
-        );
+        let id = format!("egress-{}-to-{}", port.id(), other.label());
         scope.add(
             &id,
             aws::VpcSecurityGroupEgressRule::new(port.protocol, self.id())

@@ -22,6 +22,29 @@ pub struct Environment {
     pub queue_depth_threshold: u32,
 }
 
+use girder_aws::aws;
+use girder_core::prelude::*;
+use girder_core::{Result, Stack};
+
+/// A stack of `env`'s account: the aws provider pinned to the account and region, and the
+/// project's default tags on everything.
+pub(crate) fn aws_stack(name: &str, env: &Environment, backend: Backend) -> Result<Stack> {
+    let mut stack = Stack::new(name, env.name, backend)?;
+    stack.require_provider(aws::requirement())?;
+    stack.add_provider(
+        aws::Provider::new()
+            .region(REGION)
+            .allowed_account_ids([env.account_id])
+            .into(),
+    )?;
+    stack.add_aspect(DefaultTags::new([
+        ("Project", "pixtools"),
+        ("Environment", env.name),
+        ("ManagedBy", "girder"),
+    ]));
+    Ok(stack)
+}
+
 /// The seed's region.
 pub const REGION: &str = "us-east-1";
 

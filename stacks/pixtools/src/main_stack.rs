@@ -11,7 +11,7 @@ use girder_network::{Alb, Ipv4Cidr, Nat, Targets, Vpc};
 use girder_rds::Postgres;
 use girder_storage::{Bucket, BucketName, Repository};
 
-use crate::config::{Environment, REGION};
+use crate::config::{Environment, REGION, aws_stack};
 use crate::state_stack::{LOCK_TABLE, state_bucket};
 
 /// The seed's VPC.
@@ -35,20 +35,8 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         dynamodb_table: Some(LOCK_TABLE.into()),
         kms_key_id: None,
     });
-    let mut stack = Stack::new("pixtools", env.name, backend)?;
-    stack.require_provider(aws::requirement())?;
+    let mut stack = aws_stack("pixtools", env, backend)?;
     stack.require_provider(random::requirement())?;
-    stack.add_provider(
-        aws::Provider::new()
-            .region(REGION)
-            .allowed_account_ids([env.account_id])
-            .into(),
-    )?;
-    stack.add_aspect(DefaultTags::new([
-        ("Project", "pixtools"),
-        ("Environment", env.name),
-        ("ManagedBy", "girder"),
-    ]));
     let name = format!("pixtools-{}", env.name);
     let prefix = format!("/pixtools/{}", env.name);
     let at = format!("{}:/", stack.id());

@@ -8,7 +8,7 @@ use girder_core::terraform::IntoResourceSpec;
 use girder_core::{Result, Stack};
 use girder_storage::{Bucket, BucketName};
 
-use crate::config::{Environment, REGION};
+use crate::config::{Environment, REGION, aws_stack};
 
 /// The state bucket of an environment's account.
 pub(crate) fn state_bucket(env: &Environment) -> String {
@@ -19,19 +19,7 @@ pub(crate) fn state_bucket(env: &Environment) -> String {
 pub(crate) const LOCK_TABLE: &str = "pixtools-tf-locks";
 
 pub(crate) fn stack(env: &Environment) -> Result<Stack> {
-    let mut stack = Stack::new("pixtools-state", env.name, Backend::local())?;
-    stack.require_provider(aws::requirement())?;
-    stack.add_provider(
-        aws::Provider::new()
-            .region(REGION)
-            .allowed_account_ids([env.account_id])
-            .into(),
-    )?;
-    stack.add_aspect(DefaultTags::new([
-        ("Project", "pixtools"),
-        ("Environment", env.name),
-        ("ManagedBy", "girder"),
-    ]));
+    let mut stack = aws_stack("pixtools-state", env, Backend::local())?;
     let mut scope = stack.scope("state")?;
     Bucket::new(BucketName::with_account_and_region(
         "pixtools-tfstate",
