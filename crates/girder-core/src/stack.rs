@@ -561,6 +561,12 @@ impl Scope<'_> {
         &self.stack.env
     }
 
+    /// Where this scope is, for error messages: `<stack id>:<path>` (`shop-dev:k8s/api`).
+    /// Constructs name themselves with it in every error they return.
+    pub fn location(&self) -> String {
+        self.stack.at(&self.path.to_string())
+    }
+
     /// A child scope `id`.
     pub fn child(&mut self, id: &str) -> Result<Scope<'_>> {
         let path = self.path.child(id)?;

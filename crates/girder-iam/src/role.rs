@@ -97,7 +97,7 @@ impl Role {
     /// construct `id` of `scope`: `aws_iam_role.<path>` and children.
     pub fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<RoleHandle> {
         let mut scope = scope.child(id)?;
-        let at = format!("{}:{}", scope.stack_id(), scope.path());
+        let at = scope.location();
         if !(3600..=43_200).contains(&self.max_session_seconds.unwrap_or(3600)) {
             return Err(girder_core::Error::invalid(
                 &at,

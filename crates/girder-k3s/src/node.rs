@@ -86,7 +86,7 @@ impl K3sNode {
     /// Add the node as construct `id`, in the VPC's private subnets.
     pub fn add(self, scope: &mut Scope<'_>, id: &str, vpc: &VpcHandle) -> Result<K3sNodeHandle> {
         let mut scope = scope.child(id)?;
-        let at = format!("{}:{}", scope.stack_id(), scope.path());
+        let at = scope.location();
         self.check(&at)?;
         let identity = scope.add("account", aws::DataCallerIdentity::new())?;
         let region = scope.add("region", aws::DataRegion::new())?;

@@ -93,7 +93,7 @@ impl Release {
     /// Write the values file and, per `delivery`, the objects that install it (into app
     /// `app`).
     pub fn add(self, scope: &mut Scope<'_>, app: &str, delivery: Delivery) -> Result<()> {
-        let at = validate::at(scope);
+        let at = scope.location();
         validate::dns_label(&at, "release name", &self.name)?;
         validate::dns_label(&at, "release namespace", &self.namespace)?;
         let values = self.values.map_err(|e| {

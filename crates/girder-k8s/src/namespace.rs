@@ -92,7 +92,7 @@ impl Namespace {
 
     /// Add the Namespace (and its default-deny policy) to app `app`.
     pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<NamespaceHandle> {
-        let at = validate::at(scope);
+        let at = scope.location();
         validate::dns_label(&at, "namespace name", &self.name)?;
         let mut labels = plain_labels(&self.name);
         labels.extend(self.labels.clone());

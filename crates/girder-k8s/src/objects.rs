@@ -40,7 +40,7 @@ impl ConfigMap {
 
     /// Add it to app `app`; returns its name.
     pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<String> {
-        let at = validate::at(scope);
+        let at = scope.location();
         validate::dns_label(&at, "ConfigMap name", &self.name)?;
         for key in self.data.keys() {
             let ok = !key.is_empty()
@@ -113,7 +113,7 @@ impl PersistentVolumeClaim {
 
     /// Add it to app `app`; returns its name.
     pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<String> {
-        let at = validate::at(scope);
+        let at = scope.location();
         validate::dns_label(&at, "PersistentVolumeClaim name", &self.name)?;
         validate::quantity(&at, "claim size", &self.size)?;
         let object = core::PersistentVolumeClaim {
@@ -184,7 +184,7 @@ impl StorageClass {
 
     /// Add it to app `app`; returns its name.
     pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<String> {
-        let at = validate::at(scope);
+        let at = scope.location();
         validate::dns_label(&at, "StorageClass name", &self.name)?;
         let annotations = if self.default_class {
             BTreeMap::from([(
@@ -234,7 +234,7 @@ impl ResourceQuota {
 
     /// Add it to app `app`.
     pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<()> {
-        let at = validate::at(scope);
+        let at = scope.location();
         validate::dns_label(&at, "ResourceQuota name", &self.name)?;
         let mut hard = BTreeMap::new();
         for (resource, value) in self.hard {
@@ -294,7 +294,7 @@ impl LimitRange {
 
     /// Add it to app `app`.
     pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<()> {
-        let at = validate::at(scope);
+        let at = scope.location();
         validate::dns_label(&at, "LimitRange name", &self.name)?;
         let convert = |map: BTreeMap<String, String>| -> Result<_> {
             let mut out = BTreeMap::new();

@@ -69,7 +69,7 @@ impl ServiceAccount {
 
     /// Add it to app `app`.
     pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<ServiceAccountHandle> {
-        let at = validate::at(scope);
+        let at = scope.location();
         validate::dns_label(&at, "ServiceAccount name", &self.name)?;
         if let Some(arn) = self.annotations.get(IRSA_ANNOTATION) {
             if !(arn.starts_with("arn:") && arn.contains(":iam::") && arn.contains(":role/")) {
@@ -179,7 +179,7 @@ impl Role {
 
     /// Add it to app `app`.
     pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<RoleHandle> {
-        let at = validate::at(scope);
+        let at = scope.location();
         let kind = if self.namespace.is_some() {
             "Role"
         } else {
@@ -227,7 +227,7 @@ impl RoleHandle {
         app: &str,
         account: &ServiceAccountHandle,
     ) -> Result<()> {
-        let at = validate::at(scope);
+        let at = scope.location();
         if let Some(ns) = &self.namespace {
             if *ns != account.namespace {
                 return Err(girder_core::Error::invalid(
@@ -263,7 +263,7 @@ impl RoleHandle {
     ) -> Result<()> {
         if self.kind != "ClusterRole" {
             return Err(girder_core::Error::invalid(
-                validate::at(scope),
+                scope.location(),
                 format!("Role {:?} is namespaced; bind it with `bind`", self.name),
             ));
         }

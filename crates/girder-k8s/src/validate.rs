@@ -3,11 +3,6 @@
 
 use girder_core::{Error, Result};
 
-/// Where a construct is being added, for messages (`shop-dev:k8s/api`).
-pub(crate) fn at(scope: &girder_core::Scope<'_>) -> String {
-    format!("{}:{}", scope.stack_id(), scope.path())
-}
-
 /// A DNS-1123 label: 1-63 lowercase letters, digits and '-', alphanumeric at both ends.
 pub(crate) fn dns_label(at: &str, what: &str, value: &str) -> Result<()> {
     let ok = !value.is_empty()

@@ -277,7 +277,7 @@ impl Workload {
 
     /// Write the workload and the objects its intents ask for into app `app`.
     pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<WorkloadHandle> {
-        let at = validate::at(scope);
+        let at = scope.location();
         let name = self.labels.name.clone();
         validate::dns_label(&at, "workload name", &name)?;
         let what = format!("{} {}/{name}", self.kind.name(), self.namespace);
@@ -989,7 +989,7 @@ impl WorkloadHandle {
         peer: net::NetworkPolicyPeer,
         port: &str,
     ) -> Result<()> {
-        let at = validate::at(scope);
+        let at = scope.location();
         validate::dns_label(&at, "NetworkPolicy name", name)?;
         if !self.port_names.iter().any(|p| p == port) {
             return Err(Error::invalid(

@@ -112,7 +112,7 @@ impl Alb {
     /// construct `id`.
     pub fn add(self, scope: &mut Scope<'_>, id: &str, vpc: &VpcHandle) -> Result<AlbHandle> {
         let mut scope = scope.child(id)?;
-        let at = format!("{}:{}", scope.stack_id(), scope.path());
+        let at = scope.location();
         let name_ok = (1..=32).contains(&self.name.len())
             && self
                 .name

@@ -34,7 +34,7 @@ impl PrivateZone {
         id: &str,
         vpc: &VpcHandle,
     ) -> Result<PrivateZoneHandle> {
-        let at = format!("{}:{}/{id}", scope.stack_id(), scope.path());
+        let at = format!("{}/{id}", scope.location());
         let labels_ok = self.domain.len() <= 253
             && self.domain.split('.').count() >= 2
             && self.domain.split('.').all(|label| {

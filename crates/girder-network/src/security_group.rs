@@ -94,7 +94,7 @@ impl SecurityGroup {
         vpc_id: Expr<String>,
     ) -> Result<SecurityGroupHandle> {
         let mut scope = scope.child(id)?;
-        let at = format!("{}:{}", scope.stack_id(), scope.path());
+        let at = scope.location();
         if self.description.trim().is_empty() {
             return Err(Error::invalid(
                 at,
@@ -138,7 +138,7 @@ impl SecurityGroupHandle {
         port: Port,
         description: &str,
     ) -> Result<()> {
-        let at = format!("{}:{}", scope.stack_id(), scope.path());
+        let at = scope.location();
         port.check(&at)?;
         let id = format!("ingress-{}-from-{}", port.id(), other.label());
         self.ingress(scope, &id, port, description, |rule| {
@@ -154,7 +154,7 @@ impl SecurityGroupHandle {
         port: Port,
         description: &str,
     ) -> Result<()> {
-        let at = format!("{}:{}", scope.stack_id(), scope.path());
+        let at = scope.location();
         port.check(&at)?;
         if cidrs.is_empty() {
             return Err(Error::invalid(
@@ -213,7 +213,7 @@ impl SecurityGroupHandle {
         port: Port,
         description: &str,
     ) -> Result<()> {
-        let at = format!("{}:{}", scope.stack_id(), scope.path());
+        let at = scope.location();
         port.check(&at)?;
         let id = format!("egress-{}-to-{}", port.id(), other.label());
         scope.add(

@@ -107,7 +107,7 @@ impl Vpc {
     /// Add the VPC and everything in it as construct `id`.
     pub fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<VpcHandle> {
         let mut scope = scope.child(id)?;
-        let at = format!("{}:{}", scope.stack_id(), scope.path());
+        let at = scope.location();
         if !(1..=6).contains(&self.az_count) {
             return Err(Error::invalid(
                 &at,

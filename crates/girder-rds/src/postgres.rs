@@ -95,7 +95,7 @@ impl Postgres {
     /// construct `id`, in the VPC's private subnets.
     pub fn add(self, scope: &mut Scope<'_>, id: &str, vpc: &VpcHandle) -> Result<PostgresHandle> {
         let mut scope = scope.child(id)?;
-        let at = format!("{}:{}", scope.stack_id(), scope.path());
+        let at = scope.location();
         self.check(&at)?;
         let subnets = scope.add(
             "subnets",
@@ -273,7 +273,7 @@ impl PostgresHandle {
     /// Write host, port, database, user and the master secret's ARN as SSM parameters
     /// under `prefix` (`/pixtools/dev/db`), for the cluster to read at run time.
     pub fn publish_to_ssm(&self, scope: &mut Scope<'_>, id: &str, prefix: &str) -> Result<()> {
-        let at = format!("{}:{}", scope.stack_id(), scope.path());
+        let at = scope.location();
         if !prefix.starts_with('/') || prefix.ends_with('/') {
             return Err(Error::invalid(
                 at,

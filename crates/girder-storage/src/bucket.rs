@@ -88,7 +88,7 @@ impl Bucket {
     /// Add the bucket and its configuration resources as construct `id`.
     pub fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<BucketHandle> {
         let mut scope = scope.child(id)?;
-        let at = format!("{}:{}", scope.stack_id(), scope.path());
+        let at = scope.location();
         let name = self.name.resolve(&at)?;
         for (prefix, days) in &self.expirations {
             if *days == 0 {
@@ -272,7 +272,7 @@ impl BucketHandle {
         role: &RoleHandle,
         statements: Vec<Statement>,
     ) -> Result<()> {
-        let at = format!("{}:{}/{id}", scope.stack_id(), scope.path());
+        let at = format!("{}/{id}", scope.location());
         let document = statements
             .into_iter()
             .fold(PolicyDocument::new(), PolicyDocument::statement);

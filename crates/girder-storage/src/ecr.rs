@@ -39,7 +39,7 @@ impl Repository {
     /// Add it as construct `id`.
     pub fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<RepositoryHandle> {
         let mut scope = scope.child(id)?;
-        let at = format!("{}:{}", scope.stack_id(), scope.path());
+        let at = scope.location();
         let valid = (2..=256).contains(&self.name.len())
             && self.name.chars().all(|c| {
                 c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.' | '/')
