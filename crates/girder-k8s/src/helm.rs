@@ -1,7 +1,8 @@
 //! Helm releases: typed values for a pinned chart, always written as a values file
 //! (`helm/<stack>/<release>.values.yaml`), and optionally delivered by Flux (a
-//! HelmRepository and a HelmRelease with the values inline) or by Argo CD (an Application
-//! with `helm.valuesObject`).
+//! HelmRepository and a HelmRelease with the values inline), by Argo CD (an Application
+//! with `helm.valuesObject`) or by K3s's Helm controller (a HelmChart with the values as
+//! `valuesContent`).
 
 use girder_core::helm::{ChartRef, HelmRelease as ValuesFile};
 use girder_core::{Result, Scope};
@@ -15,6 +16,7 @@ use crate::crds::flux::{
     HelmChartSpec, HelmChartTemplate, HelmReleaseSpec, HelmRepository, HelmRepositorySpec,
     SourceRef,
 };
+use crate::crds::k3s;
 use crate::crds::{Extra, NameRef};
 use crate::validate;
 
@@ -39,6 +41,9 @@ pub enum Delivery {
         /// The AppProject.
         project: String,
     },
+    /// A K3s `HelmChart` in `kube-system`, applied from K3s's auto-deploy directory: no
+    /// GitOps controller needed.
+    K3s,
 }
 
 /// One release of a chart.
@@ -78,7 +83,7 @@ impl Release {
     }
 
     /// Let the delivery create the namespace (Flux `install.createNamespace`, Argo CD
-    /// `CreateNamespace=true`).
+    /// `CreateNamespace=true`, K3s `createNamespace`).
     pub fn create_namespace(mut self) -> Self {
         self.create_namespace = true;
         self
@@ -198,6 +203,40 @@ impl Release {
                     },
                 );
                 scope.add_kube_object(app, &application)
+            }
+            Delivery::K3s => {
+                let values_content = serde_norway::to_string(&values).map_err(|e| {
+                    girder_core::Error::invalid(
+                        &at,
+                        format!("values of release {} do not render as YAML: {e}", self.name),
+                    )
+                })?;
+                let (chart, repo) = if self.chart.repository.starts_with("oci://") {
+                    (
+                        format!(
+                            "{}/{}",
+                            self.chart.repository.trim_end_matches('/'),
+                            self.chart.name
+                        ),
+                        None,
+                    )
+                } else {
+                    (self.chart.name.clone(), Some(self.chart.repository.clone()))
+                };
+                let chart = k3s::HelmChart::new(
+                    k3s::CONTROLLER_NAMESPACE,
+                    &self.name,
+                    k3s::HelmChartSpec {
+                        chart,
+                        repo,
+                        version: self.chart.version.clone(),
+                        target_namespace: self.namespace.clone(),
+                        create_namespace: self.create_namespace.then_some(true),
+                        values_content: Some(values_content),
+                        extra: Extra::new(),
+                    },
+                );
+                scope.add_kube_object(app, &chart)
             }
         }
     }

@@ -17,6 +17,7 @@ use girder_k8s::crds::flux::{
 };
 use girder_k8s::crds::prometheus::{self, PodMonitor, PrometheusRule, ServiceMonitor};
 use girder_k8s::crds::sealed_secrets::{self, SealedSecret};
+use girder_k8s::crds::traefik::{self, Middleware};
 use girder_k8s::crds::{Extra, NameRef};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde_json::json;
@@ -274,6 +275,17 @@ fn every_kind(scope: &mut Scope<'_>) -> girder_core::Result<()> {
             },
         ),
     )?;
+    add(
+        scope,
+        &Middleware::new(
+            "ops",
+            "rate-limit",
+            traefik::MiddlewareSpec {
+                rate_limit: Some(traefik::RateLimit::per_second_behind_load_balancer(20, 40)),
+                extra: Extra::new(),
+            },
+        ),
+    )?;
     Ok(())
 }
 
@@ -335,6 +347,19 @@ fn api_version_kind_and_camel_case_fields() {
     assert_eq!(
         template.kube_object("PrometheusRule", "api")["spec"]["groups"][0]["rules"][0]["for"],
         "5m"
+    );
+    let middleware = template.kube_object("Middleware", "rate-limit");
+    assert_eq!(
+        middleware["spec"]["rateLimit"],
+        json!({"average": 20, "burst": 40, "period": "1s", "sourceCriterion": {"ipStrategy": {"depth": 1}}})
+    );
+    assert_eq!(
+        traefik::middlewares_annotation([&Middleware::new(
+            "ops",
+            "rate-limit",
+            traefik::MiddlewareSpec::default()
+        )]),
+        "ops-rate-limit@kubernetescrd"
     );
     assert!(
         template.kube_object("ClusterIssuer", "letsencrypt")["metadata"]

@@ -101,6 +101,32 @@ fn argo_cd_delivery_embeds_the_values_in_an_application() {
 }
 
 #[test]
+fn k3s_delivery_writes_a_helm_chart_for_the_k3s_helm_controller() {
+    let mut stack = stack_with_apps();
+    let mut scope = stack.scope("cache").unwrap();
+    stack_release(&mut scope, Delivery::K3s);
+    let template = Template::from_assembly(&synth(stack), "shop-dev").unwrap();
+    let chart = template.kube_object("HelmChart", "sessions");
+    assert_eq!(chart["apiVersion"], "helm.cattle.io/v1");
+    // K3s's Helm controller only watches kube-system.
+    assert_eq!(chart["metadata"]["namespace"], "kube-system");
+    let spec = &chart["spec"];
+    // An OCI repository is named in `chart` itself, with no `repo`.
+    assert_eq!(
+        spec["chart"],
+        "oci://registry-1.docker.io/bitnamicharts/redis"
+    );
+    assert!(spec.get("repo").is_none(), "{spec}");
+    assert_eq!(spec["version"], "23.1.1");
+    assert_eq!(spec["targetNamespace"], "shop");
+    assert_eq!(spec["createNamespace"], true);
+    // The values travel as YAML text and read back as the values file's content.
+    let values: serde_json::Value =
+        serde_norway::from_str(spec["valuesContent"].as_str().unwrap()).unwrap();
+    assert_eq!(values["architecture"], "standalone");
+}
+
+#[test]
 fn flux_layout_orders_infrastructure_first_and_applies_its_own_sync() {
     let mut stack = stack_with_apps();
     GitOps::new("https://github.com/acme/platform", "main")

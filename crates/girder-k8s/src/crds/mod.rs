@@ -1,5 +1,6 @@
 //! Typed custom resources of the operators girder's systems run: Flux, the Prometheus
-//! operator, cert-manager, Argo CD, External Secrets and Sealed Secrets.
+//! operator, cert-manager, Argo CD, External Secrets, Sealed Secrets, Traefik and K3s's
+//! Helm controller.
 //!
 //! Each kind is an [`Object`] of its spec type (`ExternalSecret = Object<ExternalSecretSpec>`).
 //! Specs type the fields girder's constructs and stacks set; every spec (and the larger
@@ -11,8 +12,10 @@ pub mod argocd;
 pub mod cert_manager;
 pub mod external_secrets;
 pub mod flux;
+pub mod k3s;
 pub mod prometheus;
 pub mod sealed_secrets;
+pub mod traefik;
 
 use std::collections::BTreeMap;
 
