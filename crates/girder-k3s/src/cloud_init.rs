@@ -23,6 +23,8 @@ pub struct CloudInit {
     pub manifests_prefix: String,
     /// The CloudWatch log group the agent ships to.
     pub log_group: String,
+    /// Keep the Traefik ingress controller K3s ships (otherwise disabled).
+    pub bundled_traefik: bool,
 }
 
 /// Render the cloud-init document. Strict: a value the template names but `values` lacks

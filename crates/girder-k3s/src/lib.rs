@@ -7,10 +7,17 @@
 //! instead of SSH and exactly the SSM / Secrets Manager / S3 / CloudWatch Logs reads the
 //! node needs, a security group, a log group, and cloud-init rendered with handlebars:
 //! K3s installs against an external PostgreSQL datastore whose credentials are read at
-//! boot, never written into user data.
+//! boot, never written into user data. Deploys publish manifests to a bucket and run the
+//! node's sync script through SSM Run Command; K3s applies them from its auto-deploy
+//! directory.
+//!
+//! In the cluster, [`Traefik`] configures the ingress controller K3s ships to serve on
+//! the NodePort the ALB's target group sends to.
 
 mod cloud_init;
 mod node;
+mod traefik;
 
 pub use cloud_init::{CloudInit, render_cloud_init};
 pub use node::{K3sNode, K3sNodeHandle};
+pub use traefik::Traefik;

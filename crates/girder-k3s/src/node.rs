@@ -26,6 +26,7 @@ pub struct K3sNode {
     manifests_bucket: Option<(String, Expr<String>)>,
     target_group_arns: Vec<Expr<String>>,
     log_retention_days: u16,
+    bundled_traefik: bool,
 }
 
 /// A K3s node in the stack.
@@ -56,6 +57,7 @@ impl K3sNode {
             manifests_bucket: None,
             target_group_arns: Vec::new(),
             log_retention_days: 14,
+            bundled_traefik: false,
         }
     }
 
@@ -74,6 +76,13 @@ impl K3sNode {
     /// Register instances with this ALB target group.
     pub fn target_group(mut self, arn: Expr<String>) -> Self {
         self.target_group_arns.push(arn);
+        self
+    }
+
+    /// Keep the Traefik ingress controller K3s ships, configured in the cluster with
+    /// [`crate::Traefik`]. Without this the node runs no ingress controller.
+    pub fn bundled_traefik(mut self) -> Self {
+        self.bundled_traefik = true;
         self
     }
 
@@ -178,6 +187,7 @@ impl K3sNode {
             manifests_bucket: self.manifests_bucket.as_ref().map(|(name, _)| name.clone()),
             manifests_prefix: "manifests/".into(),
             log_group: log_group_name,
+            bundled_traefik: self.bundled_traefik,
         })
         .map_err(|e| Error::invalid(&at, e))?;
 
@@ -193,8 +203,8 @@ impl K3sNode {
                     lt::MetadataOptions::new()
                         .http_endpoint("enabled")
                         .http_tokens("required")
-                        // 2 hops: pods on the node (the load balancer controller, External
-                        // Secrets) use the node role through IMDS.
+                        // 2 hops: pods on the node (External Secrets) use the node role
+                        // through IMDS.
                         .http_put_response_hop_limit(2),
                 )
                 .block_device_mappings(

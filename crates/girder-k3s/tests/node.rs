@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use girder_aws::aws;
 use girder_core::assertions::Template;
 use girder_core::prelude::*;
-use girder_k3s::{CloudInit, K3sNode, render_cloud_init};
+use girder_k3s::{CloudInit, K3sNode, Traefik, render_cloud_init};
 use girder_network::Vpc;
 use serde_json::json;
 
@@ -121,10 +121,15 @@ fn cloud_init_reads_credentials_at_boot() {
         manifests_bucket: None,
         manifests_prefix: "manifests/".into(),
         log_group: "/pixtools-dev/k3s".into(),
+        bundled_traefik: false,
     })
     .unwrap();
     let document: serde_json::Value = serde_norway::from_str(&text).unwrap();
     let script = document["write_files"][0]["content"].as_str().unwrap();
+    assert!(
+        script.contains("--disable servicelb --disable traefik"),
+        "{script}"
+    );
     assert!(
         script.contains("param \"/pixtools/dev/db/host\""),
         "{script}"
@@ -139,8 +144,56 @@ fn cloud_init_reads_credentials_at_boot() {
         "{script}"
     );
     assert!(
-        !script.contains("aws s3 sync"),
+        !text.contains("aws s3 sync"),
         "no manifests bucket, no sync"
+    );
+}
+
+#[test]
+fn manifests_sync_is_a_script_deploys_can_run_again() {
+    let text = render_cloud_init(&CloudInit {
+        name: "pixtools-dev".into(),
+        ssm_prefix: "/pixtools/dev".into(),
+        datastore_database: "k3s_state".into(),
+        k3s_version: "v1.33.5+k3s1".into(),
+        manifests_bucket: Some("pixtools-manifests-111111111111-us-east-1".into()),
+        manifests_prefix: "manifests/".into(),
+        log_group: "/pixtools-dev/k3s".into(),
+        bundled_traefik: true,
+    })
+    .unwrap();
+    let document: serde_json::Value = serde_norway::from_str(&text).unwrap();
+    let files = document["write_files"].as_array().unwrap();
+    let file = |path: &str| {
+        files
+            .iter()
+            .find(|f| f["path"] == path)
+            .unwrap_or_else(|| panic!("no {path} in {text}"))["content"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let bootstrap = file("/usr/local/sbin/girder-k3s-bootstrap");
+    let sync = file("/usr/local/sbin/girder-k3s-sync-manifests");
+    // Traefik stays; ServiceLB goes (the ALB is the load balancer).
+    assert!(
+        bootstrap.contains("--disable servicelb --write-kubeconfig-mode"),
+        "{bootstrap}"
+    );
+    assert!(!bootstrap.contains("--disable traefik"), "{bootstrap}");
+    // Boot runs the sync after K3s is installed; the sync holds no credentials.
+    assert!(
+        bootstrap
+            .trim_end()
+            .ends_with("/usr/local/sbin/girder-k3s-sync-manifests")
+    );
+    assert!(
+        sync.contains("\"s3://pixtools-manifests-111111111111-us-east-1/manifests/\" /var/lib/rancher/k3s/server/manifests/girder"),
+        "{sync}"
+    );
+    assert!(
+        !sync.contains("secretsmanager") && !sync.contains("K3S_TOKEN"),
+        "{sync}"
     );
 }
 
@@ -198,5 +251,37 @@ fn tfcheck_accepts_the_node() {
     assert!(
         output.status.success() && report.contains(" 0 problems"),
         "{report}"
+    );
+}
+
+#[test]
+fn traefik_serves_on_the_target_group_node_port() {
+    let mut stack = Stack::new("c", "dev", Backend::local()).unwrap();
+    let mut scope = stack.root();
+    Traefik::node_port(30080)
+        .trust_forwarded_headers_from("10.40.0.0/16".parse().unwrap())
+        .add(&mut scope, "ingress")
+        .unwrap();
+    let err = Traefik::node_port(8080)
+        .add(&mut scope, "ingress")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("c-dev:/") && err.contains("8080") && err.contains("30000-32767"),
+        "{err}"
+    );
+    let mut app = App::new();
+    app.add_stack(stack).unwrap();
+    let template = Template::from_assembly(&app.synth().unwrap(), "c-dev").unwrap();
+    let config = template.kube_object("HelmChartConfig", "traefik");
+    assert_eq!(config["metadata"]["namespace"], "kube-system");
+    let values: serde_json::Value =
+        serde_norway::from_str(config["spec"]["valuesContent"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        values,
+        json!({
+            "service": {"type": "NodePort"},
+            "ports": {"web": {"nodePort": 30080, "forwardedHeaders": {"trustedIPs": ["10.40.0.0/16"]}}}
+        })
     );
 }

@@ -4,6 +4,7 @@
 use girder_aws::aws;
 use girder_aws::aws::lb_listener as listener;
 use girder_aws::aws::lb_target_group as target_group;
+use girder_core::expr::fns;
 use girder_core::{Error, Expr, Result, Scope};
 
 use crate::cidr::Ipv4Cidr;
@@ -56,6 +57,90 @@ pub struct Alb {
     open_reason: Option<String>,
     targets: Targets,
     deletion_protection: bool,
+    cors: Option<Cors>,
+    hardened_headers: bool,
+}
+
+/// CORS response headers the listener adds, allowing one origin: the ALB's own
+/// address. Browsers then refuse every other site's scripts the API's responses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cors {
+    methods: Vec<String>,
+    headers: Vec<String>,
+    max_age_seconds: u32,
+}
+
+/// The methods a CORS allowlist may name.
+const CORS_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+impl Cors {
+    /// Allow only `http://<the ALB's DNS name>`, methods GET, POST and OPTIONS, request
+    /// header `Content-Type`, preflights cached 10 minutes.
+    pub fn same_origin() -> Self {
+        Self {
+            methods: vec!["GET".into(), "POST".into(), "OPTIONS".into()],
+            headers: vec!["Content-Type".into()],
+            max_age_seconds: 600,
+        }
+    }
+
+    /// The allowed methods (of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS).
+    pub fn methods<S: Into<String>>(mut self, methods: impl IntoIterator<Item = S>) -> Self {
+        self.methods = methods.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The allowed request headers.
+    pub fn headers<S: Into<String>>(mut self, headers: impl IntoIterator<Item = S>) -> Self {
+        self.headers = headers.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// How long browsers may cache a preflight (at most 86400 s).
+    pub fn max_age(mut self, seconds: u32) -> Self {
+        self.max_age_seconds = seconds;
+        self
+    }
+
+    fn check(&self, at: &str) -> Result<()> {
+        if self.methods.is_empty() {
+            return Err(Error::invalid(at, "CORS needs at least one method"));
+        }
+        if let Some(bad) = self
+            .methods
+            .iter()
+            .find(|m| !CORS_METHODS.contains(&m.as_str()))
+        {
+            return Err(Error::invalid(
+                at,
+                format!(
+                    "CORS method {bad:?} is not one of {}",
+                    CORS_METHODS.join(", ")
+                ),
+            ));
+        }
+        let token = |h: &String| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c))
+        };
+        if let Some(bad) = self.headers.iter().find(|h| !token(h) || h.as_str() == "*") {
+            return Err(Error::invalid(
+                at,
+                format!("CORS header {bad:?} is not a header name (letters, digits, '-'; no '*')"),
+            ));
+        }
+        if self.max_age_seconds > 86_400 {
+            return Err(Error::invalid(
+                at,
+                format!(
+                    "CORS max age {} s is over the 86400 s browsers honour",
+                    self.max_age_seconds
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// An ALB in the stack.
@@ -79,6 +164,8 @@ impl Alb {
             open_reason: None,
             targets,
             deletion_protection: false,
+            cors: None,
+            hardened_headers: false,
         }
     }
 
@@ -105,6 +192,19 @@ impl Alb {
     /// Refuse `terraform destroy` of the load balancer.
     pub fn deletion_protection(mut self) -> Self {
         self.deletion_protection = true;
+        self
+    }
+
+    /// Add CORS headers to every response (see [`Cors`]).
+    pub fn cors(mut self, cors: Cors) -> Self {
+        self.cors = Some(cors);
+        self
+    }
+
+    /// Add `X-Content-Type-Options: nosniff` and `X-Frame-Options: DENY` to every
+    /// response and drop the `Server` header.
+    pub fn hardened_headers(mut self) -> Self {
+        self.hardened_headers = true;
         self
     }
 
@@ -135,6 +235,9 @@ impl Alb {
                 &at,
                 "the target port 0 is not a port (1-65535)",
             ));
+        }
+        if let Some(cors) = &self.cors {
+            cors.check(&at)?;
         }
         let mut allowed = self.allowed.clone();
         if !self.internet_facing {
@@ -207,15 +310,37 @@ impl Alb {
                         .unhealthy_threshold(3),
                 ),
         )?;
-        scope.add(
-            "http",
-            aws::LbListener::new(
-                lb.arn(),
-                [listener::DefaultAction::new("forward").target_group_arn(target_group.arn())],
-            )
-            .port(80)
-            .protocol("HTTP"),
-        )?;
+        let mut http = aws::LbListener::new(
+            lb.arn(),
+            [listener::DefaultAction::new("forward").target_group_arn(target_group.arn())],
+        )
+        .port(80)
+        .protocol("HTTP");
+        if let Some(cors) = &self.cors {
+            http = http
+                .routing_http_response_access_control_allow_origin_header_value(fns::format(
+                    "http://%s",
+                    [fns::lower(lb.dns_name()).any()],
+                ))
+                .routing_http_response_access_control_allow_methods_header_value(
+                    cors.methods.join(","),
+                )
+                .routing_http_response_access_control_max_age_header_value(
+                    cors.max_age_seconds.to_string(),
+                );
+            if !cors.headers.is_empty() {
+                http = http.routing_http_response_access_control_allow_headers_header_value(
+                    cors.headers.join(","),
+                );
+            }
+        }
+        if self.hardened_headers {
+            http = http
+                .routing_http_response_x_content_type_options_header_value("nosniff")
+                .routing_http_response_x_frame_options_header_value("DENY")
+                .routing_http_response_server_enabled(false);
+        }
+        scope.add("http", http)?;
         Ok(AlbHandle {
             lb,
             target_group,

@@ -287,6 +287,73 @@ fn the_alb_is_allowlisted_and_forwards_to_its_targets() {
 }
 
 #[test]
+fn the_listener_allows_only_its_own_origin_and_hardens_responses() {
+    use girder_network::{Alb, Cors, Targets};
+    let mut stack = stack();
+    let mut scope = stack.root();
+    let vpc = Vpc::new("v", cidr("10.40.0.0/16"))
+        .add(&mut scope, "network")
+        .unwrap();
+    Alb::internet_facing("web", Targets::instances("web", 30080))
+        .allow([cidr("198.51.100.23/32")])
+        .cors(Cors::same_origin())
+        .hardened_headers()
+        .add(&mut scope, "alb", &vpc)
+        .unwrap();
+    let cases: [(Cors, &str); 4] = [
+        (
+            Cors::same_origin().methods(["GET", "TRACE"]),
+            "CORS method \"TRACE\" is not one of",
+        ),
+        (
+            Cors::same_origin().methods(Vec::<String>::new()),
+            "at least one method",
+        ),
+        (Cors::same_origin().headers(["*"]), "CORS header \"*\""),
+        (Cors::same_origin().max_age(90_000), "90000 s is over"),
+    ];
+    for (i, (cors, expected)) in cases.into_iter().enumerate() {
+        let err = Alb::internet_facing("web", Targets::instances("web", 30080))
+            .allow([cidr("198.51.100.23/32")])
+            .cors(cors)
+            .add(&mut scope, &format!("bad-{i}"), &vpc)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!("network-dev:bad-{i}:")) && err.contains(expected),
+            "{err}"
+        );
+    }
+    let t = Template::from_stack(stack).unwrap();
+    let listener = t.resource("aws_lb_listener", "alb_http");
+    assert_eq!(
+        listener["routing_http_response_access_control_allow_origin_header_value"],
+        "${format(\"http://%s\", lower(aws_lb.alb.dns_name))}"
+    );
+    assert_eq!(
+        listener["routing_http_response_access_control_allow_methods_header_value"],
+        "GET,POST,OPTIONS"
+    );
+    assert_eq!(
+        listener["routing_http_response_access_control_allow_headers_header_value"],
+        "Content-Type"
+    );
+    assert_eq!(
+        listener["routing_http_response_access_control_max_age_header_value"],
+        "600"
+    );
+    assert_eq!(
+        listener["routing_http_response_x_content_type_options_header_value"],
+        "nosniff"
+    );
+    assert_eq!(
+        listener["routing_http_response_x_frame_options_header_value"],
+        "DENY"
+    );
+    assert_eq!(listener["routing_http_response_server_enabled"], false);
+}
+
+#[test]
 fn an_internet_facing_alb_needs_an_allowlist_or_a_reason() {
     use girder_network::{Alb, Targets};
     let mut stack = stack();

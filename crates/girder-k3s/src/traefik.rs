@@ -1,0 +1,78 @@
+//! The in-cluster half of serving through the ALB: K3s's bundled Traefik, its `web`
+//! entry point on the fixed NodePort the ALB target group sends to, trusting
+//! `X-Forwarded-*` only from the VPC (the ALB's addresses), so access logs and rate
+//! limits see the real client.
+
+use girder_core::{Error, Result, Scope};
+use girder_k8s::crds::Extra;
+use girder_k8s::crds::k3s::{CONTROLLER_NAMESPACE, HelmChartConfig, HelmChartConfigSpec};
+use girder_network::Ipv4Cidr;
+use serde_json::json;
+
+/// The NodePort range of a default Kubernetes API server.
+const NODE_PORTS: std::ops::RangeInclusive<u16> = 30000..=32767;
+
+/// K3s's bundled Traefik, configured for a load balancer in front (a `HelmChartConfig`
+/// named `traefik` in `kube-system`). The node must keep Traefik:
+/// [`crate::K3sNode::bundled_traefik`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Traefik {
+    node_port: u16,
+    trusted: Vec<Ipv4Cidr>,
+}
+
+impl Traefik {
+    /// Serve plain HTTP on NodePort `node_port` (30000-32767), the port the load
+    /// balancer's target group uses.
+    pub fn node_port(node_port: u16) -> Self {
+        Self {
+            node_port,
+            trusted: Vec::new(),
+        }
+    }
+
+    /// Trust `X-Forwarded-For` / `-Proto` from `cidr` (the VPC the load balancer is in).
+    pub fn trust_forwarded_headers_from(mut self, cidr: Ipv4Cidr) -> Self {
+        self.trusted.push(cidr);
+        self
+    }
+
+    /// Add the HelmChartConfig to app `app`.
+    pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<()> {
+        let at = scope.location();
+        if !NODE_PORTS.contains(&self.node_port) {
+            return Err(Error::invalid(
+                &at,
+                format!(
+                    "Traefik NodePort {} is outside the NodePort range {}-{}",
+                    self.node_port,
+                    NODE_PORTS.start(),
+                    NODE_PORTS.end()
+                ),
+            ));
+        }
+        let mut web = json!({"nodePort": self.node_port});
+        if !self.trusted.is_empty() {
+            let trusted: Vec<String> = self.trusted.iter().map(ToString::to_string).collect();
+            web["forwardedHeaders"] = json!({"trustedIPs": trusted});
+        }
+        let values = json!({
+            "service": {"type": "NodePort"},
+            "ports": {"web": web},
+        });
+        let values_content = serde_norway::to_string(&values).map_err(|e| {
+            Error::invalid(&at, format!("Traefik values do not render as YAML: {e}"))
+        })?;
+        scope.add_kube_object(
+            app,
+            &HelmChartConfig::new(
+                CONTROLLER_NAMESPACE,
+                "traefik",
+                HelmChartConfigSpec {
+                    values_content,
+                    extra: Extra::new(),
+                },
+            ),
+        )
+    }
+}
