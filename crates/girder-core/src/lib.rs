@@ -43,7 +43,7 @@ mod path;
 mod stack;
 mod synth;
 pub mod terraform;
-mod yaml;
+pub mod yaml;
 
 pub use app::App;
 pub use assembly::{Artifact, ArtifactKind, Assembly, MANIFEST_VERSION, StackArtifacts};

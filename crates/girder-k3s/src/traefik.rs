@@ -60,9 +60,7 @@ impl Traefik {
             "service": {"type": "NodePort"},
             "ports": {"web": web},
         });
-        let values_content = serde_norway::to_string(&values).map_err(|e| {
-            Error::invalid(&at, format!("Traefik values do not render as YAML: {e}"))
-        })?;
+        let values_content = girder_core::yaml::to_yaml(&at, &values)?;
         scope.add_kube_object(
             app,
             &HelmChartConfig::new(

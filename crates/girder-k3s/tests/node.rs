@@ -191,6 +191,7 @@ fn manifests_sync_is_a_script_deploys_can_run_again() {
         sync.contains("\"s3://pixtools-manifests-111111111111-us-east-1/manifests/\" /var/lib/rancher/k3s/server/manifests/girder"),
         "{sync}"
     );
+    assert!(sync.contains("--exclude \"*kustomization.yaml\""), "{sync}");
     assert!(
         !sync.contains("secretsmanager") && !sync.contains("K3S_TOKEN"),
         "{sync}"

@@ -205,12 +205,7 @@ impl Release {
                 scope.add_kube_object(app, &application)
             }
             Delivery::K3s => {
-                let values_content = serde_norway::to_string(&values).map_err(|e| {
-                    girder_core::Error::invalid(
-                        &at,
-                        format!("values of release {} do not render as YAML: {e}", self.name),
-                    )
-                })?;
+                let values_content = girder_core::yaml::to_yaml(&at, &values)?;
                 let (chart, repo) = if self.chart.repository.starts_with("oci://") {
                     (
                         format!(

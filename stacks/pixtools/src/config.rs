@@ -1,6 +1,6 @@
 //! The inputs of each environment. Values marked "replace" are placeholders a team sets
-//! to its own (account ids, the allowlisted CIDR, the alert address); everything else is
-//! the seed's.
+//! to its own (account ids, the allowlisted CIDR, the alert address), and the image
+//! digests are what CD last deployed; everything else is the seed's.
 
 /// One environment: one AWS account.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,6 +20,11 @@ pub struct Environment {
     pub production: bool,
     /// Queue depth that alarms after 10 minutes.
     pub queue_depth_threshold: u32,
+    /// The `pixtools-api` image to run, by digest (`sha256:<64 hex>`): the deployable
+    /// artifact. CD sets the digest it pushed; a rollback sets the previous one.
+    pub api_image_digest: &'static str,
+    /// The `pixtools-worker` image to run, by digest.
+    pub worker_image_digest: &'static str,
 }
 
 use girder_aws::aws;
@@ -61,6 +66,8 @@ pub fn environments() -> Vec<Environment> {
             github_repository: "pixtools/pixtools",
             production: false,
             queue_depth_threshold: 100,
+            api_image_digest: "sha256:2b5d2a8e1f0c4c7e9a3b6d8f0e1a2c3b4d5e6f708192a3b4c5d6e7f8091a2b3c",
+            worker_image_digest: "sha256:7f3c1e9b5a2d4f6081a3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5f7",
         },
         Environment {
             name: "prod",
@@ -70,6 +77,8 @@ pub fn environments() -> Vec<Environment> {
             github_repository: "pixtools/pixtools",
             production: true,
             queue_depth_threshold: 100,
+            api_image_digest: "sha256:2b5d2a8e1f0c4c7e9a3b6d8f0e1a2c3b4d5e6f708192a3b4c5d6e7f8091a2b3c",
+            worker_image_digest: "sha256:7f3c1e9b5a2d4f6081a3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5f7",
         },
     ]
 }

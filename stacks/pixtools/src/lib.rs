@@ -10,9 +10,13 @@
 //!   db.t4g.micro, the K3s node on spot EC2, one allowlisted ALB, the SSM parameter
 //!   contract, GitHub Actions deploy role (OIDC), logs, alarms and the budget.
 //!
-//! The Kubernetes half (namespace `pixtools`, api, workers, RabbitMQ, Redis, ingress) is
-//! not written yet; see ARCHITECTURE.md.
+//!   It also holds the cluster half, applied by K3s from the manifests bucket: namespace
+//!   `pixtools`, the api, the `default_queue` (concurrency 5) and `ml_inference_queue`
+//!   (concurrency 1) worker pools, RabbitMQ (durable queues, persistence, dead-letter
+//!   exchange), Redis (`allkeys-lru`), runtime settings from SSM through External
+//!   Secrets, and K3s's Traefik on the ALB's NodePort with a per-client rate limit.
 
+mod cluster;
 mod config;
 mod main_stack;
 mod state_stack;

@@ -7,10 +7,11 @@ use girder_core::terraform::S3Backend;
 use girder_core::{Error, Result, Stack};
 use girder_iam::{PolicyDocument, Role, Statement, Trust, github_oidc_provider};
 use girder_k3s::K3sNode;
-use girder_network::{Alb, Ipv4Cidr, Nat, Targets, Vpc};
+use girder_network::{Alb, Cors, Ipv4Cidr, Nat, Targets, Vpc};
 use girder_rds::Postgres;
 use girder_storage::{Bucket, BucketName, Repository};
 
+use crate::cluster::{self, ClusterInputs};
 use crate::config::{Environment, REGION, aws_stack};
 use crate::state_stack::{LOCK_TABLE, state_bucket};
 
@@ -48,7 +49,8 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
 
     // infra/main.tf: VPC, subnets, routes, NAT, IGW.
     let mut root = stack.root();
-    let vpc = Vpc::new(&name, cidr(VPC_CIDR)?)
+    let vpc_cidr = cidr(VPC_CIDR)?;
+    let vpc = Vpc::new(&name, vpc_cidr)
         .nat(Nat::Single)
         .add(&mut root, "network")?;
 
@@ -84,13 +86,20 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
     let database = postgres.add(&mut data, "database", &vpc)?;
     database.publish_to_ssm(&mut data, "settings", &format!("{prefix}/db"))?;
 
-    // infra/alb.tf: one ALB, allowlisted.
+    // infra/alb.tf: one ALB, allowlisted. Frontend and API share its host, so CORS
+    // allows that one origin (seed: Access-Control Implementation Notes).
     let mut edge = root.child("edge")?;
     let alb = Alb::internet_facing(
         &name,
         Targets::instances(format!("{name}-api"), API_NODE_PORT).health_check("/health"),
     )
     .allow([allowed])
+    .cors(
+        Cors::same_origin()
+            .methods(["GET", "POST", "DELETE", "OPTIONS"])
+            .headers(["Content-Type", "Authorization"]),
+    )
+    .hardened_headers()
     .add(&mut edge, "alb", &vpc)?;
 
     // infra/asg.tf: the K3s node, spot only.
@@ -105,8 +114,27 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
     let node = K3sNode::new(&name, INSTANCE_TYPES, &prefix, K3S_VERSION)
         .manifests_from(&manifests_name, manifests.arn())
         .target_group(alb.target_group_arn())
+        .bundled_traefik()
         .log_retention(LOG_RETENTION_DAYS)
         .add(&mut compute, "k3s", &vpc)?;
+    // External Secrets (on the node role) finds the RDS-managed secret by its tags.
+    compute.add(
+        "node-find-database-secret",
+        aws::IamRolePolicy::new(
+            PolicyDocument::new()
+                .statement(
+                    Statement::allow(["secretsmanager:ListSecrets"])
+                        .sid("FindDatabaseSecret")
+                        .on(["*"])
+                        .wildcard_because(
+                            "secretsmanager:ListSecrets has no resource-level permissions",
+                        ),
+                )
+                .render(&compute.location())?,
+            node.role().name(),
+        )
+        .name("find-database-secret"),
+    )?;
     alb.allow_to_targets(&mut compute, node.security_group())?;
     database.allow_from(
         &mut compute,
@@ -152,6 +180,18 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
             "Webhook circuit breaker: seconds before retrying",
         ),
     ];
+    // RabbitMQ's application user: generated here, read by External Secrets into the
+    // broker's definitions and the workers' broker URL.
+    let broker_password = config.add(
+        "rabbitmq-password",
+        random::Password::new(40).special(false),
+    )?;
+    config.add(
+        "rabbitmq-password-parameter",
+        aws::SsmParameter::new(format!("{prefix}/rabbitmq_password"), "SecureString")
+            .value(broker_password.result())
+            .description("RabbitMQ password of user pixtools"),
+    )?;
     for (key, value, description) in contract {
         config.add(
             &key.replace('_', "-"),
@@ -193,6 +233,15 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
             Statement::allow(["s3:PutObject", "s3:DeleteObject"])
                 .sid("PublishManifests")
                 .on([fns::format("%s/manifests/*", [manifests.arn().any()])]),
+        )
+        .statement(
+            Statement::allow(["s3:ListBucket"])
+                .sid("SyncManifests")
+                .on([manifests.arn()])
+                .when(girder_iam::Condition::string_like(
+                    "s3:prefix",
+                    ["manifests/*"],
+                )),
         )
         .statement(
             Statement::allow(["ssm:SendCommand"])
@@ -319,6 +368,16 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
             .limit_unit("USD")
             .notification(notify(80, "ACTUAL"))
             .notification(notify(100, "FORECASTED")),
+    )?;
+
+    cluster::add(
+        &mut stack,
+        env,
+        &ClusterInputs {
+            vpc_cidr,
+            node_port: API_NODE_PORT,
+            database_identifier: &name,
+        },
     )?;
 
     stack.add_output(

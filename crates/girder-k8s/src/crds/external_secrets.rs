@@ -132,10 +132,100 @@ pub struct RemoteRef {
 }
 
 /// One entry of `dataFrom`.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DataFrom {
     /// Expand the JSON value at `key` into keys.
-    pub extract: RemoteRef,
+    pub extract: Option<RemoteRef>,
+    /// Every secret whose name or tags match, one key per secret.
+    pub find: Option<Find>,
+    /// Rename the keys found (`regexp` source -> target).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rewrite: Vec<Rewrite>,
+    /// Read this entry from another store than the spec's.
+    pub source_ref: Option<SourceRef>,
+}
+
+impl DataFrom {
+    /// Expand the JSON value at `key`.
+    pub fn extract(key: impl Into<String>) -> Self {
+        Self {
+            extract: Some(RemoteRef {
+                key: key.into(),
+                property: None,
+            }),
+            ..Self::default()
+        }
+    }
+
+    /// The secrets matching `find`.
+    pub fn find(find: Find) -> Self {
+        Self {
+            find: Some(find),
+            ..Self::default()
+        }
+    }
+
+    /// Rename the keys: each is replaced by `target` where regular expression `source`
+    /// matches.
+    pub fn rewrite(mut self, source: impl Into<String>, target: impl Into<String>) -> Self {
+        self.rewrite.push(Rewrite {
+            regexp: RewriteRegexp {
+                source: source.into(),
+                target: target.into(),
+            },
+        });
+        self
+    }
+
+    /// Read from `store` instead of the ExternalSecret's store.
+    pub fn from_store(mut self, store: StoreRef) -> Self {
+        self.source_ref = Some(SourceRef { store_ref: store });
+        self
+    }
+}
+
+/// `dataFrom[].find`.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Find {
+    /// Secret names matching a regular expression.
+    pub name: Option<FindName>,
+    /// Secrets carrying all these tags.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub tags: std::collections::BTreeMap<String, String>,
+}
+
+/// `find.name`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct FindName {
+    /// The regular expression.
+    pub regexp: String,
+}
+
+/// `dataFrom[].rewrite[]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Rewrite {
+    /// A regular-expression rename.
+    pub regexp: RewriteRegexp,
+}
+
+/// `rewrite[].regexp`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RewriteRegexp {
+    /// What to match in a key.
+    pub source: String,
+    /// What to put instead.
+    pub target: String,
+}
+
+/// `dataFrom[].sourceRef`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceRef {
+    /// The store.
+    pub store_ref: StoreRef,
 }
 
 /// The spec of a SecretStore.

@@ -1,0 +1,435 @@
+//! The cluster half of `pixtools-<env>`: the seed's k8s/ manifest set, applied by K3s
+//! from the manifests bucket (see the README's PixTools tour).
+//!
+//! One app per directory of the seed's layout: `namespace`, `config` (runtime settings
+//! from SSM through External Secrets), `api`, `workers`, `rabbitmq`, `redis`, `ingress`
+//! (K3s's Traefik on the ALB's NodePort, rate limiting), and `platform` (the External
+//! Secrets operator, installed by K3s's Helm controller).
+//!
+//! Terraform values reach the pods only through SSM Parameter Store, as the seed
+//! decided: nothing here reads a Terraform attribute.
+
+use girder_core::helm::ChartRef;
+use girder_core::{Result, Scope, Stack};
+use girder_k3s::Traefik;
+use girder_k8s::crds::Extra;
+use girder_k8s::crds::external_secrets::{
+    ClusterSecretStore, ClusterSecretStoreSpec, DataFrom, ExternalSecret, ExternalSecretSpec, Find,
+    FindName, Provider, StoreRef,
+};
+use girder_k8s::crds::traefik::{self, Middleware, MiddlewareSpec, RateLimit};
+use girder_k8s::prelude::*;
+use girder_network::Ipv4Cidr;
+use serde_json::{Value as Json, json};
+
+use crate::config::{Environment, REGION};
+
+/// The namespace of the seed's k8s/namespace.yaml.
+const NAMESPACE: &str = "pixtools";
+/// The ClusterSecretStores: SSM Parameter Store and Secrets Manager, read with the node
+/// role (IMDSv2, two hops).
+const PARAMETER_STORE: &str = "aws-parameter-store";
+const SECRETS_MANAGER: &str = "aws-secrets-manager";
+/// The Secret every PixTools pod reads its runtime settings from.
+const RUNTIME_SECRET: &str = "pixtools-runtime";
+/// The Secret holding RabbitMQ's boot definitions (they carry the application user).
+const RABBITMQ_DEFINITIONS: &str = "rabbitmq-definitions";
+/// The Celery application module both worker pools run.
+const CELERY_APP: &str = "app.worker.celery_app";
+/// The API's port in its container.
+const API_PORT: u16 = 8000;
+/// Per client (the address the ALB appends to X-Forwarded-For): requests per second
+/// and burst, at the ingress layer (seed: Sprint 2, "API rate limiting at ingress").
+const RATE_LIMIT: (u32, u32) = (20, 40);
+/// Third-party images, pinned.
+const RABBITMQ_IMAGE: &str = "docker.io/library/rabbitmq:4.1.3-alpine";
+const REDIS_IMAGE: &str = "docker.io/library/redis:7.4.5-alpine";
+/// The uid the official rabbitmq and redis images run as.
+const IMAGE_UID: u32 = 999;
+/// The two worker pools: name, queue, concurrency (seed: Architecture Freeze).
+const WORKER_POOLS: [(&str, &str, u16); 2] = [
+    ("worker-standard", "default_queue", 5),
+    ("worker-ml", "ml_inference_queue", 1),
+];
+/// RabbitMQ's dead-letter exchange and the queue it routes to.
+const DEAD_LETTER_EXCHANGE: &str = "pixtools.dlx";
+const DEAD_LETTER_QUEUE: &str = "pixtools.dead_letter";
+
+/// What the cluster half needs from the Terraform half: literals known at synth.
+pub(crate) struct ClusterInputs<'a> {
+    /// The VPC's CIDR: the ALB's addresses, trusted for forwarded headers.
+    pub vpc_cidr: Ipv4Cidr,
+    /// The NodePort the ALB's target group sends to.
+    pub node_port: u16,
+    /// The RDS instance identifier (its managed secret is found by it).
+    pub database_identifier: &'a str,
+}
+
+/// Add the cluster half to `stack`.
+pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'_>) -> Result<()> {
+    let mut root = stack.root();
+    let scope = &mut root.child("cluster")?;
+    let prefix = format!("/pixtools/{}", env.name);
+
+    // k8s/namespace.yaml: restricted pods, no ingress unless allowed below.
+    let ns = Namespace::new(NAMESPACE)
+        .default_deny_ingress()
+        .add(scope, "namespace")?;
+
+    platform(scope)?;
+    runtime_config(scope, env, &ns, &prefix, inputs.database_identifier)?;
+
+    // k8s/api: the FastAPI service behind the ingress.
+    let api = Workload::deployment(&ns, "api")
+        .part_of(NAMESPACE)
+        .component("api")
+        .container(
+            app_container("api", &image(env, "pixtools-api", env.api_image_digest))
+                .port(Port::http(API_PORT))
+                .resources(Resources::new().cpu("250m", "1").memory("384Mi", "768Mi"))
+                .readiness(Probe::http_get("/health", "http").period(5))
+                .liveness(Probe::http_get("/health", "http").initial_delay(15)),
+        )
+        .volume(Volume::empty_dir("tmp"))
+        .expose(Service::cluster_ip().port(80, "http"))
+        .ingress(Ingress::new("traefik").path("/", 80).annotation(
+            traefik::MIDDLEWARES_ANNOTATION,
+            traefik::middlewares_annotation([&rate_limit()]),
+        ))
+        .add(scope, "api")?;
+    // Traefik runs in kube-system.
+    api.allow_from_namespace(scope, "api", "kube-system", "http")?;
+
+    // k8s/workers: one Deployment per queue, at the seed's concurrency.
+    let mut workers = Vec::new();
+    for (name, queue, concurrency) in WORKER_POOLS {
+        let worker = Workload::deployment(&ns, name)
+            .part_of(NAMESPACE)
+            .component("worker")
+            .container(
+                app_container(
+                    "worker",
+                    &image(env, "pixtools-worker", env.worker_image_digest),
+                )
+                .command(["celery"])
+                .args([
+                    "--app".to_owned(),
+                    CELERY_APP.to_owned(),
+                    "worker".to_owned(),
+                    "--loglevel=INFO".to_owned(),
+                    format!("--queues={queue}"),
+                    format!("--concurrency={concurrency}"),
+                    format!("--hostname={name}@%h"),
+                ])
+                .resources(if concurrency > 1 {
+                    Resources::new().cpu("500m", "2").memory("1Gi", "2Gi")
+                } else {
+                    Resources::new().cpu("500m", "2").memory("1536Mi", "3Gi")
+                }),
+            )
+            .volume(Volume::empty_dir("tmp"))
+            // A task in flight finishes (acks late) before the pod goes.
+            .termination_grace(120)
+            .add(scope, "workers")?;
+        workers.push(worker);
+    }
+
+    // k8s/rabbitmq: durable queues, persistence, a dead-letter exchange.
+    let rabbitmq = ConfigMap::new(&ns, "rabbitmq-config")
+        .entry("10-pixtools.conf", RABBITMQ_CONF)
+        .add(scope, "rabbitmq")?;
+    let broker = Workload::stateful_set(&ns, "rabbitmq")
+        .part_of(NAMESPACE)
+        .component("broker")
+        .container(
+            Container::new("rabbitmq", RABBITMQ_IMAGE)
+                .run_as_user(IMAGE_UID)
+                .env(Env::value("RABBITMQ_NODENAME", "rabbit@localhost"))
+                .port(Port::new("amqp", 5672))
+                .resources(Resources::new().cpu("250m", "1").memory("512Mi", "1Gi"))
+                .readiness(
+                    Probe::exec(["rabbitmq-diagnostics", "-q", "check_port_connectivity"])
+                        .period(15)
+                        .timeout(10),
+                )
+                .liveness(
+                    Probe::exec(["rabbitmq-diagnostics", "-q", "status"])
+                        .initial_delay(60)
+                        .period(30)
+                        .timeout(15),
+                )
+                .mount_read_only("config", "/etc/rabbitmq/conf.d")
+                .mount_read_only("definitions", "/etc/rabbitmq/definitions")
+                .mount("data", "/var/lib/rabbitmq")
+                .mount("tmp", "/tmp"),
+        )
+        .volume(Volume::config_map("config", &rabbitmq))
+        .volume(Volume::secret("definitions", RABBITMQ_DEFINITIONS))
+        .volume(Volume::empty_dir("tmp"))
+        // K3s's default local-path class: the queue survives a RabbitMQ restart.
+        .claim_template(ClaimTemplate::new("data", "8Gi"))
+        .replicas(1)
+        .termination_grace(60)
+        .expose(Service::cluster_ip().port(5672, "amqp"))
+        .add(scope, "rabbitmq")?;
+
+    // k8s/redis: a cache, evicting least-recently-used keys, nothing on disk.
+    let redis = Workload::deployment(&ns, "redis")
+        .part_of(NAMESPACE)
+        .component("cache")
+        .container(
+            Container::new("redis", REDIS_IMAGE)
+                .run_as_user(IMAGE_UID)
+                .args([
+                    "--maxmemory",
+                    "200mb",
+                    "--maxmemory-policy",
+                    "allkeys-lru",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
+                .port(Port::new("redis", 6379))
+                .resources(
+                    Resources::new()
+                        .cpu("100m", "500m")
+                        .memory("256Mi", "256Mi"),
+                )
+                .readiness(Probe::tcp("redis"))
+                .liveness(Probe::tcp("redis").initial_delay(10))
+                .mount("data", "/data"),
+        )
+        .volume(Volume::empty_dir("data"))
+        .expose(Service::cluster_ip().port(6379, "redis"))
+        .add(scope, "redis")?;
+
+    for client in std::iter::once(&api).chain(&workers) {
+        broker.allow_from(scope, "rabbitmq", client, "amqp")?;
+        redis.allow_from(scope, "redis", client, "redis")?;
+    }
+
+    // k8s/ingress: Traefik on the ALB's NodePort, the per-client rate limit.
+    Traefik::node_port(inputs.node_port)
+        .trust_forwarded_headers_from(inputs.vpc_cidr)
+        .add(scope, "ingress")?;
+    scope.add_kube_object("ingress", &rate_limit())?;
+    Ok(())
+}
+
+/// The External Secrets operator, installed by K3s's Helm controller.
+fn platform(scope: &mut Scope<'_>) -> Result<()> {
+    let chart = ChartRef::new(
+        "https://charts.external-secrets.io",
+        "external-secrets",
+        "2.9.0",
+    );
+    Release::new(
+        "external-secrets",
+        "external-secrets",
+        chart,
+        &json!({
+            "installCRDs": true,
+            "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
+            "webhook": {"resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}}},
+            "certController": {"resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}}},
+        }),
+    )
+    .create_namespace()
+    .add(scope, "platform", Delivery::K3s)?;
+    for (name, provider) in [
+        (PARAMETER_STORE, Provider::parameter_store(REGION)),
+        (SECRETS_MANAGER, Provider::secrets_manager(REGION)),
+    ] {
+        scope.add_kube_object(
+            "platform",
+            &ClusterSecretStore::cluster(
+                name,
+                ClusterSecretStoreSpec {
+                    provider,
+                    extra: Extra::new(),
+                },
+            ),
+        )?;
+    }
+    Ok(())
+}
+
+/// k8s/config: the SSM parameter contract as Secret `pixtools-runtime`, the passwords
+/// composed into the URLs in the cluster; RabbitMQ's definitions with its user.
+fn runtime_config(
+    scope: &mut Scope<'_>,
+    env: &Environment,
+    ns: &NamespaceHandle,
+    prefix: &str,
+    database_identifier: &str,
+) -> Result<()> {
+    let keys = [
+        "database_url",
+        "redis_url",
+        "rabbitmq_url",
+        "rabbitmq_password",
+        "aws_s3_bucket",
+        "webhook_cb_fail_threshold",
+        "webhook_cb_reset_timeout",
+    ];
+    let mut spec = ExternalSecretSpec::new(
+        StoreRef::cluster(PARAMETER_STORE),
+        RUNTIME_SECRET,
+        keys.map(|key| (key.to_owned(), format!("{prefix}/{key}"))),
+    );
+    // The RDS-managed master secret has a generated name; it is found by the tag RDS
+    // puts on it, and renamed to `rds_master`.
+    spec.data_from.push(
+        DataFrom::find(Find {
+            name: Some(FindName {
+                regexp: "^rds!db-".into(),
+            }),
+            tags: [(
+                "aws:rds:primaryDBInstanceArn".to_owned(),
+                format!(
+                    "arn:aws:rds:{REGION}:{}:db:{database_identifier}",
+                    env.account_id
+                ),
+            )]
+            .into(),
+        })
+        .rewrite(".*", "rds_master")
+        .from_store(StoreRef::cluster(SECRETS_MANAGER)),
+    );
+    // The SSM URLs carry the user but no password; the password goes in after the user.
+    let with_password = |url: &str, password: &str| {
+        format!("{{{{ .{url} | replace \"@\" (printf \":%s@\" ({password} | urlquery)) }}}}")
+    };
+    spec.target.extra.insert(
+        "template".into(),
+        json!({
+            "engineVersion": "v2",
+            "data": {
+                "DATABASE_URL": with_password("database_url", "(.rds_master | fromJson).password"),
+                "CELERY_BROKER_URL": with_password("rabbitmq_url", ".rabbitmq_password"),
+                "REDIS_URL": "{{ .redis_url }}",
+                "AWS_S3_BUCKET": "{{ .aws_s3_bucket }}",
+                "WEBHOOK_CB_FAIL_THRESHOLD": "{{ .webhook_cb_fail_threshold }}",
+                "WEBHOOK_CB_RESET_TIMEOUT": "{{ .webhook_cb_reset_timeout }}",
+            },
+        }),
+    );
+    scope.add_kube_object(
+        "config",
+        &ExternalSecret::new(NAMESPACE, RUNTIME_SECRET, spec),
+    )?;
+
+    let mut definitions = ExternalSecretSpec::new(
+        StoreRef::cluster(PARAMETER_STORE),
+        RABBITMQ_DEFINITIONS,
+        [(
+            "rabbitmq_password".to_owned(),
+            format!("{prefix}/rabbitmq_password"),
+        )],
+    );
+    definitions.target.extra.insert(
+        "template".into(),
+        json!({
+            "engineVersion": "v2",
+            "data": {"definitions.json": rabbitmq_definitions()},
+        }),
+    );
+    scope.add_kube_object(
+        "config",
+        &ExternalSecret::new(NAMESPACE, RABBITMQ_DEFINITIONS, definitions),
+    )?;
+
+    ConfigMap::new(ns, "pixtools-config")
+        .entry("ENVIRONMENT", env.name)
+        .entry("AWS_REGION", REGION)
+        .entry("LOG_FORMAT", "json")
+        .entry("CORS_ALLOW_SAME_ORIGIN_ONLY", "true")
+        .add(scope, "config")?;
+    Ok(())
+}
+
+/// A PixTools container: settings from the ConfigMap and the runtime Secret, a writable
+/// `/tmp`, the restricted defaults.
+fn app_container(name: &str, image: &str) -> Container {
+    Container::new(name, image)
+        .env_from(EnvFrom::ConfigMap("pixtools-config".into()))
+        .env_from(EnvFrom::Secret(RUNTIME_SECRET.into()))
+        .mount("tmp", "/tmp")
+}
+
+/// An ECR image of `env`'s account, by digest.
+fn image(env: &Environment, repository: &str, digest: &str) -> String {
+    format!(
+        "{}.dkr.ecr.{REGION}.amazonaws.com/{repository}@{digest}",
+        env.account_id
+    )
+}
+
+/// The API's per-client rate limit.
+fn rate_limit() -> Middleware {
+    Middleware::new(
+        NAMESPACE,
+        "api-rate-limit",
+        MiddlewareSpec {
+            rate_limit: Some(RateLimit::per_second_behind_load_balancer(
+                RATE_LIMIT.0,
+                RATE_LIMIT.1,
+            )),
+            extra: Extra::new(),
+        },
+    )
+}
+
+/// RabbitMQ's configuration: definitions at boot, JSON logs to the console.
+const RABBITMQ_CONF: &str = "\
+load_definitions = /etc/rabbitmq/definitions/definitions.json
+log.console = true
+log.console.formatter = json
+log.file = false
+vm_memory_high_watermark.relative = 0.6
+disk_free_limit.absolute = 1GB
+";
+
+/// The boot definitions, an External Secrets template: the application user (definitions
+/// loaded at boot replace the default user), durable queues, and a policy sending
+/// rejected and expired messages of both queues to the dead-letter exchange.
+fn rabbitmq_definitions() -> String {
+    let queue = |name: &str| json!({"name": name, "vhost": "/", "durable": true, "auto_delete": false, "arguments": {}});
+    let queues: Vec<Json> = WORKER_POOLS
+        .iter()
+        .map(|(_, name, _)| queue(name))
+        .chain(std::iter::once(queue(DEAD_LETTER_QUEUE)))
+        .collect();
+    let pattern = format!(
+        "^({})$",
+        WORKER_POOLS
+            .iter()
+            .map(|(_, name, _)| *name)
+            .collect::<Vec<_>>()
+            .join("|")
+    );
+    let definitions = json!({
+        "users": [{"name": "pixtools", "password": "PASSWORD", "tags": ""}],
+        "vhosts": [{"name": "/"}],
+        "permissions": [{"user": "pixtools", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"}],
+        "exchanges": [{
+            "name": DEAD_LETTER_EXCHANGE, "vhost": "/", "type": "fanout",
+            "durable": true, "auto_delete": false, "internal": false, "arguments": {},
+        }],
+        "queues": queues,
+        "bindings": [{
+            "source": DEAD_LETTER_EXCHANGE, "vhost": "/", "destination": DEAD_LETTER_QUEUE,
+            "destination_type": "queue", "routing_key": "", "arguments": {},
+        }],
+        "policies": [{
+            "name": "dead-letter", "vhost": "/", "pattern": pattern, "apply-to": "queues",
+            "priority": 0, "definition": {"dead-letter-exchange": DEAD_LETTER_EXCHANGE},
+        }],
+    });
+    // serde_json writes a string without braces; the one placeholder becomes the template
+    // expression (a JSON string of the password).
+    serde_json::to_string_pretty(&definitions)
+        .unwrap_or_default()
+        .replace("\"PASSWORD\"", "{{ .rabbitmq_password | toJson }}")
+}
