@@ -28,8 +28,14 @@ use girder_core::{App, Result};
 /// Add every PixTools stack of every environment to `app`.
 pub fn build(app: &mut App) -> Result<()> {
     for env in environments() {
-        app.add_stack(state_stack::stack(&env)?)?;
-        app.add_stack(main_stack::stack(&env)?)?;
+        build_environment(app, &env)?;
     }
     Ok(())
+}
+
+/// Add the two stacks of one environment to `app` (a team's own account and values, or
+/// a release with other image digests).
+pub fn build_environment(app: &mut App, env: &Environment) -> Result<()> {
+    app.add_stack(state_stack::stack(env)?)?;
+    app.add_stack(main_stack::stack(env)?)
 }

@@ -197,3 +197,249 @@ fn prod_is_the_same_shape_with_production_settings() {
     };
     assert_eq!(count(&dev), count(&prod), "same shape");
 }
+
+fn container(t: &Template, kind: &str, name: &str) -> Json {
+    t.kube_object(kind, name)["spec"]["template"]["spec"]["containers"][0].clone()
+}
+
+#[test]
+fn worker_pools_run_their_queue_at_the_seed_concurrency_from_digests() {
+    let t = template("pixtools-dev");
+    for (name, queue, concurrency) in [
+        ("worker-standard", "default_queue", "5"),
+        ("worker-ml", "ml_inference_queue", "1"),
+    ] {
+        let worker = container(&t, "Deployment", name);
+        let args: Vec<&str> = worker["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert!(
+            args.contains(&format!("--queues={queue}").as_str()),
+            "{args:?}"
+        );
+        assert!(
+            args.contains(&format!("--concurrency={concurrency}").as_str()),
+            "{args:?}"
+        );
+        assert_eq!(
+            worker["image"],
+            "111111111111.dkr.ecr.us-east-1.amazonaws.com/pixtools-worker@sha256:7f3c1e9b5a2d4f6081a3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5f7"
+        );
+        // Settings come only from the ConfigMap and the External Secrets Secret.
+        assert_eq!(
+            worker["envFrom"],
+            json!([{"configMapRef": {"name": "pixtools-config"}}, {"secretRef": {"name": "pixtools-runtime"}}])
+        );
+    }
+    let api = container(&t, "Deployment", "api");
+    assert!(
+        api["image"]
+            .as_str()
+            .unwrap()
+            .starts_with("111111111111.dkr.ecr.us-east-1.amazonaws.com/pixtools-api@sha256:")
+    );
+}
+
+#[test]
+fn an_image_digest_that_is_not_one_is_refused() {
+    let mut env = girder_stack_pixtools::environments().remove(0);
+    env.api_image_digest = "latest";
+    let err = girder_stack_pixtools::build_environment(&mut App::new(), &env)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("pixtools-dev:cluster")
+            && err.contains("pixtools-api@latest")
+            && err.contains("sha256:<64"),
+        "{err}"
+    );
+}
+
+#[test]
+fn rabbitmq_is_durable_persistent_and_dead_letters() {
+    let t = template("pixtools-dev");
+    let broker = t.kube_object("StatefulSet", "rabbitmq");
+    assert_eq!(
+        broker["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"],
+        "8Gi"
+    );
+    let config = t.kube_object("ConfigMap", "rabbitmq-config");
+    assert!(
+        config["data"]["10-pixtools.conf"]
+            .as_str()
+            .unwrap()
+            .contains("load_definitions = /etc/rabbitmq/definitions/definitions.json")
+    );
+    // The definitions are an External Secrets template: render it with a password and
+    // read it as RabbitMQ would.
+    let definitions = t.kube_object("ExternalSecret", "rabbitmq-definitions");
+    let template_text = definitions["spec"]["target"]["template"]["data"]["definitions.json"]
+        .as_str()
+        .unwrap();
+    assert!(template_text.contains("{{ .rabbitmq_password | toJson }}"));
+    let rendered: Json = serde_json::from_str(
+        &template_text.replace("{{ .rabbitmq_password | toJson }}", "\"s3cret\""),
+    )
+    .unwrap();
+    assert_eq!(rendered["users"][0]["name"], "pixtools");
+    for queue in rendered["queues"].as_array().unwrap() {
+        assert_eq!(queue["durable"], true, "{queue}");
+    }
+    let names: Vec<&str> = rendered["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "default_queue",
+            "ml_inference_queue",
+            "pixtools.dead_letter"
+        ]
+    );
+    assert_eq!(
+        rendered["policies"][0]["pattern"],
+        "^(default_queue|ml_inference_queue)$"
+    );
+    assert_eq!(
+        rendered["policies"][0]["definition"]["dead-letter-exchange"],
+        "pixtools.dlx"
+    );
+    assert_eq!(
+        rendered["bindings"][0]["destination"],
+        "pixtools.dead_letter"
+    );
+    // The password is read from SSM, which Terraform fills.
+    assert_eq!(
+        definitions["spec"]["data"][0]["remoteRef"]["key"],
+        "/pixtools/dev/rabbitmq_password"
+    );
+    t.has_resource_properties(
+        "aws_ssm_parameter",
+        &json!({"name": "/pixtools/dev/rabbitmq_password", "type": "SecureString"}),
+    );
+}
+
+#[test]
+fn redis_is_an_lru_cache() {
+    let t = template("pixtools-dev");
+    let redis = container(&t, "Deployment", "redis");
+    let args = redis["args"].as_array().unwrap();
+    let policy = args.iter().position(|a| a == "--maxmemory-policy").unwrap();
+    assert_eq!(args[policy + 1], "allkeys-lru");
+}
+
+#[test]
+fn runtime_settings_come_from_ssm_with_passwords_composed_in_the_cluster() {
+    let t = template("pixtools-dev");
+    let runtime = t.kube_object("ExternalSecret", "pixtools-runtime");
+    let keys: Vec<&str> = runtime["spec"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["remoteRef"]["key"].as_str().unwrap())
+        .collect();
+    for key in [
+        "database_url",
+        "redis_url",
+        "rabbitmq_url",
+        "aws_s3_bucket",
+        "webhook_cb_fail_threshold",
+        "webhook_cb_reset_timeout",
+    ] {
+        // Every key the pods read is a parameter Terraform writes.
+        let name = format!("/pixtools/dev/{key}");
+        assert!(keys.contains(&name.as_str()), "{keys:?}");
+        t.has_resource_properties("aws_ssm_parameter", &json!({"name": name}));
+    }
+    let find = &runtime["spec"]["dataFrom"][0];
+    assert_eq!(
+        find["find"]["tags"]["aws:rds:primaryDBInstanceArn"],
+        "arn:aws:rds:us-east-1:111111111111:db:pixtools-dev"
+    );
+    t.has_resource_properties(
+        "aws_db_instance",
+        &json!({"identifier": "pixtools-dev", "manage_master_user_password": true}),
+    );
+    let template_data = &runtime["spec"]["target"]["template"]["data"];
+    assert!(
+        template_data["DATABASE_URL"]
+            .as_str()
+            .unwrap()
+            .contains("(.rds_master | fromJson).password | urlquery")
+    );
+    // No manifest carries a secret value: no Secret objects, and every password field
+    // (the RabbitMQ definitions) is a template reading SSM in the cluster.
+    fn password_fields<'a>(value: &'a Json, found: &mut Vec<&'a Json>) {
+        match value {
+            Json::Object(map) => {
+                for (key, value) in map {
+                    if key.to_ascii_lowercase().contains("password") && value.is_string() {
+                        found.push(value);
+                    }
+                    password_fields(value, found);
+                }
+            }
+            Json::Array(items) => items.iter().for_each(|v| password_fields(v, found)),
+            Json::String(text) if text.trim_start().starts_with('{') => {
+                if let Ok(inner) = serde_json::from_str::<Json>(
+                    &text.replace("{{ .rabbitmq_password | toJson }}", "\"{{template}}\""),
+                ) {
+                    let mut nested = Vec::new();
+                    password_fields(&inner, &mut nested);
+                    assert!(
+                        nested.iter().all(|v| *v == "{{template}}"),
+                        "a literal password in {text}"
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    for object in t.kube_objects() {
+        assert_ne!(object["kind"], "Secret", "{object}");
+        let mut found = Vec::new();
+        password_fields(object, &mut found);
+        assert!(found.is_empty(), "password fields in {object}: {found:?}");
+    }
+}
+
+#[test]
+fn the_alb_reaches_traefik_which_rate_limits_the_api() {
+    let t = template("pixtools-dev");
+    let port = t.resource("aws_lb_target_group", "edge_alb_targets")["port"].clone();
+    let traefik = t.kube_object("HelmChartConfig", "traefik");
+    let values: Json =
+        serde_norway::from_str(traefik["spec"]["valuesContent"].as_str().unwrap()).unwrap();
+    assert_eq!(values["ports"]["web"]["nodePort"], port);
+    assert_eq!(
+        values["ports"]["web"]["forwardedHeaders"]["trustedIPs"],
+        json!(["10.40.0.0/16"])
+    );
+    let ingress = t.kube_object("Ingress", "api");
+    assert_eq!(ingress["spec"]["ingressClassName"], "traefik");
+    assert_eq!(
+        ingress["metadata"]["annotations"]["traefik.ingress.kubernetes.io/router.middlewares"],
+        "pixtools-api-rate-limit@kubernetescrd"
+    );
+    let limit = t.kube_object("Middleware", "api-rate-limit");
+    assert_eq!(limit["metadata"]["namespace"], "pixtools");
+    assert_eq!(limit["spec"]["rateLimit"]["average"], 20);
+    // Same-origin CORS at the edge, where the ALB's own name is known.
+    let listener = t.resource("aws_lb_listener", "edge_alb_http");
+    assert_eq!(
+        listener["routing_http_response_access_control_allow_origin_header_value"],
+        "${format(\"http://%s\", lower(aws_lb.edge_alb.dns_name))}"
+    );
+    // Traefik runs in kube-system; only it reaches the api.
+    let policy = t.kube_object("NetworkPolicy", "api-from-ns-kube-system");
+    assert_eq!(
+        policy["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+        "kube-system"
+    );
+}
