@@ -5,7 +5,9 @@ use girder_aws::aws;
 use girder_aws::aws::lb_listener as listener;
 use girder_aws::aws::lb_target_group as target_group;
 use girder_core::expr::fns;
+use girder_core::terraform::IntoResourceSpec;
 use girder_core::{Error, Expr, Result, Scope};
+use girder_iam::Statement;
 
 use crate::cidr::Ipv4Cidr;
 use crate::security_group::{Port, SecurityGroup, SecurityGroupHandle};
@@ -49,7 +51,7 @@ impl Targets {
 }
 
 /// An ALB to create.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Alb {
     name: String,
     internet_facing: bool,
@@ -59,6 +61,72 @@ pub struct Alb {
     deletion_protection: bool,
     cors: Option<Cors>,
     hardened_headers: bool,
+    access_logs: Option<AccessLogs>,
+}
+
+/// Where an ALB writes its access logs: an S3 bucket encrypted with SSE-S3 (the only
+/// encryption log delivery supports) and a key prefix.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccessLogs {
+    bucket: Expr<String>,
+    prefix: String,
+    after: Option<aws::S3BucketPolicyHandle>,
+}
+
+impl AccessLogs {
+    /// Logs into `bucket` under `prefix` (no leading or trailing `/`).
+    pub fn new(bucket: impl Into<Expr<String>>, prefix: impl Into<String>) -> Self {
+        Self {
+            bucket: bucket.into(),
+            prefix: prefix.into(),
+            after: None,
+        }
+    }
+
+    /// Create the load balancer after this bucket policy: AWS checks that it may write
+    /// when logging is turned on.
+    pub fn after_policy(mut self, policy: &aws::S3BucketPolicyHandle) -> Self {
+        self.after = Some(policy.clone());
+        self
+    }
+
+    /// The bucket policy statement letting Elastic Load Balancing in the stack's region
+    /// write the logs (its regional account, read from the `aws_elb_service_account`
+    /// data source added as construct `id`). Give it to the bucket with
+    /// `Bucket::policy_statement`.
+    pub fn delivery_statement(&self, scope: &mut Scope<'_>, id: &str) -> Result<Statement> {
+        self.check(&scope.location())?;
+        let delivery = scope.add(id, aws::DataElbServiceAccount::new())?;
+        Ok(Statement::allow(["s3:PutObject"])
+            .sid("AlbAccessLogDelivery")
+            .principal("AWS", [delivery.arn()])
+            .on([fns::format(
+                &format!("arn:aws:s3:::%s/{}/AWSLogs/*", self.prefix),
+                [self.bucket.clone().any()],
+            )]))
+    }
+
+    fn check(&self, at: &str) -> Result<()> {
+        let ok = !self.prefix.is_empty()
+            && !self.prefix.starts_with('/')
+            && !self.prefix.ends_with('/')
+            && !self.prefix.contains("AWSLogs")
+            && self
+                .prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c));
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                at,
+                format!(
+                    "access log prefix {:?}: letters, digits, '-', '_', '.' and inner '/', not containing AWSLogs",
+                    self.prefix
+                ),
+            ))
+        }
+    }
 }
 
 /// CORS response headers the listener adds, allowing one origin: the ALB's own
@@ -166,6 +234,7 @@ impl Alb {
             deletion_protection: false,
             cors: None,
             hardened_headers: false,
+            access_logs: None,
         }
     }
 
@@ -192,6 +261,12 @@ impl Alb {
     /// Refuse `terraform destroy` of the load balancer.
     pub fn deletion_protection(mut self) -> Self {
         self.deletion_protection = true;
+        self
+    }
+
+    /// Write access logs (see [`AccessLogs`]; the bucket must admit the delivery).
+    pub fn access_logs(mut self, logs: AccessLogs) -> Self {
+        self.access_logs = Some(logs);
         self
     }
 
@@ -239,6 +314,9 @@ impl Alb {
         if let Some(cors) = &self.cors {
             cors.check(&at)?;
         }
+        if let Some(logs) = &self.access_logs {
+            logs.check(&at)?;
+        }
         let mut allowed = self.allowed.clone();
         if !self.internet_facing {
             allowed.push(vpc.cidr());
@@ -277,17 +355,29 @@ impl Alb {
         } else {
             vpc.private_subnet_ids()
         };
-        let lb = scope.add_default(
-            aws::Lb::new()
-                .name(&self.name)
-                .load_balancer_type("application")
-                .internal(!self.internet_facing)
-                .security_groups([security_group.id()])
-                .subnets(subnets)
-                .drop_invalid_header_fields(true)
-                .enable_deletion_protection(self.deletion_protection)
-                .tags([("Name", self.name.as_str())]),
-        )?;
+        let mut lb = aws::Lb::new()
+            .name(&self.name)
+            .load_balancer_type("application")
+            .internal(!self.internet_facing)
+            .security_groups([security_group.id()])
+            .subnets(subnets)
+            .drop_invalid_header_fields(true)
+            .enable_deletion_protection(self.deletion_protection)
+            .tags([("Name", self.name.as_str())]);
+        let mut after = None;
+        if let Some(logs) = &self.access_logs {
+            lb = lb.access_logs(
+                aws::lb::AccessLogs::new(logs.bucket.clone())
+                    .prefix(&logs.prefix)
+                    .enabled(true),
+            );
+            after = logs.after.clone();
+        }
+        let mut lb = lb.into_spec();
+        if let Some(policy) = &after {
+            lb = lb.depends_on(policy);
+        }
+        let lb = scope.add_default(lb)?;
         let target_group = scope.add(
             "targets",
             aws::LbTargetGroup::new()

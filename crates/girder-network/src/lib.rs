@@ -18,7 +18,7 @@ mod dns;
 mod security_group;
 mod vpc;
 
-pub use alb::{Alb, AlbHandle, Cors, Targets};
+pub use alb::{AccessLogs, Alb, AlbHandle, Cors, Targets};
 pub use cidr::{CidrError, Ipv4Cidr, SubnetPlanner};
 pub use dns::{PrivateZone, PrivateZoneHandle};
 pub use security_group::{Port, SecurityGroup, SecurityGroupHandle};

@@ -354,6 +354,59 @@ fn the_listener_allows_only_its_own_origin_and_hardens_responses() {
 }
 
 #[test]
+fn access_logs_go_to_a_bucket_that_admits_the_regional_delivery_account() {
+    use girder_network::{AccessLogs, Alb, Targets};
+    let mut stack = stack();
+    let mut scope = stack.root();
+    let vpc = Vpc::new("v", cidr("10.40.0.0/16"))
+        .add(&mut scope, "network")
+        .unwrap();
+    let logs = AccessLogs::new("web-logs", "alb");
+    let statement = logs.delivery_statement(&mut scope, "delivery").unwrap();
+    let policy = scope
+        .add(
+            "policy",
+            girder_aws::aws::S3BucketPolicy::new(
+                "web-logs",
+                girder_iam::PolicyDocument::new()
+                    .statement(statement)
+                    .render("t")
+                    .unwrap(),
+            ),
+        )
+        .unwrap();
+    Alb::internet_facing("web", Targets::instances("web", 30080))
+        .allow([cidr("198.51.100.23/32")])
+        .access_logs(logs.after_policy(&policy))
+        .add(&mut scope, "alb", &vpc)
+        .unwrap();
+    for bad in ["/alb", "alb/", "AWSLogs", ""] {
+        let err = AccessLogs::new("web-logs", bad)
+            .delivery_statement(&mut scope, "d2")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("access log prefix"), "{err}");
+    }
+    let t = Template::from_stack(stack).unwrap();
+    let lb = t.resource("aws_lb", "alb");
+    assert_eq!(
+        lb["access_logs"],
+        json!([{"bucket": "web-logs", "prefix": "alb", "enabled": true}])
+    );
+    // AWS checks the bucket policy when logging is turned on.
+    assert_eq!(lb["depends_on"], json!(["aws_s3_bucket_policy.policy"]));
+    let policy = t.resource("aws_s3_bucket_policy", "policy")["policy"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        policy.contains("data.aws_elb_service_account.delivery.arn")
+            && policy.contains("arn:aws:s3:::%s/alb/AWSLogs/*"),
+        "{policy}"
+    );
+}
+
+#[test]
 fn an_internet_facing_alb_needs_an_allowlist_or_a_reason() {
     use girder_network::{Alb, Targets};
     let mut stack = stack();

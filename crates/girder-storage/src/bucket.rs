@@ -30,12 +30,14 @@ pub struct Bucket {
     expirations: Vec<(String, u16)>,
     force_destroy: bool,
     prevent_destroy: bool,
+    policy_statements: Vec<Statement>,
 }
 
 /// A bucket in the stack.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BucketHandle {
     bucket: aws::S3BucketHandle,
+    policy: aws::S3BucketPolicyHandle,
     name: girder_core::Value<String>,
     kms_key: Option<Expr<String>>,
 }
@@ -50,7 +52,16 @@ impl Bucket {
             expirations: Vec::new(),
             force_destroy: false,
             prevent_destroy: false,
+            policy_statements: Vec::new(),
         }
+    }
+
+    /// Add `statement` to the bucket policy (after the TLS-only deny): a service that
+    /// writes into the bucket, such as load balancer access logs. A bucket has one policy,
+    /// so every grant to another principal goes through here.
+    pub fn policy_statement(mut self, statement: Statement) -> Self {
+        self.policy_statements.push(statement);
+        self
     }
 
     /// Encrypt with this.
@@ -170,16 +181,19 @@ impl Bucket {
             );
         }
         scope.add("lifecycle", rules)?;
-        let tls_only = PolicyDocument::new().statement(
+        let mut policy = PolicyDocument::new().statement(
             Statement::deny(["s3:*"])
                 .sid("DenyInsecureTransport")
                 .principal("AWS", ["*"])
                 .on([bucket.arn(), fns::format("%s/*", [bucket.arn().any()])])
                 .when(Condition::bool("aws:SecureTransport", false)),
         );
-        scope.add(
+        for statement in self.policy_statements {
+            policy = policy.statement(statement);
+        }
+        let policy = scope.add(
             "tls-only",
-            aws::S3BucketPolicy::new(bucket.id(), tls_only.render(&at)?),
+            aws::S3BucketPolicy::new(bucket.id(), policy.render(&at)?),
         )?;
         let kms_key = match self.encryption {
             Encryption::Kms(key) => Some(key),
@@ -187,6 +201,7 @@ impl Bucket {
         };
         Ok(BucketHandle {
             bucket,
+            policy,
             name,
             kms_key,
         })
@@ -194,6 +209,12 @@ impl Bucket {
 }
 
 impl BucketHandle {
+    /// The bucket policy (TLS only, plus [`Bucket::policy_statement`]s): what a service
+    /// writing into the bucket must be created after.
+    pub fn policy(&self) -> &aws::S3BucketPolicyHandle {
+        &self.policy
+    }
+
     /// The bucket name.
     pub fn name(&self) -> &girder_core::Value<String> {
         &self.name

@@ -7,7 +7,7 @@ use girder_core::terraform::S3Backend;
 use girder_core::{Error, Result, Stack};
 use girder_iam::{PolicyDocument, Role, Statement, Trust, github_oidc_provider};
 use girder_k3s::K3sNode;
-use girder_network::{Alb, Cors, Ipv4Cidr, Nat, Targets, Vpc};
+use girder_network::{AccessLogs, Alb, Cors, Ipv4Cidr, Nat, Targets, Vpc};
 use girder_rds::Postgres;
 use girder_storage::{Bucket, BucketName, Repository};
 
@@ -86,9 +86,17 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
     let database = postgres.add(&mut data, "database", &vpc)?;
     database.publish_to_ssm(&mut data, "settings", &format!("{prefix}/db"))?;
 
-    // infra/alb.tf: one ALB, allowlisted. Frontend and API share its host, so CORS
-    // allows that one origin (seed: Access-Control Implementation Notes).
+    // infra/alb.tf: one ALB, allowlisted, access logs kept as long as the other logs.
+    // Frontend and API share its host, so CORS allows that one origin (seed:
+    // Access-Control Implementation Notes).
     let mut edge = root.child("edge")?;
+    let logs_name = format!("pixtools-alb-logs-{}-{REGION}", env.account_id);
+    let access_logs = AccessLogs::new(&logs_name, "alb");
+    let delivery = access_logs.delivery_statement(&mut edge, "log-delivery")?;
+    let logs_bucket = Bucket::new(BucketName::literal(&logs_name))
+        .expire_prefix("alb/", LOG_RETENTION_DAYS)
+        .policy_statement(delivery)
+        .add(&mut edge, "logs")?;
     let alb = Alb::internet_facing(
         &name,
         Targets::instances(format!("{name}-api"), API_NODE_PORT).health_check("/health"),
@@ -100,6 +108,7 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
             .headers(["Content-Type", "Authorization"]),
     )
     .hardened_headers()
+    .access_logs(access_logs.after_policy(logs_bucket.policy()))
     .add(&mut edge, "alb", &vpc)?;
 
     // infra/asg.tf: the K3s node, spot only.

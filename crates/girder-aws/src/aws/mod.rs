@@ -2,7 +2,7 @@
 // Do not edit: change crates/girder-aws/schema/allowlist.txt or the generator in
 // xtask/src/codegen, then run `cargo xtask codegen`.
 
-//! Provider `aws` (hashicorp/aws 6.25.0): 72 resources and 10 data sources.
+//! Provider `aws` (hashicorp/aws 6.25.0): 72 resources and 11 data sources.
 //!
 //! Resource `aws_<type>` is the config struct `<Type>` (module `<type>`) with the handle
 //! `<Type>Handle`; data source `aws_<type>` is `Data<Type>`. Require the provider with
@@ -202,6 +202,8 @@ pub mod data_eks_cluster;
 pub use data_eks_cluster::{DataEksCluster, DataEksClusterHandle};
 pub mod data_eks_cluster_auth;
 pub use data_eks_cluster_auth::{DataEksClusterAuth, DataEksClusterAuthHandle};
+pub mod data_elb_service_account;
+pub use data_elb_service_account::{DataElbServiceAccount, DataElbServiceAccountHandle};
 pub mod data_iam_policy_document;
 pub use data_iam_policy_document::{DataIamPolicyDocument, DataIamPolicyDocumentHandle};
 pub mod data_partition;

@@ -97,6 +97,7 @@ pub(crate) fn add_minimal(scope: &mut Scope<'_>) -> Result<()> {
     minimal_data_aws_caller_identity(scope)?;
     minimal_data_aws_eks_cluster(scope)?;
     minimal_data_aws_eks_cluster_auth(scope)?;
+    minimal_data_aws_elb_service_account(scope)?;
     minimal_data_aws_iam_policy_document(scope)?;
     minimal_data_aws_partition(scope)?;
     minimal_data_aws_region(scope)?;
@@ -797,6 +798,14 @@ fn minimal_data_aws_eks_cluster_auth(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "data-aws_eks_cluster_auth",
         girder_aws::aws::data_eks_cluster_auth::DataEksClusterAuth::new("example"),
+    )?;
+    Ok(())
+}
+
+fn minimal_data_aws_elb_service_account(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "data-aws_elb_service_account",
+        girder_aws::aws::data_elb_service_account::DataElbServiceAccount::new(),
     )?;
     Ok(())
 }
@@ -1553,6 +1562,7 @@ pub(crate) fn add_full(scope: &mut Scope<'_>) -> Result<()> {
     full_data_aws_caller_identity(scope)?;
     full_data_aws_eks_cluster(scope)?;
     full_data_aws_eks_cluster_auth(scope)?;
+    full_data_aws_elb_service_account(scope)?;
     full_data_aws_iam_policy_document(scope)?;
     full_data_aws_partition(scope)?;
     full_data_aws_region(scope)?;
@@ -3420,6 +3430,16 @@ fn full_data_aws_eks_cluster_auth(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "data-aws_eks_cluster_auth",
         girder_aws::aws::data_eks_cluster_auth::DataEksClusterAuth::new("example")
+            .id("example")
+            .region("example"),
+    )?;
+    Ok(())
+}
+
+fn full_data_aws_elb_service_account(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "data-aws_elb_service_account",
+        girder_aws::aws::data_elb_service_account::DataElbServiceAccount::new()
             .id("example")
             .region("example"),
     )?;
