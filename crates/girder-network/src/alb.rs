@@ -101,7 +101,7 @@ impl AccessLogs {
             .sid("AlbAccessLogDelivery")
             .principal("AWS", [delivery.arn()])
             .on([fns::format(
-                &format!("arn:aws:s3:::%s/{}/AWSLogs/*", self.prefix),
+                format!("arn:aws:s3:::%s/{}/AWSLogs/*", self.prefix),
                 [self.bucket.clone().any()],
             )]))
     }
