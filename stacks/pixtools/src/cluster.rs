@@ -30,6 +30,8 @@ const NAMESPACE: &str = "pixtools";
 /// role (IMDSv2, two hops).
 const PARAMETER_STORE: &str = "aws-parameter-store";
 const SECRETS_MANAGER: &str = "aws-secrets-manager";
+/// The ConfigMap every PixTools pod reads its plain settings from.
+const CONFIG_MAP: &str = "pixtools-config";
 /// The Secret every PixTools pod reads its runtime settings from.
 const RUNTIME_SECRET: &str = "pixtools-runtime";
 /// The Secret holding RabbitMQ's boot definitions (they carry the application user).
@@ -340,7 +342,7 @@ fn runtime_config(
         &ExternalSecret::new(NAMESPACE, RABBITMQ_DEFINITIONS, definitions),
     )?;
 
-    ConfigMap::new(ns, "pixtools-config")
+    ConfigMap::new(ns, CONFIG_MAP)
         .entry("ENVIRONMENT", env.name)
         .entry("AWS_REGION", REGION)
         .entry("LOG_FORMAT", "json")
@@ -353,7 +355,7 @@ fn runtime_config(
 /// `/tmp`, the restricted defaults.
 fn app_container(name: &str, image: &str) -> Container {
     Container::new(name, image)
-        .env_from(EnvFrom::ConfigMap("pixtools-config".into()))
+        .env_from(EnvFrom::ConfigMap(CONFIG_MAP.into()))
         .env_from(EnvFrom::Secret(RUNTIME_SECRET.into()))
         .mount("tmp", "/tmp")
 }
