@@ -40,6 +40,7 @@ pub mod kubernetes;
 mod kubernetes_layout;
 mod kubernetes_refs;
 mod path;
+mod sensitivity;
 mod stack;
 mod synth;
 pub mod terraform;

@@ -9,13 +9,14 @@ use serde_json::json;
 
 use crate::address::sanitize;
 use crate::app::App;
-use crate::aspect::Element;
+use crate::aspect::{Element, StackValues};
 use crate::assembly::{Artifact, ArtifactKind, Assembly, StackArtifacts};
 use crate::diagnostics::{Acknowledgement, Diagnostic, Diagnostics, Severity, covers};
 use crate::error::{Error, Result};
 use crate::expr::{Ast, Reference, Target};
 use crate::kubernetes_layout;
 use crate::kubernetes_refs;
+use crate::sensitivity::Sensitivity;
 use crate::stack::Stack;
 use crate::terraform::document::{self, ExportedOutput, RemoteRead, RenderInput};
 use crate::terraform::{Backend, BlockKind, ProviderRequirement};
@@ -43,7 +44,12 @@ pub(crate) fn synthesize(app: &App) -> Result<Assembly> {
     for p in prepared.values() {
         check_references(&p.stack, &prepared)?;
     }
-    let plan = CrossStackPlan::collect(&prepared)?;
+    let lookup = |id: &str| prepared.get(id).map(|p| &p.stack);
+    let sensitivity = Sensitivity::new(&lookup);
+    for p in prepared.values() {
+        check_output_sensitivity(&p.stack, &sensitivity)?;
+    }
+    let plan = CrossStackPlan::collect(&prepared, &sensitivity)?;
     let order = dependency_order(&prepared, &plan)?;
 
     let mut stacks = Vec::with_capacity(order.len());
@@ -64,25 +70,45 @@ fn prepare(stack: &Stack, app: &App) -> (Prepared, Vec<Diagnostic>, Vec<Diagnost
         .chain(stack.aspects.iter())
         .cloned()
         .collect();
+    let Stack {
+        id,
+        providers,
+        blocks,
+        locals,
+        variables,
+        kube_apps,
+        gitops_dirs,
+        helm_releases,
+        ..
+    } = &mut stack;
+    let values = StackValues::new(id, locals, variables);
     for aspect in &aspects {
-        for (path, config) in stack.providers.values_mut() {
-            aspect.visit(Element::Provider { path, config }, &mut diagnostics);
-        }
-        for block in stack.blocks.values_mut() {
+        for (path, config) in providers.values_mut() {
             aspect.visit(
-                Element::Resource {
-                    path: &block.path,
-                    spec: &mut block.spec,
+                Element::Provider {
+                    path,
+                    config,
+                    values,
                 },
                 &mut diagnostics,
             );
         }
-        for objects in stack.kube_apps.values_mut() {
+        for block in blocks.values_mut() {
+            aspect.visit(
+                Element::Resource {
+                    path: &block.path,
+                    spec: &mut block.spec,
+                    values,
+                },
+                &mut diagnostics,
+            );
+        }
+        for objects in kube_apps.values_mut().chain(gitops_dirs.values_mut()) {
             for (path, object) in objects.iter_mut() {
                 aspect.visit(Element::KubeObject { path, object }, &mut diagnostics);
             }
         }
-        for (path, release) in stack.helm_releases.values_mut() {
+        for (path, release) in helm_releases.values_mut() {
             aspect.visit(Element::HelmRelease { path, release }, &mut diagnostics);
         }
     }
@@ -234,6 +260,28 @@ fn check_iterators(stack: &Stack, place: &Place<'_>, ast: &Ast) -> Result<()> {
     Ok(())
 }
 
+/// Terraform refuses to plan an output that carries a sensitive value unless the output is
+/// declared sensitive: say so at synth, naming the output and where the value comes from.
+fn check_output_sensitivity(stack: &Stack, sensitivity: &Sensitivity<'_>) -> Result<()> {
+    for (name, output) in &stack.outputs {
+        if output.is_sensitive() {
+            continue;
+        }
+        let Ok(value) = output.value() else { continue };
+        if let Some(source) = sensitivity.source(value, &stack.id) {
+            return Err(Error::invalid(
+                stack.at(&format!("output.{name}")),
+                format!(
+                    "output `{name}` carries a sensitive value ({source}); Terraform refuses \
+                     to plan it unless the output is sensitive: declare it with \
+                     `Output::new(..).sensitive()`"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// One value a stack reads from another.
 #[derive(Clone)]
 struct Export {
@@ -254,7 +302,7 @@ struct CrossStackPlan {
 }
 
 impl CrossStackPlan {
-    fn collect(all: &IndexMap<String, Prepared>) -> Result<Self> {
+    fn collect(all: &IndexMap<String, Prepared>, sensitivity: &Sensitivity<'_>) -> Result<Self> {
         let mut plan = Self::default();
         for p in all.values() {
             let consumer = &p.stack.id;
@@ -278,7 +326,11 @@ impl CrossStackPlan {
                         .entry(name.clone())
                         .or_insert_with(|| Export {
                             value: traversal.clone(),
-                            sensitive: declared.as_ref().is_some_and(|(_, s)| *s),
+                            // Sensitive when the producer declared it so, or when the
+                            // value is sensitive there (a sensitive variable, an
+                            // attribute the provider marks, anything derived from one).
+                            sensitive: declared.as_ref().is_some_and(|(_, s)| *s)
+                                || sensitivity.source(traversal, &producer).is_some(),
                             declared_by_user: declared.is_some(),
                             consumers: BTreeSet::new(),
                         });

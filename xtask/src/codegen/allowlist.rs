@@ -4,7 +4,16 @@
 //! provider aws hashicorp/aws
 //! resource aws_vpc
 //! data aws_ami
+//! sensitive resource aws_db_instance password password_wo
+//! credential provider tfe token
 //! ```
+//!
+//! `sensitive` lines restore flags the stored schemas lack (they were rebuilt without
+//! `sensitive`, see their provenance): the attribute is marked sensitive, as the provider
+//! marks it. `credential` lines name arguments that hold credentials although the provider
+//! does not mark them sensitive; `NoLiteralSecrets` refuses literals there. Both take
+//! `resource <type>`, `data <type>` or `provider <name>`, then dotted attribute paths
+//! through nested blocks.
 
 use std::collections::BTreeMap;
 
@@ -34,6 +43,44 @@ pub(crate) struct ProviderEntry {
     pub(crate) source: String,
     /// `(kind, type)` pairs.
     pub(crate) types: Vec<(Kind, String)>,
+    /// `sensitive` and `credential` lines for this provider's blocks.
+    pub(crate) marks: Vec<Mark>,
+}
+
+/// The block a `sensitive` / `credential` line is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum MarkedBlock {
+    /// The provider configuration block.
+    Provider,
+    /// A resource or data source of the allowlist.
+    Type(Kind, String),
+}
+
+/// What a line says about its attributes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Marking {
+    /// The provider marks it sensitive.
+    Sensitive,
+    /// It holds a credential the provider does not mark.
+    Credential,
+}
+
+/// One `sensitive` or `credential` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Mark {
+    /// `allowlist.txt:12`, for errors.
+    pub(crate) at: String,
+    pub(crate) block: MarkedBlock,
+    pub(crate) marking: Marking,
+    /// Dotted attribute paths.
+    pub(crate) paths: Vec<String>,
+}
+
+impl ProviderEntry {
+    /// The `sensitive` / `credential` lines for one block.
+    pub(crate) fn marks_for<'a>(&'a self, block: &'a MarkedBlock) -> impl Iterator<Item = &'a Mark> {
+        self.marks.iter().filter(move |m| m.block == *block)
+    }
 }
 
 impl ProviderEntry {
@@ -52,6 +99,7 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Vec<ProviderEntry>, String
     let mut providers: Vec<ProviderEntry> = Vec::new();
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut pending: Vec<(usize, Kind, String)> = Vec::new();
+    let mut pending_marks: Vec<(usize, Mark, String)> = Vec::new();
     for (number, line) in text.lines().enumerate() {
         let number = number + 1;
         let line = line.split('#').next().unwrap_or_default().trim();
@@ -79,14 +127,71 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Vec<ProviderEntry>, String
                     name: (*name).to_owned(),
                     source: (*source).to_owned(),
                     types: Vec::new(),
+                    marks: Vec::new(),
                 });
+            }
+            [word @ ("sensitive" | "credential"), what, name, paths @ ..] => {
+                let marking = if *word == "sensitive" {
+                    Marking::Sensitive
+                } else {
+                    Marking::Credential
+                };
+                let (block, provider) = match *what {
+                    "provider" => (MarkedBlock::Provider, (*name).to_owned()),
+                    "resource" | "data" => {
+                        let kind = if *what == "resource" {
+                            Kind::Resource
+                        } else {
+                            Kind::Data
+                        };
+                        let prefix = name.split('_').next().unwrap_or_default().to_owned();
+                        (MarkedBlock::Type(kind, (*name).to_owned()), prefix)
+                    }
+                    other => {
+                        return Err(format!(
+                            "{}: `{word}` takes `resource <type>`, `data <type>` or \
+                             `provider <name>`, found `{other}`",
+                            at()
+                        ));
+                    }
+                };
+                if paths.is_empty() {
+                    return Err(format!(
+                        "{}: `{word} {what} {name}` names no attribute path",
+                        at()
+                    ));
+                }
+                if let Some(bad) = paths.iter().find(|p| {
+                    p.split('.').any(|s| {
+                        s.is_empty()
+                            || !s
+                                .chars()
+                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                    })
+                }) {
+                    return Err(format!(
+                        "{}: attribute path `{bad}` must be dotted names of lowercase \
+                         letters, digits and `_`",
+                        at()
+                    ));
+                }
+                pending_marks.push((
+                    number,
+                    Mark {
+                        at: at(),
+                        block,
+                        marking,
+                        paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+                    },
+                    provider,
+                ));
             }
             ["resource", name] => pending.push((number, Kind::Resource, (*name).to_owned())),
             ["data", name] => pending.push((number, Kind::Data, (*name).to_owned())),
             _ => {
                 return Err(format!(
-                    "{}: expected `provider <name> <source>`, `resource <type>` or \
-                     `data <type>`, found `{line}`",
+                    "{}: expected `provider <name> <source>`, `resource <type>`, \
+                     `data <type>`, `sensitive ...` or `credential ...`, found `{line}`",
                     at()
                 ));
             }
@@ -105,6 +210,26 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Vec<ProviderEntry>, String
             return Err(format!("{file}:{number}: `{name}` is listed twice"));
         }
         entry.types.push((kind, name));
+    }
+    for (number, mark, provider) in pending_marks {
+        let Some(&i) = index.get(&provider) else {
+            return Err(format!(
+                "{file}:{number}: provider `{provider}` has no `provider {provider} <source>` line"
+            ));
+        };
+        let entry = &mut providers[i];
+        if let MarkedBlock::Type(kind, name) = &mark.block {
+            if !entry.types.iter().any(|(k, n)| k == kind && n == name) {
+                return Err(format!(
+                    "{file}:{number}: `{name}` is not on the allowlist as a {}",
+                    match kind {
+                        Kind::Resource => "resource",
+                        Kind::Data => "data source",
+                    }
+                ));
+            }
+        }
+        entry.marks.push(mark);
     }
     Ok(providers)
 }
@@ -150,5 +275,48 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("listed twice"), "{err}");
+    }
+
+    #[test]
+    fn sensitive_and_credential_lines_attach_to_their_provider() {
+        let list = parse(
+            "provider aws x/aws\nresource aws_db_instance\n\
+             sensitive resource aws_db_instance password a.b_c\n\
+             credential provider aws secret_key\n",
+            "a.txt",
+        )
+        .unwrap();
+        assert_eq!(
+            list[0].marks,
+            [
+                Mark {
+                    at: "a.txt:3".into(),
+                    block: MarkedBlock::Type(Kind::Resource, "aws_db_instance".into()),
+                    marking: Marking::Sensitive,
+                    paths: vec!["password".into(), "a.b_c".into()],
+                },
+                Mark {
+                    at: "a.txt:4".into(),
+                    block: MarkedBlock::Provider,
+                    marking: Marking::Credential,
+                    paths: vec!["secret_key".into()],
+                },
+            ]
+        );
+        for (text, expected) in [
+            ("sensitive resource aws_vpc id\n", "not on the allowlist"),
+            ("sensitive data aws_db_instance password\n", "not on the allowlist as a data source"),
+            ("sensitive provider tls password\n", "provider `tls`"),
+            ("sensitive resource aws_db_instance\n", "names no attribute path"),
+            ("credential module x y\n", "takes `resource <type>`"),
+            ("sensitive resource aws_db_instance a..b\n", "dotted names"),
+        ] {
+            let err = parse(
+                &format!("provider aws x/aws\nresource aws_db_instance\n{text}"),
+                "a.txt",
+            )
+            .unwrap_err();
+            assert!(err.contains(expected) && err.starts_with("a.txt:3"), "{err}");
+        }
     }
 }

@@ -365,6 +365,9 @@ impl Emitter<'_> {
                 self.module.tf_type
             );
         }
+        if is_root {
+            self.secrets_const();
+        }
         let mut params: Vec<String> = Vec::new();
         let mut inits: Vec<String> = Vec::new();
         for field in &fields {
@@ -482,6 +485,31 @@ impl Emitter<'_> {
         self.body.push_str("}\n\n");
     }
 
+    /// `SECRETS`: what the schema marks sensitive, and the credential arguments.
+    fn secrets_const(&mut self) {
+        let secret_paths = self.name("girder_core::terraform::SecretPaths");
+        let (sensitive, credentials) = self.module.secret_paths();
+        let list = |paths: &[String]| {
+            let quoted: Vec<String> = paths.iter().map(|p| format!("\"{p}\"")).collect();
+            format!("&[{}]", quoted.join(", "))
+        };
+        let value = if sensitive.is_empty() && credentials.is_empty() {
+            format!("{secret_paths}::NONE")
+        } else {
+            format!(
+                "{secret_paths} {{ sensitive: {}, credentials: {} }}",
+                list(&sensitive),
+                list(&credentials)
+            )
+        };
+        let _ = writeln!(
+            self.body,
+            "/// The attributes the provider marks sensitive and the arguments holding\n\
+             /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.\n\
+             pub const SECRETS: {secret_paths} = {value};\n"
+        );
+    }
+
     fn spec_conversion(&mut self, object: &Object) {
         let trait_name = self.name("girder_core::terraform::IntoResourceSpec");
         let spec = self.name("girder_core::terraform::ResourceSpec");
@@ -494,7 +522,7 @@ impl Emitter<'_> {
             self.body,
             "impl {trait_name} for {} {{\ntype Handle = {};\n\n\
              fn into_spec(self) -> {spec}<{}> {{\n\
-             {spec}::{constructor}(Self::TYPE, &self).with_handle()\n}}\n}}\n",
+             {spec}::{constructor}(Self::TYPE, &self).with_schema_secrets(Self::SECRETS).with_handle()\n}}\n}}\n",
             object.config_name, object.ref_name, object.ref_name
         );
     }
@@ -504,7 +532,7 @@ impl Emitter<'_> {
         let _ = writeln!(
             self.body,
             "impl From<{name}> for {config} {{\nfn from(value: {name}) -> Self {{\n\
-             {config}::new(super::NAME).with(&value)\n}}\n}}\n",
+             {config}::new(super::NAME).with(&value).with_schema_secrets({name}::SECRETS)\n}}\n}}\n",
             name = object.config_name
         );
     }
@@ -560,6 +588,12 @@ impl Emitter<'_> {
             };
             let (ty, body) = self.getter(field);
             self.doc(&field.doc.clone(), &fallback);
+            if field.sensitive {
+                self.body.push_str(
+                    "///\n/// Sensitive: Terraform hides it in plans, and an output carrying it \
+                     must be\n/// `sensitive` (girder marks its cross-stack outputs so).\n",
+                );
+            }
             let _ = writeln!(
                 self.body,
                 "pub fn {}(&self) -> {ty} {{\n{body}\n}}\n",

@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use allowlist::{Kind, ProviderEntry};
+use allowlist::{Kind, MarkedBlock, ProviderEntry};
 use model::{ModuleKind, TypeModule};
 use schema::{ProviderSchema, Source};
 
@@ -220,7 +220,8 @@ fn lower_provider(
     schema: &ProviderSchema,
 ) -> Result<Vec<TypeModule>, String> {
     let mut modules = Vec::new();
-    let provider_block = schema.provider_schema(entry)?.block;
+    let mut provider_block = schema.provider_schema(entry)?.block;
+    apply_marks(entry, &MarkedBlock::Provider, &mut provider_block)?;
     modules.push(model::lower(
         ModuleKind::Provider,
         &entry.name,
@@ -230,9 +231,14 @@ fn lower_provider(
     let mut ordered: Vec<&(Kind, String)> = entry.types.iter().collect();
     ordered.sort();
     for (kind, name) in ordered {
-        let type_schema = schema
+        let mut type_schema = schema
             .type_schema(entry, *kind, name)?
             .ok_or_else(|| format!("the trimmed schema of {} lacks {name}", entry.name))?;
+        apply_marks(
+            entry,
+            &MarkedBlock::Type(*kind, name.clone()),
+            &mut type_schema.block,
+        )?;
         modules.push(
             model::lower(kind.module_kind(), &entry.name, name, &type_schema.block)
                 .map_err(|e| format!("{name}: {e}"))?,
@@ -248,6 +254,26 @@ fn lower_provider(
         }
     }
     Ok(modules)
+}
+
+/// Apply the allowlist's `sensitive` / `credential` lines for one block.
+fn apply_marks(
+    entry: &ProviderEntry,
+    block: &MarkedBlock,
+    schema: &mut schema::Block,
+) -> Result<(), String> {
+    for mark in entry.marks_for(block) {
+        for path in &mark.paths {
+            schema.mark(path, mark.marking).map_err(|e| {
+                let what = match block {
+                    MarkedBlock::Provider => format!("provider {}", entry.name),
+                    MarkedBlock::Type(_, name) => name.clone(),
+                };
+                format!("{}: {what}: {e}", mark.at)
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// `~> MAJOR.MINOR` of the version the code was generated from: the attributes exist

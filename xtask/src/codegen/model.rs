@@ -33,6 +33,54 @@ impl TypeModule {
     pub(crate) fn root(&self) -> &Object {
         &self.objects[0]
     }
+
+    /// Dotted paths of the sensitive attributes and of the credential arguments, in
+    /// field order; a map-nested block's key is `*`.
+    pub(crate) fn secret_paths(&self) -> (Vec<String>, Vec<String>) {
+        let mut sensitive = Vec::new();
+        let mut credentials = Vec::new();
+        self.collect_secret_paths(0, "", &mut sensitive, &mut credentials, 0);
+        (sensitive, credentials)
+    }
+
+    fn collect_secret_paths(
+        &self,
+        object: usize,
+        prefix: &str,
+        sensitive: &mut Vec<String>,
+        credentials: &mut Vec<String>,
+        depth: usize,
+    ) {
+        // Schemas are trees; the bound only guards against a malformed model.
+        if depth > 32 {
+            return;
+        }
+        for field in &self.objects[object].fields {
+            let path = if prefix.is_empty() {
+                field.tf_name.clone()
+            } else {
+                format!("{prefix}.{}", field.tf_name)
+            };
+            if field.sensitive {
+                sensitive.push(path);
+                continue;
+            }
+            if field.credential {
+                credentials.push(path.clone());
+            }
+            if let Shape::Block {
+                nesting, object, ..
+            } = &field.shape
+            {
+                let inner = if *nesting == Nesting::Map {
+                    format!("{path}.*")
+                } else {
+                    path
+                };
+                self.collect_secret_paths(*object, &inner, sensitive, credentials, depth + 1);
+            }
+        }
+    }
 }
 
 /// A root or nested object: a config struct (when it can be written) and a reference
@@ -108,6 +156,11 @@ pub(crate) struct Field {
     pub(crate) shape: Shape,
     /// Written in the config struct (arguments only; never a resource's own `id`).
     pub(crate) in_config: bool,
+    /// The provider marks it sensitive.
+    pub(crate) sensitive: bool,
+    /// A credential the provider does not mark sensitive (write-only, or named so by a
+    /// `credential` line of the allowlist).
+    pub(crate) credential: bool,
 }
 
 /// Names the generated code imports or defines at module level; an object may not take
@@ -139,6 +192,7 @@ const RESERVED_TYPE_NAMES: &[&str] = &[
     "Self",
     "Default",
     "ProviderConfig",
+    "SecretPaths",
     "Some",
     "None",
     "Ok",
@@ -323,6 +377,8 @@ impl Builder {
                 presence,
                 shape,
                 in_config: writable,
+                sensitive: attribute.sensitive,
+                credential: attribute.credential || attribute.write_only,
             });
         }
         for (name, block_type) in &block.block_types {
@@ -352,6 +408,8 @@ impl Builder {
                     object,
                 },
                 in_config,
+                sensitive: false,
+                credential: false,
             });
         }
         assign_rust_names(&mut fields, path.is_empty());
@@ -384,6 +442,8 @@ impl Builder {
                         },
                         shape,
                         in_config: writable,
+                        sensitive: false,
+                        credential: false,
                     });
                 }
                 assign_rust_names(&mut fields, false);

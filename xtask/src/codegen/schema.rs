@@ -9,7 +9,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::{Map as JsonMap, Value as Json};
 
-use super::allowlist::{Kind, ProviderEntry};
+use super::allowlist::{Kind, Marking, ProviderEntry};
 
 /// A block: attributes and nested blocks.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -36,6 +36,48 @@ pub(crate) struct Attribute {
     /// Neither required nor optional means computed only.
     #[serde(default)]
     pub(crate) optional: bool,
+    /// The provider marks it sensitive (in the schema, or by a `sensitive` line of the
+    /// allowlist where the stored schema lacks the flag).
+    #[serde(default)]
+    pub(crate) sensitive: bool,
+    /// Write-only (Terraform 1.11): sent to the provider, never stored.
+    #[serde(default)]
+    pub(crate) write_only: bool,
+    /// Holds a credential the provider does not mark sensitive (a `credential` line).
+    #[serde(skip)]
+    pub(crate) credential: bool,
+}
+
+impl Block {
+    /// Mark the attribute at the dotted `path` (through nested blocks and nested
+    /// attributes). Errors when the path names nothing.
+    pub(crate) fn mark(&mut self, path: &str, marking: Marking) -> Result<(), String> {
+        let segments: Vec<&str> = path.split('.').collect();
+        mark_in(&mut self.attributes, Some(&mut self.block_types), &segments, marking)
+            .ok_or_else(|| format!("the schema has no attribute `{path}`"))
+    }
+}
+
+fn mark_in(
+    attributes: &mut BTreeMap<String, Attribute>,
+    block_types: Option<&mut BTreeMap<String, BlockType>>,
+    segments: &[&str],
+    marking: Marking,
+) -> Option<()> {
+    let (first, rest) = segments.split_first()?;
+    if let Some(attribute) = attributes.get_mut(*first) {
+        if rest.is_empty() {
+            match marking {
+                Marking::Sensitive => attribute.sensitive = true,
+                Marking::Credential => attribute.credential = true,
+            }
+            return Some(());
+        }
+        let nested = attribute.nested_type.as_mut()?;
+        return mark_in(&mut nested.attributes, None, rest, marking);
+    }
+    let block = &mut block_types?.get_mut(*first)?.block;
+    mark_in(&mut block.attributes, Some(&mut block.block_types), rest, marking)
 }
 
 /// The object type of a nested attribute.
@@ -394,6 +436,7 @@ mod tests {
             name: "x".into(),
             source: "hashicorp/x".into(),
             types: vec![(Kind::Resource, "x_b".into())],
+            marks: Vec::new(),
         };
         let trimmed = ProviderSchema::trim(&full, &entry, None, "full.json").unwrap();
         assert_eq!(trimmed.version, "1.2.3");

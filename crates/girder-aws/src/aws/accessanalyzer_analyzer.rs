@@ -5,7 +5,9 @@
 //! `aws_accessanalyzer_analyzer`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedList, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -40,6 +42,10 @@ pub struct AccessanalyzerAnalyzer {
 impl AccessanalyzerAnalyzer {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_accessanalyzer_analyzer";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `AccessanalyzerAnalyzer` with its required arguments (`analyzer_name`).
     pub fn new(analyzer_name: impl Into<Value<String>>) -> Self {
@@ -88,7 +94,9 @@ impl IntoResourceSpec for AccessanalyzerAnalyzer {
     type Handle = AccessanalyzerAnalyzerHandle;
 
     fn into_spec(self) -> ResourceSpec<AccessanalyzerAnalyzerHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

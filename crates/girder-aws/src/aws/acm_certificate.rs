@@ -5,7 +5,9 @@
 //! `aws_acm_certificate`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedList, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Value};
 use serde::Serialize;
 
@@ -65,6 +67,13 @@ pub struct AcmCertificate {
 impl AcmCertificate {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_acm_certificate";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths {
+        sensitive: &["private_key"],
+        credentials: &[],
+    };
 
     /// A `AcmCertificate` with no required arguments.
     pub fn new() -> Self {
@@ -175,7 +184,9 @@ impl IntoResourceSpec for AcmCertificate {
     type Handle = AcmCertificateHandle;
 
     fn into_spec(self) -> ResourceSpec<AcmCertificateHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 
@@ -263,6 +274,9 @@ impl AcmCertificateHandle {
     }
 
     /// `private_key`.
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn private_key(&self) -> Expr<String> {
         self.0.attr("private_key")
     }

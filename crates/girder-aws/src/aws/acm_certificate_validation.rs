@@ -5,7 +5,9 @@
 //! `aws_acm_certificate_validation`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, ListValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Value};
 use serde::Serialize;
 
@@ -31,6 +33,10 @@ pub struct AcmCertificateValidation {
 impl AcmCertificateValidation {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_acm_certificate_validation";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `AcmCertificateValidation` with its required arguments (`certificate_arn`).
     pub fn new(certificate_arn: impl Into<Value<String>>) -> Self {
@@ -65,7 +71,9 @@ impl IntoResourceSpec for AcmCertificateValidation {
     type Handle = AcmCertificateValidationHandle;
 
     fn into_spec(self) -> ResourceSpec<AcmCertificateValidationHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_autoscaling_group`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, ListValue, NestedList, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Number, Value};
 use serde::Serialize;
 
@@ -168,6 +170,10 @@ pub struct AutoscalingGroup {
 impl AutoscalingGroup {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_autoscaling_group";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `AutoscalingGroup` with its required arguments (`max_size`, `min_size`).
     pub fn new(max_size: impl Into<Value<Number>>, min_size: impl Into<Value<Number>>) -> Self {
@@ -472,7 +478,9 @@ impl IntoResourceSpec for AutoscalingGroup {
     type Handle = AutoscalingGroupHandle;
 
     fn into_spec(self) -> ResourceSpec<AutoscalingGroupHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

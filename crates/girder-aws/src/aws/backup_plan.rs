@@ -5,7 +5,9 @@
 //! `aws_backup_plan`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedList, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -40,6 +42,10 @@ pub struct BackupPlan {
 impl BackupPlan {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_backup_plan";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `BackupPlan` with its required arguments (`name`, `rule`).
     pub fn new(name: impl Into<Value<String>>, rule: impl IntoIterator<Item = Rule>) -> Self {
@@ -89,7 +95,9 @@ impl IntoResourceSpec for BackupPlan {
     type Handle = BackupPlanHandle;
 
     fn into_spec(self) -> ResourceSpec<BackupPlanHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_backup_selection`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, ListValue, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Value};
 use serde::Serialize;
 
@@ -41,6 +43,10 @@ pub struct BackupSelection {
 impl BackupSelection {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_backup_selection";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `BackupSelection` with its required arguments (`iam_role_arn`, `name`, `plan_id`).
     pub fn new(
@@ -95,7 +101,9 @@ impl IntoResourceSpec for BackupSelection {
     type Handle = BackupSelectionHandle;
 
     fn into_spec(self) -> ResourceSpec<BackupSelectionHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

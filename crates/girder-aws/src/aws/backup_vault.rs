@@ -5,7 +5,9 @@
 //! `aws_backup_vault`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoMap, MapValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -40,6 +42,10 @@ pub struct BackupVault {
 impl BackupVault {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_backup_vault";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `BackupVault` with its required arguments (`name`).
     pub fn new(name: impl Into<Value<String>>) -> Self {
@@ -95,7 +101,9 @@ impl IntoResourceSpec for BackupVault {
     type Handle = BackupVaultHandle;
 
     fn into_spec(self) -> ResourceSpec<BackupVaultHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

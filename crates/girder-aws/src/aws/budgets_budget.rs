@@ -5,7 +5,9 @@
 //! `aws_budgets_budget`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedList, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -75,6 +77,10 @@ pub struct BudgetsBudget {
 impl BudgetsBudget {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_budgets_budget";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `BudgetsBudget` with its required arguments (`budget_type`, `time_unit`).
     pub fn new(budget_type: impl Into<Value<String>>, time_unit: impl Into<Value<String>>) -> Self {
@@ -194,7 +200,9 @@ impl IntoResourceSpec for BudgetsBudget {
     type Handle = BudgetsBudgetHandle;
 
     fn into_spec(self) -> ResourceSpec<BudgetsBudgetHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_cloudfront_distribution`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedList, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -91,6 +93,10 @@ pub struct CloudfrontDistribution {
 impl CloudfrontDistribution {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_cloudfront_distribution";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `CloudfrontDistribution` with its required arguments (`enabled`, `default_cache_behavior`, `origin`, `restrictions`, `viewer_certificate`).
     pub fn new(
@@ -240,7 +246,9 @@ impl IntoResourceSpec for CloudfrontDistribution {
     type Handle = CloudfrontDistributionHandle;
 
     fn into_spec(self) -> ResourceSpec<CloudfrontDistributionHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_cloudfront_origin_access_control`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Value};
 use serde::Serialize;
 
@@ -31,6 +33,10 @@ pub struct CloudfrontOriginAccessControl {
 impl CloudfrontOriginAccessControl {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_cloudfront_origin_access_control";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `CloudfrontOriginAccessControl` with its required arguments (`name`, `origin_access_control_origin_type`, `signing_behavior`, `signing_protocol`).
     pub fn new(
@@ -59,7 +65,9 @@ impl IntoResourceSpec for CloudfrontOriginAccessControl {
     type Handle = CloudfrontOriginAccessControlHandle;
 
     fn into_spec(self) -> ResourceSpec<CloudfrontOriginAccessControlHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

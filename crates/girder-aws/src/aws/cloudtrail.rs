@@ -5,7 +5,9 @@
 //! `aws_cloudtrail`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedList, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Value};
 use serde::Serialize;
 
@@ -72,6 +74,10 @@ pub struct Cloudtrail {
 impl Cloudtrail {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_cloudtrail";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `Cloudtrail` with its required arguments (`name`, `s3_bucket_name`).
     pub fn new(name: impl Into<Value<String>>, s3_bucket_name: impl Into<Value<String>>) -> Self {
@@ -198,7 +204,9 @@ impl IntoResourceSpec for Cloudtrail {
     type Handle = CloudtrailHandle;
 
     fn into_spec(self) -> ResourceSpec<CloudtrailHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

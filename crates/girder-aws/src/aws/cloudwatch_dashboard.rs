@@ -5,7 +5,9 @@
 //! `aws_cloudwatch_dashboard`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Value};
 use serde::Serialize;
 
@@ -27,6 +29,10 @@ pub struct CloudwatchDashboard {
 impl CloudwatchDashboard {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_cloudwatch_dashboard";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `CloudwatchDashboard` with its required arguments (`dashboard_body`, `dashboard_name`).
     pub fn new(
@@ -51,7 +57,9 @@ impl IntoResourceSpec for CloudwatchDashboard {
     type Handle = CloudwatchDashboardHandle;
 
     fn into_spec(self) -> ResourceSpec<CloudwatchDashboardHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

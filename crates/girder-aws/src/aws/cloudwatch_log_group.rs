@@ -5,7 +5,9 @@
 //! `aws_cloudwatch_log_group`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoMap, MapValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -50,6 +52,10 @@ pub struct CloudwatchLogGroup {
 impl CloudwatchLogGroup {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_cloudwatch_log_group";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `CloudwatchLogGroup` with no required arguments.
     pub fn new() -> Self {
@@ -132,7 +138,9 @@ impl IntoResourceSpec for CloudwatchLogGroup {
     type Handle = CloudwatchLogGroupHandle;
 
     fn into_spec(self) -> ResourceSpec<CloudwatchLogGroupHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_cloudwatch_metric_alarm`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedList, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -89,6 +91,10 @@ pub struct CloudwatchMetricAlarm {
 impl CloudwatchMetricAlarm {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_cloudwatch_metric_alarm";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `CloudwatchMetricAlarm` with its required arguments (`alarm_name`, `comparison_operator`, `evaluation_periods`).
     pub fn new(
@@ -258,7 +264,9 @@ impl IntoResourceSpec for CloudwatchMetricAlarm {
     type Handle = CloudwatchMetricAlarmHandle;
 
     fn into_spec(self) -> ResourceSpec<CloudwatchMetricAlarmHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_ami`: a data source of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Value};
 use serde::Serialize;
 
@@ -56,6 +58,10 @@ pub struct DataAmi {
 impl DataAmi {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_ami";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `DataAmi` with no required arguments.
     pub fn new() -> Self {
@@ -152,7 +158,9 @@ impl IntoResourceSpec for DataAmi {
     type Handle = DataAmiHandle;
 
     fn into_spec(self) -> ResourceSpec<DataAmiHandle> {
-        ResourceSpec::data(Self::TYPE, &self).with_handle()
+        ResourceSpec::data(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_availability_zones`: a data source of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, ListValue, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Value};
 use serde::Serialize;
 
@@ -44,6 +46,10 @@ pub struct DataAvailabilityZones {
 impl DataAvailabilityZones {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_availability_zones";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `DataAvailabilityZones` with no required arguments.
     pub fn new() -> Self {
@@ -112,7 +118,9 @@ impl IntoResourceSpec for DataAvailabilityZones {
     type Handle = DataAvailabilityZonesHandle;
 
     fn into_spec(self) -> ResourceSpec<DataAvailabilityZonesHandle> {
-        ResourceSpec::data(Self::TYPE, &self).with_handle()
+        ResourceSpec::data(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

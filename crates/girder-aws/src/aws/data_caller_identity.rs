@@ -5,7 +5,9 @@
 //! `aws_caller_identity`: a data source of hashicorp/aws 6.25.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Value};
 use serde::Serialize;
 
@@ -24,6 +26,10 @@ impl DataCallerIdentity {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_caller_identity";
 
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
+
     /// A `DataCallerIdentity` with no required arguments.
     pub fn new() -> Self {
         Self { id: None }
@@ -40,7 +46,9 @@ impl IntoResourceSpec for DataCallerIdentity {
     type Handle = DataCallerIdentityHandle;
 
     fn into_spec(self) -> ResourceSpec<DataCallerIdentityHandle> {
-        ResourceSpec::data(Self::TYPE, &self).with_handle()
+        ResourceSpec::data(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

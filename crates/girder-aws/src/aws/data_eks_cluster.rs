@@ -5,7 +5,9 @@
 //! `aws_eks_cluster`: a data source of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoMap, MapValue, NestedList, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Value};
 use serde::Serialize;
 
@@ -31,6 +33,10 @@ pub struct DataEksCluster {
 impl DataEksCluster {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_eks_cluster";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `DataEksCluster` with its required arguments (`name`).
     pub fn new(name: impl Into<Value<String>>) -> Self {
@@ -65,7 +71,9 @@ impl IntoResourceSpec for DataEksCluster {
     type Handle = DataEksClusterHandle;
 
     fn into_spec(self) -> ResourceSpec<DataEksClusterHandle> {
-        ResourceSpec::data(Self::TYPE, &self).with_handle()
+        ResourceSpec::data(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_eks_cluster_auth`: a data source of hashicorp/aws 6.25.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Value};
 use serde::Serialize;
 
@@ -28,6 +30,13 @@ pub struct DataEksClusterAuth {
 impl DataEksClusterAuth {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_eks_cluster_auth";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths {
+        sensitive: &["token"],
+        credentials: &[],
+    };
 
     /// A `DataEksClusterAuth` with its required arguments (`name`).
     pub fn new(name: impl Into<Value<String>>) -> Self {
@@ -55,7 +64,9 @@ impl IntoResourceSpec for DataEksClusterAuth {
     type Handle = DataEksClusterAuthHandle;
 
     fn into_spec(self) -> ResourceSpec<DataEksClusterAuthHandle> {
-        ResourceSpec::data(Self::TYPE, &self).with_handle()
+        ResourceSpec::data(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 
@@ -98,6 +109,9 @@ impl DataEksClusterAuthHandle {
     }
 
     /// `token` (computed).
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn token(&self) -> Expr<String> {
         self.0.attr("token")
     }

@@ -5,7 +5,9 @@
 //! `aws_elb_service_account`: a data source of hashicorp/aws 6.25.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Value};
 use serde::Serialize;
 
@@ -26,6 +28,10 @@ pub struct DataElbServiceAccount {
 impl DataElbServiceAccount {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_elb_service_account";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `DataElbServiceAccount` with no required arguments.
     pub fn new() -> Self {
@@ -52,7 +58,9 @@ impl IntoResourceSpec for DataElbServiceAccount {
     type Handle = DataElbServiceAccountHandle;
 
     fn into_spec(self) -> ResourceSpec<DataElbServiceAccountHandle> {
-        ResourceSpec::data(Self::TYPE, &self).with_handle()
+        ResourceSpec::data(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

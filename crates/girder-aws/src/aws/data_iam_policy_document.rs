@@ -5,7 +5,9 @@
 //! `aws_iam_policy_document`: a data source of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, ListValue, NestedList, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Value};
 use serde::Serialize;
 
@@ -44,6 +46,10 @@ pub struct DataIamPolicyDocument {
 impl DataIamPolicyDocument {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_iam_policy_document";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `DataIamPolicyDocument` with no required arguments.
     pub fn new() -> Self {
@@ -112,7 +118,9 @@ impl IntoResourceSpec for DataIamPolicyDocument {
     type Handle = DataIamPolicyDocumentHandle;
 
     fn into_spec(self) -> ResourceSpec<DataIamPolicyDocumentHandle> {
-        ResourceSpec::data(Self::TYPE, &self).with_handle()
+        ResourceSpec::data(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_region`: a data source of hashicorp/aws 6.25.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Value};
 use serde::Serialize;
 
@@ -32,6 +34,10 @@ pub struct DataRegion {
 impl DataRegion {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_region";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `DataRegion` with no required arguments.
     pub fn new() -> Self {
@@ -72,7 +78,9 @@ impl IntoResourceSpec for DataRegion {
     type Handle = DataRegionHandle;
 
     fn into_spec(self) -> ResourceSpec<DataRegionHandle> {
-        ResourceSpec::data(Self::TYPE, &self).with_handle()
+        ResourceSpec::data(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

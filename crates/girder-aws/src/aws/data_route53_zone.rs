@@ -5,7 +5,9 @@
 //! `aws_route53_zone`: a data source of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoMap, MapValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -41,6 +43,10 @@ pub struct DataRoute53Zone {
 impl DataRoute53Zone {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_route53_zone";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `DataRoute53Zone` with no required arguments.
     pub fn new() -> Self {
@@ -102,7 +108,9 @@ impl IntoResourceSpec for DataRoute53Zone {
     type Handle = DataRoute53ZoneHandle;
 
     fn into_spec(self) -> ResourceSpec<DataRoute53ZoneHandle> {
-        ResourceSpec::data(Self::TYPE, &self).with_handle()
+        ResourceSpec::data(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_ssm_parameter`: a data source of hashicorp/aws 6.25.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Number, Value};
 use serde::Serialize;
 
@@ -31,6 +33,13 @@ pub struct DataSsmParameter {
 impl DataSsmParameter {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_ssm_parameter";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths {
+        sensitive: &["value"],
+        credentials: &[],
+    };
 
     /// A `DataSsmParameter` with its required arguments (`name`).
     pub fn new(name: impl Into<Value<String>>) -> Self {
@@ -65,7 +74,9 @@ impl IntoResourceSpec for DataSsmParameter {
     type Handle = DataSsmParameterHandle;
 
     fn into_spec(self) -> ResourceSpec<DataSsmParameterHandle> {
-        ResourceSpec::data(Self::TYPE, &self).with_handle()
+        ResourceSpec::data(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 
@@ -123,6 +134,9 @@ impl DataSsmParameterHandle {
     }
 
     /// `value` (computed).
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn value(&self) -> Expr<String> {
         self.0.attr("value")
     }

@@ -5,7 +5,9 @@
 //! `aws_db_instance`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedList, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -250,6 +252,13 @@ pub struct DbInstance {
 impl DbInstance {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_db_instance";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths {
+        sensitive: &["password"],
+        credentials: &["password_wo"],
+    };
 
     /// A `DbInstance` with its required arguments (`instance_class`).
     pub fn new(instance_class: impl Into<Value<String>>) -> Self {
@@ -777,7 +786,9 @@ impl IntoResourceSpec for DbInstance {
     type Handle = DbInstanceHandle;
 
     fn into_spec(self) -> ResourceSpec<DbInstanceHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 
@@ -1090,6 +1101,9 @@ impl DbInstanceHandle {
     }
 
     /// `password`.
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn password(&self) -> Expr<String> {
         self.0.attr("password")
     }

@@ -5,7 +5,9 @@
 //! `aws_db_parameter_group`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoMap, MapValue, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Value};
 use serde::Serialize;
 
@@ -46,6 +48,10 @@ pub struct DbParameterGroup {
 impl DbParameterGroup {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_db_parameter_group";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `DbParameterGroup` with its required arguments (`family`).
     pub fn new(family: impl Into<Value<String>>) -> Self {
@@ -115,7 +121,9 @@ impl IntoResourceSpec for DbParameterGroup {
     type Handle = DbParameterGroupHandle;
 
     fn into_spec(self) -> ResourceSpec<DbParameterGroupHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_db_subnet_group`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Map, Value};
 use serde::Serialize;
 
@@ -40,6 +42,10 @@ pub struct DbSubnetGroup {
 impl DbSubnetGroup {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_db_subnet_group";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `DbSubnetGroup` with its required arguments (`subnet_ids`).
     pub fn new(subnet_ids: impl IntoList<String>) -> Self {
@@ -95,7 +101,9 @@ impl IntoResourceSpec for DbSubnetGroup {
     type Handle = DbSubnetGroupHandle;
 
     fn into_spec(self) -> ResourceSpec<DbSubnetGroupHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_dynamodb_table`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedList, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -127,6 +129,10 @@ pub struct DynamodbTable {
 impl DynamodbTable {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_dynamodb_table";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `DynamodbTable` with its required arguments (`name`).
     pub fn new(name: impl Into<Value<String>>) -> Self {
@@ -336,7 +342,9 @@ impl IntoResourceSpec for DynamodbTable {
     type Handle = DynamodbTableHandle;
 
     fn into_spec(self) -> ResourceSpec<DynamodbTableHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_ecr_lifecycle_policy`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Value};
 use serde::Serialize;
 
@@ -28,6 +30,10 @@ impl EcrLifecyclePolicy {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_ecr_lifecycle_policy";
 
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
+
     /// A `EcrLifecyclePolicy` with its required arguments (`policy`, `repository`).
     pub fn new(policy: impl Into<Value<String>>, repository: impl Into<Value<String>>) -> Self {
         Self {
@@ -48,7 +54,9 @@ impl IntoResourceSpec for EcrLifecyclePolicy {
     type Handle = EcrLifecyclePolicyHandle;
 
     fn into_spec(self) -> ResourceSpec<EcrLifecyclePolicyHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

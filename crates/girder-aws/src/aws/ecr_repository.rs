@@ -5,7 +5,9 @@
 //! `aws_ecr_repository`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoMap, MapValue, NestedList, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Value};
 use serde::Serialize;
 
@@ -52,6 +54,10 @@ pub struct EcrRepository {
 impl EcrRepository {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_ecr_repository";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `EcrRepository` with its required arguments (`name`).
     pub fn new(name: impl Into<Value<String>>) -> Self {
@@ -131,7 +137,9 @@ impl IntoResourceSpec for EcrRepository {
     type Handle = EcrRepositoryHandle;
 
     fn into_spec(self) -> ResourceSpec<EcrRepositoryHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_eip`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoMap, MapValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Value};
 use serde::Serialize;
 
@@ -59,6 +61,10 @@ pub struct Eip {
 impl Eip {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_eip";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `Eip` with no required arguments.
     pub fn new() -> Self {
@@ -162,7 +168,9 @@ impl IntoResourceSpec for Eip {
     type Handle = EipHandle;
 
     fn into_spec(self) -> ResourceSpec<EipHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

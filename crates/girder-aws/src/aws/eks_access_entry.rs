@@ -5,7 +5,9 @@
 //! `aws_eks_access_entry`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Value};
 use serde::Serialize;
 
@@ -45,6 +47,10 @@ pub struct EksAccessEntry {
 impl EksAccessEntry {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_eks_access_entry";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `EksAccessEntry` with its required arguments (`cluster_name`, `principal_arn`).
     pub fn new(
@@ -111,7 +117,9 @@ impl IntoResourceSpec for EksAccessEntry {
     type Handle = EksAccessEntryHandle;
 
     fn into_spec(self) -> ResourceSpec<EksAccessEntryHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

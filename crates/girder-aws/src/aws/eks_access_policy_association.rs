@@ -5,7 +5,9 @@
 //! `aws_eks_access_policy_association`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, ListValue, NestedList, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Value};
 use serde::Serialize;
 
@@ -35,6 +37,10 @@ pub struct EksAccessPolicyAssociation {
 impl EksAccessPolicyAssociation {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_eks_access_policy_association";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `EksAccessPolicyAssociation` with its required arguments (`cluster_name`, `policy_arn`, `principal_arn`, `access_scope`).
     pub fn new(
@@ -70,7 +76,9 @@ impl IntoResourceSpec for EksAccessPolicyAssociation {
     type Handle = EksAccessPolicyAssociationHandle;
 
     fn into_spec(self) -> ResourceSpec<EksAccessPolicyAssociationHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

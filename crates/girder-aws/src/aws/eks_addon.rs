@@ -5,7 +5,9 @@
 //! `aws_eks_addon`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoMap, MapValue, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Value};
 use serde::Serialize;
 
@@ -57,6 +59,10 @@ pub struct EksAddon {
 impl EksAddon {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_eks_addon";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `EksAddon` with its required arguments (`addon_name`, `cluster_name`).
     pub fn new(
@@ -151,7 +157,9 @@ impl IntoResourceSpec for EksAddon {
     type Handle = EksAddonHandle;
 
     fn into_spec(self) -> ResourceSpec<EksAddonHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_eks_cluster`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedList, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Value};
 use serde::Serialize;
 
@@ -114,6 +116,10 @@ pub struct EksCluster {
 impl EksCluster {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_eks_cluster";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `EksCluster` with its required arguments (`name`, `role_arn`, `vpc_config`).
     pub fn new(
@@ -266,7 +272,9 @@ impl IntoResourceSpec for EksCluster {
     type Handle = EksClusterHandle;
 
     fn into_spec(self) -> ResourceSpec<EksClusterHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

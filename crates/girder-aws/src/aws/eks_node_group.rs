@@ -5,7 +5,9 @@
 //! `aws_eks_node_group`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedList, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -98,6 +100,10 @@ pub struct EksNodeGroup {
 impl EksNodeGroup {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_eks_node_group";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `EksNodeGroup` with its required arguments (`cluster_name`, `node_role_arn`, `subnet_ids`, `scaling_config`).
     pub fn new(
@@ -252,7 +258,9 @@ impl IntoResourceSpec for EksNodeGroup {
     type Handle = EksNodeGroupHandle;
 
     fn into_spec(self) -> ResourceSpec<EksNodeGroupHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_eks_pod_identity_association`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoMap, MapValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Map, Value};
 use serde::Serialize;
 
@@ -40,6 +42,10 @@ pub struct EksPodIdentityAssociation {
 impl EksPodIdentityAssociation {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_eks_pod_identity_association";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `EksPodIdentityAssociation` with its required arguments (`cluster_name`, `namespace`, `role_arn`, `service_account`).
     pub fn new(
@@ -89,7 +95,9 @@ impl IntoResourceSpec for EksPodIdentityAssociation {
     type Handle = EksPodIdentityAssociationHandle;
 
     fn into_spec(self) -> ResourceSpec<EksPodIdentityAssociationHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

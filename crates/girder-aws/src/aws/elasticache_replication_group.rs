@@ -5,7 +5,9 @@
 //! `aws_elasticache_replication_group`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -147,6 +149,13 @@ pub struct ElasticacheReplicationGroup {
 impl ElasticacheReplicationGroup {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_elasticache_replication_group";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths {
+        sensitive: &["auth_token"],
+        credentials: &[],
+    };
 
     /// A `ElasticacheReplicationGroup` with its required arguments (`description`, `replication_group_id`).
     pub fn new(
@@ -451,7 +460,9 @@ impl IntoResourceSpec for ElasticacheReplicationGroup {
     type Handle = ElasticacheReplicationGroupHandle;
 
     fn into_spec(self) -> ResourceSpec<ElasticacheReplicationGroupHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 
@@ -494,6 +505,9 @@ impl ElasticacheReplicationGroupHandle {
     }
 
     /// `auth_token`.
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn auth_token(&self) -> Expr<String> {
         self.0.attr("auth_token")
     }

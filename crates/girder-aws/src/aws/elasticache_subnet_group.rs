@@ -5,7 +5,9 @@
 //! `aws_elasticache_subnet_group`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Map, Value};
 use serde::Serialize;
 
@@ -36,6 +38,10 @@ pub struct ElasticacheSubnetGroup {
 impl ElasticacheSubnetGroup {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_elasticache_subnet_group";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `ElasticacheSubnetGroup` with its required arguments (`name`, `subnet_ids`).
     pub fn new(name: impl Into<Value<String>>, subnet_ids: impl IntoList<String>) -> Self {
@@ -78,7 +84,9 @@ impl IntoResourceSpec for ElasticacheSubnetGroup {
     type Handle = ElasticacheSubnetGroupHandle;
 
     fn into_spec(self) -> ResourceSpec<ElasticacheSubnetGroupHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_flow_log`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoMap, MapValue, NestedList, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -74,6 +76,10 @@ pub struct FlowLog {
 impl FlowLog {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_flow_log";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `FlowLog` with no required arguments.
     pub fn new() -> Self {
@@ -205,7 +211,9 @@ impl IntoResourceSpec for FlowLog {
     type Handle = FlowLogHandle;
 
     fn into_spec(self) -> ResourceSpec<FlowLogHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

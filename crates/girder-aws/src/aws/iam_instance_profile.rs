@@ -5,7 +5,9 @@
 //! `aws_iam_instance_profile`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoMap, MapValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Map, Value};
 use serde::Serialize;
 
@@ -38,6 +40,10 @@ pub struct IamInstanceProfile {
 impl IamInstanceProfile {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_iam_instance_profile";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `IamInstanceProfile` with no required arguments.
     pub fn new() -> Self {
@@ -92,7 +98,9 @@ impl IntoResourceSpec for IamInstanceProfile {
     type Handle = IamInstanceProfileHandle;
 
     fn into_spec(self) -> ResourceSpec<IamInstanceProfileHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

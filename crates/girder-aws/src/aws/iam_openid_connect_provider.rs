@@ -5,7 +5,9 @@
 //! `aws_iam_openid_connect_provider`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Map, Value};
 use serde::Serialize;
 
@@ -33,6 +35,10 @@ pub struct IamOpenidConnectProvider {
 impl IamOpenidConnectProvider {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_iam_openid_connect_provider";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `IamOpenidConnectProvider` with its required arguments (`client_id_list`, `url`).
     pub fn new(client_id_list: impl IntoList<String>, url: impl Into<Value<String>>) -> Self {
@@ -68,7 +74,9 @@ impl IntoResourceSpec for IamOpenidConnectProvider {
     type Handle = IamOpenidConnectProviderHandle;
 
     fn into_spec(self) -> ResourceSpec<IamOpenidConnectProviderHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_iam_policy`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoMap, MapValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -40,6 +42,10 @@ pub struct IamPolicy {
 impl IamPolicy {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_iam_policy";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `IamPolicy` with its required arguments (`policy`).
     pub fn new(policy: impl Into<Value<String>>) -> Self {
@@ -95,7 +101,9 @@ impl IntoResourceSpec for IamPolicy {
     type Handle = IamPolicyHandle;
 
     fn into_spec(self) -> ResourceSpec<IamPolicyHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

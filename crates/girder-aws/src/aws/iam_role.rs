@@ -5,7 +5,9 @@
 //! `aws_iam_role`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -55,6 +57,10 @@ pub struct IamRole {
 impl IamRole {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_iam_role";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `IamRole` with its required arguments (`assume_role_policy`).
     pub fn new(assume_role_policy: impl Into<Value<String>>) -> Self {
@@ -145,7 +151,9 @@ impl IntoResourceSpec for IamRole {
     type Handle = IamRoleHandle;
 
     fn into_spec(self) -> ResourceSpec<IamRoleHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

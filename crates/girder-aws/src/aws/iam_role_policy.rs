@@ -5,7 +5,9 @@
 //! `aws_iam_role_policy`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Value};
 use serde::Serialize;
 
@@ -30,6 +32,10 @@ pub struct IamRolePolicy {
 impl IamRolePolicy {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_iam_role_policy";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `IamRolePolicy` with its required arguments (`policy`, `role`).
     pub fn new(policy: impl Into<Value<String>>, role: impl Into<Value<String>>) -> Self {
@@ -58,7 +64,9 @@ impl IntoResourceSpec for IamRolePolicy {
     type Handle = IamRolePolicyHandle;
 
     fn into_spec(self) -> ResourceSpec<IamRolePolicyHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

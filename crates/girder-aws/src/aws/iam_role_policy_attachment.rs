@@ -5,7 +5,9 @@
 //! `aws_iam_role_policy_attachment`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Value};
 use serde::Serialize;
 
@@ -25,6 +27,10 @@ impl IamRolePolicyAttachment {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_iam_role_policy_attachment";
 
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
+
     /// A `IamRolePolicyAttachment` with its required arguments (`policy_arn`, `role`).
     pub fn new(policy_arn: impl Into<Value<String>>, role: impl Into<Value<String>>) -> Self {
         Self {
@@ -38,7 +44,9 @@ impl IntoResourceSpec for IamRolePolicyAttachment {
     type Handle = IamRolePolicyAttachmentHandle;
 
     fn into_spec(self) -> ResourceSpec<IamRolePolicyAttachmentHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

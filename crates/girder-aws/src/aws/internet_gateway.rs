@@ -5,7 +5,9 @@
 //! `aws_internet_gateway`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoMap, MapValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Value};
 use serde::Serialize;
 
@@ -35,6 +37,10 @@ pub struct InternetGateway {
 impl InternetGateway {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_internet_gateway";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `InternetGateway` with no required arguments.
     pub fn new() -> Self {
@@ -82,7 +88,9 @@ impl IntoResourceSpec for InternetGateway {
     type Handle = InternetGatewayHandle;
 
     fn into_spec(self) -> ResourceSpec<InternetGatewayHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

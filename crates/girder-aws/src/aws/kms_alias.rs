@@ -5,7 +5,9 @@
 //! `aws_kms_alias`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Value};
 use serde::Serialize;
 
@@ -31,6 +33,10 @@ pub struct KmsAlias {
 impl KmsAlias {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_kms_alias";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `KmsAlias` with its required arguments (`target_key_id`).
     pub fn new(target_key_id: impl Into<Value<String>>) -> Self {
@@ -65,7 +71,9 @@ impl IntoResourceSpec for KmsAlias {
     type Handle = KmsAliasHandle;
 
     fn into_spec(self) -> ResourceSpec<KmsAliasHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

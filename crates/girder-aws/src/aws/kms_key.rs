@@ -5,7 +5,9 @@
 //! `aws_kms_key`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoMap, MapValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -68,6 +70,10 @@ pub struct KmsKey {
 impl KmsKey {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_kms_key";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `KmsKey` with no required arguments.
     pub fn new() -> Self {
@@ -192,7 +198,9 @@ impl IntoResourceSpec for KmsKey {
     type Handle = KmsKeyHandle;
 
     fn into_spec(self) -> ResourceSpec<KmsKeyHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

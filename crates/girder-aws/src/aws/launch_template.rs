@@ -5,7 +5,9 @@
 //! `aws_launch_template`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedList, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -170,6 +172,10 @@ pub struct LaunchTemplate {
 impl LaunchTemplate {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_launch_template";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `LaunchTemplate` with no required arguments.
     pub fn new() -> Self {
@@ -444,7 +450,9 @@ impl IntoResourceSpec for LaunchTemplate {
     type Handle = LaunchTemplateHandle;
 
     fn into_spec(self) -> ResourceSpec<LaunchTemplateHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_lb`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedList, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -137,6 +139,10 @@ pub struct Lb {
 impl Lb {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_lb";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `Lb` with no required arguments.
     pub fn new() -> Self {
@@ -396,7 +402,9 @@ impl IntoResourceSpec for Lb {
     type Handle = LbHandle;
 
     fn into_spec(self) -> ResourceSpec<LbHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_lb_listener`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedList, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -119,6 +121,13 @@ pub struct LbListener {
 impl LbListener {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_lb_listener";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths {
+        sensitive: &["default_action.authenticate_oidc.client_secret"],
+        credentials: &[],
+    };
 
     /// A `LbListener` with its required arguments (`load_balancer_arn`, `default_action`).
     pub fn new(
@@ -402,7 +411,9 @@ impl IntoResourceSpec for LbListener {
     type Handle = LbListenerHandle;
 
     fn into_spec(self) -> ResourceSpec<LbListenerHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 
@@ -1058,6 +1069,9 @@ impl DefaultActionAuthenticateOidcRef {
     }
 
     /// `client_secret`.
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn client_secret(&self) -> Expr<String> {
         self.0.attr("client_secret")
     }

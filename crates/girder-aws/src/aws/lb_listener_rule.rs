@@ -5,7 +5,9 @@
 //! `aws_lb_listener_rule`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedList, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -43,6 +45,13 @@ pub struct LbListenerRule {
 impl LbListenerRule {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_lb_listener_rule";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths {
+        sensitive: &["action.authenticate_oidc.client_secret"],
+        credentials: &[],
+    };
 
     /// A `LbListenerRule` with its required arguments (`listener_arn`, `action`, `condition`).
     pub fn new(
@@ -97,7 +106,9 @@ impl IntoResourceSpec for LbListenerRule {
     type Handle = LbListenerRuleHandle;
 
     fn into_spec(self) -> ResourceSpec<LbListenerRuleHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 
@@ -611,6 +622,9 @@ impl ActionAuthenticateOidcRef {
     }
 
     /// `client_secret`.
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn client_secret(&self) -> Expr<String> {
         self.0.attr("client_secret")
     }

@@ -5,7 +5,9 @@
 //! `aws_lb_target_group`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoMap, MapValue, NestedList, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -107,6 +109,10 @@ pub struct LbTargetGroup {
 impl LbTargetGroup {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_lb_target_group";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `LbTargetGroup` with no required arguments.
     pub fn new() -> Self {
@@ -301,7 +307,9 @@ impl IntoResourceSpec for LbTargetGroup {
     type Handle = LbTargetGroupHandle;
 
     fn into_spec(self) -> ResourceSpec<LbTargetGroupHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

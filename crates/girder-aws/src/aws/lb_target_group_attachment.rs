@@ -5,7 +5,9 @@
 //! `aws_lb_target_group_attachment`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Number, Value};
 use serde::Serialize;
 
@@ -33,6 +35,10 @@ pub struct LbTargetGroupAttachment {
 impl LbTargetGroupAttachment {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_lb_target_group_attachment";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `LbTargetGroupAttachment` with its required arguments (`target_group_arn`, `target_id`).
     pub fn new(
@@ -71,7 +77,9 @@ impl IntoResourceSpec for LbTargetGroupAttachment {
     type Handle = LbTargetGroupAttachmentHandle;
 
     fn into_spec(self) -> ResourceSpec<LbTargetGroupAttachmentHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_nat_gateway`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -62,6 +64,10 @@ pub struct NatGateway {
 impl NatGateway {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_nat_gateway";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `NatGateway` with no required arguments.
     pub fn new() -> Self {
@@ -172,7 +178,9 @@ impl IntoResourceSpec for NatGateway {
     type Handle = NatGatewayHandle;
 
     fn into_spec(self) -> ResourceSpec<NatGatewayHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

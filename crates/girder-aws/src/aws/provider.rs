@@ -5,7 +5,7 @@
 //! The `aws` provider configuration of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue};
-use girder_core::terraform::ProviderConfig;
+use girder_core::terraform::{ProviderConfig, SecretPaths};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -119,6 +119,18 @@ pub struct Provider {
 }
 
 impl Provider {
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths {
+        sensitive: &[],
+        credentials: &[
+            "access_key",
+            "secret_key",
+            "token",
+            "assume_role_with_web_identity.web_identity_token",
+        ],
+    };
+
     /// A `Provider` with no required arguments.
     pub fn new() -> Self {
         Self {
@@ -366,7 +378,9 @@ impl Provider {
 
 impl From<Provider> for ProviderConfig {
     fn from(value: Provider) -> Self {
-        ProviderConfig::new(super::NAME).with(&value)
+        ProviderConfig::new(super::NAME)
+            .with(&value)
+            .with_schema_secrets(Provider::SECRETS)
     }
 }
 

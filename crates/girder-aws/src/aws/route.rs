@@ -5,7 +5,9 @@
 //! `aws_route`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Value};
 use serde::Serialize;
 
@@ -67,6 +69,10 @@ pub struct Route {
 impl Route {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_route";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `Route` with its required arguments (`route_table_id`).
     pub fn new(route_table_id: impl Into<Value<String>>) -> Self {
@@ -185,7 +191,9 @@ impl IntoResourceSpec for Route {
     type Handle = RouteHandle;
 
     fn into_spec(self) -> ResourceSpec<RouteHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

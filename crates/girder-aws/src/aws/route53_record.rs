@@ -5,7 +5,9 @@
 //! `aws_route53_record`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, ListValue, NestedList, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Number, Value};
 use serde::Serialize;
 
@@ -90,6 +92,10 @@ pub struct Route53Record {
 impl Route53Record {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_route53_record";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `Route53Record` with its required arguments (`name`, `type`, `zone_id`).
     pub fn new(
@@ -207,7 +213,9 @@ impl IntoResourceSpec for Route53Record {
     type Handle = Route53RecordHandle;
 
     fn into_spec(self) -> ResourceSpec<Route53RecordHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

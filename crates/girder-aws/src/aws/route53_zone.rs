@@ -5,7 +5,9 @@
 //! `aws_route53_zone`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoMap, MapValue, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Value};
 use serde::Serialize;
 
@@ -46,6 +48,10 @@ pub struct Route53Zone {
 impl Route53Zone {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_route53_zone";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `Route53Zone` with its required arguments (`name`).
     pub fn new(name: impl Into<Value<String>>) -> Self {
@@ -115,7 +121,9 @@ impl IntoResourceSpec for Route53Zone {
     type Handle = Route53ZoneHandle;
 
     fn into_spec(self) -> ResourceSpec<Route53ZoneHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

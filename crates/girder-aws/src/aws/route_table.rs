@@ -5,7 +5,9 @@
 //! `aws_route_table`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Value};
 use serde::Serialize;
 
@@ -40,6 +42,10 @@ pub struct RouteTable {
 impl RouteTable {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_route_table";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `RouteTable` with its required arguments (`vpc_id`).
     pub fn new(vpc_id: impl Into<Value<String>>) -> Self {
@@ -95,7 +101,9 @@ impl IntoResourceSpec for RouteTable {
     type Handle = RouteTableHandle;
 
     fn into_spec(self) -> ResourceSpec<RouteTableHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_route_table_association`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Value};
 use serde::Serialize;
 
@@ -34,6 +36,10 @@ pub struct RouteTableAssociation {
 impl RouteTableAssociation {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_route_table_association";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `RouteTableAssociation` with its required arguments (`route_table_id`).
     pub fn new(route_table_id: impl Into<Value<String>>) -> Self {
@@ -75,7 +81,9 @@ impl IntoResourceSpec for RouteTableAssociation {
     type Handle = RouteTableAssociationHandle;
 
     fn into_spec(self) -> ResourceSpec<RouteTableAssociationHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

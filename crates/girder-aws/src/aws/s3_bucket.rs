@@ -5,7 +5,9 @@
 //! `aws_s3_bucket`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedList, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -101,6 +103,10 @@ pub struct S3Bucket {
 impl S3Bucket {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_s3_bucket";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `S3Bucket` with no required arguments.
     pub fn new() -> Self {
@@ -263,7 +269,9 @@ impl IntoResourceSpec for S3Bucket {
     type Handle = S3BucketHandle;
 
     fn into_spec(self) -> ResourceSpec<S3BucketHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_s3_bucket_cors_configuration`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, ListValue, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Number, Value};
 use serde::Serialize;
 
@@ -31,6 +33,10 @@ pub struct S3BucketCorsConfiguration {
 impl S3BucketCorsConfiguration {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_s3_bucket_cors_configuration";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `S3BucketCorsConfiguration` with its required arguments (`bucket`, `cors_rule`).
     pub fn new(
@@ -62,7 +68,9 @@ impl IntoResourceSpec for S3BucketCorsConfiguration {
     type Handle = S3BucketCorsConfigurationHandle;
 
     fn into_spec(self) -> ResourceSpec<S3BucketCorsConfigurationHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

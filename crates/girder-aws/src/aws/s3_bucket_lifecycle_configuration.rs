@@ -5,7 +5,9 @@
 //! `aws_s3_bucket_lifecycle_configuration`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoMap, MapValue, NestedList, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -37,6 +39,10 @@ pub struct S3BucketLifecycleConfiguration {
 impl S3BucketLifecycleConfiguration {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_s3_bucket_lifecycle_configuration";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `S3BucketLifecycleConfiguration` with its required arguments (`bucket`).
     pub fn new(bucket: impl Into<Value<String>>) -> Self {
@@ -88,7 +94,9 @@ impl IntoResourceSpec for S3BucketLifecycleConfiguration {
     type Handle = S3BucketLifecycleConfigurationHandle;
 
     fn into_spec(self) -> ResourceSpec<S3BucketLifecycleConfigurationHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

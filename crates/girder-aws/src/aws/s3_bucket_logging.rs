@@ -5,7 +5,9 @@
 //! `aws_s3_bucket_logging`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{NestedList, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Value};
 use serde::Serialize;
 
@@ -41,6 +43,10 @@ pub struct S3BucketLogging {
 impl S3BucketLogging {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_s3_bucket_logging";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `S3BucketLogging` with its required arguments (`bucket`, `target_bucket`, `target_prefix`).
     pub fn new(
@@ -88,7 +94,9 @@ impl IntoResourceSpec for S3BucketLogging {
     type Handle = S3BucketLoggingHandle;
 
     fn into_spec(self) -> ResourceSpec<S3BucketLoggingHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_s3_bucket_ownership_controls`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{NestedList, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Value};
 use serde::Serialize;
 
@@ -29,6 +31,10 @@ impl S3BucketOwnershipControls {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_s3_bucket_ownership_controls";
 
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
+
     /// A `S3BucketOwnershipControls` with its required arguments (`bucket`, `rule`).
     pub fn new(bucket: impl Into<Value<String>>, rule: Rule) -> Self {
         Self {
@@ -49,7 +55,9 @@ impl IntoResourceSpec for S3BucketOwnershipControls {
     type Handle = S3BucketOwnershipControlsHandle;
 
     fn into_spec(self) -> ResourceSpec<S3BucketOwnershipControlsHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_s3_bucket_policy`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Value};
 use serde::Serialize;
 
@@ -28,6 +30,10 @@ impl S3BucketPolicy {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_s3_bucket_policy";
 
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
+
     /// A `S3BucketPolicy` with its required arguments (`bucket`, `policy`).
     pub fn new(bucket: impl Into<Value<String>>, policy: impl Into<Value<String>>) -> Self {
         Self {
@@ -48,7 +54,9 @@ impl IntoResourceSpec for S3BucketPolicy {
     type Handle = S3BucketPolicyHandle;
 
     fn into_spec(self) -> ResourceSpec<S3BucketPolicyHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

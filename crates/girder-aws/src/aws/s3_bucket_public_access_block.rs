@@ -5,7 +5,9 @@
 //! `aws_s3_bucket_public_access_block`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Value};
 use serde::Serialize;
 
@@ -40,6 +42,10 @@ pub struct S3BucketPublicAccessBlock {
 impl S3BucketPublicAccessBlock {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_s3_bucket_public_access_block";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `S3BucketPublicAccessBlock` with its required arguments (`bucket`).
     pub fn new(bucket: impl Into<Value<String>>) -> Self {
@@ -95,7 +101,9 @@ impl IntoResourceSpec for S3BucketPublicAccessBlock {
     type Handle = S3BucketPublicAccessBlockHandle;
 
     fn into_spec(self) -> ResourceSpec<S3BucketPublicAccessBlockHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_s3_bucket_server_side_encryption_configuration`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, ListValue, NestedList, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Value};
 use serde::Serialize;
 
@@ -31,6 +33,10 @@ pub struct S3BucketServerSideEncryptionConfiguration {
 impl S3BucketServerSideEncryptionConfiguration {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_s3_bucket_server_side_encryption_configuration";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `S3BucketServerSideEncryptionConfiguration` with its required arguments (`bucket`, `rule`).
     pub fn new(bucket: impl Into<Value<String>>, rule: impl IntoIterator<Item = Rule>) -> Self {
@@ -59,7 +65,9 @@ impl IntoResourceSpec for S3BucketServerSideEncryptionConfiguration {
     type Handle = S3BucketServerSideEncryptionConfigurationHandle;
 
     fn into_spec(self) -> ResourceSpec<S3BucketServerSideEncryptionConfigurationHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

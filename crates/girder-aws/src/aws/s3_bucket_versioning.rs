@@ -5,7 +5,9 @@
 //! `aws_s3_bucket_versioning`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{NestedList, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Value};
 use serde::Serialize;
 
@@ -34,6 +36,10 @@ pub struct S3BucketVersioning {
 impl S3BucketVersioning {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_s3_bucket_versioning";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `S3BucketVersioning` with its required arguments (`bucket`, `versioning_configuration`).
     pub fn new(
@@ -72,7 +78,9 @@ impl IntoResourceSpec for S3BucketVersioning {
     type Handle = S3BucketVersioningHandle;
 
     fn into_spec(self) -> ResourceSpec<S3BucketVersioningHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

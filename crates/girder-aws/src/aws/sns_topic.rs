@@ -5,7 +5,9 @@
 //! `aws_sns_topic`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoMap, MapValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -110,6 +112,10 @@ pub struct SnsTopic {
 impl SnsTopic {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_sns_topic";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `SnsTopic` with no required arguments.
     pub fn new() -> Self {
@@ -344,7 +350,9 @@ impl IntoResourceSpec for SnsTopic {
     type Handle = SnsTopicHandle;
 
     fn into_spec(self) -> ResourceSpec<SnsTopicHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

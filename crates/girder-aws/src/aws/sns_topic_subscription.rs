@@ -5,7 +5,9 @@
 //! `aws_sns_topic_subscription`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Number, Value};
 use serde::Serialize;
 
@@ -56,6 +58,10 @@ pub struct SnsTopicSubscription {
 impl SnsTopicSubscription {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_sns_topic_subscription";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `SnsTopicSubscription` with its required arguments (`endpoint`, `protocol`, `topic_arn`).
     pub fn new(
@@ -145,7 +151,9 @@ impl IntoResourceSpec for SnsTopicSubscription {
     type Handle = SnsTopicSubscriptionHandle;
 
     fn into_spec(self) -> ResourceSpec<SnsTopicSubscriptionHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_ssm_parameter`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoMap, MapValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -67,6 +69,13 @@ pub struct SsmParameter {
 impl SsmParameter {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_ssm_parameter";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths {
+        sensitive: &["value", "value_wo"],
+        credentials: &[],
+    };
 
     /// A `SsmParameter` with its required arguments (`name`, `type`).
     pub fn new(name: impl Into<Value<String>>, type_: impl Into<Value<String>>) -> Self {
@@ -179,7 +188,9 @@ impl IntoResourceSpec for SsmParameter {
     type Handle = SsmParameterHandle;
 
     fn into_spec(self) -> ResourceSpec<SsmParameterHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 
@@ -282,11 +293,17 @@ impl SsmParameterHandle {
     }
 
     /// `value`.
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn value(&self) -> Expr<String> {
         self.0.attr("value")
     }
 
     /// `value_wo`.
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn value_wo(&self) -> Expr<String> {
         self.0.attr("value_wo")
     }

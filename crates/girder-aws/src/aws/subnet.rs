@@ -5,7 +5,9 @@
 //! `aws_subnet`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoMap, MapValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -79,6 +81,10 @@ pub struct Subnet {
 impl Subnet {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_subnet";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `Subnet` with its required arguments (`vpc_id`).
     pub fn new(vpc_id: impl Into<Value<String>>) -> Self {
@@ -231,7 +237,9 @@ impl IntoResourceSpec for Subnet {
     type Handle = SubnetHandle;
 
     fn into_spec(self) -> ResourceSpec<SubnetHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

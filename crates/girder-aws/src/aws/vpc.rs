@@ -5,7 +5,9 @@
 //! `aws_vpc`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoMap, MapValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -65,6 +67,10 @@ pub struct Vpc {
 impl Vpc {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_vpc";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `Vpc` with no required arguments.
     pub fn new() -> Self {
@@ -182,7 +188,9 @@ impl IntoResourceSpec for Vpc {
     type Handle = VpcHandle;
 
     fn into_spec(self) -> ResourceSpec<VpcHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

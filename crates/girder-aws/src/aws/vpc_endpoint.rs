@@ -5,7 +5,9 @@
 //! `aws_vpc_endpoint`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedList, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Value};
 use serde::Serialize;
 
@@ -79,6 +81,10 @@ pub struct VpcEndpoint {
 impl VpcEndpoint {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_vpc_endpoint";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `VpcEndpoint` with its required arguments (`vpc_id`).
     pub fn new(vpc_id: impl Into<Value<String>>) -> Self {
@@ -218,7 +224,9 @@ impl IntoResourceSpec for VpcEndpoint {
     type Handle = VpcEndpointHandle;
 
     fn into_spec(self) -> ResourceSpec<VpcEndpointHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_vpc_security_group_ingress_rule`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoMap, MapValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -51,6 +53,10 @@ pub struct VpcSecurityGroupIngressRule {
 impl VpcSecurityGroupIngressRule {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_vpc_security_group_ingress_rule";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `VpcSecurityGroupIngressRule` with its required arguments (`ip_protocol`, `security_group_id`).
     pub fn new(
@@ -131,7 +137,9 @@ impl IntoResourceSpec for VpcSecurityGroupIngressRule {
     type Handle = VpcSecurityGroupIngressRuleHandle;
 
     fn into_spec(self) -> ResourceSpec<VpcSecurityGroupIngressRuleHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `aws_wafv2_web_acl`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedList, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -83,6 +85,10 @@ pub struct Wafv2WebAcl {
 impl Wafv2WebAcl {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_wafv2_web_acl";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `Wafv2WebAcl` with its required arguments (`scope`, `default_action`, `visibility_config`).
     pub fn new(
@@ -200,7 +206,9 @@ impl IntoResourceSpec for Wafv2WebAcl {
     type Handle = Wafv2WebAclHandle;
 
     fn into_spec(self) -> ResourceSpec<Wafv2WebAclHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

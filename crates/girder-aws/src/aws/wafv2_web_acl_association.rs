@@ -5,7 +5,9 @@
 //! `aws_wafv2_web_acl_association`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Value};
 use serde::Serialize;
 
@@ -30,6 +32,10 @@ pub struct Wafv2WebAclAssociation {
 impl Wafv2WebAclAssociation {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_wafv2_web_acl_association";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `Wafv2WebAclAssociation` with its required arguments (`resource_arn`, `web_acl_arn`).
     pub fn new(
@@ -61,7 +67,9 @@ impl IntoResourceSpec for Wafv2WebAclAssociation {
     type Handle = Wafv2WebAclAssociationHandle;
 
     fn into_spec(self) -> ResourceSpec<Wafv2WebAclAssociationHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,7 @@
 //! The `helm` provider configuration of hashicorp/helm 3.1.1.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue};
-use girder_core::terraform::ProviderConfig;
+use girder_core::terraform::{ProviderConfig, SecretPaths};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -50,6 +50,18 @@ pub struct Provider {
 }
 
 impl Provider {
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths {
+        sensitive: &[],
+        credentials: &[
+            "kubernetes.client_key",
+            "kubernetes.password",
+            "kubernetes.token",
+            "registries.password",
+        ],
+    };
+
     /// A `Provider` with no required arguments.
     pub fn new() -> Self {
         Self {
@@ -138,7 +150,9 @@ impl Provider {
 
 impl From<Provider> for ProviderConfig {
     fn from(value: Provider) -> Self {
-        ProviderConfig::new(super::NAME).with(&value)
+        ProviderConfig::new(super::NAME)
+            .with(&value)
+            .with_schema_secrets(Provider::SECRETS)
     }
 }
 

@@ -5,7 +5,9 @@
 //! `helm_release`: a resource of hashicorp/helm 3.1.1.
 
 use girder_core::expr::{IntoList, ListValue, NestedList, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -150,6 +152,13 @@ pub struct Release {
 impl Release {
     /// The Terraform type.
     pub const TYPE: &'static str = "helm_release";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths {
+        sensitive: &["repository_password", "set_sensitive.value"],
+        credentials: &["set_wo.value"],
+    };
 
     /// A `Release` with its required arguments (`chart`, `name`).
     pub fn new(chart: impl Into<Value<String>>, name: impl Into<Value<String>>) -> Self {
@@ -466,7 +475,9 @@ impl IntoResourceSpec for Release {
     type Handle = ReleaseHandle;
 
     fn into_spec(self) -> ResourceSpec<ReleaseHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 
@@ -634,6 +645,9 @@ impl ReleaseHandle {
     }
 
     /// Password for HTTP basic authentication.
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn repository_password(&self) -> Expr<String> {
         self.0.attr("repository_password")
     }
@@ -1047,6 +1061,9 @@ impl SetSensitiveRef {
     }
 
     /// `value`.
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn value(&self) -> Expr<String> {
         self.0.attr("value")
     }

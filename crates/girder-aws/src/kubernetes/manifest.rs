@@ -5,7 +5,9 @@
 //! `kubernetes_manifest`: a resource of hashicorp/kubernetes 2.38.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedList, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Value};
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -50,6 +52,10 @@ pub struct Manifest {
 impl Manifest {
     /// The Terraform type.
     pub const TYPE: &'static str = "kubernetes_manifest";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `Manifest` with its required arguments (`manifest`).
     pub fn new(manifest: Json) -> Self {
@@ -105,7 +111,9 @@ impl IntoResourceSpec for Manifest {
     type Handle = ManifestHandle;
 
     fn into_spec(self) -> ResourceSpec<ManifestHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `kubernetes_namespace_v1`: a resource of hashicorp/kubernetes 2.38.0.
 
 use girder_core::expr::{IntoMap, MapValue, NestedList, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -29,6 +31,10 @@ pub struct NamespaceV1 {
 impl NamespaceV1 {
     /// The Terraform type.
     pub const TYPE: &'static str = "kubernetes_namespace_v1";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `NamespaceV1` with its required arguments (`metadata`).
     pub fn new(metadata: Metadata) -> Self {
@@ -56,7 +62,9 @@ impl IntoResourceSpec for NamespaceV1 {
     type Handle = NamespaceV1Handle;
 
     fn into_spec(self) -> ResourceSpec<NamespaceV1Handle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,7 @@
 //! The `kubernetes` provider configuration of hashicorp/kubernetes 2.38.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue};
-use girder_core::terraform::ProviderConfig;
+use girder_core::terraform::{ProviderConfig, SecretPaths};
 use girder_core::{Dynamic, Expr, Map, Value};
 use serde::Serialize;
 
@@ -74,6 +74,13 @@ pub struct Provider {
 }
 
 impl Provider {
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths {
+        sensitive: &[],
+        credentials: &["client_key", "password", "token"],
+    };
+
     /// A `Provider` with no required arguments.
     pub fn new() -> Self {
         Self {
@@ -216,7 +223,9 @@ impl Provider {
 
 impl From<Provider> for ProviderConfig {
     fn from(value: Provider) -> Self {
-        ProviderConfig::new(super::NAME).with(&value)
+        ProviderConfig::new(super::NAME)
+            .with(&value)
+            .with_schema_secrets(Provider::SECRETS)
     }
 }
 

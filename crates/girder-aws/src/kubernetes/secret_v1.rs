@@ -5,7 +5,9 @@
 //! `kubernetes_secret_v1`: a resource of hashicorp/kubernetes 2.38.0.
 
 use girder_core::expr::{IntoMap, MapValue, NestedList, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -53,6 +55,13 @@ pub struct SecretV1 {
 impl SecretV1 {
     /// The Terraform type.
     pub const TYPE: &'static str = "kubernetes_secret_v1";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths {
+        sensitive: &["binary_data", "data"],
+        credentials: &["binary_data_wo", "data_wo"],
+    };
 
     /// A `SecretV1` with its required arguments (`metadata`).
     pub fn new(metadata: Metadata) -> Self {
@@ -136,7 +145,9 @@ impl IntoResourceSpec for SecretV1 {
     type Handle = SecretV1Handle;
 
     fn into_spec(self) -> ResourceSpec<SecretV1Handle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 
@@ -164,6 +175,9 @@ impl Dependency for SecretV1Handle {
 
 impl SecretV1Handle {
     /// A map of the secret data in base64 encoding. Use this for binary data.
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn binary_data(&self) -> Expr<Map<String>> {
         self.0.attr("binary_data")
     }
@@ -179,6 +193,9 @@ impl SecretV1Handle {
     }
 
     /// A map of the secret data.
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn data(&self) -> Expr<Map<String>> {
         self.0.attr("data")
     }

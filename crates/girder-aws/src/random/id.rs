@@ -5,7 +5,9 @@
 //! `random_id`: a resource of hashicorp/random 3.7.2.
 
 use girder_core::expr::{IntoMap, MapValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -28,6 +30,10 @@ pub struct Id {
 impl Id {
     /// The Terraform type.
     pub const TYPE: &'static str = "random_id";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `Id` with its required arguments (`byte_length`).
     pub fn new(byte_length: impl Into<Value<Number>>) -> Self {
@@ -55,7 +61,9 @@ impl IntoResourceSpec for Id {
     type Handle = IdHandle;
 
     fn into_spec(self) -> ResourceSpec<IdHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

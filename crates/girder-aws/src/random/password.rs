@@ -5,7 +5,9 @@
 //! `random_password`: a resource of hashicorp/random 3.7.2.
 
 use girder_core::expr::{IntoMap, MapValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -55,6 +57,13 @@ pub struct Password {
 impl Password {
     /// The Terraform type.
     pub const TYPE: &'static str = "random_password";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths {
+        sensitive: &["bcrypt_hash", "result"],
+        credentials: &[],
+    };
 
     /// A `Password` with its required arguments (`length`).
     pub fn new(length: impl Into<Value<Number>>) -> Self {
@@ -145,7 +154,9 @@ impl IntoResourceSpec for Password {
     type Handle = PasswordHandle;
 
     fn into_spec(self) -> ResourceSpec<PasswordHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 
@@ -173,6 +184,9 @@ impl Dependency for PasswordHandle {
 
 impl PasswordHandle {
     /// `bcrypt_hash` (computed).
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn bcrypt_hash(&self) -> Expr<String> {
         self.0.attr("bcrypt_hash")
     }
@@ -233,6 +247,9 @@ impl PasswordHandle {
     }
 
     /// `result` (computed).
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn result(&self) -> Expr<String> {
         self.0.attr("result")
     }

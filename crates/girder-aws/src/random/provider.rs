@@ -4,7 +4,7 @@
 
 //! The `random` provider configuration of hashicorp/random 3.7.2.
 
-use girder_core::terraform::ProviderConfig;
+use girder_core::terraform::{ProviderConfig, SecretPaths};
 use serde::Serialize;
 
 /// Arguments of the `random` provider block.
@@ -14,6 +14,10 @@ use serde::Serialize;
 pub struct Provider {}
 
 impl Provider {
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
+
     /// A `Provider` with no required arguments.
     pub fn new() -> Self {
         Self {}
@@ -22,6 +26,8 @@ impl Provider {
 
 impl From<Provider> for ProviderConfig {
     fn from(value: Provider) -> Self {
-        ProviderConfig::new(super::NAME).with(&value)
+        ProviderConfig::new(super::NAME)
+            .with(&value)
+            .with_schema_secrets(Provider::SECRETS)
     }
 }

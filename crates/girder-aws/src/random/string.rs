@@ -5,7 +5,9 @@
 //! `random_string`: a resource of hashicorp/random 3.7.2.
 
 use girder_core::expr::{IntoMap, MapValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -55,6 +57,10 @@ pub struct RandomString {
 impl RandomString {
     /// The Terraform type.
     pub const TYPE: &'static str = "random_string";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `RandomString` with its required arguments (`length`).
     pub fn new(length: impl Into<Value<Number>>) -> Self {
@@ -145,7 +151,9 @@ impl IntoResourceSpec for RandomString {
     type Handle = RandomStringHandle;
 
     fn into_spec(self) -> ResourceSpec<RandomStringHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `tfe_outputs`: a data source of hashicorp/tfe 0.71.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Value};
 use serde::Serialize;
 
@@ -26,6 +28,13 @@ impl DataOutputs {
     /// The Terraform type.
     pub const TYPE: &'static str = "tfe_outputs";
 
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths {
+        sensitive: &["values"],
+        credentials: &[],
+    };
+
     /// A `DataOutputs` with its required arguments (`workspace`).
     pub fn new(workspace: impl Into<Value<String>>) -> Self {
         Self {
@@ -45,7 +54,9 @@ impl IntoResourceSpec for DataOutputs {
     type Handle = DataOutputsHandle;
 
     fn into_spec(self) -> ResourceSpec<DataOutputsHandle> {
-        ResourceSpec::data(Self::TYPE, &self).with_handle()
+        ResourceSpec::data(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 
@@ -88,6 +99,9 @@ impl DataOutputsHandle {
     }
 
     /// `values` (computed).
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn values(&self) -> Expr<Dynamic> {
         self.0.attr("values")
     }

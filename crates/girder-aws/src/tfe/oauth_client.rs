@@ -5,7 +5,9 @@
 //! `tfe_oauth_client`: a resource of hashicorp/tfe 0.71.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Value};
 use serde::Serialize;
 
@@ -53,6 +55,13 @@ pub struct OauthClient {
 impl OauthClient {
     /// The Terraform type.
     pub const TYPE: &'static str = "tfe_oauth_client";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths {
+        sensitive: &["key", "oauth_token", "private_key", "secret"],
+        credentials: &[],
+    };
 
     /// A `OauthClient` with its required arguments (`api_url`, `http_url`, `service_provider`).
     pub fn new(
@@ -135,7 +144,9 @@ impl IntoResourceSpec for OauthClient {
     type Handle = OauthClientHandle;
 
     fn into_spec(self) -> ResourceSpec<OauthClientHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 
@@ -183,6 +194,9 @@ impl OauthClientHandle {
     }
 
     /// `key`.
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn key(&self) -> Expr<String> {
         self.0.attr("key")
     }
@@ -193,6 +207,9 @@ impl OauthClientHandle {
     }
 
     /// `oauth_token`.
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn oauth_token(&self) -> Expr<String> {
         self.0.attr("oauth_token")
     }
@@ -213,6 +230,9 @@ impl OauthClientHandle {
     }
 
     /// `private_key`.
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn private_key(&self) -> Expr<String> {
         self.0.attr("private_key")
     }
@@ -223,6 +243,9 @@ impl OauthClientHandle {
     }
 
     /// `secret`.
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn secret(&self) -> Expr<String> {
         self.0.attr("secret")
     }

@@ -5,7 +5,9 @@
 //! `tfe_project`: a resource of hashicorp/tfe 0.71.0.
 
 use girder_core::expr::{IntoMap, MapValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Map, Value};
 use serde::Serialize;
 
@@ -37,6 +39,10 @@ pub struct Project {
 impl Project {
     /// The Terraform type.
     pub const TYPE: &'static str = "tfe_project";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `Project` with its required arguments (`name`).
     pub fn new(name: impl Into<Value<String>>) -> Self {
@@ -85,7 +91,9 @@ impl IntoResourceSpec for Project {
     type Handle = ProjectHandle;
 
     fn into_spec(self) -> ResourceSpec<ProjectHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `tfe_project_variable_set`: a resource of hashicorp/tfe 0.71.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Value};
 use serde::Serialize;
 
@@ -25,6 +27,10 @@ impl ProjectVariableSet {
     /// The Terraform type.
     pub const TYPE: &'static str = "tfe_project_variable_set";
 
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
+
     /// A `ProjectVariableSet` with its required arguments (`project_id`, `variable_set_id`).
     pub fn new(
         project_id: impl Into<Value<String>>,
@@ -41,7 +47,9 @@ impl IntoResourceSpec for ProjectVariableSet {
     type Handle = ProjectVariableSetHandle;
 
     fn into_spec(self) -> ResourceSpec<ProjectVariableSetHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,7 @@
 //! The `tfe` provider configuration of hashicorp/tfe 0.71.0.
 
 use girder_core::Value;
-use girder_core::terraform::ProviderConfig;
+use girder_core::terraform::{ProviderConfig, SecretPaths};
 use serde::Serialize;
 
 /// Arguments of the `tfe` provider block.
@@ -28,6 +28,13 @@ pub struct Provider {
 }
 
 impl Provider {
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths {
+        sensitive: &[],
+        credentials: &["token"],
+    };
+
     /// A `Provider` with no required arguments.
     pub fn new() -> Self {
         Self {
@@ -65,6 +72,8 @@ impl Provider {
 
 impl From<Provider> for ProviderConfig {
     fn from(value: Provider) -> Self {
-        ProviderConfig::new(super::NAME).with(&value)
+        ProviderConfig::new(super::NAME)
+            .with(&value)
+            .with_schema_secrets(Provider::SECRETS)
     }
 }

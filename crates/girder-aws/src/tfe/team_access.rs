@@ -5,7 +5,9 @@
 //! `tfe_team_access`: a resource of hashicorp/tfe 0.71.0.
 
 use girder_core::expr::{NestedList, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Value};
 use serde::Serialize;
 
@@ -30,6 +32,10 @@ pub struct TeamAccess {
 impl TeamAccess {
     /// The Terraform type.
     pub const TYPE: &'static str = "tfe_team_access";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `TeamAccess` with its required arguments (`team_id`, `workspace_id`).
     pub fn new(team_id: impl Into<Value<String>>, workspace_id: impl Into<Value<String>>) -> Self {
@@ -58,7 +64,9 @@ impl IntoResourceSpec for TeamAccess {
     type Handle = TeamAccessHandle;
 
     fn into_spec(self) -> ResourceSpec<TeamAccessHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `tfe_variable`: a resource of hashicorp/tfe 0.71.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Value};
 use serde::Serialize;
 
@@ -45,6 +47,13 @@ pub struct Variable {
 impl Variable {
     /// The Terraform type.
     pub const TYPE: &'static str = "tfe_variable";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths {
+        sensitive: &["value", "value_wo"],
+        credentials: &[],
+    };
 
     /// A `Variable` with its required arguments (`category`, `key`).
     pub fn new(category: impl Into<Value<String>>, key: impl Into<Value<String>>) -> Self {
@@ -108,7 +117,9 @@ impl IntoResourceSpec for Variable {
     type Handle = VariableHandle;
 
     fn into_spec(self) -> ResourceSpec<VariableHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 
@@ -171,11 +182,17 @@ impl VariableHandle {
     }
 
     /// Value of the variable.
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn value(&self) -> Expr<String> {
         self.0.attr("value")
     }
 
     /// Value of the variable in write-only mode.
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn value_wo(&self) -> Expr<String> {
         self.0.attr("value_wo")
     }

@@ -5,7 +5,9 @@
 //! `tfe_variable_set`: a resource of hashicorp/tfe 0.71.0.
 
 use girder_core::expr::{IntoList, ListValue, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Value};
 use serde::Serialize;
 
@@ -40,6 +42,10 @@ pub struct VariableSet {
 impl VariableSet {
     /// The Terraform type.
     pub const TYPE: &'static str = "tfe_variable_set";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `VariableSet` with its required arguments (`name`).
     pub fn new(name: impl Into<Value<String>>) -> Self {
@@ -95,7 +101,9 @@ impl IntoResourceSpec for VariableSet {
     type Handle = VariableSetHandle;
 
     fn into_spec(self) -> ResourceSpec<VariableSetHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

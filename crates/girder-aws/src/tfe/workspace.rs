@@ -5,7 +5,9 @@
 //! `tfe_workspace`: a resource of hashicorp/tfe 0.71.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedList, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -121,6 +123,10 @@ pub struct Workspace {
 impl Workspace {
     /// The Terraform type.
     pub const TYPE: &'static str = "tfe_workspace";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `Workspace` with its required arguments (`name`).
     pub fn new(name: impl Into<Value<String>>) -> Self {
@@ -358,7 +364,9 @@ impl IntoResourceSpec for Workspace {
     type Handle = WorkspaceHandle;
 
     fn into_spec(self) -> ResourceSpec<WorkspaceHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

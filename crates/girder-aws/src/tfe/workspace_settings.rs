@@ -5,7 +5,9 @@
 //! `tfe_workspace_settings`: a resource of hashicorp/tfe 0.71.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedList, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Value};
 use serde::Serialize;
 
@@ -49,6 +51,10 @@ pub struct WorkspaceSettings {
 impl WorkspaceSettings {
     /// The Terraform type.
     pub const TYPE: &'static str = "tfe_workspace_settings";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `WorkspaceSettings` with its required arguments (`workspace_id`).
     pub fn new(workspace_id: impl Into<Value<String>>) -> Self {
@@ -125,7 +131,9 @@ impl IntoResourceSpec for WorkspaceSettings {
     type Handle = WorkspaceSettingsHandle;
 
     fn into_spec(self) -> ResourceSpec<WorkspaceSettingsHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

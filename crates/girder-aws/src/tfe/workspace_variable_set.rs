@@ -5,7 +5,9 @@
 //! `tfe_workspace_variable_set`: a resource of hashicorp/tfe 0.71.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Value};
 use serde::Serialize;
 
@@ -25,6 +27,10 @@ impl WorkspaceVariableSet {
     /// The Terraform type.
     pub const TYPE: &'static str = "tfe_workspace_variable_set";
 
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
+
     /// A `WorkspaceVariableSet` with its required arguments (`variable_set_id`, `workspace_id`).
     pub fn new(
         variable_set_id: impl Into<Value<String>>,
@@ -41,7 +47,9 @@ impl IntoResourceSpec for WorkspaceVariableSet {
     type Handle = WorkspaceVariableSetHandle;
 
     fn into_spec(self) -> ResourceSpec<WorkspaceVariableSetHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

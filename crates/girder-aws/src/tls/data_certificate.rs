@@ -5,7 +5,9 @@
 //! `tls_certificate`: a data source of hashicorp/tls 4.1.0.
 
 use girder_core::expr::{NestedList, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Number, Value};
 use serde::Serialize;
 
@@ -29,6 +31,10 @@ pub struct DataCertificate {
 impl DataCertificate {
     /// The Terraform type.
     pub const TYPE: &'static str = "tls_certificate";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `DataCertificate` with no required arguments.
     pub fn new() -> Self {
@@ -62,7 +68,9 @@ impl IntoResourceSpec for DataCertificate {
     type Handle = DataCertificateHandle;
 
     fn into_spec(self) -> ResourceSpec<DataCertificateHandle> {
-        ResourceSpec::data(Self::TYPE, &self).with_handle()
+        ResourceSpec::data(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 

@@ -5,7 +5,9 @@
 //! `tls_private_key`: a resource of hashicorp/tls 4.1.0.
 
 use girder_core::expr::Reference;
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Expr, Number, Value};
 use serde::Serialize;
 
@@ -28,6 +30,17 @@ pub struct PrivateKey {
 impl PrivateKey {
     /// The Terraform type.
     pub const TYPE: &'static str = "tls_private_key";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths {
+        sensitive: &[
+            "private_key_openssh",
+            "private_key_pem",
+            "private_key_pem_pkcs8",
+        ],
+        credentials: &[],
+    };
 
     /// A `PrivateKey` with its required arguments (`algorithm`).
     pub fn new(algorithm: impl Into<Value<String>>) -> Self {
@@ -55,7 +68,9 @@ impl IntoResourceSpec for PrivateKey {
     type Handle = PrivateKeyHandle;
 
     fn into_spec(self) -> ResourceSpec<PrivateKeyHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 
@@ -98,16 +113,25 @@ impl PrivateKeyHandle {
     }
 
     /// `private_key_openssh` (computed).
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn private_key_openssh(&self) -> Expr<String> {
         self.0.attr("private_key_openssh")
     }
 
     /// `private_key_pem` (computed).
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn private_key_pem(&self) -> Expr<String> {
         self.0.attr("private_key_pem")
     }
 
     /// `private_key_pem_pkcs8` (computed).
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn private_key_pem_pkcs8(&self) -> Expr<String> {
         self.0.attr("private_key_pem_pkcs8")
     }

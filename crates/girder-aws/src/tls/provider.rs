@@ -4,7 +4,7 @@
 
 //! The `tls` provider configuration of hashicorp/tls 4.1.0.
 
-use girder_core::terraform::ProviderConfig;
+use girder_core::terraform::{ProviderConfig, SecretPaths};
 use girder_core::{Dynamic, Expr, Value};
 use serde::Serialize;
 
@@ -19,6 +19,13 @@ pub struct Provider {
 }
 
 impl Provider {
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths {
+        sensitive: &["proxy.password"],
+        credentials: &[],
+    };
+
     /// A `Provider` with no required arguments.
     pub fn new() -> Self {
         Self { proxy: Vec::new() }
@@ -33,7 +40,9 @@ impl Provider {
 
 impl From<Provider> for ProviderConfig {
     fn from(value: Provider) -> Self {
-        ProviderConfig::new(super::NAME).with(&value)
+        ProviderConfig::new(super::NAME)
+            .with(&value)
+            .with_schema_secrets(Provider::SECRETS)
     }
 }
 
@@ -114,6 +123,9 @@ impl ProxyRef {
     }
 
     /// Password used for Basic authentication against the Proxy.
+    ///
+    /// Sensitive: Terraform hides it in plans, and an output carrying it must be
+    /// `sensitive` (girder marks its cross-stack outputs so).
     pub fn password(&self) -> Expr<String> {
         self.0.attr("password")
     }

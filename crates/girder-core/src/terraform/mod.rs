@@ -11,8 +11,9 @@ mod variable;
 pub use backend::{Backend, CloudBackend, LocalBackend, S3Backend};
 pub use module::{ModuleHandle, ModuleSpec};
 pub use provider::{ProviderConfig, ProviderRef, ProviderRequirement};
+pub(crate) use resource::PathRelation;
 pub use resource::{
     BlockKind, Dependency, IgnoreChanges, IntoResourceSpec, Lifecycle, ResourceHandle,
-    ResourceSpec, serialize_block_list_of_exactly_one, serialize_block_list_of_one,
+    ResourceSpec, SecretPaths, serialize_block_list_of_exactly_one, serialize_block_list_of_one,
 };
 pub use variable::{Output, VarType, Variable};

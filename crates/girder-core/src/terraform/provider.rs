@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::body;
 use crate::error::{Error, Result};
 use crate::expr::Ast;
+use crate::terraform::SecretPaths;
 
 /// An entry of `required_providers`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,6 +47,7 @@ pub struct ProviderConfig {
     alias: Option<String>,
     body: Ast,
     body_error: Option<String>,
+    secrets: Option<SecretPaths>,
 }
 
 impl ProviderConfig {
@@ -56,6 +58,7 @@ impl ProviderConfig {
             alias: None,
             body: Ast::Object(Vec::new()),
             body_error: None,
+            secrets: None,
         }
     }
 
@@ -72,6 +75,19 @@ impl ProviderConfig {
     pub fn alias(mut self, alias: impl Into<String>) -> Self {
         self.alias = Some(alias.into());
         self
+    }
+
+    /// Declare which arguments hold secrets, as the provider schema says (the generated
+    /// `Provider` types call it). Without it
+    /// [`NoLiteralSecrets`](crate::aspect::NoLiteralSecrets) falls back to argument names.
+    pub fn with_schema_secrets(mut self, secrets: SecretPaths) -> Self {
+        self.secrets = Some(secrets);
+        self
+    }
+
+    /// The schema's secret paths, when the configuration carries them.
+    pub fn schema_secrets(&self) -> Option<SecretPaths> {
+        self.secrets
     }
 
     /// Provider local name.

@@ -83,6 +83,7 @@ pub struct ResourceSpec<H = ResourceHandle> {
     pub(crate) provider: Option<ProviderRef>,
     pub(crate) lifecycle: Lifecycle,
     pub(crate) overrides: Vec<Override>,
+    pub(crate) secrets: Option<SecretPaths>,
     handle: PhantomData<fn() -> H>,
 }
 
@@ -114,6 +115,7 @@ impl ResourceSpec {
             provider: None,
             lifecycle: Lifecycle::default(),
             overrides: Vec::new(),
+            secrets: None,
             handle: PhantomData,
         }
     }
@@ -134,8 +136,24 @@ impl<H> ResourceSpec<H> {
             provider: self.provider,
             lifecycle: self.lifecycle,
             overrides: self.overrides,
+            secrets: self.secrets,
             handle: PhantomData,
         }
+    }
+
+    /// Declare what the provider schema says about the block's secrets. Generated L1
+    /// types call it from `into_spec`; a raw spec may call it with the paths of its type.
+    /// Without it girder knows nothing of the type: no attribute counts as sensitive for
+    /// cross-stack outputs, and [`NoLiteralSecrets`](crate::aspect::NoLiteralSecrets)
+    /// falls back to argument names.
+    pub fn with_schema_secrets(mut self, secrets: SecretPaths) -> Self {
+        self.secrets = Some(secrets);
+        self
+    }
+
+    /// The schema's secret paths, when the spec carries them (generated L1 types do).
+    pub fn schema_secrets(&self) -> Option<SecretPaths> {
+        self.secrets
     }
 
     /// Resource or data source.
@@ -246,6 +264,76 @@ impl<H> ResourceSpec<H> {
         std::iter::once(&self.body)
             .chain(self.count.iter())
             .chain(self.for_each.iter())
+    }
+}
+
+/// What a provider schema says about the secrets of one block type (a resource, a data
+/// source or a provider configuration), as dotted attribute paths through nested blocks
+/// (`default_action.authenticate_oidc.client_secret`; `*` stands for the key of a
+/// map-nested block). The L1 generator writes one per type.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct SecretPaths {
+    /// Attributes the provider marks sensitive: Terraform hides them in plans, a value
+    /// read from one is sensitive wherever it flows, and an output carrying it must be
+    /// `sensitive = true`.
+    pub sensitive: &'static [&'static str],
+    /// Further arguments that hold credentials although the provider does not mark them
+    /// sensitive (write-only arguments, provider credentials): no literal belongs there.
+    pub credentials: &'static [&'static str],
+}
+
+impl SecretPaths {
+    /// No secrets: a type whose schema marks nothing.
+    pub const NONE: SecretPaths = SecretPaths {
+        sensitive: &[],
+        credentials: &[],
+    };
+
+    /// Where the attribute at `path` (attribute names and map keys from the block's root;
+    /// list positions left out) stands relative to the sensitive attributes.
+    pub(crate) fn sensitive_relation(&self, path: &[&str]) -> PathRelation {
+        relation(self.sensitive, path)
+    }
+
+    /// Whether an argument at `path` holds a secret (sensitive or a credential).
+    pub(crate) fn is_secret_argument(&self, path: &[&str]) -> bool {
+        relation(self.sensitive, path) == PathRelation::Inside
+            || relation(self.credentials, path) == PathRelation::Inside
+    }
+}
+
+/// How a path stands to a set of marked attribute paths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PathRelation {
+    /// The path is a marked attribute or lies inside one.
+    Inside,
+    /// The path is an object that holds a marked attribute further down.
+    Contains,
+    /// Neither.
+    Apart,
+}
+
+fn relation(patterns: &[&str], path: &[&str]) -> PathRelation {
+    let mut contains = false;
+    for pattern in patterns {
+        let segments: Vec<&str> = pattern.split('.').collect();
+        let shared = segments.len().min(path.len());
+        let matched = segments[..shared]
+            .iter()
+            .zip(&path[..shared])
+            .all(|(segment, step)| *segment == "*" || segment == step);
+        if !matched {
+            continue;
+        }
+        if segments.len() <= path.len() {
+            return PathRelation::Inside;
+        }
+        contains = true;
+    }
+    if contains {
+        PathRelation::Contains
+    } else {
+        PathRelation::Apart
     }
 }
 
