@@ -192,3 +192,50 @@ fn a_plain_terraform_schema_needs_the_provider_version() {
     let err = codegen::plan(dir.path(), &options).unwrap_err();
     assert!(err.contains("--provider-version x=<version>"), "{err}");
 }
+
+#[test]
+fn sensitive_and_credential_lines_reach_the_generated_types() {
+    let dir = scratch(
+        "provider x acme/x\nresource x_thing\n\
+         sensitive resource x_thing name\ncredential provider x token\n",
+    );
+    let root = dir.path();
+    let from = Options {
+        from: Some(root.join("full.json")),
+        provider_versions: vec!["x=1.4.2".into()],
+        ..Options::default()
+    };
+    let plan = codegen::plan(root, &from).unwrap();
+    let thing = &plan.files[&PathBuf::from("src/x/thing.rs")];
+    assert!(thing.contains("sensitive: &[\"name\"]"), "{thing}");
+    assert!(
+        thing.contains(".with_schema_secrets(Self::SECRETS)"),
+        "{thing}"
+    );
+    assert!(
+        thing.contains("/// Sensitive: Terraform hides it"),
+        "{thing}"
+    );
+    let provider = &plan.files[&PathBuf::from("src/x/provider.rs")];
+    assert!(provider.contains("credentials: &[\"token\"]"), "{provider}");
+    assert!(
+        provider.contains(".with_schema_secrets(Provider::SECRETS)"),
+        "{provider}"
+    );
+    // The committed schema is not rewritten: the flags live in the allowlist.
+    let schema = &plan.files[&PathBuf::from("schema/x.json")];
+    assert!(!schema.contains("sensitive"), "{schema}");
+
+    // A line naming an attribute the schema lacks is an error with its line.
+    let allowlist = root.join(codegen::CRATE_DIR).join("schema/allowlist.txt");
+    std::fs::write(
+        &allowlist,
+        "provider x acme/x\nresource x_thing\nsensitive resource x_thing secret\n",
+    )
+    .unwrap();
+    let err = codegen::plan(root, &from).unwrap_err();
+    assert!(
+        err.contains("allowlist.txt:3") && err.contains("no attribute `secret`"),
+        "{err}"
+    );
+}

@@ -3,6 +3,7 @@
 //! construct paths. An aspect sees a copy of the stack made for synth, so running synth
 //! twice never applies an aspect twice.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -233,8 +234,9 @@ const SECRET_ARGUMENT_NAMES: &[&str] = &[
 /// The rule id, used to acknowledge a finding.
 const RULE: &str = "no-literal-secrets";
 
-/// Deepest chain of locals followed.
-const MAX_DEPTH: usize = 32;
+/// Deepest nesting of values and locals followed (a bound against malformed programs;
+/// real bodies and chains of locals are far shallower).
+const MAX_DEPTH: usize = 256;
 
 impl Aspect for NoLiteralSecrets {
     fn visit(&self, element: Element<'_>, diagnostics: &mut Diagnostics) {
@@ -422,9 +424,36 @@ impl SecretArguments {
 
 /// Every literal in `body` that reaches a secret argument.
 fn literal_secrets(body: &Ast, rule: &SecretArguments, values: StackValues<'_>) -> Vec<Finding> {
+    let follow = Follow {
+        values,
+        budget: Cell::new(MAX_FOLLOWS),
+    };
     let mut found = Vec::new();
-    scan(body, &mut Vec::new(), rule, values, None, &mut found, 0);
+    scan(body, &mut Vec::new(), rule, &follow, None, &mut found, 0);
     found
+}
+
+/// How many local / variable reads one element's check follows at most: locals may
+/// share values, and a program whose expansion is larger than this is not checked
+/// further (no real program comes near it).
+const MAX_FOLLOWS: usize = 100_000;
+
+/// Reads of locals and variable defaults, with a budget.
+struct Follow<'a> {
+    values: StackValues<'a>,
+    budget: Cell<usize>,
+}
+
+impl<'a> Follow<'a> {
+    fn resolve(&self, ast: &Ast) -> Option<(&'a Ast, String)> {
+        let left = self.budget.get();
+        if left == 0 {
+            return None;
+        }
+        let resolved = self.values.resolve(ast)?;
+        self.budget.set(left - 1);
+        Some(resolved)
+    }
 }
 
 /// Walk arguments until a secret one, following locals whose values are arguments.
@@ -432,7 +461,7 @@ fn scan(
     body: &Ast,
     path: &mut Vec<String>,
     rule: &SecretArguments,
-    values: StackValues<'_>,
+    values: &Follow<'_>,
     via: Option<&str>,
     found: &mut Vec<Finding>,
     depth: usize,
@@ -472,7 +501,7 @@ fn scan(
 fn literals_in(
     value: &Ast,
     field: &str,
-    values: StackValues<'_>,
+    values: &Follow<'_>,
     via: Option<&str>,
     found: &mut Vec<Finding>,
     depth: usize,
@@ -484,12 +513,26 @@ fn literals_in(
         // A map of secrets (`data`) or a list of them: each entry on its own.
         Ast::Object(entries) => {
             for (key, value) in entries {
-                literals_in(value, &format!("{field}.{key}"), values, via, found, depth + 1);
+                literals_in(
+                    value,
+                    &format!("{field}.{key}"),
+                    values,
+                    via,
+                    found,
+                    depth + 1,
+                );
             }
         }
         Ast::Tuple(items) => {
             for (i, item) in items.iter().enumerate() {
-                literals_in(item, &format!("{field}[{i}]"), values, via, found, depth + 1);
+                literals_in(
+                    item,
+                    &format!("{field}[{i}]"),
+                    values,
+                    via,
+                    found,
+                    depth + 1,
+                );
             }
         }
         Ast::Sensitive(inner) => literals_in(inner, field, values, via, found, depth + 1),
@@ -509,7 +552,7 @@ fn literals_in(
 /// Built only from literals: nothing Terraform must look up or compute from outside the
 /// configuration (references other than locals / variable defaults holding literals,
 /// raw text).
-fn is_literal(ast: &Ast, values: StackValues<'_>, depth: usize) -> bool {
+fn is_literal(ast: &Ast, values: &Follow<'_>, depth: usize) -> bool {
     if depth > MAX_DEPTH {
         return false;
     }
@@ -519,9 +562,9 @@ fn is_literal(ast: &Ast, values: StackValues<'_>, depth: usize) -> bool {
     match ast {
         Ast::Null | Ast::Bool(_) | Ast::Number(_) | Ast::String(_) => true,
         Ast::Sensitive(inner) => is_literal(inner, values, depth + 1),
-        Ast::Call { args: items, .. } | Ast::Template(items) | Ast::Tuple(items) => items
-            .iter()
-            .all(|item| is_literal(item, values, depth + 1)),
+        Ast::Call { args: items, .. } | Ast::Template(items) | Ast::Tuple(items) => {
+            items.iter().all(|item| is_literal(item, values, depth + 1))
+        }
         Ast::Object(entries) => entries
             .iter()
             .all(|(_, value)| is_literal(value, values, depth + 1)),
@@ -534,7 +577,7 @@ fn is_literal(ast: &Ast, values: StackValues<'_>, depth: usize) -> bool {
 }
 
 /// Holds some text or number (an empty string, `null` or a bare `true` holds no secret).
-fn has_content(ast: &Ast, values: StackValues<'_>, depth: usize) -> bool {
+fn has_content(ast: &Ast, values: &Follow<'_>, depth: usize) -> bool {
     if depth > MAX_DEPTH {
         return false;
     }

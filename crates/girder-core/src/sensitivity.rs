@@ -6,13 +6,16 @@
 //! is declared `sensitive`, so synth uses this for girder's cross-stack outputs and to
 //! check the outputs a stack declares.
 
+use std::cell::RefCell;
+use std::collections::HashSet;
+
 use crate::expr::{Ast, Target};
 use crate::stack::Stack;
 use crate::terraform::{BlockKind, PathRelation};
 
-/// Deepest chain of locals, arguments and stacks followed; Terraform rejects cycles, so
-/// only a malformed program reaches it.
-const MAX_DEPTH: usize = 64;
+/// Deepest nesting of values, locals, arguments and stacks followed; Terraform rejects
+/// cycles, so only a malformed program reaches it.
+const MAX_DEPTH: usize = 256;
 
 /// One step of a traversal after its root.
 #[derive(Clone, Debug)]
@@ -43,17 +46,26 @@ impl Step {
 /// Looks values up across the stacks of an app.
 pub(crate) struct Sensitivity<'a> {
     stacks: &'a dyn Fn(&str) -> Option<&'a Stack>,
+    /// Traversals already followed during one query. A query stops at the first
+    /// sensitive value, so one seen again found none (or is a cycle): following each
+    /// once keeps a query linear in the size of the program, however often values are
+    /// shared.
+    seen: RefCell<HashSet<String>>,
 }
 
 impl<'a> Sensitivity<'a> {
     /// `stacks` finds a stack of the app by id.
     pub(crate) fn new(stacks: &'a dyn Fn(&str) -> Option<&'a Stack>) -> Self {
-        Self { stacks }
+        Self {
+            stacks,
+            seen: RefCell::new(HashSet::new()),
+        }
     }
 
     /// The first sensitive value `ast` carries, described for messages; `None` when it
     /// carries none. `home` is the id of the stack the expression belongs to.
     pub(crate) fn source(&self, ast: &Ast, home: &str) -> Option<String> {
+        self.seen.borrow_mut().clear();
         self.walk(ast, home, 0)
     }
 
@@ -88,6 +100,10 @@ impl<'a> Sensitivity<'a> {
         let root = collect_steps(node, &mut steps)?;
         steps.extend_from_slice(extra);
         let owner = root.stack.as_deref()?;
+        let key = format!("{owner}\u{0}{}\u{0}{steps:?}", root.target);
+        if !self.seen.borrow_mut().insert(key) {
+            return None;
+        }
         let stack = (self.stacks)(owner)?;
         let text = node.to_hcl();
         let of_stack = if owner == home {
@@ -123,9 +139,7 @@ impl<'a> Sensitivity<'a> {
                 if let Some(secrets) = spec.schema_secrets() {
                     let names: Vec<&str> = steps.iter().filter_map(Step::name).collect();
                     if secrets.sensitive_relation(&names) != PathRelation::Apart {
-                        return Some(format!(
-                            "the provider marks `{text}`{of_stack} sensitive"
-                        ));
+                        return Some(format!("the provider marks `{text}`{of_stack} sensitive"));
                     }
                 }
                 // Arguments keep their sensitivity in the attributes that echo them.

@@ -78,7 +78,10 @@ pub(crate) struct Mark {
 
 impl ProviderEntry {
     /// The `sensitive` / `credential` lines for one block.
-    pub(crate) fn marks_for<'a>(&'a self, block: &'a MarkedBlock) -> impl Iterator<Item = &'a Mark> {
+    pub(crate) fn marks_for<'a>(
+        &'a self,
+        block: &'a MarkedBlock,
+    ) -> impl Iterator<Item = &'a Mark> {
         self.marks.iter().filter(move |m| m.block == *block)
     }
 }
@@ -305,9 +308,15 @@ mod tests {
         );
         for (text, expected) in [
             ("sensitive resource aws_vpc id\n", "not on the allowlist"),
-            ("sensitive data aws_db_instance password\n", "not on the allowlist as a data source"),
+            (
+                "sensitive data aws_db_instance password\n",
+                "not on the allowlist as a data source",
+            ),
             ("sensitive provider tls password\n", "provider `tls`"),
-            ("sensitive resource aws_db_instance\n", "names no attribute path"),
+            (
+                "sensitive resource aws_db_instance\n",
+                "names no attribute path",
+            ),
             ("credential module x y\n", "takes `resource <type>`"),
             ("sensitive resource aws_db_instance a..b\n", "dotted names"),
         ] {
@@ -316,7 +325,10 @@ mod tests {
                 "a.txt",
             )
             .unwrap_err();
-            assert!(err.contains(expected) && err.starts_with("a.txt:3"), "{err}");
+            assert!(
+                err.contains(expected) && err.starts_with("a.txt:3"),
+                "{err}"
+            );
         }
     }
 }

@@ -510,6 +510,7 @@ impl Kind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codegen::allowlist::Marking;
     use serde_json::json;
 
     fn block(json: serde_json::Value) -> Block {
@@ -587,5 +588,36 @@ mod tests {
             !module.objects[1].config,
             "computed-only objects have no config struct"
         );
+    }
+
+    #[test]
+    fn secret_paths_follow_nested_blocks_and_map_keys() {
+        let mut schema = block(json!({
+            "attributes": {
+                "password": {"type": "string", "optional": true},
+                "password_wo": {"type": "string", "optional": true, "write_only": true},
+                "result": {"type": "string", "computed": true, "sensitive": true}
+            },
+            "block_types": {
+                "action": {"nesting_mode": "list", "block": {"block_types": {
+                    "oidc": {"nesting_mode": "list", "block": {"attributes": {
+                        "client_secret": {"type": "string", "required": true}}}}}}},
+                "entry": {"nesting_mode": "map", "block": {"attributes": {
+                    "key": {"type": "string", "optional": true}}}}
+            }
+        }));
+        for path in ["password", "action.oidc.client_secret"] {
+            schema.mark(path, Marking::Sensitive).unwrap();
+        }
+        schema.mark("entry.key", Marking::Credential).unwrap();
+        let err = schema.mark("action.nope", Marking::Sensitive).unwrap_err();
+        assert!(err.contains("no attribute `action.nope`"), "{err}");
+        let module = lower(ModuleKind::Resource, "x", "x_thing", &schema).unwrap();
+        let (sensitive, credentials) = module.secret_paths();
+        assert_eq!(
+            sensitive,
+            ["password", "result", "action.oidc.client_secret"]
+        );
+        assert_eq!(credentials, ["password_wo", "entry.*.key"]);
     }
 }

@@ -53,8 +53,13 @@ impl Block {
     /// attributes). Errors when the path names nothing.
     pub(crate) fn mark(&mut self, path: &str, marking: Marking) -> Result<(), String> {
         let segments: Vec<&str> = path.split('.').collect();
-        mark_in(&mut self.attributes, Some(&mut self.block_types), &segments, marking)
-            .ok_or_else(|| format!("the schema has no attribute `{path}`"))
+        mark_in(
+            &mut self.attributes,
+            Some(&mut self.block_types),
+            &segments,
+            marking,
+        )
+        .ok_or_else(|| format!("the schema has no attribute `{path}`"))
     }
 }
 
@@ -77,7 +82,12 @@ fn mark_in(
         return mark_in(&mut nested.attributes, None, rest, marking);
     }
     let block = &mut block_types?.get_mut(*first)?.block;
-    mark_in(&mut block.attributes, Some(&mut block.block_types), rest, marking)
+    mark_in(
+        &mut block.attributes,
+        Some(&mut block.block_types),
+        rest,
+        marking,
+    )
 }
 
 /// The object type of a nested attribute.
