@@ -47,6 +47,7 @@ pub mod yaml;
 
 pub use app::App;
 pub use assembly::{Artifact, ArtifactKind, Assembly, MANIFEST_VERSION, StackArtifacts};
+pub use body::Body;
 pub use error::{Error, Result};
 pub use expr::{Dynamic, Expr, Map, Number, Value};
 pub use kubernetes_refs::ExternalKubeObject;
@@ -62,5 +63,5 @@ pub mod prelude {
         Backend, Lifecycle, ModuleSpec, Output, ProviderConfig, ProviderRequirement,
         ResourceHandle, ResourceSpec, VarType, Variable,
     };
-    pub use crate::{App, Assembly, Scope, Stack};
+    pub use crate::{App, Assembly, Body, Scope, Stack};
 }

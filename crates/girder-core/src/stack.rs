@@ -116,6 +116,7 @@ impl Stack {
     pub fn new(name: &str, env: &str, backend: Backend) -> Result<Self> {
         validate_dns_label("stack name", name)?;
         validate_dns_label("environment name", env)?;
+        backend.validate(&format!("{name}-{env}"))?;
         Ok(Self {
             name: name.to_owned(),
             env: env.to_owned(),
