@@ -59,7 +59,12 @@ impl ChartRef {
                 && h.chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
         });
-        if !host_ok || self.repository.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if !host_ok
+            || self
+                .repository
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(Error::invalid(
                 path,
                 format!(
@@ -101,16 +106,14 @@ pub fn is_semver(version: &str) -> bool {
     let numeric = |n: &str| {
         !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) && (n == "0" || !n.starts_with('0'))
     };
-    let identifier = |i: &str| {
-        !i.is_empty() && i.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-    };
+    let identifier =
+        |i: &str| !i.is_empty() && i.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
     let numbers: Vec<&str> = core.split('.').collect();
     numbers.len() == 3
         && numbers.iter().all(|n| numeric(n))
         && pre.is_none_or(|pre| {
-            pre.split('.').all(|i| {
-                identifier(i) && (!i.chars().all(|c| c.is_ascii_digit()) || numeric(i))
-            })
+            pre.split('.')
+                .all(|i| identifier(i) && (!i.chars().all(|c| c.is_ascii_digit()) || numeric(i)))
         })
         && build.is_none_or(|build| build.split('.').all(identifier))
 }

@@ -203,7 +203,10 @@ impl Stack {
         if !is_identifier(&requirement.name) {
             return Err(self.bad_name("provider name", &requirement.name));
         }
-        let at = self.at(&format!("terraform.required_providers.{}", requirement.name));
+        let at = self.at(&format!(
+            "terraform.required_providers.{}",
+            requirement.name
+        ));
         check_provider_source(&requirement.source).map_err(|why| Error::invalid(&at, why))?;
         check_version_constraint(&requirement.version).map_err(|why| {
             Error::invalid(

@@ -26,7 +26,16 @@ fn provider_version_constraints_follow_terraform_syntax() {
             .unwrap();
     }
     for bad in [
-        "", "latest", " ", "1.x", "^1.0", "v1.0", "~> ", ">= 1.0,", "1.2.3.4", "=> 1.0",
+        "",
+        "latest",
+        " ",
+        "1.x",
+        "^1.0",
+        "v1.0",
+        "~> ",
+        ">= 1.0,",
+        "1.2.3.4",
+        "=> 1.0",
         "~> 6.0 || 7",
     ] {
         let err = stack()
@@ -39,24 +48,40 @@ fn provider_version_constraints_follow_terraform_syntax() {
             )),
             "{bad}: {err}"
         );
-        assert!(err.contains("comma-separated `[op] version` terms"), "{err}");
+        assert!(
+            err.contains("comma-separated `[op] version` terms"),
+            "{err}"
+        );
     }
 }
 
 #[test]
 fn provider_sources_are_registry_addresses() {
-    for good in ["hashicorp/aws", "registry.terraform.io/hashicorp/aws", "integrations/github"] {
+    for good in [
+        "hashicorp/aws",
+        "registry.terraform.io/hashicorp/aws",
+        "integrations/github",
+    ] {
         stack()
             .require_provider(ProviderRequirement::new("p", good, "~> 1.0"))
             .unwrap();
     }
-    for bad in ["", "aws", "hashicorp/", "a/b/c/d", "hashicorp/aws provider", "-x/aws"] {
+    for bad in [
+        "",
+        "aws",
+        "hashicorp/",
+        "a/b/c/d",
+        "hashicorp/aws provider",
+        "-x/aws",
+    ] {
         let err = stack()
             .require_provider(ProviderRequirement::new("p", bad, "~> 1.0"))
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains(&format!("provider source {bad:?} is not [hostname/]namespace/type")),
+            err.contains(&format!(
+                "provider source {bad:?} is not [hostname/]namespace/type"
+            )),
             "{bad}: {err}"
         );
     }
@@ -101,7 +126,9 @@ fn module_versions_are_constraints_on_registry_sources_only() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.starts_with("net-dev:bad-version: module \"terraform-aws-modules/vpc/aws\" version \"latest\": "),
+        err.starts_with(
+            "net-dev:bad-version: module \"terraform-aws-modules/vpc/aws\" version \"latest\": "
+        ),
         "{err}"
     );
     for source in [
@@ -115,7 +142,9 @@ fn module_versions_are_constraints_on_registry_sources_only() {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains(&format!("module source {source:?} is not a registry address")),
+            err.contains(&format!(
+                "module source {source:?} is not a registry address"
+            )),
             "{err}"
         );
     }
@@ -145,17 +174,27 @@ fn helm_charts_come_from_https_or_oci_at_an_exact_semver() {
     ] {
         add(repository, "redis", version).unwrap();
     }
-    for version in ["1.x", "1.2", "^23", "01.2.3", "1.2.3-01", "1.2.3-", "1.2.3+", "", "latest"] {
+    for version in [
+        "1.x", "1.2", "^23", "01.2.3", "1.2.3-01", "1.2.3-", "1.2.3+", "", "latest",
+    ] {
         let err = add("https://charts.example.com", "redis", version).unwrap_err();
         assert!(
             err.starts_with(&format!(
                 "net-dev:: chart redis version {version:?} is not an exact version"
-            )) || err.contains(&format!("chart redis version {version:?} is not an exact version")),
+            )) || err.contains(&format!(
+                "chart redis version {version:?} is not an exact version"
+            )),
             "{version}: {err}"
         );
         assert!(err.contains("SemVer 2"), "{err}");
     }
-    for repository in ["http://charts.example.com", "https://", "ftp://x", "oci://", "charts.example.com"] {
+    for repository in [
+        "http://charts.example.com",
+        "https://",
+        "ftp://x",
+        "oci://",
+        "charts.example.com",
+    ] {
         let err = add(repository, "redis", "1.2.3").unwrap_err();
         assert!(
             err.contains(&format!(

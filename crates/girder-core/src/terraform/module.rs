@@ -41,7 +41,9 @@ impl ModuleSpec {
     /// for a registry source (Terraform refuses one on a path, Git or URL source).
     pub(crate) fn check_source_and_version(&self) -> Result<(), String> {
         if self.source.trim().is_empty() {
-            return Err("a module call needs a source (registry address, Git URL or local path)".into());
+            return Err(
+                "a module call needs a source (registry address, Git URL or local path)".into(),
+            );
         }
         let Some(version) = &self.version else {
             return Ok(());
