@@ -70,7 +70,7 @@ pub enum CidrError {
 }
 
 /// The prefix lengths AWS allows for a VPC's IPv4 block and for its subnets.
-pub const AWS_PREFIXES: std::ops::RangeInclusive<u8> = 16..=28;
+pub(crate) const AWS_PREFIXES: std::ops::RangeInclusive<u8> = 16..=28;
 
 /// Ranges no VPC can use: they are not unicast addresses a host can have.
 const NOT_UNICAST: &[([u8; 4], u8, &str)] = &[
@@ -383,7 +383,12 @@ mod tests {
 
     #[test]
     fn vpc_and_subnet_blocks_are_the_sizes_aws_allows() {
-        for good in ["10.0.0.0/16", "10.40.0.0/16", "192.168.0.0/28", "100.64.0.0/20"] {
+        for good in [
+            "10.0.0.0/16",
+            "10.40.0.0/16",
+            "192.168.0.0/28",
+            "100.64.0.0/20",
+        ] {
             good.parse::<Ipv4Cidr>().unwrap().check_vpc().unwrap();
         }
         for (bad, why) in [
@@ -398,7 +403,10 @@ mod tests {
         ] {
             let err = bad.parse::<Ipv4Cidr>().unwrap().check_vpc().unwrap_err();
             let text = err.to_string();
-            assert!(text.starts_with(&format!("{bad} cannot be a VPC block: ")), "{text}");
+            assert!(
+                text.starts_with(&format!("{bad} cannot be a VPC block: ")),
+                "{text}"
+            );
             assert!(text.contains(why), "{text}");
         }
         // A planner over a block AWS refuses hands out nothing.

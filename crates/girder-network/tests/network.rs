@@ -458,7 +458,9 @@ fn vpc_blocks_aws_refuses_are_refused_with_the_path() {
             .unwrap_err()
             .to_string();
         assert!(
-            err.starts_with(&format!("network-dev:big: VPC big: {block} cannot be a VPC block: ")),
+            err.starts_with(&format!(
+                "network-dev:big: VPC big: {block} cannot be a VPC block: "
+            )),
             "{err}"
         );
         assert!(err.contains(why), "{err}");

@@ -66,7 +66,11 @@ impl BucketName {
         };
         // The name with apply-time parts replaced by values of their shape.
         let (longest, literal_parts, modelled) = match &self.suffix {
-            None => (self.prefix.len(), vec![self.prefix.as_str()], self.prefix.clone()),
+            None => (
+                self.prefix.len(),
+                vec![self.prefix.as_str()],
+                self.prefix.clone(),
+            ),
             Some((account, region)) => {
                 let mut parts = vec![self.prefix.as_str()];
                 for v in [account, region] {
@@ -237,7 +241,10 @@ mod tests {
             ("a_b", "lowercase letters, digits"),
             ("ab\u{e9}c", "lowercase letters, digits"),
         ] {
-            let err = BucketName::literal(bad).resolve("stack:b").unwrap_err().to_string();
+            let err = BucketName::literal(bad)
+                .resolve("stack:b")
+                .unwrap_err()
+                .to_string();
             assert!(
                 err.starts_with(&format!("stack:b: bucket name {bad:?}")),
                 "{bad}: {err}"
@@ -248,7 +255,8 @@ mod tests {
 
     #[test]
     fn apply_time_parts_are_checked_by_their_shape() {
-        let account = || Value::Expr(Expr::raw("data.aws_caller_identity.current.account_id").cast());
+        let account =
+            || Value::Expr(Expr::raw("data.aws_caller_identity.current.account_id").cast());
         let region = || Value::Expr(Expr::raw("data.aws_region.current.region").cast());
         let name = BucketName::with_account_and_region("logs", account(), region());
         assert!(matches!(name.resolve("x").unwrap(), Value::Expr(_)));
