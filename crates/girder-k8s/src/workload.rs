@@ -749,11 +749,20 @@ impl Workload {
             // An allowlist holding the whole internet restricts nothing.
             restricted = !cidrs.iter().any(|c| c.ends_with("/0"));
         }
-        for (host, _, _) in &ingress.rules {
-            if let Some(host) = host {
-                let name = host.strip_prefix("*.").unwrap_or(host);
-                validate::dns_subdomain(at, &format!("{what} host"), name)?;
-            }
+        validate::dns_subdomain(at, &format!("{what} class"), &ingress.class)?;
+        let tls_hosts = ingress.tls.iter().flat_map(|(hosts, _)| hosts.iter());
+        for host in ingress
+            .rules
+            .iter()
+            .filter_map(|(h, _, _)| h.as_ref())
+            .chain(tls_hosts)
+        {
+            // A wildcard is allowed as the first label only.
+            let name = host.strip_prefix("*.").unwrap_or(host);
+            validate::dns_subdomain(at, &format!("{what} host"), name)?;
+        }
+        for (_, secret) in &ingress.tls {
+            validate::dns_subdomain(at, &format!("{what} TLS Secret"), secret)?;
         }
         if ingress.internet_facing && !restricted {
             match &ingress.open_to_internet {

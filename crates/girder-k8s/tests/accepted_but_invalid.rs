@@ -385,6 +385,21 @@ fn cidrs_and_hosts_of_network_policies_and_ingresses_are_checked() {
         err.contains("Ingress shop/api host \"Shop.Example.com\" is not a DNS-1123 subdomain"),
         "{err}"
     );
+    let err = error(|s, ns| {
+        deployment(ns)
+            .expose(Service::cluster_ip().port(80, "http"))
+            .ingress(
+                Ingress::new("nginx")
+                    .host_path("*.example.com", "/", 80)
+                    .tls(["*.example.com", "bad host.example.com"], "tls"),
+            )
+            .add(s, "shop")
+            .map(drop)
+    });
+    assert!(
+        err.contains("Ingress shop/api host \"bad host.example.com\""),
+        "{err}"
+    );
 }
 
 #[test]
