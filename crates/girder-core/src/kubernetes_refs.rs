@@ -556,62 +556,57 @@ const LABEL_MAPS_AT: &[&str] = &[
 
 /// Label and annotation keys and values of one object, by the API server's rules.
 fn check_metadata(at: &str, body: &Json, problems: &mut Vec<String>) {
-    let pairs = |map: &'_ serde_json::Map<String, Json>| -> Vec<(String, String)> {
-        map.iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    v.as_str().map_or_else(|| v.to_string(), str::to_owned),
-                )
-            })
-            .collect()
-    };
-    let mut check = |where_: &str, result: std::result::Result<(), String>| {
+    use crate::kubernetes_rules;
+    let mut check_map = |where_: &dyn std::fmt::Display, map: Option<&Json>, labels: bool| {
+        let Some(map) = map.and_then(Json::as_object) else {
+            return;
+        };
+        // Label and annotation values are strings; anything else the API server refuses.
+        for (key, value) in map {
+            if !value.is_string() {
+                problems.push(format!(
+                    "{at}: {where_}: {key} is {value}, not a string; quote it"
+                ));
+            }
+        }
+        let pairs = map
+            .iter()
+            .filter_map(|(k, v)| v.as_str().map(|v| (k.as_str(), v)));
+        let result = if labels {
+            kubernetes_rules::labels(pairs)
+        } else {
+            kubernetes_rules::annotations(pairs)
+        };
         if let Err(why) = result {
             problems.push(format!("{at}: {where_}: {why}"));
         }
     };
-    let label_maps = |pointer: &str| body.pointer(pointer).and_then(Json::as_object);
-    let mut metadata: Vec<(String, &Json)> = METADATA_AT
-        .iter()
-        .filter_map(|p| body.pointer(p).map(|m| ((*p).to_owned(), m)))
-        .collect();
+    for pointer in METADATA_AT {
+        if let Some(meta) = body.pointer(pointer) {
+            check_map(&format_args!("{pointer}/labels"), meta.get("labels"), true);
+            check_map(
+                &format_args!("{pointer}/annotations"),
+                meta.get("annotations"),
+                false,
+            );
+        }
+    }
     for (i, claim) in array(body.pointer("/spec/volumeClaimTemplates"))
         .iter()
         .enumerate()
     {
-        if let Some(m) = claim.get("metadata") {
-            metadata.push((format!("/spec/volumeClaimTemplates/{i}/metadata"), m));
-        }
-    }
-    for (pointer, meta) in metadata {
-        if let Some(labels) = meta.get("labels").and_then(Json::as_object) {
-            let labels = pairs(labels);
-            check(
-                &format!("{pointer}/labels"),
-                crate::kubernetes_rules::labels(
-                    labels.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                ),
-            );
-        }
-        if let Some(annotations) = meta.get("annotations").and_then(Json::as_object) {
-            let annotations = pairs(annotations);
-            check(
-                &format!("{pointer}/annotations"),
-                crate::kubernetes_rules::annotations(
-                    annotations.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                ),
+        if let Some(meta) = claim.get("metadata") {
+            let pointer = format!("/spec/volumeClaimTemplates/{i}/metadata");
+            check_map(&format_args!("{pointer}/labels"), meta.get("labels"), true);
+            check_map(
+                &format_args!("{pointer}/annotations"),
+                meta.get("annotations"),
+                false,
             );
         }
     }
     for pointer in LABEL_MAPS_AT {
-        if let Some(map) = label_maps(pointer) {
-            let map = pairs(map);
-            check(
-                pointer,
-                crate::kubernetes_rules::labels(map.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-            );
-        }
+        check_map(pointer, body.pointer(pointer), true);
     }
 }
 

@@ -2,26 +2,31 @@
 
 use std::collections::BTreeMap;
 
-use girder_core::{Result, Scope};
+use girder_core::kubernetes_rules;
+use girder_core::{Error, Result, Scope};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde::Serialize;
-
-use crate::validate;
 
 /// Check an object's labels and annotations (keys, values, size) where a construct
 /// creates it, so the error names the construct: `Deployment shop/api: label ...`.
 pub(crate) fn check_meta(at: &str, kind: &str, meta: &ObjectMeta) -> Result<()> {
-    let what = match &meta.namespace {
-        Some(ns) => format!("{kind} {ns}/{}", meta.name.as_deref().unwrap_or_default()),
-        None => format!("{kind} {}", meta.name.as_deref().unwrap_or_default()),
-    };
-    if let Some(labels) = &meta.labels {
-        validate::labels(at, &what, labels)?;
-    }
-    if let Some(annotations) = &meta.annotations {
-        validate::annotations(at, &what, annotations)?;
-    }
-    Ok(())
+    let checked = meta
+        .labels
+        .as_ref()
+        .map_or(Ok(()), kubernetes_rules::label_map)
+        .and_then(|()| {
+            meta.annotations
+                .as_ref()
+                .map_or(Ok(()), kubernetes_rules::annotation_map)
+        });
+    checked.map_err(|why| {
+        let name = meta.name.as_deref().unwrap_or_default();
+        let what = match &meta.namespace {
+            Some(ns) => format!("{kind} {ns}/{name}"),
+            None => format!("{kind} {name}"),
+        };
+        Error::invalid(at, format!("{what}: {why}"))
+    })
 }
 
 /// Add a k8s-openapi object to app `app` after checking its metadata: every girder-k8s
