@@ -325,7 +325,7 @@ fn variables_locals_outputs_moved_import_and_modules() {
 fn backends_render_as_terraform_expects() {
     let doc = |backend: Backend| {
         let mut stack = Stack::new("app", "prod", backend).unwrap();
-        stack.set_required_version(">= 1.10");
+        stack.set_required_version(">= 1.10").unwrap();
         Template::from_stack(stack).unwrap().terraform()["terraform"].clone()
     };
     assert_eq!(
