@@ -127,51 +127,44 @@ pub(crate) fn escape(text: &str) -> String {
 /// Render a body for a static artifact. An expression made only of literals is evaluated;
 /// anything Terraform must compute is an [`Error::UnknownAtSynth`] naming the field.
 pub(crate) fn to_static_json(path: &str, artifact: &str, body: &Ast) -> Result<serde_json::Value> {
+    if let Some(json) = body.known_value() {
+        return Ok(json);
+    }
+    // Slow path, only on failure: find the first field Terraform must compute.
     let mut field = String::from("$");
-    static_json(path, artifact, body, &mut field)
+    let unknown = first_unknown(body, &mut field).unwrap_or(body);
+    Err(Error::UnknownAtSynth {
+        path: path.to_owned(),
+        artifact: artifact.to_owned(),
+        field,
+        expression: unknown.to_json_string(),
+    })
 }
 
-fn static_json(
-    path: &str,
-    artifact: &str,
-    body: &Ast,
-    field: &mut String,
-) -> Result<serde_json::Value> {
-    use serde_json::Value as J;
-    Ok(match body {
-        Ast::Tuple(items) => {
-            let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                let len = field.len();
-                field.push_str(&format!("[{i}]"));
-                out.push(static_json(path, artifact, item, field)?);
+/// The first node (depth first) whose value needs Terraform, with its field path in `field`.
+fn first_unknown<'a>(body: &'a Ast, field: &mut String) -> Option<&'a Ast> {
+    match body {
+        Ast::Tuple(items) => items.iter().enumerate().find_map(|(i, item)| {
+            let len = field.len();
+            field.push_str(&format!("[{i}]"));
+            let found = first_unknown(item, field);
+            if found.is_none() {
                 field.truncate(len);
             }
-            J::Array(out)
-        }
-        Ast::Object(entries) => {
-            let mut out = serde_json::Map::with_capacity(entries.len());
-            for (key, value) in entries {
-                let len = field.len();
-                field.push('.');
-                field.push_str(key);
-                out.insert(key.clone(), static_json(path, artifact, value, field)?);
+            found
+        }),
+        Ast::Object(entries) => entries.iter().find_map(|(key, value)| {
+            let len = field.len();
+            field.push('.');
+            field.push_str(key);
+            let found = first_unknown(value, field);
+            if found.is_none() {
                 field.truncate(len);
             }
-            J::Object(out)
-        }
-        other => match other.known_value() {
-            Some(value) => value,
-            None => {
-                return Err(Error::UnknownAtSynth {
-                    path: path.to_owned(),
-                    artifact: artifact.to_owned(),
-                    field: field.clone(),
-                    expression: other.to_json_string(),
-                });
-            }
-        },
-    })
+            found
+        }),
+        other => other.known_value().is_none().then_some(other),
+    }
 }
 
 /// The entry `key` of an object body, if the body is an object holding it.

@@ -19,7 +19,7 @@
 //!   and a named `targetPort` is a named port of those pods;
 //! - an Ingress backend names a Service of the stack with that port.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value as Json;
 
@@ -351,6 +351,18 @@ pub(crate) fn check(
         });
     }
 
+    // Pods by (namespace, label key, label value), so a Service's selector is matched
+    // against the pods carrying its first label rather than against every pod.
+    let mut pods_by_label: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+    for (index, p) in pods.iter().enumerate() {
+        for (key, value) in &p.labels {
+            pods_by_label
+                .entry((p.namespace, key, value))
+                .or_default()
+                .push(index);
+        }
+    }
+
     let mut services: BTreeMap<(&str, &str), &KubeObject> = BTreeMap::new();
     for (path, object) in objects {
         if !(object.group().is_empty() && object.kind() == "Service") {
@@ -366,14 +378,24 @@ pub(crate) fn check(
             continue;
         }
         let at = format!("{stack_id}:{path}: {}", object.describe());
-        let matching: Vec<&Pods<'_>> = pods
+        // The candidates carrying the selector's rarest label, then every label checked.
+        let candidates = selector
             .iter()
+            .map(|(k, v)| {
+                v.as_str()
+                    .and_then(|v| pods_by_label.get(&(ns, k.as_str(), v)))
+                    .map_or(&[][..], Vec::as_slice)
+            })
+            .min_by_key(|list| list.len())
+            .unwrap_or(&[]);
+        let matching: Vec<&Pods<'_>> = candidates
+            .iter()
+            .map(|&i| &pods[i])
             .filter(|p| {
-                p.namespace == ns
-                    && selector.iter().all(|(k, v)| {
-                        v.as_str()
-                            .is_some_and(|v| p.labels.get(k.as_str()) == Some(&v))
-                    })
+                selector.iter().all(|(k, v)| {
+                    v.as_str()
+                        .is_some_and(|v| p.labels.get(k.as_str()) == Some(&v))
+                })
             })
             .collect();
         if matching.is_empty() {
