@@ -3,10 +3,12 @@
 //! - `cargo xtask synth [--stack NAME]... [--env ENV]... [--out DIR]`: synthesize the
 //!   registered stacks (all by default) into DIR (default `out/`), atomically.
 //! - `cargo xtask list`: the registered stacks, their environments and artifact counts.
+//! - `cargo xtask bench [--size N]... [--runs R] [--workload W]...`: whole-process synth
+//!   benchmarks from a release build (see `xtask::bench`).
 //! - `cargo xtask codegen [--check] [--from PATH] [--provider-version NAME=VERSION]...`:
 //!   regenerate crates/girder-aws from the allowlist and provider schemas.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -37,6 +39,26 @@ enum Command {
     },
     /// List stacks, environments and artifact counts.
     List,
+    /// Time whole synth processes (release build): typed Terraform resources, Kubernetes
+    /// Deployment + Service pairs, and every registered stack.
+    Bench {
+        /// Sizes (resources or objects) per workload; repeatable.
+        #[arg(long = "size", default_values_t = [1_000usize, 10_000, 50_000])]
+        sizes: Vec<usize>,
+        /// Measured runs per size (after one warm-up).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Workloads to run (terraform, kubernetes, stacks); all when absent.
+        #[arg(long = "workload")]
+        workloads: Vec<String>,
+    },
+    /// One benchmark process: synthesize workload KIND of SIZE into OUT (used by `bench`).
+    #[command(hide = true)]
+    BenchWorkload {
+        kind: String,
+        size: usize,
+        out: PathBuf,
+    },
     /// Regenerate the typed L1 crate (crates/girder-aws) from the allowlist and schemas.
     Codegen {
         /// Fail if the committed code or schemas are out of date; write nothing.
@@ -79,11 +101,7 @@ fn run(command: Command) -> Result<(), String> {
     }
 }
 
-/// The workspace root (xtask lives one level below it).
-fn workspace_root() -> &'static Path {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir.parent().unwrap_or(manifest_dir)
-}
+use xtask::workspace_root;
 
 fn run_codegen(options: codegen::Options) -> Result<(), String> {
     let root = workspace_root();
@@ -128,6 +146,30 @@ fn run_stacks(_: Command) -> Result<(), String> {
 
 #[cfg(feature = "stacks")]
 fn run_stacks(command: Command) -> Result<(), String> {
+    match command {
+        Command::Bench {
+            sizes,
+            runs,
+            workloads,
+        } => {
+            let workloads = if workloads.is_empty() {
+                xtask::bench::WORKLOADS
+                    .iter()
+                    .map(|w| w.to_string())
+                    .collect()
+            } else {
+                workloads
+            };
+            return xtask::bench::run(&sizes, runs.max(1), &workloads);
+        }
+        Command::BenchWorkload { kind, size, out } => {
+            let assembly = xtask::bench::workload(&kind, size)
+                .and_then(|app| app.synth())
+                .map_err(|e| e.to_string())?;
+            return assembly.write(&out).map_err(|e| e.to_string());
+        }
+        _ => {}
+    }
     let assembly = xtask::stacks::app()
         .and_then(|app| app.synth())
         .map_err(|e| e.to_string())?;
@@ -150,7 +192,7 @@ fn run_stacks(command: Command) -> Result<(), String> {
             print!("{}", list(&assembly));
             Ok(())
         }
-        Command::Codegen { .. } => Ok(()),
+        Command::Codegen { .. } | Command::Bench { .. } | Command::BenchWorkload { .. } => Ok(()),
     }
 }
 

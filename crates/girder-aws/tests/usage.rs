@@ -170,3 +170,26 @@ fn providers_carry_their_generated_version_and_configuration() {
         json!([{"tags": {"team": "platform"}}])
     );
 }
+
+#[test]
+fn tags_shaped_like_girder_internals_are_just_tags() {
+    // A tag key equal to girder's old expression marker used to render `"tags": null`,
+    // and a tag value holding template syntax must stay text.
+    let mut stack = stack();
+    stack
+        .scope("network")
+        .unwrap()
+        .add(
+            "vpc",
+            aws::Vpc::new().cidr_block("10.0.0.0/16").tags([
+                ("$girder:expr", "null"),
+                ("note", "${file(\"/etc/passwd\")}"),
+            ]),
+        )
+        .unwrap();
+    let t = Template::from_stack(stack).unwrap();
+    assert_eq!(
+        t.resource("aws_vpc", "network_vpc")["tags"],
+        json!({ "$girder:expr": "null", "note": "$${file(\"/etc/passwd\")}" })
+    );
+}

@@ -1,23 +1,81 @@
 //! Bodies: the data of a resource, provider, local, Kubernetes object or Helm values, held
 //! as an expression tree ([`Ast`]) so that expressions inside stay visible until synth.
 //!
-//! A body is built by serializing any `serde::Serialize` value; expressions inside it
-//! serialize to markers that become tree nodes here. Rendering to Terraform JSON escapes
-//! every literal string; rendering to a static artifact (Kubernetes, Helm) refuses
-//! expressions that are only known after apply.
+//! A body is built by serializing any `serde::Serialize` value straight into the tree
+//! ([`to_ast`](crate::expr::to_ast)): data stays data, and only girder's own expressions
+//! become expression nodes. Rendering to Terraform JSON escapes every literal string;
+//! rendering to a static artifact (Kubernetes, Helm) refuses expressions that are only
+//! known after apply.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use crate::error::{Error, Result};
-use crate::expr::{Ast, json_to_ast};
+use crate::expr::{Ast, Dynamic, Expr, to_ast};
+
+/// An ad-hoc object body mixing literals and expressions, for untyped resources
+/// ([`ResourceSpec::resource`](crate::terraform::ResourceSpec::resource)), locals or
+/// objects where no typed config exists. Raw JSON (`serde_json::json!`) is data only and
+/// cannot hold expressions; this can:
+///
+/// ```
+/// use girder_core::Body;
+/// use girder_core::prelude::*;
+///
+/// # fn main() -> girder_core::Result<()> {
+/// let mut stack = Stack::new("network", "dev", Backend::local())?;
+/// let vpc = stack.root().add("vpc", ResourceSpec::resource("aws_vpc", &Body::new().set("cidr_block", "10.0.0.0/16")))?;
+/// let subnet = Body::new()
+///     .set("vpc_id", vpc.attr::<String>("id"))
+///     .set("cidr_block", "10.0.1.0/24")
+///     .set("tags", Body::new().set("Name", "a"));
+/// stack.root().add("subnet", ResourceSpec::resource("aws_subnet", &subnet))?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Body {
+    entries: Vec<(String, Ast)>,
+    error: Option<String>,
+}
+
+impl Body {
+    /// An empty object.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Set `key` to `value` (any serializable value: a literal, an `Expr`, a typed config,
+    /// another `Body`). Setting a key again replaces its value in place. A value that
+    /// cannot be serialized is reported when the body is used.
+    pub fn set(mut self, key: impl Into<String>, value: impl Serialize) -> Self {
+        let key = key.into();
+        match to_ast(&value) {
+            Ok(ast) => match self.entries.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, slot)) => *slot = ast,
+                None => self.entries.push((key, ast)),
+            },
+            Err(e) if self.error.is_none() => self.error = Some(format!("{key}: {e}")),
+            Err(_) => {}
+        }
+        self
+    }
+}
+
+impl Serialize for Body {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        if let Some(message) = &self.error {
+            return Err(serde::ser::Error::custom(message));
+        }
+        Expr::<Dynamic>::from_ast(Ast::Object(self.entries.clone())).serialize(serializer)
+    }
+}
 
 /// Serialize `value` into a body; `path` and `what` name it in errors.
 pub(crate) fn to_body<T: Serialize + ?Sized>(path: &str, what: &str, value: &T) -> Result<Ast> {
-    let json = serde_json::to_value(value).map_err(|e| serialize_error(path, what, e))?;
-    json_to_ast(json).map_err(|e| serialize_error(path, what, e))
+    to_ast(value).map_err(|e| serialize_error(path, what, e))
 }
 
-pub(crate) fn serialize_error(path: &str, what: &str, e: serde_json::Error) -> Error {
+pub(crate) fn serialize_error(path: &str, what: &str, e: impl std::fmt::Display) -> Error {
     Error::Serialize {
         path: path.to_owned(),
         what: what.to_owned(),
@@ -44,6 +102,21 @@ pub(crate) fn to_terraform_json(body: &Ast) -> serde_json::Value {
     }
 }
 
+/// Plain data (no expressions) as Terraform JSON: every string and key escaped.
+pub(crate) fn literal_terraform_json(data: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match data {
+        J::String(s) => J::String(escape(s)),
+        J::Array(items) => J::Array(items.iter().map(literal_terraform_json).collect()),
+        J::Object(map) => J::Object(
+            map.iter()
+                .map(|(k, v)| (escape(k), literal_terraform_json(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 /// A literal escaped for a Terraform JSON string (`${` -> `$${`, `%{` -> `%%{`).
 pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -54,51 +127,44 @@ pub(crate) fn escape(text: &str) -> String {
 /// Render a body for a static artifact. An expression made only of literals is evaluated;
 /// anything Terraform must compute is an [`Error::UnknownAtSynth`] naming the field.
 pub(crate) fn to_static_json(path: &str, artifact: &str, body: &Ast) -> Result<serde_json::Value> {
+    if let Some(json) = body.known_value() {
+        return Ok(json);
+    }
+    // Slow path, only on failure: find the first field Terraform must compute.
     let mut field = String::from("$");
-    static_json(path, artifact, body, &mut field)
+    let unknown = first_unknown(body, &mut field).unwrap_or(body);
+    Err(Error::UnknownAtSynth {
+        path: path.to_owned(),
+        artifact: artifact.to_owned(),
+        field,
+        expression: unknown.to_json_string(),
+    })
 }
 
-fn static_json(
-    path: &str,
-    artifact: &str,
-    body: &Ast,
-    field: &mut String,
-) -> Result<serde_json::Value> {
-    use serde_json::Value as J;
-    Ok(match body {
-        Ast::Tuple(items) => {
-            let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                let len = field.len();
-                field.push_str(&format!("[{i}]"));
-                out.push(static_json(path, artifact, item, field)?);
+/// The first node (depth first) whose value needs Terraform, with its field path in `field`.
+fn first_unknown<'a>(body: &'a Ast, field: &mut String) -> Option<&'a Ast> {
+    match body {
+        Ast::Tuple(items) => items.iter().enumerate().find_map(|(i, item)| {
+            let len = field.len();
+            field.push_str(&format!("[{i}]"));
+            let found = first_unknown(item, field);
+            if found.is_none() {
                 field.truncate(len);
             }
-            J::Array(out)
-        }
-        Ast::Object(entries) => {
-            let mut out = serde_json::Map::with_capacity(entries.len());
-            for (key, value) in entries {
-                let len = field.len();
-                field.push('.');
-                field.push_str(key);
-                out.insert(key.clone(), static_json(path, artifact, value, field)?);
+            found
+        }),
+        Ast::Object(entries) => entries.iter().find_map(|(key, value)| {
+            let len = field.len();
+            field.push('.');
+            field.push_str(key);
+            let found = first_unknown(value, field);
+            if found.is_none() {
                 field.truncate(len);
             }
-            J::Object(out)
-        }
-        other => match other.known_value() {
-            Some(value) => value,
-            None => {
-                return Err(Error::UnknownAtSynth {
-                    path: path.to_owned(),
-                    artifact: artifact.to_owned(),
-                    field: field.clone(),
-                    expression: other.to_json_string(),
-                });
-            }
-        },
-    })
+            found
+        }),
+        other => other.known_value().is_none().then_some(other),
+    }
 }
 
 /// The entry `key` of an object body, if the body is an object holding it.
@@ -140,12 +206,18 @@ mod tests {
             },
         })
         .attr("id");
-        let body = to_body(
-            "p",
-            "resource",
-            &json!({"vpc_id": id, "name": "${oops}", "n": 1}),
-        )
-        .unwrap();
+        #[derive(serde::Serialize)]
+        struct Args {
+            vpc_id: Expr<String>,
+            name: &'static str,
+            n: u8,
+        }
+        let args = Args {
+            vpc_id: id,
+            name: "${oops}",
+            n: 1,
+        };
+        let body = to_body("p", "resource", &args).unwrap();
         assert_eq!(
             to_terraform_json(&body),
             json!({"vpc_id": "${aws_vpc.main.id}", "name": "$${oops}", "n": 1})

@@ -35,38 +35,87 @@ impl ChartRef {
         }
     }
 
-    fn validate(&self, path: &str) -> Result<()> {
-        let pinned = !self.version.is_empty()
-            && self
-                .version
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
-            && self
-                .version
-                .starts_with(|c: char| c.is_ascii_digit() || c == 'v');
-        if !pinned {
+    /// Check the reference: an exact SemVer 2 version (`1.2.3`, `v1.2.3-rc.1+build.5`),
+    /// an `https://` or `oci://` repository with a host, a chart name of letters, digits,
+    /// '.', '_' and '-'.
+    pub fn validate(&self, path: &str) -> Result<()> {
+        if !is_semver(&self.version) {
             return Err(Error::invalid(
                 path,
                 format!(
-                    "chart {} version {:?} is not an exact version; pin one such as \"1.2.3\"",
+                    "chart {} version {:?} is not an exact version; pin one such as \"1.2.3\" \
+                     (SemVer 2: MAJOR.MINOR.PATCH, optional -prerelease and +build, optional leading v)",
                     self.name, self.version
                 ),
             ));
         }
-        if !(self.repository.starts_with("https://")
-            || self.repository.starts_with("oci://")
-            || self.repository.starts_with("http://"))
+        let host = self
+            .repository
+            .strip_prefix("https://")
+            .or_else(|| self.repository.strip_prefix("oci://"))
+            .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
+        let host_ok = host.is_some_and(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        });
+        if !host_ok
+            || self
+                .repository
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
         {
             return Err(Error::invalid(
                 path,
                 format!(
-                    "chart repository {:?} must be an https:// or oci:// URL",
+                    "chart repository {:?} must be an https:// or oci:// URL with a host",
                     self.repository
+                ),
+            ));
+        }
+        let name_ok = !self.name.is_empty()
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !name_ok {
+            return Err(Error::invalid(
+                path,
+                format!(
+                    "chart name {:?}: letters, digits, '.', '_' and '-' only",
+                    self.name
                 ),
             ));
         }
         Ok(())
     }
+}
+
+/// An exact Semantic Versioning 2.0.0 version, with an optional leading `v` (as Helm
+/// allows): `MAJOR.MINOR.PATCH[-prerelease][+build]`, numbers without leading zeros.
+pub fn is_semver(version: &str) -> bool {
+    let version = version.strip_prefix('v').unwrap_or(version);
+    let (rest, build) = match version.split_once('+') {
+        Some((rest, build)) => (rest, Some(build)),
+        None => (version, None),
+    };
+    let (core, pre) = match rest.split_once('-') {
+        Some((core, pre)) => (core, Some(pre)),
+        None => (rest, None),
+    };
+    let numeric = |n: &str| {
+        !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) && (n == "0" || !n.starts_with('0'))
+    };
+    let identifier =
+        |i: &str| !i.is_empty() && i.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let numbers: Vec<&str> = core.split('.').collect();
+    numbers.len() == 3
+        && numbers.iter().all(|n| numeric(n))
+        && pre.is_none_or(|pre| {
+            pre.split('.')
+                .all(|i| identifier(i) && (!i.chars().all(|c| c.is_ascii_digit()) || numeric(i)))
+        })
+        && build.is_none_or(|build| build.split('.').all(identifier))
 }
 
 /// Values for one release of a chart.

@@ -8,11 +8,18 @@
 //!   ExternalSecret, SealedSecret or cert-manager Certificate count; so do each
 //!   namespace's `default` ServiceAccount and `kube-root-ca.crt` ConfigMap, and references
 //!   marked `optional: true`;
+//! - a key read from a ConfigMap or Secret (`configMapKeyRef`, `secretKeyRef`, volume
+//!   `items`) is one it has, when the bundle shows its keys: ConfigMaps and Secrets of the
+//!   bundle, SealedSecrets, ExternalSecrets listing `data` without a template or
+//!   `dataFrom`. Optional references are not checked;
+//! - label and annotation keys and values follow the API server's rules
+//!   ([`crate::kubernetes_rules`]) on every object, pod template, claim template,
+//!   selector and nodeSelector;
 //! - a Service's selector matches the pod template labels of a workload in its namespace,
 //!   and a named `targetPort` is a named port of those pods;
 //! - an Ingress backend names a Service of the stack with that port.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value as Json;
 
@@ -113,40 +120,77 @@ pub(crate) fn check(
             .any(|e| e.kind == "Namespace" && e.name == ns)
     };
 
-    // What the bundle provides: (kind, namespace, name).
-    let mut provided: BTreeSet<(&str, &str, &str)> = BTreeSet::new();
+    // What the bundle provides: (kind, namespace, name), with the keys of its data when
+    // they are known (`None`: made by an operator from data the bundle does not show).
+    let mut provided: Provided<'_> = BTreeMap::new();
     for (_, object) in objects {
         let Some(ns) = namespace_of(object) else {
             continue;
         };
         let body = object.body();
         match (object.group(), object.kind()) {
-            ("", kind @ ("Secret" | "ConfigMap" | "PersistentVolumeClaim" | "ServiceAccount")) => {
-                provided.insert((kind, ns, object.name()));
+            ("", "ConfigMap") => provide(
+                &mut provided,
+                ("ConfigMap", ns, object.name()),
+                Some(keys_of(body, &["/data", "/binaryData"])),
+            ),
+            ("", "Secret") => provide(
+                &mut provided,
+                ("Secret", ns, object.name()),
+                Some(keys_of(body, &["/data", "/stringData"])),
+            ),
+            ("", kind @ ("PersistentVolumeClaim" | "ServiceAccount")) => {
+                provide(&mut provided, (kind, ns, object.name()), None);
             }
             ("external-secrets.io", "ExternalSecret") => {
                 let name = str_at(body, "/spec/target/name").unwrap_or(object.name());
-                provided.insert(("Secret", ns, name));
+                // Without a template or dataFrom, the Secret holds exactly spec.data's keys.
+                let plain = body.pointer("/spec/target/template").is_none()
+                    && array(body.pointer("/spec/dataFrom")).is_empty()
+                    && !array(body.pointer("/spec/data")).is_empty();
+                let keys = plain.then(|| {
+                    array(body.pointer("/spec/data"))
+                        .iter()
+                        .filter_map(|d| str_at(d, "/secretKey"))
+                        .collect()
+                });
+                provide(&mut provided, ("Secret", ns, name), keys);
             }
             ("bitnami.com", "SealedSecret") => {
                 let name = str_at(body, "/spec/template/metadata/name").unwrap_or(object.name());
-                provided.insert(("Secret", ns, name));
+                provide(
+                    &mut provided,
+                    ("Secret", ns, name),
+                    Some(keys_of(
+                        body,
+                        &["/spec/encryptedData", "/spec/template/data"],
+                    )),
+                );
             }
             ("cert-manager.io", "Certificate") => {
                 if let Some(name) = str_at(body, "/spec/secretName") {
-                    provided.insert(("Secret", ns, name));
+                    provide(&mut provided, ("Secret", ns, name), None);
                 }
             }
             _ => {}
         }
     }
     for ns in &namespaces {
-        provided.insert(("ConfigMap", ns, "kube-root-ca.crt"));
-        provided.insert(("ServiceAccount", ns, "default"));
+        provide(
+            &mut provided,
+            ("ConfigMap", *ns, "kube-root-ca.crt"),
+            Some(BTreeSet::from(["ca.crt"])),
+        );
+        provide(&mut provided, ("ServiceAccount", *ns, "default"), None);
     }
     let has = |kind: &str, ns: &str, name: &str| {
-        provided.contains(&(kind, ns, name)) || externals.iter().any(|e| e.covers(kind, ns, name))
+        provided.contains_key(&(kind, ns, name))
+            || externals.iter().any(|e| e.covers(kind, ns, name))
     };
+    for (path, object) in objects {
+        let at = format!("{stack_id}:{path}: {}", object.describe());
+        check_metadata(&at, object.body(), &mut problems);
+    }
 
     let mut pods: Vec<Pods<'_>> = Vec::new();
     for (path, object) in objects {
@@ -163,7 +207,7 @@ pub(crate) fn check(
         let (Some(template), Some(ns)) = (pod_template(object), namespace_of(object)) else {
             continue;
         };
-        let mut refs: Vec<(&str, &str, String)> = Vec::new();
+        let mut refs: Vec<Ref<'_>> = Vec::new();
         let spec = template.get("spec").unwrap_or(&Json::Null);
         let mut port_names = BTreeSet::new();
         for key in ["initContainers", "containers"] {
@@ -187,6 +231,7 @@ pub(crate) fn check(
                                 kind,
                                 format!("container '{cname}' env {var}"),
                             );
+                            with_keys(&mut refs, r, r.get("key").and_then(Json::as_str));
                         }
                     }
                 }
@@ -210,9 +255,11 @@ pub(crate) fn check(
             let what = || format!("volume '{vname}'");
             if let Some(r) = volume.get("configMap") {
                 push_ref(&mut refs, r, "name", "ConfigMap", what());
+                with_item_keys(&mut refs, r);
             }
             if let Some(r) = volume.get("secret") {
                 push_ref(&mut refs, r, "secretName", "Secret", what());
+                with_item_keys(&mut refs, r);
             }
             if let Some(r) = volume.get("persistentVolumeClaim") {
                 push_ref(&mut refs, r, "claimName", "PersistentVolumeClaim", what());
@@ -227,6 +274,7 @@ pub(crate) fn check(
                             kind,
                             format!("projected volume '{vname}'"),
                         );
+                        with_item_keys(&mut refs, r);
                     }
                 }
             }
@@ -241,15 +289,49 @@ pub(crate) fn check(
             );
         }
         if let Some(account) = str_at(spec, "/serviceAccountName") {
-            refs.push(("ServiceAccount", account, "serviceAccountName".into()));
+            refs.push(Ref {
+                kind: "ServiceAccount",
+                name: account,
+                what: "serviceAccountName".into(),
+                keys: Vec::new(),
+            });
         }
-        for (kind, name, what) in refs {
+        for Ref {
+            kind,
+            name,
+            what,
+            keys: wanted,
+        } in refs
+        {
             if !has(kind, ns, name) {
                 problems.push(format!(
                     "{at}: {what} references {kind} {ns}/{name}, which is not in this stack's \
                      Kubernetes objects; add it (for a Secret: an ExternalSecret or \
                      SealedSecret) or declare it with Stack::external_kube_object"
                 ));
+                continue;
+            }
+            // Declared externals' keys are unknown.
+            if externals.iter().any(|e| e.covers(kind, ns, name)) {
+                continue;
+            }
+            let Some(Some(known)) = provided.get(&(kind, ns, name)) else {
+                continue;
+            };
+            for key in wanted {
+                if !known.contains(key) {
+                    let list: Vec<&str> = known.iter().copied().collect();
+                    problems.push(format!(
+                        "{at}: {what} references key {key:?} of {kind} {ns}/{name}, which has \
+                         no such key (keys: {}); add the key or mark the reference \
+                         `optional: true`",
+                        if list.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            list.join(", ")
+                        }
+                    ));
+                }
             }
         }
         let labels = template
@@ -269,6 +351,18 @@ pub(crate) fn check(
         });
     }
 
+    // Pods by (namespace, label key, label value), so a Service's selector is matched
+    // against the pods carrying its first label rather than against every pod.
+    let mut pods_by_label: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+    for (index, p) in pods.iter().enumerate() {
+        for (key, value) in &p.labels {
+            pods_by_label
+                .entry((p.namespace, key, value))
+                .or_default()
+                .push(index);
+        }
+    }
+
     let mut services: BTreeMap<(&str, &str), &KubeObject> = BTreeMap::new();
     for (path, object) in objects {
         if !(object.group().is_empty() && object.kind() == "Service") {
@@ -284,14 +378,24 @@ pub(crate) fn check(
             continue;
         }
         let at = format!("{stack_id}:{path}: {}", object.describe());
-        let matching: Vec<&Pods<'_>> = pods
+        // The candidates carrying the selector's rarest label, then every label checked.
+        let candidates = selector
             .iter()
+            .map(|(k, v)| {
+                v.as_str()
+                    .and_then(|v| pods_by_label.get(&(ns, k.as_str(), v)))
+                    .map_or(&[][..], Vec::as_slice)
+            })
+            .min_by_key(|list| list.len())
+            .unwrap_or(&[]);
+        let matching: Vec<&Pods<'_>> = candidates
+            .iter()
+            .map(|&i| &pods[i])
             .filter(|p| {
-                p.namespace == ns
-                    && selector.iter().all(|(k, v)| {
-                        v.as_str()
-                            .is_some_and(|v| p.labels.get(k.as_str()) == Some(&v))
-                    })
+                selector.iter().all(|(k, v)| {
+                    v.as_str()
+                        .is_some_and(|v| p.labels.get(k.as_str()) == Some(&v))
+                })
             })
             .collect();
         if matching.is_empty() {
@@ -377,18 +481,154 @@ pub(crate) fn check(
     }
 }
 
+/// What the bundle provides: (kind, namespace, name), with the keys of its data when they
+/// are known (`None`: made by an operator from data the bundle does not show).
+type Provided<'a> = BTreeMap<(&'a str, &'a str, &'a str), Option<BTreeSet<&'a str>>>;
+
+fn provide<'a>(
+    provided: &mut Provided<'a>,
+    what: (&'a str, &'a str, &'a str),
+    keys: Option<BTreeSet<&'a str>>,
+) {
+    provided
+        .entry(what)
+        .and_modify(|known| {
+            // Two sources of one object: its keys are known only if both sources' are.
+            if let (Some(known), Some(more)) = (known.as_mut(), keys.as_ref()) {
+                known.extend(more.iter().copied());
+            } else {
+                *known = None;
+            }
+        })
+        .or_insert(keys);
+}
+
+/// A reference from a pod template to an object, and the keys of its data it reads.
+struct Ref<'a> {
+    kind: &'static str,
+    name: &'a str,
+    what: String,
+    keys: Vec<&'a str>,
+}
+
+fn is_optional(reference: &Json) -> bool {
+    reference.get("optional").and_then(Json::as_bool) == Some(true)
+}
+
 fn push_ref<'a>(
-    refs: &mut Vec<(&'static str, &'a str, String)>,
+    refs: &mut Vec<Ref<'a>>,
     reference: &'a Json,
     key: &str,
     kind: &'static str,
     what: String,
 ) {
-    if reference.get("optional").and_then(Json::as_bool) == Some(true) {
+    if is_optional(reference) {
         return;
     }
     if let Some(name) = reference.get(key).and_then(Json::as_str) {
-        refs.push((kind, name, what));
+        refs.push(Ref {
+            kind,
+            name,
+            what,
+            keys: Vec::new(),
+        });
+    }
+}
+
+/// The reference just pushed (if it was: optional ones are not) reads `key`.
+fn with_keys<'a>(refs: &mut [Ref<'a>], reference: &'a Json, key: Option<&'a str>) {
+    if is_optional(reference) {
+        return;
+    }
+    if let (Some(last), Some(key)) = (refs.last_mut(), key) {
+        last.keys.push(key);
+    }
+}
+
+/// The reference just pushed reads the keys its `items` name.
+fn with_item_keys<'a>(refs: &mut [Ref<'a>], reference: &'a Json) {
+    for item in array(reference.get("items")) {
+        with_keys(refs, reference, str_at(item, "/key"));
+    }
+}
+
+/// The keys of the maps at `pointers` (a ConfigMap's `data` and `binaryData`).
+fn keys_of<'a>(body: &'a Json, pointers: &[&str]) -> BTreeSet<&'a str> {
+    pointers
+        .iter()
+        .filter_map(|p| body.pointer(p).and_then(Json::as_object))
+        .flat_map(|m| m.keys().map(String::as_str))
+        .collect()
+}
+
+/// Where objects hold metadata and label maps: the object's own, its pod template's (and
+/// a CronJob's job template's), claim templates', the pod's nodeSelector and selectors.
+const METADATA_AT: &[&str] = &[
+    "/metadata",
+    "/spec/template/metadata",
+    "/spec/jobTemplate/metadata",
+    "/spec/jobTemplate/spec/template/metadata",
+];
+const LABEL_MAPS_AT: &[&str] = &[
+    "/spec/selector/matchLabels",
+    "/spec/template/spec/nodeSelector",
+    "/spec/jobTemplate/spec/template/spec/nodeSelector",
+    "/spec/nodeSelector",
+];
+
+/// Label and annotation keys and values of one object, by the API server's rules.
+fn check_metadata(at: &str, body: &Json, problems: &mut Vec<String>) {
+    use crate::kubernetes_rules;
+    let mut check_map = |where_: &dyn std::fmt::Display, map: Option<&Json>, labels: bool| {
+        let Some(map) = map.and_then(Json::as_object) else {
+            return;
+        };
+        // Label and annotation values are strings; anything else the API server refuses.
+        for (key, value) in map {
+            if !value.is_string() {
+                problems.push(format!(
+                    "{at}: {where_}: {key} is {value}, not a string; quote it"
+                ));
+            }
+        }
+        let pairs = map
+            .iter()
+            .filter_map(|(k, v)| v.as_str().map(|v| (k.as_str(), v)));
+        let result = if labels {
+            kubernetes_rules::labels(pairs)
+        } else {
+            kubernetes_rules::annotations(pairs)
+        };
+        if let Err(why) = result {
+            problems.push(format!("{at}: {where_}: {why}"));
+        }
+    };
+    for pointer in METADATA_AT {
+        if let Some(meta) = body.pointer(pointer) {
+            check_map(&format_args!("{pointer}/labels"), meta.get("labels"), true);
+            check_map(
+                &format_args!("{pointer}/annotations"),
+                meta.get("annotations"),
+                false,
+            );
+        }
+    }
+    for (i, claim) in array(body.pointer("/spec/volumeClaimTemplates"))
+        .iter()
+        .enumerate()
+    {
+        if let Some(meta) = claim.get("metadata") {
+            let pointer = format!("/spec/volumeClaimTemplates/{i}/metadata");
+            check_map(&format_args!("{pointer}/labels"), meta.get("labels"), true);
+            check_map(
+                &format_args!("{pointer}/annotations"),
+                meta.get("annotations"),
+                false,
+            );
+        }
+    }
+    for pointer in LABEL_MAPS_AT {
+        check_map(pointer, body.pointer(pointer), true);
     }
 }
 

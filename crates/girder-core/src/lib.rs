@@ -39,6 +39,7 @@ pub mod helm;
 pub mod kubernetes;
 mod kubernetes_layout;
 mod kubernetes_refs;
+pub mod kubernetes_rules;
 mod path;
 mod sensitivity;
 mod stack;
@@ -48,6 +49,7 @@ pub mod yaml;
 
 pub use app::App;
 pub use assembly::{Artifact, ArtifactKind, Assembly, MANIFEST_VERSION, StackArtifacts};
+pub use body::Body;
 pub use error::{Error, Result};
 pub use expr::{Dynamic, Expr, Map, Number, Value};
 pub use kubernetes_refs::ExternalKubeObject;
@@ -63,5 +65,5 @@ pub mod prelude {
         Backend, Lifecycle, ModuleSpec, Output, ProviderConfig, ProviderRequirement,
         ResourceHandle, ResourceSpec, VarType, Variable,
     };
-    pub use crate::{App, Assembly, Scope, Stack};
+    pub use crate::{App, Assembly, Body, Scope, Stack};
 }

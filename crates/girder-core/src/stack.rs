@@ -32,6 +32,7 @@ use crate::path::{ConstructPath, validate_dns_label};
 use crate::terraform::{
     Backend, BlockKind, IntoResourceSpec, ModuleHandle, ModuleSpec, Output, ProviderConfig,
     ProviderRef, ProviderRequirement, ResourceHandle, ResourceSpec, VarType, Variable,
+    check_provider_source, check_version_constraint,
 };
 
 /// The Terraform version constraint written when a stack sets none: 1.10 brings S3 native
@@ -116,6 +117,7 @@ impl Stack {
     pub fn new(name: &str, env: &str, backend: Backend) -> Result<Self> {
         validate_dns_label("stack name", name)?;
         validate_dns_label("environment name", env)?;
+        backend.validate(&format!("{name}-{env}"))?;
         Ok(Self {
             name: name.to_owned(),
             env: env.to_owned(),
@@ -182,9 +184,18 @@ impl Stack {
         Ok(Scope { stack: self, path })
     }
 
-    /// Replace the `required_version` constraint.
-    pub fn set_required_version(&mut self, constraint: impl Into<String>) {
-        self.required_version = constraint.into();
+    /// Replace the `required_version` constraint (Terraform's constraint syntax:
+    /// `">= 1.10, < 2.0"`); anything else is an error.
+    pub fn set_required_version(&mut self, constraint: impl Into<String>) -> Result<()> {
+        let constraint = constraint.into();
+        check_version_constraint(&constraint).map_err(|why| {
+            Error::invalid(
+                self.at("terraform.required_version"),
+                format!("required_version {constraint:?}: {why}"),
+            )
+        })?;
+        self.required_version = constraint;
+        Ok(())
     }
 
     /// Declare a provider in `required_providers`. Declaring the same one twice is fine;
@@ -193,6 +204,20 @@ impl Stack {
         if !is_identifier(&requirement.name) {
             return Err(self.bad_name("provider name", &requirement.name));
         }
+        let at = self.at(&format!(
+            "terraform.required_providers.{}",
+            requirement.name
+        ));
+        check_provider_source(&requirement.source).map_err(|why| Error::invalid(&at, why))?;
+        check_version_constraint(&requirement.version).map_err(|why| {
+            Error::invalid(
+                &at,
+                format!(
+                    "provider {} version {:?}: {why}",
+                    requirement.name, requirement.version
+                ),
+            )
+        })?;
         match self.requirements.get(&requirement.name) {
             Some(existing) if *existing != requirement => Err(Error::invalid(
                 self.at("terraform.required_providers"),
@@ -673,6 +698,8 @@ impl Scope<'_> {
         if let Some(message) = spec.errors.first() {
             return Err(Error::invalid(at, message.clone()));
         }
+        spec.check_source_and_version()
+            .map_err(|why| Error::invalid(&at, why))?;
         for dependency in &spec.depends_on {
             self.stack.same_stack(dependency, &path.to_string())?;
         }

@@ -606,7 +606,16 @@ fn render_stack(
     })
 }
 
+/// The data source that reads `producer`'s outputs. Its arguments are Terraform
+/// expressions, so the backend settings in them are rendered as escaped literals (they
+/// are validated when the producer is created, too).
 fn remote_read(producer: &Stack) -> RemoteRead {
+    let mut read = remote_read_unescaped(producer);
+    read.body = crate::body::literal_terraform_json(&read.body);
+    read
+}
+
+fn remote_read_unescaped(producer: &Stack) -> RemoteRead {
     let name = remote_read_name(&producer.id);
     match &producer.backend {
         Backend::Cloud(cloud) => RemoteRead {

@@ -157,9 +157,11 @@ fn after_apply_values_cannot_enter_manifests_or_values() {
     let err = scope
         .add_kube_object(
             "api",
-            &json!({ "apiVersion": "v1", "kind": "ConfigMap",
-                     "metadata": { "name": "db", "namespace": "api" },
-                     "data": { "host": endpoint } }),
+            &Body::new()
+                .set("apiVersion", "v1")
+                .set("kind", "ConfigMap")
+                .set("metadata", json!({ "name": "db", "namespace": "api" }))
+                .set("data", Body::new().set("host", &endpoint)),
         )
         .unwrap_err();
     match &err {
@@ -183,7 +185,7 @@ fn after_apply_values_cannot_enter_manifests_or_values() {
                 "api",
                 ChartRef::new("https://charts.example.com", "api", "1.0.0"),
             )
-            .values(&json!({ "database": { "host": endpoint } })),
+            .values(&Body::new().set("database", Body::new().set("host", &endpoint))),
         )
         .unwrap_err()
         .to_string();
@@ -197,8 +199,11 @@ fn after_apply_values_cannot_enter_manifests_or_values() {
     scope
         .add_kube_object(
             "api",
-            &json!({ "apiVersion": "v1", "kind": "ConfigMap",
-                     "metadata": { "name": "names", "namespace": "api" }, "data": { "prefix": known } }),
+            &Body::new()
+                .set("apiVersion", "v1")
+                .set("kind", "ConfigMap")
+                .set("metadata", json!({ "name": "names", "namespace": "api" }))
+                .set("data", Body::new().set("prefix", known)),
         )
         .unwrap();
 }

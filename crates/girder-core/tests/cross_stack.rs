@@ -22,7 +22,7 @@ fn consumer(name: &str, backend: Backend, vpc_id: Expr<String>) -> Stack {
         .root()
         .add(
             "sg",
-            ResourceSpec::resource("aws_security_group", &json!({ "vpc_id": vpc_id })),
+            ResourceSpec::resource("aws_security_group", &Body::new().set("vpc_id", vpc_id)),
         )
         .unwrap();
     stack
@@ -142,7 +142,7 @@ fn a_cycle_between_stacks_is_an_error_listing_it() {
             "rule",
             ResourceSpec::resource(
                 "aws_vpc_security_group_ingress_rule",
-                &json!({ "security_group_id": sg.id() }),
+                &Body::new().set("security_group_id", sg.id()),
             ),
         )
         .unwrap();

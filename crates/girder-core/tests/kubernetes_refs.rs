@@ -187,3 +187,129 @@ fn externals_are_recorded_in_the_manifest() {
         json!([{"object": "PersistentVolumeClaim/shop/data", "reason": "made by the chart"}])
     );
 }
+
+fn reader(env: Json, volumes: Json) -> Json {
+    json!({
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "reader", "namespace": "shop"},
+        "spec": {"template": {"spec": {
+            "restartPolicy": "Never",
+            "containers": [{"name": "r", "image": "r:1", "env": env}],
+            "volumes": volumes
+        }}}
+    })
+}
+
+fn with_data(kind: &str, name: &str, field: &str, keys: &[&str]) -> Json {
+    let data: serde_json::Map<String, Json> =
+        keys.iter().map(|k| ((*k).to_owned(), json!("x"))).collect();
+    json!({"apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": "shop"},
+           field: data})
+}
+
+#[test]
+fn keys_read_from_config_maps_and_secrets_must_exist() {
+    let env = json!([
+        {"name": "LEVEL", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "LOG_LEVEL"}}},
+        {"name": "OPT", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "nope", "optional": true}}},
+        {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "api-token", "key": "token"}}},
+        {"name": "CA", "valueFrom": {"configMapKeyRef": {"name": "kube-root-ca.crt", "key": "ca.crt"}}},
+        {"name": "DB", "valueFrom": {"secretKeyRef": {"name": "db", "key": "url"}}},
+        {"name": "SEALED", "valueFrom": {"secretKeyRef": {"name": "sealed", "key": "password"}}},
+        {"name": "MADE", "valueFrom": {"secretKeyRef": {"name": "templated", "key": "anything"}}},
+    ]);
+    let volumes = json!([
+        {"name": "cfg", "configMap": {"name": "settings", "items": [{"key": "app.yaml", "path": "app.yaml"}]}},
+        {"name": "tok", "secret": {"secretName": "api-token", "items": [{"key": "token", "path": "t"}]}},
+        {"name": "all", "projected": {"sources": [{"configMap": {"name": "settings", "items": [{"key": "LOG_LEVEL", "path": "l"}]}}]}},
+    ]);
+    let objects = |settings: &[&str], token_field: &str| {
+        vec![
+            namespace("shop"),
+            reader(env.clone(), volumes.clone()),
+            with_data("ConfigMap", "settings", "data", settings),
+            with_data("Secret", "api-token", token_field, &["token"]),
+            json!({"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
+                   "metadata": {"name": "db", "namespace": "shop"},
+                   "spec": {"data": [{"secretKey": "url", "remoteRef": {"key": "/db/url"}}]}}),
+            json!({"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
+                   "metadata": {"name": "sealed", "namespace": "shop"},
+                   "spec": {"encryptedData": {"password": "AgB..."}}}),
+            json!({"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
+                   "metadata": {"name": "templated", "namespace": "shop"},
+                   "spec": {"data": [{"secretKey": "u", "remoteRef": {"key": "/u"}}],
+                            "target": {"template": {"data": {"anything": "{{ .u }}"}}}}}),
+        ]
+    };
+    synth(&objects(&["LOG_LEVEL", "app.yaml"], "data"), &[]).unwrap();
+    synth(&objects(&["LOG_LEVEL", "app.yaml"], "stringData"), &[]).unwrap();
+
+    let err = synth(&objects(&["LOG_LEVL"], "data"), &[])
+        .unwrap_err()
+        .to_string();
+    for expected in [
+        "shop-dev:k8s: Job shop/reader: container 'r' env LEVEL references key \"LOG_LEVEL\" of ConfigMap shop/settings, which has no such key (keys: LOG_LEVL); add the key or mark the reference `optional: true`",
+        "volume 'cfg' references key \"app.yaml\" of ConfigMap shop/settings",
+        "projected volume 'all' references key \"LOG_LEVEL\" of ConfigMap shop/settings",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in {err}");
+    }
+    assert!(
+        !err.contains("\"nope\""),
+        "optional references are not checked: {err}"
+    );
+    assert!(!err.contains("Secret"), "{err}");
+
+    // A Secret or an ExternalSecret without the key.
+    let mut objects = objects(&["LOG_LEVEL", "app.yaml"], "data");
+    objects[3] = with_data("Secret", "api-token", "data", &["other"]);
+    objects[4] = json!({"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
+                        "metadata": {"name": "db", "namespace": "shop"},
+                        "spec": {"data": [{"secretKey": "uri", "remoteRef": {"key": "/db/url"}}]}});
+    let err = synth(&objects, &[]).unwrap_err().to_string();
+    for expected in [
+        "container 'r' env TOKEN references key \"token\" of Secret shop/api-token, which has no such key (keys: other)",
+        "volume 'tok' references key \"token\" of Secret shop/api-token",
+        "container 'r' env DB references key \"url\" of Secret shop/db, which has no such key (keys: uri)",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in {err}");
+    }
+}
+
+#[test]
+fn labels_and_annotations_of_every_object_follow_the_api_rules() {
+    let long = "a".repeat(64);
+    let objects = vec![
+        namespace("shop"),
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": "c", "namespace": "shop",
+                            "labels": {"app.kubernetes.io/part-of": long},
+                            "annotations": {"bad key": "x"}}}),
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": "d", "namespace": "shop", "labels": {"Example.com/x": "y"}}}),
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "api", "namespace": "shop"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "api-"}},
+                "template": {
+                    "metadata": {"labels": {"app": "api-"}},
+                    "spec": {"nodeSelector": {"disk": "fast ssd"},
+                             "containers": [{"name": "api", "image": "api:1"}]}
+                }
+            }
+        }),
+    ];
+    let err = synth(&objects, &[]).unwrap_err().to_string();
+    for expected in [
+        "shop-dev:k8s: ConfigMap shop/c: /metadata/labels: label app.kubernetes.io/part-of value \"aaaa",
+        "(64 characters): a label value is empty or at most 63",
+        "ConfigMap shop/c: /metadata/annotations: annotation key \"bad key\"",
+        "ConfigMap shop/d: /metadata/labels: label key \"Example.com/x\": the prefix \"Example.com\" is not a DNS subdomain",
+        "Deployment shop/api: /spec/template/metadata/labels: label app value \"api-\"",
+        "Deployment shop/api: /spec/selector/matchLabels: label app value \"api-\"",
+        "Deployment shop/api: /spec/template/spec/nodeSelector: label disk value \"fast ssd\"",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in {err}");
+    }
+}

@@ -2,31 +2,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
+mod common;
+
 use girder_core::address::{is_identifier, terraform_name};
 use girder_core::prelude::*;
 use girder_core::{ConstructPath, Error, Stack};
 use proptest::prelude::*;
 use serde_json::json;
-
-/// Read back a Terraform template string (the value of a JSON string in `.tf.json`):
-/// `$${` and `%%{` are literal; a bare `${` or `%{` starts an interpolation or directive,
-/// which is an error here because the input was supposed to be a plain literal.
-fn read_template_literal(text: &str) -> Result<String, String> {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(c) = rest.chars().next() {
-        if rest.starts_with("$${") || rest.starts_with("%%{") {
-            out.push_str(&rest[1..3]);
-            rest = &rest[3..];
-        } else if rest.starts_with("${") || rest.starts_with("%{") {
-            return Err(format!("interpolation in {text:?}"));
-        } else {
-            out.push(c);
-            rest = &rest[c.len_utf8()..];
-        }
-    }
-    Ok(out)
-}
 
 /// Read back a quoted HCL string literal (`"..."`) rendered inside an expression.
 fn read_quoted(text: &str) -> Result<String, String> {
@@ -56,7 +38,7 @@ fn read_quoted(text: &str) -> Result<String, String> {
             c => unescaped.push(c),
         }
     }
-    read_template_literal(&unescaped)
+    common::read_template_literal(&unescaped)
 }
 
 fn id_strategy() -> impl Strategy<Value = String> {
@@ -95,7 +77,7 @@ proptest! {
     fn no_user_string_becomes_an_interpolation(text in ".*", focused in "[$%{}\\\\\"a\n\t]{0,16}") {
         for s in [&text, &focused] {
             let rendered = Expr::lit(s.as_str()).to_terraform_string();
-            prop_assert_eq!(read_template_literal(&rendered), Ok(s.clone()));
+            prop_assert_eq!(common::read_template_literal(&rendered), Ok(s.clone()));
 
             // Inside an expression (a function argument) the literal is a quoted HCL string.
             let call = fns::lower(s.as_str()).to_terraform_string();
@@ -113,8 +95,8 @@ proptest! {
                 &assembly.artifact("terraform/s-dev/main.tf.json").unwrap().bytes).unwrap();
             let tags = doc["resource"]["aws_eip"]["r"]["tags"].as_object().unwrap();
             for (key, value) in tags {
-                prop_assert_eq!(read_template_literal(key), Ok(s.clone()));
-                prop_assert_eq!(read_template_literal(value.as_str().unwrap()), Ok(s.clone()));
+                prop_assert_eq!(common::read_template_literal(key), Ok(s.clone()));
+                prop_assert_eq!(common::read_template_literal(value.as_str().unwrap()), Ok(s.clone()));
             }
         }
     }
@@ -126,9 +108,9 @@ proptest! {
             stack.require_provider(ProviderRequirement::new("aws", "hashicorp/aws", "~> 6.0")).unwrap();
             let mut previous: Option<ResourceHandle> = None;
             for (i, (a, b)) in cidrs.iter().enumerate() {
-                let mut body = json!({ "cidr_block": format!("10.{a}.{b}.0/24"), "tags": { "i": i.to_string(), "z": "1", "a": "2" } });
+                let mut body = Body::new().set("cidr_block", format!("10.{a}.{b}.0/24")).set("tags", json!({ "i": i.to_string(), "z": "1", "a": "2" }));
                 if let Some(p) = &previous {
-                    body["vpc_id"] = serde_json::to_value(p.id()).unwrap();
+                    body = body.set("vpc_id", p.id());
                 }
                 previous = Some(stack.root().add(&format!("n{i}"), ResourceSpec::resource("aws_subnet", &body)).unwrap());
             }

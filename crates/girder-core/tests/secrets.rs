@@ -10,7 +10,7 @@ mod common;
 use girder_core::assertions::Template;
 use girder_core::prelude::*;
 use girder_core::terraform::SecretPaths;
-use girder_core::{Error, Stack};
+use girder_core::{Body, Error, Stack};
 use serde_json::json;
 
 const RANDOM_PASSWORD: SecretPaths = SecretPaths {
@@ -37,7 +37,7 @@ fn consumer(value: Expr<String>) -> Stack {
         .root()
         .add(
             "sg",
-            ResourceSpec::resource("aws_security_group", &json!({ "description": value })),
+            ResourceSpec::resource("aws_security_group", &Body::new().set("description", value)),
         )
         .unwrap();
     stack
@@ -114,7 +114,10 @@ fn sensitivity_flows_through_locals_arguments_and_functions() {
         .root()
         .add(
             "param",
-            ResourceSpec::resource("aws_vpc", &json!({ "tags": { "Token": secret } })),
+            ResourceSpec::resource(
+                "aws_vpc",
+                &Body::new().set("tags", Body::new().set("Token", secret)),
+            ),
         )
         .unwrap();
     // Not sensitive: an argument holding a plain literal.
@@ -131,10 +134,12 @@ fn sensitivity_flows_through_locals_arguments_and_functions() {
             "sg2",
             ResourceSpec::resource(
                 "aws_security_group",
-                &json!({
-                    "description": tagged.attr::<Map<String>>("tags").get("Token"),
-                    "name": plain.attr::<Map<String>>("tags").get("Name"),
-                }),
+                &Body::new()
+                    .set(
+                        "description",
+                        tagged.attr::<Map<String>>("tags").get("Token"),
+                    )
+                    .set("name", plain.attr::<Map<String>>("tags").get("Name")),
             ),
         )
         .unwrap();
@@ -235,7 +240,7 @@ fn literal_secret_findings(build: impl FnOnce(&mut Stack)) -> Option<String> {
     synth(vec![stack]).err().map(|e| e.to_string())
 }
 
-fn db_with_password(password: serde_json::Value) -> impl FnOnce(&mut Stack) {
+fn db_with_password(password: impl serde::Serialize + 'static) -> impl FnOnce(&mut Stack) {
     move |stack| {
         stack
             .scope("db")
@@ -244,7 +249,9 @@ fn db_with_password(password: serde_json::Value) -> impl FnOnce(&mut Stack) {
                 "instance",
                 ResourceSpec::resource(
                     "aws_db_instance",
-                    &json!({ "instance_class": "db.t4g.micro", "password": password }),
+                    &Body::new()
+                        .set("instance_class", "db.t4g.micro")
+                        .set("password", password),
                 ),
             )
             .unwrap();
@@ -253,8 +260,7 @@ fn db_with_password(password: serde_json::Value) -> impl FnOnce(&mut Stack) {
 
 #[test]
 fn a_literal_wrapped_in_sensitive_is_still_a_literal_secret() {
-    let err =
-        literal_secret_findings(db_with_password(json!(Expr::lit("hunter2").sensitive()))).unwrap();
+    let err = literal_secret_findings(db_with_password(Expr::lit("hunter2").sensitive())).unwrap();
     assert!(
         err.contains("error[no-literal-secrets] net-dev:db/instance") && err.contains("`password`"),
         "{err}"
@@ -264,17 +270,14 @@ fn a_literal_wrapped_in_sensitive_is_still_a_literal_secret() {
 #[test]
 fn a_function_or_template_of_literals_is_a_literal_secret() {
     for value in [
-        json!(fns::format("%s", [Expr::lit("hunter2").any()])),
-        json!(fns::base64encode("hunter2")),
-        json!(Expr::interpolate([
-            Expr::lit("hun").any(),
-            Expr::lit("ter2").any()
-        ])),
+        fns::format("%s", [Expr::lit("hunter2").any()]),
+        fns::base64encode("hunter2"),
+        Expr::interpolate([Expr::lit("hun").any(), Expr::lit("ter2").any()]),
     ] {
         let err = literal_secret_findings(db_with_password(value.clone()));
         assert!(
             err.as_deref().is_some_and(|e| e.contains("`password`")),
-            "{value}: {err:?}"
+            "{value:?}: {err:?}"
         );
     }
 }
@@ -285,7 +288,7 @@ fn literals_are_followed_through_locals_and_variable_defaults() {
         let local: Expr<String> = stack
             .add_local("db_password", Value::Literal("hunter2".to_owned()))
             .unwrap();
-        db_with_password(json!(local))(stack);
+        db_with_password(local)(stack);
     })
     .unwrap();
     assert!(err.contains("through local.db_password"), "{err}");
@@ -299,7 +302,7 @@ fn literals_are_followed_through_locals_and_variable_defaults() {
                     .default("hunter2"),
             )
             .unwrap();
-        db_with_password(json!(var))(stack);
+        db_with_password(var)(stack);
     })
     .unwrap();
     assert!(err.contains("through var.db_password"), "{err}");
@@ -307,13 +310,13 @@ fn literals_are_followed_through_locals_and_variable_defaults() {
 
 #[test]
 fn references_and_empty_literals_are_not_literal_secrets() {
-    assert_eq!(literal_secret_findings(db_with_password(json!(""))), None);
+    assert_eq!(literal_secret_findings(db_with_password("")), None);
     assert_eq!(
         literal_secret_findings(|stack| {
             let var: Expr<String> = stack
                 .add_variable("db_password", Variable::new(VarType::String).sensitive())
                 .unwrap();
-            db_with_password(json!(fns::format("%s", [var.any()])))(stack);
+            db_with_password(fns::format("%s", [var.any()]))(stack);
         }),
         None
     );
@@ -502,7 +505,7 @@ fn values_shared_many_times_are_checked_without_blowing_up() {
     // A literal secret reached through every path.
     let found = literal_secret_findings(|stack| {
         let shared = build(stack, Value::Literal("hunter2".to_owned()));
-        db_with_password(json!(shared))(stack);
+        db_with_password(shared)(stack);
     })
     .unwrap();
     assert!(found.contains("through local.l"), "{found}");

@@ -32,7 +32,9 @@ fn construct_paths_give_readable_stable_addresses() {
             "private-subnet-a",
             ResourceSpec::resource(
                 "aws_subnet",
-                &json!({ "vpc_id": vpc.id(), "cidr_block": "10.0.0.0/24" }),
+                &Body::new()
+                    .set("vpc_id", vpc.id())
+                    .set("cidr_block", "10.0.0.0/24"),
             ),
         )
         .unwrap();
@@ -120,10 +122,10 @@ fn meta_arguments_and_lifecycle_render() {
         "subnets",
         ResourceSpec::resource(
             "aws_subnet",
-            &json!({
-                "vpc_id": vpc.id(),
-                "cidr_block": fns::cidrsubnet("10.0.0.0/16", 8, Expr::count_index()),
-            }),
+            &Body::new().set("vpc_id", vpc.id()).set(
+                "cidr_block",
+                fns::cidrsubnet("10.0.0.0/16", 8, Expr::count_index()),
+            ),
         )
         .count(3)
         .depends_on(&vpc)
@@ -156,7 +158,10 @@ fn count_index_outside_a_counted_resource_is_an_error() {
             "vpc",
             ResourceSpec::resource(
                 "aws_vpc",
-                &json!({ "cidr_block": fns::cidrsubnet("10.0.0.0/8", 8, Expr::count_index()) }),
+                &Body::new().set(
+                    "cidr_block",
+                    fns::cidrsubnet("10.0.0.0/8", 8, Expr::count_index()),
+                ),
             ),
         )
         .unwrap();
@@ -174,8 +179,11 @@ fn for_each_and_each_key() {
         .root()
         .add(
             "zones",
-            ResourceSpec::resource("aws_route53_zone", &json!({ "name": Expr::each_key() }))
-                .for_each(&json!({ "a.example.com": {}, "b.example.com": {} })),
+            ResourceSpec::resource(
+                "aws_route53_zone",
+                &Body::new().set("name", Expr::each_key()),
+            )
+            .for_each(&json!({ "a.example.com": {}, "b.example.com": {} })),
         )
         .unwrap();
     let t = Template::from_stack(stack).unwrap();
@@ -258,7 +266,9 @@ fn variables_locals_outputs_moved_import_and_modules() {
             "vpc",
             ResourceSpec::resource(
                 "aws_vpc",
-                &json!({ "cidr_block": cidr, "tags": { "Name": name } }),
+                &Body::new()
+                    .set("cidr_block", cidr)
+                    .set("tags", Body::new().set("Name", name)),
             ),
         )
         .unwrap();
@@ -315,7 +325,7 @@ fn variables_locals_outputs_moved_import_and_modules() {
 fn backends_render_as_terraform_expects() {
     let doc = |backend: Backend| {
         let mut stack = Stack::new("app", "prod", backend).unwrap();
-        stack.set_required_version(">= 1.10");
+        stack.set_required_version(">= 1.10").unwrap();
         Template::from_stack(stack).unwrap().terraform()["terraform"].clone()
     };
     assert_eq!(

@@ -1,9 +1,8 @@
 //! IAM policy documents with expressions inside and a least-privilege guard.
 
-use girder_core::expr::{Dynamic, Expr, fns};
+use girder_core::expr::{Ast, AstError, Dynamic, Expr, fns, to_ast};
 use girder_core::{Error, Result, Value};
 use serde::Serialize;
-use serde_json::{Map as JsonMap, Value as Json};
 
 /// `Allow` or `Deny`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -145,51 +144,65 @@ impl Statement {
         found
     }
 
-    fn to_json(&self) -> std::result::Result<Json, serde_json::Error> {
-        let mut statement = JsonMap::new();
+    /// The statement as a girder tree: ARNs that are expressions stay expressions (and
+    /// their references are tracked); every literal stays data.
+    fn to_ast(&self) -> std::result::Result<Ast, AstError> {
+        let text = |s: &str| Ast::String(s.to_owned());
+        let mut statement: Vec<(String, Ast)> = Vec::new();
         if let Some(sid) = &self.sid {
-            statement.insert("Sid".into(), Json::String(sid.clone()));
+            statement.push(("Sid".into(), text(sid)));
         }
-        statement.insert("Effect".into(), serde_json::to_value(self.effect)?);
+        statement.push(("Effect".into(), to_ast(&self.effect)?));
         if !self.principals.is_empty() {
-            let mut principals = JsonMap::new();
+            let mut principals: Vec<(String, Ast)> = Vec::new();
             for (kind, ids) in &self.principals {
-                principals.insert(kind.clone(), one_or_many(ids)?);
+                upsert(&mut principals, kind, one_or_many(ids)?);
             }
-            statement.insert("Principal".into(), Json::Object(principals));
+            statement.push(("Principal".into(), Ast::Object(principals)));
         }
-        statement.insert(
-            "Action".into(),
-            if self.actions.len() == 1 {
-                Json::String(self.actions[0].clone())
-            } else {
-                Json::from(self.actions.clone())
-            },
-        );
+        let actions = if self.actions.len() == 1 {
+            text(&self.actions[0])
+        } else {
+            Ast::Tuple(self.actions.iter().map(|a| text(a)).collect())
+        };
+        statement.push(("Action".into(), actions));
         if !self.resources.is_empty() {
-            statement.insert("Resource".into(), one_or_many(&self.resources)?);
+            statement.push(("Resource".into(), one_or_many(&self.resources)?));
         }
         if !self.conditions.is_empty() {
-            let mut conditions: JsonMap<String, Json> = JsonMap::new();
+            let mut conditions: Vec<(String, Ast)> = Vec::new();
             for condition in &self.conditions {
-                let entry = conditions
-                    .entry(condition.operator.clone())
-                    .or_insert_with(|| Json::Object(JsonMap::new()));
-                if let Json::Object(keys) = entry {
-                    keys.insert(condition.key.clone(), one_or_many(&condition.values)?);
+                let value = one_or_many(&condition.values)?;
+                match conditions
+                    .iter_mut()
+                    .find(|(op, _)| *op == condition.operator)
+                {
+                    Some((_, Ast::Object(keys))) => upsert(keys, &condition.key, value),
+                    _ => conditions.push((
+                        condition.operator.clone(),
+                        Ast::Object(vec![(condition.key.clone(), value)]),
+                    )),
                 }
             }
-            statement.insert("Condition".into(), Json::Object(conditions));
+            statement.push(("Condition".into(), Ast::Object(conditions)));
         }
-        Ok(Json::Object(statement))
+        Ok(Ast::Object(statement))
     }
 }
 
-fn one_or_many(values: &[Value<String>]) -> std::result::Result<Json, serde_json::Error> {
+/// Set `key` (replacing an earlier value in place, as a JSON object would).
+fn upsert(entries: &mut Vec<(String, Ast)>, key: &str, value: Ast) {
+    match entries.iter_mut().find(|(k, _)| k == key) {
+        Some((_, slot)) => *slot = value,
+        None => entries.push((key.to_owned(), value)),
+    }
+}
+
+fn one_or_many(values: &[Value<String>]) -> std::result::Result<Ast, AstError> {
     if values.len() == 1 {
-        serde_json::to_value(&values[0])
+        to_ast(&values[0])
     } else {
-        serde_json::to_value(values)
+        to_ast(values)
     }
 }
 
@@ -267,13 +280,14 @@ impl PolicyDocument {
             }
             statements.push(
                 statement
-                    .to_json()
+                    .to_ast()
                     .map_err(|e| Error::invalid(at, e.to_string()))?,
             );
         }
-        let document = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
-        let expression =
-            Expr::<Dynamic>::literal(&document).map_err(|e| Error::invalid(at, e.to_string()))?;
+        let expression = Expr::<Dynamic>::from_ast(Ast::Object(vec![
+            ("Version".into(), Ast::String("2012-10-17".into())),
+            ("Statement".into(), Ast::Tuple(statements)),
+        ]));
         Ok(match expression.known_value() {
             Some(known) => Value::Literal(known.to_string()),
             None => Value::Expr(fns::jsonencode(expression)),

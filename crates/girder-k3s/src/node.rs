@@ -296,26 +296,87 @@ impl K3sNode {
                 format!("root volume {} GiB: use 8 to 16384", self.root_volume_gib),
             ));
         }
-        if !self.ssm_prefix.starts_with('/') || self.ssm_prefix.ends_with('/') {
+        // Every value below is written into the cloud-init shell script: the character
+        // sets are what the names allow, and none of them can break out of a quoted word.
+        let name_ok = !self.name.is_empty()
+            && self.name.len() <= 40
+            && self.name.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !name_ok {
             return Err(Error::invalid(
                 at,
                 format!(
-                    "SSM prefix {:?} must start with '/' and not end with one",
+                    "node name {:?}: 1-40 letters, digits and '-', starting with a letter or digit",
+                    self.name
+                ),
+            ));
+        }
+        let segments_ok = self.ssm_prefix.split('/').skip(1).all(|segment| {
+            !segment.is_empty()
+                && segment
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        });
+        if !self.ssm_prefix.starts_with('/') || self.ssm_prefix.ends_with('/') || !segments_ok {
+            return Err(Error::invalid(
+                at,
+                format!(
+                    "SSM prefix {:?} must start with '/' and not end with one, its segments \
+                     letters, digits, '_', '.' and '-'",
                     self.ssm_prefix
                 ),
             ));
         }
-        if !self.k3s_version.starts_with('v') || !self.k3s_version.contains("+k3s") {
+        if !is_k3s_release(&self.k3s_version) {
             return Err(Error::invalid(
                 at,
                 format!(
-                    "K3s version {:?}: pin a release such as v1.33.5+k3s1",
+                    "K3s version {:?}: pin a release such as v1.33.5+k3s1 \
+                     (vMAJOR.MINOR.PATCH[-rcN]+k3sN)",
                     self.k3s_version
                 ),
             ));
         }
+        if let Some((bucket, _)) = &self.manifests_bucket {
+            let ok = (3..=63).contains(&bucket.len())
+                && bucket.chars().all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-')
+                });
+            if !ok {
+                return Err(Error::invalid(
+                    at,
+                    format!(
+                        "manifests bucket {bucket:?} is not an S3 bucket name (3-63 lowercase \
+                         letters, digits, '.' and '-')"
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
+}
+
+/// `vMAJOR.MINOR.PATCH[-rcN]+k3sN`, as K3s names its releases (`v1.33.5+k3s1`).
+fn is_k3s_release(version: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    let Some(rest) = version.strip_prefix('v') else {
+        return false;
+    };
+    let Some((release, build)) = rest.split_once('+') else {
+        return false;
+    };
+    let (core, rc) = match release.split_once('-') {
+        Some((core, rc)) => (core, Some(rc)),
+        None => (release, None),
+    };
+    let numbers: Vec<&str> = core.split('.').collect();
+    numbers.len() == 3
+        && numbers.iter().all(|n| digits(n))
+        && rc.is_none_or(|rc| rc.strip_prefix("rc").is_some_and(digits))
+        && build.strip_prefix("k3s").is_some_and(digits)
 }
 
 impl K3sNodeHandle {

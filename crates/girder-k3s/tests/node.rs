@@ -233,6 +233,49 @@ fn bad_settings_are_refused() {
 }
 
 #[test]
+fn values_written_into_the_boot_script_are_checked() {
+    let mut stack = Stack::new("c", "dev", Backend::local()).unwrap();
+    let mut scope = stack.root();
+    let vpc = Vpc::new("v", "10.0.0.0/16".parse().unwrap())
+        .add(&mut scope, "network")
+        .unwrap();
+    let bucket_arn = || Expr::lit("arn:aws:s3:::manifests");
+    let cases = [
+        (
+            K3sNode::new("n", ["m7i.large"], "/p", "v1.33$(reboot)+k3s1"),
+            "K3s version \"v1.33$(reboot)+k3s1\": pin a release",
+        ),
+        (
+            K3sNode::new("n", ["m7i.large"], "/p", "v1.x+k3s1"),
+            "K3s version \"v1.x+k3s1\"",
+        ),
+        (
+            K3sNode::new("n", ["m7i.large"], "/p\"; reboot; \"", "v1.33.5+k3s1"),
+            "SSM prefix",
+        ),
+        (
+            K3sNode::new("n$(id)", ["m7i.large"], "/p", "v1.33.5+k3s1"),
+            "node name \"n$(id)\"",
+        ),
+        (
+            K3sNode::new("n", ["m7i.large"], "/p", "v1.33.5+k3s1")
+                .manifests_from("bucket$(id)", bucket_arn()),
+            "manifests bucket \"bucket$(id)\"",
+        ),
+    ];
+    for (i, (node, expected)) in cases.into_iter().enumerate() {
+        let err = node
+            .add(&mut scope, &format!("n{i}"), &vpc)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(expected), "expected {expected:?} in {err}");
+    }
+    K3sNode::new("n", ["m7i.large"], "/pixtools/dev", "v1.34.1-rc2+k3s1")
+        .add(&mut scope, "ok", &vpc)
+        .unwrap();
+}
+
+#[test]
 fn tfcheck_accepts_the_node() {
     let tfcheck =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tools/tfcheck/tfcheck");

@@ -241,7 +241,7 @@ impl Resources {
         self
     }
 
-    fn build(&self, at: &str) -> Result<core::ResourceRequirements> {
+    fn build(&self, at: &str, container: &str) -> Result<core::ResourceRequirements> {
         let convert = |map: &BTreeMap<String, String>, what: &str| -> Result<_> {
             let mut out = BTreeMap::new();
             for (resource, value) in map {
@@ -250,6 +250,12 @@ impl Resources {
             }
             Ok((!out.is_empty()).then_some(out))
         };
+        validate::requests_within_limits(
+            at,
+            &format!("container {container:?}"),
+            &self.requests,
+            &self.limits,
+        )?;
         Ok(core::ResourceRequirements {
             requests: convert(&self.requests, "request")?,
             limits: convert(&self.limits, "limit")?,
@@ -571,6 +577,48 @@ impl Container {
                 ));
             }
         }
+        let mut names = std::collections::BTreeSet::new();
+        for env in &self.env {
+            validate::env_name(at, &self.name, &env.name)?;
+            if !names.insert(env.name.as_str()) {
+                return Err(girder_core::Error::invalid(
+                    at,
+                    format!(
+                        "container {:?} sets env {:?} twice; Kubernetes keeps only the last, \
+                         so set it once",
+                        self.name, env.name
+                    ),
+                ));
+            }
+            let what = |kind: &str, object: &str| {
+                format!(
+                    "container {:?} env {} {kind} {object:?}",
+                    self.name, env.name
+                )
+            };
+            match &env.source {
+                EnvSource::ConfigMapKey { config_map, key } => {
+                    validate::dns_subdomain(at, &what("ConfigMap", "name"), config_map)?;
+                    validate::data_key(at, &what("ConfigMap", config_map), key)?;
+                }
+                EnvSource::SecretKey { secret, key } => {
+                    validate::dns_subdomain(at, &what("Secret", "name"), secret)?;
+                    validate::data_key(at, &what("Secret", secret), key)?;
+                }
+                EnvSource::Value(_) | EnvSource::Field(_) => {}
+            }
+        }
+        for from in &self.env_from {
+            let (kind, name) = match from {
+                EnvFrom::ConfigMap(name) => ("ConfigMap", name),
+                EnvFrom::Secret(name) => ("Secret", name),
+            };
+            validate::dns_subdomain(
+                at,
+                &format!("container {:?} envFrom {kind}", self.name),
+                name,
+            )?;
+        }
         let mut seen = std::collections::BTreeSet::new();
         for port in &self.ports {
             validate::port_name(at, &port.name)?;
@@ -630,7 +678,11 @@ impl Container {
             env: (!self.env.is_empty()).then(|| self.env.iter().map(Env::build).collect()),
             env_from: (!self.env_from.is_empty())
                 .then(|| self.env_from.iter().map(EnvFrom::build).collect()),
-            resources: self.resources.as_ref().map(|r| r.build(at)).transpose()?,
+            resources: self
+                .resources
+                .as_ref()
+                .map(|r| r.build(at, &self.name))
+                .transpose()?,
             liveness_probe: self.liveness.as_ref().map(Probe::build),
             readiness_probe: self.readiness.as_ref().map(Probe::build),
             startup_probe: self.startup.as_ref().map(Probe::build),

@@ -81,6 +81,22 @@ impl GitOps {
     }
 
     fn apps(&self, stack: &Stack) -> Result<Vec<(String, bool)>> {
+        // Flux and Argo CD both read https:// and ssh:// repositories; plain http:// would
+        // fetch what is deployed without integrity.
+        let host = self
+            .repository
+            .strip_prefix("https://")
+            .or_else(|| self.repository.strip_prefix("ssh://"))
+            .map(|rest| rest.split('/').next().unwrap_or_default());
+        if host.is_none_or(str::is_empty) || self.repository.chars().any(char::is_whitespace) {
+            return Err(Error::invalid(
+                stack.id(),
+                format!(
+                    "GitOps repository {:?} must be an https:// or ssh:// URL with a host",
+                    self.repository
+                ),
+            ));
+        }
         let apps: Vec<String> = stack.kube_apps().into_iter().map(|(app, _)| app).collect();
         if apps.is_empty() {
             return Err(Error::invalid(

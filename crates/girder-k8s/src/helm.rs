@@ -159,9 +159,9 @@ impl Release {
                     &repository_name,
                 );
                 if !already {
-                    scope.add_kube_object(app, &repository)?;
+                    crate::meta::add_custom(scope, app, &repository)?;
                 }
-                scope.add_kube_object(app, &release)
+                crate::meta::add_custom(scope, app, &release)
             }
             Delivery::ArgoCd {
                 argo_namespace,
@@ -202,7 +202,7 @@ impl Release {
                         extra: Extra::new(),
                     },
                 );
-                scope.add_kube_object(app, &application)
+                crate::meta::add_custom(scope, app, &application)
             }
             Delivery::K3s => {
                 let values_content = girder_core::yaml::to_yaml(&at, &values)?;
@@ -231,7 +231,7 @@ impl Release {
                         extra: Extra::new(),
                     },
                 );
-                scope.add_kube_object(app, &chart)
+                crate::meta::add_custom(scope, app, &chart)
             }
         }
     }

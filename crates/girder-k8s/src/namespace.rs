@@ -106,7 +106,7 @@ impl Namespace {
             metadata: object_meta(None, &self.name, labels, BTreeMap::new()),
             ..core::Namespace::default()
         };
-        scope.add_kube_object(app, &namespace)?;
+        crate::meta::add_object(scope, app, &namespace)?;
         if self.default_deny {
             let policy = net::NetworkPolicy {
                 metadata: object_meta(
@@ -121,7 +121,7 @@ impl Namespace {
                     ..net::NetworkPolicySpec::default()
                 }),
             };
-            scope.add_kube_object(app, &policy)?;
+            crate::meta::add_object(scope, app, &policy)?;
         }
         Ok(NamespaceHandle { name: self.name })
     }

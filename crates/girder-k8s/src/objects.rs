@@ -43,20 +43,7 @@ impl ConfigMap {
         let at = scope.location();
         validate::dns_label(&at, "ConfigMap name", &self.name)?;
         for key in self.data.keys() {
-            let ok = !key.is_empty()
-                && key.len() <= 253
-                && key
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-            if !ok {
-                return Err(girder_core::Error::invalid(
-                    &at,
-                    format!(
-                        "ConfigMap {:?} key {key:?}: keys are letters, digits, '-', '_' and '.'",
-                        self.name
-                    ),
-                ));
-            }
+            validate::data_key(&at, &format!("ConfigMap {:?}", self.name), key)?;
         }
         let object = core::ConfigMap {
             metadata: object_meta(
@@ -68,7 +55,7 @@ impl ConfigMap {
             data: Some(self.data),
             ..core::ConfigMap::default()
         };
-        scope.add_kube_object(app, &object)?;
+        crate::meta::add_object(scope, app, &object)?;
         Ok(self.name)
     }
 }
@@ -130,7 +117,7 @@ impl PersistentVolumeClaim {
             )),
             ..core::PersistentVolumeClaim::default()
         };
-        scope.add_kube_object(app, &object)?;
+        crate::meta::add_object(scope, app, &object)?;
         Ok(self.name)
     }
 }
@@ -203,7 +190,7 @@ impl StorageClass {
             allow_volume_expansion: Some(true),
             ..storage::StorageClass::default()
         };
-        scope.add_kube_object(app, &object)?;
+        crate::meta::add_object(scope, app, &object)?;
         Ok(self.name)
     }
 }
@@ -254,7 +241,7 @@ impl ResourceQuota {
             }),
             ..core::ResourceQuota::default()
         };
-        scope.add_kube_object(app, &object)
+        crate::meta::add_object(scope, app, &object)
     }
 }
 
@@ -296,6 +283,15 @@ impl LimitRange {
     pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<()> {
         let at = scope.location();
         validate::dns_label(&at, "LimitRange name", &self.name)?;
+        validate::requests_within_limits(
+            &at,
+            &format!(
+                "LimitRange {}/{} container default",
+                self.namespace, self.name
+            ),
+            &self.default_request,
+            &self.default_limit,
+        )?;
         let convert = |map: BTreeMap<String, String>| -> Result<_> {
             let mut out = BTreeMap::new();
             for (resource, value) in map {
@@ -320,6 +316,6 @@ impl LimitRange {
                 }],
             }),
         };
-        scope.add_kube_object(app, &object)
+        crate::meta::add_object(scope, app, &object)
     }
 }

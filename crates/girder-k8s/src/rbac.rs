@@ -93,7 +93,7 @@ impl ServiceAccount {
             automount_service_account_token: Some(false),
             ..core::ServiceAccount::default()
         };
-        scope.add_kube_object(app, &object)?;
+        crate::meta::add_object(scope, app, &object)?;
         Ok(ServiceAccountHandle {
             namespace: self.namespace,
             name: self.name,
@@ -194,14 +194,16 @@ impl Role {
             BTreeMap::new(),
         );
         match &self.namespace {
-            Some(_) => scope.add_kube_object(
+            Some(_) => crate::meta::add_object(
+                scope,
                 app,
                 &rbac::Role {
                     metadata,
                     rules: Some(self.rules),
                 },
             )?,
-            None => scope.add_kube_object(
+            None => crate::meta::add_object(
+                scope,
                 app,
                 &rbac::ClusterRole {
                     metadata,
@@ -251,7 +253,7 @@ impl RoleHandle {
             role_ref: self.role_ref(),
             subjects: Some(vec![account.subject()]),
         };
-        scope.add_kube_object(app, &object)
+        crate::meta::add_object(scope, app, &object)
     }
 
     /// Bind a ClusterRole to `account` in every namespace (a ClusterRoleBinding).
@@ -273,7 +275,7 @@ impl RoleHandle {
             role_ref: self.role_ref(),
             subjects: Some(vec![account.subject()]),
         };
-        scope.add_kube_object(app, &object)
+        crate::meta::add_object(scope, app, &object)
     }
 
     fn role_ref(&self) -> rbac::RoleRef {

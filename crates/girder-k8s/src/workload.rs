@@ -295,6 +295,8 @@ impl Workload {
         self.check_mounts(&at, &what)?;
         let selector = self.labels.selector();
         let labels = self.labels.all();
+        // The workload's labels are its pods' labels and (a subset) its selector.
+        validate::labels(&at, &what, &labels)?;
         let template = self.pod_template(&at, &labels, &selector)?;
         let mut annotations = self.annotations.clone();
         let exceptions: Vec<String> = self
@@ -314,7 +316,8 @@ impl Workload {
         };
         let headless = format!("{name}-headless");
         match &self.kind {
-            WorkloadKind::Deployment => scope.add_kube_object(
+            WorkloadKind::Deployment => crate::meta::add_object(
+                scope,
                 app,
                 &apps::Deployment {
                     metadata,
@@ -334,7 +337,8 @@ impl Workload {
                     .iter()
                     .map(|c| c.build(&at, &labels))
                     .collect::<Result<Vec<_>>>()?;
-                scope.add_kube_object(
+                crate::meta::add_object(
+                    scope,
                     app,
                     &apps::StatefulSet {
                         metadata,
@@ -357,7 +361,8 @@ impl Workload {
                 };
                 self.add_service(scope, app, &at, &headless, &service, true)?;
             }
-            WorkloadKind::DaemonSet => scope.add_kube_object(
+            WorkloadKind::DaemonSet => crate::meta::add_object(
+                scope,
                 app,
                 &apps::DaemonSet {
                     metadata,
@@ -369,7 +374,8 @@ impl Workload {
                     ..apps::DaemonSet::default()
                 },
             )?,
-            WorkloadKind::Job => scope.add_kube_object(
+            WorkloadKind::Job => crate::meta::add_object(
+                scope,
                 app,
                 &batch::Job {
                     metadata,
@@ -378,16 +384,9 @@ impl Workload {
                 },
             )?,
             WorkloadKind::CronJob { schedule } => {
-                let fields = schedule.split_whitespace().count();
-                if fields != 5 && !schedule.starts_with('@') {
-                    return Err(Error::invalid(
-                        &at,
-                        format!(
-                            "{what}: schedule {schedule:?} is not cron syntax (5 fields, or @daily ...)"
-                        ),
-                    ));
-                }
-                scope.add_kube_object(
+                validate::cron_schedule(&at, &what, schedule)?;
+                crate::meta::add_object(
+                    scope,
                     app,
                     &batch::CronJob {
                         metadata,
@@ -460,7 +459,8 @@ impl Workload {
                     ));
                 }
             }
-            scope.add_kube_object(
+            crate::meta::add_object(
+                scope,
                 app,
                 &policy::PodDisruptionBudget {
                     metadata: object_meta(
@@ -552,6 +552,14 @@ impl Workload {
         labels: &BTreeMap<String, String>,
         selector: &BTreeMap<String, String>,
     ) -> Result<core::PodTemplateSpec> {
+        let pods = format!(
+            "{} {}/{} pod template",
+            self.kind.name(),
+            self.namespace,
+            self.labels.name
+        );
+        validate::annotations(at, &pods, &self.pod_annotations)?;
+        validate::labels(at, &format!("{pods} nodeSelector"), &self.node_selector)?;
         let containers = self
             .containers
             .iter()
@@ -704,7 +712,7 @@ impl Workload {
             }),
             ..core::Service::default()
         };
-        scope.add_kube_object(app, &object)
+        crate::meta::add_object(scope, app, &object)
     }
 
     fn add_ingress(
@@ -723,9 +731,39 @@ impl Workload {
                 format!("{what} has no paths; add one with `.path(\"/\", port)`"),
             ));
         }
-        let restricted = ingress
+        let inbound = ingress
             .annotations
-            .contains_key("alb.ingress.kubernetes.io/inbound-cidrs");
+            .get("alb.ingress.kubernetes.io/inbound-cidrs");
+        let mut restricted = inbound.is_some();
+        if let Some(list) = inbound {
+            let cidrs: Vec<&str> = list.split(',').map(str::trim).collect();
+            if cidrs.iter().all(|c| c.is_empty()) {
+                return Err(Error::invalid(
+                    at,
+                    format!("{what}: the inbound CIDR allowlist is empty; name the client CIDRs"),
+                ));
+            }
+            for cidr in &cidrs {
+                validate::cidr(at, &format!("{what} inbound CIDR"), cidr)?;
+            }
+            // An allowlist holding the whole internet restricts nothing.
+            restricted = !cidrs.iter().any(|c| c.ends_with("/0"));
+        }
+        validate::dns_subdomain(at, &format!("{what} class"), &ingress.class)?;
+        let tls_hosts = ingress.tls.iter().flat_map(|(hosts, _)| hosts.iter());
+        for host in ingress
+            .rules
+            .iter()
+            .filter_map(|(h, _, _)| h.as_ref())
+            .chain(tls_hosts)
+        {
+            // A wildcard is allowed as the first label only.
+            let name = host.strip_prefix("*.").unwrap_or(host);
+            validate::dns_subdomain(at, &format!("{what} host"), name)?;
+        }
+        for (_, secret) in &ingress.tls {
+            validate::dns_subdomain(at, &format!("{what} TLS Secret"), secret)?;
+        }
         if ingress.internet_facing && !restricted {
             match &ingress.open_to_internet {
                 Some(reason) if !reason.trim().is_empty() => {}
@@ -733,7 +771,7 @@ impl Workload {
                     return Err(Error::invalid(
                         at,
                         format!(
-                            "{what} is internet-facing with no inbound CIDR allowlist; restrict it with `.inbound_cidrs([...])` or say why it is public with `.open_to_internet(reason)`"
+                            "{what} is internet-facing with no inbound CIDR allowlist (or one admitting every address); restrict it with `.inbound_cidrs([...])` or say why it is public with `.open_to_internet(reason)`"
                         ),
                     ));
                 }
@@ -805,7 +843,7 @@ impl Workload {
             }),
             ..net::Ingress::default()
         };
-        scope.add_kube_object(app, &object)
+        crate::meta::add_object(scope, app, &object)
     }
 
     fn add_autoscaler(
@@ -875,7 +913,7 @@ impl Workload {
             }),
             ..autoscaling::HorizontalPodAutoscaler::default()
         };
-        scope.add_kube_object(app, &object)
+        crate::meta::add_object(scope, app, &object)
     }
 }
 
@@ -949,6 +987,7 @@ impl WorkloadHandle {
         namespace: &str,
         port: &str,
     ) -> Result<()> {
+        validate::dns_label(&scope.location(), "namespace", namespace)?;
         let peer = net::NetworkPolicyPeer {
             namespace_selector: Some(namespace_selector(namespace)),
             ..net::NetworkPolicyPeer::default()
@@ -971,6 +1010,11 @@ impl WorkloadHandle {
         cidr: &str,
         port: &str,
     ) -> Result<()> {
+        validate::cidr(
+            &scope.location(),
+            &format!("NetworkPolicy {}-from-{id} ipBlock", self.name),
+            cidr,
+        )?;
         let peer = net::NetworkPolicyPeer {
             ip_block: Some(net::IPBlock {
                 cidr: cidr.to_owned(),
@@ -1024,7 +1068,7 @@ impl WorkloadHandle {
                 ..net::NetworkPolicySpec::default()
             }),
         };
-        scope.add_kube_object(app, &object)
+        crate::meta::add_object(scope, app, &object)
     }
 }
 

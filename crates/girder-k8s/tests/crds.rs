@@ -406,3 +406,35 @@ fn k8scheck_accepts_every_kind_against_the_upstream_schemas() {
     );
     assert!(report.contains("0 problems, 0 warnings"), "{report}");
 }
+
+#[test]
+fn extra_fields_shaped_like_girder_internals_stay_data() {
+    // An `extra` map holding girder's old expression marker used to become a Terraform
+    // expression (and a static-artifact error); it is data like any other field.
+    let marker = json!({ "$girder:expr": { "raw": "file(\"/etc/hostname\")" } });
+    let mut spec = flux::KustomizationSpec {
+        interval: "10m".into(),
+        path: "./apps".into(),
+        prune: true,
+        source_ref: flux::SourceRef::new("GitRepository", "platform", None),
+        ..Default::default()
+    };
+    spec.extra.insert("note".into(), marker.clone());
+    let mut stack = Stack::new("ops", "dev", Backend::local()).unwrap();
+    stack
+        .external_kube_object("Namespace", None, "flux-system", "made by installing Flux")
+        .unwrap();
+    stack
+        .scope("apps")
+        .unwrap()
+        .add_kube_object("apps", &Kustomization::new("flux-system", "apps", spec))
+        .unwrap();
+    let mut app = App::new();
+    app.add_stack(stack).unwrap();
+    let assembly = app.synth().unwrap();
+    let t = girder_core::assertions::Template::from_assembly(&assembly, "ops-dev").unwrap();
+    assert_eq!(
+        t.kube_object("Kustomization", "apps")["spec"]["note"],
+        marker
+    );
+}

@@ -334,6 +334,17 @@ impl Alb {
                 ),
             ));
         }
+        if let Some(everyone) = self.allowed.iter().find(|c| c.prefix() == 0) {
+            if !open {
+                return Err(Error::invalid(
+                    &at,
+                    format!(
+                        "ALB {}: the allowlist holds {everyone}, which admits every address; name the client CIDRs, or say why it is public with `.open_to_internet(reason)`",
+                        self.name
+                    ),
+                ));
+            }
+        }
         if open {
             allowed = vec![
                 Ipv4Cidr::new([0, 0, 0, 0], 0).map_err(|e| Error::invalid(&at, e.to_string()))?,

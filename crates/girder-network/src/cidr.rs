@@ -43,6 +43,20 @@ pub enum CidrError {
         /// What is already planned.
         planned: String,
     },
+    /// A block AWS refuses as a VPC.
+    #[error("{vpc} cannot be a VPC block: {why}")]
+    Vpc {
+        /// The block.
+        vpc: String,
+        /// What AWS allows.
+        why: String,
+    },
+    /// A block AWS refuses as a subnet (outside /16 to /28).
+    #[error("{subnet} cannot be a subnet: AWS allows subnet prefixes /16 to /28")]
+    SubnetSize {
+        /// The block.
+        subnet: String,
+    },
     /// A prefix that cannot be a subnet of the block.
     #[error("a /{prefix} cannot be a subnet of {vpc}; use /{min} to /28")]
     Prefix {
@@ -54,6 +68,18 @@ pub enum CidrError {
         min: u8,
     },
 }
+
+/// The prefix lengths AWS allows for a VPC's IPv4 block and for its subnets.
+pub(crate) const AWS_PREFIXES: std::ops::RangeInclusive<u8> = 16..=28;
+
+/// Ranges no VPC can use: they are not unicast addresses a host can have.
+const NOT_UNICAST: &[([u8; 4], u8, &str)] = &[
+    ([0, 0, 0, 0], 8, "\"this network\" (0.0.0.0/8)"),
+    ([127, 0, 0, 0], 8, "loopback (127.0.0.0/8)"),
+    ([169, 254, 0, 0], 16, "link-local (169.254.0.0/16)"),
+    ([224, 0, 0, 0], 4, "multicast (224.0.0.0/4)"),
+    ([240, 0, 0, 0], 4, "reserved (240.0.0.0/4)"),
+];
 
 /// An IPv4 CIDR block with its host bits zero.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -70,6 +96,44 @@ impl Ipv4Cidr {
             network[0], network[1], network[2], network[3]
         );
         text.parse()
+    }
+
+    /// Check that AWS accepts this block as a VPC's IPv4 block: a prefix from /16 to /28,
+    /// outside the loopback, link-local, multicast and reserved ranges.
+    pub fn check_vpc(&self) -> Result<(), CidrError> {
+        let refuse = |why: String| {
+            Err(CidrError::Vpc {
+                vpc: self.to_string(),
+                why,
+            })
+        };
+        if !AWS_PREFIXES.contains(&self.prefix) {
+            return refuse(format!(
+                "AWS allows VPC prefixes /16 to /28, not /{}",
+                self.prefix
+            ));
+        }
+        for (network, prefix, what) in NOT_UNICAST {
+            let range = Ipv4Cidr {
+                network: u32::from_be_bytes(*network),
+                prefix: *prefix,
+            };
+            if range.overlaps(self) {
+                return refuse(format!("it lies in the {what} range"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Check that AWS accepts this block as a subnet (a prefix from /16 to /28).
+    pub fn check_subnet(&self) -> Result<(), CidrError> {
+        if AWS_PREFIXES.contains(&self.prefix) {
+            Ok(())
+        } else {
+            Err(CidrError::SubnetSize {
+                subnet: self.to_string(),
+            })
+        }
     }
 
     /// The prefix length.
@@ -161,7 +225,10 @@ impl FromStr for Ipv4Cidr {
     }
 }
 
-/// Hands out aligned, non-overlapping blocks inside a VPC block.
+/// Hands out aligned, non-overlapping blocks inside a VPC block. Every block it hands out
+/// is one AWS accepts: the VPC block is checked with [`Ipv4Cidr::check_vpc`] and each
+/// subnet with [`Ipv4Cidr::check_subnet`] (a planner over a block AWS refuses plans
+/// nothing).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SubnetPlanner {
     vpc: Ipv4Cidr,
@@ -184,6 +251,8 @@ impl SubnetPlanner {
 
     /// Claim an exact block; it must be inside the VPC and overlap nothing planned.
     pub fn reserve(&mut self, block: Ipv4Cidr) -> Result<Ipv4Cidr, CidrError> {
+        self.vpc.check_vpc()?;
+        block.check_subnet()?;
         if !self.vpc.contains(&block) {
             return Err(CidrError::Outside {
                 subnet: block.to_string(),
@@ -202,7 +271,8 @@ impl SubnetPlanner {
 
     /// The lowest free aligned `/prefix` block.
     pub fn allocate(&mut self, prefix: u8) -> Result<Ipv4Cidr, CidrError> {
-        if prefix < self.vpc.prefix() || prefix > 28 {
+        self.vpc.check_vpc()?;
+        if prefix < self.vpc.prefix() || !AWS_PREFIXES.contains(&prefix) {
             return Err(CidrError::Prefix {
                 prefix,
                 vpc: self.vpc.to_string(),
@@ -311,6 +381,55 @@ mod tests {
         assert!(planner.allocate(26).is_err());
     }
 
+    #[test]
+    fn vpc_and_subnet_blocks_are_the_sizes_aws_allows() {
+        for good in [
+            "10.0.0.0/16",
+            "10.40.0.0/16",
+            "192.168.0.0/28",
+            "100.64.0.0/20",
+        ] {
+            good.parse::<Ipv4Cidr>().unwrap().check_vpc().unwrap();
+        }
+        for (bad, why) in [
+            ("10.0.0.0/8", "AWS allows VPC prefixes /16 to /28, not /8"),
+            ("0.0.0.0/0", "AWS allows VPC prefixes /16 to /28, not /0"),
+            ("10.0.0.0/15", "not /15"),
+            ("10.0.0.0/29", "not /29"),
+            ("127.0.0.0/16", "loopback"),
+            ("169.254.0.0/16", "link-local"),
+            ("224.0.0.0/16", "multicast"),
+            ("0.0.0.0/16", "this network"),
+        ] {
+            let err = bad.parse::<Ipv4Cidr>().unwrap().check_vpc().unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.starts_with(&format!("{bad} cannot be a VPC block: ")),
+                "{text}"
+            );
+            assert!(text.contains(why), "{text}");
+        }
+        // A planner over a block AWS refuses hands out nothing.
+        let mut planner = SubnetPlanner::new("10.0.0.0/8".parse().unwrap());
+        assert!(matches!(planner.allocate(16), Err(CidrError::Vpc { .. })));
+        assert!(matches!(
+            planner.reserve("10.1.0.0/16".parse().unwrap()),
+            Err(CidrError::Vpc { .. })
+        ));
+        // Subnets are /16 to /28 too.
+        let mut planner = SubnetPlanner::new("10.40.0.0/16".parse().unwrap());
+        let err = planner
+            .reserve("10.40.0.0/29".parse().unwrap())
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "10.40.0.0/29 cannot be a subnet: AWS allows subnet prefixes /16 to /28"
+        );
+        assert!(planner.allocate(29).is_err());
+        assert!(planner.allocate(15).is_err());
+        assert!(planner.planned().is_empty());
+    }
+
     proptest! {
         #[test]
         fn display_and_parse_round_trip(network in any::<u32>(), prefix in 0u8..=32) {
@@ -321,7 +440,7 @@ mod tests {
 
         #[test]
         fn allocations_never_overlap_and_stay_inside(
-            vpc_prefix in 8u8..=24,
+            vpc_prefix in 16u8..=24,
             sizes in proptest::collection::vec(0u8..=8, 1..24),
         ) {
             let vpc = Ipv4Cidr { network: 0x0a00_0000 & Ipv4Cidr::mask(vpc_prefix), prefix: vpc_prefix };

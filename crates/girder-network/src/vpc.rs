@@ -58,7 +58,8 @@ pub struct VpcHandle {
 }
 
 impl Vpc {
-    /// VPC `name` over `cidr`: 2 zones, a /24 public and a /24 private subnet per zone,
+    /// VPC `name` over `cidr` (a /16 to /28 block, as AWS allows; checked when added):
+    /// 2 zones, a /24 public and a /24 private subnet per zone,
     /// one NAT gateway, an S3 gateway endpoint, flow logs kept 14 days.
     pub fn new(name: impl Into<String>, cidr: Ipv4Cidr) -> Self {
         Self {
@@ -108,6 +109,9 @@ impl Vpc {
     pub fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<VpcHandle> {
         let mut scope = scope.child(id)?;
         let at = scope.location();
+        self.cidr
+            .check_vpc()
+            .map_err(|e| Error::invalid(&at, format!("VPC {}: {e}", self.name)))?;
         if !(1..=6).contains(&self.az_count) {
             return Err(Error::invalid(
                 &at,

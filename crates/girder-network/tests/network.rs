@@ -431,6 +431,49 @@ fn an_internet_facing_alb_needs_an_allowlist_or_a_reason() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("1-32 letters"), "{err}");
+    // 0.0.0.0/0 in the allowlist is the open internet: it needs the reason too.
+    let err = Alb::internet_facing("web", Targets::ips("web", 8080))
+        .allow([cidr("203.0.113.0/24"), cidr("0.0.0.0/0")])
+        .add(&mut scope, "everyone", &vpc)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("network-dev:everyone: ALB web: the allowlist holds 0.0.0.0/0, which admits every address"),
+        "{err}"
+    );
+}
+
+#[test]
+fn vpc_blocks_aws_refuses_are_refused_with_the_path() {
+    let mut stack = stack();
+    let mut scope = stack.root();
+    for (block, why) in [
+        ("10.0.0.0/8", "AWS allows VPC prefixes /16 to /28, not /8"),
+        ("0.0.0.0/0", "AWS allows VPC prefixes /16 to /28, not /0"),
+        ("10.0.0.0/29", "not /29"),
+        ("127.0.0.0/16", "loopback"),
+    ] {
+        let err = Vpc::new("big", cidr(block))
+            .add(&mut scope, "big")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!(
+                "network-dev:big: VPC big: {block} cannot be a VPC block: "
+            )),
+            "{err}"
+        );
+        assert!(err.contains(why), "{err}");
+    }
+    let err = Vpc::new("small-subnets", cidr("10.0.0.0/16"))
+        .subnet_prefixes(29, 24)
+        .add(&mut scope, "small")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("public subnets of VPC small-subnets (10.0.0.0/16): a /29 cannot be a subnet of 10.0.0.0/16; use /16 to /28"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! girder-storage: where a system keeps objects and images.
 //!
-//! - [`BucketName`]: S3 bucket names checked before plan (3-63 characters, lowercase,
-//!   digits, '-', '.'), including names built from the account and region.
+//! - [`BucketName`]: S3 bucket names checked before plan against every general purpose
+//!   naming rule (3-63 characters of lowercase letters, digits, '-' and '.'; no IP
+//!   addresses, reserved prefixes or suffixes), including names built from the account
+//!   and region.
 //! - [`Bucket`]: an S3 bucket with the split-out configuration resources and safe
 //!   defaults: public access blocked, bucket owner enforced, SSE (S3-managed or KMS),
 //!   versioning, TLS-only policy, lifecycle rules by prefix; `grant_read` / `grant_write`

@@ -122,6 +122,35 @@ impl Ast {
         out
     }
 
+    /// How many levels of nodes the tree has (a leaf is 1). Iterative, so that even a
+    /// tree too deep to render can be measured and refused.
+    pub fn depth(&self) -> usize {
+        let mut deepest = 0;
+        let mut pending: Vec<(&Ast, usize)> = vec![(self, 1)];
+        while let Some((node, level)) = pending.pop() {
+            deepest = deepest.max(level);
+            let below = level + 1;
+            match node {
+                Ast::Attr { of, .. } | Ast::Sensitive(of) => pending.push((of, below)),
+                Ast::Index { of, key } => {
+                    pending.push((of, below));
+                    pending.push((key, below));
+                }
+                Ast::Call { args: items, .. } | Ast::Template(items) | Ast::Tuple(items) => {
+                    pending.extend(items.iter().map(|item| (item, below)));
+                }
+                Ast::Object(entries) => pending.extend(entries.iter().map(|(_, v)| (v, below))),
+                Ast::Null
+                | Ast::Bool(_)
+                | Ast::Number(_)
+                | Ast::String(_)
+                | Ast::Ref(_)
+                | Ast::Raw(_) => {}
+            }
+        }
+        deepest
+    }
+
     /// Call `f` on this node and every node below it, parents first.
     pub fn visit<'a>(&'a self, f: &mut impl FnMut(&'a Ast)) {
         f(self);
@@ -247,9 +276,13 @@ impl Ast {
         match self {
             Ast::String(s) => escape_template_text(s, &mut out),
             Ast::Template(parts) => {
-                for part in parts {
+                for (i, part) in parts.iter().enumerate() {
                     match part {
-                        Ast::String(s) => escape_template_text(s, &mut out),
+                        Ast::String(s) => {
+                            let (text, dollars) = split_trailing_dollars(s, parts.get(i + 1));
+                            escape_template_text(text, &mut out);
+                            write_dollars(dollars, &mut out);
+                        }
                         other => {
                             out.push_str("${");
                             other.write_hcl(&mut out);
@@ -307,9 +340,13 @@ impl Ast {
             }
             Ast::Template(parts) => {
                 out.push('"');
-                for part in parts {
+                for (i, part) in parts.iter().enumerate() {
                     match part {
-                        Ast::String(s) => escape_quoted_text(s, out),
+                        Ast::String(s) => {
+                            let (text, dollars) = split_trailing_dollars(s, parts.get(i + 1));
+                            escape_quoted_text(text, out);
+                            write_dollars(dollars, out);
+                        }
                         other => {
                             out.push_str("${");
                             other.write_hcl(out);
@@ -350,6 +387,29 @@ impl Ast {
         } else {
             self.write_hcl(out);
         }
+    }
+}
+
+/// Literal text right before an interpolation must not end in `$`: Terraform would read
+/// `$` + `${` as the escape `$${` and the reference would become text. Such trailing
+/// dollars are split off (when an interpolation follows) and written by [`write_dollars`]
+/// as an interpolated string literal.
+fn split_trailing_dollars<'a>(text: &'a str, next: Option<&Ast>) -> (&'a str, &'a str) {
+    match next {
+        Some(Ast::String(_)) | None => (text, ""),
+        Some(_) => {
+            let kept = text.trim_end_matches('$');
+            (kept, &text[kept.len()..])
+        }
+    }
+}
+
+/// `$$` as `${"$$"}`: dollars that cannot start an escape or an interpolation.
+fn write_dollars(dollars: &str, out: &mut String) {
+    if !dollars.is_empty() {
+        out.push_str("${\"");
+        out.push_str(dollars);
+        out.push_str("\"}");
     }
 }
 

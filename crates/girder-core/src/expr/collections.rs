@@ -101,9 +101,11 @@ mod tests {
         let list: ListValue<String> = ["a", "b"].into_list();
         assert_eq!(json(&list), r#"["a","b"]"#);
         let mixed: ListValue<String> = vec![Value::from("a"), Value::from(&id)].into_list();
-        let mixed = serde_json::to_value(&mixed).unwrap();
-        assert_eq!(mixed[0], "a");
-        assert!(mixed[1].get(crate::expr::EXPR_MARKER).is_some());
+        let mixed = crate::expr::to_ast(&mixed).unwrap();
+        assert_eq!(
+            mixed,
+            crate::expr::Ast::Tuple(vec![crate::expr::Ast::String("a".into()), id.ast().clone()])
+        );
         let whole: ListValue<String> =
             Expr::<Vec<String>>::from_ast(crate::expr::Ast::Raw("var.ids".into())).into_list();
         assert!(matches!(whole, Value::Expr(_)));

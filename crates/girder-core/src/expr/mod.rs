@@ -7,11 +7,14 @@
 //!
 //! Expressions remember what they reference. That is how girder finds dependencies between
 //! stacks and refuses to write a value only known after apply into a Kubernetes manifest.
-//! When serialized with serde, an expression is a one-key object
-//! `{"$girder:expr": <tree>}`; girder's synthesizer replaces it with Terraform syntax and
-//! escapes every literal string, so user text can never become an interpolation.
+//! Config values holding expressions are serialized straight into girder's tree
+//! ([`to_ast`]); an expression is recognized there by a private serde name, never by the
+//! shape of the data, so no user value (a JSON object, a map key, a string) can become an
+//! expression, and every literal string is escaped when rendered. Serializing an
+//! expression with any other serializer (`serde_json::to_value`) is an error.
 
 mod ast;
+mod ast_serializer;
 mod collections;
 pub mod fns;
 mod nested;
@@ -20,15 +23,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 pub use ast::{Ast, Reference, Target, escape_template_text};
+pub use ast_serializer::{AstError, MAX_DEPTH, to_ast};
 pub use collections::{IntoList, IntoMap, ListValue, MapValue};
 pub use nested::{NestedList, NestedMap, NestedSet};
-
-/// The key of the one-key object an expression serializes to.
-pub const EXPR_MARKER: &str = "$girder:expr";
 
 /// A Terraform map value (sorted by key, so output is stable).
 pub type Map<T> = BTreeMap<String, T>;
@@ -190,9 +190,11 @@ impl Expr<Dynamic> {
         Self::from_ast(Ast::Raw(hcl.into()))
     }
 
-    /// A literal of any serializable type, kept as data (not as an interpolation).
-    pub fn literal<V: Serialize>(value: &V) -> Result<Self, serde_json::Error> {
-        Ok(Self::from_ast(json_to_ast(serde_json::to_value(value)?)?))
+    /// A value of any serializable type as an expression. Its data stays data: strings are
+    /// escaped when rendered and no map or string is ever read as an expression; `Expr`s
+    /// inside it (typed fields holding references) stay expressions.
+    pub fn literal<V: Serialize + ?Sized>(value: &V) -> Result<Self, AstError> {
+        Ok(Self::from_ast(to_ast(value)?))
     }
 }
 
@@ -301,21 +303,7 @@ impl From<Number> for Expr<Number> {
 
 impl<T> Serialize for Expr<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(1))?;
-        map.serialize_entry(EXPR_MARKER, &self.ast)?;
-        map.end()
-    }
-}
-
-impl<'de, T> Deserialize<'de> for Expr<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        struct Marker {
-            #[serde(rename = "$girder:expr")]
-            ast: Ast,
-        }
-        Marker::deserialize(deserializer).map(|m| Expr::from_ast(m.ast))
+        ast_serializer::serialize_expr(&self.ast, serializer)
     }
 }
 
@@ -331,10 +319,10 @@ pub enum Value<T> {
 
 impl<T: Serialize> Value<T> {
     /// The value as an expression (literals become literal expressions).
-    pub fn into_expr(self) -> Result<Expr<T>, serde_json::Error> {
+    pub fn into_expr(self) -> Result<Expr<T>, AstError> {
         match self {
             Value::Expr(e) => Ok(e),
-            Value::Literal(v) => Ok(Expr::from_ast(json_to_ast(serde_json::to_value(&v)?)?)),
+            Value::Literal(v) => Ok(Expr::from_ast(to_ast(&v)?)),
         }
     }
 }
@@ -344,21 +332,6 @@ impl<T: Serialize> Serialize for Value<T> {
         match self {
             Value::Literal(v) => v.serialize(serializer),
             Value::Expr(e) => e.serialize(serializer),
-        }
-    }
-}
-
-impl<'de, T: DeserializeOwned> Deserialize<'de> for Value<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let json = serde_json::Value::deserialize(deserializer)?;
-        if is_marker(&json) {
-            serde_json::from_value(json)
-                .map(Value::Expr)
-                .map_err(serde::de::Error::custom)
-        } else {
-            serde_json::from_value(json)
-                .map(Value::Literal)
-                .map_err(serde::de::Error::custom)
         }
     }
 }
@@ -391,37 +364,6 @@ impl From<&String> for Value<String> {
     fn from(value: &String) -> Self {
         Value::Literal(value.clone())
     }
-}
-
-/// True for the one-key object an expression serializes to.
-pub(crate) fn is_marker(json: &serde_json::Value) -> bool {
-    matches!(json, serde_json::Value::Object(map) if map.len() == 1 && map.contains_key(EXPR_MARKER))
-}
-
-/// Turn plain JSON (possibly holding expression markers) into an expression tree.
-pub(crate) fn json_to_ast(json: serde_json::Value) -> Result<Ast, serde_json::Error> {
-    use serde_json::Value as J;
-    Ok(match json {
-        J::Null => Ast::Null,
-        J::Bool(b) => Ast::Bool(b),
-        J::Number(n) => Ast::Number(n),
-        J::String(s) => Ast::String(s),
-        J::Array(items) => Ast::Tuple(
-            items
-                .into_iter()
-                .map(json_to_ast)
-                .collect::<Result<_, _>>()?,
-        ),
-        J::Object(map) if map.len() == 1 && map.contains_key(EXPR_MARKER) => {
-            let expr: Expr<Dynamic> = serde_json::from_value(J::Object(map))?;
-            expr.ast
-        }
-        J::Object(map) => Ast::Object(
-            map.into_iter()
-                .map(|(k, v)| Ok((k, json_to_ast(v)?)))
-                .collect::<Result<_, serde_json::Error>>()?,
-        ),
-    })
 }
 
 #[cfg(test)]
@@ -479,19 +421,44 @@ mod tests {
     }
 
     #[test]
-    fn values_serialize_literals_plainly_and_expressions_as_markers() {
+    fn values_become_tree_nodes_literals_as_data_and_expressions_as_themselves() {
         let lit: Value<String> = "10.0.0.0/16".into();
-        assert_eq!(
-            serde_json::to_value(&lit).unwrap(),
-            serde_json::json!("10.0.0.0/16")
-        );
+        assert_eq!(to_ast(&lit).unwrap(), Ast::String("10.0.0.0/16".into()));
         let expr: Value<String> = vpc_id().into();
-        let json = serde_json::to_value(&expr).unwrap();
-        assert!(is_marker(&json));
-        let back: Value<String> = serde_json::from_value(json).unwrap();
-        assert_eq!(back, expr);
+        assert_eq!(to_ast(&expr).unwrap(), vpc_id().ast);
         let port: Value<Number> = 5432.into();
-        assert_eq!(serde_json::to_string(&port).unwrap(), "5432");
+        assert_eq!(to_ast(&port).unwrap(), Ast::Number(5432.into()));
+    }
+
+    #[test]
+    fn other_serializers_refuse_expressions_instead_of_losing_them() {
+        let err = serde_json::to_value(vpc_id()).unwrap_err().to_string();
+        assert!(err.contains("${aws_vpc.network_vpc.id}"), "{err}");
+        assert!(err.contains("girder body"), "{err}");
+        // The literal half of a Value still serializes anywhere.
+        let lit: Value<String> = "a".into();
+        assert_eq!(serde_json::to_value(&lit).unwrap(), serde_json::json!("a"));
+    }
+
+    #[test]
+    fn a_literal_dollar_right_before_an_interpolation_keeps_the_reference() {
+        // `cost-$` + `${...}` would read as the escape `$${` (the literal text `${...}`).
+        let e = Expr::interpolate([Expr::lit("cost-$").any(), vpc_id().any()]);
+        assert_eq!(
+            e.to_terraform_string(),
+            "cost-${\"$\"}${aws_vpc.network_vpc.id}"
+        );
+        let e = Expr::interpolate([Expr::lit("$$").any(), vpc_id().any(), Expr::lit("$").any()]);
+        assert_eq!(
+            e.to_terraform_string(),
+            "${\"$$\"}${aws_vpc.network_vpc.id}$"
+        );
+        // Inside a function call the template is a quoted HCL string; same rule.
+        let call: Expr<String> = fns::lower(e);
+        assert_eq!(
+            call.to_terraform_string(),
+            "${lower(\"${\"$$\"}${aws_vpc.network_vpc.id}$\")}"
+        );
     }
 
     #[test]

@@ -80,6 +80,153 @@ impl Backend {
         })
     }
 
+    /// Check every setting before it is written into this stack's `terraform` block and
+    /// into the `tfe_outputs` / `terraform_remote_state` reads of other stacks. Backend
+    /// settings cannot be expressions in Terraform, so a value holding template syntax,
+    /// a path leaving the working directory or a malformed name is refused here, with the
+    /// stack id in the error.
+    pub(crate) fn validate(&self, stack_id: &str) -> crate::Result<()> {
+        let check = |what: &'static str, value: &str, ok: bool, allowed: &'static str| {
+            if ok && !value.contains("${") && !value.contains("%{") {
+                Ok(())
+            } else {
+                Err(crate::Error::InvalidName {
+                    path: format!("{stack_id}:terraform.backend"),
+                    what,
+                    value: value.to_owned(),
+                    allowed,
+                })
+            }
+        };
+        let name_chars = |v: &str| {
+            !v.is_empty()
+                && v.len() <= 90
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        };
+        let printable_path = |v: &str| {
+            !v.is_empty()
+                && v.len() <= 1024
+                && !v.starts_with('/')
+                && v.split('/')
+                    .all(|part| !part.is_empty() && part != "." && part != "..")
+                && v.chars().all(|c| c.is_ascii_graphic() && c != '\\')
+        };
+        match self {
+            Backend::Cloud(c) => {
+                check(
+                    "Terraform Cloud organization",
+                    &c.organization,
+                    name_chars(&c.organization),
+                    "letters, digits, '-' and '_' (at most 90)",
+                )?;
+                if let Some(workspace) = &c.workspace {
+                    check(
+                        "Terraform Cloud workspace",
+                        workspace,
+                        name_chars(workspace),
+                        "letters, digits, '-' and '_' (at most 90)",
+                    )?;
+                }
+                if let Some(project) = &c.project {
+                    let ok = (3..=40).contains(&project.chars().count())
+                        && project
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_'));
+                    check(
+                        "Terraform Cloud project",
+                        project,
+                        ok,
+                        "3 to 40 letters, digits, spaces, '-' and '_'",
+                    )?;
+                }
+                if let Some(host) = &c.hostname {
+                    let ok = !host.is_empty()
+                        && host.len() <= 253
+                        && host.split('.').all(|label| {
+                            !label.is_empty()
+                                && label.len() <= 63
+                                && !label.starts_with('-')
+                                && !label.ends_with('-')
+                                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                        });
+                    check(
+                        "Terraform Enterprise hostname",
+                        host,
+                        ok,
+                        "a DNS name such as tfe.example.com",
+                    )?;
+                }
+            }
+            Backend::S3(s3) => {
+                let bucket_ok = (3..=63).contains(&s3.bucket.len())
+                    && s3.bucket.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.')
+                    })
+                    && s3.bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+                    && s3.bucket.ends_with(|c: char| c.is_ascii_alphanumeric())
+                    && !s3.bucket.contains("..");
+                check(
+                    "S3 state bucket",
+                    &s3.bucket,
+                    bucket_ok,
+                    "3 to 63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit",
+                )?;
+                let region_ok = !s3.region.is_empty()
+                    && s3.region.len() <= 32
+                    && s3.region.split('-').count() >= 3
+                    && s3.region.split('-').all(|p| {
+                        !p.is_empty()
+                            && p.chars()
+                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                    });
+                check(
+                    "S3 state region",
+                    &s3.region,
+                    region_ok,
+                    "an AWS region such as us-east-1",
+                )?;
+                if let Some(key) = &s3.key {
+                    check(
+                        "S3 state key",
+                        key,
+                        printable_path(key),
+                        "a relative object key of printable ASCII without '..' segments",
+                    )?;
+                }
+                if let Some(table) = &s3.dynamodb_table {
+                    let ok = (3..=255).contains(&table.len())
+                        && table
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+                    check(
+                        "DynamoDB lock table",
+                        table,
+                        ok,
+                        "3 to 255 letters, digits, '_', '-' and '.'",
+                    )?;
+                }
+                if let Some(kms) = &s3.kms_key_id {
+                    let ok = !kms.is_empty()
+                        && kms.len() <= 2048
+                        && kms.chars().all(|c| {
+                            c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '-' | '_')
+                        });
+                    check("state KMS key", kms, ok, "a KMS key id, alias or ARN")?;
+                }
+            }
+            Backend::Local(local) => {
+                check(
+                    "local state path",
+                    &local.path,
+                    printable_path(&local.path),
+                    "a relative path of printable ASCII inside the stack's directory (no '..')",
+                )?;
+            }
+        }
+        Ok(())
+    }
+
     /// A short name for messages and the manifest.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -9,7 +9,6 @@ use crate::body::{escape, to_terraform_json};
 use crate::error::{Error, Result};
 use crate::expr::Ast;
 use crate::stack::Stack;
-use crate::terraform::resource::Override;
 use crate::terraform::{BlockKind, IgnoreChanges, Lifecycle, ProviderRequirement};
 
 /// A data source girder declares to read another stack's outputs.
@@ -359,7 +358,8 @@ fn render_block(
     }
     let mut json = Json::Object(out);
     for o in &spec.overrides {
-        apply_override(&mut json, o)
+        let value = o.value.as_ref().map(|ast| input.value(ast));
+        apply_override(&mut json, &o.path, value)
             .map_err(|message| Error::invalid(input.stack.at(&block.path.to_string()), message))?;
     }
     match json {
@@ -395,7 +395,12 @@ fn lifecycle(lifecycle: &Lifecycle) -> Json {
 }
 
 /// Apply one override (dotted path; numeric segments index arrays).
-pub(crate) fn apply_override(target: &mut Json, o: &Override) -> std::result::Result<(), String> {
+pub(crate) fn apply_override(
+    target: &mut Json,
+    path: &str,
+    value: Option<Json>,
+) -> std::result::Result<(), String> {
+    let o = RenderedOverride { path, value };
     let segments: Vec<&str> = o.path.split('.').collect();
     if o.path.is_empty() || segments.iter().any(|s| s.is_empty()) {
         return Err(format!(
@@ -464,6 +469,12 @@ pub(crate) fn apply_override(target: &mut Json, o: &Override) -> std::result::Re
             o.path
         )),
     }
+}
+
+/// One rendered override.
+struct RenderedOverride<'a> {
+    path: &'a str,
+    value: Option<Json>,
 }
 
 fn nest(groups: IndexMap<String, JsonMap<String, Json>>) -> Json {

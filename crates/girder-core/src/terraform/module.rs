@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::body;
 use crate::expr::{Ast, Expr, Reference};
 use crate::path::ConstructPath;
+use crate::terraform::check_version_constraint;
 use crate::terraform::resource::Dependency;
 
 /// A module call before it is added to a scope.
@@ -29,10 +30,34 @@ impl ModuleSpec {
         }
     }
 
-    /// Version constraint (registry modules).
+    /// Version constraint (registry modules only; Terraform's constraint syntax,
+    /// `"~> 5.0"`). Checked when the call is added.
     pub fn version(mut self, version: impl Into<String>) -> Self {
         self.version = Some(version.into());
         self
+    }
+
+    /// The source is not empty, and a version constraint is well formed and given only
+    /// for a registry source (Terraform refuses one on a path, Git or URL source).
+    pub(crate) fn check_source_and_version(&self) -> Result<(), String> {
+        if self.source.trim().is_empty() {
+            return Err(
+                "a module call needs a source (registry address, Git URL or local path)".into(),
+            );
+        }
+        let Some(version) = &self.version else {
+            return Ok(());
+        };
+        check_version_constraint(version)
+            .map_err(|why| format!("module {:?} version {version:?}: {why}", self.source))?;
+        if !is_registry_source(&self.source) {
+            return Err(format!(
+                "module source {:?} is not a registry address ([hostname/]namespace/name/system); \
+                 Terraform takes a version only for registry modules (pin a Git source with ?ref=)",
+                self.source
+            ));
+        }
+        Ok(())
     }
 
     /// An input variable of the module.
@@ -49,6 +74,35 @@ impl ModuleSpec {
     pub fn depends_on(mut self, other: &impl Dependency) -> Self {
         self.depends_on.push(other.dependency());
         self
+    }
+}
+
+/// `[hostname/]namespace/name/system[//subdir]`, not a local path, URL or Git / Mercurial /
+/// S3 / GCS source, nor a GitHub or Bitbucket shorthand.
+fn is_registry_source(source: &str) -> bool {
+    if source.starts_with("./")
+        || source.starts_with("../")
+        || source.starts_with('/')
+        || source.contains("::")
+        || source.contains("://")
+    {
+        return false;
+    }
+    let address = source.split("//").next().unwrap_or(source);
+    let parts: Vec<&str> = address.split('/').collect();
+    let label = |p: &&str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+    };
+    match parts.as_slice() {
+        [_, _, _] => parts.iter().all(label),
+        [host, rest @ ..] => {
+            host.contains('.')
+                && !matches!(*host, "github.com" | "bitbucket.org")
+                && rest.iter().all(label)
+        }
+        _ => false,
     }
 }
 

@@ -40,6 +40,83 @@ impl ProviderRequirement {
     }
 }
 
+/// Check a Terraform version constraint (`required_providers` versions, module versions,
+/// `required_version`): one or more comma-separated `[op] version` terms, `op` one of `=`,
+/// `!=`, `>`, `>=`, `<`, `<=`, `~>` (none means `=`), `version` `N[.N[.N]][-pre]`.
+/// Returns why `constraint` is not one, for an error that names the construct.
+pub(crate) fn check_version_constraint(constraint: &str) -> std::result::Result<(), String> {
+    const OPERATORS: &[&str] = &["~>", ">=", "<=", "!=", "=", ">", "<"];
+    const ALLOWED: &str = "a Terraform version constraint is one or more comma-separated \
+                           `[op] version` terms: op =, !=, >, >=, <, <= or ~>, version \
+                           N[.N[.N]][-prerelease] (\"~> 6.25\", \">= 1.10, < 2.0\")";
+    if constraint.trim().is_empty() {
+        return Err(format!("the constraint is empty; {ALLOWED}"));
+    }
+    for term in constraint.split(',') {
+        let term = term.trim();
+        let rest = OPERATORS
+            .iter()
+            .find_map(|op| term.strip_prefix(op))
+            .unwrap_or(term)
+            .trim_start();
+        if !is_constraint_version(rest) {
+            return Err(format!("{term:?} is not a constraint term; {ALLOWED}"));
+        }
+    }
+    Ok(())
+}
+
+/// `N[.N[.N]][-pre]`, pre being dot-separated runs of letters, digits and '-'.
+fn is_constraint_version(text: &str) -> bool {
+    let (release, pre) = match text.split_once('-') {
+        Some((release, pre)) => (release, Some(pre)),
+        None => (text, None),
+    };
+    let numbers: Vec<&str> = release.split('.').collect();
+    let release_ok = (1..=3).contains(&numbers.len())
+        && numbers
+            .iter()
+            .all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+    let pre_ok = pre.is_none_or(|pre| {
+        pre.split('.').all(|part| {
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+    });
+    release_ok && pre_ok
+}
+
+/// Check a provider source address: `[hostname/]namespace/type` (`hashicorp/aws`,
+/// `registry.terraform.io/hashicorp/aws`).
+pub(crate) fn check_provider_source(source: &str) -> std::result::Result<(), String> {
+    let parts: Vec<&str> = source.split('/').collect();
+    let label = |part: &str| {
+        !part.is_empty()
+            && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !part.starts_with('-')
+            && !part.ends_with('-')
+    };
+    let host = |part: &str| {
+        !part.is_empty()
+            && part.contains('.')
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':'))
+    };
+    let ok = match parts.as_slice() {
+        [namespace, kind] => label(namespace) && label(kind),
+        [hostname, namespace, kind] => host(hostname) && label(namespace) && label(kind),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "provider source {source:?} is not [hostname/]namespace/type (\"hashicorp/aws\"): \
+             namespace and type are letters, digits and '-'"
+        ))
+    }
+}
+
 /// A `provider` block. Build it with [`ProviderConfig::new`] and add it to a stack.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProviderConfig {

@@ -4,7 +4,6 @@
 use std::marker::PhantomData;
 
 use serde::{Serialize, Serializer};
-use serde_json::Value as Json;
 
 use crate::body;
 use crate::expr::{Ast, Dynamic, Expr, Reference, Target};
@@ -56,7 +55,7 @@ impl Lifecycle {
 pub(crate) struct Override {
     pub(crate) path: String,
     /// `None` deletes the key.
-    pub(crate) value: Option<Json>,
+    pub(crate) value: Option<Ast>,
 }
 
 /// A resource or data source before it is added to a scope.
@@ -241,12 +240,20 @@ impl<H> ResourceSpec<H> {
 
     /// Set a value at a dotted JSON path of the rendered block (`"lifecycle.ignore_changes"`,
     /// `"ingress.0.cidr_blocks"`), creating objects on the way. Applied last, after
-    /// arguments and meta-arguments. The value is written verbatim: escape `${` yourself.
-    pub fn override_at(mut self, path: impl Into<String>, value: Json) -> Self {
-        self.overrides.push(Override {
-            path: path.into(),
-            value: Some(value),
-        });
+    /// arguments and meta-arguments. The value is a body like the arguments: literal text
+    /// is escaped, expressions inside it are rendered (and their references tracked).
+    pub fn override_at(mut self, path: impl Into<String>, value: impl Serialize) -> Self {
+        match body::to_body("", "override", &value) {
+            Ok(ast) => self.overrides.push(Override {
+                path: path.into(),
+                value: Some(ast),
+            }),
+            Err(e) => {
+                if self.body_error.is_none() {
+                    self.body_error = Some(e.to_string());
+                }
+            }
+        }
         self
     }
 
@@ -264,6 +271,7 @@ impl<H> ResourceSpec<H> {
         std::iter::once(&self.body)
             .chain(self.count.iter())
             .chain(self.for_each.iter())
+            .chain(self.overrides.iter().filter_map(|o| o.value.as_ref()))
     }
 }
 
