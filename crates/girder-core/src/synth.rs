@@ -2,6 +2,7 @@
 //! cross-stack references (outputs in the producer, remote-state reads in the consumer);
 //! order stacks by dependency; render Terraform JSON, Kubernetes YAML and Helm values.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use indexmap::IndexMap;
@@ -21,9 +22,10 @@ use crate::stack::Stack;
 use crate::terraform::document::{self, ExportedOutput, RemoteRead, RenderInput};
 use crate::terraform::{Backend, BlockKind, ProviderRequirement};
 
-/// A stack after its aspects ran.
-struct Prepared {
-    stack: Stack,
+/// A stack after its aspects ran: a copy the aspects changed, or the stack itself when it
+/// has no aspects (nothing can change it, so synth stays repeatable without a copy).
+struct Prepared<'a> {
+    stack: Cow<'a, Stack>,
     acknowledged: Vec<(Acknowledgement, Diagnostic)>,
 }
 
@@ -44,7 +46,7 @@ pub(crate) fn synthesize(app: &App) -> Result<Assembly> {
     for p in prepared.values() {
         check_references(&p.stack, &prepared)?;
     }
-    let lookup = |id: &str| prepared.get(id).map(|p| &p.stack);
+    let lookup = |id: &str| prepared.get(id).map(|p| &*p.stack);
     let sensitivity = Sensitivity::new(&lookup);
     for p in prepared.values() {
         check_output_sensitivity(&p.stack, &sensitivity)?;
@@ -61,15 +63,22 @@ pub(crate) fn synthesize(app: &App) -> Result<Assembly> {
 }
 
 /// Clone the stack and run the app's and the stack's aspects over it.
-fn prepare(stack: &Stack, app: &App) -> (Prepared, Vec<Diagnostic>, Vec<Diagnostic>) {
-    let mut stack = stack.clone();
-    let mut diagnostics = Diagnostics::new(&stack.id);
+fn prepare<'a>(stack: &'a Stack, app: &App) -> (Prepared<'a>, Vec<Diagnostic>, Vec<Diagnostic>) {
     let aspects: Vec<_> = app
         .aspects
         .iter()
         .chain(stack.aspects.iter())
         .cloned()
         .collect();
+    if aspects.is_empty() {
+        let prepared = Prepared {
+            stack: Cow::Borrowed(stack),
+            acknowledged: Vec::new(),
+        };
+        return (prepared, Vec::new(), Vec::new());
+    }
+    let mut stack = stack.clone();
+    let mut diagnostics = Diagnostics::new(&stack.id);
     let Stack {
         id,
         providers,
@@ -128,7 +137,7 @@ fn prepare(stack: &Stack, app: &App) -> (Prepared, Vec<Diagnostic>, Vec<Diagnost
     }
     (
         Prepared {
-            stack,
+            stack: Cow::Owned(stack),
             acknowledged,
         },
         errors,
