@@ -130,15 +130,63 @@ pub(crate) fn to_static_json(path: &str, artifact: &str, body: &Ast) -> Result<s
     if let Some(json) = body.known_value() {
         return Ok(json);
     }
-    // Slow path, only on failure: find the first field Terraform must compute.
+    Err(unknown_at_synth(path, artifact, body))
+}
+
+/// [`to_static_json`] for a body that is not needed afterwards: data is moved into the
+/// JSON rather than copied (Kubernetes objects are most of a large synth).
+pub(crate) fn into_static_json(
+    path: &str,
+    artifact: &str,
+    body: Ast,
+) -> Result<serde_json::Value> {
+    if is_known(&body) {
+        Ok(into_known_json(body))
+    } else {
+        Err(unknown_at_synth(path, artifact, &body))
+    }
+}
+
+/// Whether [`Ast::known_value`] would succeed, without building the value.
+fn is_known(body: &Ast) -> bool {
+    match body {
+        Ast::Null | Ast::Bool(_) | Ast::Number(_) | Ast::String(_) => true,
+        Ast::Tuple(items) => items.iter().all(is_known),
+        Ast::Object(entries) => entries.iter().all(|(_, v)| is_known(v)),
+        other => other.known_value().is_some(),
+    }
+}
+
+/// The value of a body [`is_known`] accepted, moving its strings.
+fn into_known_json(body: Ast) -> serde_json::Value {
+    use serde_json::Value as J;
+    match body {
+        Ast::Null => J::Null,
+        Ast::Bool(b) => J::Bool(b),
+        Ast::Number(n) => J::Number(n),
+        Ast::String(s) => J::String(s),
+        Ast::Tuple(items) => J::Array(items.into_iter().map(into_known_json).collect()),
+        Ast::Object(entries) => {
+            let mut map = serde_json::Map::with_capacity(entries.len());
+            for (key, value) in entries {
+                map.insert(key, into_known_json(value));
+            }
+            J::Object(map)
+        }
+        other => other.known_value().unwrap_or(J::Null),
+    }
+}
+
+fn unknown_at_synth(path: &str, artifact: &str, body: &Ast) -> Error {
+    // Only on failure: find the first field Terraform must compute.
     let mut field = String::from("$");
     let unknown = first_unknown(body, &mut field).unwrap_or(body);
-    Err(Error::UnknownAtSynth {
+    Error::UnknownAtSynth {
         path: path.to_owned(),
         artifact: artifact.to_owned(),
         field,
         expression: unknown.to_json_string(),
-    })
+    }
 }
 
 /// The first node (depth first) whose value needs Terraform, with its field path in `field`.
