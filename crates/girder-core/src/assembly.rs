@@ -147,12 +147,14 @@ impl Assembly {
                 .filter(|a| !known.contains(a))
                 .collect();
             if !unknown.is_empty() {
+                let ids: Vec<&str> = self.stacks.iter().map(|s| s.id.as_str()).collect();
                 return Err(Error::invalid(
                     "synth",
                     format!(
-                        "unknown {flag} {}; known: {}",
+                        "unknown {flag} {}; known: {} (stacks are: {})",
                         unknown.join(", "),
-                        known.join(", ")
+                        known.join(", "),
+                        ids.join(", ")
                     ),
                 ));
             }
