@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::address::{is_identifier, terraform_name};
 use crate::aspect::{Aspect, SharedAspect};
 use crate::body;
+use crate::checks::{self, CheckAcknowledgement};
 use crate::diagnostics::Acknowledgement;
 use crate::error::{Error, Result};
 use crate::expr::{Ast, Dynamic, Expr, Reference, Target, Value};
@@ -95,6 +96,7 @@ pub struct Stack {
     gitops_identities: HashMap<(String, String, String, String), ConstructPath>,
     pub(crate) aspects: Vec<SharedAspect>,
     pub(crate) acknowledgements: Vec<Acknowledgement>,
+    pub(crate) check_acknowledgements: Vec<CheckAcknowledgement>,
     paths: HashMap<ConstructPath, String>,
 }
 
@@ -139,6 +141,7 @@ impl Stack {
             gitops_identities: HashMap::new(),
             aspects: Vec::new(),
             acknowledgements: Vec::new(),
+            check_acknowledgements: Vec::new(),
             paths: HashMap::new(),
         })
     }
@@ -359,6 +362,28 @@ impl Stack {
         Ok(())
     }
 
+    /// Accept the finding of security-scanner check `check` (a checkov id: `CKV_AWS_144`,
+    /// `CKV2_AWS_28`, `CKV_K8S_43`) on the Terraform blocks and Kubernetes objects at `path`
+    /// and below, for `reason`. The reason is written next to each of them in the scanner's
+    /// own syntax (a `checkov:skip=` line in the block's `"//"` comment; a `checkov.io/skip<n>`
+    /// annotation), so it is read where the finding is. See [`crate::checks`].
+    pub fn acknowledge_check(&mut self, path: &str, check: &str, reason: &str) -> Result<()> {
+        let parsed = ConstructPath::parse(path.trim_start_matches('/'))?;
+        let ack = CheckAcknowledgement::new(&self.at(path), parsed, check, reason)?;
+        for (object_path, object) in self.kube_apps.values_mut().flatten() {
+            if object_path.starts_with(&ack.path) {
+                checks::annotate_one(object, &ack);
+            }
+        }
+        for (object_path, object) in self.gitops_dirs.values_mut().flatten() {
+            if object_path.starts_with(&ack.path) {
+                checks::annotate_one(object, &ack);
+            }
+        }
+        self.check_acknowledgements.push(ack);
+        Ok(())
+    }
+
     /// The Kubernetes apps of the stack, in the order they were first used, each with its
     /// objects' `(kind, namespace, name)`: for GitOps layouts that point at them.
     pub fn kube_apps(&self) -> Vec<(String, Vec<KubeObjectId>)> {
@@ -392,9 +417,10 @@ impl Stack {
             validate_dns_label("GitOps directory", segment)
                 .map_err(|e| Error::invalid(&at, e.to_string()))?;
         }
-        let object = KubeObject::new(&at, object)?;
+        let mut object = KubeObject::new(&at, object)?;
         let identity = object.identity();
         let path = ConstructPath::root();
+        checks::annotate(&self.check_acknowledgements, &path, &mut object);
         if self.gitops_identities.contains_key(&identity) {
             return Err(Error::Duplicate {
                 path: at,
@@ -702,7 +728,8 @@ impl Scope<'_> {
         validate_dns_label("Kubernetes app name", app)
             .map_err(|e| Error::invalid(self.stack.at(&self.path.to_string()), e.to_string()))?;
         let at = self.stack.at(&self.path.to_string());
-        let object = KubeObject::new(&at, object)?;
+        let mut object = KubeObject::new(&at, object)?;
+        checks::annotate(&self.stack.check_acknowledgements, &self.path, &mut object);
         let identity = object.identity();
         if let Some(existing) = self.stack.kube_identities.get(&identity) {
             return Err(Error::Duplicate {
