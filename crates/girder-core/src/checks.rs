@@ -6,8 +6,9 @@
 //! - Terraform: every resource and data block at or below the acknowledged construct path
 //!   gets a `"//"` comment (Terraform ignores the property) holding one
 //!   `checkov:skip=<CHECK>:<reason>` line per check, checkov's suppression syntax.
-//! - Kubernetes: every object at or below the path gets an annotation
-//!   `checkov.io/skip<n>: <CHECK>=<reason>`, which checkov's Kubernetes runner honours.
+//! - Kubernetes: every object at or below the path (or the one object named) gets an
+//!   annotation `checkov.io/skip<n>: <CHECK>=<reason>`, which checkov's Kubernetes runner
+//!   honours.
 //!
 //! checkov 3.3.30's `terraform_json` runner does not read suppressions at all (it passes no
 //! skipped checks to its registry), so `.ci/checkov` applies the `checkov:skip=` comments to
@@ -23,11 +24,28 @@ use crate::path::ConstructPath;
 /// Annotation key prefix checkov's Kubernetes runner reads suppressions from.
 const ANNOTATION_PREFIX: &str = "checkov.io/skip";
 
-/// A stack's decision to accept one scanner check on the constructs at and below a path.
+/// What an acknowledgement covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckTarget {
+    /// Every Terraform block and Kubernetes object at this construct path or below it.
+    Path(ConstructPath),
+    /// One Kubernetes object, by kind, namespace and name (constructs such as girder-k8s
+    /// workloads put several objects at one construct path).
+    KubeObject {
+        /// `kind`.
+        kind: String,
+        /// `metadata.namespace` (`None` for cluster-scoped objects).
+        namespace: Option<String>,
+        /// `metadata.name`.
+        name: String,
+    },
+}
+
+/// A stack's decision to accept one scanner check on what a [`CheckTarget`] names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckAcknowledgement {
-    /// Covered: this construct path and everything below it.
-    pub path: ConstructPath,
+    /// What is covered.
+    pub target: CheckTarget,
     /// The scanner's check id (`CKV_AWS_144`, `CKV2_AWS_28`, `CKV_K8S_43`).
     pub check: String,
     /// Why the finding is acceptable here; written into the output.
@@ -36,7 +54,7 @@ pub struct CheckAcknowledgement {
 
 impl CheckAcknowledgement {
     /// Check the id and the reason; `at` names the stack path in errors.
-    pub(crate) fn new(at: &str, path: ConstructPath, check: &str, reason: &str) -> Result<Self> {
+    pub(crate) fn new(at: &str, target: CheckTarget, check: &str, reason: &str) -> Result<Self> {
         let valid_id = check.starts_with("CKV")
             && check
                 .chars()
@@ -69,14 +87,31 @@ impl CheckAcknowledgement {
             ));
         }
         Ok(Self {
-            path,
+            target,
             check: check.to_owned(),
             reason: reason.to_owned(),
         })
     }
 
-    fn covers(&self, path: &ConstructPath) -> bool {
-        path.starts_with(&self.path)
+    /// Whether a Terraform block at `path` is covered.
+    fn covers_block(&self, path: &ConstructPath) -> bool {
+        matches!(&self.target, CheckTarget::Path(p) if path.starts_with(p))
+    }
+
+    /// Whether `object`, added at `path`, is covered.
+    pub(crate) fn covers_object(&self, path: &ConstructPath, object: &KubeObject) -> bool {
+        match &self.target {
+            CheckTarget::Path(p) => path.starts_with(p),
+            CheckTarget::KubeObject {
+                kind,
+                namespace,
+                name,
+            } => {
+                object.kind() == kind
+                    && object.namespace() == namespace.as_deref()
+                    && object.name() == name
+            }
+        }
     }
 }
 
@@ -88,20 +123,22 @@ pub(crate) fn terraform_comment(
 ) -> Option<Json> {
     let lines: Vec<Json> = acks
         .iter()
-        .filter(|a| a.covers(path))
+        .filter(|a| a.covers_block(path))
         .map(|a| Json::String(format!("checkov:skip={}:{}", a.check, a.reason)))
         .collect();
     (!lines.is_empty()).then_some(Json::Array(lines))
 }
 
-/// Write the acknowledgements covering `path` into `object`'s annotations (once each).
+/// Write the acknowledgements covering `object` (added at `path`) into its annotations.
 pub(crate) fn annotate(
     acks: &[CheckAcknowledgement],
     path: &ConstructPath,
     object: &mut KubeObject,
 ) {
-    for ack in acks.iter().filter(|a| a.covers(path)) {
-        annotate_one(object, ack);
+    for ack in acks {
+        if ack.covers_object(path, object) {
+            annotate_one(object, ack);
+        }
     }
 }
 
@@ -142,7 +179,7 @@ mod tests {
         } else {
             ConstructPath::parse(path).unwrap()
         };
-        CheckAcknowledgement::new("s:/", path, check, reason).unwrap()
+        CheckAcknowledgement::new("s:/", CheckTarget::Path(path), check, reason).unwrap()
     }
 
     #[test]
@@ -155,9 +192,10 @@ mod tests {
             ("CKV_AWS_1", "a=b", "without `=`"),
             ("CKV_AWS_1", "a\nb", "one line"),
         ] {
-            let err = CheckAcknowledgement::new("s:/", root.clone(), check, reason)
-                .unwrap_err()
-                .to_string();
+            let err =
+                CheckAcknowledgement::new("s:/", CheckTarget::Path(root.clone()), check, reason)
+                    .unwrap_err()
+                    .to_string();
             assert!(err.contains(expected), "{check} {reason:?}: {err}");
         }
     }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::address::{is_identifier, terraform_name};
 use crate::aspect::{Aspect, SharedAspect};
 use crate::body;
-use crate::checks::{self, CheckAcknowledgement};
+use crate::checks::{self, CheckAcknowledgement, CheckTarget};
 use crate::diagnostics::Acknowledgement;
 use crate::error::{Error, Result};
 use crate::expr::{Ast, Dynamic, Expr, Reference, Target, Value};
@@ -369,14 +369,47 @@ impl Stack {
     /// annotation), so it is read where the finding is. See [`crate::checks`].
     pub fn acknowledge_check(&mut self, path: &str, check: &str, reason: &str) -> Result<()> {
         let parsed = ConstructPath::parse(path.trim_start_matches('/'))?;
-        let ack = CheckAcknowledgement::new(&self.at(path), parsed, check, reason)?;
-        for (object_path, object) in self.kube_apps.values_mut().flatten() {
-            if object_path.starts_with(&ack.path) {
-                checks::annotate_one(object, &ack);
-            }
-        }
-        for (object_path, object) in self.gitops_dirs.values_mut().flatten() {
-            if object_path.starts_with(&ack.path) {
+        self.add_check_acknowledgement(path, CheckTarget::Path(parsed), check, reason)
+    }
+
+    /// Accept scanner check `check` on one Kubernetes object of the stack (bundle or
+    /// GitOps), by `kind`, `namespace` and `name`, added before or after this call: for
+    /// constructs that put several objects at one construct path (a girder-k8s workload's
+    /// Deployment, Service and policies). Written as a `checkov.io/skip<n>` annotation.
+    pub fn acknowledge_kube_check(
+        &mut self,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+        check: &str,
+        reason: &str,
+    ) -> Result<()> {
+        let target = CheckTarget::KubeObject {
+            kind: kind.to_owned(),
+            namespace: namespace.map(str::to_owned),
+            name: name.to_owned(),
+        };
+        let at = match namespace {
+            Some(ns) => format!("{kind} {ns}/{name}"),
+            None => format!("{kind} {name}"),
+        };
+        self.add_check_acknowledgement(&at, target, check, reason)
+    }
+
+    fn add_check_acknowledgement(
+        &mut self,
+        what: &str,
+        target: CheckTarget,
+        check: &str,
+        reason: &str,
+    ) -> Result<()> {
+        let ack = CheckAcknowledgement::new(&self.at(what), target, check, reason)?;
+        let objects = self
+            .kube_apps
+            .values_mut()
+            .chain(self.gitops_dirs.values_mut());
+        for (object_path, object) in objects.flatten() {
+            if ack.covers_object(object_path, object) {
                 checks::annotate_one(object, &ack);
             }
         }

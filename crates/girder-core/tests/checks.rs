@@ -88,3 +88,36 @@ fn a_reason_checkov_cannot_read_back_is_refused() {
         assert!(err.contains("net-dev"), "{err}");
     }
 }
+
+#[test]
+fn one_kubernetes_object_is_acknowledged_by_kind_namespace_and_name() {
+    let mut stack = common::aws_stack("net", "dev", Backend::local());
+    stack
+        .acknowledge_kube_check(
+            "ConfigMap",
+            Some("default"),
+            "one",
+            "CKV_K8S_21",
+            "kept in default",
+        )
+        .unwrap();
+    let mut scope = stack.scope("cluster").unwrap();
+    scope.add_kube_object("app", &config_map("one")).unwrap();
+    scope.add_kube_object("app", &config_map("two")).unwrap();
+    let assembly = synth(stack);
+    let text = |name: &str| {
+        let path = format!("kubernetes/net-dev/app/configmap-{name}.yaml");
+        assembly.artifact(&path).unwrap().text().to_owned()
+    };
+    assert!(
+        text("one").contains("checkov.io/skip1: CKV_K8S_21=kept in default\n"),
+        "{}",
+        text("one")
+    );
+    assert!(!text("two").contains("checkov.io"), "{}", text("two"));
+    let tf = assembly
+        .artifact("terraform/net-dev/main.tf.json")
+        .unwrap()
+        .text();
+    assert!(!tf.contains("checkov:skip"), "{tf}");
+}
