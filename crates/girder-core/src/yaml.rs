@@ -558,11 +558,12 @@ impl Analysis {
         let (mut break_space, mut space_break) = (false, false);
         let (mut previous_space, mut previous_break) = (false, false);
         let mut preceded_by_whitespace = true;
-        let chars: Vec<char> = s.chars().collect();
-        for (i, &c) in chars.iter().enumerate() {
-            let first = i == 0;
-            let last = i + 1 == chars.len();
-            let followed_by_whitespace = is_blank_or_end(chars.get(i + 1).copied());
+        let mut chars = s.chars().peekable();
+        let mut first = true;
+        while let Some(c) = chars.next() {
+            let next = chars.peek().copied();
+            let last = next.is_none();
+            let followed_by_whitespace = is_blank_or_end(next);
             if first {
                 if "#,[]{}&*!|>'\"%@`".contains(c) {
                     block_indicators = true;
@@ -601,6 +602,7 @@ impl Analysis {
                 previous_break = false;
             }
             preceded_by_whitespace = is_blank_or_end(Some(c));
+            first = false;
         }
         let edge = leading_space || leading_break || trailing_space || trailing_break;
         Self {
