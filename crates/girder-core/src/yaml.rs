@@ -66,11 +66,11 @@ pub fn plain_is_ambiguous(s: &str) -> bool {
     }
 }
 
-/// Words with a type in YAML 1.1 (booleans with `y` / `n`, null) or 1.2.
-const WORDS: [&str; 29] = [
+/// Words starting with a letter that have a type in YAML 1.1 (booleans with `y` / `n`,
+/// null) or 1.2; `~`, `<<`, `=` and the empty string are handled with the numbers.
+const WORDS: [&str; 25] = [
     "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
-    "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL", "~", "=",
-    "<<", "",
+    "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL",
 ];
 
 /// The implicit types of <https://yaml.org/type/> (YAML 1.1) as PyYAML and the spec write
