@@ -7,18 +7,14 @@ use girder_core::{Result, Stack};
 use crate::config::Environment;
 
 /// S3: the seed asks for SSE-S3 or KMS, one region, and objects that expire in a day.
-const BUCKET_FINDINGS: [(&str, &str); 4] = [
+const BUCKET_FINDINGS: [(&str, &str); 3] = [
     (
         "CKV_AWS_145",
         "SSE-S3 (seed: SSE-S3 or KMS); SSE-KMS adds a key and per-request charges outside the $20 budget",
     ),
     (
-        "CKV_AWS_144",
-        "one region by design (seed: us-east-1 only); objects are rebuilt from code or expire within days",
-    ),
-    (
         "CKV_AWS_18",
-        "no S3 server access logs: a second log bucket per bucket is outside the $20 budget; ALB logs and CloudTrail cover access",
+        "no S3 server access logs: a log bucket per bucket is outside the $20 budget; the bucket is private, TLS-only and reached by the node and deploy roles only",
     ),
     (
         "CKV2_AWS_62",
@@ -44,6 +40,11 @@ pub(crate) fn state(stack: &mut Stack) -> Result<()> {
         stack.acknowledge_check("state/bucket", check, reason)?;
     }
     stack.acknowledge_check(
+        "state/bucket",
+        "CKV_AWS_144",
+        "one region (seed: us-east-1); the state is versioned and Terraform cannot delete the bucket",
+    )?;
+    stack.acknowledge_check(
         "state/locks",
         "CKV_AWS_119",
         "the lock table holds Terraform lock ids and digests only; encrypted with the DynamoDB service key",
@@ -52,10 +53,24 @@ pub(crate) fn state(stack: &mut Stack) -> Result<()> {
 
 /// `pixtools-<env>`: the AWS half.
 pub(crate) fn main(stack: &mut Stack, env: &Environment) -> Result<()> {
-    for bucket in ["storage/images", "storage/manifests", "edge/logs"] {
+    for (bucket, replication) in [
+        (
+            "storage/images",
+            "one region (seed: us-east-1); raw/, processed/ and archives/ expire after a day",
+        ),
+        (
+            "storage/manifests",
+            "one region (seed: us-east-1); the manifests are synthesized from code and published again on every deploy",
+        ),
+        (
+            "edge/logs",
+            "one region (seed: us-east-1); access logs expire after 14 days like the other logs",
+        ),
+    ] {
         for (check, reason) in BUCKET_FINDINGS {
             stack.acknowledge_check(bucket, check, reason)?;
         }
+        stack.acknowledge_check(bucket, "CKV_AWS_144", replication)?;
     }
     for group in ["network/flow-logs", "compute/k3s/logs", "ops/app-logs"] {
         for (check, reason) in LOG_GROUP_FINDINGS {
@@ -169,7 +184,7 @@ fn cluster(stack: &mut Stack, namespace: &str) -> Result<()> {
             ),
             (
                 "CKV_K8S_15",
-                "pinned by version tag; IfNotPresent lets a replaced spot node start without a Docker Hub pull of the same tag",
+                "pinned by version tag; IfNotPresent keeps pod restarts on the node independent of Docker Hub and its pull limits",
             ),
             (
                 "CKV_K8S_40",
