@@ -1,7 +1,7 @@
 //! Every artifact `cargo xtask synth` writes is pinned by a snapshot under the workspace's
 //! `snapshots/` directory: one file per artifact, named after its output path
 //! (`terraform/network-dev/main.tf.json` -> `terraform__network-dev__main.tf.json.snap`).
-//! Review changes as production diffs: `INSTA_UPDATE=always cargo nextest run -p xtask`
+//! Review changes as production diffs: `INSTA_UPDATE=always cargo test -p xtask`
 //! (or `cargo insta review`), then `git diff snapshots/`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking

@@ -131,8 +131,34 @@ impl Assembly {
     }
 
     /// Keep only the stacks whose name is in `names` (all when empty) and whose environment
-    /// is in `envs` (all when empty). Selecting nothing is an error naming what exists.
+    /// is in `envs` (all when empty). A name or environment that no stack has is an error
+    /// listing the known ones (a typo must not shrink the output silently), and so is a
+    /// combination that selects nothing.
     pub fn select(&self, names: &[String], envs: &[String]) -> Result<Assembly> {
+        let known_names = self.distinct(|s| &s.name);
+        let known_envs = self.distinct(|s| &s.environment);
+        for (flag, asked, known) in [
+            ("--stack", names, &known_names),
+            ("--env", envs, &known_envs),
+        ] {
+            let unknown: Vec<&str> = asked
+                .iter()
+                .map(String::as_str)
+                .filter(|a| !known.contains(a))
+                .collect();
+            if !unknown.is_empty() {
+                let ids: Vec<&str> = self.stacks.iter().map(|s| s.id.as_str()).collect();
+                return Err(Error::invalid(
+                    "synth",
+                    format!(
+                        "unknown {flag} {}; known: {} (stacks are: {})",
+                        unknown.join(", "),
+                        known.join(", "),
+                        ids.join(", ")
+                    ),
+                ));
+            }
+        }
         let stacks: Vec<StackArtifacts> = self
             .stacks
             .iter()
@@ -154,6 +180,14 @@ impl Assembly {
             stacks,
             warnings: self.warnings.clone(),
         })
+    }
+
+    /// The distinct values of one field over the stacks, sorted.
+    fn distinct<'a>(&'a self, field: impl Fn(&'a StackArtifacts) -> &'a String) -> Vec<&'a str> {
+        let mut values: Vec<&str> = self.stacks.iter().map(|s| field(s).as_str()).collect();
+        values.sort_unstable();
+        values.dedup();
+        values
     }
 
     /// manifest.json: stacks (dependencies first), environments, artifacts with sha256,

@@ -32,6 +32,7 @@ pub mod aspect;
 mod assembly;
 pub mod assertions;
 mod body;
+pub mod checks;
 pub mod diagnostics;
 mod error;
 pub mod expr;

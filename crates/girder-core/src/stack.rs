@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::address::{is_identifier, terraform_name};
 use crate::aspect::{Aspect, SharedAspect};
 use crate::body;
+use crate::checks::{self, CheckAcknowledgement, CheckTarget};
 use crate::diagnostics::Acknowledgement;
 use crate::error::{Error, Result};
 use crate::expr::{Ast, Dynamic, Expr, Reference, Target, Value};
@@ -96,6 +97,7 @@ pub struct Stack {
     gitops_identities: HashMap<(String, String, String, String), ConstructPath>,
     pub(crate) aspects: Vec<SharedAspect>,
     pub(crate) acknowledgements: Vec<Acknowledgement>,
+    pub(crate) check_acknowledgements: Vec<CheckAcknowledgement>,
     paths: HashMap<ConstructPath, String>,
 }
 
@@ -141,6 +143,7 @@ impl Stack {
             gitops_identities: HashMap::new(),
             aspects: Vec::new(),
             acknowledgements: Vec::new(),
+            check_acknowledgements: Vec::new(),
             paths: HashMap::new(),
         })
     }
@@ -384,6 +387,61 @@ impl Stack {
         Ok(())
     }
 
+    /// Accept the finding of security-scanner check `check` (a checkov id: `CKV_AWS_144`,
+    /// `CKV2_AWS_28`, `CKV_K8S_43`) on the Terraform blocks and Kubernetes objects at `path`
+    /// and below, for `reason`. The reason is written next to each of them in the scanner's
+    /// own syntax (a `checkov:skip=` line in the block's `"//"` comment; a `checkov.io/skip<n>`
+    /// annotation), so it is read where the finding is. See [`crate::checks`].
+    pub fn acknowledge_check(&mut self, path: &str, check: &str, reason: &str) -> Result<()> {
+        let parsed = ConstructPath::parse(path.trim_start_matches('/'))?;
+        self.add_check_acknowledgement(path, CheckTarget::Path(parsed), check, reason)
+    }
+
+    /// Accept scanner check `check` on one Kubernetes object of the stack (bundle or
+    /// GitOps), by `kind`, `namespace` and `name`, added before or after this call: for
+    /// constructs that put several objects at one construct path (a girder-k8s workload's
+    /// Deployment, Service and policies). Written as a `checkov.io/skip<n>` annotation.
+    pub fn acknowledge_kube_check(
+        &mut self,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+        check: &str,
+        reason: &str,
+    ) -> Result<()> {
+        let target = CheckTarget::KubeObject {
+            kind: kind.to_owned(),
+            namespace: namespace.map(str::to_owned),
+            name: name.to_owned(),
+        };
+        let at = match namespace {
+            Some(ns) => format!("{kind} {ns}/{name}"),
+            None => format!("{kind} {name}"),
+        };
+        self.add_check_acknowledgement(&at, target, check, reason)
+    }
+
+    fn add_check_acknowledgement(
+        &mut self,
+        what: &str,
+        target: CheckTarget,
+        check: &str,
+        reason: &str,
+    ) -> Result<()> {
+        let ack = CheckAcknowledgement::new(&self.at(what), target, check, reason)?;
+        let objects = self
+            .kube_apps
+            .values_mut()
+            .chain(self.gitops_dirs.values_mut());
+        for (object_path, object) in objects.flatten() {
+            if ack.covers_object(object_path, object) {
+                checks::annotate_one(object, &ack);
+            }
+        }
+        self.check_acknowledgements.push(ack);
+        Ok(())
+    }
+
     /// The Kubernetes apps of the stack, in the order they were first used, each with its
     /// objects' `(kind, namespace, name)`: for GitOps layouts that point at them.
     pub fn kube_apps(&self) -> Vec<(String, Vec<KubeObjectId>)> {
@@ -417,9 +475,10 @@ impl Stack {
             validate_dns_label("GitOps directory", segment)
                 .map_err(|e| Error::invalid(&at, e.to_string()))?;
         }
-        let object = KubeObject::new(&at, object)?;
+        let mut object = KubeObject::new(&at, object)?;
         let identity = object.identity();
         let path = ConstructPath::root();
+        checks::annotate(&self.check_acknowledgements, &path, &mut object);
         if self.gitops_identities.contains_key(&identity) {
             return Err(Error::Duplicate {
                 path: at,
@@ -729,7 +788,8 @@ impl Scope<'_> {
         validate_dns_label("Kubernetes app name", app)
             .map_err(|e| Error::invalid(self.stack.at(&self.path.to_string()), e.to_string()))?;
         let at = self.stack.at(&self.path.to_string());
-        let object = KubeObject::new(&at, object)?;
+        let mut object = KubeObject::new(&at, object)?;
+        checks::annotate(&self.stack.check_acknowledgements, &self.path, &mut object);
         let identity = object.identity();
         if let Some(existing) = self.stack.kube_identities.get(&identity) {
             return Err(Error::Duplicate {

@@ -158,6 +158,15 @@ impl Vpc {
                 .enable_dns_hostnames(true)
                 .tags([("Name", self.name.as_str())]),
         )?;
+        // The VPC's default security group admits and sends nothing (CIS AWS 5.4): every
+        // rule girder writes is on a group of its own, and a resource launched without
+        // one is cut off instead of open to the VPC.
+        scope.add(
+            "default-security-group",
+            aws::DefaultSecurityGroup::new()
+                .vpc_id(vpc.id())
+                .tags([("Name", format!("{}-default", self.name))]),
+        )?;
         let igw = scope.add(
             "internet-gateway",
             aws::InternetGateway::new()

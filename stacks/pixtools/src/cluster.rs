@@ -25,7 +25,7 @@ use serde_json::{Value as Json, json};
 use crate::config::{Environment, REGION};
 
 /// The namespace of the seed's k8s/namespace.yaml.
-const NAMESPACE: &str = "pixtools";
+pub(crate) const NAMESPACE: &str = "pixtools";
 /// The ClusterSecretStores: SSM Parameter Store and Secrets Manager, read with the node
 /// role (IMDSv2, two hops).
 const PARAMETER_STORE: &str = "aws-parameter-store";

@@ -13,6 +13,7 @@ use girder_storage::{Bucket, BucketName, Repository};
 
 use crate::cluster::{self, ClusterInputs};
 use crate::config::{Environment, REGION, aws_stack};
+use crate::findings;
 use crate::state_stack::{LOCK_TABLE, state_bucket};
 
 /// The seed's VPC.
@@ -97,19 +98,23 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         .expire_prefix("alb/", LOG_RETENTION_DAYS)
         .policy_statement(delivery)
         .add(&mut edge, "logs")?;
-    let alb = Alb::internet_facing(
+    let mut alb = Alb::internet_facing(
         &name,
         Targets::instances(format!("{name}-api"), API_NODE_PORT).health_check("/health"),
-    )
-    .allow([allowed])
-    .cors(
-        Cors::same_origin()
-            .methods(["GET", "POST", "DELETE", "OPTIONS"])
-            .headers(["Content-Type", "Authorization"]),
-    )
-    .hardened_headers()
-    .access_logs(access_logs.after_policy(logs_bucket.policy()))
-    .add(&mut edge, "alb", &vpc)?;
+    );
+    if env.production {
+        alb = alb.deletion_protection();
+    }
+    let alb = alb
+        .allow([allowed])
+        .cors(
+            Cors::same_origin()
+                .methods(["GET", "POST", "DELETE", "OPTIONS"])
+                .headers(["Content-Type", "Authorization"]),
+        )
+        .hardened_headers()
+        .access_logs(access_logs.after_policy(logs_bucket.policy()))
+        .add(&mut edge, "alb", &vpc)?;
 
     // infra/asg.tf: the K3s node, spot only.
     let mut compute = root.child("compute")?;
@@ -409,5 +414,6 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         "ssm_prefix",
         Output::new(&Expr::lit(prefix)).description("Where runtime settings live"),
     )?;
+    findings::main(&mut stack, env)?;
     Ok(stack)
 }

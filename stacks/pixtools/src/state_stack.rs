@@ -40,5 +40,6 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
             .into_spec()
             .prevent_destroy(),
     )?;
+    crate::findings::state(&mut stack)?;
     Ok(stack)
 }

@@ -2,7 +2,7 @@
 // Do not edit: change crates/girder-aws/schema/allowlist.txt or the generator in
 // xtask/src/codegen, then run `cargo xtask codegen`.
 
-//! Provider `aws` (hashicorp/aws 6.25.0): 72 resources and 11 data sources.
+//! Provider `aws` (hashicorp/aws 6.25.0): 73 resources and 11 data sources.
 //!
 //! Resource `aws_<type>` is the config struct `<Type>` (module `<type>`) with the handle
 //! `<Type>Handle`; data source `aws_<type>` is `Data<Type>`. Require the provider with
@@ -62,6 +62,8 @@ pub mod db_parameter_group;
 pub use db_parameter_group::{DbParameterGroup, DbParameterGroupHandle};
 pub mod db_subnet_group;
 pub use db_subnet_group::{DbSubnetGroup, DbSubnetGroupHandle};
+pub mod default_security_group;
+pub use default_security_group::{DefaultSecurityGroup, DefaultSecurityGroupHandle};
 pub mod dynamodb_table;
 pub use dynamodb_table::{DynamodbTable, DynamodbTableHandle};
 pub mod ecr_lifecycle_policy;

@@ -37,6 +37,7 @@ pub(crate) fn add_minimal(scope: &mut Scope<'_>) -> Result<()> {
     minimal_aws_db_instance(scope)?;
     minimal_aws_db_parameter_group(scope)?;
     minimal_aws_db_subnet_group(scope)?;
+    minimal_aws_default_security_group(scope)?;
     minimal_aws_dynamodb_table(scope)?;
     minimal_aws_ecr_lifecycle_policy(scope)?;
     minimal_aws_ecr_repository(scope)?;
@@ -285,6 +286,14 @@ fn minimal_aws_db_subnet_group(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "aws_db_subnet_group",
         girder_aws::aws::db_subnet_group::DbSubnetGroup::new([girder_core::Value::from("example")]),
+    )?;
+    Ok(())
+}
+
+fn minimal_aws_default_security_group(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_default_security_group",
+        girder_aws::aws::default_security_group::DefaultSecurityGroup::new(),
     )?;
     Ok(())
 }
@@ -1502,6 +1511,7 @@ pub(crate) fn add_full(scope: &mut Scope<'_>) -> Result<()> {
     full_aws_db_instance(scope)?;
     full_aws_db_parameter_group(scope)?;
     full_aws_db_subnet_group(scope)?;
+    full_aws_default_security_group(scope)?;
     full_aws_dynamodb_table(scope)?;
     full_aws_ecr_lifecycle_policy(scope)?;
     full_aws_ecr_repository(scope)?;
@@ -2052,6 +2062,45 @@ fn full_aws_db_subnet_group(scope: &mut Scope<'_>) -> Result<()> {
             .region("example")
             .tags([("key", girder_core::Value::from("example"))])
             .tags_all([("key", girder_core::Value::from("example"))]),
+    )?;
+    Ok(())
+}
+
+fn full_aws_default_security_group(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_default_security_group",
+        girder_aws::aws::default_security_group::DefaultSecurityGroup::new()
+            .egress([girder_core::Value::from(
+                girder_aws::aws::default_security_group::Egress::new(
+                    [girder_core::Value::from("example")],
+                    "example",
+                    1,
+                    [girder_core::Value::from("example")],
+                    [girder_core::Value::from("example")],
+                    "example",
+                    [girder_core::Value::from("example")],
+                    true,
+                    1,
+                ),
+            )])
+            .ingress([girder_core::Value::from(
+                girder_aws::aws::default_security_group::Ingress::new(
+                    [girder_core::Value::from("example")],
+                    "example",
+                    1,
+                    [girder_core::Value::from("example")],
+                    [girder_core::Value::from("example")],
+                    "example",
+                    [girder_core::Value::from("example")],
+                    true,
+                    1,
+                ),
+            )])
+            .region("example")
+            .revoke_rules_on_delete(true)
+            .tags([("key", girder_core::Value::from("example"))])
+            .tags_all([("key", girder_core::Value::from("example"))])
+            .vpc_id("example"),
     )?;
     Ok(())
 }

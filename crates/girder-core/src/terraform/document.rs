@@ -356,6 +356,15 @@ fn render_block(
     if !spec.lifecycle.is_empty() {
         out.insert("lifecycle".into(), lifecycle(&spec.lifecycle));
     }
+    // Acknowledged scanner checks lead the block, where checkov reports the finding.
+    if let Some(comment) =
+        crate::checks::terraform_comment(&input.stack.check_acknowledgements, &block.path)
+    {
+        let mut commented = JsonMap::new();
+        commented.insert("//".into(), comment);
+        commented.extend(out);
+        out = commented;
+    }
     let mut json = Json::Object(out);
     for o in &spec.overrides {
         let value = o.value.as_ref().map(|ast| input.value(ast));

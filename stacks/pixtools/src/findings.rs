@@ -1,0 +1,228 @@
+//! checkov findings PixTools accepts, each with the seed's reason (seed 002: "Locked
+//! Decisions" and "Architecture Freeze"). `Stack::acknowledge_check` writes every reason
+//! next to the block or object it covers; CI fails on any finding not listed here.
+
+use girder_core::{Result, Stack};
+
+use crate::config::Environment;
+
+/// S3: the seed asks for SSE-S3 or KMS, one region, and objects that expire in a day.
+const BUCKET_FINDINGS: [(&str, &str); 3] = [
+    (
+        "CKV_AWS_145",
+        "SSE-S3 (seed: SSE-S3 or KMS); SSE-KMS adds a key and per-request charges outside the $20 budget",
+    ),
+    (
+        "CKV_AWS_18",
+        "no S3 server access logs: a log bucket per bucket is outside the $20 budget; the bucket is private, TLS-only and reached by the node and deploy roles only",
+    ),
+    (
+        "CKV2_AWS_62",
+        "nothing consumes bucket events in v1 (the API enqueues work through RabbitMQ)",
+    ),
+];
+
+/// CloudWatch Logs: the seed keeps logs 14 days, encrypted with the service key.
+const LOG_GROUP_FINDINGS: [(&str, &str); 2] = [
+    (
+        "CKV_AWS_338",
+        "logs are kept 14 days (seed: Log retention 14 days in CloudWatch)",
+    ),
+    (
+        "CKV_AWS_158",
+        "encrypted with the CloudWatch Logs service key; a KMS key per group is outside the $20 budget",
+    ),
+];
+
+/// `pixtools-state-<env>`.
+pub(crate) fn state(stack: &mut Stack) -> Result<()> {
+    for (check, reason) in BUCKET_FINDINGS {
+        stack.acknowledge_check("state/bucket", check, reason)?;
+    }
+    stack.acknowledge_check(
+        "state/bucket",
+        "CKV_AWS_144",
+        "one region (seed: us-east-1); the state is versioned and Terraform cannot delete the bucket",
+    )?;
+    stack.acknowledge_check(
+        "state/locks",
+        "CKV_AWS_119",
+        "the lock table holds Terraform lock ids and digests only; encrypted with the DynamoDB service key",
+    )
+}
+
+/// `pixtools-<env>`: the AWS half.
+pub(crate) fn main(stack: &mut Stack, env: &Environment) -> Result<()> {
+    for (bucket, replication) in [
+        (
+            "storage/images",
+            "one region (seed: us-east-1); raw/, processed/ and archives/ expire after a day",
+        ),
+        (
+            "storage/manifests",
+            "one region (seed: us-east-1); the manifests are synthesized from code and published again on every deploy",
+        ),
+        (
+            "edge/logs",
+            "one region (seed: us-east-1); access logs expire after 14 days like the other logs",
+        ),
+    ] {
+        for (check, reason) in BUCKET_FINDINGS {
+            stack.acknowledge_check(bucket, check, reason)?;
+        }
+        stack.acknowledge_check(bucket, "CKV_AWS_144", replication)?;
+    }
+    for group in ["network/flow-logs", "compute/k3s/logs", "ops/app-logs"] {
+        for (check, reason) in LOG_GROUP_FINDINGS {
+            stack.acknowledge_check(group, check, reason)?;
+        }
+    }
+    stack.acknowledge_check(
+        "network/zones",
+        "CKV_AWS_394",
+        "the VPC takes the first two zones of the region's sorted list; a zone AWS adds later sorts after them and moves no subnet",
+    )?;
+    stack.acknowledge_check(
+        "registry",
+        "CKV_AWS_136",
+        "images are encrypted with the ECR service key (AES-256); a KMS key is outside the $20 budget",
+    )?;
+
+    // The edge: HTTP on the ALB's own DNS name, allowlisted (seed: Ingress path HTTP for
+    // v1 demo, no ACM cert without owned domain; ALB security group allowlist).
+    for (check, reason) in [
+        (
+            "CKV_AWS_2",
+            "HTTP listener: no custom domain, so no ACM certificate (seed: Ingress path HTTP for v1 demo)",
+        ),
+        (
+            "CKV_AWS_103",
+            "no TLS listener: no custom domain, so no ACM certificate (seed: Ingress path HTTP for v1 demo)",
+        ),
+        (
+            "CKV2_AWS_20",
+            "nothing to redirect to: no HTTPS listener without a custom domain (seed: Ingress path HTTP for v1 demo)",
+        ),
+        (
+            "CKV_AWS_378",
+            "the target is the K3s node's NodePort inside the VPC, behind an HTTP-only ALB (seed: Ingress path HTTP for v1 demo)",
+        ),
+        (
+            "CKV2_AWS_28",
+            "no WAF: the ALB admits only the allowlisted CIDR (seed: ALB security group allowlist as the primary edge guard); WAF is outside the $20 budget",
+        ),
+    ] {
+        stack.acknowledge_check("edge/alb", check, reason)?;
+    }
+    if !env.production {
+        stack.acknowledge_check(
+            "edge/alb",
+            "CKV_AWS_150",
+            "dev is torn down and rebuilt from code; prod has deletion protection",
+        )?;
+        stack.acknowledge_check(
+            "data/database",
+            "CKV_AWS_293",
+            "dev is torn down and rebuilt from code; prod has deletion protection",
+        )?;
+    }
+
+    // PostgreSQL: single-AZ on db.t4g.micro (seed: RDS availability single-AZ).
+    for (check, reason) in [
+        (
+            "CKV_AWS_157",
+            "single-AZ (seed: RDS availability single-AZ; multi-AZ is a post-v1 decision)",
+        ),
+        (
+            "CKV_AWS_118",
+            "no enhanced monitoring: Performance Insights and the RDS CPU alarm cover v1; its CloudWatch Logs charges are outside the $20 budget",
+        ),
+        (
+            "CKV_AWS_161",
+            "the API, the workers and K3s authenticate with the password RDS manages in Secrets Manager",
+        ),
+        (
+            "CKV_AWS_354",
+            "Performance Insights data is encrypted with the RDS service key; a KMS key is outside the $20 budget",
+        ),
+    ] {
+        stack.acknowledge_check("data/database", check, reason)?;
+    }
+
+    // SSM: SecureStrings under the AWS-managed key; the database settings are not secret.
+    let ssm_key = "SecureString with the AWS-managed aws/ssm key (seed: Runtime secrets source SSM Parameter Store SecureString); a KMS key is outside the $20 budget";
+    for path in ["data/settings", "config", "compute/k3s-token-parameter"] {
+        stack.acknowledge_check(path, "CKV_AWS_337", ssm_key)?;
+    }
+    stack.acknowledge_check(
+        "data/settings",
+        "CKV2_AWS_34",
+        "host, port, database name, user name and the secret's ARN are not secrets; External Secrets reads them as plain strings",
+    )?;
+
+    stack.acknowledge_check(
+        "compute/k3s/launch-template",
+        "CKV_AWS_341",
+        "hop limit 2 so pods on the node (External Secrets) reach IMDSv2 for the node role; IMDSv2 stays required",
+    )?;
+    stack.acknowledge_check(
+        "ops/alerts",
+        "CKV_AWS_26",
+        "CloudWatch alarms cannot publish to a topic under the AWS-managed aws/sns key and a KMS key is outside the $20 budget; the topic carries alert text only",
+    )?;
+    cluster(stack, crate::cluster::NAMESPACE)
+}
+
+/// `pixtools-<env>`: the cluster half. The API and the workers are the seed's images
+/// (pinned by digest); RabbitMQ and Redis are upstream images pinned by version tag.
+fn cluster(stack: &mut Stack, namespace: &str) -> Result<()> {
+    for (kind, name) in [("StatefulSet", "rabbitmq"), ("Deployment", "redis")] {
+        for (check, reason) in [
+            (
+                "CKV_K8S_43",
+                "upstream image pinned by version tag; the seed pins digests for the images it builds (pixtools-api, pixtools-worker)",
+            ),
+            (
+                "CKV_K8S_15",
+                "pinned by version tag; IfNotPresent keeps pod restarts on the node independent of Docker Hub and its pull limits",
+            ),
+            (
+                "CKV_K8S_40",
+                "runs as uid 999, the user the upstream image owns its data directory with; runAsNonRoot is enforced",
+            ),
+        ] {
+            stack.acknowledge_kube_check(kind, Some(namespace), name, check, reason)?;
+        }
+    }
+    for name in ["api", "worker-standard", "worker-ml"] {
+        stack.acknowledge_kube_check(
+            "Deployment",
+            Some(namespace),
+            name,
+            "CKV_K8S_35",
+            "the app reads its settings as environment variables (seed: env contract per environment), from the Secret External Secrets writes",
+        )?;
+        stack.acknowledge_kube_check(
+            "Deployment",
+            Some(namespace),
+            name,
+            "CKV_K8S_40",
+            "runs as the non-root user the pixtools image defines; runAsNonRoot is enforced",
+        )?;
+    }
+    for name in ["worker-standard", "worker-ml"] {
+        for (check, reason) in [
+            (
+                "CKV_K8S_8",
+                "a Celery worker serves no port to probe; the worker-count and queue-depth alarms detect a stuck worker (seed: minimum alert set)",
+            ),
+            (
+                "CKV_K8S_9",
+                "a Celery worker receives no traffic to gate; it takes tasks from RabbitMQ when it is ready",
+            ),
+        ] {
+            stack.acknowledge_kube_check("Deployment", Some(namespace), name, check, reason)?;
+        }
+    }
+    Ok(())
+}
