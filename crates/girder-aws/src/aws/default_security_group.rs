@@ -5,7 +5,9 @@
 //! `aws_default_security_group`: a resource of hashicorp/aws 6.25.0.
 
 use girder_core::expr::{IntoList, IntoMap, ListValue, MapValue, NestedSet, Reference};
-use girder_core::terraform::{Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec};
+use girder_core::terraform::{
+    Dependency, IntoResourceSpec, ResourceHandle, ResourceSpec, SecretPaths,
+};
 use girder_core::{Dynamic, Expr, Map, Number, Value};
 use serde::Serialize;
 
@@ -41,6 +43,10 @@ pub struct DefaultSecurityGroup {
 impl DefaultSecurityGroup {
     /// The Terraform type.
     pub const TYPE: &'static str = "aws_default_security_group";
+
+    /// The attributes the provider marks sensitive and the arguments holding
+    /// credentials: cross-stack outputs and `NoLiteralSecrets` read them.
+    pub const SECRETS: SecretPaths = SecretPaths::NONE;
 
     /// A `DefaultSecurityGroup` with no required arguments.
     pub fn new() -> Self {
@@ -102,7 +108,9 @@ impl IntoResourceSpec for DefaultSecurityGroup {
     type Handle = DefaultSecurityGroupHandle;
 
     fn into_spec(self) -> ResourceSpec<DefaultSecurityGroupHandle> {
-        ResourceSpec::resource(Self::TYPE, &self).with_handle()
+        ResourceSpec::resource(Self::TYPE, &self)
+            .with_schema_secrets(Self::SECRETS)
+            .with_handle()
     }
 }
 
