@@ -1,9 +1,10 @@
 //! The result of synth: every artifact of every stack, in memory, plus manifest.json.
-//! Writing it is atomic: files go to a temporary directory beside the output, which then
-//! replaces the output in one rename, so a failed synth leaves the previous output as it was.
+//! Writing it is atomic (see `output.rs`): files go to a staging directory beside the
+//! output, which then replaces the output in one step, so a failed synth leaves the
+//! previous output as it was.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
 use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
@@ -108,8 +109,12 @@ pub struct Assembly {
 }
 
 impl Assembly {
-    pub(crate) fn new(stacks: Vec<StackArtifacts>, warnings: Vec<Diagnostic>) -> Self {
-        Self { stacks, warnings }
+    /// The assembly of `stacks`, after checking that their artifact paths are safe and
+    /// distinct (see [`Assembly::write`]).
+    pub(crate) fn new(stacks: Vec<StackArtifacts>, warnings: Vec<Diagnostic>) -> Result<Self> {
+        let assembly = Self { stacks, warnings };
+        assembly.check_paths()?;
+        Ok(assembly)
     }
 
     /// The stacks, dependencies first.
@@ -204,106 +209,148 @@ impl Assembly {
             .flat_map(|s| &s.artifacts)
             .map(|a| (a.path.clone(), a.bytes.clone()))
             .collect();
-        let mut manifest = serde_json::to_vec_pretty(&self.manifest()).unwrap_or_default();
-        manifest.push(b'\n');
-        files.push(("manifest.json".into(), manifest));
+        files.push(("manifest.json".into(), self.manifest_bytes()));
         files
     }
 
-    /// Write the output to `out`, replacing what was there in one rename. Refuses to
-    /// replace a non-empty directory that is not a girder output (no girder manifest.json).
+    /// Write the output to `out`, replacing what was there as one unit: readers see the
+    /// whole previous output or the whole new one (on Linux `out` is never missing; the
+    /// fallback elsewhere is described in ARCHITECTURE.md, "Output"), a failed or
+    /// killed write leaves the previous output, and concurrent writers of one `out` take
+    /// turns on the lock file `.<out>.girder-lock` beside it. Refuses to replace a
+    /// non-empty directory that is not a girder output (no girder manifest.json), and any
+    /// artifact path that is not a plain relative path or is used twice.
     pub fn write(&self, out: &Path) -> Result<()> {
-        let parent = match out.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let file_name = out
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| Error::invalid(out.display(), "output path has no final component"))?;
-        guard_existing(out)?;
-        fs::create_dir_all(&parent)
-            .map_err(|e| Error::io(&parent, "creating the output's parent", e))?;
-
-        let pid = std::process::id();
-        let staging = parent.join(format!(".{file_name}.girder-tmp-{pid}"));
-        let retired = parent.join(format!(".{file_name}.girder-old-{pid}"));
-        remove_if_present(&staging)?;
-        remove_if_present(&retired)?;
-        if let Err(e) = self.write_tree(&staging) {
-            let _ = fs::remove_dir_all(&staging);
-            return Err(e);
-        }
-        let had_previous = out.exists();
-        if had_previous {
-            fs::rename(out, &retired)
-                .map_err(|e| Error::io(out, "moving the previous output aside", e))?;
-        }
-        if let Err(e) = fs::rename(&staging, out) {
-            if had_previous {
-                let _ = fs::rename(&retired, out);
-            }
-            let _ = fs::remove_dir_all(&staging);
-            return Err(Error::io(out, "moving the new output into place", e));
-        }
-        if had_previous {
-            fs::remove_dir_all(&retired)
-                .map_err(|e| Error::io(&retired, "removing the previous output", e))?;
-        }
-        Ok(())
+        self.check_paths()?;
+        let manifest = self.manifest_bytes();
+        let files: Vec<(&str, &[u8])> = self
+            .stacks
+            .iter()
+            .flat_map(|s| &s.artifacts)
+            .map(|a| (a.path.as_str(), a.bytes.as_slice()))
+            .chain([("manifest.json", manifest.as_slice())])
+            .collect();
+        crate::output::replace(out, &files)
     }
 
-    fn write_tree(&self, root: &Path) -> Result<()> {
-        fs::create_dir_all(root)
-            .map_err(|e| Error::io(root, "creating the staging directory", e))?;
-        for (relative, bytes) in self.files() {
-            let path = root.join(&relative);
-            if let Some(dir) = path.parent() {
-                fs::create_dir_all(dir).map_err(|e| Error::io(dir, "creating a directory", e))?;
+    fn manifest_bytes(&self) -> Vec<u8> {
+        let mut manifest = serde_json::to_vec_pretty(&self.manifest()).unwrap_or_default();
+        manifest.push(b'\n');
+        manifest
+    }
+
+    /// Every artifact path is a plain relative path (normal components only), and no path
+    /// is used twice or both as a file and as a directory: nothing written can leave the
+    /// output directory or replace another artifact.
+    fn check_paths(&self) -> Result<()> {
+        let mut owners: HashMap<&str, (&str, ArtifactKind)> = HashMap::new();
+        owners.insert("manifest.json", ("girder", ArtifactKind::Terraform));
+        let mut dirs: HashSet<&str> = HashSet::new();
+        for stack in &self.stacks {
+            for artifact in &stack.artifacts {
+                let path = artifact.path.as_str();
+                if let Some(problem) = crate::output::check_relative_path(path) {
+                    return Err(Error::invalid(
+                        &stack.id,
+                        format!(
+                            "artifact path {path:?} is not allowed: {problem}; artifact paths \
+                             are relative and made of plain names"
+                        ),
+                    ));
+                }
+                if let Some((owner, kind)) = owners.insert(path, (&stack.id, artifact.kind)) {
+                    return Err(Error::invalid(
+                        &stack.id,
+                        format!(
+                            "{} artifact {path} is also written by stack {owner} (as {}); two \
+                             artifacts may not share a path",
+                            artifact.kind.as_str(),
+                            kind.as_str()
+                        ),
+                    ));
+                }
+                dirs.extend(path.match_indices('/').map(|(i, _)| &path[..i]));
             }
-            fs::write(&path, bytes).map_err(|e| Error::io(&path, "writing an artifact", e))?;
+        }
+        if let Some(path) = owners.keys().find(|path| dirs.contains(*path)) {
+            return Err(Error::invalid(
+                owners[path].0,
+                format!("artifact {path} is also a directory of other artifacts"),
+            ));
         }
         Ok(())
     }
 }
 
-fn guard_existing(out: &Path) -> Result<()> {
-    if !out.exists() {
-        return Ok(());
-    }
-    if !out.is_dir() {
-        return Err(Error::invalid(
-            out.display(),
-            "output path exists and is not a directory",
-        ));
-    }
-    let empty = fs::read_dir(out)
-        .map_err(|e| Error::io(out, "reading the output directory", e))?
-        .next()
-        .is_none();
-    if empty {
-        return Ok(());
-    }
-    let manifest = out.join("manifest.json");
-    let is_girder = fs::read(&manifest)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<Json>(&bytes).ok())
-        .is_some_and(|m| m.get("girder_manifest").is_some());
-    if is_girder {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            out.display(),
-            "refusing to replace a non-empty directory that is not a girder output \
-             (no girder manifest.json); choose another --out",
-        ))
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn remove_if_present(path: &Path) -> Result<()> {
-    if path.exists() {
-        fs::remove_dir_all(path)
-            .map_err(|e| Error::io(path, "removing a stale staging directory", e))?;
+    fn stack(id: &str, paths: &[&str]) -> StackArtifacts {
+        StackArtifacts {
+            id: id.into(),
+            name: id.into(),
+            environment: "dev".into(),
+            backend: json!({ "type": "local" }),
+            resource_count: 0,
+            depends_on: Vec::new(),
+            artifacts: paths
+                .iter()
+                .map(|p| Artifact {
+                    path: (*p).into(),
+                    kind: ArtifactKind::Kubernetes,
+                    bytes: b"x\n".to_vec(),
+                    chart: None,
+                })
+                .collect(),
+            acknowledged: Vec::new(),
+            kubernetes_externals: Vec::new(),
+        }
     }
-    Ok(())
+
+    #[test]
+    fn artifact_paths_that_leave_the_output_are_refused_at_write_time() {
+        for bad in [
+            "kubernetes/a-dev/app/../../../../PWNED",
+            "/etc/cron.d/x",
+            "kubernetes//x.yaml",
+            "kubernetes/a\\..\\x",
+        ] {
+            let err = Assembly::new(vec![stack("a-dev", &[bad])], Vec::new())
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("a-dev: artifact path"), "{err}");
+            // And again where the files are written, for an assembly built around the check.
+            let assembly = Assembly {
+                stacks: vec![stack("a-dev", &[bad])],
+                warnings: Vec::new(),
+            };
+            let dir = tempfile::tempdir().unwrap();
+            let out = dir.path().join("nested").join("out");
+            assert!(assembly.write(&out).is_err(), "{bad}");
+            assert!(!out.exists());
+        }
+    }
+
+    #[test]
+    fn two_artifacts_on_one_path_are_an_error_naming_both() {
+        let err = Assembly::new(
+            vec![stack("a-dev", &["x/y.yaml"]), stack("b-dev", &["x/y.yaml"])],
+            Vec::new(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("b-dev: kubernetes artifact x/y.yaml is also written by stack a-dev"),
+            "{err}"
+        );
+        let err = Assembly::new(vec![stack("a-dev", &["manifest.json"])], Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("manifest.json"), "{err}");
+        let err = Assembly::new(vec![stack("a-dev", &["x/y", "x/y/z.yaml"])], Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("x/y is also a directory"), "{err}");
+    }
 }

@@ -39,6 +39,7 @@ pub mod helm;
 pub mod kubernetes;
 mod kubernetes_layout;
 mod kubernetes_refs;
+mod output;
 mod path;
 mod stack;
 mod synth;

@@ -1,0 +1,439 @@
+//! Putting an assembly on disk: every file goes into a staging directory beside the output,
+//! which then replaces the output in one step, so a reader (Flux, Argo CD, a person, a CI
+//! job) sees either the whole previous output or the whole new one, and a failed or killed
+//! synth leaves the previous output in place.
+//!
+//! - **Paths.** Every artifact path is relative and made of normal components only
+//!   ([`check_relative_path`]), and no two artifacts share a path: nothing written can land
+//!   outside the staging directory or overwrite another artifact.
+//! - **One writer at a time.** Writers of one output take an exclusive lock on
+//!   `.<out>.girder-lock` beside it (kept there: removing a lock file races with the next
+//!   writer opening it). Under the lock, the staging (`.<out>.girder-tmp-<pid>`) and
+//!   retired (`.<out>.girder-old-<pid>`) directories of earlier runs can only be left from
+//!   killed processes, so they are removed. Where the file system cannot lock, only those
+//!   of processes that are no longer alive are removed (Linux: no `/proc/<pid>`).
+//! - **The swap.** On Linux the staging directory and the output are exchanged with
+//!   `renameat2(RENAME_EXCHANGE)`: `out/` is a real directory at every instant, then the
+//!   previous tree (now at the staging path) is removed. Where the kernel or file system
+//!   lacks the exchange (other systems, `EINVAL` / `ENOSYS`), the output is renamed aside
+//!   and the staging directory renamed into place: between those two renames there is no
+//!   `out/`, and a process killed there leaves none (the next run writes it again).
+//! - **Speed.** Directories are created once each, files are written by a few threads, and
+//!   a file whose bytes equal the previous output's file at the same path is hard-linked
+//!   from it instead of written. That is safe because girder never changes a written file
+//!   in place: a tree, once swapped in, is only ever removed whole, so a linked file's
+//!   content cannot change under the new output. The bytes are compared, not trusted from
+//!   the old manifest, so a file someone edited in `out/` is written afresh.
+//! - **Not durable against power loss.** Nothing is fsynced (that would cost a disk flush
+//!   per file); after a kernel crash the output may be incomplete, and the next synth
+//!   writes it again.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Longest path component written (the limit of ext4, XFS, APFS and NTFS).
+pub(crate) const MAX_COMPONENT_LEN: usize = 255;
+
+/// Below this many files, one thread writes them all.
+const PARALLEL_FROM: usize = 256;
+
+/// Most writer threads: file creation is kernel work that scales to a few cores at most.
+const MAX_THREADS: usize = 4;
+
+/// Why `path` (relative to the output root, `/`-separated) could escape the output or
+/// name something other than one file below it; `None` when it is safe: non-empty normal
+/// components of at most 255 bytes, none `.` or `..`, no NUL, `\`, `:` or control
+/// characters, not absolute.
+pub(crate) fn check_relative_path(path: &str) -> Option<&'static str> {
+    if path.is_empty() {
+        return Some("it is empty");
+    }
+    if path.starts_with('/') {
+        return Some("it is absolute");
+    }
+    for component in path.split('/') {
+        let problem = match component {
+            "" => Some("it has an empty component (`//` or a trailing `/`)"),
+            "." | ".." => Some("it has a `.` or `..` component"),
+            c if c.len() > MAX_COMPONENT_LEN => Some("a component is longer than 255 bytes"),
+            c if c
+                .chars()
+                .any(|ch| ch.is_control() || ch == '\\' || ch == ':') =>
+            {
+                Some("it contains a control character, `\\` or `:`")
+            }
+            _ => None,
+        };
+        if problem.is_some() {
+            return problem;
+        }
+    }
+    None
+}
+
+/// Replace the directory `out` with exactly `files` (relative path, bytes). The caller has
+/// checked the paths ([`check_relative_path`], no duplicates).
+pub(crate) fn replace(out: &Path, files: &[(&str, &[u8])]) -> Result<()> {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| Error::invalid(out.display(), "output path has no final component"))?;
+    guard_existing(out)?;
+    fs::create_dir_all(&parent)
+        .map_err(|e| Error::io(&parent, "creating the output's parent", e))?;
+
+    let lock = OutputLock::acquire(&parent.join(format!(".{name}.girder-lock")))?;
+    remove_stale(&parent, &name, lock.exclusive)?;
+    // Checked again under the lock: another writer may have changed it meanwhile.
+    guard_existing(out)?;
+
+    let pid = std::process::id();
+    let staging = parent.join(format!(".{name}.girder-tmp-{pid}"));
+    let previous = fs::symlink_metadata(out).is_ok();
+    if let Err(e) = write_tree(&staging, files, previous.then_some(out)) {
+        let _ = remove_tree(&staging);
+        return Err(e);
+    }
+    if !previous {
+        return fs::rename(&staging, out).map_err(|e| {
+            let _ = remove_tree(&staging);
+            Error::io(out, "moving the new output into place", e)
+        });
+    }
+    match exchange(&staging, out) {
+        Ok(true) => {
+            // The staging path now holds the previous output.
+            remove_tree(&staging)
+                .map_err(|e| Error::io(&staging, "removing the previous output", e))?;
+            drop(lock);
+            return Ok(());
+        }
+        Ok(false) => {}
+        Err(e) => {
+            let _ = remove_tree(&staging);
+            return Err(Error::io(
+                out,
+                "exchanging the new output with the previous",
+                e,
+            ));
+        }
+    }
+    // No exchange here: two renames, with a moment between them where `out` is missing.
+    let retired = parent.join(format!(".{name}.girder-old-{pid}"));
+    if let Err(e) = fs::rename(out, &retired) {
+        let _ = remove_tree(&staging);
+        return Err(Error::io(out, "moving the previous output aside", e));
+    }
+    if let Err(e) = fs::rename(&staging, out) {
+        let _ = fs::rename(&retired, out);
+        let _ = remove_tree(&staging);
+        return Err(Error::io(out, "moving the new output into place", e));
+    }
+    remove_tree(&retired).map_err(|e| Error::io(&retired, "removing the previous output", e))?;
+    drop(lock);
+    Ok(())
+}
+
+/// `renameat2(a, b, RENAME_EXCHANGE)`: `Ok(false)` when the kernel or file system does not
+/// offer it.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn exchange(a: &Path, b: &Path) -> io::Result<bool> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    use rustix::io::Errno;
+    match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
+        Ok(()) => Ok(true),
+        Err(e) if e == Errno::INVAL || e == Errno::NOSYS || e == Errno::OPNOTSUPP => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn exchange(_: &Path, _: &Path) -> io::Result<bool> {
+    Ok(false)
+}
+
+/// The exclusive lock on `.<out>.girder-lock`, released when dropped (or when the process
+/// dies, however it dies).
+struct OutputLock {
+    _file: Option<fs::File>,
+    /// False when the file system cannot lock: writers are then not serialized.
+    exclusive: bool,
+}
+
+impl OutputLock {
+    fn acquire(path: &Path) -> Result<Self> {
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(|e| Error::io(path, "opening the output's lock file", e))?;
+        match file.lock() {
+            Ok(()) => Ok(Self {
+                _file: Some(file),
+                exclusive: true,
+            }),
+            Err(e) if e.kind() == io::ErrorKind::Unsupported => Ok(Self {
+                _file: None,
+                exclusive: false,
+            }),
+            Err(e) => Err(Error::io(path, "locking the output", e)),
+        }
+    }
+}
+
+/// Remove `.<name>.girder-tmp-<pid>` and `.<name>.girder-old-<pid>` left by earlier runs:
+/// all of them when this process holds the lock (no other writer is running), otherwise
+/// only those of processes known to be dead.
+fn remove_stale(parent: &Path, name: &str, locked: bool) -> Result<()> {
+    let entries =
+        fs::read_dir(parent).map_err(|e| Error::io(parent, "reading the output's parent", e))?;
+    let prefix = format!(".{name}.girder-");
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let Some(pid) = rest
+            .strip_prefix("tmp-")
+            .or_else(|| rest.strip_prefix("old-"))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let stale = locked || pid == std::process::id() || process_alive(pid) == Some(false);
+        if stale {
+            let path = entry.path();
+            remove_tree(&path)
+                .map_err(|e| Error::io(&path, "removing a stale staging directory", e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether process `pid` exists; `None` where that cannot be told.
+fn process_alive(pid: u32) -> Option<bool> {
+    if cfg!(any(target_os = "linux", target_os = "android")) {
+        Some(Path::new(&format!("/proc/{pid}")).exists())
+    } else {
+        None
+    }
+}
+
+/// Refuse to replace anything but a directory that is empty or holds a girder output.
+fn guard_existing(out: &Path) -> Result<()> {
+    if !out.exists() {
+        return Ok(());
+    }
+    if !out.is_dir() {
+        return Err(Error::invalid(
+            out.display(),
+            "output path exists and is not a directory",
+        ));
+    }
+    let empty = fs::read_dir(out)
+        .map_err(|e| Error::io(out, "reading the output directory", e))?
+        .next()
+        .is_none();
+    if empty {
+        return Ok(());
+    }
+    let manifest = out.join("manifest.json");
+    let is_girder = fs::read(&manifest)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .is_some_and(|m| m.get("girder_manifest").is_some());
+    if is_girder {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            out.display(),
+            "refusing to replace a non-empty directory that is not a girder output \
+             (no girder manifest.json); choose another --out",
+        ))
+    }
+}
+
+/// Write `files` into the new directory `root`, linking files unchanged since `previous`.
+fn write_tree(root: &Path, files: &[(&str, &[u8])], previous: Option<&Path>) -> Result<()> {
+    fs::create_dir(root).map_err(|e| Error::io(root, "creating the staging directory", e))?;
+    // Each directory once, parents first (a parent sorts before its children).
+    let dirs: BTreeSet<&str> = files
+        .iter()
+        .flat_map(|(path, _)| path.match_indices('/').map(|(i, _)| &path[..i]))
+        .collect();
+    for dir in dirs {
+        let path = root.join(dir);
+        fs::create_dir(&path).map_err(|e| Error::io(&path, "creating a directory", e))?;
+    }
+    let threads = if files.len() < PARALLEL_FROM {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(2, MAX_THREADS)
+    };
+    if threads == 1 {
+        return write_files(root, files, previous);
+    }
+    // Contiguous chunks: each thread mostly works in its own directories, whose locks the
+    // kernel takes for every file created in them.
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || write_files(root, part, previous)))
+            .collect();
+        let mut result = Ok(());
+        for handle in handles {
+            let outcome = handle.join().unwrap_or_else(|_| {
+                Err(Error::invalid(
+                    root.display(),
+                    "a thread writing the output stopped unexpectedly",
+                ))
+            });
+            if result.is_ok() {
+                result = outcome;
+            }
+        }
+        result
+    })
+}
+
+fn write_files(root: &Path, files: &[(&str, &[u8])], previous: Option<&Path>) -> Result<()> {
+    let mut buffer = Vec::new();
+    for (relative, bytes) in files {
+        let path = root.join(relative);
+        if let Some(previous) = previous {
+            let old = previous.join(relative);
+            if same_file_content(&old, bytes, &mut buffer) && fs::hard_link(&old, &path).is_ok() {
+                continue;
+            }
+        }
+        // `create_new`: a path written twice is an error, never an overwrite.
+        fs::File::create_new(&path)
+            .and_then(|mut file| io::Write::write_all(&mut file, bytes))
+            .map_err(|e| Error::io(&path, "writing an artifact", e))?;
+    }
+    Ok(())
+}
+
+/// Whether `old` is a regular file (not a link to one) holding exactly `bytes`.
+fn same_file_content(old: &Path, bytes: &[u8], buffer: &mut Vec<u8>) -> bool {
+    let same_size = fs::symlink_metadata(old)
+        .is_ok_and(|m| m.file_type().is_file() && m.len() == bytes.len() as u64);
+    if !same_size {
+        return false;
+    }
+    buffer.clear();
+    fs::File::open(old)
+        .and_then(|file| {
+            // One byte more than expected: a file that grew since is seen as different.
+            file.take(bytes.len() as u64 + 1).read_to_end(buffer)
+        })
+        .is_ok_and(|_| buffer.as_slice() == bytes)
+}
+
+/// Remove a directory tree (or a file or link) if present: the files by a few threads,
+/// then the directories, deepest first.
+fn remove_tree(root: &Path) -> io::Result<()> {
+    let meta = match fs::symlink_metadata(root) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if !meta.is_dir() {
+        return fs::remove_file(root);
+    }
+    let mut dirs = vec![root.to_path_buf()];
+    let mut files = Vec::new();
+    let mut next = 0;
+    while next < dirs.len() {
+        for entry in fs::read_dir(&dirs[next])? {
+            let entry = entry?;
+            if entry.file_type()?.is_dir() {
+                dirs.push(entry.path());
+            } else {
+                files.push(entry.path());
+            }
+        }
+        next += 1;
+    }
+    let remove = |part: &[PathBuf]| -> io::Result<()> {
+        for file in part {
+            match fs::remove_file(file) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
+    };
+    if files.len() < PARALLEL_FROM {
+        remove(&files)?;
+    } else {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(2, MAX_THREADS);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = files
+                .chunks(files.len().div_ceil(threads))
+                .map(|part| scope.spawn(move || remove(part)))
+                .collect();
+            handles.into_iter().try_for_each(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(io::Error::other("a removing thread stopped")))
+            })
+        })?;
+    }
+    // Breadth-first order lists parents before children: remove in reverse.
+    for dir in dirs.iter().rev() {
+        match fs::remove_dir(dir) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        for good in [
+            "manifest.json",
+            "kubernetes/a-dev/app/configmap-x.yaml",
+            "a.b/c",
+        ] {
+            assert_eq!(check_relative_path(good), None, "{good}");
+        }
+        let long = "x".repeat(256);
+        for bad in [
+            "",
+            "/etc/passwd",
+            "a//b",
+            "a/",
+            "./a",
+            "a/../../b",
+            "..",
+            "a\\b",
+            "C:x",
+            "a\0b",
+            "a\nb",
+            long.as_str(),
+        ] {
+            assert!(check_relative_path(bad).is_some(), "{bad:?}");
+        }
+    }
+}
