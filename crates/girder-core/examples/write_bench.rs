@@ -1,6 +1,7 @@
 //! Whole-process benchmark of synth and write for a Kubernetes-heavy stack: N objects
-//! (Deployment + Service pairs, raw JSON) in apps of 100 objects, synthesized and written
-//! to the directory given on the command line.
+//! (Deployment + Service pairs, raw JSON; with `--configmaps`, ConfigMaps of about the same
+//! size, whose synth has no cross-object checks, to time writing) in apps of 100 objects,
+//! synthesized and written to the directory given on the command line.
 //!
 //! ```text
 //! cargo build --release -p girder-core --example write_bench
@@ -21,7 +22,7 @@ use serde_json::json;
 /// Objects per app (one directory with its kustomization.yaml).
 const APP_SIZE: usize = 100;
 
-fn build(objects: usize, variant: &str) -> girder_core::Result<App> {
+fn build(objects: usize, variant: &str, configmaps: bool) -> girder_core::Result<App> {
     let mut stack = Stack::new("bench", "dev", Backend::local())?;
     let mut scope = stack.scope("k8s")?;
     scope.add_kube_object(
@@ -32,7 +33,31 @@ fn build(objects: usize, variant: &str) -> girder_core::Result<App> {
             "metadata": { "name": "bench" },
         }),
     )?;
-    for pair in 0..objects.div_ceil(2) {
+    if configmaps {
+        for i in 0..objects {
+            scope.add_kube_object(
+                &format!("app-{}", i / APP_SIZE),
+                &json!({
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": {
+                        "name": format!("settings-{i}"),
+                        "namespace": "bench",
+                        "labels": { "app.kubernetes.io/name": format!("web-{}", i / 2) },
+                    },
+                    "data": {
+                        "image": format!("registry.example.com/web:{variant}"),
+                        "replicas": "2",
+                        "port": "8080",
+                        "cpu": "100m",
+                        "memory": "128Mi",
+                        "settings.yaml": "log_level: info\nfeatures:\n  - a\n  - b\n",
+                    },
+                }),
+            )?;
+        }
+    }
+    for pair in 0..if configmaps { 0 } else { objects.div_ceil(2) } {
         let app = format!("app-{}", pair * 2 / APP_SIZE);
         let name = format!("web-{pair}");
         let labels = json!({ "app.kubernetes.io/name": name });
@@ -85,6 +110,7 @@ fn build(objects: usize, variant: &str) -> girder_core::Result<App> {
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let phases = take_flag(&mut args, "--phases");
+    let configmaps = take_flag(&mut args, "--configmaps");
     // `--variant X` changes every Deployment's image tag: a re-run where every file changes.
     let variant = match args.iter().position(|a| a == "--variant") {
         Some(i) if i + 1 < args.len() => {
@@ -95,7 +121,7 @@ fn main() -> ExitCode {
         _ => "1.0".to_owned(),
     };
     let (Some(count), Some(out)) = (args.first(), args.get(1)) else {
-        eprintln!("usage: write_bench [--phases] [--variant TAG] OBJECTS OUT_DIR");
+        eprintln!("usage: write_bench [--phases] [--configmaps] [--variant TAG] OBJECTS OUT_DIR");
         return ExitCode::from(2);
     };
     let Ok(count) = count.parse::<usize>() else {
@@ -104,7 +130,7 @@ fn main() -> ExitCode {
     };
     let out = PathBuf::from(out);
     let start = Instant::now();
-    let result = build(count, &variant).and_then(|app| {
+    let result = build(count, &variant, configmaps).and_then(|app| {
         let built = start.elapsed();
         let assembly = app.synth()?;
         let synthesized = start.elapsed();

@@ -6,7 +6,8 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use serde_json::{Value as Json, json};
+use serde::Serialize;
+use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 use crate::diagnostics::Diagnostic;
@@ -61,10 +62,14 @@ impl Artifact {
 
     /// Lowercase hex SHA-256 of the bytes.
     pub fn sha256(&self) -> String {
-        Sha256::digest(&self.bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let digest = Sha256::digest(&self.bytes);
+        let mut hex = String::with_capacity(2 * digest.len());
+        for byte in digest.iter() {
+            hex.push(char::from(HEX[usize::from(byte >> 4)]));
+            hex.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
+        hex
     }
 }
 
@@ -99,6 +104,66 @@ impl StackArtifacts {
             .and_then(Json::as_str)
             .unwrap_or_default()
     }
+}
+
+/// manifest.json, borrowed from the assembly.
+#[derive(Serialize)]
+struct ManifestView<'a> {
+    girder_manifest: u32,
+    stacks: Vec<StackView<'a>>,
+}
+
+#[derive(Serialize)]
+struct StackView<'a> {
+    id: &'a str,
+    name: &'a str,
+    environment: &'a str,
+    backend: &'a Json,
+    depends_on: &'a [String],
+    artifacts: Vec<ArtifactView<'a>>,
+    acknowledged: &'a [Json],
+    #[serde(skip_serializing_if = "<[Json]>::is_empty")]
+    kubernetes_externals: &'a [Json],
+}
+
+#[derive(Serialize)]
+struct ArtifactView<'a> {
+    path: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    sha256: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chart: Option<&'a ChartRef>,
+}
+
+/// The sha256 of every artifact of `stacks`, in order; by a few threads for large outputs.
+fn artifact_shas(stacks: &[StackArtifacts]) -> Vec<String> {
+    let artifacts: Vec<&Artifact> = stacks.iter().flat_map(|s| &s.artifacts).collect();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get().min(4))
+        .unwrap_or(1);
+    if artifacts.len() < 512 || threads < 2 {
+        return artifacts.iter().map(|a| a.sha256()).collect();
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = artifacts
+            .chunks(artifacts.len().div_ceil(threads))
+            .map(|part| scope.spawn(move || part.iter().map(|a| a.sha256()).collect::<Vec<_>>()))
+            .collect();
+        let mut shas = Vec::with_capacity(artifacts.len());
+        for (handle, part) in handles
+            .into_iter()
+            .zip(artifacts.chunks(artifacts.len().div_ceil(threads)))
+        {
+            // A thread that panicked (it cannot: hashing does not fail) is redone here.
+            shas.extend(
+                handle
+                    .join()
+                    .unwrap_or_else(|_| part.iter().map(|a| a.sha256()).collect()),
+            );
+        }
+        shas
+    })
 }
 
 /// Everything one synth produced.
@@ -164,41 +229,40 @@ impl Assembly {
     /// manifest.json: stacks (dependencies first), environments, artifacts with sha256,
     /// charts of Helm values, dependencies and acknowledged findings.
     pub fn manifest(&self) -> Json {
-        let stacks: Vec<Json> = self
+        serde_json::to_value(self.manifest_view()).unwrap_or(Json::Null)
+    }
+
+    /// The manifest as borrowed data, serialized straight to bytes when written (no JSON
+    /// tree of 10,000 entries in between). Field order is the file's key order.
+    fn manifest_view(&self) -> ManifestView<'_> {
+        let mut shas = artifact_shas(&self.stacks).into_iter();
+        let stacks = self
             .stacks
             .iter()
-            .map(|s| {
-                let artifacts: Vec<Json> = s
+            .map(|s| StackView {
+                id: &s.id,
+                name: &s.name,
+                environment: &s.environment,
+                backend: &s.backend,
+                depends_on: &s.depends_on,
+                artifacts: s
                     .artifacts
                     .iter()
-                    .map(|a| {
-                        let mut entry = json!({
-                            "path": a.path,
-                            "type": a.kind.as_str(),
-                            "sha256": a.sha256(),
-                        });
-                        if let (Some(chart), Json::Object(map)) = (&a.chart, &mut entry) {
-                            map.insert("chart".into(), json!(chart));
-                        }
-                        entry
+                    .map(|a| ArtifactView {
+                        path: &a.path,
+                        kind: a.kind.as_str(),
+                        sha256: shas.next().unwrap_or_default(),
+                        chart: a.chart.as_ref(),
                     })
-                    .collect();
-                let mut entry = json!({
-                    "id": s.id,
-                    "name": s.name,
-                    "environment": s.environment,
-                    "backend": s.backend,
-                    "depends_on": s.depends_on,
-                    "artifacts": artifacts,
-                    "acknowledged": s.acknowledged,
-                });
-                if !s.kubernetes_externals.is_empty() {
-                    entry["kubernetes_externals"] = Json::from(s.kubernetes_externals.clone());
-                }
-                entry
+                    .collect(),
+                acknowledged: &s.acknowledged,
+                kubernetes_externals: &s.kubernetes_externals,
             })
             .collect();
-        json!({ "girder_manifest": MANIFEST_VERSION, "stacks": stacks })
+        ManifestView {
+            girder_manifest: MANIFEST_VERSION,
+            stacks,
+        }
     }
 
     /// Every file of the output, manifest.json last, as (relative path, bytes).
@@ -234,7 +298,7 @@ impl Assembly {
     }
 
     fn manifest_bytes(&self) -> Vec<u8> {
-        let mut manifest = serde_json::to_vec_pretty(&self.manifest()).unwrap_or_default();
+        let mut manifest = serde_json::to_vec_pretty(&self.manifest_view()).unwrap_or_default();
         manifest.push(b'\n');
         manifest
     }
@@ -269,14 +333,26 @@ impl Assembly {
                         ),
                     ));
                 }
-                dirs.extend(path.match_indices('/').map(|(i, _)| &path[..i]));
+                // Ancestors, nearest first, up to one already recorded (with its own).
+                for (i, _) in path.rmatch_indices('/') {
+                    if !dirs.insert(&path[..i]) {
+                        break;
+                    }
+                }
             }
         }
-        if let Some(path) = owners.keys().find(|path| dirs.contains(*path)) {
-            return Err(Error::invalid(
-                owners[path].0,
-                format!("artifact {path} is also a directory of other artifacts"),
-            ));
+        for stack in &self.stacks {
+            for artifact in &stack.artifacts {
+                if dirs.contains(artifact.path.as_str()) {
+                    return Err(Error::invalid(
+                        &stack.id,
+                        format!(
+                            "artifact {} is also a directory of other artifacts",
+                            artifact.path
+                        ),
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -284,6 +360,8 @@ impl Assembly {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn stack(id: &str, paths: &[&str]) -> StackArtifacts {

@@ -38,11 +38,22 @@ use crate::error::{Error, Result};
 /// Longest path component written (the limit of ext4, XFS, APFS and NTFS).
 pub(crate) const MAX_COMPONENT_LEN: usize = 255;
 
-/// Below this many files, one thread writes them all.
+/// Below this many files, one thread writes (or removes) them all.
 const PARALLEL_FROM: usize = 256;
 
-/// Most writer threads: file creation is kernel work that scales to a few cores at most.
-const MAX_THREADS: usize = 4;
+/// Most writer threads: creating files is work of the kernel on the CPU, which scales to a
+/// few cores at most.
+const MAX_WRITE_THREADS: usize = 4;
+
+/// Threads removing files and directories. Freeing a file's blocks can wait for the disk
+/// (ext4 mounted with `discard` and no journal issues the discard synchronously, about
+/// 2 ms per file on a virtual disk); a device serves many such requests at once, so far
+/// more threads than cores pay off (measured: 16 threads remove 1,600 written-back files
+/// 25 times faster than one).
+const REMOVE_THREADS: usize = 16;
+
+/// Below this many files or directories, one thread removes them.
+const REMOVE_PARALLEL_FROM: usize = 32;
 
 /// Why `path` (relative to the output root, `/`-separated) could escape the output or
 /// name something other than one file below it; `None` when it is safe: non-empty normal
@@ -274,33 +285,48 @@ fn write_tree(root: &Path, files: &[(&str, &[u8])], previous: Option<&Path>) -> 
         let path = root.join(dir);
         fs::create_dir(&path).map_err(|e| Error::io(&path, "creating a directory", e))?;
     }
-    let threads = if files.len() < PARALLEL_FROM {
-        1
-    } else {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .clamp(2, MAX_THREADS)
-    };
-    if threads == 1 {
-        return write_files(root, files, previous);
-    }
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(2, MAX_WRITE_THREADS);
     // Contiguous chunks: each thread mostly works in its own directories, whose locks the
     // kernel takes for every file created in them.
-    let chunk = files.len().div_ceil(threads);
+    in_parallel(
+        files,
+        threads,
+        PARALLEL_FROM,
+        |part| write_files(root, part, previous),
+        || {
+            Error::invalid(
+                root.display(),
+                "a thread writing the output stopped unexpectedly",
+            )
+        },
+    )
+}
+
+/// Run `work` over `items` split into at most `threads` contiguous parts, one thread
+/// each, when there are at least `parallel_from` items; the first error, in item order,
+/// wins.
+fn in_parallel<T: Sync, E: Send>(
+    items: &[T],
+    threads: usize,
+    parallel_from: usize,
+    work: impl Fn(&[T]) -> std::result::Result<(), E> + Sync,
+    stopped: impl Fn() -> E,
+) -> std::result::Result<(), E> {
+    if items.len() < parallel_from.max(2) || threads < 2 {
+        return work(items);
+    }
+    let work = &work;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || write_files(root, part, previous)))
+        let handles: Vec<_> = items
+            .chunks(items.len().div_ceil(threads))
+            .map(|part| scope.spawn(move || work(part)))
             .collect();
         let mut result = Ok(());
         for handle in handles {
-            let outcome = handle.join().unwrap_or_else(|_| {
-                Err(Error::invalid(
-                    root.display(),
-                    "a thread writing the output stopped unexpectedly",
-                ))
-            });
+            let outcome = handle.join().unwrap_or_else(|_| Err(stopped()));
             if result.is_ok() {
                 result = outcome;
             }
@@ -343,8 +369,9 @@ fn same_file_content(old: &Path, bytes: &[u8], buffer: &mut Vec<u8>) -> bool {
         .is_ok_and(|_| buffer.as_slice() == bytes)
 }
 
-/// Remove a directory tree (or a file or link) if present: the files by a few threads,
-/// then the directories, deepest first.
+/// Remove a directory tree (or a file or link) if present: the files by many threads
+/// (see [`REMOVE_THREADS`]), then the directories, deepest first, each depth by many
+/// threads.
 fn remove_tree(root: &Path) -> io::Result<()> {
     let meta = match fs::symlink_metadata(root) {
         Ok(meta) => meta,
@@ -354,53 +381,52 @@ fn remove_tree(root: &Path) -> io::Result<()> {
     if !meta.is_dir() {
         return fs::remove_file(root);
     }
-    let mut dirs = vec![root.to_path_buf()];
+    // Breadth first: `levels[d]` holds the directories at depth `d`.
+    let mut levels = vec![vec![root.to_path_buf()]];
     let mut files = Vec::new();
-    let mut next = 0;
-    while next < dirs.len() {
-        for entry in fs::read_dir(&dirs[next])? {
-            let entry = entry?;
-            if entry.file_type()?.is_dir() {
-                dirs.push(entry.path());
-            } else {
-                files.push(entry.path());
+    loop {
+        let mut next = Vec::new();
+        for dir in levels.last().into_iter().flatten() {
+            for entry in fs::read_dir(dir)? {
+                let entry = entry?;
+                if entry.file_type()?.is_dir() {
+                    next.push(entry.path());
+                } else {
+                    files.push(entry.path());
+                }
             }
         }
-        next += 1;
+        if next.is_empty() {
+            break;
+        }
+        levels.push(next);
     }
-    let remove = |part: &[PathBuf]| -> io::Result<()> {
-        for file in part {
-            match fs::remove_file(file) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
-        }
-        Ok(())
+    let ignore_missing = |result: io::Result<()>| match result {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
     };
-    if files.len() < PARALLEL_FROM {
-        remove(&files)?;
-    } else {
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .clamp(2, MAX_THREADS);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = files
-                .chunks(files.len().div_ceil(threads))
-                .map(|part| scope.spawn(move || remove(part)))
-                .collect();
-            handles.into_iter().try_for_each(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(io::Error::other("a removing thread stopped")))
-            })
-        })?;
-    }
-    // Breadth-first order lists parents before children: remove in reverse.
-    for dir in dirs.iter().rev() {
-        match fs::remove_dir(dir) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
+    let stopped = || io::Error::other("a thread removing files stopped unexpectedly");
+    in_parallel(
+        &files,
+        REMOVE_THREADS,
+        REMOVE_PARALLEL_FROM,
+        |part| {
+            part.iter()
+                .try_for_each(|file| ignore_missing(fs::remove_file(file)))
+        },
+        stopped,
+    )?;
+    for level in levels.iter().rev() {
+        in_parallel(
+            level,
+            REMOVE_THREADS,
+            REMOVE_PARALLEL_FROM,
+            |part| {
+                part.iter()
+                    .try_for_each(|dir| ignore_missing(fs::remove_dir(dir)))
+            },
+            stopped,
+        )?;
     }
     Ok(())
 }
