@@ -360,13 +360,12 @@ fn same_file_content(old: &Path, bytes: &[u8], buffer: &mut Vec<u8>) -> bool {
     if !same_size {
         return false;
     }
-    buffer.clear();
+    // The size is known: one read of exactly that many bytes (a file changed since the
+    // check above is a race with someone editing girder's output, which it overwrites).
+    buffer.resize(bytes.len(), 0);
     fs::File::open(old)
-        .and_then(|file| {
-            // One byte more than expected: a file that grew since is seen as different.
-            file.take(bytes.len() as u64 + 1).read_to_end(buffer)
-        })
-        .is_ok_and(|_| buffer.as_slice() == bytes)
+        .and_then(|mut file| file.read_exact(buffer))
+        .is_ok_and(|()| buffer.as_slice() == bytes)
 }
 
 /// Remove a directory tree (or a file or link) if present: the files by many threads
