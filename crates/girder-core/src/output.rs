@@ -10,7 +10,8 @@
 //!   `.<out>.girder-lock` beside it (kept there: removing a lock file races with the next
 //!   writer opening it). Under the lock, the staging (`.<out>.girder-tmp-<pid>`) and
 //!   retired (`.<out>.girder-old-<pid>`) directories of earlier runs can only be left from
-//!   killed processes, so they are removed. Where the file system cannot lock, only those
+//!   killed processes, so they are removed. Where the file system cannot lock (the lock
+//!   fails: `Unsupported`, `ENOLCK`), writers are not serialized and only the directories
 //!   of processes that are no longer alive are removed (Linux: no `/proc/<pid>`).
 //! - **The swap.** On Linux the staging directory and the output are exchanged with
 //!   `renameat2(RENAME_EXCHANGE)`: `out/` is a real directory at every instant, then the
@@ -192,18 +193,20 @@ impl OutputLock {
                 _file: Some(file),
                 exclusive: true,
             }),
-            Err(e) if e.kind() == io::ErrorKind::Unsupported => Ok(Self {
+            // `Unsupported`, or `ENOLCK` from a network file system without locks: go on
+            // without (see `remove_stale` for what changes).
+            Err(_) => Ok(Self {
                 _file: None,
                 exclusive: false,
             }),
-            Err(e) => Err(Error::io(path, "locking the output", e)),
         }
     }
 }
 
 /// Remove `.<name>.girder-tmp-<pid>` and `.<name>.girder-old-<pid>` left by earlier runs:
 /// all of them when this process holds the lock (no other writer is running), otherwise
-/// only those of processes known to be dead.
+/// only those of processes known to be dead (not this one's: without the lock, another
+/// thread of this process may be writing there; it then fails, as the name is taken).
 fn remove_stale(parent: &Path, name: &str, locked: bool) -> Result<()> {
     let entries =
         fs::read_dir(parent).map_err(|e| Error::io(parent, "reading the output's parent", e))?;
@@ -220,11 +223,18 @@ fn remove_stale(parent: &Path, name: &str, locked: bool) -> Result<()> {
         else {
             continue;
         };
-        let stale = locked || pid == std::process::id() || process_alive(pid) == Some(false);
+        let stale = locked || process_alive(pid) == Some(false);
         if stale {
+            // The standard library's removal, which does not follow a symbolic link even
+            // when one is swapped in while it runs: a directory of this name may have been
+            // put here by someone else. (The fast `remove_tree` is for trees girder just
+            // swapped out of `out/`, which is trusted like `out/` itself.)
             let path = entry.path();
-            remove_tree(&path)
-                .map_err(|e| Error::io(&path, "removing a stale staging directory", e))?;
+            let removed = match entry.file_type() {
+                Ok(t) if t.is_dir() => fs::remove_dir_all(&path),
+                _ => fs::remove_file(&path),
+            };
+            removed.map_err(|e| Error::io(&path, "removing a stale staging directory", e))?;
         }
     }
     Ok(())
@@ -370,7 +380,8 @@ fn same_file_content(old: &Path, bytes: &[u8], buffer: &mut Vec<u8>) -> bool {
 
 /// Remove a directory tree (or a file or link) if present: the files by many threads
 /// (see [`REMOVE_THREADS`]), then the directories, deepest first, each depth by many
-/// threads.
+/// threads. It walks by path, so it is only for trees no one else can write into while it
+/// runs: the staging directory and the previous output it was exchanged with.
 fn remove_tree(root: &Path) -> io::Result<()> {
     let meta = match fs::symlink_metadata(root) {
         Ok(meta) => meta,
