@@ -3,7 +3,6 @@
 //! output, which then replaces the output in one step, so a failed synth leaves the
 //! previous output as it was.
 
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::Serialize;
@@ -307,13 +306,17 @@ impl Assembly {
     /// is used twice or both as a file and as a directory: nothing written can leave the
     /// output directory or replace another artifact.
     fn check_paths(&self) -> Result<()> {
-        let mut owners: HashMap<&str, (&str, ArtifactKind)> = HashMap::new();
-        owners.insert("manifest.json", ("girder", ArtifactKind::Terraform));
-        let mut dirs: HashSet<&str> = HashSet::new();
+        // (path, stack, kind) of every artifact; sorted by path below (stable: among equal
+        // paths, the stack listed first comes first).
+        let mut all: Vec<(&str, &str, ArtifactKind)> = Vec::new();
         for stack in &self.stacks {
             for artifact in &stack.artifacts {
                 let path = artifact.path.as_str();
-                if let Some(problem) = crate::output::check_relative_path(path) {
+                let problem = match crate::output::check_relative_path(path) {
+                    None if path == "manifest.json" => Some("it is girder's own manifest.json"),
+                    problem => problem,
+                };
+                if let Some(problem) = problem {
                     return Err(Error::invalid(
                         &stack.id,
                         format!(
@@ -322,36 +325,36 @@ impl Assembly {
                         ),
                     ));
                 }
-                if let Some((owner, kind)) = owners.insert(path, (&stack.id, artifact.kind)) {
-                    return Err(Error::invalid(
-                        &stack.id,
-                        format!(
-                            "{} artifact {path} is also written by stack {owner} (as {}); two \
-                             artifacts may not share a path",
-                            artifact.kind.as_str(),
-                            kind.as_str()
-                        ),
-                    ));
-                }
-                // Ancestors, nearest first, up to one already recorded (with its own).
-                for (i, _) in path.rmatch_indices('/') {
-                    if !dirs.insert(&path[..i]) {
-                        break;
-                    }
-                }
+                all.push((path, &stack.id, artifact.kind));
             }
         }
-        for stack in &self.stacks {
-            for artifact in &stack.artifacts {
-                if dirs.contains(artifact.path.as_str()) {
-                    return Err(Error::invalid(
-                        &stack.id,
-                        format!(
-                            "artifact {} is also a directory of other artifacts",
-                            artifact.path
-                        ),
-                    ));
-                }
+        all.sort_by(|a, b| a.0.cmp(b.0));
+        for pair in all.windows(2) {
+            let ((path, owner, kind), (_, stack, again)) = (pair[0], pair[1]);
+            if path == pair[1].0 {
+                return Err(Error::invalid(
+                    stack,
+                    format!(
+                        "{} artifact {path} is also written by stack {owner} (as {}); two \
+                         artifacts may not share a path",
+                        again.as_str(),
+                        kind.as_str()
+                    ),
+                ));
+            }
+        }
+        // A file where other artifacts need a directory: some path starts with `<path>/`.
+        for (path, stack, _) in &all {
+            let dir = format!("{path}/");
+            let next = all.partition_point(|(other, _, _)| *other < dir.as_str());
+            if all
+                .get(next)
+                .is_some_and(|(other, _, _)| other.starts_with(&dir))
+            {
+                return Err(Error::invalid(
+                    stack,
+                    format!("artifact {path} is also a directory of other artifacts"),
+                ));
             }
         }
         Ok(())

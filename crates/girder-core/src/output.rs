@@ -267,12 +267,7 @@ fn guard_existing(out: &Path) -> Result<()> {
     if empty {
         return Ok(());
     }
-    let manifest = out.join("manifest.json");
-    let is_girder = fs::read(&manifest)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-        .is_some_and(|m| m.get("girder_manifest").is_some());
-    if is_girder {
+    if is_girder_manifest(&out.join("manifest.json")) {
         Ok(())
     } else {
         Err(Error::invalid(
@@ -281,6 +276,29 @@ fn guard_existing(out: &Path) -> Result<()> {
              (no girder manifest.json); choose another --out",
         ))
     }
+}
+
+/// Whether `path` is a manifest.json girder wrote: its first key is `girder_manifest`
+/// (girder writes it first). Only the start is read: the manifest of a large output is
+/// megabytes of JSON.
+fn is_girder_manifest(path: &Path) -> bool {
+    let mut start = [0u8; 64];
+    let Ok(read) = fs::File::open(path).and_then(|mut file| {
+        let mut filled = 0;
+        while filled < start.len() {
+            match file.read(&mut start[filled..])? {
+                0 => break,
+                n => filled += n,
+            }
+        }
+        Ok(filled)
+    }) else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&start[..read]);
+    text.trim_start()
+        .strip_prefix('{')
+        .is_some_and(|rest| rest.trim_start().starts_with("\"girder_manifest\""))
 }
 
 /// Write `files` into the new directory `root`, linking files unchanged since `previous`.
@@ -471,5 +489,22 @@ mod tests {
         ] {
             assert!(check_relative_path(bad).is_some(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn girder_manifests_are_recognized_by_their_first_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("manifest.json");
+        for (text, girder) in [
+            ("{\n  \"girder_manifest\": 1,\n  \"stacks\": []\n}\n", true),
+            ("  {\"girder_manifest\":1}", true),
+            ("{\"stacks\": [], \"girder_manifest\": 1}", false),
+            ("[\"girder_manifest\"]", false),
+            ("", false),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            assert_eq!(is_girder_manifest(&path), girder, "{text}");
+        }
+        assert!(!is_girder_manifest(&dir.path().join("missing.json")));
     }
 }
