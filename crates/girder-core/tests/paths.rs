@@ -336,3 +336,29 @@ fn gitops_directories_disambiguate_the_same_way() {
         ],
     );
 }
+
+#[test]
+fn helm_values_headers_cannot_be_broken_out_of() {
+    let mut stack = Stack::new("shop", "dev", Backend::local()).unwrap();
+    let mut scope = stack.scope("web").unwrap();
+    let chart = || ChartRef::new("https://charts.example.com", "web", "1.2.3");
+    let cases = [
+        HelmRelease::new("web", chart()).namespace("x\nimage: evil"),
+        HelmRelease::new("web", chart()).namespace("../x"),
+        HelmRelease::new(
+            "web",
+            ChartRef::new("https://charts.example.com\nimage: evil", "web", "1.2.3"),
+        ),
+        HelmRelease::new(
+            "web",
+            ChartRef::new("https://charts.example.com", "web\nimage: evil", "1.2.3"),
+        ),
+    ];
+    for release in cases {
+        let err = scope.add_helm_release(release).unwrap_err().to_string();
+        assert!(err.starts_with("shop-dev:web: Helm release web:"), "{err}");
+    }
+    scope
+        .add_helm_release(HelmRelease::new("web", chart()).namespace("shop"))
+        .unwrap();
+}
