@@ -323,7 +323,7 @@ fn stale_staging_directories_of_dead_processes_are_removed() {
 #[cfg(unix)]
 #[test]
 fn killed_writers_leave_the_old_or_a_new_complete_output() {
-    const OBJECTS: usize = 1_000;
+    const OBJECTS: usize = 800;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let expected = [
@@ -341,7 +341,7 @@ fn killed_writers_leave_the_old_or_a_new_complete_output() {
     big_assembly(OBJECTS, "a").write(&out).unwrap();
     let write_time = start.elapsed().as_micros() as u64;
     let mut leftovers = 0;
-    for kill in 0..10 {
+    for kill in 0..8 {
         let mut child = writer(&out, OBJECTS, None, ["a", "b"][kill % 2])
             .spawn()
             .unwrap();
@@ -367,7 +367,7 @@ fn killed_writers_leave_the_old_or_a_new_complete_output() {
         );
         leftovers += entries(dir.path()).len() - 2;
     }
-    eprintln!("{leftovers} staging directories left by 10 kills");
+    eprintln!("{leftovers} staging directories left by 8 kills");
     big_assembly(OBJECTS, "a").write(&out).unwrap();
     assert_complete(&out);
     assert_eq!(entries(dir.path()), [".out.girder-lock", "out"]);
