@@ -135,6 +135,18 @@ struct ArtifactView<'a> {
     chart: Option<&'a ChartRef>,
 }
 
+/// Whether `other` sorts before `<dir>/` (without building that string).
+fn sorts_before_dir(other: &str, dir: &str) -> bool {
+    let (other, dir) = (other.as_bytes(), dir.as_bytes());
+    let common = other.len().min(dir.len());
+    match other[..common].cmp(&dir[..common]) {
+        std::cmp::Ordering::Less => true,
+        std::cmp::Ordering::Greater => false,
+        // `other` is `dir` or a prefix of it, or continues it with a byte vs `/`.
+        std::cmp::Ordering::Equal => other.get(dir.len()).is_none_or(|&b| b < b'/'),
+    }
+}
+
 /// The sha256 of every artifact of `stacks`, in order; by a few threads for large outputs.
 fn artifact_shas(stacks: &[StackArtifacts]) -> Vec<String> {
     let artifacts: Vec<&Artifact> = stacks.iter().flat_map(|s| &s.artifacts).collect();
@@ -344,12 +356,16 @@ impl Assembly {
             }
         }
         // A file where other artifacts need a directory: some path starts with `<path>/`.
+        let below = |other: &str, path: &str| {
+            other.len() > path.len()
+                && other.as_bytes()[path.len()] == b'/'
+                && other.starts_with(path)
+        };
         for (path, stack, _) in &all {
-            let dir = format!("{path}/");
-            let next = all.partition_point(|(other, _, _)| *other < dir.as_str());
+            let next = all.partition_point(|(other, _, _)| sorts_before_dir(other, path));
             if all
                 .get(next)
-                .is_some_and(|(other, _, _)| other.starts_with(&dir))
+                .is_some_and(|(other, _, _)| below(other, path))
             {
                 return Err(Error::invalid(
                     stack,
@@ -429,9 +445,30 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("manifest.json"), "{err}");
-        let err = Assembly::new(vec![stack("a-dev", &["x/y", "x/y/z.yaml"])], Vec::new())
+        let paths = ["x/y", "x/y-a.yaml", "x/y.b", "x/y/z.yaml"];
+        let err = Assembly::new(vec![stack("a-dev", &paths)], Vec::new())
             .unwrap_err()
             .to_string();
         assert!(err.contains("x/y is also a directory"), "{err}");
+    }
+
+    #[test]
+    fn sorting_before_a_directory_matches_string_order() {
+        for (other, dir) in [
+            ("a", "a"),
+            ("a", "ab"),
+            ("a-b", "a"),
+            ("a.b", "a"),
+            ("a/b", "a"),
+            ("a0", "a"),
+            ("b", "a"),
+            ("", "a"),
+        ] {
+            assert_eq!(
+                sorts_before_dir(other, dir),
+                other < format!("{dir}/").as_str(),
+                "{other:?} vs {dir:?}/"
+            );
+        }
     }
 }
