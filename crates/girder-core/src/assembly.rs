@@ -156,22 +156,22 @@ fn artifact_shas(stacks: &[StackArtifacts]) -> Vec<String> {
     if artifacts.len() < 512 || threads < 2 {
         return artifacts.iter().map(|a| a.sha256()).collect();
     }
+    let hash = |part: &[&Artifact]| part.iter().map(|a| a.sha256()).collect::<Vec<_>>();
     std::thread::scope(|scope| {
-        let handles: Vec<_> = artifacts
+        let parts: Vec<_> = artifacts
             .chunks(artifacts.len().div_ceil(threads))
-            .map(|part| scope.spawn(move || part.iter().map(|a| a.sha256()).collect::<Vec<_>>()))
+            .map(|part| {
+                let handle = std::thread::Builder::new().spawn_scoped(scope, move || hash(part));
+                (handle, part)
+            })
             .collect();
         let mut shas = Vec::with_capacity(artifacts.len());
-        for (handle, part) in handles
-            .into_iter()
-            .zip(artifacts.chunks(artifacts.len().div_ceil(threads)))
-        {
-            // A thread that panicked (it cannot: hashing does not fail) is redone here.
-            shas.extend(
-                handle
-                    .join()
-                    .unwrap_or_else(|_| part.iter().map(|a| a.sha256()).collect()),
-            );
+        for (handle, part) in parts {
+            // A thread that could not start, or stopped (hashing cannot fail), is redone here.
+            shas.extend(match handle {
+                Ok(handle) => handle.join().unwrap_or_else(|_| hash(part)),
+                Err(_) => hash(part),
+            });
         }
         shas
     })

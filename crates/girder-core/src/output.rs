@@ -348,13 +348,21 @@ fn in_parallel<T: Sync, E: Send>(
     }
     let work = &work;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = items
+        // A part whose thread cannot be started (a limit on threads) runs here instead.
+        let parts: Vec<_> = items
             .chunks(items.len().div_ceil(threads))
-            .map(|part| scope.spawn(move || work(part)))
+            .map(|part| {
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, move || work(part))
+                    .map_err(|_| part)
+            })
             .collect();
         let mut result = Ok(());
-        for handle in handles {
-            let outcome = handle.join().unwrap_or_else(|_| Err(stopped()));
+        for part in parts {
+            let outcome = match part {
+                Ok(handle) => handle.join().unwrap_or_else(|_| Err(stopped())),
+                Err(part) => work(part),
+            };
             if result.is_ok() {
                 result = outcome;
             }
