@@ -160,6 +160,10 @@ pub(crate) fn replace(out: &Path, files: &[(&str, &[u8])]) -> Result<()> {
 fn exchange(a: &Path, b: &Path) -> io::Result<bool> {
     use rustix::fs::{CWD, RenameFlags, renameat_with};
     use rustix::io::Errno;
+    #[cfg(test)]
+    if tests::NO_EXCHANGE.with(std::cell::Cell::get) {
+        return Ok(false);
+    }
     match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
         Ok(()) => Ok(true),
         Err(e) if e == Errno::INVAL || e == Errno::NOSYS || e == Errno::OPNOTSUPP => Ok(false),
@@ -470,6 +474,34 @@ fn remove_tree(root: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        /// Makes this thread's writes take the fallback of systems without the exchange.
+        pub(super) static NO_EXCHANGE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    #[test]
+    fn the_fallback_without_exchange_replaces_the_output_too() {
+        NO_EXCHANGE.with(|f| f.set(true));
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let manifest = b"{\"girder_manifest\": 1}\n".as_slice();
+        for (round, text) in [b"one\n".as_slice(), b"two\n"].into_iter().enumerate() {
+            replace(&out, &[("a/b.yaml", text), ("manifest.json", manifest)]).unwrap();
+            assert_eq!(
+                std::fs::read(out.join("a/b.yaml")).unwrap(),
+                text,
+                "{round}"
+            );
+        }
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, [".out.girder-lock", "out"]);
+        NO_EXCHANGE.with(|f| f.set(false));
+    }
 
     #[test]
     fn relative_paths() {
