@@ -1,11 +1,12 @@
 //! The result of synth: every artifact of every stack, in memory, plus manifest.json.
-//! Writing it is atomic: files go to a temporary directory beside the output, which then
-//! replaces the output in one rename, so a failed synth leaves the previous output as it was.
+//! Writing it is atomic (see `output.rs`): files go to a staging directory beside the
+//! output, which then replaces the output in one step, so a failed synth leaves the
+//! previous output as it was.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use serde_json::{Value as Json, json};
+use serde::Serialize;
+use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 use crate::diagnostics::Diagnostic;
@@ -60,10 +61,14 @@ impl Artifact {
 
     /// Lowercase hex SHA-256 of the bytes.
     pub fn sha256(&self) -> String {
-        Sha256::digest(&self.bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let digest = Sha256::digest(&self.bytes);
+        let mut hex = String::with_capacity(2 * digest.len());
+        for byte in digest.iter() {
+            hex.push(char::from(HEX[usize::from(byte >> 4)]));
+            hex.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
+        hex
     }
 }
 
@@ -100,6 +105,78 @@ impl StackArtifacts {
     }
 }
 
+/// manifest.json, borrowed from the assembly.
+#[derive(Serialize)]
+struct ManifestView<'a> {
+    girder_manifest: u32,
+    stacks: Vec<StackView<'a>>,
+}
+
+#[derive(Serialize)]
+struct StackView<'a> {
+    id: &'a str,
+    name: &'a str,
+    environment: &'a str,
+    backend: &'a Json,
+    depends_on: &'a [String],
+    artifacts: Vec<ArtifactView<'a>>,
+    acknowledged: &'a [Json],
+    #[serde(skip_serializing_if = "<[Json]>::is_empty")]
+    kubernetes_externals: &'a [Json],
+}
+
+#[derive(Serialize)]
+struct ArtifactView<'a> {
+    path: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    sha256: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chart: Option<&'a ChartRef>,
+}
+
+/// Whether `other` sorts before `<dir>/` (without building that string).
+fn sorts_before_dir(other: &str, dir: &str) -> bool {
+    let (other, dir) = (other.as_bytes(), dir.as_bytes());
+    let common = other.len().min(dir.len());
+    match other[..common].cmp(&dir[..common]) {
+        std::cmp::Ordering::Less => true,
+        std::cmp::Ordering::Greater => false,
+        // `other` is `dir` or a prefix of it, or continues it with a byte vs `/`.
+        std::cmp::Ordering::Equal => other.get(dir.len()).is_none_or(|&b| b < b'/'),
+    }
+}
+
+/// The sha256 of every artifact of `stacks`, in order; by a few threads for large outputs.
+fn artifact_shas(stacks: &[StackArtifacts]) -> Vec<String> {
+    let artifacts: Vec<&Artifact> = stacks.iter().flat_map(|s| &s.artifacts).collect();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get().min(4))
+        .unwrap_or(1);
+    if artifacts.len() < 512 || threads < 2 {
+        return artifacts.iter().map(|a| a.sha256()).collect();
+    }
+    let hash = |part: &[&Artifact]| part.iter().map(|a| a.sha256()).collect::<Vec<_>>();
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = artifacts
+            .chunks(artifacts.len().div_ceil(threads))
+            .map(|part| {
+                let handle = std::thread::Builder::new().spawn_scoped(scope, move || hash(part));
+                (handle, part)
+            })
+            .collect();
+        let mut shas = Vec::with_capacity(artifacts.len());
+        for (handle, part) in parts {
+            // A thread that could not start, or stopped (hashing cannot fail), is redone here.
+            shas.extend(match handle {
+                Ok(handle) => handle.join().unwrap_or_else(|_| hash(part)),
+                Err(_) => hash(part),
+            });
+        }
+        shas
+    })
+}
+
 /// Everything one synth produced.
 #[derive(Clone, Debug)]
 pub struct Assembly {
@@ -108,8 +185,12 @@ pub struct Assembly {
 }
 
 impl Assembly {
-    pub(crate) fn new(stacks: Vec<StackArtifacts>, warnings: Vec<Diagnostic>) -> Self {
-        Self { stacks, warnings }
+    /// The assembly of `stacks`, after checking that their artifact paths are safe and
+    /// distinct (see [`Assembly::write`]).
+    pub(crate) fn new(stacks: Vec<StackArtifacts>, warnings: Vec<Diagnostic>) -> Result<Self> {
+        let assembly = Self { stacks, warnings };
+        assembly.check_paths()?;
+        Ok(assembly)
     }
 
     /// The stacks, dependencies first.
@@ -193,41 +274,40 @@ impl Assembly {
     /// manifest.json: stacks (dependencies first), environments, artifacts with sha256,
     /// charts of Helm values, dependencies and acknowledged findings.
     pub fn manifest(&self) -> Json {
-        let stacks: Vec<Json> = self
+        serde_json::to_value(self.manifest_view()).unwrap_or(Json::Null)
+    }
+
+    /// The manifest as borrowed data, serialized straight to bytes when written (no JSON
+    /// tree of 10,000 entries in between). Field order is the file's key order.
+    fn manifest_view(&self) -> ManifestView<'_> {
+        let mut shas = artifact_shas(&self.stacks).into_iter();
+        let stacks = self
             .stacks
             .iter()
-            .map(|s| {
-                let artifacts: Vec<Json> = s
+            .map(|s| StackView {
+                id: &s.id,
+                name: &s.name,
+                environment: &s.environment,
+                backend: &s.backend,
+                depends_on: &s.depends_on,
+                artifacts: s
                     .artifacts
                     .iter()
-                    .map(|a| {
-                        let mut entry = json!({
-                            "path": a.path,
-                            "type": a.kind.as_str(),
-                            "sha256": a.sha256(),
-                        });
-                        if let (Some(chart), Json::Object(map)) = (&a.chart, &mut entry) {
-                            map.insert("chart".into(), json!(chart));
-                        }
-                        entry
+                    .map(|a| ArtifactView {
+                        path: &a.path,
+                        kind: a.kind.as_str(),
+                        sha256: shas.next().unwrap_or_default(),
+                        chart: a.chart.as_ref(),
                     })
-                    .collect();
-                let mut entry = json!({
-                    "id": s.id,
-                    "name": s.name,
-                    "environment": s.environment,
-                    "backend": s.backend,
-                    "depends_on": s.depends_on,
-                    "artifacts": artifacts,
-                    "acknowledged": s.acknowledged,
-                });
-                if !s.kubernetes_externals.is_empty() {
-                    entry["kubernetes_externals"] = Json::from(s.kubernetes_externals.clone());
-                }
-                entry
+                    .collect(),
+                acknowledged: &s.acknowledged,
+                kubernetes_externals: &s.kubernetes_externals,
             })
             .collect();
-        json!({ "girder_manifest": MANIFEST_VERSION, "stacks": stacks })
+        ManifestView {
+            girder_manifest: MANIFEST_VERSION,
+            stacks,
+        }
     }
 
     /// Every file of the output, manifest.json last, as (relative path, bytes).
@@ -238,106 +318,191 @@ impl Assembly {
             .flat_map(|s| &s.artifacts)
             .map(|a| (a.path.clone(), a.bytes.clone()))
             .collect();
-        let mut manifest = serde_json::to_vec_pretty(&self.manifest()).unwrap_or_default();
-        manifest.push(b'\n');
-        files.push(("manifest.json".into(), manifest));
+        files.push(("manifest.json".into(), self.manifest_bytes()));
         files
     }
 
-    /// Write the output to `out`, replacing what was there in one rename. Refuses to
-    /// replace a non-empty directory that is not a girder output (no girder manifest.json).
+    /// Write the output to `out`, replacing what was there as one unit: readers see the
+    /// whole previous output or the whole new one (on Linux `out` is never missing; the
+    /// fallback elsewhere is described in ARCHITECTURE.md, "Output"), a failed or
+    /// killed write leaves the previous output, and concurrent writers of one `out` take
+    /// turns on the lock file `.<out>.girder-lock` beside it. Refuses to replace a
+    /// non-empty directory that is not a girder output (no girder manifest.json), and any
+    /// artifact path that is not a plain relative path or is used twice.
     pub fn write(&self, out: &Path) -> Result<()> {
-        let parent = match out.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
+        self.check_paths()?;
+        let manifest = self.manifest_bytes();
+        let files: Vec<(&str, &[u8])> = self
+            .stacks
+            .iter()
+            .flat_map(|s| &s.artifacts)
+            .map(|a| (a.path.as_str(), a.bytes.as_slice()))
+            .chain([("manifest.json", manifest.as_slice())])
+            .collect();
+        crate::output::replace(out, &files)
+    }
+
+    fn manifest_bytes(&self) -> Vec<u8> {
+        let mut manifest = serde_json::to_vec_pretty(&self.manifest_view()).unwrap_or_default();
+        manifest.push(b'\n');
+        manifest
+    }
+
+    /// Every artifact path is a plain relative path (normal components only), and no path
+    /// is used twice or both as a file and as a directory: nothing written can leave the
+    /// output directory or replace another artifact.
+    fn check_paths(&self) -> Result<()> {
+        // (path, stack, kind) of every artifact; sorted by path below (stable: among equal
+        // paths, the stack listed first comes first).
+        let mut all: Vec<(&str, &str, ArtifactKind)> = Vec::new();
+        for stack in &self.stacks {
+            for artifact in &stack.artifacts {
+                let path = artifact.path.as_str();
+                let problem = match crate::output::check_relative_path(path) {
+                    None if path == "manifest.json" => Some("it is girder's own manifest.json"),
+                    problem => problem,
+                };
+                if let Some(problem) = problem {
+                    return Err(Error::invalid(
+                        &stack.id,
+                        format!(
+                            "artifact path {path:?} is not allowed: {problem}; artifact paths \
+                             are relative and made of plain names"
+                        ),
+                    ));
+                }
+                all.push((path, &stack.id, artifact.kind));
+            }
+        }
+        all.sort_by(|a, b| a.0.cmp(b.0));
+        for pair in all.windows(2) {
+            let ((path, owner, kind), (_, stack, again)) = (pair[0], pair[1]);
+            if path == pair[1].0 {
+                return Err(Error::invalid(
+                    stack,
+                    format!(
+                        "{} artifact {path} is also written by stack {owner} (as {}); two \
+                         artifacts may not share a path",
+                        again.as_str(),
+                        kind.as_str()
+                    ),
+                ));
+            }
+        }
+        // A file where other artifacts need a directory: some path starts with `<path>/`.
+        let below = |other: &str, path: &str| {
+            other.len() > path.len()
+                && other.as_bytes()[path.len()] == b'/'
+                && other.starts_with(path)
         };
-        let file_name = out
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| Error::invalid(out.display(), "output path has no final component"))?;
-        guard_existing(out)?;
-        fs::create_dir_all(&parent)
-            .map_err(|e| Error::io(&parent, "creating the output's parent", e))?;
-
-        let pid = std::process::id();
-        let staging = parent.join(format!(".{file_name}.girder-tmp-{pid}"));
-        let retired = parent.join(format!(".{file_name}.girder-old-{pid}"));
-        remove_if_present(&staging)?;
-        remove_if_present(&retired)?;
-        if let Err(e) = self.write_tree(&staging) {
-            let _ = fs::remove_dir_all(&staging);
-            return Err(e);
-        }
-        let had_previous = out.exists();
-        if had_previous {
-            fs::rename(out, &retired)
-                .map_err(|e| Error::io(out, "moving the previous output aside", e))?;
-        }
-        if let Err(e) = fs::rename(&staging, out) {
-            if had_previous {
-                let _ = fs::rename(&retired, out);
+        for (path, stack, _) in &all {
+            let next = all.partition_point(|(other, _, _)| sorts_before_dir(other, path));
+            if all
+                .get(next)
+                .is_some_and(|(other, _, _)| below(other, path))
+            {
+                return Err(Error::invalid(
+                    stack,
+                    format!("artifact {path} is also a directory of other artifacts"),
+                ));
             }
-            let _ = fs::remove_dir_all(&staging);
-            return Err(Error::io(out, "moving the new output into place", e));
-        }
-        if had_previous {
-            fs::remove_dir_all(&retired)
-                .map_err(|e| Error::io(&retired, "removing the previous output", e))?;
-        }
-        Ok(())
-    }
-
-    fn write_tree(&self, root: &Path) -> Result<()> {
-        fs::create_dir_all(root)
-            .map_err(|e| Error::io(root, "creating the staging directory", e))?;
-        for (relative, bytes) in self.files() {
-            let path = root.join(&relative);
-            if let Some(dir) = path.parent() {
-                fs::create_dir_all(dir).map_err(|e| Error::io(dir, "creating a directory", e))?;
-            }
-            fs::write(&path, bytes).map_err(|e| Error::io(&path, "writing an artifact", e))?;
         }
         Ok(())
     }
 }
 
-fn guard_existing(out: &Path) -> Result<()> {
-    if !out.exists() {
-        return Ok(());
-    }
-    if !out.is_dir() {
-        return Err(Error::invalid(
-            out.display(),
-            "output path exists and is not a directory",
-        ));
-    }
-    let empty = fs::read_dir(out)
-        .map_err(|e| Error::io(out, "reading the output directory", e))?
-        .next()
-        .is_none();
-    if empty {
-        return Ok(());
-    }
-    let manifest = out.join("manifest.json");
-    let is_girder = fs::read(&manifest)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<Json>(&bytes).ok())
-        .is_some_and(|m| m.get("girder_manifest").is_some());
-    if is_girder {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            out.display(),
-            "refusing to replace a non-empty directory that is not a girder output \
-             (no girder manifest.json); choose another --out",
-        ))
-    }
-}
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
 
-fn remove_if_present(path: &Path) -> Result<()> {
-    if path.exists() {
-        fs::remove_dir_all(path)
-            .map_err(|e| Error::io(path, "removing a stale staging directory", e))?;
+    use super::*;
+
+    fn stack(id: &str, paths: &[&str]) -> StackArtifacts {
+        StackArtifacts {
+            id: id.into(),
+            name: id.into(),
+            environment: "dev".into(),
+            backend: json!({ "type": "local" }),
+            resource_count: 0,
+            depends_on: Vec::new(),
+            artifacts: paths
+                .iter()
+                .map(|p| Artifact {
+                    path: (*p).into(),
+                    kind: ArtifactKind::Kubernetes,
+                    bytes: b"x\n".to_vec(),
+                    chart: None,
+                })
+                .collect(),
+            acknowledged: Vec::new(),
+            kubernetes_externals: Vec::new(),
+        }
     }
-    Ok(())
+
+    #[test]
+    fn artifact_paths_that_leave_the_output_are_refused_at_write_time() {
+        for bad in [
+            "kubernetes/a-dev/app/../../../../PWNED",
+            "/etc/cron.d/x",
+            "kubernetes//x.yaml",
+            "kubernetes/a\\..\\x",
+        ] {
+            let err = Assembly::new(vec![stack("a-dev", &[bad])], Vec::new())
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("a-dev: artifact path"), "{err}");
+            // And again where the files are written, for an assembly built around the check.
+            let assembly = Assembly {
+                stacks: vec![stack("a-dev", &[bad])],
+                warnings: Vec::new(),
+            };
+            let dir = tempfile::tempdir().unwrap();
+            let out = dir.path().join("nested").join("out");
+            assert!(assembly.write(&out).is_err(), "{bad}");
+            assert!(!out.exists());
+        }
+    }
+
+    #[test]
+    fn two_artifacts_on_one_path_are_an_error_naming_both() {
+        let err = Assembly::new(
+            vec![stack("a-dev", &["x/y.yaml"]), stack("b-dev", &["x/y.yaml"])],
+            Vec::new(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("b-dev: kubernetes artifact x/y.yaml is also written by stack a-dev"),
+            "{err}"
+        );
+        let err = Assembly::new(vec![stack("a-dev", &["manifest.json"])], Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("manifest.json"), "{err}");
+        let paths = ["x/y", "x/y-a.yaml", "x/y.b", "x/y/z.yaml"];
+        let err = Assembly::new(vec![stack("a-dev", &paths)], Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("x/y is also a directory"), "{err}");
+    }
+
+    #[test]
+    fn sorting_before_a_directory_matches_string_order() {
+        for (other, dir) in [
+            ("a", "a"),
+            ("a", "ab"),
+            ("a-b", "a"),
+            ("a.b", "a"),
+            ("a/b", "a"),
+            ("a0", "a"),
+            ("b", "a"),
+            ("", "a"),
+        ] {
+            assert_eq!(
+                sorts_before_dir(other, dir),
+                other < format!("{dir}/").as_str(),
+                "{other:?} vs {dir:?}/"
+            );
+        }
+    }
 }

@@ -135,11 +135,7 @@ pub(crate) fn to_static_json(path: &str, artifact: &str, body: &Ast) -> Result<s
 
 /// [`to_static_json`] for a body that is not needed afterwards: data is moved into the
 /// JSON rather than copied (Kubernetes objects are most of a large synth).
-pub(crate) fn into_static_json(
-    path: &str,
-    artifact: &str,
-    body: Ast,
-) -> Result<serde_json::Value> {
+pub(crate) fn into_static_json(path: &str, artifact: &str, body: Ast) -> Result<serde_json::Value> {
     if is_known(&body) {
         Ok(into_known_json(body))
     } else {

@@ -157,6 +157,7 @@ impl HelmRelease {
         crate::path::validate_dns_label("Helm release name", &self.name)
             .map_err(|e| Error::invalid(path, e.to_string()))?;
         self.chart.validate(path)?;
+        self.check_header_fields(path)?;
         let ast = self
             .values
             .as_ref()
@@ -170,6 +171,41 @@ impl HelmRelease {
         let label = format!("Helm values of release {}", self.name);
         self.rendered = body::to_static_json(path, &label, ast)?;
         Ok(self)
+    }
+
+    /// The fields written into the values file's comment header: a namespace is a
+    /// DNS-1123 label, and no chart field may hold whitespace or control characters (a
+    /// line break would end the comment and add YAML of its own to the values).
+    fn check_header_fields(&self, path: &str) -> Result<()> {
+        if let Some(namespace) = &self.namespace {
+            if !crate::kubernetes::is_dns_label(namespace) {
+                return Err(Error::invalid(
+                    path,
+                    format!(
+                        "Helm release {}: namespace {namespace:?} is not a DNS-1123 label \
+                         (1 to 63 lowercase letters, digits or '-', starting and ending with \
+                         a letter or digit)",
+                        self.name
+                    ),
+                ));
+            }
+        }
+        for (field, value) in [
+            ("chart name", &self.chart.name),
+            ("chart repository", &self.chart.repository),
+        ] {
+            if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(Error::invalid(
+                    path,
+                    format!(
+                        "Helm release {}: {field} {value:?} must be non-empty, without \
+                         whitespace or control characters",
+                        self.name
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Release name.

@@ -7,6 +7,13 @@ use serde_json::Value as Json;
 
 use crate::body;
 use crate::error::{Error, Result};
+use crate::expr::Ast;
+
+/// Longest `metadata.name` Kubernetes accepts (a DNS-1123 subdomain).
+pub const MAX_NAME_LEN: usize = 253;
+
+/// Longest `metadata.namespace` (a DNS-1123 label) and longest `kind` girder accepts.
+pub const MAX_LABEL_LEN: usize = 63;
 
 /// A Kubernetes object ready to be written. Values only known after `terraform apply`
 /// were rejected when it was created.
@@ -24,17 +31,19 @@ impl KubeObject {
     pub(crate) fn new<T: Serialize + ?Sized>(path: &str, object: &T) -> Result<Self> {
         let ast = body::to_body(path, "Kubernetes object", object)?;
         let text = |json: &Json, key: &str| json.get(key).and_then(Json::as_str).map(str::to_owned);
-        // A label for messages, read before evaluation (which may fail and must name it).
-        let preview = body::to_terraform_json(&ast);
+        // A label for messages, read from the tree before evaluation (which may fail and
+        // must name the object).
+        let ast_text = |node: Option<&Ast>| match node {
+            Some(Ast::String(s)) => s.clone(),
+            Some(other) => other.to_json_string(),
+            None => "?".into(),
+        };
         let label = format!(
             "Kubernetes object {} {}",
-            text(&preview, "kind").unwrap_or_else(|| "?".into()),
-            preview
-                .get("metadata")
-                .and_then(|m| text(m, "name"))
-                .unwrap_or_else(|| "?".into())
+            ast_text(body::get(&ast, "kind")),
+            ast_text(body::get(&ast, "metadata").and_then(|m| body::get(m, "name")))
         );
-        let body = body::to_static_json(path, &label, &ast)?;
+        let body = body::into_static_json(path, &label, ast)?;
         let (Some(api_version), Some(kind)) = (text(&body, "apiVersion"), text(&body, "kind"))
         else {
             return Err(Error::invalid(
@@ -54,6 +63,7 @@ impl KubeObject {
             ));
         };
         let namespace = metadata.and_then(|m| text(m, "namespace"));
+        validate_identity(path, &api_version, &kind, namespace.as_deref(), &name)?;
         Ok(Self {
             api_version,
             kind,
@@ -127,5 +137,151 @@ impl KubeObject {
             "CustomResourceDefinition" => 1,
             _ => 2,
         }
+    }
+}
+
+/// Check the fields that identify an object, which also become its file name
+/// (`<kind>-<namespace>-<name>.yaml`): nothing in them may name another directory.
+/// Kubernetes' own rules are used, so whatever passes is an object the API server accepts:
+/// `metadata.name` a DNS-1123 subdomain, `metadata.namespace` a DNS-1123 label, `kind` an
+/// identifier (`ConfigMap`), `apiVersion` `v1` or `<group>/<version>` with a DNS-1123
+/// subdomain group.
+fn validate_identity(
+    path: &str,
+    api_version: &str,
+    kind: &str,
+    namespace: Option<&str>,
+    name: &str,
+) -> Result<()> {
+    let kind_ok = kind.len() <= MAX_LABEL_LEN
+        && kind.starts_with(|c: char| c.is_ascii_alphabetic())
+        && kind.chars().all(|c| c.is_ascii_alphanumeric());
+    if !kind_ok {
+        return Err(Error::invalid(
+            path,
+            format!(
+                "Kubernetes kind {kind:?} is not allowed: a kind is 1 to {MAX_LABEL_LEN} ASCII \
+                 letters and digits starting with a letter (`ConfigMap`)"
+            ),
+        ));
+    }
+    let (group, version) = match api_version.split_once('/') {
+        Some((group, version)) => (Some(group), version),
+        None => (None, api_version),
+    };
+    let api_version_ok =
+        group.is_none_or(is_dns_subdomain) && is_dns_label(version) && version.starts_with('v');
+    if !api_version_ok {
+        return Err(Error::invalid(
+            path,
+            format!(
+                "{kind}: apiVersion {api_version:?} is not allowed: it is `<version>` (`v1`) \
+                 or `<group>/<version>` (`apps/v1`), the group a DNS-1123 subdomain and the \
+                 version a lowercase DNS-1123 label starting with `v`"
+            ),
+        ));
+    }
+    if !is_dns_subdomain(name) {
+        return Err(Error::invalid(
+            path,
+            format!(
+                "{kind}: metadata.name {name:?} is not allowed: it must be a DNS-1123 \
+                 subdomain (1 to {MAX_NAME_LEN} lowercase letters, digits, '-' or '.', \
+                 starting and ending with a letter or digit)"
+            ),
+        ));
+    }
+    match namespace {
+        Some(namespace) if !is_dns_label(namespace) => Err(Error::invalid(
+            path,
+            format!(
+                "{kind} {name}: metadata.namespace {namespace:?} is not allowed: it must be a \
+                 DNS-1123 label (1 to {MAX_LABEL_LEN} lowercase letters, digits or '-', \
+                 starting and ending with a letter or digit)"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A DNS-1123 label: 1 to 63 of `[a-z0-9-]`, starting and ending with a letter or digit.
+pub(crate) fn is_dns_label(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= MAX_LABEL_LEN
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !value.starts_with('-')
+        && !value.ends_with('-')
+}
+
+/// A DNS-1123 subdomain: at most 253 characters, DNS-1123 labels joined by `.`.
+pub(crate) fn is_dns_subdomain(value: &str) -> bool {
+    !value.is_empty() && value.len() <= MAX_NAME_LEN && value.split('.').all(is_dns_label)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_names() {
+        for good in ["a", "web-1", "0abc", &"a".repeat(63)] {
+            assert!(is_dns_label(good), "{good}");
+        }
+        for bad in [
+            "",
+            "-a",
+            "a-",
+            "A",
+            "a.b",
+            "a_b",
+            "a/b",
+            "..",
+            &"a".repeat(64),
+        ] {
+            assert!(!is_dns_label(bad), "{bad}");
+        }
+        let long = [
+            "a".repeat(63),
+            "b".repeat(63),
+            "c".repeat(63),
+            "d".repeat(61),
+        ]
+        .join(".");
+        assert_eq!(long.len(), 253);
+        for good in ["a", "kube-root-ca.crt", "a.b.c", long.as_str()] {
+            assert!(is_dns_subdomain(good), "{good}");
+        }
+        let too_long = format!("{long}x");
+        for bad in [
+            "", ".", "..", "a..b", ".a", "a.", "x/../y", "a\\b", "A.b", &too_long,
+        ] {
+            assert!(!is_dns_subdomain(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn identity_rules() {
+        let ok = |v, k, ns, n| validate_identity("s:p", v, k, ns, n).is_ok();
+        assert!(ok("v1", "ConfigMap", Some("shop"), "web.config"));
+        assert!(ok("apps/v1", "Deployment", None, "web"));
+        assert!(ok(
+            "helm.cattle.io/v1",
+            "HelmChart",
+            Some("kube-system"),
+            "x"
+        ));
+        assert!(!ok("v1", "Config/Map", None, "x"));
+        assert!(!ok("v1", "../x", None, "x"));
+        assert!(!ok("v1", "", None, "x"));
+        assert!(!ok("v1", "1Map", None, "x"));
+        assert!(!ok("../v1", "ConfigMap", None, "x"));
+        assert!(!ok("a/b/v1", "ConfigMap", None, "x"));
+        assert!(!ok("apps/", "ConfigMap", None, "x"));
+        assert!(!ok("", "ConfigMap", None, "x"));
+        assert!(!ok("v1", "ConfigMap", Some("../.."), "x"));
+        assert!(!ok("v1", "ConfigMap", Some("a.b"), "x"));
+        assert!(!ok("v1", "ConfigMap", None, "x/../../PWNED"));
     }
 }

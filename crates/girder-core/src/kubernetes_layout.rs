@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde_json::json;
 
 use crate::assembly::{Artifact, ArtifactKind};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::kubernetes::KubeObject;
 use crate::path::ConstructPath;
 use crate::stack::Stack;
@@ -41,8 +41,8 @@ fn render_tree(
     for (group, objects) in groups {
         let mut ordered: Vec<&(ConstructPath, KubeObject)> = objects.iter().collect();
         ordered.sort_by_key(|(_, o)| o.apply_rank());
-        let names = file_names(ordered.iter().map(|(_, o)| o));
         let dir = format!("{root}/{}/{group}", stack.id);
+        let names = file_names(stack, &dir, &ordered)?;
         for ((path, object), file) in ordered.iter().zip(&names) {
             let text = format!(
                 "{header}{}",
@@ -95,27 +95,114 @@ fn kustomization(header: &str, dir: &str, resources: &[String], stack: &str) -> 
     })
 }
 
-/// `<kind>-<name>.yaml`, lowercase; objects whose short name would collide within the app
-/// (same kind and name in two namespaces) get `<kind>-<namespace>-<name>.yaml`.
-fn file_names<'a>(objects: impl Iterator<Item = &'a KubeObject> + Clone) -> Vec<String> {
-    let short = |o: &KubeObject| format!("{}-{}", o.kind().to_ascii_lowercase(), o.name());
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for o in objects.clone() {
-        *counts.entry(short(o)).or_default() += 1;
+/// Longest file name (one path component) girder writes: the limit of ext4, XFS, APFS
+/// and NTFS.
+pub(crate) const MAX_FILE_NAME_LEN: usize = 255;
+
+/// How much of an object's identity its file name spells out. Each object starts at
+/// [`Qualified::Kind`]; objects whose file names collide move up a level until every
+/// file name in the directory is unique (see [`file_names`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Qualified {
+    /// `<kind>-<name>.yaml`
+    Kind,
+    /// `<kind>-<namespace>-<name>.yaml` (`cluster` for objects without a namespace)
+    Namespace,
+    /// `<kind>.<group>-<namespace>-<name>.yaml` (`core` for the core group)
+    Group,
+}
+
+fn file_name(object: &KubeObject, level: Qualified) -> String {
+    let kind = object.kind().to_ascii_lowercase();
+    let namespace = object.namespace().unwrap_or("cluster");
+    let name = object.name();
+    match level {
+        Qualified::Kind => format!("{kind}-{name}.yaml"),
+        Qualified::Namespace => format!("{kind}-{namespace}-{name}.yaml"),
+        Qualified::Group => {
+            let group = match object.group() {
+                "" => "core",
+                group => group,
+            };
+            format!("{kind}.{group}-{namespace}-{name}.yaml")
+        }
     }
-    objects
-        .map(|o| {
-            let base = short(o);
-            if counts.get(&base).copied().unwrap_or(0) > 1 {
-                format!(
-                    "{}-{}-{}.yaml",
-                    o.kind().to_ascii_lowercase(),
-                    o.namespace().unwrap_or("cluster"),
-                    o.name()
-                )
-            } else {
-                format!("{base}.yaml")
+}
+
+/// The file name of each object of one directory, in order: `<kind>-<name>.yaml`
+/// (lowercase kind) when that is unique in the directory. Objects whose names collide are
+/// qualified further: first with the namespace (`<kind>-<namespace>-<name>.yaml`; the same
+/// kind and name in two namespaces), then with the API group as well
+/// (`<kind>.<group>-<namespace>-<name>.yaml`; a Deployment of `apps/v1` and of
+/// `extensions/v1beta1`). When a qualified name collides with a less qualified one
+/// (`a/x` qualified as `configmap-a-x.yaml` and a ConfigMap `c/a-x`), the less qualified
+/// objects move up, so a name never changes because a less specific object appeared.
+/// The result depends only on the set of objects, not on their order. Two objects that
+/// still share a file name at the last level (kinds that differ only in case) are an error
+/// naming both constructs; nothing is ever overwritten.
+fn file_names(
+    stack: &Stack,
+    dir: &str,
+    objects: &[&(ConstructPath, KubeObject)],
+) -> Result<Vec<String>> {
+    let mut levels = vec![Qualified::Kind; objects.len()];
+    loop {
+        let names: Vec<String> = objects
+            .iter()
+            .zip(&levels)
+            .map(|((_, o), level)| file_name(o, *level))
+            .collect();
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate() {
+            by_name.entry(name.as_str()).or_default().push(i);
+        }
+        let mut raise: Vec<usize> = Vec::new();
+        // In object order, so that the error (if any) is the same on every run.
+        for (first, name) in names.iter().enumerate() {
+            let holders = &by_name[name.as_str()];
+            if holders.len() < 2 || holders[0] != first {
+                continue;
             }
-        })
-        .collect()
+            let lowest = holders.iter().map(|&i| levels[i]).min();
+            raise.extend(holders.iter().filter(|&&i| Some(levels[i]) == lowest));
+            if lowest == Some(Qualified::Group) {
+                let (first_path, first_object) = objects[holders[0]];
+                let (path, object) = objects[holders[1]];
+                return Err(Error::invalid(
+                    stack.at(&path.to_string()),
+                    format!(
+                        "{} ({}) and {} ({}, added at {}) would both be written to \
+                         {dir}/{name}; two objects may not share a file: rename one",
+                        object.describe(),
+                        object.api_version(),
+                        first_object.describe(),
+                        first_object.api_version(),
+                        stack.at(&first_path.to_string()),
+                    ),
+                ));
+            }
+        }
+        if raise.is_empty() {
+            for ((path, object), name) in objects.iter().zip(&names) {
+                if name.len() > MAX_FILE_NAME_LEN {
+                    return Err(Error::invalid(
+                        stack.at(&path.to_string()),
+                        format!(
+                            "{}: its file name {name:?} is {} bytes long, more than the \
+                             {MAX_FILE_NAME_LEN} a file system allows; shorten metadata.name",
+                            object.describe(),
+                            name.len()
+                        ),
+                    ));
+                }
+            }
+            return Ok(names);
+        }
+        for i in raise {
+            levels[i] = match levels[i] {
+                Qualified::Kind => Qualified::Namespace,
+                Qualified::Namespace | Qualified::Group => Qualified::Group,
+            };
+        }
+    }
 }

@@ -41,6 +41,7 @@ pub mod kubernetes;
 mod kubernetes_layout;
 mod kubernetes_refs;
 pub mod kubernetes_rules;
+mod output;
 mod path;
 mod sensitivity;
 mod stack;

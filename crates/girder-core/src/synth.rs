@@ -59,7 +59,7 @@ pub(crate) fn synthesize(app: &App) -> Result<Assembly> {
         let p = &prepared[&id];
         stacks.push(render_stack(p, &plan, &prepared)?);
     }
-    Ok(Assembly::new(stacks, warnings))
+    Assembly::new(stacks, warnings)
 }
 
 /// Clone the stack and run the app's and the stack's aspects over it.
