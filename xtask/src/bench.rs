@@ -11,8 +11,10 @@
 //! - `kubernetes`: N/2 Deployment + Service pairs through girder-k8s (N objects);
 //! - `stacks`: every registered stack (`cargo xtask synth`).
 //!
-//! Each run synthesizes and writes into an output directory that already holds the previous
-//! run's output, as in day-to-day use.
+//! By default each run synthesizes and writes into an output directory that already holds
+//! the previous run's output, as in day-to-day use (an unchanged output is then compared,
+//! not rewritten); `--fresh` removes the output before each run (outside the timing), so
+//! every file is created.
 
 use std::path::Path;
 use std::process::Command;
@@ -111,7 +113,7 @@ struct Run {
 }
 
 /// Time `xtask bench-workload` at each size and print a table.
-pub fn run(sizes: &[usize], runs: usize, workloads: &[String]) -> Result<(), String> {
+pub fn run(sizes: &[usize], runs: usize, workloads: &[String], fresh: bool) -> Result<(), String> {
     let root = crate::workspace_root();
     let status = Command::new(env_or("CARGO", "cargo"))
         .args(["build", "--release", "--quiet", "-p", "xtask"])
@@ -123,6 +125,10 @@ pub fn run(sizes: &[usize], runs: usize, workloads: &[String]) -> Result<(), Str
     }
     let binary = root.join("target/release/xtask");
     let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    println!(
+        "{} output; {runs} runs after a warm-up",
+        if fresh { "fresh" } else { "existing" }
+    );
     println!(
         "{:<11} {:>7} {:>11} {:>11} {:>13}",
         "workload", "size", "median ms", "min ms", "peak RSS MiB"
@@ -138,6 +144,9 @@ pub fn run(sizes: &[usize], runs: usize, workloads: &[String]) -> Result<(), Str
             let mut measured = Vec::new();
             // One warm-up run leaves the output the measured runs replace.
             for attempt in 0..=runs {
+                if fresh && out.exists() {
+                    std::fs::remove_dir_all(&out).map_err(|e| e.to_string())?;
+                }
                 let run = time_once(&binary, kind, size, &out)?;
                 if attempt > 0 {
                     measured.push(run);

@@ -51,6 +51,9 @@ enum Command {
         /// Workloads to run (terraform, kubernetes, stacks); all when absent.
         #[arg(long = "workload")]
         workloads: Vec<String>,
+        /// Remove the output before each run (every file is created anew).
+        #[arg(long)]
+        fresh: bool,
     },
     /// One benchmark process: synthesize workload KIND of SIZE into OUT (used by `bench`).
     #[command(hide = true)]
@@ -151,6 +154,7 @@ fn run_stacks(command: Command) -> Result<(), String> {
             sizes,
             runs,
             workloads,
+            fresh,
         } => {
             let workloads = if workloads.is_empty() {
                 xtask::bench::WORKLOADS
@@ -160,19 +164,22 @@ fn run_stacks(command: Command) -> Result<(), String> {
             } else {
                 workloads
             };
-            return xtask::bench::run(&sizes, runs.max(1), &workloads);
+            return xtask::bench::run(&sizes, runs.max(1), &workloads, fresh);
         }
         Command::BenchWorkload { kind, size, out } => {
-            let assembly = xtask::bench::workload(&kind, size)
-                .and_then(|app| app.synth())
-                .map_err(|e| e.to_string())?;
-            return assembly.write(&out).map_err(|e| e.to_string());
+            let app = xtask::bench::workload(&kind, size).map_err(|e| e.to_string())?;
+            let assembly = app.synth().map_err(|e| e.to_string())?;
+            let written = assembly.write(&out).map_err(|e| e.to_string());
+            // The process ends here: freeing every object one by one would only cost time.
+            std::mem::forget((app, assembly));
+            return written;
         }
         _ => {}
     }
-    let assembly = xtask::stacks::app()
-        .and_then(|app| app.synth())
-        .map_err(|e| e.to_string())?;
+    let app = xtask::stacks::app().map_err(|e| e.to_string())?;
+    let assembly = app.synth().map_err(|e| e.to_string())?;
+    // The process ends after this command: freeing the app object by object costs time.
+    std::mem::forget(app);
     for warning in assembly.warnings() {
         eprintln!("{warning}");
     }

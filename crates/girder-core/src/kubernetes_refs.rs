@@ -188,13 +188,21 @@ pub(crate) fn check(
             || externals.iter().any(|e| e.covers(kind, ns, name))
     };
     for (path, object) in objects {
-        let at = format!("{stack_id}:{path}: {}", object.describe());
+        let at = At {
+            stack_id,
+            path,
+            object,
+        };
         check_metadata(&at, object.body(), &mut problems);
     }
 
     let mut pods: Vec<Pods<'_>> = Vec::new();
     for (path, object) in objects {
-        let at = format!("{stack_id}:{path}: {}", object.describe());
+        let at = At {
+            stack_id,
+            path,
+            object,
+        };
         if let Some(ns) = object.namespace() {
             if namespace_of(object).is_some() && !namespaces.contains(ns) && !external_namespace(ns)
             {
@@ -223,7 +231,7 @@ pub(crate) fn check(
                     for (key, kind) in
                         [("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")]
                     {
-                        if let Some(r) = env.pointer(&format!("/valueFrom/{key}")) {
+                        if let Some(r) = env.get("valueFrom").and_then(|from| from.get(key)) {
                             push_ref(
                                 &mut refs,
                                 r,
@@ -377,7 +385,11 @@ pub(crate) fn check(
         if selector.is_empty() || str_at(body, "/spec/type") == Some("ExternalName") {
             continue;
         }
-        let at = format!("{stack_id}:{path}: {}", object.describe());
+        let at = At {
+            stack_id,
+            path,
+            object,
+        };
         // The candidates carrying the selector's rarest label, then every label checked.
         let candidates = selector
             .iter()
@@ -429,7 +441,11 @@ pub(crate) fn check(
             continue;
         }
         let ns = namespace_of(object).unwrap_or("default");
-        let at = format!("{stack_id}:{path}: {}", object.describe());
+        let at = At {
+            stack_id,
+            path,
+            object,
+        };
         let body = object.body();
         let mut backends: Vec<&Json> = body.pointer("/spec/defaultBackend").into_iter().collect();
         for rule in array(body.pointer("/spec/rules")) {
@@ -577,7 +593,7 @@ const LABEL_MAPS_AT: &[&str] = &[
 ];
 
 /// Label and annotation keys and values of one object, by the API server's rules.
-fn check_metadata(at: &str, body: &Json, problems: &mut Vec<String>) {
+fn check_metadata(at: &dyn std::fmt::Display, body: &Json, problems: &mut Vec<String>) {
     use crate::kubernetes_rules;
     let mut check_map = |where_: &dyn std::fmt::Display, map: Option<&Json>, labels: bool| {
         let Some(map) = map.and_then(Json::as_object) else {
@@ -629,6 +645,26 @@ fn check_metadata(at: &str, body: &Json, problems: &mut Vec<String>) {
     }
     for pointer in LABEL_MAPS_AT {
         check_map(pointer, body.pointer(pointer), true);
+    }
+}
+
+/// Where a problem is, for messages (`<stack>:<path>: <Kind ns/name>`), formatted only
+/// when a problem is reported.
+struct At<'a> {
+    stack_id: &'a str,
+    path: &'a ConstructPath,
+    object: &'a KubeObject,
+}
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}: {}",
+            self.stack_id,
+            self.path,
+            self.object.describe()
+        )
     }
 }
 

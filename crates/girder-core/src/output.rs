@@ -107,9 +107,14 @@ pub(crate) fn replace(out: &Path, files: &[(&str, &[u8])]) -> Result<()> {
     // Checked again under the lock: another writer may have changed it meanwhile.
     guard_existing(out)?;
 
+    let previous = fs::symlink_metadata(out).is_ok();
+    if previous && holds_exactly(out, files) {
+        // Nothing to replace: every reader already sees this output.
+        drop(lock);
+        return Ok(());
+    }
     let pid = std::process::id();
     let staging = parent.join(format!(".{name}.girder-tmp-{pid}"));
-    let previous = fs::symlink_metadata(out).is_ok();
     if let Err(e) = write_tree(&staging, files, previous.then_some(out)) {
         let _ = remove_tree(&staging);
         return Err(e);
@@ -303,6 +308,70 @@ fn is_girder_manifest(path: &Path) -> bool {
     text.trim_start()
         .strip_prefix('{')
         .is_some_and(|rest| rest.trim_start().starts_with("\"girder_manifest\""))
+}
+
+/// Whether the directory `out` holds exactly `files`: the same directories and regular
+/// files (no others, no links) with the same bytes. Then a synth that changed nothing
+/// leaves the output as it is, without writing, swapping or removing a file.
+fn holds_exactly(out: &Path, files: &[(&str, &[u8])]) -> bool {
+    let expected_files: std::collections::HashSet<&str> =
+        files.iter().map(|(path, _)| *path).collect();
+    let expected_dirs: std::collections::HashSet<&str> = files
+        .iter()
+        .flat_map(|(path, _)| path.match_indices('/').map(|(i, _)| &path[..i]))
+        .collect();
+    // Walk the old tree: every entry must be expected, and every expected file present.
+    let mut seen_files = 0usize;
+    let mut pending: Vec<(PathBuf, String)> = vec![(out.to_path_buf(), String::new())];
+    while let Some((dir, relative)) = pending.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            return false;
+        };
+        for entry in entries {
+            let Ok(entry) = entry else { return false };
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                return false;
+            };
+            let path = if relative.is_empty() {
+                name
+            } else {
+                format!("{relative}/{name}")
+            };
+            match entry.file_type() {
+                Ok(t) if t.is_dir() && expected_dirs.contains(path.as_str()) => {
+                    pending.push((entry.path(), path));
+                }
+                Ok(t) if t.is_file() && expected_files.contains(path.as_str()) => {
+                    seen_files += 1;
+                }
+                _ => return false,
+            }
+        }
+    }
+    if seen_files != expected_files.len() {
+        return false;
+    }
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(2, MAX_WRITE_THREADS);
+    in_parallel(
+        files,
+        threads,
+        PARALLEL_FROM,
+        |part| {
+            let mut buffer = Vec::new();
+            match part
+                .iter()
+                .all(|(relative, bytes)| same_file_content(&out.join(relative), bytes, &mut buffer))
+            {
+                true => Ok(()),
+                false => Err(()),
+            }
+        },
+        || (),
+    )
+    .is_ok()
 }
 
 /// Write `files` into the new directory `root`, linking files unchanged since `previous`.

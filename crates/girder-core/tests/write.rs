@@ -414,3 +414,31 @@ fn unchanged_files_are_linked_and_edited_ones_written_again() {
         manifest_bytes(&big_assembly(300, "b"))
     );
 }
+
+#[test]
+fn an_unchanged_output_is_left_as_it_is_and_a_stray_file_still_goes() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    assembly("10.0.0.0/16").write(&out).unwrap();
+    let inode = |p: &Path| std::fs::metadata(p).unwrap().ino();
+    let (root, manifest) = (inode(&out), inode(&out.join("manifest.json")));
+    // The same output again: nothing is written or swapped.
+    assembly("10.0.0.0/16").write(&out).unwrap();
+    assert_eq!(inode(&out), root);
+    assert_eq!(inode(&out.join("manifest.json")), manifest);
+    // A file (or directory) girder did not write makes the output differ: it is replaced.
+    std::fs::create_dir(out.join("terraform/extra")).unwrap();
+    assembly("10.0.0.0/16").write(&out).unwrap();
+    assert!(!out.join("terraform/extra").exists());
+    assert_ne!(inode(&out), root);
+    // An edited file too.
+    let tf = out.join("terraform/net-dev/main.tf.json");
+    std::fs::write(&tf, "edited").unwrap();
+    assembly("10.0.0.0/16").write(&out).unwrap();
+    assert!(
+        std::fs::read_to_string(&tf)
+            .unwrap()
+            .contains("10.0.0.0/16")
+    );
+}
