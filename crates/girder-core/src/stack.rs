@@ -31,9 +31,9 @@ pub struct KubeObjectId {
 }
 use crate::path::{ConstructPath, validate_dns_label};
 use crate::terraform::{
-    Backend, BlockKind, IntoResourceSpec, ModuleHandle, ModuleSpec, Output, ProviderConfig,
-    ProviderRef, ProviderRequirement, ResourceHandle, ResourceSpec, VarType, Variable,
-    check_provider_source, check_version_constraint,
+    Backend, BlockKind, ConstraintSyntax, IntoResourceSpec, ModuleHandle, ModuleSpec, Output,
+    ProviderConfig, ProviderRef, ProviderRequirement, ResourceHandle, ResourceSpec, VarType,
+    Variable, check_provider_source, check_version_constraint,
 };
 
 /// The Terraform version constraint written when a stack sets none: 1.10 brings S3 native
@@ -191,7 +191,7 @@ impl Stack {
     /// `">= 1.10, < 2.0"`); anything else is an error.
     pub fn set_required_version(&mut self, constraint: impl Into<String>) -> Result<()> {
         let constraint = constraint.into();
-        check_version_constraint(&constraint).map_err(|why| {
+        check_version_constraint(&constraint, ConstraintSyntax::GoVersion).map_err(|why| {
             Error::invalid(
                 self.at("terraform.required_version"),
                 format!("required_version {constraint:?}: {why}"),
@@ -212,15 +212,17 @@ impl Stack {
             requirement.name
         ));
         check_provider_source(&requirement.source).map_err(|why| Error::invalid(&at, why))?;
-        check_version_constraint(&requirement.version).map_err(|why| {
-            Error::invalid(
-                &at,
-                format!(
-                    "provider {} version {:?}: {why}",
-                    requirement.name, requirement.version
-                ),
-            )
-        })?;
+        check_version_constraint(&requirement.version, ConstraintSyntax::Provider).map_err(
+            |why| {
+                Error::invalid(
+                    &at,
+                    format!(
+                        "provider {} version {:?}: {why}",
+                        requirement.name, requirement.version
+                    ),
+                )
+            },
+        )?;
         match self.requirements.get(&requirement.name) {
             Some(existing) if *existing != requirement => Err(Error::invalid(
                 self.at("terraform.required_providers"),
@@ -286,13 +288,16 @@ impl Stack {
             }
             None => None,
         };
+        let at = self.at(&format!("var.{name}"));
         let validations = variable
             .validations
             .iter()
             .map(|(condition, message)| {
-                (condition(reference.clone()).ast().clone(), message.clone())
+                let condition =
+                    body::to_body(&at, "validation condition", &condition(reference.clone()))?;
+                Ok((condition, message.clone()))
             })
-            .collect();
+            .collect::<Result<_>>()?;
         self.variables.insert(
             name.to_owned(),
             StackVariable {
@@ -360,7 +365,8 @@ impl Stack {
     /// An `import` block: adopt the existing object `id` as `to`.
     pub fn add_import(&mut self, to: &ResourceHandle, id: impl Into<Expr<String>>) -> Result<()> {
         self.same_stack(&to.reference, "import")?;
-        self.imports.push((to.address(), id.into().ast().clone()));
+        let id = body::to_body(&self.at("import"), "import id", &id.into())?;
+        self.imports.push((to.address(), id));
         Ok(())
     }
 

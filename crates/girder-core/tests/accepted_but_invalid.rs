@@ -206,3 +206,22 @@ fn helm_charts_come_from_https_or_oci_at_an_exact_semver() {
     let err = add("https://charts.example.com", "re dis", "1.2.3").unwrap_err();
     assert!(err.contains("chart name \"re dis\""), "{err}");
 }
+
+#[test]
+fn required_version_and_module_versions_take_what_terraform_takes() {
+    // Terraform reads these with hashicorp/go-version (checked with Terraform 1.11):
+    // a leading `v`, more than three numbers and `+build` are fine there, though not in
+    // required_providers.
+    for good in [
+        ">= v1.5.0",
+        ">= 1.2.3.4",
+        "1.5.0+meta",
+        ">= 1.10, < 2.0",
+        "~> 1.10.0-beta1",
+    ] {
+        stack().set_required_version(good).unwrap();
+    }
+    for bad in ["", "latest", "1.x", ">= 1.0,", "=> 1.0"] {
+        assert!(stack().set_required_version(bad).is_err(), "{bad}");
+    }
+}

@@ -276,6 +276,7 @@ impl Ast {
         match self {
             Ast::String(s) => escape_template_text(s, &mut out),
             Ast::Template(parts) => {
+                let parts = merge_adjacent_text(parts);
                 for (i, part) in parts.iter().enumerate() {
                     match part {
                         Ast::String(s) => {
@@ -340,6 +341,7 @@ impl Ast {
             }
             Ast::Template(parts) => {
                 out.push('"');
+                let parts = merge_adjacent_text(parts);
                 for (i, part) in parts.iter().enumerate() {
                     match part {
                         Ast::String(s) => {
@@ -402,6 +404,25 @@ fn split_trailing_dollars<'a>(text: &'a str, next: Option<&Ast>) -> (&'a str, &'
             (kept, &text[kept.len()..])
         }
     }
+}
+
+/// The parts of a template with adjacent literal texts joined, so that escaping sees
+/// `$` + `{` split across two parts as the `${` it renders to.
+fn merge_adjacent_text(parts: &[Ast]) -> std::borrow::Cow<'_, [Ast]> {
+    let adjacent = parts
+        .windows(2)
+        .any(|w| matches!((&w[0], &w[1]), (Ast::String(_), Ast::String(_))));
+    if !adjacent {
+        return std::borrow::Cow::Borrowed(parts);
+    }
+    let mut merged: Vec<Ast> = Vec::with_capacity(parts.len());
+    for part in parts {
+        match (merged.last_mut(), part) {
+            (Some(Ast::String(prev)), Ast::String(next)) => prev.push_str(next),
+            (_, part) => merged.push(part.clone()),
+        }
+    }
+    std::borrow::Cow::Owned(merged)
 }
 
 /// `$$` as `${"$$"}`: dollars that cannot start an escape or an interpolation.

@@ -184,7 +184,10 @@ impl ser::Serializer for AstSerializer {
         Ok(number(v))
     }
     fn serialize_i128(self, v: i128) -> Result<Ast, AstError> {
-        i64::try_from(v)
+        if let Ok(small) = i64::try_from(v) {
+            return Ok(number(small));
+        }
+        u64::try_from(v)
             .map(number)
             .map_err(|_| AstError::new(format!("the integer {v} does not fit in 64 bits")))
     }

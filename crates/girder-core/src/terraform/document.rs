@@ -424,7 +424,7 @@ pub(crate) fn apply_override(
     for segment in parents {
         node = match node {
             Json::Object(map) => map
-                .entry((*segment).to_owned())
+                .entry(crate::body::escape(segment))
                 .or_insert_with(|| Json::Object(JsonMap::new())),
             Json::Array(items) => {
                 let index: usize = segment.parse().map_err(|_| {
@@ -448,11 +448,11 @@ pub(crate) fn apply_override(
     }
     match (node, &o.value) {
         (Json::Object(map), Some(value)) => {
-            map.insert((*last).to_owned(), value.clone());
+            map.insert(crate::body::escape(last), value.clone());
             Ok(())
         }
         (Json::Object(map), None) => {
-            map.shift_remove(*last);
+            map.shift_remove(&crate::body::escape(last));
             Ok(())
         }
         (Json::Array(items), value) => {

@@ -10,8 +10,8 @@ mod variable;
 
 pub use backend::{Backend, CloudBackend, LocalBackend, S3Backend};
 pub use module::{ModuleHandle, ModuleSpec};
+pub(crate) use provider::{ConstraintSyntax, check_provider_source, check_version_constraint};
 pub use provider::{ProviderConfig, ProviderRef, ProviderRequirement};
-pub(crate) use provider::{check_provider_source, check_version_constraint};
 pub(crate) use resource::PathRelation;
 pub use resource::{
     BlockKind, Dependency, IgnoreChanges, IntoResourceSpec, Lifecycle, ResourceHandle,

@@ -5,8 +5,8 @@ use serde::Serialize;
 use crate::body;
 use crate::expr::{Ast, Expr, Reference};
 use crate::path::ConstructPath;
-use crate::terraform::check_version_constraint;
 use crate::terraform::resource::Dependency;
+use crate::terraform::{ConstraintSyntax, check_version_constraint};
 
 /// A module call before it is added to a scope.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,7 +48,7 @@ impl ModuleSpec {
         let Some(version) = &self.version else {
             return Ok(());
         };
-        check_version_constraint(version)
+        check_version_constraint(version, ConstraintSyntax::GoVersion)
             .map_err(|why| format!("module {:?} version {version:?}: {why}", self.source))?;
         if !is_registry_source(&self.source) {
             return Err(format!(

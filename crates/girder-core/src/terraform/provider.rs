@@ -40,11 +40,27 @@ impl ProviderRequirement {
     }
 }
 
-/// Check a Terraform version constraint (`required_providers` versions, module versions,
-/// `required_version`): one or more comma-separated `[op] version` terms, `op` one of `=`,
-/// `!=`, `>`, `>=`, `<`, `<=`, `~>` (none means `=`), `version` `N[.N[.N]][-pre]`.
-/// Returns why `constraint` is not one, for an error that names the construct.
-pub(crate) fn check_version_constraint(constraint: &str) -> std::result::Result<(), String> {
+/// How strictly Terraform parses a version constraint: `required_providers` versions go
+/// through apparentlymart/go-versions (`N[.N[.N]][-pre]` only: `v1.0` and `1.2.3.4` are
+/// "Invalid version constraint"); `required_version` and module versions through
+/// hashicorp/go-version, which also takes a leading `v`, more than three numbers and
+/// `+build` (checked against Terraform 1.11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ConstraintSyntax {
+    /// Provider requirements.
+    Provider,
+    /// `required_version` and module versions.
+    GoVersion,
+}
+
+/// Check a Terraform version constraint: one or more comma-separated `[op] version`
+/// terms, `op` one of `=`, `!=`, `>`, `>=`, `<`, `<=`, `~>` (none means `=`), `version` as
+/// `syntax` reads it. Returns why `constraint` is not one, for an error that names the
+/// construct.
+pub(crate) fn check_version_constraint(
+    constraint: &str,
+    syntax: ConstraintSyntax,
+) -> std::result::Result<(), String> {
     const OPERATORS: &[&str] = &["~>", ">=", "<=", "!=", "=", ">", "<"];
     const ALLOWED: &str = "a Terraform version constraint is one or more comma-separated \
                            `[op] version` terms: op =, !=, >, >=, <, <= or ~>, version \
@@ -59,7 +75,11 @@ pub(crate) fn check_version_constraint(constraint: &str) -> std::result::Result<
             .find_map(|op| term.strip_prefix(op))
             .unwrap_or(term)
             .trim_start();
-        if !is_constraint_version(rest) {
+        let ok = match syntax {
+            ConstraintSyntax::Provider => is_provider_constraint_version(rest),
+            ConstraintSyntax::GoVersion => is_go_version(rest),
+        };
+        if !ok {
             return Err(format!("{term:?} is not a constraint term; {ALLOWED}"));
         }
     }
@@ -67,7 +87,7 @@ pub(crate) fn check_version_constraint(constraint: &str) -> std::result::Result<
 }
 
 /// `N[.N[.N]][-pre]`, pre being dot-separated runs of letters, digits and '-'.
-fn is_constraint_version(text: &str) -> bool {
+fn is_provider_constraint_version(text: &str) -> bool {
     let (release, pre) = match text.split_once('-') {
         Some((release, pre)) => (release, Some(pre)),
         None => (text, None),
@@ -83,6 +103,35 @@ fn is_constraint_version(text: &str) -> bool {
         })
     });
     release_ok && pre_ok
+}
+
+/// A version as hashicorp/go-version (Terraform's parser) reads it: an optional `v`,
+/// dot-separated numbers, then an optional `-pre` and `+build`, each dot-separated runs of
+/// letters, digits, `-` and `~`.
+fn is_go_version(text: &str) -> bool {
+    let text = text.strip_prefix('v').unwrap_or(text);
+    let (text, build) = match text.split_once('+') {
+        Some((text, build)) => (text, Some(build)),
+        None => (text, None),
+    };
+    let (release, pre) = match text.split_once('-') {
+        Some((release, pre)) => (release, Some(pre)),
+        None => (text, None),
+    };
+    let release_ok = !release.is_empty()
+        && release
+            .split('.')
+            .all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+    let identifiers_ok = |part: Option<&str>| {
+        part.is_none_or(|part| {
+            part.split('.').all(|p| {
+                !p.is_empty()
+                    && p.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '~')
+            })
+        })
+    };
+    release_ok && identifiers_ok(pre) && identifiers_ok(build)
 }
 
 /// Check a provider source address: `[hostname/]namespace/type` (`hashicorp/aws`,

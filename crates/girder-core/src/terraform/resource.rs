@@ -183,7 +183,14 @@ impl<H> ResourceSpec<H> {
 
     /// `count`.
     pub fn count(mut self, count: impl Into<Expr<crate::expr::Number>>) -> Self {
-        self.count = Some(count.into().ast().clone());
+        match body::to_body("", "count", &count.into()) {
+            Ok(ast) => self.count = Some(ast),
+            Err(e) => {
+                if self.body_error.is_none() {
+                    self.body_error = Some(e.to_string());
+                }
+            }
+        }
         self
     }
 
