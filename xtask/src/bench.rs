@@ -34,7 +34,11 @@ pub fn workload(kind: &str, size: usize) -> girder_core::Result<App> {
     match kind {
         "terraform" => app.add_stack(terraform_stack(size)?)?,
         "kubernetes" => app.add_stack(kubernetes_stack(size)?)?,
-        "stacks" => return crate::stacks::app(),
+        "stacks" => {
+            return crate::stacks::registry()
+                .build(&[], &[])
+                .map_err(|e| girder_core::Error::invalid("bench", e.to_string()));
+        }
         other => {
             return Err(girder_core::Error::invalid(
                 "bench",

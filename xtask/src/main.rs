@@ -1,7 +1,8 @@
 //! `cargo xtask`: girder's automation.
 //!
 //! - `cargo xtask synth [--stack NAME]... [--env ENV]... [--out DIR]`: synthesize the
-//!   registered stacks (all by default) into DIR (default `out/`), atomically.
+//!   registered stacks (all by default) into DIR (default `out/`), atomically; only the
+//!   selected stacks and the stacks they read or are read by are built.
 //! - `cargo xtask list`: the registered stacks, their environments and artifact counts.
 //! - `cargo xtask bench [--size N]... [--runs R] [--workload W]...`: whole-process synth
 //!   benchmarks from a release build (see `xtask::bench`).
@@ -14,7 +15,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 #[cfg(feature = "stacks")]
 use girder_core::{ArtifactKind, Assembly};
-use xtask::codegen;
+use xtask::{codegen, workspace_root};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "girder's automation")]
@@ -89,6 +90,8 @@ fn main() -> ExitCode {
     }
 }
 
+/// Each command is handled here, once; the commands that need the stack registry are
+/// an error in a build without it.
 fn run(command: Command) -> Result<(), String> {
     match command {
         Command::Codegen {
@@ -100,11 +103,52 @@ fn run(command: Command) -> Result<(), String> {
             from,
             provider_versions,
         }),
-        other => run_stacks(other),
+        #[cfg(feature = "stacks")]
+        Command::Synth { stacks, envs, out } => synth(&stacks, &envs, &out),
+        #[cfg(feature = "stacks")]
+        Command::List => {
+            let assembly = xtask::stacks::registry()
+                .synth(&[], &[])
+                .map_err(|e| e.to_string())?;
+            print_warnings(&assembly);
+            print!("{}", list(&assembly));
+            Ok(())
+        }
+        #[cfg(feature = "stacks")]
+        Command::Bench {
+            sizes,
+            runs,
+            workloads,
+            fresh,
+        } => {
+            let workloads = if workloads.is_empty() {
+                xtask::bench::WORKLOADS
+                    .iter()
+                    .map(|w| w.to_string())
+                    .collect()
+            } else {
+                workloads
+            };
+            xtask::bench::run(&sizes, runs.max(1), &workloads, fresh)
+        }
+        #[cfg(feature = "stacks")]
+        Command::BenchWorkload { kind, size, out } => {
+            let app = xtask::bench::workload(&kind, size).map_err(|e| e.to_string())?;
+            let assembly = app.synth().map_err(|e| e.to_string())?;
+            let written = assembly.write(&out).map_err(|e| e.to_string());
+            // The process ends here: freeing every object one by one would only cost time.
+            std::mem::forget((app, assembly));
+            written
+        }
+        #[cfg(not(feature = "stacks"))]
+        Command::Synth { .. }
+        | Command::List
+        | Command::Bench { .. }
+        | Command::BenchWorkload { .. } => {
+            Err("this xtask was built without the `stacks` feature; only `codegen` works".into())
+        }
     }
 }
-
-use xtask::workspace_root;
 
 fn run_codegen(options: codegen::Options) -> Result<(), String> {
     let root = workspace_root();
@@ -142,64 +186,30 @@ fn run_codegen(options: codegen::Options) -> Result<(), String> {
     Ok(())
 }
 
-#[cfg(not(feature = "stacks"))]
-fn run_stacks(_: Command) -> Result<(), String> {
-    Err("this xtask was built without the `stacks` feature; only `codegen` works".into())
+/// Build only the selected stacks (and the stacks they read or are read by), synthesize
+/// them, write the selected ones.
+#[cfg(feature = "stacks")]
+fn synth(stacks: &[String], envs: &[String], out: &std::path::Path) -> Result<(), String> {
+    let selected = xtask::stacks::registry()
+        .synth(stacks, envs)
+        .map_err(|e| e.to_string())?;
+    print_warnings(&selected);
+    selected.write(out).map_err(|e| e.to_string())?;
+    let files: usize = selected.stacks().iter().map(|s| s.artifacts.len()).sum();
+    println!(
+        "synthesized {} stacks, {files} artifacts into {}",
+        selected.stacks().len(),
+        out.display()
+    );
+    // The process ends after this command: freeing the assembly object by object costs time.
+    std::mem::forget(selected);
+    Ok(())
 }
 
 #[cfg(feature = "stacks")]
-fn run_stacks(command: Command) -> Result<(), String> {
-    match command {
-        Command::Bench {
-            sizes,
-            runs,
-            workloads,
-            fresh,
-        } => {
-            let workloads = if workloads.is_empty() {
-                xtask::bench::WORKLOADS
-                    .iter()
-                    .map(|w| w.to_string())
-                    .collect()
-            } else {
-                workloads
-            };
-            return xtask::bench::run(&sizes, runs.max(1), &workloads, fresh);
-        }
-        Command::BenchWorkload { kind, size, out } => {
-            let app = xtask::bench::workload(&kind, size).map_err(|e| e.to_string())?;
-            let assembly = app.synth().map_err(|e| e.to_string())?;
-            let written = assembly.write(&out).map_err(|e| e.to_string());
-            // The process ends here: freeing every object one by one would only cost time.
-            std::mem::forget((app, assembly));
-            return written;
-        }
-        _ => {}
-    }
-    let app = xtask::stacks::app().map_err(|e| e.to_string())?;
-    let assembly = app.synth().map_err(|e| e.to_string())?;
-    // The process ends after this command: freeing the app object by object costs time.
-    std::mem::forget(app);
+fn print_warnings(assembly: &Assembly) {
     for warning in assembly.warnings() {
         eprintln!("{warning}");
-    }
-    match command {
-        Command::Synth { stacks, envs, out } => {
-            let selected = assembly.select(&stacks, &envs).map_err(|e| e.to_string())?;
-            selected.write(&out).map_err(|e| e.to_string())?;
-            let files: usize = selected.stacks().iter().map(|s| s.artifacts.len()).sum();
-            println!(
-                "synthesized {} stacks, {files} artifacts into {}",
-                selected.stacks().len(),
-                out.display()
-            );
-            Ok(())
-        }
-        Command::List => {
-            print!("{}", list(&assembly));
-            Ok(())
-        }
-        Command::Codegen { .. } | Command::Bench { .. } | Command::BenchWorkload { .. } => Ok(()),
     }
 }
 

@@ -214,10 +214,49 @@ impl Assembly {
     /// Keep only the stacks whose name is in `names` (all when empty) and whose environment
     /// is in `envs` (all when empty). A name or environment that no stack has is an error
     /// listing the known ones (a typo must not shrink the output silently), and so is a
-    /// combination that selects nothing.
+    /// combination that selects nothing (see [`Assembly::check_selection`]).
     pub fn select(&self, names: &[String], envs: &[String]) -> Result<Assembly> {
-        let known_names = self.distinct(|s| &s.name);
-        let known_envs = self.distinct(|s| &s.environment);
+        let known: Vec<(&str, &str)> = self
+            .stacks
+            .iter()
+            .map(|s| (s.name.as_str(), s.environment.as_str()))
+            .collect();
+        Self::check_selection(&known, names, envs)?;
+        let stacks: Vec<StackArtifacts> = self
+            .stacks
+            .iter()
+            .filter(|s| names.is_empty() || names.contains(&s.name))
+            .filter(|s| envs.is_empty() || envs.contains(&s.environment))
+            .cloned()
+            .collect();
+        Ok(Assembly {
+            stacks,
+            warnings: self.warnings.clone(),
+        })
+    }
+
+    /// The rule of [`Assembly::select`], for a caller that selects before it builds (the
+    /// stack registry of `cargo xtask synth`): `stacks` are the `(name, environment)` of
+    /// the stacks there are; every one of `names` and `envs` must be among them, and
+    /// together they must select at least one stack. The errors list the known values.
+    pub fn check_selection(
+        stacks: &[(&str, &str)],
+        names: &[String],
+        envs: &[String],
+    ) -> Result<()> {
+        let mut known_names: Vec<&str> = stacks.iter().map(|(name, _)| *name).collect();
+        let mut known_envs: Vec<&str> = stacks.iter().map(|(_, env)| *env).collect();
+        for known in [&mut known_names, &mut known_envs] {
+            known.sort_unstable();
+            known.dedup();
+        }
+        let ids = || {
+            stacks
+                .iter()
+                .map(|(name, env)| format!("{name}-{env}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         for (flag, asked, known) in [
             ("--stack", names, &known_names),
             ("--env", envs, &known_envs),
@@ -228,47 +267,31 @@ impl Assembly {
                 .filter(|a| !known.contains(a))
                 .collect();
             if !unknown.is_empty() {
-                let ids: Vec<&str> = self.stacks.iter().map(|s| s.id.as_str()).collect();
                 return Err(Error::invalid(
                     "synth",
                     format!(
                         "unknown {flag} {}; known: {} (stacks are: {})",
                         unknown.join(", "),
                         known.join(", "),
-                        ids.join(", ")
+                        ids()
                     ),
                 ));
             }
         }
-        let stacks: Vec<StackArtifacts> = self
-            .stacks
-            .iter()
-            .filter(|s| names.is_empty() || names.contains(&s.name))
-            .filter(|s| envs.is_empty() || envs.contains(&s.environment))
-            .cloned()
-            .collect();
-        if stacks.is_empty() {
-            let known: Vec<&str> = self.stacks.iter().map(|s| s.id.as_str()).collect();
+        let selects = |(name, env): &&(&str, &str)| {
+            (names.is_empty() || names.iter().any(|n| n == name))
+                && (envs.is_empty() || envs.iter().any(|e| e == env))
+        };
+        if !stacks.iter().any(|s| selects(&s)) {
             return Err(Error::invalid(
                 "synth",
                 format!(
                     "no stack matches --stack {names:?} --env {envs:?}; stacks are: {}",
-                    known.join(", ")
+                    ids()
                 ),
             ));
         }
-        Ok(Assembly {
-            stacks,
-            warnings: self.warnings.clone(),
-        })
-    }
-
-    /// The distinct values of one field over the stacks, sorted.
-    fn distinct<'a>(&'a self, field: impl Fn(&'a StackArtifacts) -> &'a String) -> Vec<&'a str> {
-        let mut values: Vec<&str> = self.stacks.iter().map(|s| field(s).as_str()).collect();
-        values.sort_unstable();
-        values.dedup();
-        values
+        Ok(())
     }
 
     /// manifest.json: stacks (dependencies first), environments, artifacts with sha256,

@@ -74,3 +74,25 @@ fn a_known_name_and_environment_that_select_nothing_together_are_an_error() {
         .to_string();
     assert!(err.contains("no stack matches"), "{err}");
 }
+
+#[test]
+fn the_rule_checks_a_selection_before_anything_is_built() {
+    let stacks = [("network", "dev"), ("network", "prod"), ("apps", "dev")];
+    let check = |n: &[&str], e: &[&str]| Assembly::check_selection(&stacks, &names(n), &names(e));
+    let err = check(&["apps", "nope"], &[]).unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "unknown --stack nope; known: apps, network \
+             (stacks are: network-dev, network-prod, apps-dev)"
+        ),
+        "{err}"
+    );
+    let err = check(&["apps"], &["prod"]).unwrap_err().to_string();
+    assert!(err.contains("no stack matches"), "{err}");
+    check(&["network"], &["prod"]).unwrap();
+    check(&[], &[]).unwrap();
+    let err = Assembly::check_selection(&[], &[], &[])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no stack matches"), "{err}");
+}

@@ -51,7 +51,8 @@ pub struct VpcOutputs {
     pub cidr_block: Expr<String>,
 }
 
-fn network_stack() -> Result<(Stack, VpcOutputs)> {
+/// Stack `network`, and the VPC attributes `service` reads from it.
+pub fn network_stack() -> Result<(Stack, VpcOutputs)> {
     let mut stack = Stack::new("network", ENVIRONMENT, Backend::cloud(ORGANIZATION))?;
     stack.require_provider(aws::requirement())?;
     stack.add_aspect(DefaultTags::new([
@@ -129,7 +130,9 @@ fn network_stack() -> Result<(Stack, VpcOutputs)> {
     ))
 }
 
-fn service_stack(vpc: &VpcOutputs) -> Result<Stack> {
+/// Stack `service`, inside the VPC of `network` (synthesize it in an app that also holds
+/// stack `network`: girder wires the reads at synth).
+pub fn service_stack(vpc: &VpcOutputs) -> Result<Stack> {
     let mut stack = Stack::new("service", ENVIRONMENT, Backend::cloud(ORGANIZATION))?;
     stack.require_provider(aws::requirement())?;
     stack.add_provider(aws::Provider::new().region("eu-west-1").into())?;

@@ -36,10 +36,11 @@ pub const OFFICE_CIDR: &str = "203.0.113.0/24";
 
 /// Add the example's stack to `app`.
 pub fn build(app: &mut App) -> Result<()> {
-    app.add_stack(shop()?)
+    app.add_stack(shop_stack()?)
 }
 
-fn shop() -> Result<Stack> {
+/// The example's one stack, `shop`.
+pub fn shop_stack() -> Result<Stack> {
     let mut stack = Stack::new("shop", ENVIRONMENT, Backend::local())?;
     let mut k8s = stack.scope("k8s")?;
     let platform = &mut k8s.child("platform")?;

@@ -24,7 +24,7 @@ mod state_stack;
 
 pub use config::{Environment, REGION, environments};
 
-use girder_core::{App, Result};
+use girder_core::{App, Result, Stack};
 
 /// Add every PixTools stack of every environment to `app`.
 pub fn build(app: &mut App) -> Result<()> {
@@ -37,6 +37,17 @@ pub fn build(app: &mut App) -> Result<()> {
 /// Add the two stacks of one environment to `app` (a team's own account and values, or
 /// a release with other image digests).
 pub fn build_environment(app: &mut App, env: &Environment) -> Result<()> {
-    app.add_stack(state_stack::stack(env)?)?;
-    app.add_stack(main_stack::stack(env)?)
+    app.add_stack(state_stack(env)?)?;
+    app.add_stack(main_stack(env)?)
+}
+
+/// `pixtools-state-<env>`: the state bucket and lock table of `env`'s account.
+pub fn state_stack(env: &Environment) -> Result<Stack> {
+    state_stack::stack(env)
+}
+
+/// `pixtools-<env>`: everything else, cloud and cluster halves. It keeps its state in the
+/// bucket of [`state_stack`] but reads nothing from it at synth, so it builds on its own.
+pub fn main_stack(env: &Environment) -> Result<Stack> {
+    main_stack::stack(env)
 }
