@@ -593,7 +593,7 @@ const LABEL_MAPS_AT: &[&str] = &[
 ];
 
 /// Label and annotation keys and values of one object, by the API server's rules.
-fn check_metadata(at: &dyn std::fmt::Display, body: &Json, problems: &mut Vec<String>) {
+fn check_metadata(at: &At<'_>, body: &Json, problems: &mut Vec<String>) {
     use crate::kubernetes_rules;
     let mut check_map = |where_: &dyn std::fmt::Display, map: Option<&Json>, labels: bool| {
         let Some(map) = map.and_then(Json::as_object) else {
@@ -619,7 +619,21 @@ fn check_metadata(at: &dyn std::fmt::Display, body: &Json, problems: &mut Vec<St
             problems.push(format!("{at}: {where_}: {why}"));
         }
     };
-    for pointer in METADATA_AT {
+    // Below the object's own metadata the paths mean pod templates, selectors and claim
+    // templates only in the built-in workload kinds (and a Pod); a custom resource may use
+    // the same field names for something else (an ApplicationSet's templated labels).
+    let workload = matches!(
+        (at.object.group(), at.object.kind()),
+        ("", "Pod" | "PodTemplate" | "ReplicationController")
+            | (
+                "apps",
+                "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
+            )
+            | ("batch", "Job" | "CronJob")
+    );
+    let own_only = &METADATA_AT[..1];
+    let metadata_at = if workload { METADATA_AT } else { own_only };
+    for pointer in metadata_at {
         if let Some(meta) = body.pointer(pointer) {
             check_map(&format_args!("{pointer}/labels"), meta.get("labels"), true);
             check_map(
@@ -628,6 +642,9 @@ fn check_metadata(at: &dyn std::fmt::Display, body: &Json, problems: &mut Vec<St
                 false,
             );
         }
+    }
+    if !workload {
+        return;
     }
     for (i, claim) in array(body.pointer("/spec/volumeClaimTemplates"))
         .iter()

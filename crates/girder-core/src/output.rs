@@ -36,6 +36,13 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+/// `ENOLCK` (no locks available), the same number on Linux, the BSDs and macOS.
+const ENOLCK: i32 = if cfg!(target_os = "linux") || cfg!(target_os = "android") {
+    37
+} else {
+    77
+};
+
 /// Longest path component written (the limit of ext4, XFS, APFS and NTFS).
 pub(crate) const MAX_COMPONENT_LEN: usize = 255;
 
@@ -203,11 +210,17 @@ impl OutputLock {
                 exclusive: true,
             }),
             // `Unsupported`, or `ENOLCK` from a network file system without locks: go on
-            // without (see `remove_stale` for what changes).
-            Err(_) => Ok(Self {
-                _file: None,
-                exclusive: false,
-            }),
+            // without (see `remove_stale` for what changes). Any other failure is an error:
+            // carrying on unlocked beside a writer that holds the lock is not safe.
+            Err(e)
+                if e.kind() == io::ErrorKind::Unsupported || e.raw_os_error() == Some(ENOLCK) =>
+            {
+                Ok(Self {
+                    _file: None,
+                    exclusive: false,
+                })
+            }
+            Err(e) => Err(Error::io(path, "locking the output's lock file", e)),
         }
     }
 }
@@ -243,7 +256,10 @@ fn remove_stale(parent: &Path, name: &str, locked: bool) -> Result<()> {
                 Ok(t) if t.is_dir() => fs::remove_dir_all(&path),
                 _ => fs::remove_file(&path),
             };
-            removed.map_err(|e| Error::io(&path, "removing a stale staging directory", e))?;
+            // One that cannot be removed (left by a run as another user) must not stop every
+            // later synth: it is left, and only a staging name this run needs would clash,
+            // which then fails with the path in the error.
+            let _ = removed;
         }
     }
     Ok(())
@@ -260,6 +276,14 @@ fn process_alive(pid: u32) -> Option<bool> {
 
 /// Refuse to replace anything but a directory that is empty or holds a girder output.
 fn guard_existing(out: &Path) -> Result<()> {
+    if fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
+        // The swap exchanges the link itself: the directory it points at would never be
+        // updated again (a GitOps checkout), and the link would be replaced by a directory.
+        return Err(Error::invalid(
+            out.display(),
+            "the output path is a symbolic link; pass the directory it points to as --out",
+        ));
+    }
     if !out.exists() {
         return Ok(());
     }

