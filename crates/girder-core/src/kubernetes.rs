@@ -146,6 +146,17 @@ impl KubeObject {
 /// `metadata.name` a DNS-1123 subdomain, `metadata.namespace` a DNS-1123 label, `kind` an
 /// identifier (`ConfigMap`), `apiVersion` `v1` or `<group>/<version>` with a DNS-1123
 /// subdomain group.
+/// A name by Kubernetes' path segment rules (RBAC objects), limited to printable ASCII
+/// without `\\` so it stays one safe path component once written as a file name.
+fn is_path_segment_name(name: &str) -> bool {
+    (1..=MAX_NAME_LEN).contains(&name.len())
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '/' | '%' | '\\'))
+}
+
 fn validate_identity(
     path: &str,
     api_version: &str,
@@ -181,7 +192,24 @@ fn validate_identity(
             ),
         ));
     }
-    if !is_dns_subdomain(name) {
+    // RBAC and API priority objects are named by path segment rules (upstream's own
+    // `system:metrics-server`); every other kind by DNS-1123 subdomain rules.
+    let path_segment_names = matches!(
+        group,
+        Some("rbac.authorization.k8s.io" | "flowcontrol.apiserver.k8s.io")
+    );
+    if path_segment_names {
+        if !is_path_segment_name(name) {
+            return Err(Error::invalid(
+                path,
+                format!(
+                    "{kind}: metadata.name {name:?} is not allowed: it must be 1 to \
+                     {MAX_NAME_LEN} printable ASCII characters other than '/', '%' and '\\', \
+                     and not `.` or `..`"
+                ),
+            ));
+        }
+    } else if !is_dns_subdomain(name) {
         return Err(Error::invalid(
             path,
             format!(

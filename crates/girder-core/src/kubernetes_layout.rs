@@ -106,7 +106,8 @@ pub(crate) const MAX_FILE_NAME_LEN: usize = 255;
 enum Qualified {
     /// `<kind>-<name>.yaml`
     Kind,
-    /// `<kind>-<namespace>-<name>.yaml` (`cluster` for objects without a namespace)
+    /// `<kind>-<namespace>-<name>.yaml` (`_cluster`, which no namespace can be, for objects
+    /// without a namespace)
     Namespace,
     /// `<kind>.<group>-<namespace>-<name>.yaml` (`core` for the core group)
     Group,
@@ -114,8 +115,30 @@ enum Qualified {
 
 fn file_name(object: &KubeObject, level: Qualified) -> String {
     let kind = object.kind().to_ascii_lowercase();
-    let namespace = object.namespace().unwrap_or("cluster");
-    let name = object.name();
+    let namespace = object.namespace().unwrap_or("_cluster");
+    // Names are DNS subdomains, except RBAC names (`system:metrics-server`), whose other
+    // characters are written as '-' so a file name is portable (':' is not, on Windows);
+    // two names that then collide are qualified further like any other collision.
+    let name: std::borrow::Cow<'_, str> = if object
+        .name()
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    {
+        object.name().into()
+    } else {
+        object
+            .name()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect::<String>()
+            .into()
+    };
     match level {
         Qualified::Kind => format!("{kind}-{name}.yaml"),
         Qualified::Namespace => format!("{kind}-{namespace}-{name}.yaml"),

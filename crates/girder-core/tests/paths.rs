@@ -365,3 +365,86 @@ fn helm_values_headers_cannot_be_broken_out_of() {
         .add_helm_release(HelmRelease::new("web", chart()).namespace("shop"))
         .unwrap();
 }
+
+#[test]
+fn rbac_names_of_upstream_manifests_are_accepted_and_written_portably() {
+    let mut stack = Stack::new("ops", "dev", Backend::local()).unwrap();
+    let mut scope = stack.scope("metrics").unwrap();
+    for (kind, name) in [
+        ("ClusterRole", "system:metrics-server"),
+        ("ClusterRoleBinding", "metrics-server:system:auth-delegator"),
+    ] {
+        scope
+            .add_kube_object(
+                "metrics",
+                &json!({ "apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind,
+                         "metadata": { "name": name } }),
+            )
+            .unwrap();
+    }
+    // Path-segment names still cannot name another directory, and other kinds keep the
+    // DNS rules.
+    for (api, kind, name) in [
+        ("rbac.authorization.k8s.io/v1", "ClusterRole", "a/b"),
+        ("rbac.authorization.k8s.io/v1", "ClusterRole", ".."),
+        ("v1", "ConfigMap", "system:x"),
+    ] {
+        let err = scope
+            .add_kube_object(
+                "metrics",
+                &json!({ "apiVersion": api, "kind": kind, "metadata": { "name": name } }),
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is not allowed"), "{err}");
+    }
+    let mut app = App::new();
+    app.add_stack(stack).unwrap();
+    let assembly = app.synth().unwrap();
+    for file in [
+        "kubernetes/ops-dev/metrics/clusterrole-system-metrics-server.yaml",
+        "kubernetes/ops-dev/metrics/clusterrolebinding-metrics-server-system-auth-delegator.yaml",
+    ] {
+        let artifact = assembly.artifact(file).unwrap_or_else(|| panic!("{file}"));
+        assert!(
+            artifact.text().contains("name: system:")
+                || artifact.text().contains("name: metrics-server:")
+        );
+    }
+}
+
+#[test]
+fn an_object_without_a_namespace_never_collides_with_one_in_a_namespace_named_cluster() {
+    let mut stack = Stack::new("ops", "dev", Backend::local()).unwrap();
+    stack
+        .external_kube_object("Namespace", None, "cluster", "made elsewhere")
+        .unwrap();
+    let mut scope = stack.scope("a").unwrap();
+    for namespace in [None, Some("cluster"), Some("default")] {
+        let mut metadata = json!({ "name": "x" });
+        if let Some(ns) = namespace {
+            metadata["namespace"] = json!(ns);
+        }
+        scope
+            .add_kube_object(
+                "a",
+                &json!({ "apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata }),
+            )
+            .unwrap();
+    }
+    let mut app = App::new();
+    app.add_stack(stack).unwrap();
+    let assembly = app.synth().unwrap();
+    for file in [
+        "configmap-_cluster-x.yaml",
+        "configmap-cluster-x.yaml",
+        "configmap-default-x.yaml",
+    ] {
+        assert!(
+            assembly
+                .artifact(&format!("kubernetes/ops-dev/a/{file}"))
+                .is_some(),
+            "{file}"
+        );
+    }
+}
