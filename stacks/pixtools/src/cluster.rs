@@ -23,6 +23,7 @@ use girder_network::Ipv4Cidr;
 use serde_json::{Value as Json, json};
 
 use crate::config::{Environment, REGION};
+use crate::contract::{RuntimeContract, RuntimeKey};
 
 /// The namespace of the seed's k8s/namespace.yaml.
 pub(crate) const NAMESPACE: &str = "pixtools";
@@ -63,15 +64,16 @@ pub(crate) struct ClusterInputs<'a> {
     pub vpc_cidr: Ipv4Cidr,
     /// The NodePort the ALB's target group sends to.
     pub node_port: u16,
-    /// The RDS instance identifier (its managed secret is found by it).
-    pub database_identifier: &'a str,
+    /// The RDS instance's ARN (its managed secret is found by it).
+    pub database_arn: &'a str,
+    /// The SSM parameters the Terraform half writes.
+    pub contract: &'a RuntimeContract,
 }
 
 /// Add the cluster half to `stack`.
 pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'_>) -> Result<()> {
     let mut root = stack.root();
     let scope = &mut root.child("cluster")?;
-    let prefix = format!("/pixtools/{}", env.name);
 
     // k8s/namespace.yaml: restricted pods, no ingress unless allowed below.
     let ns = Namespace::new(NAMESPACE)
@@ -79,7 +81,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
         .add(scope, "namespace")?;
 
     platform(scope)?;
-    runtime_config(scope, env, &ns, &prefix, inputs.database_identifier)?;
+    runtime_config(scope, env, &ns, inputs.contract, inputs.database_arn)?;
 
     // k8s/api: the FastAPI service behind the ingress.
     let api = Workload::deployment(&ns, "api")
@@ -263,22 +265,13 @@ fn runtime_config(
     scope: &mut Scope<'_>,
     env: &Environment,
     ns: &NamespaceHandle,
-    prefix: &str,
-    database_identifier: &str,
+    contract: &RuntimeContract,
+    database_arn: &str,
 ) -> Result<()> {
-    let keys = [
-        "database_url",
-        "redis_url",
-        "rabbitmq_url",
-        "rabbitmq_password",
-        "aws_s3_bucket",
-        "webhook_cb_fail_threshold",
-        "webhook_cb_reset_timeout",
-    ];
     let mut spec = ExternalSecretSpec::new(
         StoreRef::cluster(PARAMETER_STORE),
         RUNTIME_SECRET,
-        keys.map(|key| (key.to_owned(), format!("{prefix}/{key}"))),
+        contract.entries(),
     );
     // The RDS-managed master secret has a generated name; it is found by the tag RDS
     // puts on it, and renamed to `rds_master`.
@@ -289,10 +282,7 @@ fn runtime_config(
             }),
             tags: [(
                 "aws:rds:primaryDBInstanceArn".to_owned(),
-                format!(
-                    "arn:aws:rds:{REGION}:{}:db:{database_identifier}",
-                    env.account_id
-                ),
+                database_arn.to_owned(),
             )]
             .into(),
         })
@@ -300,20 +290,23 @@ fn runtime_config(
         .from_store(StoreRef::cluster(SECRETS_MANAGER)),
     );
     // The SSM URLs carry the user but no password; the password goes in after the user.
-    let with_password = |url: &str, password: &str| {
+    let with_password = |url: RuntimeKey, password: &str| {
+        let url = url.name();
         format!("{{{{ .{url} | replace \"@\" (printf \":%s@\" ({password} | urlquery)) }}}}")
     };
+    let read = |key: RuntimeKey| format!("{{{{ .{} }}}}", key.name());
+    let broker_password = format!(".{}", RuntimeKey::RabbitmqPassword.name());
     spec.target.extra.insert(
         "template".into(),
         json!({
             "engineVersion": "v2",
             "data": {
-                "DATABASE_URL": with_password("database_url", "(.rds_master | fromJson).password"),
-                "CELERY_BROKER_URL": with_password("rabbitmq_url", ".rabbitmq_password"),
-                "REDIS_URL": "{{ .redis_url }}",
-                "AWS_S3_BUCKET": "{{ .aws_s3_bucket }}",
-                "WEBHOOK_CB_FAIL_THRESHOLD": "{{ .webhook_cb_fail_threshold }}",
-                "WEBHOOK_CB_RESET_TIMEOUT": "{{ .webhook_cb_reset_timeout }}",
+                "DATABASE_URL": with_password(RuntimeKey::DatabaseUrl, "(.rds_master | fromJson).password"),
+                "CELERY_BROKER_URL": with_password(RuntimeKey::RabbitmqUrl, &broker_password),
+                "REDIS_URL": read(RuntimeKey::RedisUrl),
+                "AWS_S3_BUCKET": read(RuntimeKey::AwsS3Bucket),
+                "WEBHOOK_CB_FAIL_THRESHOLD": read(RuntimeKey::WebhookCbFailThreshold),
+                "WEBHOOK_CB_RESET_TIMEOUT": read(RuntimeKey::WebhookCbResetTimeout),
             },
         }),
     );
@@ -326,8 +319,8 @@ fn runtime_config(
         StoreRef::cluster(PARAMETER_STORE),
         RABBITMQ_DEFINITIONS,
         [(
-            "rabbitmq_password".to_owned(),
-            format!("{prefix}/rabbitmq_password"),
+            RuntimeKey::RabbitmqPassword.name().to_owned(),
+            contract.path(RuntimeKey::RabbitmqPassword),
         )],
     );
     definitions.target.extra.insert(
@@ -433,5 +426,11 @@ fn rabbitmq_definitions() -> String {
     // expression (a JSON string of the password).
     serde_json::to_string_pretty(&definitions)
         .unwrap_or_default()
-        .replace("\"PASSWORD\"", "{{ .rabbitmq_password | toJson }}")
+        .replace(
+            "\"PASSWORD\"",
+            &format!(
+                "{{{{ .{} | toJson }}}}",
+                RuntimeKey::RabbitmqPassword.name()
+            ),
+        )
 }

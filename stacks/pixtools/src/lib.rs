@@ -18,6 +18,7 @@
 
 mod cluster;
 mod config;
+mod contract;
 mod findings;
 mod main_stack;
 mod state_stack;

@@ -1,0 +1,70 @@
+//! infra/asg.tf: the K3s node, spot only, and what it may reach.
+
+use girder_aws::{aws, random};
+use girder_core::{Result, Scope};
+use girder_iam::{PolicyDocument, Statement};
+use girder_k3s::K3sNode;
+use girder_network::VpcHandle;
+
+use super::database::Database;
+use super::edge::Edge;
+use super::storage::{self, Storage};
+use super::{INSTANCE_TYPES, K3S_VERSION, LOG_RETENTION_DAYS};
+use crate::contract::RuntimeContract;
+
+/// The node `name` in `vpc`: its cluster token, the ALB's targets, the database's
+/// clients, reading and writing the images bucket.
+pub(super) fn add(
+    root: &mut Scope<'_>,
+    name: &str,
+    contract: &RuntimeContract,
+    vpc: &VpcHandle,
+    storage: &Storage,
+    database: &Database,
+    edge: &Edge,
+) -> Result<()> {
+    let mut compute = root.child("compute")?;
+    let token = compute.add("k3s-token", random::Password::new(48).special(false))?;
+    compute.add(
+        "k3s-token-parameter",
+        aws::SsmParameter::new(contract.node_token(), "SecureString")
+            .value(token.result())
+            .description("K3s cluster token, read by the node at boot"),
+    )?;
+    let manifests_name = storage::known_name(&storage.manifests, &compute.location())?;
+    let node = K3sNode::new(name, INSTANCE_TYPES, contract.prefix(), K3S_VERSION)
+        .manifests_from(manifests_name, storage.manifests.arn())
+        .target_group(edge.alb.target_group_arn())
+        .bundled_traefik()
+        .log_retention(LOG_RETENTION_DAYS)
+        .add(&mut compute, "k3s", vpc)?;
+    // External Secrets (on the node role) finds the RDS-managed secret by its tags.
+    compute.add(
+        "node-find-database-secret",
+        aws::IamRolePolicy::new(
+            PolicyDocument::new()
+                .statement(
+                    Statement::allow(["secretsmanager:ListSecrets"])
+                        .sid("FindDatabaseSecret")
+                        .on(["*"])
+                        .wildcard_because(
+                            "secretsmanager:ListSecrets has no resource-level permissions",
+                        ),
+                )
+                .render(&compute.location())?,
+            node.role().name(),
+        )
+        .name("find-database-secret"),
+    )?;
+    edge.alb
+        .allow_to_targets(&mut compute, node.security_group())?;
+    database.postgres.allow_from(
+        &mut compute,
+        node.security_group(),
+        "K3s node (API, workers, K3s datastore)",
+    )?;
+    storage
+        .images
+        .grant_read_write(&mut compute, "node-images", node.role(), "")?;
+    Ok(())
+}
