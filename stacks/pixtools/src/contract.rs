@@ -112,3 +112,100 @@ impl RuntimeContract {
         format!("{}/k3s/token", self.prefix)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
+    use std::collections::BTreeSet;
+
+    use girder_core::assertions::Template;
+    use serde_json::Value as Json;
+
+    use super::*;
+
+    fn main_stack(env: &Environment) -> Template {
+        Template::from_stack(crate::main_stack(env).unwrap()).unwrap()
+    }
+
+    fn contract_paths(contract: &RuntimeContract) -> BTreeSet<String> {
+        RuntimeKey::ALL
+            .into_iter()
+            .map(|key| contract.path(key))
+            .collect()
+    }
+
+    #[test]
+    fn the_terraform_half_writes_exactly_the_contract() {
+        for env in crate::environments() {
+            let contract = RuntimeContract::new(&env);
+            let t = main_stack(&env);
+            let names: BTreeSet<String> = t
+                .resources("aws_ssm_parameter")
+                .iter()
+                .map(|(_, p)| p["name"].as_str().unwrap().to_owned())
+                .collect();
+            // Besides the runtime settings: what the node reads at boot.
+            let database = format!("{}/", contract.database_prefix());
+            assert!(names.contains(&contract.node_token()), "{names:?}");
+            assert!(names.iter().any(|n| n.starts_with(&database)), "{names:?}");
+            let runtime: BTreeSet<String> = names
+                .into_iter()
+                .filter(|n| *n != contract.node_token() && !n.starts_with(&database))
+                .collect();
+            assert_eq!(runtime, contract_paths(&contract), "{}", env.name);
+        }
+    }
+
+    #[test]
+    fn the_cluster_half_reads_exactly_the_contract() {
+        for env in crate::environments() {
+            let contract = RuntimeContract::new(&env);
+            let t = main_stack(&env);
+            let secrets: Vec<&Json> = t
+                .kube_objects()
+                .iter()
+                .filter(|o| o["kind"] == "ExternalSecret")
+                .collect();
+            assert!(!secrets.is_empty());
+            let mut read = BTreeSet::new();
+            let mut templates = Vec::new();
+            for secret in secrets {
+                for entry in secret["spec"]["data"].as_array().unwrap() {
+                    let path = entry["remoteRef"]["key"].as_str().unwrap();
+                    let key = RuntimeKey::ALL
+                        .into_iter()
+                        .find(|k| contract.path(*k) == path)
+                        .unwrap_or_else(|| panic!("{path} is not in the contract"));
+                    // The Secret key is the contract's name of the parameter.
+                    assert_eq!(entry["secretKey"], key.name(), "{path}");
+                    read.insert(path.to_owned());
+                }
+                let data = &secret["spec"]["target"]["template"]["data"];
+                for text in data.as_object().unwrap().values() {
+                    templates.push(text.as_str().unwrap().to_owned());
+                }
+            }
+            assert_eq!(read, contract_paths(&contract), "{}", env.name);
+            // Every value the templates read (`.name` after a space or parenthesis) is a
+            // contract key or the RDS master secret found by tag.
+            let known: BTreeSet<&str> = RuntimeKey::ALL
+                .into_iter()
+                .map(RuntimeKey::name)
+                .chain(["rds_master"])
+                .collect();
+            for text in &templates {
+                for (at, _) in text.match_indices(['.']) {
+                    if at == 0 || !matches!(text.as_bytes()[at - 1], b' ' | b'(') {
+                        continue;
+                    }
+                    let name: String = text[at + 1..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+                        .collect();
+                    assert!(known.contains(name.as_str()), "{name:?} in {text}");
+                }
+            }
+        }
+    }
+}
