@@ -59,7 +59,8 @@ pub(crate) struct StackVariable {
 #[derive(Clone, Debug)]
 pub(crate) struct Block {
     pub(crate) path: ConstructPath,
-    pub(crate) spec: ResourceSpec,
+    /// Boxed: a spec is large, and the map of a big stack grows by doubling its entries.
+    pub(crate) spec: Box<ResourceSpec>,
 }
 
 /// A module call as added to a stack.
@@ -553,7 +554,7 @@ impl Stack {
     /// The specification of a resource added earlier, for constructs that refine it.
     pub fn resource_mut(&mut self, handle: &ResourceHandle) -> Option<&mut ResourceSpec> {
         let key = block_key(handle)?;
-        self.blocks.get_mut(&key).map(|b| &mut b.spec)
+        self.blocks.get_mut(&key).map(|b| &mut *b.spec)
     }
 
     /// A stack-qualified location for messages (`network-dev:network/vpc`).
@@ -752,7 +753,13 @@ impl Scope<'_> {
             reference: self.stack.reference(target),
             path: path.clone(),
         };
-        self.stack.blocks.insert(key, Block { path, spec });
+        self.stack.blocks.insert(
+            key,
+            Block {
+                path,
+                spec: Box::new(spec),
+            },
+        );
         Ok(handle)
     }
 
