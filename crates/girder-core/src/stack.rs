@@ -30,6 +30,7 @@ pub struct KubeObjectId {
     pub name: String,
 }
 use crate::path::{ConstructPath, validate_dns_label};
+use crate::vocabulary::{Reason, ReasonError};
 use crate::terraform::{
     Backend, BlockKind, ConstraintSyntax, IntoResourceSpec, ModuleHandle, ModuleSpec, Output,
     ProviderConfig, ProviderRef, ProviderRequirement, ResourceHandle, ResourceSpec, VarType,
@@ -379,16 +380,21 @@ impl Stack {
     /// the synthesized output.
     pub fn acknowledge(&mut self, path: &str, rule: &str, reason: &str) -> Result<()> {
         let parsed = ConstructPath::parse(path.trim_start_matches('/'))?;
-        if reason.trim().is_empty() {
-            return Err(Error::invalid(
+        let reason = Reason::new(reason).map_err(|e| {
+            Error::invalid(
                 self.at(path),
-                format!("acknowledging {rule} needs a reason; it is kept in the output"),
-            ));
-        }
+                match e {
+                    ReasonError::Empty => {
+                        format!("acknowledging {rule} needs a reason; it is kept in the output")
+                    }
+                    other => format!("the reason for acknowledging {rule}: {other}"),
+                },
+            )
+        })?;
         self.acknowledgements.push(Acknowledgement {
             path: parsed.to_string(),
             rule: rule.to_owned(),
-            reason: reason.to_owned(),
+            reason: reason.into_string(),
         });
         Ok(())
     }
@@ -528,12 +534,17 @@ impl Stack {
         name: &str,
         reason: &str,
     ) -> Result<()> {
-        if reason.trim().is_empty() {
-            return Err(Error::invalid(
+        let reason = Reason::new(reason).map_err(|e| {
+            Error::invalid(
                 self.at("/"),
-                format!("external {kind} {name:?} needs a reason (who creates it)"),
-            ));
-        }
+                match e {
+                    ReasonError::Empty => {
+                        format!("external {kind} {name:?} needs a reason (who creates it)")
+                    }
+                    other => format!("the reason for external {kind} {name:?}: {other}"),
+                },
+            )
+        })?;
         let declared = self
             .kube_externals
             .iter()
@@ -545,7 +556,7 @@ impl Stack {
             kind: kind.to_owned(),
             namespace: namespace.map(str::to_owned),
             name: name.to_owned(),
-            reason: reason.to_owned(),
+            reason: reason.into_string(),
         });
         Ok(())
     }
