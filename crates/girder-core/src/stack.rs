@@ -30,12 +30,12 @@ pub struct KubeObjectId {
     pub name: String,
 }
 use crate::path::{ConstructPath, validate_dns_label};
-use crate::vocabulary::{Reason, ReasonError};
 use crate::terraform::{
     Backend, BlockKind, ConstraintSyntax, IntoResourceSpec, ModuleHandle, ModuleSpec, Output,
     ProviderConfig, ProviderRef, ProviderRequirement, ResourceHandle, ResourceSpec, VarType,
     Variable, check_provider_source, check_version_constraint,
 };
+use crate::vocabulary::{Reason, ReasonError};
 
 /// The Terraform version constraint written when a stack sets none: 1.10 brings S3 native
 /// state locking; `moved` and `import` blocks need 1.5.

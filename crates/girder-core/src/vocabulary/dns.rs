@@ -31,7 +31,9 @@ pub fn is_domain_name(value: &str) -> bool {
 /// A DNS-1123 label of at most `max_len` characters that starts with a letter (RFC 1035
 /// style): names that also become directory names, workspace names and label values.
 pub fn is_short_label_starting_with_letter(value: &str, max_len: usize) -> bool {
-    is_dns_label(value) && value.len() <= max_len && value.starts_with(|c: char| c.is_ascii_lowercase())
+    is_dns_label(value)
+        && value.len() <= max_len
+        && value.starts_with(|c: char| c.is_ascii_lowercase())
 }
 
 #[cfg(test)]
@@ -44,7 +46,16 @@ mod tests {
             assert!(is_dns_label(good), "{good}");
         }
         for bad in [
-            "", "-a", "a-", "A", "a.b", "a_b", "a/b", "..", "é", &"a".repeat(64),
+            "",
+            "-a",
+            "a-",
+            "A",
+            "a.b",
+            "a_b",
+            "a/b",
+            "..",
+            "é",
+            &"a".repeat(64),
         ] {
             assert!(!is_dns_label(bad), "{bad}");
         }

@@ -72,7 +72,11 @@ mod tests {
     #[test]
     fn other_periods_are_refused() {
         for days in [0, 2, 13, 15, 364, 366, 3652, 3654, u16::MAX] {
-            assert_eq!(LogRetention::days(days), Err(LogRetentionError(days)), "{days}");
+            assert_eq!(
+                LogRetention::days(days),
+                Err(LogRetentionError(days)),
+                "{days}"
+            );
         }
         assert!(
             LogRetentionError(13)

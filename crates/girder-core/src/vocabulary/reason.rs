@@ -91,7 +91,11 @@ mod tests {
 
     #[test]
     fn accepted_reasons_are_kept_as_given() {
-        for good in ["seed parity", " leading space kept", "ümlauts and = signs: ok"] {
+        for good in [
+            "seed parity",
+            " leading space kept",
+            "ümlauts and = signs: ok",
+        ] {
             let reason = Reason::new(good).unwrap();
             assert_eq!(reason.as_str(), good);
             assert_eq!(reason.to_string(), good);

@@ -93,7 +93,11 @@ mod tests {
             "/pix\n",
             too_long.as_str(),
         ] {
-            assert_eq!(SsmPath::new(bad), Err(SsmPathError(bad.to_owned())), "{bad:?}");
+            assert_eq!(
+                SsmPath::new(bad),
+                Err(SsmPathError(bad.to_owned())),
+                "{bad:?}"
+            );
         }
     }
 }
