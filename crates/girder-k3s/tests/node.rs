@@ -383,6 +383,10 @@ fn render_cloud_init_refuses_values_that_would_break_out_of_the_script() {
 fn log_retention_is_one_cloudwatch_offers() {
     // The node's log group took any number of days and failed at apply.
     let mut stack = Stack::new("c", "dev", Backend::local()).unwrap();
+    stack.require_provider(aws::requirement()).unwrap();
+    stack
+        .add_provider(aws::Provider::new().region("us-east-1").into())
+        .unwrap();
     let mut scope = stack.root();
     let vpc = Vpc::new("v", "10.0.0.0/16".parse().unwrap())
         .add(&mut scope, "network")
