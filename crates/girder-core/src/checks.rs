@@ -20,6 +20,7 @@ use serde_json::{Map, Value as Json};
 use crate::error::{Error, Result};
 use crate::kubernetes::KubeObject;
 use crate::path::ConstructPath;
+use crate::vocabulary::{Reason, ReasonError};
 
 /// Annotation key prefix checkov's Kubernetes runner reads suppressions from.
 const ANNOTATION_PREFIX: &str = "checkov.io/skip";
@@ -68,28 +69,31 @@ impl CheckAcknowledgement {
                 ),
             ));
         }
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(Error::invalid(
-                at,
-                format!("acknowledging {check} needs a reason; it is written into the output"),
-            ));
-        }
-        // checkov reads a suppression up to the end of the line, and splits the annotation
-        // value `<CHECK>=<reason>` at every `=`.
-        if let Some(bad) = reason.chars().find(|c| matches!(c, '\n' | '\r' | '=')) {
-            return Err(Error::invalid(
+        // checkov reads a suppression up to the end of the line (a `Reason` is one line),
+        // and splits the annotation value `<CHECK>=<reason>` at every `=`.
+        let one_line = |bad: char| {
+            Error::invalid(
                 at,
                 format!(
                     "the reason for {check} contains {bad:?}; checkov reads a reason as one \
                      line without `=`"
                 ),
-            ));
+            )
+        };
+        let reason = Reason::new(reason.trim()).map_err(|e| match e {
+            ReasonError::ControlCharacter(bad) => one_line(bad),
+            _ => Error::invalid(
+                at,
+                format!("acknowledging {check} needs a reason; it is written into the output"),
+            ),
+        })?;
+        if reason.as_str().contains('=') {
+            return Err(one_line('='));
         }
         Ok(Self {
             target,
             check: check.to_owned(),
-            reason: reason.to_owned(),
+            reason: reason.into_string(),
         })
     }
 

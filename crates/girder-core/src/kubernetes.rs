@@ -8,6 +8,7 @@ use serde_json::Value as Json;
 use crate::body;
 use crate::error::{Error, Result};
 use crate::expr::Ast;
+pub(crate) use crate::vocabulary::dns::{is_dns_label, is_dns_subdomain};
 
 /// Longest `metadata.name` Kubernetes accepts (a DNS-1123 subdomain).
 pub const MAX_NAME_LEN: usize = 253;
@@ -232,62 +233,9 @@ fn validate_identity(
     }
 }
 
-/// A DNS-1123 label: 1 to 63 of `[a-z0-9-]`, starting and ending with a letter or digit.
-pub(crate) fn is_dns_label(value: &str) -> bool {
-    !value.is_empty()
-        && value.len() <= MAX_LABEL_LEN
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !value.starts_with('-')
-        && !value.ends_with('-')
-}
-
-/// A DNS-1123 subdomain: at most 253 characters, DNS-1123 labels joined by `.`.
-pub(crate) fn is_dns_subdomain(value: &str) -> bool {
-    !value.is_empty() && value.len() <= MAX_NAME_LEN && value.split('.').all(is_dns_label)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dns_names() {
-        for good in ["a", "web-1", "0abc", &"a".repeat(63)] {
-            assert!(is_dns_label(good), "{good}");
-        }
-        for bad in [
-            "",
-            "-a",
-            "a-",
-            "A",
-            "a.b",
-            "a_b",
-            "a/b",
-            "..",
-            &"a".repeat(64),
-        ] {
-            assert!(!is_dns_label(bad), "{bad}");
-        }
-        let long = [
-            "a".repeat(63),
-            "b".repeat(63),
-            "c".repeat(63),
-            "d".repeat(61),
-        ]
-        .join(".");
-        assert_eq!(long.len(), 253);
-        for good in ["a", "kube-root-ca.crt", "a.b.c", long.as_str()] {
-            assert!(is_dns_subdomain(good), "{good}");
-        }
-        let too_long = format!("{long}x");
-        for bad in [
-            "", ".", "..", "a..b", ".a", "a.", "x/../y", "a\\b", "A.b", &too_long,
-        ] {
-            assert!(!is_dns_subdomain(bad), "{bad}");
-        }
-    }
 
     #[test]
     fn identity_rules() {

@@ -28,19 +28,10 @@ fn is_qualified_name_part(text: &str) -> bool {
 }
 
 /// A DNS-1123 subdomain: at most 253 characters, dot-separated labels of lowercase
-/// letters, digits and '-', each alphanumeric at both ends.
+/// letters, digits and '-', each alphanumeric at both ends
+/// ([`crate::vocabulary::dns::is_dns_subdomain`], the one definition).
 pub fn is_dns_subdomain(text: &str) -> bool {
-    !text.is_empty()
-        && text.len() <= 253
-        && text.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        })
+    crate::vocabulary::dns::is_dns_subdomain(text)
 }
 
 fn qualified_name(key: &str) -> Result<(), String> {

@@ -47,6 +47,7 @@ mod sensitivity;
 mod stack;
 mod synth;
 pub mod terraform;
+pub mod vocabulary;
 pub mod yaml;
 
 pub use app::App;
@@ -57,6 +58,7 @@ pub use expr::{Dynamic, Expr, Map, Number, Value};
 pub use kubernetes_refs::ExternalKubeObject;
 pub use path::{ConstructPath, MAX_ID_LEN};
 pub use stack::{DEFAULT_ID, DEFAULT_REQUIRED_VERSION, KubeObjectId, Scope, Stack};
+pub use vocabulary::{LogRetention, Reason, SsmPath};
 
 /// The names a stack program needs, in one import.
 pub mod prelude {

@@ -98,13 +98,7 @@ fn validate_id(parent: &ConstructPath, id: &str) -> Result<()> {
 /// `-`, starting with a letter, at most 40 characters) because it becomes a directory name,
 /// a Terraform Cloud workspace name and part of Kubernetes labels.
 pub(crate) fn validate_dns_label(what: &'static str, value: &str) -> Result<()> {
-    let ok = !value.is_empty()
-        && value.len() <= 40
-        && value.starts_with(|c: char| c.is_ascii_lowercase())
-        && !value.ends_with('-')
-        && value
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let ok = crate::vocabulary::dns::is_short_label_starting_with_letter(value, 40);
     if ok {
         Ok(())
     } else {

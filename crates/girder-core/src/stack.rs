@@ -35,6 +35,7 @@ use crate::terraform::{
     ProviderConfig, ProviderRef, ProviderRequirement, ResourceHandle, ResourceSpec, VarType,
     Variable, check_provider_source, check_version_constraint,
 };
+use crate::vocabulary::{Reason, ReasonError};
 
 /// The Terraform version constraint written when a stack sets none: 1.10 brings S3 native
 /// state locking; `moved` and `import` blocks need 1.5.
@@ -380,16 +381,21 @@ impl Stack {
     /// the synthesized output.
     pub fn acknowledge(&mut self, path: &str, rule: &str, reason: &str) -> Result<()> {
         let parsed = ConstructPath::parse(path.trim_start_matches('/'))?;
-        if reason.trim().is_empty() {
-            return Err(Error::invalid(
+        let reason = Reason::new(reason).map_err(|e| {
+            Error::invalid(
                 self.at(path),
-                format!("acknowledging {rule} needs a reason; it is kept in the output"),
-            ));
-        }
+                match e {
+                    ReasonError::Empty => {
+                        format!("acknowledging {rule} needs a reason; it is kept in the output")
+                    }
+                    other => format!("the reason for acknowledging {rule}: {other}"),
+                },
+            )
+        })?;
         self.acknowledgements.push(Acknowledgement {
             path: parsed.to_string(),
             rule: rule.to_owned(),
-            reason: reason.to_owned(),
+            reason: reason.into_string(),
         });
         Ok(())
     }
@@ -529,12 +535,17 @@ impl Stack {
         name: &str,
         reason: &str,
     ) -> Result<()> {
-        if reason.trim().is_empty() {
-            return Err(Error::invalid(
+        let reason = Reason::new(reason).map_err(|e| {
+            Error::invalid(
                 self.at("/"),
-                format!("external {kind} {name:?} needs a reason (who creates it)"),
-            ));
-        }
+                match e {
+                    ReasonError::Empty => {
+                        format!("external {kind} {name:?} needs a reason (who creates it)")
+                    }
+                    other => format!("the reason for external {kind} {name:?}: {other}"),
+                },
+            )
+        })?;
         let declared = self
             .kube_externals
             .iter()
@@ -546,7 +557,7 @@ impl Stack {
             kind: kind.to_owned(),
             namespace: namespace.map(str::to_owned),
             name: name.to_owned(),
-            reason: reason.to_owned(),
+            reason: reason.into_string(),
         });
         Ok(())
     }

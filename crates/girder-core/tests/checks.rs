@@ -80,7 +80,12 @@ fn terraform_blocks_and_kubernetes_objects_below_the_path_carry_the_reason() {
 #[test]
 fn a_reason_checkov_cannot_read_back_is_refused() {
     let mut stack = common::aws_stack("net", "dev", Backend::local());
-    for (check, reason) in [("CKV_AWS_1", " "), ("CKV_AWS_1", "a=b"), ("AWS_1", "r")] {
+    for (check, reason) in [
+        ("CKV_AWS_1", " "),
+        ("CKV_AWS_1", "a=b"),
+        ("AWS_1", "r"),
+        ("CKV_AWS_1", "a\tb"),
+    ] {
         let err = stack
             .acknowledge_check("network", check, reason)
             .unwrap_err()

@@ -107,6 +107,42 @@ fn invalid_input_is_an_error_not_a_panic() {
 }
 
 #[test]
+fn reasons_written_into_the_output_are_one_line() {
+    // `acknowledge` and `external_kube_object` checked only for blank reasons; a newline
+    // went into manifest.json and the synth notes. Both now take them through `Reason`.
+    let mut stack = stack();
+    let err = stack
+        .acknowledge("x", "rule", "two\nlines")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("the reason for acknowledging rule: a reason is one line of text"),
+        "{err}"
+    );
+    let err = stack.acknowledge("x", "rule", "").unwrap_err().to_string();
+    assert!(err.contains("acknowledging rule needs a reason"), "{err}");
+    let err = stack
+        .external_kube_object("Secret", Some("shop"), "db", "made by\tthe chart")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("the reason for external Secret \"db\": a reason is one line of text"),
+        "{err}"
+    );
+    let err = stack
+        .external_kube_object("Secret", Some("shop"), "db", " ")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("needs a reason (who creates it)"), "{err}");
+    stack
+        .external_kube_object("Secret", Some("shop"), "db", "made by the chart")
+        .unwrap();
+    stack
+        .acknowledge("x", "rule", "accepted on purpose")
+        .unwrap();
+}
+
+#[test]
 fn meta_arguments_and_lifecycle_render() {
     let mut stack = stack();
     let west = stack

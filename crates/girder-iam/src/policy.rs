@@ -1,6 +1,7 @@
 //! IAM policy documents with expressions inside and a least-privilege guard.
 
 use girder_core::expr::{Ast, AstError, Dynamic, Expr, fns, to_ast};
+use girder_core::vocabulary::{Reason, ReasonError};
 use girder_core::{Error, Result, Value};
 use serde::Serialize;
 
@@ -264,10 +265,16 @@ impl PolicyDocument {
                 ));
             }
             let wildcards = statement.wildcards();
-            let reasoned = statement
-                .wildcard_reason
-                .as_ref()
-                .is_some_and(|r| !r.trim().is_empty());
+            let reasoned = match statement.wildcard_reason.as_deref().map(Reason::new) {
+                Some(Ok(_)) => true,
+                Some(Err(e @ ReasonError::ControlCharacter(_))) => {
+                    return Err(Error::invalid(
+                        at,
+                        format!("{label}: the reason given to `.wildcard_because(reason)`: {e}"),
+                    ));
+                }
+                _ => false,
+            };
             if statement.effect == Effect::Allow && !wildcards.is_empty() && !reasoned {
                 return Err(Error::invalid(
                     at,

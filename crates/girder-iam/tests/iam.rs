@@ -78,6 +78,29 @@ fn wildcards_need_a_reason() {
     );
     reasoned.render("x").unwrap();
     assert_eq!(reasoned.wildcard_reasons().len(), 1);
+    // The reason is a `girder_core::Reason`: blank is no reason, two lines are refused.
+    let blank = PolicyDocument::new().statement(
+        Statement::allow(["ssm:DescribeParameters"])
+            .on(["*"])
+            .wildcard_because("  "),
+    );
+    assert!(
+        blank
+            .render("x")
+            .unwrap_err()
+            .to_string()
+            .contains("wildcard_because")
+    );
+    let two_lines = PolicyDocument::new().statement(
+        Statement::allow(["ssm:DescribeParameters"])
+            .on(["*"])
+            .wildcard_because("no resource-level\npermissions"),
+    );
+    let err = two_lines.render("x").unwrap_err().to_string();
+    assert!(
+        err.contains("the reason given to `.wildcard_because(reason)`: a reason is one line"),
+        "{err}"
+    );
     // A Deny may be broad: it only takes away.
     PolicyDocument::new()
         .statement(Statement::deny(["s3:*"]).on(["*"]))

@@ -49,10 +49,7 @@ impl CloudInit {
         check(
             "SSM prefix",
             &self.ssm_prefix,
-            self.ssm_prefix.starts_with('/')
-                && self.ssm_prefix.len() <= 1011
-                && !self.ssm_prefix.contains("//")
-                && self.ssm_prefix.chars().all(|c| word(c, "/_.-")),
+            girder_core::SsmPath::new(self.ssm_prefix.as_str()).is_ok(),
             "a path such as /pixtools/dev: letters, digits, '/', '_', '.' and '-'",
         )?;
         check(

@@ -4,7 +4,7 @@ use girder_aws::aws;
 use girder_aws::aws::autoscaling_group as asg;
 use girder_aws::aws::launch_template as lt;
 use girder_core::expr::fns;
-use girder_core::{Error, Expr, Result, Scope};
+use girder_core::{Error, Expr, LogRetention, Result, Scope, SsmPath};
 use girder_iam::{Condition, PolicyDocument, Role, RoleHandle, Statement, Trust};
 use girder_network::{SecurityGroup, SecurityGroupHandle, VpcHandle};
 
@@ -86,7 +86,8 @@ impl K3sNode {
         self
     }
 
-    /// Days the node's logs are kept.
+    /// Days the node's logs are kept: one of the periods CloudWatch offers
+    /// ([`LogRetention`]), checked when the node is added.
     pub fn log_retention(mut self, days: u16) -> Self {
         self.log_retention_days = days;
         self
@@ -97,6 +98,8 @@ impl K3sNode {
         let mut scope = scope.child(id)?;
         let at = scope.location();
         self.check(&at)?;
+        let log_retention = LogRetention::days(self.log_retention_days)
+            .map_err(|e| Error::invalid(&at, format!("node log retention {e}")))?;
         let identity = scope.add("account", aws::DataCallerIdentity::new())?;
         let region = scope.add("region", aws::DataRegion::new())?;
         let partition = scope.add("partition", aws::DataPartition::new())?;
@@ -105,7 +108,7 @@ impl K3sNode {
             "logs",
             aws::CloudwatchLogGroup::new()
                 .name(&log_group_name)
-                .retention_in_days(self.log_retention_days),
+                .retention_in_days(log_retention.retention_in_days()),
         )?;
 
         let parameters = fns::format(
@@ -314,13 +317,7 @@ impl K3sNode {
                 ),
             ));
         }
-        let segments_ok = self.ssm_prefix.split('/').skip(1).all(|segment| {
-            !segment.is_empty()
-                && segment
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-        });
-        if !self.ssm_prefix.starts_with('/') || self.ssm_prefix.ends_with('/') || !segments_ok {
+        if SsmPath::new(self.ssm_prefix.as_str()).is_err() {
             return Err(Error::invalid(
                 at,
                 format!(

@@ -378,3 +378,40 @@ fn render_cloud_init_refuses_values_that_would_break_out_of_the_script() {
         assert!(err.starts_with("cloud-init "), "{err}");
     }
 }
+
+#[test]
+fn log_retention_is_one_cloudwatch_offers() {
+    // The node's log group took any number of days and failed at apply.
+    let mut stack = Stack::new("c", "dev", Backend::local()).unwrap();
+    stack.require_provider(aws::requirement()).unwrap();
+    stack
+        .add_provider(aws::Provider::new().region("us-east-1").into())
+        .unwrap();
+    let mut scope = stack.root();
+    let vpc = Vpc::new("v", "10.0.0.0/16".parse().unwrap())
+        .add(&mut scope, "network")
+        .unwrap();
+    for days in [0, 13, 366, 4000] {
+        let err = pixtools_node()
+            .log_retention(days)
+            .add(&mut scope, &format!("n{days}"), &vpc)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!(
+                "c-dev:n{days}: node log retention {days} days is not a retention CloudWatch \
+                 Logs offers"
+            )),
+            "{err}"
+        );
+    }
+    pixtools_node()
+        .log_retention(30)
+        .add(&mut scope, "kept", &vpc)
+        .unwrap();
+    let t = Template::from_stack(stack).unwrap();
+    assert_eq!(
+        t.resource("aws_cloudwatch_log_group", "kept_logs")["retention_in_days"],
+        json!(30)
+    );
+}

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use girder_core::Result;
+use girder_core::vocabulary::{Reason, ReasonError};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -382,6 +383,9 @@ impl Probe {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Exception {
     setting: &'static str,
+    /// What the setting is relaxed for (the capability added), written before the reason.
+    subject: Option<String>,
+    /// Checked as a `girder_core::Reason` when the container is built.
     reason: String,
 }
 
@@ -506,6 +510,7 @@ impl Container {
     pub fn writable_root_filesystem(mut self, reason: impl Into<String>) -> Self {
         self.exceptions.push(Exception {
             setting: "readOnlyRootFilesystem=false",
+            subject: None,
             reason: reason.into(),
         });
         self
@@ -515,6 +520,7 @@ impl Container {
     pub fn run_as_root(mut self, reason: impl Into<String>) -> Self {
         self.exceptions.push(Exception {
             setting: "runAsNonRoot=false",
+            subject: None,
             reason: reason.into(),
         });
         self
@@ -524,6 +530,7 @@ impl Container {
     pub fn allow_privilege_escalation(mut self, reason: impl Into<String>) -> Self {
         self.exceptions.push(Exception {
             setting: "allowPrivilegeEscalation=true",
+            subject: None,
             reason: reason.into(),
         });
         self
@@ -538,7 +545,8 @@ impl Container {
         let capability = capability.into();
         self.exceptions.push(Exception {
             setting: "capabilities.add",
-            reason: format!("{capability}: {}", reason.into()),
+            subject: Some(capability.clone()),
+            reason: reason.into(),
         });
         self.added_capabilities.push(capability);
         self
@@ -558,7 +566,10 @@ impl Container {
     pub(crate) fn exception_notes(&self) -> Vec<String> {
         self.exceptions
             .iter()
-            .map(|e| format!("{}: {}: {}", self.name, e.setting, e.reason))
+            .map(|e| match &e.subject {
+                Some(subject) => format!("{}: {}: {subject}: {}", self.name, e.setting, e.reason),
+                None => format!("{}: {}: {}", self.name, e.setting, e.reason),
+            })
             .collect()
     }
 
@@ -567,13 +578,14 @@ impl Container {
         validate::dns_label(at, "container name", &self.name)?;
         validate::image(at, &self.name, &self.image)?;
         for exception in &self.exceptions {
-            if exception.reason.trim().is_empty() {
+            if let Err(e) = Reason::new(exception.reason.as_str()) {
+                let why = match e {
+                    ReasonError::Empty => "needs a reason".to_owned(),
+                    other => format!("has a reason that is not allowed: {other}"),
+                };
                 return Err(girder_core::Error::invalid(
                     at,
-                    format!(
-                        "container {:?}: {} needs a reason",
-                        self.name, exception.setting
-                    ),
+                    format!("container {:?}: {} {why}", self.name, exception.setting),
                 ));
             }
         }

@@ -4,18 +4,12 @@
 use std::collections::BTreeMap;
 
 use girder_core::kubernetes_rules;
+use girder_core::vocabulary::dns;
 use girder_core::{Error, Result};
 
 /// A DNS-1123 label: 1-63 lowercase letters, digits and '-', alphanumeric at both ends.
 pub(crate) fn dns_label(at: &str, what: &str, value: &str) -> Result<()> {
-    let ok = !value.is_empty()
-        && value.len() <= 63
-        && value
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !value.starts_with('-')
-        && !value.ends_with('-');
-    if ok {
+    if dns::is_dns_label(value) {
         Ok(())
     } else {
         Err(Error::invalid(
@@ -55,7 +49,7 @@ pub(crate) fn port_name(at: &str, value: &str) -> Result<()> {
 
 /// A DNS-1123 subdomain (names of most objects, ConfigMap and Secret references).
 pub(crate) fn dns_subdomain(at: &str, what: &str, value: &str) -> Result<()> {
-    if kubernetes_rules::is_dns_subdomain(value) {
+    if dns::is_dns_subdomain(value) {
         Ok(())
     } else {
         Err(Error::invalid(

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use girder_core::vocabulary::{Reason, ReasonError};
 use girder_core::{Error, Result, Scope};
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::autoscaling::v2 as autoscaling;
@@ -765,8 +766,14 @@ impl Workload {
             validate::dns_subdomain(at, &format!("{what} TLS Secret"), secret)?;
         }
         if ingress.internet_facing && !restricted {
-            match &ingress.open_to_internet {
-                Some(reason) if !reason.trim().is_empty() => {}
+            match ingress.open_to_internet.as_deref().map(Reason::new) {
+                Some(Ok(_)) => {}
+                Some(Err(e @ ReasonError::ControlCharacter(_))) => {
+                    return Err(Error::invalid(
+                        at,
+                        format!("{what}: the reason given to `.open_to_internet(reason)`: {e}"),
+                    ));
+                }
                 _ => {
                     return Err(Error::invalid(
                         at,

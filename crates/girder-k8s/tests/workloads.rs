@@ -102,6 +102,63 @@ fn relaxations_need_reasons_and_are_written_down() {
 }
 
 #[test]
+fn every_relaxation_reason_is_a_one_line_reason() {
+    // A capability's reason was checked after its name was prefixed, so an empty one
+    // passed; a newline or tab in any reason broke the annotation it is written into.
+    for (container, expected) in [
+        (
+            api().add_capability("NET_BIND_SERVICE", " "),
+            "capabilities.add needs a reason",
+        ),
+        (
+            api().run_as_root("two\nlines"),
+            "runAsNonRoot=false has a reason that is not allowed",
+        ),
+        (
+            api().writable_root_filesystem("tab\there"),
+            "readOnlyRootFilesystem=false has a reason that is not allowed",
+        ),
+    ] {
+        let err = error(|scope, ns| {
+            Workload::deployment(ns, "api")
+                .container(container)
+                .add(scope, "shop")
+                .map(drop)
+        });
+        assert!(err.contains(expected), "expected {expected:?} in {err}");
+    }
+}
+
+#[test]
+fn an_open_ingress_reason_is_one_line() {
+    let open = |reason: &'static str| {
+        error(move |scope, ns| {
+            Workload::deployment(ns, "api")
+                .container(api())
+                .expose(Service::cluster_ip().port(80, "http"))
+                .ingress(
+                    Ingress::aws_load_balancer()
+                        .internet_facing()
+                        .open_to_internet(reason)
+                        .path("/", 80),
+                )
+                .add(scope, "shop")
+                .map(drop)
+        })
+    };
+    let err = open("public\nsite");
+    assert!(
+        err.contains("the reason given to `.open_to_internet(reason)`: a reason is one line"),
+        "{err}"
+    );
+    let err = open("  ");
+    assert!(
+        err.contains("internet-facing with no inbound CIDR allowlist"),
+        "{err}"
+    );
+}
+
+#[test]
 fn selectors_come_from_the_labels_and_intents_add_their_objects() {
     let mut stack = stack();
     let mut scope = stack.scope("k8s").unwrap();

@@ -6,6 +6,7 @@ use girder_aws::aws::lb_listener as listener;
 use girder_aws::aws::lb_target_group as target_group;
 use girder_core::expr::fns;
 use girder_core::terraform::IntoResourceSpec;
+use girder_core::vocabulary::{Reason, ReasonError};
 use girder_core::{Error, Expr, Result, Scope};
 use girder_iam::Statement;
 
@@ -321,10 +322,19 @@ impl Alb {
         if !self.internet_facing {
             allowed.push(vpc.cidr());
         }
-        let open = self
-            .open_reason
-            .as_ref()
-            .is_some_and(|r| !r.trim().is_empty());
+        let open = match self.open_reason.as_deref().map(Reason::new) {
+            Some(Ok(_)) => true,
+            Some(Err(e @ ReasonError::ControlCharacter(_))) => {
+                return Err(Error::invalid(
+                    &at,
+                    format!(
+                        "ALB {}: the reason given to `.open_to_internet(reason)`: {e}",
+                        self.name
+                    ),
+                ));
+            }
+            _ => false,
+        };
         if self.internet_facing && allowed.is_empty() && !open {
             return Err(Error::invalid(
                 &at,

@@ -2,6 +2,7 @@
 
 use girder_aws::aws;
 use girder_aws::aws::route53_zone as zone;
+use girder_core::vocabulary::dns;
 use girder_core::{Error, Expr, Result, Scope};
 
 use crate::vpc::VpcHandle;
@@ -35,16 +36,7 @@ impl PrivateZone {
         vpc: &VpcHandle,
     ) -> Result<PrivateZoneHandle> {
         let at = format!("{}/{id}", scope.location());
-        let labels_ok = self.domain.len() <= 253
-            && self.domain.split('.').count() >= 2
-            && self.domain.split('.').all(|label| {
-                (1..=63).contains(&label.len())
-                    && label
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                    && !label.starts_with('-')
-                    && !label.ends_with('-')
-            });
+        let labels_ok = dns::is_domain_name(&self.domain);
         if !labels_ok {
             return Err(Error::invalid(
                 at,

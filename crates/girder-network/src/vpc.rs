@@ -4,7 +4,7 @@
 use girder_aws::aws;
 use girder_core::expr::fns;
 use girder_core::terraform::IntoResourceSpec;
-use girder_core::{Error, Expr, Result, Scope};
+use girder_core::{Error, Expr, LogRetention, Result, Scope};
 use girder_iam::{PolicyDocument, Role, Statement, Trust};
 
 use crate::cidr::{Ipv4Cidr, SubnetPlanner};
@@ -24,15 +24,10 @@ pub enum Nat {
 /// VPC flow logs to CloudWatch Logs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FlowLogs {
-    /// Days to keep them.
+    /// Days to keep them: one of the periods CloudWatch offers ([`LogRetention`]),
+    /// checked when the VPC is added.
     pub retention_days: u16,
 }
-
-/// CloudWatch's allowed retention periods, in days.
-const RETENTION_DAYS: &[u16] = &[
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-    3288, 3653,
-];
 
 /// A VPC to create.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -119,15 +114,8 @@ impl Vpc {
             ));
         }
         if let Some(logs) = self.flow_logs {
-            if !RETENTION_DAYS.contains(&logs.retention_days) {
-                return Err(Error::invalid(
-                    &at,
-                    format!(
-                        "flow log retention {} days is not one CloudWatch offers ({RETENTION_DAYS:?})",
-                        logs.retention_days
-                    ),
-                ));
-            }
+            LogRetention::days(logs.retention_days)
+                .map_err(|e| Error::invalid(&at, format!("flow log retention {e}")))?;
         }
         // Plan every subnet before creating anything: overlaps and overflows are errors
         // that name the blocks.

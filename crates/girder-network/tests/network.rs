@@ -124,7 +124,16 @@ fn plans_that_cannot_work_are_refused() {
         .add(&mut scope, "y")
         .unwrap_err()
         .to_string();
-    assert!(err.contains("flow log retention 13 days"), "{err}");
+    assert!(
+        err.contains("flow log retention 13 days is not a retention CloudWatch Logs offers"),
+        "{err}"
+    );
+    Vpc::new("z", cidr("10.0.0.0/16"))
+        .flow_logs(Some(FlowLogs {
+            retention_days: 3653,
+        }))
+        .add(&mut scope, "z")
+        .unwrap();
     assert!("10.0.0.1/16".parse::<Ipv4Cidr>().is_err());
 }
 
@@ -426,6 +435,28 @@ fn an_internet_facing_alb_needs_an_allowlist_or_a_reason() {
         .open_to_internet("public marketing site")
         .add(&mut scope, "public", &vpc)
         .unwrap();
+    // The reason is a `girder_core::Reason`: blank is no reason, a newline is refused.
+    let err = Alb::internet_facing("web", Targets::ips("web", 8080))
+        .open_to_internet(" ")
+        .add(&mut scope, "blank", &vpc)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("internet-facing ALB web has an empty allowlist"),
+        "{err}"
+    );
+    let err = Alb::internet_facing("web", Targets::ips("web", 8080))
+        .open_to_internet("public\nsite")
+        .add(&mut scope, "two-lines", &vpc)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(
+            "network-dev:two-lines: ALB web: the reason given to `.open_to_internet(reason)`: \
+             a reason is one line of text"
+        ),
+        "{err}"
+    );
     let err = Alb::internal("a-name-that-is-far-too-long-for-aws", Targets::ips("x", 80))
         .add(&mut scope, "long", &vpc)
         .unwrap_err()

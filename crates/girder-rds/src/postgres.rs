@@ -3,7 +3,7 @@
 use girder_aws::aws;
 use girder_aws::aws::db_parameter_group as params;
 use girder_core::terraform::IntoResourceSpec;
-use girder_core::{Error, Expr, Number, Result, Scope};
+use girder_core::{Error, Expr, Number, Result, Scope, SsmPath};
 use girder_network::{Port, SecurityGroup, SecurityGroupHandle, VpcHandle};
 
 /// A PostgreSQL instance to create.
@@ -274,10 +274,13 @@ impl PostgresHandle {
     /// under `prefix` (`/pixtools/dev/db`), for the cluster to read at run time.
     pub fn publish_to_ssm(&self, scope: &mut Scope<'_>, id: &str, prefix: &str) -> Result<()> {
         let at = scope.location();
-        if !prefix.starts_with('/') || prefix.ends_with('/') {
+        if SsmPath::new(prefix).is_err() {
             return Err(Error::invalid(
                 at,
-                format!("SSM prefix {prefix:?} must start with '/' and not end with one"),
+                format!(
+                    "SSM prefix {prefix:?} must start with '/' and not end with one, its \
+                     segments letters, digits, '_', '.' and '-'"
+                ),
             ));
         }
         let mut scope = scope.child(id)?;

@@ -150,3 +150,37 @@ fn tfcheck_accepts_the_database() {
         "{report}"
     );
 }
+
+#[test]
+fn ssm_prefixes_follow_the_parameter_name_rules() {
+    let mut stack = Stack::new("data", "dev", Backend::local()).unwrap();
+    let mut scope = stack.root();
+    let vpc = Vpc::new("v", "10.40.0.0/16".parse().unwrap())
+        .add(&mut scope, "network")
+        .unwrap();
+    let db = Postgres::new("pixtools-dev", 16, "db.t4g.micro")
+        .add(&mut scope, "database", &vpc)
+        .unwrap();
+    // Only the leading and trailing '/' were checked: a space or an empty segment made
+    // parameter names SSM refuses at apply.
+    for (i, bad) in [
+        "pixtools/db",
+        "/pixtools/db/",
+        "/pix tools/db",
+        "/pixtools//db",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let err = db
+            .publish_to_ssm(&mut scope, &format!("settings{i}"), bad)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!("SSM prefix {bad:?} must start with '/'")),
+            "{err}"
+        );
+    }
+    db.publish_to_ssm(&mut scope, "settings", "/pixtools/dev/db")
+        .unwrap();
+}
