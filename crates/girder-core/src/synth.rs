@@ -387,13 +387,13 @@ impl CrossStackPlan {
             Backend::Cloud(_) => ("tfe_outputs", "nonsensitive_values"),
             _ => ("terraform_remote_state", "outputs"),
         };
-        let base = Ast::Ref(Reference {
+        let base = Ast::Ref(Box::new(Reference {
             stack: Some(consumer.to_owned()),
             target: Target::Data {
                 dtype: dtype.to_owned(),
                 name: read,
             },
-        });
+        }));
         let value = Ast::Attr {
             of: Box::new(Ast::Attr {
                 of: Box::new(base),

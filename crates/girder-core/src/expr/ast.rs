@@ -17,8 +17,9 @@ pub enum Ast {
     Number(serde_json::Number),
     /// A string literal (escaped when rendered).
     String(String),
-    /// A reference to a resource, data source, variable, local, module or iterator.
-    Ref(Reference),
+    /// A reference to a resource, data source, variable, local, module or iterator (boxed:
+    /// it is the largest node, and bodies hold many small ones).
+    Ref(Box<Reference>),
     /// `of.name`.
     Attr {
         /// The value whose attribute is read.
@@ -116,7 +117,7 @@ impl Ast {
         let mut out = Vec::new();
         self.visit(&mut |node| {
             if let Ast::Ref(r) = node {
-                out.push(r);
+                out.push(&**r);
             }
         });
         out

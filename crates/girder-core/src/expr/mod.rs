@@ -123,7 +123,7 @@ impl<T> Expr<T> {
 
     /// A reference to an object (the root of a traversal such as `aws_vpc.main.id`).
     pub fn reference(reference: Reference) -> Self {
-        Self::from_ast(Ast::Ref(reference))
+        Self::from_ast(Ast::Ref(Box::new(reference)))
     }
 
     /// The expression tree.

@@ -77,9 +77,10 @@ pub struct ResourceSpec<H = ResourceHandle> {
     pub(crate) body: Ast,
     pub(crate) body_error: Option<String>,
     pub(crate) depends_on: Vec<Reference>,
-    pub(crate) count: Option<Ast>,
-    pub(crate) for_each: Option<Ast>,
-    pub(crate) provider: Option<ProviderRef>,
+    // Meta-arguments most blocks leave unset are boxed: a big stack holds many specs.
+    pub(crate) count: Option<Box<Ast>>,
+    pub(crate) for_each: Option<Box<Ast>>,
+    pub(crate) provider: Option<Box<ProviderRef>>,
     pub(crate) lifecycle: Lifecycle,
     pub(crate) overrides: Vec<Override>,
     pub(crate) secrets: Option<SecretPaths>,
@@ -184,7 +185,7 @@ impl<H> ResourceSpec<H> {
     /// `count`.
     pub fn count(mut self, count: impl Into<Expr<crate::expr::Number>>) -> Self {
         match body::to_body("", "count", &count.into()) {
-            Ok(ast) => self.count = Some(ast),
+            Ok(ast) => self.count = Some(Box::new(ast)),
             Err(e) => {
                 if self.body_error.is_none() {
                     self.body_error = Some(e.to_string());
@@ -197,7 +198,7 @@ impl<H> ResourceSpec<H> {
     /// `for_each` over a map or set (a literal or an expression).
     pub fn for_each<T: Serialize + ?Sized>(mut self, collection: &T) -> Self {
         match body::to_body("", "for_each", collection) {
-            Ok(ast) => self.for_each = Some(ast),
+            Ok(ast) => self.for_each = Some(Box::new(ast)),
             Err(e) => self.body_error = Some(e.to_string()),
         }
         self
@@ -205,7 +206,7 @@ impl<H> ResourceSpec<H> {
 
     /// Use a specific provider configuration (`provider = aws.west`).
     pub fn provider(mut self, provider: &ProviderRef) -> Self {
-        self.provider = Some(provider.clone());
+        self.provider = Some(Box::new(provider.clone()));
         self
     }
 
@@ -276,8 +277,8 @@ impl<H> ResourceSpec<H> {
     /// All expressions inside the spec (arguments and meta-arguments).
     pub(crate) fn expressions(&self) -> impl Iterator<Item = &Ast> {
         std::iter::once(&self.body)
-            .chain(self.count.iter())
-            .chain(self.for_each.iter())
+            .chain(self.count.as_deref())
+            .chain(self.for_each.as_deref())
             .chain(self.overrides.iter().filter_map(|o| o.value.as_ref()))
     }
 }
