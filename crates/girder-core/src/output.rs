@@ -334,16 +334,28 @@ fn is_girder_manifest(path: &Path) -> bool {
         .is_some_and(|rest| rest.trim_start().starts_with("\"girder_manifest\""))
 }
 
+/// Every directory the files need (each ancestor of each path, repeated per file).
+fn parent_dirs<'a>(files: &'a [(&'a str, &'a [u8])]) -> impl Iterator<Item = &'a str> {
+    files
+        .iter()
+        .flat_map(|(path, _)| path.match_indices('/').map(|(i, _)| &path[..i]))
+}
+
+/// Threads that write, or compare, the files of an output.
+fn write_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(2, MAX_WRITE_THREADS)
+}
+
 /// Whether the directory `out` holds exactly `files`: the same directories and regular
 /// files (no others, no links) with the same bytes. Then a synth that changed nothing
 /// leaves the output as it is, without writing, swapping or removing a file.
 fn holds_exactly(out: &Path, files: &[(&str, &[u8])]) -> bool {
     let expected_files: std::collections::HashSet<&str> =
         files.iter().map(|(path, _)| *path).collect();
-    let expected_dirs: std::collections::HashSet<&str> = files
-        .iter()
-        .flat_map(|(path, _)| path.match_indices('/').map(|(i, _)| &path[..i]))
-        .collect();
+    let expected_dirs: std::collections::HashSet<&str> = parent_dirs(files).collect();
     // Walk the old tree: every entry must be expected, and every expected file present.
     let mut seen_files = 0usize;
     let mut pending: Vec<(PathBuf, String)> = vec![(out.to_path_buf(), String::new())];
@@ -375,10 +387,7 @@ fn holds_exactly(out: &Path, files: &[(&str, &[u8])]) -> bool {
     if seen_files != expected_files.len() {
         return false;
     }
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(2, MAX_WRITE_THREADS);
+    let threads = write_threads();
     in_parallel(
         files,
         threads,
@@ -402,18 +411,12 @@ fn holds_exactly(out: &Path, files: &[(&str, &[u8])]) -> bool {
 fn write_tree(root: &Path, files: &[(&str, &[u8])], previous: Option<&Path>) -> Result<()> {
     fs::create_dir(root).map_err(|e| Error::io(root, "creating the staging directory", e))?;
     // Each directory once, parents first (a parent sorts before its children).
-    let dirs: BTreeSet<&str> = files
-        .iter()
-        .flat_map(|(path, _)| path.match_indices('/').map(|(i, _)| &path[..i]))
-        .collect();
+    let dirs: BTreeSet<&str> = parent_dirs(files).collect();
     for dir in dirs {
         let path = root.join(dir);
         fs::create_dir(&path).map_err(|e| Error::io(&path, "creating a directory", e))?;
     }
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(2, MAX_WRITE_THREADS);
+    let threads = write_threads();
     // Contiguous chunks: each thread mostly works in its own directories, whose locks the
     // kernel takes for every file created in them.
     in_parallel(

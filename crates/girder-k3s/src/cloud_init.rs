@@ -65,24 +65,7 @@ impl CloudInit {
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
             "a PostgreSQL name: lowercase letters, digits and '_'",
         )?;
-        let version_ok = self
-            .k3s_version
-            .strip_prefix('v')
-            .and_then(|v| v.split_once("+k3s"))
-            .is_some_and(|(release, build)| {
-                // A release candidate (`v1.34.1-rc2+k3s1`) has a pre-release suffix.
-                let (release, pre) = release.split_once('-').unwrap_or((release, "rc0"));
-                !pre.is_empty()
-                    && pre
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-                    && release.split('.').count() == 3
-                    && release
-                        .split('.')
-                        .all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
-                    && !build.is_empty()
-                    && build.chars().all(|c| c.is_ascii_digit())
-            });
+        let version_ok = is_k3s_release(&self.k3s_version);
         check(
             "K3s version",
             &self.k3s_version,
@@ -93,10 +76,7 @@ impl CloudInit {
             check(
                 "manifests bucket",
                 bucket,
-                (3..=63).contains(&bucket.len())
-                    && bucket.chars().all(|c| {
-                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-'
-                    }),
+                is_script_safe_bucket_name(bucket),
                 "an S3 bucket name: lowercase letters, digits, '.' and '-'",
             )?;
         }
@@ -115,6 +95,35 @@ impl CloudInit {
             "a CloudWatch log group name: letters, digits, '/', '_', '.', '-' and '#'",
         )
     }
+}
+
+/// `vMAJOR.MINOR.PATCH[-rcN]+k3sN`, as K3s names its releases (`v1.33.5+k3s1`).
+pub(crate) fn is_k3s_release(version: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    let Some(rest) = version.strip_prefix('v') else {
+        return false;
+    };
+    let Some((release, build)) = rest.split_once('+') else {
+        return false;
+    };
+    let (core, rc) = match release.split_once('-') {
+        Some((core, rc)) => (core, Some(rc)),
+        None => (release, None),
+    };
+    let numbers: Vec<&str> = core.split('.').collect();
+    numbers.len() == 3
+        && numbers.iter().all(|n| digits(n))
+        && rc.is_none_or(|rc| rc.strip_prefix("rc").is_some_and(digits))
+        && build.strip_prefix("k3s").is_some_and(digits)
+}
+
+/// 3 to 63 lowercase letters, digits, `.` and `-`: an S3 bucket name's characters, none of
+/// which can end a quoted word in the script.
+pub(crate) fn is_script_safe_bucket_name(bucket: &str) -> bool {
+    (3..=63).contains(&bucket.len())
+        && bucket
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-'))
 }
 
 /// Render the cloud-init document after [`CloudInit::validate`]. Strict: a value the

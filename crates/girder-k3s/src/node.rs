@@ -8,7 +8,7 @@ use girder_core::{Error, Expr, LogRetention, Result, Scope, SsmPath};
 use girder_iam::{Condition, PolicyDocument, Role, RoleHandle, Statement, Trust};
 use girder_network::{SecurityGroup, SecurityGroupHandle, VpcHandle};
 
-use crate::cloud_init::{CloudInit, render_cloud_init};
+use crate::cloud_init::{CloudInit, is_k3s_release, is_script_safe_bucket_name, render_cloud_init};
 
 /// AWS's public parameter naming the current Amazon Linux 2023 x86_64 AMI.
 const AL2023_AMI_PARAMETER: &str =
@@ -338,11 +338,7 @@ impl K3sNode {
             ));
         }
         if let Some((bucket, _)) = &self.manifests_bucket {
-            let ok = (3..=63).contains(&bucket.len())
-                && bucket.chars().all(|c| {
-                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-')
-                });
-            if !ok {
+            if !is_script_safe_bucket_name(bucket) {
                 return Err(Error::invalid(
                     at,
                     format!(
@@ -354,26 +350,6 @@ impl K3sNode {
         }
         Ok(())
     }
-}
-
-/// `vMAJOR.MINOR.PATCH[-rcN]+k3sN`, as K3s names its releases (`v1.33.5+k3s1`).
-fn is_k3s_release(version: &str) -> bool {
-    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
-    let Some(rest) = version.strip_prefix('v') else {
-        return false;
-    };
-    let Some((release, build)) = rest.split_once('+') else {
-        return false;
-    };
-    let (core, rc) = match release.split_once('-') {
-        Some((core, rc)) => (core, Some(rc)),
-        None => (release, None),
-    };
-    let numbers: Vec<&str> = core.split('.').collect();
-    numbers.len() == 3
-        && numbers.iter().all(|n| digits(n))
-        && rc.is_none_or(|rc| rc.strip_prefix("rc").is_some_and(digits))
-        && build.strip_prefix("k3s").is_some_and(digits)
 }
 
 impl K3sNodeHandle {

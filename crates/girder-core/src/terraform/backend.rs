@@ -141,15 +141,8 @@ impl Backend {
                     )?;
                 }
                 if let Some(host) = &c.hostname {
-                    let ok = !host.is_empty()
-                        && host.len() <= 253
-                        && host.split('.').all(|label| {
-                            !label.is_empty()
-                                && label.len() <= 63
-                                && !label.starts_with('-')
-                                && !label.ends_with('-')
-                                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                        });
+                    // Host names are case-insensitive; the DNS rules are girder's one copy.
+                    let ok = crate::vocabulary::dns::is_dns_subdomain(&host.to_ascii_lowercase());
                     check(
                         "Terraform Enterprise hostname",
                         host,
