@@ -33,6 +33,7 @@ mod assembly;
 pub mod assertions;
 mod body;
 pub mod checks;
+pub mod construct;
 pub mod diagnostics;
 mod error;
 pub mod expr;
@@ -63,6 +64,7 @@ pub use vocabulary::{LogRetention, Reason, SsmPath};
 /// The names a stack program needs, in one import.
 pub mod prelude {
     pub use crate::aspect::{Aspect, DefaultTags, Element, NoLiteralSecrets};
+    pub use crate::construct::{Construct, Dependable};
     pub use crate::expr::{Dynamic, Expr, Map, Number, Value, fns};
     pub use crate::helm::{ChartRef, HelmRelease};
     pub use crate::terraform::{

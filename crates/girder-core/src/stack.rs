@@ -180,13 +180,18 @@ impl Stack {
         Scope {
             stack: self,
             path: ConstructPath::root(),
+            kube_app: None,
         }
     }
 
     /// The scope `id` under the root.
     pub fn scope(&mut self, id: &str) -> Result<Scope<'_>> {
         let path = ConstructPath::root().child(id)?;
-        Ok(Scope { stack: self, path })
+        Ok(Scope {
+            stack: self,
+            path,
+            kube_app: None,
+        })
     }
 
     /// Replace the `required_version` constraint (Terraform's constraint syntax:
@@ -639,6 +644,9 @@ fn block_key(handle: &ResourceHandle) -> Option<BlockKey> {
 pub struct Scope<'a> {
     stack: &'a mut Stack,
     path: ConstructPath,
+    /// The Kubernetes app (output directory) Kubernetes constructs of this scope and its
+    /// children write into.
+    kube_app: Option<String>,
 }
 
 impl Scope<'_> {
@@ -675,7 +683,36 @@ impl Scope<'_> {
         Ok(Scope {
             stack: self.stack,
             path,
+            kube_app: self.kube_app.clone(),
         })
+    }
+
+    /// This scope with Kubernetes app `app`: the directory (with its own
+    /// `kustomization.yaml`) its Kubernetes constructs, and its children's, write into.
+    /// A child may name another app.
+    pub fn with_kube_app(mut self, app: &str) -> Result<Self> {
+        validate_dns_label("Kubernetes app name", app)
+            .map_err(|e| Error::invalid(self.location(), e.to_string()))?;
+        self.kube_app = Some(app.to_owned());
+        Ok(self)
+    }
+
+    /// The Kubernetes app of this scope, if one was set here or on a parent.
+    pub fn kube_app(&self) -> Option<&str> {
+        self.kube_app.as_deref()
+    }
+
+    /// Add a Kubernetes object to this scope's app ([`Scope::with_kube_app`]); the L2
+    /// form of [`Scope::add_kube_object`].
+    pub fn add_app_object<T: Serialize + ?Sized>(&mut self, object: &T) -> Result<()> {
+        let Some(app) = self.kube_app.clone() else {
+            return Err(Error::invalid(
+                self.location(),
+                "this scope has no Kubernetes app to write into; set one on the scope or a \
+                 parent with `Scope::with_kube_app(\"<app>\")`",
+            ));
+        };
+        self.add_kube_object(&app, object)
     }
 
     /// Add a resource or data source as construct `id` of this scope. Its Terraform name

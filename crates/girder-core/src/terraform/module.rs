@@ -75,6 +75,17 @@ impl ModuleSpec {
         self.depends_on.push(other.dependency());
         self
     }
+
+    /// `depends_on` every block an L2 handle names; a block already listed is not
+    /// repeated.
+    pub fn depends_on_all(mut self, other: &impl crate::construct::Dependable) -> Self {
+        for reference in other.dependencies() {
+            if !self.depends_on.contains(&reference) {
+                self.depends_on.push(reference);
+            }
+        }
+        self
+    }
 }
 
 /// `[hostname/]namespace/name/system[//subdir]`, not a local path, URL or Git / Mercurial /

@@ -182,6 +182,17 @@ impl<H> ResourceSpec<H> {
         self
     }
 
+    /// `depends_on` every block an L2 handle names (a bucket and its policy, a database
+    /// and its parameter group); a block already listed is not repeated.
+    pub fn depends_on_all(mut self, other: &impl crate::construct::Dependable) -> Self {
+        for reference in other.dependencies() {
+            if !self.depends_on.contains(&reference) {
+                self.depends_on.push(reference);
+            }
+        }
+        self
+    }
+
     /// `count`.
     pub fn count(mut self, count: impl Into<Expr<crate::expr::Number>>) -> Self {
         match body::to_body("", "count", &count.into()) {
