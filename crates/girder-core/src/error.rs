@@ -133,6 +133,15 @@ pub enum Error {
     Diagnostics(Vec<Diagnostic>),
 
     /// Writing the synthesized output failed.
+    /// An L2 construct refused its input: `source` is the crate's own typed error
+    /// (`girder_network::NetworkError`, ...), so tests and callers match its variants
+    /// with [`Error::construct_error`] instead of message text.
+    #[error("{path}: {source}")]
+    Construct {
+        path: String,
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+
     #[error("{path}: {message}: {source}")]
     Io {
         /// File or directory concerned.

@@ -99,3 +99,28 @@ fn depends_on_all_names_every_block_once() {
         json!(["aws_s3_bucket.bucket", "aws_s3_bucket_policy.policy"])
     );
 }
+
+#[derive(Debug, PartialEq, thiserror::Error)]
+enum ToyError {
+    #[error("bucket name {0:?} has upper-case letters; use a-z, 0-9 and '-'")]
+    UpperCase(String),
+}
+
+#[test]
+fn an_l2_error_keeps_its_path_and_its_variant() {
+    let err = girder_core::Error::construct("shop-dev:assets", ToyError::UpperCase("Bad".into()));
+    assert_eq!(
+        err.construct_error::<ToyError>(),
+        Some(&ToyError::UpperCase("Bad".into()))
+    );
+    assert!(
+        err.to_string()
+            .starts_with("shop-dev:assets: bucket name \"Bad\""),
+        "{err}"
+    );
+    assert!(
+        girder_core::Error::invalid("x", "y")
+            .construct_error::<ToyError>()
+            .is_none()
+    );
+}
