@@ -162,6 +162,25 @@ fn list_diagnostics(diagnostics: &[Diagnostic]) -> String {
 }
 
 impl Error {
+    /// Wrap an L2 crate's typed error with the construct path it arose at.
+    pub fn construct(
+        path: impl std::fmt::Display,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Construct {
+            path: path.to_string(),
+            source: Box::new(source),
+        }
+    }
+
+    /// The L2 crate's typed error inside an [`Error::Construct`], if it is an `E`.
+    pub fn construct_error<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        match self {
+            Error::Construct { source, .. } => source.downcast_ref::<E>(),
+            _ => None,
+        }
+    }
+
     /// An [`Error::Invalid`]: `path` names the construct, `message` the bad value and what
     /// is allowed.
     pub fn invalid(path: impl std::fmt::Display, message: impl Into<String>) -> Self {
