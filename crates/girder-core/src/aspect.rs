@@ -16,6 +16,7 @@ use crate::helm::HelmRelease;
 use crate::kubernetes::KubeObject;
 use crate::path::ConstructPath;
 use crate::stack::StackVariable;
+use crate::static_json::StaticJson;
 use crate::terraform::{ProviderConfig, ResourceSpec, SecretPaths};
 
 /// One element of a stack, as an aspect sees it (mutable).
@@ -600,19 +601,19 @@ fn has_content(ast: &Ast, values: &Follow<'_>, depth: usize) -> bool {
 }
 
 /// The non-empty `data` / `stringData` entries of a Kubernetes v1 Secret.
-fn kube_secret_data(object: &Json) -> Vec<String> {
-    let text = |key: &str| object.get(key).and_then(Json::as_str);
+fn kube_secret_data(object: &StaticJson) -> Vec<String> {
+    let text = |key: &str| object.get(key).and_then(StaticJson::as_str);
     if text("apiVersion") != Some("v1") || text("kind") != Some("Secret") {
         return Vec::new();
     }
     let mut fields = Vec::new();
     for key in ["data", "stringData"] {
         match object.get(key) {
-            Some(Json::Object(entries)) => {
+            Some(StaticJson::Object(entries)) => {
                 for (name, value) in entries {
                     let empty = match value {
-                        Json::Null => true,
-                        Json::String(s) => s.is_empty(),
+                        StaticJson::Null => true,
+                        StaticJson::String(s) => s.is_empty(),
                         _ => false,
                     };
                     if !empty {
@@ -620,7 +621,7 @@ fn kube_secret_data(object: &Json) -> Vec<String> {
                     }
                 }
             }
-            None | Some(Json::Null) => {}
+            None | Some(StaticJson::Null) => {}
             Some(_) => fields.push(key.to_owned()),
         }
     }

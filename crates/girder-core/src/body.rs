@@ -11,6 +11,7 @@ use serde::{Serialize, Serializer};
 
 use crate::error::{Error, Result};
 use crate::expr::{Ast, Dynamic, Expr, to_ast};
+use crate::static_json::StaticJson;
 
 /// An ad-hoc object body mixing literals and expressions, for untyped resources
 /// ([`ResourceSpec::resource`](crate::terraform::ResourceSpec::resource)), locals or
@@ -133,14 +134,20 @@ pub(crate) fn to_static_json(path: &str, artifact: &str, body: &Ast) -> Result<s
     Err(unknown_at_synth(path, artifact, body))
 }
 
-/// [`to_static_json`] for a body that is not needed afterwards: data is moved into the
-/// JSON rather than copied (Kubernetes objects are most of a large synth).
-pub(crate) fn into_static_json(path: &str, artifact: &str, body: Ast) -> Result<serde_json::Value> {
+/// [`to_static_json`] for a body that is not needed afterwards, into girder's compact
+/// [`StaticJson`]: data is moved rather than copied (Kubernetes objects are most of a
+/// large synth).
+pub(crate) fn into_static_tree(path: &str, artifact: &str, body: Ast) -> Result<StaticJson> {
     if is_known(&body) {
-        Ok(into_known_json(body))
-    } else {
-        Err(unknown_at_synth(path, artifact, &body))
+        if let Some(tree) = StaticJson::from_known_ast(body) {
+            return Ok(tree);
+        }
+        return Err(Error::invalid(
+            path,
+            format!("{artifact} could not be evaluated"),
+        ));
     }
+    Err(unknown_at_synth(path, artifact, &body))
 }
 
 /// Whether [`Ast::known_value`] would succeed, without building the value.
@@ -150,26 +157,6 @@ fn is_known(body: &Ast) -> bool {
         Ast::Tuple(items) => items.iter().all(is_known),
         Ast::Object(entries) => entries.iter().all(|(_, v)| is_known(v)),
         other => other.known_value().is_some(),
-    }
-}
-
-/// The value of a body [`is_known`] accepted, moving its strings.
-fn into_known_json(body: Ast) -> serde_json::Value {
-    use serde_json::Value as J;
-    match body {
-        Ast::Null => J::Null,
-        Ast::Bool(b) => J::Bool(b),
-        Ast::Number(n) => J::Number(n),
-        Ast::String(s) => J::String(s),
-        Ast::Tuple(items) => J::Array(items.into_iter().map(into_known_json).collect()),
-        Ast::Object(entries) => {
-            let mut map = serde_json::Map::with_capacity(entries.len());
-            for (key, value) in entries {
-                map.insert(key, into_known_json(value));
-            }
-            J::Object(map)
-        }
-        other => other.known_value().unwrap_or(J::Null),
     }
 }
 

@@ -15,11 +15,12 @@
 //! its results the way checkov's HCL runner does: a finding is acknowledged when a
 //! `checkov:skip=<CHECK>:<reason>` line lies inside the block checkov reports.
 
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
 use crate::error::{Error, Result};
 use crate::kubernetes::KubeObject;
 use crate::path::ConstructPath;
+use crate::static_json::{Object, StaticJson};
 use crate::vocabulary::{Reason, ReasonError};
 
 /// Annotation key prefix checkov's Kubernetes runner reads suppressions from.
@@ -152,13 +153,12 @@ pub(crate) fn annotate_one(object: &mut KubeObject, ack: &CheckAcknowledgement) 
     let Some(metadata) = object
         .body_mut()
         .get_mut("metadata")
-        .and_then(Json::as_object_mut)
+        .and_then(StaticJson::as_object_mut)
     else {
         return;
     };
-    let annotations = metadata
-        .entry("annotations")
-        .or_insert_with(|| Json::Object(Map::new()));
+    let annotations =
+        metadata.entry_or_insert_with("annotations", || StaticJson::Object(Object::new()));
     let Some(annotations) = annotations.as_object_mut() else {
         return;
     };
@@ -169,7 +169,7 @@ pub(crate) fn annotate_one(object: &mut KubeObject, ack: &CheckAcknowledgement) 
         .map(|n| format!("{ANNOTATION_PREFIX}{n}"))
         .find(|k| !annotations.contains_key(k))
         .unwrap_or_else(|| ANNOTATION_PREFIX.to_owned());
-    annotations.insert(key, Json::String(value));
+    annotations.insert(key, value);
 }
 
 #[cfg(test)]

@@ -3,11 +3,11 @@
 //! apps. Each app is written as one YAML file per object plus a `kustomization.yaml`.
 
 use serde::Serialize;
-use serde_json::Value as Json;
 
 use crate::body;
 use crate::error::{Error, Result};
 use crate::expr::Ast;
+use crate::static_json::StaticJson as Json;
 pub(crate) use crate::vocabulary::dns::{is_dns_label, is_dns_subdomain};
 
 /// Longest `metadata.name` Kubernetes accepts (a DNS-1123 subdomain).
@@ -44,7 +44,7 @@ impl KubeObject {
             ast_text(body::get(&ast, "kind")),
             ast_text(body::get(&ast, "metadata").and_then(|m| body::get(m, "name")))
         );
-        let body = body::into_static_json(path, &label, ast)?;
+        let body = body::into_static_tree(path, &label, ast)?;
         let (Some(api_version), Some(kind)) = (text(&body, "apiVersion"), text(&body, "kind"))
         else {
             return Err(Error::invalid(
@@ -102,7 +102,8 @@ impl KubeObject {
         &self.name
     }
 
-    /// The whole object as JSON.
+    /// The whole object, in girder's compact JSON ([`Json::to_serde_json`] copies it
+    /// into a `serde_json::Value`).
     pub fn body(&self) -> &Json {
         &self.body
     }

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::kubernetes::KubeObject;
 use crate::path::ConstructPath;
 use crate::stack::Stack;
-use crate::yaml::to_yaml;
+use crate::yaml::{static_json_to_yaml, to_yaml};
 
 pub(crate) fn render(stack: &Stack) -> Result<Vec<Artifact>> {
     render_tree(stack, "kubernetes", &stack.kube_apps, true)
@@ -46,7 +46,7 @@ fn render_tree(
         for ((path, object), file) in ordered.iter().zip(&names) {
             let text = format!(
                 "{header}{}",
-                to_yaml(&stack.at(&path.to_string()), object.body())?
+                static_json_to_yaml(&stack.at(&path.to_string()), object.body())?
             );
             artifacts.push(Artifact {
                 path: format!("{dir}/{file}"),

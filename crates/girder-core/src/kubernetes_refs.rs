@@ -21,7 +21,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde_json::Value as Json;
+use crate::static_json::StaticJson as Json;
 
 use crate::error::{Error, Result};
 use crate::kubernetes::KubeObject;
@@ -573,7 +573,7 @@ fn keys_of<'a>(body: &'a Json, pointers: &[&str]) -> BTreeSet<&'a str> {
     pointers
         .iter()
         .filter_map(|p| body.pointer(p).and_then(Json::as_object))
-        .flat_map(|m| m.keys().map(String::as_str))
+        .flat_map(|m| m.keys().map(|k| k.as_str()))
         .collect()
 }
 

@@ -46,6 +46,7 @@ mod output;
 mod path;
 mod sensitivity;
 mod stack;
+pub mod static_json;
 mod synth;
 pub mod terraform;
 pub mod vocabulary;
@@ -59,6 +60,7 @@ pub use expr::{Dynamic, Expr, Map, Number, Value};
 pub use kubernetes_refs::ExternalKubeObject;
 pub use path::{ConstructPath, MAX_ID_LEN};
 pub use stack::{DEFAULT_ID, DEFAULT_REQUIRED_VERSION, KubeObjectId, Scope, Stack};
+pub use static_json::StaticJson;
 pub use vocabulary::{LogRetention, Reason, SsmPath};
 
 /// The names a stack program needs, in one import.

@@ -25,6 +25,7 @@ use regex::Regex;
 use serde_json::{Number, Value};
 
 use crate::error::{Error, Result};
+use crate::static_json::StaticJson;
 
 /// How deep a value may nest before rendering refuses it (recursion is bounded, so a
 /// hostile value is an error, not a stack overflow).
@@ -35,6 +36,11 @@ pub const MAX_DEPTH: usize = 512;
 /// in errors. Use it for YAML embedded in an object (K3s `valuesContent`, a ConfigMap holding
 /// values) as well as for whole files.
 pub fn to_yaml(path: &str, value: &Value) -> Result<String> {
+    static_json_to_yaml(path, &StaticJson::from(value.clone()))
+}
+
+/// [`to_yaml`] for a [`StaticJson`] value (how girder holds Kubernetes objects).
+pub fn static_json_to_yaml(path: &str, value: &StaticJson) -> Result<String> {
     let mut emitter = Emitter::default();
     emitter
         .node(value, Context::Root, 0)
@@ -196,7 +202,7 @@ impl Emitter {
     /// One node; `Err(limit)` when nesting exceeds [`MAX_DEPTH`].
     fn node(
         &mut self,
-        value: &Value,
+        value: &StaticJson,
         context: Context,
         depth: usize,
     ) -> std::result::Result<(), usize> {
@@ -204,15 +210,15 @@ impl Emitter {
             return Err(MAX_DEPTH);
         }
         match value {
-            Value::Null => self.scalar_text("null", Style::Plain, context),
-            Value::Bool(b) => {
+            StaticJson::Null => self.scalar_text("null", Style::Plain, context),
+            StaticJson::Bool(b) => {
                 self.scalar_text(if *b { "true" } else { "false" }, Style::Plain, context)
             }
-            Value::Number(n) => self.scalar_text(&number(n), Style::Plain, context),
-            Value::String(s) => self.string(s, context),
-            Value::Array(items) if items.is_empty() => self.empty_collection("[", "]"),
-            Value::Object(map) if map.is_empty() => self.empty_collection("{", "}"),
-            Value::Array(items) => {
+            StaticJson::Number(n) => self.scalar_text(&number(n), Style::Plain, context),
+            StaticJson::String(s) => self.string(s, context),
+            StaticJson::Array(items) if items.is_empty() => self.empty_collection("[", "]"),
+            StaticJson::Object(map) if map.is_empty() => self.empty_collection("{", "}"),
+            StaticJson::Array(items) => {
                 let indentless = context.is_mapping() && !self.indention;
                 self.increase_indent(false, indentless);
                 for item in items {
@@ -222,7 +228,7 @@ impl Emitter {
                 }
                 self.pop_indent();
             }
-            Value::Object(map) => {
+            StaticJson::Object(map) => {
                 self.increase_indent(false, false);
                 for (key, item) in map {
                     self.write_indent();
