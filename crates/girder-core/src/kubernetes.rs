@@ -2,6 +2,8 @@
 //! and `metadata.name` (k8s-openapi types, girder's CRD types, or raw JSON), grouped into
 //! apps. Each app is written as one YAML file per object plus a `kustomization.yaml`.
 
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 
 use crate::body;
@@ -16,6 +18,186 @@ pub const MAX_NAME_LEN: usize = 253;
 /// Longest `metadata.namespace` (a DNS-1123 label) and longest `kind` girder accepts.
 pub const MAX_LABEL_LEN: usize = 63;
 
+/// Whether a kind's objects live in a namespace (kube-core's `NamespaceResourceScope` /
+/// `ClusterResourceScope`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KubeScope {
+    /// In a namespace (`default` when `metadata.namespace` is unset).
+    Namespaced,
+    /// Cluster-wide: `metadata.namespace` is ignored.
+    Cluster,
+}
+
+/// An object another object makes in the cluster, in the maker's namespace: the Secret an
+/// ExternalSecret writes, the Secret a cert-manager Certificate issues.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProvidedObject {
+    /// `Secret`, `ConfigMap`, ...
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// The keys of its data when the maker's body shows them (`None`: unknown, so key
+    /// references to it are not checked).
+    pub keys: Option<BTreeSet<String>>,
+}
+
+impl ProvidedObject {
+    /// Object `kind`/`name` with unknown keys.
+    pub fn new(kind: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            kind: kind.into(),
+            name: name.into(),
+            keys: None,
+        }
+    }
+
+    /// The same object, its data keys known.
+    pub fn with_keys<K: Into<String>>(mut self, keys: impl IntoIterator<Item = K>) -> Self {
+        self.keys = Some(keys.into_iter().map(Into::into).collect());
+        self
+    }
+}
+
+/// What girder's synth-time checks know about a kind, implemented by the types that own the
+/// knowledge (girder-k8s's CRD types; an operator crate's own): girder-core knows only the
+/// API server's built-in kinds ([`BuiltInKind`]) and reads everything else through this.
+/// Objects added with [`crate::Scope::add_typed_kube_object`] carry their kind's answers.
+pub trait KubeKind {
+    /// Whether objects of this kind are namespaced.
+    fn kube_scope(&self) -> KubeScope {
+        KubeScope::Namespaced
+    }
+
+    /// Objects an instance makes in its namespace, read from its rendered `body`.
+    fn provides(&self, body: &Json) -> Vec<ProvidedObject> {
+        let _ = body;
+        Vec::new()
+    }
+}
+
+/// The dynamic path: a raw object (JSON, or any serializable value) of a kind girder has no
+/// type for, with its kind's answers stated (kube-core's `DynamicObject` with its
+/// `ApiResource`). Add it with [`crate::Scope::add_typed_kube_object`].
+///
+/// ```
+/// use girder_core::kubernetes::{ProvidedObject, RawObject};
+/// use girder_core::prelude::*;
+/// use serde_json::json;
+///
+/// # fn main() -> girder_core::Result<()> {
+/// let mut stack = Stack::new("shop", "dev", Backend::local())?;
+/// let vault = RawObject::new(json!({
+///     "apiVersion": "secrets.hashicorp.com/v1beta1", "kind": "VaultStaticSecret",
+///     "metadata": { "name": "db", "namespace": "shop" },
+///     "spec": { "destination": { "name": "db", "create": true } },
+/// }))
+/// .makes(ProvidedObject::new("Secret", "db"));
+/// stack.scope("k8s")?.add_typed_kube_object("shop", &vault)?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct RawObject<T> {
+    object: T,
+    scope: KubeScope,
+    makes: Vec<ProvidedObject>,
+}
+
+impl<T: Serialize> RawObject<T> {
+    /// A namespaced object that makes nothing.
+    pub fn new(object: T) -> Self {
+        Self {
+            object,
+            scope: KubeScope::Namespaced,
+            makes: Vec::new(),
+        }
+    }
+
+    /// Its kind is cluster-scoped.
+    pub fn cluster_scoped(mut self) -> Self {
+        self.scope = KubeScope::Cluster;
+        self
+    }
+
+    /// Its operator makes `object` in the object's namespace.
+    pub fn makes(mut self, object: ProvidedObject) -> Self {
+        self.makes.push(object);
+        self
+    }
+}
+
+impl<T: Serialize> Serialize for RawObject<T> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        self.object.serialize(serializer)
+    }
+}
+
+impl<T> KubeKind for RawObject<T> {
+    fn kube_scope(&self) -> KubeScope {
+        self.scope
+    }
+
+    fn provides(&self, _body: &Json) -> Vec<ProvidedObject> {
+        self.makes.clone()
+    }
+}
+
+/// The API server's own kinds as girder-core knows them: the cluster-scoped ones by group
+/// and kind, every other kind namespaced, none making other objects. Raw objects
+/// ([`crate::Scope::add_kube_object`]) are read this way.
+#[derive(Clone, Copy, Debug)]
+pub struct BuiltInKind<'a> {
+    /// API group (`""` for core).
+    pub group: &'a str,
+    /// Kind.
+    pub kind: &'a str,
+}
+
+/// The cluster-scoped kinds of Kubernetes itself, by API group.
+const BUILT_IN_CLUSTER_SCOPED: &[(&str, &str)] = &[
+    ("", "Namespace"),
+    ("", "PersistentVolume"),
+    ("", "Node"),
+    ("rbac.authorization.k8s.io", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    ("storage.k8s.io", "StorageClass"),
+    ("storage.k8s.io", "CSIDriver"),
+    ("storage.k8s.io", "VolumeAttachment"),
+    ("apiextensions.k8s.io", "CustomResourceDefinition"),
+    ("scheduling.k8s.io", "PriorityClass"),
+    ("networking.k8s.io", "IngressClass"),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+    ),
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingAdmissionPolicyBinding",
+    ),
+    ("apiregistration.k8s.io", "APIService"),
+    ("node.k8s.io", "RuntimeClass"),
+    ("flowcontrol.apiserver.k8s.io", "FlowSchema"),
+    ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
+];
+
+impl KubeKind for BuiltInKind<'_> {
+    fn kube_scope(&self) -> KubeScope {
+        if BUILT_IN_CLUSTER_SCOPED.contains(&(self.group, self.kind)) {
+            KubeScope::Cluster
+        } else {
+            KubeScope::Namespaced
+        }
+    }
+}
+
 /// A Kubernetes object ready to be written. Values only known after `terraform apply`
 /// were rejected when it was created.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,12 +206,24 @@ pub struct KubeObject {
     kind: String,
     namespace: Option<String>,
     name: String,
+    scope: KubeScope,
+    provides: Vec<ProvidedObject>,
     body: Json,
 }
 
 impl KubeObject {
     /// Check and convert a serializable object. `path` names it in errors.
     pub(crate) fn new<T: Serialize + ?Sized>(path: &str, object: &T) -> Result<Self> {
+        Self::with_kind(path, object, None)
+    }
+
+    /// [`KubeObject::new`] for an object whose kind brings its own [`KubeKind`] answers
+    /// (`None`: a raw object, read as a [`BuiltInKind`]).
+    pub(crate) fn with_kind<T: Serialize + ?Sized>(
+        path: &str,
+        object: &T,
+        kind_info: Option<&dyn KubeKind>,
+    ) -> Result<Self> {
         let ast = body::to_body(path, "Kubernetes object", object)?;
         let text = |json: &Json, key: &str| json.get(key).and_then(Json::as_str).map(str::to_owned);
         // A label for messages, read from the tree before evaluation (which may fail and
@@ -65,11 +259,18 @@ impl KubeObject {
         };
         let namespace = metadata.and_then(|m| text(m, "namespace"));
         validate_identity(path, &api_version, &kind, namespace.as_deref(), &name)?;
+        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        let built_in = BuiltInKind { group, kind: &kind };
+        let kind_info = kind_info.unwrap_or(&built_in);
+        let scope = kind_info.kube_scope();
+        let provides = kind_info.provides(&body);
         Ok(Self {
             api_version,
             kind,
             namespace,
             name,
+            scope,
+            provides,
             body,
         })
     }
@@ -100,6 +301,16 @@ impl KubeObject {
     /// `metadata.name`.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Whether the object is namespaced, as its kind says.
+    pub fn kube_scope(&self) -> KubeScope {
+        self.scope
+    }
+
+    /// The objects it makes in its namespace, as its kind says.
+    pub fn provides(&self) -> &[ProvidedObject] {
+        &self.provides
     }
 
     /// The whole object, in girder's compact JSON ([`Json::to_serde_json`] copies it

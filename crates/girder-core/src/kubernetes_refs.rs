@@ -4,14 +4,16 @@
 //! - every namespaced object's namespace is a Namespace of the stack, a well-known one, or
 //!   declared external;
 //! - pod templates reference only ConfigMaps, Secrets, PersistentVolumeClaims and
-//!   ServiceAccounts the stack has (or declares external). Secrets made by an
-//!   ExternalSecret, SealedSecret or cert-manager Certificate count; so do each
+//!   ServiceAccounts the stack has (or declares external). Objects an operator makes from
+//!   a custom resource count, as the resource's kind says ([`crate::kubernetes::KubeKind`]:
+//!   girder-k8s's ExternalSecret, SealedSecret and Certificate types); so do each
 //!   namespace's `default` ServiceAccount and `kube-root-ca.crt` ConfigMap, and references
-//!   marked `optional: true`;
+//!   marked `optional: true`. Which kinds are cluster-scoped comes from the same place
+//!   (Kubernetes' own kinds from [`crate::kubernetes::BuiltInKind`]);
 //! - a key read from a ConfigMap or Secret (`configMapKeyRef`, `secretKeyRef`, volume
 //!   `items`) is one it has, when the bundle shows its keys: ConfigMaps and Secrets of the
-//!   bundle, SealedSecrets, ExternalSecrets listing `data` without a template or
-//!   `dataFrom`. Optional references are not checked;
+//!   bundle, and operator-made objects whose kind reports their keys. Optional references
+//!   are not checked;
 //! - label and annotation keys and values follow the API server's rules
 //!   ([`crate::kubernetes_rules`]) on every object, pod template, claim template,
 //!   selector and nodeSelector;
@@ -24,30 +26,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::static_json::StaticJson as Json;
 
 use crate::error::{Error, Result};
-use crate::kubernetes::KubeObject;
+use crate::kubernetes::{KubeObject, KubeScope};
 use crate::path::ConstructPath;
 
 /// Namespaces every cluster has.
 const WELL_KNOWN_NAMESPACES: &[&str] =
     &["default", "kube-system", "kube-public", "kube-node-lease"];
-
-/// Kinds that are not namespaced.
-const CLUSTER_SCOPED: &[&str] = &[
-    "Namespace",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "StorageClass",
-    "PersistentVolume",
-    "CustomResourceDefinition",
-    "PriorityClass",
-    "IngressClass",
-    "ClusterIssuer",
-    "ClusterSecretStore",
-    "ClusterExternalSecret",
-    "ValidatingWebhookConfiguration",
-    "MutatingWebhookConfiguration",
-    "APIService",
-];
 
 /// An object the bundle relies on but does not contain (made by a Helm chart, an
 /// operator, or by hand), with the reason it is outside.
@@ -87,7 +71,7 @@ fn pod_template(object: &KubeObject) -> Option<&Json> {
 
 /// The namespace an object lives in (`default` when unset); `None` when cluster-scoped.
 fn namespace_of(object: &KubeObject) -> Option<&str> {
-    if CLUSTER_SCOPED.contains(&object.kind()) {
+    if object.kube_scope() == KubeScope::Cluster {
         None
     } else {
         Some(object.namespace().unwrap_or("default"))
@@ -142,37 +126,19 @@ pub(crate) fn check(
             ("", kind @ ("PersistentVolumeClaim" | "ServiceAccount")) => {
                 provide(&mut provided, (kind, ns, object.name()), None);
             }
-            ("external-secrets.io", "ExternalSecret") => {
-                let name = str_at(body, "/spec/target/name").unwrap_or(object.name());
-                // Without a template or dataFrom, the Secret holds exactly spec.data's keys.
-                let plain = body.pointer("/spec/target/template").is_none()
-                    && array(body.pointer("/spec/dataFrom")).is_empty()
-                    && !array(body.pointer("/spec/data")).is_empty();
-                let keys = plain.then(|| {
-                    array(body.pointer("/spec/data"))
-                        .iter()
-                        .filter_map(|d| str_at(d, "/secretKey"))
-                        .collect()
-                });
-                provide(&mut provided, ("Secret", ns, name), keys);
-            }
-            ("bitnami.com", "SealedSecret") => {
-                let name = str_at(body, "/spec/template/metadata/name").unwrap_or(object.name());
-                provide(
-                    &mut provided,
-                    ("Secret", ns, name),
-                    Some(keys_of(
-                        body,
-                        &["/spec/encryptedData", "/spec/template/data"],
-                    )),
-                );
-            }
-            ("cert-manager.io", "Certificate") => {
-                if let Some(name) = str_at(body, "/spec/secretName") {
-                    provide(&mut provided, ("Secret", ns, name), None);
-                }
-            }
             _ => {}
+        }
+        // What operators make from it (an ExternalSecret's Secret), as its kind says.
+        for made in object.provides() {
+            let keys = made
+                .keys
+                .as_ref()
+                .map(|keys| keys.iter().map(String::as_str).collect());
+            provide(
+                &mut provided,
+                (made.kind.as_str(), ns, made.name.as_str()),
+                keys,
+            );
         }
     }
     for ns in &namespaces {

@@ -16,7 +16,7 @@ use crate::diagnostics::Acknowledgement;
 use crate::error::{Error, Result};
 use crate::expr::{Ast, Dynamic, Expr, Reference, Target, Value};
 use crate::helm::HelmRelease;
-use crate::kubernetes::KubeObject;
+use crate::kubernetes::{KubeKind, KubeObject};
 use crate::kubernetes_refs::ExternalKubeObject;
 
 /// Which Kubernetes object: kind, namespace (none for cluster-scoped or unset), name.
@@ -705,14 +705,18 @@ impl Scope<'_> {
     /// Add a Kubernetes object to this scope's app ([`Scope::with_kube_app`]); the L2
     /// form of [`Scope::add_kube_object`].
     pub fn add_app_object<T: Serialize + ?Sized>(&mut self, object: &T) -> Result<()> {
-        let Some(app) = self.kube_app.clone() else {
-            return Err(Error::invalid(
+        let app = self.require_kube_app()?;
+        self.insert_kube_object(&app, object, None)
+    }
+
+    fn require_kube_app(&self) -> Result<String> {
+        self.kube_app.clone().ok_or_else(|| {
+            Error::invalid(
                 self.location(),
                 "this scope has no Kubernetes app to write into; set one on the scope or a \
                  parent with `Scope::with_kube_app(\"<app>\")`",
-            ));
-        };
-        self.add_kube_object(&app, object)
+            )
+        })
     }
 
     /// Add a resource or data source as construct `id` of this scope. Its Terraform name
@@ -845,11 +849,41 @@ impl Scope<'_> {
     /// `kustomization.yaml`). The object must not contain Terraform values only known
     /// after apply; an object with the same group, kind, namespace and name anywhere in
     /// the stack is an error.
+    ///
+    /// The object is read as one of Kubernetes' own kinds
+    /// ([`BuiltInKind`](crate::kubernetes::BuiltInKind)); a custom
+    /// resource whose kind is cluster-scoped or makes other objects (an ExternalSecret's
+    /// Secret) is added with [`Scope::add_typed_kube_object`].
     pub fn add_kube_object<T: Serialize + ?Sized>(&mut self, app: &str, object: &T) -> Result<()> {
+        self.insert_kube_object(app, object, None)
+    }
+
+    /// [`Scope::add_kube_object`] for an object whose type knows its kind
+    /// ([`KubeKind`]: scope, objects it makes), as girder-k8s's custom resources do.
+    pub fn add_typed_kube_object<T: Serialize + KubeKind>(
+        &mut self,
+        app: &str,
+        object: &T,
+    ) -> Result<()> {
+        self.insert_kube_object(app, object, Some(object))
+    }
+
+    /// [`Scope::add_typed_kube_object`] into this scope's app ([`Scope::with_kube_app`]).
+    pub fn add_typed_app_object<T: Serialize + KubeKind>(&mut self, object: &T) -> Result<()> {
+        let app = self.require_kube_app()?;
+        self.insert_kube_object(&app, object, Some(object))
+    }
+
+    fn insert_kube_object<T: Serialize + ?Sized>(
+        &mut self,
+        app: &str,
+        object: &T,
+        kind: Option<&dyn KubeKind>,
+    ) -> Result<()> {
         validate_dns_label("Kubernetes app name", app)
             .map_err(|e| Error::invalid(self.stack.at(&self.path.to_string()), e.to_string()))?;
         let at = self.stack.at(&self.path.to_string());
-        let mut object = KubeObject::new(&at, object)?;
+        let mut object = KubeObject::with_kind(&at, object, kind)?;
         checks::annotate(&self.stack.check_acknowledgements, &self.path, &mut object);
         let identity = object.identity();
         if let Some(existing) = self.stack.kube_identities.get(&identity) {

@@ -2,8 +2,48 @@
 //! Synth refuses a Kubernetes bundle whose objects reference what is not there, and says
 //! which object, which reference and how to fix it.
 
+use girder_core::StaticJson;
+use girder_core::kubernetes::{KubeKind, ProvidedObject};
 use girder_core::prelude::*;
 use serde_json::{Value as Json, json};
+
+/// A custom resource of a fake operator, `example.com/v1 SecretMaker`, whose operator makes
+/// the Secrets listed in its `spec.makes` (with their keys when listed). girder-core has
+/// never heard of it: what it makes reaches the checks only through its [`KubeKind`], as
+/// girder-k8s's ExternalSecret, SealedSecret and Certificate types do.
+struct SecretMaker(Json);
+
+impl serde::Serialize for SecretMaker {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl KubeKind for SecretMaker {
+    fn provides(&self, body: &StaticJson) -> Vec<ProvidedObject> {
+        let made = body.pointer("/spec/makes").and_then(StaticJson::as_array);
+        made.into_iter()
+            .flatten()
+            .map(|m| {
+                let secret = ProvidedObject::new("Secret", m["name"].as_str().unwrap());
+                match m["keys"].as_array() {
+                    Some(keys) => secret.with_keys(keys.iter().map(|k| k.as_str().unwrap())),
+                    None => secret,
+                }
+            })
+            .collect()
+    }
+}
+
+/// A SecretMaker `name` making Secret `secret` (its keys, when known).
+fn maker(name: &str, secret: &str, keys: Option<&[&str]>) -> Json {
+    let made = match keys {
+        Some(keys) => json!({"name": secret, "keys": keys}),
+        None => json!({"name": secret}),
+    };
+    json!({"apiVersion": "example.com/v1", "kind": "SecretMaker",
+           "metadata": {"name": name, "namespace": "shop"}, "spec": {"makes": [made]}})
+}
 
 fn namespace(name: &str) -> Json {
     json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
@@ -45,7 +85,13 @@ fn synth(objects: &[Json], externals: &[(&str, &str)]) -> girder_core::Result<As
     }
     let mut scope = stack.scope("k8s").unwrap();
     for object in objects {
-        scope.add_kube_object("shop", object).unwrap();
+        if object["kind"] == "SecretMaker" {
+            scope
+                .add_typed_kube_object("shop", &SecretMaker(object.clone()))
+                .unwrap();
+        } else {
+            scope.add_kube_object("shop", object).unwrap();
+        }
     }
     let mut app = App::new();
     app.add_stack(stack).unwrap();
@@ -59,9 +105,7 @@ fn complete() -> Vec<Json> {
         named("ServiceAccount", "api"),
         named("ConfigMap", "settings"),
         named("PersistentVolumeClaim", "data"),
-        json!({"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
-               "metadata": {"name": "db-from-ssm", "namespace": "shop"},
-               "spec": {"target": {"name": "db"}}}),
+        maker("db-from-ssm", "db", None),
     ]
 }
 
@@ -229,16 +273,10 @@ fn keys_read_from_config_maps_and_secrets_must_exist() {
             reader(env.clone(), volumes.clone()),
             with_data("ConfigMap", "settings", "data", settings),
             with_data("Secret", "api-token", token_field, &["token"]),
-            json!({"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
-                   "metadata": {"name": "db", "namespace": "shop"},
-                   "spec": {"data": [{"secretKey": "url", "remoteRef": {"key": "/db/url"}}]}}),
-            json!({"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
-                   "metadata": {"name": "sealed", "namespace": "shop"},
-                   "spec": {"encryptedData": {"password": "AgB..."}}}),
-            json!({"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
-                   "metadata": {"name": "templated", "namespace": "shop"},
-                   "spec": {"data": [{"secretKey": "u", "remoteRef": {"key": "/u"}}],
-                            "target": {"template": {"data": {"anything": "{{ .u }}"}}}}}),
+            maker("db", "db", Some(&["url"])),
+            maker("sealed", "sealed", Some(&["password"])),
+            // Keys unknown at synth: any key may be read.
+            maker("templated", "templated", None),
         ]
     };
     synth(&objects(&["LOG_LEVEL", "app.yaml"], "data"), &[]).unwrap();
@@ -260,12 +298,10 @@ fn keys_read_from_config_maps_and_secrets_must_exist() {
     );
     assert!(!err.contains("Secret"), "{err}");
 
-    // A Secret or an ExternalSecret without the key.
+    // A Secret, or a Secret an operator makes, without the key.
     let mut objects = objects(&["LOG_LEVEL", "app.yaml"], "data");
     objects[3] = with_data("Secret", "api-token", "data", &["other"]);
-    objects[4] = json!({"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
-                        "metadata": {"name": "db", "namespace": "shop"},
-                        "spec": {"data": [{"secretKey": "uri", "remoteRef": {"key": "/db/url"}}]}});
+    objects[4] = maker("db", "db", Some(&["uri"]));
     let err = synth(&objects, &[]).unwrap_err().to_string();
     for expected in [
         "container 'r' env TOKEN references key \"token\" of Secret shop/api-token, which has no such key (keys: other)",
@@ -335,4 +371,39 @@ fn custom_resources_with_template_fields_are_not_read_as_pod_templates() {
     let mut app = App::new();
     app.add_stack(stack).unwrap();
     app.synth().unwrap();
+}
+
+#[test]
+fn core_holds_no_operator_knowledge_a_raw_custom_resource_makes_nothing() {
+    // The ExternalSecret's Secret counts only when its kind says so (girder-k8s's typed
+    // ExternalSecret does); raw JSON of that kind is just an object.
+    let mut objects = complete();
+    objects[5] = json!({"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
+                        "metadata": {"name": "db", "namespace": "shop"},
+                        "spec": {"target": {"name": "db"}}});
+    let err = synth(&objects, &[]).unwrap_err().to_string();
+    assert!(err.contains("references Secret shop/db"), "{err}");
+}
+
+#[test]
+fn a_cluster_scoped_kind_needs_no_namespace_and_the_dynamic_path_states_it() {
+    use girder_core::kubernetes::RawObject;
+    let issuer = json!({"apiVersion": "example.com/v1", "kind": "ClusterThing",
+                        "metadata": {"name": "x", "namespace": "nowhere"}});
+    let run = |cluster: bool| {
+        let mut stack = Stack::new("shop", "dev", Backend::local()).unwrap();
+        let raw = RawObject::new(issuer.clone());
+        let raw = if cluster { raw.cluster_scoped() } else { raw };
+        stack
+            .scope("k8s")
+            .unwrap()
+            .add_typed_kube_object("shop", &raw)
+            .unwrap();
+        let mut app = App::new();
+        app.add_stack(stack).unwrap();
+        app.synth().map(|_| ())
+    };
+    run(true).unwrap();
+    let err = run(false).unwrap_err().to_string();
+    assert!(err.contains("nowhere"), "{err}");
 }

@@ -61,7 +61,7 @@ impl Traefik {
             "ports": {"web": web},
         });
         let values_content = girder_core::yaml::to_yaml(&at, &values)?;
-        scope.add_kube_object(
+        scope.add_typed_kube_object(
             app,
             &HelmChartConfig::new(
                 CONTROLLER_NAMESPACE,

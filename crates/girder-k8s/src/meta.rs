@@ -46,7 +46,7 @@ pub(crate) fn add_custom<S: crate::crds::Spec>(
     object: &crate::crds::Object<S>,
 ) -> Result<()> {
     check_meta(&scope.location(), S::KIND, &object.metadata)?;
-    scope.add_kube_object(app, object)
+    scope.add_typed_kube_object(app, object)
 }
 
 /// Metadata with a name, an optional namespace, labels and annotations.

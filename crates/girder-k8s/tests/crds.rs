@@ -296,7 +296,7 @@ mod erased {
     }
     impl<S: girder_k8s::crds::Spec> Object for girder_k8s::crds::Object<S> {
         fn add(&self, scope: &mut girder_core::Scope<'_>) -> girder_core::Result<()> {
-            scope.add_kube_object("ops", self)
+            scope.add_typed_kube_object("ops", self)
         }
     }
 }
@@ -427,7 +427,7 @@ fn extra_fields_shaped_like_girder_internals_stay_data() {
     stack
         .scope("apps")
         .unwrap()
-        .add_kube_object("apps", &Kustomization::new("flux-system", "apps", spec))
+        .add_typed_kube_object("apps", &Kustomization::new("flux-system", "apps", spec))
         .unwrap();
     let mut app = App::new();
     app.add_stack(stack).unwrap();

@@ -72,7 +72,7 @@ pub fn shop_stack() -> Result<Stack> {
             extra: Extra::new(),
         },
     );
-    platform.add_kube_object("platform", &store)?;
+    platform.add_typed_kube_object("platform", &store)?;
 
     let shop = &mut k8s.child("shop")?;
     let ns = Namespace::new("shop")
@@ -102,7 +102,7 @@ pub fn shop_stack() -> Result<Stack> {
             [("url", "/shop/dev/database-url")],
         ),
     );
-    shop.add_kube_object("shop", &database)?;
+    shop.add_typed_kube_object("shop", &database)?;
     let account = ServiceAccount::new(&ns, "api")
         .irsa_role("arn:aws:iam::123456789012:role/shop-dev-api")
         .add(shop, "shop")?;
@@ -153,7 +153,7 @@ pub fn shop_stack() -> Result<Stack> {
             ..Default::default()
         },
     );
-    shop.add_kube_object("shop", &monitor)?;
+    shop.add_typed_kube_object("shop", &monitor)?;
     let alerts = PrometheusRule::new(
         "shop",
         "api",
@@ -180,7 +180,7 @@ pub fn shop_stack() -> Result<Stack> {
             }],
         },
     );
-    shop.add_kube_object("shop", &alerts)?;
+    shop.add_typed_kube_object("shop", &alerts)?;
 
     let cache = Workload::stateful_set(&ns, "cache")
         .part_of("shop")
@@ -240,7 +240,7 @@ pub fn shop_stack() -> Result<Stack> {
             [("password", "/shop/dev/sessions-redis-password")],
         ),
     );
-    shop.add_kube_object("shop", &sessions_secret)?;
+    shop.add_typed_kube_object("shop", &sessions_secret)?;
     Release::typed(
         "sessions",
         "shop",

@@ -217,7 +217,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
     Traefik::node_port(inputs.node_port)
         .trust_forwarded_headers_from(inputs.vpc_cidr)
         .add(scope, "ingress")?;
-    scope.add_kube_object("ingress", &rate_limit())?;
+    scope.add_typed_kube_object("ingress", &rate_limit())?;
     Ok(())
 }
 
@@ -245,7 +245,7 @@ fn platform(scope: &mut Scope<'_>) -> Result<()> {
         (PARAMETER_STORE, Provider::parameter_store(REGION)),
         (SECRETS_MANAGER, Provider::secrets_manager(REGION)),
     ] {
-        scope.add_kube_object(
+        scope.add_typed_kube_object(
             "platform",
             &ClusterSecretStore::cluster(
                 name,
@@ -310,7 +310,7 @@ fn runtime_config(
             },
         }),
     );
-    scope.add_kube_object(
+    scope.add_typed_kube_object(
         "config",
         &ExternalSecret::new(NAMESPACE, RUNTIME_SECRET, spec),
     )?;
@@ -330,7 +330,7 @@ fn runtime_config(
             "data": {"definitions.json": rabbitmq_definitions()},
         }),
     );
-    scope.add_kube_object(
+    scope.add_typed_kube_object(
         "config",
         &ExternalSecret::new(NAMESPACE, RABBITMQ_DEFINITIONS, definitions),
     )?;

@@ -2,7 +2,10 @@
 
 use serde::Serialize;
 
-use super::{Extra, NameRef, Object, Spec};
+use girder_core::StaticJson;
+use girder_core::kubernetes::{KubeScope, ProvidedObject};
+
+use super::{Extra, NameRef, Object, Spec, text_at};
 
 /// `Certificate`.
 pub type Certificate = Object<CertificateSpec>;
@@ -34,6 +37,18 @@ pub struct CertificateSpec {
 impl Spec for CertificateSpec {
     const API_VERSION: &'static str = "cert-manager.io/v1";
     const KIND: &'static str = "Certificate";
+
+    /// The Secret the key pair is written to (`spec.secretName`; keys set by cert-manager).
+    fn provides(body: &StaticJson) -> Vec<ProvidedObject> {
+        text_at(body, "/spec/secretName")
+            .map(|name| ProvidedObject {
+                kind: "Secret".into(),
+                name: name.to_owned(),
+                keys: None,
+            })
+            .into_iter()
+            .collect()
+    }
 }
 
 /// `issuerRef`.
@@ -86,6 +101,7 @@ impl Spec for IssuerSpec {
 impl Spec for ClusterIssuerSpec {
     const API_VERSION: &'static str = "cert-manager.io/v1";
     const KIND: &'static str = "ClusterIssuer";
+    const SCOPE: KubeScope = KubeScope::Cluster;
 }
 
 /// `acme`.

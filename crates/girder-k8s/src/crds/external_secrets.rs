@@ -3,7 +3,10 @@
 
 use serde::Serialize;
 
-use super::{Extra, NameRef, Object, Spec};
+use girder_core::StaticJson;
+use girder_core::kubernetes::{KubeScope, ProvidedObject};
+
+use super::{Extra, NameRef, Object, Spec, text_at};
 
 /// `ExternalSecret`.
 pub type ExternalSecret = Object<ExternalSecretSpec>;
@@ -68,6 +71,32 @@ impl ExternalSecretSpec {
 impl Spec for ExternalSecretSpec {
     const API_VERSION: &'static str = "external-secrets.io/v1";
     const KIND: &'static str = "ExternalSecret";
+
+    /// The target Secret (named `spec.target.name`, else like the ExternalSecret). Without
+    /// a template or `dataFrom` it holds exactly `spec.data`'s keys; otherwise its keys
+    /// are unknown at synth.
+    fn provides(body: &StaticJson) -> Vec<ProvidedObject> {
+        let Some(name) = text_at(body, "/spec/target/name").or(text_at(body, "/metadata/name"))
+        else {
+            return Vec::new();
+        };
+        let items = |p: &str| body.pointer(p).and_then(StaticJson::as_array);
+        let plain = body.pointer("/spec/target/template").is_none()
+            && items("/spec/dataFrom").is_none_or(Vec::is_empty)
+            && items("/spec/data").is_some_and(|d| !d.is_empty());
+        let keys = plain.then(|| {
+            items("/spec/data")
+                .into_iter()
+                .flatten()
+                .filter_map(|d| text_at(d, "/secretKey").map(str::to_owned))
+                .collect()
+        });
+        vec![ProvidedObject {
+            kind: "Secret".into(),
+            name: name.to_owned(),
+            keys,
+        }]
+    }
 }
 
 /// `secretStoreRef`.
@@ -256,6 +285,7 @@ impl Spec for SecretStoreSpec {
 impl Spec for ClusterSecretStoreSpec {
     const API_VERSION: &'static str = "external-secrets.io/v1";
     const KIND: &'static str = "ClusterSecretStore";
+    const SCOPE: KubeScope = KubeScope::Cluster;
 }
 
 /// `provider`.

@@ -24,15 +24,52 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::Value as Json;
 
+use girder_core::StaticJson;
+use girder_core::kubernetes::{KubeKind, KubeScope, ProvidedObject};
+
 /// Fields of a CRD that the typed struct does not name, merged into it.
 pub type Extra = BTreeMap<String, Json>;
 
-/// The spec of a custom resource kind.
+/// The spec of a custom resource kind, and what girder's synth-time checks need to know
+/// of the kind (its [`KubeKind`] answers, carried by every [`Object`] of it).
 pub trait Spec: Serialize {
     /// `group/version`.
     const API_VERSION: &'static str;
     /// `Kind`.
     const KIND: &'static str;
+    /// Whether objects of the kind are namespaced.
+    const SCOPE: KubeScope = KubeScope::Namespaced;
+
+    /// The objects the kind's operator makes from an instance, read from its rendered
+    /// `body` (so fields set through `extra` count).
+    fn provides(body: &StaticJson) -> Vec<ProvidedObject> {
+        let _ = body;
+        Vec::new()
+    }
+}
+
+impl<S: Spec> KubeKind for Object<S> {
+    fn kube_scope(&self) -> KubeScope {
+        S::SCOPE
+    }
+
+    fn provides(&self, body: &StaticJson) -> Vec<ProvidedObject> {
+        S::provides(body)
+    }
+}
+
+/// The text at `pointer` of a rendered body.
+pub(crate) fn text_at<'a>(body: &'a StaticJson, pointer: &str) -> Option<&'a str> {
+    body.pointer(pointer).and_then(StaticJson::as_str)
+}
+
+/// The keys of the maps at `pointers` of a rendered body.
+pub(crate) fn keys_at(body: &StaticJson, pointers: &[&str]) -> std::collections::BTreeSet<String> {
+    pointers
+        .iter()
+        .filter_map(|p| body.pointer(p).and_then(StaticJson::as_object))
+        .flat_map(|m| m.keys().map(|k| k.as_str().to_owned()))
+        .collect()
 }
 
 /// A custom resource: metadata and a typed spec.

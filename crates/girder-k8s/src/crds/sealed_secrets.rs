@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Extra, Object, Spec};
+use girder_core::StaticJson;
+use girder_core::kubernetes::ProvidedObject;
+
+use super::{Extra, Object, Spec, keys_at, text_at};
 
 /// `SealedSecret`.
 pub type SealedSecret = Object<SealedSecretSpec>;
@@ -27,6 +30,24 @@ pub struct SealedSecretSpec {
 impl Spec for SealedSecretSpec {
     const API_VERSION: &'static str = "bitnami.com/v1alpha1";
     const KIND: &'static str = "SealedSecret";
+
+    /// The Secret it unseals into (named by its template, else like the SealedSecret),
+    /// holding the encrypted keys and the template's plain ones.
+    fn provides(body: &StaticJson) -> Vec<ProvidedObject> {
+        let Some(name) =
+            text_at(body, "/spec/template/metadata/name").or(text_at(body, "/metadata/name"))
+        else {
+            return Vec::new();
+        };
+        vec![ProvidedObject {
+            kind: "Secret".into(),
+            name: name.to_owned(),
+            keys: Some(keys_at(
+                body,
+                &["/spec/encryptedData", "/spec/template/data"],
+            )),
+        }]
+    }
 }
 
 /// `template`.
