@@ -325,16 +325,6 @@ impl KubeObject {
         &mut self.body
     }
 
-    /// `(group, kind, namespace, name)`: what makes two objects the same object.
-    pub(crate) fn identity(&self) -> (String, String, String, String) {
-        (
-            self.group().to_owned(),
-            self.kind.clone(),
-            self.namespace.clone().unwrap_or_default(),
-            self.name.clone(),
-        )
-    }
-
     /// `Kind namespace/name` for messages.
     pub fn describe(&self) -> String {
         match &self.namespace {

@@ -15,13 +15,13 @@ use crate::stack::Stack;
 use crate::yaml::{static_json_to_yaml, to_yaml};
 
 pub(crate) fn render(stack: &Stack) -> Result<Vec<Artifact>> {
-    render_tree(stack, "kubernetes", &stack.kube_apps, true)
+    render_tree(stack, "kubernetes", stack.kube_apps.dirs(), true)
 }
 
 /// GitOps objects (Flux Kustomizations, Argo CD Applications) under
 /// `gitops/<stack>/<dir>/`, one kustomization.yaml per directory.
 pub(crate) fn render_gitops(stack: &Stack) -> Result<Vec<Artifact>> {
-    render_tree(stack, "gitops", &stack.gitops_dirs, false)
+    render_tree(stack, "gitops", stack.gitops_dirs.dirs(), false)
 }
 
 fn render_tree(

@@ -39,6 +39,7 @@ mod error;
 pub mod expr;
 pub mod helm;
 pub mod kubernetes;
+mod kubernetes_bundle;
 mod kubernetes_layout;
 mod kubernetes_refs;
 pub mod kubernetes_rules;

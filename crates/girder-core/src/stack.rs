@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::expr::{Ast, Dynamic, Expr, Reference, Target, Value};
 use crate::helm::HelmRelease;
 use crate::kubernetes::{KubeKind, KubeObject};
+use crate::kubernetes_bundle::{KubeBundle, ObjectIdentity};
 use crate::kubernetes_refs::ExternalKubeObject;
 
 /// Which Kubernetes object: kind, namespace (none for cluster-scoped or unset), name.
@@ -91,12 +92,10 @@ pub struct Stack {
     pub(crate) modules: IndexMap<String, ModuleCall>,
     pub(crate) moved: Vec<(String, String)>,
     pub(crate) imports: Vec<(String, Ast)>,
-    pub(crate) kube_apps: IndexMap<String, Vec<(ConstructPath, KubeObject)>>,
-    kube_identities: HashMap<(String, String, String, String), ConstructPath>,
+    pub(crate) kube_apps: KubeBundle,
     pub(crate) helm_releases: IndexMap<String, (ConstructPath, HelmRelease)>,
     pub(crate) kube_externals: Vec<ExternalKubeObject>,
-    pub(crate) gitops_dirs: IndexMap<String, Vec<(ConstructPath, KubeObject)>>,
-    gitops_identities: HashMap<(String, String, String, String), ConstructPath>,
+    pub(crate) gitops_dirs: KubeBundle,
     pub(crate) aspects: Vec<SharedAspect>,
     pub(crate) acknowledgements: Vec<Acknowledgement>,
     pub(crate) check_acknowledgements: Vec<CheckAcknowledgement>,
@@ -137,12 +136,10 @@ impl Stack {
             modules: IndexMap::new(),
             moved: Vec::new(),
             imports: Vec::new(),
-            kube_apps: IndexMap::new(),
-            kube_identities: HashMap::new(),
+            kube_apps: KubeBundle::default(),
             helm_releases: IndexMap::new(),
             kube_externals: Vec::new(),
-            gitops_dirs: IndexMap::new(),
-            gitops_identities: HashMap::new(),
+            gitops_dirs: KubeBundle::default(),
             aspects: Vec::new(),
             acknowledgements: Vec::new(),
             check_acknowledgements: Vec::new(),
@@ -449,9 +446,9 @@ impl Stack {
         let ack = CheckAcknowledgement::new(&self.at(what), target, check, reason)?;
         let objects = self
             .kube_apps
-            .values_mut()
-            .chain(self.gitops_dirs.values_mut());
-        for (object_path, object) in objects.flatten() {
+            .objects_mut()
+            .chain(self.gitops_dirs.objects_mut());
+        for (object_path, object) in objects {
             if ack.covers_object(object_path, object) {
                 checks::annotate_one(object, &ack);
             }
@@ -464,6 +461,7 @@ impl Stack {
     /// objects' `(kind, namespace, name)`: for GitOps layouts that point at them.
     pub fn kube_apps(&self) -> Vec<(String, Vec<KubeObjectId>)> {
         self.kube_apps
+            .dirs()
             .iter()
             .map(|(app, objects)| {
                 let objects = objects
@@ -494,22 +492,15 @@ impl Stack {
                 .map_err(|e| Error::invalid(&at, e.to_string()))?;
         }
         let mut object = KubeObject::new(&at, object)?;
-        let identity = object.identity();
         let path = ConstructPath::root();
         checks::annotate(&self.check_acknowledgements, &path, &mut object);
-        if self.gitops_identities.contains_key(&identity) {
-            return Err(Error::Duplicate {
+        self.gitops_dirs
+            .insert(dir, path, object)
+            .map_err(|duplicate| Error::Duplicate {
                 path: at,
                 what: "GitOps object",
-                name: object.describe(),
-            });
-        }
-        self.gitops_identities.insert(identity, path.clone());
-        self.gitops_dirs
-            .entry(dir.to_owned())
-            .or_default()
-            .push((path, object));
-        Ok(())
+                name: duplicate.object,
+            })
     }
 
     /// Whether the stack already has a Kubernetes object with this identity (API group,
@@ -521,12 +512,8 @@ impl Stack {
         namespace: Option<&str>,
         name: &str,
     ) -> bool {
-        self.kube_identities.contains_key(&(
-            group.to_owned(),
-            kind.to_owned(),
-            namespace.unwrap_or_default().to_owned(),
-            name.to_owned(),
-        ))
+        self.kube_apps
+            .contains(&ObjectIdentity::new(group, kind, namespace, name))
     }
 
     /// Declare a Kubernetes object the stack's manifests rely on but do not contain (a
@@ -565,12 +552,6 @@ impl Stack {
             reason: reason.into_string(),
         });
         Ok(())
-    }
-
-    /// The specification of a resource added earlier, for constructs that refine it.
-    pub fn resource_mut(&mut self, handle: &ResourceHandle) -> Option<&mut ResourceSpec> {
-        let key = block_key(handle)?;
-        self.blocks.get_mut(&key).map(|b| &mut *b.spec)
     }
 
     /// A stack-qualified location for messages (`network-dev:network/vpc`).
@@ -627,16 +608,6 @@ impl Stack {
         }
         self.paths.insert(path.clone(), what);
         Ok(())
-    }
-}
-
-fn block_key(handle: &ResourceHandle) -> Option<BlockKey> {
-    match &handle.reference.target {
-        Target::Resource { rtype, name } => {
-            Some((BlockKind::Resource, rtype.clone(), name.clone()))
-        }
-        Target::Data { dtype, name } => Some((BlockKind::Data, dtype.clone(), name.clone())),
-        _ => None,
     }
 }
 
@@ -885,27 +856,19 @@ impl Scope<'_> {
         let at = self.stack.at(&self.path.to_string());
         let mut object = KubeObject::with_kind(&at, object, kind)?;
         checks::annotate(&self.stack.check_acknowledgements, &self.path, &mut object);
-        let identity = object.identity();
-        if let Some(existing) = self.stack.kube_identities.get(&identity) {
-            return Err(Error::Duplicate {
+        let stack = &mut *self.stack;
+        stack
+            .kube_apps
+            .insert(app, self.path.clone(), object)
+            .map_err(|duplicate| Error::Duplicate {
                 path: at,
                 what: "Kubernetes object",
                 name: format!(
                     "{} (first added at {})",
-                    object.describe(),
-                    self.stack.at(&existing.to_string())
+                    duplicate.object,
+                    stack.at(&duplicate.first.to_string())
                 ),
-            });
-        }
-        self.stack
-            .kube_identities
-            .insert(identity, self.path.clone());
-        self.stack
-            .kube_apps
-            .entry(app.to_owned())
-            .or_default()
-            .push((self.path.clone(), object));
-        Ok(())
+            })
     }
 
     /// Add the values of a Helm release, written to `helm/<stack>/<release>.values.yaml`.

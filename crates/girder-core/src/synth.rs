@@ -112,10 +112,8 @@ fn prepare<'a>(stack: &'a Stack, app: &App) -> (Prepared<'a>, Vec<Diagnostic>, V
                 &mut diagnostics,
             );
         }
-        for objects in kube_apps.values_mut().chain(gitops_dirs.values_mut()) {
-            for (path, object) in objects.iter_mut() {
-                aspect.visit(Element::KubeObject { path, object }, &mut diagnostics);
-            }
+        for (path, object) in kube_apps.objects_mut().chain(gitops_dirs.objects_mut()) {
+            aspect.visit(Element::KubeObject { path, object }, &mut diagnostics);
         }
         for (path, release) in helm_releases.values_mut() {
             aspect.visit(Element::HelmRelease { path, release }, &mut diagnostics);
@@ -317,10 +315,13 @@ impl CrossStackPlan {
             let consumer = &p.stack.id;
             let mut failure = None;
             for (_, ast) in expressions(&p.stack) {
-                ast.rewrite(&mut |node: &Ast| {
+                ast.visit_pruned(&mut |node: &Ast| {
                     let (traversal, sensitive) = split_sensitive(node);
-                    let root = foreign_root(traversal, consumer)?;
-                    let producer = root.stack.clone()?;
+                    let Some(producer) =
+                        foreign_root(traversal, consumer).and_then(|root| root.stack.clone())
+                    else {
+                        return true;
+                    };
                     let declared = all
                         .get(&producer)
                         .and_then(|p| user_output_with_value(&p.stack, traversal));
@@ -356,7 +357,8 @@ impl CrossStackPlan {
                         .entry(consumer.clone())
                         .or_default()
                         .insert(producer);
-                    Some(Ast::Null)
+                    // The whole traversal is one read: its parts are not reads of their own.
+                    false
                 });
             }
             if let Some(error) = failure {
@@ -573,12 +575,8 @@ fn render_stack(
         bytes,
         chart: None,
     });
-    let objects: Vec<(&crate::path::ConstructPath, &crate::kubernetes::KubeObject)> = stack
-        .kube_apps
-        .values()
-        .flatten()
-        .map(|(path, object)| (path, object))
-        .collect();
+    let objects: Vec<(&crate::path::ConstructPath, &crate::kubernetes::KubeObject)> =
+        stack.kube_apps.objects().collect();
     kubernetes_refs::check(&stack.id, &objects, &stack.kube_externals)?;
     artifacts.extend(kubernetes_layout::render(stack)?);
     artifacts.extend(kubernetes_layout::render_gitops(stack)?);

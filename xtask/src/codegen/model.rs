@@ -412,7 +412,7 @@ impl Builder {
                 credential: false,
             });
         }
-        assign_rust_names(&mut fields, path.is_empty());
+        assign_rust_names(&mut fields);
         Ok(fields)
     }
 
@@ -446,7 +446,7 @@ impl Builder {
                         credential: false,
                     });
                 }
-                assign_rust_names(&mut fields, false);
+                assign_rust_names(&mut fields);
                 self.objects[object].fields = fields;
                 Ty::Object(object)
             }
@@ -482,7 +482,7 @@ fn nesting_of(mode: &str, name: &str) -> Result<Nesting, String> {
 
 /// Give each field a Rust name that is an identifier, unique in its struct and clear of
 /// the methods the generated types define.
-fn assign_rust_names(fields: &mut [Field], _root: bool) {
+fn assign_rust_names(fields: &mut [Field]) {
     let mut used: BTreeSet<String> = CONFIG_METHODS
         .iter()
         .chain(REF_METHODS)

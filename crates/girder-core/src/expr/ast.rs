@@ -154,21 +154,33 @@ impl Ast {
 
     /// Call `f` on this node and every node below it, parents first.
     pub fn visit<'a>(&'a self, f: &mut impl FnMut(&'a Ast)) {
-        f(self);
+        self.visit_pruned(&mut |node| {
+            f(node);
+            true
+        });
+    }
+
+    /// Call `f` on this node and, while `f` returns true, on the nodes below it, parents
+    /// first: a node for which `f` returns false is handled whole (a traversal matched as
+    /// one cross-stack read) and its children are not visited.
+    pub fn visit_pruned<'a>(&'a self, f: &mut impl FnMut(&'a Ast) -> bool) {
+        if !f(self) {
+            return;
+        }
         match self {
-            Ast::Attr { of, .. } | Ast::Sensitive(of) => of.visit(f),
+            Ast::Attr { of, .. } | Ast::Sensitive(of) => of.visit_pruned(f),
             Ast::Index { of, key } => {
-                of.visit(f);
-                key.visit(f);
+                of.visit_pruned(f);
+                key.visit_pruned(f);
             }
             Ast::Call { args: items, .. } | Ast::Template(items) | Ast::Tuple(items) => {
                 for item in items {
-                    item.visit(f);
+                    item.visit_pruned(f);
                 }
             }
             Ast::Object(entries) => {
                 for (_, value) in entries {
-                    value.visit(f);
+                    value.visit_pruned(f);
                 }
             }
             Ast::Null
