@@ -45,6 +45,7 @@ mod kubernetes_refs;
 pub mod kubernetes_rules;
 mod output;
 mod path;
+mod scope;
 mod sensitivity;
 mod stack;
 pub mod static_json;
@@ -60,7 +61,8 @@ pub use error::{Error, Result};
 pub use expr::{Dynamic, Expr, Map, Number, Value};
 pub use kubernetes_refs::ExternalKubeObject;
 pub use path::{ConstructPath, MAX_ID_LEN};
-pub use stack::{DEFAULT_ID, DEFAULT_REQUIRED_VERSION, KubeObjectId, Scope, Stack};
+pub use scope::Scope;
+pub use stack::{DEFAULT_ID, DEFAULT_REQUIRED_VERSION, KubeObjectId, Stack};
 pub use static_json::StaticJson;
 pub use vocabulary::{LogRetention, Reason, SsmPath};
 
