@@ -9,6 +9,7 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use crate::objects::ConfigMapHandle;
 use crate::validate;
 
 /// Transport protocol of a port.
@@ -31,6 +32,7 @@ impl Protocol {
 }
 
 /// A named container port. Services, probes and network policies refer to it by name.
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Port {
     /// IANA service name (`http`, `metrics`).
@@ -69,6 +71,7 @@ impl Port {
 }
 
 /// One environment variable.
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Env {
     name: String,
@@ -95,13 +98,13 @@ impl Env {
     /// A key of a ConfigMap of the same namespace.
     pub fn config_map_key(
         name: impl Into<String>,
-        config_map: impl Into<String>,
+        config_map: &ConfigMapHandle,
         key: impl Into<String>,
     ) -> Self {
         Self {
             name: name.into(),
             source: EnvSource::ConfigMapKey {
-                config_map: config_map.into(),
+                config_map: config_map.name().to_owned(),
                 key: key.into(),
             },
         }
@@ -182,6 +185,11 @@ pub enum EnvFrom {
 }
 
 impl EnvFrom {
+    /// Every key of ConfigMap `config_map`.
+    pub fn config_map(config_map: &ConfigMapHandle) -> Self {
+        EnvFrom::ConfigMap(config_map.name().to_owned())
+    }
+
     fn build(&self) -> core::EnvFromSource {
         match self {
             EnvFrom::ConfigMap(name) => core::EnvFromSource {
@@ -203,6 +211,7 @@ impl EnvFrom {
 }
 
 /// CPU and memory requests and limits.
+#[must_use]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Resources {
     requests: BTreeMap<String, String>,
@@ -266,6 +275,7 @@ impl Resources {
 }
 
 /// A liveness, readiness or startup probe.
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Probe {
     action: ProbeAction,
@@ -390,6 +400,7 @@ struct Exception {
 }
 
 /// One container of a pod.
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Container {
     pub(crate) name: String,

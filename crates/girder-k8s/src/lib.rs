@@ -54,10 +54,14 @@ mod workload;
 
 pub use container::{Container, Env, EnvFrom, Port, Probe, Protocol, Resources};
 pub use gitops::GitOps;
-pub use helm::{ChartValues, Delivery, Release};
+pub use helm::{ChartValues, Delivery, Release, ReleaseHandle};
 pub use labels::{AppLabels, MANAGED_BY};
 pub use namespace::{Namespace, NamespaceHandle, PodSecurity};
-pub use objects::{ConfigMap, LimitRange, PersistentVolumeClaim, ResourceQuota, StorageClass};
+pub use objects::{
+    ConfigMap, ConfigMapHandle, LimitRange, LimitRangeHandle, PersistentVolumeClaim,
+    PersistentVolumeClaimHandle, ResourceQuota, ResourceQuotaHandle, StorageClass,
+    StorageClassHandle,
+};
 pub use rbac::{IRSA_ANNOTATION, Role, RoleHandle, ServiceAccount, ServiceAccountHandle};
 pub use scaling::{Autoscaling, DisruptionBudget};
 pub use service::{Ingress, Service, ServiceType};
@@ -66,6 +70,8 @@ pub use workload::{SECURITY_EXCEPTIONS_ANNOTATION, Workload, WorkloadHandle, Wor
 
 /// The names a stack program needs, in one import.
 pub mod prelude {
+    pub use girder_core::construct::Construct;
+
     pub use crate::{
         AppLabels, Autoscaling, ChartValues, ClaimTemplate, ConfigMap, Container, Delivery,
         DisruptionBudget, Env, EnvFrom, GitOps, Ingress, LimitRange, Namespace, NamespaceHandle,

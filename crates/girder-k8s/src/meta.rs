@@ -29,24 +29,23 @@ pub(crate) fn check_meta(at: &str, kind: &str, meta: &ObjectMeta) -> Result<()> 
     })
 }
 
-/// Add a k8s-openapi object to app `app` after checking its metadata: every girder-k8s
-/// construct adds its objects through here.
-pub(crate) fn add_object<K>(scope: &mut Scope<'_>, app: &str, object: &K) -> Result<()>
+/// Add a k8s-openapi object to the scope's Kubernetes app ([`Scope::with_kube_app`])
+/// after checking its metadata: every girder-k8s construct adds its objects through here.
+pub(crate) fn add_object<K>(scope: &mut Scope<'_>, object: &K) -> Result<()>
 where
     K: k8s_openapi::Resource + k8s_openapi::Metadata<Ty = ObjectMeta> + Serialize,
 {
     check_meta(&scope.location(), K::KIND, object.metadata())?;
-    scope.add_kube_object(app, object)
+    scope.add_app_object(object)
 }
 
-/// Add a custom resource to app `app` after checking its metadata.
+/// Add a custom resource to the scope's Kubernetes app after checking its metadata.
 pub(crate) fn add_custom<S: crate::crds::Spec>(
     scope: &mut Scope<'_>,
-    app: &str,
     object: &crate::crds::Object<S>,
 ) -> Result<()> {
     check_meta(&scope.location(), S::KIND, &object.metadata)?;
-    scope.add_kube_object(app, object)
+    scope.add_app_object(object)
 }
 
 /// Metadata with a name, an optional namespace, labels and annotations.

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use girder_core::construct::Construct;
 use girder_core::{Result, Scope};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::rbac::v1 as rbac;
@@ -14,6 +15,7 @@ use crate::validate;
 pub const IRSA_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
 
 /// A ServiceAccount.
+#[must_use = "a builder creates nothing until `add` is called"]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServiceAccount {
     namespace: String,
@@ -66,9 +68,14 @@ impl ServiceAccount {
             .insert(IRSA_ANNOTATION.into(), role_arn.into());
         self
     }
+}
 
-    /// Add it to app `app`.
-    pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<ServiceAccountHandle> {
+impl Construct for ServiceAccount {
+    type Handle = ServiceAccountHandle;
+
+    /// Add it as construct `id`, into the scope's Kubernetes app.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<ServiceAccountHandle> {
+        let scope = &mut scope.child(id)?;
         let at = scope.location();
         validate::dns_label(&at, "ServiceAccount name", &self.name)?;
         if let Some(arn) = self.annotations.get(IRSA_ANNOTATION) {
@@ -93,7 +100,7 @@ impl ServiceAccount {
             automount_service_account_token: Some(false),
             ..core::ServiceAccount::default()
         };
-        crate::meta::add_object(scope, app, &object)?;
+        crate::meta::add_object(scope, &object)?;
         Ok(ServiceAccountHandle {
             namespace: self.namespace,
             name: self.name,
@@ -102,6 +109,7 @@ impl ServiceAccount {
 }
 
 /// A Role (namespaced, [`Role::new`]) or ClusterRole ([`Role::cluster`]).
+#[must_use = "a builder creates nothing until `add` is called"]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Role {
     /// `None` for a ClusterRole.
@@ -176,9 +184,14 @@ impl Role {
         self.rules.push(rule(api_groups, resources, verbs));
         self
     }
+}
 
-    /// Add it to app `app`.
-    pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<RoleHandle> {
+impl Construct for Role {
+    type Handle = RoleHandle;
+
+    /// Add it as construct `id`, into the scope's Kubernetes app.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<RoleHandle> {
+        let scope = &mut scope.child(id)?;
         let at = scope.location();
         let kind = if self.namespace.is_some() {
             "Role"
@@ -196,7 +209,6 @@ impl Role {
         match &self.namespace {
             Some(_) => crate::meta::add_object(
                 scope,
-                app,
                 &rbac::Role {
                     metadata,
                     rules: Some(self.rules),
@@ -204,7 +216,6 @@ impl Role {
             )?,
             None => crate::meta::add_object(
                 scope,
-                app,
                 &rbac::ClusterRole {
                     metadata,
                     rules: Some(self.rules),
@@ -222,13 +233,9 @@ impl Role {
 
 impl RoleHandle {
     /// Bind the role to `account`: a RoleBinding in the account's namespace (for a Role,
-    /// or a ClusterRole scoped to one namespace), named `<role>-<account>`.
-    pub fn bind(
-        &self,
-        scope: &mut Scope<'_>,
-        app: &str,
-        account: &ServiceAccountHandle,
-    ) -> Result<()> {
+    /// or a ClusterRole scoped to one namespace), named `<role>-<account>`, written into
+    /// `scope`'s Kubernetes app.
+    pub fn bind(&self, scope: &mut Scope<'_>, account: &ServiceAccountHandle) -> Result<()> {
         let at = scope.location();
         if let Some(ns) = &self.namespace {
             if *ns != account.namespace {
@@ -253,14 +260,14 @@ impl RoleHandle {
             role_ref: self.role_ref(),
             subjects: Some(vec![account.subject()]),
         };
-        crate::meta::add_object(scope, app, &object)
+        crate::meta::add_object(scope, &object)
     }
 
-    /// Bind a ClusterRole to `account` in every namespace (a ClusterRoleBinding).
+    /// Bind a ClusterRole to `account` in every namespace (a ClusterRoleBinding), written
+    /// into `scope`'s Kubernetes app.
     pub fn bind_cluster_wide(
         &self,
         scope: &mut Scope<'_>,
-        app: &str,
         account: &ServiceAccountHandle,
     ) -> Result<()> {
         if self.kind != "ClusterRole" {
@@ -275,7 +282,7 @@ impl RoleHandle {
             role_ref: self.role_ref(),
             subjects: Some(vec![account.subject()]),
         };
-        crate::meta::add_object(scope, app, &object)
+        crate::meta::add_object(scope, &object)
     }
 
     fn role_ref(&self) -> rbac::RoleRef {

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use girder_core::construct::Construct;
 use girder_core::vocabulary::{Reason, ReasonError};
 use girder_core::{Error, Result, Scope};
 use k8s_openapi::api::apps::v1 as apps;
@@ -62,8 +63,9 @@ impl WorkloadKind {
     }
 }
 
-/// A workload before it is added. Build it, then [`Workload::add`] writes it and the
+/// A workload before it is added. Build it, then [`Construct::add`] writes it and the
 /// objects its intent methods asked for.
+#[must_use = "a builder creates nothing until `add` is called"]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Workload {
     kind: WorkloadKind,
@@ -275,9 +277,15 @@ impl Workload {
         self.disruption_budget = Some(budget);
         self
     }
+}
 
-    /// Write the workload and the objects its intents ask for into app `app`.
-    pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<WorkloadHandle> {
+impl Construct for Workload {
+    type Handle = WorkloadHandle;
+
+    /// Write the workload and the objects its intents ask for as construct `id`, into the
+    /// scope's Kubernetes app.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<WorkloadHandle> {
+        let scope = &mut scope.child(id)?;
         let at = scope.location();
         let name = self.labels.name.clone();
         validate::dns_label(&at, "workload name", &name)?;
@@ -319,7 +327,6 @@ impl Workload {
         match &self.kind {
             WorkloadKind::Deployment => crate::meta::add_object(
                 scope,
-                app,
                 &apps::Deployment {
                     metadata,
                     spec: Some(apps::DeploymentSpec {
@@ -340,7 +347,6 @@ impl Workload {
                     .collect::<Result<Vec<_>>>()?;
                 crate::meta::add_object(
                     scope,
-                    app,
                     &apps::StatefulSet {
                         metadata,
                         spec: Some(apps::StatefulSetSpec {
@@ -360,11 +366,10 @@ impl Workload {
                     ports,
                     annotations: BTreeMap::new(),
                 };
-                self.add_service(scope, app, &at, &headless, &service, true)?;
+                self.add_service(scope, &at, &headless, &service, true)?;
             }
             WorkloadKind::DaemonSet => crate::meta::add_object(
                 scope,
-                app,
                 &apps::DaemonSet {
                     metadata,
                     spec: Some(apps::DaemonSetSpec {
@@ -377,7 +382,6 @@ impl Workload {
             )?,
             WorkloadKind::Job => crate::meta::add_object(
                 scope,
-                app,
                 &batch::Job {
                     metadata,
                     spec: Some(self.job_spec(template)),
@@ -388,7 +392,6 @@ impl Workload {
                 validate::cron_schedule(&at, &what, schedule)?;
                 crate::meta::add_object(
                     scope,
-                    app,
                     &batch::CronJob {
                         metadata,
                         spec: Some(batch::CronJobSpec {
@@ -416,7 +419,7 @@ impl Workload {
                     format!("{what} runs to completion; it cannot be exposed as a Service"),
                 ));
             }
-            self.add_service(scope, app, &at, &name, service, false)?;
+            self.add_service(scope, &at, &name, service, false)?;
             service_name = Some(name.clone());
         }
         if let Some(ingress) = &self.ingress {
@@ -426,10 +429,10 @@ impl Workload {
                     format!("{what}: expose it as a Service before routing an Ingress to it"),
                 ));
             };
-            self.add_ingress(scope, app, &at, &name, ingress, service)?;
+            self.add_ingress(scope, &at, &name, ingress, service)?;
         }
         if let Some(scaling) = &self.autoscaling {
-            self.add_autoscaler(scope, app, &at, &what, scaling)?;
+            self.add_autoscaler(scope, &at, &what, scaling)?;
         }
         if let Some(budget) = &self.disruption_budget {
             if self.kind.runs_to_completion() || self.kind == WorkloadKind::DaemonSet {
@@ -462,7 +465,6 @@ impl Workload {
             }
             crate::meta::add_object(
                 scope,
-                app,
                 &policy::PodDisruptionBudget {
                     metadata: object_meta(
                         Some(&self.namespace),
@@ -489,7 +491,9 @@ impl Workload {
             service: service_name,
         })
     }
+}
 
+impl Workload {
     /// Every container port, (name, number).
     fn all_ports(&self) -> impl Iterator<Item = (&str, u16)> {
         self.containers
@@ -643,7 +647,6 @@ impl Workload {
     fn add_service(
         &self,
         scope: &mut Scope<'_>,
-        app: &str,
         at: &str,
         name: &str,
         service: &Service,
@@ -713,13 +716,12 @@ impl Workload {
             }),
             ..core::Service::default()
         };
-        crate::meta::add_object(scope, app, &object)
+        crate::meta::add_object(scope, &object)
     }
 
     fn add_ingress(
         &self,
         scope: &mut Scope<'_>,
-        app: &str,
         at: &str,
         name: &str,
         ingress: &Ingress,
@@ -850,13 +852,12 @@ impl Workload {
             }),
             ..net::Ingress::default()
         };
-        crate::meta::add_object(scope, app, &object)
+        crate::meta::add_object(scope, &object)
     }
 
     fn add_autoscaler(
         &self,
         scope: &mut Scope<'_>,
-        app: &str,
         at: &str,
         what: &str,
         scaling: &Autoscaling,
@@ -920,7 +921,7 @@ impl Workload {
             }),
             ..autoscaling::HorizontalPodAutoscaler::default()
         };
-        crate::meta::add_object(scope, app, &object)
+        crate::meta::add_object(scope, &object)
     }
 }
 
@@ -967,7 +968,6 @@ impl WorkloadHandle {
     pub fn allow_from(
         &self,
         scope: &mut Scope<'_>,
-        app: &str,
         other: &WorkloadHandle,
         port: &str,
     ) -> Result<()> {
@@ -979,7 +979,6 @@ impl WorkloadHandle {
         };
         self.allow(
             scope,
-            app,
             &format!("{}-from-{}", self.name, other.name),
             peer,
             port,
@@ -990,7 +989,6 @@ impl WorkloadHandle {
     pub fn allow_from_namespace(
         &self,
         scope: &mut Scope<'_>,
-        app: &str,
         namespace: &str,
         port: &str,
     ) -> Result<()> {
@@ -1001,7 +999,6 @@ impl WorkloadHandle {
         };
         self.allow(
             scope,
-            app,
             &format!("{}-from-ns-{namespace}", self.name),
             peer,
             port,
@@ -1012,7 +1009,6 @@ impl WorkloadHandle {
     pub fn allow_from_cidr(
         &self,
         scope: &mut Scope<'_>,
-        app: &str,
         id: &str,
         cidr: &str,
         port: &str,
@@ -1029,13 +1025,12 @@ impl WorkloadHandle {
             }),
             ..net::NetworkPolicyPeer::default()
         };
-        self.allow(scope, app, &format!("{}-from-{id}", self.name), peer, port)
+        self.allow(scope, &format!("{}-from-{id}", self.name), peer, port)
     }
 
     fn allow(
         &self,
         scope: &mut Scope<'_>,
-        app: &str,
         name: &str,
         peer: net::NetworkPolicyPeer,
         port: &str,
@@ -1075,7 +1070,7 @@ impl WorkloadHandle {
                 ..net::NetworkPolicySpec::default()
             }),
         };
-        crate::meta::add_object(scope, app, &object)
+        crate::meta::add_object(scope, &object)
     }
 }
 

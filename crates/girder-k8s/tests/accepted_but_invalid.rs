@@ -6,6 +6,7 @@
 
 use girder_core::assertions::Template;
 use girder_core::prelude::*;
+use girder_k8s::ConfigMapHandle;
 use girder_k8s::prelude::*;
 
 fn stack() -> Stack {
@@ -19,7 +20,7 @@ fn api() -> Container {
 /// Add a namespace, let `f` add to it, and return the error text.
 fn error(f: impl FnOnce(&mut Scope<'_>, &NamespaceHandle) -> girder_core::Result<()>) -> String {
     let mut stack = stack();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
     f(&mut scope, &ns).unwrap_err().to_string()
 }
@@ -35,7 +36,7 @@ fn labels_and_annotations_follow_the_api_rules() {
         (
             error(|s, ns| deployment(ns).part_of(long.clone()).add(s, "shop").map(drop)),
             format!(
-                "shop-dev:k8s: Deployment shop/api: label app.kubernetes.io/part-of value \"{long}\" (64 characters): a label value is empty or at most 63"
+                "shop-dev:k8s/shop: Deployment shop/api: label app.kubernetes.io/part-of value \"{long}\" (64 characters): a label value is empty or at most 63"
             ),
         ),
         (
@@ -44,7 +45,7 @@ fn labels_and_annotations_follow_the_api_rules() {
         ),
         (
             error(|s, _| Namespace::new("other").label("Team Name", "x").add(s, "shop").map(drop)),
-            "shop-dev:k8s: Namespace other: label key \"Team Name\": a key is an optional DNS subdomain prefix".into(),
+            "shop-dev:k8s/shop: Namespace other: label key \"Team Name\": a key is an optional DNS subdomain prefix".into(),
         ),
         (
             error(|s, _| Namespace::new("other").label("team", "-x").add(s, "shop").map(drop)),
@@ -114,7 +115,7 @@ fn labels_and_annotations_follow_the_api_rules() {
     }
     // The limits themselves are accepted.
     let mut stack = stack();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop")
         .label("example.com/team", "a".repeat(63))
         .add(&mut scope, "shop")
@@ -152,7 +153,7 @@ fn image_references_follow_the_oci_grammar() {
         });
         assert!(
             err.starts_with(&format!(
-                "shop-dev:k8s: container \"api\" image {image:?}: "
+                "shop-dev:k8s/shop: container \"api\" image {image:?}: "
             )),
             "{err}"
         );
@@ -174,7 +175,7 @@ fn requests_above_limits_are_refused() {
     });
     assert_eq!(
         err,
-        "shop-dev:k8s: container \"api\": cpu request 2 is above its limit 500m; a request must be at most the limit"
+        "shop-dev:k8s/shop: container \"api\": cpu request 2 is above its limit 500m; a request must be at most the limit"
     );
     let err = error(|s, ns| {
         Workload::deployment(ns, "api")
@@ -200,6 +201,7 @@ fn requests_above_limits_are_refused() {
         LimitRange::new(ns, "defaults")
             .container_default("cpu", "1", "100m")
             .add(s, "shop")
+            .map(drop)
     });
     assert!(
         err.contains(
@@ -209,7 +211,7 @@ fn requests_above_limits_are_refused() {
     );
     // Equal in other units is fine.
     let mut stack = stack();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
     Workload::deployment(&ns, "api")
         .container(api().resources(Resources::new().cpu("1", "1000m").memory("1Gi", "1024Mi")))
@@ -230,7 +232,7 @@ fn environment_variables_are_set_once_with_valid_names_and_keys() {
             .map(drop)
     });
     assert!(
-        err.starts_with("shop-dev:k8s: container \"api\" sets env \"LOG_LEVEL\" twice"),
+        err.starts_with("shop-dev:k8s/shop: container \"api\" sets env \"LOG_LEVEL\" twice"),
         "{err}"
     );
     for (env, why) in [
@@ -240,7 +242,11 @@ fn environment_variables_are_set_once_with_valid_names_and_keys() {
         ),
         (Env::value("A=B", "x"), "env \"A=B\""),
         (
-            Env::config_map_key("LEVEL", "settings", "log level"),
+            Env::config_map_key(
+                "LEVEL",
+                &ConfigMapHandle::existing(&NamespaceHandle::existing("shop"), "settings"),
+                "log level",
+            ),
             "container \"api\" env LEVEL ConfigMap \"settings\" key \"log level\"",
         ),
         (
@@ -262,7 +268,7 @@ fn environment_variables_are_set_once_with_valid_names_and_keys() {
 fn config_map_keys_read_by_env_must_be_in_the_config_map() {
     let bundle = |key: &str| {
         let mut stack = stack();
-        let mut scope = stack.scope("k8s").unwrap();
+        let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
         let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
         let config = ConfigMap::new(&ns, "settings")
             .entry("LOG_LEVEL", "info")
@@ -278,7 +284,7 @@ fn config_map_keys_read_by_env_must_be_in_the_config_map() {
     let err = bundle("LOGLEVEL").unwrap_err().to_string();
     assert!(
         err.contains(
-            "shop-dev:k8s: Deployment shop/api: container 'api' env LOG_LEVEL references key \"LOGLEVEL\" of ConfigMap shop/settings, which has no such key (keys: LOG_LEVEL)"
+            "shop-dev:k8s/shop: Deployment shop/api: container 'api' env LOG_LEVEL references key \"LOGLEVEL\" of ConfigMap shop/settings, which has no such key (keys: LOG_LEVEL)"
         ),
         "{err}"
     );
@@ -293,7 +299,7 @@ fn cron_schedules_are_parsed_as_kubernetes_does() {
         "0 0 1 jan,jul *",
     ] {
         let mut stack = stack();
-        let mut scope = stack.scope("k8s").unwrap();
+        let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
         let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
         Workload::cron_job(&ns, "nightly", schedule)
             .container(Container::new("task", "ghcr.io/acme/task:1.0.0"))
@@ -320,7 +326,7 @@ fn cron_schedules_are_parsed_as_kubernetes_does() {
         });
         assert!(
             err.starts_with(&format!(
-                "shop-dev:k8s: CronJob shop/nightly: schedule {schedule:?} is not cron syntax: "
+                "shop-dev:k8s/shop: CronJob shop/nightly: schedule {schedule:?} is not cron syntax: "
             )),
             "{err}"
         );
@@ -332,7 +338,7 @@ fn cron_schedules_are_parsed_as_kubernetes_does() {
 fn cidrs_and_hosts_of_network_policies_and_ingresses_are_checked() {
     let err = error(|s, ns| {
         let api = deployment(ns).add(s, "shop")?;
-        api.allow_from_cidr(s, "shop", "alb", "10.20.0.0/33", "http")
+        api.allow_from_cidr(s, "alb", "10.20.0.0/33", "http")
     });
     assert!(
         err.contains("NetworkPolicy api-from-alb ipBlock \"10.20.0.0/33\" is not a CIDR block"),
@@ -340,7 +346,7 @@ fn cidrs_and_hosts_of_network_policies_and_ingresses_are_checked() {
     );
     let err = error(|s, ns| {
         let api = deployment(ns).add(s, "shop")?;
-        api.allow_from_cidr(s, "shop", "alb", "10.20.0.1/16", "http")
+        api.allow_from_cidr(s, "alb", "10.20.0.1/16", "http")
     });
     assert!(err.contains("has host bits set"), "{err}");
     let internet = |cidrs: Vec<&'static str>| {
@@ -412,7 +418,9 @@ fn helm_repositories_must_be_https_or_oci_for_every_delivery() {
                 ChartRef::new("http://charts.example.com", "redis", "1.2.3"),
                 &serde_json::json!({}),
             )
-            .add(s, "shop", delivery)
+            .delivery(delivery)
+            .add(s, "release")
+            .map(drop)
         });
         assert!(
             err.contains(
@@ -427,7 +435,9 @@ fn helm_repositories_must_be_https_or_oci_for_every_delivery() {
                 ChartRef::new("https://charts.example.com", "redis", "1.x"),
                 &serde_json::json!({}),
             )
-            .add(s, "shop", Delivery::Flux)
+            .delivery(Delivery::Flux)
+            .add(s, "release")
+            .map(drop)
         });
         assert!(
             err.contains("chart redis version \"1.x\" is not an exact version"),
@@ -444,7 +454,7 @@ fn gitops_repositories_must_be_https_or_ssh() {
         "https://",
     ] {
         let mut stack = stack();
-        let mut scope = stack.scope("k8s").unwrap();
+        let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
         Namespace::new("shop").add(&mut scope, "shop").unwrap();
         let err = GitOps::new(repository, "main")
             .flux(&mut stack)

@@ -9,18 +9,24 @@ use serde_json::json;
 
 fn stack_with_apps() -> Stack {
     let mut stack = Stack::new("shop", "dev", Backend::local()).unwrap();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut k8s = stack.scope("k8s").unwrap();
+    let mut scope = k8s
+        .child("platform")
+        .unwrap()
+        .with_kube_app("platform")
+        .unwrap();
     let platform = Namespace::new("platform")
-        .add(&mut scope, "platform")
+        .add(&mut scope, "namespace")
         .unwrap();
     ConfigMap::new(&platform, "settings")
         .entry("a", "1")
-        .add(&mut scope, "platform")
+        .add(&mut scope, "settings")
         .unwrap();
-    let shop = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    let mut scope = k8s.child("shop").unwrap().with_kube_app("shop").unwrap();
+    let shop = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
     ConfigMap::new(&shop, "settings")
         .entry("b", "2")
-        .add(&mut scope, "shop")
+        .add(&mut scope, "settings")
         .unwrap();
     stack
 }
@@ -34,7 +40,7 @@ fn synth(stack: Stack) -> Assembly {
 #[test]
 fn flux_delivery_writes_the_values_file_a_repository_and_a_release() {
     let mut stack = stack_with_apps();
-    let mut scope = stack.scope("cache").unwrap();
+    let mut scope = stack.scope("cache").unwrap().with_kube_app("shop").unwrap();
     stack_release(&mut scope, Delivery::Flux);
     let assembly = synth(stack);
     let values = assembly
@@ -72,14 +78,15 @@ fn stack_release(scope: &mut Scope<'_>, delivery: Delivery) {
         &RedisValues::lru_cache("256mb", "sessions-redis", "password"),
     )
     .create_namespace()
-    .add(scope, "shop", delivery)
+    .delivery(delivery)
+    .add(scope, "release")
     .unwrap();
 }
 
 #[test]
 fn argo_cd_delivery_embeds_the_values_in_an_application() {
     let mut stack = stack_with_apps();
-    let mut scope = stack.scope("cache").unwrap();
+    let mut scope = stack.scope("cache").unwrap().with_kube_app("shop").unwrap();
     stack_release(
         &mut scope,
         Delivery::ArgoCd {
@@ -103,7 +110,7 @@ fn argo_cd_delivery_embeds_the_values_in_an_application() {
 #[test]
 fn k3s_delivery_writes_a_helm_chart_for_the_k3s_helm_controller() {
     let mut stack = stack_with_apps();
-    let mut scope = stack.scope("cache").unwrap();
+    let mut scope = stack.scope("cache").unwrap().with_kube_app("shop").unwrap();
     stack_release(&mut scope, Delivery::K3s);
     let template = Template::from_assembly(&synth(stack), "shop-dev").unwrap();
     let chart = template.kube_object("HelmChart", "sessions");

@@ -32,7 +32,7 @@ fn template(stack: Stack) -> Template {
 /// Build a stack with a namespace, let `f` add to it, and return the error text.
 fn error(f: impl FnOnce(&mut Scope<'_>, &NamespaceHandle) -> girder_core::Result<()>) -> String {
     let mut stack = stack();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
     f(&mut scope, &ns).unwrap_err().to_string()
 }
@@ -40,7 +40,7 @@ fn error(f: impl FnOnce(&mut Scope<'_>, &NamespaceHandle) -> girder_core::Result
 #[test]
 fn containers_get_restricted_security_defaults() {
     let mut stack = stack();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
     Workload::deployment(&ns, "api")
         .container(api())
@@ -73,7 +73,7 @@ fn containers_get_restricted_security_defaults() {
 #[test]
 fn relaxations_need_reasons_and_are_written_down() {
     let mut stack = stack();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
     let container = api()
         .writable_root_filesystem("the image unpacks assets at start")
@@ -161,7 +161,7 @@ fn an_open_ingress_reason_is_one_line() {
 #[test]
 fn selectors_come_from_the_labels_and_intents_add_their_objects() {
     let mut stack = stack();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop")
         .default_deny_ingress()
         .add(&mut scope, "shop")
@@ -180,7 +180,7 @@ fn selectors_come_from_the_labels_and_intents_add_their_objects() {
         .container(Container::new("client", "ghcr.io/acme/client:1.0.0"))
         .add(&mut scope, "shop")
         .unwrap();
-    api.allow_from(&mut scope, "shop", &client, "http").unwrap();
+    api.allow_from(&mut scope, &client, "http").unwrap();
     let t = template(stack);
     let selector = json!({"app.kubernetes.io/instance": "api", "app.kubernetes.io/name": "api"});
     let deployment = t.kube_object("Deployment", "api");
@@ -222,7 +222,7 @@ fn selectors_come_from_the_labels_and_intents_add_their_objects() {
 #[test]
 fn stateful_sets_get_a_headless_service_and_claim_templates() {
     let mut stack = stack();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
     Workload::stateful_set(&ns, "db")
         .container(
@@ -247,7 +247,7 @@ fn stateful_sets_get_a_headless_service_and_claim_templates() {
 #[test]
 fn jobs_and_cron_jobs_run_to_completion() {
     let mut stack = stack();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
     let task = || Container::new("task", "ghcr.io/acme/task:1.0.0");
     Workload::job(&ns, "migrate")
@@ -271,7 +271,7 @@ fn jobs_and_cron_jobs_run_to_completion() {
 #[test]
 fn rbac_and_service_accounts() {
     let mut stack = stack();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
     let account = ServiceAccount::new(&ns, "api")
         .irsa_role("arn:aws:iam::123456789012:role/api")
@@ -281,15 +281,13 @@ fn rbac_and_service_accounts() {
         .allow(&[""], &["configmaps"], &["get"])
         .add(&mut scope, "shop")
         .unwrap()
-        .bind(&mut scope, "shop", &account)
+        .bind(&mut scope, &account)
         .unwrap();
     let nodes = Role::cluster("node-reader")
         .allow(&[""], &["nodes"], &["get", "list"])
         .add(&mut scope, "shop")
         .unwrap();
-    nodes
-        .bind_cluster_wide(&mut scope, "shop", &account)
-        .unwrap();
+    nodes.bind_cluster_wide(&mut scope, &account).unwrap();
     let t = template(stack);
     let cluster_binding = t.kube_object("ClusterRoleBinding", "node-reader-shop-api");
     assert_eq!(cluster_binding["roleRef"]["kind"], "ClusterRole");
@@ -461,16 +459,13 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
                 let api = Workload::deployment(ns, "api")
                     .container(api())
                     .add(s, "shop")?;
-                api.allow_from_namespace(s, "shop", "monitoring", "grpc")
+                api.allow_from_namespace(s, "monitoring", "grpc")
             }),
         ),
     ];
     for (expected, case) in cases {
         let err = error(case);
-        assert!(
-            err.starts_with("shop-dev:k8s: "),
-            "no construct path: {err}"
-        );
+        assert!(err.starts_with("shop-dev:k8s"), "no construct path: {err}");
         assert!(err.contains(expected), "expected {expected:?} in {err}");
     }
 }
@@ -478,7 +473,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
 #[test]
 fn references_outside_the_stack_fail_synth() {
     let mut stack = stack();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
     Workload::deployment(&ns, "api")
         .container(api().env(Env::secret_key("DB", "database", "url")))
@@ -504,7 +499,7 @@ fn declared_externals_satisfy_references_and_are_recorded() {
             "made by the platform's ExternalSecret",
         )
         .unwrap();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
     Workload::deployment(&ns, "api")
         .container(api().env(Env::secret_key("DB", "database", "url")))
