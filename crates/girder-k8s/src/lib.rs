@@ -52,7 +52,7 @@ mod validate;
 mod volume;
 mod workload;
 
-pub use container::{Container, Env, EnvFrom, Port, Probe, Protocol, Resources};
+pub use container::{Container, Env, EnvFrom, Port, Probe, Protocol, Resources, SecurityException};
 pub use gitops::GitOps;
 pub use helm::{ChartValues, Delivery, Release, ReleaseHandle};
 pub use labels::{AppLabels, MANAGED_BY};

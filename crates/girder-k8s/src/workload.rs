@@ -584,11 +584,7 @@ impl Workload {
             .containers
             .iter()
             .chain(&self.init_containers)
-            .any(|c| {
-                c.exception_notes()
-                    .iter()
-                    .any(|n| n.contains("runAsNonRoot=false"))
-            });
+            .any(Container::runs_as_root);
         let spread = self.zone_spread.map(|skew| {
             vec![core::TopologySpreadConstraint {
                 max_skew: i32::from(skew),

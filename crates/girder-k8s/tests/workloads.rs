@@ -102,6 +102,51 @@ fn relaxations_need_reasons_and_are_written_down() {
 }
 
 #[test]
+fn a_reason_that_names_a_setting_does_not_change_it() {
+    // Exceptions were matched as text, so a reason mentioning `runAsNonRoot=false` turned
+    // the pod's runAsNonRoot off. They are typed values now: only `run_as_root` does.
+    let mut stack = stack();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    let container = api()
+        .writable_root_filesystem("not runAsNonRoot=false, only readOnlyRootFilesystem=false")
+        .add_capability(
+            "NET_BIND_SERVICE",
+            "allowPrivilegeEscalation=true is not asked for",
+        );
+    assert_eq!(
+        container.security_exceptions()[0].setting(),
+        "readOnlyRootFilesystem=false"
+    );
+    Workload::deployment(&ns, "api")
+        .container(container)
+        .add(&mut scope, "api")
+        .unwrap();
+    let t = template(stack);
+    let pod = &t.kube_object("Deployment", "api")["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    let context = &pod["containers"][0]["securityContext"];
+    assert_eq!(context["runAsNonRoot"], true);
+    assert_eq!(context["allowPrivilegeEscalation"], false);
+    assert_eq!(context["readOnlyRootFilesystem"], false);
+
+    let mut stack = self::stack();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    Workload::deployment(&ns, "api")
+        .container(api().run_as_root("the vendor image needs uid 0"))
+        .add(&mut scope, "api")
+        .unwrap();
+    let t = template(stack);
+    let pod = &t.kube_object("Deployment", "api")["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], false);
+    assert_eq!(
+        pod["containers"][0]["securityContext"]["runAsNonRoot"],
+        false
+    );
+}
+
+#[test]
 fn every_relaxation_reason_is_a_one_line_reason() {
     // A capability's reason was checked after its name was prefixed, so an empty one
     // passed; a newline or tab in any reason broke the annotation it is written into.
