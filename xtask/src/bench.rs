@@ -93,7 +93,7 @@ fn kubernetes_stack(size: usize) -> girder_core::Result<Stack> {
     let ns = Namespace::new("bench").add(&mut k8s, "bench")?;
     for i in 0..size.div_ceil(2) {
         let name = format!("api-{i}");
-        Workload::deployment(&ns, &name)
+        Deployment::new(&ns, &name)
             .part_of("bench")
             .container(
                 Container::new(

@@ -18,9 +18,10 @@
 //!
 //! # fn main() -> girder_core::Result<()> {
 //! let mut stack = Stack::new("shop", "dev", Backend::local())?;
-//! let mut scope = stack.scope("shop")?;
-//! let ns = Namespace::new("shop").add(&mut scope, "shop")?;
-//! let api = Workload::deployment(&ns, "api")
+//! // Kubernetes constructs under this scope write into app (directory) `shop`.
+//! let mut scope = stack.scope("shop")?.with_kube_app("shop")?;
+//! let ns = Namespace::new("shop").add(&mut scope, "namespace")?;
+//! let api = Deployment::new(&ns, "api")
 //!     .part_of("shop")
 //!     .container(
 //!         Container::new("api", "ghcr.io/acme/api:1.4.2")
@@ -30,7 +31,7 @@
 //!     )
 //!     .replicas(2)
 //!     .expose(Service::cluster_ip().port(80, "http"))
-//!     .add(&mut scope, "shop")?;
+//!     .add(&mut scope, "api")?;
 //! assert_eq!(api.service_name(), Some("api"));
 //! # Ok(())
 //! # }
@@ -66,17 +67,22 @@ pub use rbac::{IRSA_ANNOTATION, Role, RoleHandle, ServiceAccount, ServiceAccount
 pub use scaling::{Autoscaling, DisruptionBudget};
 pub use service::{Ingress, Service, ServiceType};
 pub use volume::{ClaimTemplate, Volume};
-pub use workload::{SECURITY_EXCEPTIONS_ANNOTATION, Workload, WorkloadHandle, WorkloadKind};
+pub use workload::{
+    CronJob, DaemonSet, Deployment, Exposable, Job, SECURITY_EXCEPTIONS_ANNOTATION, Scalable,
+    StatefulSet, Workload, WorkloadHandle,
+};
 
 /// The names a stack program needs, in one import.
 pub mod prelude {
     pub use girder_core::construct::Construct;
 
     pub use crate::{
-        AppLabels, Autoscaling, ChartValues, ClaimTemplate, ConfigMap, Container, Delivery,
-        DisruptionBudget, Env, EnvFrom, GitOps, Ingress, LimitRange, Namespace, NamespaceHandle,
-        PersistentVolumeClaim, PodSecurity, Port, Probe, Protocol, Release, ResourceQuota,
-        Resources, Role, Service, ServiceAccount, ServiceType, StorageClass, Volume, Workload,
-        WorkloadHandle, WorkloadKind,
+        AppLabels, Autoscaling, ChartValues, ClaimTemplate, ConfigMap, ConfigMapHandle, Container,
+        CronJob, DaemonSet, Delivery, Deployment, DisruptionBudget, Env, EnvFrom, Exposable,
+        GitOps, Ingress, Job, LimitRange, Namespace, NamespaceHandle, PersistentVolumeClaim,
+        PersistentVolumeClaimHandle, PodSecurity, Port, Probe, Protocol, Release, ReleaseHandle,
+        ResourceQuota, Resources, Role, RoleHandle, Scalable, SecurityException, Service,
+        ServiceAccount, ServiceAccountHandle, ServiceType, StatefulSet, StorageClass,
+        StorageClassHandle, Volume, Workload, WorkloadHandle,
     };
 }

@@ -25,8 +25,8 @@ fn error(f: impl FnOnce(&mut Scope<'_>, &NamespaceHandle) -> girder_core::Result
     f(&mut scope, &ns).unwrap_err().to_string()
 }
 
-fn deployment(ns: &NamespaceHandle) -> Workload {
-    Workload::deployment(ns, "api").container(api())
+fn deployment(ns: &NamespaceHandle) -> Deployment {
+    Deployment::new(ns, "api").container(api())
 }
 
 #[test]
@@ -146,7 +146,7 @@ fn image_references_follow_the_oci_grammar() {
         ("nginx", "it has no tag or digest"),
     ] {
         let err = error(|s, ns| {
-            Workload::deployment(ns, "api")
+            Deployment::new(ns, "api")
                 .container(Container::new("api", image))
                 .add(s, "shop")
                 .map(drop)
@@ -168,7 +168,7 @@ fn image_references_follow_the_oci_grammar() {
 #[test]
 fn requests_above_limits_are_refused() {
     let err = error(|s, ns| {
-        Workload::deployment(ns, "api")
+        Deployment::new(ns, "api")
             .container(api().resources(Resources::new().cpu("2", "500m")))
             .add(s, "shop")
             .map(drop)
@@ -178,7 +178,7 @@ fn requests_above_limits_are_refused() {
         "shop-dev:k8s/shop: container \"api\": cpu request 2 is above its limit 500m; a request must be at most the limit"
     );
     let err = error(|s, ns| {
-        Workload::deployment(ns, "api")
+        Deployment::new(ns, "api")
             .container(api().resources(Resources::new().memory("1Gi", "512Mi")))
             .add(s, "shop")
             .map(drop)
@@ -188,7 +188,7 @@ fn requests_above_limits_are_refused() {
         "{err}"
     );
     let err = error(|s, ns| {
-        Workload::deployment(ns, "api")
+        Deployment::new(ns, "api")
             .container(api().resources(Resources::new().other("nvidia.com/gpu", "1", "2")))
             .add(s, "shop")
             .map(drop)
@@ -213,7 +213,7 @@ fn requests_above_limits_are_refused() {
     let mut stack = stack();
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
-    Workload::deployment(&ns, "api")
+    Deployment::new(&ns, "api")
         .container(api().resources(Resources::new().cpu("1", "1000m").memory("1Gi", "1024Mi")))
         .add(&mut scope, "shop")
         .unwrap();
@@ -222,7 +222,7 @@ fn requests_above_limits_are_refused() {
 #[test]
 fn environment_variables_are_set_once_with_valid_names_and_keys() {
     let err = error(|s, ns| {
-        Workload::deployment(ns, "api")
+        Deployment::new(ns, "api")
             .container(
                 api()
                     .env(Env::value("LOG_LEVEL", "info"))
@@ -255,7 +255,7 @@ fn environment_variables_are_set_once_with_valid_names_and_keys() {
         ),
     ] {
         let err = error(|s, ns| {
-            Workload::deployment(ns, "api")
+            Deployment::new(ns, "api")
                 .container(api().env(env))
                 .add(s, "shop")
                 .map(drop)
@@ -274,7 +274,7 @@ fn config_map_keys_read_by_env_must_be_in_the_config_map() {
             .entry("LOG_LEVEL", "info")
             .add(&mut scope, "shop")
             .unwrap();
-        Workload::deployment(&ns, "api")
+        Deployment::new(&ns, "api")
             .container(api().env(Env::config_map_key("LOG_LEVEL", &config, key)))
             .add(&mut scope, "shop")
             .unwrap();
@@ -301,7 +301,7 @@ fn cron_schedules_are_parsed_as_kubernetes_does() {
         let mut stack = stack();
         let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
         let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
-        Workload::cron_job(&ns, "nightly", schedule)
+        CronJob::new(&ns, "nightly", schedule)
             .container(Container::new("task", "ghcr.io/acme/task:1.0.0"))
             .add(&mut scope, "shop")
             .unwrap();
@@ -319,7 +319,7 @@ fn cron_schedules_are_parsed_as_kubernetes_does() {
         ("@sometimes", "not a known descriptor"),
     ] {
         let err = error(|s, ns| {
-            Workload::cron_job(ns, "nightly", schedule)
+            CronJob::new(ns, "nightly", schedule)
                 .container(Container::new("task", "ghcr.io/acme/task:1.0.0"))
                 .add(s, "shop")
                 .map(drop)

@@ -42,7 +42,7 @@ fn containers_get_restricted_security_defaults() {
     let mut stack = stack();
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
-    Workload::deployment(&ns, "api")
+    Deployment::new(&ns, "api")
         .container(api())
         .add(&mut scope, "shop")
         .unwrap();
@@ -78,7 +78,7 @@ fn relaxations_need_reasons_and_are_written_down() {
     let container = api()
         .writable_root_filesystem("the image unpacks assets at start")
         .add_capability("NET_BIND_SERVICE", "listens on port 80");
-    Workload::deployment(&ns, "api")
+    Deployment::new(&ns, "api")
         .container(container)
         .add(&mut scope, "shop")
         .unwrap();
@@ -93,7 +93,7 @@ fn relaxations_need_reasons_and_are_written_down() {
          api: capabilities.add: NET_BIND_SERVICE: listens on port 80"
     );
     let err = error(|scope, ns| {
-        Workload::deployment(ns, "api")
+        Deployment::new(ns, "api")
             .container(api().run_as_root(" "))
             .add(scope, "shop")
             .map(drop)
@@ -118,7 +118,7 @@ fn a_reason_that_names_a_setting_does_not_change_it() {
         container.security_exceptions()[0].setting(),
         "readOnlyRootFilesystem=false"
     );
-    Workload::deployment(&ns, "api")
+    Deployment::new(&ns, "api")
         .container(container)
         .add(&mut scope, "api")
         .unwrap();
@@ -133,7 +133,7 @@ fn a_reason_that_names_a_setting_does_not_change_it() {
     let mut stack = self::stack();
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
-    Workload::deployment(&ns, "api")
+    Deployment::new(&ns, "api")
         .container(api().run_as_root("the vendor image needs uid 0"))
         .add(&mut scope, "api")
         .unwrap();
@@ -165,7 +165,7 @@ fn every_relaxation_reason_is_a_one_line_reason() {
         ),
     ] {
         let err = error(|scope, ns| {
-            Workload::deployment(ns, "api")
+            Deployment::new(ns, "api")
                 .container(container)
                 .add(scope, "shop")
                 .map(drop)
@@ -178,7 +178,7 @@ fn every_relaxation_reason_is_a_one_line_reason() {
 fn an_open_ingress_reason_is_one_line() {
     let open = |reason: &'static str| {
         error(move |scope, ns| {
-            Workload::deployment(ns, "api")
+            Deployment::new(ns, "api")
                 .container(api())
                 .expose(Service::cluster_ip().port(80, "http"))
                 .ingress(
@@ -211,7 +211,7 @@ fn selectors_come_from_the_labels_and_intents_add_their_objects() {
         .default_deny_ingress()
         .add(&mut scope, "shop")
         .unwrap();
-    let api = Workload::deployment(&ns, "api")
+    let api = Deployment::new(&ns, "api")
         .part_of("shop")
         .container(api())
         .replicas(3)
@@ -221,7 +221,7 @@ fn selectors_come_from_the_labels_and_intents_add_their_objects() {
         .disruption_budget(DisruptionBudget::MinAvailable(1))
         .add(&mut scope, "shop")
         .unwrap();
-    let client = Workload::deployment(&ns, "client")
+    let client = Deployment::new(&ns, "client")
         .container(Container::new("client", "ghcr.io/acme/client:1.0.0"))
         .add(&mut scope, "shop")
         .unwrap();
@@ -269,7 +269,7 @@ fn stateful_sets_get_a_headless_service_and_claim_templates() {
     let mut stack = stack();
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
-    Workload::stateful_set(&ns, "db")
+    StatefulSet::new(&ns, "db")
         .container(
             Container::new("db", "docker.io/library/postgres:17.2")
                 .port(Port::new("postgres", 5432))
@@ -295,11 +295,11 @@ fn jobs_and_cron_jobs_run_to_completion() {
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
     let task = || Container::new("task", "ghcr.io/acme/task:1.0.0");
-    Workload::job(&ns, "migrate")
+    Job::new(&ns, "migrate")
         .container(task())
         .add(&mut scope, "shop")
         .unwrap();
-    Workload::cron_job(&ns, "nightly", "0 3 * * *")
+    CronJob::new(&ns, "nightly", "0 3 * * *")
         .container(task())
         .add(&mut scope, "shop")
         .unwrap();
@@ -359,7 +359,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
         (
             "`latest` is not a version",
             Box::new(|s, ns| {
-                Workload::deployment(ns, "api")
+                Deployment::new(ns, "api")
                     .container(Container::new("api", "nginx:latest"))
                     .add(s, "shop")
                     .map(drop)
@@ -368,7 +368,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
         (
             "it has no tag or digest",
             Box::new(|s, ns| {
-                Workload::deployment(ns, "api")
+                Deployment::new(ns, "api")
                     .container(Container::new("api", "nginx"))
                     .add(s, "shop")
                     .map(drop)
@@ -377,7 +377,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
         (
             "a probe uses port \"metrics\", which is not one of its ports (http)",
             Box::new(|s, ns| {
-                Workload::deployment(ns, "api")
+                Deployment::new(ns, "api")
                     .container(api().liveness(Probe::http_get("/", "metrics")))
                     .add(s, "shop")
                     .map(drop)
@@ -386,7 +386,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
         (
             "mounts \"data\" at /data, which is not a volume of the pod (volumes: none)",
             Box::new(|s, ns| {
-                Workload::deployment(ns, "api")
+                Deployment::new(ns, "api")
                     .container(api().mount("data", "/data"))
                     .add(s, "shop")
                     .map(drop)
@@ -395,7 +395,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
         (
             "forwards to port \"web\", which no container of api declares (http)",
             Box::new(|s, ns| {
-                Workload::deployment(ns, "api")
+                Deployment::new(ns, "api")
                     .container(api())
                     .expose(Service::cluster_ip().port(80, "web"))
                     .add(s, "shop")
@@ -405,7 +405,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
         (
             "expose it as a Service before routing an Ingress to it",
             Box::new(|s, ns| {
-                Workload::deployment(ns, "api")
+                Deployment::new(ns, "api")
                     .container(api())
                     .ingress(Ingress::new("nginx").path("/", 80))
                     .add(s, "shop")
@@ -415,7 +415,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
         (
             "internet-facing with no inbound CIDR allowlist",
             Box::new(|s, ns| {
-                Workload::deployment(ns, "api")
+                Deployment::new(ns, "api")
                     .container(api())
                     .expose(Service::cluster_ip().port(80, "http"))
                     .ingress(Ingress::aws_load_balancer().internet_facing().path("/", 80))
@@ -426,7 +426,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
         (
             "blocks every node drain",
             Box::new(|s, ns| {
-                Workload::deployment(ns, "api")
+                Deployment::new(ns, "api")
                     .container(api())
                     .replicas(1)
                     .disruption_budget(DisruptionBudget::MinAvailable(1))
@@ -437,7 +437,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
         (
             "need 1 <= min <= max",
             Box::new(|s, ns| {
-                Workload::deployment(ns, "api")
+                Deployment::new(ns, "api")
                     .container(api())
                     .autoscale(Autoscaling::new(5, 2))
                     .add(s, "shop")
@@ -447,7 +447,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
         (
             "is not cron syntax",
             Box::new(|s, ns| {
-                Workload::cron_job(ns, "c", "daily")
+                CronJob::new(ns, "c", "daily")
                     .container(api())
                     .add(s, "shop")
                     .map(drop)
@@ -456,7 +456,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
         (
             "is not a Kubernetes quantity",
             Box::new(|s, ns| {
-                Workload::deployment(ns, "api")
+                Deployment::new(ns, "api")
                     .container(api().resources(Resources::new().memory("1GB", "2GB")))
                     .add(s, "shop")
                     .map(drop)
@@ -465,7 +465,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
         (
             "0 is not a port (1-65535)",
             Box::new(|s, ns| {
-                Workload::deployment(ns, "api")
+                Deployment::new(ns, "api")
                     .container(api().port(Port::new("admin", 0)))
                     .add(s, "shop")
                     .map(drop)
@@ -492,7 +492,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
         (
             "is not a DNS-1123 label",
             Box::new(|s, ns| {
-                Workload::deployment(ns, "Api")
+                Deployment::new(ns, "Api")
                     .container(api())
                     .add(s, "shop")
                     .map(drop)
@@ -501,9 +501,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
         (
             "no container port named \"grpc\"",
             Box::new(|s, ns| {
-                let api = Workload::deployment(ns, "api")
-                    .container(api())
-                    .add(s, "shop")?;
+                let api = Deployment::new(ns, "api").container(api()).add(s, "shop")?;
                 api.allow_from_namespace(s, "monitoring", "grpc")
             }),
         ),
@@ -520,7 +518,7 @@ fn references_outside_the_stack_fail_synth() {
     let mut stack = stack();
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
-    Workload::deployment(&ns, "api")
+    Deployment::new(&ns, "api")
         .container(api().env(Env::secret_key("DB", "database", "url")))
         .add(&mut scope, "shop")
         .unwrap();
@@ -546,7 +544,7 @@ fn declared_externals_satisfy_references_and_are_recorded() {
         .unwrap();
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
-    Workload::deployment(&ns, "api")
+    Deployment::new(&ns, "api")
         .container(api().env(Env::secret_key("DB", "database", "url")))
         .add(&mut scope, "shop")
         .unwrap();

@@ -51,7 +51,7 @@ pub fn shop_stack() -> Result<Stack> {
     let monitoring = Namespace::new("monitoring")
         .pod_security(PodSecurity::Privileged)
         .add(platform, "monitoring")?;
-    Workload::daemon_set(&monitoring, "node-exporter")
+    DaemonSet::new(&monitoring, "node-exporter")
         .part_of("platform")
         .container(
             Container::new("node-exporter", "quay.io/prometheus/node-exporter:v1.9.1")
@@ -112,7 +112,7 @@ pub fn shop_stack() -> Result<Stack> {
         .add(shop, "config-reader")?
         .bind(shop, &account)?;
 
-    let api = Workload::deployment(&ns, "api")
+    let api = Deployment::new(&ns, "api")
         .part_of("shop")
         .component("backend")
         .container(
@@ -183,7 +183,7 @@ pub fn shop_stack() -> Result<Stack> {
     )
     .add(shop, "api-alerts")?;
 
-    let cache = Workload::stateful_set(&ns, "cache")
+    let cache = StatefulSet::new(&ns, "cache")
         .part_of("shop")
         .component("cache")
         .container(
@@ -213,19 +213,19 @@ pub fn shop_stack() -> Result<Stack> {
             .env_from(EnvFrom::config_map(&config))
             .resources(Resources::new().cpu("500m", "2").memory("512Mi", "1Gi"))
     };
-    Workload::deployment(&ns, "worker")
+    Deployment::new(&ns, "worker")
         .part_of("shop")
         .component("worker")
         .container(worker_container().mount("uploads", "/var/uploads"))
         .volume(Volume::claim("uploads", &uploads))
         .replicas(1)
         .add(shop, "worker")?;
-    Workload::job(&ns, "migrate")
+    Job::new(&ns, "migrate")
         .part_of("shop")
         .container(worker_container().args(["migrate"]))
         .backoff_limit(2)
         .add(shop, "migrate")?;
-    Workload::cron_job(&ns, "cleanup", "0 3 * * *")
+    CronJob::new(&ns, "cleanup", "0 3 * * *")
         .part_of("shop")
         .container(worker_container().args(["cleanup", "--older-than", "30d"]))
         .add(shop, "cleanup")?;

@@ -90,7 +90,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
     )?;
 
     // k8s/api: the FastAPI service behind the ingress.
-    let api = Workload::deployment(&ns, "api")
+    let api = Deployment::new(&ns, "api")
         .part_of(NAMESPACE)
         .component("api")
         .container(
@@ -114,7 +114,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
     let mut workers = Vec::new();
     let workers_app = &mut app(cluster, "workers")?;
     for (name, queue, concurrency) in WORKER_POOLS {
-        let worker = Workload::deployment(&ns, name)
+        let worker = Deployment::new(&ns, name)
             .part_of(NAMESPACE)
             .component("worker")
             .container(
@@ -150,7 +150,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
     let rabbitmq = ConfigMap::new(&ns, "rabbitmq-config")
         .entry("10-pixtools.conf", RABBITMQ_CONF)
         .add(rabbitmq_app, "config")?;
-    let broker = Workload::stateful_set(&ns, "rabbitmq")
+    let broker = StatefulSet::new(&ns, "rabbitmq")
         .part_of(NAMESPACE)
         .component("broker")
         .container(
@@ -186,7 +186,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
         .add(rabbitmq_app, "rabbitmq")?;
 
     // k8s/redis: a cache, evicting least-recently-used keys, nothing on disk.
-    let redis = Workload::deployment(&ns, "redis")
+    let redis = Deployment::new(&ns, "redis")
         .part_of(NAMESPACE)
         .component("cache")
         .container(
