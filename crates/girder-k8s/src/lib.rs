@@ -45,6 +45,7 @@ mod helm;
 mod labels;
 mod meta;
 mod namespace;
+mod network_policy;
 mod objects;
 mod rbac;
 mod scaling;
@@ -58,6 +59,7 @@ pub use gitops::GitOps;
 pub use helm::{ChartValues, Delivery, Release, ReleaseHandle};
 pub use labels::{AppLabels, MANAGED_BY};
 pub use namespace::{Namespace, NamespaceHandle, PodSecurity};
+pub use network_policy::{IpBlock, NetworkPolicyPeer};
 pub use objects::{
     ConfigMap, ConfigMapHandle, LimitRange, LimitRangeHandle, PersistentVolumeClaim,
     PersistentVolumeClaimHandle, ResourceQuota, ResourceQuotaHandle, StorageClass,
@@ -79,10 +81,10 @@ pub mod prelude {
     pub use crate::{
         AppLabels, Autoscaling, ChartValues, ClaimTemplate, ConfigMap, ConfigMapHandle, Container,
         CronJob, DaemonSet, Delivery, Deployment, DisruptionBudget, Env, EnvFrom, Exposable,
-        GitOps, Ingress, Job, LimitRange, Namespace, NamespaceHandle, PersistentVolumeClaim,
-        PersistentVolumeClaimHandle, PodSecurity, Port, Probe, Protocol, Release, ReleaseHandle,
-        ResourceQuota, Resources, Role, RoleHandle, Scalable, SecurityException, Service,
-        ServiceAccount, ServiceAccountHandle, ServiceType, StatefulSet, StorageClass,
-        StorageClassHandle, Volume, Workload, WorkloadHandle,
+        GitOps, Ingress, IpBlock, Job, LimitRange, Namespace, NamespaceHandle, NetworkPolicyPeer,
+        PersistentVolumeClaim, PersistentVolumeClaimHandle, PodSecurity, Port, Probe, Protocol,
+        Release, ReleaseHandle, ResourceQuota, Resources, Role, RoleHandle, Scalable,
+        SecurityException, Service, ServiceAccount, ServiceAccountHandle, ServiceType, StatefulSet,
+        StorageClass, StorageClassHandle, Volume, Workload, WorkloadHandle,
     };
 }

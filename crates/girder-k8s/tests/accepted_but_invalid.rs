@@ -338,7 +338,7 @@ fn cron_schedules_are_parsed_as_kubernetes_does() {
 fn cidrs_and_hosts_of_network_policies_and_ingresses_are_checked() {
     let err = error(|s, ns| {
         let api = deployment(ns).add(s, "shop")?;
-        api.allow_from_cidr(s, "alb", "10.20.0.0/33", "http")
+        api.allow_from(s, &IpBlock::new("alb", "10.20.0.0/33"), "http")
     });
     assert!(
         err.contains("NetworkPolicy api-from-alb ipBlock \"10.20.0.0/33\" is not a CIDR block"),
@@ -346,7 +346,7 @@ fn cidrs_and_hosts_of_network_policies_and_ingresses_are_checked() {
     );
     let err = error(|s, ns| {
         let api = deployment(ns).add(s, "shop")?;
-        api.allow_from_cidr(s, "alb", "10.20.0.1/16", "http")
+        api.allow_from(s, &IpBlock::new("alb", "10.20.0.1/16"), "http")
     });
     assert!(err.contains("has host bits set"), "{err}");
     let internet = |cidrs: Vec<&'static str>| {

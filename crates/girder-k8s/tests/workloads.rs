@@ -502,7 +502,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             "no container port named \"grpc\"",
             Box::new(|s, ns| {
                 let api = Deployment::new(ns, "api").container(api()).add(s, "shop")?;
-                api.allow_from_namespace(s, "monitoring", "grpc")
+                api.allow_from(s, &NamespaceHandle::existing("monitoring"), "grpc")
             }),
         ),
     ];
@@ -554,5 +554,44 @@ fn declared_externals_satisfy_references_and_are_recorded() {
     assert_eq!(
         manifest["stacks"][0]["kubernetes_externals"][0],
         json!({"object": "Secret/shop/database", "reason": "made by the platform's ExternalSecret"})
+    );
+}
+
+#[test]
+fn allow_from_admits_any_network_policy_peer() {
+    let mut stack = stack();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
+    let shop = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    let ops = Namespace::new("ops").add(&mut scope, "ops").unwrap();
+    let api = Deployment::new(&shop, "api")
+        .container(api())
+        .add(&mut scope, "api")
+        .unwrap();
+    let probe = Deployment::new(&ops, "probe")
+        .container(Container::new("probe", "ghcr.io/acme/probe:1.0.0"))
+        .add(&mut scope, "probe")
+        .unwrap();
+    api.allow_from(&mut scope, &probe, "http").unwrap();
+    api.allow_from(&mut scope, &ops, "http").unwrap();
+    api.allow_from(&mut scope, &IpBlock::new("alb", "10.20.0.0/16"), "http")
+        .unwrap();
+    let t = template(stack);
+    let from = |policy: &str| {
+        t.kube_object("NetworkPolicy", policy)["spec"]["ingress"][0]["from"][0].clone()
+    };
+    let ops_selector = json!({"matchLabels": {"kubernetes.io/metadata.name": "ops"}});
+    // A workload in another namespace is selected there.
+    assert_eq!(from("api-from-probe")["namespaceSelector"], ops_selector);
+    assert_eq!(
+        from("api-from-probe")["podSelector"]["matchLabels"]["app.kubernetes.io/name"],
+        "probe"
+    );
+    assert_eq!(
+        from("api-from-ns-ops"),
+        json!({"namespaceSelector": ops_selector})
+    );
+    assert_eq!(
+        from("api-from-alb"),
+        json!({"ipBlock": {"cidr": "10.20.0.0/16"}})
     );
 }

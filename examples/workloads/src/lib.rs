@@ -140,8 +140,9 @@ pub fn shop_stack() -> Result<Stack> {
         .autoscale(Autoscaling::new(2, 6).cpu_utilization(70))
         .disruption_budget(DisruptionBudget::MaxUnavailable(1))
         .add(shop, "api")?;
-    api.allow_from_cidr(shop, "alb", "10.20.0.0/16", "http")?;
-    api.allow_from_namespace(shop, "monitoring", "http")?;
+    // One connection model: a CIDR, a namespace and (below) a workload are all peers.
+    api.allow_from(shop, &IpBlock::new("alb", "10.20.0.0/16"), "http")?;
+    api.allow_from(shop, &monitoring, "http")?;
     ServiceMonitor::new(
         "shop",
         "api",

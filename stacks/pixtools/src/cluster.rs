@@ -108,7 +108,11 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
         ))
         .add(&mut app(cluster, "api")?, "api")?;
     // Traefik runs in kube-system.
-    api.allow_from_namespace(&mut app(cluster, "api")?, "kube-system", "http")?;
+    api.allow_from(
+        &mut app(cluster, "api")?,
+        &NamespaceHandle::existing("kube-system"),
+        "http",
+    )?;
 
     // k8s/workers: one Deployment per queue, at the seed's concurrency.
     let mut workers = Vec::new();

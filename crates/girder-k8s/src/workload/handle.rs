@@ -7,6 +7,7 @@ use k8s_openapi::api::networking::v1 as net;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::meta::{match_labels, object_meta};
+use crate::network_policy::NetworkPolicyPeer;
 use crate::validate;
 
 /// A workload in the stack: its selector and ports, for Services, network policies and
@@ -47,69 +48,21 @@ impl WorkloadHandle {
         self.service.as_deref()
     }
 
-    /// Allow pods of `other` to reach this workload's named port `port` (a NetworkPolicy;
-    /// meaningful on top of the namespace's default-deny policy).
+    /// Admit traffic from `peer` (a workload's pods, a namespace, an [`IpBlock`]) to this
+    /// workload's named port `port`: a NetworkPolicy `<workload>-from-<peer>`, written
+    /// into `scope`'s Kubernetes app; meaningful on top of the namespace's default-deny
+    /// policy.
+    ///
+    /// [`IpBlock`]: crate::IpBlock
     pub fn allow_from(
         &self,
         scope: &mut Scope<'_>,
-        other: &WorkloadHandle,
+        peer: &impl NetworkPolicyPeer,
         port: &str,
     ) -> Result<()> {
-        let peer = net::NetworkPolicyPeer {
-            pod_selector: Some(match_labels(other.selector.clone())),
-            namespace_selector: (other.namespace != self.namespace)
-                .then(|| namespace_selector(&other.namespace)),
-            ip_block: None,
-        };
-        self.allow(
-            scope,
-            &format!("{}-from-{}", self.name, other.name),
-            peer,
-            port,
-        )
-    }
-
-    /// Allow every pod of namespace `namespace` to reach named port `port`.
-    pub fn allow_from_namespace(
-        &self,
-        scope: &mut Scope<'_>,
-        namespace: &str,
-        port: &str,
-    ) -> Result<()> {
-        validate::dns_label(&scope.location(), "namespace", namespace)?;
-        let peer = net::NetworkPolicyPeer {
-            namespace_selector: Some(namespace_selector(namespace)),
-            ..net::NetworkPolicyPeer::default()
-        };
-        self.allow(
-            scope,
-            &format!("{}-from-ns-{namespace}", self.name),
-            peer,
-            port,
-        )
-    }
-
-    /// Allow clients in `cidr` (a load balancer's subnets) to reach named port `port`.
-    pub fn allow_from_cidr(
-        &self,
-        scope: &mut Scope<'_>,
-        id: &str,
-        cidr: &str,
-        port: &str,
-    ) -> Result<()> {
-        validate::cidr(
-            &scope.location(),
-            &format!("NetworkPolicy {}-from-{id} ipBlock", self.name),
-            cidr,
-        )?;
-        let peer = net::NetworkPolicyPeer {
-            ip_block: Some(net::IPBlock {
-                cidr: cidr.to_owned(),
-                except: None,
-            }),
-            ..net::NetworkPolicyPeer::default()
-        };
-        self.allow(scope, &format!("{}-from-{id}", self.name), peer, port)
+        let name = format!("{}-from-{}", self.name, peer.policy_suffix());
+        let peer = peer.peer(&scope.location(), &name, &self.namespace)?;
+        self.allow(scope, &name, peer, port)
     }
 
     fn allow(
@@ -156,13 +109,4 @@ impl WorkloadHandle {
         };
         crate::meta::add_object(scope, &object)
     }
-}
-
-fn namespace_selector(
-    namespace: &str,
-) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector {
-    match_labels(BTreeMap::from([(
-        "kubernetes.io/metadata.name".to_owned(),
-        namespace.to_owned(),
-    )]))
 }
