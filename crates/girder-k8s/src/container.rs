@@ -9,6 +9,7 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use crate::error::K8sError;
 use crate::objects::ConfigMapHandle;
 use crate::validate;
 
@@ -652,27 +653,22 @@ impl Container {
         validate::dns_label(at, "container name", &self.name)?;
         validate::image(at, &self.name, &self.image)?;
         if let Some(refused) = self.refused_exceptions.first() {
-            let why = match &refused.error {
-                ReasonError::Empty => "needs a reason".to_owned(),
-                other => format!("has a reason that is not allowed: {other}"),
-            };
-            return Err(girder_core::Error::invalid(
-                at,
-                format!("container {:?}: {} {why}", self.name, refused.setting),
-            ));
+            return Err(K8sError::ExceptionReason {
+                container: self.name.clone(),
+                setting: refused.setting,
+                problem: refused.error.clone(),
+            }
+            .at(at));
         }
         let mut names = std::collections::BTreeSet::new();
         for env in &self.env {
             validate::env_name(at, &self.name, &env.name)?;
             if !names.insert(env.name.as_str()) {
-                return Err(girder_core::Error::invalid(
-                    at,
-                    format!(
-                        "container {:?} sets env {:?} twice; Kubernetes keeps only the last, \
-                         so set it once",
-                        self.name, env.name
-                    ),
-                ));
+                return Err(K8sError::DuplicateEnv {
+                    container: self.name.clone(),
+                    name: env.name.clone(),
+                }
+                .at(at));
             }
             let what = |kind: &str, object: &str| {
                 format!(
@@ -707,19 +703,18 @@ impl Container {
         for port in &self.ports {
             validate::port_name(at, &port.name)?;
             if port.number == 0 {
-                return Err(girder_core::Error::invalid(
-                    at,
-                    format!(
-                        "container {:?} port {:?}: 0 is not a port (1-65535)",
-                        self.name, port.name
-                    ),
-                ));
+                return Err(K8sError::ZeroContainerPort {
+                    container: self.name.clone(),
+                    port: port.name.clone(),
+                }
+                .at(at));
             }
             if !seen.insert(port.name.as_str()) {
-                return Err(girder_core::Error::invalid(
-                    at,
-                    format!("container {:?} names port {:?} twice", self.name, port.name),
-                ));
+                return Err(K8sError::DuplicatePort {
+                    container: self.name.clone(),
+                    port: port.name.clone(),
+                }
+                .at(at));
             }
         }
         for probe in [&self.liveness, &self.readiness, &self.startup]
@@ -728,16 +723,12 @@ impl Container {
         {
             if let Some(port) = probe.port() {
                 if !self.ports.iter().any(|p| p.name == port) {
-                    let names: Vec<&str> = self.ports.iter().map(|p| p.name.as_str()).collect();
-                    return Err(girder_core::Error::invalid(
-                        at,
-                        format!(
-                            "container {:?}: a probe uses port {port:?}, which is not one of \
-                             its ports ({})",
-                            self.name,
-                            names.join(", ")
-                        ),
-                    ));
+                    return Err(K8sError::ProbePort {
+                        container: self.name.clone(),
+                        port: port.to_owned(),
+                        ports: self.ports.iter().map(|p| p.name.clone()).collect(),
+                    }
+                    .at(at));
                 }
             }
         }

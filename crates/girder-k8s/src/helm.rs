@@ -19,6 +19,7 @@ use crate::crds::flux::{
 };
 use crate::crds::k3s;
 use crate::crds::{Extra, NameRef};
+use crate::error::K8sError;
 use crate::validate;
 
 /// Typed values of one chart at one version: the chart they were written for comes with
@@ -149,10 +150,11 @@ impl Release {
         validate::dns_label(&at, "release name", &self.name)?;
         validate::dns_label(&at, "release namespace", &self.namespace)?;
         let values = self.values.map_err(|e| {
-            girder_core::Error::invalid(
-                &at,
-                format!("values of release {} do not serialize: {e}", self.name),
-            )
+            K8sError::ValuesDoNotSerialize {
+                release: self.name.clone(),
+                message: e,
+            }
+            .at(&at)
         })?;
         scope.add_helm_release(
             ValuesFile::new(&self.name, self.chart.clone())

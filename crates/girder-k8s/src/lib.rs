@@ -40,6 +40,7 @@
 pub mod charts;
 mod container;
 pub mod crds;
+mod error;
 pub mod gitops;
 mod helm;
 mod labels;
@@ -55,6 +56,7 @@ mod volume;
 mod workload;
 
 pub use container::{Container, Env, EnvFrom, Port, Probe, Protocol, Resources, SecurityException};
+pub use error::K8sError;
 pub use gitops::GitOps;
 pub use helm::{ChartValues, Delivery, Release, ReleaseHandle};
 pub use labels::{AppLabels, MANAGED_BY};

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use girder_core::kubernetes_rules;
-use girder_core::{Error, Result, Scope};
+use girder_core::{Result, Scope};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde::Serialize;
 
@@ -25,7 +25,7 @@ pub(crate) fn check_meta(at: &str, kind: &str, meta: &ObjectMeta) -> Result<()> 
             Some(ns) => format!("{kind} {ns}/{name}"),
             None => format!("{kind} {name}"),
         };
-        Error::invalid(at, format!("{what}: {why}"))
+        crate::validate::metadata(at, &what, why)
     })
 }
 

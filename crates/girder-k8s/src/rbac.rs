@@ -7,6 +7,7 @@ use girder_core::{Result, Scope};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::rbac::v1 as rbac;
 
+use crate::error::K8sError;
 use crate::meta::{object_meta, plain_labels};
 use crate::namespace::NamespaceHandle;
 use crate::validate;
@@ -80,14 +81,11 @@ impl Construct for ServiceAccount {
         validate::dns_label(&at, "ServiceAccount name", &self.name)?;
         if let Some(arn) = self.annotations.get(IRSA_ANNOTATION) {
             if !(arn.starts_with("arn:") && arn.contains(":iam::") && arn.contains(":role/")) {
-                return Err(girder_core::Error::invalid(
-                    &at,
-                    format!(
-                        "ServiceAccount {:?}: {arn:?} is not an IAM role ARN \
-                         (arn:<partition>:iam::<account>:role/<name>)",
-                        self.name
-                    ),
-                ));
+                return Err(K8sError::NotRoleArn {
+                    account: self.name.clone(),
+                    arn: arn.clone(),
+                }
+                .at(&at));
             }
         }
         let object = core::ServiceAccount {
@@ -138,22 +136,19 @@ fn rule(api_groups: &[&str], resources: &[&str], verbs: &[&str]) -> rbac::Policy
 
 fn check_rules(at: &str, name: &str, rules: &[rbac::PolicyRule]) -> Result<()> {
     if rules.is_empty() {
-        return Err(girder_core::Error::invalid(
-            at,
-            format!("role {name:?} has no rules; add one with `.allow(...)`"),
-        ));
+        return Err(K8sError::NoRules {
+            role: name.to_owned(),
+        }
+        .at(at));
     }
     for rule in rules {
         let wildcard = rule.verbs.iter().any(|v| v == "*")
             || rule.resources.iter().flatten().any(|r| r == "*");
         if wildcard {
-            return Err(girder_core::Error::invalid(
-                at,
-                format!(
-                    "role {name:?} grants `*`; list the resources and verbs it needs (least \
-                     privilege)"
-                ),
-            ));
+            return Err(K8sError::WildcardRule {
+                role: name.to_owned(),
+            }
+            .at(at));
         }
     }
     Ok(())
@@ -239,14 +234,11 @@ impl RoleHandle {
         let at = scope.location();
         if let Some(ns) = &self.namespace {
             if *ns != account.namespace {
-                return Err(girder_core::Error::invalid(
-                    at,
-                    format!(
-                        "Role {ns}/{} cannot be bound to ServiceAccount {}/{}: a Role only \
-                         grants inside its namespace",
-                        self.name, account.namespace, account.name
-                    ),
-                ));
+                return Err(K8sError::RoleOutsideNamespace {
+                    role: format!("{ns}/{}", self.name),
+                    account: format!("{}/{}", account.namespace, account.name),
+                }
+                .at(at));
             }
         }
         let name = format!("{}-{}", self.name, account.name);
@@ -271,10 +263,10 @@ impl RoleHandle {
         account: &ServiceAccountHandle,
     ) -> Result<()> {
         if self.kind != "ClusterRole" {
-            return Err(girder_core::Error::invalid(
-                scope.location(),
-                format!("Role {:?} is namespaced; bind it with `bind`", self.name),
-            ));
+            return Err(K8sError::NamespacedRoleClusterWide {
+                role: self.name.clone(),
+            }
+            .at(scope.location()));
         }
         let name = format!("{}-{}-{}", self.name, account.namespace, account.name);
         let object = rbac::ClusterRoleBinding {

@@ -3,12 +3,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use girder_core::vocabulary::{Reason, ReasonError};
-use girder_core::{Error, Result, Scope};
+use girder_core::{Result, Scope};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::networking::v1 as net;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::pod::Pods;
+use crate::error::K8sError;
 use crate::meta::object_meta;
 use crate::service::{Ingress, Service, ServiceType};
 use crate::validate;
@@ -38,10 +39,10 @@ impl Exposure {
         }
         if let Some(ingress) = &self.ingress {
             let Some(service) = &self.service else {
-                return Err(Error::invalid(
-                    at,
-                    format!("{what}: expose it as a Service before routing an Ingress to it"),
-                ));
+                return Err(K8sError::IngressWithoutService {
+                    workload: what.to_owned(),
+                }
+                .at(at));
             };
             add_ingress(pods, scope, at, name, ingress, service)?;
         }
@@ -58,35 +59,27 @@ pub(crate) fn add_service(
     for_stateful_set: bool,
 ) -> Result<()> {
     if service.ports.is_empty() {
-        return Err(Error::invalid(
-            at,
-            format!(
-                "Service {}/{name} has no ports; the workload's containers declare none",
-                pods.namespace
-            ),
-        ));
+        return Err(K8sError::ServiceWithoutPorts {
+            service: format!("{}/{name}", pods.namespace),
+        }
+        .at(at));
     }
     let known: BTreeSet<&str> = pods.all_ports().map(|(n, _)| n).collect();
     for (port, target) in &service.ports {
         if *port == 0 {
-            return Err(Error::invalid(
-                at,
-                format!(
-                    "Service {}/{name}: 0 is not a port (1-65535)",
-                    pods.namespace
-                ),
-            ));
+            return Err(K8sError::ZeroServicePort {
+                service: format!("{}/{name}", pods.namespace),
+            }
+            .at(at));
         }
         if !known.contains(target.as_str()) {
-            return Err(Error::invalid(
-                at,
-                format!(
-                    "Service {}/{name} forwards to port {target:?}, which no container of {} declares ({})",
-                    pods.namespace,
-                    pods.labels.name,
-                    known.iter().copied().collect::<Vec<_>>().join(", ")
-                ),
-            ));
+            return Err(K8sError::UnknownTargetPort {
+                service: format!("{}/{name}", pods.namespace),
+                target: target.clone(),
+                workload: pods.labels.name.clone(),
+                ports: known.iter().map(|&p| p.to_owned()).collect(),
+            }
+            .at(at));
         }
     }
     let ports = service
@@ -134,10 +127,7 @@ fn add_ingress(
 ) -> Result<()> {
     let what = format!("Ingress {}/{name}", pods.namespace);
     if ingress.rules.is_empty() {
-        return Err(Error::invalid(
-            at,
-            format!("{what} has no paths; add one with `.path(\"/\", port)`"),
-        ));
+        return Err(K8sError::IngressWithoutPaths { ingress: what }.at(at));
     }
     let inbound = ingress
         .annotations
@@ -146,10 +136,7 @@ fn add_ingress(
     if let Some(list) = inbound {
         let cidrs: Vec<&str> = list.split(',').map(str::trim).collect();
         if cidrs.iter().all(|c| c.is_empty()) {
-            return Err(Error::invalid(
-                at,
-                format!("{what}: the inbound CIDR allowlist is empty; name the client CIDRs"),
-            ));
+            return Err(K8sError::EmptyAllowlist { ingress: what }.at(at));
         }
         for cidr in &cidrs {
             validate::cidr(at, &format!("{what} inbound CIDR"), cidr)?;
@@ -175,20 +162,14 @@ fn add_ingress(
     if ingress.internet_facing && !restricted {
         match ingress.open_to_internet.as_deref().map(Reason::new) {
             Some(Ok(_)) => {}
-            Some(Err(e @ ReasonError::ControlCharacter(_))) => {
-                return Err(Error::invalid(
-                    at,
-                    format!("{what}: the reason given to `.open_to_internet(reason)`: {e}"),
-                ));
+            Some(Err(problem @ ReasonError::ControlCharacter(_))) => {
+                return Err(K8sError::OpenToInternetReason {
+                    ingress: what,
+                    problem,
+                }
+                .at(at));
             }
-            _ => {
-                return Err(Error::invalid(
-                    at,
-                    format!(
-                        "{what} is internet-facing with no inbound CIDR allowlist (or one admitting every address); restrict it with `.inbound_cidrs([...])` or say why it is public with `.open_to_internet(reason)`"
-                    ),
-                ));
-            }
+            _ => return Err(K8sError::OpenToInternet { ingress: what }.at(at)),
         }
     }
     let mut annotations = ingress.annotations.clone();
@@ -198,19 +179,20 @@ fn add_ingress(
     let mut rules: BTreeMap<Option<String>, Vec<net::HTTPIngressPath>> = BTreeMap::new();
     for (host, path, port) in &ingress.rules {
         if !service.ports.iter().any(|(p, _)| p == port) {
-            return Err(Error::invalid(
-                at,
-                format!(
-                    "{what} routes {path} to port {port}, which Service {}/{name} does not serve",
-                    pods.namespace
-                ),
-            ));
+            return Err(K8sError::UnservedPort {
+                ingress: what,
+                path: path.clone(),
+                port: *port,
+                service: format!("{}/{name}", pods.namespace),
+            }
+            .at(at));
         }
         if !path.starts_with('/') {
-            return Err(Error::invalid(
-                at,
-                format!("{what}: path {path:?} must start with '/'"),
-            ));
+            return Err(K8sError::RelativePath {
+                ingress: what,
+                path: path.clone(),
+            }
+            .at(at));
         }
         rules
             .entry(host.clone())

@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use girder_core::{Error, Result, Scope};
+use girder_core::{Result, Scope};
 use k8s_openapi::api::networking::v1 as net;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use crate::error::K8sError;
 use crate::meta::{match_labels, object_meta};
 use crate::network_policy::NetworkPolicyPeer;
 use crate::validate;
@@ -75,16 +76,12 @@ impl WorkloadHandle {
         let at = scope.location();
         validate::dns_label(&at, "NetworkPolicy name", name)?;
         if !self.port_names.iter().any(|p| p == port) {
-            return Err(Error::invalid(
-                at,
-                format!(
-                    "{} {}/{}: no container port named {port:?} to allow traffic to (ports: {})",
-                    self.kind,
-                    self.namespace,
-                    self.name,
-                    self.port_names.join(", ")
-                ),
-            ));
+            return Err(K8sError::NoSuchPort {
+                workload: format!("{} {}/{}", self.kind, self.namespace, self.name),
+                port: port.to_owned(),
+                ports: self.port_names.clone(),
+            }
+            .at(at));
         }
         let object = net::NetworkPolicy {
             metadata: object_meta(

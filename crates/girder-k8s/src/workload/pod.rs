@@ -3,12 +3,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use girder_core::{Error, Result};
+use girder_core::Result;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{Labels, SECURITY_EXCEPTIONS_ANNOTATION, WorkloadHandle};
 use crate::container::Container;
+use crate::error::K8sError;
 use crate::labels::AppLabels;
 use crate::meta::{match_labels, object_meta};
 use crate::namespace::NamespaceHandle;
@@ -79,7 +80,7 @@ impl Pods {
         validate::dns_label(at, "workload name", &name)?;
         let what = format!("{kind} {}/{name}", self.namespace);
         if self.containers.is_empty() {
-            return Err(Error::invalid(at, format!("{what} has no container")));
+            return Err(K8sError::NoContainer { workload: what }.at(at));
         }
         self.check_mounts(at, &what, claims)?;
         let selector = self.labels.selector();
@@ -136,46 +137,41 @@ impl Pods {
         let mut names = BTreeSet::new();
         for volume in &self.volumes {
             if !names.insert(volume.name.as_str()) {
-                return Err(Error::invalid(
-                    at,
-                    format!("{what} has two volumes named {:?}", volume.name),
-                ));
+                return Err(K8sError::DuplicateVolume {
+                    workload: what.to_owned(),
+                    volume: volume.name.clone(),
+                }
+                .at(at));
             }
         }
         for claim in claims {
             if !names.insert(claim.name.as_str()) {
-                return Err(Error::invalid(
-                    at,
-                    format!(
-                        "{what}: claim template {:?} has the name of another volume",
-                        claim.name
-                    ),
-                ));
+                return Err(K8sError::ClaimNameTaken {
+                    workload: what.to_owned(),
+                    claim: claim.name.clone(),
+                }
+                .at(at));
             }
         }
         let mut containers = BTreeSet::new();
         for container in self.containers.iter().chain(&self.init_containers) {
             if !containers.insert(container.name.as_str()) {
-                return Err(Error::invalid(
-                    at,
-                    format!("{what} has two containers named {:?}", container.name),
-                ));
+                return Err(K8sError::DuplicateContainer {
+                    workload: what.to_owned(),
+                    container: container.name.clone(),
+                }
+                .at(at));
             }
             for (volume, path, _) in &container.mounts {
                 if !names.contains(volume.as_str()) {
-                    let known: Vec<&str> = names.iter().copied().collect();
-                    return Err(Error::invalid(
-                        at,
-                        format!(
-                            "{what}: container {:?} mounts {volume:?} at {path}, which is not a volume of the pod (volumes: {})",
-                            container.name,
-                            if known.is_empty() {
-                                "none".to_owned()
-                            } else {
-                                known.join(", ")
-                            }
-                        ),
-                    ));
+                    return Err(K8sError::UnknownVolume {
+                        workload: what.to_owned(),
+                        container: container.name.clone(),
+                        volume: volume.clone(),
+                        path: path.clone(),
+                        volumes: names.iter().map(|&n| n.to_owned()).collect(),
+                    }
+                    .at(at));
                 }
             }
         }

@@ -2,12 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use girder_core::{Error, Result, Scope};
+use girder_core::{Result, Scope};
 use k8s_openapi::api::autoscaling::v2 as autoscaling;
 use k8s_openapi::api::policy::v1 as policy;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::pod::{Pods, Prepared};
+use crate::error::K8sError;
 use crate::meta::{match_labels, object_meta};
 use crate::scaling::{Autoscaling, DisruptionBudget};
 
@@ -57,12 +58,12 @@ impl Scaling {
             .unwrap_or(1);
         if let DisruptionBudget::MinAvailable(n) = budget {
             if *n >= replicas {
-                return Err(Error::invalid(
-                    at,
-                    format!(
-                        "{what}: a budget of {n} available pods with {replicas} replica(s) blocks every node drain; lower it or add replicas"
-                    ),
-                ));
+                return Err(K8sError::BudgetBlocksDrains {
+                    workload: what.clone(),
+                    min_available: *n,
+                    replicas,
+                }
+                .at(at));
             }
         }
         crate::meta::add_object(
@@ -95,22 +96,19 @@ fn add_autoscaler(
     scaling: &Autoscaling,
 ) -> Result<()> {
     if scaling.min == 0 || scaling.min > scaling.max {
-        return Err(Error::invalid(
-            at,
-            format!(
-                "{what}: autoscaling between {} and {} replicas; need 1 <= min <= max",
-                scaling.min, scaling.max
-            ),
-        ));
+        return Err(K8sError::AutoscalingRange {
+            workload: what.to_owned(),
+            min: scaling.min,
+            max: scaling.max,
+        }
+        .at(at));
     }
     if !(1..=100).contains(&scaling.cpu_percent) {
-        return Err(Error::invalid(
-            at,
-            format!(
-                "{what}: CPU utilization target {}% is not 1-100",
-                scaling.cpu_percent
-            ),
-        ));
+        return Err(K8sError::CpuTarget {
+            workload: what.to_owned(),
+            percent: scaling.cpu_percent,
+        }
+        .at(at));
     }
     let name = &pods.labels.name;
     let object = autoscaling::HorizontalPodAutoscaler {
