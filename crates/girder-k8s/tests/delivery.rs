@@ -3,6 +3,7 @@
 
 use girder_core::assertions::Template;
 use girder_core::prelude::*;
+use girder_k8s::K8sError;
 use girder_k8s::charts::redis::RedisValues;
 use girder_k8s::prelude::*;
 use serde_json::json;
@@ -219,18 +220,23 @@ fn layouts_refuse_unknown_apps_and_empty_stacks() {
     let err = GitOps::new("https://github.com/acme/platform", "main")
         .infrastructure(["infra"])
         .flux(&mut stack)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains(
-            "infrastructure app \"infra\" is not a Kubernetes app of the stack (platform, shop)"
-        ),
+        .unwrap_err();
+    assert_eq!(
+        err.construct_error::<K8sError>(),
+        Some(&K8sError::UnknownInfrastructureApp {
+            app: "infra".into(),
+            apps: vec!["platform".into(), "shop".into()],
+        }),
         "{err}"
     );
     let mut empty = Stack::new("empty", "dev", Backend::local()).unwrap();
     let err = GitOps::new("https://x", "main")
         .argo_cd(&mut empty)
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("no Kubernetes apps to deliver"), "{err}");
+        .unwrap_err();
+    assert_eq!(
+        err.construct_error::<K8sError>(),
+        Some(&K8sError::NoAppsToDeliver),
+        "{err}"
+    );
+    assert!(err.to_string().starts_with("empty-dev: "), "{err}");
 }

@@ -5,6 +5,8 @@
 
 use girder_core::assertions::Template;
 use girder_core::prelude::*;
+use girder_core::vocabulary::ReasonError;
+use girder_k8s::K8sError;
 use girder_k8s::prelude::*;
 use serde_json::json;
 
@@ -25,16 +27,27 @@ fn api() -> Container {
 /// One way to misuse the constructs, given a scope and a namespace.
 type Case = Box<dyn FnOnce(&mut Scope<'_>, &NamespaceHandle) -> girder_core::Result<()>>;
 
+/// What the error of a [`Case`] must be.
+type Expected = Box<dyn Fn(&K8sError) -> bool>;
+
 fn template(stack: Stack) -> Template {
     Template::from_stack(stack).unwrap()
 }
 
-/// Build a stack with a namespace, let `f` add to it, and return the error text.
-fn error(f: impl FnOnce(&mut Scope<'_>, &NamespaceHandle) -> girder_core::Result<()>) -> String {
+/// Build a stack with a namespace, let `f` add to it, and return girder-k8s's error,
+/// after checking its message names the construct path.
+fn error(f: impl FnOnce(&mut Scope<'_>, &NamespaceHandle) -> girder_core::Result<()>) -> K8sError {
     let mut stack = stack();
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
-    f(&mut scope, &ns).unwrap_err().to_string()
+    let err = f(&mut scope, &ns).unwrap_err();
+    assert!(
+        err.to_string().starts_with("shop-dev:k8s"),
+        "no construct path: {err}"
+    );
+    err.construct_error::<K8sError>()
+        .cloned()
+        .unwrap_or_else(|| panic!("not a girder-k8s error: {err}"))
 }
 
 #[test]
@@ -98,7 +111,14 @@ fn relaxations_need_reasons_and_are_written_down() {
             .add(scope, "shop")
             .map(drop)
     });
-    assert!(err.contains("runAsNonRoot=false needs a reason"), "{err}");
+    assert_eq!(
+        err,
+        K8sError::ExceptionReason {
+            container: "api".into(),
+            setting: "runAsNonRoot=false",
+            problem: ReasonError::Empty,
+        }
+    );
 }
 
 #[test]
@@ -150,18 +170,26 @@ fn a_reason_that_names_a_setting_does_not_change_it() {
 fn every_relaxation_reason_is_a_one_line_reason() {
     // A capability's reason was checked after its name was prefixed, so an empty one
     // passed; a newline or tab in any reason broke the annotation it is written into.
+    let refused = |setting, problem| K8sError::ExceptionReason {
+        container: "api".into(),
+        setting,
+        problem,
+    };
     for (container, expected) in [
         (
             api().add_capability("NET_BIND_SERVICE", " "),
-            "capabilities.add needs a reason",
+            refused("capabilities.add", ReasonError::Empty),
         ),
         (
             api().run_as_root("two\nlines"),
-            "runAsNonRoot=false has a reason that is not allowed",
+            refused("runAsNonRoot=false", ReasonError::ControlCharacter('\n')),
         ),
         (
             api().writable_root_filesystem("tab\there"),
-            "readOnlyRootFilesystem=false has a reason that is not allowed",
+            refused(
+                "readOnlyRootFilesystem=false",
+                ReasonError::ControlCharacter('\t'),
+            ),
         ),
     ] {
         let err = error(|scope, ns| {
@@ -170,7 +198,7 @@ fn every_relaxation_reason_is_a_one_line_reason() {
                 .add(scope, "shop")
                 .map(drop)
         });
-        assert!(err.contains(expected), "expected {expected:?} in {err}");
+        assert_eq!(err, expected);
     }
 }
 
@@ -191,15 +219,18 @@ fn an_open_ingress_reason_is_one_line() {
                 .map(drop)
         })
     };
-    let err = open("public\nsite");
-    assert!(
-        err.contains("the reason given to `.open_to_internet(reason)`: a reason is one line"),
-        "{err}"
+    assert_eq!(
+        open("public\nsite"),
+        K8sError::OpenToInternetReason {
+            ingress: "Ingress shop/api".into(),
+            problem: ReasonError::ControlCharacter('\n'),
+        }
     );
-    let err = open("  ");
-    assert!(
-        err.contains("internet-facing with no inbound CIDR allowlist"),
-        "{err}"
+    assert_eq!(
+        open("  "),
+        K8sError::OpenToInternet {
+            ingress: "Ingress shop/api".into()
+        }
     );
 }
 
@@ -355,9 +386,12 @@ fn rbac_and_service_accounts() {
 
 #[test]
 fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
-    let cases: Vec<(&str, Case)> = vec![
+    let is = |expected: K8sError| -> Expected { Box::new(move |e| *e == expected) };
+    let cases: Vec<(Expected, Case)> = vec![
         (
-            "`latest` is not a version",
+            Box::new(
+                |e| matches!(e, K8sError::Image { why, .. } if why.contains("`latest` is not a version")),
+            ),
             Box::new(|s, ns| {
                 Deployment::new(ns, "api")
                     .container(Container::new("api", "nginx:latest"))
@@ -366,7 +400,9 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             }),
         ),
         (
-            "it has no tag or digest",
+            Box::new(
+                |e| matches!(e, K8sError::Image { why, .. } if why.contains("no tag or digest")),
+            ),
             Box::new(|s, ns| {
                 Deployment::new(ns, "api")
                     .container(Container::new("api", "nginx"))
@@ -375,7 +411,11 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             }),
         ),
         (
-            "a probe uses port \"metrics\", which is not one of its ports (http)",
+            is(K8sError::ProbePort {
+                container: "api".into(),
+                port: "metrics".into(),
+                ports: vec!["http".into()],
+            }),
             Box::new(|s, ns| {
                 Deployment::new(ns, "api")
                     .container(api().liveness(Probe::http_get("/", "metrics")))
@@ -384,7 +424,13 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             }),
         ),
         (
-            "mounts \"data\" at /data, which is not a volume of the pod (volumes: none)",
+            is(K8sError::UnknownVolume {
+                workload: "Deployment shop/api".to_owned(),
+                container: "api".into(),
+                volume: "data".into(),
+                path: "/data".into(),
+                volumes: vec![],
+            }),
             Box::new(|s, ns| {
                 Deployment::new(ns, "api")
                     .container(api().mount("data", "/data"))
@@ -393,7 +439,12 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             }),
         ),
         (
-            "forwards to port \"web\", which no container of api declares (http)",
+            is(K8sError::UnknownTargetPort {
+                service: "shop/api".into(),
+                target: "web".into(),
+                workload: "api".into(),
+                ports: vec!["http".into()],
+            }),
             Box::new(|s, ns| {
                 Deployment::new(ns, "api")
                     .container(api())
@@ -403,7 +454,9 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             }),
         ),
         (
-            "expose it as a Service before routing an Ingress to it",
+            is(K8sError::IngressWithoutService {
+                workload: "Deployment shop/api".to_owned(),
+            }),
             Box::new(|s, ns| {
                 Deployment::new(ns, "api")
                     .container(api())
@@ -413,7 +466,9 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             }),
         ),
         (
-            "internet-facing with no inbound CIDR allowlist",
+            is(K8sError::OpenToInternet {
+                ingress: "Ingress shop/api".into(),
+            }),
             Box::new(|s, ns| {
                 Deployment::new(ns, "api")
                     .container(api())
@@ -424,7 +479,11 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             }),
         ),
         (
-            "blocks every node drain",
+            is(K8sError::BudgetBlocksDrains {
+                workload: "Deployment shop/api".to_owned(),
+                min_available: 1,
+                replicas: 1,
+            }),
             Box::new(|s, ns| {
                 Deployment::new(ns, "api")
                     .container(api())
@@ -435,7 +494,11 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             }),
         ),
         (
-            "need 1 <= min <= max",
+            is(K8sError::AutoscalingRange {
+                workload: "Deployment shop/api".to_owned(),
+                min: 5,
+                max: 2,
+            }),
             Box::new(|s, ns| {
                 Deployment::new(ns, "api")
                     .container(api())
@@ -445,7 +508,9 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             }),
         ),
         (
-            "is not cron syntax",
+            Box::new(
+                |e| matches!(e, K8sError::NotCron { what, schedule, .. } if what == "CronJob shop/c" && schedule == "daily"),
+            ),
             Box::new(|s, ns| {
                 CronJob::new(ns, "c", "daily")
                     .container(api())
@@ -454,7 +519,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             }),
         ),
         (
-            "is not a Kubernetes quantity",
+            Box::new(|e| matches!(e, K8sError::NotQuantity { value, .. } if value == "1GB")),
             Box::new(|s, ns| {
                 Deployment::new(ns, "api")
                     .container(api().resources(Resources::new().memory("1GB", "2GB")))
@@ -463,7 +528,10 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             }),
         ),
         (
-            "0 is not a port (1-65535)",
+            is(K8sError::ZeroContainerPort {
+                container: "api".into(),
+                port: "admin".into(),
+            }),
             Box::new(|s, ns| {
                 Deployment::new(ns, "api")
                     .container(api().port(Port::new("admin", 0)))
@@ -472,7 +540,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             }),
         ),
         (
-            "grants `*`",
+            is(K8sError::WildcardRule { role: "all".into() }),
             Box::new(|s, ns| {
                 Role::new(ns, "all")
                     .allow(&[""], &["*"], &["get"])
@@ -481,7 +549,10 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             }),
         ),
         (
-            "is not an IAM role ARN",
+            is(K8sError::NotRoleArn {
+                account: "api".into(),
+                arn: "api-role".into(),
+            }),
             Box::new(|s, ns| {
                 ServiceAccount::new(ns, "api")
                     .irsa_role("api-role")
@@ -490,7 +561,10 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             }),
         ),
         (
-            "is not a DNS-1123 label",
+            is(K8sError::NotDnsLabel {
+                what: "workload name".into(),
+                value: "Api".into(),
+            }),
             Box::new(|s, ns| {
                 Deployment::new(ns, "Api")
                     .container(api())
@@ -499,7 +573,11 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             }),
         ),
         (
-            "no container port named \"grpc\"",
+            is(K8sError::NoSuchPort {
+                workload: "Deployment shop/api".to_owned(),
+                port: "grpc".into(),
+                ports: vec!["http".into()],
+            }),
             Box::new(|s, ns| {
                 let api = Deployment::new(ns, "api").container(api()).add(s, "shop")?;
                 api.allow_from(s, &NamespaceHandle::existing("monitoring"), "grpc")
@@ -508,8 +586,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
     ];
     for (expected, case) in cases {
         let err = error(case);
-        assert!(err.starts_with("shop-dev:k8s"), "no construct path: {err}");
-        assert!(err.contains(expected), "expected {expected:?} in {err}");
+        assert!(expected(&err), "unexpected {err:?}");
     }
 }
 
