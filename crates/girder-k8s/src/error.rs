@@ -438,13 +438,6 @@ pub enum K8sError {
         account: String,
     },
 
-    /// A namespaced Role bound cluster-wide.
-    #[error("Role {role:?} is namespaced; bind it with `bind`")]
-    NamespacedRoleClusterWide {
-        /// The role.
-        role: String,
-    },
-
     /// Helm values that do not serialize.
     #[error("values of release {release} do not serialize: {message}")]
     ValuesDoNotSerialize {

@@ -67,7 +67,10 @@ pub use objects::{
     PersistentVolumeClaimHandle, ResourceQuota, ResourceQuotaHandle, StorageClass,
     StorageClassHandle,
 };
-pub use rbac::{IRSA_ANNOTATION, Role, RoleHandle, ServiceAccount, ServiceAccountHandle};
+pub use rbac::{
+    ClusterRole, ClusterRoleHandle, IRSA_ANNOTATION, Role, RoleHandle, ServiceAccount,
+    ServiceAccountHandle,
+};
 pub use scaling::{Autoscaling, DisruptionBudget};
 pub use service::{Ingress, Service, ServiceType};
 pub use volume::{ClaimTemplate, Volume};
@@ -81,12 +84,13 @@ pub mod prelude {
     pub use girder_core::construct::Construct;
 
     pub use crate::{
-        AppLabels, Autoscaling, ChartValues, ClaimTemplate, ConfigMap, ConfigMapHandle, Container,
-        CronJob, DaemonSet, Delivery, Deployment, DisruptionBudget, Env, EnvFrom, Exposable,
-        GitOps, Ingress, IpBlock, Job, LimitRange, Namespace, NamespaceHandle, NetworkPolicyPeer,
-        PersistentVolumeClaim, PersistentVolumeClaimHandle, PodSecurity, Port, Probe, Protocol,
-        Release, ReleaseHandle, ResourceQuota, Resources, Role, RoleHandle, Scalable,
-        SecurityException, Service, ServiceAccount, ServiceAccountHandle, ServiceType, StatefulSet,
-        StorageClass, StorageClassHandle, Volume, Workload, WorkloadHandle,
+        AppLabels, Autoscaling, ChartValues, ClaimTemplate, ClusterRole, ClusterRoleHandle,
+        ConfigMap, ConfigMapHandle, Container, CronJob, DaemonSet, Delivery, Deployment,
+        DisruptionBudget, Env, EnvFrom, Exposable, GitOps, Ingress, IpBlock, Job, LimitRange,
+        Namespace, NamespaceHandle, NetworkPolicyPeer, PersistentVolumeClaim,
+        PersistentVolumeClaimHandle, PodSecurity, Port, Probe, Protocol, Release, ReleaseHandle,
+        ResourceQuota, Resources, Role, RoleHandle, Scalable, SecurityException, Service,
+        ServiceAccount, ServiceAccountHandle, ServiceType, StatefulSet, StorageClass,
+        StorageClassHandle, Volume, Workload, WorkloadHandle,
     };
 }

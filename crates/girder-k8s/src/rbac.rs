@@ -106,21 +106,34 @@ impl Construct for ServiceAccount {
     }
 }
 
-/// A Role (namespaced, [`Role::new`]) or ClusterRole ([`Role::cluster`]).
+/// A Role: rules inside one namespace.
 #[must_use = "a builder creates nothing until `add` is called"]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Role {
-    /// `None` for a ClusterRole.
-    namespace: Option<String>,
+    namespace: String,
     name: String,
     rules: Vec<rbac::PolicyRule>,
 }
 
-/// A Role or ClusterRole in the stack, to bind.
+/// A Role in the stack, to bind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoleHandle {
-    kind: &'static str,
-    namespace: Option<String>,
+    namespace: String,
+    name: String,
+}
+
+/// A ClusterRole: rules in every namespace, or for cluster-scoped resources.
+#[must_use = "a builder creates nothing until `add` is called"]
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterRole {
+    name: String,
+    rules: Vec<rbac::PolicyRule>,
+}
+
+/// A ClusterRole in the stack, to bind in one namespace or cluster-wide. Only a
+/// ClusterRole has [`ClusterRoleHandle::bind_cluster_wide`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterRoleHandle {
     name: String,
 }
 
@@ -158,16 +171,7 @@ impl Role {
     /// A Role `name` in `namespace`, with no rules yet.
     pub fn new(namespace: &NamespaceHandle, name: impl Into<String>) -> Self {
         Self {
-            namespace: Some(namespace.name().to_owned()),
-            name: name.into(),
-            rules: Vec::new(),
-        }
-    }
-
-    /// A ClusterRole `name`, with no rules yet.
-    pub fn cluster(name: impl Into<String>) -> Self {
-        Self {
-            namespace: None,
+            namespace: namespace.name().to_owned(),
             name: name.into(),
             rules: Vec::new(),
         }
@@ -188,100 +192,140 @@ impl Construct for Role {
     fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<RoleHandle> {
         let scope = &mut scope.child(id)?;
         let at = scope.location();
-        let kind = if self.namespace.is_some() {
-            "Role"
-        } else {
-            "ClusterRole"
-        };
-        validate::dns_label(&at, &format!("{kind} name"), &self.name)?;
+        validate::dns_label(&at, "Role name", &self.name)?;
         check_rules(&at, &self.name, &self.rules)?;
         let metadata = object_meta(
-            self.namespace.as_deref(),
+            Some(&self.namespace),
             &self.name,
             plain_labels(&self.name),
             BTreeMap::new(),
         );
-        match &self.namespace {
-            Some(_) => crate::meta::add_object(
-                scope,
-                &rbac::Role {
-                    metadata,
-                    rules: Some(self.rules),
-                },
-            )?,
-            None => crate::meta::add_object(
-                scope,
-                &rbac::ClusterRole {
-                    metadata,
-                    rules: Some(self.rules),
-                    ..rbac::ClusterRole::default()
-                },
-            )?,
-        }
+        crate::meta::add_object(
+            scope,
+            &rbac::Role {
+                metadata,
+                rules: Some(self.rules),
+            },
+        )?;
         Ok(RoleHandle {
-            kind,
             namespace: self.namespace,
             name: self.name,
         })
     }
 }
 
-impl RoleHandle {
-    /// Bind the role to `account`: a RoleBinding in the account's namespace (for a Role,
-    /// or a ClusterRole scoped to one namespace), named `<role>-<account>`, written into
-    /// `scope`'s Kubernetes app.
-    pub fn bind(&self, scope: &mut Scope<'_>, account: &ServiceAccountHandle) -> Result<()> {
-        let at = scope.location();
-        if let Some(ns) = &self.namespace {
-            if *ns != account.namespace {
-                return Err(K8sError::RoleOutsideNamespace {
-                    role: format!("{ns}/{}", self.name),
-                    account: format!("{}/{}", account.namespace, account.name),
-                }
-                .at(at));
-            }
+impl ClusterRole {
+    /// A ClusterRole `name`, with no rules yet.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            rules: Vec::new(),
         }
-        let name = format!("{}-{}", self.name, account.name);
-        let object = rbac::RoleBinding {
-            metadata: object_meta(
-                Some(&account.namespace),
-                &name,
-                plain_labels(&name),
-                BTreeMap::new(),
-            ),
-            role_ref: self.role_ref(),
-            subjects: Some(vec![account.subject()]),
-        };
-        crate::meta::add_object(scope, &object)
     }
 
-    /// Bind a ClusterRole to `account` in every namespace (a ClusterRoleBinding), written
-    /// into `scope`'s Kubernetes app.
+    /// Allow `verbs` on `resources` of `api_groups` (`""` is the core group). `*` is
+    /// refused when the role is added.
+    pub fn allow(mut self, api_groups: &[&str], resources: &[&str], verbs: &[&str]) -> Self {
+        self.rules.push(rule(api_groups, resources, verbs));
+        self
+    }
+}
+
+impl Construct for ClusterRole {
+    type Handle = ClusterRoleHandle;
+
+    /// Add it as construct `id`, into the scope's Kubernetes app.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<ClusterRoleHandle> {
+        let scope = &mut scope.child(id)?;
+        let at = scope.location();
+        validate::dns_label(&at, "ClusterRole name", &self.name)?;
+        check_rules(&at, &self.name, &self.rules)?;
+        let metadata = object_meta(None, &self.name, plain_labels(&self.name), BTreeMap::new());
+        crate::meta::add_object(
+            scope,
+            &rbac::ClusterRole {
+                metadata,
+                rules: Some(self.rules),
+                ..rbac::ClusterRole::default()
+            },
+        )?;
+        Ok(ClusterRoleHandle { name: self.name })
+    }
+}
+
+impl RoleHandle {
+    /// `metadata.name`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Bind the role to `account` of its namespace: a RoleBinding named
+    /// `<role>-<account>`, written into `scope`'s Kubernetes app.
+    pub fn bind(&self, scope: &mut Scope<'_>, account: &ServiceAccountHandle) -> Result<()> {
+        if self.namespace != account.namespace {
+            return Err(K8sError::RoleOutsideNamespace {
+                role: format!("{}/{}", self.namespace, self.name),
+                account: format!("{}/{}", account.namespace, account.name),
+            }
+            .at(scope.location()));
+        }
+        role_binding(scope, role_ref("Role", &self.name), account)
+    }
+}
+
+impl ClusterRoleHandle {
+    /// `metadata.name`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Bind the ClusterRole to `account` in the account's namespace only: a RoleBinding
+    /// named `<role>-<account>`, written into `scope`'s Kubernetes app.
+    pub fn bind(&self, scope: &mut Scope<'_>, account: &ServiceAccountHandle) -> Result<()> {
+        role_binding(scope, role_ref("ClusterRole", &self.name), account)
+    }
+
+    /// Bind the ClusterRole to `account` in every namespace (a ClusterRoleBinding named
+    /// `<role>-<namespace>-<account>`), written into `scope`'s Kubernetes app.
     pub fn bind_cluster_wide(
         &self,
         scope: &mut Scope<'_>,
         account: &ServiceAccountHandle,
     ) -> Result<()> {
-        if self.kind != "ClusterRole" {
-            return Err(K8sError::NamespacedRoleClusterWide {
-                role: self.name.clone(),
-            }
-            .at(scope.location()));
-        }
         let name = format!("{}-{}-{}", self.name, account.namespace, account.name);
         let object = rbac::ClusterRoleBinding {
             metadata: object_meta(None, &name, plain_labels(&name), BTreeMap::new()),
-            role_ref: self.role_ref(),
+            role_ref: role_ref("ClusterRole", &self.name),
             subjects: Some(vec![account.subject()]),
         };
         crate::meta::add_object(scope, &object)
     }
+}
 
-    fn role_ref(&self) -> rbac::RoleRef {
-        rbac::RoleRef {
-            api_group: "rbac.authorization.k8s.io".into(),
-            kind: self.kind.into(),
-            name: self.name.clone(),
-        }
+/// A RoleBinding `<role>-<account>` in the account's namespace.
+fn role_binding(
+    scope: &mut Scope<'_>,
+    role_ref: rbac::RoleRef,
+    account: &ServiceAccountHandle,
+) -> Result<()> {
+    let name = format!("{}-{}", role_ref.name, account.name);
+    let object = rbac::RoleBinding {
+        metadata: object_meta(
+            Some(&account.namespace),
+            &name,
+            plain_labels(&name),
+            BTreeMap::new(),
+        ),
+        role_ref,
+        subjects: Some(vec![account.subject()]),
+    };
+    crate::meta::add_object(scope, &object)
+}
+
+fn role_ref(kind: &str, name: &str) -> rbac::RoleRef {
+    rbac::RoleRef {
+        api_group: "rbac.authorization.k8s.io".into(),
+        kind: kind.into(),
+        name: name.to_owned(),
     }
 }

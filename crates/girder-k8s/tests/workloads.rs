@@ -359,7 +359,7 @@ fn rbac_and_service_accounts() {
         .unwrap()
         .bind(&mut scope, &account)
         .unwrap();
-    let nodes = Role::cluster("node-reader")
+    let nodes = ClusterRole::new("node-reader")
         .allow(&[""], &["nodes"], &["get", "list"])
         .add(&mut scope, "shop")
         .unwrap();
