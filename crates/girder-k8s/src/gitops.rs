@@ -36,6 +36,7 @@ pub const FLUX_NAMESPACE: &str = "flux-system";
 pub const ARGOCD_NAMESPACE: &str = "argocd";
 
 /// The Git repository the synthesized output is committed to, and how to deliver it.
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GitOps {
     repository: String,

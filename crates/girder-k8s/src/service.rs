@@ -17,6 +17,7 @@ pub enum ServiceType {
 
 /// A Service in front of a workload. Its selector is the workload's, never typed twice;
 /// its ports point at the containers' named ports.
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Service {
     pub(crate) kind: ServiceType,
@@ -63,6 +64,7 @@ impl Service {
 }
 
 /// An Ingress routing HTTP to the workload's Service.
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ingress {
     pub(crate) class: String,

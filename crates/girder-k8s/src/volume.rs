@@ -117,6 +117,7 @@ impl Volume {
 
 /// A PersistentVolumeClaim template of a StatefulSet: one claim per replica, mounted by
 /// the template's name.
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClaimTemplate {
     pub(crate) name: String,

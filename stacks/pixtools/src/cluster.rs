@@ -81,7 +81,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
         .add(&mut app(cluster, "namespace")?, "namespace")?;
 
     platform(&mut app(cluster, "platform")?)?;
-    runtime_config(
+    let config = runtime_config(
         &mut app(cluster, "config")?,
         env,
         &ns,
@@ -94,11 +94,15 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
         .part_of(NAMESPACE)
         .component("api")
         .container(
-            app_container("api", &image(env, "pixtools-api", env.api_image_digest))
-                .port(Port::http(API_PORT))
-                .resources(Resources::new().cpu("250m", "1").memory("384Mi", "768Mi"))
-                .readiness(Probe::http_get("/health", "http").period(5))
-                .liveness(Probe::http_get("/health", "http").initial_delay(15)),
+            app_container(
+                &config,
+                "api",
+                &image(env, "pixtools-api", env.api_image_digest),
+            )
+            .port(Port::http(API_PORT))
+            .resources(Resources::new().cpu("250m", "1").memory("384Mi", "768Mi"))
+            .readiness(Probe::http_get("/health", "http").period(5))
+            .liveness(Probe::http_get("/health", "http").initial_delay(15)),
         )
         .volume(Volume::empty_dir("tmp"))
         .expose(Service::cluster_ip().port(80, "http"))
@@ -123,6 +127,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
             .component("worker")
             .container(
                 app_container(
+                    &config,
                     "worker",
                     &image(env, "pixtools-worker", env.worker_image_digest),
                 )
@@ -279,13 +284,14 @@ fn platform(scope: &mut Scope<'_>) -> Result<()> {
 
 /// k8s/config: the SSM parameter contract as Secret `pixtools-runtime`, the passwords
 /// composed into the URLs in the cluster; RabbitMQ's definitions with its user.
+/// Returns the ConfigMap of plain settings every PixTools pod reads.
 fn runtime_config(
     scope: &mut Scope<'_>,
     env: &Environment,
     ns: &NamespaceHandle,
     contract: &RuntimeContract,
     database_arn: &str,
-) -> Result<()> {
+) -> Result<ConfigMapHandle> {
     let mut spec = ExternalSecretSpec::new(
         StoreRef::cluster(PARAMETER_STORE),
         RUNTIME_SECRET,
@@ -353,15 +359,14 @@ fn runtime_config(
         .entry("AWS_REGION", REGION)
         .entry("LOG_FORMAT", "json")
         .entry("CORS_ALLOW_SAME_ORIGIN_ONLY", "true")
-        .add(scope, CONFIG_MAP)?;
-    Ok(())
+        .add(scope, CONFIG_MAP)
 }
 
 /// A PixTools container: settings from the ConfigMap and the runtime Secret, a writable
 /// `/tmp`, the restricted defaults.
-fn app_container(name: &str, image: &str) -> Container {
+fn app_container(config: &ConfigMapHandle, name: &str, image: &str) -> Container {
     Container::new(name, image)
-        .env_from(EnvFrom::ConfigMap(CONFIG_MAP.into()))
+        .env_from(EnvFrom::config_map(config))
         .env_from(EnvFrom::Secret(RUNTIME_SECRET.into()))
         .mount("tmp", "/tmp")
 }
