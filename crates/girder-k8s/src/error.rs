@@ -289,13 +289,6 @@ pub enum K8sError {
         ports: Vec<String>,
     },
 
-    /// An Ingress on a workload with no Service.
-    #[error("{workload}: expose it as a Service before routing an Ingress to it")]
-    IngressWithoutService {
-        /// The workload.
-        workload: String,
-    },
-
     /// An Ingress with no paths.
     #[error("{ingress} has no paths; add one with `.path(\"/\", port)`")]
     IngressWithoutPaths {

@@ -24,14 +24,18 @@ pub struct Service {
     /// (service port, container port name).
     pub(crate) ports: Vec<(u16, String)>,
     pub(crate) annotations: BTreeMap<String, String>,
+    /// The Ingress in front of it: only a Service has one, so an Ingress cannot route
+    /// to a workload that is not exposed.
+    pub(crate) ingress: Option<Ingress>,
 }
 
 impl Service {
-    fn with(kind: ServiceType) -> Self {
+    pub(crate) fn with(kind: ServiceType) -> Self {
         Self {
             kind,
             ports: Vec::new(),
             annotations: BTreeMap::new(),
+            ingress: None,
         }
     }
 
@@ -59,6 +63,12 @@ impl Service {
     /// An annotation (load balancer settings).
     pub fn annotation(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.annotations.insert(key.into(), value.into());
+        self
+    }
+
+    /// Route HTTP to this Service through an Ingress named like the workload.
+    pub fn ingress(mut self, ingress: Ingress) -> Self {
+        self.ingress = Some(ingress);
         self
     }
 }

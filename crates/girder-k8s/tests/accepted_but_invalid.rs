@@ -135,8 +135,7 @@ fn labels_and_annotations_follow_the_api_rules() {
         (
             error(|s, ns| {
                 deployment(ns)
-                    .expose(Service::cluster_ip().port(80, "http"))
-                    .ingress(Ingress::new("nginx").path("/", 80).annotation("nginx.ingress.kubernetes.io/", "x"))
+                    .expose(Service::cluster_ip().port(80, "http").ingress(Ingress::new("nginx").path("/", 80).annotation("nginx.ingress.kubernetes.io/", "x")))
                     .add(s, "shop")
                     .map(drop)
             }),
@@ -432,12 +431,13 @@ fn cidrs_and_hosts_of_network_policies_and_ingresses_are_checked() {
     let internet = |cidrs: Vec<&'static str>| {
         error(move |s, ns| {
             deployment(ns)
-                .expose(Service::cluster_ip().port(80, "http"))
-                .ingress(
-                    Ingress::aws_load_balancer()
-                        .internet_facing()
-                        .inbound_cidrs(cidrs)
-                        .path("/", 80),
+                .expose(
+                    Service::cluster_ip().port(80, "http").ingress(
+                        Ingress::aws_load_balancer()
+                            .internet_facing()
+                            .inbound_cidrs(cidrs)
+                            .path("/", 80),
+                    ),
                 )
                 .add(s, "shop")
                 .map(drop)
@@ -466,19 +466,23 @@ fn cidrs_and_hosts_of_network_policies_and_ingresses_are_checked() {
     };
     let err = error(|s, ns| {
         deployment(ns)
-            .expose(Service::cluster_ip().port(80, "http"))
-            .ingress(Ingress::new("nginx").host_path("Shop.Example.com", "/", 80))
+            .expose(
+                Service::cluster_ip()
+                    .port(80, "http")
+                    .ingress(Ingress::new("nginx").host_path("Shop.Example.com", "/", 80)),
+            )
             .add(s, "shop")
             .map(drop)
     });
     assert_eq!(err, host("Shop.Example.com"));
     let err = error(|s, ns| {
         deployment(ns)
-            .expose(Service::cluster_ip().port(80, "http"))
-            .ingress(
-                Ingress::new("nginx")
-                    .host_path("*.example.com", "/", 80)
-                    .tls(["*.example.com", "bad host.example.com"], "tls"),
+            .expose(
+                Service::cluster_ip().port(80, "http").ingress(
+                    Ingress::new("nginx")
+                        .host_path("*.example.com", "/", 80)
+                        .tls(["*.example.com", "bad host.example.com"], "tls"),
+                ),
             )
             .add(s, "shop")
             .map(drop)

@@ -208,12 +208,13 @@ fn an_open_ingress_reason_is_one_line() {
         error(move |scope, ns| {
             Deployment::new(ns, "api")
                 .container(api())
-                .expose(Service::cluster_ip().port(80, "http"))
-                .ingress(
-                    Ingress::aws_load_balancer()
-                        .internet_facing()
-                        .open_to_internet(reason)
-                        .path("/", 80),
+                .expose(
+                    Service::cluster_ip().port(80, "http").ingress(
+                        Ingress::aws_load_balancer()
+                            .internet_facing()
+                            .open_to_internet(reason)
+                            .path("/", 80),
+                    ),
                 )
                 .add(scope, "shop")
                 .map(drop)
@@ -246,8 +247,11 @@ fn selectors_come_from_the_labels_and_intents_add_their_objects() {
         .part_of("shop")
         .container(api())
         .replicas(3)
-        .expose(Service::cluster_ip().port(80, "http"))
-        .ingress(Ingress::new("nginx").host_path("shop.example.com", "/", 80))
+        .expose(
+            Service::cluster_ip()
+                .port(80, "http")
+                .ingress(Ingress::new("nginx").host_path("shop.example.com", "/", 80)),
+        )
         .autoscale(Autoscaling::new(2, 5))
         .disruption_budget(DisruptionBudget::MinAvailable(1))
         .add(&mut scope, "shop")
@@ -454,26 +458,17 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             }),
         ),
         (
-            is(K8sError::IngressWithoutService {
-                workload: "Deployment shop/api".to_owned(),
-            }),
-            Box::new(|s, ns| {
-                Deployment::new(ns, "api")
-                    .container(api())
-                    .ingress(Ingress::new("nginx").path("/", 80))
-                    .add(s, "shop")
-                    .map(drop)
-            }),
-        ),
-        (
             is(K8sError::OpenToInternet {
                 ingress: "Ingress shop/api".into(),
             }),
             Box::new(|s, ns| {
                 Deployment::new(ns, "api")
                     .container(api())
-                    .expose(Service::cluster_ip().port(80, "http"))
-                    .ingress(Ingress::aws_load_balancer().internet_facing().path("/", 80))
+                    .expose(
+                        Service::cluster_ip()
+                            .port(80, "http")
+                            .ingress(Ingress::aws_load_balancer().internet_facing().path("/", 80)),
+                    )
                     .add(s, "shop")
                     .map(drop)
             }),

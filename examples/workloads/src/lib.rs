@@ -129,13 +129,14 @@ pub fn shop_stack() -> Result<Stack> {
         .volume(Volume::empty_dir("tmp"))
         .service_account(&account)
         .spread_across_zones(1)
-        .expose(Service::cluster_ip().port(80, "http"))
-        .ingress(
-            Ingress::aws_load_balancer()
-                .internet_facing()
-                .inbound_cidrs([OFFICE_CIDR])
-                .healthcheck_path("/healthz")
-                .path("/", 80),
+        .expose(
+            Service::cluster_ip().port(80, "http").ingress(
+                Ingress::aws_load_balancer()
+                    .internet_facing()
+                    .inbound_cidrs([OFFICE_CIDR])
+                    .healthcheck_path("/healthz")
+                    .path("/", 80),
+            ),
         )
         .autoscale(Autoscaling::new(2, 6).cpu_utilization(70))
         .disruption_budget(DisruptionBudget::MaxUnavailable(1))

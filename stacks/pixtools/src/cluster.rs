@@ -105,10 +105,11 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
             .liveness(Probe::http_get("/health", "http").initial_delay(15)),
         )
         .volume(Volume::empty_dir("tmp"))
-        .expose(Service::cluster_ip().port(80, "http"))
-        .ingress(Ingress::new("traefik").path("/", 80).annotation(
-            traefik::MIDDLEWARES_ANNOTATION,
-            traefik::middlewares_annotation([&rate_limit()]),
+        .expose(Service::cluster_ip().port(80, "http").ingress(
+            Ingress::new("traefik").path("/", 80).annotation(
+                traefik::MIDDLEWARES_ANNOTATION,
+                traefik::middlewares_annotation([&rate_limit()]),
+            ),
         ))
         .add(&mut app(cluster, "api")?, "api")?;
     // Traefik runs in kube-system.

@@ -54,9 +54,7 @@ impl Construct for DaemonSet {
                 ..apps::DaemonSet::default()
             },
         )?;
-        let service = self
-            .exposure
-            .add(&self.pods, scope, &at, &prepared.name, &prepared.what)?;
+        let service = self.exposure.add(&self.pods, scope, &at, &prepared.name)?;
         Ok(self.pods.handle(KIND, prepared, service))
     }
 }

@@ -58,9 +58,7 @@ impl Construct for Deployment {
                 ..apps::Deployment::default()
             },
         )?;
-        let service = self
-            .exposure
-            .add(&self.pods, scope, &at, &prepared.name, &prepared.what)?;
+        let service = self.exposure.add(&self.pods, scope, &at, &prepared.name)?;
         self.scaling.add(&self.pods, KIND, scope, &at, &prepared)?;
         Ok(self.pods.handle(KIND, prepared, service))
     }

@@ -14,11 +14,10 @@ use crate::meta::object_meta;
 use crate::service::{Ingress, Service, ServiceType};
 use crate::validate;
 
-/// The Service and Ingress an exposable controller asked for.
+/// The Service (with its Ingress) an exposable controller asked for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Exposure {
     pub(crate) service: Option<Service>,
-    pub(crate) ingress: Option<Ingress>,
 }
 
 impl Exposure {
@@ -30,23 +29,15 @@ impl Exposure {
         scope: &mut Scope<'_>,
         at: &str,
         name: &str,
-        what: &str,
     ) -> Result<Option<String>> {
-        let mut service_name = None;
-        if let Some(service) = &self.service {
-            add_service(pods, scope, at, name, service, false)?;
-            service_name = Some(name.to_owned());
-        }
-        if let Some(ingress) = &self.ingress {
-            let Some(service) = &self.service else {
-                return Err(K8sError::IngressWithoutService {
-                    workload: what.to_owned(),
-                }
-                .at(at));
-            };
+        let Some(service) = &self.service else {
+            return Ok(None);
+        };
+        add_service(pods, scope, at, name, service, false)?;
+        if let Some(ingress) = &service.ingress {
             add_ingress(pods, scope, at, name, ingress, service)?;
         }
-        Ok(service_name)
+        Ok(Some(name.to_owned()))
     }
 }
 

@@ -5,7 +5,8 @@
 //! What a controller can do is in its type, as cdk8s-plus does with `IScalable`: every
 //! controller is a [`Workload`] (containers, volumes, scheduling); Deployments and
 //! StatefulSets are [`Scalable`] (replicas, autoscaling, a disruption budget);
-//! Deployments, StatefulSets and DaemonSets are [`Exposable`] (a Service, an Ingress).
+//! Deployments, StatefulSets and DaemonSets are [`Exposable`] (a Service, and an Ingress
+//! that [`Service::ingress`] puts in front of it, so no Ingress lacks a Service).
 //! A Job has no `expose` and a DaemonSet no `replicas`, so asking for one does not
 //! compile:
 //!
@@ -45,7 +46,7 @@ pub use stateful_set::StatefulSet;
 use crate::container::Container;
 use crate::rbac::ServiceAccountHandle;
 use crate::scaling::{Autoscaling, DisruptionBudget};
-use crate::service::{Ingress, Service};
+use crate::service::Service;
 use crate::volume::Volume;
 
 /// Annotation listing the security-context relaxations of a workload and their reasons.
@@ -181,15 +182,10 @@ pub trait Scalable: Workload + sealed::HasScaling {
 
 /// A controller whose pods serve traffic: Deployment, StatefulSet and DaemonSet.
 pub trait Exposable: Workload + sealed::HasExposure {
-    /// Expose it as a Service named like the workload.
+    /// Expose it as a Service named like the workload (and, with
+    /// [`Service::ingress`], an Ingress in front of it).
     fn expose(mut self, service: Service) -> Self {
         self.exposure().service = Some(service);
-        self
-    }
-
-    /// Route HTTP to its Service through an Ingress named like the workload.
-    fn ingress(mut self, ingress: Ingress) -> Self {
-        self.exposure().ingress = Some(ingress);
         self
     }
 }

@@ -1,8 +1,6 @@
 //! StatefulSet: replicas with stable names, their own volumes, and a headless Service for
 //! their DNS.
 
-use std::collections::BTreeMap;
-
 use girder_core::construct::Construct;
 use girder_core::{Result, Scope};
 use k8s_openapi::api::apps::v1 as apps;
@@ -80,20 +78,14 @@ impl Construct for StatefulSet {
                 ..apps::StatefulSet::default()
             },
         )?;
-        let ports = self
+        let mut peers = Service::with(ServiceType::Headless);
+        peers.ports = self
             .pods
             .all_ports()
             .map(|(n, p)| (p, n.to_owned()))
             .collect();
-        let peers = Service {
-            kind: ServiceType::Headless,
-            ports,
-            annotations: BTreeMap::new(),
-        };
         add_service(&self.pods, scope, &at, &headless, &peers, true)?;
-        let service = self
-            .exposure
-            .add(&self.pods, scope, &at, &prepared.name, &prepared.what)?;
+        let service = self.exposure.add(&self.pods, scope, &at, &prepared.name)?;
         self.scaling.add(&self.pods, KIND, scope, &at, &prepared)?;
         Ok(self.pods.handle(KIND, prepared, service))
     }
