@@ -667,3 +667,62 @@ fn allow_from_admits_any_network_policy_peer() {
         json!({"ipBlock": {"cidr": "10.20.0.0/16"}})
     );
 }
+
+#[test]
+fn every_construct_opens_its_id_and_returns_a_handle() {
+    let mut stack = stack();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
+    let config = ConfigMap::new(&ns, "settings")
+        .entry("a", "1")
+        .add(&mut scope, "settings")
+        .unwrap();
+    let claim = PersistentVolumeClaim::new(&ns, "data", "1Gi")
+        .add(&mut scope, "data")
+        .unwrap();
+    let class = StorageClass::ebs_gp3("gp3").add(&mut scope, "gp3").unwrap();
+    let quota = ResourceQuota::new(&ns, "compute")
+        .hard("pods", "10")
+        .add(&mut scope, "quota")
+        .unwrap();
+    let limits = LimitRange::new(&ns, "defaults")
+        .container_default("cpu", "100m", "500m")
+        .add(&mut scope, "limits")
+        .unwrap();
+    let release = Release::new(
+        "cache",
+        "shop",
+        ChartRef::new("https://charts.example.com", "redis", "1.2.3"),
+        &json!({}),
+    )
+    .add(&mut scope, "cache")
+    .unwrap();
+    assert_eq!((config.namespace(), config.name()), ("shop", "settings"));
+    assert_eq!((claim.namespace(), claim.name()), ("shop", "data"));
+    assert_eq!(class.name(), "gp3");
+    assert_eq!((quota.namespace(), quota.name()), ("shop", "compute"));
+    assert_eq!((limits.namespace(), limits.name()), ("shop", "defaults"));
+    assert_eq!((release.namespace(), release.name()), ("shop", "cache"));
+    // Handles are how others refer to what was made.
+    Deployment::new(&ns, "api")
+        .container(api().mount("config", "/etc/api").mount("data", "/data"))
+        .volume(Volume::config_map("config", &config))
+        .volume(Volume::claim("data", &claim))
+        .add(&mut scope, "api")
+        .unwrap();
+    // The id is a construct id: errors name the construct's own path.
+    let err = Deployment::new(&ns, "worker")
+        .add(&mut scope, "worker")
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with("shop-dev:k8s/worker: "),
+        "{err}"
+    );
+    let t = template(stack);
+    let pod = &t.kube_object("Deployment", "api")["spec"]["template"]["spec"];
+    assert_eq!(pod["volumes"][0]["configMap"]["name"], "settings");
+    assert_eq!(
+        pod["volumes"][1]["persistentVolumeClaim"]["claimName"],
+        "data"
+    );
+}
