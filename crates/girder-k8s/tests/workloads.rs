@@ -714,6 +714,12 @@ fn every_construct_opens_its_id_and_returns_a_handle() {
     let err = Deployment::new(&ns, "worker")
         .add(&mut scope, "worker")
         .unwrap_err();
+    assert_eq!(
+        err.construct_error::<K8sError>(),
+        Some(&K8sError::NoContainer {
+            workload: "Deployment shop/worker".into()
+        })
+    );
     assert!(
         err.to_string().starts_with("shop-dev:k8s/worker: "),
         "{err}"
