@@ -89,11 +89,11 @@ fn terraform_stack(size: usize) -> girder_core::Result<Stack> {
 
 fn kubernetes_stack(size: usize) -> girder_core::Result<Stack> {
     let mut stack = Stack::new("bench", "dev", Backend::local())?;
-    let mut k8s = stack.scope("k8s")?;
+    let mut k8s = stack.scope("k8s")?.with_kube_app("bench")?;
     let ns = Namespace::new("bench").add(&mut k8s, "bench")?;
     for i in 0..size.div_ceil(2) {
-        let mut scope = k8s.child(&format!("api-{i}"))?;
-        Workload::deployment(&ns, &format!("api-{i}"))
+        let name = format!("api-{i}");
+        Deployment::new(&ns, &name)
             .part_of("bench")
             .container(
                 Container::new(
@@ -105,7 +105,7 @@ fn kubernetes_stack(size: usize) -> girder_core::Result<Stack> {
                 .readiness(Probe::http_get("/healthz", "http")),
             )
             .expose(Service::cluster_ip().port(80, "http"))
-            .add(&mut scope, "bench")?;
+            .add(&mut k8s, &name)?;
     }
     Ok(stack)
 }

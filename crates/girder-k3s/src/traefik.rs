@@ -3,9 +3,10 @@
 //! `X-Forwarded-*` only from the VPC (the ALB's addresses), so access logs and rate
 //! limits see the real client.
 
+use girder_core::construct::Construct;
 use girder_core::{Error, Result, Scope};
-use girder_k8s::crds::Extra;
 use girder_k8s::crds::k3s::{CONTROLLER_NAMESPACE, HelmChartConfig, HelmChartConfigSpec};
+use girder_k8s::crds::{Extra, ObjectRef};
 use girder_network::Ipv4Cidr;
 use serde_json::json;
 
@@ -15,6 +16,7 @@ const NODE_PORTS: std::ops::RangeInclusive<u16> = 30000..=32767;
 /// K3s's bundled Traefik, configured for a load balancer in front (a `HelmChartConfig`
 /// named `traefik` in `kube-system`). The node must keep Traefik:
 /// [`crate::K3sNode::bundled_traefik`].
+#[must_use = "a builder creates nothing until `add` is called"]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Traefik {
     node_port: u16,
@@ -36,9 +38,14 @@ impl Traefik {
         self.trusted.push(cidr);
         self
     }
+}
 
-    /// Add the HelmChartConfig to app `app`.
-    pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<()> {
+impl Construct for Traefik {
+    type Handle = ObjectRef;
+
+    /// Add the HelmChartConfig as construct `id`, into the scope's Kubernetes app.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<ObjectRef> {
+        let scope = &mut scope.child(id)?;
         let at = scope.location();
         if !NODE_PORTS.contains(&self.node_port) {
             return Err(Error::invalid(
@@ -61,16 +68,14 @@ impl Traefik {
             "ports": {"web": web},
         });
         let values_content = girder_core::yaml::to_yaml(&at, &values)?;
-        scope.add_typed_kube_object(
-            app,
-            &HelmChartConfig::new(
-                CONTROLLER_NAMESPACE,
-                "traefik",
-                HelmChartConfigSpec {
-                    values_content,
-                    extra: Extra::new(),
-                },
-            ),
+        HelmChartConfig::new(
+            CONTROLLER_NAMESPACE,
+            "traefik",
+            HelmChartConfigSpec {
+                values_content,
+                extra: Extra::new(),
+            },
         )
+        .add(scope, "config")
     }
 }

@@ -301,7 +301,7 @@ fn tfcheck_accepts_the_node() {
 #[test]
 fn traefik_serves_on_the_target_group_node_port() {
     let mut stack = Stack::new("c", "dev", Backend::local()).unwrap();
-    let mut scope = stack.root();
+    let mut scope = stack.root().with_kube_app("ingress").unwrap();
     Traefik::node_port(30080)
         .trust_forwarded_headers_from("10.40.0.0/16".parse().unwrap())
         .add(&mut scope, "ingress")
@@ -311,7 +311,7 @@ fn traefik_serves_on_the_target_group_node_port() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("c-dev:/") && err.contains("8080") && err.contains("30000-32767"),
+        err.contains("c-dev:ingress") && err.contains("8080") && err.contains("30000-32767"),
         "{err}"
     );
     let mut app = App::new();

@@ -9,6 +9,8 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use crate::error::K8sError;
+use crate::objects::ConfigMapHandle;
 use crate::validate;
 
 /// Transport protocol of a port.
@@ -31,6 +33,7 @@ impl Protocol {
 }
 
 /// A named container port. Services, probes and network policies refer to it by name.
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Port {
     /// IANA service name (`http`, `metrics`).
@@ -69,6 +72,7 @@ impl Port {
 }
 
 /// One environment variable.
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Env {
     name: String,
@@ -95,13 +99,13 @@ impl Env {
     /// A key of a ConfigMap of the same namespace.
     pub fn config_map_key(
         name: impl Into<String>,
-        config_map: impl Into<String>,
+        config_map: &ConfigMapHandle,
         key: impl Into<String>,
     ) -> Self {
         Self {
             name: name.into(),
             source: EnvSource::ConfigMapKey {
-                config_map: config_map.into(),
+                config_map: config_map.name().to_owned(),
                 key: key.into(),
             },
         }
@@ -182,6 +186,11 @@ pub enum EnvFrom {
 }
 
 impl EnvFrom {
+    /// Every key of ConfigMap `config_map`.
+    pub fn config_map(config_map: &ConfigMapHandle) -> Self {
+        EnvFrom::ConfigMap(config_map.name().to_owned())
+    }
+
     fn build(&self) -> core::EnvFromSource {
         match self {
             EnvFrom::ConfigMap(name) => core::EnvFromSource {
@@ -203,6 +212,7 @@ impl EnvFrom {
 }
 
 /// CPU and memory requests and limits.
+#[must_use]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Resources {
     requests: BTreeMap<String, String>,
@@ -266,6 +276,7 @@ impl Resources {
 }
 
 /// A liveness, readiness or startup probe.
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Probe {
     action: ProbeAction,
@@ -379,17 +390,59 @@ impl Probe {
     }
 }
 
-/// A relaxation of the default security context, with the reason for it.
+/// A relaxation of the restricted security context, with the reason for it: a typed
+/// value, so what a reason says never changes a setting.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Exception {
+#[non_exhaustive]
+pub enum SecurityException {
+    /// `readOnlyRootFilesystem: false`: the image writes outside its mounts.
+    WritableRootFilesystem(Reason),
+    /// `runAsNonRoot: false` (the container's, and so the pod's): the image cannot run
+    /// as another user.
+    RunAsRoot(Reason),
+    /// `allowPrivilegeEscalation: true`: setuid binaries the process needs.
+    AllowPrivilegeEscalation(Reason),
+    /// A Linux capability added on top of dropping all.
+    AddCapability {
+        /// `NET_BIND_SERVICE`.
+        capability: String,
+        /// Why the container needs it.
+        reason: Reason,
+    },
+}
+
+impl SecurityException {
+    /// The setting relaxed, as written in the workload's annotation.
+    pub fn setting(&self) -> &'static str {
+        match self {
+            SecurityException::WritableRootFilesystem(_) => "readOnlyRootFilesystem=false",
+            SecurityException::RunAsRoot(_) => "runAsNonRoot=false",
+            SecurityException::AllowPrivilegeEscalation(_) => "allowPrivilegeEscalation=true",
+            SecurityException::AddCapability { .. } => "capabilities.add",
+        }
+    }
+
+    /// Why.
+    pub fn reason(&self) -> &Reason {
+        match self {
+            SecurityException::WritableRootFilesystem(reason)
+            | SecurityException::RunAsRoot(reason)
+            | SecurityException::AllowPrivilegeEscalation(reason)
+            | SecurityException::AddCapability { reason, .. } => reason,
+        }
+    }
+}
+
+/// An exception whose reason was refused: reported, with the construct path, when the
+/// workload is added.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct RefusedException {
     setting: &'static str,
-    /// What the setting is relaxed for (the capability added), written before the reason.
-    subject: Option<String>,
-    /// Checked as a `girder_core::Reason` when the container is built.
-    reason: String,
+    error: ReasonError,
 }
 
 /// One container of a pod.
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Container {
     pub(crate) name: String,
@@ -405,9 +458,9 @@ pub struct Container {
     readiness: Option<Probe>,
     startup: Option<Probe>,
     pub(crate) mounts: Vec<(String, String, bool)>,
-    exceptions: Vec<Exception>,
+    exceptions: Vec<SecurityException>,
+    refused_exceptions: Vec<RefusedException>,
     run_as_user: Option<i64>,
-    added_capabilities: Vec<String>,
 }
 
 impl Container {
@@ -429,8 +482,8 @@ impl Container {
             startup: None,
             mounts: Vec::new(),
             exceptions: Vec::new(),
+            refused_exceptions: Vec::new(),
             run_as_user: None,
-            added_capabilities: Vec::new(),
         }
     }
 
@@ -507,48 +560,50 @@ impl Container {
     }
 
     /// Allow writes to the root filesystem (the image writes outside its mounts).
-    pub fn writable_root_filesystem(mut self, reason: impl Into<String>) -> Self {
-        self.exceptions.push(Exception {
-            setting: "readOnlyRootFilesystem=false",
-            subject: None,
-            reason: reason.into(),
-        });
-        self
+    pub fn writable_root_filesystem(self, reason: impl Into<String>) -> Self {
+        self.relax(
+            "readOnlyRootFilesystem=false",
+            reason,
+            SecurityException::WritableRootFilesystem,
+        )
     }
 
     /// Run as root (the image cannot run as another user).
-    pub fn run_as_root(mut self, reason: impl Into<String>) -> Self {
-        self.exceptions.push(Exception {
-            setting: "runAsNonRoot=false",
-            subject: None,
-            reason: reason.into(),
-        });
-        self
+    pub fn run_as_root(self, reason: impl Into<String>) -> Self {
+        self.relax("runAsNonRoot=false", reason, SecurityException::RunAsRoot)
     }
 
     /// Allow privilege escalation (setuid binaries the process needs).
-    pub fn allow_privilege_escalation(mut self, reason: impl Into<String>) -> Self {
-        self.exceptions.push(Exception {
-            setting: "allowPrivilegeEscalation=true",
-            subject: None,
-            reason: reason.into(),
-        });
-        self
+    pub fn allow_privilege_escalation(self, reason: impl Into<String>) -> Self {
+        self.relax(
+            "allowPrivilegeEscalation=true",
+            reason,
+            SecurityException::AllowPrivilegeEscalation,
+        )
     }
 
     /// Add a Linux capability on top of dropping all (`NET_BIND_SERVICE`).
-    pub fn add_capability(
-        mut self,
-        capability: impl Into<String>,
-        reason: impl Into<String>,
-    ) -> Self {
+    pub fn add_capability(self, capability: impl Into<String>, reason: impl Into<String>) -> Self {
         let capability = capability.into();
-        self.exceptions.push(Exception {
-            setting: "capabilities.add",
-            subject: Some(capability.clone()),
-            reason: reason.into(),
-        });
-        self.added_capabilities.push(capability);
+        self.relax("capabilities.add", reason, |reason| {
+            SecurityException::AddCapability { capability, reason }
+        })
+    }
+
+    /// Relax a setting for `reason` (text or a [`Reason`]); a refused reason is reported
+    /// when the workload is added.
+    fn relax(
+        mut self,
+        setting: &'static str,
+        reason: impl Into<String>,
+        exception: impl FnOnce(Reason) -> SecurityException,
+    ) -> Self {
+        match Reason::new(reason) {
+            Ok(reason) => self.exceptions.push(exception(reason)),
+            Err(error) => self
+                .refused_exceptions
+                .push(RefusedException { setting, error }),
+        }
         self
     }
 
@@ -558,17 +613,37 @@ impl Container {
         self
     }
 
-    fn has_exception(&self, setting: &str) -> bool {
-        self.exceptions.iter().any(|e| e.setting == setting)
+    /// The security exceptions of the container, in the order given.
+    pub fn security_exceptions(&self) -> &[SecurityException] {
+        &self.exceptions
+    }
+
+    /// Whether the container runs as root ([`SecurityException::RunAsRoot`]).
+    pub(crate) fn runs_as_root(&self) -> bool {
+        self.exceptions
+            .iter()
+            .any(|e| matches!(e, SecurityException::RunAsRoot(_)))
+    }
+
+    fn added_capabilities(&self) -> Vec<String> {
+        self.exceptions
+            .iter()
+            .filter_map(|e| match e {
+                SecurityException::AddCapability { capability, .. } => Some(capability.clone()),
+                _ => None,
+            })
+            .collect()
     }
 
     /// `setting: reason` lines for the workload's annotation.
     pub(crate) fn exception_notes(&self) -> Vec<String> {
         self.exceptions
             .iter()
-            .map(|e| match &e.subject {
-                Some(subject) => format!("{}: {}: {subject}: {}", self.name, e.setting, e.reason),
-                None => format!("{}: {}: {}", self.name, e.setting, e.reason),
+            .map(|e| match e {
+                SecurityException::AddCapability { capability, reason } => {
+                    format!("{}: {}: {capability}: {reason}", self.name, e.setting())
+                }
+                _ => format!("{}: {}: {}", self.name, e.setting(), e.reason()),
             })
             .collect()
     }
@@ -577,30 +652,23 @@ impl Container {
     pub(crate) fn build(&self, at: &str) -> Result<core::Container> {
         validate::dns_label(at, "container name", &self.name)?;
         validate::image(at, &self.name, &self.image)?;
-        for exception in &self.exceptions {
-            if let Err(e) = Reason::new(exception.reason.as_str()) {
-                let why = match e {
-                    ReasonError::Empty => "needs a reason".to_owned(),
-                    other => format!("has a reason that is not allowed: {other}"),
-                };
-                return Err(girder_core::Error::invalid(
-                    at,
-                    format!("container {:?}: {} {why}", self.name, exception.setting),
-                ));
+        if let Some(refused) = self.refused_exceptions.first() {
+            return Err(K8sError::ExceptionReason {
+                container: self.name.clone(),
+                setting: refused.setting,
+                problem: refused.error.clone(),
             }
+            .at(at));
         }
         let mut names = std::collections::BTreeSet::new();
         for env in &self.env {
             validate::env_name(at, &self.name, &env.name)?;
             if !names.insert(env.name.as_str()) {
-                return Err(girder_core::Error::invalid(
-                    at,
-                    format!(
-                        "container {:?} sets env {:?} twice; Kubernetes keeps only the last, \
-                         so set it once",
-                        self.name, env.name
-                    ),
-                ));
+                return Err(K8sError::DuplicateEnv {
+                    container: self.name.clone(),
+                    name: env.name.clone(),
+                }
+                .at(at));
             }
             let what = |kind: &str, object: &str| {
                 format!(
@@ -635,19 +703,18 @@ impl Container {
         for port in &self.ports {
             validate::port_name(at, &port.name)?;
             if port.number == 0 {
-                return Err(girder_core::Error::invalid(
-                    at,
-                    format!(
-                        "container {:?} port {:?}: 0 is not a port (1-65535)",
-                        self.name, port.name
-                    ),
-                ));
+                return Err(K8sError::ZeroContainerPort {
+                    container: self.name.clone(),
+                    port: port.name.clone(),
+                }
+                .at(at));
             }
             if !seen.insert(port.name.as_str()) {
-                return Err(girder_core::Error::invalid(
-                    at,
-                    format!("container {:?} names port {:?} twice", self.name, port.name),
-                ));
+                return Err(K8sError::DuplicatePort {
+                    container: self.name.clone(),
+                    port: port.name.clone(),
+                }
+                .at(at));
             }
         }
         for probe in [&self.liveness, &self.readiness, &self.startup]
@@ -656,16 +723,12 @@ impl Container {
         {
             if let Some(port) = probe.port() {
                 if !self.ports.iter().any(|p| p.name == port) {
-                    let names: Vec<&str> = self.ports.iter().map(|p| p.name.as_str()).collect();
-                    return Err(girder_core::Error::invalid(
-                        at,
-                        format!(
-                            "container {:?}: a probe uses port {port:?}, which is not one of \
-                             its ports ({})",
-                            self.name,
-                            names.join(", ")
-                        ),
-                    ));
+                    return Err(K8sError::ProbePort {
+                        container: self.name.clone(),
+                        port: port.to_owned(),
+                        ports: self.ports.iter().map(|p| p.name.clone()).collect(),
+                    }
+                    .at(at));
                 }
             }
         }
@@ -716,14 +779,20 @@ impl Container {
 
     /// Restricted Pod Security, minus the relaxations given with reasons.
     fn security_context(&self) -> core::SecurityContext {
+        let relaxed = |matches: fn(&SecurityException) -> bool| self.exceptions.iter().any(matches);
+        let added = self.added_capabilities();
         core::SecurityContext {
-            allow_privilege_escalation: Some(self.has_exception("allowPrivilegeEscalation=true")),
-            read_only_root_filesystem: Some(!self.has_exception("readOnlyRootFilesystem=false")),
-            run_as_non_root: Some(!self.has_exception("runAsNonRoot=false")),
+            allow_privilege_escalation: Some(relaxed(|e| {
+                matches!(e, SecurityException::AllowPrivilegeEscalation(_))
+            })),
+            read_only_root_filesystem: Some(!relaxed(|e| {
+                matches!(e, SecurityException::WritableRootFilesystem(_))
+            })),
+            run_as_non_root: Some(!self.runs_as_root()),
             run_as_user: self.run_as_user,
             capabilities: Some(core::Capabilities {
                 drop: Some(vec!["ALL".into()]),
-                add: (!self.added_capabilities.is_empty()).then(|| self.added_capabilities.clone()),
+                add: (!added.is_empty()).then_some(added),
             }),
             seccomp_profile: Some(core::SeccompProfile {
                 type_: "RuntimeDefault".into(),

@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 
-use girder_core::{Error, Result, Stack};
+use girder_core::{Result, Stack};
 use serde_json::json;
 
 use crate::crds::argocd::{
@@ -28,6 +28,7 @@ use crate::crds::flux::{
     SubstituteFrom,
 };
 use crate::crds::{Extra, NameRef};
+use crate::error::K8sError;
 
 /// Where Flux runs.
 pub const FLUX_NAMESPACE: &str = "flux-system";
@@ -35,6 +36,7 @@ pub const FLUX_NAMESPACE: &str = "flux-system";
 pub const ARGOCD_NAMESPACE: &str = "argocd";
 
 /// The Git repository the synthesized output is committed to, and how to deliver it.
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GitOps {
     repository: String,
@@ -89,30 +91,22 @@ impl GitOps {
             .or_else(|| self.repository.strip_prefix("ssh://"))
             .map(|rest| rest.split('/').next().unwrap_or_default());
         if host.is_none_or(str::is_empty) || self.repository.chars().any(char::is_whitespace) {
-            return Err(Error::invalid(
-                stack.id(),
-                format!(
-                    "GitOps repository {:?} must be an https:// or ssh:// URL with a host",
-                    self.repository
-                ),
-            ));
+            return Err(K8sError::GitOpsRepository {
+                repository: self.repository.clone(),
+            }
+            .at(stack.id()));
         }
         let apps: Vec<String> = stack.kube_apps().into_iter().map(|(app, _)| app).collect();
         if apps.is_empty() {
-            return Err(Error::invalid(
-                stack.id(),
-                "the stack has no Kubernetes apps to deliver; add its objects before the GitOps layout",
-            ));
+            return Err(K8sError::NoAppsToDeliver.at(stack.id()));
         }
         for infra in &self.infrastructure {
             if !apps.contains(infra) {
-                return Err(Error::invalid(
-                    stack.id(),
-                    format!(
-                        "infrastructure app {infra:?} is not a Kubernetes app of the stack ({})",
-                        apps.join(", ")
-                    ),
-                ));
+                return Err(K8sError::UnknownInfrastructureApp {
+                    app: infra.clone(),
+                    apps,
+                }
+                .at(stack.id()));
             }
         }
         let mut ordered: Vec<(String, bool)> = apps

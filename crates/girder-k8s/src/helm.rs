@@ -4,6 +4,7 @@
 //! with `helm.valuesObject`) or by K3s's Helm controller (a HelmChart with the values as
 //! `valuesContent`).
 
+use girder_core::construct::Construct;
 use girder_core::helm::{ChartRef, HelmRelease as ValuesFile};
 use girder_core::{Result, Scope};
 use serde::Serialize;
@@ -18,6 +19,7 @@ use crate::crds::flux::{
 };
 use crate::crds::k3s;
 use crate::crds::{Extra, NameRef};
+use crate::error::K8sError;
 use crate::validate;
 
 /// Typed values of one chart at one version: the chart they were written for comes with
@@ -28,9 +30,10 @@ pub trait ChartValues: Serialize {
 }
 
 /// How the release reaches the cluster besides its values file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Delivery {
     /// Only the values file (`helm upgrade --install -f`, or a pipeline).
+    #[default]
     ValuesFile,
     /// A Flux HelmRepository and HelmRelease in the release's namespace.
     Flux,
@@ -47,6 +50,7 @@ pub enum Delivery {
 }
 
 /// One release of a chart.
+#[must_use = "a builder creates nothing until `add` is called"]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Release {
     name: String,
@@ -56,6 +60,26 @@ pub struct Release {
     values: std::result::Result<Json, String>,
     create_namespace: bool,
     depends_on: Vec<String>,
+    delivery: Delivery,
+}
+
+/// A Helm release in the stack.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReleaseHandle {
+    name: String,
+    namespace: String,
+}
+
+impl ReleaseHandle {
+    /// The release name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The namespace it installs into.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
 }
 
 impl Release {
@@ -74,6 +98,7 @@ impl Release {
             values: serde_json::to_value(values).map_err(|e| e.to_string()),
             create_namespace: false,
             depends_on: Vec::new(),
+            delivery: Delivery::ValuesFile,
         }
     }
 
@@ -89,30 +114,54 @@ impl Release {
         self
     }
 
-    /// Flux: install after these HelmReleases of the same namespace.
-    pub fn depends_on(mut self, release: impl Into<String>) -> Self {
-        self.depends_on.push(release.into());
+    /// Flux: install after `release` (a HelmRelease of the same namespace).
+    pub fn depends_on(mut self, release: &ReleaseHandle) -> Self {
+        self.depends_on.push(release.name.clone());
         self
     }
 
-    /// Write the values file and, per `delivery`, the objects that install it (into app
-    /// `app`).
-    pub fn add(self, scope: &mut Scope<'_>, app: &str, delivery: Delivery) -> Result<()> {
+    /// How the release reaches the cluster besides its values file (default: only the
+    /// values file).
+    pub fn delivery(mut self, delivery: Delivery) -> Self {
+        self.delivery = delivery;
+        self
+    }
+}
+
+impl Construct for Release {
+    type Handle = ReleaseHandle;
+
+    /// Write the values file and, per its [`Delivery`], the objects that install it (into
+    /// the scope's Kubernetes app), as construct `id`.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<ReleaseHandle> {
+        let scope = &mut scope.child(id)?;
+        let handle = ReleaseHandle {
+            name: self.name.clone(),
+            namespace: self.namespace.clone(),
+        };
+        self.write(scope)?;
+        Ok(handle)
+    }
+}
+
+impl Release {
+    fn write(self, scope: &mut Scope<'_>) -> Result<()> {
         let at = scope.location();
         validate::dns_label(&at, "release name", &self.name)?;
         validate::dns_label(&at, "release namespace", &self.namespace)?;
         let values = self.values.map_err(|e| {
-            girder_core::Error::invalid(
-                &at,
-                format!("values of release {} do not serialize: {e}", self.name),
-            )
+            K8sError::ValuesDoNotSerialize {
+                release: self.name.clone(),
+                message: e,
+            }
+            .at(&at)
         })?;
         scope.add_helm_release(
             ValuesFile::new(&self.name, self.chart.clone())
                 .namespace(&self.namespace)
                 .values(&values),
         )?;
-        match delivery {
+        match self.delivery {
             Delivery::ValuesFile => Ok(()),
             Delivery::Flux => {
                 let repository_name = repository_name(&self.chart);
@@ -159,9 +208,9 @@ impl Release {
                     &repository_name,
                 );
                 if !already {
-                    crate::meta::add_custom(scope, app, &repository)?;
+                    crate::meta::add_custom(scope, &repository)?;
                 }
-                crate::meta::add_custom(scope, app, &release)
+                crate::meta::add_custom(scope, &release)
             }
             Delivery::ArgoCd {
                 argo_namespace,
@@ -202,7 +251,7 @@ impl Release {
                         extra: Extra::new(),
                     },
                 );
-                crate::meta::add_custom(scope, app, &application)
+                crate::meta::add_custom(scope, &application)
             }
             Delivery::K3s => {
                 let values_content = girder_core::yaml::to_yaml(&at, &values)?;
@@ -231,7 +280,7 @@ impl Release {
                         extra: Extra::new(),
                     },
                 );
-                crate::meta::add_custom(scope, app, &chart)
+                crate::meta::add_custom(scope, &chart)
             }
         }
     }

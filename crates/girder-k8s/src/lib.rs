@@ -18,9 +18,10 @@
 //!
 //! # fn main() -> girder_core::Result<()> {
 //! let mut stack = Stack::new("shop", "dev", Backend::local())?;
-//! let mut scope = stack.scope("shop")?;
-//! let ns = Namespace::new("shop").add(&mut scope, "shop")?;
-//! let api = Workload::deployment(&ns, "api")
+//! // Kubernetes constructs under this scope write into app (directory) `shop`.
+//! let mut scope = stack.scope("shop")?.with_kube_app("shop")?;
+//! let ns = Namespace::new("shop").add(&mut scope, "namespace")?;
+//! let api = Deployment::new(&ns, "api")
 //!     .part_of("shop")
 //!     .container(
 //!         Container::new("api", "ghcr.io/acme/api:1.4.2")
@@ -30,7 +31,7 @@
 //!     )
 //!     .replicas(2)
 //!     .expose(Service::cluster_ip().port(80, "http"))
-//!     .add(&mut scope, "shop")?;
+//!     .add(&mut scope, "api")?;
 //! assert_eq!(api.service_name(), Some("api"));
 //! # Ok(())
 //! # }
@@ -39,11 +40,13 @@
 pub mod charts;
 mod container;
 pub mod crds;
+mod error;
 pub mod gitops;
 mod helm;
 mod labels;
 mod meta;
 mod namespace;
+mod network_policy;
 mod objects;
 mod rbac;
 mod scaling;
@@ -52,25 +55,42 @@ mod validate;
 mod volume;
 mod workload;
 
-pub use container::{Container, Env, EnvFrom, Port, Probe, Protocol, Resources};
+pub use container::{Container, Env, EnvFrom, Port, Probe, Protocol, Resources, SecurityException};
+pub use error::K8sError;
 pub use gitops::GitOps;
-pub use helm::{ChartValues, Delivery, Release};
+pub use helm::{ChartValues, Delivery, Release, ReleaseHandle};
 pub use labels::{AppLabels, MANAGED_BY};
 pub use namespace::{Namespace, NamespaceHandle, PodSecurity};
-pub use objects::{ConfigMap, LimitRange, PersistentVolumeClaim, ResourceQuota, StorageClass};
-pub use rbac::{IRSA_ANNOTATION, Role, RoleHandle, ServiceAccount, ServiceAccountHandle};
+pub use network_policy::{IpBlock, NetworkPolicyPeer};
+pub use objects::{
+    ConfigMap, ConfigMapHandle, LimitRange, LimitRangeHandle, PersistentVolumeClaim,
+    PersistentVolumeClaimHandle, ResourceQuota, ResourceQuotaHandle, StorageClass,
+    StorageClassHandle,
+};
+pub use rbac::{
+    ClusterRole, ClusterRoleHandle, IRSA_ANNOTATION, Role, RoleHandle, ServiceAccount,
+    ServiceAccountHandle,
+};
 pub use scaling::{Autoscaling, DisruptionBudget};
 pub use service::{Ingress, Service, ServiceType};
 pub use volume::{ClaimTemplate, Volume};
-pub use workload::{SECURITY_EXCEPTIONS_ANNOTATION, Workload, WorkloadHandle, WorkloadKind};
+pub use workload::{
+    CronJob, DaemonSet, Deployment, Exposable, Job, SECURITY_EXCEPTIONS_ANNOTATION, Scalable,
+    StatefulSet, Workload, WorkloadHandle,
+};
 
 /// The names a stack program needs, in one import.
 pub mod prelude {
+    pub use girder_core::construct::Construct;
+
     pub use crate::{
-        AppLabels, Autoscaling, ChartValues, ClaimTemplate, ConfigMap, Container, Delivery,
-        DisruptionBudget, Env, EnvFrom, GitOps, Ingress, LimitRange, Namespace, NamespaceHandle,
-        PersistentVolumeClaim, PodSecurity, Port, Probe, Protocol, Release, ResourceQuota,
-        Resources, Role, Service, ServiceAccount, ServiceType, StorageClass, Volume, Workload,
-        WorkloadHandle, WorkloadKind,
+        AppLabels, Autoscaling, ChartValues, ClaimTemplate, ClusterRole, ClusterRoleHandle,
+        ConfigMap, ConfigMapHandle, Container, CronJob, DaemonSet, Delivery, Deployment,
+        DisruptionBudget, Env, EnvFrom, Exposable, GitOps, Ingress, IpBlock, Job, LimitRange,
+        Namespace, NamespaceHandle, NetworkPolicyPeer, PersistentVolumeClaim,
+        PersistentVolumeClaimHandle, PodSecurity, Port, Probe, Protocol, Release, ReleaseHandle,
+        ResourceQuota, Resources, Role, RoleHandle, Scalable, SecurityException, Service,
+        ServiceAccount, ServiceAccountHandle, ServiceType, StatefulSet, StorageClass,
+        StorageClassHandle, Volume, Workload, WorkloadHandle,
     };
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use girder_core::kubernetes_rules;
-use girder_core::{Error, Result, Scope};
+use girder_core::{Result, Scope};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde::Serialize;
 
@@ -25,28 +25,27 @@ pub(crate) fn check_meta(at: &str, kind: &str, meta: &ObjectMeta) -> Result<()> 
             Some(ns) => format!("{kind} {ns}/{name}"),
             None => format!("{kind} {name}"),
         };
-        Error::invalid(at, format!("{what}: {why}"))
+        crate::validate::metadata(at, &what, why)
     })
 }
 
-/// Add a k8s-openapi object to app `app` after checking its metadata: every girder-k8s
-/// construct adds its objects through here.
-pub(crate) fn add_object<K>(scope: &mut Scope<'_>, app: &str, object: &K) -> Result<()>
+/// Add a k8s-openapi object to the scope's Kubernetes app ([`Scope::with_kube_app`])
+/// after checking its metadata: every girder-k8s construct adds its objects through here.
+pub(crate) fn add_object<K>(scope: &mut Scope<'_>, object: &K) -> Result<()>
 where
     K: k8s_openapi::Resource + k8s_openapi::Metadata<Ty = ObjectMeta> + Serialize,
 {
     check_meta(&scope.location(), K::KIND, object.metadata())?;
-    scope.add_kube_object(app, object)
+    scope.add_app_object(object)
 }
 
-/// Add a custom resource to app `app` after checking its metadata.
+/// Add a custom resource to the scope's Kubernetes app after checking its metadata.
 pub(crate) fn add_custom<S: crate::crds::Spec>(
     scope: &mut Scope<'_>,
-    app: &str,
     object: &crate::crds::Object<S>,
 ) -> Result<()> {
     check_meta(&scope.location(), S::KIND, &object.metadata)?;
-    scope.add_typed_kube_object(app, object)
+    scope.add_typed_app_object(object)
 }
 
 /// Metadata with a name, an optional namespace, labels and annotations.

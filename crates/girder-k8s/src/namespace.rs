@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use girder_core::construct::Construct;
 use girder_core::{Result, Scope};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::networking::v1 as net;
@@ -33,6 +34,7 @@ impl PodSecurity {
 }
 
 /// A Namespace. Pod Security `restricted` is enforced, audited and warned by default.
+#[must_use = "a builder creates nothing until `add` is called"]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Namespace {
     name: String,
@@ -89,9 +91,15 @@ impl Namespace {
         self.labels.insert(key.into(), value.into());
         self
     }
+}
 
-    /// Add the Namespace (and its default-deny policy) to app `app`.
-    pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<NamespaceHandle> {
+impl Construct for Namespace {
+    type Handle = NamespaceHandle;
+
+    /// Add the Namespace (and its default-deny policy) as construct `id`, into the
+    /// scope's Kubernetes app.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<NamespaceHandle> {
+        let scope = &mut scope.child(id)?;
         let at = scope.location();
         validate::dns_label(&at, "namespace name", &self.name)?;
         let mut labels = plain_labels(&self.name);
@@ -106,7 +114,7 @@ impl Namespace {
             metadata: object_meta(None, &self.name, labels, BTreeMap::new()),
             ..core::Namespace::default()
         };
-        crate::meta::add_object(scope, app, &namespace)?;
+        crate::meta::add_object(scope, &namespace)?;
         if self.default_deny {
             let policy = net::NetworkPolicy {
                 metadata: object_meta(
@@ -121,7 +129,7 @@ impl Namespace {
                     ..net::NetworkPolicySpec::default()
                 }),
             };
-            crate::meta::add_object(scope, app, &policy)?;
+            crate::meta::add_object(scope, &policy)?;
         }
         Ok(NamespaceHandle { name: self.name })
     }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use girder_core::construct::Construct;
 use girder_core::{Result, Scope};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::storage::v1 as storage;
@@ -15,6 +16,7 @@ use crate::validate;
 use crate::volume::claim_spec;
 
 /// A ConfigMap: non-secret configuration as keys.
+#[must_use = "a builder creates nothing until `add` is called"]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigMap {
     namespace: String,
@@ -37,9 +39,14 @@ impl ConfigMap {
         self.data.insert(key.into(), value.into());
         self
     }
+}
 
-    /// Add it to app `app`; returns its name.
-    pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<String> {
+impl Construct for ConfigMap {
+    type Handle = ConfigMapHandle;
+
+    /// Add it as construct `id`, into the scope's Kubernetes app.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<ConfigMapHandle> {
+        let scope = &mut scope.child(id)?;
         let at = scope.location();
         validate::dns_label(&at, "ConfigMap name", &self.name)?;
         for key in self.data.keys() {
@@ -55,12 +62,16 @@ impl ConfigMap {
             data: Some(self.data),
             ..core::ConfigMap::default()
         };
-        crate::meta::add_object(scope, app, &object)?;
-        Ok(self.name)
+        crate::meta::add_object(scope, &object)?;
+        Ok(ConfigMapHandle {
+            namespace: self.namespace,
+            name: self.name,
+        })
     }
 }
 
 /// A standalone PersistentVolumeClaim (StatefulSets use [`crate::ClaimTemplate`]).
+#[must_use = "a builder creates nothing until `add` is called"]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PersistentVolumeClaim {
     namespace: String,
@@ -97,9 +108,14 @@ impl PersistentVolumeClaim {
         self.access_mode = "ReadWriteMany";
         self
     }
+}
 
-    /// Add it to app `app`; returns its name.
-    pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<String> {
+impl Construct for PersistentVolumeClaim {
+    type Handle = PersistentVolumeClaimHandle;
+
+    /// Add it as construct `id`, into the scope's Kubernetes app.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<PersistentVolumeClaimHandle> {
+        let scope = &mut scope.child(id)?;
         let at = scope.location();
         validate::dns_label(&at, "PersistentVolumeClaim name", &self.name)?;
         validate::quantity(&at, "claim size", &self.size)?;
@@ -117,12 +133,16 @@ impl PersistentVolumeClaim {
             )),
             ..core::PersistentVolumeClaim::default()
         };
-        crate::meta::add_object(scope, app, &object)?;
-        Ok(self.name)
+        crate::meta::add_object(scope, &object)?;
+        Ok(PersistentVolumeClaimHandle {
+            namespace: self.namespace,
+            name: self.name,
+        })
     }
 }
 
 /// A StorageClass.
+#[must_use = "a builder creates nothing until `add` is called"]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StorageClass {
     name: String,
@@ -168,9 +188,14 @@ impl StorageClass {
         self.retain = true;
         self
     }
+}
 
-    /// Add it to app `app`; returns its name.
-    pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<String> {
+impl Construct for StorageClass {
+    type Handle = StorageClassHandle;
+
+    /// Add it as construct `id`, into the scope's Kubernetes app.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<StorageClassHandle> {
+        let scope = &mut scope.child(id)?;
         let at = scope.location();
         validate::dns_label(&at, "StorageClass name", &self.name)?;
         let annotations = if self.default_class {
@@ -190,12 +215,13 @@ impl StorageClass {
             allow_volume_expansion: Some(true),
             ..storage::StorageClass::default()
         };
-        crate::meta::add_object(scope, app, &object)?;
-        Ok(self.name)
+        crate::meta::add_object(scope, &object)?;
+        Ok(StorageClassHandle { name: self.name })
     }
 }
 
 /// A ResourceQuota: caps on what a namespace may request.
+#[must_use = "a builder creates nothing until `add` is called"]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResourceQuota {
     namespace: String,
@@ -218,9 +244,14 @@ impl ResourceQuota {
         self.hard.insert(resource.into(), value.into());
         self
     }
+}
 
-    /// Add it to app `app`.
-    pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<()> {
+impl Construct for ResourceQuota {
+    type Handle = ResourceQuotaHandle;
+
+    /// Add it as construct `id`, into the scope's Kubernetes app.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<ResourceQuotaHandle> {
+        let scope = &mut scope.child(id)?;
         let at = scope.location();
         validate::dns_label(&at, "ResourceQuota name", &self.name)?;
         let mut hard = BTreeMap::new();
@@ -241,11 +272,16 @@ impl ResourceQuota {
             }),
             ..core::ResourceQuota::default()
         };
-        crate::meta::add_object(scope, app, &object)
+        crate::meta::add_object(scope, &object)?;
+        Ok(ResourceQuotaHandle {
+            namespace: self.namespace,
+            name: self.name,
+        })
     }
 }
 
 /// A LimitRange: default requests and limits for containers that set none.
+#[must_use = "a builder creates nothing until `add` is called"]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LimitRange {
     namespace: String,
@@ -278,9 +314,14 @@ impl LimitRange {
         self.default_limit.insert(resource, limit.into());
         self
     }
+}
 
-    /// Add it to app `app`.
-    pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<()> {
+impl Construct for LimitRange {
+    type Handle = LimitRangeHandle;
+
+    /// Add it as construct `id`, into the scope's Kubernetes app.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<LimitRangeHandle> {
+        let scope = &mut scope.child(id)?;
         let at = scope.location();
         validate::dns_label(&at, "LimitRange name", &self.name)?;
         validate::requests_within_limits(
@@ -316,6 +357,60 @@ impl LimitRange {
                 }],
             }),
         };
-        crate::meta::add_object(scope, app, &object)
+        crate::meta::add_object(scope, &object)?;
+        Ok(LimitRangeHandle {
+            namespace: self.namespace,
+            name: self.name,
+        })
+    }
+}
+
+/// A handle of a namespaced object: its name and namespace, for what refers to it.
+macro_rules! namespaced_handle {
+    ($handle:ident, $kind:literal) => {
+        #[doc = concat!("A ", $kind, " in the stack.")]
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct $handle {
+            namespace: String,
+            name: String,
+        }
+
+        impl $handle {
+            #[doc = concat!("A ", $kind, " created elsewhere (declare it on the stack with `Stack::external_kube_object`).")]
+            pub fn existing(namespace: &NamespaceHandle, name: impl Into<String>) -> Self {
+                Self {
+                    namespace: namespace.name().to_owned(),
+                    name: name.into(),
+                }
+            }
+
+            /// `metadata.name`.
+            pub fn name(&self) -> &str {
+                &self.name
+            }
+
+            /// `metadata.namespace`.
+            pub fn namespace(&self) -> &str {
+                &self.namespace
+            }
+        }
+    };
+}
+
+namespaced_handle!(ConfigMapHandle, "ConfigMap");
+namespaced_handle!(PersistentVolumeClaimHandle, "PersistentVolumeClaim");
+namespaced_handle!(ResourceQuotaHandle, "ResourceQuota");
+namespaced_handle!(LimitRangeHandle, "LimitRange");
+
+/// A StorageClass in the stack (cluster-scoped).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StorageClassHandle {
+    name: String,
+}
+
+impl StorageClassHandle {
+    /// `metadata.name`: what claims name in `storageClassName`.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 }

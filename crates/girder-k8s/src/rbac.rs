@@ -2,10 +2,12 @@
 
 use std::collections::BTreeMap;
 
+use girder_core::construct::Construct;
 use girder_core::{Result, Scope};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::rbac::v1 as rbac;
 
+use crate::error::K8sError;
 use crate::meta::{object_meta, plain_labels};
 use crate::namespace::NamespaceHandle;
 use crate::validate;
@@ -14,6 +16,7 @@ use crate::validate;
 pub const IRSA_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
 
 /// A ServiceAccount.
+#[must_use = "a builder creates nothing until `add` is called"]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServiceAccount {
     namespace: String,
@@ -66,21 +69,23 @@ impl ServiceAccount {
             .insert(IRSA_ANNOTATION.into(), role_arn.into());
         self
     }
+}
 
-    /// Add it to app `app`.
-    pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<ServiceAccountHandle> {
+impl Construct for ServiceAccount {
+    type Handle = ServiceAccountHandle;
+
+    /// Add it as construct `id`, into the scope's Kubernetes app.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<ServiceAccountHandle> {
+        let scope = &mut scope.child(id)?;
         let at = scope.location();
         validate::dns_label(&at, "ServiceAccount name", &self.name)?;
         if let Some(arn) = self.annotations.get(IRSA_ANNOTATION) {
             if !(arn.starts_with("arn:") && arn.contains(":iam::") && arn.contains(":role/")) {
-                return Err(girder_core::Error::invalid(
-                    &at,
-                    format!(
-                        "ServiceAccount {:?}: {arn:?} is not an IAM role ARN \
-                         (arn:<partition>:iam::<account>:role/<name>)",
-                        self.name
-                    ),
-                ));
+                return Err(K8sError::NotRoleArn {
+                    account: self.name.clone(),
+                    arn: arn.clone(),
+                }
+                .at(&at));
             }
         }
         let object = core::ServiceAccount {
@@ -93,7 +98,7 @@ impl ServiceAccount {
             automount_service_account_token: Some(false),
             ..core::ServiceAccount::default()
         };
-        crate::meta::add_object(scope, app, &object)?;
+        crate::meta::add_object(scope, &object)?;
         Ok(ServiceAccountHandle {
             namespace: self.namespace,
             name: self.name,
@@ -101,20 +106,34 @@ impl ServiceAccount {
     }
 }
 
-/// A Role (namespaced, [`Role::new`]) or ClusterRole ([`Role::cluster`]).
+/// A Role: rules inside one namespace.
+#[must_use = "a builder creates nothing until `add` is called"]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Role {
-    /// `None` for a ClusterRole.
-    namespace: Option<String>,
+    namespace: String,
     name: String,
     rules: Vec<rbac::PolicyRule>,
 }
 
-/// A Role or ClusterRole in the stack, to bind.
+/// A Role in the stack, to bind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoleHandle {
-    kind: &'static str,
-    namespace: Option<String>,
+    namespace: String,
+    name: String,
+}
+
+/// A ClusterRole: rules in every namespace, or for cluster-scoped resources.
+#[must_use = "a builder creates nothing until `add` is called"]
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterRole {
+    name: String,
+    rules: Vec<rbac::PolicyRule>,
+}
+
+/// A ClusterRole in the stack, to bind in one namespace or cluster-wide. Only a
+/// ClusterRole has [`ClusterRoleHandle::bind_cluster_wide`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterRoleHandle {
     name: String,
 }
 
@@ -130,22 +149,19 @@ fn rule(api_groups: &[&str], resources: &[&str], verbs: &[&str]) -> rbac::Policy
 
 fn check_rules(at: &str, name: &str, rules: &[rbac::PolicyRule]) -> Result<()> {
     if rules.is_empty() {
-        return Err(girder_core::Error::invalid(
-            at,
-            format!("role {name:?} has no rules; add one with `.allow(...)`"),
-        ));
+        return Err(K8sError::NoRules {
+            role: name.to_owned(),
+        }
+        .at(at));
     }
     for rule in rules {
         let wildcard = rule.verbs.iter().any(|v| v == "*")
             || rule.resources.iter().flatten().any(|r| r == "*");
         if wildcard {
-            return Err(girder_core::Error::invalid(
-                at,
-                format!(
-                    "role {name:?} grants `*`; list the resources and verbs it needs (least \
-                     privilege)"
-                ),
-            ));
+            return Err(K8sError::WildcardRule {
+                role: name.to_owned(),
+            }
+            .at(at));
         }
     }
     Ok(())
@@ -155,16 +171,7 @@ impl Role {
     /// A Role `name` in `namespace`, with no rules yet.
     pub fn new(namespace: &NamespaceHandle, name: impl Into<String>) -> Self {
         Self {
-            namespace: Some(namespace.name().to_owned()),
-            name: name.into(),
-            rules: Vec::new(),
-        }
-    }
-
-    /// A ClusterRole `name`, with no rules yet.
-    pub fn cluster(name: impl Into<String>) -> Self {
-        Self {
-            namespace: None,
+            namespace: namespace.name().to_owned(),
             name: name.into(),
             rules: Vec::new(),
         }
@@ -176,113 +183,149 @@ impl Role {
         self.rules.push(rule(api_groups, resources, verbs));
         self
     }
+}
 
-    /// Add it to app `app`.
-    pub fn add(self, scope: &mut Scope<'_>, app: &str) -> Result<RoleHandle> {
+impl Construct for Role {
+    type Handle = RoleHandle;
+
+    /// Add it as construct `id`, into the scope's Kubernetes app.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<RoleHandle> {
+        let scope = &mut scope.child(id)?;
         let at = scope.location();
-        let kind = if self.namespace.is_some() {
-            "Role"
-        } else {
-            "ClusterRole"
-        };
-        validate::dns_label(&at, &format!("{kind} name"), &self.name)?;
+        validate::dns_label(&at, "Role name", &self.name)?;
         check_rules(&at, &self.name, &self.rules)?;
         let metadata = object_meta(
-            self.namespace.as_deref(),
+            Some(&self.namespace),
             &self.name,
             plain_labels(&self.name),
             BTreeMap::new(),
         );
-        match &self.namespace {
-            Some(_) => crate::meta::add_object(
-                scope,
-                app,
-                &rbac::Role {
-                    metadata,
-                    rules: Some(self.rules),
-                },
-            )?,
-            None => crate::meta::add_object(
-                scope,
-                app,
-                &rbac::ClusterRole {
-                    metadata,
-                    rules: Some(self.rules),
-                    ..rbac::ClusterRole::default()
-                },
-            )?,
-        }
+        crate::meta::add_object(
+            scope,
+            &rbac::Role {
+                metadata,
+                rules: Some(self.rules),
+            },
+        )?;
         Ok(RoleHandle {
-            kind,
             namespace: self.namespace,
             name: self.name,
         })
     }
 }
 
-impl RoleHandle {
-    /// Bind the role to `account`: a RoleBinding in the account's namespace (for a Role,
-    /// or a ClusterRole scoped to one namespace), named `<role>-<account>`.
-    pub fn bind(
-        &self,
-        scope: &mut Scope<'_>,
-        app: &str,
-        account: &ServiceAccountHandle,
-    ) -> Result<()> {
-        let at = scope.location();
-        if let Some(ns) = &self.namespace {
-            if *ns != account.namespace {
-                return Err(girder_core::Error::invalid(
-                    at,
-                    format!(
-                        "Role {ns}/{} cannot be bound to ServiceAccount {}/{}: a Role only \
-                         grants inside its namespace",
-                        self.name, account.namespace, account.name
-                    ),
-                ));
-            }
+impl ClusterRole {
+    /// A ClusterRole `name`, with no rules yet.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            rules: Vec::new(),
         }
-        let name = format!("{}-{}", self.name, account.name);
-        let object = rbac::RoleBinding {
-            metadata: object_meta(
-                Some(&account.namespace),
-                &name,
-                plain_labels(&name),
-                BTreeMap::new(),
-            ),
-            role_ref: self.role_ref(),
-            subjects: Some(vec![account.subject()]),
-        };
-        crate::meta::add_object(scope, app, &object)
     }
 
-    /// Bind a ClusterRole to `account` in every namespace (a ClusterRoleBinding).
+    /// Allow `verbs` on `resources` of `api_groups` (`""` is the core group). `*` is
+    /// refused when the role is added.
+    pub fn allow(mut self, api_groups: &[&str], resources: &[&str], verbs: &[&str]) -> Self {
+        self.rules.push(rule(api_groups, resources, verbs));
+        self
+    }
+}
+
+impl Construct for ClusterRole {
+    type Handle = ClusterRoleHandle;
+
+    /// Add it as construct `id`, into the scope's Kubernetes app.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<ClusterRoleHandle> {
+        let scope = &mut scope.child(id)?;
+        let at = scope.location();
+        validate::dns_label(&at, "ClusterRole name", &self.name)?;
+        check_rules(&at, &self.name, &self.rules)?;
+        let metadata = object_meta(None, &self.name, plain_labels(&self.name), BTreeMap::new());
+        crate::meta::add_object(
+            scope,
+            &rbac::ClusterRole {
+                metadata,
+                rules: Some(self.rules),
+                ..rbac::ClusterRole::default()
+            },
+        )?;
+        Ok(ClusterRoleHandle { name: self.name })
+    }
+}
+
+impl RoleHandle {
+    /// `metadata.name`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Bind the role to `account` of its namespace: a RoleBinding named
+    /// `<role>-<account>`, written into `scope`'s Kubernetes app.
+    pub fn bind(&self, scope: &mut Scope<'_>, account: &ServiceAccountHandle) -> Result<()> {
+        if self.namespace != account.namespace {
+            return Err(K8sError::RoleOutsideNamespace {
+                role: format!("{}/{}", self.namespace, self.name),
+                account: format!("{}/{}", account.namespace, account.name),
+            }
+            .at(scope.location()));
+        }
+        role_binding(scope, role_ref("Role", &self.name), account)
+    }
+}
+
+impl ClusterRoleHandle {
+    /// `metadata.name`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Bind the ClusterRole to `account` in the account's namespace only: a RoleBinding
+    /// named `<role>-<account>`, written into `scope`'s Kubernetes app.
+    pub fn bind(&self, scope: &mut Scope<'_>, account: &ServiceAccountHandle) -> Result<()> {
+        role_binding(scope, role_ref("ClusterRole", &self.name), account)
+    }
+
+    /// Bind the ClusterRole to `account` in every namespace (a ClusterRoleBinding named
+    /// `<role>-<namespace>-<account>`), written into `scope`'s Kubernetes app.
     pub fn bind_cluster_wide(
         &self,
         scope: &mut Scope<'_>,
-        app: &str,
         account: &ServiceAccountHandle,
     ) -> Result<()> {
-        if self.kind != "ClusterRole" {
-            return Err(girder_core::Error::invalid(
-                scope.location(),
-                format!("Role {:?} is namespaced; bind it with `bind`", self.name),
-            ));
-        }
         let name = format!("{}-{}-{}", self.name, account.namespace, account.name);
         let object = rbac::ClusterRoleBinding {
             metadata: object_meta(None, &name, plain_labels(&name), BTreeMap::new()),
-            role_ref: self.role_ref(),
+            role_ref: role_ref("ClusterRole", &self.name),
             subjects: Some(vec![account.subject()]),
         };
-        crate::meta::add_object(scope, app, &object)
+        crate::meta::add_object(scope, &object)
     }
+}
 
-    fn role_ref(&self) -> rbac::RoleRef {
-        rbac::RoleRef {
-            api_group: "rbac.authorization.k8s.io".into(),
-            kind: self.kind.into(),
-            name: self.name.clone(),
-        }
+/// A RoleBinding `<role>-<account>` in the account's namespace.
+fn role_binding(
+    scope: &mut Scope<'_>,
+    role_ref: rbac::RoleRef,
+    account: &ServiceAccountHandle,
+) -> Result<()> {
+    let name = format!("{}-{}", role_ref.name, account.name);
+    let object = rbac::RoleBinding {
+        metadata: object_meta(
+            Some(&account.namespace),
+            &name,
+            plain_labels(&name),
+            BTreeMap::new(),
+        ),
+        role_ref,
+        subjects: Some(vec![account.subject()]),
+    };
+    crate::meta::add_object(scope, &object)
+}
+
+fn role_ref(kind: &str, name: &str) -> rbac::RoleRef {
+    rbac::RoleRef {
+        api_group: "rbac.authorization.k8s.io".into(),
+        kind: kind.into(),
+        name: name.to_owned(),
     }
 }

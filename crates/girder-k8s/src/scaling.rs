@@ -1,6 +1,7 @@
 //! Autoscaling and disruption budgets for a workload.
 
 /// A HorizontalPodAutoscaler on CPU utilization.
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Autoscaling {
     pub(crate) min: u16,

@@ -17,20 +17,25 @@ pub enum ServiceType {
 
 /// A Service in front of a workload. Its selector is the workload's, never typed twice;
 /// its ports point at the containers' named ports.
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Service {
     pub(crate) kind: ServiceType,
     /// (service port, container port name).
     pub(crate) ports: Vec<(u16, String)>,
     pub(crate) annotations: BTreeMap<String, String>,
+    /// The Ingress in front of it: only a Service has one, so an Ingress cannot route
+    /// to a workload that is not exposed.
+    pub(crate) ingress: Option<Ingress>,
 }
 
 impl Service {
-    fn with(kind: ServiceType) -> Self {
+    pub(crate) fn with(kind: ServiceType) -> Self {
         Self {
             kind,
             ports: Vec::new(),
             annotations: BTreeMap::new(),
+            ingress: None,
         }
     }
 
@@ -60,9 +65,16 @@ impl Service {
         self.annotations.insert(key.into(), value.into());
         self
     }
+
+    /// Route HTTP to this Service through an Ingress named like the workload.
+    pub fn ingress(mut self, ingress: Ingress) -> Self {
+        self.ingress = Some(ingress);
+        self
+    }
 }
 
 /// An Ingress routing HTTP to the workload's Service.
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ingress {
     pub(crate) class: String,

@@ -3,22 +3,22 @@
 
 use std::collections::BTreeMap;
 
+use girder_core::Result;
 use girder_core::kubernetes_rules;
 use girder_core::vocabulary::dns;
-use girder_core::{Error, Result};
+
+use crate::error::K8sError;
 
 /// A DNS-1123 label: 1-63 lowercase letters, digits and '-', alphanumeric at both ends.
 pub(crate) fn dns_label(at: &str, what: &str, value: &str) -> Result<()> {
     if dns::is_dns_label(value) {
         Ok(())
     } else {
-        Err(Error::invalid(
-            at,
-            format!(
-                "{what} {value:?} is not a DNS-1123 label: 1-63 lowercase letters, digits \
-                 and '-', starting and ending with a letter or digit"
-            ),
-        ))
+        Err(K8sError::NotDnsLabel {
+            what: what.to_owned(),
+            value: value.to_owned(),
+        }
+        .at(at))
     }
 }
 
@@ -37,13 +37,7 @@ pub(crate) fn port_name(at: &str, value: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid(
-            at,
-            format!(
-                "port name {value:?} is not an IANA service name: 1-15 lowercase letters, \
-                 digits and '-', with a letter, no '--'"
-            ),
-        ))
+        Err(K8sError::NotPortName(value.to_owned()).at(at))
     }
 }
 
@@ -52,20 +46,18 @@ pub(crate) fn dns_subdomain(at: &str, what: &str, value: &str) -> Result<()> {
     if dns::is_dns_subdomain(value) {
         Ok(())
     } else {
-        Err(Error::invalid(
-            at,
-            format!(
-                "{what} {value:?} is not a DNS-1123 subdomain: at most 253 characters, \
-                 dot-separated labels of lowercase letters, digits and '-'"
-            ),
-        ))
+        Err(K8sError::NotDnsSubdomain {
+            what: what.to_owned(),
+            value: value.to_owned(),
+        }
+        .at(at))
     }
 }
 
 /// Labels (keys and values) of `what` (`Deployment shop/api`), by the API server's rules
 /// (`girder_core::kubernetes_rules`, the one place they are written).
 pub(crate) fn labels(at: &str, what: &str, labels: &BTreeMap<String, String>) -> Result<()> {
-    kubernetes_rules::label_map(labels).map_err(|why| Error::invalid(at, format!("{what}: {why}")))
+    kubernetes_rules::label_map(labels).map_err(|why| metadata(at, what, why))
 }
 
 /// Annotations (keys, total size) of `what`.
@@ -74,8 +66,16 @@ pub(crate) fn annotations(
     what: &str,
     annotations: &BTreeMap<String, String>,
 ) -> Result<()> {
-    kubernetes_rules::annotation_map(annotations)
-        .map_err(|why| Error::invalid(at, format!("{what}: {why}")))
+    kubernetes_rules::annotation_map(annotations).map_err(|why| metadata(at, what, why))
+}
+
+/// A broken label or annotation rule of `what`.
+pub(crate) fn metadata(at: &str, what: &str, why: String) -> girder_core::Error {
+    K8sError::Metadata {
+        what: what.to_owned(),
+        why,
+    }
+    .at(at)
 }
 
 /// An environment variable name: letters, digits, '_', '-' and '.', not starting with a
@@ -88,13 +88,11 @@ pub(crate) fn env_name(at: &str, container: &str, name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid(
-            at,
-            format!(
-                "container {container:?} env {name:?}: a variable name is letters, digits, \
-                 '_', '-' and '.', not starting with a digit"
-            ),
-        ))
+        Err(K8sError::EnvName {
+            container: container.to_owned(),
+            name: name.to_owned(),
+        }
+        .at(at))
     }
 }
 
@@ -110,20 +108,23 @@ pub(crate) fn data_key(at: &str, what: &str, key: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid(
-            at,
-            format!("{what} key {key:?}: keys are 1-253 letters, digits, '-', '_' and '.'"),
-        ))
+        Err(K8sError::DataKey {
+            what: what.to_owned(),
+            key: key.to_owned(),
+        }
+        .at(at))
     }
 }
 
 /// An IPv4 or IPv6 CIDR block in its network form (`10.20.0.0/16`, `2001:db8::/32`).
 pub(crate) fn cidr(at: &str, what: &str, value: &str) -> Result<()> {
-    let fail = |why: &str| {
-        Err(Error::invalid(
-            at,
-            format!("{what} {value:?} {why} (a.b.c.d/n or an IPv6 block such as 2001:db8::/32)"),
-        ))
+    let fail = |why: &'static str| {
+        Err(K8sError::NotCidr {
+            what: what.to_owned(),
+            value: value.to_owned(),
+            why,
+        }
+        .at(at))
     };
     let Some((address, prefix)) = value.split_once('/') else {
         return fail("is not a CIDR block");
@@ -253,12 +254,11 @@ impl Ord for Quantity {
 /// A Kubernetes quantity (`250m`, `1.5`, `512Mi`, `2Gi`, `1e3`).
 pub(crate) fn quantity(at: &str, what: &str, value: &str) -> Result<Quantity> {
     Quantity::parse(value).ok_or_else(|| {
-        Error::invalid(
-            at,
-            format!(
-                "{what} {value:?} is not a Kubernetes quantity (examples: 250m, 1, 512Mi, 2Gi)"
-            ),
-        )
+        K8sError::NotQuantity {
+            what: what.to_owned(),
+            value: value.to_owned(),
+        }
+        .at(at)
     })
 }
 
@@ -280,22 +280,22 @@ pub(crate) fn requests_within_limits(
         let no_overcommit = resource.starts_with("hugepages-")
             || (resource.contains('/') && !resource.contains("kubernetes.io/"));
         if request_q > limit_q {
-            return Err(Error::invalid(
-                at,
-                format!(
-                    "{what}: {resource} request {request} is above its limit {limit}; a request \
-                     must be at most the limit"
-                ),
-            ));
+            return Err(K8sError::RequestAboveLimit {
+                what: what.to_owned(),
+                resource: resource.clone(),
+                request: request.clone(),
+                limit: limit.clone(),
+            }
+            .at(at));
         }
         if no_overcommit && request_q != limit_q {
-            return Err(Error::invalid(
-                at,
-                format!(
-                    "{what}: {resource} request {request} differs from its limit {limit}; \
-                     extended resources and huge pages need request = limit"
-                ),
-            ));
+            return Err(K8sError::RequestNotLimit {
+                what: what.to_owned(),
+                resource: resource.clone(),
+                request: request.clone(),
+                limit: limit.clone(),
+            }
+            .at(at));
         }
     }
     Ok(())
@@ -309,14 +309,12 @@ pub(crate) fn requests_within_limits(
 /// the time zone belongs in `timeZone`.
 pub(crate) fn cron_schedule(at: &str, what: &str, schedule: &str) -> Result<()> {
     check_cron(schedule).map_err(|why| {
-        Error::invalid(
-            at,
-            format!(
-                "{what}: schedule {schedule:?} is not cron syntax: {why} (5 fields: minute \
-                 hour day-of-month month day-of-week, as \"0 3 * * *\"; or @daily, @hourly, \
-                 @every 1h, ...)"
-            ),
-        )
+        K8sError::NotCron {
+            what: what.to_owned(),
+            schedule: schedule.to_owned(),
+            why,
+        }
+        .at(at)
     })
 }
 
@@ -458,13 +456,12 @@ fn is_go_duration(text: &str) -> bool {
 /// (`sha384:` 96, `sha512:` 128) lowercase hex digits; the name is at most 255 characters.
 pub(crate) fn image(at: &str, container: &str, value: &str) -> Result<()> {
     check_image(value).map_err(|why| {
-        Error::invalid(
-            at,
-            format!(
-                "container {container:?} image {value:?}: {why}; pin it as repo:tag or \
-                 repo@sha256:<digest>"
-            ),
-        )
+        K8sError::Image {
+            container: container.to_owned(),
+            image: value.to_owned(),
+            why: why.to_string(),
+        }
+        .at(at)
     })
 }
 

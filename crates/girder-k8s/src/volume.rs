@@ -7,9 +7,11 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use crate::objects::{ConfigMapHandle, PersistentVolumeClaimHandle};
 use crate::validate;
 
 /// A volume of a pod, mounted into containers by name.
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Volume {
     pub(crate) name: String,
@@ -29,10 +31,10 @@ enum Source {
 
 impl Volume {
     /// The keys of ConfigMap `config_map` as files.
-    pub fn config_map(name: impl Into<String>, config_map: impl Into<String>) -> Self {
+    pub fn config_map(name: impl Into<String>, config_map: &ConfigMapHandle) -> Self {
         Self {
             name: name.into(),
-            source: Source::ConfigMap(config_map.into()),
+            source: Source::ConfigMap(config_map.name().to_owned()),
         }
     }
 
@@ -67,10 +69,10 @@ impl Volume {
     }
 
     /// A PersistentVolumeClaim of the same namespace.
-    pub fn claim(name: impl Into<String>, claim: impl Into<String>) -> Self {
+    pub fn claim(name: impl Into<String>, claim: &PersistentVolumeClaimHandle) -> Self {
         Self {
             name: name.into(),
-            source: Source::Claim(claim.into()),
+            source: Source::Claim(claim.name().to_owned()),
         }
     }
 
@@ -115,6 +117,7 @@ impl Volume {
 
 /// A PersistentVolumeClaim template of a StatefulSet: one claim per replica, mounted by
 /// the template's name.
+#[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClaimTemplate {
     pub(crate) name: String,

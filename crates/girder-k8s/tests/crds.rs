@@ -296,14 +296,14 @@ mod erased {
     }
     impl<S: girder_k8s::crds::Spec> Object for girder_k8s::crds::Object<S> {
         fn add(&self, scope: &mut girder_core::Scope<'_>) -> girder_core::Result<()> {
-            scope.add_typed_kube_object("ops", self)
+            scope.add_typed_app_object(self)
         }
     }
 }
 
 fn assembly() -> Assembly {
     let mut stack = Stack::new("crds", "dev", Backend::local()).unwrap();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("ops").unwrap();
     girder_k8s::Namespace::new("ops")
         .add(&mut scope, "ops")
         .unwrap();

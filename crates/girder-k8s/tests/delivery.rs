@@ -3,24 +3,31 @@
 
 use girder_core::assertions::Template;
 use girder_core::prelude::*;
+use girder_k8s::K8sError;
 use girder_k8s::charts::redis::RedisValues;
 use girder_k8s::prelude::*;
 use serde_json::json;
 
 fn stack_with_apps() -> Stack {
     let mut stack = Stack::new("shop", "dev", Backend::local()).unwrap();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut k8s = stack.scope("k8s").unwrap();
+    let mut scope = k8s
+        .child("platform")
+        .unwrap()
+        .with_kube_app("platform")
+        .unwrap();
     let platform = Namespace::new("platform")
-        .add(&mut scope, "platform")
+        .add(&mut scope, "namespace")
         .unwrap();
     ConfigMap::new(&platform, "settings")
         .entry("a", "1")
-        .add(&mut scope, "platform")
+        .add(&mut scope, "settings")
         .unwrap();
-    let shop = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    let mut scope = k8s.child("shop").unwrap().with_kube_app("shop").unwrap();
+    let shop = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
     ConfigMap::new(&shop, "settings")
         .entry("b", "2")
-        .add(&mut scope, "shop")
+        .add(&mut scope, "settings")
         .unwrap();
     stack
 }
@@ -34,7 +41,7 @@ fn synth(stack: Stack) -> Assembly {
 #[test]
 fn flux_delivery_writes_the_values_file_a_repository_and_a_release() {
     let mut stack = stack_with_apps();
-    let mut scope = stack.scope("cache").unwrap();
+    let mut scope = stack.scope("cache").unwrap().with_kube_app("shop").unwrap();
     stack_release(&mut scope, Delivery::Flux);
     let assembly = synth(stack);
     let values = assembly
@@ -72,14 +79,15 @@ fn stack_release(scope: &mut Scope<'_>, delivery: Delivery) {
         &RedisValues::lru_cache("256mb", "sessions-redis", "password"),
     )
     .create_namespace()
-    .add(scope, "shop", delivery)
+    .delivery(delivery)
+    .add(scope, "release")
     .unwrap();
 }
 
 #[test]
 fn argo_cd_delivery_embeds_the_values_in_an_application() {
     let mut stack = stack_with_apps();
-    let mut scope = stack.scope("cache").unwrap();
+    let mut scope = stack.scope("cache").unwrap().with_kube_app("shop").unwrap();
     stack_release(
         &mut scope,
         Delivery::ArgoCd {
@@ -103,7 +111,7 @@ fn argo_cd_delivery_embeds_the_values_in_an_application() {
 #[test]
 fn k3s_delivery_writes_a_helm_chart_for_the_k3s_helm_controller() {
     let mut stack = stack_with_apps();
-    let mut scope = stack.scope("cache").unwrap();
+    let mut scope = stack.scope("cache").unwrap().with_kube_app("shop").unwrap();
     stack_release(&mut scope, Delivery::K3s);
     let template = Template::from_assembly(&synth(stack), "shop-dev").unwrap();
     let chart = template.kube_object("HelmChart", "sessions");
@@ -212,18 +220,23 @@ fn layouts_refuse_unknown_apps_and_empty_stacks() {
     let err = GitOps::new("https://github.com/acme/platform", "main")
         .infrastructure(["infra"])
         .flux(&mut stack)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains(
-            "infrastructure app \"infra\" is not a Kubernetes app of the stack (platform, shop)"
-        ),
+        .unwrap_err();
+    assert_eq!(
+        err.construct_error::<K8sError>(),
+        Some(&K8sError::UnknownInfrastructureApp {
+            app: "infra".into(),
+            apps: vec!["platform".into(), "shop".into()],
+        }),
         "{err}"
     );
     let mut empty = Stack::new("empty", "dev", Backend::local()).unwrap();
     let err = GitOps::new("https://x", "main")
         .argo_cd(&mut empty)
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("no Kubernetes apps to deliver"), "{err}");
+        .unwrap_err();
+    assert_eq!(
+        err.construct_error::<K8sError>(),
+        Some(&K8sError::NoAppsToDeliver),
+        "{err}"
+    );
+    assert!(err.to_string().starts_with("empty-dev: "), "{err}");
 }

@@ -5,6 +5,8 @@
 
 use girder_core::assertions::Template;
 use girder_core::prelude::*;
+use girder_core::vocabulary::ReasonError;
+use girder_k8s::K8sError;
 use girder_k8s::prelude::*;
 use serde_json::json;
 
@@ -25,24 +27,35 @@ fn api() -> Container {
 /// One way to misuse the constructs, given a scope and a namespace.
 type Case = Box<dyn FnOnce(&mut Scope<'_>, &NamespaceHandle) -> girder_core::Result<()>>;
 
+/// What the error of a [`Case`] must be.
+type Expected = Box<dyn Fn(&K8sError) -> bool>;
+
 fn template(stack: Stack) -> Template {
     Template::from_stack(stack).unwrap()
 }
 
-/// Build a stack with a namespace, let `f` add to it, and return the error text.
-fn error(f: impl FnOnce(&mut Scope<'_>, &NamespaceHandle) -> girder_core::Result<()>) -> String {
+/// Build a stack with a namespace, let `f` add to it, and return girder-k8s's error,
+/// after checking its message names the construct path.
+fn error(f: impl FnOnce(&mut Scope<'_>, &NamespaceHandle) -> girder_core::Result<()>) -> K8sError {
     let mut stack = stack();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
-    f(&mut scope, &ns).unwrap_err().to_string()
+    let err = f(&mut scope, &ns).unwrap_err();
+    assert!(
+        err.to_string().starts_with("shop-dev:k8s"),
+        "no construct path: {err}"
+    );
+    err.construct_error::<K8sError>()
+        .cloned()
+        .unwrap_or_else(|| panic!("not a girder-k8s error: {err}"))
 }
 
 #[test]
 fn containers_get_restricted_security_defaults() {
     let mut stack = stack();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
-    Workload::deployment(&ns, "api")
+    Deployment::new(&ns, "api")
         .container(api())
         .add(&mut scope, "shop")
         .unwrap();
@@ -73,12 +86,12 @@ fn containers_get_restricted_security_defaults() {
 #[test]
 fn relaxations_need_reasons_and_are_written_down() {
     let mut stack = stack();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
     let container = api()
         .writable_root_filesystem("the image unpacks assets at start")
         .add_capability("NET_BIND_SERVICE", "listens on port 80");
-    Workload::deployment(&ns, "api")
+    Deployment::new(&ns, "api")
         .container(container)
         .add(&mut scope, "shop")
         .unwrap();
@@ -93,39 +106,99 @@ fn relaxations_need_reasons_and_are_written_down() {
          api: capabilities.add: NET_BIND_SERVICE: listens on port 80"
     );
     let err = error(|scope, ns| {
-        Workload::deployment(ns, "api")
+        Deployment::new(ns, "api")
             .container(api().run_as_root(" "))
             .add(scope, "shop")
             .map(drop)
     });
-    assert!(err.contains("runAsNonRoot=false needs a reason"), "{err}");
+    assert_eq!(
+        err,
+        K8sError::ExceptionReason {
+            container: "api".into(),
+            setting: "runAsNonRoot=false",
+            problem: ReasonError::Empty,
+        }
+    );
+}
+
+#[test]
+fn a_reason_that_names_a_setting_does_not_change_it() {
+    // Exceptions were matched as text, so a reason mentioning `runAsNonRoot=false` turned
+    // the pod's runAsNonRoot off. They are typed values now: only `run_as_root` does.
+    let mut stack = stack();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    let container = api()
+        .writable_root_filesystem("not runAsNonRoot=false, only readOnlyRootFilesystem=false")
+        .add_capability(
+            "NET_BIND_SERVICE",
+            "allowPrivilegeEscalation=true is not asked for",
+        );
+    assert_eq!(
+        container.security_exceptions()[0].setting(),
+        "readOnlyRootFilesystem=false"
+    );
+    Deployment::new(&ns, "api")
+        .container(container)
+        .add(&mut scope, "api")
+        .unwrap();
+    let t = template(stack);
+    let pod = &t.kube_object("Deployment", "api")["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    let context = &pod["containers"][0]["securityContext"];
+    assert_eq!(context["runAsNonRoot"], true);
+    assert_eq!(context["allowPrivilegeEscalation"], false);
+    assert_eq!(context["readOnlyRootFilesystem"], false);
+
+    let mut stack = self::stack();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    Deployment::new(&ns, "api")
+        .container(api().run_as_root("the vendor image needs uid 0"))
+        .add(&mut scope, "api")
+        .unwrap();
+    let t = template(stack);
+    let pod = &t.kube_object("Deployment", "api")["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], false);
+    assert_eq!(
+        pod["containers"][0]["securityContext"]["runAsNonRoot"],
+        false
+    );
 }
 
 #[test]
 fn every_relaxation_reason_is_a_one_line_reason() {
     // A capability's reason was checked after its name was prefixed, so an empty one
     // passed; a newline or tab in any reason broke the annotation it is written into.
+    let refused = |setting, problem| K8sError::ExceptionReason {
+        container: "api".into(),
+        setting,
+        problem,
+    };
     for (container, expected) in [
         (
             api().add_capability("NET_BIND_SERVICE", " "),
-            "capabilities.add needs a reason",
+            refused("capabilities.add", ReasonError::Empty),
         ),
         (
             api().run_as_root("two\nlines"),
-            "runAsNonRoot=false has a reason that is not allowed",
+            refused("runAsNonRoot=false", ReasonError::ControlCharacter('\n')),
         ),
         (
             api().writable_root_filesystem("tab\there"),
-            "readOnlyRootFilesystem=false has a reason that is not allowed",
+            refused(
+                "readOnlyRootFilesystem=false",
+                ReasonError::ControlCharacter('\t'),
+            ),
         ),
     ] {
         let err = error(|scope, ns| {
-            Workload::deployment(ns, "api")
+            Deployment::new(ns, "api")
                 .container(container)
                 .add(scope, "shop")
                 .map(drop)
         });
-        assert!(err.contains(expected), "expected {expected:?} in {err}");
+        assert_eq!(err, expected);
     }
 }
 
@@ -133,54 +206,61 @@ fn every_relaxation_reason_is_a_one_line_reason() {
 fn an_open_ingress_reason_is_one_line() {
     let open = |reason: &'static str| {
         error(move |scope, ns| {
-            Workload::deployment(ns, "api")
+            Deployment::new(ns, "api")
                 .container(api())
-                .expose(Service::cluster_ip().port(80, "http"))
-                .ingress(
-                    Ingress::aws_load_balancer()
-                        .internet_facing()
-                        .open_to_internet(reason)
-                        .path("/", 80),
+                .expose(
+                    Service::cluster_ip().port(80, "http").ingress(
+                        Ingress::aws_load_balancer()
+                            .internet_facing()
+                            .open_to_internet(reason)
+                            .path("/", 80),
+                    ),
                 )
                 .add(scope, "shop")
                 .map(drop)
         })
     };
-    let err = open("public\nsite");
-    assert!(
-        err.contains("the reason given to `.open_to_internet(reason)`: a reason is one line"),
-        "{err}"
+    assert_eq!(
+        open("public\nsite"),
+        K8sError::OpenToInternetReason {
+            ingress: "Ingress shop/api".into(),
+            problem: ReasonError::ControlCharacter('\n'),
+        }
     );
-    let err = open("  ");
-    assert!(
-        err.contains("internet-facing with no inbound CIDR allowlist"),
-        "{err}"
+    assert_eq!(
+        open("  "),
+        K8sError::OpenToInternet {
+            ingress: "Ingress shop/api".into()
+        }
     );
 }
 
 #[test]
 fn selectors_come_from_the_labels_and_intents_add_their_objects() {
     let mut stack = stack();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop")
         .default_deny_ingress()
         .add(&mut scope, "shop")
         .unwrap();
-    let api = Workload::deployment(&ns, "api")
+    let api = Deployment::new(&ns, "api")
         .part_of("shop")
         .container(api())
         .replicas(3)
-        .expose(Service::cluster_ip().port(80, "http"))
-        .ingress(Ingress::new("nginx").host_path("shop.example.com", "/", 80))
+        .expose(
+            Service::cluster_ip()
+                .port(80, "http")
+                .ingress(Ingress::new("nginx").host_path("shop.example.com", "/", 80)),
+        )
         .autoscale(Autoscaling::new(2, 5))
         .disruption_budget(DisruptionBudget::MinAvailable(1))
         .add(&mut scope, "shop")
         .unwrap();
-    let client = Workload::deployment(&ns, "client")
+    let client = Deployment::new(&ns, "client")
         .container(Container::new("client", "ghcr.io/acme/client:1.0.0"))
         .add(&mut scope, "shop")
         .unwrap();
-    api.allow_from(&mut scope, "shop", &client, "http").unwrap();
+    api.allow_from(&mut scope, &client, "http").unwrap();
     let t = template(stack);
     let selector = json!({"app.kubernetes.io/instance": "api", "app.kubernetes.io/name": "api"});
     let deployment = t.kube_object("Deployment", "api");
@@ -222,9 +302,9 @@ fn selectors_come_from_the_labels_and_intents_add_their_objects() {
 #[test]
 fn stateful_sets_get_a_headless_service_and_claim_templates() {
     let mut stack = stack();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
-    Workload::stateful_set(&ns, "db")
+    StatefulSet::new(&ns, "db")
         .container(
             Container::new("db", "docker.io/library/postgres:17.2")
                 .port(Port::new("postgres", 5432))
@@ -247,14 +327,14 @@ fn stateful_sets_get_a_headless_service_and_claim_templates() {
 #[test]
 fn jobs_and_cron_jobs_run_to_completion() {
     let mut stack = stack();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
     let task = || Container::new("task", "ghcr.io/acme/task:1.0.0");
-    Workload::job(&ns, "migrate")
+    Job::new(&ns, "migrate")
         .container(task())
         .add(&mut scope, "shop")
         .unwrap();
-    Workload::cron_job(&ns, "nightly", "0 3 * * *")
+    CronJob::new(&ns, "nightly", "0 3 * * *")
         .container(task())
         .add(&mut scope, "shop")
         .unwrap();
@@ -271,7 +351,7 @@ fn jobs_and_cron_jobs_run_to_completion() {
 #[test]
 fn rbac_and_service_accounts() {
     let mut stack = stack();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
     let account = ServiceAccount::new(&ns, "api")
         .irsa_role("arn:aws:iam::123456789012:role/api")
@@ -281,15 +361,13 @@ fn rbac_and_service_accounts() {
         .allow(&[""], &["configmaps"], &["get"])
         .add(&mut scope, "shop")
         .unwrap()
-        .bind(&mut scope, "shop", &account)
+        .bind(&mut scope, &account)
         .unwrap();
-    let nodes = Role::cluster("node-reader")
+    let nodes = ClusterRole::new("node-reader")
         .allow(&[""], &["nodes"], &["get", "list"])
         .add(&mut scope, "shop")
         .unwrap();
-    nodes
-        .bind_cluster_wide(&mut scope, "shop", &account)
-        .unwrap();
+    nodes.bind_cluster_wide(&mut scope, &account).unwrap();
     let t = template(stack);
     let cluster_binding = t.kube_object("ClusterRoleBinding", "node-reader-shop-api");
     assert_eq!(cluster_binding["roleRef"]["kind"], "ClusterRole");
@@ -312,47 +390,67 @@ fn rbac_and_service_accounts() {
 
 #[test]
 fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
-    let cases: Vec<(&str, Case)> = vec![
+    let is = |expected: K8sError| -> Expected { Box::new(move |e| *e == expected) };
+    let cases: Vec<(Expected, Case)> = vec![
         (
-            "`latest` is not a version",
+            Box::new(
+                |e| matches!(e, K8sError::Image { why, .. } if why.contains("`latest` is not a version")),
+            ),
             Box::new(|s, ns| {
-                Workload::deployment(ns, "api")
+                Deployment::new(ns, "api")
                     .container(Container::new("api", "nginx:latest"))
                     .add(s, "shop")
                     .map(drop)
             }),
         ),
         (
-            "it has no tag or digest",
+            Box::new(
+                |e| matches!(e, K8sError::Image { why, .. } if why.contains("no tag or digest")),
+            ),
             Box::new(|s, ns| {
-                Workload::deployment(ns, "api")
+                Deployment::new(ns, "api")
                     .container(Container::new("api", "nginx"))
                     .add(s, "shop")
                     .map(drop)
             }),
         ),
         (
-            "a probe uses port \"metrics\", which is not one of its ports (http)",
+            is(K8sError::ProbePort {
+                container: "api".into(),
+                port: "metrics".into(),
+                ports: vec!["http".into()],
+            }),
             Box::new(|s, ns| {
-                Workload::deployment(ns, "api")
+                Deployment::new(ns, "api")
                     .container(api().liveness(Probe::http_get("/", "metrics")))
                     .add(s, "shop")
                     .map(drop)
             }),
         ),
         (
-            "mounts \"data\" at /data, which is not a volume of the pod (volumes: none)",
+            is(K8sError::UnknownVolume {
+                workload: "Deployment shop/api".to_owned(),
+                container: "api".into(),
+                volume: "data".into(),
+                path: "/data".into(),
+                volumes: vec![],
+            }),
             Box::new(|s, ns| {
-                Workload::deployment(ns, "api")
+                Deployment::new(ns, "api")
                     .container(api().mount("data", "/data"))
                     .add(s, "shop")
                     .map(drop)
             }),
         ),
         (
-            "forwards to port \"web\", which no container of api declares (http)",
+            is(K8sError::UnknownTargetPort {
+                service: "shop/api".into(),
+                target: "web".into(),
+                workload: "api".into(),
+                ports: vec!["http".into()],
+            }),
             Box::new(|s, ns| {
-                Workload::deployment(ns, "api")
+                Deployment::new(ns, "api")
                     .container(api())
                     .expose(Service::cluster_ip().port(80, "web"))
                     .add(s, "shop")
@@ -360,30 +458,29 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             }),
         ),
         (
-            "expose it as a Service before routing an Ingress to it",
+            is(K8sError::OpenToInternet {
+                ingress: "Ingress shop/api".into(),
+            }),
             Box::new(|s, ns| {
-                Workload::deployment(ns, "api")
+                Deployment::new(ns, "api")
                     .container(api())
-                    .ingress(Ingress::new("nginx").path("/", 80))
+                    .expose(
+                        Service::cluster_ip()
+                            .port(80, "http")
+                            .ingress(Ingress::aws_load_balancer().internet_facing().path("/", 80)),
+                    )
                     .add(s, "shop")
                     .map(drop)
             }),
         ),
         (
-            "internet-facing with no inbound CIDR allowlist",
-            Box::new(|s, ns| {
-                Workload::deployment(ns, "api")
-                    .container(api())
-                    .expose(Service::cluster_ip().port(80, "http"))
-                    .ingress(Ingress::aws_load_balancer().internet_facing().path("/", 80))
-                    .add(s, "shop")
-                    .map(drop)
+            is(K8sError::BudgetBlocksDrains {
+                workload: "Deployment shop/api".to_owned(),
+                min_available: 1,
+                replicas: 1,
             }),
-        ),
-        (
-            "blocks every node drain",
             Box::new(|s, ns| {
-                Workload::deployment(ns, "api")
+                Deployment::new(ns, "api")
                     .container(api())
                     .replicas(1)
                     .disruption_budget(DisruptionBudget::MinAvailable(1))
@@ -392,9 +489,13 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             }),
         ),
         (
-            "need 1 <= min <= max",
+            is(K8sError::AutoscalingRange {
+                workload: "Deployment shop/api".to_owned(),
+                min: 5,
+                max: 2,
+            }),
             Box::new(|s, ns| {
-                Workload::deployment(ns, "api")
+                Deployment::new(ns, "api")
                     .container(api())
                     .autoscale(Autoscaling::new(5, 2))
                     .add(s, "shop")
@@ -402,34 +503,39 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             }),
         ),
         (
-            "is not cron syntax",
+            Box::new(
+                |e| matches!(e, K8sError::NotCron { what, schedule, .. } if what == "CronJob shop/c" && schedule == "daily"),
+            ),
             Box::new(|s, ns| {
-                Workload::cron_job(ns, "c", "daily")
+                CronJob::new(ns, "c", "daily")
                     .container(api())
                     .add(s, "shop")
                     .map(drop)
             }),
         ),
         (
-            "is not a Kubernetes quantity",
+            Box::new(|e| matches!(e, K8sError::NotQuantity { value, .. } if value == "1GB")),
             Box::new(|s, ns| {
-                Workload::deployment(ns, "api")
+                Deployment::new(ns, "api")
                     .container(api().resources(Resources::new().memory("1GB", "2GB")))
                     .add(s, "shop")
                     .map(drop)
             }),
         ),
         (
-            "0 is not a port (1-65535)",
+            is(K8sError::ZeroContainerPort {
+                container: "api".into(),
+                port: "admin".into(),
+            }),
             Box::new(|s, ns| {
-                Workload::deployment(ns, "api")
+                Deployment::new(ns, "api")
                     .container(api().port(Port::new("admin", 0)))
                     .add(s, "shop")
                     .map(drop)
             }),
         ),
         (
-            "grants `*`",
+            is(K8sError::WildcardRule { role: "all".into() }),
             Box::new(|s, ns| {
                 Role::new(ns, "all")
                     .allow(&[""], &["*"], &["get"])
@@ -438,7 +544,10 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             }),
         ),
         (
-            "is not an IAM role ARN",
+            is(K8sError::NotRoleArn {
+                account: "api".into(),
+                arn: "api-role".into(),
+            }),
             Box::new(|s, ns| {
                 ServiceAccount::new(ns, "api")
                     .irsa_role("api-role")
@@ -447,40 +556,41 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             }),
         ),
         (
-            "is not a DNS-1123 label",
+            is(K8sError::NotDnsLabel {
+                what: "workload name".into(),
+                value: "Api".into(),
+            }),
             Box::new(|s, ns| {
-                Workload::deployment(ns, "Api")
+                Deployment::new(ns, "Api")
                     .container(api())
                     .add(s, "shop")
                     .map(drop)
             }),
         ),
         (
-            "no container port named \"grpc\"",
+            is(K8sError::NoSuchPort {
+                workload: "Deployment shop/api".to_owned(),
+                port: "grpc".into(),
+                ports: vec!["http".into()],
+            }),
             Box::new(|s, ns| {
-                let api = Workload::deployment(ns, "api")
-                    .container(api())
-                    .add(s, "shop")?;
-                api.allow_from_namespace(s, "shop", "monitoring", "grpc")
+                let api = Deployment::new(ns, "api").container(api()).add(s, "shop")?;
+                api.allow_from(s, &NamespaceHandle::existing("monitoring"), "grpc")
             }),
         ),
     ];
     for (expected, case) in cases {
         let err = error(case);
-        assert!(
-            err.starts_with("shop-dev:k8s: "),
-            "no construct path: {err}"
-        );
-        assert!(err.contains(expected), "expected {expected:?} in {err}");
+        assert!(expected(&err), "unexpected {err:?}");
     }
 }
 
 #[test]
 fn references_outside_the_stack_fail_synth() {
     let mut stack = stack();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
-    Workload::deployment(&ns, "api")
+    Deployment::new(&ns, "api")
         .container(api().env(Env::secret_key("DB", "database", "url")))
         .add(&mut scope, "shop")
         .unwrap();
@@ -504,9 +614,9 @@ fn declared_externals_satisfy_references_and_are_recorded() {
             "made by the platform's ExternalSecret",
         )
         .unwrap();
-    let mut scope = stack.scope("k8s").unwrap();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
-    Workload::deployment(&ns, "api")
+    Deployment::new(&ns, "api")
         .container(api().env(Env::secret_key("DB", "database", "url")))
         .add(&mut scope, "shop")
         .unwrap();
@@ -516,5 +626,109 @@ fn declared_externals_satisfy_references_and_are_recorded() {
     assert_eq!(
         manifest["stacks"][0]["kubernetes_externals"][0],
         json!({"object": "Secret/shop/database", "reason": "made by the platform's ExternalSecret"})
+    );
+}
+
+#[test]
+fn allow_from_admits_any_network_policy_peer() {
+    let mut stack = stack();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
+    let shop = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    let ops = Namespace::new("ops").add(&mut scope, "ops").unwrap();
+    let api = Deployment::new(&shop, "api")
+        .container(api())
+        .add(&mut scope, "api")
+        .unwrap();
+    let probe = Deployment::new(&ops, "probe")
+        .container(Container::new("probe", "ghcr.io/acme/probe:1.0.0"))
+        .add(&mut scope, "probe")
+        .unwrap();
+    api.allow_from(&mut scope, &probe, "http").unwrap();
+    api.allow_from(&mut scope, &ops, "http").unwrap();
+    api.allow_from(&mut scope, &IpBlock::new("alb", "10.20.0.0/16"), "http")
+        .unwrap();
+    let t = template(stack);
+    let from = |policy: &str| {
+        t.kube_object("NetworkPolicy", policy)["spec"]["ingress"][0]["from"][0].clone()
+    };
+    let ops_selector = json!({"matchLabels": {"kubernetes.io/metadata.name": "ops"}});
+    // A workload in another namespace is selected there.
+    assert_eq!(from("api-from-probe")["namespaceSelector"], ops_selector);
+    assert_eq!(
+        from("api-from-probe")["podSelector"]["matchLabels"]["app.kubernetes.io/name"],
+        "probe"
+    );
+    assert_eq!(
+        from("api-from-ns-ops"),
+        json!({"namespaceSelector": ops_selector})
+    );
+    assert_eq!(
+        from("api-from-alb"),
+        json!({"ipBlock": {"cidr": "10.20.0.0/16"}})
+    );
+}
+
+#[test]
+fn every_construct_opens_its_id_and_returns_a_handle() {
+    let mut stack = stack();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
+    let config = ConfigMap::new(&ns, "settings")
+        .entry("a", "1")
+        .add(&mut scope, "settings")
+        .unwrap();
+    let claim = PersistentVolumeClaim::new(&ns, "data", "1Gi")
+        .add(&mut scope, "data")
+        .unwrap();
+    let class = StorageClass::ebs_gp3("gp3").add(&mut scope, "gp3").unwrap();
+    let quota = ResourceQuota::new(&ns, "compute")
+        .hard("pods", "10")
+        .add(&mut scope, "quota")
+        .unwrap();
+    let limits = LimitRange::new(&ns, "defaults")
+        .container_default("cpu", "100m", "500m")
+        .add(&mut scope, "limits")
+        .unwrap();
+    let release = Release::new(
+        "cache",
+        "shop",
+        ChartRef::new("https://charts.example.com", "redis", "1.2.3"),
+        &json!({}),
+    )
+    .add(&mut scope, "cache")
+    .unwrap();
+    assert_eq!((config.namespace(), config.name()), ("shop", "settings"));
+    assert_eq!((claim.namespace(), claim.name()), ("shop", "data"));
+    assert_eq!(class.name(), "gp3");
+    assert_eq!((quota.namespace(), quota.name()), ("shop", "compute"));
+    assert_eq!((limits.namespace(), limits.name()), ("shop", "defaults"));
+    assert_eq!((release.namespace(), release.name()), ("shop", "cache"));
+    // Handles are how others refer to what was made.
+    Deployment::new(&ns, "api")
+        .container(api().mount("config", "/etc/api").mount("data", "/data"))
+        .volume(Volume::config_map("config", &config))
+        .volume(Volume::claim("data", &claim))
+        .add(&mut scope, "api")
+        .unwrap();
+    // The id is a construct id: errors name the construct's own path.
+    let err = Deployment::new(&ns, "worker")
+        .add(&mut scope, "worker")
+        .unwrap_err();
+    assert_eq!(
+        err.construct_error::<K8sError>(),
+        Some(&K8sError::NoContainer {
+            workload: "Deployment shop/worker".into()
+        })
+    );
+    assert!(
+        err.to_string().starts_with("shop-dev:k8s/worker: "),
+        "{err}"
+    );
+    let t = template(stack);
+    let pod = &t.kube_object("Deployment", "api")["spec"]["template"]["spec"];
+    assert_eq!(pod["volumes"][0]["configMap"]["name"], "settings");
+    assert_eq!(
+        pod["volumes"][1]["persistentVolumeClaim"]["claimName"],
+        "data"
     );
 }

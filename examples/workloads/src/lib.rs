@@ -43,14 +43,15 @@ pub fn build(app: &mut App) -> Result<()> {
 pub fn shop_stack() -> Result<Stack> {
     let mut stack = Stack::new("shop", ENVIRONMENT, Backend::local())?;
     let mut k8s = stack.scope("k8s")?;
-    let platform = &mut k8s.child("platform")?;
-    StorageClass::ebs_gp3("gp3")
+    // Each child scope writes into its own Kubernetes app (output directory).
+    let platform = &mut k8s.child("platform")?.with_kube_app("platform")?;
+    let gp3 = StorageClass::ebs_gp3("gp3")
         .default_class()
-        .add(platform, "platform")?;
+        .add(platform, "gp3")?;
     let monitoring = Namespace::new("monitoring")
         .pod_security(PodSecurity::Privileged)
-        .add(platform, "platform")?;
-    Workload::daemon_set(&monitoring, "node-exporter")
+        .add(platform, "monitoring")?;
+    DaemonSet::new(&monitoring, "node-exporter")
         .part_of("platform")
         .container(
             Container::new("node-exporter", "quay.io/prometheus/node-exporter:v1.9.1")
@@ -63,7 +64,7 @@ pub fn shop_stack() -> Result<Stack> {
             operator: Some("Exists".into()),
             ..Default::default()
         })
-        .add(platform, "platform")?;
+        .add(platform, "node-exporter")?;
     let store = ClusterSecretStore::cluster(
         "aws-ssm",
         ClusterSecretStoreSpec {
@@ -71,29 +72,29 @@ pub fn shop_stack() -> Result<Stack> {
                 .with_service_account("external-secrets", "external-secrets"),
             extra: Extra::new(),
         },
-    );
-    platform.add_typed_kube_object("platform", &store)?;
+    )
+    .add(platform, "aws-ssm")?;
 
-    let shop = &mut k8s.child("shop")?;
+    let shop = &mut k8s.child("shop")?.with_kube_app("shop")?;
     let ns = Namespace::new("shop")
         .default_deny_ingress()
-        .add(shop, "shop")?;
+        .add(shop, "namespace")?;
     ResourceQuota::new(&ns, "compute")
         .hard("requests.cpu", "8")
         .hard("requests.memory", "16Gi")
         .hard("pods", "40")
-        .add(shop, "shop")?;
+        .add(shop, "compute")?;
     LimitRange::new(&ns, "defaults")
         .container_default("cpu", "100m", "500m")
         .container_default("memory", "128Mi", "256Mi")
-        .add(shop, "shop")?;
+        .add(shop, "defaults")?;
     let config = ConfigMap::new(&ns, "api-config")
         .entry("LOG_LEVEL", "info")
         .entry("CACHE_HOST", "cache-headless.shop.svc.cluster.local")
-        .add(shop, "shop")?;
+        .add(shop, "api-config")?;
     // The Secret is made in the cluster from SSM Parameter Store; its value never
     // appears in girder's output.
-    let database = ExternalSecret::new(
+    ExternalSecret::new(
         "shop",
         "api-database",
         ExternalSecretSpec::new(
@@ -101,17 +102,17 @@ pub fn shop_stack() -> Result<Stack> {
             "api-database",
             [("url", "/shop/dev/database-url")],
         ),
-    );
-    shop.add_typed_kube_object("shop", &database)?;
+    )
+    .add(shop, "api-database")?;
     let account = ServiceAccount::new(&ns, "api")
         .irsa_role("arn:aws:iam::123456789012:role/shop-dev-api")
-        .add(shop, "shop")?;
+        .add(shop, "api-account")?;
     Role::new(&ns, "config-reader")
         .allow(&[""], &["configmaps"], &["get", "list", "watch"])
-        .add(shop, "shop")?
-        .bind(shop, "shop", &account)?;
+        .add(shop, "config-reader")?
+        .bind(shop, &account)?;
 
-    let api = Workload::deployment(&ns, "api")
+    let api = Deployment::new(&ns, "api")
         .part_of("shop")
         .component("backend")
         .container(
@@ -128,20 +129,22 @@ pub fn shop_stack() -> Result<Stack> {
         .volume(Volume::empty_dir("tmp"))
         .service_account(&account)
         .spread_across_zones(1)
-        .expose(Service::cluster_ip().port(80, "http"))
-        .ingress(
-            Ingress::aws_load_balancer()
-                .internet_facing()
-                .inbound_cidrs([OFFICE_CIDR])
-                .healthcheck_path("/healthz")
-                .path("/", 80),
+        .expose(
+            Service::cluster_ip().port(80, "http").ingress(
+                Ingress::aws_load_balancer()
+                    .internet_facing()
+                    .inbound_cidrs([OFFICE_CIDR])
+                    .healthcheck_path("/healthz")
+                    .path("/", 80),
+            ),
         )
         .autoscale(Autoscaling::new(2, 6).cpu_utilization(70))
         .disruption_budget(DisruptionBudget::MaxUnavailable(1))
-        .add(shop, "shop")?;
-    api.allow_from_cidr(shop, "shop", "alb", "10.20.0.0/16", "http")?;
-    api.allow_from_namespace(shop, "shop", "monitoring", "http")?;
-    let monitor = ServiceMonitor::new(
+        .add(shop, "api")?;
+    // One connection model: a CIDR, a namespace and (below) a workload are all peers.
+    api.allow_from(shop, &IpBlock::new("alb", "10.20.0.0/16"), "http")?;
+    api.allow_from(shop, &monitoring, "http")?;
+    ServiceMonitor::new(
         "shop",
         "api",
         ServiceMonitorSpec {
@@ -152,9 +155,9 @@ pub fn shop_stack() -> Result<Stack> {
             endpoints: vec![Endpoint::new("http")],
             ..Default::default()
         },
-    );
-    shop.add_typed_kube_object("shop", &monitor)?;
-    let alerts = PrometheusRule::new(
+    )
+    .add(shop, "api-monitor")?;
+    PrometheusRule::new(
         "shop",
         "api",
         PrometheusRuleSpec {
@@ -179,10 +182,10 @@ pub fn shop_stack() -> Result<Stack> {
                 ],
             }],
         },
-    );
-    shop.add_typed_kube_object("shop", &alerts)?;
+    )
+    .add(shop, "api-alerts")?;
 
-    let cache = Workload::stateful_set(&ns, "cache")
+    let cache = StatefulSet::new(&ns, "cache")
         .part_of("shop")
         .component("cache")
         .container(
@@ -198,55 +201,56 @@ pub fn shop_stack() -> Result<Stack> {
                 .liveness(Probe::tcp("redis").initial_delay(10))
                 .mount("data", "/data"),
         )
-        .claim_template(ClaimTemplate::new("data", "1Gi").storage_class("gp3"))
+        .claim_template(ClaimTemplate::new("data", "1Gi").storage_class(gp3.name()))
         .replicas(1)
-        .add(shop, "shop")?;
-    cache.allow_from(shop, "shop", &api, "redis")?;
+        .add(shop, "cache")?;
+    cache.allow_from(shop, &api, "redis")?;
 
     let uploads = PersistentVolumeClaim::new(&ns, "uploads", "5Gi")
-        .storage_class("gp3")
-        .add(shop, "shop")?;
+        .storage_class(gp3.name())
+        .add(shop, "uploads")?;
     let worker_container = || {
         Container::new("worker", "ghcr.io/acme/shop-worker:2.3.1")
             .env(Env::secret_key("DATABASE_URL", "api-database", "url"))
-            .env_from(EnvFrom::ConfigMap(config.clone()))
+            .env_from(EnvFrom::config_map(&config))
             .resources(Resources::new().cpu("500m", "2").memory("512Mi", "1Gi"))
     };
-    Workload::deployment(&ns, "worker")
+    Deployment::new(&ns, "worker")
         .part_of("shop")
         .component("worker")
         .container(worker_container().mount("uploads", "/var/uploads"))
         .volume(Volume::claim("uploads", &uploads))
         .replicas(1)
-        .add(shop, "shop")?;
-    Workload::job(&ns, "migrate")
+        .add(shop, "worker")?;
+    Job::new(&ns, "migrate")
         .part_of("shop")
         .container(worker_container().args(["migrate"]))
         .backoff_limit(2)
-        .add(shop, "shop")?;
-    Workload::cron_job(&ns, "cleanup", "0 3 * * *")
+        .add(shop, "migrate")?;
+    CronJob::new(&ns, "cleanup", "0 3 * * *")
         .part_of("shop")
         .container(worker_container().args(["cleanup", "--older-than", "30d"]))
-        .add(shop, "shop")?;
+        .add(shop, "cleanup")?;
 
     // Session store: the Bitnami Redis chart with typed values, delivered by Flux; its
     // password comes from SSM like the database URL.
-    let sessions_secret = ExternalSecret::new(
+    ExternalSecret::new(
         "shop",
         "sessions-redis",
         ExternalSecretSpec::new(
-            StoreRef::cluster("aws-ssm"),
+            StoreRef::cluster(store.name()),
             "sessions-redis",
             [("password", "/shop/dev/sessions-redis-password")],
         ),
-    );
-    shop.add_typed_kube_object("shop", &sessions_secret)?;
+    )
+    .add(shop, "sessions-secret")?;
     Release::typed(
         "sessions",
         "shop",
         &RedisValues::lru_cache("256mb", "sessions-redis", "password"),
     )
-    .add(shop, "shop", Delivery::Flux)?;
+    .delivery(Delivery::Flux)
+    .add(shop, "sessions")?;
 
     GitOps::new("https://github.com/acme/shop-platform", "main")
         .infrastructure(["platform"])

@@ -73,45 +73,62 @@ pub(crate) struct ClusterInputs<'a> {
 /// Add the cluster half to `stack`.
 pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'_>) -> Result<()> {
     let mut root = stack.root();
-    let scope = &mut root.child("cluster")?;
+    let cluster = &mut root.child("cluster")?;
 
     // k8s/namespace.yaml: restricted pods, no ingress unless allowed below.
     let ns = Namespace::new(NAMESPACE)
         .default_deny_ingress()
-        .add(scope, "namespace")?;
+        .add(&mut app(cluster, "namespace")?, "namespace")?;
 
-    platform(scope)?;
-    runtime_config(scope, env, &ns, inputs.contract, inputs.database_arn)?;
+    platform(&mut app(cluster, "platform")?)?;
+    let config = runtime_config(
+        &mut app(cluster, "config")?,
+        env,
+        &ns,
+        inputs.contract,
+        inputs.database_arn,
+    )?;
 
     // k8s/api: the FastAPI service behind the ingress.
-    let api = Workload::deployment(&ns, "api")
+    let api = Deployment::new(&ns, "api")
         .part_of(NAMESPACE)
         .component("api")
         .container(
-            app_container("api", &image(env, "pixtools-api", env.api_image_digest))
-                .port(Port::http(API_PORT))
-                .resources(Resources::new().cpu("250m", "1").memory("384Mi", "768Mi"))
-                .readiness(Probe::http_get("/health", "http").period(5))
-                .liveness(Probe::http_get("/health", "http").initial_delay(15)),
+            app_container(
+                &config,
+                "api",
+                &image(env, "pixtools-api", env.api_image_digest),
+            )
+            .port(Port::http(API_PORT))
+            .resources(Resources::new().cpu("250m", "1").memory("384Mi", "768Mi"))
+            .readiness(Probe::http_get("/health", "http").period(5))
+            .liveness(Probe::http_get("/health", "http").initial_delay(15)),
         )
         .volume(Volume::empty_dir("tmp"))
-        .expose(Service::cluster_ip().port(80, "http"))
-        .ingress(Ingress::new("traefik").path("/", 80).annotation(
-            traefik::MIDDLEWARES_ANNOTATION,
-            traefik::middlewares_annotation([&rate_limit()]),
+        .expose(Service::cluster_ip().port(80, "http").ingress(
+            Ingress::new("traefik").path("/", 80).annotation(
+                traefik::MIDDLEWARES_ANNOTATION,
+                traefik::middlewares_annotation([&rate_limit()]),
+            ),
         ))
-        .add(scope, "api")?;
+        .add(&mut app(cluster, "api")?, "api")?;
     // Traefik runs in kube-system.
-    api.allow_from_namespace(scope, "api", "kube-system", "http")?;
+    api.allow_from(
+        &mut app(cluster, "api")?,
+        &NamespaceHandle::existing("kube-system"),
+        "http",
+    )?;
 
     // k8s/workers: one Deployment per queue, at the seed's concurrency.
     let mut workers = Vec::new();
+    let workers_app = &mut app(cluster, "workers")?;
     for (name, queue, concurrency) in WORKER_POOLS {
-        let worker = Workload::deployment(&ns, name)
+        let worker = Deployment::new(&ns, name)
             .part_of(NAMESPACE)
             .component("worker")
             .container(
                 app_container(
+                    &config,
                     "worker",
                     &image(env, "pixtools-worker", env.worker_image_digest),
                 )
@@ -134,15 +151,16 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
             .volume(Volume::empty_dir("tmp"))
             // A task in flight finishes (acks late) before the pod goes.
             .termination_grace(120)
-            .add(scope, "workers")?;
+            .add(workers_app, name)?;
         workers.push(worker);
     }
 
     // k8s/rabbitmq: durable queues, persistence, a dead-letter exchange.
+    let rabbitmq_app = &mut app(cluster, "rabbitmq")?;
     let rabbitmq = ConfigMap::new(&ns, "rabbitmq-config")
         .entry("10-pixtools.conf", RABBITMQ_CONF)
-        .add(scope, "rabbitmq")?;
-    let broker = Workload::stateful_set(&ns, "rabbitmq")
+        .add(rabbitmq_app, "config")?;
+    let broker = StatefulSet::new(&ns, "rabbitmq")
         .part_of(NAMESPACE)
         .component("broker")
         .container(
@@ -175,10 +193,10 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
         .replicas(1)
         .termination_grace(60)
         .expose(Service::cluster_ip().port(5672, "amqp"))
-        .add(scope, "rabbitmq")?;
+        .add(rabbitmq_app, "rabbitmq")?;
 
     // k8s/redis: a cache, evicting least-recently-used keys, nothing on disk.
-    let redis = Workload::deployment(&ns, "redis")
+    let redis = Deployment::new(&ns, "redis")
         .part_of(NAMESPACE)
         .component("cache")
         .container(
@@ -206,22 +224,29 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
         )
         .volume(Volume::empty_dir("data"))
         .expose(Service::cluster_ip().port(6379, "redis"))
-        .add(scope, "redis")?;
+        .add(&mut app(cluster, "redis")?, "redis")?;
 
     for client in std::iter::once(&api).chain(&workers) {
-        broker.allow_from(scope, "rabbitmq", client, "amqp")?;
-        redis.allow_from(scope, "redis", client, "redis")?;
+        broker.allow_from(&mut app(cluster, "rabbitmq")?, client, "amqp")?;
+        redis.allow_from(&mut app(cluster, "redis")?, client, "redis")?;
     }
 
     // k8s/ingress: Traefik on the ALB's NodePort, the per-client rate limit.
+    let ingress = &mut app(cluster, "ingress")?;
     Traefik::node_port(inputs.node_port)
         .trust_forwarded_headers_from(inputs.vpc_cidr)
-        .add(scope, "ingress")?;
-    scope.add_typed_kube_object("ingress", &rate_limit())?;
+        .add(ingress, "traefik")?;
+    rate_limit().add(ingress, "rate-limit")?;
     Ok(())
 }
 
-/// The External Secrets operator, installed by K3s's Helm controller.
+/// Child scope `name` of `cluster`, writing into Kubernetes app `name`: one directory of
+/// the seed's k8s/ layout.
+fn app<'s>(cluster: &'s mut Scope<'_>, name: &str) -> Result<Scope<'s>> {
+    cluster.child(name)?.with_kube_app(name)
+}
+
+/// The External Secrets operator, installed by K3s's Helm controller, and its stores.
 fn platform(scope: &mut Scope<'_>) -> Result<()> {
     let chart = ChartRef::new(
         "https://charts.external-secrets.io",
@@ -240,34 +265,34 @@ fn platform(scope: &mut Scope<'_>) -> Result<()> {
         }),
     )
     .create_namespace()
-    .add(scope, "platform", Delivery::K3s)?;
+    .delivery(Delivery::K3s)
+    .add(scope, "external-secrets")?;
     for (name, provider) in [
         (PARAMETER_STORE, Provider::parameter_store(REGION)),
         (SECRETS_MANAGER, Provider::secrets_manager(REGION)),
     ] {
-        scope.add_typed_kube_object(
-            "platform",
-            &ClusterSecretStore::cluster(
-                name,
-                ClusterSecretStoreSpec {
-                    provider,
-                    extra: Extra::new(),
-                },
-            ),
-        )?;
+        ClusterSecretStore::cluster(
+            name,
+            ClusterSecretStoreSpec {
+                provider,
+                extra: Extra::new(),
+            },
+        )
+        .add(scope, name)?;
     }
     Ok(())
 }
 
 /// k8s/config: the SSM parameter contract as Secret `pixtools-runtime`, the passwords
 /// composed into the URLs in the cluster; RabbitMQ's definitions with its user.
+/// Returns the ConfigMap of plain settings every PixTools pod reads.
 fn runtime_config(
     scope: &mut Scope<'_>,
     env: &Environment,
     ns: &NamespaceHandle,
     contract: &RuntimeContract,
     database_arn: &str,
-) -> Result<()> {
+) -> Result<ConfigMapHandle> {
     let mut spec = ExternalSecretSpec::new(
         StoreRef::cluster(PARAMETER_STORE),
         RUNTIME_SECRET,
@@ -310,10 +335,7 @@ fn runtime_config(
             },
         }),
     );
-    scope.add_typed_kube_object(
-        "config",
-        &ExternalSecret::new(NAMESPACE, RUNTIME_SECRET, spec),
-    )?;
+    ExternalSecret::new(NAMESPACE, RUNTIME_SECRET, spec).add(scope, RUNTIME_SECRET)?;
 
     let mut definitions = ExternalSecretSpec::new(
         StoreRef::cluster(PARAMETER_STORE),
@@ -330,25 +352,22 @@ fn runtime_config(
             "data": {"definitions.json": rabbitmq_definitions()},
         }),
     );
-    scope.add_typed_kube_object(
-        "config",
-        &ExternalSecret::new(NAMESPACE, RABBITMQ_DEFINITIONS, definitions),
-    )?;
+    ExternalSecret::new(NAMESPACE, RABBITMQ_DEFINITIONS, definitions)
+        .add(scope, RABBITMQ_DEFINITIONS)?;
 
     ConfigMap::new(ns, CONFIG_MAP)
         .entry("ENVIRONMENT", env.name)
         .entry("AWS_REGION", REGION)
         .entry("LOG_FORMAT", "json")
         .entry("CORS_ALLOW_SAME_ORIGIN_ONLY", "true")
-        .add(scope, "config")?;
-    Ok(())
+        .add(scope, CONFIG_MAP)
 }
 
 /// A PixTools container: settings from the ConfigMap and the runtime Secret, a writable
 /// `/tmp`, the restricted defaults.
-fn app_container(name: &str, image: &str) -> Container {
+fn app_container(config: &ConfigMapHandle, name: &str, image: &str) -> Container {
     Container::new(name, image)
-        .env_from(EnvFrom::ConfigMap(CONFIG_MAP.into()))
+        .env_from(EnvFrom::config_map(config))
         .env_from(EnvFrom::Secret(RUNTIME_SECRET.into()))
         .mount("tmp", "/tmp")
 }

@@ -19,6 +19,8 @@ pub mod traefik;
 
 use std::collections::BTreeMap;
 
+use girder_core::Scope;
+use girder_core::construct::Construct;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -72,7 +74,9 @@ pub(crate) fn keys_at(body: &StaticJson, pointers: &[&str]) -> std::collections:
         .collect()
 }
 
-/// A custom resource: metadata and a typed spec.
+/// A custom resource: metadata and a typed spec. Added like any construct
+/// (`ExternalSecret::new(..).add(scope, "database")`), into the scope's Kubernetes app.
+#[must_use = "an object is written only when `add` is called"]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Object<S> {
     /// Name, namespace, labels, annotations.
@@ -111,6 +115,47 @@ impl<S: Spec> Object<S> {
     /// `metadata.name`.
     pub fn name(&self) -> &str {
         self.metadata.name.as_deref().unwrap_or_default()
+    }
+}
+
+impl<S: Spec> Construct for Object<S> {
+    type Handle = ObjectRef;
+
+    /// Add the object as construct `id`, into the scope's Kubernetes app, after checking
+    /// its metadata.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> girder_core::Result<ObjectRef> {
+        let scope = &mut scope.child(id)?;
+        crate::meta::add_custom(scope, &self)?;
+        Ok(ObjectRef {
+            kind: S::KIND,
+            namespace: self.metadata.namespace,
+            name: self.metadata.name.unwrap_or_default(),
+        })
+    }
+}
+
+/// A custom resource in the stack: its kind, namespace and name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectRef {
+    kind: &'static str,
+    namespace: Option<String>,
+    name: String,
+}
+
+impl ObjectRef {
+    /// `kind`.
+    pub fn kind(&self) -> &str {
+        self.kind
+    }
+
+    /// `metadata.namespace` (`None` for a cluster-scoped object).
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    /// `metadata.name`.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 }
 

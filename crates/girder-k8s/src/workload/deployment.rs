@@ -1,0 +1,65 @@
+//! Deployment: stateless replicas.
+
+use girder_core::construct::Construct;
+use girder_core::{Result, Scope};
+use k8s_openapi::api::apps::v1 as apps;
+
+use super::expose::Exposure;
+use super::pod::Pods;
+use super::scale::Scaling;
+use super::{WorkloadHandle, controller};
+use crate::meta::match_labels;
+use crate::namespace::NamespaceHandle;
+
+/// A Deployment before it is added: [`Workload`](super::Workload),
+/// [`Scalable`](super::Scalable) and [`Exposable`](super::Exposable).
+#[must_use = "a builder creates nothing until `add` is called"]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Deployment {
+    pods: Pods,
+    scaling: Scaling,
+    exposure: Exposure,
+}
+
+controller!(Deployment, pods: pods, scaling: scaling, exposure: exposure);
+
+impl Deployment {
+    /// A Deployment `name` in `namespace`.
+    pub fn new(namespace: &NamespaceHandle, name: &str) -> Self {
+        Self {
+            pods: Pods::new(namespace, name),
+            scaling: Scaling::default(),
+            exposure: Exposure::default(),
+        }
+    }
+}
+
+impl Construct for Deployment {
+    type Handle = WorkloadHandle;
+
+    /// Write the Deployment and the objects its intents ask for as construct `id`, into
+    /// the scope's Kubernetes app.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<WorkloadHandle> {
+        const KIND: &str = "Deployment";
+        let scope = &mut scope.child(id)?;
+        let at = scope.location();
+        let prepared = self.pods.prepare(&at, KIND, &[], false)?;
+        crate::meta::add_object(
+            scope,
+            &apps::Deployment {
+                metadata: prepared.metadata.clone(),
+                spec: Some(apps::DeploymentSpec {
+                    replicas: self.scaling.replicas(),
+                    selector: match_labels(prepared.selector.clone()),
+                    template: prepared.template.clone(),
+                    revision_history_limit: Some(5),
+                    ..apps::DeploymentSpec::default()
+                }),
+                ..apps::Deployment::default()
+            },
+        )?;
+        let service = self.exposure.add(&self.pods, scope, &at, &prepared.name)?;
+        self.scaling.add(&self.pods, KIND, scope, &at, &prepared)?;
+        Ok(self.pods.handle(KIND, prepared, service))
+    }
+}

@@ -1,0 +1,155 @@
+//! Job and CronJob: pods that run to completion, once or on a schedule. Neither is
+//! exposed or scaled; their `parallelism` is how many pods run at once.
+
+use girder_core::construct::Construct;
+use girder_core::{Result, Scope};
+use k8s_openapi::api::batch::v1 as batch;
+
+use super::pod::Pods;
+use super::{WorkloadHandle, controller};
+use crate::namespace::NamespaceHandle;
+use crate::validate;
+
+/// What a Job and a CronJob's Jobs share.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Completion {
+    parallelism: Option<u16>,
+    backoff_limit: Option<u16>,
+}
+
+impl Completion {
+    fn job_spec(
+        &self,
+        template: k8s_openapi::api::core::v1::PodTemplateSpec,
+        once: bool,
+    ) -> batch::JobSpec {
+        batch::JobSpec {
+            template,
+            backoff_limit: Some(i32::from(self.backoff_limit.unwrap_or(3))),
+            parallelism: self.parallelism.map(i32::from),
+            ttl_seconds_after_finished: once.then_some(86_400),
+            ..batch::JobSpec::default()
+        }
+    }
+}
+
+/// A Job before it is added: a [`Workload`](super::Workload) whose pods run to
+/// completion (`restartPolicy: OnFailure`), kept a day after it finishes.
+#[must_use = "a builder creates nothing until `add` is called"]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Job {
+    pods: Pods,
+    completion: Completion,
+}
+
+controller!(Job, pods: pods);
+
+impl Job {
+    /// A Job `name` in `namespace`.
+    pub fn new(namespace: &NamespaceHandle, name: &str) -> Self {
+        Self {
+            pods: Pods::new(namespace, name),
+            completion: Completion::default(),
+        }
+    }
+
+    /// Pods that run at once.
+    pub fn parallelism(mut self, pods: u16) -> Self {
+        self.completion.parallelism = Some(pods);
+        self
+    }
+
+    /// Retries before the Job fails (default 3).
+    pub fn backoff_limit(mut self, retries: u16) -> Self {
+        self.completion.backoff_limit = Some(retries);
+        self
+    }
+}
+
+impl Construct for Job {
+    type Handle = WorkloadHandle;
+
+    /// Write the Job as construct `id`, into the scope's Kubernetes app.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<WorkloadHandle> {
+        const KIND: &str = "Job";
+        let scope = &mut scope.child(id)?;
+        let at = scope.location();
+        let prepared = self.pods.prepare(&at, KIND, &[], true)?;
+        crate::meta::add_object(
+            scope,
+            &batch::Job {
+                metadata: prepared.metadata.clone(),
+                spec: Some(self.completion.job_spec(prepared.template.clone(), true)),
+                ..batch::Job::default()
+            },
+        )?;
+        Ok(self.pods.handle(KIND, prepared, None))
+    }
+}
+
+/// A CronJob before it is added: a Job on a schedule (cron syntax, UTC), never two at
+/// once, the last three runs of each outcome kept.
+#[must_use = "a builder creates nothing until `add` is called"]
+#[derive(Clone, Debug, PartialEq)]
+pub struct CronJob {
+    pods: Pods,
+    schedule: String,
+    completion: Completion,
+}
+
+controller!(CronJob, pods: pods);
+
+impl CronJob {
+    /// A CronJob `name` in `namespace` on `schedule` (`"0 3 * * *"`, `@daily`).
+    pub fn new(namespace: &NamespaceHandle, name: &str, schedule: impl Into<String>) -> Self {
+        Self {
+            pods: Pods::new(namespace, name),
+            schedule: schedule.into(),
+            completion: Completion::default(),
+        }
+    }
+
+    /// Pods each run starts at once.
+    pub fn parallelism(mut self, pods: u16) -> Self {
+        self.completion.parallelism = Some(pods);
+        self
+    }
+
+    /// Retries before a run fails (default 3).
+    pub fn backoff_limit(mut self, retries: u16) -> Self {
+        self.completion.backoff_limit = Some(retries);
+        self
+    }
+}
+
+impl Construct for CronJob {
+    type Handle = WorkloadHandle;
+
+    /// Write the CronJob as construct `id`, into the scope's Kubernetes app.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<WorkloadHandle> {
+        const KIND: &str = "CronJob";
+        let scope = &mut scope.child(id)?;
+        let at = scope.location();
+        let prepared = self.pods.prepare(&at, KIND, &[], true)?;
+        validate::cron_schedule(&at, &prepared.what, &self.schedule)?;
+        crate::meta::add_object(
+            scope,
+            &batch::CronJob {
+                metadata: prepared.metadata.clone(),
+                spec: Some(batch::CronJobSpec {
+                    schedule: self.schedule.clone(),
+                    concurrency_policy: Some("Forbid".into()),
+                    successful_jobs_history_limit: Some(3),
+                    failed_jobs_history_limit: Some(3),
+                    job_template: batch::JobTemplateSpec {
+                        metadata: None,
+                        spec: Some(self.completion.job_spec(prepared.template.clone(), false)),
+                    },
+                    ..batch::CronJobSpec::default()
+                }),
+                ..batch::CronJob::default()
+            },
+        )?;
+        Ok(self.pods.handle(KIND, prepared, None))
+    }
+}
