@@ -35,7 +35,7 @@
 //! impl Construct for Bucket {
 //!     type Handle = BucketHandle;
 //!     fn add(self, scope: &mut Scope<'_>, id: &str) -> girder_core::Result<BucketHandle> {
-//!         let mut scope = scope.child(id)?;
+//!         let mut scope = scope.construct_child(id)?;
 //!         let spec = ResourceSpec::resource("aws_s3_bucket", &json!({ "bucket": self.name }));
 //!         Ok(BucketHandle { bucket: scope.add_default(spec)? })
 //!     }

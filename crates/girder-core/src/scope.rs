@@ -64,6 +64,27 @@ impl Scope<'_> {
         })
     }
 
+    /// The child scope of an L2 construct added as `id`: like [`Scope::child`], and `id`
+    /// is claimed, so a second construct with the same id in this scope is an error (as
+    /// AWS CDK refuses two children with one id) even when the two would create no
+    /// clashing Terraform address or Kubernetes object. Every `Construct::add` opens its
+    /// scope with it.
+    pub fn construct_child(&mut self, id: &str) -> Result<Scope<'_>> {
+        let path = self.path.child(id)?;
+        if !self.stack.constructs.insert(path.clone()) {
+            return Err(Error::Duplicate {
+                path: self.location(),
+                what: "construct id",
+                name: id.to_owned(),
+            });
+        }
+        Ok(Scope {
+            stack: self.stack,
+            path,
+            kube_app: self.kube_app.clone(),
+        })
+    }
+
     /// This scope with Kubernetes app `app`: the directory (with its own
     /// `kustomization.yaml`) its Kubernetes constructs, and its children's, write into.
     /// A child may name another app.

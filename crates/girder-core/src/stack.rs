@@ -3,7 +3,7 @@
 //! that unit. A [`Scope`] is a construct path inside a stack; constructs take
 //! `&mut Scope` and return handles (plain data, cheap to clone) rather than borrows.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -101,6 +101,8 @@ pub struct Stack {
     pub(crate) acknowledgements: Vec<Acknowledgement>,
     pub(crate) check_acknowledgements: Vec<CheckAcknowledgement>,
     paths: HashMap<ConstructPath, String>,
+    /// The paths L2 constructs were added at (`Scope::construct_child`).
+    pub(crate) constructs: HashSet<ConstructPath>,
 }
 
 impl std::fmt::Debug for Stack {
@@ -145,6 +147,7 @@ impl Stack {
             acknowledgements: Vec::new(),
             check_acknowledgements: Vec::new(),
             paths: HashMap::new(),
+            constructs: HashSet::new(),
         })
     }
 

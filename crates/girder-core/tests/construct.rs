@@ -124,3 +124,23 @@ fn an_l2_error_keeps_its_path_and_its_variant() {
             .is_none()
     );
 }
+
+#[test]
+fn two_constructs_with_one_id_in_a_scope_are_refused_even_without_a_clash() {
+    let mut stack = Stack::new("shop", "dev", Backend::local()).unwrap();
+    let mut k8s = stack.scope("k8s").unwrap().with_kube_app("web").unwrap();
+    k8s.construct_child("config")
+        .unwrap()
+        .add_app_object(&config_map("a"))
+        .unwrap();
+    // Another object, no clash in the output: still the same construct id.
+    let err = k8s.construct_child("config").err().unwrap();
+    assert!(
+        matches!(&err, girder_core::Error::Duplicate { what: "construct id", name, .. } if name == "config"),
+        "{err}"
+    );
+    // Plain child scopes stay reusable (a stack opens `k8s` from several modules).
+    k8s.child("shared").unwrap();
+    k8s.child("shared").unwrap();
+    k8s.construct_child("other").unwrap();
+}

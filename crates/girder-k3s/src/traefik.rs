@@ -45,7 +45,7 @@ impl Construct for Traefik {
 
     /// Add the HelmChartConfig as construct `id`, into the scope's Kubernetes app.
     fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<ObjectRef> {
-        let scope = &mut scope.child(id)?;
+        let scope = &mut scope.construct_child(id)?;
         let at = scope.location();
         if !NODE_PORTS.contains(&self.node_port) {
             return Err(Error::invalid(

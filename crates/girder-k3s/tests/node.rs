@@ -307,11 +307,11 @@ fn traefik_serves_on_the_target_group_node_port() {
         .add(&mut scope, "ingress")
         .unwrap();
     let err = Traefik::node_port(8080)
-        .add(&mut scope, "ingress")
+        .add(&mut scope, "low-port")
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("c-dev:ingress") && err.contains("8080") && err.contains("30000-32767"),
+        err.contains("c-dev:low-port") && err.contains("8080") && err.contains("30000-32767"),
         "{err}"
     );
     let mut app = App::new();

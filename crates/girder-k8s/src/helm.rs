@@ -134,7 +134,7 @@ impl Construct for Release {
     /// Write the values file and, per its [`Delivery`], the objects that install it (into
     /// the scope's Kubernetes app), as construct `id`.
     fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<ReleaseHandle> {
-        let scope = &mut scope.child(id)?;
+        let scope = &mut scope.construct_child(id)?;
         let handle = ReleaseHandle {
             name: self.name.clone(),
             namespace: self.namespace.clone(),

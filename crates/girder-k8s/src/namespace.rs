@@ -99,7 +99,7 @@ impl Construct for Namespace {
     /// Add the Namespace (and its default-deny policy) as construct `id`, into the
     /// scope's Kubernetes app.
     fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<NamespaceHandle> {
-        let scope = &mut scope.child(id)?;
+        let scope = &mut scope.construct_child(id)?;
         let at = scope.location();
         validate::dns_label(&at, "namespace name", &self.name)?;
         let mut labels = plain_labels(&self.name);

@@ -46,7 +46,7 @@ impl Construct for ConfigMap {
 
     /// Add it as construct `id`, into the scope's Kubernetes app.
     fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<ConfigMapHandle> {
-        let scope = &mut scope.child(id)?;
+        let scope = &mut scope.construct_child(id)?;
         let at = scope.location();
         validate::dns_label(&at, "ConfigMap name", &self.name)?;
         for key in self.data.keys() {
@@ -115,7 +115,7 @@ impl Construct for PersistentVolumeClaim {
 
     /// Add it as construct `id`, into the scope's Kubernetes app.
     fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<PersistentVolumeClaimHandle> {
-        let scope = &mut scope.child(id)?;
+        let scope = &mut scope.construct_child(id)?;
         let at = scope.location();
         validate::dns_label(&at, "PersistentVolumeClaim name", &self.name)?;
         validate::quantity(&at, "claim size", &self.size)?;
@@ -195,7 +195,7 @@ impl Construct for StorageClass {
 
     /// Add it as construct `id`, into the scope's Kubernetes app.
     fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<StorageClassHandle> {
-        let scope = &mut scope.child(id)?;
+        let scope = &mut scope.construct_child(id)?;
         let at = scope.location();
         validate::dns_label(&at, "StorageClass name", &self.name)?;
         let annotations = if self.default_class {
@@ -251,7 +251,7 @@ impl Construct for ResourceQuota {
 
     /// Add it as construct `id`, into the scope's Kubernetes app.
     fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<ResourceQuotaHandle> {
-        let scope = &mut scope.child(id)?;
+        let scope = &mut scope.construct_child(id)?;
         let at = scope.location();
         validate::dns_label(&at, "ResourceQuota name", &self.name)?;
         let mut hard = BTreeMap::new();
@@ -321,7 +321,7 @@ impl Construct for LimitRange {
 
     /// Add it as construct `id`, into the scope's Kubernetes app.
     fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<LimitRangeHandle> {
-        let scope = &mut scope.child(id)?;
+        let scope = &mut scope.construct_child(id)?;
         let at = scope.location();
         validate::dns_label(&at, "LimitRange name", &self.name)?;
         validate::requests_within_limits(

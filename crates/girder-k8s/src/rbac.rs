@@ -76,7 +76,7 @@ impl Construct for ServiceAccount {
 
     /// Add it as construct `id`, into the scope's Kubernetes app.
     fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<ServiceAccountHandle> {
-        let scope = &mut scope.child(id)?;
+        let scope = &mut scope.construct_child(id)?;
         let at = scope.location();
         validate::dns_label(&at, "ServiceAccount name", &self.name)?;
         if let Some(arn) = self.annotations.get(IRSA_ANNOTATION) {
@@ -190,7 +190,7 @@ impl Construct for Role {
 
     /// Add it as construct `id`, into the scope's Kubernetes app.
     fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<RoleHandle> {
-        let scope = &mut scope.child(id)?;
+        let scope = &mut scope.construct_child(id)?;
         let at = scope.location();
         validate::dns_label(&at, "Role name", &self.name)?;
         check_rules(&at, &self.name, &self.rules)?;
@@ -236,7 +236,7 @@ impl Construct for ClusterRole {
 
     /// Add it as construct `id`, into the scope's Kubernetes app.
     fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<ClusterRoleHandle> {
-        let scope = &mut scope.child(id)?;
+        let scope = &mut scope.construct_child(id)?;
         let at = scope.location();
         validate::dns_label(&at, "ClusterRole name", &self.name)?;
         check_rules(&at, &self.name, &self.rules)?;

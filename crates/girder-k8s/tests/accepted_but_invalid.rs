@@ -23,7 +23,7 @@ fn failure(
 ) -> girder_core::Error {
     let mut stack = stack();
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
-    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
     f(&mut scope, &ns).unwrap_err()
 }
 
@@ -151,7 +151,7 @@ fn labels_and_annotations_follow_the_api_rules() {
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop")
         .label("example.com/team", "a".repeat(63))
-        .add(&mut scope, "shop")
+        .add(&mut scope, "namespace")
         .unwrap();
     deployment(&ns)
         .part_of("a".repeat(63))
@@ -257,7 +257,7 @@ fn requests_above_limits_are_refused() {
     // Equal in other units is fine.
     let mut stack = stack();
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
-    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
     Deployment::new(&ns, "api")
         .container(api().resources(Resources::new().cpu("1", "1000m").memory("1Gi", "1024Mi")))
         .add(&mut scope, "shop")
@@ -324,10 +324,10 @@ fn config_map_keys_read_by_env_must_be_in_the_config_map() {
     let bundle = |key: &str| {
         let mut stack = stack();
         let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
-        let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+        let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
         let config = ConfigMap::new(&ns, "settings")
             .entry("LOG_LEVEL", "info")
-            .add(&mut scope, "shop")
+            .add(&mut scope, "settings")
             .unwrap();
         Deployment::new(&ns, "api")
             .container(api().env(Env::config_map_key("LOG_LEVEL", &config, key)))
@@ -355,7 +355,7 @@ fn cron_schedules_are_parsed_as_kubernetes_does() {
     ] {
         let mut stack = stack();
         let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
-        let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+        let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
         CronJob::new(&ns, "nightly", schedule)
             .container(Container::new("task", "ghcr.io/acme/task:1.0.0"))
             .add(&mut scope, "shop")
@@ -540,7 +540,7 @@ fn gitops_repositories_must_be_https_or_ssh() {
     ] {
         let mut stack = stack();
         let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
-        Namespace::new("shop").add(&mut scope, "shop").unwrap();
+        Namespace::new("shop").add(&mut scope, "namespace").unwrap();
         let err = GitOps::new(repository, "main")
             .flux(&mut stack)
             .unwrap_err();

@@ -39,7 +39,7 @@ fn template(stack: Stack) -> Template {
 fn error(f: impl FnOnce(&mut Scope<'_>, &NamespaceHandle) -> girder_core::Result<()>) -> K8sError {
     let mut stack = stack();
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
-    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
     let err = f(&mut scope, &ns).unwrap_err();
     assert!(
         err.to_string().starts_with("shop-dev:k8s"),
@@ -54,7 +54,7 @@ fn error(f: impl FnOnce(&mut Scope<'_>, &NamespaceHandle) -> girder_core::Result
 fn containers_get_restricted_security_defaults() {
     let mut stack = stack();
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
-    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
     Deployment::new(&ns, "api")
         .container(api())
         .add(&mut scope, "shop")
@@ -87,7 +87,7 @@ fn containers_get_restricted_security_defaults() {
 fn relaxations_need_reasons_and_are_written_down() {
     let mut stack = stack();
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
-    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
     let container = api()
         .writable_root_filesystem("the image unpacks assets at start")
         .add_capability("NET_BIND_SERVICE", "listens on port 80");
@@ -108,7 +108,7 @@ fn relaxations_need_reasons_and_are_written_down() {
     let err = error(|scope, ns| {
         Deployment::new(ns, "api")
             .container(api().run_as_root(" "))
-            .add(scope, "shop")
+            .add(scope, "shop-2")
             .map(drop)
     });
     assert_eq!(
@@ -127,7 +127,7 @@ fn a_reason_that_names_a_setting_does_not_change_it() {
     // the pod's runAsNonRoot off. They are typed values now: only `run_as_root` does.
     let mut stack = stack();
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
-    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
     let container = api()
         .writable_root_filesystem("not runAsNonRoot=false, only readOnlyRootFilesystem=false")
         .add_capability(
@@ -152,7 +152,7 @@ fn a_reason_that_names_a_setting_does_not_change_it() {
 
     let mut stack = self::stack();
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
-    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
     Deployment::new(&ns, "api")
         .container(api().run_as_root("the vendor image needs uid 0"))
         .add(&mut scope, "api")
@@ -241,7 +241,7 @@ fn selectors_come_from_the_labels_and_intents_add_their_objects() {
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop")
         .default_deny_ingress()
-        .add(&mut scope, "shop")
+        .add(&mut scope, "namespace")
         .unwrap();
     let api = Deployment::new(&ns, "api")
         .part_of("shop")
@@ -258,7 +258,7 @@ fn selectors_come_from_the_labels_and_intents_add_their_objects() {
         .unwrap();
     let client = Deployment::new(&ns, "client")
         .container(Container::new("client", "ghcr.io/acme/client:1.0.0"))
-        .add(&mut scope, "shop")
+        .add(&mut scope, "shop-2")
         .unwrap();
     api.allow_from(&mut scope, &client, "http").unwrap();
     let t = template(stack);
@@ -303,7 +303,7 @@ fn selectors_come_from_the_labels_and_intents_add_their_objects() {
 fn stateful_sets_get_a_headless_service_and_claim_templates() {
     let mut stack = stack();
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
-    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
     StatefulSet::new(&ns, "db")
         .container(
             Container::new("db", "docker.io/library/postgres:17.2")
@@ -328,7 +328,7 @@ fn stateful_sets_get_a_headless_service_and_claim_templates() {
 fn jobs_and_cron_jobs_run_to_completion() {
     let mut stack = stack();
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
-    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
     let task = || Container::new("task", "ghcr.io/acme/task:1.0.0");
     Job::new(&ns, "migrate")
         .container(task())
@@ -336,7 +336,7 @@ fn jobs_and_cron_jobs_run_to_completion() {
         .unwrap();
     CronJob::new(&ns, "nightly", "0 3 * * *")
         .container(task())
-        .add(&mut scope, "shop")
+        .add(&mut scope, "shop-2")
         .unwrap();
     let t = template(stack);
     assert_eq!(
@@ -352,20 +352,20 @@ fn jobs_and_cron_jobs_run_to_completion() {
 fn rbac_and_service_accounts() {
     let mut stack = stack();
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
-    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
     let account = ServiceAccount::new(&ns, "api")
         .irsa_role("arn:aws:iam::123456789012:role/api")
         .add(&mut scope, "shop")
         .unwrap();
     Role::new(&ns, "reader")
         .allow(&[""], &["configmaps"], &["get"])
-        .add(&mut scope, "shop")
+        .add(&mut scope, "shop-2")
         .unwrap()
         .bind(&mut scope, &account)
         .unwrap();
     let nodes = ClusterRole::new("node-reader")
         .allow(&[""], &["nodes"], &["get", "list"])
-        .add(&mut scope, "shop")
+        .add(&mut scope, "shop-3")
         .unwrap();
     nodes.bind_cluster_wide(&mut scope, &account).unwrap();
     let t = template(stack);
@@ -410,7 +410,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             Box::new(|s, ns| {
                 Deployment::new(ns, "api")
                     .container(Container::new("api", "nginx"))
-                    .add(s, "shop")
+                    .add(s, "shop-2")
                     .map(drop)
             }),
         ),
@@ -423,7 +423,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             Box::new(|s, ns| {
                 Deployment::new(ns, "api")
                     .container(api().liveness(Probe::http_get("/", "metrics")))
-                    .add(s, "shop")
+                    .add(s, "shop-3")
                     .map(drop)
             }),
         ),
@@ -438,7 +438,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             Box::new(|s, ns| {
                 Deployment::new(ns, "api")
                     .container(api().mount("data", "/data"))
-                    .add(s, "shop")
+                    .add(s, "shop-4")
                     .map(drop)
             }),
         ),
@@ -453,7 +453,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
                 Deployment::new(ns, "api")
                     .container(api())
                     .expose(Service::cluster_ip().port(80, "web"))
-                    .add(s, "shop")
+                    .add(s, "shop-5")
                     .map(drop)
             }),
         ),
@@ -469,7 +469,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
                             .port(80, "http")
                             .ingress(Ingress::aws_load_balancer().internet_facing().path("/", 80)),
                     )
-                    .add(s, "shop")
+                    .add(s, "shop-6")
                     .map(drop)
             }),
         ),
@@ -484,7 +484,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
                     .container(api())
                     .replicas(1)
                     .disruption_budget(DisruptionBudget::MinAvailable(1))
-                    .add(s, "shop")
+                    .add(s, "shop-7")
                     .map(drop)
             }),
         ),
@@ -498,7 +498,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
                 Deployment::new(ns, "api")
                     .container(api())
                     .autoscale(Autoscaling::new(5, 2))
-                    .add(s, "shop")
+                    .add(s, "shop-8")
                     .map(drop)
             }),
         ),
@@ -509,7 +509,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             Box::new(|s, ns| {
                 CronJob::new(ns, "c", "daily")
                     .container(api())
-                    .add(s, "shop")
+                    .add(s, "shop-9")
                     .map(drop)
             }),
         ),
@@ -518,7 +518,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             Box::new(|s, ns| {
                 Deployment::new(ns, "api")
                     .container(api().resources(Resources::new().memory("1GB", "2GB")))
-                    .add(s, "shop")
+                    .add(s, "shop-10")
                     .map(drop)
             }),
         ),
@@ -530,7 +530,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             Box::new(|s, ns| {
                 Deployment::new(ns, "api")
                     .container(api().port(Port::new("admin", 0)))
-                    .add(s, "shop")
+                    .add(s, "shop-11")
                     .map(drop)
             }),
         ),
@@ -539,7 +539,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             Box::new(|s, ns| {
                 Role::new(ns, "all")
                     .allow(&[""], &["*"], &["get"])
-                    .add(s, "shop")
+                    .add(s, "shop-12")
                     .map(drop)
             }),
         ),
@@ -551,7 +551,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             Box::new(|s, ns| {
                 ServiceAccount::new(ns, "api")
                     .irsa_role("api-role")
-                    .add(s, "shop")
+                    .add(s, "shop-13")
                     .map(drop)
             }),
         ),
@@ -563,7 +563,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             Box::new(|s, ns| {
                 Deployment::new(ns, "Api")
                     .container(api())
-                    .add(s, "shop")
+                    .add(s, "shop-14")
                     .map(drop)
             }),
         ),
@@ -574,7 +574,9 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
                 ports: vec!["http".into()],
             }),
             Box::new(|s, ns| {
-                let api = Deployment::new(ns, "api").container(api()).add(s, "shop")?;
+                let api = Deployment::new(ns, "api")
+                    .container(api())
+                    .add(s, "shop-15")?;
                 api.allow_from(s, &NamespaceHandle::existing("monitoring"), "grpc")
             }),
         ),
@@ -589,7 +591,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
 fn references_outside_the_stack_fail_synth() {
     let mut stack = stack();
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
-    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
     Deployment::new(&ns, "api")
         .container(api().env(Env::secret_key("DB", "database", "url")))
         .add(&mut scope, "shop")
@@ -615,7 +617,7 @@ fn declared_externals_satisfy_references_and_are_recorded() {
         )
         .unwrap();
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
-    let ns = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
     Deployment::new(&ns, "api")
         .container(api().env(Env::secret_key("DB", "database", "url")))
         .add(&mut scope, "shop")
@@ -633,7 +635,7 @@ fn declared_externals_satisfy_references_and_are_recorded() {
 fn allow_from_admits_any_network_policy_peer() {
     let mut stack = stack();
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
-    let shop = Namespace::new("shop").add(&mut scope, "shop").unwrap();
+    let shop = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
     let ops = Namespace::new("ops").add(&mut scope, "ops").unwrap();
     let api = Deployment::new(&shop, "api")
         .container(api())

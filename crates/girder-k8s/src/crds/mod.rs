@@ -124,7 +124,7 @@ impl<S: Spec> Construct for Object<S> {
     /// Add the object as construct `id`, into the scope's Kubernetes app, after checking
     /// its metadata.
     fn add(self, scope: &mut Scope<'_>, id: &str) -> girder_core::Result<ObjectRef> {
-        let scope = &mut scope.child(id)?;
+        let scope = &mut scope.construct_child(id)?;
         crate::meta::add_custom(scope, &self)?;
         Ok(ObjectRef {
             kind: S::KIND,

@@ -41,7 +41,7 @@ impl Construct for Deployment {
     /// the scope's Kubernetes app.
     fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<WorkloadHandle> {
         const KIND: &str = "Deployment";
-        let scope = &mut scope.child(id)?;
+        let scope = &mut scope.construct_child(id)?;
         let at = scope.location();
         let prepared = self.pods.prepare(&at, KIND, &[], false)?;
         crate::meta::add_object(

@@ -72,7 +72,7 @@ impl Construct for Job {
     /// Write the Job as construct `id`, into the scope's Kubernetes app.
     fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<WorkloadHandle> {
         const KIND: &str = "Job";
-        let scope = &mut scope.child(id)?;
+        let scope = &mut scope.construct_child(id)?;
         let at = scope.location();
         let prepared = self.pods.prepare(&at, KIND, &[], true)?;
         crate::meta::add_object(
@@ -128,7 +128,7 @@ impl Construct for CronJob {
     /// Write the CronJob as construct `id`, into the scope's Kubernetes app.
     fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<WorkloadHandle> {
         const KIND: &str = "CronJob";
-        let scope = &mut scope.child(id)?;
+        let scope = &mut scope.construct_child(id)?;
         let at = scope.location();
         let prepared = self.pods.prepare(&at, KIND, &[], true)?;
         validate::cron_schedule(&at, &prepared.what, &self.schedule)?;

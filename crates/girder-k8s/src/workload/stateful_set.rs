@@ -54,7 +54,7 @@ impl Construct for StatefulSet {
     /// construct `id`, into the scope's Kubernetes app.
     fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<WorkloadHandle> {
         const KIND: &str = "StatefulSet";
-        let scope = &mut scope.child(id)?;
+        let scope = &mut scope.construct_child(id)?;
         let at = scope.location();
         let prepared = self.pods.prepare(&at, KIND, &self.claims, false)?;
         let headless = format!("{}-headless", prepared.name);
