@@ -7,7 +7,7 @@ use girder_aws::aws::lb_target_group as target_group;
 use girder_core::construct::{Construct, Dependable};
 use girder_core::expr::{Reference, fns};
 use girder_core::terraform::{Dependency, IntoResourceSpec};
-use girder_core::vocabulary::{Arn, IntoReason, Ipv4Cidr, Reason, ReasonError};
+use girder_core::vocabulary::{Arn, Exposure, IntoReason, Ipv4Cidr, Reason, ReasonError};
 use girder_core::{Error, Expr, Result, Scope, Value};
 use girder_iam::Statement;
 
@@ -319,12 +319,8 @@ impl Construct for Alb {
         if let Some(logs) = &self.access_logs {
             logs.check().map_err(refuse)?;
         }
-        let mut allowed = self.allowed.clone();
-        if !self.internet_facing {
-            allowed.push(vpc.cidr());
-        }
-        let open = match &self.open_reason {
-            Some(Ok(_)) => true,
+        let reason = match &self.open_reason {
+            Some(Ok(reason)) => Some(reason),
             Some(Err(source)) => {
                 return Err(refuse(NetworkError::Reason {
                     what: format!(
@@ -334,22 +330,21 @@ impl Construct for Alb {
                     source: source.clone(),
                 }));
             }
-            None => false,
+            None => None,
         };
-        if self.internet_facing && allowed.is_empty() && !open {
-            return Err(refuse(NetworkError::EmptyAlbAllowlist(self.name.clone())));
+        // An internal ALB admits its VPC too; the exposure rule is the same for both.
+        let mut clients = self.allowed.clone();
+        if !self.internet_facing {
+            clients.push(vpc.cidr());
         }
-        if let Some(everyone) = self.allowed.iter().find(|c| c.prefix() == 0) {
-            if !open {
-                return Err(refuse(NetworkError::AllowlistAdmitsEveryone {
+        let allowed = Exposure::internet_facing(&clients, reason)
+            .map_err(|source| {
+                refuse(NetworkError::Exposure {
                     alb: self.name.clone(),
-                    cidr: *everyone,
-                }));
-            }
-        }
-        if open {
-            allowed = vec![Ipv4Cidr::everything()];
-        }
+                    source,
+                })
+            })?
+            .blocks();
         let security_group = SecurityGroup::new(
             vpc,
             format!("{}-alb", self.name),

@@ -1,6 +1,6 @@
 //! What girder-network refuses, as values tests can match.
 
-use girder_core::vocabulary::{Ipv4Cidr, LogRetentionError, ReasonError};
+use girder_core::vocabulary::{ExposureError, Ipv4Cidr, LogRetentionError, ReasonError};
 
 use crate::cidr::CidrError;
 
@@ -98,19 +98,12 @@ pub enum NetworkError {
     /// A preflight cache longer than browsers keep.
     #[error("CORS max age {0} s is over the 86400 s browsers honour")]
     CorsMaxAge(u32),
-    /// An internet-facing ALB with no allowlist and no reason.
-    #[error(
-        "internet-facing ALB {0} has an empty allowlist; name the client CIDRs with `.allow(...)` or say why it is public with `.open_to_internet(reason)`"
-    )]
-    EmptyAlbAllowlist(String),
-    /// `0.0.0.0/0` in an allowlist without a reason.
-    #[error(
-        "ALB {alb}: the allowlist holds {cidr}, which admits every address; name the client CIDRs, or say why it is public with `.open_to_internet(reason)`"
-    )]
-    AllowlistAdmitsEveryone {
+    /// An internet-facing ALB open to nobody, or to everyone without a reason.
+    #[error("internet-facing ALB {alb}: {source}")]
+    Exposure {
         /// The load balancer.
         alb: String,
-        /// The block admitting everyone.
-        cidr: Ipv4Cidr,
+        /// What the exposure rule refused.
+        source: ExposureError,
     },
 }

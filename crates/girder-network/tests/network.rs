@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use girder_aws::aws;
 use girder_core::assertions::Template;
 use girder_core::prelude::*;
-use girder_core::vocabulary::{LogRetentionError, Partition, ReasonError};
+use girder_core::vocabulary::{ExposureError, LogRetentionError, Partition, ReasonError};
 use girder_network::{
     CidrError, Connectable, FlowLogs, Ipv4Cidr, Nat, NetworkError, Port, SecurityGroup, Vpc,
 };
@@ -504,7 +504,10 @@ fn an_internet_facing_alb_needs_an_allowlist_or_a_reason() {
         .unwrap_err();
     assert_eq!(
         network_error(&err),
-        &NetworkError::EmptyAlbAllowlist("web".into())
+        &NetworkError::Exposure {
+            alb: "web".into(),
+            source: ExposureError::EmptyAllowlist
+        }
     );
     let _public = Alb::internet_facing(&vpc, "web", Targets::ips("web", 8080))
         .open_to_internet("public marketing site")
@@ -549,14 +552,15 @@ fn an_internet_facing_alb_needs_an_allowlist_or_a_reason() {
         .unwrap_err();
     assert_eq!(
         network_error(&err),
-        &NetworkError::AllowlistAdmitsEveryone {
+        &NetworkError::Exposure {
             alb: "web".into(),
-            cidr: cidr("0.0.0.0/0")
+            source: ExposureError::AdmitsEveryone(cidr("0.0.0.0/0"))
         }
     );
     assert!(
-        err.to_string()
-            .starts_with("network-dev:everyone: ALB web: the allowlist holds 0.0.0.0/0"),
+        err.to_string().starts_with(
+            "network-dev:everyone: internet-facing ALB web: the allowlist holds 0.0.0.0/0"
+        ),
         "{err}"
     );
 }
