@@ -19,6 +19,7 @@ pub enum Effect {
 /// One condition: `operator` (`StringEquals`, `Bool`), `key` (`aws:SecureTransport`),
 /// values.
 #[derive(Clone, Debug, PartialEq)]
+#[must_use]
 pub struct Condition {
     operator: String,
     key: String,

@@ -18,6 +18,7 @@ use crate::vpc::VpcHandle;
 
 /// Where the ALB sends requests.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use]
 pub struct Targets {
     name: String,
     port: u16,

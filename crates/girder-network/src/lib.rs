@@ -18,6 +18,41 @@
 //!
 //! Every builder implements [`girder_core::construct::Construct`]; refusals are
 //! [`NetworkError`]s inside [`girder_core::Error::Construct`].
+//!
+//! ```
+//! use girder_core::prelude::*;
+//! use girder_network::{Alb, Connectable, Port, SecurityGroup, Targets, Vpc};
+//!
+//! # fn main() -> girder_core::Result<()> {
+//! let mut stack = Stack::new("shop", "dev", Backend::local())?;
+//! let mut root = stack.root();
+//! // Added one way: builder, `add(scope, id)`, a handle back.
+//! let vpc = Vpc::new("shop", "10.0.0.0/16".parse().unwrap()).add(&mut root, "network")?;
+//! // Dependencies are handles given to the builder.
+//! let nodes = SecurityGroup::new(&vpc, "shop-nodes", "App nodes").add(&mut root, "nodes")?;
+//! let alb = Alb::internet_facing(&vpc, "shop", Targets::instances("shop-web", 30080))
+//!     .allow(["203.0.113.0/24".parse().unwrap()])
+//!     .add(&mut root, "alb")?;
+//! // Connected one way: a peer is anything connectable, or CIDR blocks.
+//! nodes
+//!     .connections()
+//!     .allow_from(&mut root, &alb, Port::tcp(30080), "From the ALB")?;
+//! let office: girder_network::Ipv4Cidr = "198.51.100.7/32".parse().unwrap();
+//! nodes
+//!     .connections()
+//!     .allow_from(&mut root, &office, Port::tcp(22), "Office SSH")?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A builder dropped before `add` creates nothing, and the compiler says so:
+//!
+//! ```compile_fail
+//! #![deny(unused_must_use)]
+//! use girder_network::{Nat, Vpc};
+//! let cidr = "10.0.0.0/16".parse().unwrap();
+//! Vpc::new("app", cidr).nat(Nat::Single);
+//! ```
 
 mod alb;
 mod cidr;
