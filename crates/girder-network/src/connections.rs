@@ -74,6 +74,12 @@ impl Peer for [Ipv4Cidr] {
     }
 }
 
+impl<const N: usize> Peer for [Ipv4Cidr; N] {
+    fn sources(&self) -> Vec<PeerSource> {
+        self.as_slice().sources()
+    }
+}
+
 impl Peer for Vec<Ipv4Cidr> {
     fn sources(&self) -> Vec<PeerSource> {
         self.as_slice().sources()
@@ -247,4 +253,56 @@ impl Connectable for Connections {
 enum Direction {
     Ingress,
     Egress,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests fail by panicking
+
+    use girder_core::Stack;
+    use girder_core::construct::Construct;
+    use girder_core::terraform::Backend;
+
+    use super::*;
+    use crate::{SecurityGroup, Vpc};
+
+    #[test]
+    fn rules_go_on_every_group_of_the_construct_named_by_group() {
+        let mut stack = Stack::new("n", "dev", Backend::local()).unwrap();
+        stack.require_provider(aws::requirement()).unwrap();
+        let mut scope = stack.root();
+        let vpc = Vpc::new("v", "10.0.0.0/16".parse().unwrap())
+            .add(&mut scope, "network")
+            .unwrap();
+        let a = SecurityGroup::new(&vpc, "a", "A")
+            .add(&mut scope, "a")
+            .unwrap();
+        let b = SecurityGroup::new(&vpc, "b", "B")
+            .add(&mut scope, "b")
+            .unwrap();
+        let both = Connections {
+            groups: [a.connections(), b.connections()]
+                .iter()
+                .flat_map(|c| c.groups.clone())
+                .collect(),
+            default_port: None,
+        };
+        let office: Ipv4Cidr = "198.51.100.7/32".parse().unwrap();
+        both.allow_from(&mut scope, &[office], Port::tcp(443), "Office")
+            .unwrap();
+        assert_eq!(both.security_group_ids().len(), 2);
+        let t = girder_core::assertions::Template::from_stack(stack).unwrap();
+        let names: Vec<&str> = t
+            .resources("aws_vpc_security_group_ingress_rule")
+            .iter()
+            .map(|(name, _)| *name)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "a_ingress_tcp_443_from_198_51_100_7_32",
+                "b_ingress_tcp_443_from_198_51_100_7_32"
+            ]
+        );
+    }
 }
