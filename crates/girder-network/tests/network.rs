@@ -653,6 +653,11 @@ fn private_zones_resolve_inside_the_vpc() {
         "aws_route53_zone",
         &json!({"name": "pixtools.internal", "vpc": [{"vpc_id": "${aws_vpc.network.id}"}]}),
     );
+    // Its own scope keeps the address `add(scope, id)` always gave it.
+    assert_eq!(
+        t.resource("aws_route53_zone", "zone")["name"],
+        "pixtools.internal"
+    );
     t.has_resource_properties(
         "aws_route53_record",
         &json!({"name": "db.pixtools.internal", "type": "CNAME", "ttl": 300}),
