@@ -8,15 +8,20 @@
 //!   (repository plus branch or environment), Terraform Cloud through OIDC (organization,
 //!   project, workspace, run phase).
 //! - [`Role`]: an IAM role with inline policies, managed policy attachments and, for EC2,
-//!   an instance profile; [`github_oidc_provider`] for the account's GitHub provider.
+//!   an instance profile; [`GithubOidcProvider`] for the account's GitHub provider.
+//!
+//! Builders implement [`girder_core::construct::Construct`]; refusals are [`IamError`]s
+//! inside [`girder_core::Error::Construct`].
 //!
 //! It is its own crate because every L2 crate (network, storage, rds, k3s, eks) grants
 //! access, and none of them should own the others' IAM.
 
+mod error;
 mod policy;
 mod role;
 mod trust;
 
+pub use error::IamError;
 pub use policy::{Condition, Effect, PolicyDocument, Statement};
-pub use role::{GITHUB_OIDC_URL, Role, RoleHandle, TFC_OIDC_URL, github_oidc_provider};
+pub use role::{GITHUB_OIDC_URL, GithubOidcProvider, Role, RoleHandle, TFC_OIDC_URL};
 pub use trust::Trust;

@@ -1,9 +1,11 @@
 //! IAM policy documents with expressions inside and a least-privilege guard.
 
 use girder_core::expr::{Ast, AstError, Dynamic, Expr, fns, to_ast};
-use girder_core::vocabulary::{Reason, ReasonError};
+use girder_core::vocabulary::{IntoReason, Reason, ReasonError};
 use girder_core::{Error, Result, Value};
 use serde::Serialize;
+
+use crate::error::IamError;
 
 /// `Allow` or `Deny`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -17,6 +19,7 @@ pub enum Effect {
 /// One condition: `operator` (`StringEquals`, `Bool`), `key` (`aws:SecureTransport`),
 /// values.
 #[derive(Clone, Debug, PartialEq)]
+#[must_use]
 pub struct Condition {
     operator: String,
     key: String,
@@ -58,6 +61,7 @@ impl Condition {
 
 /// One statement of a policy.
 #[derive(Clone, Debug, PartialEq)]
+#[must_use]
 pub struct Statement {
     sid: Option<String>,
     effect: Effect,
@@ -65,7 +69,7 @@ pub struct Statement {
     resources: Vec<Value<String>>,
     principals: Vec<(String, Vec<Value<String>>)>,
     conditions: Vec<Condition>,
-    wildcard_reason: Option<String>,
+    wildcard_reason: Option<std::result::Result<Reason, ReasonError>>,
 }
 
 impl Statement {
@@ -122,8 +126,8 @@ impl Statement {
 
     /// Accept `*` in actions or resources: the service offers nothing narrower (for
     /// example `ssm:DescribeParameters`, `ec2:Describe*`, `cloudwatch:PutMetricData`).
-    pub fn wildcard_because(mut self, reason: impl Into<String>) -> Self {
-        self.wildcard_reason = Some(reason.into());
+    pub fn wildcard_because(mut self, reason: impl IntoReason) -> Self {
+        self.wildcard_reason = Some(reason.into_reason());
         self
     }
 
@@ -209,6 +213,7 @@ fn one_or_many(values: &[Value<String>]) -> std::result::Result<Ast, AstError> {
 
 /// An IAM policy document.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[must_use]
 pub struct PolicyDocument {
     statements: Vec<Statement>,
 }
@@ -243,8 +248,12 @@ impl PolicyDocument {
     /// resources (unless it names principals: a trust policy), and wildcards without a
     /// reason.
     pub fn render(&self, at: &str) -> Result<Value<String>> {
+        self.render_document().map_err(|e| Error::construct(at, e))
+    }
+
+    fn render_document(&self) -> std::result::Result<Value<String>, IamError> {
         if self.statements.is_empty() {
-            return Err(Error::invalid(at, "the policy document has no statements"));
+            return Err(IamError::NoStatements);
         }
         let mut statements = Vec::new();
         for (index, statement) in self.statements.iter().enumerate() {
@@ -253,42 +262,35 @@ impl PolicyDocument {
                 .clone()
                 .unwrap_or_else(|| format!("statement {}", index + 1));
             if statement.actions.is_empty() {
-                return Err(Error::invalid(at, format!("{label} has no actions")));
+                return Err(IamError::NoActions { statement: label });
             }
             if statement.resources.is_empty() && statement.principals.is_empty() {
-                return Err(Error::invalid(
-                    at,
-                    format!(
-                        "{label} ({}) names no resources; grant on the ARNs it needs",
-                        statement.actions.join(", ")
-                    ),
-                ));
+                return Err(IamError::NoResources {
+                    statement: label,
+                    actions: statement.actions.join(", "),
+                });
             }
             let wildcards = statement.wildcards();
-            let reasoned = match statement.wildcard_reason.as_deref().map(Reason::new) {
+            let reasoned = match &statement.wildcard_reason {
                 Some(Ok(_)) => true,
-                Some(Err(e @ ReasonError::ControlCharacter(_))) => {
-                    return Err(Error::invalid(
-                        at,
-                        format!("{label}: the reason given to `.wildcard_because(reason)`: {e}"),
-                    ));
+                Some(Err(source)) => {
+                    return Err(IamError::Reason {
+                        statement: label,
+                        source: source.clone(),
+                    });
                 }
-                _ => false,
+                None => false,
             };
             if statement.effect == Effect::Allow && !wildcards.is_empty() && !reasoned {
-                return Err(Error::invalid(
-                    at,
-                    format!(
-                        "{label} allows {}: least privilege wants the exact actions and ARNs; \
-                         if the service offers nothing narrower, say why with `.wildcard_because(reason)`",
-                        wildcards.join(", ")
-                    ),
-                ));
+                return Err(IamError::Wildcard {
+                    statement: label,
+                    wildcards: wildcards.join(", "),
+                });
             }
             statements.push(
                 statement
                     .to_ast()
-                    .map_err(|e| Error::invalid(at, e.to_string()))?,
+                    .map_err(|e| IamError::Serialize(e.to_string()))?,
             );
         }
         let expression = Expr::<Dynamic>::from_ast(Ast::Object(vec![
@@ -306,7 +308,7 @@ impl PolicyDocument {
         self.statements
             .iter()
             .filter_map(|s| {
-                let reason = s.wildcard_reason.as_ref()?;
+                let reason = s.wildcard_reason.as_ref()?.as_ref().ok()?;
                 Some(format!(
                     "{}: {reason}",
                     s.sid.as_deref().unwrap_or(&s.actions.join(","))

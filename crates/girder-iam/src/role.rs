@@ -1,8 +1,13 @@
 //! IAM roles with their policies, and the OIDC providers roles trust.
 
 use girder_aws::aws;
-use girder_core::{Expr, Result, Scope};
+use girder_core::construct::{Construct, Dependable};
+use girder_core::expr::Reference;
+use girder_core::terraform::Dependency;
+use girder_core::vocabulary::Arn;
+use girder_core::{Error, Expr, Result, Scope, Value};
 
+use crate::error::IamError;
 use crate::policy::PolicyDocument;
 use crate::trust::Trust;
 
@@ -13,17 +18,20 @@ pub const TFC_OIDC_URL: &str = "https://app.terraform.io";
 
 /// An IAM role: trust, inline policies, managed policies.
 #[derive(Clone, Debug, PartialEq)]
+#[must_use = "a builder creates nothing until `add` is called"]
 pub struct Role {
     name: String,
     description: Option<String>,
     trust: Trust,
     inline: Vec<(String, PolicyDocument)>,
-    managed: Vec<String>,
+    /// Construct id and ARN of each attachment.
+    managed: Vec<(String, Value<String>)>,
     max_session_seconds: Option<u32>,
 }
 
 /// A role in the stack.
 #[derive(Clone, Debug, PartialEq)]
+#[must_use]
 pub struct RoleHandle {
     role: aws::IamRoleHandle,
     instance_profile: Option<aws::IamInstanceProfileHandle>,
@@ -81,9 +89,30 @@ impl Role {
         self
     }
 
-    /// Attach an AWS managed policy (`arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore`).
+    /// Attach the managed policy `arn` (a customer managed policy known at synth); the
+    /// attachment's construct id is the policy name, the text after the last `/`.
     pub fn managed_policy(mut self, arn: impl Into<String>) -> Self {
-        self.managed.push(arn.into());
+        let arn = arn.into();
+        let id = arn
+            .rsplit('/')
+            .next()
+            .filter(|s| !s.is_empty())
+            .map_or_else(|| format!("managed-{}", self.managed.len()), str::to_owned);
+        self.managed.push((id, Value::Literal(arn)));
+        self
+    }
+
+    /// Attach the AWS managed policy `name` (`AmazonSSMManagedInstanceCore`) of
+    /// `partition` (stated, or the `aws_partition` data source): its ARN is
+    /// `arn:<partition>:iam::aws:policy/<name>`, its construct id `name`.
+    pub fn aws_managed_policy(
+        mut self,
+        partition: impl Into<Value<String>>,
+        name: impl Into<String>,
+    ) -> Self {
+        let name = name.into();
+        let arn = Arn::new(partition, "iam", "", "aws", format!("policy/{name}"));
+        self.managed.push((name, arn.value()));
         self
     }
 
@@ -92,17 +121,20 @@ impl Role {
         self.max_session_seconds = Some(seconds);
         self
     }
+}
+
+impl Construct for Role {
+    type Handle = RoleHandle;
 
     /// Add the role (and its policies, attachments and, for EC2, instance profile) as
     /// construct `id` of `scope`: `aws_iam_role.<path>` and children.
-    pub fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<RoleHandle> {
-        let mut scope = scope.child(id)?;
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<RoleHandle> {
+        let mut scope = scope.construct_child(id)?;
         let at = scope.location();
-        if !(3600..=43_200).contains(&self.max_session_seconds.unwrap_or(3600)) {
-            return Err(girder_core::Error::invalid(
-                &at,
-                "the maximum session is 3600 to 43200 seconds (1 to 12 hours)",
-            ));
+        if let Some(seconds) = self.max_session_seconds {
+            if !(3600..=43_200).contains(&seconds) {
+                return Err(Error::construct(&at, IamError::MaxSession(seconds)));
+            }
         }
         let trust = self.trust.document().render(&at)?;
         let mut role = aws::IamRole::new(trust).name(&self.name);
@@ -120,12 +152,7 @@ impl Role {
                 aws::IamRolePolicy::new(policy, role.name()).name(name),
             )?;
         }
-        for (index, arn) in self.managed.iter().enumerate() {
-            let id = arn
-                .rsplit('/')
-                .next()
-                .filter(|s| !s.is_empty())
-                .map_or_else(|| format!("managed-{index}"), str::to_owned);
+        for (id, arn) in self.managed {
             scope.add(&id, aws::IamRolePolicyAttachment::new(arn, role.name()))?;
         }
         let instance_profile = if self.trust.is_ec2() {
@@ -147,13 +174,29 @@ impl Role {
     }
 }
 
-/// The account's GitHub Actions OIDC provider (one per account), as construct `id`.
-pub fn github_oidc_provider(
-    scope: &mut Scope<'_>,
-    id: &str,
-) -> Result<aws::IamOpenidConnectProviderHandle> {
-    scope.add(
-        id,
-        aws::IamOpenidConnectProvider::new(["sts.amazonaws.com"], GITHUB_OIDC_URL),
-    )
+impl Dependable for RoleHandle {
+    /// The role and its instance profile.
+    fn dependencies(&self) -> Vec<Reference> {
+        let mut references = vec![self.role.dependency()];
+        references.extend(self.instance_profile.iter().map(Dependency::dependency));
+        references
+    }
+}
+
+/// The account's GitHub Actions OIDC provider (one per account).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[must_use = "a builder creates nothing until `add` is called"]
+pub struct GithubOidcProvider;
+
+impl Construct for GithubOidcProvider {
+    type Handle = aws::IamOpenidConnectProviderHandle;
+
+    /// Add it as construct `id`: `aws_iam_openid_connect_provider.<path>_<id>`.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<aws::IamOpenidConnectProviderHandle> {
+        let mut scope = scope.construct_child(id)?;
+        scope.add_default(aws::IamOpenidConnectProvider::new(
+            ["sts.amazonaws.com"],
+            GITHUB_OIDC_URL,
+        ))
+    }
 }

@@ -6,6 +6,7 @@ use crate::policy::{Condition, PolicyDocument, Statement};
 
 /// A trust policy.
 #[derive(Clone, Debug, PartialEq)]
+#[must_use]
 pub struct Trust {
     document: PolicyDocument,
     /// The AWS service principal, when a service assumes it.

@@ -5,7 +5,8 @@
 use girder_aws::aws;
 use girder_core::assertions::Template;
 use girder_core::prelude::*;
-use girder_iam::{Condition, PolicyDocument, Role, Statement, Trust};
+use girder_core::vocabulary::{Partition, ReasonError};
+use girder_iam::{Condition, GithubOidcProvider, IamError, PolicyDocument, Role, Statement, Trust};
 use serde_json::{Value as Json, json};
 
 fn literal(value: Value<String>) -> Json {
@@ -56,20 +57,30 @@ fn policies_with_expressions_use_jsonencode() {
 fn wildcards_need_a_reason() {
     let any_action =
         PolicyDocument::new().statement(Statement::allow(["s3:*"]).on(["arn:aws:s3:::b"]));
-    let err = any_action.render("stack:role").unwrap_err().to_string();
+    let err = any_action.render("stack:role").unwrap_err();
+    assert_eq!(
+        err.construct_error::<IamError>(),
+        Some(&IamError::Wildcard {
+            statement: "statement 1".into(),
+            wildcards: "s3:*".into()
+        })
+    );
     assert!(
-        err.starts_with("stack:role: statement 1 allows s3:*"),
+        err.to_string()
+            .starts_with("stack:role: statement 1 allows s3:*"),
         "{err}"
     );
-    assert!(err.contains("wildcard_because"), "{err}");
     let any_resource =
         PolicyDocument::new().statement(Statement::allow(["ssm:DescribeParameters"]).on(["*"]));
-    assert!(
+    assert_eq!(
         any_resource
             .render("x")
             .unwrap_err()
-            .to_string()
-            .contains("resource *")
+            .construct_error::<IamError>(),
+        Some(&IamError::Wildcard {
+            statement: "statement 1".into(),
+            wildcards: "resource *".into()
+        })
     );
     let reasoned = PolicyDocument::new().statement(
         Statement::allow(["ssm:DescribeParameters"])
@@ -78,29 +89,30 @@ fn wildcards_need_a_reason() {
     );
     reasoned.render("x").unwrap();
     assert_eq!(reasoned.wildcard_reasons().len(), 1);
-    // The reason is a `girder_core::Reason`: blank is no reason, two lines are refused.
-    let blank = PolicyDocument::new().statement(
-        Statement::allow(["ssm:DescribeParameters"])
-            .on(["*"])
-            .wildcard_because("  "),
-    );
-    assert!(
-        blank
-            .render("x")
-            .unwrap_err()
-            .to_string()
-            .contains("wildcard_because")
-    );
-    let two_lines = PolicyDocument::new().statement(
-        Statement::allow(["ssm:DescribeParameters"])
-            .on(["*"])
-            .wildcard_because("no resource-level\npermissions"),
-    );
-    let err = two_lines.render("x").unwrap_err().to_string();
-    assert!(
-        err.contains("the reason given to `.wildcard_because(reason)`: a reason is one line"),
-        "{err}"
-    );
+    // The reason is a `girder_core::Reason`: blank and two-line reasons are refused.
+    for (reason, source) in [
+        ("  ", ReasonError::Empty),
+        (
+            "no resource-level\npermissions",
+            ReasonError::ControlCharacter('\n'),
+        ),
+    ] {
+        let document = PolicyDocument::new().statement(
+            Statement::allow(["ssm:DescribeParameters"])
+                .on(["*"])
+                .wildcard_because(reason),
+        );
+        assert_eq!(
+            document
+                .render("x")
+                .unwrap_err()
+                .construct_error::<IamError>(),
+            Some(&IamError::Reason {
+                statement: "statement 1".into(),
+                source
+            })
+        );
+    }
     // A Deny may be broad: it only takes away.
     PolicyDocument::new()
         .statement(Statement::deny(["s3:*"]).on(["*"]))
@@ -111,11 +123,34 @@ fn wildcards_need_a_reason() {
 #[test]
 fn statements_without_resources_or_actions_are_refused() {
     let err = PolicyDocument::new()
-        .statement(Statement::allow(["s3:GetObject"]))
+        .statement(Statement::allow(["s3:GetObject"]).sid("Read"))
         .render("x")
         .unwrap_err();
-    assert!(err.to_string().contains("names no resources"), "{err}");
-    assert!(PolicyDocument::new().render("x").is_err());
+    assert_eq!(
+        err.construct_error::<IamError>(),
+        Some(&IamError::NoResources {
+            statement: "Read".into(),
+            actions: "s3:GetObject".into()
+        })
+    );
+    assert_eq!(
+        PolicyDocument::new()
+            .render("x")
+            .unwrap_err()
+            .construct_error::<IamError>(),
+        Some(&IamError::NoStatements)
+    );
+    let no_actions: [&str; 0] = [];
+    assert_eq!(
+        PolicyDocument::new()
+            .statement(Statement::allow(no_actions).on(["*"]))
+            .render("x")
+            .unwrap_err()
+            .construct_error::<IamError>(),
+        Some(&IamError::NoActions {
+            statement: "statement 1".into()
+        })
+    );
 }
 
 #[test]
@@ -157,7 +192,8 @@ fn ec2_roles_get_policies_attachments_and_an_instance_profile() {
     let mut scope = stack.scope("compute").unwrap();
     let role = Role::new("pixtools-dev-node", Trust::ec2())
         .description("K3s node")
-        .managed_policy("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore")
+        .aws_managed_policy(Partition::AwsCn, "AmazonSSMManagedInstanceCore")
+        .managed_policy("arn:aws-cn:iam::123456789012:policy/pixtools-extra")
         .policy(
             "logs",
             PolicyDocument::new().statement(
@@ -184,12 +220,62 @@ fn ec2_roles_get_policies_attachments_and_an_instance_profile() {
         "ec2.amazonaws.com"
     );
     template.resource_count_is("aws_iam_role_policy", 1);
-    template.has_resource_properties(
-        "aws_iam_role_policy_attachment",
-        &json!({"policy_arn": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", "role": "${aws_iam_role.compute_node_role.name}"}),
+    // AWS managed policies are named in the stated partition; attachments are named by
+    // the policy.
+    assert_eq!(
+        template.resource(
+            "aws_iam_role_policy_attachment",
+            "compute_node_role_amazonssmmanagedinstancecore"
+        )["policy_arn"],
+        "arn:aws-cn:iam::aws:policy/AmazonSSMManagedInstanceCore"
+    );
+    assert_eq!(
+        template.resource(
+            "aws_iam_role_policy_attachment",
+            "compute_node_role_pixtools_extra"
+        )["role"],
+        "${aws_iam_role.compute_node_role.name}"
     );
     template.has_resource_properties(
         "aws_iam_instance_profile",
         &json!({"name": "pixtools-dev-node", "role": "${aws_iam_role.compute_node_role.name}"}),
+    );
+}
+
+#[test]
+fn roles_and_providers_are_constructs_with_checked_sessions() {
+    let mut stack = Stack::new("app", "dev", Backend::local()).unwrap();
+    let mut scope = stack.scope("deploy").unwrap();
+    let provider = GithubOidcProvider.add(&mut scope, "github").unwrap();
+    assert_eq!(
+        provider.arn().to_terraform_string(),
+        "${aws_iam_openid_connect_provider.deploy_github.arn}"
+    );
+    let err = Role::new("deploy", Trust::ec2())
+        .max_session(60)
+        .add(&mut scope, "short")
+        .unwrap_err();
+    assert_eq!(
+        err.construct_error::<IamError>(),
+        Some(&IamError::MaxSession(60))
+    );
+    assert!(
+        err.to_string().starts_with("app-dev:deploy/short: "),
+        "{err}"
+    );
+    let role = Role::new("deploy", Trust::ec2())
+        .add(&mut scope, "role")
+        .unwrap();
+    let waits: Vec<String> = role
+        .dependencies()
+        .iter()
+        .map(|r| r.target.to_string())
+        .collect();
+    assert_eq!(
+        waits,
+        [
+            "aws_iam_role.deploy_role",
+            "aws_iam_instance_profile.deploy_role_instance_profile"
+        ]
     );
 }

@@ -1,7 +1,10 @@
 //! The node's cloud-init, rendered from `templates/cloud-init.yaml.hbs`.
 
+use girder_core::vocabulary::SsmPath;
 use handlebars::Handlebars;
 use serde::Serialize;
+
+use crate::error::K3sError;
 
 const TEMPLATE: &str = include_str!("../templates/cloud-init.yaml.hbs");
 
@@ -10,9 +13,17 @@ const TEMPLATE: &str = include_str!("../templates/cloud-init.yaml.hbs");
 pub struct CloudInit {
     /// The node's name.
     pub name: String,
-    /// Where the node's settings live in SSM (`/pixtools/dev`): `db/host`, `db/port`,
-    /// `db/username`, `db/master-secret-arn`, `k3s/token`.
-    pub ssm_prefix: String,
+    /// The SSM parameter holding the cluster token (`/pixtools/dev/k3s/token`).
+    pub token_parameter: String,
+    /// The SSM parameters of the datastore: host, port, user and the ARN of the secret
+    /// holding the password (girder-rds's `PostgresParameters`).
+    pub db_host_parameter: String,
+    /// See `db_host_parameter`.
+    pub db_port_parameter: String,
+    /// See `db_host_parameter`.
+    pub db_username_parameter: String,
+    /// See `db_host_parameter`.
+    pub db_secret_parameter: String,
     /// The datastore database (`k3s_state`).
     pub datastore_database: String,
     /// The K3s release (`v1.33.5+k3s1`).
@@ -31,13 +42,17 @@ impl CloudInit {
     /// Every value is written into a root shell script and a YAML document, unescaped: each
     /// must be made only of characters that cannot end a quoted word, start a command
     /// substitution or a new YAML line. Returns which value is not, and what is allowed.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), K3sError> {
         let word = |c: char, extra: &str| c.is_ascii_alphanumeric() || extra.contains(c);
-        let check = |what: &str, value: &str, ok: bool, allowed: &str| {
+        let check = |what: &'static str, value: &str, ok: bool, allowed: &'static str| {
             if ok {
                 Ok(())
             } else {
-                Err(format!("cloud-init {what} {value:?}: {allowed}"))
+                Err(K3sError::CloudInitValue {
+                    what,
+                    value: value.to_owned(),
+                    allowed,
+                })
             }
         };
         check(
@@ -46,12 +61,20 @@ impl CloudInit {
             (1..=40).contains(&self.name.len()) && self.name.chars().all(|c| word(c, "-")),
             "1 to 40 letters, digits and '-'",
         )?;
-        check(
-            "SSM prefix",
-            &self.ssm_prefix,
-            girder_core::SsmPath::new(self.ssm_prefix.as_str()).is_ok(),
-            "a path such as /pixtools/dev: letters, digits, '/', '_', '.' and '-'",
-        )?;
+        for (what, path) in [
+            ("token parameter", &self.token_parameter),
+            ("datastore host parameter", &self.db_host_parameter),
+            ("datastore port parameter", &self.db_port_parameter),
+            ("datastore username parameter", &self.db_username_parameter),
+            ("datastore secret parameter", &self.db_secret_parameter),
+        ] {
+            check(
+                what,
+                path,
+                SsmPath::new(path.as_str()).is_ok(),
+                "an SSM path such as /pixtools/dev/db/host: letters, digits, '/', '_', '.' and '-'",
+            )?;
+        }
         check(
             "datastore database",
             &self.datastore_database,
@@ -129,15 +152,15 @@ pub(crate) fn is_script_safe_bucket_name(bucket: &str) -> bool {
 /// Render the cloud-init document after [`CloudInit::validate`]. Strict: a value the
 /// template names but `values` lacks is an error, and nothing is HTML-escaped (the values
 /// were checked to need no escaping).
-pub fn render_cloud_init(values: &CloudInit) -> Result<String, String> {
+pub fn render_cloud_init(values: &CloudInit) -> Result<String, K3sError> {
     values.validate()?;
     let mut registry = Handlebars::new();
     registry.set_strict_mode(true);
     registry.register_escape_fn(handlebars::no_escape);
     registry
         .register_template_string("cloud-init", TEMPLATE)
-        .map_err(|e| format!("cloud-init template: {e}"))?;
+        .map_err(|e| K3sError::Template(e.to_string()))?;
     registry
         .render("cloud-init", values)
-        .map_err(|e| format!("cloud-init template: {e}"))
+        .map_err(|e| K3sError::Template(e.to_string()))
 }

@@ -13,11 +13,17 @@
 //!
 //! In the cluster, [`Traefik`] configures the ingress controller K3s ships to serve on
 //! the NodePort the ALB's target group sends to.
+//!
+//! [`K3sNode`] implements [`girder_core::construct::Construct`]; its dependencies (the
+//! VPC, the datastore's published settings, the manifests bucket, the ALB) are handles.
+//! Refusals are [`K3sError`]s inside [`girder_core::Error::Construct`].
 
 mod cloud_init;
+mod error;
 mod node;
 mod traefik;
 
 pub use cloud_init::{CloudInit, render_cloud_init};
+pub use error::K3sError;
 pub use node::{K3sNode, K3sNodeHandle};
 pub use traefik::Traefik;

@@ -3,27 +3,44 @@
 use girder_aws::aws;
 use girder_aws::aws::autoscaling_group as asg;
 use girder_aws::aws::launch_template as lt;
-use girder_core::expr::fns;
-use girder_core::{Error, Expr, LogRetention, Result, Scope, SsmPath};
+use girder_core::construct::{Construct, Dependable};
+use girder_core::expr::{Reference, fns};
+use girder_core::terraform::Dependency;
+use girder_core::vocabulary::{Arn, AwsLocation, SsmPath, SsmPathError};
+use girder_core::{Error, Expr, LogRetention, Result, Scope};
 use girder_iam::{Condition, PolicyDocument, Role, RoleHandle, Statement, Trust};
-use girder_network::{SecurityGroup, SecurityGroupHandle, VpcHandle};
+use girder_network::{
+    AlbHandle, Connectable, Connections, SecurityGroup, SecurityGroupHandle, VpcHandle,
+};
+use girder_rds::PostgresParameters;
+use girder_storage::BucketHandle;
 
 use crate::cloud_init::{CloudInit, is_k3s_release, is_script_safe_bucket_name, render_cloud_init};
+use crate::error::K3sError;
 
 /// AWS's public parameter naming the current Amazon Linux 2023 x86_64 AMI.
 const AL2023_AMI_PARAMETER: &str =
     "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
 
+/// The key prefix manifests are synced from.
+const MANIFESTS_PREFIX: &str = "manifests/";
+
+/// The cluster token's parameter under the node's settings prefix.
+const TOKEN_PARAMETER: &str = "k3s/token";
+
 /// A K3s node to create.
 #[derive(Clone, Debug, PartialEq)]
+#[must_use = "a builder creates nothing until `add` is called"]
 pub struct K3sNode {
+    vpc: VpcHandle,
+    datastore: PostgresParameters,
     name: String,
     instance_types: Vec<String>,
     root_volume_gib: u16,
-    ssm_prefix: String,
+    ssm_prefix: SsmPath,
     k3s_version: String,
     datastore_database: String,
-    manifests_bucket: Option<(String, Expr<String>)>,
+    manifests_bucket: Option<BucketHandle>,
     target_group_arns: Vec<Expr<String>>,
     log_retention_days: u16,
     bundled_traefik: bool,
@@ -31,6 +48,7 @@ pub struct K3sNode {
 
 /// A K3s node in the stack.
 #[derive(Clone, Debug, PartialEq)]
+#[must_use]
 pub struct K3sNodeHandle {
     role: RoleHandle,
     security_group: SecurityGroupHandle,
@@ -39,19 +57,26 @@ pub struct K3sNodeHandle {
 }
 
 impl K3sNode {
-    /// Node `name` on spot `instance_types` (the first is preferred; the others are
-    /// fallbacks), settings under SSM `ssm_prefix`, K3s release `k3s_version`.
+    /// Node `name` in the private subnets of `vpc`, its datastore the PostgreSQL whose
+    /// settings `datastore` names (what `PostgresHandle::publish_to_ssm` returned), on
+    /// spot `instance_types` (the first is preferred; the others are fallbacks), reading
+    /// its settings under SSM `ssm_prefix` (the datastore's and the token,
+    /// [`K3sNode::token_parameter`]), K3s release `k3s_version`.
     pub fn new<S: Into<String>>(
+        vpc: &VpcHandle,
+        datastore: &PostgresParameters,
         name: impl Into<String>,
         instance_types: impl IntoIterator<Item = S>,
-        ssm_prefix: impl Into<String>,
+        ssm_prefix: &SsmPath,
         k3s_version: impl Into<String>,
     ) -> Self {
         Self {
+            vpc: vpc.clone(),
+            datastore: datastore.clone(),
             name: name.into(),
             instance_types: instance_types.into_iter().map(Into::into).collect(),
             root_volume_gib: 40,
-            ssm_prefix: ssm_prefix.into(),
+            ssm_prefix: ssm_prefix.clone(),
             k3s_version: k3s_version.into(),
             datastore_database: "k3s_state".into(),
             manifests_bucket: None,
@@ -61,21 +86,29 @@ impl K3sNode {
         }
     }
 
+    /// The SSM parameter a node with settings under `ssm_prefix` reads its cluster token
+    /// from (`<prefix>/k3s/token`): the stack writes the token there.
+    pub fn token_parameter(ssm_prefix: &SsmPath) -> std::result::Result<SsmPath, SsmPathError> {
+        ssm_prefix.join(TOKEN_PARAMETER)
+    }
+
     /// Root volume size (gp3), GiB.
     pub fn root_volume(mut self, gib: u16) -> Self {
         self.root_volume_gib = gib;
         self
     }
 
-    /// Sync manifests from bucket `name` (ARN `arn`) at boot.
-    pub fn manifests_from(mut self, name: impl Into<String>, arn: Expr<String>) -> Self {
-        self.manifests_bucket = Some((name.into(), arn));
+    /// Sync manifests from `bucket` (its `manifests/` prefix) at boot and on every
+    /// deploy; the node may read that prefix (the bucket's read statements). The bucket's
+    /// name must be known at synth: cloud-init names it.
+    pub fn manifests_from(mut self, bucket: &BucketHandle) -> Self {
+        self.manifests_bucket = Some(bucket.clone());
         self
     }
 
-    /// Register instances with this ALB target group.
-    pub fn target_group(mut self, arn: Expr<String>) -> Self {
-        self.target_group_arns.push(arn);
+    /// Register instances with the target group of `alb`.
+    pub fn target_of(mut self, alb: &AlbHandle) -> Self {
+        self.target_group_arns.push(alb.target_group_arn());
         self
     }
 
@@ -92,17 +125,42 @@ impl K3sNode {
         self.log_retention_days = days;
         self
     }
+}
+
+impl Construct for K3sNode {
+    type Handle = K3sNodeHandle;
 
     /// Add the node as construct `id`, in the VPC's private subnets.
-    pub fn add(self, scope: &mut Scope<'_>, id: &str, vpc: &VpcHandle) -> Result<K3sNodeHandle> {
-        let mut scope = scope.child(id)?;
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<K3sNodeHandle> {
+        let mut scope = scope.construct_child(id)?;
         let at = scope.location();
-        self.check(&at)?;
-        let log_retention = LogRetention::days(self.log_retention_days)
-            .map_err(|e| Error::invalid(&at, format!("node log retention {e}")))?;
+        let refuse = |e: K3sError| Error::construct(&at, e);
+        self.check().map_err(refuse)?;
+        let log_retention =
+            LogRetention::days(self.log_retention_days).map_err(|e| refuse(e.into()))?;
+        let token_parameter =
+            K3sNode::token_parameter(&self.ssm_prefix).map_err(|e| refuse(e.into()))?;
+        let manifests_bucket = match &self.manifests_bucket {
+            Some(bucket) => {
+                let name = bucket
+                    .known_name()
+                    .ok_or_else(|| refuse(K3sError::ManifestsBucketComputed))?;
+                if !is_script_safe_bucket_name(name) {
+                    return Err(refuse(K3sError::ManifestsBucketName(name.to_owned())));
+                }
+                Some((bucket, name.to_owned()))
+            }
+            None => None,
+        };
+        let vpc = &self.vpc;
         let identity = scope.add("account", aws::DataCallerIdentity::new())?;
         let region = scope.add("region", aws::DataRegion::new())?;
         let partition = scope.add("partition", aws::DataPartition::new())?;
+        let here = AwsLocation::computed(
+            partition.partition(),
+            region.region(),
+            identity.account_id(),
+        );
         let log_group_name = format!("/{}/k3s", self.name);
         let log_group = scope.add(
             "logs",
@@ -111,17 +169,7 @@ impl K3sNode {
                 .retention_in_days(log_retention.retention_in_days()),
         )?;
 
-        let parameters = fns::format(
-            format!(
-                "arn:%s:ssm:%s:%s:parameter{}/*",
-                self.ssm_prefix.replace('%', "%%")
-            ),
-            [
-                partition.partition().any(),
-                region.region().any(),
-                identity.account_id().any(),
-            ],
-        );
+        let parameters = here.arn("ssm", format!("parameter{}/*", self.ssm_prefix));
         let mut policy = PolicyDocument::new()
             .statement(
                 Statement::allow(["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"])
@@ -141,58 +189,56 @@ impl K3sNode {
             .statement(
                 Statement::allow(["secretsmanager:GetSecretValue"])
                     .sid("ReadDatastorePassword")
-                    .on([fns::format(
-                        "arn:%s:secretsmanager:%s:%s:secret:rds!*",
-                        [partition.partition().any(), region.region().any(), identity.account_id().any()],
-                    )]),
+                    .on([here.arn("secretsmanager", "secret:rds!*")]),
             )
             .statement(
                 Statement::allow(["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"])
                     .sid("ShipLogs")
-                    .on([log_group.arn(), fns::format("%s:*", [log_group.arn().any()])]),
+                    .on([Arn::attribute(log_group.arn()), Arn::attribute(log_group.arn()).join(":*")]),
             );
-        if let Some((_, arn)) = &self.manifests_bucket {
-            policy = policy.statement(
-                Statement::allow(["s3:ListBucket"])
-                    .sid("ListManifests")
-                    .on([arn.clone()]),
-            );
-            policy = policy.statement(
-                Statement::allow(["s3:GetObject"])
-                    .sid("ReadManifests")
-                    .on([fns::format("%s/*", [arn.clone().any()])]),
-            );
+        if let Some((bucket, _)) = &manifests_bucket {
+            // The bucket's own read statements for the prefix the node syncs.
+            let sids = ["ListManifests", "ReadManifests", "DecryptManifests"];
+            for (statement, sid) in bucket
+                .read_statements(MANIFESTS_PREFIX)
+                .into_iter()
+                .zip(sids)
+            {
+                policy = policy.statement(statement.sid(sid));
+            }
         }
         let role = Role::new(format!("{}-node", self.name), Trust::ec2())
             .description(format!("K3s node {}", self.name))
-            .managed_policy("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore")
+            .aws_managed_policy(partition.partition(), "AmazonSSMManagedInstanceCore")
             .policy("node", policy)
             .add(&mut scope, "role")?;
         let Some(profile) = role.instance_profile_name() else {
-            return Err(Error::invalid(
-                &at,
-                "an EC2 role must come with an instance profile",
-            ));
+            return Err(refuse(K3sError::NoInstanceProfile));
         };
 
         let security_group = SecurityGroup::new(
+            vpc,
             format!("{}-node", self.name),
             format!("K3s node {}", self.name),
         )
-        .add(&mut scope, "security-group", vpc.id())?;
+        .add(&mut scope, "security-group")?;
         security_group.allow_all_egress(&mut scope, "egress")?;
 
         let cloud_init = render_cloud_init(&CloudInit {
             name: self.name.clone(),
-            ssm_prefix: self.ssm_prefix.clone(),
+            token_parameter: token_parameter.to_string(),
+            db_host_parameter: self.datastore.host().to_string(),
+            db_port_parameter: self.datastore.port().to_string(),
+            db_username_parameter: self.datastore.username().to_string(),
+            db_secret_parameter: self.datastore.master_secret_arn().to_string(),
             datastore_database: self.datastore_database.clone(),
             k3s_version: self.k3s_version.clone(),
-            manifests_bucket: self.manifests_bucket.as_ref().map(|(name, _)| name.clone()),
-            manifests_prefix: "manifests/".into(),
+            manifests_bucket: manifests_bucket.map(|(_, name)| name),
+            manifests_prefix: MANIFESTS_PREFIX.into(),
             log_group: log_group_name,
             bundled_traefik: self.bundled_traefik,
         })
-        .map_err(|e| Error::invalid(&at, e))?;
+        .map_err(refuse)?;
 
         let template = scope.add(
             "launch-template",
@@ -271,13 +317,12 @@ impl K3sNode {
             log_group,
         })
     }
+}
 
-    fn check(&self, at: &str) -> Result<()> {
+impl K3sNode {
+    fn check(&self) -> std::result::Result<(), K3sError> {
         if self.instance_types.is_empty() {
-            return Err(Error::invalid(
-                at,
-                "name at least one instance type (m7i-flex.large)",
-            ));
+            return Err(K3sError::NoInstanceTypes);
         }
         for t in &self.instance_types {
             let ok = t
@@ -287,17 +332,11 @@ impl K3sNode {
                     c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-')
                 });
             if !ok {
-                return Err(Error::invalid(
-                    at,
-                    format!("{t:?} is not an EC2 instance type (family.size, m7i-flex.large)"),
-                ));
+                return Err(K3sError::InstanceType(t.clone()));
             }
         }
         if !(8..=16_384).contains(&self.root_volume_gib) {
-            return Err(Error::invalid(
-                at,
-                format!("root volume {} GiB: use 8 to 16384", self.root_volume_gib),
-            ));
+            return Err(K3sError::RootVolume(self.root_volume_gib));
         }
         // Every value below is written into the cloud-init shell script: the character
         // sets are what the names allow, and none of them can break out of a quoted word.
@@ -309,44 +348,10 @@ impl K3sNode {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-');
         if !name_ok {
-            return Err(Error::invalid(
-                at,
-                format!(
-                    "node name {:?}: 1-40 letters, digits and '-', starting with a letter or digit",
-                    self.name
-                ),
-            ));
-        }
-        if SsmPath::new(self.ssm_prefix.as_str()).is_err() {
-            return Err(Error::invalid(
-                at,
-                format!(
-                    "SSM prefix {:?} must start with '/' and not end with one, its segments \
-                     letters, digits, '_', '.' and '-'",
-                    self.ssm_prefix
-                ),
-            ));
+            return Err(K3sError::NodeName(self.name.clone()));
         }
         if !is_k3s_release(&self.k3s_version) {
-            return Err(Error::invalid(
-                at,
-                format!(
-                    "K3s version {:?}: pin a release such as v1.33.5+k3s1 \
-                     (vMAJOR.MINOR.PATCH[-rcN]+k3sN)",
-                    self.k3s_version
-                ),
-            ));
-        }
-        if let Some((bucket, _)) = &self.manifests_bucket {
-            if !is_script_safe_bucket_name(bucket) {
-                return Err(Error::invalid(
-                    at,
-                    format!(
-                        "manifests bucket {bucket:?} is not an S3 bucket name (3-63 lowercase \
-                         letters, digits, '.' and '-')"
-                    ),
-                ));
-            }
+            return Err(K3sError::K3sVersion(self.k3s_version.clone()));
         }
         Ok(())
     }
@@ -371,5 +376,20 @@ impl K3sNodeHandle {
     /// The node's log group.
     pub fn log_group_name(&self) -> Expr<String> {
         self.log_group.name()
+    }
+}
+
+impl Connectable for K3sNodeHandle {
+    /// The node's security group: admit the ALB on the node port with it, admit it to
+    /// the database.
+    fn connections(&self) -> &Connections {
+        self.security_group.connections()
+    }
+}
+
+impl Dependable for K3sNodeHandle {
+    /// The Auto Scaling group (and so its launch template and role).
+    fn dependencies(&self) -> Vec<Reference> {
+        vec![self.group.dependency()]
     }
 }

@@ -6,18 +6,70 @@ use std::path::{Path, PathBuf};
 
 use girder_aws::aws;
 use girder_core::assertions::Template;
+use girder_core::construct::Dependable;
 use girder_core::prelude::*;
-use girder_k3s::{CloudInit, K3sNode, Traefik, render_cloud_init};
-use girder_network::Vpc;
+use girder_core::vocabulary::{LogRetentionError, SsmPath};
+use girder_k3s::{CloudInit, K3sError, K3sNode, Traefik, render_cloud_init};
+use girder_network::{Alb, Targets, Vpc, VpcHandle};
+use girder_rds::PostgresParameters;
+use girder_storage::{Bucket, BucketName};
 use serde_json::json;
 
-fn pixtools_node() -> K3sNode {
+fn ssm(path: &str) -> SsmPath {
+    SsmPath::new(path).unwrap()
+}
+
+/// Where the datastore's settings are published (what `publish_to_ssm` returns).
+fn datastore() -> PostgresParameters {
+    PostgresParameters::under(&ssm("/pixtools/dev/db")).unwrap()
+}
+
+fn node<S: Into<String>>(
+    vpc: &VpcHandle,
+    name: &str,
+    types: impl IntoIterator<Item = S>,
+    version: &str,
+) -> K3sNode {
     K3sNode::new(
+        vpc,
+        &datastore(),
+        name,
+        types,
+        &ssm("/pixtools/dev"),
+        version,
+    )
+}
+
+fn pixtools_node(vpc: &VpcHandle) -> K3sNode {
+    node(
+        vpc,
         "pixtools-dev",
         ["m7i-flex.large", "c7i-flex.large", "m6i.large"],
-        "/pixtools/dev",
         "v1.33.5+k3s1",
     )
+}
+
+fn k3s_error(err: &girder_core::Error) -> &K3sError {
+    err.construct_error::<K3sError>()
+        .unwrap_or_else(|| panic!("not a K3sError: {err}"))
+}
+
+/// A cloud-init of the PixTools node, without a manifests bucket.
+fn cloud_init() -> CloudInit {
+    CloudInit {
+        name: "pixtools-dev".into(),
+        token_parameter: "/pixtools/dev/k3s/token".into(),
+        db_host_parameter: "/pixtools/dev/db/host".into(),
+        db_port_parameter: "/pixtools/dev/db/port".into(),
+        db_username_parameter: "/pixtools/dev/db/username".into(),
+        db_secret_parameter: "/pixtools/dev/db/master-secret-arn".into(),
+        datastore_database: "k3s_state".into(),
+        k3s_version: "v1.33.5+k3s1".into(),
+        manifests_bucket: None,
+        manifests_prefix: "manifests/".into(),
+        log_group: "/pixtools-dev/k3s".into(),
+        bundled_traefik: false,
+    }
 }
 
 fn stack() -> Stack {
@@ -30,16 +82,27 @@ fn stack() -> Stack {
     let vpc = Vpc::new("pixtools-dev", "10.40.0.0/16".parse().unwrap())
         .add(&mut scope, "network")
         .unwrap();
-    let manifests = scope
-        .add(
-            "manifests",
-            aws::S3Bucket::new().bucket("pixtools-manifests-123456789012-us-east-1"),
-        )
+    let manifests = Bucket::new(BucketName::literal(
+        "pixtools-manifests-123456789012-us-east-1",
+    ))
+    .add(&mut scope, "manifests")
+    .unwrap();
+    let alb = Alb::internet_facing(&vpc, "web", Targets::instances("web-api", 30080))
+        .allow(["203.0.113.10/32".parse().unwrap()])
+        .add(&mut scope, "alb")
         .unwrap();
-    pixtools_node()
-        .manifests_from("pixtools-manifests-123456789012-us-east-1", manifests.arn())
-        .add(&mut scope, "k3s", &vpc)
+    let node = pixtools_node(&vpc)
+        .manifests_from(&manifests)
+        .target_of(&alb)
+        .add(&mut scope, "k3s")
         .unwrap();
+    alb.allow_to_targets(&mut scope, &node).unwrap();
+    let waits: Vec<String> = node
+        .dependencies()
+        .iter()
+        .map(|r| r.target.to_string())
+        .collect();
+    assert_eq!(waits, ["aws_autoscaling_group.k3s_group"]);
     stack
 }
 
@@ -68,6 +131,10 @@ fn capacity_is_spot_only_with_fallback_types() {
         .map(|o| o["instance_type"].as_str().unwrap())
         .collect();
     assert_eq!(types, ["m7i-flex.large", "c7i-flex.large", "m6i.large"]);
+    assert_eq!(
+        group["target_group_arns"],
+        json!(["${aws_lb_target_group.alb_targets.arn}"])
+    );
 }
 
 #[test]
@@ -100,30 +167,72 @@ fn the_launch_template_is_hardened() {
         1,
         "only the fetched value: {user_data}"
     );
+    // The managed policy is named in the partition the node runs in.
     t.has_resource_properties(
         "aws_iam_role_policy_attachment",
-        &json!({"policy_arn": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"}),
+        &json!({"policy_arn": "${format(\"arn:%s:iam::aws:policy/AmazonSSMManagedInstanceCore\", data.aws_partition.k3s_partition.partition)}"}),
     );
-    let no_ssh = t.resources("aws_vpc_security_group_ingress_rule");
+    // The only inbound rule is the one the ALB asked for (no SSH).
+    let inbound = t.resources("aws_vpc_security_group_ingress_rule");
+    let names: Vec<&str> = inbound.iter().map(|(name, _)| *name).collect();
+    assert_eq!(
+        names,
+        [
+            "alb_ingress_tcp_80_from_203_0_113_10_32",
+            "ingress_tcp_30080_from_alb_security_group"
+        ],
+    );
+}
+
+#[test]
+fn the_node_reads_the_manifests_prefix_with_the_buckets_statements() {
+    let t = Template::from_stack(stack()).unwrap();
+    let policy = t.resource("aws_iam_role_policy", "k3s_role_node")["policy"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(
-        no_ssh.is_empty(),
-        "no inbound rule by default (no SSH): {no_ssh:?}"
+        policy.contains(
+            "{\"Sid\" = \"ListManifests\", \"Effect\" = \"Allow\", \"Action\" = \"s3:ListBucket\", \"Resource\" = aws_s3_bucket.manifests.arn, \"Condition\" = {\"StringLike\" = {\"s3:prefix\" = \"manifests/*\"}}}"
+        ),
+        "{policy}"
+    );
+    assert!(
+        policy.contains("format(\"%s/manifests/*\", aws_s3_bucket.manifests.arn)"),
+        "{policy}"
+    );
+}
+
+#[test]
+fn cloud_init_reads_the_parameters_girder_rds_writes() {
+    let t = Template::from_stack(stack()).unwrap();
+    let user_data = t.resource("aws_launch_template", "k3s_launch_template")["user_data"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let published = datastore();
+    for path in [
+        published.host(),
+        published.port(),
+        published.username(),
+        published.master_secret_arn(),
+    ] {
+        assert!(
+            user_data.contains(&format!("param \\\"{path}\\\"")),
+            "{path} in {user_data}"
+        );
+    }
+    let token = K3sNode::token_parameter(&ssm("/pixtools/dev")).unwrap();
+    assert_eq!(token.as_str(), "/pixtools/dev/k3s/token");
+    assert!(
+        user_data.contains(&format!("param \\\"{token}\\\"")),
+        "{user_data}"
     );
 }
 
 #[test]
 fn cloud_init_reads_credentials_at_boot() {
-    let text = render_cloud_init(&CloudInit {
-        name: "pixtools-dev".into(),
-        ssm_prefix: "/pixtools/dev".into(),
-        datastore_database: "k3s_state".into(),
-        k3s_version: "v1.33.5+k3s1".into(),
-        manifests_bucket: None,
-        manifests_prefix: "manifests/".into(),
-        log_group: "/pixtools-dev/k3s".into(),
-        bundled_traefik: false,
-    })
-    .unwrap();
+    let text = render_cloud_init(&cloud_init()).unwrap();
     let document: serde_json::Value = serde_norway::from_str(&text).unwrap();
     let script = document["write_files"][0]["content"].as_str().unwrap();
     assert!(
@@ -152,14 +261,9 @@ fn cloud_init_reads_credentials_at_boot() {
 #[test]
 fn manifests_sync_is_a_script_deploys_can_run_again() {
     let text = render_cloud_init(&CloudInit {
-        name: "pixtools-dev".into(),
-        ssm_prefix: "/pixtools/dev".into(),
-        datastore_database: "k3s_state".into(),
-        k3s_version: "v1.33.5+k3s1".into(),
         manifests_bucket: Some("pixtools-manifests-111111111111-us-east-1".into()),
-        manifests_prefix: "manifests/".into(),
-        log_group: "/pixtools-dev/k3s".into(),
         bundled_traefik: true,
+        ..cloud_init()
     })
     .unwrap();
     let document: serde_json::Value = serde_norway::from_str(&text).unwrap();
@@ -205,30 +309,31 @@ fn bad_settings_are_refused() {
     let vpc = Vpc::new("v", "10.0.0.0/16".parse().unwrap())
         .add(&mut scope, "network")
         .unwrap();
-    let cases: [(K3sNode, &str); 4] = [
+    let cases: [(K3sNode, K3sError); 4] = [
         (
-            K3sNode::new("n", Vec::<String>::new(), "/p", "v1.33.5+k3s1"),
-            "at least one instance type",
+            node(&vpc, "n", Vec::<String>::new(), "v1.33.5+k3s1"),
+            K3sError::NoInstanceTypes,
         ),
         (
-            K3sNode::new("n", ["m7i-flex"], "/p", "v1.33.5+k3s1"),
-            "not an EC2 instance type",
+            node(&vpc, "n", ["m7i-flex"], "v1.33.5+k3s1"),
+            K3sError::InstanceType("m7i-flex".into()),
         ),
         (
-            K3sNode::new("n", ["m7i.large"], "p/", "v1.33.5+k3s1"),
-            "SSM prefix",
+            node(&vpc, "n", ["m7i.large"], "latest"),
+            K3sError::K3sVersion("latest".into()),
         ),
         (
-            K3sNode::new("n", ["m7i.large"], "/p", "latest"),
-            "pin a release",
+            node(&vpc, "n", ["m7i.large"], "v1.33.5+k3s1").root_volume(4),
+            K3sError::RootVolume(4),
         ),
     ];
     for (i, (node, expected)) in cases.into_iter().enumerate() {
-        let err = node
-            .add(&mut scope, &format!("n{i}"), &vpc)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains(expected), "expected {expected:?} in {err}");
+        let err = node.add(&mut scope, &format!("n{i}")).unwrap_err();
+        assert_eq!(k3s_error(&err), &expected);
+        assert!(
+            err.to_string().starts_with(&format!("c-dev:n{i}: ")),
+            "{err}"
+        );
     }
 }
 
@@ -239,39 +344,40 @@ fn values_written_into_the_boot_script_are_checked() {
     let vpc = Vpc::new("v", "10.0.0.0/16".parse().unwrap())
         .add(&mut scope, "network")
         .unwrap();
-    let bucket_arn = || Expr::lit("arn:aws:s3:::manifests");
+    // A manifests bucket whose name is computed at apply cannot be written into the script.
+    let computed = Bucket::new(BucketName::with_account_and_region(
+        "manifests",
+        Expr::raw("data.aws_caller_identity.current.account_id").cast::<String>(),
+        "us-east-1",
+    ))
+    .add(&mut scope, "computed-bucket")
+    .unwrap();
     let cases = [
         (
-            K3sNode::new("n", ["m7i.large"], "/p", "v1.33$(reboot)+k3s1"),
-            "K3s version \"v1.33$(reboot)+k3s1\": pin a release",
+            node(&vpc, "n", ["m7i.large"], "v1.33$(reboot)+k3s1"),
+            K3sError::K3sVersion("v1.33$(reboot)+k3s1".into()),
         ),
         (
-            K3sNode::new("n", ["m7i.large"], "/p", "v1.x+k3s1"),
-            "K3s version \"v1.x+k3s1\"",
+            node(&vpc, "n", ["m7i.large"], "v1.x+k3s1"),
+            K3sError::K3sVersion("v1.x+k3s1".into()),
         ),
         (
-            K3sNode::new("n", ["m7i.large"], "/p\"; reboot; \"", "v1.33.5+k3s1"),
-            "SSM prefix",
+            node(&vpc, "n$(id)", ["m7i.large"], "v1.33.5+k3s1"),
+            K3sError::NodeName("n$(id)".into()),
         ),
         (
-            K3sNode::new("n$(id)", ["m7i.large"], "/p", "v1.33.5+k3s1"),
-            "node name \"n$(id)\"",
-        ),
-        (
-            K3sNode::new("n", ["m7i.large"], "/p", "v1.33.5+k3s1")
-                .manifests_from("bucket$(id)", bucket_arn()),
-            "manifests bucket \"bucket$(id)\"",
+            node(&vpc, "n", ["m7i.large"], "v1.33.5+k3s1").manifests_from(&computed),
+            K3sError::ManifestsBucketComputed,
         ),
     ];
     for (i, (node, expected)) in cases.into_iter().enumerate() {
-        let err = node
-            .add(&mut scope, &format!("n{i}"), &vpc)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains(expected), "expected {expected:?} in {err}");
+        let err = node.add(&mut scope, &format!("n{i}")).unwrap_err();
+        assert_eq!(k3s_error(&err), &expected);
     }
-    K3sNode::new("n", ["m7i.large"], "/pixtools/dev", "v1.34.1-rc2+k3s1")
-        .add(&mut scope, "ok", &vpc)
+    // The settings prefix is an `SsmPath`: a quote cannot be stated at all.
+    assert!(SsmPath::new("/p\"; reboot; \"").is_err());
+    let _ok = node(&vpc, "n", ["m7i.large"], "v1.34.1-rc2+k3s1")
+        .add(&mut scope, "ok")
         .unwrap();
 }
 
@@ -333,14 +439,10 @@ fn traefik_serves_on_the_target_group_node_port() {
 #[test]
 fn render_cloud_init_refuses_values_that_would_break_out_of_the_script() {
     let good = CloudInit {
-        name: "pixtools-dev".into(),
-        ssm_prefix: "/pixtools/dev".into(),
-        datastore_database: "k3s_state".into(),
-        k3s_version: "v1.33.5+k3s1".into(),
         manifests_bucket: Some("pixtools-manifests-123".into()),
-        manifests_prefix: "manifests/".into(),
         log_group: "/pixtools/dev/node".into(),
         bundled_traefik: true,
+        ..cloud_init()
     };
     render_cloud_init(&good).unwrap();
     let hostile = [
@@ -353,7 +455,11 @@ fn render_cloud_init_refuses_values_that_would_break_out_of_the_script() {
             ..good.clone()
         },
         CloudInit {
-            ssm_prefix: "/x$(reboot)".into(),
+            token_parameter: "/x$(reboot)".into(),
+            ..good.clone()
+        },
+        CloudInit {
+            db_host_parameter: "/x\"; reboot; \"".into(),
             ..good.clone()
         },
         CloudInit {
@@ -373,10 +479,26 @@ fn render_cloud_init_refuses_values_that_would_break_out_of_the_script() {
             ..good.clone()
         },
     ];
-    for values in hostile {
-        let err = render_cloud_init(&values).unwrap_err();
-        assert!(err.starts_with("cloud-init "), "{err}");
-    }
+    let refused: Vec<&'static str> = hostile
+        .iter()
+        .map(|values| match render_cloud_init(values).unwrap_err() {
+            K3sError::CloudInitValue { what, .. } => what,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            "K3s version",
+            "node name",
+            "token parameter",
+            "datastore host parameter",
+            "datastore database",
+            "manifests prefix",
+            "log group",
+            "manifests bucket"
+        ]
+    );
 }
 
 #[test]
@@ -392,22 +514,25 @@ fn log_retention_is_one_cloudwatch_offers() {
         .add(&mut scope, "network")
         .unwrap();
     for days in [0, 13, 366, 4000] {
-        let err = pixtools_node()
+        let err = pixtools_node(&vpc)
             .log_retention(days)
-            .add(&mut scope, &format!("n{days}"), &vpc)
-            .unwrap_err()
-            .to_string();
+            .add(&mut scope, &format!("n{days}"))
+            .unwrap_err();
+        assert_eq!(
+            k3s_error(&err),
+            &K3sError::LogRetention(LogRetentionError(days))
+        );
         assert!(
-            err.starts_with(&format!(
+            err.to_string().starts_with(&format!(
                 "c-dev:n{days}: node log retention {days} days is not a retention CloudWatch \
                  Logs offers"
             )),
             "{err}"
         );
     }
-    pixtools_node()
+    let _kept = pixtools_node(&vpc)
         .log_retention(30)
-        .add(&mut scope, "kept", &vpc)
+        .add(&mut scope, "kept")
         .unwrap();
     let t = Template::from_stack(stack).unwrap();
     assert_eq!(

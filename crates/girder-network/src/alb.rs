@@ -4,18 +4,21 @@
 use girder_aws::aws;
 use girder_aws::aws::lb_listener as listener;
 use girder_aws::aws::lb_target_group as target_group;
-use girder_core::expr::fns;
-use girder_core::terraform::IntoResourceSpec;
-use girder_core::vocabulary::{Reason, ReasonError};
-use girder_core::{Error, Expr, Result, Scope};
+use girder_core::construct::{Construct, Dependable};
+use girder_core::expr::{Reference, fns};
+use girder_core::terraform::{Dependency, IntoResourceSpec};
+use girder_core::vocabulary::{Arn, Exposure, IntoReason, Ipv4Cidr, Reason, ReasonError};
+use girder_core::{Error, Expr, Result, Scope, Value};
 use girder_iam::Statement;
 
-use crate::cidr::Ipv4Cidr;
+use crate::connections::{Connectable, Connections};
+use crate::error::NetworkError;
 use crate::security_group::{Port, SecurityGroup, SecurityGroupHandle};
 use crate::vpc::VpcHandle;
 
 /// Where the ALB sends requests.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use]
 pub struct Targets {
     name: String,
     port: u16,
@@ -53,11 +56,13 @@ impl Targets {
 
 /// An ALB to create.
 #[derive(Clone, Debug, PartialEq)]
+#[must_use = "a builder creates nothing until `add` is called"]
 pub struct Alb {
+    vpc: VpcHandle,
     name: String,
     internet_facing: bool,
     allowed: Vec<Ipv4Cidr>,
-    open_reason: Option<String>,
+    open_reason: Option<std::result::Result<Reason, ReasonError>>,
     targets: Targets,
     deletion_protection: bool,
     cors: Option<Cors>,
@@ -68,26 +73,41 @@ pub struct Alb {
 /// Where an ALB writes its access logs: an S3 bucket encrypted with SSE-S3 (the only
 /// encryption log delivery supports) and a key prefix.
 #[derive(Clone, Debug, PartialEq)]
+#[must_use]
 pub struct AccessLogs {
-    bucket: Expr<String>,
+    bucket: Value<String>,
+    bucket_arn: Arn,
     prefix: String,
-    after: Option<aws::S3BucketPolicyHandle>,
+    after: Vec<Reference>,
 }
 
 impl AccessLogs {
-    /// Logs into `bucket` under `prefix` (no leading or trailing `/`).
-    pub fn new(bucket: impl Into<Expr<String>>, prefix: impl Into<String>) -> Self {
+    /// Logs into bucket `bucket` (its name) of `partition` (a stated
+    /// [`girder_core::vocabulary::Partition`] or the `aws_partition` data source) under
+    /// `prefix` (no leading or trailing `/`). The bucket is named, not passed as a handle:
+    /// its policy needs [`AccessLogs::delivery_statement`] before it exists.
+    pub fn new(
+        partition: impl Into<Value<String>>,
+        bucket: impl Into<Value<String>>,
+        prefix: impl Into<String>,
+    ) -> Self {
+        let bucket = bucket.into();
         Self {
-            bucket: bucket.into(),
+            bucket_arn: Arn::new(partition, "s3", "", "", bucket.clone()),
+            bucket,
             prefix: prefix.into(),
-            after: None,
+            after: Vec::new(),
         }
     }
 
-    /// Create the load balancer after this bucket policy: AWS checks that it may write
-    /// when logging is turned on.
-    pub fn after_policy(mut self, policy: &aws::S3BucketPolicyHandle) -> Self {
-        self.after = Some(policy.clone());
+    /// Create the load balancer after `bucket` (a bucket handle: the bucket and its
+    /// policy): AWS checks that it may write when logging is turned on.
+    pub fn after(mut self, bucket: &impl Dependable) -> Self {
+        for reference in bucket.dependencies() {
+            if !self.after.contains(&reference) {
+                self.after.push(reference);
+            }
+        }
         self
     }
 
@@ -96,18 +116,19 @@ impl AccessLogs {
     /// data source added as construct `id`). Give it to the bucket with
     /// `Bucket::policy_statement`.
     pub fn delivery_statement(&self, scope: &mut Scope<'_>, id: &str) -> Result<Statement> {
-        self.check(&scope.location())?;
+        self.check()
+            .map_err(|e| Error::construct(scope.location(), e))?;
         let delivery = scope.add(id, aws::DataElbServiceAccount::new())?;
         Ok(Statement::allow(["s3:PutObject"])
             .sid("AlbAccessLogDelivery")
             .principal("AWS", [delivery.arn()])
-            .on([fns::format(
-                format!("arn:aws:s3:::%s/{}/AWSLogs/*", self.prefix),
-                [self.bucket.clone().any()],
-            )]))
+            .on([self
+                .bucket_arn
+                .clone()
+                .join(format!("/{}/AWSLogs/*", self.prefix))]))
     }
 
-    fn check(&self, at: &str) -> Result<()> {
+    fn check(&self) -> std::result::Result<(), NetworkError> {
         let ok = !self.prefix.is_empty()
             && !self.prefix.starts_with('/')
             && !self.prefix.ends_with('/')
@@ -119,13 +140,7 @@ impl AccessLogs {
         if ok {
             Ok(())
         } else {
-            Err(Error::invalid(
-                at,
-                format!(
-                    "access log prefix {:?}: letters, digits, '-', '_', '.' and inner '/', not containing AWSLogs",
-                    self.prefix
-                ),
-            ))
+            Err(NetworkError::AccessLogPrefix(self.prefix.clone()))
         }
     }
 }
@@ -133,6 +148,7 @@ impl AccessLogs {
 /// CORS response headers the listener adds, allowing one origin: the ALB's own
 /// address. Browsers then refuse every other site's scripts the API's responses.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use]
 pub struct Cors {
     methods: Vec<String>,
     headers: Vec<String>,
@@ -171,22 +187,16 @@ impl Cors {
         self
     }
 
-    fn check(&self, at: &str) -> Result<()> {
+    fn check(&self) -> std::result::Result<(), NetworkError> {
         if self.methods.is_empty() {
-            return Err(Error::invalid(at, "CORS needs at least one method"));
+            return Err(NetworkError::CorsNoMethods);
         }
         if let Some(bad) = self
             .methods
             .iter()
             .find(|m| !CORS_METHODS.contains(&m.as_str()))
         {
-            return Err(Error::invalid(
-                at,
-                format!(
-                    "CORS method {bad:?} is not one of {}",
-                    CORS_METHODS.join(", ")
-                ),
-            ));
+            return Err(NetworkError::CorsMethod(bad.clone()));
         }
         let token = |h: &String| {
             !h.is_empty()
@@ -194,19 +204,10 @@ impl Cors {
                     .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c))
         };
         if let Some(bad) = self.headers.iter().find(|h| !token(h) || h.as_str() == "*") {
-            return Err(Error::invalid(
-                at,
-                format!("CORS header {bad:?} is not a header name (letters, digits, '-'; no '*')"),
-            ));
+            return Err(NetworkError::CorsHeader(bad.clone()));
         }
         if self.max_age_seconds > 86_400 {
-            return Err(Error::invalid(
-                at,
-                format!(
-                    "CORS max age {} s is over the 86400 s browsers honour",
-                    self.max_age_seconds
-                ),
-            ));
+            return Err(NetworkError::CorsMaxAge(self.max_age_seconds));
         }
         Ok(())
     }
@@ -214,19 +215,22 @@ impl Cors {
 
 /// An ALB in the stack.
 #[derive(Clone, Debug, PartialEq)]
+#[must_use]
 pub struct AlbHandle {
     lb: aws::LbHandle,
+    listener: aws::LbListenerHandle,
     target_group: aws::LbTargetGroupHandle,
     security_group: SecurityGroupHandle,
     target_port: u16,
 }
 
 impl Alb {
-    /// An internet-facing ALB `name` (at most 32 characters) in front of `targets`.
-    /// Who may connect is set with [`Alb::allow`]; an empty allowlist is refused unless
-    /// [`Alb::open_to_internet`] says why.
-    pub fn internet_facing(name: impl Into<String>, targets: Targets) -> Self {
+    /// An internet-facing ALB `name` (at most 32 characters) in the public subnets of
+    /// `vpc`, in front of `targets`. Who may connect is set with [`Alb::allow`]; an empty
+    /// allowlist is refused unless [`Alb::open_to_internet`] says why.
+    pub fn internet_facing(vpc: &VpcHandle, name: impl Into<String>, targets: Targets) -> Self {
         Self {
+            vpc: vpc.clone(),
             name: name.into(),
             internet_facing: true,
             allowed: Vec::new(),
@@ -239,11 +243,12 @@ impl Alb {
         }
     }
 
-    /// An internal ALB, reachable from inside the VPC (its CIDR is allowed).
-    pub fn internal(name: impl Into<String>, targets: Targets) -> Self {
+    /// An internal ALB in the private subnets of `vpc`, reachable from inside it (its
+    /// CIDR is allowed).
+    pub fn internal(vpc: &VpcHandle, name: impl Into<String>, targets: Targets) -> Self {
         Self {
             internet_facing: false,
-            ..Self::internet_facing(name, targets)
+            ..Self::internet_facing(vpc, name, targets)
         }
     }
 
@@ -253,9 +258,9 @@ impl Alb {
         self
     }
 
-    /// Accept every address, on purpose.
-    pub fn open_to_internet(mut self, reason: impl Into<String>) -> Self {
-        self.open_reason = Some(reason.into());
+    /// Accept every address, on purpose: `reason` says why (checked when added).
+    pub fn open_to_internet(mut self, reason: impl IntoReason) -> Self {
+        self.open_reason = Some(reason.into_reason());
         self
     }
 
@@ -283,12 +288,18 @@ impl Alb {
         self.hardened_headers = true;
         self
     }
+}
+
+impl Construct for Alb {
+    type Handle = AlbHandle;
 
     /// Add it in the VPC's public (internet-facing) or private (internal) subnets as
     /// construct `id`.
-    pub fn add(self, scope: &mut Scope<'_>, id: &str, vpc: &VpcHandle) -> Result<AlbHandle> {
-        let mut scope = scope.child(id)?;
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<AlbHandle> {
+        let mut scope = scope.construct_child(id)?;
         let at = scope.location();
+        let refuse = |e: NetworkError| Error::construct(&at, e);
+        let vpc = &self.vpc;
         let name_ok = (1..=32).contains(&self.name.len())
             && self
                 .name
@@ -298,74 +309,50 @@ impl Alb {
             && !self.name.ends_with('-')
             && !self.name.starts_with("internal-");
         if !name_ok {
-            return Err(Error::invalid(
-                &at,
-                format!(
-                    "load balancer name {:?}: 1-32 letters, digits and '-', not starting or ending with '-'",
-                    self.name
-                ),
-            ));
+            return Err(refuse(NetworkError::LoadBalancerName(self.name.clone())));
         }
         if self.targets.port == 0 {
-            return Err(Error::invalid(
-                &at,
-                "the target port 0 is not a port (1-65535)",
-            ));
+            return Err(refuse(NetworkError::TargetPort));
         }
         if let Some(cors) = &self.cors {
-            cors.check(&at)?;
+            cors.check().map_err(refuse)?;
         }
         if let Some(logs) = &self.access_logs {
-            logs.check(&at)?;
+            logs.check().map_err(refuse)?;
         }
-        let mut allowed = self.allowed.clone();
-        if !self.internet_facing {
-            allowed.push(vpc.cidr());
-        }
-        let open = match self.open_reason.as_deref().map(Reason::new) {
-            Some(Ok(_)) => true,
-            Some(Err(e @ ReasonError::ControlCharacter(_))) => {
-                return Err(Error::invalid(
-                    &at,
-                    format!(
-                        "ALB {}: the reason given to `.open_to_internet(reason)`: {e}",
+        let reason = match &self.open_reason {
+            Some(Ok(reason)) => Some(reason),
+            Some(Err(source)) => {
+                return Err(refuse(NetworkError::Reason {
+                    what: format!(
+                        "ALB {}: the reason given to `.open_to_internet(reason)`",
                         self.name
                     ),
-                ));
+                    source: source.clone(),
+                }));
             }
-            _ => false,
+            None => None,
         };
-        if self.internet_facing && allowed.is_empty() && !open {
-            return Err(Error::invalid(
-                &at,
-                format!(
-                    "internet-facing ALB {} has an empty allowlist; name the client CIDRs with `.allow(...)` or say why it is public with `.open_to_internet(reason)`",
-                    self.name
-                ),
-            ));
+        // An internal ALB admits its VPC too; the exposure rule is the same for both.
+        let mut clients = self.allowed.clone();
+        if !self.internet_facing {
+            clients.push(vpc.cidr());
         }
-        if let Some(everyone) = self.allowed.iter().find(|c| c.prefix() == 0) {
-            if !open {
-                return Err(Error::invalid(
-                    &at,
-                    format!(
-                        "ALB {}: the allowlist holds {everyone}, which admits every address; name the client CIDRs, or say why it is public with `.open_to_internet(reason)`",
-                        self.name
-                    ),
-                ));
-            }
-        }
-        if open {
-            allowed = vec![
-                Ipv4Cidr::new([0, 0, 0, 0], 0).map_err(|e| Error::invalid(&at, e.to_string()))?,
-            ];
-        }
+        let allowed = Exposure::internet_facing(&clients, reason)
+            .map_err(|source| {
+                refuse(NetworkError::Exposure {
+                    alb: self.name.clone(),
+                    source,
+                })
+            })?
+            .blocks();
         let security_group = SecurityGroup::new(
+            vpc,
             format!("{}-alb", self.name),
             format!("ALB {}: HTTP from its allowlist", self.name),
         )
-        .add(&mut scope, "security-group", vpc.id())?;
-        security_group.allow_from_cidrs(
+        .add(&mut scope, "security-group")?;
+        security_group.connections().allow_from(
             &mut scope,
             &allowed,
             Port::tcp(80),
@@ -385,20 +372,16 @@ impl Alb {
             .drop_invalid_header_fields(true)
             .enable_deletion_protection(self.deletion_protection)
             .tags([("Name", self.name.as_str())]);
-        let mut after = None;
+        let mut after = Vec::new();
         if let Some(logs) = &self.access_logs {
             lb = lb.access_logs(
                 aws::lb::AccessLogs::new(logs.bucket.clone())
                     .prefix(&logs.prefix)
                     .enabled(true),
             );
-            after = logs.after.clone();
+            after.clone_from(&logs.after);
         }
-        let mut lb = lb.into_spec();
-        if let Some(policy) = &after {
-            lb = lb.depends_on(policy);
-        }
-        let lb = scope.add_default(lb)?;
+        let lb = scope.add_default(lb.into_spec().depends_on_all(&After(after)))?;
         let target_group = scope.add(
             "targets",
             aws::LbTargetGroup::new()
@@ -451,8 +434,9 @@ impl Alb {
                 .routing_http_response_x_frame_options_header_value("DENY")
                 .routing_http_response_server_enabled(false);
         }
-        scope.add("http", http)?;
+        let listener = scope.add("http", http)?;
         Ok(AlbHandle {
+            listener,
             lb,
             target_group,
             security_group,
@@ -487,15 +471,40 @@ impl AlbHandle {
         &self.security_group
     }
 
-    /// Open the path from the ALB to `targets` on the target port, both ways of the rule.
+    /// Open the path from the ALB to `targets` on the target port: ingress on the
+    /// targets' groups, egress on the ALB's.
     pub fn allow_to_targets(
         &self,
         scope: &mut Scope<'_>,
-        targets: &SecurityGroupHandle,
+        targets: &impl Connectable,
     ) -> Result<()> {
         let port = Port::tcp(self.target_port);
-        targets.allow_from(scope, &self.security_group, port, "From the ALB")?;
-        self.security_group
+        targets
+            .connections()
+            .allow_from(scope, self, port, "From the ALB")?;
+        self.connections()
             .allow_to(scope, targets, port, "To the targets")
+    }
+}
+
+impl Connectable for AlbHandle {
+    fn connections(&self) -> &Connections {
+        self.security_group.connections()
+    }
+}
+
+impl Dependable for AlbHandle {
+    /// The load balancer and its listener: traffic flows once both exist.
+    fn dependencies(&self) -> Vec<Reference> {
+        vec![self.lb.dependency(), self.listener.dependency()]
+    }
+}
+
+/// References to wait for, as a [`Dependable`] (the logs bucket of [`AccessLogs::after`]).
+struct After(Vec<Reference>);
+
+impl Dependable for After {
+    fn dependencies(&self) -> Vec<Reference> {
+        self.0.clone()
     }
 }

@@ -1,9 +1,14 @@
-//! Security groups without inline rules, and typed rules added by intent.
+//! Security groups without inline rules; rules are added through their [`Connections`].
 
 use girder_aws::aws;
+use girder_core::construct::Construct;
+use girder_core::expr::Reference;
+use girder_core::terraform::Dependency;
 use girder_core::{Error, Expr, Result, Scope};
 
-use crate::cidr::Ipv4Cidr;
+use crate::connections::{Connectable, Connections, GroupRef};
+use crate::error::NetworkError;
+use crate::vpc::VpcHandle;
 
 /// A port or port range and its protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,7 +19,7 @@ pub struct Port {
 }
 
 impl Port {
-    /// One TCP port (1-65535; 0 is refused when the rule is added).
+    /// One TCP port (1-65535; 0 is refused when a rule names it).
     pub fn tcp(port: u16) -> Self {
         Self {
             protocol: "tcp",
@@ -41,20 +46,30 @@ impl Port {
         }
     }
 
-    fn check(&self, at: &str) -> Result<()> {
+    pub(crate) fn check(&self) -> std::result::Result<(), NetworkError> {
         if self.from == 0 || self.to == 0 || self.from > self.to {
-            return Err(Error::invalid(
-                at,
-                format!(
-                    "port {}-{} is not a port range (1-65535, from <= to)",
-                    self.from, self.to
-                ),
-            ));
+            return Err(NetworkError::PortRange {
+                from: self.from,
+                to: self.to,
+            });
         }
         Ok(())
     }
 
-    fn id(&self) -> String {
+    pub(crate) fn protocol(&self) -> &'static str {
+        self.protocol
+    }
+
+    pub(crate) fn from(&self) -> u16 {
+        self.from
+    }
+
+    pub(crate) fn to(&self) -> u16 {
+        self.to
+    }
+
+    /// `tcp-5432`, `tcp-8000-8080`: how rule ids name the port.
+    pub fn id(&self) -> String {
         if self.from == self.to {
             format!("{}-{}", self.protocol, self.from)
         } else {
@@ -64,62 +79,61 @@ impl Port {
 }
 
 /// A security group to create.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
+#[must_use = "a builder creates nothing until `add` is called"]
 pub struct SecurityGroup {
+    vpc_id: Expr<String>,
     name: String,
     description: String,
 }
 
-/// A security group in the stack; rules are added through it.
+/// A security group in the stack; rules are added through its [`Connections`].
 #[derive(Clone, Debug, PartialEq)]
+#[must_use]
 pub struct SecurityGroupHandle {
     group: aws::SecurityGroupHandle,
+    connections: Connections,
 }
 
 impl SecurityGroup {
-    /// Group `name` with `description` (what it protects; AWS shows it everywhere).
-    pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
+    /// Group `name` in `vpc` with `description` (what it protects; AWS shows it
+    /// everywhere).
+    pub fn new(vpc: &VpcHandle, name: impl Into<String>, description: impl Into<String>) -> Self {
         Self {
+            vpc_id: vpc.id(),
             name: name.into(),
             description: description.into(),
         }
     }
+}
 
-    /// Add it in `vpc_id` as construct `id`. It starts with no rules: no ingress, no
-    /// egress.
-    pub fn add(
-        self,
-        scope: &mut Scope<'_>,
-        id: &str,
-        vpc_id: Expr<String>,
-    ) -> Result<SecurityGroupHandle> {
-        let mut scope = scope.child(id)?;
+impl Construct for SecurityGroup {
+    type Handle = SecurityGroupHandle;
+
+    /// Add it as construct `id`. It starts with no rules: no ingress, no egress.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<SecurityGroupHandle> {
+        let mut scope = scope.construct_child(id)?;
         let at = scope.location();
         if self.description.trim().is_empty() {
-            return Err(Error::invalid(
-                at,
-                "a security group needs a description of what it protects",
-            ));
+            return Err(Error::construct(at, NetworkError::NoDescription));
         }
         let group = scope.add_default(
             aws::SecurityGroup::new()
                 .name(&self.name)
                 .description(&self.description)
-                .vpc_id(vpc_id)
+                .vpc_id(self.vpc_id)
                 .tags([("Name", self.name.as_str())])
                 .revoke_rules_on_delete(true),
         )?;
-        Ok(SecurityGroupHandle { group })
+        let connections = Connections::of(GroupRef {
+            id: group.id(),
+            label: group.as_ref().name().replace('_', "-"),
+        });
+        Ok(SecurityGroupHandle { group, connections })
     }
 }
 
 impl SecurityGroupHandle {
-    /// The group's Terraform name as a construct id (`security_alb` -> `security-alb`),
-    /// for naming the rules that refer to it.
-    fn label(&self) -> String {
-        self.group.as_ref().name().replace('_', "-")
-    }
-
     /// The group id.
     pub fn id(&self) -> Expr<String> {
         self.group.id()
@@ -130,71 +144,8 @@ impl SecurityGroupHandle {
         &self.group
     }
 
-    /// Allow members of `other` to reach `port` on members of this group.
-    pub fn allow_from(
-        &self,
-        scope: &mut Scope<'_>,
-        other: &SecurityGroupHandle,
-        port: Port,
-        description: &str,
-    ) -> Result<()> {
-        let at = scope.location();
-        port.check(&at)?;
-        let id = format!("ingress-{}-from-{}", port.id(), other.label());
-        self.ingress(scope, &id, port, description, |rule| {
-            rule.referenced_security_group_id(other.id())
-        })
-    }
-
-    /// Allow `cidrs` to reach `port`. An empty list is refused: say who may connect.
-    pub fn allow_from_cidrs(
-        &self,
-        scope: &mut Scope<'_>,
-        cidrs: &[Ipv4Cidr],
-        port: Port,
-        description: &str,
-    ) -> Result<()> {
-        let at = scope.location();
-        port.check(&at)?;
-        if cidrs.is_empty() {
-            return Err(Error::invalid(
-                at,
-                format!(
-                    "an allowlist for {} is empty; name the client CIDRs",
-                    port.id()
-                ),
-            ));
-        }
-        for cidr in cidrs {
-            let id = format!(
-                "ingress-{}-from-{}",
-                port.id(),
-                cidr.to_string().replace(['.', '/'], "-")
-            );
-            let block = cidr.to_string();
-            self.ingress(scope, &id, port, description, |rule| rule.cidr_ipv4(block))?;
-        }
-        Ok(())
-    }
-
-    fn ingress(
-        &self,
-        scope: &mut Scope<'_>,
-        id: &str,
-        port: Port,
-        description: &str,
-        peer: impl FnOnce(aws::VpcSecurityGroupIngressRule) -> aws::VpcSecurityGroupIngressRule,
-    ) -> Result<()> {
-        let rule = aws::VpcSecurityGroupIngressRule::new(port.protocol, self.id())
-            .from_port(port.from)
-            .to_port(port.to)
-            .description(description);
-        scope.add(id, peer(rule))?;
-        Ok(())
-    }
-
-    /// Allow all outbound traffic (instances that reach AWS APIs, package mirrors and
-    /// the internet through NAT).
+    /// Allow all outbound traffic as rule `id` (instances that reach AWS APIs, package
+    /// mirrors and the internet through NAT).
     pub fn allow_all_egress(&self, scope: &mut Scope<'_>, id: &str) -> Result<()> {
         scope.add(
             id,
@@ -204,26 +155,16 @@ impl SecurityGroupHandle {
         )?;
         Ok(())
     }
+}
 
-    /// Allow outbound `port` to members of `other`.
-    pub fn allow_to(
-        &self,
-        scope: &mut Scope<'_>,
-        other: &SecurityGroupHandle,
-        port: Port,
-        description: &str,
-    ) -> Result<()> {
-        let at = scope.location();
-        port.check(&at)?;
-        let id = format!("egress-{}-to-{}", port.id(), other.label());
-        scope.add(
-            &id,
-            aws::VpcSecurityGroupEgressRule::new(port.protocol, self.id())
-                .referenced_security_group_id(other.id())
-                .from_port(port.from)
-                .to_port(port.to)
-                .description(description),
-        )?;
-        Ok(())
+impl Connectable for SecurityGroupHandle {
+    fn connections(&self) -> &Connections {
+        &self.connections
+    }
+}
+
+impl girder_core::construct::Dependable for SecurityGroupHandle {
+    fn dependencies(&self) -> Vec<Reference> {
+        vec![self.group.dependency()]
     }
 }

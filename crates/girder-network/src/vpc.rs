@@ -2,12 +2,16 @@
 //! a workload network needs. Names and defaults follow terraform-aws-modules/vpc.
 
 use girder_aws::aws;
+use girder_core::construct::{Construct, Dependable};
+use girder_core::expr::Reference;
 use girder_core::expr::fns;
-use girder_core::terraform::IntoResourceSpec;
+use girder_core::terraform::{Dependency, IntoResourceSpec};
+use girder_core::vocabulary::Ipv4Cidr;
 use girder_core::{Error, Expr, LogRetention, Result, Scope};
 use girder_iam::{PolicyDocument, Role, Statement, Trust};
 
-use crate::cidr::{Ipv4Cidr, SubnetPlanner};
+use crate::cidr::{SubnetPlanner, check_vpc};
+use crate::error::NetworkError;
 
 /// How private subnets reach the internet.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -31,6 +35,7 @@ pub struct FlowLogs {
 
 /// A VPC to create.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use = "a builder creates nothing until `add` is called"]
 pub struct Vpc {
     name: String,
     cidr: Ipv4Cidr,
@@ -44,6 +49,7 @@ pub struct Vpc {
 
 /// A VPC in the stack.
 #[derive(Clone, Debug, PartialEq)]
+#[must_use]
 pub struct VpcHandle {
     vpc: aws::VpcHandle,
     cidr: Ipv4Cidr,
@@ -99,35 +105,47 @@ impl Vpc {
         self.flow_logs = flow_logs;
         self
     }
+}
+
+impl Construct for Vpc {
+    type Handle = VpcHandle;
 
     /// Add the VPC and everything in it as construct `id`.
-    pub fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<VpcHandle> {
-        let mut scope = scope.child(id)?;
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<VpcHandle> {
+        let mut scope = scope.construct_child(id)?;
         let at = scope.location();
-        self.cidr
-            .check_vpc()
-            .map_err(|e| Error::invalid(&at, format!("VPC {}: {e}", self.name)))?;
+        let refuse = |e: NetworkError| Error::construct(&at, e);
+        check_vpc(&self.cidr).map_err(|source| {
+            refuse(NetworkError::Cidr {
+                vpc: self.name.clone(),
+                source,
+            })
+        })?;
         if !(1..=6).contains(&self.az_count) {
-            return Err(Error::invalid(
-                &at,
-                format!("{} availability zones: use 1 to 6", self.az_count),
-            ));
+            return Err(refuse(NetworkError::AvailabilityZones(self.az_count)));
         }
-        if let Some(logs) = self.flow_logs {
-            LogRetention::days(logs.retention_days)
-                .map_err(|e| Error::invalid(&at, format!("flow log retention {e}")))?;
-        }
+        let flow_log_retention = match self.flow_logs {
+            Some(logs) => Some(LogRetention::days(logs.retention_days).map_err(|source| {
+                refuse(NetworkError::LogRetention {
+                    what: "flow log",
+                    source,
+                })
+            })?),
+            None => None,
+        };
         // Plan every subnet before creating anything: overlaps and overflows are errors
         // that name the blocks.
         let mut planner = SubnetPlanner::new(self.cidr);
-        let mut plan = |prefix: u8, kind: &str| -> Result<Vec<Ipv4Cidr>> {
+        let mut plan = |prefix: u8, kind: &'static str| -> Result<Vec<Ipv4Cidr>> {
             (0..self.az_count)
                 .map(|_| {
-                    planner.allocate(prefix).map_err(|e| {
-                        Error::invalid(
-                            &at,
-                            format!("{kind} subnets of VPC {} ({}): {e}", self.name, self.cidr),
-                        )
+                    planner.allocate(prefix).map_err(|source| {
+                        refuse(NetworkError::Subnets {
+                            kind,
+                            vpc: self.name.clone(),
+                            cidr: self.cidr,
+                            source,
+                        })
                     })
                 })
                 .collect()
@@ -294,12 +312,12 @@ impl Vpc {
             )?;
         }
 
-        if let Some(logs) = self.flow_logs {
+        if let Some(retention) = flow_log_retention {
             let group = scope.add(
                 "flow-logs",
                 aws::CloudwatchLogGroup::new()
                     .name(format!("/aws/vpc/{}/flow-logs", self.name))
-                    .retention_in_days(logs.retention_days),
+                    .retention_in_days(retention.retention_in_days()),
             )?;
             let role = Role::new(
                 format!("{}-flow-logs", self.name),
@@ -380,5 +398,16 @@ impl VpcHandle {
     /// Private route table ids.
     pub fn private_route_table_ids(&self) -> Vec<Expr<String>> {
         self.private_route_tables.iter().map(|t| t.id()).collect()
+    }
+}
+
+impl Dependable for VpcHandle {
+    /// The VPC, its subnets and private route tables.
+    fn dependencies(&self) -> Vec<Reference> {
+        std::iter::once(self.vpc.dependency())
+            .chain(self.public_subnets.iter().map(|(_, s)| s.dependency()))
+            .chain(self.private_subnets.iter().map(|(_, s)| s.dependency()))
+            .chain(self.private_route_tables.iter().map(Dependency::dependency))
+            .collect()
     }
 }

@@ -7,8 +7,17 @@ use std::path::{Path, PathBuf};
 use girder_aws::aws;
 use girder_core::assertions::Template;
 use girder_core::prelude::*;
-use girder_network::{FlowLogs, Ipv4Cidr, Nat, Port, SecurityGroup, Vpc};
+use girder_core::vocabulary::{ExposureError, LogRetentionError, Partition, ReasonError};
+use girder_network::{
+    CidrError, Connectable, FlowLogs, Ipv4Cidr, Nat, NetworkError, Port, SecurityGroup, Vpc,
+};
 use serde_json::json;
+
+/// The typed error inside a construct error.
+fn network_error(err: &girder_core::Error) -> &NetworkError {
+    err.construct_error::<NetworkError>()
+        .unwrap_or_else(|| panic!("not a NetworkError: {err}"))
+}
 
 fn stack() -> Stack {
     let mut stack = Stack::new("network", "dev", Backend::local()).unwrap();
@@ -77,12 +86,12 @@ fn the_default_vpc_has_two_zones_single_nat_endpoint_and_flow_logs() {
 fn nat_per_zone_and_no_nat() {
     let mut stack = stack();
     let mut scope = stack.root();
-    Vpc::new("a", cidr("10.1.0.0/16"))
+    let _a = Vpc::new("a", cidr("10.1.0.0/16"))
         .availability_zones(3)
         .nat(Nat::PerAz)
         .add(&mut scope, "a")
         .unwrap();
-    Vpc::new("b", cidr("10.2.0.0/16"))
+    let _b = Vpc::new("b", cidr("10.2.0.0/16"))
         .nat(Nat::None)
         .flow_logs(None)
         .without_s3_endpoint()
@@ -107,28 +116,38 @@ fn plans_that_cannot_work_are_refused() {
     let mut scope = stack.root();
     let err = Vpc::new("tiny", cidr("10.0.0.0/24"))
         .add(&mut scope, "tiny")
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("public subnets of VPC tiny (10.0.0.0/24): no free /24 is left in 10.0.0.0/24 (planned: 10.0.0.0/24)"),
-        "{err}"
+        .unwrap_err();
+    assert_eq!(
+        network_error(&err),
+        &NetworkError::Subnets {
+            kind: "public",
+            vpc: "tiny".into(),
+            cidr: cidr("10.0.0.0/24"),
+            source: CidrError::Full {
+                prefix: 24,
+                vpc: "10.0.0.0/24".into(),
+                planned: "10.0.0.0/24".into()
+            }
+        }
     );
+    assert!(err.to_string().starts_with("network-dev:tiny: "), "{err}");
     let err = Vpc::new("x", cidr("10.0.0.0/16"))
         .availability_zones(7)
         .add(&mut scope, "x")
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("7 availability zones: use 1 to 6"), "{err}");
+        .unwrap_err();
+    assert_eq!(network_error(&err), &NetworkError::AvailabilityZones(7));
     let err = Vpc::new("y", cidr("10.0.0.0/16"))
         .flow_logs(Some(FlowLogs { retention_days: 13 }))
         .add(&mut scope, "y")
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("flow log retention 13 days is not a retention CloudWatch Logs offers"),
-        "{err}"
+        .unwrap_err();
+    assert_eq!(
+        network_error(&err),
+        &NetworkError::LogRetention {
+            what: "flow log",
+            source: LogRetentionError(13)
+        }
     );
-    Vpc::new("z", cidr("10.0.0.0/16"))
+    let _z = Vpc::new("z", cidr("10.0.0.0/16"))
         .flow_logs(Some(FlowLogs {
             retention_days: 3653,
         }))
@@ -145,44 +164,74 @@ fn security_group_rules_are_typed_and_named_by_intent() {
         .add(&mut scope, "network")
         .unwrap();
     let mut sg_scope = scope.child("security").unwrap();
-    let alb = SecurityGroup::new("app-alb", "ALB in front of the API")
-        .add(&mut sg_scope, "alb", vpc.id())
+    let alb = SecurityGroup::new(&vpc, "app-alb", "ALB in front of the API")
+        .add(&mut sg_scope, "alb")
         .unwrap();
-    let node = SecurityGroup::new("app-node", "K3s node")
-        .add(&mut sg_scope, "node", vpc.id())
+    let node = SecurityGroup::new(&vpc, "app-node", "K3s node")
+        .add(&mut sg_scope, "node")
         .unwrap();
-    alb.allow_from_cidrs(
-        &mut sg_scope,
-        &[cidr("203.0.113.7/32")],
-        Port::tcp(80),
-        "Allowlisted client",
-    )
-    .unwrap();
-    node.allow_from(
-        &mut sg_scope,
-        &alb,
-        Port::tcp(30080),
-        "ALB to the API node port",
-    )
-    .unwrap();
-    alb.allow_to(
-        &mut sg_scope,
-        &node,
-        Port::tcp(30080),
-        "ALB to the API node port",
-    )
-    .unwrap();
+    // One peer type for groups and blocks: a CIDR is a peer.
+    alb.connections()
+        .allow_from(
+            &mut sg_scope,
+            &cidr("203.0.113.7/32"),
+            Port::tcp(80),
+            "Allowlisted client",
+        )
+        .unwrap();
+    node.connections()
+        .allow_from(
+            &mut sg_scope,
+            &alb,
+            Port::tcp(30080),
+            "ALB to the API node port",
+        )
+        .unwrap();
+    alb.connections()
+        .allow_to(
+            &mut sg_scope,
+            &node,
+            Port::tcp(30080),
+            "ALB to the API node port",
+        )
+        .unwrap();
     node.allow_all_egress(&mut sg_scope, "node-egress").unwrap();
+    let none: &[Ipv4Cidr] = &[];
     let err = alb
-        .allow_from_cidrs(&mut sg_scope, &[], Port::tcp(443), "x")
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("an allowlist for tcp-443 is empty"), "{err}");
+        .connections()
+        .allow_from(&mut sg_scope, none, Port::tcp(443), "x")
+        .unwrap_err();
+    assert_eq!(
+        network_error(&err),
+        &NetworkError::EmptyAllowlist {
+            port: "tcp-443".into()
+        }
+    );
     let err = alb
+        .connections()
         .allow_from(&mut sg_scope, &node, Port::tcp(0), "x")
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("port 0-0 is not a port range"), "{err}");
+        .unwrap_err();
+    assert_eq!(
+        network_error(&err),
+        &NetworkError::PortRange { from: 0, to: 0 }
+    );
+    let err = alb
+        .connections()
+        .allow_from(&mut sg_scope, &node, Port::tcp(22), "")
+        .unwrap_err();
+    assert!(matches!(
+        network_error(&err),
+        NetworkError::Reason {
+            source: ReasonError::Empty,
+            ..
+        }
+    ));
+    // A plain group serves no default port.
+    let err = alb
+        .connections()
+        .allow_default_port_from(&mut sg_scope, &node, "x")
+        .unwrap_err();
+    assert_eq!(network_error(&err), &NetworkError::NoDefaultPort);
     let t = Template::from_stack(stack).unwrap();
     t.has_resource_properties(
         "aws_security_group",
@@ -218,16 +267,17 @@ fn tfcheck_accepts_the_network() {
         .nat(Nat::PerAz)
         .add(&mut scope, "network")
         .unwrap();
-    let alb = SecurityGroup::new("app-alb", "ALB")
-        .add(&mut scope, "alb", vpc.id())
+    let alb = SecurityGroup::new(&vpc, "app-alb", "ALB")
+        .add(&mut scope, "alb")
         .unwrap();
-    alb.allow_from_cidrs(
-        &mut scope,
-        &[cidr("203.0.113.0/24")],
-        Port::tcp(80),
-        "clients",
-    )
-    .unwrap();
+    alb.connections()
+        .allow_from(
+            &mut scope,
+            &[cidr("203.0.113.0/24")][..],
+            Port::tcp(80),
+            "clients",
+        )
+        .unwrap();
     let mut app = App::new();
     app.add_stack(stack).unwrap();
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("girder-network");
@@ -251,15 +301,16 @@ fn the_alb_is_allowlisted_and_forwards_to_its_targets() {
     let vpc = Vpc::new("pixtools-dev", cidr("10.40.0.0/16"))
         .add(&mut scope, "network")
         .unwrap();
-    let nodes = SecurityGroup::new("pixtools-dev-node", "K3s node")
-        .add(&mut scope, "node", vpc.id())
+    let nodes = SecurityGroup::new(&vpc, "pixtools-dev-node", "K3s node")
+        .add(&mut scope, "node")
         .unwrap();
     let alb = Alb::internet_facing(
+        &vpc,
         "pixtools-dev",
         Targets::instances("pixtools-dev-api", 30080).health_check("/health"),
     )
     .allow([cidr("198.51.100.23/32")])
-    .add(&mut scope, "alb", &vpc)
+    .add(&mut scope, "alb")
     .unwrap();
     alb.allow_to_targets(&mut scope, &nodes).unwrap();
     assert_eq!(
@@ -293,6 +344,19 @@ fn the_alb_is_allowlisted_and_forwards_to_its_targets() {
         "aws_vpc_security_group_ingress_rule",
         &json!({"from_port": 30080, "referenced_security_group_id": "${aws_security_group.alb_security_group.id}"}),
     );
+    // Both sides of the path: ingress on the targets, egress on the ALB.
+    let egress = t.resource(
+        "aws_vpc_security_group_egress_rule",
+        "egress_tcp_30080_to_node",
+    );
+    assert_eq!(
+        egress["security_group_id"],
+        "${aws_security_group.alb_security_group.id}"
+    );
+    assert_eq!(
+        egress["referenced_security_group_id"],
+        "${aws_security_group.node.id}"
+    );
 }
 
 #[test]
@@ -303,33 +367,40 @@ fn the_listener_allows_only_its_own_origin_and_hardens_responses() {
     let vpc = Vpc::new("v", cidr("10.40.0.0/16"))
         .add(&mut scope, "network")
         .unwrap();
-    Alb::internet_facing("web", Targets::instances("web", 30080))
+    let _alb = Alb::internet_facing(&vpc, "web", Targets::instances("web", 30080))
         .allow([cidr("198.51.100.23/32")])
         .cors(Cors::same_origin())
         .hardened_headers()
-        .add(&mut scope, "alb", &vpc)
+        .add(&mut scope, "alb")
         .unwrap();
-    let cases: [(Cors, &str); 4] = [
+    let cases: [(Cors, NetworkError); 4] = [
         (
             Cors::same_origin().methods(["GET", "TRACE"]),
-            "CORS method \"TRACE\" is not one of",
+            NetworkError::CorsMethod("TRACE".into()),
         ),
         (
             Cors::same_origin().methods(Vec::<String>::new()),
-            "at least one method",
+            NetworkError::CorsNoMethods,
         ),
-        (Cors::same_origin().headers(["*"]), "CORS header \"*\""),
-        (Cors::same_origin().max_age(90_000), "90000 s is over"),
+        (
+            Cors::same_origin().headers(["*"]),
+            NetworkError::CorsHeader("*".into()),
+        ),
+        (
+            Cors::same_origin().max_age(90_000),
+            NetworkError::CorsMaxAge(90_000),
+        ),
     ];
     for (i, (cors, expected)) in cases.into_iter().enumerate() {
-        let err = Alb::internet_facing("web", Targets::instances("web", 30080))
+        let err = Alb::internet_facing(&vpc, "web", Targets::instances("web", 30080))
             .allow([cidr("198.51.100.23/32")])
             .cors(cors)
-            .add(&mut scope, &format!("bad-{i}"), &vpc)
-            .unwrap_err()
-            .to_string();
+            .add(&mut scope, &format!("bad-{i}"))
+            .unwrap_err();
+        assert_eq!(network_error(&err), &expected);
         assert!(
-            err.contains(&format!("network-dev:bad-{i}:")) && err.contains(expected),
+            err.to_string()
+                .starts_with(&format!("network-dev:bad-{i}:")),
             "{err}"
         );
     }
@@ -370,7 +441,7 @@ fn access_logs_go_to_a_bucket_that_admits_the_regional_delivery_account() {
     let vpc = Vpc::new("v", cidr("10.40.0.0/16"))
         .add(&mut scope, "network")
         .unwrap();
-    let logs = AccessLogs::new("web-logs", "alb");
+    let logs = AccessLogs::new(Partition::AwsUsGov, "web-logs", "alb");
     let statement = logs.delivery_statement(&mut scope, "delivery").unwrap();
     let policy = scope
         .add(
@@ -384,17 +455,21 @@ fn access_logs_go_to_a_bucket_that_admits_the_regional_delivery_account() {
             ),
         )
         .unwrap();
-    Alb::internet_facing("web", Targets::instances("web", 30080))
+    // Ordered after anything `Dependable`: here the policy itself, in stacks the bucket
+    // handle (whose dependencies are its policy).
+    let _alb = Alb::internet_facing(&vpc, "web", Targets::instances("web", 30080))
         .allow([cidr("198.51.100.23/32")])
-        .access_logs(logs.after_policy(&policy))
-        .add(&mut scope, "alb", &vpc)
+        .access_logs(logs.after(&policy).after(&policy))
+        .add(&mut scope, "alb")
         .unwrap();
     for bad in ["/alb", "alb/", "AWSLogs", ""] {
-        let err = AccessLogs::new("web-logs", bad)
+        let err = AccessLogs::new(Partition::Aws, "web-logs", bad)
             .delivery_statement(&mut scope, "d2")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("access log prefix"), "{err}");
+            .unwrap_err();
+        assert_eq!(
+            network_error(&err),
+            &NetworkError::AccessLogPrefix(bad.into())
+        );
     }
     let t = Template::from_stack(stack).unwrap();
     let lb = t.resource("aws_lb", "alb");
@@ -408,9 +483,10 @@ fn access_logs_go_to_a_bucket_that_admits_the_regional_delivery_account() {
         .as_str()
         .unwrap()
         .to_owned();
+    // The ARN is built from the stated partition, known at synth.
     assert!(
         policy.contains("data.aws_elb_service_account.delivery.arn")
-            && policy.contains("arn:aws:s3:::%s/alb/AWSLogs/*"),
+            && policy.contains("\"arn:aws-us-gov:s3:::web-logs/alb/AWSLogs/*\""),
         "{policy}"
     );
 }
@@ -423,87 +499,124 @@ fn an_internet_facing_alb_needs_an_allowlist_or_a_reason() {
     let vpc = Vpc::new("v", cidr("10.40.0.0/16"))
         .add(&mut scope, "network")
         .unwrap();
-    let err = Alb::internet_facing("web", Targets::ips("web", 8080))
-        .add(&mut scope, "alb", &vpc)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("internet-facing ALB web has an empty allowlist"),
-        "{err}"
+    let err = Alb::internet_facing(&vpc, "web", Targets::ips("web", 8080))
+        .add(&mut scope, "alb")
+        .unwrap_err();
+    assert_eq!(
+        network_error(&err),
+        &NetworkError::Exposure {
+            alb: "web".into(),
+            source: ExposureError::EmptyAllowlist
+        }
     );
-    Alb::internet_facing("web", Targets::ips("web", 8080))
+    let _public = Alb::internet_facing(&vpc, "web", Targets::ips("web", 8080))
         .open_to_internet("public marketing site")
-        .add(&mut scope, "public", &vpc)
+        .add(&mut scope, "public")
         .unwrap();
-    // The reason is a `girder_core::Reason`: blank is no reason, a newline is refused.
-    let err = Alb::internet_facing("web", Targets::ips("web", 8080))
-        .open_to_internet(" ")
-        .add(&mut scope, "blank", &vpc)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("internet-facing ALB web has an empty allowlist"),
-        "{err}"
-    );
-    let err = Alb::internet_facing("web", Targets::ips("web", 8080))
-        .open_to_internet("public\nsite")
-        .add(&mut scope, "two-lines", &vpc)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.starts_with(
-            "network-dev:two-lines: ALB web: the reason given to `.open_to_internet(reason)`: \
-             a reason is one line of text"
+    // The reason is a `girder_core::Reason`: blank and multi-line reasons are refused.
+    for (id, reason, source) in [
+        ("blank", " ", ReasonError::Empty),
+        (
+            "two-lines",
+            "public\nsite",
+            ReasonError::ControlCharacter('\n'),
         ),
-        "{err}"
+    ] {
+        let err = Alb::internet_facing(&vpc, "web", Targets::ips("web", 8080))
+            .open_to_internet(reason)
+            .add(&mut scope, id)
+            .unwrap_err();
+        assert_eq!(
+            network_error(&err),
+            &NetworkError::Reason {
+                what: "ALB web: the reason given to `.open_to_internet(reason)`".into(),
+                source
+            }
+        );
+    }
+    let err = Alb::internal(
+        &vpc,
+        "a-name-that-is-far-too-long-for-aws",
+        Targets::ips("x", 80),
+    )
+    .add(&mut scope, "long")
+    .unwrap_err();
+    assert_eq!(
+        network_error(&err),
+        &NetworkError::LoadBalancerName("a-name-that-is-far-too-long-for-aws".into())
     );
-    let err = Alb::internal("a-name-that-is-far-too-long-for-aws", Targets::ips("x", 80))
-        .add(&mut scope, "long", &vpc)
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("1-32 letters"), "{err}");
     // 0.0.0.0/0 in the allowlist is the open internet: it needs the reason too.
-    let err = Alb::internet_facing("web", Targets::ips("web", 8080))
+    let err = Alb::internet_facing(&vpc, "web", Targets::ips("web", 8080))
         .allow([cidr("203.0.113.0/24"), cidr("0.0.0.0/0")])
-        .add(&mut scope, "everyone", &vpc)
-        .unwrap_err()
-        .to_string();
+        .add(&mut scope, "everyone")
+        .unwrap_err();
+    assert_eq!(
+        network_error(&err),
+        &NetworkError::Exposure {
+            alb: "web".into(),
+            source: ExposureError::AdmitsEveryone(cidr("0.0.0.0/0"))
+        }
+    );
     assert!(
-        err.starts_with("network-dev:everyone: ALB web: the allowlist holds 0.0.0.0/0, which admits every address"),
+        err.to_string().starts_with(
+            "network-dev:everyone: internet-facing ALB web: the allowlist holds 0.0.0.0/0"
+        ),
         "{err}"
     );
 }
 
 #[test]
 fn vpc_blocks_aws_refuses_are_refused_with_the_path() {
-    let mut stack = stack();
-    let mut scope = stack.root();
     for (block, why) in [
         ("10.0.0.0/8", "AWS allows VPC prefixes /16 to /28, not /8"),
         ("0.0.0.0/0", "AWS allows VPC prefixes /16 to /28, not /0"),
         ("10.0.0.0/29", "not /29"),
         ("127.0.0.0/16", "loopback"),
     ] {
+        let mut stack = stack();
+        let mut scope = stack.root();
         let err = Vpc::new("big", cidr(block))
             .add(&mut scope, "big")
-            .unwrap_err()
-            .to_string();
+            .unwrap_err();
+        match network_error(&err) {
+            NetworkError::Cidr {
+                vpc,
+                source:
+                    CidrError::Vpc {
+                        vpc: block_text,
+                        why: text,
+                    },
+            } => {
+                assert_eq!((vpc.as_str(), block_text.as_str()), ("big", block));
+                assert!(text.contains(why), "{text}");
+            }
+            other => panic!("{other:?}"),
+        }
         assert!(
-            err.starts_with(&format!(
+            err.to_string().starts_with(&format!(
                 "network-dev:big: VPC big: {block} cannot be a VPC block: "
             )),
             "{err}"
         );
-        assert!(err.contains(why), "{err}");
     }
+    let mut stack = stack();
+    let mut scope = stack.root();
     let err = Vpc::new("small-subnets", cidr("10.0.0.0/16"))
         .subnet_prefixes(29, 24)
         .add(&mut scope, "small")
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("public subnets of VPC small-subnets (10.0.0.0/16): a /29 cannot be a subnet of 10.0.0.0/16; use /16 to /28"),
-        "{err}"
+        .unwrap_err();
+    assert_eq!(
+        network_error(&err),
+        &NetworkError::Subnets {
+            kind: "public",
+            vpc: "small-subnets".into(),
+            cidr: cidr("10.0.0.0/16"),
+            source: CidrError::Prefix {
+                prefix: 29,
+                vpc: "10.0.0.0/16".into(),
+                min: 16
+            }
+        }
     );
 }
 
@@ -515,9 +628,10 @@ fn private_zones_resolve_inside_the_vpc() {
     let vpc = Vpc::new("app", cidr("10.40.0.0/16"))
         .add(&mut scope, "network")
         .unwrap();
-    let zone = PrivateZone::new("pixtools.internal")
-        .add(&mut scope, "zone", &vpc)
+    let zone = PrivateZone::new(&vpc, "pixtools.internal")
+        .add(&mut scope, "zone")
         .unwrap();
+    assert_eq!(zone.domain(), "pixtools.internal");
     let name = zone
         .cname(
             &mut scope,
@@ -527,15 +641,24 @@ fn private_zones_resolve_inside_the_vpc() {
         )
         .unwrap();
     assert_eq!(name, "db.pixtools.internal");
-    let err = PrivateZone::new("Bad_Domain")
-        .add(&mut scope, "bad", &vpc)
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("is not a domain name"), "{err}");
+    // The zone opens its own scope: errors name its path.
+    let err = PrivateZone::new(&vpc, "Bad_Domain")
+        .add(&mut scope, "bad")
+        .unwrap_err();
+    assert_eq!(
+        network_error(&err),
+        &NetworkError::DomainName("Bad_Domain".into())
+    );
+    assert!(err.to_string().starts_with("network-dev:bad: "), "{err}");
     let t = Template::from_stack(stack).unwrap();
     t.has_resource_properties(
         "aws_route53_zone",
         &json!({"name": "pixtools.internal", "vpc": [{"vpc_id": "${aws_vpc.network.id}"}]}),
+    );
+    // Its own scope keeps the address `add(scope, id)` always gave it.
+    assert_eq!(
+        t.resource("aws_route53_zone", "zone")["name"],
+        "pixtools.internal"
     );
     t.has_resource_properties(
         "aws_route53_record",

@@ -5,10 +5,18 @@
 //! gp3 storage with autoscaling headroom, TLS required (`rds.force_ssl`), the master
 //! password generated and rotated by RDS in Secrets Manager (no password in code, state
 //! or output), automated backups, deletion protection, Performance Insights, logs to
-//! CloudWatch. Its own security group admits nothing until [`PostgresHandle::allow_from`].
+//! CloudWatch. Its own security group admits nothing until its [`Connections`] say so
+//! (`postgres.connections().allow_default_port_from(&node, reason)`).
 //! [`PostgresHandle::publish_to_ssm`] writes the connection settings the cluster reads at
-//! run time.
+//! run time, under the names [`PostgresParameters`] defines once.
+//!
+//! [`Postgres`] implements [`girder_core::construct::Construct`]; refusals are
+//! [`RdsError`]s inside [`girder_core::Error::Construct`].
+//!
+//! [`Connections`]: girder_network::Connections
 
+mod error;
 mod postgres;
 
-pub use postgres::{Postgres, PostgresHandle};
+pub use error::RdsError;
+pub use postgres::{POSTGRES_PORT, Postgres, PostgresHandle, PostgresParameters};

@@ -2,13 +2,26 @@
 
 use girder_aws::aws;
 use girder_aws::aws::db_parameter_group as params;
-use girder_core::terraform::IntoResourceSpec;
-use girder_core::{Error, Expr, Number, Result, Scope, SsmPath};
-use girder_network::{Port, SecurityGroup, SecurityGroupHandle, VpcHandle};
+use girder_core::construct::{Construct, Dependable};
+use girder_core::expr::Reference;
+use girder_core::terraform::{Dependency, IntoResourceSpec};
+use girder_core::vocabulary::{Arn, AwsLocation, SsmPath, SsmPathError};
+use girder_core::{Error, Expr, Number, Result, Scope};
+use girder_network::{
+    Connectable, Connections, Port, SecurityGroup, SecurityGroupHandle, VpcHandle,
+};
+
+use crate::error::RdsError;
+
+/// PostgreSQL's port, the instance's default port for [`Connections`].
+pub const POSTGRES_PORT: u16 = 5432;
 
 /// A PostgreSQL instance to create.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
+#[must_use = "a builder creates nothing until `add` is called"]
 pub struct Postgres {
+    vpc: VpcHandle,
+    location: Option<AwsLocation>,
     identifier: String,
     major_version: u8,
     instance_class: String,
@@ -26,23 +39,106 @@ pub struct Postgres {
 
 /// A PostgreSQL instance in the stack.
 #[derive(Clone, Debug, PartialEq)]
+#[must_use]
 pub struct PostgresHandle {
     instance: aws::DbInstanceHandle,
+    parameters: aws::DbParameterGroupHandle,
     security_group: SecurityGroupHandle,
+    connections: Connections,
+    arn: Arn,
+    identifier: String,
     database: String,
     username: String,
 }
 
+/// The SSM parameters [`PostgresHandle::publish_to_ssm`] writes under a prefix: the one
+/// definition of their names, for the writer and every reader (the K3s node's
+/// cloud-init).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use]
+pub struct PostgresParameters {
+    prefix: SsmPath,
+    host: SsmPath,
+    port: SsmPath,
+    database: SsmPath,
+    username: SsmPath,
+    master_secret_arn: SsmPath,
+}
+
+impl PostgresParameters {
+    /// The last segment of each parameter, in the order they are written.
+    pub const KEYS: [&'static str; 5] =
+        ["host", "port", "database", "username", "master-secret-arn"];
+
+    /// The parameters under `prefix` (`/pixtools/dev/db`).
+    pub fn under(prefix: &SsmPath) -> std::result::Result<Self, SsmPathError> {
+        let [host, port, database, username, master_secret_arn] = Self::KEYS;
+        Ok(Self {
+            prefix: prefix.clone(),
+            host: prefix.join(host)?,
+            port: prefix.join(port)?,
+            database: prefix.join(database)?,
+            username: prefix.join(username)?,
+            master_secret_arn: prefix.join(master_secret_arn)?,
+        })
+    }
+
+    /// The prefix.
+    pub fn prefix(&self) -> &SsmPath {
+        &self.prefix
+    }
+
+    /// The host name clients connect to.
+    pub fn host(&self) -> &SsmPath {
+        &self.host
+    }
+
+    /// The port.
+    pub fn port(&self) -> &SsmPath {
+        &self.port
+    }
+
+    /// The initial database.
+    pub fn database(&self) -> &SsmPath {
+        &self.database
+    }
+
+    /// The master user.
+    pub fn username(&self) -> &SsmPath {
+        &self.username
+    }
+
+    /// The ARN of the Secrets Manager secret holding the master password.
+    pub fn master_secret_arn(&self) -> &SsmPath {
+        &self.master_secret_arn
+    }
+
+    /// Every parameter with its key, in [`PostgresParameters::KEYS`] order.
+    pub fn all(&self) -> [(&'static str, &SsmPath); 5] {
+        let [host, port, database, username, master_secret_arn] = Self::KEYS;
+        [
+            (host, &self.host),
+            (port, &self.port),
+            (database, &self.database),
+            (username, &self.username),
+            (master_secret_arn, &self.master_secret_arn),
+        ]
+    }
+}
+
 impl Postgres {
     /// Instance `identifier` of PostgreSQL `major_version` on `instance_class`
-    /// (`db.t4g.micro`): 20 GiB gp3 growing to 100, single-AZ, 7 days of backups,
-    /// deletion protection on.
+    /// (`db.t4g.micro`) in the private subnets of `vpc`: 20 GiB gp3 growing to 100,
+    /// single-AZ, 7 days of backups, deletion protection on.
     pub fn new(
+        vpc: &VpcHandle,
         identifier: impl Into<String>,
         major_version: u8,
         instance_class: impl Into<String>,
     ) -> Self {
         Self {
+            vpc: vpc.clone(),
+            location: None,
             identifier: identifier.into(),
             major_version,
             instance_class: instance_class.into(),
@@ -91,12 +187,25 @@ impl Postgres {
         self
     }
 
+    /// The partition, region and account the instance lives in, when the stack knows
+    /// them: then [`PostgresHandle::arn`] is known at synth (a static manifest can hold
+    /// it). Without, it is the instance's `arn` attribute.
+    pub fn located_in(mut self, location: &AwsLocation) -> Self {
+        self.location = Some(location.clone());
+        self
+    }
+}
+
+impl Construct for Postgres {
+    type Handle = PostgresHandle;
+
     /// Add the instance, its subnet group, parameter group and security group as
     /// construct `id`, in the VPC's private subnets.
-    pub fn add(self, scope: &mut Scope<'_>, id: &str, vpc: &VpcHandle) -> Result<PostgresHandle> {
-        let mut scope = scope.child(id)?;
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<PostgresHandle> {
+        let mut scope = scope.construct_child(id)?;
         let at = scope.location();
-        self.check(&at)?;
+        self.check().map_err(|e| Error::construct(&at, e))?;
+        let vpc = &self.vpc;
         let subnets = scope.add(
             "subnets",
             aws::DbSubnetGroup::new(vpc.private_subnet_ids())
@@ -118,13 +227,14 @@ impl Postgres {
                 .create_before_destroy(),
         )?;
         let security_group = SecurityGroup::new(
+            vpc,
             format!("{}-db", self.identifier),
             format!(
                 "PostgreSQL {} (admits only what allow_from names)",
                 self.identifier
             ),
         )
-        .add(&mut scope, "security-group", vpc.id())?;
+        .add(&mut scope, "security-group")?;
         let instance = scope.add_default(
             aws::DbInstance::new(&self.instance_class)
                 .identifier(&self.identifier)
@@ -154,15 +264,29 @@ impl Postgres {
                 .enabled_cloudwatch_logs_exports(["postgresql", "upgrade"])
                 .tags([("Name", self.identifier.as_str())]),
         )?;
+        let arn = match &self.location {
+            Some(location) => location.arn("rds", format!("db:{}", self.identifier)),
+            None => Arn::attribute(instance.arn()),
+        };
+        let connections = security_group
+            .connections()
+            .clone()
+            .with_default_port(Port::tcp(POSTGRES_PORT));
         Ok(PostgresHandle {
             instance,
+            parameters,
             security_group,
+            connections,
+            arn,
+            identifier: self.identifier,
             database: self.database,
             username: self.username,
         })
     }
+}
 
-    fn check(&self, at: &str) -> Result<()> {
+impl Postgres {
+    fn check(&self) -> std::result::Result<(), RdsError> {
         let id_ok = (1..=63).contains(&self.identifier.len())
             && self
                 .identifier
@@ -174,59 +298,32 @@ impl Postgres {
             && !self.identifier.ends_with('-')
             && !self.identifier.contains("--");
         if !id_ok {
-            return Err(Error::invalid(
-                at,
-                format!(
-                    "DB identifier {:?}: 1-63 lowercase letters, digits and single '-', starting with a letter",
-                    self.identifier
-                ),
-            ));
+            return Err(RdsError::Identifier(self.identifier.clone()));
         }
         if !(12..=17).contains(&self.major_version) {
-            return Err(Error::invalid(
-                at,
-                format!(
-                    "PostgreSQL {} is not a version RDS offers (12-17)",
-                    self.major_version
-                ),
-            ));
+            return Err(RdsError::MajorVersion(self.major_version));
         }
         if !self.instance_class.starts_with("db.") {
-            return Err(Error::invalid(
-                at,
-                format!(
-                    "instance class {:?} must be a db.* class (db.t4g.micro)",
-                    self.instance_class
-                ),
-            ));
+            return Err(RdsError::InstanceClass(self.instance_class.clone()));
         }
         if self.storage_gib < 20 || self.max_storage_gib < self.storage_gib {
-            return Err(Error::invalid(
-                at,
-                format!(
-                    "gp3 storage {} GiB growing to {} GiB: at least 20, and the ceiling not below it",
-                    self.storage_gib, self.max_storage_gib
-                ),
-            ));
+            return Err(RdsError::Storage {
+                gib: self.storage_gib,
+                max_gib: self.max_storage_gib,
+            });
         }
         if !(1..=35).contains(&self.backup_retention_days) {
-            return Err(Error::invalid(
-                at,
-                format!(
-                    "{} days of backups: use 1 to 35",
-                    self.backup_retention_days
-                ),
-            ));
+            return Err(RdsError::BackupRetention(self.backup_retention_days));
         }
         for (what, name) in [("database", &self.database), ("username", &self.username)] {
             let ok = (1..=63).contains(&name.len())
                 && name.starts_with(|c: char| c.is_ascii_alphabetic())
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !ok {
-                return Err(Error::invalid(
-                    at,
-                    format!("{what} {name:?}: letters, digits and '_', starting with a letter"),
-                ));
+                return Err(RdsError::Name {
+                    what,
+                    name: name.clone(),
+                });
             }
         }
         Ok(())
@@ -249,6 +346,18 @@ impl PostgresHandle {
         self.instance.master_user_secret().first().secret_arn()
     }
 
+    /// The instance ARN: known at synth when the builder was told where it lives
+    /// ([`Postgres::located_in`]; the tag RDS puts on the master secret, which a static
+    /// manifest may name), otherwise the instance's `arn` attribute.
+    pub fn arn(&self) -> &Arn {
+        &self.arn
+    }
+
+    /// The instance identifier (CloudWatch's `DBInstanceIdentifier` dimension).
+    pub fn identifier(&self) -> &str {
+        &self.identifier
+    }
+
     /// The database's security group.
     pub fn security_group(&self) -> &SecurityGroupHandle {
         &self.security_group
@@ -259,46 +368,64 @@ impl PostgresHandle {
         &self.instance
     }
 
-    /// Admit members of `clients` on the PostgreSQL port.
-    pub fn allow_from(
+    /// Write host, port, database, user and the master secret's ARN as SSM parameters
+    /// under `prefix` (`/pixtools/dev/db`) as construct `id`, for the cluster to read at
+    /// run time; returns where they are ([`PostgresParameters`]).
+    pub fn publish_to_ssm(
         &self,
         scope: &mut Scope<'_>,
-        clients: &SecurityGroupHandle,
-        description: &str,
-    ) -> Result<()> {
-        self.security_group
-            .allow_from(scope, clients, Port::tcp(5432), description)
-    }
-
-    /// Write host, port, database, user and the master secret's ARN as SSM parameters
-    /// under `prefix` (`/pixtools/dev/db`), for the cluster to read at run time.
-    pub fn publish_to_ssm(&self, scope: &mut Scope<'_>, id: &str, prefix: &str) -> Result<()> {
-        let at = scope.location();
-        if SsmPath::new(prefix).is_err() {
-            return Err(Error::invalid(
-                at,
-                format!(
-                    "SSM prefix {prefix:?} must start with '/' and not end with one, its \
-                     segments letters, digits, '_', '.' and '-'"
-                ),
-            ));
-        }
-        let mut scope = scope.child(id)?;
-        let entries: [(&str, Expr<String>); 5] = [
-            ("host", self.endpoint()),
-            ("port", girder_core::expr::fns::tostring(self.port())),
-            ("database", Expr::lit(self.database.clone())),
-            ("username", Expr::lit(self.username.clone())),
-            ("master-secret-arn", self.master_secret_arn()),
+        id: &str,
+        prefix: &SsmPath,
+    ) -> Result<PostgresParameters> {
+        let mut scope = scope.construct_child(id)?;
+        let published = PostgresParameters::under(prefix)
+            .map_err(|e| Error::construct(scope.location(), RdsError::from(e)))?;
+        let [host, port, database, username, secret] = PostgresParameters::KEYS;
+        let entries: [(&str, &SsmPath, Expr<String>); 5] = [
+            (host, published.host(), self.endpoint()),
+            (
+                port,
+                published.port(),
+                girder_core::expr::fns::tostring(self.port()),
+            ),
+            (
+                database,
+                published.database(),
+                Expr::lit(self.database.clone()),
+            ),
+            (
+                username,
+                published.username(),
+                Expr::lit(self.username.clone()),
+            ),
+            (
+                secret,
+                published.master_secret_arn(),
+                self.master_secret_arn(),
+            ),
         ];
-        for (key, value) in entries {
+        for (key, path, value) in entries {
             scope.add(
                 key,
-                aws::SsmParameter::new(format!("{prefix}/{key}"), "String")
+                aws::SsmParameter::new(path.as_str(), "String")
                     .value(value)
                     .description(format!("PostgreSQL {key}, written by girder")),
             )?;
         }
-        Ok(())
+        Ok(published)
+    }
+}
+
+impl Connectable for PostgresHandle {
+    /// The instance's security group, serving [`POSTGRES_PORT`] by default.
+    fn connections(&self) -> &Connections {
+        &self.connections
+    }
+}
+
+impl Dependable for PostgresHandle {
+    /// The instance and its parameter group.
+    fn dependencies(&self) -> Vec<Reference> {
+        vec![self.instance.dependency(), self.parameters.dependency()]
     }
 }

@@ -1,14 +1,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
-//! The PostgreSQL construct's defaults, access, SSM publishing and errors, and tfcheck.
+//! The PostgreSQL construct's defaults, access, ARN, SSM publishing and errors, and tfcheck.
 
 use std::path::{Path, PathBuf};
 
 use girder_aws::aws;
 use girder_core::assertions::Template;
+use girder_core::construct::Dependable;
 use girder_core::prelude::*;
-use girder_network::{SecurityGroup, Vpc};
-use girder_rds::Postgres;
+use girder_core::vocabulary::{AwsLocation, MAX_SSM_PATH_LEN, Partition, SsmPath, SsmPathError};
+use girder_network::{Connectable, SecurityGroup, Vpc};
+use girder_rds::{POSTGRES_PORT, Postgres, PostgresParameters, RdsError};
 use serde_json::json;
+
+fn ssm(path: &str) -> SsmPath {
+    SsmPath::new(path).unwrap()
+}
 
 fn stack() -> Stack {
     let mut stack = Stack::new("data", "dev", Backend::local()).unwrap();
@@ -20,17 +26,20 @@ fn stack() -> Stack {
     let vpc = Vpc::new("pixtools-dev", "10.40.0.0/16".parse().unwrap())
         .add(&mut scope, "network")
         .unwrap();
-    let nodes = SecurityGroup::new("pixtools-dev-node", "K3s node")
-        .add(&mut scope, "node", vpc.id())
+    let nodes = SecurityGroup::new(&vpc, "pixtools-dev-node", "K3s node")
+        .add(&mut scope, "node")
         .unwrap();
-    let db = Postgres::new("pixtools-dev", 16, "db.t4g.micro")
+    let db = Postgres::new(&vpc, "pixtools-dev", 16, "db.t4g.micro")
         .database("pixtools", "pixtools_admin")
-        .add(&mut scope, "database", &vpc)
+        .add(&mut scope, "database")
         .unwrap();
-    db.allow_from(&mut scope, &nodes, "K3s node to PostgreSQL")
+    db.connections()
+        .allow_default_port_from(&mut scope, &nodes, "K3s node to PostgreSQL")
         .unwrap();
-    db.publish_to_ssm(&mut scope, "database-settings", "/pixtools/dev/db")
+    let published = db
+        .publish_to_ssm(&mut scope, "database-settings", &ssm("/pixtools/dev/db"))
         .unwrap();
+    assert_eq!(published.host().as_str(), "/pixtools/dev/db/host");
     stack
 }
 
@@ -62,27 +71,84 @@ fn the_instance_is_private_encrypted_managed_and_protected() {
         "aws_db_parameter_group",
         &json!({"family": "postgres16", "parameter": [{"name": "rds.force_ssl", "value": "1"}, {"name": "log_min_duration_statement", "value": "1000"}]}),
     );
-    t.has_resource_properties(
+    // The default port rule, named by port and peer.
+    let rule = t.resource(
         "aws_vpc_security_group_ingress_rule",
-        &json!({"from_port": 5432, "to_port": 5432, "referenced_security_group_id": "${aws_security_group.node.id}"}),
+        "ingress_tcp_5432_from_node",
     );
+    assert_eq!(rule["from_port"], POSTGRES_PORT);
+    assert_eq!(rule["to_port"], POSTGRES_PORT);
+    assert_eq!(
+        rule["referenced_security_group_id"],
+        "${aws_security_group.node.id}"
+    );
+    assert_eq!(
+        rule["security_group_id"],
+        "${aws_security_group.database_security_group.id}"
+    );
+    assert_eq!(rule["description"], "K3s node to PostgreSQL");
 }
 
 #[test]
-fn connection_settings_go_to_ssm() {
+fn connection_settings_go_to_ssm_under_the_names_defined_once() {
     let t = Template::from_stack(stack()).unwrap();
     t.resource_count_is("aws_ssm_parameter", 5);
+    let published = PostgresParameters::under(&ssm("/pixtools/dev/db")).unwrap();
+    for (key, path) in published.all() {
+        let id = format!("database_settings_{}", key.replace('-', "_"));
+        assert_eq!(
+            t.resource("aws_ssm_parameter", &id)["name"],
+            path.as_str(),
+            "{key}"
+        );
+    }
     assert_eq!(
         t.resource("aws_ssm_parameter", "database_settings_host")["value"],
         "${aws_db_instance.database.address}"
     );
     assert_eq!(
-        t.resource("aws_ssm_parameter", "database_settings_host")["name"],
-        "/pixtools/dev/db/host"
-    );
-    assert_eq!(
         t.resource("aws_ssm_parameter", "database_settings_master_secret_arn")["value"],
         "${aws_db_instance.database.master_user_secret[0].secret_arn}"
+    );
+}
+
+#[test]
+fn the_arn_is_known_at_synth_when_the_location_is() {
+    let mut stack = Stack::new("data", "dev", Backend::local()).unwrap();
+    let mut scope = stack.root();
+    let vpc = Vpc::new("v", "10.0.0.0/16".parse().unwrap())
+        .add(&mut scope, "network")
+        .unwrap();
+    let here = AwsLocation::stated(Partition::Aws, "us-east-1", "111111111111").unwrap();
+    let located = Postgres::new(&vpc, "pixtools-dev", 16, "db.t4g.micro")
+        .located_in(&here)
+        .add(&mut scope, "located")
+        .unwrap();
+    assert_eq!(
+        located.arn().known(),
+        Some("arn:aws:rds:us-east-1:111111111111:db:pixtools-dev")
+    );
+    assert_eq!(located.identifier(), "pixtools-dev");
+    let unlocated = Postgres::new(&vpc, "other", 16, "db.t4g.micro")
+        .add(&mut scope, "other")
+        .unwrap();
+    assert_eq!(unlocated.arn().known(), None);
+    assert_eq!(
+        unlocated.arn().expr().to_terraform_string(),
+        "${aws_db_instance.other.arn}"
+    );
+    // Dependants wait for the instance and its parameter group.
+    let waits: Vec<String> = unlocated
+        .dependencies()
+        .iter()
+        .map(|r| r.target.to_string())
+        .collect();
+    assert_eq!(
+        waits,
+        [
+            "aws_db_instance.other",
+            "aws_db_parameter_group.other_parameters"
+        ]
     );
 }
 
@@ -95,36 +161,43 @@ fn bad_settings_are_refused() {
         .unwrap();
     let cases = [
         (
-            Postgres::new("Pixtools", 16, "db.t4g.micro"),
-            "DB identifier \"Pixtools\"",
+            Postgres::new(&vpc, "Pixtools", 16, "db.t4g.micro"),
+            RdsError::Identifier("Pixtools".into()),
         ),
         (
-            Postgres::new("pixtools", 9, "db.t4g.micro"),
-            "PostgreSQL 9 is not a version",
+            Postgres::new(&vpc, "pixtools", 9, "db.t4g.micro"),
+            RdsError::MajorVersion(9),
         ),
         (
-            Postgres::new("pixtools", 16, "t4g.micro"),
-            "must be a db.* class",
+            Postgres::new(&vpc, "pixtools", 16, "t4g.micro"),
+            RdsError::InstanceClass("t4g.micro".into()),
         ),
         (
-            Postgres::new("pixtools", 16, "db.t4g.micro").storage(10, 10),
-            "at least 20",
+            Postgres::new(&vpc, "pixtools", 16, "db.t4g.micro").storage(10, 10),
+            RdsError::Storage {
+                gib: 10,
+                max_gib: 10,
+            },
         ),
         (
-            Postgres::new("pixtools", 16, "db.t4g.micro").backup_retention(0),
-            "0 days of backups",
+            Postgres::new(&vpc, "pixtools", 16, "db.t4g.micro").backup_retention(0),
+            RdsError::BackupRetention(0),
         ),
         (
-            Postgres::new("pixtools", 16, "db.t4g.micro").database("my-db", "admin"),
-            "database \"my-db\"",
+            Postgres::new(&vpc, "pixtools", 16, "db.t4g.micro").database("my-db", "admin"),
+            RdsError::Name {
+                what: "database",
+                name: "my-db".into(),
+            },
         ),
     ];
     for (i, (postgres, expected)) in cases.into_iter().enumerate() {
-        let err = postgres
-            .add(&mut scope, &format!("db{i}"), &vpc)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains(expected), "expected {expected:?} in {err}");
+        let err = postgres.add(&mut scope, &format!("db{i}")).unwrap_err();
+        assert_eq!(err.construct_error::<RdsError>(), Some(&expected), "{err}");
+        assert!(
+            err.to_string().starts_with(&format!("data-dev:db{i}: ")),
+            "{err}"
+        );
     }
 }
 
@@ -158,29 +231,30 @@ fn ssm_prefixes_follow_the_parameter_name_rules() {
     let vpc = Vpc::new("v", "10.40.0.0/16".parse().unwrap())
         .add(&mut scope, "network")
         .unwrap();
-    let db = Postgres::new("pixtools-dev", 16, "db.t4g.micro")
-        .add(&mut scope, "database", &vpc)
+    let db = Postgres::new(&vpc, "pixtools-dev", 16, "db.t4g.micro")
+        .add(&mut scope, "database")
         .unwrap();
-    // Only the leading and trailing '/' were checked: a space or an empty segment made
-    // parameter names SSM refuses at apply.
-    for (i, bad) in [
+    // A prefix is an `SsmPath`: a space or an empty segment cannot even be stated.
+    for bad in [
         "pixtools/db",
         "/pixtools/db/",
         "/pix tools/db",
         "/pixtools//db",
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let err = db
-            .publish_to_ssm(&mut scope, &format!("settings{i}"), bad)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains(&format!("SSM prefix {bad:?} must start with '/'")),
-            "{err}"
-        );
+    ] {
+        assert_eq!(SsmPath::new(bad), Err(SsmPathError(bad.to_owned())));
     }
-    db.publish_to_ssm(&mut scope, "settings", "/pixtools/dev/db")
+    // A prefix whose parameters would be too long for SSM is refused with the path.
+    let long = ssm(&format!("/{}", "a".repeat(MAX_SSM_PATH_LEN - 5)));
+    let err = db.publish_to_ssm(&mut scope, "long", &long).unwrap_err();
+    assert!(
+        matches!(
+            err.construct_error::<RdsError>(),
+            Some(RdsError::SsmPath(_))
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().starts_with("data-dev:long: "), "{err}");
+    let _published = db
+        .publish_to_ssm(&mut scope, "settings", &ssm("/pixtools/dev/db"))
         .unwrap();
 }

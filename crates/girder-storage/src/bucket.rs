@@ -5,11 +5,14 @@ use girder_aws::aws::s3_bucket_lifecycle_configuration as lifecycle;
 use girder_aws::aws::s3_bucket_ownership_controls as ownership;
 use girder_aws::aws::s3_bucket_server_side_encryption_configuration as sse;
 use girder_aws::aws::s3_bucket_versioning as versioning;
-use girder_core::expr::fns;
-use girder_core::terraform::IntoResourceSpec;
-use girder_core::{Error, Expr, Result, Scope};
+use girder_core::construct::{Construct, Dependable};
+use girder_core::expr::{Reference, fns};
+use girder_core::terraform::{Dependency, IntoResourceSpec};
+use girder_core::vocabulary::Arn;
+use girder_core::{Error, Expr, Result, Scope, Value};
 use girder_iam::{Condition, PolicyDocument, RoleHandle, Statement};
 
+use crate::error::StorageError;
 use crate::name::BucketName;
 
 /// How objects are encrypted at rest.
@@ -23,6 +26,7 @@ pub enum Encryption {
 
 /// An S3 bucket to create.
 #[derive(Clone, Debug, PartialEq)]
+#[must_use = "a builder creates nothing until `add` is called"]
 pub struct Bucket {
     name: BucketName,
     encryption: Encryption,
@@ -33,12 +37,14 @@ pub struct Bucket {
     policy_statements: Vec<Statement>,
 }
 
-/// A bucket in the stack.
+/// A bucket in the stack: its name (known at synth when the name is a literal), its ARN,
+/// and the policy statements that read or write it.
 #[derive(Clone, Debug, PartialEq)]
+#[must_use]
 pub struct BucketHandle {
     bucket: aws::S3BucketHandle,
     policy: aws::S3BucketPolicyHandle,
-    name: girder_core::Value<String>,
+    name: Value<String>,
     kms_key: Option<Expr<String>>,
 }
 
@@ -95,24 +101,23 @@ impl Bucket {
         self.prevent_destroy = true;
         self
     }
+}
+
+impl Construct for Bucket {
+    type Handle = BucketHandle;
 
     /// Add the bucket and its configuration resources as construct `id`.
-    pub fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<BucketHandle> {
-        let mut scope = scope.child(id)?;
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<BucketHandle> {
+        let mut scope = scope.construct_child(id)?;
         let at = scope.location();
-        let name = self.name.resolve(&at)?;
+        let refuse = |e: StorageError| Error::construct(&at, e);
+        let name = self.name.resolve().map_err(refuse)?;
         for (prefix, days) in &self.expirations {
             if *days == 0 {
-                return Err(Error::invalid(
-                    &at,
-                    format!("objects under {prefix:?} cannot expire after 0 days (1 or more)"),
-                ));
+                return Err(refuse(StorageError::ExpireAfterZeroDays(prefix.clone())));
             }
             if prefix.starts_with('/') {
-                return Err(Error::invalid(
-                    &at,
-                    format!("prefix {prefix:?}: S3 keys do not start with '/'"),
-                ));
+                return Err(refuse(StorageError::PrefixStartsWithSlash(prefix.clone())));
             }
         }
         let mut spec = aws::S3Bucket::new()
@@ -208,21 +213,32 @@ impl Bucket {
     }
 }
 
-impl BucketHandle {
-    /// The bucket policy (TLS only, plus [`Bucket::policy_statement`]s): what a service
-    /// writing into the bucket must be created after.
-    pub fn policy(&self) -> &aws::S3BucketPolicyHandle {
-        &self.policy
+impl Dependable for BucketHandle {
+    /// The bucket policy (which refers to the bucket, so the bucket comes first): a
+    /// service writing into the bucket waits for the statement that lets it.
+    fn dependencies(&self) -> Vec<Reference> {
+        vec![self.policy.dependency()]
     }
+}
 
-    /// The bucket name.
-    pub fn name(&self) -> &girder_core::Value<String> {
+impl BucketHandle {
+    /// The bucket name: a literal when [`BucketName`] had no apply-time parts.
+    pub fn name(&self) -> &Value<String> {
         &self.name
     }
 
-    /// The bucket ARN.
-    pub fn arn(&self) -> Expr<String> {
-        self.bucket.arn()
+    /// The bucket name, if it is known at synth.
+    pub fn known_name(&self) -> Option<&str> {
+        match &self.name {
+            Value::Literal(name) => Some(name),
+            Value::Expr(_) => None,
+        }
+    }
+
+    /// The bucket ARN (the bucket's `arn` attribute, so a policy naming it is created
+    /// after the bucket).
+    pub fn arn(&self) -> Arn {
+        Arn::attribute(self.bucket.arn())
     }
 
     /// The generated resource.
@@ -230,20 +246,25 @@ impl BucketHandle {
         &self.bucket
     }
 
-    fn objects(&self, prefix: &str) -> Expr<String> {
-        fns::format(
-            format!("%s/{}*", prefix.replace('%', "%%")),
-            [self.bucket.arn().any()],
-        )
+    /// The ARN of the objects under `prefix`.
+    pub fn objects_arn(&self, prefix: &str) -> Arn {
+        self.arn().join(format!("/{prefix}*"))
     }
 
-    /// The statements that let a principal read objects under `prefix` (`""` for all).
+    /// The statement that lets a principal list the keys under `prefix` (`s3:ListBucket`
+    /// with an `s3:prefix` condition).
+    pub fn list_statement(&self, prefix: &str) -> Statement {
+        Statement::allow(["s3:ListBucket"])
+            .on([self.arn()])
+            .when(Condition::string_like("s3:prefix", [format!("{prefix}*")]))
+    }
+
+    /// The statements that let a principal read objects under `prefix` (`""` for all):
+    /// list them, get them, and decrypt them with the bucket's KMS key if it has one.
     pub fn read_statements(&self, prefix: &str) -> Vec<Statement> {
         let mut statements = vec![
-            Statement::allow(["s3:ListBucket"])
-                .on([self.bucket.arn()])
-                .when(Condition::string_like("s3:prefix", [format!("{prefix}*")])),
-            Statement::allow(["s3:GetObject"]).on([self.objects(prefix)]),
+            self.list_statement(prefix),
+            Statement::allow(["s3:GetObject"]).on([self.objects_arn(prefix)]),
         ];
         if let Some(key) = &self.kms_key {
             statements.push(Statement::allow(["kms:Decrypt"]).on([key.clone()]));
@@ -253,8 +274,9 @@ impl BucketHandle {
 
     /// The statements that let a principal write and delete objects under `prefix`.
     pub fn write_statements(&self, prefix: &str) -> Vec<Statement> {
-        let mut statements =
-            vec![Statement::allow(["s3:PutObject", "s3:DeleteObject"]).on([self.objects(prefix)])];
+        let mut statements = vec![
+            Statement::allow(["s3:PutObject", "s3:DeleteObject"]).on([self.objects_arn(prefix)]),
+        ];
         if let Some(key) = &self.kms_key {
             statements
                 .push(Statement::allow(["kms:Encrypt", "kms:GenerateDataKey"]).on([key.clone()]));

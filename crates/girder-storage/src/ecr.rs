@@ -2,11 +2,16 @@
 
 use girder_aws::aws;
 use girder_aws::aws::ecr_repository as ecr;
+use girder_core::construct::Construct;
+use girder_core::vocabulary::Arn;
 use girder_core::{Error, Expr, Result, Scope};
 use serde_json::json;
 
+use crate::error::StorageError;
+
 /// An ECR repository to create.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use = "a builder creates nothing until `add` is called"]
 pub struct Repository {
     name: String,
     keep_images: u16,
@@ -15,6 +20,7 @@ pub struct Repository {
 
 /// A repository in the stack.
 #[derive(Clone, Debug, PartialEq)]
+#[must_use]
 pub struct RepositoryHandle {
     repository: aws::EcrRepositoryHandle,
 }
@@ -35,10 +41,14 @@ impl Repository {
         self.keep_images = count;
         self
     }
+}
+
+impl Construct for Repository {
+    type Handle = RepositoryHandle;
 
     /// Add it as construct `id`.
-    pub fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<RepositoryHandle> {
-        let mut scope = scope.child(id)?;
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<RepositoryHandle> {
+        let mut scope = scope.construct_child(id)?;
         let at = scope.location();
         let valid = (2..=256).contains(&self.name.len())
             && self.name.chars().all(|c| {
@@ -48,16 +58,13 @@ impl Repository {
                 .name
                 .starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit());
         if !valid {
-            return Err(Error::invalid(
+            return Err(Error::construct(
                 at,
-                format!(
-                    "ECR repository name {:?}: 2-256 lowercase letters, digits, '-', '_', '.', '/', starting with a letter or digit",
-                    self.name
-                ),
+                StorageError::RepositoryName(self.name),
             ));
         }
         if self.keep_images == 0 {
-            return Err(Error::invalid(at, "keep at least one image"));
+            return Err(Error::construct(at, StorageError::KeepNoImages));
         }
         let repository = scope.add_default(
             aws::EcrRepository::new(&self.name)
@@ -96,8 +103,8 @@ impl RepositoryHandle {
     }
 
     /// The repository ARN.
-    pub fn arn(&self) -> Expr<String> {
-        self.repository.arn()
+    pub fn arn(&self) -> Arn {
+        Arn::attribute(self.repository.arn())
     }
 
     /// The generated resource.

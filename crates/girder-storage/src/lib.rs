@@ -6,15 +6,21 @@
 //!   and region.
 //! - [`Bucket`]: an S3 bucket with the split-out configuration resources and safe
 //!   defaults: public access blocked, bucket owner enforced, SSE (S3-managed or KMS),
-//!   versioning, TLS-only policy, lifecycle rules by prefix; `grant_read` / `grant_write`
+//!   versioning, TLS-only policy, lifecycle rules by prefix; `grant_read` / `grant_read_write`
 //!   give a role exactly the object actions it needs.
 //! - [`Repository`]: an ECR repository with immutable tags, scan on push and a lifecycle
 //!   policy.
+//!
+//! Builders implement [`girder_core::construct::Construct`]; handles expose names and
+//! ARNs ([`girder_core::vocabulary::Arn`]) and the policy statements other constructs
+//! grant with. Refusals are [`StorageError`]s inside [`girder_core::Error::Construct`].
 
 mod bucket;
 mod ecr;
+mod error;
 mod name;
 
 pub use bucket::{Bucket, BucketHandle, Encryption};
 pub use ecr::{Repository, RepositoryHandle};
+pub use error::StorageError;
 pub use name::BucketName;

@@ -1,7 +1,9 @@
 //! S3 bucket names.
 
 use girder_core::expr::{Dynamic, fns};
-use girder_core::{Error, Expr, Result, Value};
+use girder_core::{Expr, Value};
+
+use crate::error::StorageError;
 
 /// The longest AWS region name (`ap-southeast-4`), for names whose region is only known
 /// at apply.
@@ -23,6 +25,7 @@ const RESERVED_SUFFIXES: &[(&str, &str)] = &[
 /// A bucket name: a literal, or `<prefix>-<account>-<region>` where account and region may
 /// be expressions (then their longest possible length is checked).
 #[derive(Clone, Debug, PartialEq)]
+#[must_use]
 pub struct BucketName {
     prefix: String,
     suffix: Option<(Value<String>, Value<String>)>,
@@ -51,7 +54,7 @@ impl BucketName {
     }
 
     /// Check the name against S3's rules for general purpose buckets and give it as a
-    /// Terraform value. `at` names the construct.
+    /// Terraform value.
     ///
     /// The rules: 3-63 characters; lowercase letters, digits, '.' and '-'; a letter or
     /// digit at both ends; no `..`, `.-` or `-.`; not an IPv4 address; not the reserved
@@ -59,7 +62,7 @@ impl BucketName {
     /// `--ol-s3`, `.mrap`, `--x-s3`, `--table-s3`. An account or region known only at
     /// apply is checked at its longest (12 digits, 14 characters) and as the digits and
     /// `xx-xxxx-N` shape every account id and region has.
-    pub fn resolve(&self, at: &str) -> Result<Value<String>> {
+    pub fn resolve(&self) -> Result<Value<String>, StorageError> {
         let len = |v: &Value<String>, worst: usize| match v {
             Value::Literal(text) => text.len(),
             Value::Expr(_) => worst,
@@ -94,15 +97,9 @@ impl BucketName {
                 )
             }
         };
-        let shown = self.describe();
-        let refuse = |why: String| Err(Error::invalid(at, format!("bucket name {shown}: {why}")));
+        let name = self.describe();
         if !(3..=63).contains(&longest) {
-            return Err(Error::invalid(
-                at,
-                format!(
-                    "bucket name {shown} can be {longest} characters; S3 allows 3 to 63 (shorten the prefix)"
-                ),
-            ));
+            return Err(StorageError::NameLength { name, longest });
         }
         for part in literal_parts {
             let ok = part
@@ -111,16 +108,15 @@ impl BucketName {
                 && !part.starts_with(['-', '.'])
                 && !part.ends_with(['-', '.']);
             if !ok || part.is_empty() {
-                return refuse(format!(
-                    "{part:?} may hold only lowercase letters, digits, '-' and '.', and start and end with a letter or digit"
-                ));
+                return Err(StorageError::NameCharacters {
+                    name,
+                    part: part.to_owned(),
+                });
             }
         }
         for pair in ["..", ".-", "-."] {
             if modelled.contains(pair) {
-                return refuse(format!(
-                    "{pair:?} is not allowed: S3 names are dot-separated labels that start and end with a letter or digit"
-                ));
+                return Err(StorageError::NamePair { name, pair });
             }
         }
         let labels: Vec<&str> = modelled.split('.').collect();
@@ -129,18 +125,20 @@ impl BucketName {
                 .iter()
                 .all(|l| !l.is_empty() && l.len() <= 3 && l.chars().all(|c| c.is_ascii_digit()))
         {
-            return refuse("S3 refuses names formatted as an IP address".into());
+            return Err(StorageError::NameIpAddress { name });
         }
-        for reserved in RESERVED_PREFIXES {
-            if modelled.starts_with(reserved) {
-                return refuse(format!("S3 reserves the prefix {reserved:?}"));
+        for prefix in RESERVED_PREFIXES {
+            if modelled.starts_with(prefix) {
+                return Err(StorageError::NameReservedPrefix { name, prefix });
             }
         }
-        for (reserved, for_what) in RESERVED_SUFFIXES {
-            if modelled.ends_with(reserved) {
-                return refuse(format!(
-                    "S3 reserves the suffix {reserved:?} for {for_what}"
-                ));
+        for (suffix, purpose) in RESERVED_SUFFIXES {
+            if modelled.ends_with(suffix) {
+                return Err(StorageError::NameReservedSuffix {
+                    name,
+                    suffix,
+                    purpose,
+                });
             }
         }
         Ok(match &self.suffix {
@@ -186,23 +184,20 @@ mod tests {
         let name =
             BucketName::with_account_and_region("pixtools-images", "123456789012", "us-east-1");
         assert_eq!(
-            name.resolve("x").unwrap(),
+            name.resolve().unwrap(),
             Value::Literal("pixtools-images-123456789012-us-east-1".into())
         );
         let fits = BucketName::with_account_and_region("a".repeat(40), "123456789012", "us-east-1");
-        assert!(fits.resolve("x").is_ok(), "40 + 1 + 12 + 1 + 9 = 63 fits");
+        assert!(fits.resolve().is_ok(), "40 + 1 + 12 + 1 + 9 = 63 fits");
         let long = BucketName::with_account_and_region("a".repeat(41), "123456789012", "us-east-1");
-        let err = long.resolve("stack:bucket").unwrap_err().to_string();
-        assert!(err.starts_with("stack:bucket: bucket name"), "{err}");
-        assert!(
-            err.contains("can be 64 characters; S3 allows 3 to 63"),
-            "{err}"
-        );
-        let err = BucketName::literal("Images")
-            .resolve("x")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("lowercase"), "{err}");
+        assert!(matches!(
+            long.resolve(),
+            Err(StorageError::NameLength { longest: 64, .. })
+        ));
+        assert!(matches!(
+            BucketName::literal("Images").resolve(),
+            Err(StorageError::NameCharacters { part, .. }) if part == "Images"
+        ));
     }
 
     #[test]
@@ -217,40 +212,76 @@ mod tests {
             "s3alias",
             "xn-a",
         ] {
-            BucketName::literal(good).resolve("x").unwrap();
+            BucketName::literal(good).resolve().unwrap();
         }
-        for (bad, why) in [
-            ("192.168.1.1", "formatted as an IP address"),
-            ("10.0.0.255", "formatted as an IP address"),
-            ("x-s3alias", "reserves the suffix \"-s3alias\""),
-            ("x--ol-s3", "reserves the suffix \"--ol-s3\""),
-            ("x--x-s3", "reserves the suffix \"--x-s3\""),
-            ("x--table-s3", "reserves the suffix \"--table-s3\""),
-            ("x.mrap", "reserves the suffix \".mrap\""),
-            ("amzn-s3-demo-x", "reserves the prefix \"amzn-s3-demo-\""),
-            ("xn--bucket", "reserves the prefix \"xn--\""),
-            ("sthree-bucket", "reserves the prefix \"sthree-\""),
-            ("sthree-configurator", "reserves the prefix \"sthree-\""),
-            ("a..b", "\"..\" is not allowed"),
-            ("a.-b", "\".-\" is not allowed"),
-            ("a-.b", "\"-.\" is not allowed"),
-            ("ab", "S3 allows 3 to 63"),
-            (&"a".repeat(64), "S3 allows 3 to 63"),
-            ("-abc", "start and end with a letter or digit"),
-            ("abc.", "start and end with a letter or digit"),
-            ("a_b", "lowercase letters, digits"),
-            ("ab\u{e9}c", "lowercase letters, digits"),
+        let name = |bad: &str| format!("{bad:?}");
+        let ip = |bad: &str| StorageError::NameIpAddress { name: name(bad) };
+        let suffix = |bad: &str, suffix, purpose| StorageError::NameReservedSuffix {
+            name: name(bad),
+            suffix,
+            purpose,
+        };
+        let prefix = |bad: &str, prefix| StorageError::NameReservedPrefix {
+            name: name(bad),
+            prefix,
+        };
+        let pair = |bad: &str, pair| StorageError::NamePair {
+            name: name(bad),
+            pair,
+        };
+        let length = |bad: &str| StorageError::NameLength {
+            name: name(bad),
+            longest: bad.len(),
+        };
+        let chars = |bad: &str| StorageError::NameCharacters {
+            name: name(bad),
+            part: bad.to_owned(),
+        };
+        let long = "a".repeat(64);
+        for (bad, expected) in [
+            ("192.168.1.1", ip("192.168.1.1")),
+            ("10.0.0.255", ip("10.0.0.255")),
+            (
+                "x-s3alias",
+                suffix("x-s3alias", "-s3alias", "access point aliases"),
+            ),
+            (
+                "x--ol-s3",
+                suffix("x--ol-s3", "--ol-s3", "Object Lambda access point aliases"),
+            ),
+            ("x--x-s3", suffix("x--x-s3", "--x-s3", "directory buckets")),
+            (
+                "x--table-s3",
+                suffix("x--table-s3", "--table-s3", "table buckets"),
+            ),
+            (
+                "x.mrap",
+                suffix("x.mrap", ".mrap", "Multi-Region Access Points"),
+            ),
+            ("amzn-s3-demo-x", prefix("amzn-s3-demo-x", "amzn-s3-demo-")),
+            ("xn--bucket", prefix("xn--bucket", "xn--")),
+            ("sthree-bucket", prefix("sthree-bucket", "sthree-")),
+            (
+                "sthree-configurator",
+                prefix("sthree-configurator", "sthree-"),
+            ),
+            ("a..b", pair("a..b", "..")),
+            ("a.-b", pair("a.-b", ".-")),
+            ("a-.b", pair("a-.b", "-.")),
+            ("ab", length("ab")),
+            (long.as_str(), length(&long)),
+            ("-abc", chars("-abc")),
+            ("abc.", chars("abc.")),
+            ("a_b", chars("a_b")),
+            ("ab\u{e9}c", chars("ab\u{e9}c")),
         ] {
-            let err = BucketName::literal(bad)
-                .resolve("stack:b")
-                .unwrap_err()
-                .to_string();
-            assert!(
-                err.starts_with(&format!("stack:b: bucket name {bad:?}")),
-                "{bad}: {err}"
-            );
-            assert!(err.contains(why), "{bad}: {err}");
+            assert_eq!(BucketName::literal(bad).resolve(), Err(expected), "{bad}");
         }
+        assert!(
+            ip("1.2.3.4")
+                .to_string()
+                .starts_with("bucket name \"1.2.3.4\": S3 refuses")
+        );
     }
 
     #[test]
@@ -259,19 +290,27 @@ mod tests {
             || Value::Expr(Expr::raw("data.aws_caller_identity.current.account_id").cast());
         let region = || Value::Expr(Expr::raw("data.aws_region.current.region").cast());
         let name = BucketName::with_account_and_region("logs", account(), region());
-        assert!(matches!(name.resolve("x").unwrap(), Value::Expr(_)));
-        for (prefix, why) in [
-            ("amzn-s3-demo", "reserves the prefix \"amzn-s3-demo-\""),
-            ("sthree", "reserves the prefix \"sthree-\""),
-            ("logs.", "start and end with a letter or digit"),
-            ("", "start and end with a letter or digit"),
-        ] {
+        assert!(matches!(name.resolve().unwrap(), Value::Expr(_)));
+        for (prefix, reserved) in [("amzn-s3-demo", "amzn-s3-demo-"), ("sthree", "sthree-")] {
             let err = BucketName::with_account_and_region(prefix, account(), region())
-                .resolve("x")
-                .unwrap_err()
-                .to_string();
-            assert!(err.contains(why), "{prefix}: {err}");
-            assert!(err.contains("<apply-time>"), "{err}");
+                .resolve()
+                .unwrap_err();
+            assert_eq!(
+                err,
+                StorageError::NameReservedPrefix {
+                    name: format!("\"{prefix}-<apply-time>-<apply-time>\""),
+                    prefix: reserved
+                }
+            );
+        }
+        for prefix in ["logs.", ""] {
+            let err = BucketName::with_account_and_region(prefix, account(), region())
+                .resolve()
+                .unwrap_err();
+            assert!(
+                matches!(&err, StorageError::NameCharacters { part, name } if part == prefix && name.contains("<apply-time>")),
+                "{err}"
+            );
         }
     }
 
@@ -279,7 +318,7 @@ mod tests {
         #[test]
         fn resolved_names_always_fit(prefix in "[a-z][a-z0-9-]{0,60}[a-z0-9]") {
             let name = BucketName::with_account_and_region(prefix.clone(), "123456789012", "ap-southeast-4");
-            match name.resolve("x") {
+            match name.resolve() {
                 Ok(Value::Literal(text)) => prop_assert!(text.len() <= 63 && text.len() >= 3),
                 Ok(other) => prop_assert!(false, "unexpected {:?}", other),
                 Err(_) => {

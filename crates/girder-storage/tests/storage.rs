@@ -7,7 +7,7 @@ use girder_aws::aws;
 use girder_core::assertions::Template;
 use girder_core::prelude::*;
 use girder_iam::{Role, Trust};
-use girder_storage::{Bucket, BucketName, Repository};
+use girder_storage::{Bucket, BucketName, Encryption, Repository, StorageError};
 use serde_json::{Value as Json, json};
 
 fn stack() -> Stack {
@@ -38,9 +38,13 @@ fn pixtools(stack: &mut Stack) {
     images
         .grant_read_write(&mut scope, "node-images", &role, "")
         .unwrap();
-    Repository::new("pixtools-api")
+    let repository = Repository::new("pixtools-api")
         .add(&mut scope, "api-repository")
         .unwrap();
+    assert_eq!(
+        repository.arn().expr().to_terraform_string(),
+        "${aws_ecr_repository.api_repository.arn}"
+    );
 }
 
 #[test]
@@ -145,24 +149,47 @@ fn bad_names_and_rules_are_refused_with_the_path() {
         "us-east-1",
     ))
     .add(&mut scope, "images")
-    .unwrap_err()
-    .to_string();
+    .unwrap_err();
     assert!(
-        err.starts_with("storage-dev:data/images: bucket name"),
+        err.to_string()
+            .starts_with("storage-dev:data/images: bucket name"),
         "{err}"
     );
-    assert!(err.contains("S3 allows 3 to 63"), "{err}");
+    assert!(matches!(
+        err.construct_error::<StorageError>(),
+        Some(StorageError::NameLength { longest: 66, .. })
+    ));
     let err = Bucket::new(BucketName::literal("ok-name"))
         .expire_prefix("raw/", 0)
         .add(&mut scope, "a")
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("cannot expire after 0 days"), "{err}");
+        .unwrap_err();
+    assert_eq!(
+        err.construct_error::<StorageError>(),
+        Some(&StorageError::ExpireAfterZeroDays("raw/".into()))
+    );
+    let err = Bucket::new(BucketName::literal("ok-name"))
+        .expire_prefix("/raw/", 1)
+        .add(&mut scope, "b")
+        .unwrap_err();
+    assert_eq!(
+        err.construct_error::<StorageError>(),
+        Some(&StorageError::PrefixStartsWithSlash("/raw/".into()))
+    );
     let err = Repository::new("PixTools")
         .add(&mut scope, "repo")
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("ECR repository name \"PixTools\""), "{err}");
+        .unwrap_err();
+    assert_eq!(
+        err.construct_error::<StorageError>(),
+        Some(&StorageError::RepositoryName("PixTools".into()))
+    );
+    let err = Repository::new("pixtools")
+        .keep_images(0)
+        .add(&mut scope, "repo-keeping-nothing")
+        .unwrap_err();
+    assert_eq!(
+        err.construct_error::<StorageError>(),
+        Some(&StorageError::KeepNoImages)
+    );
 }
 
 #[test]
@@ -188,4 +215,52 @@ fn tfcheck_accepts_the_storage() {
         output.status.success() && report.contains(" 0 problems"),
         "{report}"
     );
+}
+
+#[test]
+fn the_handle_exposes_name_arn_and_the_statements_that_use_it() {
+    let mut stack = stack();
+    let mut scope = stack.scope("data").unwrap();
+    let known = Bucket::new(BucketName::with_account_and_region(
+        "pixtools-manifests",
+        "123456789012",
+        "us-east-1",
+    ))
+    .add(&mut scope, "manifests")
+    .unwrap();
+    assert_eq!(
+        known.known_name(),
+        Some("pixtools-manifests-123456789012-us-east-1")
+    );
+    assert_eq!(
+        known.arn().expr().to_terraform_string(),
+        "${aws_s3_bucket.data_manifests.arn}"
+    );
+    assert_eq!(
+        known.objects_arn("manifests/").expr().to_terraform_string(),
+        "${format(\"%s/manifests/*\", aws_s3_bucket.data_manifests.arn)}"
+    );
+    // A writer ordered after the bucket waits for its policy (which refers to it).
+    let waits: Vec<String> = known
+        .dependencies()
+        .iter()
+        .map(|r| r.target.to_string())
+        .collect();
+    assert_eq!(waits, ["aws_s3_bucket_policy.data_manifests_tls_only"]);
+    let computed = Bucket::new(BucketName::with_account_and_region(
+        "logs",
+        Expr::raw("data.aws_caller_identity.current.account_id").cast::<String>(),
+        "us-east-1",
+    ))
+    .encryption(Encryption::Kms(Expr::lit(
+        "arn:aws:kms:us-east-1:123456789012:key/k",
+    )))
+    .add(&mut scope, "logs")
+    .unwrap();
+    assert_eq!(computed.known_name(), None);
+    // Reading a KMS-encrypted bucket includes decrypting with its key; writing, encrypting.
+    assert_eq!(computed.read_statements("raw/").len(), 3);
+    assert_eq!(computed.write_statements("raw/").len(), 2);
+    assert_eq!(known.read_statements("").len(), 2);
+    assert_eq!(known.write_statements("").len(), 1);
 }

@@ -10,7 +10,7 @@ pub struct Environment {
     /// The AWS account (replace).
     pub account_id: &'static str,
     /// The only clients the ALB admits: "your public IP/CIDR" (replace).
-    pub allowed_ingress_cidr: &'static str,
+    pub allowed_ingress_cidr: Ipv4Cidr,
     /// Where alarms and budget alerts go (replace).
     pub alert_email: &'static str,
     /// The repository GitHub Actions deploys from (replace).
@@ -29,7 +29,17 @@ pub struct Environment {
 
 use girder_aws::aws;
 use girder_core::prelude::*;
-use girder_core::{Result, Stack};
+use girder_core::vocabulary::{AwsLocation, Ipv4Cidr, Partition};
+use girder_core::{Error, Result, Stack};
+
+impl Environment {
+    /// Where the environment's stacks deploy: the seed's partition and region, the
+    /// environment's account. Constructs told it give ARNs known at synth.
+    pub fn location(&self) -> Result<AwsLocation> {
+        AwsLocation::stated(PARTITION, REGION, self.account_id)
+            .map_err(|e| Error::construct(format!("pixtools-{}", self.name), e))
+    }
+}
 
 /// A stack of `env`'s account: the aws provider pinned to the account and region, and the
 /// project's default tags on everything.
@@ -53,10 +63,25 @@ pub(crate) fn aws_stack(name: &str, env: &Environment, backend: Backend) -> Resu
 /// The seed's region.
 pub const REGION: &str = "us-east-1";
 
+/// The partition of [`REGION`].
+pub(crate) const PARTITION: Partition = Partition::Aws;
+
+/// A documentation address (RFC 5737) until a team puts its own.
+const OFFICE: Ipv4Cidr = cidr([203, 0, 113, 10], 32);
+
+/// A CIDR constant, checked when the crate compiles (a block with host bits set does not
+/// build).
+#[allow(clippy::panic)] // evaluated at compile time only: a bad constant fails the build
+pub(crate) const fn cidr(network: [u8; 4], prefix: u8) -> Ipv4Cidr {
+    match Ipv4Cidr::checked(network, prefix) {
+        Some(cidr) => cidr,
+        None => panic!("not a CIDR block: host bits set or prefix over 32"),
+    }
+}
+
 /// dev, then prod.
 pub fn environments() -> Vec<Environment> {
-    // A documentation address (RFC 5737) until a team puts its own.
-    let office = "203.0.113.10/32";
+    let office = OFFICE;
     vec![
         Environment {
             name: "dev",

@@ -2,6 +2,15 @@
 //! `/pixtools/<env>` and the cluster half (External Secrets) reads. Both halves name a
 //! parameter only through [`RuntimeContract`] and [`RuntimeKey`], so a key cannot be
 //! written under one name and read under another (seed: Sprint 1, item 3).
+//!
+//! The node's own settings live under the same prefix, named by the crates that write
+//! and read them: the database's under [`RuntimeContract::database_prefix`]
+//! (`girder_rds::PostgresParameters`, written by Postgres, read by the node's
+//! cloud-init) and the cluster token at `girder_k3s::K3sNode::token_parameter`.
+
+use girder_core::vocabulary::SsmPath;
+use girder_core::{Error, Result};
+use girder_k3s::K3sNode;
 
 use crate::config::Environment;
 
@@ -72,19 +81,26 @@ impl RuntimeKey {
 /// Where one environment's settings live in SSM Parameter Store.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct RuntimeContract {
-    prefix: String,
+    prefix: SsmPath,
+    database: SsmPath,
+    node_token: SsmPath,
 }
 
 impl RuntimeContract {
     /// The contract of `env`: everything under `/pixtools/<env>`.
-    pub(crate) fn new(env: &Environment) -> Self {
-        Self {
-            prefix: format!("/pixtools/{}", env.name),
-        }
+    pub(crate) fn new(env: &Environment) -> Result<Self> {
+        let at = format!("pixtools-{}", env.name);
+        let refuse = |e| Error::construct(&at, e);
+        let prefix = SsmPath::new(format!("/pixtools/{}", env.name)).map_err(refuse)?;
+        Ok(Self {
+            database: prefix.join("db").map_err(refuse)?,
+            node_token: K3sNode::token_parameter(&prefix).map_err(refuse)?,
+            prefix,
+        })
     }
 
     /// `/pixtools/<env>`: the K3s node's settings prefix too.
-    pub(crate) fn prefix(&self) -> &str {
+    pub(crate) fn prefix(&self) -> &SsmPath {
         &self.prefix
     }
 
@@ -103,13 +119,13 @@ impl RuntimeContract {
 
     /// Where Postgres publishes its connection settings for the node (girder-rds names
     /// the parameters under it; girder-k3s's cloud-init reads them).
-    pub(crate) fn database_prefix(&self) -> String {
-        format!("{}/db", self.prefix)
+    pub(crate) fn database_prefix(&self) -> &SsmPath {
+        &self.database
     }
 
     /// The K3s cluster token, written by Terraform, read by the node at boot.
-    pub(crate) fn node_token(&self) -> String {
-        format!("{}/k3s/token", self.prefix)
+    pub(crate) fn node_token(&self) -> &SsmPath {
+        &self.node_token
     }
 }
 
@@ -120,6 +136,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     use girder_core::assertions::Template;
+    use girder_rds::PostgresParameters;
     use serde_json::Value as Json;
 
     use super::*;
@@ -138,7 +155,7 @@ mod tests {
     #[test]
     fn the_terraform_half_writes_exactly_the_contract() {
         for env in crate::environments() {
-            let contract = RuntimeContract::new(&env);
+            let contract = RuntimeContract::new(&env).unwrap();
             let t = main_stack(&env);
             let names: BTreeSet<String> = t
                 .resources("aws_ssm_parameter")
@@ -147,11 +164,22 @@ mod tests {
                 .collect();
             // Besides the runtime settings: what the node reads at boot.
             let database = format!("{}/", contract.database_prefix());
-            assert!(names.contains(&contract.node_token()), "{names:?}");
-            assert!(names.iter().any(|n| n.starts_with(&database)), "{names:?}");
+            let token = contract.node_token().to_string();
+            assert!(names.contains(&token), "{names:?}");
+            // The database's parameters are exactly the ones girder-rds defines, the ones
+            // the node's cloud-init reads.
+            let published = PostgresParameters::under(contract.database_prefix()).unwrap();
+            let expected: BTreeSet<String> =
+                published.all().iter().map(|(_, p)| p.to_string()).collect();
+            let written: BTreeSet<String> = names
+                .iter()
+                .filter(|n| n.starts_with(&database))
+                .cloned()
+                .collect();
+            assert_eq!(written, expected);
             let runtime: BTreeSet<String> = names
                 .into_iter()
-                .filter(|n| *n != contract.node_token() && !n.starts_with(&database))
+                .filter(|n| *n != token && !n.starts_with(&database))
                 .collect();
             assert_eq!(runtime, contract_paths(&contract), "{}", env.name);
         }
@@ -160,7 +188,7 @@ mod tests {
     #[test]
     fn the_cluster_half_reads_exactly_the_contract() {
         for env in crate::environments() {
-            let contract = RuntimeContract::new(&env);
+            let contract = RuntimeContract::new(&env).unwrap();
             let t = main_stack(&env);
             let secrets: Vec<&Json> = t
                 .kube_objects()

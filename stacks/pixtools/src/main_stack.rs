@@ -15,17 +15,17 @@ mod storage;
 use girder_aws::random;
 use girder_core::prelude::*;
 use girder_core::terraform::S3Backend;
+use girder_core::vocabulary::Ipv4Cidr;
 use girder_core::{Error, Result, Stack};
-use girder_network::Ipv4Cidr;
 
 use crate::cluster::{self, ClusterInputs};
-use crate::config::{Environment, REGION, aws_stack};
+use crate::config::{Environment, REGION, aws_stack, cidr};
 use crate::contract::RuntimeContract;
 use crate::findings;
 use crate::state_stack::{LOCK_TABLE, state_bucket};
 
 /// The seed's VPC.
-const VPC_CIDR: &str = "10.40.0.0/16";
+const VPC_CIDR: Ipv4Cidr = cidr([10, 40, 0, 0], 16);
 /// The K3s release the node installs.
 const K3S_VERSION: &str = "v1.33.5+k3s1";
 /// The NodePort the API is served on; the ALB's targets.
@@ -39,7 +39,7 @@ const BUDGET_USD: &str = "20";
 
 pub(crate) fn stack(env: &Environment) -> Result<Stack> {
     let backend = Backend::S3(S3Backend {
-        bucket: state_bucket(env),
+        bucket: state_bucket(env)?,
         key: Some(format!("pixtools/{}/terraform.tfstate", env.name)),
         region: REGION.into(),
         dynamodb_table: Some(LOCK_TABLE.into()),
@@ -48,20 +48,14 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
     let mut stack = aws_stack("pixtools", env, backend)?;
     stack.require_provider(random::requirement())?;
     let name = format!("pixtools-{}", env.name);
-    let contract = RuntimeContract::new(env);
-    let at = format!("{}:/", stack.id());
-    let cidr = |text: &str| -> Result<Ipv4Cidr> {
-        text.parse()
-            .map_err(|e: girder_network::CidrError| Error::invalid(&at, e.to_string()))
-    };
-    let allowed = cidr(env.allowed_ingress_cidr)?;
-    let vpc_cidr = cidr(VPC_CIDR)?;
+    let contract = RuntimeContract::new(env)?;
+    let location = env.location()?;
 
     let mut root = stack.root();
-    let network = network::add(&mut root, &name, vpc_cidr)?;
+    let network = network::add(&mut root, &name, VPC_CIDR)?;
     let storage = storage::add(&mut root, env)?;
-    let database = database::add(&mut root, env, &name, &network.vpc, &contract)?;
-    let edge = edge::add(&mut root, env, &name, allowed, &network.vpc)?;
+    let database = database::add(&mut root, env, &name, &location, &network.vpc, &contract)?;
+    let edge = edge::add(&mut root, env, &name, &network.vpc)?;
     compute::add(
         &mut root,
         &name,
@@ -72,16 +66,25 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         &edge,
     )?;
     settings::add(&mut root, &contract, &database, &storage)?;
-    deploy::add(&mut root, env, &name, &storage)?;
+    deploy::add(&mut root, env, &name, &location, &storage)?;
     ops::add(&mut root, env, &name, &edge, &database)?;
 
+    // The cluster half reads nothing from Terraform: the RDS ARN is known at synth
+    // because the database was told where it lives.
+    let database_arn = database.postgres.arn().known().ok_or_else(|| {
+        Error::invalid(
+            format!("{}:data/database", stack.id()),
+            "the database ARN is needed at synth; give Postgres its location",
+        )
+    })?;
+    let database_arn = database_arn.to_owned();
     cluster::add(
         &mut stack,
         env,
         &ClusterInputs {
-            vpc_cidr,
+            vpc_cidr: VPC_CIDR,
             node_port: API_NODE_PORT,
-            database_arn: &database.instance_arn,
+            database_arn: &database_arn,
             contract: &contract,
         },
     )?;
@@ -104,7 +107,8 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
     )?;
     stack.add_output(
         "ssm_prefix",
-        Output::new(&Expr::lit(contract.prefix())).description("Where runtime settings live"),
+        Output::new(&Expr::lit(contract.prefix().as_str()))
+            .description("Where runtime settings live"),
     )?;
     findings::main(&mut stack, env)?;
     Ok(stack)

@@ -67,6 +67,43 @@ impl TryFrom<&String> for Reason {
     }
 }
 
+/// What a construct accepts where it asks for a reason: text (checked when the construct
+/// is added, so the error names its path) or a [`Reason`] already checked.
+pub trait IntoReason {
+    /// Check the text.
+    fn into_reason(self) -> Result<Reason, ReasonError>;
+}
+
+impl IntoReason for Reason {
+    fn into_reason(self) -> Result<Reason, ReasonError> {
+        Ok(self)
+    }
+}
+
+impl IntoReason for &Reason {
+    fn into_reason(self) -> Result<Reason, ReasonError> {
+        Ok(self.clone())
+    }
+}
+
+impl IntoReason for &str {
+    fn into_reason(self) -> Result<Reason, ReasonError> {
+        Reason::new(self)
+    }
+}
+
+impl IntoReason for String {
+    fn into_reason(self) -> Result<Reason, ReasonError> {
+        Reason::new(self)
+    }
+}
+
+impl IntoReason for &String {
+    fn into_reason(self) -> Result<Reason, ReasonError> {
+        Reason::new(self.as_str())
+    }
+}
+
 impl AsRef<str> for Reason {
     fn as_ref(&self) -> &str {
         &self.0
@@ -101,6 +138,8 @@ mod tests {
             assert_eq!(reason.to_string(), good);
             assert_eq!(Reason::try_from(good).unwrap(), reason);
             assert_eq!(Reason::try_from(good.to_owned()).unwrap(), reason);
+            assert_eq!(good.into_reason().unwrap(), reason);
+            assert_eq!((&reason).into_reason().unwrap(), reason);
         }
     }
 
@@ -108,6 +147,7 @@ mod tests {
     fn empty_and_multi_line_reasons_are_refused() {
         for empty in ["", " ", "\t \n"] {
             assert_eq!(Reason::new(empty), Err(ReasonError::Empty), "{empty:?}");
+            assert_eq!(empty.into_reason(), Err(ReasonError::Empty), "{empty:?}");
         }
         for (bad, c) in [
             ("two\nlines", '\n'),

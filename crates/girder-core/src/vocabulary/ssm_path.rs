@@ -40,6 +40,12 @@ impl SsmPath {
         }
     }
 
+    /// The path one level down: `/pixtools/dev` joined with `db` is `/pixtools/dev/db`
+    /// (`segment` may hold several segments, `db/host`).
+    pub fn join(&self, segment: &str) -> Result<Self, SsmPathError> {
+        Self::new(format!("{}/{segment}", self.0))
+    }
+
     /// The path.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -75,6 +81,23 @@ impl fmt::Display for SsmPath {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn joined_paths_are_checked_too() {
+        let base = SsmPath::new("/pixtools/dev").unwrap();
+        assert_eq!(base.join("db").unwrap().as_str(), "/pixtools/dev/db");
+        assert_eq!(
+            base.join("db/host").unwrap().as_str(),
+            "/pixtools/dev/db/host"
+        );
+        for bad in ["", "db/", "/db", "d b"] {
+            assert_eq!(
+                base.join(bad),
+                Err(SsmPathError(format!("/pixtools/dev/{bad}"))),
+                "{bad:?}"
+            );
+        }
+    }
 
     #[test]
     fn paths() {

@@ -1,14 +1,15 @@
 //! infra/asg.tf: the K3s node, spot only, and what it may reach.
 
 use girder_aws::{aws, random};
+use girder_core::construct::Construct;
 use girder_core::{Result, Scope};
 use girder_iam::{PolicyDocument, Statement};
 use girder_k3s::K3sNode;
-use girder_network::VpcHandle;
+use girder_network::{Connectable, VpcHandle};
 
 use super::database::Database;
 use super::edge::Edge;
-use super::storage::{self, Storage};
+use super::storage::Storage;
 use super::{INSTANCE_TYPES, K3S_VERSION, LOG_RETENTION_DAYS};
 use crate::contract::RuntimeContract;
 
@@ -27,17 +28,23 @@ pub(super) fn add(
     let token = compute.add("k3s-token", random::Password::new(48).special(false))?;
     compute.add(
         "k3s-token-parameter",
-        aws::SsmParameter::new(contract.node_token(), "SecureString")
+        aws::SsmParameter::new(contract.node_token().as_str(), "SecureString")
             .value(token.result())
             .description("K3s cluster token, read by the node at boot"),
     )?;
-    let manifests_name = storage::known_name(&storage.manifests, &compute.location())?;
-    let node = K3sNode::new(name, INSTANCE_TYPES, contract.prefix(), K3S_VERSION)
-        .manifests_from(manifests_name, storage.manifests.arn())
-        .target_group(edge.alb.target_group_arn())
-        .bundled_traefik()
-        .log_retention(LOG_RETENTION_DAYS)
-        .add(&mut compute, "k3s", vpc)?;
+    let node = K3sNode::new(
+        vpc,
+        &database.published,
+        name,
+        INSTANCE_TYPES,
+        contract.prefix(),
+        K3S_VERSION,
+    )
+    .manifests_from(&storage.manifests)
+    .target_of(&edge.alb)
+    .bundled_traefik()
+    .log_retention(LOG_RETENTION_DAYS)
+    .add(&mut compute, "k3s")?;
     // External Secrets (on the node role) finds the RDS-managed secret by its tags.
     compute.add(
         "node-find-database-secret",
@@ -56,11 +63,10 @@ pub(super) fn add(
         )
         .name("find-database-secret"),
     )?;
-    edge.alb
-        .allow_to_targets(&mut compute, node.security_group())?;
-    database.postgres.allow_from(
+    edge.alb.allow_to_targets(&mut compute, &node)?;
+    database.postgres.connections().allow_default_port_from(
         &mut compute,
-        node.security_group(),
+        &node,
         "K3s node (API, workers, K3s datastore)",
     )?;
     storage

@@ -1,12 +1,16 @@
 //! infra/iam.tf: GitHub Actions deploys through OIDC: dev from main, prod only from the
 //! approved `prod` environment.
 
-use girder_core::expr::fns;
-use girder_core::{Expr, Result, Scope};
-use girder_iam::{Condition, PolicyDocument, Role, Statement, Trust, github_oidc_provider};
+use girder_core::construct::Construct;
+use girder_core::vocabulary::AwsLocation;
+use girder_core::{Result, Scope};
+use girder_iam::{Condition, GithubOidcProvider, PolicyDocument, Role, Statement, Trust};
 
 use super::storage::Storage;
-use crate::config::{Environment, REGION};
+use crate::config::Environment;
+
+/// Where CI publishes the manifests the node syncs.
+const MANIFESTS_PREFIX: &str = "manifests/";
 
 /// The deploy role of the node group `name`: push images, publish manifests, run the
 /// deploy command on the node.
@@ -14,17 +18,18 @@ pub(super) fn add(
     root: &mut Scope<'_>,
     env: &Environment,
     name: &str,
+    location: &AwsLocation,
     storage: &Storage,
 ) -> Result<()> {
     let mut deploy = root.child("deploy")?;
-    let provider = github_oidc_provider(&mut deploy, "github")?;
+    let provider = GithubOidcProvider.add(&mut deploy, "github")?;
     let trust = if env.production {
         Trust::github_actions_environment(provider.arn(), env.github_repository, "prod")
     } else {
         Trust::github_actions_branch(provider.arn(), env.github_repository, "main")
     };
     let manifests = &storage.manifests;
-    let policy = PolicyDocument::new()
+    let mut policy = PolicyDocument::new()
         .statement(
             Statement::allow(["ecr:GetAuthorizationToken"])
                 .sid("EcrLogin")
@@ -45,37 +50,36 @@ pub(super) fn add(
                 storage.api_repository.arn(),
                 storage.worker_repository.arn(),
             ]),
-        )
+        );
+    // Publishing is the bucket's own write statements for the prefix (an encrypting
+    // statement too if the bucket had a KMS key), syncing its list statement.
+    let sids = ["PublishManifests", "EncryptManifests"];
+    for (statement, sid) in manifests
+        .write_statements(MANIFESTS_PREFIX)
+        .into_iter()
+        .zip(sids)
+    {
+        policy = policy.statement(statement.sid(sid));
+    }
+    let policy = policy
         .statement(
-            Statement::allow(["s3:PutObject", "s3:DeleteObject"])
-                .sid("PublishManifests")
-                .on([fns::format("%s/manifests/*", [manifests.arn().any()])]),
-        )
-        .statement(
-            Statement::allow(["s3:ListBucket"])
-                .sid("SyncManifests")
-                .on([manifests.arn()])
-                .when(Condition::string_like("s3:prefix", ["manifests/*"])),
+            manifests
+                .list_statement(MANIFESTS_PREFIX)
+                .sid("SyncManifests"),
         )
         .statement(
             Statement::allow(["ssm:SendCommand"])
                 .sid("DeployThroughSsm")
                 .on([
-                    fns::format(
-                        "arn:aws:ssm:%s::document/AWS-RunShellScript",
-                        [Expr::lit(REGION).any()],
-                    ),
-                    Expr::lit(format!(
-                        "arn:aws:ec2:{REGION}:{}:instance/*",
-                        env.account_id
-                    )),
+                    location.regional_arn("ssm", "document/AWS-RunShellScript"),
+                    location.arn("ec2", "instance/*"),
                 ])
                 .when(Condition::string_equals(
                     "ssm:resourceTag/aws:autoscaling:groupName",
                     name.to_owned(),
                 )),
         );
-    Role::new(format!("{name}-deploy"), trust)
+    let _role = Role::new(format!("{name}-deploy"), trust)
         .description(format!("GitHub Actions deploys of PixTools {}", env.name))
         .max_session(3600)
         .policy("deploy", policy)

@@ -1,7 +1,9 @@
 //! infra/main.tf: VPC, subnets, routes, NAT, IGW.
 
+use girder_core::construct::Construct;
+use girder_core::vocabulary::Ipv4Cidr;
 use girder_core::{Result, Scope};
-use girder_network::{Ipv4Cidr, Nat, Vpc, VpcHandle};
+use girder_network::{Nat, Vpc, VpcHandle};
 
 /// The network's handles.
 pub(super) struct Network {

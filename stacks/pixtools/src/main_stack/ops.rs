@@ -103,7 +103,7 @@ pub(super) fn add(
         .metric_name("CPUUtilization")
         .statistic("Average")
         .threshold(80)
-        .dimensions([("DBInstanceIdentifier", database.identifier.clone())]),
+        .dimensions([("DBInstanceIdentifier", database.postgres.identifier())]),
     )?;
     let notify = |threshold: u16, kind: &str| {
         aws::budgets_budget::Notification::new("GREATER_THAN", kind, threshold, "PERCENTAGE")

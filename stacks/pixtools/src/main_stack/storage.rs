@@ -1,7 +1,8 @@
 //! infra/ecr.tf and infra/s3.tf: the image repositories, the app's images bucket (assets
 //! and results expire after a day) and the manifests bucket the node bootstraps from.
 
-use girder_core::{Error, Result, Scope, Value};
+use girder_core::construct::Construct;
+use girder_core::{Result, Scope};
 use girder_storage::{Bucket, BucketHandle, BucketName, Repository, RepositoryHandle};
 
 use crate::config::{Environment, REGION};
@@ -30,10 +31,11 @@ pub(super) fn add(root: &mut Scope<'_>, env: &Environment) -> Result<Storage> {
     .expire_prefix("processed/", 1)
     .expire_prefix("archives/", 1)
     .add(&mut storage, "images")?;
-    let manifests = Bucket::new(BucketName::literal(format!(
-        "pixtools-manifests-{}-{REGION}",
-        env.account_id
-    )))
+    let manifests = Bucket::new(BucketName::with_account_and_region(
+        "pixtools-manifests",
+        env.account_id,
+        REGION,
+    ))
     .add(&mut storage, "manifests")?;
     Ok(Storage {
         api_repository,
@@ -41,16 +43,4 @@ pub(super) fn add(root: &mut Scope<'_>, env: &Environment) -> Result<Storage> {
         images,
         manifests,
     })
-}
-
-/// The name of `bucket`, which PixTools knows at synth (its account and region are
-/// literals). `at` names the construct that needs it.
-pub(super) fn known_name(bucket: &BucketHandle, at: &str) -> Result<String> {
-    match bucket.name() {
-        Value::Literal(name) => Ok(name.clone()),
-        Value::Expr(_) => Err(Error::invalid(
-            at,
-            "the bucket's name is computed at apply; a literal name is needed here".to_owned(),
-        )),
-    }
 }

@@ -1,0 +1,59 @@
+//! What girder-k3s refuses, as values tests can match.
+
+use girder_core::vocabulary::{LogRetentionError, SsmPathError};
+
+/// Why a K3s node or its cloud-init was refused. Wrapped into
+/// [`girder_core::Error::Construct`] with the construct path.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum K3sError {
+    /// No instance type.
+    #[error("name at least one instance type (m7i-flex.large)")]
+    NoInstanceTypes,
+    /// Not `family.size`.
+    #[error("{0:?} is not an EC2 instance type (family.size, m7i-flex.large)")]
+    InstanceType(String),
+    /// A root volume EBS refuses.
+    #[error("root volume {0} GiB: use 8 to 16384")]
+    RootVolume(u16),
+    /// A node name that is not script-safe.
+    #[error("node name {0:?}: 1-40 letters, digits and '-', starting with a letter or digit")]
+    NodeName(String),
+    /// Not a K3s release.
+    #[error(
+        "K3s version {0:?}: pin a release such as v1.33.5+k3s1 (vMAJOR.MINOR.PATCH[-rcN]+k3sN)"
+    )]
+    K3sVersion(String),
+    /// A manifests bucket whose name is computed at apply: cloud-init needs it literally.
+    #[error(
+        "the manifests bucket's name is computed at apply; the node's cloud-init needs a literal name"
+    )]
+    ManifestsBucketComputed,
+    /// A manifests bucket name that is not script-safe.
+    #[error(
+        "manifests bucket {0:?} is not an S3 bucket name (3-63 lowercase letters, digits, '.' and '-')"
+    )]
+    ManifestsBucketName(String),
+    /// A log retention CloudWatch does not offer.
+    #[error("node log retention {0}")]
+    LogRetention(#[from] LogRetentionError),
+    /// A settings path SSM refuses.
+    #[error(transparent)]
+    SsmPath(#[from] SsmPathError),
+    /// A cloud-init value that could break out of the script or the YAML.
+    #[error("cloud-init {what} {value:?}: {allowed}")]
+    CloudInitValue {
+        /// Which value.
+        what: &'static str,
+        /// The value.
+        value: String,
+        /// What is allowed.
+        allowed: &'static str,
+    },
+    /// The template failed to render.
+    #[error("cloud-init template: {0}")]
+    Template(String),
+    /// The EC2 role came without an instance profile.
+    #[error("an EC2 role must come with an instance profile")]
+    NoInstanceProfile,
+}
