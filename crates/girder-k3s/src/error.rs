@@ -56,4 +56,14 @@ pub enum K3sError {
     /// The EC2 role came without an instance profile.
     #[error("an EC2 role must come with an instance profile")]
     NoInstanceProfile,
+    /// Traefik's NodePort outside the range the API server allots NodePorts from.
+    #[error("Traefik NodePort {port} is outside the NodePort range {low}-{high}")]
+    NodePortOutOfRange {
+        /// The port asked for.
+        port: u16,
+        /// Lowest NodePort.
+        low: u16,
+        /// Highest NodePort.
+        high: u16,
+    },
 }

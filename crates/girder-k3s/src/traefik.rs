@@ -10,6 +10,8 @@ use girder_k8s::crds::{Extra, ObjectRef};
 use girder_network::Ipv4Cidr;
 use serde_json::json;
 
+use crate::K3sError;
+
 /// The NodePort range of a default Kubernetes API server.
 const NODE_PORTS: std::ops::RangeInclusive<u16> = 30000..=32767;
 
@@ -48,14 +50,13 @@ impl Construct for Traefik {
         let scope = &mut scope.construct_child(id)?;
         let at = scope.location();
         if !NODE_PORTS.contains(&self.node_port) {
-            return Err(Error::invalid(
+            return Err(Error::construct(
                 &at,
-                format!(
-                    "Traefik NodePort {} is outside the NodePort range {}-{}",
-                    self.node_port,
-                    NODE_PORTS.start(),
-                    NODE_PORTS.end()
-                ),
+                K3sError::NodePortOutOfRange {
+                    port: self.node_port,
+                    low: *NODE_PORTS.start(),
+                    high: *NODE_PORTS.end(),
+                },
             ));
         }
         let mut web = json!({"nodePort": self.node_port});

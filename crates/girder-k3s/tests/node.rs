@@ -414,12 +414,16 @@ fn traefik_serves_on_the_target_group_node_port() {
         .unwrap();
     let err = Traefik::node_port(8080)
         .add(&mut scope, "low-port")
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("c-dev:low-port") && err.contains("8080") && err.contains("30000-32767"),
-        "{err}"
+        .unwrap_err();
+    assert_eq!(
+        err.construct_error::<K3sError>(),
+        Some(&K3sError::NodePortOutOfRange {
+            port: 8080,
+            low: 30000,
+            high: 32767
+        })
     );
+    assert!(err.to_string().starts_with("c-dev:low-port: "), "{err}");
     let mut app = App::new();
     app.add_stack(stack).unwrap();
     let template = Template::from_assembly(&app.synth().unwrap(), "c-dev").unwrap();
