@@ -254,9 +254,13 @@ impl BucketHandle {
     /// The statement that lets a principal list the keys under `prefix` (`s3:ListBucket`
     /// with an `s3:prefix` condition).
     pub fn list_statement(&self, prefix: &str) -> Statement {
-        Statement::allow(["s3:ListBucket"])
-            .on([self.arn()])
-            .when(Condition::string_like("s3:prefix", [format!("{prefix}*")]))
+        let list = Statement::allow(["s3:ListBucket"]).on([self.arn()]);
+        if prefix.is_empty() {
+            // The whole bucket: no `s3:prefix` condition, which a list without a prefix
+            // (`aws s3 ls s3://bucket`) would fail, the key being absent from it.
+            return list;
+        }
+        list.when(Condition::string_like("s3:prefix", [format!("{prefix}*")]))
     }
 
     /// The statements that let a principal read objects under `prefix` (`""` for all):

@@ -262,5 +262,22 @@ fn the_handle_exposes_name_arn_and_the_statements_that_use_it() {
     assert_eq!(computed.read_statements("raw/").len(), 3);
     assert_eq!(computed.write_statements("raw/").len(), 2);
     assert_eq!(known.read_statements("").len(), 2);
+    // Listing the whole bucket carries no `s3:prefix` condition (a list without a prefix
+    // lacks the key, so any condition on it would deny); a prefix is enforced.
+    let rendered = |prefix: &str| {
+        girder_iam::PolicyDocument::new()
+            .statement(known.list_statement(prefix))
+            .render("test")
+            .unwrap()
+            .into_expr()
+            .unwrap()
+            .to_terraform_string()
+    };
+    assert!(!rendered("").contains("Condition"), "{}", rendered(""));
+    assert!(
+        rendered("raw/").contains(r#""s3:prefix" = "raw/*""#),
+        "{}",
+        rendered("raw/")
+    );
     assert_eq!(known.write_statements("").len(), 1);
 }
