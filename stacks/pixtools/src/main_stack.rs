@@ -26,8 +26,10 @@ use crate::state_stack::{LOCK_TABLE, state_bucket};
 
 /// The seed's VPC.
 const VPC_CIDR: Ipv4Cidr = cidr([10, 40, 0, 0], 16);
-/// The K3s release the node installs.
-const K3S_VERSION: &str = "v1.33.5+k3s1";
+/// The K3s release the node installs: the newest patch release of the 1.34 line we can
+/// cite (v1.34.9+k3s1, June 2026: Kubernetes 1.34.9, containerd 2.2.5, Traefik 3.7.4).
+/// The manifests target the 1.33 API (`.cargo/config.toml`), which 1.34 serves.
+const K3S_VERSION: &str = "v1.34.9+k3s1";
 /// The NodePort the API is served on; the ALB's targets.
 pub(crate) const API_NODE_PORT: u16 = 30080;
 /// Spot types: the primary, then the seed's fallbacks.
@@ -56,7 +58,7 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
     let storage = storage::add(&mut root, env)?;
     let database = database::add(&mut root, env, &name, &location, &network.vpc, &contract)?;
     let edge = edge::add(&mut root, env, &name, &network.vpc)?;
-    compute::add(
+    let compute = compute::add(
         &mut root,
         &name,
         &contract,
@@ -66,7 +68,7 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         &edge,
     )?;
     settings::add(&mut root, &contract, &database, &storage)?;
-    deploy::add(&mut root, env, &name, &location, &storage)?;
+    deploy::add(&mut root, env, &name, &location, &storage, &compute)?;
     ops::add(&mut root, env, &name, &edge, &database)?;
 
     // The cluster half reads nothing from Terraform: the RDS ARN is known at synth
