@@ -157,8 +157,7 @@ impl Construct for Role {
             grants.push(policy.dependency());
         }
         for (id, arn) in self.managed {
-            let attachment =
-                scope.add(&id, aws::IamRolePolicyAttachment::new(arn, role.name()))?;
+            let attachment = scope.add(&id, aws::IamRolePolicyAttachment::new(arn, role.name()))?;
             grants.push(attachment.dependency());
         }
         let instance_profile = if self.trust.is_ec2() {

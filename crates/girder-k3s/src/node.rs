@@ -404,15 +404,17 @@ impl Construct for K3sNode {
                 .depends_on_all(&After(self.waits_for.clone())),
         )?;
         let sync_document = match &manifests_bucket {
-            Some(_) => Some(scope.add(
-                "sync-document",
-                aws::SsmDocument::new(
-                    sync_document_content(&self.name),
-                    "Command",
-                    format!("{}-sync-manifests", self.name),
-                )
-                .document_format("JSON"),
-            )?),
+            Some(_) => Some(
+                scope.add(
+                    "sync-document",
+                    aws::SsmDocument::new(
+                        sync_document_content(&self.name),
+                        "Command",
+                        format!("{}-sync-manifests", self.name),
+                    )
+                    .document_format("JSON"),
+                )?,
+            ),
             None => None,
         };
         Ok(K3sNodeHandle {

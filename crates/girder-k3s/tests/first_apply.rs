@@ -153,7 +153,10 @@ fn the_node_is_created_after_everything_its_boot_reads() {
     // The group waited for the launch template, target group, security group, subnets
     // and profile only: the node booted in a minute, RDS took 5-15, the read of
     // db/host failed and nothing retried.
-    let document = Template::from_stack(build().stack).unwrap().terraform().clone();
+    let document = Template::from_stack(build().stack)
+        .unwrap()
+        .terraform()
+        .clone();
     let graph = graph(&document);
     let group = "aws_autoscaling_group.k3s_group";
     let waits = reaches(&graph, group);
@@ -167,7 +170,10 @@ fn the_node_is_created_after_everything_its_boot_reads() {
         // What the role may do: the instance reads with it at once.
         "aws_iam_role_policy.k3s_role_node",
     ] {
-        assert!(waits.contains(needed), "{group} does not wait for {needed}: {waits:?}");
+        assert!(
+            waits.contains(needed),
+            "{group} does not wait for {needed}: {waits:?}"
+        );
     }
     // Directly, not by accident of some argument: depends_on names them.
     let depends_on = &document["resource"]["aws_autoscaling_group"]["k3s_group"]["depends_on"];
@@ -250,7 +256,10 @@ fn run(dir: &Path, script: &str) -> (bool, String) {
     std::fs::write(&path, script).unwrap();
     let status = Command::new("bash")
         .arg(&path)
-        .env("PATH", format!("{}:/usr/bin:/bin", dir.join("bin").display()))
+        .env(
+            "PATH",
+            format!("{}:/usr/bin:/bin", dir.join("bin").display()),
+        )
         .env("STUB_LOG", dir.join("log"))
         .env("STUB_STATE", dir.join("state"))
         .status()
@@ -278,7 +287,11 @@ fn a_read_that_keeps_failing_ends_the_boot_after_a_bounded_number_of_tries() {
     let reads: Vec<&str> = log.lines().filter(|l| l.starts_with("aws ")).collect();
     // Exactly `boot_attempts` tries of the first read, then the boot ends: bounded.
     assert_eq!(reads.len(), 4, "{log}");
-    assert!(reads.iter().all(|l| l.contains("ssm get-parameter") && l.contains("/pixtools/dev/db/host")));
+    assert!(
+        reads
+            .iter()
+            .all(|l| l.contains("ssm get-parameter") && l.contains("/pixtools/dev/db/host"))
+    );
     assert_eq!(log.lines().filter(|l| *l == "sleep 15").count(), 3, "{log}");
     // K3s was never installed on the half-configured node.
     assert!(!log.contains("get.k3s.io"), "{log}");
@@ -310,14 +323,27 @@ case "$*" in *secretsmanager*) echo '{"password": "p@ss"}' ;; *) echo value ;; e
     );
     let (ok, log) = run(&dir, &bootstrap);
     assert!(ok, "{log}");
-    assert_eq!(log.lines().filter(|l| l.starts_with("sleep")).count(), 2, "{log}");
+    assert_eq!(
+        log.lines().filter(|l| l.starts_with("sleep")).count(),
+        2,
+        "{log}"
+    );
     // Four parameters, the secret, the token: each read once it answers.
-    assert_eq!(log.lines().filter(|l| l.starts_with("aws")).count(), 2 + 6, "{log}");
+    assert_eq!(
+        log.lines().filter(|l| l.starts_with("aws")).count(),
+        2 + 6,
+        "{log}"
+    );
     let install = log.lines().find(|l| l.starts_with("install")).unwrap();
-    assert!(install.contains("INSTALL_K3S_VERSION=v1.34.9+k3s1"), "{install}");
+    assert!(
+        install.contains("INSTALL_K3S_VERSION=v1.34.9+k3s1"),
+        "{install}"
+    );
     assert!(install.contains("--secrets-encryption"), "{install}");
     assert!(
-        install.contains("--image-credential-provider-config /var/lib/rancher/credentialprovider/config.yaml"),
+        install.contains(
+            "--image-credential-provider-config /var/lib/rancher/credentialprovider/config.yaml"
+        ),
         "{install}"
     );
     // K3s gets a bounded time to start.
@@ -329,7 +355,10 @@ fn a_failed_boot_marks_the_instance_unhealthy_so_the_group_replaces_it() {
     let text = render_cloud_init(&cloud_init()).unwrap();
     let document: Json = serde_norway::from_str(&text).unwrap();
     let runcmd = document["runcmd"].as_array().unwrap();
-    assert_eq!(runcmd.last().unwrap(), &json!(["/usr/local/sbin/girder-k3s-boot"]));
+    assert_eq!(
+        runcmd.last().unwrap(),
+        &json!(["/usr/local/sbin/girder-k3s-boot"])
+    );
     let boot = file(&write_files(&text), "/usr/local/sbin/girder-k3s-boot");
     for (case, bootstrap, unhealthy) in [("fails", "false", true), ("succeeds", "true", false)] {
         let dir = scratch(&format!("boot-wrapper-{case}"));
@@ -381,18 +410,42 @@ fn the_node_pulls_exactly_its_two_repositories() {
     let policy = built.node.policy();
     let arn = |r: &RepositoryHandle| -> Value<String> { r.arn().into() };
     for action in ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"] {
-        assert_eq!(policy.access(action, &arn(&built.api)), Access::Allowed, "{action}");
-        assert_eq!(policy.access(action, &arn(&built.worker)), Access::Allowed, "{action}");
-        // Not a repository it was not given, not every repository.
-        assert_eq!(policy.access(action, &arn(&built.other)), Access::Denied, "{action}");
         assert_eq!(
-            policy.access(action, &Value::Literal("arn:aws:ecr:us-east-1:111111111111:repository/x".into())),
+            policy.access(action, &arn(&built.api)),
+            Access::Allowed,
+            "{action}"
+        );
+        assert_eq!(
+            policy.access(action, &arn(&built.worker)),
+            Access::Allowed,
+            "{action}"
+        );
+        // Not a repository it was not given, not every repository.
+        assert_eq!(
+            policy.access(action, &arn(&built.other)),
+            Access::Denied,
+            "{action}"
+        );
+        assert_eq!(
+            policy.access(
+                action,
+                &Value::Literal("arn:aws:ecr:us-east-1:111111111111:repository/x".into())
+            ),
             Access::Denied
         );
     }
     // Pulling only: no push, no delete, no listing.
-    for action in ["ecr:PutImage", "ecr:BatchDeleteImage", "ecr:InitiateLayerUpload", "ecr:DescribeRepositories"] {
-        assert_eq!(policy.access(action, &arn(&built.api)), Access::Denied, "{action}");
+    for action in [
+        "ecr:PutImage",
+        "ecr:BatchDeleteImage",
+        "ecr:InitiateLayerUpload",
+        "ecr:DescribeRepositories",
+    ] {
+        assert_eq!(
+            policy.access(action, &arn(&built.api)),
+            Access::Denied,
+            "{action}"
+        );
     }
     // The registry login is the one ECR action on `*` (it has no resource).
     let ecr: Vec<&str> = policy
@@ -400,12 +453,24 @@ fn the_node_pulls_exactly_its_two_repositories() {
         .into_iter()
         .filter(|a| a.starts_with("ecr:"))
         .collect();
-    assert_eq!(ecr, ["ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]);
+    assert_eq!(
+        ecr,
+        [
+            "ecr:GetAuthorizationToken",
+            "ecr:BatchGetImage",
+            "ecr:GetDownloadUrlForLayer"
+        ]
+    );
     assert_eq!(
         policy.access("ecr:GetAuthorizationToken", &Value::Literal("*".into())),
         Access::Allowed
     );
-    assert!(policy.wildcard_reasons().iter().any(|r| r.starts_with("RegistryLogin: ")));
+    assert!(
+        policy
+            .wildcard_reasons()
+            .iter()
+            .any(|r| r.starts_with("RegistryLogin: "))
+    );
     // K3s is told to use the credential provider, at a pinned release.
     let t = Template::from_stack(built.stack).unwrap();
     let user_data = t.resource("aws_launch_template", "k3s_launch_template")["user_data"]
@@ -416,7 +481,10 @@ fn the_node_pulls_exactly_its_two_repositories() {
         user_data.contains(&format!("cloud-provider-aws/{ECR_CREDENTIAL_PROVIDER}/linux/amd64/ecr-credential-provider-linux-amd64")),
         "{user_data}"
     );
-    assert!(user_data.contains("kind: CredentialProviderConfig"), "{user_data}");
+    assert!(
+        user_data.contains("kind: CredentialProviderConfig"),
+        "{user_data}"
+    );
 }
 
 #[test]
@@ -427,10 +495,22 @@ fn a_node_without_repositories_gets_no_ecr_access() {
         .add(&mut scope, "network")
         .unwrap();
     let params = girder_rds::PostgresParameters::under(&ssm("/v/db")).unwrap();
-    let node = K3sNode::new(&vpc, &params, "n", ["m7i.large"], &ssm("/v"), "v1.34.9+k3s1")
-        .add(&mut scope, "n")
-        .unwrap();
-    assert!(node.policy().allowed_actions().iter().all(|a| !a.starts_with("ecr:")));
+    let node = K3sNode::new(
+        &vpc,
+        &params,
+        "n",
+        ["m7i.large"],
+        &ssm("/v"),
+        "v1.34.9+k3s1",
+    )
+    .add(&mut scope, "n")
+    .unwrap();
+    assert!(
+        node.policy()
+            .allowed_actions()
+            .iter()
+            .all(|a| !a.starts_with("ecr:"))
+    );
     assert!(node.sync_document_arn().is_none());
     assert!(node.deploy_statements(&location()).is_none());
 }
@@ -440,8 +520,8 @@ fn every_template_change_starts_an_instance_refresh() {
     // `$Latest` never changes, so the group's plan never changed and no refresh started.
     let t = Template::from_stack(build().stack).unwrap();
     let group = t.resource("aws_autoscaling_group", "k3s_group");
-    let spec = &group["mixed_instances_policy"][0]["launch_template"][0]
-        ["launch_template_specification"][0];
+    let spec = &group["mixed_instances_policy"][0]["launch_template"][0]["launch_template_specification"]
+        [0];
     assert_eq!(
         spec["version"],
         "${tostring(aws_launch_template.k3s_launch_template.latest_version)}"
@@ -473,7 +553,8 @@ fn the_deployer_can_run_the_sync_document_and_nothing_else() {
         );
     }
     // On instances, only those of its own group (the tag AWS sets on them).
-    let instance = Value::Literal("arn:aws:ec2:us-east-1:111111111111:instance/i-0123456789abcdef0".into());
+    let instance =
+        Value::Literal("arn:aws:ec2:us-east-1:111111111111:instance/i-0123456789abcdef0".into());
     assert_eq!(
         policy.access("ssm:SendCommand", &instance),
         Access::AllowedWhen(vec![vec![Condition::string_equals(
@@ -481,10 +562,7 @@ fn the_deployer_can_run_the_sync_document_and_nothing_else() {
             "pixtools-dev"
         )]])
     );
-    assert_eq!(
-        policy.access("ssm:StartSession", &instance),
-        Access::Denied
-    );
+    assert_eq!(policy.access("ssm:StartSession", &instance), Access::Denied);
     // The document runs the sync script, takes no parameter (nothing to inject).
     let t = Template::from_stack(built.stack).unwrap();
     let resource = t.resource("aws_ssm_document", "k3s_sync_document");
