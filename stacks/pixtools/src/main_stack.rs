@@ -80,11 +80,19 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         )
     })?;
     let database_arn = database_arn.to_owned();
+    // Traefik trusts X-Forwarded-For from the ALB's subnets only, not the whole VPC (the
+    // node itself and anything else in the private subnets could forge a client).
+    let alb_subnets = exact_cover(&network.vpc.public_subnet_cidrs()).ok_or_else(|| {
+        Error::invalid(
+            format!("{}:network", stack.id()),
+            "the ALB's subnets are not one CIDR block; Traefik needs the block it trusts",
+        )
+    })?;
     cluster::add(
         &mut stack,
         env,
         &ClusterInputs {
-            vpc_cidr: VPC_CIDR,
+            vpc_cidr: alb_subnets,
             node_port: API_NODE_PORT,
             database_arn: &database_arn,
             contract: &contract,
@@ -114,4 +122,38 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
     )?;
     findings::main(&mut stack, env)?;
     Ok(stack)
+}
+
+/// The one block made of exactly `blocks` (non-overlapping, as the subnet planner lays
+/// them out), if there is one: 10.40.0.0/24 and 10.40.1.0/24 are 10.40.0.0/23.
+fn exact_cover(blocks: &[Ipv4Cidr]) -> Option<Ipv4Cidr> {
+    let first = blocks.first()?;
+    let total: u64 = blocks.iter().map(Ipv4Cidr::size).sum();
+    (0..=first.prefix()).rev().find_map(|prefix| {
+        let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+        let candidate =
+            Ipv4Cidr::new((u32::from(first.first()) & mask).to_be_bytes(), prefix).ok()?;
+        (blocks.iter().all(|b| candidate.contains(b)) && candidate.size() == total)
+            .then_some(candidate)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_alb_subnets_are_one_block_or_none() {
+        let block = |a: [u8; 4], p| Ipv4Cidr::new(a, p).unwrap();
+        assert_eq!(
+            exact_cover(&[block([10, 40, 0, 0], 24), block([10, 40, 1, 0], 24)]),
+            Some(block([10, 40, 0, 0], 23))
+        );
+        // 10.40.1.0/24 + 10.40.2.0/24 would need 10.40.0.0/22, which holds two more.
+        assert_eq!(
+            exact_cover(&[block([10, 40, 1, 0], 24), block([10, 40, 2, 0], 24)]),
+            None
+        );
+        assert_eq!(exact_cover(&[]), None);
+    }
 }

@@ -423,8 +423,11 @@ fn the_alb_reaches_traefik_which_rate_limits_the_api() {
     assert_eq!(values["ports"]["web"]["nodePort"], port);
     assert_eq!(
         values["ports"]["web"]["forwardedHeaders"]["trustedIPs"],
-        json!(["10.40.0.0/16"])
+        // The ALB's two public subnets, 10.40.0.0/24 and 10.40.1.0/24, and nothing else.
+        json!(["10.40.0.0/23"])
     );
+    // The Service keeps the client's address (no source NAT on the NodePort).
+    assert_eq!(values["service"]["spec"]["externalTrafficPolicy"], "Local");
     let ingress = t.kube_object("Ingress", "api");
     assert_eq!(ingress["spec"]["ingressClassName"], "traefik");
     assert_eq!(
