@@ -491,6 +491,14 @@ fn render_cloud_init_refuses_values_that_would_break_out_of_the_script() {
             manifests_bucket: Some("b b".into()),
             ..good.clone()
         },
+        CloudInit {
+            ecr_credential_provider: Some("v1.34.0\"; reboot; \"".into()),
+            ..good.clone()
+        },
+        CloudInit {
+            boot_attempts: 0,
+            ..good.clone()
+        },
     ];
     let refused: Vec<&'static str> = hostile
         .iter()
@@ -509,7 +517,9 @@ fn render_cloud_init_refuses_values_that_would_break_out_of_the_script() {
             "datastore database",
             "manifests prefix",
             "log group",
-            "manifests bucket"
+            "manifests bucket",
+            "ecr-credential-provider version",
+            "boot attempts"
         ]
     );
 }
