@@ -22,6 +22,6 @@ mod role;
 mod trust;
 
 pub use error::IamError;
-pub use policy::{Condition, Effect, PolicyDocument, Statement};
+pub use policy::{Access, Condition, Effect, PolicyDocument, Statement};
 pub use role::{GITHUB_OIDC_URL, GithubOidcProvider, Role, RoleHandle, TFC_OIDC_URL};
 pub use trust::Trust;

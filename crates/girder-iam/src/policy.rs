@@ -303,6 +303,50 @@ impl PolicyDocument {
         })
     }
 
+    /// What this document alone grants `action` on `resource` (an ARN, literal or the
+    /// same expression a statement names), as IAM evaluates it: an explicit Deny that
+    /// matches wins; otherwise the matching Allow statements decide, unconditionally if
+    /// one has no condition. Actions and literal ARNs match with IAM's `*` and `?`
+    /// wildcards; an expression matches only itself (or a statement's `*`). For tests
+    /// and reviews that ask "may this role do X on Y, and nothing else?".
+    pub fn access(&self, action: &str, resource: &Value<String>) -> Access {
+        let matching = |effect: Effect| {
+            self.statements.iter().filter(move |s| {
+                s.effect == effect
+                    && s.actions.iter().any(|a| wildcard_match(a, action, true))
+                    && s.resources.iter().any(|r| resource_match(r, resource))
+            })
+        };
+        if matching(Effect::Deny).any(|s| s.conditions.is_empty()) {
+            return Access::Denied;
+        }
+        let mut conditional = Vec::new();
+        for statement in matching(Effect::Allow) {
+            if statement.conditions.is_empty() {
+                return Access::Allowed;
+            }
+            conditional.push(statement.conditions.clone());
+        }
+        if conditional.is_empty() {
+            Access::Denied
+        } else {
+            Access::AllowedWhen(conditional)
+        }
+    }
+
+    /// Every action an Allow statement names, in order, without repeats.
+    pub fn allowed_actions(&self) -> Vec<&str> {
+        let mut actions: Vec<&str> = Vec::new();
+        for statement in self.statements.iter().filter(|s| s.effect == Effect::Allow) {
+            for action in &statement.actions {
+                if !actions.contains(&action.as_str()) {
+                    actions.push(action);
+                }
+            }
+        }
+        actions
+    }
+
     /// The reasons given for wildcards, for review (`sid: reason`).
     pub fn wildcard_reasons(&self) -> Vec<String> {
         self.statements
@@ -315,5 +359,58 @@ impl PolicyDocument {
                 ))
             })
             .collect()
+    }
+}
+
+/// What a policy document grants one action on one resource ([`PolicyDocument::access`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Access {
+    /// No statement allows it, or one denies it.
+    Denied,
+    /// A statement without conditions allows it.
+    Allowed,
+    /// Only statements with conditions allow it: each entry is one statement's
+    /// conditions, all of which must hold.
+    AllowedWhen(Vec<Vec<Condition>>),
+}
+
+/// IAM's wildcard match: `*` any run of characters, `?` one character; actions compare
+/// without regard to case.
+fn wildcard_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
+    let fold = |s: &str| {
+        if ignore_case {
+            s.to_ascii_lowercase()
+        } else {
+            s.to_owned()
+        }
+    };
+    let pattern: Vec<char> = fold(pattern).chars().collect();
+    let text: Vec<char> = fold(text).chars().collect();
+    // Iterative glob with backtracking to the last `*`.
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && (pattern[p] == '?' || pattern[p] == text[t]) {
+            p += 1;
+            t += 1;
+        } else if p < pattern.len() && pattern[p] == '*' {
+            star = Some((p, t));
+            p += 1;
+        } else if let Some((sp, st)) = star {
+            p = sp + 1;
+            t = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|c| *c == '*')
+}
+
+fn resource_match(pattern: &Value<String>, resource: &Value<String>) -> bool {
+    match (pattern, resource) {
+        (Value::Literal(p), _) if p == "*" => true,
+        (Value::Literal(p), Value::Literal(r)) => wildcard_match(p, r, false),
+        (p, r) => p == r,
     }
 }

@@ -35,6 +35,8 @@ pub struct Role {
 pub struct RoleHandle {
     role: aws::IamRoleHandle,
     instance_profile: Option<aws::IamInstanceProfileHandle>,
+    /// The inline policies and managed-policy attachments: what the role may do.
+    grants: Vec<Reference>,
 }
 
 impl RoleHandle {
@@ -145,15 +147,18 @@ impl Construct for Role {
             role = role.max_session_duration(seconds);
         }
         let role = scope.add_default(role)?;
+        let mut grants = Vec::new();
         for (name, document) in &self.inline {
             let policy = document.render(&format!("{at}/{name}"))?;
-            scope.add(
+            let policy = scope.add(
                 name,
                 aws::IamRolePolicy::new(policy, role.name()).name(name),
             )?;
+            grants.push(policy.dependency());
         }
         for (id, arn) in self.managed {
-            scope.add(&id, aws::IamRolePolicyAttachment::new(arn, role.name()))?;
+            let attachment = scope.add(&id, aws::IamRolePolicyAttachment::new(arn, role.name()))?;
+            grants.push(attachment.dependency());
         }
         let instance_profile = if self.trust.is_ec2() {
             Some(
@@ -170,14 +175,18 @@ impl Construct for Role {
         Ok(RoleHandle {
             role,
             instance_profile,
+            grants,
         })
     }
 }
 
 impl Dependable for RoleHandle {
-    /// The role and its instance profile.
+    /// The role, its inline policies and managed-policy attachments, and its instance
+    /// profile: what waits for the role waits until the role may do what it was given
+    /// (an instance booting with the profile reads what the inline policy allows).
     fn dependencies(&self) -> Vec<Reference> {
         let mut references = vec![self.role.dependency()];
+        references.extend(self.grants.iter().cloned());
         references.extend(self.instance_profile.iter().map(Dependency::dependency));
         references
     }

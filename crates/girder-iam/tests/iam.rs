@@ -279,3 +279,63 @@ fn roles_and_providers_are_constructs_with_checked_sessions() {
         ]
     );
 }
+
+#[test]
+fn access_answers_what_a_document_grants_on_one_resource() {
+    use girder_iam::Access;
+    let arn = |s: &str| Value::Literal(s.to_owned());
+    let repository = Expr::raw("aws_ecr_repository.api.arn").cast::<String>();
+    let document = PolicyDocument::new()
+        .statement(Statement::allow(["ecr:BatchGetImage"]).on([Value::Expr(repository.clone())]))
+        .statement(Statement::allow(["s3:Get*"]).on(["arn:aws:s3:::images/raw/*"]))
+        .statement(
+            Statement::allow(["ssm:SendCommand"])
+                .on(["arn:aws:ec2:us-east-1:111111111111:instance/*"])
+                .when(Condition::string_equals("ssm:resourceTag/team", "web")),
+        )
+        .statement(Statement::deny(["s3:GetObject"]).on(["arn:aws:s3:::images/raw/secret"]));
+    // An expression matches itself only.
+    assert_eq!(
+        document.access("ecr:BatchGetImage", &Value::Expr(repository)),
+        Access::Allowed
+    );
+    assert_eq!(
+        document.access(
+            "ecr:BatchGetImage",
+            &Value::Expr(Expr::raw("aws_ecr_repository.other.arn").cast::<String>())
+        ),
+        Access::Denied
+    );
+    // Wildcards in actions (any case) and literal ARNs; an explicit Deny wins.
+    assert_eq!(
+        document.access("S3:GetObject", &arn("arn:aws:s3:::images/raw/a.png")),
+        Access::Allowed
+    );
+    assert_eq!(
+        document.access("s3:GetObject", &arn("arn:aws:s3:::images/processed/a.png")),
+        Access::Denied
+    );
+    assert_eq!(
+        document.access("s3:PutObject", &arn("arn:aws:s3:::images/raw/a.png")),
+        Access::Denied
+    );
+    assert_eq!(
+        document.access("s3:GetObject", &arn("arn:aws:s3:::images/raw/secret")),
+        Access::Denied
+    );
+    // A conditional grant says under which conditions.
+    assert_eq!(
+        document.access(
+            "ssm:SendCommand",
+            &arn("arn:aws:ec2:us-east-1:111111111111:instance/i-1")
+        ),
+        Access::AllowedWhen(vec![vec![Condition::string_equals(
+            "ssm:resourceTag/team",
+            "web"
+        )]])
+    );
+    assert_eq!(
+        document.allowed_actions(),
+        ["ecr:BatchGetImage", "s3:Get*", "ssm:SendCommand"]
+    );
+}

@@ -36,6 +36,27 @@ pub struct CloudInit {
     pub log_group: String,
     /// Keep the Traefik ingress controller K3s ships (otherwise disabled).
     pub bundled_traefik: bool,
+    /// The `ecr-credential-provider` release (`v1.34.0`) the kubelet pulls private ECR
+    /// images with, if the node pulls from ECR.
+    pub ecr_credential_provider: Option<String>,
+    /// How many times each read and download at boot is tried (at least 1).
+    pub boot_attempts: u16,
+    /// Seconds between two tries.
+    pub boot_retry_seconds: u16,
+    /// Seconds K3s may take to start before the boot fails.
+    pub start_timeout_seconds: u16,
+}
+
+/// `vMAJOR.MINOR.PATCH`, as cloud-provider-aws names its releases (`v1.34.0`).
+pub(crate) fn is_plain_release(version: &str) -> bool {
+    let Some(rest) = version.strip_prefix('v') else {
+        return false;
+    };
+    let numbers: Vec<&str> = rest.split('.').collect();
+    numbers.len() == 3
+        && numbers
+            .iter()
+            .all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
 }
 
 impl CloudInit {
@@ -94,6 +115,26 @@ impl CloudInit {
             &self.k3s_version,
             version_ok,
             "a K3s release such as v1.33.5+k3s1",
+        )?;
+        if let Some(version) = &self.ecr_credential_provider {
+            check(
+                "ecr-credential-provider version",
+                version,
+                is_plain_release(version),
+                "a cloud-provider-aws release such as v1.34.0",
+            )?;
+        }
+        check(
+            "boot attempts",
+            &self.boot_attempts.to_string(),
+            self.boot_attempts >= 1,
+            "at least 1",
+        )?;
+        check(
+            "K3s start timeout",
+            &self.start_timeout_seconds.to_string(),
+            self.start_timeout_seconds >= 1,
+            "at least 1 second",
         )?;
         if let Some(bucket) = &self.manifests_bucket {
             check(

@@ -25,5 +25,5 @@ mod traefik;
 
 pub use cloud_init::{CloudInit, render_cloud_init};
 pub use error::K3sError;
-pub use node::{K3sNode, K3sNodeHandle};
+pub use node::{ECR_CREDENTIAL_PROVIDER, K3sNode, K3sNodeHandle};
 pub use traefik::Traefik;

@@ -5,7 +5,7 @@ use girder_aws::aws::autoscaling_group as asg;
 use girder_aws::aws::launch_template as lt;
 use girder_core::construct::{Construct, Dependable};
 use girder_core::expr::{Reference, fns};
-use girder_core::terraform::Dependency;
+use girder_core::terraform::{Dependency, IntoResourceSpec};
 use girder_core::vocabulary::{Arn, AwsLocation, SsmPath, SsmPathError};
 use girder_core::{Error, Expr, LogRetention, Result, Scope};
 use girder_iam::{Condition, PolicyDocument, Role, RoleHandle, Statement, Trust};
@@ -13,7 +13,8 @@ use girder_network::{
     AlbHandle, Connectable, Connections, SecurityGroup, SecurityGroupHandle, VpcHandle,
 };
 use girder_rds::PostgresParameters;
-use girder_storage::BucketHandle;
+use girder_storage::{BucketHandle, RepositoryHandle};
+use serde_json::json;
 
 use crate::cloud_init::{CloudInit, is_k3s_release, is_script_safe_bucket_name, render_cloud_init};
 use crate::error::K3sError;
@@ -25,8 +26,29 @@ const AL2023_AMI_PARAMETER: &str =
 /// The key prefix manifests are synced from.
 const MANIFESTS_PREFIX: &str = "manifests/";
 
+/// Each read and download at boot is tried this often, [`BOOT_RETRY_SECONDS`] apart:
+/// about 5 minutes in all. Terraform creates the node after the database and its
+/// settings, so this covers eventual consistency (a new role, a NAT route), not a
+/// database still being created.
+const BOOT_ATTEMPTS: u16 = 20;
+
+/// Seconds between two tries at boot.
+const BOOT_RETRY_SECONDS: u16 = 15;
+
+/// Seconds K3s may take to start (reach its datastore, come up) before the boot fails.
+const START_TIMEOUT_SECONDS: u16 = 600;
+
 /// The cluster token's parameter under the node's settings prefix.
 const TOKEN_PARAMETER: &str = "k3s/token";
+
+/// The `ecr-credential-provider` release (kubernetes/cloud-provider-aws) the kubelet pulls
+/// private ECR images with: the release line of the K3s minor the stacks pin (1.34); the
+/// kubelet credential provider API it speaks (`credentialprovider.kubelet.k8s.io/v1`) is
+/// stable since Kubernetes 1.26.
+pub const ECR_CREDENTIAL_PROVIDER: &str = "v1.34.0";
+
+/// The script the node's SSM document runs: the manifests sync, and nothing else.
+const SYNC_SCRIPT: &str = "/usr/local/sbin/girder-k3s-sync-manifests";
 
 /// A K3s node to create.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,16 +66,21 @@ pub struct K3sNode {
     target_group_arns: Vec<Expr<String>>,
     log_retention_days: u16,
     bundled_traefik: bool,
+    repositories: Vec<RepositoryHandle>,
+    waits_for: Vec<Reference>,
 }
 
 /// A K3s node in the stack.
 #[derive(Clone, Debug, PartialEq)]
 #[must_use]
 pub struct K3sNodeHandle {
+    name: String,
     role: RoleHandle,
+    policy: PolicyDocument,
     security_group: SecurityGroupHandle,
     group: aws::AutoscalingGroupHandle,
     log_group: aws::CloudwatchLogGroupHandle,
+    sync_document: Option<aws::SsmDocumentHandle>,
 }
 
 impl K3sNode {
@@ -83,7 +110,31 @@ impl K3sNode {
             target_group_arns: Vec::new(),
             log_retention_days: 14,
             bundled_traefik: false,
+            repositories: Vec::new(),
+            waits_for: Vec::new(),
         }
+    }
+
+    /// Let K3s pull images from `repository` (private ECR): the node role may log in to
+    /// the registry and pull this repository's images (its pull statement), and the
+    /// kubelet gets its credentials from `ecr-credential-provider`
+    /// ([`ECR_CREDENTIAL_PROVIDER`]). Call once per repository; the node may pull from
+    /// those and no other.
+    pub fn pulls_from(mut self, repository: &RepositoryHandle) -> Self {
+        self.repositories.push(repository.clone());
+        self
+    }
+
+    /// Create the node only after `what` exists: something its boot reads besides the
+    /// datastore's settings (which it always waits for), such as the cluster token's
+    /// parameter.
+    pub fn after(mut self, what: &impl Dependable) -> Self {
+        for reference in what.dependencies() {
+            if !self.waits_for.contains(&reference) {
+                self.waits_for.push(reference);
+            }
+        }
+        self
     }
 
     /// The SSM parameter a node with settings under `ssm_prefix` reads its cluster token
@@ -196,6 +247,27 @@ impl Construct for K3sNode {
                     .sid("ShipLogs")
                     .on([Arn::attribute(log_group.arn()), Arn::attribute(log_group.arn()).join(":*")]),
             );
+        // A boot that fails reports the instance Unhealthy, to its own group only.
+        policy = policy.statement(
+            Statement::allow(["autoscaling:SetInstanceHealth"])
+                .sid("ReportFailedBoot")
+                .on([here.arn(
+                    "autoscaling",
+                    format!("autoScalingGroup:*:autoScalingGroupName/{}", self.name),
+                )]),
+        );
+        if !self.repositories.is_empty() {
+            // Pull exactly the repositories asked for: their own pull statements (one
+            // statement naming each), and the registry login, which has no resource.
+            let mut pull = Statement::allow(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"])
+                .sid("PullImages");
+            for repository in &self.repositories {
+                pull = pull.on([repository.arn()]);
+            }
+            policy = policy
+                .statement(RepositoryHandle::login_statement().sid("RegistryLogin"))
+                .statement(pull);
+        }
         if let Some((bucket, _)) = &manifests_bucket {
             // The bucket's own read statements for the prefix the node syncs.
             let sids = ["ListManifests", "ReadManifests", "DecryptManifests"];
@@ -210,7 +282,7 @@ impl Construct for K3sNode {
         let role = Role::new(format!("{}-node", self.name), Trust::ec2())
             .description(format!("K3s node {}", self.name))
             .aws_managed_policy(partition.partition(), "AmazonSSMManagedInstanceCore")
-            .policy("node", policy)
+            .policy("node", policy.clone())
             .add(&mut scope, "role")?;
         let Some(profile) = role.instance_profile_name() else {
             return Err(refuse(K3sError::NoInstanceProfile));
@@ -233,10 +305,15 @@ impl Construct for K3sNode {
             db_secret_parameter: self.datastore.master_secret_arn().to_string(),
             datastore_database: self.datastore_database.clone(),
             k3s_version: self.k3s_version.clone(),
-            manifests_bucket: manifests_bucket.map(|(_, name)| name),
+            manifests_bucket: manifests_bucket.as_ref().map(|(_, name)| name.clone()),
             manifests_prefix: MANIFESTS_PREFIX.into(),
             log_group: log_group_name,
             bundled_traefik: self.bundled_traefik,
+            ecr_credential_provider: (!self.repositories.is_empty())
+                .then(|| ECR_CREDENTIAL_PROVIDER.to_owned()),
+            boot_attempts: BOOT_ATTEMPTS,
+            boot_retry_seconds: BOOT_RETRY_SECONDS,
+            start_timeout_seconds: START_TIMEOUT_SECONDS,
         })
         .map_err(refuse)?;
 
@@ -252,9 +329,12 @@ impl Construct for K3sNode {
                     lt::MetadataOptions::new()
                         .http_endpoint("enabled")
                         .http_tokens("required")
-                        // 2 hops: pods on the node (External Secrets) use the node role
-                        // through IMDS.
-                        .http_put_response_hop_limit(2),
+                        // 1 hop: processes on the node (K3s, the kubelet's ECR
+                        // credential provider, the agents) reach IMDS; pods, one hop
+                        // further behind the CNI bridge, cannot take the node role's
+                        // credentials. A pod that needs the node role must run in the
+                        // host's network namespace.
+                        .http_put_response_hop_limit(1),
                 )
                 .block_device_mappings(
                     lt::BlockDeviceMappings::new().device_name("/dev/xvda").ebs(
@@ -281,7 +361,10 @@ impl Construct for K3sNode {
         let mut launch = asg::MixedInstancesPolicyLaunchTemplate::new(
             asg::MixedInstancesPolicyLaunchTemplateLaunchTemplateSpecification::new()
                 .launch_template_id(template.id())
-                .version("$Latest"),
+                // The version the template's last change made, not `$Latest`: every
+                // change to the template changes this argument, which starts the
+                // instance refresh (terraform-aws-modules/autoscaling does the same).
+                .version(fns::tostring(template.latest_version())),
         );
         for o in overrides {
             launch = launch.override_(o);
@@ -309,13 +392,64 @@ impl Construct for K3sNode {
         if !self.target_group_arns.is_empty() {
             group = group.target_group_arns(self.target_group_arns.clone());
         }
-        let group = scope.add("group", group)?;
+        // The node boots in a minute and at once reads the datastore's settings and
+        // password, the cluster token and what its role allows: it is created after
+        // them (RDS takes 5-15 minutes), never beside them.
+        let group = scope.add(
+            "group",
+            group
+                .into_spec()
+                .depends_on_all(&self.datastore)
+                .depends_on_all(&role)
+                .depends_on_all(&After(self.waits_for.clone())),
+        )?;
+        let sync_document = match &manifests_bucket {
+            Some(_) => Some(
+                scope.add(
+                    "sync-document",
+                    aws::SsmDocument::new(
+                        sync_document_content(&self.name),
+                        "Command",
+                        format!("{}-sync-manifests", self.name),
+                    )
+                    .document_format("JSON"),
+                )?,
+            ),
+            None => None,
+        };
         Ok(K3sNodeHandle {
+            name: self.name.clone(),
             role,
+            policy,
             security_group,
             group,
             log_group,
+            sync_document,
         })
+    }
+}
+
+/// The node's SSM Command document: runs the manifests sync and takes no parameter, so
+/// whoever may send it can run that script and nothing else.
+fn sync_document_content(name: &str) -> String {
+    json!({
+        "schemaVersion": "2.2",
+        "description": format!("Sync the Kubernetes manifests of K3s node {name} from S3 (written by girder)"),
+        "mainSteps": [{
+            "action": "aws:runShellScript",
+            "name": "syncManifests",
+            "inputs": {"runCommand": [SYNC_SCRIPT], "timeoutSeconds": "600"},
+        }],
+    })
+    .to_string()
+}
+
+/// Blocks to wait for, as one [`Dependable`].
+struct After(Vec<Reference>);
+
+impl Dependable for After {
+    fn dependencies(&self) -> Vec<Reference> {
+        self.0.clone()
     }
 }
 
@@ -376,6 +510,41 @@ impl K3sNodeHandle {
     /// The node's log group.
     pub fn log_group_name(&self) -> Expr<String> {
         self.log_group.name()
+    }
+
+    /// The node role's inline policy, as written: ask it what the node may do
+    /// ([`PolicyDocument::access`]).
+    pub fn policy(&self) -> &PolicyDocument {
+        &self.policy
+    }
+
+    /// The ARN of the node's SSM Command document, which runs the manifests sync and
+    /// nothing else (nodes with [`K3sNode::manifests_from`]).
+    pub fn sync_document_arn(&self) -> Option<Arn> {
+        self.sync_document
+            .as_ref()
+            .map(|document| Arn::attribute(document.arn()))
+    }
+
+    /// The statements that let a deployer (CI) run the manifests sync on this node and
+    /// nothing else: `ssm:SendCommand` with the node's own document (no condition: a
+    /// document carries no instance tag), and on instances of the node's Auto Scaling
+    /// group only (the tag AWS puts on them, which no one else can set). `None` without
+    /// [`K3sNode::manifests_from`].
+    pub fn deploy_statements(&self, location: &AwsLocation) -> Option<Vec<Statement>> {
+        let document = self.sync_document_arn()?;
+        Some(vec![
+            Statement::allow(["ssm:SendCommand"])
+                .sid("RunManifestsSync")
+                .on([document]),
+            Statement::allow(["ssm:SendCommand"])
+                .sid("OnTheNodeOnly")
+                .on([location.arn("ec2", "instance/*")])
+                .when(Condition::string_equals(
+                    "ssm:resourceTag/aws:autoscaling:groupName",
+                    self.name.clone(),
+                )),
+        ])
     }
 }
 

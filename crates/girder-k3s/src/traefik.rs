@@ -1,7 +1,16 @@
 //! The in-cluster half of serving through the ALB: K3s's bundled Traefik, its `web`
 //! entry point on the fixed NodePort the ALB target group sends to, trusting
-//! `X-Forwarded-*` only from the VPC (the ALB's addresses), so access logs and rate
+//! `X-Forwarded-*` only from the load balancer's subnets, so access logs and rate
 //! limits see the real client.
+//!
+//! The Service keeps the packet's source (`externalTrafficPolicy: Local`): with
+//! `Cluster`, kube-proxy source-NATs NodePort traffic to the node's pod-network address,
+//! Traefik sees that peer instead of the ALB, does not trust its `X-Forwarded-For`, and
+//! every client shares one rate-limit bucket. With `Local` a node answers on the NodePort
+//! only while it runs a Traefik pod: a node without one fails the ALB's health check and
+//! gets no traffic. On a single node (PixTools) Traefik runs there or nowhere, so that
+//! changes nothing; with several nodes, run Traefik on every node the target group
+//! registers (a DaemonSet) or accept that only those nodes are healthy targets.
 
 use girder_core::construct::Construct;
 use girder_core::{Error, Result, Scope};
@@ -35,9 +44,20 @@ impl Traefik {
         }
     }
 
-    /// Trust `X-Forwarded-For` / `-Proto` from `cidr` (the VPC the load balancer is in).
+    /// Trust `X-Forwarded-For` / `-Proto` from `cidr`: the subnets the load balancer's
+    /// nodes are in (`VpcHandle::public_subnet_cidrs` for an internet-facing ALB), and
+    /// nothing wider (any other address in a trusted block could forge a client address).
     pub fn trust_forwarded_headers_from(mut self, cidr: Ipv4Cidr) -> Self {
         self.trusted.push(cidr);
+        self
+    }
+
+    /// Trust `X-Forwarded-*` from each of `cidrs` (the load balancer's subnets).
+    pub fn trust_forwarded_headers_from_subnets(
+        mut self,
+        cidrs: impl IntoIterator<Item = Ipv4Cidr>,
+    ) -> Self {
+        self.trusted.extend(cidrs);
         self
     }
 }
@@ -65,7 +85,8 @@ impl Construct for Traefik {
             web["forwardedHeaders"] = json!({"trustedIPs": trusted});
         }
         let values = json!({
-            "service": {"type": "NodePort"},
+            // Keep the client's (the ALB node's) source address: see the module docs.
+            "service": {"type": "NodePort", "spec": {"externalTrafficPolicy": "Local"}},
             "ports": {"web": web},
         });
         let values_content = girder_core::yaml::to_yaml(&at, &values)?;

@@ -69,6 +69,10 @@ fn cloud_init() -> CloudInit {
         manifests_prefix: "manifests/".into(),
         log_group: "/pixtools-dev/k3s".into(),
         bundled_traefik: false,
+        ecr_credential_provider: None,
+        boot_attempts: 20,
+        boot_retry_seconds: 15,
+        start_timeout_seconds: 600,
     }
 }
 
@@ -146,6 +150,11 @@ fn the_launch_template_is_hardened() {
         "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
     );
     assert_eq!(template["metadata_options"][0]["http_tokens"], "required");
+    // Pods (one hop behind the CNI bridge) cannot reach IMDS for the node role.
+    assert_eq!(
+        template["metadata_options"][0]["http_put_response_hop_limit"],
+        1
+    );
     assert_eq!(
         template["block_device_mappings"][0]["ebs"][0],
         json!({"delete_on_termination": "true", "encrypted": "true", "volume_size": 40, "volume_type": "gp3"})
@@ -159,7 +168,7 @@ fn the_launch_template_is_hardened() {
     assert!(user_data.contains("$${DB_USER}"), "{user_data}");
     // The password is fetched at boot, never written here.
     assert!(
-        user_data.contains("DB_PASSWORD=$(aws secretsmanager get-secret-value"),
+        user_data.contains("DB_PASSWORD=$(retry aws secretsmanager get-secret-value"),
         "{user_data}"
     );
     assert_eq!(
@@ -236,7 +245,7 @@ fn cloud_init_reads_credentials_at_boot() {
     let document: serde_json::Value = serde_norway::from_str(&text).unwrap();
     let script = document["write_files"][0]["content"].as_str().unwrap();
     assert!(
-        script.contains("--disable servicelb --disable traefik"),
+        script.contains("--disable servicelb --disable traefik --secrets-encryption"),
         "{script}"
     );
     assert!(
@@ -281,7 +290,7 @@ fn manifests_sync_is_a_script_deploys_can_run_again() {
     let sync = file("/usr/local/sbin/girder-k3s-sync-manifests");
     // Traefik stays; ServiceLB goes (the ALB is the load balancer).
     assert!(
-        bootstrap.contains("--disable servicelb --write-kubeconfig-mode"),
+        bootstrap.contains("--disable servicelb --secrets-encryption \\\n"),
         "{bootstrap}"
     );
     assert!(!bootstrap.contains("--disable traefik"), "{bootstrap}");
@@ -434,7 +443,7 @@ fn traefik_serves_on_the_target_group_node_port() {
     assert_eq!(
         values,
         json!({
-            "service": {"type": "NodePort"},
+            "service": {"type": "NodePort", "spec": {"externalTrafficPolicy": "Local"}},
             "ports": {"web": {"nodePort": 30080, "forwardedHeaders": {"trustedIPs": ["10.40.0.0/16"]}}}
         })
     );
@@ -482,6 +491,14 @@ fn render_cloud_init_refuses_values_that_would_break_out_of_the_script() {
             manifests_bucket: Some("b b".into()),
             ..good.clone()
         },
+        CloudInit {
+            ecr_credential_provider: Some("v1.34.0\"; reboot; \"".into()),
+            ..good.clone()
+        },
+        CloudInit {
+            boot_attempts: 0,
+            ..good.clone()
+        },
     ];
     let refused: Vec<&'static str> = hostile
         .iter()
@@ -500,7 +517,9 @@ fn render_cloud_init_refuses_values_that_would_break_out_of_the_script() {
             "datastore database",
             "manifests prefix",
             "log group",
-            "manifests bucket"
+            "manifests bucket",
+            "ecr-credential-provider version",
+            "boot attempts"
         ]
     );
 }

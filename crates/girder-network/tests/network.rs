@@ -665,3 +665,51 @@ fn private_zones_resolve_inside_the_vpc() {
         &json!({"name": "db.pixtools.internal", "type": "CNAME", "ttl": 300}),
     );
 }
+
+#[test]
+fn the_vpcs_default_security_group_admits_and_sends_nothing() {
+    // A resource launched without a group of its own lands in the default group; AWS's
+    // default admits the whole group and sends anywhere (CKV2_AWS_12).
+    let mut stack = stack();
+    let mut scope = stack.root();
+    let _vpc = Vpc::new("pixtools-dev", cidr("10.40.0.0/16"))
+        .add(&mut scope, "network")
+        .unwrap();
+    let t = Template::from_stack(stack).unwrap();
+    let group = t.resource(
+        "aws_default_security_group",
+        "network_default_security_group",
+    );
+    assert_eq!(group["vpc_id"], "${aws_vpc.network.id}");
+    // Terraform adopts the group and removes every rule not written here: none is.
+    assert!(group.get("ingress").is_none(), "{group}");
+    assert!(group.get("egress").is_none(), "{group}");
+    t.resource_count_is("aws_security_group_rule", 0);
+}
+
+#[test]
+fn alb_deletion_protection_is_the_builders_choice() {
+    use girder_network::{Alb, Targets};
+    let mut stack = stack();
+    let mut scope = stack.root();
+    let vpc = Vpc::new("pixtools-dev", cidr("10.40.0.0/16"))
+        .add(&mut scope, "network")
+        .unwrap();
+    for (id, protected) in [("unprotected", false), ("protected", true)] {
+        let mut alb = Alb::internet_facing(&vpc, id, Targets::instances(id, 30080))
+            .allow([cidr("198.51.100.23/32")]);
+        if protected {
+            alb = alb.deletion_protection();
+        }
+        let _alb = alb.add(&mut scope, id).unwrap();
+    }
+    let t = Template::from_stack(stack).unwrap();
+    assert_eq!(
+        t.resource("aws_lb", "unprotected")["enable_deletion_protection"],
+        false
+    );
+    assert_eq!(
+        t.resource("aws_lb", "protected")["enable_deletion_protection"],
+        true
+    );
+}

@@ -54,9 +54,16 @@ pub struct PostgresHandle {
 /// The SSM parameters [`PostgresHandle::publish_to_ssm`] writes under a prefix: the one
 /// definition of their names, for the writer and every reader (the K3s node's
 /// cloud-init).
+///
+/// Returned by `publish_to_ssm` it is [`Dependable`]: a reader that must not start
+/// before the database is up and its settings are written (a node reading them at
+/// boot) waits for the instance, its parameter group and the five parameters. Made
+/// with [`PostgresParameters::under`] (a reader in another stack) it names nothing to
+/// wait for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[must_use]
 pub struct PostgresParameters {
+    written_by: Vec<Reference>,
     prefix: SsmPath,
     host: SsmPath,
     port: SsmPath,
@@ -74,6 +81,7 @@ impl PostgresParameters {
     pub fn under(prefix: &SsmPath) -> std::result::Result<Self, SsmPathError> {
         let [host, port, database, username, master_secret_arn] = Self::KEYS;
         Ok(Self {
+            written_by: Vec::new(),
             prefix: prefix.clone(),
             host: prefix.join(host)?,
             port: prefix.join(port)?,
@@ -378,8 +386,9 @@ impl PostgresHandle {
         prefix: &SsmPath,
     ) -> Result<PostgresParameters> {
         let mut scope = scope.construct_child(id)?;
-        let published = PostgresParameters::under(prefix)
+        let mut published = PostgresParameters::under(prefix)
             .map_err(|e| Error::construct(scope.location(), RdsError::from(e)))?;
+        published.written_by = self.dependencies();
         let [host, port, database, username, secret] = PostgresParameters::KEYS;
         let entries: [(&str, &SsmPath, Expr<String>); 5] = [
             (host, published.host(), self.endpoint()),
@@ -404,14 +413,17 @@ impl PostgresHandle {
                 self.master_secret_arn(),
             ),
         ];
+        let mut written = Vec::new();
         for (key, path, value) in entries {
-            scope.add(
+            let parameter = scope.add(
                 key,
                 aws::SsmParameter::new(path.as_str(), "String")
                     .value(value)
                     .description(format!("PostgreSQL {key}, written by girder")),
             )?;
+            written.push(parameter.dependency());
         }
+        published.written_by.extend(written);
         Ok(published)
     }
 }
@@ -420,6 +432,14 @@ impl Connectable for PostgresHandle {
     /// The instance's security group, serving [`POSTGRES_PORT`] by default.
     fn connections(&self) -> &Connections {
         &self.connections
+    }
+}
+
+impl Dependable for PostgresParameters {
+    /// The database instance and its parameter group, then the parameters
+    /// `publish_to_ssm` wrote (nothing for [`PostgresParameters::under`]).
+    fn dependencies(&self) -> Vec<Reference> {
+        self.written_by.clone()
     }
 }
 

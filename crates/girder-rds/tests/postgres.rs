@@ -258,3 +258,41 @@ fn ssm_prefixes_follow_the_parameter_name_rules() {
         .publish_to_ssm(&mut scope, "settings", &ssm("/pixtools/dev/db"))
         .unwrap();
 }
+
+#[test]
+fn published_settings_are_something_a_reader_can_wait_for() {
+    // A node reading the settings at boot must be created after the instance exists and
+    // the parameters are written, not beside them.
+    let mut stack = Stack::new("data", "dev", Backend::local()).unwrap();
+    let mut scope = stack.root();
+    let vpc = Vpc::new("pixtools-dev", "10.40.0.0/16".parse().unwrap())
+        .add(&mut scope, "network")
+        .unwrap();
+    let db = Postgres::new(&vpc, "pixtools-dev", 16, "db.t4g.micro")
+        .add(&mut scope, "database")
+        .unwrap();
+    let published = db
+        .publish_to_ssm(&mut scope, "settings", &ssm("/pixtools/dev/db"))
+        .unwrap();
+    let waits: Vec<String> = published
+        .dependencies()
+        .iter()
+        .map(|r| r.target.to_string())
+        .collect();
+    assert_eq!(
+        waits,
+        [
+            "aws_db_instance.database",
+            "aws_db_parameter_group.database_parameters",
+            "aws_ssm_parameter.settings_host",
+            "aws_ssm_parameter.settings_port",
+            "aws_ssm_parameter.settings_database",
+            "aws_ssm_parameter.settings_username",
+            "aws_ssm_parameter.settings_master_secret_arn",
+        ]
+    );
+    // Named from elsewhere (another stack's reader), there is nothing here to wait for.
+    let named = PostgresParameters::under(&ssm("/pixtools/dev/db")).unwrap();
+    assert!(named.dependencies().is_empty());
+    assert_eq!(named.host(), published.host());
+}

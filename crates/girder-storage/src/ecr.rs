@@ -5,9 +5,14 @@ use girder_aws::aws::ecr_repository as ecr;
 use girder_core::construct::Construct;
 use girder_core::vocabulary::Arn;
 use girder_core::{Error, Expr, Result, Scope};
+use girder_iam::Statement;
 use serde_json::json;
 
 use crate::error::StorageError;
+
+/// What pulling an image from a repository needs (the actions of AWS's
+/// `AmazonEC2ContainerRegistryPullOnly` policy, less the registry login).
+const PULL_ACTIONS: [&str; 2] = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
 
 /// An ECR repository to create.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,6 +110,24 @@ impl RepositoryHandle {
     /// The repository ARN.
     pub fn arn(&self) -> Arn {
         Arn::attribute(self.repository.arn())
+    }
+
+    /// The statement that lets a principal pull this repository's images (what
+    /// containerd asks for: the image manifest and the layers' download addresses), on
+    /// this repository only. The registry login it also needs,
+    /// [`RepositoryHandle::login_statement`], is not tied to a repository.
+    pub fn pull_statement(&self) -> Statement {
+        Statement::allow(PULL_ACTIONS).on([self.arn()])
+    }
+
+    /// The statement that lets a principal log in to the account's registry
+    /// (`ecr:GetAuthorizationToken`, which has no resource-level permissions: its `*` is
+    /// stated). A login reads nothing by itself; what it may pull is what the
+    /// [`RepositoryHandle::pull_statement`]s grant.
+    pub fn login_statement() -> Statement {
+        Statement::allow(["ecr:GetAuthorizationToken"])
+            .on(["*"])
+            .wildcard_because("ecr:GetAuthorizationToken has no resource-level permissions; the repositories a login may pull are the pull statements'")
     }
 
     /// The generated resource.

@@ -7,7 +7,7 @@ use girder_aws::aws;
 use girder_core::assertions::Template;
 use girder_core::prelude::*;
 use girder_iam::{Role, Trust};
-use girder_storage::{Bucket, BucketName, Encryption, Repository, StorageError};
+use girder_storage::{Bucket, BucketName, Encryption, Repository, RepositoryHandle, StorageError};
 use serde_json::{Value as Json, json};
 
 fn stack() -> Stack {
@@ -280,4 +280,35 @@ fn the_handle_exposes_name_arn_and_the_statements_that_use_it() {
         rendered("raw/")
     );
     assert_eq!(known.write_statements("").len(), 1);
+}
+
+#[test]
+fn a_repositorys_pull_statement_names_that_repository_only() {
+    use girder_iam::{Access, PolicyDocument};
+    let mut stack = Stack::new("registry", "dev", Backend::local()).unwrap();
+    let mut scope = stack.root();
+    let api = Repository::new("pixtools-api")
+        .add(&mut scope, "api")
+        .unwrap();
+    let other = Repository::new("other").add(&mut scope, "other").unwrap();
+    let document = PolicyDocument::new()
+        .statement(RepositoryHandle::login_statement())
+        .statement(api.pull_statement());
+    let arn = |r: &RepositoryHandle| -> Value<String> { r.arn().into() };
+    for action in ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"] {
+        assert_eq!(document.access(action, &arn(&api)), Access::Allowed);
+        assert_eq!(document.access(action, &arn(&other)), Access::Denied);
+    }
+    assert_eq!(document.access("ecr:PutImage", &arn(&api)), Access::Denied);
+    assert_eq!(
+        document.allowed_actions(),
+        [
+            "ecr:GetAuthorizationToken",
+            "ecr:BatchGetImage",
+            "ecr:GetDownloadUrlForLayer"
+        ]
+    );
+    // The login's `*` comes with its reason, so the policy renders.
+    assert_eq!(document.wildcard_reasons().len(), 1);
+    document.render("registry").unwrap();
 }

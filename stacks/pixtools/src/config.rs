@@ -15,9 +15,13 @@ pub struct Environment {
     pub alert_email: &'static str,
     /// The repository GitHub Actions deploys from (replace).
     pub github_repository: &'static str,
-    /// Production: deletion protection, longer backups, deploys only from the approved
-    /// `prod` GitHub environment.
+    /// Production: deletion protection on the database, longer backups, deploys only
+    /// from the approved `prod` GitHub environment.
     pub production: bool,
+    /// The ALB refuses deletion. On in both environments: the ALB's DNS name is the
+    /// API's only address and the one CORS origin, and recreating the ALB changes it.
+    /// Tearing an environment down takes setting this to false and applying first.
+    pub alb_deletion_protection: bool,
     /// Queue depth that alarms after 10 minutes.
     pub queue_depth_threshold: u32,
     /// The `pixtools-api` image to run, by digest (`sha256:<64 hex>`): the deployable
@@ -90,6 +94,7 @@ pub fn environments() -> Vec<Environment> {
             alert_email: "alerts@pixtools.example",
             github_repository: "pixtools/pixtools",
             production: false,
+            alb_deletion_protection: true,
             queue_depth_threshold: 100,
             api_image_digest: "sha256:2b5d2a8e1f0c4c7e9a3b6d8f0e1a2c3b4d5e6f708192a3b4c5d6e7f8091a2b3c",
             worker_image_digest: "sha256:7f3c1e9b5a2d4f6081a3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5f7",
@@ -101,6 +106,7 @@ pub fn environments() -> Vec<Environment> {
             alert_email: "alerts@pixtools.example",
             github_repository: "pixtools/pixtools",
             production: true,
+            alb_deletion_protection: true,
             queue_depth_threshold: 100,
             api_image_digest: "sha256:2b5d2a8e1f0c4c7e9a3b6d8f0e1a2c3b4d5e6f708192a3b4c5d6e7f8091a2b3c",
             worker_image_digest: "sha256:7f3c1e9b5a2d4f6081a3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5f7",

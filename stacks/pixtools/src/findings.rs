@@ -114,12 +114,14 @@ pub(crate) fn main(stack: &mut Stack, env: &Environment) -> Result<()> {
     ] {
         stack.acknowledge_check("edge/alb", check, reason)?;
     }
-    if !env.production {
+    if !env.alb_deletion_protection {
         stack.acknowledge_check(
             "edge/alb",
             "CKV_AWS_150",
-            "dev is torn down and rebuilt from code; prod has deletion protection",
+            "deletion protection is switched off in this environment's config to tear it down",
         )?;
+    }
+    if !env.production {
         stack.acknowledge_check(
             "data/database",
             "CKV_AWS_293",
@@ -160,11 +162,6 @@ pub(crate) fn main(stack: &mut Stack, env: &Environment) -> Result<()> {
         "host, port, database name, user name and the secret's ARN are not secrets; External Secrets reads them as plain strings",
     )?;
 
-    stack.acknowledge_check(
-        "compute/k3s/launch-template",
-        "CKV_AWS_341",
-        "hop limit 2 so pods on the node (External Secrets) reach IMDSv2 for the node role; IMDSv2 stays required",
-    )?;
     stack.acknowledge_check(
         "ops/alerts",
         "CKV_AWS_26",

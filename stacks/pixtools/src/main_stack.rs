@@ -26,8 +26,10 @@ use crate::state_stack::{LOCK_TABLE, state_bucket};
 
 /// The seed's VPC.
 const VPC_CIDR: Ipv4Cidr = cidr([10, 40, 0, 0], 16);
-/// The K3s release the node installs.
-const K3S_VERSION: &str = "v1.33.5+k3s1";
+/// The K3s release the node installs: the newest patch release of the 1.34 line we can
+/// cite (v1.34.9+k3s1, June 2026: Kubernetes 1.34.9, containerd 2.2.5, Traefik 3.7.4).
+/// The manifests target the 1.33 API (`.cargo/config.toml`), which 1.34 serves.
+const K3S_VERSION: &str = "v1.34.9+k3s1";
 /// The NodePort the API is served on; the ALB's targets.
 pub(crate) const API_NODE_PORT: u16 = 30080;
 /// Spot types: the primary, then the seed's fallbacks.
@@ -56,7 +58,7 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
     let storage = storage::add(&mut root, env)?;
     let database = database::add(&mut root, env, &name, &location, &network.vpc, &contract)?;
     let edge = edge::add(&mut root, env, &name, &network.vpc)?;
-    compute::add(
+    let compute = compute::add(
         &mut root,
         &name,
         &contract,
@@ -66,7 +68,7 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         &edge,
     )?;
     settings::add(&mut root, &contract, &database, &storage)?;
-    deploy::add(&mut root, env, &name, &location, &storage)?;
+    deploy::add(&mut root, env, &name, &location, &storage, &compute)?;
     ops::add(&mut root, env, &name, &edge, &database)?;
 
     // The cluster half reads nothing from Terraform: the RDS ARN is known at synth
@@ -78,11 +80,19 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         )
     })?;
     let database_arn = database_arn.to_owned();
+    // Traefik trusts X-Forwarded-For from the ALB's subnets only, not the whole VPC (the
+    // node itself and anything else in the private subnets could forge a client).
+    let alb_subnets = exact_cover(&network.vpc.public_subnet_cidrs()).ok_or_else(|| {
+        Error::invalid(
+            format!("{}:network", stack.id()),
+            "the ALB's subnets are not one CIDR block; Traefik needs the block it trusts",
+        )
+    })?;
     cluster::add(
         &mut stack,
         env,
         &ClusterInputs {
-            vpc_cidr: VPC_CIDR,
+            vpc_cidr: alb_subnets,
             node_port: API_NODE_PORT,
             database_arn: &database_arn,
             contract: &contract,
@@ -112,4 +122,38 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
     )?;
     findings::main(&mut stack, env)?;
     Ok(stack)
+}
+
+/// The one block made of exactly `blocks` (non-overlapping, as the subnet planner lays
+/// them out), if there is one: 10.40.0.0/24 and 10.40.1.0/24 are 10.40.0.0/23.
+fn exact_cover(blocks: &[Ipv4Cidr]) -> Option<Ipv4Cidr> {
+    let first = blocks.first()?;
+    let total: u64 = blocks.iter().map(Ipv4Cidr::size).sum();
+    (0..=first.prefix()).rev().find_map(|prefix| {
+        let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+        let candidate =
+            Ipv4Cidr::new((u32::from(first.first()) & mask).to_be_bytes(), prefix).ok()?;
+        (blocks.iter().all(|b| candidate.contains(b)) && candidate.size() == total)
+            .then_some(candidate)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_alb_subnets_are_one_block_or_none() {
+        let block = |a: [u8; 4], p| Ipv4Cidr::new(a, p).unwrap();
+        assert_eq!(
+            exact_cover(&[block([10, 40, 0, 0], 24), block([10, 40, 1, 0], 24)]),
+            Some(block([10, 40, 0, 0], 23))
+        );
+        // 10.40.1.0/24 + 10.40.2.0/24 would need 10.40.0.0/22, which holds two more.
+        assert_eq!(
+            exact_cover(&[block([10, 40, 1, 0], 24), block([10, 40, 2, 0], 24)]),
+            None
+        );
+        assert_eq!(exact_cover(&[]), None);
+    }
 }

@@ -423,8 +423,11 @@ fn the_alb_reaches_traefik_which_rate_limits_the_api() {
     assert_eq!(values["ports"]["web"]["nodePort"], port);
     assert_eq!(
         values["ports"]["web"]["forwardedHeaders"]["trustedIPs"],
-        json!(["10.40.0.0/16"])
+        // The ALB's two public subnets, 10.40.0.0/24 and 10.40.1.0/24, and nothing else.
+        json!(["10.40.0.0/23"])
     );
+    // The Service keeps the client's address (no source NAT on the NodePort).
+    assert_eq!(values["service"]["spec"]["externalTrafficPolicy"], "Local");
     let ingress = t.kube_object("Ingress", "api");
     assert_eq!(ingress["spec"]["ingressClassName"], "traefik");
     assert_eq!(
@@ -446,4 +449,76 @@ fn the_alb_reaches_traefik_which_rate_limits_the_api() {
         policy["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
         "kube-system"
     );
+}
+
+#[test]
+fn both_environments_boot_after_their_database_pull_their_images_and_deploy_without_a_shell() {
+    for env in ["dev", "prod"] {
+        let t = template(&format!("pixtools-{env}"));
+        // The node waits for the database, its published settings and the token.
+        let group = t.resource("aws_autoscaling_group", "compute_k3s_group");
+        let waits: Vec<&str> = group["depends_on"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        for needed in [
+            "aws_db_instance.data_database",
+            "aws_ssm_parameter.data_settings_host",
+            "aws_ssm_parameter.data_settings_master_secret_arn",
+            "aws_ssm_parameter.compute_k3s_token_parameter",
+            "aws_iam_role_policy.compute_k3s_role_node",
+        ] {
+            assert!(waits.contains(&needed), "{env}: {needed} not in {waits:?}");
+        }
+        // Every template change rolls out.
+        assert_eq!(
+            group["mixed_instances_policy"][0]["launch_template"][0]["launch_template_specification"]
+                [0]["version"],
+            "${tostring(aws_launch_template.compute_k3s_launch_template.latest_version)}"
+        );
+        let template = t.resource("aws_launch_template", "compute_k3s_launch_template");
+        assert_eq!(
+            template["metadata_options"][0]["http_put_response_hop_limit"],
+            1
+        );
+        // The node pulls the stack's two repositories.
+        let node = t.resource("aws_iam_role_policy", "compute_k3s_role_node")["policy"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            node.contains("{\"Sid\" = \"PullImages\", \"Effect\" = \"Allow\", \"Action\" = [\"ecr:BatchGetImage\", \"ecr:GetDownloadUrlForLayer\"], \"Resource\" = [aws_ecr_repository.registry_api.arn, aws_ecr_repository.registry_worker.arn]}"),
+            "{env}: {node}"
+        );
+        // The deploy role sends the stack's sync document, never a shell.
+        let deploy = t.resource("aws_iam_role_policy", "deploy_role_deploy")["policy"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(!deploy.contains("AWS-RunShellScript"), "{env}: {deploy}");
+        assert!(
+            deploy.contains("\"Action\" = \"ssm:SendCommand\", \"Resource\" = aws_ssm_document.compute_k3s_sync_document.arn}"),
+            "{env}: {deploy}"
+        );
+        // No other SSM action: two SendCommand statements and the tag condition's key.
+        assert_eq!(
+            deploy.matches("\"Action\" = \"ssm:SendCommand\"").count(),
+            2,
+            "{env}: {deploy}"
+        );
+        assert_eq!(deploy.matches("\"ssm:").count(), 3, "{env}: {deploy}");
+        // The ALB, the API's one address, refuses deletion; the VPC's default group
+        // admits and sends nothing.
+        assert_eq!(
+            t.resource("aws_lb", "edge_alb")["enable_deletion_protection"],
+            true
+        );
+        let default_group = t.resource(
+            "aws_default_security_group",
+            "network_default_security_group",
+        );
+        assert!(default_group.get("ingress").is_none() && default_group.get("egress").is_none());
+    }
 }

@@ -2,7 +2,7 @@
 // Do not edit: change crates/girder-aws/schema/allowlist.txt or the generator in
 // xtask/src/codegen, then run `cargo xtask codegen`.
 
-//! Provider `aws` (hashicorp/aws 6.25.0): 73 resources and 11 data sources.
+//! Provider `aws` (hashicorp/aws 6.25.0): 74 resources and 11 data sources.
 //!
 //! Resource `aws_<type>` is the config struct `<Type>` (module `<type>`) with the handle
 //! `<Type>Handle`; data source `aws_<type>` is `Data<Type>`. Require the provider with
@@ -174,6 +174,8 @@ pub mod sns_topic;
 pub use sns_topic::{SnsTopic, SnsTopicHandle};
 pub mod sns_topic_subscription;
 pub use sns_topic_subscription::{SnsTopicSubscription, SnsTopicSubscriptionHandle};
+pub mod ssm_document;
+pub use ssm_document::{SsmDocument, SsmDocumentHandle};
 pub mod ssm_parameter;
 pub use ssm_parameter::{SsmParameter, SsmParameterHandle};
 pub mod subnet;

@@ -85,6 +85,7 @@ pub(crate) fn add_minimal(scope: &mut Scope<'_>) -> Result<()> {
     minimal_aws_security_group(scope)?;
     minimal_aws_sns_topic(scope)?;
     minimal_aws_sns_topic_subscription(scope)?;
+    minimal_aws_ssm_document(scope)?;
     minimal_aws_ssm_parameter(scope)?;
     minimal_aws_subnet(scope)?;
     minimal_aws_vpc(scope)?;
@@ -699,6 +700,14 @@ fn minimal_aws_sns_topic_subscription(scope: &mut Scope<'_>) -> Result<()> {
         girder_aws::aws::sns_topic_subscription::SnsTopicSubscription::new(
             "example", "example", "example",
         ),
+    )?;
+    Ok(())
+}
+
+fn minimal_aws_ssm_document(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_ssm_document",
+        girder_aws::aws::ssm_document::SsmDocument::new("example", "example", "example"),
     )?;
     Ok(())
 }
@@ -1559,6 +1568,7 @@ pub(crate) fn add_full(scope: &mut Scope<'_>) -> Result<()> {
     full_aws_security_group(scope)?;
     full_aws_sns_topic(scope)?;
     full_aws_sns_topic_subscription(scope)?;
+    full_aws_ssm_document(scope)?;
     full_aws_ssm_parameter(scope)?;
     full_aws_subnet(scope)?;
     full_aws_vpc(scope)?;
@@ -3239,6 +3249,28 @@ fn full_aws_sns_topic_subscription(scope: &mut Scope<'_>) -> Result<()> {
         .region("example")
         .replay_policy("example")
         .subscription_role_arn("example"),
+    )?;
+    Ok(())
+}
+
+fn full_aws_ssm_document(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_ssm_document",
+        girder_aws::aws::ssm_document::SsmDocument::new("example", "example", "example")
+            .document_format("example")
+            .permissions([("key", girder_core::Value::from("example"))])
+            .region("example")
+            .tags([("key", girder_core::Value::from("example"))])
+            .tags_all([("key", girder_core::Value::from("example"))])
+            .target_type("example")
+            .version_name("example")
+            .attachments_source(
+                girder_aws::aws::ssm_document::AttachmentsSource::new(
+                    "example",
+                    [girder_core::Value::from("example")],
+                )
+                .name("example"),
+            ),
     )?;
     Ok(())
 }

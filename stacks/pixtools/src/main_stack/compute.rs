@@ -4,7 +4,7 @@ use girder_aws::{aws, random};
 use girder_core::construct::Construct;
 use girder_core::{Result, Scope};
 use girder_iam::{PolicyDocument, Statement};
-use girder_k3s::K3sNode;
+use girder_k3s::{K3sNode, K3sNodeHandle};
 use girder_network::{Connectable, VpcHandle};
 
 use super::database::Database;
@@ -13,8 +13,13 @@ use super::storage::Storage;
 use super::{INSTANCE_TYPES, K3S_VERSION, LOG_RETENTION_DAYS};
 use crate::contract::RuntimeContract;
 
+/// The node's handles.
+pub(super) struct Compute {
+    pub node: K3sNodeHandle,
+}
+
 /// The node `name` in `vpc`: its cluster token, the ALB's targets, the database's
-/// clients, reading and writing the images bucket.
+/// clients, reading and writing the images bucket, pulling the two images.
 pub(super) fn add(
     root: &mut Scope<'_>,
     name: &str,
@@ -23,10 +28,10 @@ pub(super) fn add(
     storage: &Storage,
     database: &Database,
     edge: &Edge,
-) -> Result<()> {
+) -> Result<Compute> {
     let mut compute = root.child("compute")?;
     let token = compute.add("k3s-token", random::Password::new(48).special(false))?;
-    compute.add(
+    let token_parameter = compute.add(
         "k3s-token-parameter",
         aws::SsmParameter::new(contract.node_token().as_str(), "SecureString")
             .value(token.result())
@@ -41,6 +46,10 @@ pub(super) fn add(
         K3S_VERSION,
     )
     .manifests_from(&storage.manifests)
+    .pulls_from(&storage.api_repository)
+    .pulls_from(&storage.worker_repository)
+    // The node reads the token at boot, like the datastore's settings.
+    .after(&token_parameter)
     .target_of(&edge.alb)
     .bundled_traefik()
     .log_retention(LOG_RETENTION_DAYS)
@@ -72,5 +81,5 @@ pub(super) fn add(
     storage
         .images
         .grant_read_write(&mut compute, "node-images", node.role(), "")?;
-    Ok(())
+    Ok(Compute { node })
 }

@@ -3,9 +3,10 @@
 
 use girder_core::construct::Construct;
 use girder_core::vocabulary::AwsLocation;
-use girder_core::{Result, Scope};
-use girder_iam::{Condition, GithubOidcProvider, PolicyDocument, Role, Statement, Trust};
+use girder_core::{Error, Result, Scope};
+use girder_iam::{GithubOidcProvider, PolicyDocument, Role, Statement, Trust};
 
+use super::compute::Compute;
 use super::storage::Storage;
 use crate::config::Environment;
 
@@ -13,15 +14,22 @@ use crate::config::Environment;
 const MANIFESTS_PREFIX: &str = "manifests/";
 
 /// The deploy role of the node group `name`: push images, publish manifests, run the
-/// deploy command on the node.
+/// node's manifests sync (its own SSM document, on its own instances; no shell).
 pub(super) fn add(
     root: &mut Scope<'_>,
     env: &Environment,
     name: &str,
     location: &AwsLocation,
     storage: &Storage,
+    compute: &Compute,
 ) -> Result<()> {
     let mut deploy = root.child("deploy")?;
+    let Some(sync) = compute.node.deploy_statements(location) else {
+        return Err(Error::invalid(
+            deploy.location(),
+            "the node has no manifests sync to run: give it `manifests_from`",
+        ));
+    };
     let provider = GithubOidcProvider.add(&mut deploy, "github")?;
     let trust = if env.production {
         Trust::github_actions_environment(provider.arn(), env.github_repository, "prod")
@@ -61,24 +69,15 @@ pub(super) fn add(
     {
         policy = policy.statement(statement.sid(sid));
     }
-    let policy = policy
-        .statement(
-            manifests
-                .list_statement(MANIFESTS_PREFIX)
-                .sid("SyncManifests"),
-        )
-        .statement(
-            Statement::allow(["ssm:SendCommand"])
-                .sid("DeployThroughSsm")
-                .on([
-                    location.regional_arn("ssm", "document/AWS-RunShellScript"),
-                    location.arn("ec2", "instance/*"),
-                ])
-                .when(Condition::string_equals(
-                    "ssm:resourceTag/aws:autoscaling:groupName",
-                    name.to_owned(),
-                )),
-        );
+    let mut policy = policy.statement(
+        manifests
+            .list_statement(MANIFESTS_PREFIX)
+            .sid("SyncManifests"),
+    );
+    // Deploying is the node's own statements: its sync document, on its instances.
+    for statement in sync {
+        policy = policy.statement(statement);
+    }
     let _role = Role::new(format!("{name}-deploy"), trust)
         .description(format!("GitHub Actions deploys of PixTools {}", env.name))
         .max_session(3600)

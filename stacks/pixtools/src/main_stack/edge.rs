@@ -41,7 +41,7 @@ pub(super) fn add(
         name,
         Targets::instances(format!("{name}-api"), API_NODE_PORT).health_check("/health"),
     );
-    if env.production {
+    if env.alb_deletion_protection {
         alb = alb.deletion_protection();
     }
     let alb = alb
