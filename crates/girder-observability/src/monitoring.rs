@@ -1,0 +1,594 @@
+//! [`Monitoring`]: Prometheus, Alertmanager and Grafana in the cluster, as one
+//! kube-prometheus-stack release with typed values, sized for a small single-node cluster
+//! by default.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use girder_core::construct::Construct;
+use girder_core::{Result, Scope};
+use girder_iam::Statement;
+use girder_k8s::charts::ChartResources;
+use girder_k8s::{Delivery, Namespace, PodSecurity, Release, ReleaseHandle};
+use serde_json::json;
+
+use crate::alert::AlertGroup;
+use crate::error::ObservabilityError;
+use crate::promql::Duration;
+use crate::scrape::{Scrape, Via};
+use crate::values::{
+    AlertRoute, AlertmanagerConfig, AlertmanagerValues, ComponentSpec, DefaultRules, Enabled,
+    GrafanaAdminValues, GrafanaSidecar, GrafanaValues, KubePrometheusStackValues,
+    PrometheusSpecValues, PrometheusValues, Receiver, RulesEntry, ServiceAccountValues,
+    SidecarDashboards, Sigv4, SnsConfig, Subchart,
+};
+
+/// The namespace the stack runs in unless told otherwise.
+pub const DEFAULT_NAMESPACE: &str = "monitoring";
+/// The release name unless told otherwise; its `release` label selects monitors and rules.
+pub const DEFAULT_RELEASE: &str = "kube-prometheus-stack";
+/// The label the chart puts on its own monitors and rules, and that Prometheus selects.
+const RELEASE_LABEL: &str = "release";
+/// The ServiceAccount annotation EKS's pod identity webhook reads (IRSA).
+const IRSA_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
+
+/// An SNS topic's ARN, known at synth (`arn:aws:sns:us-east-1:123456789012:alerts`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnsTopicArn {
+    arn: String,
+    region: String,
+}
+
+impl SnsTopicArn {
+    /// Parse `arn`.
+    pub fn new(arn: impl Into<String>) -> std::result::Result<Self, ObservabilityError> {
+        let arn = arn.into();
+        let parts: Vec<&str> = arn.split(':').collect();
+        let ok = parts.len() == 6
+            && parts[0] == "arn"
+            && ["aws", "aws-cn", "aws-us-gov"].contains(&parts[1])
+            && parts[2] == "sns"
+            && !parts[3].is_empty()
+            && parts[3]
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && parts[4].len() == 12
+            && parts[4].chars().all(|c| c.is_ascii_digit())
+            && !parts[5].is_empty()
+            && parts[5].len() <= 256
+            && parts[5]
+                .strip_suffix(".fifo")
+                .unwrap_or(parts[5])
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !ok {
+            return Err(ObservabilityError::TopicArn(arn));
+        }
+        let region = parts[3].to_owned();
+        Ok(Self { arn, region })
+    }
+
+    /// The ARN.
+    pub fn as_str(&self) -> &str {
+        &self.arn
+    }
+
+    /// The topic's region (Alertmanager signs for it).
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+}
+
+impl fmt::Display for SnsTopicArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.arn)
+    }
+}
+
+/// The credentials Alertmanager signs its SNS `Publish` calls with (SigV4, the AWS SDK's
+/// default chain). Whichever role it is needs exactly [`MonitoringHandle::sns_publish`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SnsAuth {
+    /// The node's instance role through IMDSv2 (K3s, MicroK8s on EC2: no pod identity).
+    /// The node role gets `sns:Publish` on the topic only, and the cluster must let only
+    /// the Alertmanager pods (and the other components that need the node role) reach
+    /// 169.254.169.254: the rest of the pods must not.
+    NodeRole,
+    /// An IAM role for Alertmanager's ServiceAccount (EKS IRSA): no other pod can use it.
+    ServiceAccountRole {
+        /// The role's ARN.
+        role_arn: String,
+    },
+}
+
+/// Alertmanager sending every alert (except the chart's always-firing `Watchdog`) to one
+/// SNS topic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnsRoute {
+    topic: SnsTopicArn,
+    auth: SnsAuth,
+    subject: String,
+}
+
+impl SnsRoute {
+    /// Route to `topic`, authenticating as `auth`.
+    pub fn new(topic: SnsTopicArn, auth: SnsAuth) -> Self {
+        Self {
+            topic,
+            auth,
+            subject: "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}".into(),
+        }
+    }
+}
+
+/// Where Prometheus keeps its TSDB.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Storage {
+    /// A pod-local `emptyDir` of at most `size_limit`: lost when the pod moves or the
+    /// node goes, never pins the pod to a node (spot nodes without a volume that follows
+    /// the pod).
+    EmptyDir {
+        /// `4Gi`.
+        size_limit: String,
+    },
+    /// A PersistentVolumeClaim of `size` in `class` (the cluster default when `None`).
+    Claim {
+        /// `20Gi`.
+        size: String,
+        /// The StorageClass.
+        class: Option<String>,
+    },
+}
+
+/// Grafana's admin credentials: an existing Secret's keys, never a literal password.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GrafanaAdmin {
+    secret: String,
+    user_key: String,
+    password_key: String,
+}
+
+impl GrafanaAdmin {
+    /// Secret `name` in the monitoring namespace, keys `admin-user` / `admin-password`.
+    pub fn existing_secret(name: impl Into<String>) -> Self {
+        Self {
+            secret: name.into(),
+            user_key: "admin-user".into(),
+            password_key: "admin-password".into(),
+        }
+    }
+
+    /// Other key names.
+    #[must_use]
+    pub fn keys(mut self, user_key: impl Into<String>, password_key: impl Into<String>) -> Self {
+        self.user_key = user_key.into();
+        self.password_key = password_key.into();
+        self
+    }
+
+    /// The Secret's name.
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+}
+
+/// Prometheus, Alertmanager and Grafana: kube-prometheus-stack.
+#[must_use = "a builder creates nothing until `add` is called"]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Monitoring {
+    release: String,
+    namespace: String,
+    delivery: Delivery,
+    grafana_admin: GrafanaAdmin,
+    retention: Duration,
+    retention_size: String,
+    storage: Storage,
+    prometheus_resources: ChartResources,
+    grafana_resources: ChartResources,
+    alertmanager_resources: ChartResources,
+    scrape_control_plane: bool,
+    sns: Option<SnsRoute>,
+    scrapes: Vec<Scrape>,
+    groups: Vec<AlertGroup>,
+}
+
+impl Monitoring {
+    /// The stack in namespace `monitoring`, release `kube-prometheus-stack`, delivered by
+    /// K3s's Helm controller, sized for one small node (2 vCPU, 8 GiB shared with the
+    /// workloads): Prometheus 7 days or 3 GB in a 4 GiB `emptyDir`, 100m / 512Mi requested;
+    /// Grafana 50m / 128Mi; Alertmanager 10m / 32Mi; the control plane's components not
+    /// scraped (K3s and MicroK8s run them in one process; EKS does not expose them).
+    pub fn new(grafana_admin: GrafanaAdmin) -> Self {
+        Self {
+            release: DEFAULT_RELEASE.into(),
+            namespace: DEFAULT_NAMESPACE.into(),
+            delivery: Delivery::K3s,
+            grafana_admin,
+            retention: Duration::days(7),
+            retention_size: "3GB".into(),
+            storage: Storage::EmptyDir {
+                size_limit: "4Gi".into(),
+            },
+            prometheus_resources: ChartResources::new(("100m", "1"), ("512Mi", "1Gi")),
+            grafana_resources: ChartResources::new(("50m", "500m"), ("128Mi", "256Mi")),
+            alertmanager_resources: ChartResources::new(("10m", "100m"), ("32Mi", "64Mi")),
+            scrape_control_plane: false,
+            sns: None,
+            scrapes: Vec::new(),
+            groups: Vec::new(),
+        }
+    }
+
+    /// Another namespace (default `monitoring`).
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = namespace.into();
+        self
+    }
+
+    /// How the release reaches the cluster (default: K3s's Helm controller).
+    pub fn delivery(mut self, delivery: Delivery) -> Self {
+        self.delivery = delivery;
+        self
+    }
+
+    /// How long samples are kept (default 7 days) and the most the TSDB may hold
+    /// (default `3GB`, Prometheus's units).
+    pub fn retention(mut self, time: Duration, size: impl Into<String>) -> Self {
+        self.retention = time;
+        self.retention_size = size.into();
+        self
+    }
+
+    /// Where the TSDB lives (default: a 4 GiB `emptyDir`).
+    pub fn storage(mut self, storage: Storage) -> Self {
+        self.storage = storage;
+        self
+    }
+
+    /// Prometheus's requests and limits.
+    pub fn prometheus_resources(mut self, resources: ChartResources) -> Self {
+        self.prometheus_resources = resources;
+        self
+    }
+
+    /// Grafana's requests and limits.
+    pub fn grafana_resources(mut self, resources: ChartResources) -> Self {
+        self.grafana_resources = resources;
+        self
+    }
+
+    /// Alertmanager's requests and limits.
+    pub fn alertmanager_resources(mut self, resources: ChartResources) -> Self {
+        self.alertmanager_resources = resources;
+        self
+    }
+
+    /// Scrape the controller manager, scheduler, kube-proxy and etcd (a self-managed
+    /// control plane that serves their metrics).
+    pub fn scrape_control_plane(mut self) -> Self {
+        self.scrape_control_plane = true;
+        self
+    }
+
+    /// Send alerts to an SNS topic.
+    pub fn alert_to_sns(mut self, route: SnsRoute) -> Self {
+        self.sns = Some(route);
+        self
+    }
+
+    /// Scrape a workload: rendered by the release (after the operator's CRDs), plus the
+    /// NetworkPolicy admitting Prometheus to the port.
+    pub fn scrape(mut self, scrape: Scrape) -> Self {
+        self.scrapes.push(scrape);
+        self
+    }
+
+    /// Alerting rules: rendered by the release as PrometheusRule `<group>`.
+    pub fn alerts(mut self, group: AlertGroup) -> Self {
+        self.groups.push(group);
+        self
+    }
+
+    /// The chart values, checked.
+    pub fn values(&self) -> std::result::Result<KubePrometheusStackValues, ObservabilityError> {
+        for (what, value) in [
+            ("retention size", self.retention_size.as_str()),
+            ("Grafana admin Secret", self.grafana_admin.secret.as_str()),
+        ] {
+            crate::alert::one_line(what, value)?;
+        }
+        self.retention.non_zero("retention")?;
+        let mut names = BTreeSet::new();
+        let mut pod_monitors = Vec::new();
+        let mut service_monitors = Vec::new();
+        for scrape in &self.scrapes {
+            scrape.check()?;
+            if !names.insert(scrape.name()) {
+                return Err(ObservabilityError::Duplicate {
+                    what: "scrape".into(),
+                    name: scrape.name(),
+                });
+            }
+            match scrape_via(scrape) {
+                Via::Pods => pod_monitors.push(scrape.chart_entry()),
+                Via::Service => service_monitors.push(scrape.chart_entry()),
+            }
+        }
+        let mut rules = BTreeMap::new();
+        for group in &self.groups {
+            let rendered = group.rule_group()?;
+            if rules
+                .insert(
+                    group.name().to_owned(),
+                    RulesEntry {
+                        groups: vec![rendered],
+                    },
+                )
+                .is_some()
+            {
+                return Err(ObservabilityError::Duplicate {
+                    what: "rule group".into(),
+                    name: group.name().to_owned(),
+                });
+            }
+        }
+        let selector = json!({"matchLabels": {RELEASE_LABEL: self.release}});
+        let storage_spec = match &self.storage {
+            Storage::EmptyDir { size_limit } => json!({"emptyDir": {"sizeLimit": size_limit}}),
+            Storage::Claim { size, class } => {
+                let mut spec = json!({
+                    "accessModes": ["ReadWriteOnce"],
+                    "resources": {"requests": {"storage": size}},
+                });
+                if let Some(class) = class {
+                    spec["storageClassName"] = json!(class);
+                }
+                json!({"volumeClaimTemplate": {"spec": spec}})
+            }
+        };
+        let control_plane = if self.scrape_control_plane {
+            None
+        } else {
+            Enabled::off()
+        };
+        let mut default_rules = DefaultRules::default();
+        if !self.scrape_control_plane {
+            for set in [
+                "etcd",
+                "kubeControllerManager",
+                "kubeSchedulerAlerting",
+                "kubeSchedulerRecording",
+                "kubeProxy",
+            ] {
+                default_rules.rules.insert(set.into(), false);
+            }
+        }
+        Ok(KubePrometheusStackValues {
+            crds: Enabled::on(),
+            default_rules: Some(default_rules),
+            additional_prometheus_rules_map: rules,
+            alertmanager: Some(self.alertmanager_values()),
+            grafana: Some(GrafanaValues {
+                enabled: Some(true),
+                admin: Some(GrafanaAdminValues {
+                    existing_secret: self.grafana_admin.secret.clone(),
+                    user_key: self.grafana_admin.user_key.clone(),
+                    password_key: self.grafana_admin.password_key.clone(),
+                }),
+                sidecar: Some(GrafanaSidecar {
+                    dashboards: Some(SidecarDashboards {
+                        enabled: true,
+                        label: crate::dashboard::SIDECAR_LABEL.0.into(),
+                        label_value: crate::dashboard::SIDECAR_LABEL.1.into(),
+                        search_namespace: "ALL".into(),
+                    }),
+                    resources: Some(ChartResources::new(("10m", "100m"), ("64Mi", "128Mi"))),
+                }),
+                resources: Some(self.grafana_resources.clone()),
+                persistence: Enabled::off(),
+                default_dashboards_enabled: Some(true),
+                extra: Default::default(),
+            }),
+            kube_controller_manager: control_plane.clone(),
+            kube_scheduler: control_plane.clone(),
+            kube_proxy: control_plane.clone(),
+            kube_etcd: control_plane,
+            kube_state_metrics: Some(Subchart {
+                resources: Some(ChartResources::new(("10m", "100m"), ("64Mi", "128Mi"))),
+                extra: Default::default(),
+            }),
+            node_exporter: Some(Subchart {
+                resources: Some(ChartResources::new(("10m", "100m"), ("32Mi", "64Mi"))),
+                extra: Default::default(),
+            }),
+            prometheus_operator: Some(Subchart {
+                resources: Some(ChartResources::new(("10m", "200m"), ("64Mi", "128Mi"))),
+                extra: Default::default(),
+            }),
+            prometheus: Some(PrometheusValues {
+                prometheus_spec: Some(PrometheusSpecValues {
+                    retention: Some(self.retention.to_string()),
+                    retention_size: Some(self.retention_size.clone()),
+                    resources: Some(self.prometheus_resources.clone()),
+                    storage_spec: Some(storage_spec),
+                    service_monitor_selector_nil_uses_helm_values: Some(false),
+                    pod_monitor_selector_nil_uses_helm_values: Some(false),
+                    rule_selector_nil_uses_helm_values: Some(false),
+                    service_monitor_selector: Some(selector.clone()),
+                    pod_monitor_selector: Some(selector.clone()),
+                    rule_selector: Some(selector),
+                    service_monitor_namespace_selector: Some(json!({})),
+                    pod_monitor_namespace_selector: Some(json!({})),
+                    rule_namespace_selector: Some(json!({})),
+                    extra: Default::default(),
+                }),
+                additional_pod_monitors: pod_monitors,
+                additional_service_monitors: service_monitors,
+            }),
+            extra: Default::default(),
+        })
+    }
+
+    fn alertmanager_values(&self) -> AlertmanagerValues {
+        let spec = Some(ComponentSpec {
+            retention: Some(Duration::days(5).to_string()),
+            resources: Some(self.alertmanager_resources.clone()),
+            storage: None,
+        });
+        let Some(sns) = &self.sns else {
+            return AlertmanagerValues {
+                enabled: Some(true),
+                alertmanager_spec: spec,
+                ..AlertmanagerValues::default()
+            };
+        };
+        let role_arn = match &sns.auth {
+            SnsAuth::NodeRole => None,
+            SnsAuth::ServiceAccountRole { role_arn } => Some(role_arn.clone()),
+        };
+        let service_account = role_arn.as_ref().map(|arn| ServiceAccountValues {
+            annotations: BTreeMap::from([(IRSA_ANNOTATION.to_owned(), arn.clone())]),
+        });
+        AlertmanagerValues {
+            enabled: Some(true),
+            config: Some(AlertmanagerConfig {
+                route: Some(AlertRoute {
+                    receiver: "sns".into(),
+                    group_by: vec!["namespace".into(), "alertname".into()],
+                    group_wait: Some("30s".into()),
+                    group_interval: Some("5m".into()),
+                    repeat_interval: Some("12h".into()),
+                    // The chart's Watchdog always fires (it proves the pipeline); it goes
+                    // nowhere rather than to people.
+                    routes: vec![AlertRoute {
+                        receiver: "null".into(),
+                        matchers: vec!["alertname = \"Watchdog\"".into()],
+                        ..AlertRoute::default()
+                    }],
+                    ..AlertRoute::default()
+                }),
+                receivers: vec![
+                    Receiver {
+                        name: "null".into(),
+                        sns_configs: Vec::new(),
+                    },
+                    Receiver {
+                        name: "sns".into(),
+                        sns_configs: vec![SnsConfig {
+                            topic_arn: sns.topic.as_str().to_owned(),
+                            sigv4: Sigv4 {
+                                region: sns.topic.region().to_owned(),
+                                role_arn: None,
+                            },
+                            subject: Some(sns.subject.clone()),
+                            send_resolved: Some(true),
+                        }],
+                    },
+                ],
+                extra: Default::default(),
+            }),
+            service_account,
+            alertmanager_spec: spec,
+            extra: Default::default(),
+        }
+    }
+}
+
+fn scrape_via(scrape: &Scrape) -> Via {
+    if scrape.chart_entry().endpoints.is_some() {
+        Via::Service
+    } else {
+        Via::Pods
+    }
+}
+
+/// The stack in the cluster.
+#[must_use]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MonitoringHandle {
+    release: ReleaseHandle,
+    topic: Option<SnsTopicArn>,
+    scraped: BTreeSet<String>,
+}
+
+impl MonitoringHandle {
+    /// The release.
+    pub fn release(&self) -> &ReleaseHandle {
+        &self.release
+    }
+
+    /// The namespace Prometheus, Alertmanager and Grafana run in.
+    pub fn namespace(&self) -> &str {
+        self.release.namespace()
+    }
+
+    /// The label Prometheus selects ServiceMonitors, PodMonitors and PrometheusRules by.
+    pub fn selector_label(&self) -> (String, String) {
+        (RELEASE_LABEL.to_owned(), self.release.name().to_owned())
+    }
+
+    /// Every metric family the release's scrapes declare (and `up`).
+    pub fn scraped_metrics(&self) -> &BTreeSet<String> {
+        &self.scraped
+    }
+
+    /// What the role Alertmanager signs with needs: `sns:Publish` on the topic, nothing
+    /// else. `None` without an SNS route.
+    pub fn sns_publish(&self) -> Option<Statement> {
+        self.topic
+            .as_ref()
+            .map(|topic| Statement::allow(["sns:Publish"]).on([topic.as_str().to_owned()]))
+    }
+}
+
+impl Construct for Monitoring {
+    type Handle = MonitoringHandle;
+
+    /// Write the namespace (privileged: the node exporter reads the host), the release
+    /// (values file plus its delivery), and the NetworkPolicies admitting Prometheus to
+    /// every scraped port, into the scope's Kubernetes app.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<MonitoringHandle> {
+        let scope = &mut scope.child(id)?;
+        let at = scope.location();
+        let values = self.values().map_err(|e| e.at(&at))?;
+        let _ = Namespace::new(self.namespace.clone())
+            .pod_security(PodSecurity::Privileged)
+            .add(scope, "namespace")?;
+        let release = Release::typed(&self.release, &self.namespace, &values)
+            .delivery(self.delivery.clone())
+            .add(scope, "release")?;
+        let mut scraped = BTreeSet::new();
+        for scrape in &self.scrapes {
+            scrape.allow_prometheus(scope, &self.namespace)?;
+            scraped.extend(scrape.metric_names());
+        }
+        Ok(MonitoringHandle {
+            release,
+            topic: self.sns.map(|s| s.topic),
+            scraped,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_arns_parse_and_give_their_region() {
+        let arn =
+            SnsTopicArn::new("arn:aws:sns:us-east-1:123456789012:pixtools-dev-alerts").unwrap();
+        assert_eq!(arn.region(), "us-east-1");
+        for bad in [
+            "arn:aws:sqs:us-east-1:123456789012:q",
+            "arn:aws:sns:us-east-1:1234:t",
+            "arn:aws:sns:us-east-1:123456789012:",
+            "arn:aws:sns:us-east-1:123456789012:a b",
+        ] {
+            assert!(
+                matches!(SnsTopicArn::new(bad), Err(ObservabilityError::TopicArn(_))),
+                "{bad}"
+            );
+        }
+    }
+}
