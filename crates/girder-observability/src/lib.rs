@@ -39,8 +39,8 @@ pub use cloudwatch::{
 pub use dashboard::{Dashboard, DashboardHandle, Panel, PanelKind, SIDECAR_LABEL, Target, Unit};
 pub use error::ObservabilityError;
 pub use monitoring::{
-    DEFAULT_NAMESPACE, DEFAULT_RELEASE, GrafanaAdmin, Monitoring, MonitoringHandle, SnsAuth,
-    SnsRoute, SnsTopicArn, Storage,
+    CHART_SCRAPED_METRICS, DEFAULT_NAMESPACE, DEFAULT_RELEASE, GrafanaAdmin, Monitoring,
+    MonitoringHandle, SnsAuth, SnsRoute, SnsTopicArn, Storage,
 };
 pub use promql::{Duration, MetricName, PromQl};
 pub use scrape::{Scrape, ScrapeHandle, Via};

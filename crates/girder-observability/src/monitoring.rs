@@ -29,6 +29,19 @@ pub const DEFAULT_NAMESPACE: &str = "monitoring";
 pub const DEFAULT_RELEASE: &str = "kube-prometheus-stack";
 /// The label the chart puts on its own monitors and rules, and that Prometheus selects.
 const RELEASE_LABEL: &str = "release";
+/// Metric families the chart scrapes itself (kube-state-metrics, the node exporter,
+/// Prometheus's own `up`) that alerts commonly read; part of
+/// [`MonitoringHandle::scraped_metrics`].
+pub const CHART_SCRAPED_METRICS: [&str; 8] = [
+    "up",
+    "kube_deployment_status_replicas_available",
+    "kube_statefulset_status_replicas_ready",
+    "kube_pod_container_status_restarts_total",
+    "kube_pod_status_ready",
+    "node_memory_MemAvailable_bytes",
+    "node_filesystem_avail_bytes",
+    "container_cpu_usage_seconds_total",
+];
 /// The ServiceAccount annotation EKS's pod identity webhook reads (IRSA).
 const IRSA_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
 
@@ -527,7 +540,7 @@ impl MonitoringHandle {
         (RELEASE_LABEL.to_owned(), self.release.name().to_owned())
     }
 
-    /// Every metric family the release's scrapes declare (and `up`).
+    /// Every metric family the release's scrapes declare, and [`CHART_SCRAPED_METRICS`].
     pub fn scraped_metrics(&self) -> &BTreeSet<String> {
         &self.scraped
     }
@@ -557,7 +570,10 @@ impl Construct for Monitoring {
         let release = Release::typed(&self.release, &self.namespace, &values)
             .delivery(self.delivery.clone())
             .add(scope, "release")?;
-        let mut scraped = BTreeSet::new();
+        let mut scraped: BTreeSet<String> = CHART_SCRAPED_METRICS
+            .iter()
+            .map(|m| (*m).to_owned())
+            .collect();
         for scrape in &self.scrapes {
             scrape.allow_prometheus(scope, &self.namespace)?;
             scraped.extend(scrape.metric_names());

@@ -21,6 +21,7 @@ mod config;
 mod contract;
 mod findings;
 mod main_stack;
+mod observability;
 mod state_stack;
 
 pub use config::{Environment, REGION, environments};
