@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use girder_core::construct::Construct;
 use girder_core::{Result, Scope};
+use girder_k8s::NamespaceHandle;
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::{Value as Json, json};
@@ -155,12 +156,17 @@ pub struct Dashboard {
 
 impl Dashboard {
     /// Dashboard `uid` (a DNS label of at most 40 characters: Grafana's uid limit; it also
-    /// names the ConfigMap `dashboard-<uid>`) titled `title`, in `namespace`.
-    pub fn new(namespace: &str, uid: impl Into<String>, title: impl Into<String>) -> Self {
+    /// names the ConfigMap `dashboard-<uid>`) titled `title`, in `namespace` (any: the
+    /// sidecar searches them all).
+    pub fn new(
+        namespace: &NamespaceHandle,
+        uid: impl Into<String>,
+        title: impl Into<String>,
+    ) -> Self {
         Self {
             uid: uid.into(),
             title: title.into(),
-            namespace: namespace.into(),
+            namespace: namespace.name().to_owned(),
             tags: BTreeSet::new(),
             panels: Vec::new(),
         }
@@ -365,6 +371,10 @@ impl Construct for Dashboard {
 mod tests {
     use super::*;
 
+    fn ns() -> NamespaceHandle {
+        NamespaceHandle::existing("monitoring")
+    }
+
     fn availability() -> Panel {
         Panel::new("Availability", PanelKind::Stat, Unit::PercentUnit)
             .target(Target::new(PromQl::new("avg_over_time(up[30d])").unwrap()))
@@ -373,7 +383,7 @@ mod tests {
 
     #[test]
     fn panels_render_targets_units_and_layout() {
-        let json = Dashboard::new("monitoring", "api", "API")
+        let json = Dashboard::new(&ns(), "api", "API")
             .panel(availability())
             .panel(
                 Panel::new("Errors", PanelKind::TimeSeries, Unit::RequestsPerSecond).target(
@@ -400,24 +410,24 @@ mod tests {
     #[test]
     fn empty_dashboards_panels_and_bad_uids_are_refused() {
         assert!(matches!(
-            Dashboard::new("m", "api", "API").to_json(),
+            Dashboard::new(&ns(), "api", "API").to_json(),
             Err(ObservabilityError::Empty { .. })
         ));
         let empty_panel = Panel::new("x", PanelKind::Stat, Unit::Short);
         assert!(matches!(
-            Dashboard::new("m", "api", "API")
+            Dashboard::new(&ns(), "api", "API")
                 .panel(empty_panel)
                 .to_json(),
             Err(ObservabilityError::Empty { .. })
         ));
         assert!(matches!(
-            Dashboard::new("m", "API", "API")
+            Dashboard::new(&ns(), "API", "API")
                 .panel(availability())
                 .to_json(),
             Err(ObservabilityError::Text { .. })
         ));
         assert!(matches!(
-            Dashboard::new("m", "api", "API")
+            Dashboard::new(&ns(), "api", "API")
                 .panel(availability())
                 .panel(availability())
                 .to_json(),

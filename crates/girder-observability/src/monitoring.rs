@@ -9,7 +9,7 @@ use girder_core::construct::Construct;
 use girder_core::{Result, Scope};
 use girder_iam::Statement;
 use girder_k8s::charts::ChartResources;
-use girder_k8s::{Delivery, Namespace, PodSecurity, Release, ReleaseHandle};
+use girder_k8s::{Delivery, Namespace, NamespaceHandle, PodSecurity, Release, ReleaseHandle};
 use serde_json::json;
 
 use crate::alert::AlertGroup;
@@ -533,6 +533,11 @@ impl MonitoringHandle {
     /// The namespace Prometheus, Alertmanager and Grafana run in.
     pub fn namespace(&self) -> &str {
         self.release.namespace()
+    }
+
+    /// The namespace, as a handle for the objects that go with the stack (dashboards).
+    pub fn namespace_handle(&self) -> NamespaceHandle {
+        NamespaceHandle::existing(self.release.namespace())
     }
 
     /// The label Prometheus selects ServiceMonitors, PodMonitors and PrometheusRules by.

@@ -116,7 +116,7 @@ pub(crate) fn add(
     .scrape(Scrape::new(&exporter, "metrics").exposes(metrics(&CELERY_METRICS)?))
     .alerts(alerts(env, scraped.queues).map_err(|e| e.at(app.location()))?);
     let handle = monitoring.add(app, "stack")?;
-    for dashboard in dashboards(handle.namespace()).map_err(|e| e.at(app.location()))? {
+    for dashboard in dashboards(&handle.namespace_handle()).map_err(|e| e.at(app.location()))? {
         let uid = dashboard.uid().to_owned();
         let _ = dashboard.add(app, &uid)?;
     }
@@ -246,7 +246,7 @@ fn alerts(
 
 /// The seed's four SLO dashboards (Sprint 4).
 fn dashboards(
-    namespace: &str,
+    namespace: &NamespaceHandle,
 ) -> std::result::Result<Vec<Dashboard>, girder_observability::ObservabilityError> {
     let q = |expr: &str| PromQl::new(expr);
     let total = format!("sum(rate(http_requests_total{{{API}}}[5m]))");
@@ -486,5 +486,177 @@ impl Spec for GeneratedSecretSpec {
                     .collect(),
             ),
         }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use girder_core::assertions::Template;
+    use serde_json::Value as Json;
+
+    use super::*;
+
+    fn main_stack(env: &Environment) -> Template {
+        Template::from_stack(crate::main_stack(env).unwrap()).unwrap()
+    }
+
+    /// Every metric the scrapes declare, and what the chart scrapes itself.
+    fn exposed() -> BTreeSet<String> {
+        let mut all: BTreeSet<String> = RABBITMQ_METRICS
+            .iter()
+            .chain(&REDIS_METRICS)
+            .chain(&API_METRICS)
+            .chain(&CELERY_METRICS)
+            .chain(&girder_observability::CHART_SCRAPED_METRICS)
+            .map(|m| (*m).to_owned())
+            .collect();
+        all.insert("up".into());
+        all
+    }
+
+    fn rules(values: &Json) -> Vec<Json> {
+        values["additionalPrometheusRulesMap"]["pixtools"]["groups"][0]["rules"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    #[test]
+    fn every_alert_and_panel_reads_a_metric_something_scrapes() {
+        let exposed = exposed();
+        for env in crate::environments() {
+            let queues = ["default_queue", "ml_inference_queue"];
+            let group = alerts(&env, &queues).unwrap();
+            let mut read = BTreeSet::new();
+            for alert in group.alerts() {
+                let names = alert.expr().metric_names();
+                assert!(!names.is_empty(), "{} reads no metric", alert.name());
+                read.extend(names);
+            }
+            for dashboard in dashboards(&NamespaceHandle::existing("monitoring")).unwrap() {
+                for panel in dashboard.panels() {
+                    for target in panel.targets() {
+                        read.extend(target.expr().metric_names());
+                    }
+                }
+            }
+            let unscraped: Vec<&String> = read.difference(&exposed).collect();
+            assert!(unscraped.is_empty(), "nothing scrapes {unscraped:?}");
+        }
+    }
+
+    #[test]
+    fn the_seeds_alert_set_fires_after_its_durations() {
+        let env = &crate::environments()[0];
+        let t = main_stack(env);
+        let values = t.helm_values("kube-prometheus-stack").unwrap();
+        let rules = rules(values);
+        let rule = |name: &str| {
+            rules
+                .iter()
+                .find(|r| r["alert"] == name)
+                .unwrap_or_else(|| panic!("no alert {name}"))
+                .clone()
+        };
+        let depth = rule("PixToolsQueueDepthHigh");
+        assert_eq!(depth["for"], "10m");
+        let expr = depth["expr"].as_str().unwrap();
+        assert!(expr.contains("rabbitmq_queue_messages_ready"), "{expr}");
+        assert!(
+            expr.ends_with(&format!("> {}", env.queue_depth_threshold)),
+            "{expr}"
+        );
+        let workers = rule("PixToolsNoWorkers");
+        assert!(
+            workers["expr"]
+                .as_str()
+                .unwrap()
+                .contains("rabbitmq_queue_consumers")
+        );
+        assert!(workers["expr"].as_str().unwrap().ends_with("== 0"));
+        assert_eq!(workers["labels"]["severity"], "critical");
+        assert_eq!(rule("PixToolsApiHealthCheckFailing")["for"], "5m");
+        assert_eq!(rule("PixToolsApiErrorRate")["for"], "10m");
+        assert!(
+            rule("PixToolsTaskFailureSpike")["expr"]
+                .as_str()
+                .unwrap()
+                .contains("celery_task_failed_total")
+        );
+        for r in &rules {
+            assert!(r["annotations"]["runbook_url"].is_string(), "{r}");
+        }
+    }
+
+    #[test]
+    fn alerts_go_to_the_topic_ops_creates() {
+        for env in crate::environments() {
+            let t = main_stack(&env);
+            let topics = t.resources("aws_sns_topic");
+            assert_eq!(topics.len(), 1);
+            let topic = alerts_topic(&env).unwrap();
+            assert_eq!(
+                topic.as_str().rsplit(':').next(),
+                topics[0].1["name"].as_str(),
+                "{}",
+                env.name
+            );
+            assert!(topic.as_str().contains(env.account_id));
+            let values = t.helm_values("kube-prometheus-stack").unwrap();
+            let receivers = values["alertmanager"]["config"]["receivers"]
+                .as_array()
+                .unwrap();
+            let sns = receivers.iter().find(|r| r["name"] == "sns").unwrap();
+            assert_eq!(sns["sns_configs"][0]["topic_arn"], topic.as_str());
+            assert_eq!(values["alertmanager"]["config"]["route"]["receiver"], "sns");
+        }
+    }
+
+    #[test]
+    fn prometheus_may_reach_every_scraped_port_and_the_exporter_the_broker() {
+        let t = main_stack(&crate::environments()[0]);
+        for (policy, port) in [
+            ("rabbitmq-from-ns-monitoring", "prometheus"),
+            ("redis-from-ns-monitoring", "metrics"),
+            ("api-from-ns-monitoring", "http"),
+            ("celery-exporter-from-ns-monitoring", "metrics"),
+            ("rabbitmq-from-celery-exporter", "amqp"),
+        ] {
+            let p = t.kube_object("NetworkPolicy", policy);
+            assert_eq!(
+                p["spec"]["ingress"][0]["ports"][0]["port"], port,
+                "{policy}"
+            );
+        }
+        // Grafana's admin is generated in the cluster: no password in any values.
+        let values = t.helm_values("kube-prometheus-stack").unwrap();
+        assert_eq!(values["grafana"]["admin"]["existingSecret"], GRAFANA_ADMIN);
+        assert!(values["grafana"].get("adminPassword").is_none());
+        let secret = t.kube_object("ExternalSecret", GRAFANA_ADMIN);
+        assert_eq!(
+            secret["spec"]["dataFrom"][0]["sourceRef"]["generatorRef"]["kind"],
+            "Password"
+        );
+        assert_eq!(secret["spec"]["refreshInterval"], "0");
+    }
+
+    #[test]
+    fn the_four_slo_dashboards_are_loaded_by_the_sidecar() {
+        let t = main_stack(&crate::environments()[0]);
+        for uid in [
+            "pixtools-api-availability",
+            "pixtools-job-success",
+            "pixtools-latency",
+            "pixtools-webhooks",
+        ] {
+            let cm = t.kube_object("ConfigMap", &format!("dashboard-{uid}"));
+            assert_eq!(cm["metadata"]["namespace"], "monitoring");
+            assert_eq!(cm["metadata"]["labels"]["grafana_dashboard"], "1");
+            let model: Json =
+                serde_json::from_str(cm["data"][format!("{uid}.json")].as_str().unwrap()).unwrap();
+            assert!(!model["panels"].as_array().unwrap().is_empty(), "{uid}");
+        }
     }
 }
