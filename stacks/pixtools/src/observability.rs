@@ -116,6 +116,28 @@ pub(crate) fn add(
     .scrape(Scrape::new(&exporter, "metrics").exposes(metrics(&CELERY_METRICS)?))
     .alerts(alerts(env, scraped.queues).map_err(|e| e.at(app.location()))?);
     let handle = monitoring.add(app, "stack")?;
+    for (check, reason) in [
+        (
+            "CKV_K8S_43",
+            "no digest of the celery-exporter release could be resolved when it was chosen (no registry access); pinned by release tag until one is",
+        ),
+        (
+            "CKV_K8S_15",
+            "pinned by release tag; IfNotPresent keeps pod restarts on the node independent of the registry",
+        ),
+        (
+            "CKV_K8S_35",
+            "celery-exporter takes the broker URL only as a flag or the CE_BROKER_URL variable; it comes from the Secret External Secrets writes",
+        ),
+    ] {
+        app.stack().acknowledge_kube_check(
+            "Deployment",
+            Some(crate::cluster::NAMESPACE),
+            "celery-exporter",
+            check,
+            reason,
+        )?;
+    }
     for dashboard in dashboards(&handle.namespace_handle()).map_err(|e| e.at(app.location()))? {
         let uid = dashboard.uid().to_owned();
         let _ = dashboard.add(app, &uid)?;
