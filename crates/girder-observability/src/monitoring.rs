@@ -185,6 +185,54 @@ impl GrafanaAdmin {
     }
 }
 
+/// A part of the stack with its own requests and limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Component {
+    /// Prometheus.
+    Prometheus,
+    /// Grafana.
+    Grafana,
+    /// Grafana's dashboard and data source sidecars (each).
+    GrafanaSidecars,
+    /// Alertmanager.
+    Alertmanager,
+    /// The Prometheus operator.
+    Operator,
+    /// kube-state-metrics.
+    KubeStateMetrics,
+    /// The node exporter (one per node).
+    NodeExporter,
+}
+
+impl Component {
+    /// Every component.
+    pub const ALL: [Component; 7] = [
+        Component::Prometheus,
+        Component::Grafana,
+        Component::GrafanaSidecars,
+        Component::Alertmanager,
+        Component::Operator,
+        Component::KubeStateMetrics,
+        Component::NodeExporter,
+    ];
+
+    /// The default: what one small node (2 vCPU, 8 GiB, shared with the workloads) can
+    /// spare. About 100m CPU and 750Mi memory requested in all (the operator adds 10m /
+    /// 50Mi for each config reloader); limits leave room to burst.
+    pub fn small_node(self) -> ChartResources {
+        let (cpu, memory) = match self {
+            Component::Prometheus => (("50m", "1"), ("384Mi", "1Gi")),
+            Component::Grafana => (("20m", "500m"), ("128Mi", "256Mi")),
+            Component::GrafanaSidecars => (("5m", "100m"), ("48Mi", "96Mi")),
+            Component::Alertmanager => (("5m", "100m"), ("32Mi", "64Mi")),
+            Component::Operator => (("5m", "200m"), ("48Mi", "128Mi")),
+            Component::KubeStateMetrics => (("5m", "100m"), ("48Mi", "128Mi")),
+            Component::NodeExporter => (("5m", "100m"), ("24Mi", "64Mi")),
+        };
+        ChartResources::new(cpu, memory)
+    }
+}
+
 /// Prometheus, Alertmanager and Grafana: kube-prometheus-stack.
 #[must_use = "a builder creates nothing until `add` is called"]
 #[derive(Clone, Debug, PartialEq)]
@@ -196,9 +244,7 @@ pub struct Monitoring {
     retention: Duration,
     retention_size: String,
     storage: Storage,
-    prometheus_resources: ChartResources,
-    grafana_resources: ChartResources,
-    alertmanager_resources: ChartResources,
+    resources: BTreeMap<Component, ChartResources>,
     scrape_control_plane: bool,
     sns: Option<SnsRoute>,
     scrapes: Vec<Scrape>,
@@ -207,10 +253,10 @@ pub struct Monitoring {
 
 impl Monitoring {
     /// The stack in namespace `monitoring`, release `kube-prometheus-stack`, delivered by
-    /// K3s's Helm controller, sized for one small node (2 vCPU, 8 GiB shared with the
-    /// workloads): Prometheus 7 days or 3 GB in a 4 GiB `emptyDir`, 100m / 512Mi requested;
-    /// Grafana 50m / 128Mi; Alertmanager 10m / 32Mi; the control plane's components not
-    /// scraped (K3s and MicroK8s run them in one process; EKS does not expose them).
+    /// K3s's Helm controller, sized for one small node ([`Component::small_node`]):
+    /// Prometheus keeps 7 days or 3 GB in a 4 GiB `emptyDir`; the control plane's
+    /// components are not scraped (K3s and MicroK8s run them in one process; EKS does not
+    /// expose them).
     pub fn new(grafana_admin: GrafanaAdmin) -> Self {
         Self {
             release: DEFAULT_RELEASE.into(),
@@ -222,9 +268,10 @@ impl Monitoring {
             storage: Storage::EmptyDir {
                 size_limit: "4Gi".into(),
             },
-            prometheus_resources: ChartResources::new(("100m", "1"), ("512Mi", "1Gi")),
-            grafana_resources: ChartResources::new(("50m", "500m"), ("128Mi", "256Mi")),
-            alertmanager_resources: ChartResources::new(("10m", "100m"), ("32Mi", "64Mi")),
+            resources: Component::ALL
+                .into_iter()
+                .map(|c| (c, c.small_node()))
+                .collect(),
             scrape_control_plane: false,
             sns: None,
             scrapes: Vec::new(),
@@ -258,22 +305,14 @@ impl Monitoring {
         self
     }
 
-    /// Prometheus's requests and limits.
-    pub fn prometheus_resources(mut self, resources: ChartResources) -> Self {
-        self.prometheus_resources = resources;
+    /// The requests and limits of one component (defaults: [`Component::small_node`]).
+    pub fn resources(mut self, component: Component, resources: ChartResources) -> Self {
+        self.resources.insert(component, resources);
         self
     }
 
-    /// Grafana's requests and limits.
-    pub fn grafana_resources(mut self, resources: ChartResources) -> Self {
-        self.grafana_resources = resources;
-        self
-    }
-
-    /// Alertmanager's requests and limits.
-    pub fn alertmanager_resources(mut self, resources: ChartResources) -> Self {
-        self.alertmanager_resources = resources;
-        self
+    fn resources_of(&self, component: Component) -> Option<ChartResources> {
+        self.resources.get(&component).cloned()
     }
 
     /// Scrape the controller manager, scheduler, kube-proxy and etcd (a self-managed
@@ -395,9 +434,9 @@ impl Monitoring {
                         label_value: crate::dashboard::SIDECAR_LABEL.1.into(),
                         search_namespace: "ALL".into(),
                     }),
-                    resources: Some(ChartResources::new(("10m", "100m"), ("64Mi", "128Mi"))),
+                    resources: self.resources_of(Component::GrafanaSidecars),
                 }),
-                resources: Some(self.grafana_resources.clone()),
+                resources: self.resources_of(Component::Grafana),
                 persistence: Enabled::off(),
                 default_dashboards_enabled: Some(true),
                 extra: Default::default(),
@@ -407,22 +446,22 @@ impl Monitoring {
             kube_proxy: control_plane.clone(),
             kube_etcd: control_plane,
             kube_state_metrics: Some(Subchart {
-                resources: Some(ChartResources::new(("10m", "100m"), ("64Mi", "128Mi"))),
+                resources: self.resources_of(Component::KubeStateMetrics),
                 extra: Default::default(),
             }),
             node_exporter: Some(Subchart {
-                resources: Some(ChartResources::new(("10m", "100m"), ("32Mi", "64Mi"))),
+                resources: self.resources_of(Component::NodeExporter),
                 extra: Default::default(),
             }),
             prometheus_operator: Some(Subchart {
-                resources: Some(ChartResources::new(("10m", "200m"), ("64Mi", "128Mi"))),
+                resources: self.resources_of(Component::Operator),
                 extra: Default::default(),
             }),
             prometheus: Some(PrometheusValues {
                 prometheus_spec: Some(PrometheusSpecValues {
                     retention: Some(self.retention.to_string()),
                     retention_size: Some(self.retention_size.clone()),
-                    resources: Some(self.prometheus_resources.clone()),
+                    resources: self.resources_of(Component::Prometheus),
                     storage_spec: Some(storage_spec),
                     service_monitor_selector_nil_uses_helm_values: Some(false),
                     pod_monitor_selector_nil_uses_helm_values: Some(false),
@@ -445,7 +484,7 @@ impl Monitoring {
     fn alertmanager_values(&self) -> AlertmanagerValues {
         let spec = Some(ComponentSpec {
             retention: Some(Duration::days(5).to_string()),
-            resources: Some(self.alertmanager_resources.clone()),
+            resources: self.resources_of(Component::Alertmanager),
             storage: None,
         });
         let Some(sns) = &self.sns else {

@@ -3,11 +3,12 @@
 
 use girder_core::assertions::Template;
 use girder_core::prelude::*;
+use girder_k8s::charts::ChartResources;
 use girder_k8s::prelude::*;
 use girder_observability::{
-    Alert, AlertGroup, Comparison, Dashboard, Duration, GrafanaAdmin, MetricAlarm, MetricName,
-    Monitoring, ObservabilityError, Panel, PanelKind, Period, PromQl, Scrape, Severity, SnsAuth,
-    SnsRoute, SnsTopicArn, Statistic, Storage, Target, TreatMissingData, Unit, Via,
+    Alert, AlertGroup, Comparison, Component, Dashboard, Duration, GrafanaAdmin, MetricAlarm,
+    MetricName, Monitoring, ObservabilityError, Panel, PanelKind, Period, PromQl, Scrape, Severity,
+    SnsAuth, SnsRoute, SnsTopicArn, Statistic, Storage, Target, TreatMissingData, Unit, Via,
 };
 use serde_json::json;
 
@@ -109,7 +110,7 @@ fn monitoring_routes_alerts_to_the_topic_and_takes_grafana_admin_from_a_secret()
     assert_eq!(spec["podMonitorNamespaceSelector"], json!({}));
     assert_eq!(spec["retention"], "7d");
     assert_eq!(spec["storageSpec"]["emptyDir"]["sizeLimit"], "4Gi");
-    assert_eq!(spec["resources"]["requests"]["memory"], "512Mi");
+    assert_eq!(spec["resources"]["requests"]["memory"], "384Mi");
     // The control plane K3s runs in one process is not scraped.
     assert_eq!(values["kubeEtcd"]["enabled"], false);
     // Delivered by K3s, into a privileged namespace of its own.
@@ -137,6 +138,10 @@ fn a_service_account_role_annotates_alertmanager_and_storage_is_configurable() {
             class: Some("gp3".into()),
         })
         .retention(Duration::days(15), "15GB")
+        .resources(
+            Component::Prometheus,
+            ChartResources::new(("500m", "2"), ("2Gi", "4Gi")),
+        )
         .values()
         .unwrap();
     let values = serde_json::to_value(values).unwrap();
@@ -146,6 +151,7 @@ fn a_service_account_role_annotates_alertmanager_and_storage_is_configurable() {
     );
     let spec = &values["prometheus"]["prometheusSpec"];
     assert_eq!(spec["retention"], "15d");
+    assert_eq!(spec["resources"]["limits"]["memory"], "4Gi");
     assert_eq!(spec["retentionSize"], "15GB");
     assert_eq!(
         spec["storageSpec"]["volumeClaimTemplate"]["spec"]["storageClassName"],
