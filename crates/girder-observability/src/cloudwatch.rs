@@ -102,7 +102,7 @@ pub struct Period(u32);
 impl Period {
     /// `seconds`, checked.
     pub fn seconds(seconds: u32) -> std::result::Result<Self, ObservabilityError> {
-        if matches!(seconds, 10 | 20 | 30) || (seconds > 0 && seconds % 60 == 0) {
+        if matches!(seconds, 10 | 20 | 30) || (seconds > 0 && seconds.is_multiple_of(60)) {
             Ok(Self(seconds))
         } else {
             Err(ObservabilityError::AlarmPeriod(seconds))

@@ -132,7 +132,7 @@ impl Scrape {
     }
 
     pub(crate) fn check(&self) -> std::result::Result<(), ObservabilityError> {
-        if !self.workload.port_names().iter().any(|p| *p == self.port) {
+        if !self.workload.port_names().contains(&self.port) {
             return Err(ObservabilityError::NoSuchPort {
                 workload: self.describe(),
                 port: self.port.clone(),

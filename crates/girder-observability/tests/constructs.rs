@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 //! girder-observability's constructs added to a stack: what they render, and the errors
 //! they refuse with, matched by variant.
 

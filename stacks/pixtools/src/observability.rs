@@ -195,9 +195,9 @@ fn alerts(
         .alert(
             Alert::new(
                 "PixToolsApiHealthCheckFailing",
-                PromQl::new(format!(
-                    r#"sum(kube_deployment_status_replicas_available{{namespace="pixtools",deployment="api"}}) < 1 or absent(kube_deployment_status_replicas_available{{namespace="pixtools",deployment="api"}})"#
-                ))?,
+                PromQl::new(
+                    r#"sum(kube_deployment_status_replicas_available{namespace="pixtools",deployment="api"}) < 1 or absent(kube_deployment_status_replicas_available{namespace="pixtools",deployment="api"})"#,
+                )?,
                 Duration::minutes(5),
                 Severity::Critical,
                 "No api pod has passed its /health readiness check for 5 minutes",
