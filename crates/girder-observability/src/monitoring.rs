@@ -510,13 +510,21 @@ impl Monitoring {
                     group_wait: Some("30s".into()),
                     group_interval: Some("5m".into()),
                     repeat_interval: Some("12h".into()),
-                    // The chart's Watchdog always fires (it proves the pipeline); it goes
-                    // nowhere rather than to people.
-                    routes: vec![AlertRoute {
+                    // The chart's Watchdog always fires (it proves the pipeline) and its
+                    // InfoInhibitor fires with every info alert; they, and info alerts,
+                    // go nowhere rather than to people.
+                    routes: [
+                        "alertname = \"Watchdog\"",
+                        "alertname = \"InfoInhibitor\"",
+                        "severity = \"info\"",
+                    ]
+                    .into_iter()
+                    .map(|matcher| AlertRoute {
                         receiver: "null".into(),
-                        matchers: vec!["alertname = \"Watchdog\"".into()],
+                        matchers: vec![matcher.into()],
                         ..AlertRoute::default()
-                    }],
+                    })
+                    .collect(),
                     ..AlertRoute::default()
                 }),
                 receivers: vec![

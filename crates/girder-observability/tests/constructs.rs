@@ -73,6 +73,18 @@ fn monitoring_routes_alerts_to_the_topic_and_takes_grafana_admin_from_a_secret()
     let values = t.helm_values("kube-prometheus-stack").unwrap();
     let am = &values["alertmanager"]["config"];
     assert_eq!(am["route"]["receiver"], "sns");
+    let silenced: Vec<&str> = am["route"]["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["receiver"] == "null")
+        .map(|r| r["matchers"][0].as_str().unwrap())
+        .collect();
+    assert!(
+        silenced.contains(&"alertname = \"Watchdog\""),
+        "{silenced:?}"
+    );
+    assert!(silenced.contains(&"severity = \"info\""), "{silenced:?}");
     let receiver = am["receivers"]
         .as_array()
         .unwrap()

@@ -416,7 +416,7 @@ fn dashboards(
 }
 
 /// Grafana's admin: user `admin` and a password External Secrets generates once in the
-/// cluster (a Password generator, `refreshInterval: 0`), so no password is written in
+/// cluster (a Password generator, `refreshPolicy: CreatedOnce`), so no password is written in
 /// code, Terraform state or SSM. Read it with
 /// `kubectl -n monitoring get secret grafana-admin -o jsonpath='{.data.password}'`.
 fn grafana_admin(app: &mut Scope<'_>) -> Result<()> {
@@ -450,7 +450,7 @@ fn grafana_admin(app: &mut Scope<'_>) -> Result<()> {
         namespace,
         GRAFANA_ADMIN,
         GeneratedSecretSpec {
-            refresh_interval: "0".into(),
+            refresh_policy: "CreatedOnce".into(),
             target,
             data: Vec::new(),
             data_from: vec![json!({"sourceRef": {"generatorRef": {
@@ -484,7 +484,7 @@ impl Spec for PasswordSpec {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct GeneratedSecretSpec {
-    refresh_interval: String,
+    refresh_policy: String,
     target: SecretTarget,
     data: Vec<serde_json::Value>,
     data_from: Vec<serde_json::Value>,
@@ -661,7 +661,7 @@ mod tests {
             secret["spec"]["dataFrom"][0]["sourceRef"]["generatorRef"]["kind"],
             "Password"
         );
-        assert_eq!(secret["spec"]["refreshInterval"], "0");
+        assert_eq!(secret["spec"]["refreshPolicy"], "CreatedOnce");
     }
 
     #[test]
