@@ -91,6 +91,10 @@ pub enum ObservabilityError {
     )]
     TopicArn(String),
 
+    /// An IAM role ARN that does not parse.
+    #[error("IAM role ARN {0:?} is not arn:<partition>:iam::<12-digit account>:role/<name>")]
+    RoleArn(String),
+
     /// A CloudWatch alarm period CloudWatch refuses.
     #[error("alarm period of {0} s is not allowed: 10, 20, 30 or a multiple of 60")]
     AlarmPeriod(u32),
@@ -116,13 +120,15 @@ pub enum ObservabilityError {
         value: String,
     },
 
-    /// A size or quantity Kubernetes would refuse.
-    #[error("{what} {value:?} is not a Kubernetes quantity (`512Mi`, `250m`, `2`)")]
-    Quantity {
-        /// What the quantity sets.
+    /// A size Kubernetes or Prometheus would refuse.
+    #[error("{what} {value:?} is not a size: {allowed}")]
+    Size {
+        /// What the size sets.
         what: String,
         /// The value given.
         value: String,
+        /// What is allowed.
+        allowed: String,
     },
 
     /// Values that do not serialize.

@@ -343,13 +343,31 @@ impl Monitoring {
 
     /// The chart values, checked.
     pub fn values(&self) -> std::result::Result<KubePrometheusStackValues, ObservabilityError> {
-        for (what, value) in [
-            ("retention size", self.retention_size.as_str()),
-            ("Grafana admin Secret", self.grafana_admin.secret.as_str()),
-        ] {
-            crate::alert::one_line(what, value)?;
-        }
+        crate::alert::one_line("Grafana admin Secret", &self.grafana_admin.secret)?;
         self.retention.non_zero("retention")?;
+        size(
+            "retention size",
+            &self.retention_size,
+            &["B", "KB", "MB", "GB", "TB", "PB"],
+            "a whole number of B, KB, MB, GB, TB or PB (Prometheus's units)",
+        )?;
+        let volume = match &self.storage {
+            Storage::EmptyDir { size_limit } => size_limit,
+            Storage::Claim { size, .. } => size,
+        };
+        size(
+            "Prometheus volume size",
+            volume,
+            &["Ki", "Mi", "Gi", "Ti"],
+            "a whole number of Ki, Mi, Gi or Ti",
+        )?;
+        if let Some(SnsRoute {
+            auth: SnsAuth::ServiceAccountRole { role_arn },
+            ..
+        }) = &self.sns
+        {
+            role_arn_ok(role_arn)?;
+        }
         let mut names = BTreeSet::new();
         let mut pod_monitors = Vec::new();
         let mut service_monitors = Vec::new();
@@ -554,6 +572,53 @@ impl Monitoring {
     }
 }
 
+/// `text` is a positive whole number followed by one of `units`.
+fn size(
+    what: &str,
+    text: &str,
+    units: &[&str],
+    allowed: &str,
+) -> std::result::Result<(), ObservabilityError> {
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &text[digits.len()..];
+    let ok = !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && !digits.trim_start_matches('0').is_empty()
+        && units.contains(&unit);
+    if ok {
+        Ok(())
+    } else {
+        Err(ObservabilityError::Size {
+            what: what.into(),
+            value: text.into(),
+            allowed: allowed.into(),
+        })
+    }
+}
+
+/// An IAM role ARN: `arn:<partition>:iam::<account>:role/<path and name>`.
+fn role_arn_ok(arn: &str) -> std::result::Result<(), ObservabilityError> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && ["aws", "aws-cn", "aws-us-gov"].contains(&parts[1])
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && parts[5].strip_prefix("role/").is_some_and(|name| {
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(ObservabilityError::RoleArn(arn.to_owned()))
+    }
+}
+
 fn scrape_via(scrape: &Scrape) -> Via {
     if scrape.chart_entry().endpoints.is_some() {
         Via::Service
@@ -641,6 +706,49 @@ impl Construct for Monitoring {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_and_role_arns_are_checked() {
+        let base = || Monitoring::new(GrafanaAdmin::existing_secret("grafana-admin"));
+        assert!(base().values().is_ok());
+        for bad in ["3 GB", "3GiB", "GB", "0GB"] {
+            assert!(
+                matches!(
+                    base().retention(Duration::days(7), bad).values(),
+                    Err(ObservabilityError::Size { .. })
+                ),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            base()
+                .storage(Storage::EmptyDir {
+                    size_limit: "4GB".into()
+                })
+                .values(),
+            Err(ObservabilityError::Size { .. })
+        ));
+        let topic = || SnsTopicArn::new("arn:aws:sns:us-east-1:123456789012:t").unwrap();
+        let with_role = |arn: &str| {
+            base()
+                .alert_to_sns(SnsRoute::new(
+                    topic(),
+                    SnsAuth::ServiceAccountRole {
+                        role_arn: arn.into(),
+                    },
+                ))
+                .values()
+        };
+        assert!(with_role("arn:aws:iam::123456789012:role/monitoring/alertmanager").is_ok());
+        assert!(matches!(
+            with_role("arn:aws:iam::123456789012:user/alertmanager"),
+            Err(ObservabilityError::RoleArn(_))
+        ));
+        assert!(matches!(
+            base().retention(Duration::seconds(0), "3GB").values(),
+            Err(ObservabilityError::Duration { .. })
+        ));
+    }
 
     #[test]
     fn topic_arns_parse_and_give_their_region() {

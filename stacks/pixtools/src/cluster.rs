@@ -3,8 +3,9 @@
 //!
 //! One app per directory of the seed's layout: `namespace`, `config` (runtime settings
 //! from SSM through External Secrets), `api`, `workers`, `rabbitmq`, `redis`, `ingress`
-//! (K3s's Traefik on the ALB's NodePort, rate limiting), and `platform` (the External
-//! Secrets operator, installed by K3s's Helm controller).
+//! (K3s's Traefik on the ALB's NodePort, rate limiting), `platform` (the External
+//! Secrets operator, installed by K3s's Helm controller), and `monitoring` (Prometheus,
+//! Alertmanager and Grafana; see `observability.rs`).
 //!
 //! Terraform values reach the pods only through SSM Parameter Store, as the seed
 //! decided: nothing here reads a Terraform attribute.
