@@ -218,10 +218,15 @@ impl MetricAlarm {
                 periods: self.evaluation_periods,
             });
         }
-        Number::from_f64(self.threshold).ok_or_else(|| ObservabilityError::CloudWatchName {
-            what: "threshold".into(),
-            value: self.threshold.to_string(),
-        })
+        // A whole threshold is written as an integer (`80`, not `80.0`).
+        let whole = self.threshold.fract() == 0.0 && self.threshold.abs() < 1e15;
+        #[allow(clippy::cast_possible_truncation)]
+        let number = if whole {
+            Some(Number::from(self.threshold as i64))
+        } else {
+            Number::from_f64(self.threshold)
+        };
+        number.ok_or_else(|| ObservabilityError::Threshold(self.threshold.to_string()))
     }
 }
 
@@ -293,6 +298,28 @@ mod tests {
             Period::seconds(0),
             Err(ObservabilityError::AlarmPeriod(0))
         ));
+    }
+
+    #[test]
+    fn thresholds_must_be_finite() {
+        let alarm = |threshold: f64| {
+            MetricAlarm::new(
+                "a",
+                "AWS/RDS",
+                "CPUUtilization",
+                Statistic::Average,
+                Comparison::GreaterThan,
+                threshold,
+                Period::minutes(1).unwrap(),
+                1,
+            )
+        };
+        assert!(matches!(
+            alarm(f64::NAN).check(),
+            Err(ObservabilityError::Threshold(_))
+        ));
+        assert_eq!(alarm(80.0).check().unwrap(), Number::from(80));
+        assert!(alarm(0.5).check().is_ok());
     }
 
     #[test]

@@ -120,6 +120,10 @@ pub enum ObservabilityError {
         value: String,
     },
 
+    /// An alarm threshold that is not a finite number.
+    #[error("alarm threshold {0} is not a finite number")]
+    Threshold(String),
+
     /// A size Kubernetes or Prometheus would refuse.
     #[error("{what} {value:?} is not a size: {allowed}")]
     Size {

@@ -372,7 +372,7 @@ fn a_metric_alarm_renders_the_l1_with_missing_data_explicit() {
     assert_eq!(cpu["comparison_operator"], "GreaterThanThreshold");
     assert_eq!(cpu["evaluation_periods"], 2);
     assert_eq!(cpu["period"], 300);
-    assert_eq!(cpu["threshold"], 80.0);
+    assert_eq!(cpu["threshold"], 80);
     assert_eq!(cpu["statistic"], "Average");
     assert_eq!(cpu["treat_missing_data"], "missing");
     assert_eq!(cpu["dimensions"]["DBInstanceIdentifier"], "shop");
