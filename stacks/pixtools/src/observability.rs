@@ -58,12 +58,13 @@ pub(crate) struct Scraped<'a> {
 
 /// The SNS topic `ops` creates (`pixtools-<env>-alerts`), known at synth from the
 /// account and region.
-pub(crate) fn alerts_topic(env: &Environment) -> Result<SnsTopicArn> {
-    let arn = format!(
+pub(crate) fn alerts_topic(
+    env: &Environment,
+) -> std::result::Result<SnsTopicArn, girder_observability::ObservabilityError> {
+    SnsTopicArn::new(format!(
         "arn:aws:sns:{REGION}:{}:pixtools-{}-alerts",
         env.account_id, env.name
-    );
-    SnsTopicArn::new(arn).map_err(|e| e.at(format!("pixtools-{}:/cluster/monitoring", env.name)))
+    ))
 }
 
 /// Add the monitoring app under `cluster`.
@@ -104,7 +105,10 @@ pub(crate) fn add(
     let monitoring = Monitoring::new(
         GrafanaAdmin::existing_secret(GRAFANA_ADMIN).keys("admin-user", "password"),
     )
-    .alert_to_sns(SnsRoute::new(alerts_topic(env)?, SnsAuth::NodeRole))
+    .alert_to_sns(SnsRoute::new(
+        alerts_topic(env).map_err(|e| e.at(app.location()))?,
+        SnsAuth::NodeRole,
+    ))
     .scrape(
         Scrape::new(scraped.broker, "prometheus")
             // Per queue (`queue` label): depth and consumers of each.
