@@ -3,8 +3,9 @@
 //!
 //! One app per directory of the seed's layout: `namespace`, `config` (runtime settings
 //! from SSM through External Secrets), `api`, `workers`, `rabbitmq`, `redis`, `ingress`
-//! (K3s's Traefik on the ALB's NodePort, rate limiting), and `platform` (the External
-//! Secrets operator, installed by K3s's Helm controller).
+//! (K3s's Traefik on the ALB's NodePort, rate limiting), `platform` (the External
+//! Secrets operator, installed by K3s's Helm controller), and `monitoring` (Prometheus,
+//! Alertmanager and Grafana; see `observability.rs`).
 //!
 //! Terraform values reach the pods only through SSM Parameter Store, as the seed
 //! decided: nothing here reads a Terraform attribute.
@@ -24,6 +25,7 @@ use serde_json::{Value as Json, json};
 
 use crate::config::{Environment, REGION};
 use crate::contract::{RuntimeContract, RuntimeKey};
+use crate::observability;
 
 /// The namespace of the seed's k8s/namespace.yaml.
 pub(crate) const NAMESPACE: &str = "pixtools";
@@ -141,6 +143,8 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
                     format!("--queues={queue}"),
                     format!("--concurrency={concurrency}"),
                     format!("--hostname={name}@%h"),
+                    // Task events for the Celery exporter (`observability`).
+                    "--task-events".to_owned(),
                 ])
                 .resources(if concurrency > 1 {
                     Resources::new().cpu("500m", "2").memory("1Gi", "2Gi")
@@ -168,6 +172,12 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
                 .run_as_user(IMAGE_UID)
                 .env(Env::value("RABBITMQ_NODENAME", "rabbit@localhost"))
                 .port(Port::new("amqp", 5672))
+                // The Prometheus plugin (enabled in the official image); scraped by
+                // `observability`.
+                .port(Port::new(
+                    "prometheus",
+                    observability::RABBITMQ_METRICS_PORT,
+                ))
                 .resources(Resources::new().cpu("250m", "1").memory("512Mi", "1Gi"))
                 .readiness(
                     Probe::exec(["rabbitmq-diagnostics", "-q", "check_port_connectivity"])
@@ -222,6 +232,16 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
                 .liveness(Probe::tcp("redis").initial_delay(10))
                 .mount("data", "/data"),
         )
+        // Redis serves no metrics itself: the exporter reads INFO over localhost.
+        .container(
+            Container::new("redis-exporter", observability::REDIS_EXPORTER_IMAGE)
+                .run_as_user(observability::REDIS_EXPORTER_UID)
+                .env(Env::value("REDIS_ADDR", "redis://localhost:6379"))
+                .port(Port::metrics(observability::REDIS_EXPORTER_PORT))
+                .resources(Resources::new().cpu("10m", "100m").memory("32Mi", "64Mi"))
+                .readiness(Probe::http_get("/health", "metrics"))
+                .liveness(Probe::http_get("/health", "metrics").initial_delay(10)),
+        )
         .volume(Volume::empty_dir("data"))
         .expose(Service::cluster_ip().port(6379, "redis"))
         .add(&mut app(cluster, "redis")?, "redis")?;
@@ -237,6 +257,21 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
         .trust_forwarded_headers_from(inputs.vpc_cidr)
         .add(ingress, "traefik")?;
     rate_limit().add(ingress, "rate-limit")?;
+
+    // Metrics, alerts and dashboards (app `monitoring`).
+    let queues: Vec<&str> = WORKER_POOLS.iter().map(|(_, queue, _)| *queue).collect();
+    let _ = observability::add(
+        cluster,
+        env,
+        &ns,
+        &observability::Scraped {
+            api: &api,
+            broker: &broker,
+            redis: &redis,
+            queues: &queues,
+            runtime_secret: RUNTIME_SECRET,
+        },
+    )?;
     Ok(())
 }
 

@@ -14,13 +14,16 @@
 //!   `pixtools`, the api, the `default_queue` (concurrency 5) and `ml_inference_queue`
 //!   (concurrency 1) worker pools, RabbitMQ (durable queues, persistence, dead-letter
 //!   exchange), Redis (`allkeys-lru`), runtime settings from SSM through External
-//!   Secrets, and K3s's Traefik on the ALB's NodePort with a per-client rate limit.
+//!   Secrets, K3s's Traefik on the ALB's NodePort with a per-client rate limit, and
+//!   metrics (kube-prometheus-stack: scrapes, the seed's alerts to the SNS topic, the SLO
+//!   dashboards; `observability.rs`).
 
 mod cluster;
 mod config;
 mod contract;
 mod findings;
 mod main_stack;
+mod observability;
 mod state_stack;
 
 pub use config::{Environment, REGION, environments};

@@ -49,6 +49,11 @@ impl WorkloadHandle {
         self.service.as_deref()
     }
 
+    /// The names of its containers' ports (for monitors and policies that name one).
+    pub fn port_names(&self) -> &[String] {
+        &self.port_names
+    }
+
     /// Admit traffic from `peer` (a workload's pods, a namespace, an [`IpBlock`]) to this
     /// workload's named port `port`: a NetworkPolicy `<workload>-from-<peer>`, written
     /// into `scope`'s Kubernetes app; meaningful on top of the namespace's default-deny

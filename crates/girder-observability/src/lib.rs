@@ -1,0 +1,46 @@
+//! girder-observability: metrics, alerts and dashboards for girder systems, reusable
+//! across clusters (K3s, MicroK8s, EKS) and accounts.
+//!
+//! - [`Monitoring`]: Prometheus, Alertmanager and Grafana in the cluster as one
+//!   kube-prometheus-stack release ([`values::KubePrometheusStackValues`], typed), sized for
+//!   a small single node by default; Grafana's admin from an existing Secret; the
+//!   dashboard sidecar on; Prometheus selecting every ServiceMonitor, PodMonitor and
+//!   PrometheusRule labelled `release: <release>` in any namespace; Alertmanager routing to
+//!   an SNS topic ([`SnsRoute`], [`SnsAuth`]).
+//! - [`Scrape`]: a girder-k8s workload's named port and path, as a PodMonitor or a
+//!   ServiceMonitor, with the NetworkPolicy admitting Prometheus.
+//! - [`Alert`] / [`AlertGroup`]: typed PrometheusRules ([`PromQl`], [`Duration`],
+//!   [`Severity`]).
+//! - [`Dashboard`]: Grafana dashboards as code, a ConfigMap the sidecar loads.
+//! - [`MetricAlarm`]: a CloudWatch alarm over a metric AWS holds (ALB, RDS), with
+//!   [`TreatMissingData`] explicit.
+//!
+//! **Ordering.** PodMonitors, ServiceMonitors and PrometheusRules are custom resources of
+//! the operator the release installs. Given to [`Monitoring::scrape`] /
+//! [`Monitoring::alerts`] they are rendered *by the release* (`prometheus.additional*Monitors`,
+//! `additionalPrometheusRulesMap`): Helm installs the chart's CRDs before any template,
+//! so they can never apply before their kinds exist. [`Scrape::add`] and
+//! [`AlertGroup::add`] write them as objects of their own, for clusters where the operator
+//! is already installed. Dashboards are ConfigMaps: no ordering needed.
+
+mod alert;
+mod cloudwatch;
+mod dashboard;
+mod error;
+mod monitoring;
+mod promql;
+mod scrape;
+pub mod values;
+
+pub use alert::{Alert, AlertGroup, Severity};
+pub use cloudwatch::{
+    Comparison, MetricAlarm, MetricAlarmHandle, Period, Statistic, TreatMissingData,
+};
+pub use dashboard::{Dashboard, DashboardHandle, Panel, PanelKind, SIDECAR_LABEL, Target, Unit};
+pub use error::ObservabilityError;
+pub use monitoring::{
+    CHART_SCRAPED_METRICS, Component, DEFAULT_NAMESPACE, DEFAULT_RELEASE, GrafanaAdmin, Monitoring,
+    MonitoringHandle, SnsAuth, SnsRoute, SnsTopicArn, Storage,
+};
+pub use promql::{Duration, MetricName, PromQl};
+pub use scrape::{Scrape, ScrapeHandle, Via};
