@@ -103,9 +103,10 @@ impl fmt::Display for SnsTopicArn {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SnsAuth {
     /// The node's instance role through IMDSv2 (K3s, MicroK8s on EC2: no pod identity).
-    /// The node role gets `sns:Publish` on the topic only, and the cluster must let only
-    /// the Alertmanager pods (and the other components that need the node role) reach
-    /// 169.254.169.254: the rest of the pods must not.
+    /// The node role gets `sns:Publish` on the topic only. With the metadata hop limit at
+    /// 1, pods cannot reach 169.254.169.254; Alertmanager runs on the node's network
+    /// (`hostNetwork`, ports 9093 / 9094 on the node) so it alone of the monitoring pods
+    /// can.
     NodeRole,
     /// An IAM role for Alertmanager's ServiceAccount (EKS IRSA): no other pod can use it.
     ServiceAccountRole {
@@ -500,10 +501,18 @@ impl Monitoring {
     }
 
     fn alertmanager_values(&self) -> AlertmanagerValues {
+        // With the node role, Alertmanager alone of the stack's pods runs on the node's
+        // network: the instance metadata service answers only one hop away.
+        let on_node_network = matches!(
+            self.sns.as_ref().map(|sns| &sns.auth),
+            Some(SnsAuth::NodeRole)
+        );
         let spec = Some(ComponentSpec {
             retention: Some(Duration::days(5).to_string()),
             resources: self.resources_of(Component::Alertmanager),
             storage: None,
+            host_network: on_node_network.then_some(true),
+            dns_policy: on_node_network.then(|| "ClusterFirstWithHostNet".to_owned()),
         });
         let Some(sns) = &self.sns else {
             return AlertmanagerValues {

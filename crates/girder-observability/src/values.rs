@@ -293,6 +293,11 @@ pub struct ComponentSpec {
     pub resources: Option<ChartResources>,
     /// Where data lives.
     pub storage: Option<Json>,
+    /// On the node's network: the way a pod reaches the instance metadata service when
+    /// the hop limit is 1 (K3s nodes keep pods away from the node role that way).
+    pub host_network: Option<bool>,
+    /// `ClusterFirstWithHostNet` with `host_network`, so cluster DNS still resolves.
+    pub dns_policy: Option<String>,
 }
 
 /// `prometheus.prometheusSpec`.

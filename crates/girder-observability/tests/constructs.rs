@@ -93,8 +93,17 @@ fn monitoring_routes_alerts_to_the_topic_and_takes_grafana_admin_from_a_secret()
         .unwrap();
     assert_eq!(receiver["sns_configs"][0]["topic_arn"], TOPIC);
     assert_eq!(receiver["sns_configs"][0]["sigv4"]["region"], "eu-west-1");
-    // The node role signs: no IRSA annotation, no keys in the config.
+    // The node role signs: no IRSA annotation, no keys in the config, and Alertmanager
+    // runs on the node's network, the one way to IMDS with a hop limit of 1.
     assert!(values["alertmanager"].get("serviceAccount").is_none());
+    let spec = &values["alertmanager"]["alertmanagerSpec"];
+    assert_eq!(spec["hostNetwork"], true);
+    assert_eq!(spec["dnsPolicy"], "ClusterFirstWithHostNet");
+    assert!(
+        values["prometheus"]["prometheusSpec"]
+            .get("hostNetwork")
+            .is_none()
+    );
     assert!(
         receiver["sns_configs"][0]["sigv4"]
             .get("access_key")
@@ -161,6 +170,12 @@ fn a_service_account_role_annotates_alertmanager_and_storage_is_configurable() {
     assert_eq!(
         values["alertmanager"]["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"],
         role
+    );
+    // Its own role: no reason to be on the node's network.
+    assert!(
+        values["alertmanager"]["alertmanagerSpec"]
+            .get("hostNetwork")
+            .is_none()
     );
     let spec = &values["prometheus"]["prometheusSpec"];
     assert_eq!(spec["retention"], "15d");

@@ -294,6 +294,11 @@ fn platform(scope: &mut Scope<'_>) -> Result<()> {
         chart,
         &json!({
             "installCRDs": true,
+            // The controller reads SSM and Secrets Manager with the node role. The node's
+            // metadata hop limit is 1, so no pod reaches IMDS: the controller alone runs
+            // on the node's network to reach it (not the webhook or the cert controller).
+            "hostNetwork": true,
+            "dnsPolicy": "ClusterFirstWithHostNet",
             "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
             "webhook": {"resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}}},
             "certController": {"resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}}},

@@ -69,7 +69,10 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
     )?;
     settings::add(&mut root, &contract, &database, &storage)?;
     deploy::add(&mut root, env, &name, &location, &storage, &compute)?;
-    ops::add(&mut root, env, &name, &edge, &database)?;
+    let alerts = ops::add(&mut root, env, &name, &edge, &database)?;
+    // Alertmanager signs its SNS calls with the node role (IMDS): it may publish to the
+    // alerts topic and nothing else.
+    compute::allow_publishing_alerts(&mut root, &compute, &alerts)?;
 
     // The cluster half reads nothing from Terraform: the RDS ARN is known at synth
     // because the database was told where it lives.

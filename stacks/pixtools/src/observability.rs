@@ -24,7 +24,7 @@ use girder_observability::{
 use serde::Serialize;
 use serde_json::json;
 
-use crate::config::{Environment, REGION};
+use crate::config::Environment;
 
 /// The Secret Grafana's admin credentials are in (namespace `monitoring`).
 const GRAFANA_ADMIN: &str = "grafana-admin";
@@ -61,10 +61,12 @@ pub(crate) struct Scraped<'a> {
 pub(crate) fn alerts_topic(
     env: &Environment,
 ) -> std::result::Result<SnsTopicArn, girder_observability::ObservabilityError> {
-    SnsTopicArn::new(format!(
-        "arn:aws:sns:{REGION}:{}:pixtools-{}-alerts",
-        env.account_id, env.name
-    ))
+    // One way to an ARN: the environment's stated location (partition included).
+    let location = env
+        .location()
+        .map_err(|_| girder_observability::ObservabilityError::TopicArn(env.account_id.into()))?;
+    let arn = location.arn("sns", format!("pixtools-{}-alerts", env.name));
+    SnsTopicArn::new(arn.known().unwrap_or_default())
 }
 
 /// Add the monitoring app under `cluster`.

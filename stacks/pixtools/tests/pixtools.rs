@@ -144,10 +144,19 @@ fn ssm_contract_logs_alarms_and_budget() {
             .map(|(_, a)| a.clone())
             .unwrap()
     };
-    assert_eq!(find("HealthyHostCount")["evaluation_periods"], 5);
-    assert_eq!(find("QueueDepth")["evaluation_periods"], 10);
-    assert_eq!(find("WorkerCount")["threshold"], 1);
+    // CloudWatch alarms only where AWS publishes the metric: queue depth and workers are
+    // Prometheus alerts in the cluster, since nothing publishes PixTools/* metrics.
+    assert_eq!(alarms.len(), 2, "{alarms:?}");
+    for (metric, alarm) in &alarms {
+        let namespace = alarm["namespace"].as_str().unwrap();
+        assert!(namespace.starts_with("AWS/"), "{metric}: {namespace}");
+    }
+    let health = find("HealthyHostCount");
+    assert_eq!(health["evaluation_periods"], 5);
+    // No data from the target group means no healthy target reports.
+    assert_eq!(health["treat_missing_data"], "breaching");
     let cpu = find("CPUUtilization");
+    assert_eq!(cpu["treat_missing_data"], "missing");
     assert_eq!(
         (
             cpu["threshold"].clone(),
@@ -520,5 +529,50 @@ fn both_environments_boot_after_their_database_pull_their_images_and_deploy_with
             "network_default_security_group",
         );
         assert!(default_group.get("ingress").is_none() && default_group.get("egress").is_none());
+    }
+}
+
+#[test]
+fn only_the_components_that_call_aws_reach_the_node_role() {
+    // The metadata hop limit is 1: a pod on the pod network cannot reach IMDS. The two
+    // components that sign AWS calls with the node role run on the node's network, and
+    // nothing else of theirs does.
+    for env in ["pixtools-dev", "pixtools-prod"] {
+        let t = template(env);
+        let hop_limit =
+            &t.resource("aws_launch_template", "compute_k3s_launch_template")["metadata_options"];
+        assert_eq!(hop_limit[0]["http_put_response_hop_limit"], 1, "{env}");
+        let eso = t.kube_object("HelmChart", "external-secrets");
+        let values: Json =
+            serde_norway::from_str(eso["spec"]["valuesContent"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            values["hostNetwork"], true,
+            "{env}: the controller reads SSM"
+        );
+        assert_eq!(values["dnsPolicy"], "ClusterFirstWithHostNet");
+        assert!(values["webhook"].get("hostNetwork").is_none(), "{env}");
+        assert!(
+            values["certController"].get("hostNetwork").is_none(),
+            "{env}"
+        );
+        let monitoring = t.helm_values("kube-prometheus-stack").unwrap();
+        assert_eq!(
+            monitoring["alertmanager"]["alertmanagerSpec"]["hostNetwork"], true,
+            "{env}: Alertmanager publishes to SNS"
+        );
+        assert!(
+            monitoring["prometheus"]["prometheusSpec"]
+                .get("hostNetwork")
+                .is_none(),
+            "{env}"
+        );
+        // And the node role may publish to the alerts topic, nothing more on SNS.
+        let publish = t.resource("aws_iam_role_policy", "compute_node_publish_alerts");
+        let policy = publish["policy"].as_str().unwrap();
+        assert!(
+            policy
+                .contains(r#""Action" = "sns:Publish", "Resource" = aws_sns_topic.ops_alerts.arn"#),
+            "{policy}"
+        );
     }
 }

@@ -83,3 +83,28 @@ pub(super) fn add(
         .grant_read_write(&mut compute, "node-images", node.role(), "")?;
     Ok(Compute { node })
 }
+
+/// Let the node role publish to the alerts topic (Alertmanager in the cluster signs its
+/// SNS calls with it): `sns:Publish` on that one topic.
+pub(super) fn allow_publishing_alerts(
+    root: &mut Scope<'_>,
+    compute: &Compute,
+    topic: &aws::SnsTopicHandle,
+) -> Result<()> {
+    let mut scope = root.child("compute")?;
+    scope.add(
+        "node-publish-alerts",
+        aws::IamRolePolicy::new(
+            PolicyDocument::new()
+                .statement(
+                    Statement::allow(["sns:Publish"])
+                        .sid("PublishAlerts")
+                        .on([topic.arn()]),
+                )
+                .render(&scope.location())?,
+            compute.node.role().name(),
+        )
+        .name("publish-alerts"),
+    )?;
+    Ok(())
+}

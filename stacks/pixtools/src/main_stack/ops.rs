@@ -3,20 +3,23 @@
 use girder_aws::aws;
 use girder_core::Result;
 use girder_core::Scope;
+use girder_core::construct::Construct;
+use girder_observability::{Comparison, MetricAlarm, Period, Statistic, TreatMissingData};
 
 use super::database::Database;
 use super::edge::Edge;
 use super::{BUDGET_USD, LOG_RETENTION_DAYS};
 use crate::config::Environment;
 
-/// The app's log group, the alerts topic, the alarms of `name` and its monthly budget.
+/// The app's log group, the alerts topic, the alarms of `name` and its monthly budget;
+/// the topic's handle (Alertmanager in the cluster publishes to it with the node role).
 pub(super) fn add(
     root: &mut Scope<'_>,
     env: &Environment,
     name: &str,
     edge: &Edge,
     database: &Database,
-) -> Result<()> {
+) -> Result<aws::SnsTopicHandle> {
     let mut ops = root.child("ops")?;
     ops.add(
         "app-logs",
@@ -32,79 +35,42 @@ pub(super) fn add(
         "alerts-email",
         aws::SnsTopicSubscription::new(env.alert_email, "email", topic.arn()),
     )?;
-    let alarm = |id: &str, description: &str, comparison: &str, periods: u16, period: u16| {
-        aws::CloudwatchMetricAlarm::new(format!("{name}-{id}"), comparison, periods)
-            .alarm_description(description)
-            .period(period)
-            .alarm_actions([topic.arn()])
-            .ok_actions([topic.arn()])
-    };
-    ops.add(
-        "api-health",
-        alarm(
-            "api-health",
-            "API health check failing for 5 minutes",
-            "LessThanThreshold",
-            5,
-            60,
-        )
-        .namespace("AWS/ApplicationELB")
-        .metric_name("HealthyHostCount")
-        .statistic("Minimum")
-        .threshold(1)
-        .treat_missing_data("breaching")
-        .dimensions([
-            ("LoadBalancer", edge.alb.arn_suffix()),
-            ("TargetGroup", edge.alb.target_group_arn_suffix()),
-        ]),
-    )?;
-    ops.add(
-        "queue-depth",
-        alarm(
-            "queue-depth",
-            "Queue depth above threshold for 10 minutes",
-            "GreaterThanThreshold",
-            10,
-            60,
-        )
-        .namespace("PixTools")
-        .metric_name("QueueDepth")
-        .statistic("Maximum")
-        .threshold(env.queue_depth_threshold)
-        .treat_missing_data("notBreaching")
-        .dimensions([("Environment", env.name)]),
-    )?;
-    ops.add(
-        "worker-count",
-        alarm(
-            "worker-count",
-            "No Celery worker running",
-            "LessThanThreshold",
-            5,
-            60,
-        )
-        .namespace("PixTools")
-        .metric_name("WorkerCount")
-        .statistic("Minimum")
-        .threshold(1)
-        .treat_missing_data("breaching")
-        .dimensions([("Environment", env.name)]),
-    )?;
-    ops.add(
-        "rds-cpu",
-        alarm(
-            "rds-cpu",
-            "RDS CPU above 80% for 10 minutes",
-            "GreaterThanThreshold",
-            2,
-            300,
-        )
-        .namespace("AWS/RDS")
-        .metric_name("CPUUtilization")
-        .statistic("Average")
-        .threshold(80)
-        .dimensions([("DBInstanceIdentifier", database.postgres.identifier())]),
-    )?;
+    // Alarms only where AWS holds the metric; queue depth and workers are Prometheus
+    // alerts in the cluster (`observability`).
+    let minutes = |n: u32| Period::minutes(n).map_err(|e| e.at(ops.location()));
+    let (one_minute, five_minutes) = (minutes(1)?, minutes(5)?);
+    let _ = MetricAlarm::new(
+        format!("{name}-api-health"),
+        "AWS/ApplicationELB",
+        "HealthyHostCount",
+        Statistic::Minimum,
+        Comparison::LessThan,
+        1.0,
+        one_minute,
+        5,
+    )
+    .dimension("LoadBalancer", edge.alb.arn_suffix())
+    .dimension("TargetGroup", edge.alb.target_group_arn_suffix())
+    // The ALB reports the target group's healthy hosts every minute while it exists: no
+    // data means no healthy target is reporting.
+    .treat_missing_data(TreatMissingData::Breaching)
+    .description("API health check failing for 5 minutes")
+    .notify(topic.arn())
+    .add(&mut ops, "api-health")?;
+    let _ = MetricAlarm::new(
+        format!("{name}-rds-cpu"),
+        "AWS/RDS",
+        "CPUUtilization",
+        Statistic::Average,
+        Comparison::GreaterThan,
+        80.0,
+        five_minutes,
+        2,
+    )
+    .dimension("DBInstanceIdentifier", database.postgres.identifier())
+    .description("RDS CPU above 80% for 10 minutes")
+    .notify(topic.arn())
+    .add(&mut ops, "rds-cpu")?;
     let notify = |threshold: u16, kind: &str| {
         aws::budgets_budget::Notification::new("GREATER_THAN", kind, threshold, "PERCENTAGE")
             .subscriber_email_addresses([env.alert_email])
@@ -118,5 +84,5 @@ pub(super) fn add(
             .notification(notify(80, "ACTUAL"))
             .notification(notify(100, "FORECASTED")),
     )?;
-    Ok(())
+    Ok(topic)
 }
