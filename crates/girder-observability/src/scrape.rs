@@ -186,6 +186,19 @@ impl Scrape {
         }
     }
 
+    /// The label Prometheus selects the stack's monitors by, when one is set.
+    fn label_for_release(
+        &self,
+        metadata: &mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    ) {
+        if let Some((k, v)) = &self.release_label {
+            metadata
+                .labels
+                .get_or_insert_with(BTreeMap::new)
+                .insert(k.clone(), v.clone());
+        }
+    }
+
     fn job_label(&self) -> Option<String> {
         self.workload
             .selector()
@@ -293,13 +306,7 @@ impl Construct for Scrape {
                         extra,
                     },
                 );
-                if let Some((k, v)) = &self.release_label {
-                    monitor
-                        .metadata
-                        .labels
-                        .get_or_insert_with(BTreeMap::new)
-                        .insert(k.clone(), v.clone());
-                }
+                self.label_for_release(&mut monitor.metadata);
                 let _ = monitor.add(scope, "monitor")?;
                 "PodMonitor"
             }
@@ -314,13 +321,7 @@ impl Construct for Scrape {
                         extra,
                     },
                 );
-                if let Some((k, v)) = &self.release_label {
-                    monitor
-                        .metadata
-                        .labels
-                        .get_or_insert_with(BTreeMap::new)
-                        .insert(k.clone(), v.clone());
-                }
+                self.label_for_release(&mut monitor.metadata);
                 let _ = monitor.add(scope, "monitor")?;
                 "ServiceMonitor"
             }
