@@ -39,6 +39,10 @@ const CONFIG_MAP: &str = "pixtools-config";
 const RUNTIME_SECRET: &str = "pixtools-runtime";
 /// The Secret holding RabbitMQ's boot definitions (they carry the application user).
 const RABBITMQ_DEFINITIONS: &str = "rabbitmq-definitions";
+/// The Secret holding Redis's password: its configuration (`redis.conf`, read by the
+/// server) and the bare password (key [`REDIS_AUTH_KEY`], read by the exporter).
+const REDIS_AUTH: &str = "redis-auth";
+const REDIS_AUTH_KEY: &str = "auth";
 /// The Celery application module both worker pools run.
 const CELERY_APP: &str = "app.worker.celery_app";
 /// The API's port in its container.
@@ -150,7 +154,18 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
                     Resources::new().cpu("500m", "2").memory("1Gi", "2Gi")
                 } else {
                     Resources::new().cpu("500m", "2").memory("1536Mi", "3Gi")
-                }),
+                })
+                // A worker serves no port: ask this worker (by its Celery node name)
+                // over the broker. Ready once it answers; restarted when it stops
+                // answering for three minutes (a hung or disconnected worker).
+                .readiness(worker_ping(name).period(30).timeout(20))
+                .liveness(
+                    worker_ping(name)
+                        .initial_delay(60)
+                        .period(60)
+                        .timeout(20)
+                        .failure_threshold(3),
+                ),
             )
             .volume(Volume::empty_dir("tmp"))
             // A task in flight finishes (acks late) before the pod goes.
@@ -205,7 +220,8 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
         .expose(Service::cluster_ip().port(5672, "amqp"))
         .add(rabbitmq_app, "rabbitmq")?;
 
-    // k8s/redis: a cache, evicting least-recently-used keys, nothing on disk.
+    // k8s/redis: a cache, evicting least-recently-used keys, nothing on disk; clients
+    // authenticate with the password in Secret `redis-auth`.
     let redis = Deployment::new(&ns, "redis")
         .part_of(NAMESPACE)
         .component("cache")
@@ -213,6 +229,8 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
             Container::new("redis", REDIS_IMAGE)
                 .run_as_user(IMAGE_UID)
                 .args([
+                    // `requirepass`, from the Secret (never on the command line).
+                    "/etc/redis/redis.conf",
                     "--maxmemory",
                     "200mb",
                     "--maxmemory-policy",
@@ -230,6 +248,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
                 )
                 .readiness(Probe::tcp("redis"))
                 .liveness(Probe::tcp("redis").initial_delay(10))
+                .mount_read_only("auth", "/etc/redis")
                 .mount("data", "/data"),
         )
         // Redis serves no metrics itself: the exporter reads INFO over localhost.
@@ -237,11 +256,17 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
             Container::new("redis-exporter", observability::REDIS_EXPORTER_IMAGE)
                 .run_as_user(observability::REDIS_EXPORTER_UID)
                 .env(Env::value("REDIS_ADDR", "redis://localhost:6379"))
+                .env(Env::secret_key(
+                    "REDIS_PASSWORD",
+                    REDIS_AUTH,
+                    REDIS_AUTH_KEY,
+                ))
                 .port(Port::metrics(observability::REDIS_EXPORTER_PORT))
                 .resources(Resources::new().cpu("10m", "100m").memory("32Mi", "64Mi"))
                 .readiness(Probe::http_get("/health", "metrics"))
                 .liveness(Probe::http_get("/health", "metrics").initial_delay(10)),
         )
+        .volume(Volume::secret("auth", REDIS_AUTH))
         .volume(Volume::empty_dir("data"))
         .expose(Service::cluster_ip().port(6379, "redis"))
         .add(&mut app(cluster, "redis")?, "redis")?;
@@ -311,12 +336,10 @@ fn platform(scope: &mut Scope<'_>) -> Result<()> {
         (PARAMETER_STORE, Provider::parameter_store(REGION)),
         (SECRETS_MANAGER, Provider::secrets_manager(REGION)),
     ] {
+        // Only PixTools' ExternalSecrets may read through the node role.
         ClusterSecretStore::cluster(
             name,
-            ClusterSecretStoreSpec {
-                provider,
-                extra: Extra::new(),
-            },
+            ClusterSecretStoreSpec::new(provider).only_for([NAMESPACE]),
         )
         .add(scope, name)?;
     }
@@ -368,7 +391,11 @@ fn runtime_config(
             "data": {
                 "DATABASE_URL": with_password(RuntimeKey::DatabaseUrl, "(.rds_master | fromJson).password"),
                 "CELERY_BROKER_URL": with_password(RuntimeKey::RabbitmqUrl, &broker_password),
-                "REDIS_URL": read(RuntimeKey::RedisUrl),
+                "REDIS_URL": format!(
+                    "{{{{ .{} | replace \"redis://\" (printf \"redis://:%s@\" (.{} | urlquery)) }}}}",
+                    RuntimeKey::RedisUrl.name(),
+                    RuntimeKey::RedisPassword.name(),
+                ),
                 "AWS_S3_BUCKET": read(RuntimeKey::AwsS3Bucket),
                 "WEBHOOK_CB_FAIL_THRESHOLD": read(RuntimeKey::WebhookCbFailThreshold),
                 "WEBHOOK_CB_RESET_TIMEOUT": read(RuntimeKey::WebhookCbResetTimeout),
@@ -395,6 +422,27 @@ fn runtime_config(
     ExternalSecret::new(NAMESPACE, RABBITMQ_DEFINITIONS, definitions)
         .add(scope, RABBITMQ_DEFINITIONS)?;
 
+    let mut redis_auth = ExternalSecretSpec::new(
+        StoreRef::cluster(PARAMETER_STORE),
+        REDIS_AUTH,
+        [(
+            RuntimeKey::RedisPassword.name().to_owned(),
+            contract.path(RuntimeKey::RedisPassword),
+        )],
+    );
+    let password = format!("{{{{ .{} }}}}", RuntimeKey::RedisPassword.name());
+    redis_auth.target.extra.insert(
+        "template".into(),
+        json!({
+            "engineVersion": "v2",
+            "data": {
+                "redis.conf": format!("requirepass \"{password}\"\n"),
+                (REDIS_AUTH_KEY): password,
+            },
+        }),
+    );
+    ExternalSecret::new(NAMESPACE, REDIS_AUTH, redis_auth).add(scope, REDIS_AUTH)?;
+
     ConfigMap::new(ns, CONFIG_MAP)
         .entry("ENVIRONMENT", env.name)
         .entry("AWS_REGION", REGION)
@@ -410,6 +458,18 @@ fn app_container(config: &ConfigMapHandle, name: &str, image: &str) -> Container
         .env_from(EnvFrom::config_map(config))
         .env_from(EnvFrom::Secret(RUNTIME_SECRET.into()))
         .mount("tmp", "/tmp")
+}
+
+/// The liveness and readiness check of worker pool `name`: `celery inspect ping` of this
+/// pod's worker (`<pool>@<pod name>`, its `--hostname`) through the broker.
+fn worker_ping(name: &str) -> Probe {
+    Probe::exec([
+        "sh".to_owned(),
+        "-c".to_owned(),
+        format!(
+            "exec celery --app {CELERY_APP} inspect ping --destination \"{name}@$HOSTNAME\" --timeout 10"
+        ),
+    ])
 }
 
 /// An ECR image of `env`'s account, by digest.

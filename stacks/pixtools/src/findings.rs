@@ -177,7 +177,7 @@ fn cluster(stack: &mut Stack, namespace: &str) -> Result<()> {
         for (check, reason) in [
             (
                 "CKV_K8S_43",
-                "upstream image pinned by version tag; the seed pins digests for the images it builds (pixtools-api, pixtools-worker)",
+                "upstream image pinned by version tag: its digest is not known offline (nothing in the repository records it, and synth reads no registry); the seed pins digests for the images it builds (pixtools-api, pixtools-worker), which are",
             ),
             (
                 "CKV_K8S_15",
@@ -206,20 +206,6 @@ fn cluster(stack: &mut Stack, namespace: &str) -> Result<()> {
             "CKV_K8S_40",
             "runs as the non-root user the pixtools image defines; runAsNonRoot is enforced",
         )?;
-    }
-    for name in ["worker-standard", "worker-ml"] {
-        for (check, reason) in [
-            (
-                "CKV_K8S_8",
-                "a Celery worker serves no port to probe; the worker-count and queue-depth alarms detect a stuck worker (seed: minimum alert set)",
-            ),
-            (
-                "CKV_K8S_9",
-                "a Celery worker receives no traffic to gate; it takes tasks from RabbitMQ when it is ready",
-            ),
-        ] {
-            stack.acknowledge_kube_check("Deployment", Some(namespace), name, check, reason)?;
-        }
     }
     Ok(())
 }
