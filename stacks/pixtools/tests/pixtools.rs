@@ -348,6 +348,107 @@ fn redis_is_an_lru_cache() {
 }
 
 #[test]
+fn redis_requires_a_password_that_every_client_sends() {
+    for env in ["dev", "prod"] {
+        let t = template(&format!("pixtools-{env}"));
+        let parameter = format!("/pixtools/{env}/redis_password");
+        // Terraform generates it into SSM, never into a manifest.
+        t.has_resource_properties(
+            "aws_ssm_parameter",
+            &json!({"name": parameter, "type": "SecureString", "value": "${random_password.config_redis_password.result}"}),
+        );
+        // The server reads `requirepass` from the Secret External Secrets makes.
+        let pod = &t.kube_object("Deployment", "redis")["spec"]["template"]["spec"];
+        let server = &pod["containers"][0];
+        assert_eq!(server["args"][0], "/etc/redis/redis.conf");
+        assert!(
+            server["volumeMounts"]
+                .as_array()
+                .unwrap()
+                .contains(&json!({"name": "auth", "mountPath": "/etc/redis", "readOnly": true})),
+            "{server}"
+        );
+        let volumes = pod["volumes"].as_array().unwrap();
+        assert!(volumes.contains(&json!({"name": "auth", "secret": {"secretName": "redis-auth"}})));
+        let auth = t.kube_object("ExternalSecret", "redis-auth");
+        assert_eq!(auth["spec"]["data"][0]["remoteRef"]["key"], parameter);
+        assert_eq!(
+            auth["spec"]["secretStoreRef"]["name"],
+            "aws-parameter-store"
+        );
+        let data = &auth["spec"]["target"]["template"]["data"];
+        assert_eq!(
+            data["redis.conf"],
+            "requirepass \"{{ .redis_password }}\"\n"
+        );
+        // The exporter authenticates with the same password.
+        let exporter = &pod["containers"][1];
+        assert!(exporter["env"].as_array().unwrap().contains(&json!({
+            "name": "REDIS_PASSWORD",
+            "valueFrom": {"secretKeyRef": {"name": "redis-auth", "key": "auth"}}
+        })));
+        assert_eq!(data["auth"], "{{ .redis_password }}");
+        // The app's REDIS_URL carries it (`redis://:<password>@host`).
+        let runtime = t.kube_object("ExternalSecret", "pixtools-runtime");
+        assert_eq!(
+            runtime["spec"]["target"]["template"]["data"]["REDIS_URL"],
+            "{{ .redis_url | replace \"redis://\" (printf \"redis://:%s@\" (.redis_password | urlquery)) }}"
+        );
+    }
+}
+
+#[test]
+fn the_secret_stores_serve_only_the_pixtools_namespace() {
+    let t = template("pixtools-dev");
+    for store in ["aws-parameter-store", "aws-secrets-manager"] {
+        assert_eq!(
+            t.kube_object("ClusterSecretStore", store)["spec"]["conditions"],
+            json!([{"namespaces": ["pixtools"]}]),
+            "{store}"
+        );
+    }
+    // Every ExternalSecret that reads through them is in that namespace.
+    for object in t.kube_objects() {
+        if object["kind"] == "ExternalSecret"
+            && object["spec"]["secretStoreRef"]["kind"] == "ClusterSecretStore"
+        {
+            assert_eq!(object["metadata"]["namespace"], "pixtools", "{object}");
+        }
+    }
+}
+
+#[test]
+fn celery_workers_are_ready_and_alive_while_they_answer_a_ping() {
+    let t = template("pixtools-dev");
+    for pool in ["worker-standard", "worker-ml"] {
+        let worker = container(&t, "Deployment", pool);
+        let ping = json!([
+            "sh",
+            "-c",
+            format!(
+                "exec celery --app app.worker.celery_app inspect ping --destination \"{pool}@$HOSTNAME\" --timeout 10"
+            )
+        ]);
+        // The destination is this pod's worker: its --hostname is `<pool>@%h`.
+        assert!(
+            worker["args"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(format!("--hostname={pool}@%h")))
+        );
+        for probe in ["readinessProbe", "livenessProbe"] {
+            assert_eq!(worker[probe]["exec"]["command"], ping, "{pool} {probe}");
+            // The ping's own timeout is shorter than the probe's.
+            assert!(
+                worker[probe]["timeoutSeconds"].as_u64().unwrap() > 10,
+                "{pool} {probe}"
+            );
+        }
+        assert_eq!(worker["livenessProbe"]["failureThreshold"], 3);
+    }
+}
+
+#[test]
 fn runtime_settings_come_from_ssm_with_passwords_composed_in_the_cluster() {
     let t = template("pixtools-dev");
     let runtime = t.kube_object("ExternalSecret", "pixtools-runtime");
