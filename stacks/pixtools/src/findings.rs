@@ -177,7 +177,7 @@ fn cluster(stack: &mut Stack, namespace: &str) -> Result<()> {
         for (check, reason) in [
             (
                 "CKV_K8S_43",
-                "upstream image pinned by version tag: its digest is not known offline (nothing in the repository records it, and synth reads no registry); the seed pins digests for the images it builds (pixtools-api, pixtools-worker), which are",
+                "upstream image pinned by version tag: its digest is not known offline (nothing in the repository records it, and synth reads no registry); the images the seed builds (pixtools-api, pixtools-worker) are pinned by digest",
             ),
             (
                 "CKV_K8S_15",
