@@ -53,6 +53,17 @@ const RATE_LIMIT: (u32, u32) = (20, 40);
 /// Third-party images, pinned.
 const RABBITMQ_IMAGE: &str = "docker.io/library/rabbitmq:4.1.3-alpine";
 const REDIS_IMAGE: &str = "docker.io/library/redis:7.4.5-alpine";
+/// aws-node-termination-handler (IMDS mode): drains the node on a spot interruption
+/// notice or a scheduled maintenance event.
+pub(crate) const DRAIN_HANDLER_IMAGE: &str =
+    "public.ecr.aws/aws-ec2/aws-node-termination-handler:v1.22.0";
+/// Its name, in kube-system (the DaemonSet and its ServiceAccount).
+pub(crate) const DRAIN_HANDLER: &str = "aws-node-termination-handler";
+/// The ClusterRole of what it may do.
+const DRAIN_ROLE: &str = "node-drain";
+/// The port its probes server listens on, on the node's network (nothing else on the
+/// node uses it: K3s's own ports are 6443, 10250 and the NodePort range).
+const DRAIN_HANDLER_PROBES_PORT: u16 = 8581;
 /// The uid the official rabbitmq and redis images run as.
 const IMAGE_UID: u32 = 999;
 /// The two worker pools: name, queue, concurrency (seed: Architecture Freeze).
@@ -87,6 +98,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
         .add(&mut app(cluster, "namespace")?, "namespace")?;
 
     platform(&mut app(cluster, "platform")?)?;
+    drain_handler(&mut app(cluster, "platform")?)?;
     let config = runtime_config(
         &mut app(cluster, "config")?,
         env,
@@ -343,6 +355,81 @@ fn platform(scope: &mut Scope<'_>) -> Result<()> {
         )
         .add(scope, name)?;
     }
+    Ok(())
+}
+
+/// What the drain handler may do in the API, and nothing else (aws-node-termination-
+/// handler's own ClusterRole in IMDS mode, without events): read and cordon its node,
+/// find the node's pods, evict them, and tell DaemonSet pods (which it leaves) apart.
+pub(crate) const DRAIN_HANDLER_RULES: [(&str, &str, &[&str]); 5] = [
+    ("", "nodes", &["get", "list", "patch", "update"]),
+    ("", "pods", &["get", "list"]),
+    ("", "pods/eviction", &["create"]),
+    ("apps", "daemonsets", &["get"]),
+    ("extensions", "daemonsets", &["get"]),
+];
+
+/// The spot interruption notice becomes a drain: aws-node-termination-handler in IMDS
+/// mode, a DaemonSet on the node's network (IMDSv2's hop limit is 1, so only the node's
+/// network reaches the metadata it polls; it needs no AWS permission). On
+/// `spot/instance-action` (two minutes before the instance stops) or a scheduled event,
+/// it cordons the node and evicts every pod but DaemonSets', each with its own grace
+/// period: RabbitMQ shuts down cleanly, the workers stop taking tasks, and the
+/// Deployments' replacements wait, Pending, for the new node instead of for the old
+/// Node's five-minute eviction.
+fn drain_handler(scope: &mut Scope<'_>) -> Result<()> {
+    let kube_system = NamespaceHandle::existing("kube-system");
+    let account =
+        ServiceAccount::new(&kube_system, DRAIN_HANDLER).add(scope, "drain-handler-account")?;
+    let mut role = ClusterRole::new(DRAIN_ROLE);
+    for (group, resource, verbs) in DRAIN_HANDLER_RULES {
+        role = role.allow(&[group], &[resource], verbs);
+    }
+    role.add(scope, "drain-handler-role")?
+        .bind_cluster_wide(scope, &account)?;
+    let probes = Port::new("probes", DRAIN_HANDLER_PROBES_PORT);
+    let probe = || Probe::http_get("/healthz", "probes");
+    DaemonSet::new(&kube_system, DRAIN_HANDLER)
+        .part_of("platform")
+        .component("drain")
+        .container(
+            Container::new(DRAIN_HANDLER, DRAIN_HANDLER_IMAGE)
+                .run_as_user(1000)
+                .env(Env::field("NODE_NAME", "spec.nodeName"))
+                .env(Env::field("POD_NAME", "metadata.name"))
+                .env(Env::field("NAMESPACE", "metadata.namespace"))
+                .env(Env::value("ENABLE_SPOT_INTERRUPTION_DRAINING", "true"))
+                .env(Env::value("ENABLE_SCHEDULED_EVENT_DRAINING", "true"))
+                // A rebalance recommendation is not an interruption: the ASG's
+                // Capacity Rebalancing acts on it.
+                .env(Env::value("ENABLE_REBALANCE_MONITORING", "false"))
+                .env(Env::value("ENABLE_REBALANCE_DRAINING", "false"))
+                .env(Env::value("IGNORE_DAEMON_SETS", "true"))
+                // The pods' emptyDirs (`/tmp`, Prometheus) go with the node anyway.
+                .env(Env::value("DELETE_LOCAL_DATA", "true"))
+                // Each pod's own grace period (the workers' 120 s fits in the notice).
+                .env(Env::value("POD_TERMINATION_GRACE_PERIOD", "-1"))
+                .env(Env::value("NODE_TERMINATION_GRACE_PERIOD", "120"))
+                .env(Env::value("METADATA_TRIES", "3"))
+                .env(Env::value("JSON_LOGGING", "true"))
+                .env(Env::value("ENABLE_PROMETHEUS_SERVER", "false"))
+                .env(Env::value("ENABLE_PROBES_SERVER", "true"))
+                .env(Env::value("PROBES_SERVER_PORT", DRAIN_HANDLER_PROBES_PORT.to_string()))
+                .env(Env::value("PROBES_SERVER_ENDPOINT", "/healthz"))
+                .port(probes)
+                .resources(Resources::new().cpu("10m", "100m").memory("32Mi", "64Mi"))
+                .readiness(probe())
+                .liveness(probe().initial_delay(10)),
+        )
+        .service_account(&account)
+        .host_network("polls the instance metadata service for the spot interruption notice; IMDSv2's hop limit 1 admits the node's network only")
+        .priority_class("system-node-critical")
+        // Runs on a cordoned or tainted node: it is what drains it.
+        .toleration(k8s_openapi::api::core::v1::Toleration {
+            operator: Some("Exists".into()),
+            ..Default::default()
+        })
+        .add(scope, "drain-handler")?;
     Ok(())
 }
 

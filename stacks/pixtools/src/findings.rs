@@ -191,6 +191,37 @@ fn cluster(stack: &mut Stack, namespace: &str) -> Result<()> {
             stack.acknowledge_kube_check(kind, Some(namespace), name, check, reason)?;
         }
     }
+    // The drain handler: upstream, on the node's network by design.
+    for (check, reason) in [
+        (
+            "CKV_K8S_43",
+            "upstream image pinned by version tag: its digest is not known offline (nothing in the repository records it, and synth reads no registry)",
+        ),
+        (
+            "CKV_K8S_15",
+            "pinned by version tag; IfNotPresent keeps a restart during a drain independent of the registry",
+        ),
+        (
+            "CKV_K8S_19",
+            "polls the instance metadata service for the spot interruption notice; IMDSv2's hop limit 1 admits only the node's network",
+        ),
+        (
+            "CKV_K8S_38",
+            "cordons the node and evicts its pods through the Kubernetes API with its ServiceAccount (get/list/patch/update nodes, get/list pods, create evictions, get daemonsets)",
+        ),
+        (
+            "CKV_K8S_40",
+            "runs as uid 1000, the user the upstream image and chart use; runAsNonRoot is enforced",
+        ),
+    ] {
+        stack.acknowledge_kube_check(
+            "DaemonSet",
+            Some("kube-system"),
+            crate::cluster::DRAIN_HANDLER,
+            check,
+            reason,
+        )?;
+    }
     for name in ["api", "worker-standard", "worker-ml"] {
         stack.acknowledge_kube_check(
             "Deployment",

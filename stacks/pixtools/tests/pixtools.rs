@@ -677,3 +677,77 @@ fn only_the_components_that_call_aws_reach_the_node_role() {
         );
     }
 }
+
+#[test]
+fn a_spot_interruption_notice_drains_the_node_with_the_handlers_exact_permissions() {
+    for env in ["pixtools-dev", "pixtools-prod"] {
+        let t = template(env);
+        let handler = t.kube_object("DaemonSet", "aws-node-termination-handler");
+        assert_eq!(handler["metadata"]["namespace"], "kube-system");
+        let pod = &handler["spec"]["template"]["spec"];
+        // On the node's network: the only way to IMDS at hop limit 1.
+        assert_eq!(pod["hostNetwork"], true, "{env}");
+        assert_eq!(pod["dnsPolicy"], "ClusterFirstWithHostNet");
+        assert_eq!(pod["serviceAccountName"], "aws-node-termination-handler");
+        assert_eq!(pod["tolerations"], json!([{"operator": "Exists"}]));
+        let container = &pod["containers"][0];
+        let env_var = |name: &str| {
+            container["env"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["name"] == name)
+                .unwrap_or_else(|| panic!("{name}"))["value"]
+                .clone()
+        };
+        assert_eq!(env_var("ENABLE_SPOT_INTERRUPTION_DRAINING"), "true");
+        assert_eq!(env_var("IGNORE_DAEMON_SETS"), "true");
+        // Each pod's own grace period: the workers' 120 s ends inside the 2-minute notice.
+        assert_eq!(env_var("POD_TERMINATION_GRACE_PERIOD"), "-1");
+        let worker = container_of(&t, "worker-standard");
+        assert!(worker["terminationGracePeriodSeconds"].as_u64().unwrap() <= 120);
+        // IMDS mode: no queue, no AWS permission needed.
+        assert!(
+            container["env"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["name"] != "QUEUE_URL")
+        );
+        // Its permissions: exactly its ClusterRole's rules, bound to its account only.
+        let role = t.kube_object("ClusterRole", "node-drain");
+        assert_eq!(
+            role["rules"],
+            json!([
+                {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list", "patch", "update"]},
+                {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]},
+                {"apiGroups": [""], "resources": ["pods/eviction"], "verbs": ["create"]},
+                {"apiGroups": ["apps"], "resources": ["daemonsets"], "verbs": ["get"]},
+                {"apiGroups": ["extensions"], "resources": ["daemonsets"], "verbs": ["get"]},
+            ])
+        );
+        let binding = t.kube_object(
+            "ClusterRoleBinding",
+            "node-drain-kube-system-aws-node-termination-handler",
+        );
+        assert_eq!(
+            binding["subjects"],
+            json!([{"kind": "ServiceAccount", "name": "aws-node-termination-handler", "namespace": "kube-system"}])
+        );
+        // Every other pod on the node's network is one that signs AWS calls (External
+        // Secrets, Alertmanager: both Helm values); no other manifest asks for it.
+        for object in t.kube_objects() {
+            let spec = &object["spec"]["template"]["spec"];
+            if spec["hostNetwork"] == true {
+                assert_eq!(
+                    object["metadata"]["name"], "aws-node-termination-handler",
+                    "{object}"
+                );
+            }
+        }
+    }
+}
+
+fn container_of(t: &Template, deployment: &str) -> Json {
+    t.kube_object("Deployment", deployment)["spec"]["template"]["spec"].clone()
+}
