@@ -64,6 +64,16 @@ const DRAIN_ROLE: &str = "node-drain";
 /// The port its probes server listens on, on the node's network (nothing else on the
 /// node uses it: K3s's own ports are 6443, 10250 and the NodePort range).
 const DRAIN_HANDLER_PROBES_PORT: u16 = 8581;
+/// The CronJob (and its ServiceAccount and ClusterRole) that removes stale Nodes.
+const STALE_NODES: &str = "stale-nodes";
+/// A Node NotReady this long is gone (K3s has no cloud controller to remove it).
+pub(crate) const STALE_NODE_MINUTES: u16 = 5;
+/// What the cleanup may do, and nothing else: list and delete Nodes, list and delete
+/// (force) the pods bound to them.
+pub(crate) const STALE_NODE_RULES: [(&str, &str, &[&str]); 2] = [
+    ("", "nodes", &["list", "delete"]),
+    ("", "pods", &["list", "delete"]),
+];
 /// The uid the official rabbitmq and redis images run as.
 const IMAGE_UID: u32 = 999;
 /// The two worker pools: name, queue, concurrency (seed: Architecture Freeze).
@@ -99,6 +109,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
 
     platform(&mut app(cluster, "platform")?)?;
     drain_handler(&mut app(cluster, "platform")?)?;
+    stale_node_cleanup(&mut app(cluster, "platform")?, env)?;
     let config = runtime_config(
         &mut app(cluster, "config")?,
         env,
@@ -432,6 +443,107 @@ fn drain_handler(scope: &mut Scope<'_>) -> Result<()> {
         .add(scope, "drain-handler")?;
     Ok(())
 }
+
+/// Stale Nodes are removed: every 5 minutes a CronJob deletes each Node NotReady for
+/// more than [`STALE_NODE_MINUTES`] minutes while another Node is Ready (the spot node
+/// that was replaced), force-deleting its pods first, so a StatefulSet's pod that was
+/// stuck Terminating on it is created again. The script is Python's standard library
+/// only, run by the `pixtools-worker` image (by digest; it has Python), with a
+/// ServiceAccount that may list and delete Nodes and pods and nothing else.
+fn stale_node_cleanup(scope: &mut Scope<'_>, env: &Environment) -> Result<()> {
+    let kube_system = NamespaceHandle::existing("kube-system");
+    let account =
+        ServiceAccount::new(&kube_system, STALE_NODES).add(scope, "stale-nodes-account")?;
+    let mut role = ClusterRole::new(STALE_NODES);
+    for (group, resource, verbs) in STALE_NODE_RULES {
+        role = role.allow(&[group], &[resource], verbs);
+    }
+    role.add(scope, "stale-nodes-role")?
+        .bind_cluster_wide(scope, &account)?;
+    let script = ConfigMap::new(&kube_system, STALE_NODES)
+        .entry("remove_stale_nodes.py", STALE_NODES_SCRIPT)
+        .add(scope, "stale-nodes-script")?;
+    CronJob::new(&kube_system, STALE_NODES, "*/5 * * * *")
+        .part_of("platform")
+        .component("node-cleanup")
+        .container(
+            Container::new(
+                "cleanup",
+                image(env, "pixtools-worker", env.worker_image_digest),
+            )
+            .command(["python3", "/scripts/remove_stale_nodes.py"])
+            .env(Env::value("STALE_MINUTES", STALE_NODE_MINUTES.to_string()))
+            .resources(Resources::new().cpu("10m", "200m").memory("64Mi", "128Mi"))
+            .mount_read_only("script", "/scripts"),
+        )
+        .volume(Volume::config_map("script", &script))
+        .service_account(&account)
+        .backoff_limit(1)
+        .add(scope, "stale-nodes")?;
+    Ok(())
+}
+
+/// The stale Node cleanup (see [`stale_node_cleanup`]).
+const STALE_NODES_SCRIPT: &str = r#""""Delete Nodes NotReady for more than STALE_MINUTES while another Node is Ready,
+force-deleting their pods first (K3s has no cloud controller to remove a replaced node)."""
+import datetime
+import json
+import os
+import ssl
+import urllib.parse
+import urllib.request
+
+ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
+API = "https://kubernetes.default.svc"
+STALE = datetime.timedelta(minutes=int(os.environ["STALE_MINUTES"]))
+with open(ACCOUNT + "/token") as f:
+    TOKEN = f.read().strip()
+CONTEXT = ssl.create_default_context(cafile=ACCOUNT + "/ca.crt")
+
+
+def call(method, path, body=None):
+    request = urllib.request.Request(
+        API + path,
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": "Bearer " + TOKEN, "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, context=CONTEXT, timeout=30) as response:
+        return json.load(response)
+
+
+def ready(node):
+    for condition in node.get("status", {}).get("conditions", []):
+        if condition["type"] == "Ready":
+            return condition
+    return None
+
+
+def log(message, **fields):
+    print(json.dumps({"msg": message, **fields}), flush=True)
+
+
+now = datetime.datetime.now(datetime.timezone.utc)
+nodes = call("GET", "/api/v1/nodes")["items"]
+if not any((ready(n) or {}).get("status") == "True" for n in nodes):
+    log("no Ready node: nothing removed")
+    raise SystemExit(0)
+for node in nodes:
+    name = node["metadata"]["name"]
+    condition = ready(node)
+    if condition is None or condition["status"] == "True":
+        continue
+    since = datetime.datetime.fromisoformat(condition["lastTransitionTime"].replace("Z", "+00:00"))
+    if now - since < STALE:
+        continue
+    selector = urllib.parse.quote("spec.nodeName=" + name)
+    for pod in call("GET", "/api/v1/pods?fieldSelector=" + selector)["items"]:
+        meta = pod["metadata"]
+        call("DELETE", "/api/v1/namespaces/%s/pods/%s" % (meta["namespace"], meta["name"]), {"gracePeriodSeconds": 0})
+        log("force-deleted pod", node=name, pod=meta["namespace"] + "/" + meta["name"])
+    call("DELETE", "/api/v1/nodes/" + name)
+    log("deleted stale node", node=name, not_ready_since=condition["lastTransitionTime"])
+"#;
 
 /// k8s/config: the SSM parameter contract as Secret `pixtools-runtime`, the passwords
 /// composed into the URLs in the cluster; RabbitMQ's definitions with its user.

@@ -222,6 +222,24 @@ fn cluster(stack: &mut Stack, namespace: &str) -> Result<()> {
             reason,
         )?;
     }
+    for (check, reason) in [
+        (
+            "CKV_K8S_38",
+            "lists and deletes stale Nodes and their pods through the Kubernetes API with its ServiceAccount (nodes and pods: list, delete)",
+        ),
+        (
+            "CKV_K8S_40",
+            "runs as the non-root user the pixtools-worker image defines; runAsNonRoot is enforced",
+        ),
+    ] {
+        stack.acknowledge_kube_check(
+            "CronJob",
+            Some("kube-system"),
+            "stale-nodes",
+            check,
+            reason,
+        )?;
+    }
     for name in ["api", "worker-standard", "worker-ml"] {
         stack.acknowledge_kube_check(
             "Deployment",

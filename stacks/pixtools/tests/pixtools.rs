@@ -751,3 +751,90 @@ fn a_spot_interruption_notice_drains_the_node_with_the_handlers_exact_permission
 fn container_of(t: &Template, deployment: &str) -> Json {
     t.kube_object("Deployment", deployment)["spec"]["template"]["spec"].clone()
 }
+
+#[test]
+fn stale_nodes_are_removed_by_a_cleanup_that_may_only_list_and_delete_nodes_and_pods() {
+    let t = template("pixtools-dev");
+    let role = t.kube_object("ClusterRole", "stale-nodes");
+    assert_eq!(
+        role["rules"],
+        json!([
+            {"apiGroups": [""], "resources": ["nodes"], "verbs": ["list", "delete"]},
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "delete"]},
+        ])
+    );
+    let binding = t.kube_object("ClusterRoleBinding", "stale-nodes-kube-system-stale-nodes");
+    assert_eq!(
+        binding["subjects"],
+        json!([{"kind": "ServiceAccount", "name": "stale-nodes", "namespace": "kube-system"}])
+    );
+    let job = t.kube_object("CronJob", "stale-nodes");
+    assert_eq!(job["spec"]["schedule"], "*/5 * * * *");
+    let pod = &job["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    assert_eq!(pod["serviceAccountName"], "stale-nodes");
+    // By digest: the worker image, which has Python.
+    let image = pod["containers"][0]["image"].as_str().unwrap();
+    assert!(image.contains("/pixtools-worker@sha256:"), "{image}");
+
+    // The script against a fake API: a node NotReady 9 minutes goes (its pods first), one
+    // NotReady 2 minutes stays, the Ready one stays; with no Ready node nothing goes.
+    let script = t.kube_object("ConfigMap", "stale-nodes")["data"]["remove_stale_nodes.py"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let harness = r#"
+import datetime, json, sys
+script = open(sys.argv[1]).read()
+head, rest = script.split("with open(ACCOUNT", 1)
+body = rest.split("def ready(", 1)[1]
+def run(conditions):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ago = lambda m: (now - datetime.timedelta(minutes=m)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    nodes = {"items": [{"metadata": {"name": n}, "status": {"conditions": [{"type": "Ready", "status": s, "lastTransitionTime": ago(m)}]}} for n, s, m in conditions]}
+    calls = []
+    def call(method, path, body=None):
+        calls.append([method, path])
+        if path == "/api/v1/nodes":
+            return nodes
+        if path.startswith("/api/v1/pods"):
+            return {"items": [{"metadata": {"namespace": "pixtools", "name": "rabbitmq-0"}}]}
+        return {}
+    try:
+        exec(head + "def ready(" + body, {"call": call, "__name__": "__main__"})
+    except SystemExit:
+        pass
+    return calls
+print(json.dumps([
+    run([["ip-old", "Unknown", 9], ["ip-flaky", "False", 2], ["ip-new", "True", 9]]),
+    run([["ip-old", "Unknown", 9]]),
+]))
+"#;
+    let dir = std::env::temp_dir().join(format!("pixtools-stale-nodes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("script.py"), &script).unwrap();
+    std::fs::write(dir.join("harness.py"), harness).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(dir.join("harness.py"))
+        .arg(dir.join("script.py"))
+        .env("STALE_MINUTES", "5")
+        .output()
+        .expect("python3 runs the cleanup script");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let runs: Json = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        runs[0],
+        json!([
+            ["GET", "/api/v1/nodes"],
+            ["GET", "/api/v1/pods?fieldSelector=spec.nodeName%3Dip-old"],
+            ["DELETE", "/api/v1/namespaces/pixtools/pods/rabbitmq-0"],
+            ["DELETE", "/api/v1/nodes/ip-old"],
+        ])
+    );
+    assert_eq!(runs[1], json!([["GET", "/api/v1/nodes"]]));
+    let _ = std::fs::remove_dir_all(&dir);
+}
