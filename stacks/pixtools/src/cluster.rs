@@ -173,10 +173,13 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
                     // Task events for the Celery exporter (`observability`).
                     "--task-events".to_owned(),
                 ])
+                // The node has about 2000m allocatable and the cluster requests about
+                // 1980m: the ml pool (one task at a time) requests 400m, leaving room
+                // for the stale-node cleanup's runs; both pools burst to 2 CPUs.
                 .resources(if concurrency > 1 {
                     Resources::new().cpu("500m", "2").memory("1Gi", "2Gi")
                 } else {
-                    Resources::new().cpu("500m", "2").memory("1536Mi", "3Gi")
+                    Resources::new().cpu("400m", "2").memory("1536Mi", "3Gi")
                 })
                 // A worker serves no port: ask this worker (by its Celery node name)
                 // over the broker. Ready once it answers; restarted when it stops

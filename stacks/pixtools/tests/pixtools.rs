@@ -838,3 +838,57 @@ print(json.dumps([
     assert_eq!(runs[1], json!([["GET", "/api/v1/nodes"]]));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn everything_the_cluster_requests_fits_the_node_with_room_for_the_cleanup() {
+    // m7i-flex.large: 2 vCPU, about 2000m allocatable (K3s reserves none by default);
+    // K3s's own CoreDNS and metrics-server request 100m each.
+    const ALLOCATABLE: f64 = 2000.0;
+    const K3S_SYSTEM: f64 = 200.0;
+    fn millicores(q: &Json) -> f64 {
+        let q = q.as_str().unwrap();
+        q.strip_suffix('m').map_or_else(
+            || q.parse::<f64>().unwrap() * 1000.0,
+            |m| m.parse().unwrap(),
+        )
+    }
+    fn requests(value: &Json, total: &mut f64) {
+        match value {
+            Json::Object(map) => {
+                for (key, value) in map {
+                    match value.get("cpu") {
+                        Some(cpu) if key == "requests" => *total += millicores(cpu),
+                        _ => requests(value, total),
+                    }
+                }
+            }
+            Json::Array(items) => items.iter().for_each(|v| requests(v, total)),
+            _ => {}
+        }
+    }
+    for env in ["pixtools-dev", "pixtools-prod"] {
+        let t = template(env);
+        let (mut running, mut cleanup) = (0.0, 0.0);
+        for object in t.kube_objects() {
+            match object["kind"].as_str().unwrap() {
+                "Deployment" | "StatefulSet" | "DaemonSet" => {
+                    requests(&object["spec"], &mut running)
+                }
+                "CronJob" => requests(&object["spec"], &mut cleanup),
+                "HelmChart" => {
+                    let values: Json = serde_norway::from_str(
+                        object["spec"]["valuesContent"].as_str().unwrap_or("{}"),
+                    )
+                    .unwrap();
+                    requests(&values, &mut running);
+                }
+                _ => {}
+            }
+        }
+        assert!(cleanup > 0.0, "{env}");
+        assert!(
+            K3S_SYSTEM + running + cleanup <= ALLOCATABLE,
+            "{env}: {running}m + {cleanup}m + K3s {K3S_SYSTEM}m > {ALLOCATABLE}m"
+        );
+    }
+}
