@@ -19,11 +19,13 @@
 //! Refusals are [`K3sError`]s inside [`girder_core::Error::Construct`].
 
 mod cloud_init;
+mod ebs;
 mod error;
 mod node;
 mod traefik;
 
 pub use cloud_init::{CloudInit, render_cloud_init};
+pub use ebs::{EBS_CSI_CLUSTER_TAG, EBS_CSI_DRIVER_ACTIONS};
 pub use error::K3sError;
 pub use node::{ECR_CREDENTIAL_PROVIDER, K3sNode, K3sNodeHandle};
 pub use traefik::Traefik;

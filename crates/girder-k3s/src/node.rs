@@ -68,6 +68,8 @@ pub struct K3sNode {
     bundled_traefik: bool,
     repositories: Vec<RepositoryHandle>,
     waits_for: Vec<Reference>,
+    ebs_csi_driver: bool,
+    single_zone: bool,
 }
 
 /// A K3s node in the stack.
@@ -112,6 +114,8 @@ impl K3sNode {
             bundled_traefik: false,
             repositories: Vec::new(),
             waits_for: Vec::new(),
+            ebs_csi_driver: false,
+            single_zone: false,
         }
     }
 
@@ -122,6 +126,26 @@ impl K3sNode {
     /// those and no other.
     pub fn pulls_from(mut self, repository: &RepositoryHandle) -> Self {
         self.repositories.push(repository.clone());
+        self
+    }
+
+    /// Let the AWS EBS CSI driver's controller, running on the node's network, manage
+    /// EBS volumes with the node role: exactly the actions of the driver's documented
+    /// policy ([`crate::EBS_CSI_DRIVER_ACTIONS`]), on this account and region, on the
+    /// volumes and snapshots the driver tags ([`crate::EBS_CSI_CLUSTER_TAG`]) and the
+    /// group's own instances wherever EC2 allows a condition. Pair it with
+    /// [`K3sNode::single_zone`] so a replacement node can attach the volumes.
+    pub fn ebs_csi_driver(mut self) -> Self {
+        self.ebs_csi_driver = true;
+        self
+    }
+
+    /// Launch the node in the VPC's first private subnet only, so every replacement
+    /// comes up in the zone of the EBS volumes the cluster created (an EBS volume
+    /// attaches only to an instance in its own zone). The price: spot capacity is
+    /// sought in that zone only (across all the instance types).
+    pub fn single_zone(mut self) -> Self {
+        self.single_zone = true;
         self
     }
 
@@ -268,6 +292,11 @@ impl Construct for K3sNode {
                 .statement(RepositoryHandle::login_statement().sid("RegistryLogin"))
                 .statement(pull);
         }
+        if self.ebs_csi_driver {
+            for statement in crate::ebs::ebs_csi_statements(&here, &self.name) {
+                policy = policy.statement(statement);
+            }
+        }
         if let Some((bucket, _)) = &manifests_bucket {
             // The bucket's own read statements for the prefix the node syncs.
             let sids = ["ListManifests", "ReadManifests", "DecryptManifests"];
@@ -369,10 +398,14 @@ impl Construct for K3sNode {
         for o in overrides {
             launch = launch.override_(o);
         }
+        let mut subnets = vpc.private_subnet_ids();
+        if self.single_zone {
+            subnets.truncate(1);
+        }
         let mut group = aws::AutoscalingGroup::new(1, 1)
             .name(&self.name)
             .desired_capacity(1)
-            .vpc_zone_identifier(vpc.private_subnet_ids())
+            .vpc_zone_identifier(subnets)
             .capacity_rebalance(true)
             .health_check_type("EC2")
             .health_check_grace_period(300)

@@ -250,10 +250,10 @@ fn every_kind(scope: &mut Scope<'_>) -> girder_core::Result<()> {
         scope,
         &ClusterSecretStore::cluster(
             "aws-ssm",
-            external_secrets::ClusterSecretStoreSpec {
-                provider: external_secrets::Provider::parameter_store("eu-west-1"),
-                extra: Extra::new(),
-            },
+            external_secrets::ClusterSecretStoreSpec::new(
+                external_secrets::Provider::parameter_store("eu-west-1"),
+            )
+            .only_for(["shop", "ops"]),
         ),
     )?;
     add(
@@ -326,6 +326,11 @@ fn api_version_kind_and_camel_case_fields() {
     assert_eq!(
         secret["spec"]["data"][0],
         json!({"secretKey": "password", "remoteRef": {"key": "/shop/dev/db/password"}})
+    );
+    // A ClusterSecretStore restricted to the namespaces that use it.
+    assert_eq!(
+        template.kube_object("ClusterSecretStore", "aws-ssm")["spec"]["conditions"],
+        json!([{"namespaces": ["shop", "ops"]}])
     );
     let kustomization = template.kube_object("Kustomization", "apps");
     assert_eq!(

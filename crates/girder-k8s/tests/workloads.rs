@@ -734,3 +734,48 @@ fn every_construct_opens_its_id_and_returns_a_handle() {
         "data"
     );
 }
+
+#[test]
+fn host_network_needs_a_reason_and_is_written_down() {
+    let mut stack = stack();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
+    let ns = NamespaceHandle::existing("kube-system");
+    DaemonSet::new(&ns, "agent")
+        .container(api())
+        .host_network("reads the instance metadata service, one hop away")
+        .add(&mut scope, "agent")
+        .unwrap();
+    let t = template(stack);
+    let daemon_set = t.kube_object("DaemonSet", "agent");
+    let pod = &daemon_set["spec"]["template"]["spec"];
+    assert_eq!(pod["hostNetwork"], true);
+    assert_eq!(pod["dnsPolicy"], "ClusterFirstWithHostNet");
+    assert_eq!(
+        daemon_set["metadata"]["annotations"]["girder.dev/security-exceptions"],
+        "pod: hostNetwork=true: reads the instance metadata service, one hop away"
+    );
+    // Without it, neither is set.
+    let mut stack = self::stack();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
+    Deployment::new(&ns, "api")
+        .container(api())
+        .add(&mut scope, "api")
+        .unwrap();
+    let pod = template(stack).kube_object("Deployment", "api")["spec"]["template"]["spec"].clone();
+    assert!(pod.get("hostNetwork").is_none() && pod.get("dnsPolicy").is_none());
+    let err = error(|scope, ns| {
+        Deployment::new(ns, "api")
+            .container(api())
+            .host_network("")
+            .add(scope, "host")
+            .map(drop)
+    });
+    assert_eq!(
+        err,
+        K8sError::ExceptionReason {
+            container: "(pod)".into(),
+            setting: "hostNetwork=true",
+            problem: ReasonError::Empty,
+        }
+    );
+}

@@ -70,6 +70,7 @@ pub fn shop_stack() -> Result<Stack> {
         ClusterSecretStoreSpec {
             provider: Provider::parameter_store("eu-west-1")
                 .with_service_account("external-secrets", "external-secrets"),
+            conditions: Vec::new(),
             extra: Extra::new(),
         },
     )

@@ -39,6 +39,10 @@ const CONFIG_MAP: &str = "pixtools-config";
 const RUNTIME_SECRET: &str = "pixtools-runtime";
 /// The Secret holding RabbitMQ's boot definitions (they carry the application user).
 const RABBITMQ_DEFINITIONS: &str = "rabbitmq-definitions";
+/// The Secret holding Redis's password: its configuration (`redis.conf`, read by the
+/// server) and the bare password (key [`REDIS_AUTH_KEY`], read by the exporter).
+const REDIS_AUTH: &str = "redis-auth";
+const REDIS_AUTH_KEY: &str = "auth";
 /// The Celery application module both worker pools run.
 const CELERY_APP: &str = "app.worker.celery_app";
 /// The API's port in its container.
@@ -49,6 +53,27 @@ const RATE_LIMIT: (u32, u32) = (20, 40);
 /// Third-party images, pinned.
 const RABBITMQ_IMAGE: &str = "docker.io/library/rabbitmq:4.1.3-alpine";
 const REDIS_IMAGE: &str = "docker.io/library/redis:7.4.5-alpine";
+/// aws-node-termination-handler (IMDS mode): drains the node on a spot interruption
+/// notice or a scheduled maintenance event.
+pub(crate) const DRAIN_HANDLER_IMAGE: &str =
+    "public.ecr.aws/aws-ec2/aws-node-termination-handler:v1.22.0";
+/// Its name, in kube-system (the DaemonSet and its ServiceAccount).
+pub(crate) const DRAIN_HANDLER: &str = "aws-node-termination-handler";
+/// The ClusterRole of what it may do.
+const DRAIN_ROLE: &str = "node-drain";
+/// The port its probes server listens on, on the node's network (nothing else on the
+/// node uses it: K3s's own ports are 6443, 10250 and the NodePort range).
+const DRAIN_HANDLER_PROBES_PORT: u16 = 8581;
+/// The CronJob (and its ServiceAccount and ClusterRole) that removes stale Nodes.
+const STALE_NODES: &str = "stale-nodes";
+/// A Node NotReady this long is gone (K3s has no cloud controller to remove it).
+pub(crate) const STALE_NODE_MINUTES: u16 = 5;
+/// What the cleanup may do, and nothing else: list and delete Nodes, list and delete
+/// (force) the pods bound to them.
+pub(crate) const STALE_NODE_RULES: [(&str, &str, &[&str]); 2] = [
+    ("", "nodes", &["list", "delete"]),
+    ("", "pods", &["list", "delete"]),
+];
 /// The uid the official rabbitmq and redis images run as.
 const IMAGE_UID: u32 = 999;
 /// The two worker pools: name, queue, concurrency (seed: Architecture Freeze).
@@ -83,6 +108,8 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
         .add(&mut app(cluster, "namespace")?, "namespace")?;
 
     platform(&mut app(cluster, "platform")?)?;
+    drain_handler(&mut app(cluster, "platform")?)?;
+    stale_node_cleanup(&mut app(cluster, "platform")?, env)?;
     let config = runtime_config(
         &mut app(cluster, "config")?,
         env,
@@ -146,11 +173,25 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
                     // Task events for the Celery exporter (`observability`).
                     "--task-events".to_owned(),
                 ])
+                // The node has about 2000m allocatable and the cluster requests about
+                // 1980m: the ml pool (one task at a time) requests 400m, leaving room
+                // for the stale-node cleanup's runs; both pools burst to 2 CPUs.
                 .resources(if concurrency > 1 {
                     Resources::new().cpu("500m", "2").memory("1Gi", "2Gi")
                 } else {
-                    Resources::new().cpu("500m", "2").memory("1536Mi", "3Gi")
-                }),
+                    Resources::new().cpu("400m", "2").memory("1536Mi", "3Gi")
+                })
+                // A worker serves no port: ask this worker (by its Celery node name)
+                // over the broker. Ready once it answers; restarted when it stops
+                // answering for three minutes (a hung or disconnected worker).
+                .readiness(worker_ping(name).period(30).timeout(20))
+                .liveness(
+                    worker_ping(name)
+                        .initial_delay(60)
+                        .period(60)
+                        .timeout(20)
+                        .failure_threshold(3),
+                ),
             )
             .volume(Volume::empty_dir("tmp"))
             // A task in flight finishes (acks late) before the pod goes.
@@ -205,7 +246,8 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
         .expose(Service::cluster_ip().port(5672, "amqp"))
         .add(rabbitmq_app, "rabbitmq")?;
 
-    // k8s/redis: a cache, evicting least-recently-used keys, nothing on disk.
+    // k8s/redis: a cache, evicting least-recently-used keys, nothing on disk; clients
+    // authenticate with the password in Secret `redis-auth`.
     let redis = Deployment::new(&ns, "redis")
         .part_of(NAMESPACE)
         .component("cache")
@@ -213,6 +255,8 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
             Container::new("redis", REDIS_IMAGE)
                 .run_as_user(IMAGE_UID)
                 .args([
+                    // `requirepass`, from the Secret (never on the command line).
+                    "/etc/redis/redis.conf",
                     "--maxmemory",
                     "200mb",
                     "--maxmemory-policy",
@@ -230,6 +274,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
                 )
                 .readiness(Probe::tcp("redis"))
                 .liveness(Probe::tcp("redis").initial_delay(10))
+                .mount_read_only("auth", "/etc/redis")
                 .mount("data", "/data"),
         )
         // Redis serves no metrics itself: the exporter reads INFO over localhost.
@@ -237,11 +282,17 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
             Container::new("redis-exporter", observability::REDIS_EXPORTER_IMAGE)
                 .run_as_user(observability::REDIS_EXPORTER_UID)
                 .env(Env::value("REDIS_ADDR", "redis://localhost:6379"))
+                .env(Env::secret_key(
+                    "REDIS_PASSWORD",
+                    REDIS_AUTH,
+                    REDIS_AUTH_KEY,
+                ))
                 .port(Port::metrics(observability::REDIS_EXPORTER_PORT))
                 .resources(Resources::new().cpu("10m", "100m").memory("32Mi", "64Mi"))
                 .readiness(Probe::http_get("/health", "metrics"))
                 .liveness(Probe::http_get("/health", "metrics").initial_delay(10)),
         )
+        .volume(Volume::secret("auth", REDIS_AUTH))
         .volume(Volume::empty_dir("data"))
         .expose(Service::cluster_ip().port(6379, "redis"))
         .add(&mut app(cluster, "redis")?, "redis")?;
@@ -311,17 +362,191 @@ fn platform(scope: &mut Scope<'_>) -> Result<()> {
         (PARAMETER_STORE, Provider::parameter_store(REGION)),
         (SECRETS_MANAGER, Provider::secrets_manager(REGION)),
     ] {
+        // Only PixTools' ExternalSecrets may read through the node role.
         ClusterSecretStore::cluster(
             name,
-            ClusterSecretStoreSpec {
-                provider,
-                extra: Extra::new(),
-            },
+            ClusterSecretStoreSpec::new(provider).only_for([NAMESPACE]),
         )
         .add(scope, name)?;
     }
     Ok(())
 }
+
+/// What the drain handler may do in the API, and nothing else (aws-node-termination-
+/// handler's own ClusterRole in IMDS mode, without events): read and cordon its node,
+/// find the node's pods, evict them, and tell DaemonSet pods (which it leaves) apart.
+pub(crate) const DRAIN_HANDLER_RULES: [(&str, &str, &[&str]); 5] = [
+    ("", "nodes", &["get", "list", "patch", "update"]),
+    ("", "pods", &["get", "list"]),
+    ("", "pods/eviction", &["create"]),
+    ("apps", "daemonsets", &["get"]),
+    ("extensions", "daemonsets", &["get"]),
+];
+
+/// The spot interruption notice becomes a drain: aws-node-termination-handler in IMDS
+/// mode, a DaemonSet on the node's network (IMDSv2's hop limit is 1, so only the node's
+/// network reaches the metadata it polls; it needs no AWS permission). On
+/// `spot/instance-action` (two minutes before the instance stops) or a scheduled event,
+/// it cordons the node and evicts every pod but DaemonSets', each with its own grace
+/// period: RabbitMQ shuts down cleanly, the workers stop taking tasks, and the
+/// Deployments' replacements wait, Pending, for the new node instead of for the old
+/// Node's five-minute eviction.
+fn drain_handler(scope: &mut Scope<'_>) -> Result<()> {
+    let kube_system = NamespaceHandle::existing("kube-system");
+    let account =
+        ServiceAccount::new(&kube_system, DRAIN_HANDLER).add(scope, "drain-handler-account")?;
+    let mut role = ClusterRole::new(DRAIN_ROLE);
+    for (group, resource, verbs) in DRAIN_HANDLER_RULES {
+        role = role.allow(&[group], &[resource], verbs);
+    }
+    role.add(scope, "drain-handler-role")?
+        .bind_cluster_wide(scope, &account)?;
+    let probes = Port::new("probes", DRAIN_HANDLER_PROBES_PORT);
+    let probe = || Probe::http_get("/healthz", "probes");
+    DaemonSet::new(&kube_system, DRAIN_HANDLER)
+        .part_of("platform")
+        .component("drain")
+        .container(
+            Container::new(DRAIN_HANDLER, DRAIN_HANDLER_IMAGE)
+                .run_as_user(1000)
+                .env(Env::field("NODE_NAME", "spec.nodeName"))
+                .env(Env::field("POD_NAME", "metadata.name"))
+                .env(Env::field("NAMESPACE", "metadata.namespace"))
+                .env(Env::value("ENABLE_SPOT_INTERRUPTION_DRAINING", "true"))
+                .env(Env::value("ENABLE_SCHEDULED_EVENT_DRAINING", "true"))
+                // A rebalance recommendation is not an interruption: the ASG's
+                // Capacity Rebalancing acts on it.
+                .env(Env::value("ENABLE_REBALANCE_MONITORING", "false"))
+                .env(Env::value("ENABLE_REBALANCE_DRAINING", "false"))
+                .env(Env::value("IGNORE_DAEMON_SETS", "true"))
+                // The pods' emptyDirs (`/tmp`, Prometheus) go with the node anyway.
+                .env(Env::value("DELETE_LOCAL_DATA", "true"))
+                // Each pod's own grace period (the workers' 120 s fits in the notice).
+                .env(Env::value("POD_TERMINATION_GRACE_PERIOD", "-1"))
+                .env(Env::value("NODE_TERMINATION_GRACE_PERIOD", "120"))
+                .env(Env::value("METADATA_TRIES", "3"))
+                .env(Env::value("JSON_LOGGING", "true"))
+                .env(Env::value("ENABLE_PROMETHEUS_SERVER", "false"))
+                .env(Env::value("ENABLE_PROBES_SERVER", "true"))
+                .env(Env::value("PROBES_SERVER_PORT", DRAIN_HANDLER_PROBES_PORT.to_string()))
+                .env(Env::value("PROBES_SERVER_ENDPOINT", "/healthz"))
+                .port(probes)
+                .resources(Resources::new().cpu("10m", "100m").memory("32Mi", "64Mi"))
+                .readiness(probe())
+                .liveness(probe().initial_delay(10)),
+        )
+        .service_account(&account)
+        .host_network("polls the instance metadata service for the spot interruption notice; IMDSv2's hop limit 1 admits the node's network only")
+        .priority_class("system-node-critical")
+        // Runs on a cordoned or tainted node: it is what drains it.
+        .toleration(k8s_openapi::api::core::v1::Toleration {
+            operator: Some("Exists".into()),
+            ..Default::default()
+        })
+        .add(scope, "drain-handler")?;
+    Ok(())
+}
+
+/// Stale Nodes are removed: every 5 minutes a CronJob deletes each Node NotReady for
+/// more than [`STALE_NODE_MINUTES`] minutes while another Node is Ready (the spot node
+/// that was replaced), force-deleting its pods first, so a StatefulSet's pod that was
+/// stuck Terminating on it is created again. The script is Python's standard library
+/// only, run by the `pixtools-worker` image (by digest; it has Python), with a
+/// ServiceAccount that may list and delete Nodes and pods and nothing else.
+fn stale_node_cleanup(scope: &mut Scope<'_>, env: &Environment) -> Result<()> {
+    let kube_system = NamespaceHandle::existing("kube-system");
+    let account =
+        ServiceAccount::new(&kube_system, STALE_NODES).add(scope, "stale-nodes-account")?;
+    let mut role = ClusterRole::new(STALE_NODES);
+    for (group, resource, verbs) in STALE_NODE_RULES {
+        role = role.allow(&[group], &[resource], verbs);
+    }
+    role.add(scope, "stale-nodes-role")?
+        .bind_cluster_wide(scope, &account)?;
+    let script = ConfigMap::new(&kube_system, STALE_NODES)
+        .entry("remove_stale_nodes.py", STALE_NODES_SCRIPT)
+        .add(scope, "stale-nodes-script")?;
+    CronJob::new(&kube_system, STALE_NODES, "*/5 * * * *")
+        .part_of("platform")
+        .component("node-cleanup")
+        .container(
+            Container::new(
+                "cleanup",
+                image(env, "pixtools-worker", env.worker_image_digest),
+            )
+            .command(["python3", "/scripts/remove_stale_nodes.py"])
+            .env(Env::value("STALE_MINUTES", STALE_NODE_MINUTES.to_string()))
+            .resources(Resources::new().cpu("10m", "200m").memory("64Mi", "128Mi"))
+            .mount_read_only("script", "/scripts"),
+        )
+        .volume(Volume::config_map("script", &script))
+        .service_account(&account)
+        .backoff_limit(1)
+        .add(scope, "stale-nodes")?;
+    Ok(())
+}
+
+/// The stale Node cleanup (see [`stale_node_cleanup`]).
+const STALE_NODES_SCRIPT: &str = r#""""Delete Nodes NotReady for more than STALE_MINUTES while another Node is Ready,
+force-deleting their pods first (K3s has no cloud controller to remove a replaced node)."""
+import datetime
+import json
+import os
+import ssl
+import urllib.parse
+import urllib.request
+
+ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
+API = "https://kubernetes.default.svc"
+STALE = datetime.timedelta(minutes=int(os.environ["STALE_MINUTES"]))
+with open(ACCOUNT + "/token") as f:
+    TOKEN = f.read().strip()
+CONTEXT = ssl.create_default_context(cafile=ACCOUNT + "/ca.crt")
+
+
+def call(method, path, body=None):
+    request = urllib.request.Request(
+        API + path,
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": "Bearer " + TOKEN, "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, context=CONTEXT, timeout=30) as response:
+        return json.load(response)
+
+
+def ready(node):
+    for condition in node.get("status", {}).get("conditions", []):
+        if condition["type"] == "Ready":
+            return condition
+    return None
+
+
+def log(message, **fields):
+    print(json.dumps({"msg": message, **fields}), flush=True)
+
+
+now = datetime.datetime.now(datetime.timezone.utc)
+nodes = call("GET", "/api/v1/nodes")["items"]
+if not any((ready(n) or {}).get("status") == "True" for n in nodes):
+    log("no Ready node: nothing removed")
+    raise SystemExit(0)
+for node in nodes:
+    name = node["metadata"]["name"]
+    condition = ready(node)
+    if condition is None or condition["status"] == "True":
+        continue
+    since = datetime.datetime.fromisoformat(condition["lastTransitionTime"].replace("Z", "+00:00"))
+    if now - since < STALE:
+        continue
+    selector = urllib.parse.quote("spec.nodeName=" + name)
+    for pod in call("GET", "/api/v1/pods?fieldSelector=" + selector)["items"]:
+        meta = pod["metadata"]
+        call("DELETE", "/api/v1/namespaces/%s/pods/%s" % (meta["namespace"], meta["name"]), {"gracePeriodSeconds": 0})
+        log("force-deleted pod", node=name, pod=meta["namespace"] + "/" + meta["name"])
+    call("DELETE", "/api/v1/nodes/" + name)
+    log("deleted stale node", node=name, not_ready_since=condition["lastTransitionTime"])
+"#;
 
 /// k8s/config: the SSM parameter contract as Secret `pixtools-runtime`, the passwords
 /// composed into the URLs in the cluster; RabbitMQ's definitions with its user.
@@ -368,7 +593,11 @@ fn runtime_config(
             "data": {
                 "DATABASE_URL": with_password(RuntimeKey::DatabaseUrl, "(.rds_master | fromJson).password"),
                 "CELERY_BROKER_URL": with_password(RuntimeKey::RabbitmqUrl, &broker_password),
-                "REDIS_URL": read(RuntimeKey::RedisUrl),
+                "REDIS_URL": format!(
+                    "{{{{ .{} | replace \"redis://\" (printf \"redis://:%s@\" (.{} | urlquery)) }}}}",
+                    RuntimeKey::RedisUrl.name(),
+                    RuntimeKey::RedisPassword.name(),
+                ),
                 "AWS_S3_BUCKET": read(RuntimeKey::AwsS3Bucket),
                 "WEBHOOK_CB_FAIL_THRESHOLD": read(RuntimeKey::WebhookCbFailThreshold),
                 "WEBHOOK_CB_RESET_TIMEOUT": read(RuntimeKey::WebhookCbResetTimeout),
@@ -395,6 +624,27 @@ fn runtime_config(
     ExternalSecret::new(NAMESPACE, RABBITMQ_DEFINITIONS, definitions)
         .add(scope, RABBITMQ_DEFINITIONS)?;
 
+    let mut redis_auth = ExternalSecretSpec::new(
+        StoreRef::cluster(PARAMETER_STORE),
+        REDIS_AUTH,
+        [(
+            RuntimeKey::RedisPassword.name().to_owned(),
+            contract.path(RuntimeKey::RedisPassword),
+        )],
+    );
+    let password = format!("{{{{ .{} }}}}", RuntimeKey::RedisPassword.name());
+    redis_auth.target.extra.insert(
+        "template".into(),
+        json!({
+            "engineVersion": "v2",
+            "data": {
+                "redis.conf": format!("requirepass \"{password}\"\n"),
+                (REDIS_AUTH_KEY): password,
+            },
+        }),
+    );
+    ExternalSecret::new(NAMESPACE, REDIS_AUTH, redis_auth).add(scope, REDIS_AUTH)?;
+
     ConfigMap::new(ns, CONFIG_MAP)
         .entry("ENVIRONMENT", env.name)
         .entry("AWS_REGION", REGION)
@@ -410,6 +660,18 @@ fn app_container(config: &ConfigMapHandle, name: &str, image: &str) -> Container
         .env_from(EnvFrom::config_map(config))
         .env_from(EnvFrom::Secret(RUNTIME_SECRET.into()))
         .mount("tmp", "/tmp")
+}
+
+/// The liveness and readiness check of worker pool `name`: `celery inspect ping` of this
+/// pod's worker (`<pool>@<pod name>`, its `--hostname`) through the broker.
+fn worker_ping(name: &str) -> Probe {
+    Probe::exec([
+        "sh".to_owned(),
+        "-c".to_owned(),
+        format!(
+            "exec celery --app {CELERY_APP} inspect ping --destination \"{name}@$HOSTNAME\" --timeout 10"
+        ),
+    ])
 }
 
 /// An ECR image of `env`'s account, by digest.

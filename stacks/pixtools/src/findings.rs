@@ -177,7 +177,7 @@ fn cluster(stack: &mut Stack, namespace: &str) -> Result<()> {
         for (check, reason) in [
             (
                 "CKV_K8S_43",
-                "upstream image pinned by version tag; the seed pins digests for the images it builds (pixtools-api, pixtools-worker)",
+                "upstream image pinned by version tag: its digest is not known offline (nothing in the repository records it, and synth reads no registry); the images the seed builds (pixtools-api, pixtools-worker) are pinned by digest",
             ),
             (
                 "CKV_K8S_15",
@@ -190,6 +190,55 @@ fn cluster(stack: &mut Stack, namespace: &str) -> Result<()> {
         ] {
             stack.acknowledge_kube_check(kind, Some(namespace), name, check, reason)?;
         }
+    }
+    // The drain handler: upstream, on the node's network by design.
+    for (check, reason) in [
+        (
+            "CKV_K8S_43",
+            "upstream image pinned by version tag: its digest is not known offline (nothing in the repository records it, and synth reads no registry)",
+        ),
+        (
+            "CKV_K8S_15",
+            "pinned by version tag; IfNotPresent keeps a restart during a drain independent of the registry",
+        ),
+        (
+            "CKV_K8S_19",
+            "polls the instance metadata service for the spot interruption notice; IMDSv2's hop limit 1 admits only the node's network",
+        ),
+        (
+            "CKV_K8S_38",
+            "cordons the node and evicts its pods through the Kubernetes API with its ServiceAccount (get/list/patch/update nodes, get/list pods, create evictions, get daemonsets)",
+        ),
+        (
+            "CKV_K8S_40",
+            "runs as uid 1000, the user the upstream image and chart use; runAsNonRoot is enforced",
+        ),
+    ] {
+        stack.acknowledge_kube_check(
+            "DaemonSet",
+            Some("kube-system"),
+            crate::cluster::DRAIN_HANDLER,
+            check,
+            reason,
+        )?;
+    }
+    for (check, reason) in [
+        (
+            "CKV_K8S_38",
+            "lists and deletes stale Nodes and their pods through the Kubernetes API with its ServiceAccount (nodes and pods: list, delete)",
+        ),
+        (
+            "CKV_K8S_40",
+            "runs as the non-root user the pixtools-worker image defines; runAsNonRoot is enforced",
+        ),
+    ] {
+        stack.acknowledge_kube_check(
+            "CronJob",
+            Some("kube-system"),
+            "stale-nodes",
+            check,
+            reason,
+        )?;
     }
     for name in ["api", "worker-standard", "worker-ml"] {
         stack.acknowledge_kube_check(
@@ -206,20 +255,6 @@ fn cluster(stack: &mut Stack, namespace: &str) -> Result<()> {
             "CKV_K8S_40",
             "runs as the non-root user the pixtools image defines; runAsNonRoot is enforced",
         )?;
-    }
-    for name in ["worker-standard", "worker-ml"] {
-        for (check, reason) in [
-            (
-                "CKV_K8S_8",
-                "a Celery worker serves no port to probe; the worker-count and queue-depth alarms detect a stuck worker (seed: minimum alert set)",
-            ),
-            (
-                "CKV_K8S_9",
-                "a Celery worker receives no traffic to gate; it takes tasks from RabbitMQ when it is ready",
-            ),
-        ] {
-            stack.acknowledge_kube_check("Deployment", Some(namespace), name, check, reason)?;
-        }
     }
     Ok(())
 }

@@ -348,6 +348,107 @@ fn redis_is_an_lru_cache() {
 }
 
 #[test]
+fn redis_requires_a_password_that_every_client_sends() {
+    for env in ["dev", "prod"] {
+        let t = template(&format!("pixtools-{env}"));
+        let parameter = format!("/pixtools/{env}/redis_password");
+        // Terraform generates it into SSM, never into a manifest.
+        t.has_resource_properties(
+            "aws_ssm_parameter",
+            &json!({"name": parameter, "type": "SecureString", "value": "${random_password.config_redis_password.result}"}),
+        );
+        // The server reads `requirepass` from the Secret External Secrets makes.
+        let pod = &t.kube_object("Deployment", "redis")["spec"]["template"]["spec"];
+        let server = &pod["containers"][0];
+        assert_eq!(server["args"][0], "/etc/redis/redis.conf");
+        assert!(
+            server["volumeMounts"]
+                .as_array()
+                .unwrap()
+                .contains(&json!({"name": "auth", "mountPath": "/etc/redis", "readOnly": true})),
+            "{server}"
+        );
+        let volumes = pod["volumes"].as_array().unwrap();
+        assert!(volumes.contains(&json!({"name": "auth", "secret": {"secretName": "redis-auth"}})));
+        let auth = t.kube_object("ExternalSecret", "redis-auth");
+        assert_eq!(auth["spec"]["data"][0]["remoteRef"]["key"], parameter);
+        assert_eq!(
+            auth["spec"]["secretStoreRef"]["name"],
+            "aws-parameter-store"
+        );
+        let data = &auth["spec"]["target"]["template"]["data"];
+        assert_eq!(
+            data["redis.conf"],
+            "requirepass \"{{ .redis_password }}\"\n"
+        );
+        // The exporter authenticates with the same password.
+        let exporter = &pod["containers"][1];
+        assert!(exporter["env"].as_array().unwrap().contains(&json!({
+            "name": "REDIS_PASSWORD",
+            "valueFrom": {"secretKeyRef": {"name": "redis-auth", "key": "auth"}}
+        })));
+        assert_eq!(data["auth"], "{{ .redis_password }}");
+        // The app's REDIS_URL carries it (`redis://:<password>@host`).
+        let runtime = t.kube_object("ExternalSecret", "pixtools-runtime");
+        assert_eq!(
+            runtime["spec"]["target"]["template"]["data"]["REDIS_URL"],
+            "{{ .redis_url | replace \"redis://\" (printf \"redis://:%s@\" (.redis_password | urlquery)) }}"
+        );
+    }
+}
+
+#[test]
+fn the_secret_stores_serve_only_the_pixtools_namespace() {
+    let t = template("pixtools-dev");
+    for store in ["aws-parameter-store", "aws-secrets-manager"] {
+        assert_eq!(
+            t.kube_object("ClusterSecretStore", store)["spec"]["conditions"],
+            json!([{"namespaces": ["pixtools"]}]),
+            "{store}"
+        );
+    }
+    // Every ExternalSecret that reads through them is in that namespace.
+    for object in t.kube_objects() {
+        if object["kind"] == "ExternalSecret"
+            && object["spec"]["secretStoreRef"]["kind"] == "ClusterSecretStore"
+        {
+            assert_eq!(object["metadata"]["namespace"], "pixtools", "{object}");
+        }
+    }
+}
+
+#[test]
+fn celery_workers_are_ready_and_alive_while_they_answer_a_ping() {
+    let t = template("pixtools-dev");
+    for pool in ["worker-standard", "worker-ml"] {
+        let worker = container(&t, "Deployment", pool);
+        let ping = json!([
+            "sh",
+            "-c",
+            format!(
+                "exec celery --app app.worker.celery_app inspect ping --destination \"{pool}@$HOSTNAME\" --timeout 10"
+            )
+        ]);
+        // The destination is this pod's worker: its --hostname is `<pool>@%h`.
+        assert!(
+            worker["args"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(format!("--hostname={pool}@%h")))
+        );
+        for probe in ["readinessProbe", "livenessProbe"] {
+            assert_eq!(worker[probe]["exec"]["command"], ping, "{pool} {probe}");
+            // The ping's own timeout is shorter than the probe's.
+            assert!(
+                worker[probe]["timeoutSeconds"].as_u64().unwrap() > 10,
+                "{pool} {probe}"
+            );
+        }
+        assert_eq!(worker["livenessProbe"]["failureThreshold"], 3);
+    }
+}
+
+#[test]
 fn runtime_settings_come_from_ssm_with_passwords_composed_in_the_cluster() {
     let t = template("pixtools-dev");
     let runtime = t.kube_object("ExternalSecret", "pixtools-runtime");
@@ -573,6 +674,221 @@ fn only_the_components_that_call_aws_reach_the_node_role() {
             policy
                 .contains(r#""Action" = "sns:Publish", "Resource" = aws_sns_topic.ops_alerts.arn"#),
             "{policy}"
+        );
+    }
+}
+
+#[test]
+fn a_spot_interruption_notice_drains_the_node_with_the_handlers_exact_permissions() {
+    for env in ["pixtools-dev", "pixtools-prod"] {
+        let t = template(env);
+        let handler = t.kube_object("DaemonSet", "aws-node-termination-handler");
+        assert_eq!(handler["metadata"]["namespace"], "kube-system");
+        let pod = &handler["spec"]["template"]["spec"];
+        // On the node's network: the only way to IMDS at hop limit 1.
+        assert_eq!(pod["hostNetwork"], true, "{env}");
+        assert_eq!(pod["dnsPolicy"], "ClusterFirstWithHostNet");
+        assert_eq!(pod["serviceAccountName"], "aws-node-termination-handler");
+        assert_eq!(pod["tolerations"], json!([{"operator": "Exists"}]));
+        let container = &pod["containers"][0];
+        let env_var = |name: &str| {
+            container["env"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["name"] == name)
+                .unwrap_or_else(|| panic!("{name}"))["value"]
+                .clone()
+        };
+        assert_eq!(env_var("ENABLE_SPOT_INTERRUPTION_DRAINING"), "true");
+        assert_eq!(env_var("IGNORE_DAEMON_SETS"), "true");
+        // Each pod's own grace period: the workers' 120 s ends inside the 2-minute notice.
+        assert_eq!(env_var("POD_TERMINATION_GRACE_PERIOD"), "-1");
+        let worker = container_of(&t, "worker-standard");
+        assert!(worker["terminationGracePeriodSeconds"].as_u64().unwrap() <= 120);
+        // IMDS mode: no queue, no AWS permission needed.
+        assert!(
+            container["env"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["name"] != "QUEUE_URL")
+        );
+        // Its permissions: exactly its ClusterRole's rules, bound to its account only.
+        let role = t.kube_object("ClusterRole", "node-drain");
+        assert_eq!(
+            role["rules"],
+            json!([
+                {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list", "patch", "update"]},
+                {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]},
+                {"apiGroups": [""], "resources": ["pods/eviction"], "verbs": ["create"]},
+                {"apiGroups": ["apps"], "resources": ["daemonsets"], "verbs": ["get"]},
+                {"apiGroups": ["extensions"], "resources": ["daemonsets"], "verbs": ["get"]},
+            ])
+        );
+        let binding = t.kube_object(
+            "ClusterRoleBinding",
+            "node-drain-kube-system-aws-node-termination-handler",
+        );
+        assert_eq!(
+            binding["subjects"],
+            json!([{"kind": "ServiceAccount", "name": "aws-node-termination-handler", "namespace": "kube-system"}])
+        );
+        // Every other pod on the node's network is one that signs AWS calls (External
+        // Secrets, Alertmanager: both Helm values); no other manifest asks for it.
+        for object in t.kube_objects() {
+            let spec = &object["spec"]["template"]["spec"];
+            if spec["hostNetwork"] == true {
+                assert_eq!(
+                    object["metadata"]["name"], "aws-node-termination-handler",
+                    "{object}"
+                );
+            }
+        }
+    }
+}
+
+fn container_of(t: &Template, deployment: &str) -> Json {
+    t.kube_object("Deployment", deployment)["spec"]["template"]["spec"].clone()
+}
+
+#[test]
+fn stale_nodes_are_removed_by_a_cleanup_that_may_only_list_and_delete_nodes_and_pods() {
+    let t = template("pixtools-dev");
+    let role = t.kube_object("ClusterRole", "stale-nodes");
+    assert_eq!(
+        role["rules"],
+        json!([
+            {"apiGroups": [""], "resources": ["nodes"], "verbs": ["list", "delete"]},
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "delete"]},
+        ])
+    );
+    let binding = t.kube_object("ClusterRoleBinding", "stale-nodes-kube-system-stale-nodes");
+    assert_eq!(
+        binding["subjects"],
+        json!([{"kind": "ServiceAccount", "name": "stale-nodes", "namespace": "kube-system"}])
+    );
+    let job = t.kube_object("CronJob", "stale-nodes");
+    assert_eq!(job["spec"]["schedule"], "*/5 * * * *");
+    let pod = &job["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    assert_eq!(pod["serviceAccountName"], "stale-nodes");
+    // By digest: the worker image, which has Python.
+    let image = pod["containers"][0]["image"].as_str().unwrap();
+    assert!(image.contains("/pixtools-worker@sha256:"), "{image}");
+
+    // The script against a fake API: a node NotReady 9 minutes goes (its pods first), one
+    // NotReady 2 minutes stays, the Ready one stays; with no Ready node nothing goes.
+    let script = t.kube_object("ConfigMap", "stale-nodes")["data"]["remove_stale_nodes.py"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let harness = r#"
+import datetime, json, sys
+script = open(sys.argv[1]).read()
+head, rest = script.split("with open(ACCOUNT", 1)
+body = rest.split("def ready(", 1)[1]
+def run(conditions):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ago = lambda m: (now - datetime.timedelta(minutes=m)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    nodes = {"items": [{"metadata": {"name": n}, "status": {"conditions": [{"type": "Ready", "status": s, "lastTransitionTime": ago(m)}]}} for n, s, m in conditions]}
+    calls = []
+    def call(method, path, body=None):
+        calls.append([method, path])
+        if path == "/api/v1/nodes":
+            return nodes
+        if path.startswith("/api/v1/pods"):
+            return {"items": [{"metadata": {"namespace": "pixtools", "name": "rabbitmq-0"}}]}
+        return {}
+    try:
+        exec(head + "def ready(" + body, {"call": call, "__name__": "__main__"})
+    except SystemExit:
+        pass
+    return calls
+print(json.dumps([
+    run([["ip-old", "Unknown", 9], ["ip-flaky", "False", 2], ["ip-new", "True", 9]]),
+    run([["ip-old", "Unknown", 9]]),
+]))
+"#;
+    let dir = std::env::temp_dir().join(format!("pixtools-stale-nodes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("script.py"), &script).unwrap();
+    std::fs::write(dir.join("harness.py"), harness).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(dir.join("harness.py"))
+        .arg(dir.join("script.py"))
+        .env("STALE_MINUTES", "5")
+        .output()
+        .expect("python3 runs the cleanup script");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let runs: Json = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        runs[0],
+        json!([
+            ["GET", "/api/v1/nodes"],
+            ["GET", "/api/v1/pods?fieldSelector=spec.nodeName%3Dip-old"],
+            ["DELETE", "/api/v1/namespaces/pixtools/pods/rabbitmq-0"],
+            ["DELETE", "/api/v1/nodes/ip-old"],
+        ])
+    );
+    assert_eq!(runs[1], json!([["GET", "/api/v1/nodes"]]));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn everything_the_cluster_requests_fits_the_node_with_room_for_the_cleanup() {
+    // m7i-flex.large: 2 vCPU, about 2000m allocatable (K3s reserves none by default);
+    // K3s's own CoreDNS and metrics-server request 100m each.
+    const ALLOCATABLE: f64 = 2000.0;
+    const K3S_SYSTEM: f64 = 200.0;
+    fn millicores(q: &Json) -> f64 {
+        let q = q.as_str().unwrap();
+        q.strip_suffix('m').map_or_else(
+            || q.parse::<f64>().unwrap() * 1000.0,
+            |m| m.parse().unwrap(),
+        )
+    }
+    fn requests(value: &Json, total: &mut f64) {
+        match value {
+            Json::Object(map) => {
+                for (key, value) in map {
+                    match value.get("cpu") {
+                        Some(cpu) if key == "requests" => *total += millicores(cpu),
+                        _ => requests(value, total),
+                    }
+                }
+            }
+            Json::Array(items) => items.iter().for_each(|v| requests(v, total)),
+            _ => {}
+        }
+    }
+    for env in ["pixtools-dev", "pixtools-prod"] {
+        let t = template(env);
+        let (mut running, mut cleanup) = (0.0, 0.0);
+        for object in t.kube_objects() {
+            match object["kind"].as_str().unwrap() {
+                "Deployment" | "StatefulSet" | "DaemonSet" => {
+                    requests(&object["spec"], &mut running)
+                }
+                "CronJob" => requests(&object["spec"], &mut cleanup),
+                "HelmChart" => {
+                    let values: Json = serde_norway::from_str(
+                        object["spec"]["valuesContent"].as_str().unwrap_or("{}"),
+                    )
+                    .unwrap();
+                    requests(&values, &mut running);
+                }
+                _ => {}
+            }
+        }
+        assert!(cleanup > 0.0, "{env}");
+        assert!(
+            K3S_SYSTEM + running + cleanup <= ALLOCATABLE,
+            "{env}: {running}m + {cleanup}m + K3s {K3S_SYSTEM}m > {ALLOCATABLE}m"
         );
     }
 }

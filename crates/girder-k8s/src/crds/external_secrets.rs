@@ -272,9 +272,43 @@ pub struct SecretStoreSpec {
 pub struct ClusterSecretStoreSpec {
     /// Where secrets come from.
     pub provider: Provider,
-    /// Other fields (`conditions`).
+    /// Which namespaces may read through the store (`spec.conditions`); empty means
+    /// every namespace. Restrict a store to the namespaces that use it with
+    /// [`ClusterSecretStoreSpec::only_for`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<StoreCondition>,
+    /// Other fields.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+impl ClusterSecretStoreSpec {
+    /// A store reading from `provider`, open to every namespace until
+    /// [`ClusterSecretStoreSpec::only_for`] restricts it.
+    pub fn new(provider: Provider) -> Self {
+        Self {
+            provider,
+            ..Self::default()
+        }
+    }
+
+    /// Only ExternalSecrets in `namespaces` may read through the store (one condition
+    /// listing them): a ClusterSecretStore otherwise serves every namespace, so any
+    /// namespace could read every secret the operator's identity can.
+    pub fn only_for<S: Into<String>>(mut self, namespaces: impl IntoIterator<Item = S>) -> Self {
+        self.conditions.push(StoreCondition {
+            namespaces: namespaces.into_iter().map(Into::into).collect(),
+        });
+        self
+    }
+}
+
+/// One `spec.conditions[]` entry of a ClusterSecretStore: the namespaces named here may
+/// use the store.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct StoreCondition {
+    /// Namespaces, by name.
+    pub namespaces: Vec<String>,
 }
 
 impl Spec for SecretStoreSpec {

@@ -35,6 +35,7 @@ mod stateful_set;
 
 use std::collections::BTreeMap;
 
+use girder_core::vocabulary::Reason;
 use k8s_openapi::api::core::v1 as core;
 
 pub use daemon_set::DaemonSet;
@@ -154,6 +155,17 @@ pub trait Workload: sealed::HasPods + Sized {
     /// An annotation of the pods (`prometheus.io/scrape`).
     fn pod_annotation(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.pods().pod_annotations.insert(key.into(), value.into());
+        self
+    }
+
+    /// Run the pods in the node's network namespace (`hostNetwork: true`, DNS
+    /// `ClusterFirstWithHostNet`), for `reason`: a pod there reaches what only the node
+    /// may (its metadata service, with IMDSv2's hop limit 1) and binds node ports, so it
+    /// is a security exception, listed in the workload's annotation; the namespace's Pod
+    /// Security level must admit it. A refused reason is reported when the workload is
+    /// added.
+    fn host_network(mut self, reason: impl Into<String>) -> Self {
+        self.pods().host_network = Some(Reason::new(reason));
         self
     }
 }

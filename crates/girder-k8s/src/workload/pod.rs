@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use girder_core::Result;
+use girder_core::vocabulary::{Reason, ReasonError};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -33,6 +34,8 @@ pub struct Pods {
     pub(crate) termination_grace_seconds: Option<u32>,
     pub(crate) annotations: BTreeMap<String, String>,
     pub(crate) pod_annotations: BTreeMap<String, String>,
+    /// `hostNetwork: true`, with its reason (or the refused reason).
+    pub(crate) host_network: Option<std::result::Result<Reason, ReasonError>>,
 }
 
 /// A controller's checked parts, ready to be written.
@@ -64,6 +67,7 @@ impl Pods {
             termination_grace_seconds: None,
             annotations: BTreeMap::new(),
             pod_annotations: BTreeMap::new(),
+            host_network: None,
         }
     }
 
@@ -89,12 +93,25 @@ impl Pods {
         validate::labels(at, &what, &labels)?;
         let template = self.pod_template(at, kind, &labels, &selector, runs_to_completion)?;
         let mut annotations = self.annotations.clone();
-        let exceptions: Vec<String> = self
-            .containers
-            .iter()
-            .chain(&self.init_containers)
-            .flat_map(Container::exception_notes)
-            .collect();
+        let mut exceptions: Vec<String> = Vec::new();
+        match &self.host_network {
+            Some(Ok(reason)) => exceptions.push(format!("pod: hostNetwork=true: {reason}")),
+            Some(Err(problem)) => {
+                return Err(K8sError::ExceptionReason {
+                    container: "(pod)".into(),
+                    setting: "hostNetwork=true",
+                    problem: problem.clone(),
+                }
+                .at(at));
+            }
+            None => {}
+        }
+        exceptions.extend(
+            self.containers
+                .iter()
+                .chain(&self.init_containers)
+                .flat_map(Container::exception_notes),
+        );
         if !exceptions.is_empty() {
             annotations.insert(SECURITY_EXCEPTIONS_ANNOTATION.into(), exceptions.join("; "));
         }
@@ -241,6 +258,12 @@ impl Pods {
                 priority_class_name: self.priority_class.clone(),
                 termination_grace_period_seconds: self.termination_grace_seconds.map(i64::from),
                 restart_policy: runs_to_completion.then(|| "OnFailure".to_owned()),
+                host_network: self.host_network.is_some().then_some(true),
+                // On the node's network a pod still resolves cluster names.
+                dns_policy: self
+                    .host_network
+                    .is_some()
+                    .then(|| "ClusterFirstWithHostNet".to_owned()),
                 security_context: Some(core::PodSecurityContext {
                     run_as_non_root: Some(!runs_as_root),
                     seccomp_profile: Some(core::SeccompProfile {

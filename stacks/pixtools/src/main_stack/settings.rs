@@ -23,6 +23,9 @@ pub(super) fn add(
         "rabbitmq-password",
         random::Password::new(40).special(false),
     )?;
+    // Redis requires a password (issue 12): generated here, read by External Secrets
+    // into Redis's configuration, its exporter and the app's REDIS_URL.
+    let cache_password = config.add("redis-password", random::Password::new(40).special(false))?;
     // The generated password's parameter first, then the others in the contract's order.
     let keys = std::iter::once(RuntimeKey::RabbitmqPassword).chain(
         RuntimeKey::ALL
@@ -47,6 +50,7 @@ pub(super) fn add(
                 Expr::lit("amqp://pixtools@rabbitmq.pixtools.svc.cluster.local:5672/").into()
             }
             RuntimeKey::RabbitmqPassword => broker_password.result().into(),
+            RuntimeKey::RedisPassword => cache_password.result().into(),
             RuntimeKey::AwsS3Bucket => storage.images.name().clone(),
             RuntimeKey::WebhookCbFailThreshold => Expr::lit("5").into(),
             RuntimeKey::WebhookCbResetTimeout => Expr::lit("60").into(),
@@ -54,6 +58,7 @@ pub(super) fn add(
         let id = match key {
             // `rabbitmq-password` is the generated password itself.
             RuntimeKey::RabbitmqPassword => "rabbitmq-password-parameter".to_owned(),
+            RuntimeKey::RedisPassword => "redis-password-parameter".to_owned(),
             _ => key.name().replace('_', "-"),
         };
         config.add(
