@@ -23,7 +23,9 @@ mod error;
 mod node;
 mod traefik;
 
-pub use cloud_init::{CloudInit, render_cloud_init};
+pub use cloud_init::{
+    CloudInit, DatabaseUser, NamespaceLogs, agent_config, database_users_sql, render_cloud_init,
+};
 pub use error::K3sError;
 pub use node::{ECR_CREDENTIAL_PROVIDER, K3sNode, K3sNodeHandle};
 pub use traefik::Traefik;

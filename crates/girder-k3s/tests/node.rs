@@ -73,6 +73,9 @@ fn cloud_init() -> CloudInit {
         boot_attempts: 20,
         boot_retry_seconds: 15,
         start_timeout_seconds: 600,
+        database_users: Vec::new(),
+        datastore_user: None,
+        namespace_logs: Vec::new(),
     }
 }
 

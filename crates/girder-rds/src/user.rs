@@ -16,12 +16,13 @@ use crate::postgres::PostgresHandle;
 /// (the password alone); the role itself is created in the database by a client holding
 /// the master password (the K3s node at boot), which the password's rotation never
 /// touches.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 #[must_use]
 pub struct PostgresUserHandle {
     name: String,
     database: String,
     secret_name: String,
+    master_secret_arn: Expr<String>,
     secret: aws::SecretsmanagerSecretHandle,
     version: aws::SecretsmanagerSecretVersionHandle,
 }
@@ -77,6 +78,7 @@ impl PostgresHandle {
             name: name.to_owned(),
             database: database.to_owned(),
             secret_name,
+            master_secret_arn: self.master_secret_arn(),
             secret,
             version,
         })
@@ -108,6 +110,12 @@ impl PostgresUserHandle {
     /// it).
     pub fn secret_name(&self) -> &str {
         &self.secret_name
+    }
+
+    /// The ARN of the instance's master secret: whoever creates the user reads it (and
+    /// only for that).
+    pub fn master_secret_arn(&self) -> Expr<String> {
+        self.master_secret_arn.clone()
     }
 
     /// The secret's ARN (grant `secretsmanager:GetSecretValue` on exactly this).
