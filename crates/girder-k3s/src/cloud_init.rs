@@ -64,7 +64,7 @@ pub struct DatabaseUser {
     pub name: String,
     /// The database it owns.
     pub database: String,
-    /// The secret holding its password (the password alone).
+    /// The secret holding its password (JSON with a `password` key, as RDS writes).
     pub secret: String,
 }
 
@@ -148,8 +148,14 @@ struct Rendered<'a> {
     #[serde(flatten)]
     values: &'a CloudInit,
     database_users_sql: String,
+    database_users_minutes: u16,
+    datastore_secret: Option<String>,
     agent_config: String,
 }
+
+/// Minutes between two runs of the database users' script after boot: how long a
+/// password changed in its secret takes to reach PostgreSQL.
+pub const DATABASE_USERS_MINUTES: u16 = 5;
 
 /// `vMAJOR.MINOR.PATCH`, as cloud-provider-aws names its releases (`v1.34.0`).
 pub(crate) fn is_plain_release(version: &str) -> bool {
@@ -370,6 +376,14 @@ pub fn render_cloud_init(values: &CloudInit) -> Result<String, K3sError> {
         database_users_sql: database_users_sql(&values.database_users)
             .trim_end()
             .replace('\n', "\n      "),
+        database_users_minutes: DATABASE_USERS_MINUTES,
+        datastore_secret: values.datastore_user.as_ref().and_then(|name| {
+            values
+                .database_users
+                .iter()
+                .find(|u| &u.name == name)
+                .map(|u| u.secret.clone())
+        }),
         agent_config: agent_config(values),
     };
     registry

@@ -24,7 +24,8 @@ mod node;
 mod traefik;
 
 pub use cloud_init::{
-    CloudInit, DatabaseUser, NamespaceLogs, agent_config, database_users_sql, render_cloud_init,
+    CloudInit, DATABASE_USERS_MINUTES, DatabaseUser, NamespaceLogs, agent_config,
+    database_users_sql, render_cloud_init,
 };
 pub use error::K3sError;
 pub use node::{ECR_CREDENTIAL_PROVIDER, K3sNode, K3sNodeHandle};

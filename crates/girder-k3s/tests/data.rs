@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use girder_aws::aws;
+use girder_core::Value;
 use girder_core::assertions::Template;
 use girder_core::prelude::*;
-use girder_core::Value;
 use girder_core::vocabulary::{Arn, SsmPath};
 use girder_iam::{Access, PolicyDocument};
 use girder_k3s::{
@@ -179,74 +179,133 @@ fn the_boot_sql_is_idempotent_and_grants_nothing_more() {
     assert!(!sql.contains("PASSWORD '"), "{sql}");
 }
 
+/// `aws` answering as SSM and Secrets Manager would: each user's secret, the master's.
+const AWS: &str = r#"echo "aws $*" >> "$STUB_LOG"
+case "$*" in
+  *users/k3s_state*) echo '{"username": "k3s_state", "password": "k3spw"}' ;;
+  *users/pixtools*) echo '{"username": "pixtools", "password": "apppw"}' ;;
+  *secretsmanager*) echo '{"password": "master"}' ;;
+  *db/username*) echo pixtools_admin ;;
+  *db/host*) echo db.internal ;;
+  *db/port*) echo 5432 ;;
+  *db/master-secret-arn*) echo 'arn:aws:secretsmanager:us-east-1:111111111111:secret:rds!db-1' ;;
+  *) echo value ;;
+esac"#;
+
 #[test]
-fn k3s_connects_as_its_own_user_and_the_master_password_is_forgotten() {
-    let text = render_cloud_init(&cloud_init()).unwrap();
-    let files = write_files(&text);
+fn the_users_script_runs_the_sql_as_the_master_with_each_users_password() {
+    let files = write_files(&render_cloud_init(&cloud_init()).unwrap());
     // The SQL file is the one database_users_sql renders.
     assert_eq!(
         file(&files, "/usr/local/share/girder-k3s/database-users.sql").trim_end(),
         database_users_sql(&users()).trim_end()
     );
-    let bootstrap = file(&files, "/usr/local/sbin/girder-k3s-bootstrap");
+    let script = file(&files, "/usr/local/sbin/girder-k3s-database-users");
     let dir = scratch("db-users");
     stubs(
         &dir,
         &[
-            ("curl", r#"echo "curl $*" >> "$STUB_LOG"; echo value"#),
-            (
-                "aws",
-                r#"echo "aws $*" >> "$STUB_LOG"
-case "$*" in
-  *users/k3s_state*) echo 'k3spw' ;;
-  *users/pixtools*) echo 'apppw' ;;
-  *secretsmanager*) echo '{"password": "master"}' ;;
-  *username*) echo pixtools_admin ;;
-  *) echo value ;;
-esac"#,
-            ),
+            ("curl", "echo value"),
+            ("aws", AWS),
             (
                 "psql",
-                r#"echo "psql user=$PGUSER password=$PGPASSWORD sslmode=$PGSSLMODE k3s=$GIRDER_DB_PASSWORD_k3s_state app=$GIRDER_DB_PASSWORD_pixtools $*" >> "$STUB_LOG""#,
+                r#"echo "psql host=$PGHOST port=$PGPORT db=$PGDATABASE user=$PGUSER password=$PGPASSWORD sslmode=$PGSSLMODE k3s=$GIRDER_DB_PASSWORD_k3s_state app=$GIRDER_DB_PASSWORD_pixtools $*" >> "$STUB_LOG""#,
             ),
+            ("sleep", "true"),
+        ],
+    );
+    let (ok, log) = run(&dir, &script);
+    assert!(ok, "{log}");
+    let psql: Vec<&str> = log.lines().filter(|l| l.starts_with("psql")).collect();
+    assert_eq!(
+        psql,
+        [
+            "psql host=db.internal port=5432 db=postgres user=pixtools_admin password=master \
+          sslmode=require k3s=k3spw app=apppw \
+          -X -q -v ON_ERROR_STOP=1 -f /usr/local/share/girder-k3s/database-users.sql"
+        ]
+    );
+    // A timer runs it again, so a changed password reaches PostgreSQL without a reboot.
+    let timer = file(
+        &files,
+        "/etc/systemd/system/girder-k3s-database-users.timer",
+    );
+    assert!(timer.contains("OnUnitActiveSec=5min"), "{timer}");
+    let document: Json =
+        serde_norway::from_str(&render_cloud_init(&cloud_init()).unwrap()).unwrap();
+    assert!(
+        document["runcmd"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!([
+                "systemctl",
+                "enable",
+                "--now",
+                "girder-k3s-database-users.timer"
+            ]))
+    );
+}
+
+#[test]
+fn k3s_connects_as_its_own_user_and_never_reads_the_master_password() {
+    let files = write_files(&render_cloud_init(&cloud_init()).unwrap());
+    let bootstrap = file(&files, "/usr/local/sbin/girder-k3s-bootstrap")
+        .replace("/usr/local/sbin/girder-k3s-sync-manifests", "true")
+        .replace(
+            "/usr/local/sbin/girder-k3s-database-users",
+            "database-users",
+        );
+    let dir = scratch("k3s-user");
+    stubs(
+        &dir,
+        &[
+            ("curl", "echo value"),
+            ("aws", AWS),
+            ("database-users", r#"echo "database-users" >> "$STUB_LOG""#),
             ("sleep", "true"),
             (
                 "env",
-                r#"echo "install endpoint=$K3S_DATASTORE_ENDPOINT pgpassword=${PGPASSWORD:-} $*" >> "$STUB_LOG""#,
+                r#"echo "install endpoint=$K3S_DATASTORE_ENDPOINT $*" >> "$STUB_LOG""#,
             ),
             ("chmod", "true"),
             ("mkdir", "true"),
             ("timeout", "true"),
         ],
     );
-    let bootstrap = bootstrap.replace("/usr/local/sbin/girder-k3s-sync-manifests", "true");
     let (ok, log) = run(&dir, &bootstrap);
     assert!(ok, "{log}");
     let lines: Vec<&str> = log.lines().collect();
-    let psql = lines.iter().position(|l| l.starts_with("psql")).unwrap();
+    let users = lines.iter().position(|l| *l == "database-users").unwrap();
     let install = lines.iter().position(|l| l.starts_with("install")).unwrap();
-    // The users are made, as the master, before K3s is installed.
-    assert!(psql < install, "{log}");
-    assert_eq!(
-        lines[psql],
-        "psql user=pixtools_admin password=master sslmode=require k3s=k3spw app=apppw \
-         -X -q -v ON_ERROR_STOP=1 -f /usr/local/share/girder-k3s/database-users.sql"
-    );
-    // K3s's endpoint names its own user and password, never the master's.
+    // The users exist before K3s connects as its own.
+    assert!(users < install, "{log}");
     assert!(
         lines[install].starts_with(
-            "install endpoint=postgres://k3s_state:k3spw@value:value/k3s_state?sslmode=require pgpassword= "
+            "install endpoint=postgres://k3s_state:k3spw@db.internal:5432/k3s_state?sslmode=require "
         ),
         "{log}"
     );
-    assert!(!lines[install].contains("master"), "{log}");
+    // The bootstrap reads K3s's secret, not the master's (the script alone does).
+    let secrets: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.contains("secretsmanager"))
+        .copied()
+        .collect();
+    assert_eq!(secrets.len(), 1, "{log}");
+    assert!(
+        secrets[0].contains("--secret-id pixtools-dev/users/k3s_state"),
+        "{log}"
+    );
+    assert!(!log.contains("master-secret-arn"), "{log}");
 }
 
 /// The node beside its database, with K3s's and the app's users.
 fn node_policy() -> (Template, PolicyDocument, Vec<Value<String>>, Value<String>) {
     let mut stack = Stack::new("compute", "dev", Backend::local()).unwrap();
     stack.require_provider(aws::requirement()).unwrap();
-    stack.require_provider(girder_aws::random::requirement()).unwrap();
+    stack
+        .require_provider(girder_aws::random::requirement())
+        .unwrap();
     stack
         .add_provider(aws::Provider::new().region("us-east-1").into())
         .unwrap();
@@ -258,7 +317,11 @@ fn node_policy() -> (Template, PolicyDocument, Vec<Value<String>>, Value<String>
         .add(&mut scope, "database")
         .unwrap();
     let published = database
-        .publish_to_ssm(&mut scope, "settings", &SsmPath::new("/pixtools/dev/db").unwrap())
+        .publish_to_ssm(
+            &mut scope,
+            "settings",
+            &SsmPath::new("/pixtools/dev/db").unwrap(),
+        )
         .unwrap();
     let k3s = database
         .user(&mut scope, "k3s-user", "k3s_state", "k3s_state")
@@ -298,7 +361,12 @@ fn node_policy() -> (Template, PolicyDocument, Vec<Value<String>>, Value<String>
         Arn::attribute(app.secret_arn()).value(),
     ];
     let app_logs = Arn::attribute(app_logs.arn()).join(":*").value();
-    (Template::from_stack(stack).unwrap(), policy, secrets, app_logs)
+    (
+        Template::from_stack(stack).unwrap(),
+        policy,
+        secrets,
+        app_logs,
+    )
 }
 
 #[test]
@@ -336,15 +404,27 @@ fn the_node_role_reads_exactly_the_master_secret_and_the_users_secrets() {
         .map(|(_, p)| p["name"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
-    assert!(names.contains(&"pixtools-dev/users/k3s_state".to_owned()), "{names:?}");
-    assert!(names.contains(&"pixtools-dev/users/pixtools".to_owned()), "{names:?}");
+    assert!(
+        names.contains(&"pixtools-dev/users/k3s_state".to_owned()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"pixtools-dev/users/pixtools".to_owned()),
+        "{names:?}"
+    );
     assert_eq!(t.resources("random_password").len(), 2);
     // The group waits for the users' secrets (the boot reads them).
     let group = t.resource("aws_autoscaling_group", "k3s_group");
     let depends_on = group["depends_on"].as_array().unwrap();
-    for secret in [".k3s_user_secret", "k3s_user_secret_version", "app_user_secret_version"] {
+    for secret in [
+        ".k3s_user_secret",
+        "k3s_user_secret_version",
+        "app_user_secret_version",
+    ] {
         assert!(
-            depends_on.iter().any(|d| d.as_str().unwrap().ends_with(secret)),
+            depends_on
+                .iter()
+                .any(|d| d.as_str().unwrap().ends_with(secret)),
             "{secret}: {depends_on:?}"
         );
     }
@@ -363,7 +443,12 @@ fn every_container_log_file_is_a_stream_of_its_own_and_the_apps_go_to_the_app_gr
         .unwrap();
     let containers: Vec<&Json> = files
         .iter()
-        .filter(|f| f["file_path"].as_str().unwrap().starts_with("/var/log/containers/"))
+        .filter(|f| {
+            f["file_path"]
+                .as_str()
+                .unwrap()
+                .starts_with("/var/log/containers/")
+        })
         .collect();
     // A wildcard ships only its newest file unless each file is published on its own.
     for entry in &containers {
@@ -403,8 +488,9 @@ fn regex_lite_match(pattern: &str) -> impl Fn(&str) -> bool {
         .map(str::to_owned)
         .collect::<Vec<_>>();
     move |name: &str| {
-        name.split_once('_')
-            .is_some_and(|(pod, rest)| !pod.is_empty() && inner.iter().any(|ns| rest.starts_with(&format!("{ns}_"))))
+        name.split_once('_').is_some_and(|(pod, rest)| {
+            !pod.is_empty() && inner.iter().any(|ns| rest.starts_with(&format!("{ns}_")))
+        })
     }
 }
 
@@ -447,17 +533,32 @@ fn the_sync_prunes_what_left_the_bucket_and_applies_objects_after_their_crds() {
     let root = dir.join("root");
     // The script's paths, under the scratch directory.
     let sync = sync
-        .replace("/var/lib/girder-k3s", &root.join("girder").display().to_string())
-        .replace("/var/lib/rancher", &root.join("rancher").display().to_string());
+        .replace(
+            "/var/lib/girder-k3s",
+            &root.join("girder").display().to_string(),
+        )
+        .replace(
+            "/var/lib/rancher",
+            &root.join("rancher").display().to_string(),
+        );
     let bucket = dir.join("bucket");
     let put = |path: &str, text: &str| {
         let path = bucket.join(path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
     };
-    put("platform/helmchart-external-secrets.yaml", "apiVersion: helm.cattle.io/v1\nkind: HelmChart\n");
-    put("config/externalsecret-pixtools-runtime.yaml", "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\n");
-    put("api/deployment-api.yaml", "apiVersion: apps/v1\nkind: Deployment\n");
+    put(
+        "platform/helmchart-external-secrets.yaml",
+        "apiVersion: helm.cattle.io/v1\nkind: HelmChart\n",
+    );
+    put(
+        "config/externalsecret-pixtools-runtime.yaml",
+        "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\n",
+    );
+    put(
+        "api/deployment-api.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\n",
+    );
     put("api/service-old.yaml", "apiVersion: v1\nkind: Service\n");
     put("kustomization.yaml", "resources: []\n");
     stubs(
@@ -487,7 +588,10 @@ fn the_sync_prunes_what_left_the_bucket_and_applies_objects_after_their_crds() {
     // The HelmChart first, then the wait for its CRDs, then the objects needing them.
     assert!(helmchart < external_secret, "{log}");
     let last_wait = lines.iter().rposition(|l| *l == "kubectl wait").unwrap();
-    assert!(helmchart < last_wait && last_wait < external_secret, "{log}");
+    assert!(
+        helmchart < last_wait && last_wait < external_secret,
+        "{log}"
+    );
     assert!(!log.contains("kustomization"), "{log}");
     assert!(!log.contains("delete"), "{log}");
     // K3s's deploy directory is gone: only kubectl applies.
@@ -497,8 +601,15 @@ fn the_sync_prunes_what_left_the_bucket_and_applies_objects_after_their_crds() {
     std::fs::remove_file(bucket.join("api/service-old.yaml")).unwrap();
     let (ok, log) = run(&dir, &sync);
     assert!(ok, "{log}");
-    assert!(log.lines().any(|l| l == "kubectl delete api/service-old.yaml"), "{log}");
+    assert!(
+        log.lines()
+            .any(|l| l == "kubectl delete api/service-old.yaml"),
+        "{log}"
+    );
     assert_eq!(log.matches("delete").count(), 1, "{log}");
     assert!(!root.join("girder/manifests/api/service-old.yaml").exists());
-    assert!(root.join("girder/manifests/api/deployment-api.yaml").exists());
+    assert!(
+        root.join("girder/manifests/api/deployment-api.yaml")
+            .exists()
+    );
 }

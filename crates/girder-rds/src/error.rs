@@ -43,7 +43,9 @@ pub enum RdsError {
     #[error(transparent)]
     LogRetention(#[from] LogRetentionError),
     /// A database user named like the master user, or twice.
-    #[error("database user {0:?} is the master user or already defined: give each user its own name")]
+    #[error(
+        "database user {0:?} is the master user or already defined: give each user its own name"
+    )]
     UserName(String),
     /// A parameter path SSM refuses.
     #[error(transparent)]

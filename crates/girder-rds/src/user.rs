@@ -3,7 +3,7 @@
 
 use girder_aws::{aws, random};
 use girder_core::construct::Dependable;
-use girder_core::expr::Reference;
+use girder_core::expr::{Reference, fns};
 use girder_core::terraform::Dependency;
 use girder_core::{Error, Expr, Result, Scope};
 
@@ -13,7 +13,7 @@ use crate::postgres::PostgresHandle;
 /// A login role of its own on the instance, owning database `database` and nothing else.
 /// Terraform generates its password (`random_password`, sensitive, letters and digits so
 /// it needs no escaping in a URL) into Secrets Manager secret `<identifier>/users/<name>`
-/// (the password alone); the role itself is created in the database by a client holding
+/// (`{"username": .., "password": ..}`, as RDS writes the master's); the role itself is created in the database by a client holding
 /// the master password (the K3s node at boot), which the password's rotation never
 /// touches.
 #[derive(Clone, Debug, PartialEq)]
@@ -72,7 +72,12 @@ impl PostgresHandle {
         )?;
         let version = scope.add(
             "secret-version",
-            aws::SecretsmanagerSecretVersion::new(secret.id()).secret_string(password.result()),
+            // RDS's own shape, `{"username": .., "password": ..}`: the name is checked and
+            // the password is letters and digits, so neither needs JSON escaping.
+            aws::SecretsmanagerSecretVersion::new(secret.id()).secret_string(fns::format(
+                format!("{{\"username\":\"{name}\",\"password\":\"%s\"}}"),
+                [password.result().any()],
+            )),
         )?;
         Ok(PostgresUserHandle {
             name: name.to_owned(),

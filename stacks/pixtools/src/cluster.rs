@@ -15,8 +15,8 @@ use girder_core::{Result, Scope, Stack};
 use girder_k3s::Traefik;
 use girder_k8s::crds::Extra;
 use girder_k8s::crds::external_secrets::{
-    ClusterSecretStore, ClusterSecretStoreSpec, DataFrom, ExternalSecret, ExternalSecretSpec, Find,
-    FindName, Provider, StoreRef,
+    ClusterSecretStore, ClusterSecretStoreSpec, DataFrom, ExternalSecret, ExternalSecretSpec,
+    Provider, StoreRef,
 };
 use girder_k8s::crds::traefik::{self, Middleware, MiddlewareSpec, RateLimit};
 use girder_k8s::prelude::*;
@@ -33,6 +33,8 @@ pub(crate) const NAMESPACE: &str = "pixtools";
 /// role (IMDSv2, two hops).
 const PARAMETER_STORE: &str = "aws-parameter-store";
 const SECRETS_MANAGER: &str = "aws-secrets-manager";
+/// The key of the app's database password in the runtime ExternalSecret's template.
+pub(crate) const DATABASE_PASSWORD: &str = "database_password";
 /// The ConfigMap every PixTools pod reads its plain settings from.
 const CONFIG_MAP: &str = "pixtools-config";
 /// The Secret every PixTools pod reads its runtime settings from.
@@ -66,8 +68,9 @@ pub(crate) struct ClusterInputs<'a> {
     pub vpc_cidr: Ipv4Cidr,
     /// The NodePort the ALB's target group sends to.
     pub node_port: u16,
-    /// The RDS instance's ARN (its managed secret is found by it).
-    pub database_arn: &'a str,
+    /// The Secrets Manager secret of the app's own database user (its password: the
+    /// master's rotation never changes it).
+    pub app_database_secret: &'a str,
     /// The SSM parameters the Terraform half writes.
     pub contract: &'a RuntimeContract,
 }
@@ -88,7 +91,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
         env,
         &ns,
         inputs.contract,
-        inputs.database_arn,
+        inputs.app_database_secret,
     )?;
 
     // k8s/api: the FastAPI service behind the ingress.
@@ -331,28 +334,20 @@ fn runtime_config(
     env: &Environment,
     ns: &NamespaceHandle,
     contract: &RuntimeContract,
-    database_arn: &str,
+    app_database_secret: &str,
 ) -> Result<ConfigMapHandle> {
     let mut spec = ExternalSecretSpec::new(
         StoreRef::cluster(PARAMETER_STORE),
         RUNTIME_SECRET,
         contract.entries(),
     );
-    // The RDS-managed master secret has a generated name; it is found by the tag RDS
-    // puts on it, and renamed to `rds_master`.
+    // The app's own database user (not the master, whose password RDS rotates): its
+    // secret, read by name, its password as `database_password`.
     spec.data_from.push(
-        DataFrom::find(Find {
-            name: Some(FindName {
-                regexp: "^rds!db-".into(),
-            }),
-            tags: [(
-                "aws:rds:primaryDBInstanceArn".to_owned(),
-                database_arn.to_owned(),
-            )]
-            .into(),
-        })
-        .rewrite(".*", "rds_master")
-        .from_store(StoreRef::cluster(SECRETS_MANAGER)),
+        DataFrom::extract(app_database_secret)
+            .rewrite("^password$", DATABASE_PASSWORD)
+            .rewrite("^username$", "database_username")
+            .from_store(StoreRef::cluster(SECRETS_MANAGER)),
     );
     // The SSM URLs carry the user but no password; the password goes in after the user.
     let with_password = |url: RuntimeKey, password: &str| {
@@ -366,7 +361,7 @@ fn runtime_config(
         json!({
             "engineVersion": "v2",
             "data": {
-                "DATABASE_URL": with_password(RuntimeKey::DatabaseUrl, "(.rds_master | fromJson).password"),
+                "DATABASE_URL": with_password(RuntimeKey::DatabaseUrl, &format!(".{DATABASE_PASSWORD}")),
                 "CELERY_BROKER_URL": with_password(RuntimeKey::RabbitmqUrl, &broker_password),
                 "REDIS_URL": read(RuntimeKey::RedisUrl),
                 "AWS_S3_BUCKET": read(RuntimeKey::AwsS3Bucket),
