@@ -39,6 +39,11 @@ pub(crate) const DATABASE_PASSWORD: &str = "database_password";
 const CONFIG_MAP: &str = "pixtools-config";
 /// The Secret every PixTools pod reads its runtime settings from.
 const RUNTIME_SECRET: &str = "pixtools-runtime";
+/// Reloader's annotation: roll the workload when the named Secret changes.
+const RELOAD_ON_SECRET: &str = "secret.reloader.stakater.com/reload";
+/// How often External Secrets re-reads the runtime settings (the app user's password
+/// among them): with Reloader, how long a changed password takes to reach the pods.
+const RUNTIME_REFRESH: &str = "5m";
 /// The Secret holding RabbitMQ's boot definitions (they carry the application user).
 const RABBITMQ_DEFINITIONS: &str = "rabbitmq-definitions";
 /// The Celery application module both worker pools run.
@@ -86,6 +91,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
         .add(&mut app(cluster, "namespace")?, "namespace")?;
 
     platform(&mut app(cluster, "platform")?)?;
+    reloader(&mut app(cluster, "config")?)?;
     let config = runtime_config(
         &mut app(cluster, "config")?,
         env,
@@ -110,6 +116,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
             .liveness(Probe::http_get("/health", "http").initial_delay(15)),
         )
         .volume(Volume::empty_dir("tmp"))
+        .annotation(RELOAD_ON_SECRET, RUNTIME_SECRET)
         .expose(Service::cluster_ip().port(80, "http").ingress(
             Ingress::new("traefik").path("/", 80).annotation(
                 traefik::MIDDLEWARES_ANNOTATION,
@@ -156,6 +163,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
                 }),
             )
             .volume(Volume::empty_dir("tmp"))
+            .annotation(RELOAD_ON_SECRET, RUNTIME_SECRET)
             // A task in flight finishes (acks late) before the pod goes.
             .termination_grace(120)
             .add(workers_app, name)?;
@@ -326,6 +334,40 @@ fn platform(scope: &mut Scope<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Stakater Reloader, in the app's namespace and watching it alone (a Role, not a
+/// ClusterRole): the pods read the runtime Secret once, as environment variables, so
+/// when External Secrets rewrites it (a changed database password) Reloader rolls the
+/// Deployments annotated with [`RELOAD_ON_SECRET`].
+fn reloader(scope: &mut Scope<'_>) -> Result<()> {
+    let chart = ChartRef::new(
+        "https://stakater.github.io/stakater-charts",
+        "reloader",
+        "2.2.12",
+    );
+    Release::new(
+        "reloader",
+        NAMESPACE,
+        chart,
+        &json!({
+            "reloader": {
+                "watchGlobally": false,
+                "ignoreConfigMaps": true,
+                "deployment": {
+                    "containerSecurityContext": {
+                        "allowPrivilegeEscalation": false,
+                        "capabilities": {"drop": ["ALL"]},
+                        "readOnlyRootFilesystem": true,
+                    },
+                    "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}},
+                },
+            },
+        }),
+    )
+    .delivery(Delivery::K3s)
+    .add(scope, "reloader")?;
+    Ok(())
+}
+
 /// k8s/config: the SSM parameter contract as Secret `pixtools-runtime`, the passwords
 /// composed into the URLs in the cluster; RabbitMQ's definitions with its user.
 /// Returns the ConfigMap of plain settings every PixTools pod reads.
@@ -370,6 +412,7 @@ fn runtime_config(
             },
         }),
     );
+    spec.refresh_interval = Some(RUNTIME_REFRESH.into());
     ExternalSecret::new(NAMESPACE, RUNTIME_SECRET, spec).add(scope, RUNTIME_SECRET)?;
 
     let mut definitions = ExternalSecretSpec::new(
