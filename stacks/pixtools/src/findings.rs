@@ -167,7 +167,7 @@ pub(crate) fn main(stack: &mut Stack, env: &Environment) -> Result<()> {
         stack.acknowledge_check(
             user,
             "CKV2_AWS_57",
-            "Terraform generates the password (replace random_password to change it; the node applies it at boot); a rotation Lambda changing the role in PostgreSQL is outside v1",
+            "Terraform generates the password (replace its random_password to change it; the node applies it within 5 minutes, Reloader rolls the app); a rotation Lambda changing the role in PostgreSQL is outside v1",
         )?;
     }
 

@@ -23,6 +23,8 @@ pub(super) struct Compute {
 /// The node `name` in `vpc`: its cluster token, the ALB's targets, the database's
 /// clients, reading and writing the images bucket, pulling the two images, creating the
 /// database users, shipping the app's logs to the app's group.
+// One handle per part the node joins (the composition's style: parts take handles).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn add(
     root: &mut Scope<'_>,
     name: &str,
