@@ -84,8 +84,10 @@ pub struct NamespaceLogs {
 /// no superuser, no CREATEDB, no CREATEROLE, no replication, no RLS bypass; the master
 /// made a member (PostgreSQL 16 lets a role create a database for another only if it
 /// may SET ROLE to it); the database if missing, owned by the user; the database closed
-/// to PUBLIC, so no other user (the other users included) may connect. Every statement
-/// may run again: a replacement node, a reboot.
+/// to PUBLIC, so no other user (the other users included) may connect; then, in that
+/// database, the tables the master user created in schema `public` (with their
+/// sequences) given to the user, so a datastore or app schema made as the master before
+/// keeps working. Every statement may run again: a replacement node, a reboot.
 pub fn database_users_sql(users: &[DatabaseUser]) -> String {
     let mut sql = String::from(
         "-- Database users of their own, written by girder: run as the master user at boot.\n",
@@ -99,7 +101,9 @@ pub fn database_users_sql(users: &[DatabaseUser]) -> String {
              GRANT {name} TO CURRENT_USER;\n\
              SELECT 'CREATE DATABASE {database} OWNER {name}' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{database}')\\gexec\n\
              ALTER DATABASE {database} OWNER TO {name};\n\
-             REVOKE ALL ON DATABASE {database} FROM PUBLIC;\n"
+             REVOKE ALL ON DATABASE {database} FROM PUBLIC;\n\
+             \\connect {database}\n\
+             SELECT format('ALTER TABLE %I.%I OWNER TO {name}', schemaname, tablename) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user\\gexec\n"
         ));
     }
     sql

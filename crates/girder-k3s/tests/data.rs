@@ -142,7 +142,12 @@ fn the_boot_sql_is_idempotent_and_grants_nothing_more() {
             || statement.starts_with("ALTER ROLE ")
             || statement.starts_with("ALTER DATABASE ")
             || statement.starts_with("REVOKE ALL ON DATABASE ")
-            || statement.starts_with("GRANT ");
+            || statement.starts_with("GRANT ")
+            || statement.starts_with("\\connect ")
+            || (statement.starts_with("SELECT format('ALTER TABLE %I.%I OWNER TO ")
+                && statement.ends_with(
+                    "FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user\\gexec"
+                ));
         assert!(allowed, "{statement}");
     }
     for user in ["k3s_state", "pixtools"] {
@@ -161,6 +166,13 @@ fn the_boot_sql_is_idempotent_and_grants_nothing_more() {
         assert!(mine.contains(&&*format!("SELECT 'CREATE DATABASE {user} OWNER {user}' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{user}')\\gexec")), "{mine:?}");
         assert!(mine.contains(&&*format!("ALTER DATABASE {user} OWNER TO {user};")));
         assert!(mine.contains(&&*format!("REVOKE ALL ON DATABASE {user} FROM PUBLIC;")));
+        // What the master made in it before (a datastore, an app schema) becomes the
+        // user's: its own database only.
+        let connect = mine
+            .iter()
+            .position(|s| *s == format!("\\connect {user}"))
+            .unwrap();
+        assert!(mine[connect + 1].contains(&format!("OWNER TO {user}', schemaname, tablename)")));
     }
     // The only grant makes the master a member of the users (to give them their
     // databases); the users are granted nothing.
