@@ -111,7 +111,9 @@ pub fn database_users_sql(users: &[DatabaseUser]) -> String {
 
 /// The CloudWatch agent's configuration: cloud-init's output, then every container's
 /// log file as a stream of its own (`publish_multi_logs`: a wildcard alone would ship
-/// only the newest file), the containers of each namespace in `namespace_logs` to that
+/// only the newest file; the stream is `<instance id>_<path>`), read from its first line
+/// (`from_beginning`: a file appearing after the agent started, a new pod's, would be
+/// read from its end and lose the pod's first lines), the containers of each namespace in `namespace_logs` to that
 /// namespace's group, all others to the node's group.
 pub fn agent_config(values: &CloudInit) -> String {
     let mut files = vec![serde_json::json!({
@@ -126,6 +128,7 @@ pub fn agent_config(values: &CloudInit) -> String {
             "log_group_name": logs.log_group,
             "log_stream_name": "{instance_id}",
             "publish_multi_logs": true,
+            "from_beginning": true,
         }));
     }
     let mut others = serde_json::json!({
@@ -133,6 +136,7 @@ pub fn agent_config(values: &CloudInit) -> String {
         "log_group_name": values.log_group,
         "log_stream_name": "{instance_id}",
         "publish_multi_logs": true,
+        "from_beginning": true,
     });
     if !values.namespace_logs.is_empty() {
         let namespaces: Vec<&str> = values

@@ -465,6 +465,8 @@ fn every_container_log_file_is_a_stream_of_its_own_and_the_apps_go_to_the_app_gr
     // A wildcard ships only its newest file unless each file is published on its own.
     for entry in &containers {
         assert_eq!(entry["publish_multi_logs"], true, "{entry}");
+        // A new pod's file, found after the agent started, is read from its first line.
+        assert_eq!(entry["from_beginning"], true, "{entry}");
     }
     let app = containers
         .iter()

@@ -137,7 +137,7 @@ fn every_log_group_keeps_14_days_and_rds_waits_for_its_groups() {
         // The app's containers go to the app's group, each file a stream of its own.
         let boot = user_data(&t);
         let app_files = format!(
-            r#"{{\"file_path\":\"/var/log/containers/*_pixtools_*.log\",\"log_group_name\":\"/pixtools/{env}/app\",\"log_stream_name\":\"{{instance_id}}\",\"publish_multi_logs\":true}}"#
+            r#"{{\"file_path\":\"/var/log/containers/*_pixtools_*.log\",\"log_group_name\":\"/pixtools/{env}/app\",\"log_stream_name\":\"{{instance_id}}\",\"publish_multi_logs\":true,\"from_beginning\":true}}"#
         );
         assert!(boot.contains(&app_files), "{boot}");
         assert!(boot.contains("publish_multi_logs"), "{boot}");
