@@ -45,7 +45,125 @@ pub struct CloudInit {
     pub boot_retry_seconds: u16,
     /// Seconds K3s may take to start before the boot fails.
     pub start_timeout_seconds: u16,
+    /// Database users of their own the node creates (or updates) at boot with the master
+    /// password ([`database_users_sql`]); empty: none.
+    pub database_users: Vec<DatabaseUser>,
+    /// The one of `database_users` K3s connects as (its database is
+    /// `datastore_database`); `None`: the master user.
+    pub datastore_user: Option<String>,
+    /// Namespaces whose containers' logs go to a log group of their own (the app's),
+    /// not the node's.
+    pub namespace_logs: Vec<NamespaceLogs>,
 }
+
+/// A database user the node creates at boot: role `name`, owner of database `database`,
+/// its password read from Secrets Manager secret `secret` (a name or ARN known at synth).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DatabaseUser {
+    /// The role.
+    pub name: String,
+    /// The database it owns.
+    pub database: String,
+    /// The secret holding its password (JSON with a `password` key, as RDS writes).
+    pub secret: String,
+}
+
+/// The containers of Kubernetes namespace `namespace` log to CloudWatch group
+/// `log_group`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NamespaceLogs {
+    /// The namespace.
+    pub namespace: String,
+    /// The log group.
+    pub log_group: String,
+}
+
+/// The SQL the node runs at boot as the master user (psql, `ON_ERROR_STOP`), for each
+/// user: the role if missing, then its attributes and password (from the environment
+/// variable `GIRDER_DB_PASSWORD_<name>`, read by psql, never on a command line): login,
+/// no superuser, no CREATEDB, no CREATEROLE, no replication, no RLS bypass; the master
+/// made a member (PostgreSQL 16 lets a role create a database for another only if it
+/// may SET ROLE to it); the database if missing, owned by the user; the database closed
+/// to PUBLIC, so no other user (the other users included) may connect; then, in that
+/// database, the tables the master user created in schema `public` (with their
+/// sequences) given to the user, so a datastore or app schema made as the master before
+/// keeps working. Every statement may run again: a replacement node, a reboot.
+pub fn database_users_sql(users: &[DatabaseUser]) -> String {
+    let mut sql = String::from(
+        "-- Database users of their own, written by girder: run as the master user at boot.\n",
+    );
+    for DatabaseUser { name, database, .. } in users {
+        sql.push_str(&format!(
+            "\\getenv girder_password GIRDER_DB_PASSWORD_{name}\n\
+             SELECT 'CREATE ROLE {name}' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}')\\gexec\n\
+             ALTER ROLE {name} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'girder_password';\n\
+             \\unset girder_password\n\
+             GRANT {name} TO CURRENT_USER;\n\
+             SELECT 'CREATE DATABASE {database} OWNER {name}' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{database}')\\gexec\n\
+             ALTER DATABASE {database} OWNER TO {name};\n\
+             REVOKE ALL ON DATABASE {database} FROM PUBLIC;\n\
+             \\connect {database}\n\
+             SELECT format('ALTER TABLE %I.%I OWNER TO {name}', schemaname, tablename) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user\\gexec\n"
+        ));
+    }
+    sql
+}
+
+/// The CloudWatch agent's configuration: cloud-init's output, then every container's
+/// log file as a stream of its own (`publish_multi_logs`: a wildcard alone would ship
+/// only the newest file; the stream is `<instance id>_<path>`), read from its first line
+/// (`from_beginning`: a file appearing after the agent started, a new pod's, would be
+/// read from its end and lose the pod's first lines), the containers of each namespace in `namespace_logs` to that
+/// namespace's group, all others to the node's group.
+pub fn agent_config(values: &CloudInit) -> String {
+    let mut files = vec![serde_json::json!({
+        "file_path": "/var/log/cloud-init-output.log",
+        "log_group_name": values.log_group,
+        "log_stream_name": "{instance_id}/cloud-init",
+    })];
+    // Kubelet names the files <pod>_<namespace>_<container>-<id>.log.
+    for logs in &values.namespace_logs {
+        files.push(serde_json::json!({
+            "file_path": format!("/var/log/containers/*_{}_*.log", logs.namespace),
+            "log_group_name": logs.log_group,
+            "log_stream_name": "{instance_id}",
+            "publish_multi_logs": true,
+            "from_beginning": true,
+        }));
+    }
+    let mut others = serde_json::json!({
+        "file_path": "/var/log/containers/*.log",
+        "log_group_name": values.log_group,
+        "log_stream_name": "{instance_id}",
+        "publish_multi_logs": true,
+        "from_beginning": true,
+    });
+    if !values.namespace_logs.is_empty() {
+        let namespaces: Vec<&str> = values
+            .namespace_logs
+            .iter()
+            .map(|logs| logs.namespace.as_str())
+            .collect();
+        others["blacklist"] = format!("^[^_]+_({})_", namespaces.join("|")).into();
+    }
+    files.push(others);
+    serde_json::json!({"logs": {"logs_collected": {"files": {"collect_list": files}}}}).to_string()
+}
+
+/// What the template is rendered with: the values and what is computed from them.
+#[derive(Serialize)]
+struct Rendered<'a> {
+    #[serde(flatten)]
+    values: &'a CloudInit,
+    database_users_sql: String,
+    database_users_minutes: u16,
+    datastore_secret: Option<String>,
+    agent_config: String,
+}
+
+/// Minutes between two runs of the database users' script after boot: how long a
+/// password changed in its secret takes to reach PostgreSQL.
+pub const DATABASE_USERS_MINUTES: u16 = 5;
 
 /// `vMAJOR.MINOR.PATCH`, as cloud-provider-aws names its releases (`v1.34.0`).
 pub(crate) fn is_plain_release(version: &str) -> bool {
@@ -151,13 +269,72 @@ impl CloudInit {
                 && self.manifests_prefix.chars().all(|c| word(c, "/_.-")),
             "an S3 key prefix of letters, digits, '/', '_', '.' and '-'",
         )?;
+        let log_group_ok = |group: &str| {
+            (1..=512).contains(&group.len()) && group.chars().all(|c| word(c, "/_.-#"))
+        };
         check(
             "log group",
             &self.log_group,
-            (1..=512).contains(&self.log_group.len())
-                && self.log_group.chars().all(|c| word(c, "/_.-#")),
+            log_group_ok(&self.log_group),
             "a CloudWatch log group name: letters, digits, '/', '_', '.', '-' and '#'",
-        )
+        )?;
+        for logs in &self.namespace_logs {
+            check(
+                "log group",
+                &logs.log_group,
+                log_group_ok(&logs.log_group),
+                "a CloudWatch log group name: letters, digits, '/', '_', '.', '-' and '#'",
+            )?;
+            check(
+                "namespace",
+                &logs.namespace,
+                (1..=63).contains(&logs.namespace.len())
+                    && logs
+                        .namespace
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "a Kubernetes namespace: lowercase letters, digits and '-'",
+            )?;
+        }
+        let postgres_name = |name: &str| {
+            (1..=63).contains(&name.len())
+                && name.starts_with(|c: char| c.is_ascii_lowercase())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        };
+        for user in &self.database_users {
+            check(
+                "database user",
+                &user.name,
+                postgres_name(&user.name),
+                "a PostgreSQL name: lowercase letters, digits and '_', starting with a letter",
+            )?;
+            check(
+                "database",
+                &user.database,
+                postgres_name(&user.database),
+                "a PostgreSQL name: lowercase letters, digits and '_', starting with a letter",
+            )?;
+            check(
+                "database user secret",
+                &user.secret,
+                (1..=2048).contains(&user.secret.len())
+                    && user.secret.chars().all(|c| word(c, "/_.-:!+=@")),
+                "a Secrets Manager secret name or ARN: letters, digits and '/_.-:!+=@'",
+            )?;
+        }
+        if let Some(user) = &self.datastore_user {
+            check(
+                "datastore user",
+                user,
+                self.database_users
+                    .iter()
+                    .any(|u| &u.name == user && u.database == self.datastore_database),
+                "one of the database users, owner of the datastore database",
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -201,7 +378,23 @@ pub fn render_cloud_init(values: &CloudInit) -> Result<String, K3sError> {
     registry
         .register_template_string("cloud-init", TEMPLATE)
         .map_err(|e| K3sError::Template(e.to_string()))?;
+    let rendered = Rendered {
+        values,
+        // Indented into the YAML block scalar it is written in.
+        database_users_sql: database_users_sql(&values.database_users)
+            .trim_end()
+            .replace('\n', "\n      "),
+        database_users_minutes: DATABASE_USERS_MINUTES,
+        datastore_secret: values.datastore_user.as_ref().and_then(|name| {
+            values
+                .database_users
+                .iter()
+                .find(|u| &u.name == name)
+                .map(|u| u.secret.clone())
+        }),
+        agent_config: agent_config(values),
+    };
     registry
-        .render("cloud-init", values)
+        .render("cloud-init", &rendered)
         .map_err(|e| K3sError::Template(e.to_string()))
 }

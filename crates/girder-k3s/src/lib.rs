@@ -7,9 +7,12 @@
 //! instead of SSH and exactly the SSM / Secrets Manager / S3 / CloudWatch Logs reads the
 //! node needs, a security group, a log group, and cloud-init rendered with handlebars:
 //! K3s installs against an external PostgreSQL datastore whose credentials are read at
-//! boot, never written into user data. Deploys publish manifests to a bucket and run the
-//! node's sync script through SSM Run Command; K3s applies them from its auto-deploy
-//! directory.
+//! boot, never written into user data, as a database user of its own when given one
+//! ([`K3sNode::datastore_user`]; the node creates the users, [`database_users_sql`]).
+//! Deploys publish manifests to a bucket and run the node's sync script through SSM Run
+//! Command; it applies them with `kubectl apply --prune` (what left the bucket is
+//! deleted), CRDs and the HelmCharts installing them before the objects that need them.
+//! The CloudWatch agent ships every container log file as a stream of its own.
 //!
 //! In the cluster, [`Traefik`] configures the ingress controller K3s ships to serve on
 //! the NodePort the ALB's target group sends to.
@@ -24,7 +27,10 @@ mod error;
 mod node;
 mod traefik;
 
-pub use cloud_init::{CloudInit, render_cloud_init};
+pub use cloud_init::{
+    CloudInit, DATABASE_USERS_MINUTES, DatabaseUser, NamespaceLogs, agent_config,
+    database_users_sql, render_cloud_init,
+};
 pub use ebs::{EBS_CSI_CLUSTER_TAG, EBS_CSI_DRIVER_ACTIONS};
 pub use error::K3sError;
 pub use node::{ECR_CREDENTIAL_PROVIDER, K3sNode, K3sNodeHandle};

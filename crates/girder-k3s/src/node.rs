@@ -12,11 +12,14 @@ use girder_iam::{Condition, PolicyDocument, Role, RoleHandle, Statement, Trust};
 use girder_network::{
     AlbHandle, Connectable, Connections, SecurityGroup, SecurityGroupHandle, VpcHandle,
 };
-use girder_rds::PostgresParameters;
+use girder_rds::{PostgresParameters, PostgresUserHandle};
 use girder_storage::{BucketHandle, RepositoryHandle};
 use serde_json::json;
 
-use crate::cloud_init::{CloudInit, is_k3s_release, is_script_safe_bucket_name, render_cloud_init};
+use crate::cloud_init::{
+    CloudInit, DatabaseUser, NamespaceLogs, is_k3s_release, is_script_safe_bucket_name,
+    render_cloud_init,
+};
 use crate::error::K3sError;
 
 /// AWS's public parameter naming the current Amazon Linux 2023 x86_64 AMI.
@@ -70,6 +73,9 @@ pub struct K3sNode {
     waits_for: Vec<Reference>,
     ebs_csi_driver: bool,
     single_zone: bool,
+    datastore_user: Option<PostgresUserHandle>,
+    database_users: Vec<PostgresUserHandle>,
+    namespace_logs: Vec<(String, String, Expr<String>)>,
 }
 
 /// A K3s node in the stack.
@@ -116,7 +122,42 @@ impl K3sNode {
             waits_for: Vec::new(),
             ebs_csi_driver: false,
             single_zone: false,
+            datastore_user: None,
+            database_users: Vec::new(),
+            namespace_logs: Vec::new(),
         }
+    }
+
+    /// K3s connects to its datastore as `user` (to the database it owns), not as the
+    /// master user, whose password RDS rotates: the node creates the user at boot
+    /// ([`crate::database_users_sql`]) with the master password, read for that step
+    /// only. Without it K3s uses the master user, and loses its datastore at the first
+    /// restart after a rotation.
+    pub fn datastore_user(mut self, user: &PostgresUserHandle) -> Self {
+        self.datastore_database = user.database().to_owned();
+        self.datastore_user = Some(user.clone());
+        self
+    }
+
+    /// Create database user `user` at boot too (an app's: the app reads its password
+    /// from the user's secret, which the node role may read).
+    pub fn database_user(mut self, user: &PostgresUserHandle) -> Self {
+        self.database_users.push(user.clone());
+        self
+    }
+
+    /// Ship the logs of the containers in Kubernetes namespace `namespace` to log group
+    /// `log_group` (its name, known at synth: the agent's configuration names it), not
+    /// the node's; the node role may write to that group.
+    pub fn namespace_logs(
+        mut self,
+        namespace: impl Into<String>,
+        log_group: &aws::CloudwatchLogGroupHandle,
+        log_group_name: impl Into<String>,
+    ) -> Self {
+        self.namespace_logs
+            .push((namespace.into(), log_group_name.into(), log_group.arn()));
+        self
     }
 
     /// Let K3s pull images from `repository` (private ECR): the node role may log in to
@@ -245,6 +286,13 @@ impl Construct for K3sNode {
         )?;
 
         let parameters = here.arn("ssm", format!("parameter{}/*", self.ssm_prefix));
+        // The datastore's user first, then the others, each once.
+        let mut users: Vec<PostgresUserHandle> = self.datastore_user.iter().cloned().collect();
+        for user in &self.database_users {
+            if !users.iter().any(|u| u.name() == user.name()) {
+                users.push(user.clone());
+            }
+        }
         let mut policy = PolicyDocument::new()
             .statement(
                 Statement::allow(["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"])
@@ -261,16 +309,30 @@ impl Construct for K3sNode {
                     ))
                     .wildcard_because("SecureString parameters use the account's aws/ssm key, whose id is not known here; kms:ViaService limits it to SSM"),
             )
-            .statement(
+            .statement(if users.is_empty() {
                 Statement::allow(["secretsmanager:GetSecretValue"])
                     .sid("ReadDatastorePassword")
-                    .on([here.arn("secretsmanager", "secret:rds!*")]),
-            )
-            .statement(
-                Statement::allow(["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"])
+                    .on([here.arn("secretsmanager", "secret:rds!*")])
+            } else {
+                // The master secret (to create the users at boot) and each user's own:
+                // exactly those.
+                let mut read = Statement::allow(["secretsmanager:GetSecretValue"])
+                    .sid("ReadDatabasePasswords")
+                    .on([Arn::attribute(users[0].master_secret_arn())]);
+                for user in &users {
+                    read = read.on([Arn::attribute(user.secret_arn())]);
+                }
+                read
+            })
+            .statement({
+                let mut ship = Statement::allow(["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"])
                     .sid("ShipLogs")
-                    .on([Arn::attribute(log_group.arn()), Arn::attribute(log_group.arn()).join(":*")]),
-            );
+                    .on([Arn::attribute(log_group.arn()), Arn::attribute(log_group.arn()).join(":*")]);
+                for (_, _, arn) in &self.namespace_logs {
+                    ship = ship.on([Arn::attribute(arn.clone()), Arn::attribute(arn.clone()).join(":*")]);
+                }
+                ship
+            });
         // A boot that fails reports the instance Unhealthy, to its own group only.
         policy = policy.statement(
             Statement::allow(["autoscaling:SetInstanceHealth"])
@@ -343,6 +405,23 @@ impl Construct for K3sNode {
             boot_attempts: BOOT_ATTEMPTS,
             boot_retry_seconds: BOOT_RETRY_SECONDS,
             start_timeout_seconds: START_TIMEOUT_SECONDS,
+            database_users: users
+                .iter()
+                .map(|user| DatabaseUser {
+                    name: user.name().to_owned(),
+                    database: user.database().to_owned(),
+                    secret: user.secret_name().to_owned(),
+                })
+                .collect(),
+            datastore_user: self.datastore_user.as_ref().map(|u| u.name().to_owned()),
+            namespace_logs: self
+                .namespace_logs
+                .iter()
+                .map(|(namespace, log_group, _)| NamespaceLogs {
+                    namespace: namespace.clone(),
+                    log_group: log_group.clone(),
+                })
+                .collect(),
         })
         .map_err(refuse)?;
 
@@ -434,6 +513,9 @@ impl Construct for K3sNode {
                 .into_spec()
                 .depends_on_all(&self.datastore)
                 .depends_on_all(&role)
+                .depends_on_all(&After(
+                    users.iter().flat_map(Dependable::dependencies).collect(),
+                ))
                 .depends_on_all(&After(self.waits_for.clone())),
         )?;
         let sync_document = match &manifests_bucket {

@@ -240,6 +240,9 @@ fn cloud_init() -> CloudInit {
         boot_attempts: 4,
         boot_retry_seconds: 15,
         start_timeout_seconds: 600,
+        database_users: Vec::new(),
+        datastore_user: None,
+        namespace_logs: Vec::new(),
     }
 }
 

@@ -73,6 +73,9 @@ fn cloud_init() -> CloudInit {
         boot_attempts: 20,
         boot_retry_seconds: 15,
         start_timeout_seconds: 600,
+        database_users: Vec::new(),
+        datastore_user: None,
+        namespace_logs: Vec::new(),
     }
 }
 
@@ -301,7 +304,7 @@ fn manifests_sync_is_a_script_deploys_can_run_again() {
             .ends_with("/usr/local/sbin/girder-k3s-sync-manifests")
     );
     assert!(
-        sync.contains("\"s3://pixtools-manifests-111111111111-us-east-1/manifests/\" /var/lib/rancher/k3s/server/manifests/girder"),
+        sync.contains("\"s3://pixtools-manifests-111111111111-us-east-1/manifests/\" \"$SOURCE\""),
         "{sync}"
     );
     assert!(sync.contains("--exclude \"*kustomization.yaml\""), "{sync}");

@@ -1,6 +1,6 @@
 //! What girder-rds refuses, as values tests can match.
 
-use girder_core::vocabulary::SsmPathError;
+use girder_core::vocabulary::{LogRetentionError, SsmPathError};
 
 /// Why a PostgreSQL instance or its published settings were refused. Wrapped into
 /// [`girder_core::Error::Construct`] with the construct path.
@@ -39,6 +39,14 @@ pub enum RdsError {
         /// The name.
         name: String,
     },
+    /// A log retention CloudWatch does not offer.
+    #[error(transparent)]
+    LogRetention(#[from] LogRetentionError),
+    /// A database user named like the master user, or twice.
+    #[error(
+        "database user {0:?} is the master user or already defined: give each user its own name"
+    )]
+    UserName(String),
     /// A parameter path SSM refuses.
     #[error(transparent)]
     SsmPath(#[from] SsmPathError),

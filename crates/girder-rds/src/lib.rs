@@ -8,7 +8,10 @@
 //! CloudWatch. Its own security group admits nothing until its [`Connections`] say so
 //! (`postgres.connections().allow_default_port_from(&node, reason)`).
 //! [`PostgresHandle::publish_to_ssm`] writes the connection settings the cluster reads at
-//! run time, under the names [`PostgresParameters`] defines once.
+//! run time, under the names [`PostgresParameters`] defines once. Clients get users of
+//! their own ([`PostgresHandle::user`]): a password in a secret of their own that the
+//! master's rotation never changes. The exported logs' groups are created with
+//! retention before the instance.
 //!
 //! [`Postgres`] implements [`girder_core::construct::Construct`]; refusals are
 //! [`RdsError`]s inside [`girder_core::Error::Construct`].
@@ -17,6 +20,8 @@
 
 mod error;
 mod postgres;
+mod user;
 
 pub use error::RdsError;
-pub use postgres::{POSTGRES_PORT, Postgres, PostgresHandle, PostgresParameters};
+pub use postgres::{EXPORTED_LOGS, POSTGRES_PORT, Postgres, PostgresHandle, PostgresParameters};
+pub use user::PostgresUserHandle;

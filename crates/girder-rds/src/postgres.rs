@@ -6,7 +6,7 @@ use girder_core::construct::{Construct, Dependable};
 use girder_core::expr::Reference;
 use girder_core::terraform::{Dependency, IntoResourceSpec};
 use girder_core::vocabulary::{Arn, AwsLocation, SsmPath, SsmPathError};
-use girder_core::{Error, Expr, Number, Result, Scope};
+use girder_core::{Error, Expr, LogRetention, Number, Result, Scope};
 use girder_network::{
     Connectable, Connections, Port, SecurityGroup, SecurityGroupHandle, VpcHandle,
 };
@@ -15,6 +15,11 @@ use crate::error::RdsError;
 
 /// PostgreSQL's port, the instance's default port for [`Connections`].
 pub const POSTGRES_PORT: u16 = 5432;
+
+/// The logs the instance exports to CloudWatch, each into
+/// `/aws/rds/instance/<identifier>/<log>`, a group Terraform creates with retention
+/// before the instance.
+pub const EXPORTED_LOGS: [&str; 2] = ["postgresql", "upgrade"];
 
 /// A PostgreSQL instance to create.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,6 +40,7 @@ pub struct Postgres {
     maintenance_window: String,
     deletion_protection: bool,
     performance_insights: bool,
+    log_retention_days: u16,
 }
 
 /// A PostgreSQL instance in the stack.
@@ -160,7 +166,16 @@ impl Postgres {
             maintenance_window: "sun:04:30-sun:05:30".into(),
             deletion_protection: true,
             performance_insights: true,
+            log_retention_days: 14,
         }
+    }
+
+    /// Days the exported logs are kept ([`EXPORTED_LOGS`]): one of the periods
+    /// CloudWatch offers ([`LogRetention`]), checked when the instance is added. 14 by
+    /// default.
+    pub fn log_retention(mut self, days: u16) -> Self {
+        self.log_retention_days = days;
+        self
     }
 
     /// Allocated gp3 storage and the autoscaling ceiling, in GiB.
@@ -243,6 +258,18 @@ impl Construct for Postgres {
             ),
         )
         .add(&mut scope, "security-group")?;
+        let retention = LogRetention::days(self.log_retention_days)
+            .map_err(|e| Error::construct(&at, RdsError::from(e)))?;
+        let mut log_groups = Vec::new();
+        for log in EXPORTED_LOGS {
+            let group = scope.add(
+                &format!("{log}-logs"),
+                aws::CloudwatchLogGroup::new()
+                    .name(format!("/aws/rds/instance/{}/{log}", self.identifier))
+                    .retention_in_days(retention.retention_in_days()),
+            )?;
+            log_groups.push(group.dependency());
+        }
         let instance = scope.add_default(
             aws::DbInstance::new(&self.instance_class)
                 .identifier(&self.identifier)
@@ -269,8 +296,12 @@ impl Construct for Postgres {
                 .final_snapshot_identifier(format!("{}-final", self.identifier))
                 .performance_insights_enabled(self.performance_insights)
                 .auto_minor_version_upgrade(true)
-                .enabled_cloudwatch_logs_exports(["postgresql", "upgrade"])
-                .tags([("Name", self.identifier.as_str())]),
+                .enabled_cloudwatch_logs_exports(EXPORTED_LOGS)
+                .tags([("Name", self.identifier.as_str())])
+                .into_spec()
+                // RDS creates the groups of exported logs itself, without retention,
+                // unless they exist: Terraform creates them first.
+                .depends_on_all(&LogGroups(log_groups.clone())),
         )?;
         let arn = match &self.location {
             Some(location) => location.arn("rds", format!("db:{}", self.identifier)),
@@ -361,6 +392,11 @@ impl PostgresHandle {
         &self.arn
     }
 
+    /// The master user.
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+
     /// The instance identifier (CloudWatch's `DBInstanceIdentifier` dimension).
     pub fn identifier(&self) -> &str {
         &self.identifier
@@ -440,6 +476,15 @@ impl Dependable for PostgresParameters {
     /// `publish_to_ssm` wrote (nothing for [`PostgresParameters::under`]).
     fn dependencies(&self) -> Vec<Reference> {
         self.written_by.clone()
+    }
+}
+
+/// The exported logs' groups, as one [`Dependable`].
+struct LogGroups(Vec<Reference>);
+
+impl Dependable for LogGroups {
+    fn dependencies(&self) -> Vec<Reference> {
+        self.0.clone()
     }
 }
 

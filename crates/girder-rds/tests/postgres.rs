@@ -296,3 +296,129 @@ fn published_settings_are_something_a_reader_can_wait_for() {
     assert!(named.dependencies().is_empty());
     assert_eq!(named.host(), published.host());
 }
+
+/// An instance and what else the test adds, as a template.
+fn with(add: impl FnOnce(&mut Scope<'_>, &girder_rds::PostgresHandle)) -> Template {
+    let mut stack = Stack::new("data", "dev", Backend::local()).unwrap();
+    stack.require_provider(aws::requirement()).unwrap();
+    stack
+        .require_provider(girder_aws::random::requirement())
+        .unwrap();
+    stack
+        .add_provider(aws::Provider::new().region("us-east-1").into())
+        .unwrap();
+    let mut scope = stack.root();
+    let vpc = Vpc::new("pixtools-dev", "10.40.0.0/16".parse().unwrap())
+        .add(&mut scope, "network")
+        .unwrap();
+    let db = Postgres::new(&vpc, "pixtools-dev", 16, "db.t4g.micro")
+        .database("pixtools", "pixtools_admin")
+        .add(&mut scope, "database")
+        .unwrap();
+    add(&mut scope, &db);
+    drop(scope);
+    Template::from_stack(stack).unwrap()
+}
+
+#[test]
+fn the_exported_logs_groups_exist_with_retention_before_the_instance() {
+    let t = with(|_, _| {});
+    let db = t.resource("aws_db_instance", "database");
+    assert_eq!(
+        db["enabled_cloudwatch_logs_exports"],
+        json!(["postgresql", "upgrade"])
+    );
+    for log in girder_rds::EXPORTED_LOGS {
+        let group = t.resource("aws_cloudwatch_log_group", &format!("database_{log}_logs"));
+        // The group RDS would otherwise create itself, with no retention.
+        assert_eq!(
+            group["name"],
+            format!("/aws/rds/instance/pixtools-dev/{log}")
+        );
+        assert_eq!(group["retention_in_days"], 14);
+        assert!(
+            db["depends_on"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(format!(
+                    "aws_cloudwatch_log_group.database_{log}_logs"
+                ))),
+            "{db}"
+        );
+    }
+}
+
+#[test]
+fn a_log_retention_cloudwatch_does_not_offer_is_refused() {
+    let mut stack = Stack::new("data", "dev", Backend::local()).unwrap();
+    let mut scope = stack.root();
+    let vpc = Vpc::new("pixtools-dev", "10.40.0.0/16".parse().unwrap())
+        .add(&mut scope, "network")
+        .unwrap();
+    let err = Postgres::new(&vpc, "pixtools-dev", 16, "db.t4g.micro")
+        .log_retention(15)
+        .add(&mut scope, "database")
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.construct_error::<RdsError>(),
+            Some(RdsError::LogRetention(_))
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_user_has_a_generated_password_in_a_secret_of_its_own() {
+    let mut handle = None;
+    let t = with(|scope, db| {
+        handle = Some((
+            db.user(scope, "app-user", "pixtools", "pixtools").unwrap(),
+            db.master_secret_arn(),
+        ));
+    });
+    let (user, master) = handle.unwrap();
+    assert_eq!(user.secret_name(), "pixtools-dev/users/pixtools");
+    assert_eq!(
+        t.resource("aws_secretsmanager_secret", "app_user_secret")["name"],
+        "pixtools-dev/users/pixtools"
+    );
+    let password = t.resource("random_password", "app_user_password");
+    assert_eq!(password["special"], false);
+    let version = t.resource(
+        "aws_secretsmanager_secret_version",
+        "app_user_secret_version",
+    );
+    assert_eq!(
+        version["secret_string"],
+        "${format(\"{\\\"username\\\":\\\"pixtools\\\",\\\"password\\\":\\\"%s\\\"}\", random_password.app_user_password.result)}"
+    );
+    // Whoever creates the user reads the master secret: the handle names it.
+    assert_eq!(user.master_secret_arn(), master);
+    // A reader at boot waits for the secret and its value.
+    assert_eq!(user.dependencies().len(), 2);
+}
+
+#[test]
+fn a_user_named_like_the_master_or_not_a_plain_name_is_refused() {
+    for (name, expected) in [
+        (
+            "pixtools_admin",
+            RdsError::UserName("pixtools_admin".into()),
+        ),
+        (
+            "App-User",
+            RdsError::Name {
+                what: "username",
+                name: "App-User".into(),
+            },
+        ),
+    ] {
+        let mut err = None;
+        let _ = with(|scope, db| {
+            err = Some(db.user(scope, "user", name, "pixtools").unwrap_err());
+        });
+        let err = err.unwrap();
+        assert_eq!(err.construct_error::<RdsError>(), Some(&expected), "{err}");
+    }
+}

@@ -15,8 +15,8 @@ use girder_core::{Result, Scope, Stack};
 use girder_k3s::Traefik;
 use girder_k8s::crds::Extra;
 use girder_k8s::crds::external_secrets::{
-    ClusterSecretStore, ClusterSecretStoreSpec, DataFrom, ExternalSecret, ExternalSecretSpec, Find,
-    FindName, Provider, StoreRef,
+    ClusterSecretStore, ClusterSecretStoreSpec, DataFrom, ExternalSecret, ExternalSecretSpec,
+    Provider, StoreRef,
 };
 use girder_k8s::crds::traefik::{self, Middleware, MiddlewareSpec, RateLimit};
 use girder_k8s::prelude::*;
@@ -33,10 +33,17 @@ pub(crate) const NAMESPACE: &str = "pixtools";
 /// role (IMDSv2, two hops).
 const PARAMETER_STORE: &str = "aws-parameter-store";
 const SECRETS_MANAGER: &str = "aws-secrets-manager";
+/// The key of the app's database password in the runtime ExternalSecret's template.
+pub(crate) const DATABASE_PASSWORD: &str = "database_password";
 /// The ConfigMap every PixTools pod reads its plain settings from.
 const CONFIG_MAP: &str = "pixtools-config";
 /// The Secret every PixTools pod reads its runtime settings from.
 const RUNTIME_SECRET: &str = "pixtools-runtime";
+/// Reloader's annotation: roll the workload when the named Secret changes.
+const RELOAD_ON_SECRET: &str = "secret.reloader.stakater.com/reload";
+/// How often External Secrets re-reads the runtime settings (the app user's password
+/// among them): with Reloader, how long a changed password takes to reach the pods.
+const RUNTIME_REFRESH: &str = "5m";
 /// The Secret holding RabbitMQ's boot definitions (they carry the application user).
 const RABBITMQ_DEFINITIONS: &str = "rabbitmq-definitions";
 /// The Secret holding Redis's password: its configuration (`redis.conf`, read by the
@@ -91,8 +98,9 @@ pub(crate) struct ClusterInputs<'a> {
     pub vpc_cidr: Ipv4Cidr,
     /// The NodePort the ALB's target group sends to.
     pub node_port: u16,
-    /// The RDS instance's ARN (its managed secret is found by it).
-    pub database_arn: &'a str,
+    /// The Secrets Manager secret of the app's own database user (its password: the
+    /// master's rotation never changes it).
+    pub app_database_secret: &'a str,
     /// The SSM parameters the Terraform half writes.
     pub contract: &'a RuntimeContract,
 }
@@ -110,12 +118,13 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
     platform(&mut app(cluster, "platform")?)?;
     drain_handler(&mut app(cluster, "platform")?)?;
     stale_node_cleanup(&mut app(cluster, "platform")?, env)?;
+    reloader(&mut app(cluster, "config")?)?;
     let config = runtime_config(
         &mut app(cluster, "config")?,
         env,
         &ns,
         inputs.contract,
-        inputs.database_arn,
+        inputs.app_database_secret,
     )?;
 
     // k8s/api: the FastAPI service behind the ingress.
@@ -134,6 +143,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
             .liveness(Probe::http_get("/health", "http").initial_delay(15)),
         )
         .volume(Volume::empty_dir("tmp"))
+        .annotation(RELOAD_ON_SECRET, RUNTIME_SECRET)
         .expose(Service::cluster_ip().port(80, "http").ingress(
             Ingress::new("traefik").path("/", 80).annotation(
                 traefik::MIDDLEWARES_ANNOTATION,
@@ -194,6 +204,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
                 ),
             )
             .volume(Volume::empty_dir("tmp"))
+            .annotation(RELOAD_ON_SECRET, RUNTIME_SECRET)
             // A task in flight finishes (acks late) before the pod goes.
             .termination_grace(120)
             .add(workers_app, name)?;
@@ -547,6 +558,39 @@ for node in nodes:
     call("DELETE", "/api/v1/nodes/" + name)
     log("deleted stale node", node=name, not_ready_since=condition["lastTransitionTime"])
 "#;
+/// Stakater Reloader, in the app's namespace and watching it alone (a Role, not a
+/// ClusterRole): the pods read the runtime Secret once, as environment variables, so
+/// when External Secrets rewrites it (a changed database password) Reloader rolls the
+/// Deployments annotated with [`RELOAD_ON_SECRET`].
+fn reloader(scope: &mut Scope<'_>) -> Result<()> {
+    let chart = ChartRef::new(
+        "https://stakater.github.io/stakater-charts",
+        "reloader",
+        "2.2.12",
+    );
+    Release::new(
+        "reloader",
+        NAMESPACE,
+        chart,
+        &json!({
+            "reloader": {
+                "watchGlobally": false,
+                "ignoreConfigMaps": true,
+                "deployment": {
+                    "containerSecurityContext": {
+                        "allowPrivilegeEscalation": false,
+                        "capabilities": {"drop": ["ALL"]},
+                        "readOnlyRootFilesystem": true,
+                    },
+                    "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}},
+                },
+            },
+        }),
+    )
+    .delivery(Delivery::K3s)
+    .add(scope, "reloader")?;
+    Ok(())
+}
 
 /// k8s/config: the SSM parameter contract as Secret `pixtools-runtime`, the passwords
 /// composed into the URLs in the cluster; RabbitMQ's definitions with its user.
@@ -556,28 +600,20 @@ fn runtime_config(
     env: &Environment,
     ns: &NamespaceHandle,
     contract: &RuntimeContract,
-    database_arn: &str,
+    app_database_secret: &str,
 ) -> Result<ConfigMapHandle> {
     let mut spec = ExternalSecretSpec::new(
         StoreRef::cluster(PARAMETER_STORE),
         RUNTIME_SECRET,
         contract.entries(),
     );
-    // The RDS-managed master secret has a generated name; it is found by the tag RDS
-    // puts on it, and renamed to `rds_master`.
+    // The app's own database user (not the master, whose password RDS rotates): its
+    // secret, read by name, its password as `database_password`.
     spec.data_from.push(
-        DataFrom::find(Find {
-            name: Some(FindName {
-                regexp: "^rds!db-".into(),
-            }),
-            tags: [(
-                "aws:rds:primaryDBInstanceArn".to_owned(),
-                database_arn.to_owned(),
-            )]
-            .into(),
-        })
-        .rewrite(".*", "rds_master")
-        .from_store(StoreRef::cluster(SECRETS_MANAGER)),
+        DataFrom::extract(app_database_secret)
+            .rewrite("^password$", DATABASE_PASSWORD)
+            .rewrite("^username$", "database_username")
+            .from_store(StoreRef::cluster(SECRETS_MANAGER)),
     );
     // The SSM URLs carry the user but no password; the password goes in after the user.
     let with_password = |url: RuntimeKey, password: &str| {
@@ -591,7 +627,7 @@ fn runtime_config(
         json!({
             "engineVersion": "v2",
             "data": {
-                "DATABASE_URL": with_password(RuntimeKey::DatabaseUrl, "(.rds_master | fromJson).password"),
+                "DATABASE_URL": with_password(RuntimeKey::DatabaseUrl, &format!(".{DATABASE_PASSWORD}")),
                 "CELERY_BROKER_URL": with_password(RuntimeKey::RabbitmqUrl, &broker_password),
                 "REDIS_URL": format!(
                     "{{{{ .{} | replace \"redis://\" (printf \"redis://:%s@\" (.{} | urlquery)) }}}}",
@@ -604,6 +640,7 @@ fn runtime_config(
             },
         }),
     );
+    spec.refresh_interval = Some(RUNTIME_REFRESH.into());
     ExternalSecret::new(NAMESPACE, RUNTIME_SECRET, spec).add(scope, RUNTIME_SECRET)?;
 
     let mut definitions = ExternalSecretSpec::new(

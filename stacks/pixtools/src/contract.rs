@@ -221,11 +221,11 @@ mod tests {
             }
             assert_eq!(read, contract_paths(&contract), "{}", env.name);
             // Every value the templates read (`.name` after a space or parenthesis) is a
-            // contract key or the RDS master secret found by tag.
+            // contract key or the app user's database password.
             let known: BTreeSet<&str> = RuntimeKey::ALL
                 .into_iter()
                 .map(RuntimeKey::name)
-                .chain(["rds_master"])
+                .chain([crate::cluster::DATABASE_PASSWORD])
                 .collect();
             for text in &templates {
                 for (at, _) in text.match_indices(['.']) {

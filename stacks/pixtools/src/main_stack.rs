@@ -58,6 +58,7 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
     let storage = storage::add(&mut root, env)?;
     let database = database::add(&mut root, env, &name, &location, &network.vpc, &contract)?;
     let edge = edge::add(&mut root, env, &name, &network.vpc)?;
+    let app_logs = ops::app_logs(&mut root, env)?;
     let compute = compute::add(
         &mut root,
         &name,
@@ -66,6 +67,7 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         &storage,
         &database,
         &edge,
+        &app_logs,
     )?;
     settings::add(&mut root, &contract, &database, &storage)?;
     deploy::add(&mut root, env, &name, &location, &storage, &compute)?;
@@ -74,15 +76,8 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
     // alerts topic and nothing else.
     compute::allow_publishing_alerts(&mut root, &compute, &alerts)?;
 
-    // The cluster half reads nothing from Terraform: the RDS ARN is known at synth
-    // because the database was told where it lives.
-    let database_arn = database.postgres.arn().known().ok_or_else(|| {
-        Error::invalid(
-            format!("{}:data/database", stack.id()),
-            "the database ARN is needed at synth; give Postgres its location",
-        )
-    })?;
-    let database_arn = database_arn.to_owned();
+    // The cluster half reads nothing from Terraform: the app user's secret is named at
+    // synth.
     // Traefik trusts X-Forwarded-For from the ALB's subnets only, not the whole VPC (the
     // node itself and anything else in the private subnets could forge a client).
     let alb_subnets = exact_cover(&network.vpc.public_subnet_cidrs()).ok_or_else(|| {
@@ -97,7 +92,7 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         &ClusterInputs {
             vpc_cidr: alb_subnets,
             node_port: API_NODE_PORT,
-            database_arn: &database_arn,
+            app_database_secret: database.app_user.secret_name(),
             contract: &contract,
         },
     )?;

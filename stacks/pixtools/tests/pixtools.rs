@@ -471,10 +471,17 @@ fn runtime_settings_come_from_ssm_with_passwords_composed_in_the_cluster() {
         assert!(keys.contains(&name.as_str()), "{keys:?}");
         t.has_resource_properties("aws_ssm_parameter", &json!({"name": name}));
     }
-    let find = &runtime["spec"]["dataFrom"][0];
+    // The app's own database user, not the master (whose password RDS rotates): its
+    // secret, by the name Terraform gives it.
+    let extract = &runtime["spec"]["dataFrom"][0];
+    assert_eq!(extract["extract"]["key"], "pixtools-dev/users/pixtools");
     assert_eq!(
-        find["find"]["tags"]["aws:rds:primaryDBInstanceArn"],
-        "arn:aws:rds:us-east-1:111111111111:db:pixtools-dev"
+        extract["sourceRef"]["storeRef"]["name"],
+        "aws-secrets-manager"
+    );
+    t.has_resource_properties(
+        "aws_secretsmanager_secret",
+        &json!({"name": "pixtools-dev/users/pixtools"}),
     );
     t.has_resource_properties(
         "aws_db_instance",
@@ -485,7 +492,9 @@ fn runtime_settings_come_from_ssm_with_passwords_composed_in_the_cluster() {
         template_data["DATABASE_URL"]
             .as_str()
             .unwrap()
-            .contains("(.rds_master | fromJson).password | urlquery")
+            .contains("(.database_password | urlquery)"),
+        "{}",
+        template_data["DATABASE_URL"]
     );
     // No manifest carries a secret value: no Secret objects, and every password field
     // (the RabbitMQ definitions) is a template reading SSM in the cluster.

@@ -2,7 +2,7 @@
 // Do not edit: change crates/girder-aws/schema/allowlist.txt or the generator in
 // xtask/src/codegen, then run `cargo xtask codegen`.
 
-//! Provider `aws` (hashicorp/aws 6.25.0): 74 resources and 11 data sources.
+//! Provider `aws` (hashicorp/aws 6.25.0): 75 resources and 11 data sources.
 //!
 //! Resource `aws_<type>` is the config struct `<Type>` (module `<type>`) with the handle
 //! `<Type>Handle`; data source `aws_<type>` is `Data<Type>`. Require the provider with
@@ -168,6 +168,10 @@ pub mod s3_bucket_versioning;
 pub use s3_bucket_versioning::{S3BucketVersioning, S3BucketVersioningHandle};
 pub mod secretsmanager_secret;
 pub use secretsmanager_secret::{SecretsmanagerSecret, SecretsmanagerSecretHandle};
+pub mod secretsmanager_secret_version;
+pub use secretsmanager_secret_version::{
+    SecretsmanagerSecretVersion, SecretsmanagerSecretVersionHandle,
+};
 pub mod security_group;
 pub use security_group::{SecurityGroup, SecurityGroupHandle};
 pub mod sns_topic;

@@ -82,6 +82,7 @@ pub(crate) fn add_minimal(scope: &mut Scope<'_>) -> Result<()> {
     minimal_aws_s3_bucket_server_side_encryption_configuration(scope)?;
     minimal_aws_s3_bucket_versioning(scope)?;
     minimal_aws_secretsmanager_secret(scope)?;
+    minimal_aws_secretsmanager_secret_version(scope)?;
     minimal_aws_security_group(scope)?;
     minimal_aws_sns_topic(scope)?;
     minimal_aws_sns_topic_subscription(scope)?;
@@ -677,6 +678,14 @@ fn minimal_aws_secretsmanager_secret(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "aws_secretsmanager_secret",
         girder_aws::aws::secretsmanager_secret::SecretsmanagerSecret::new(),
+    )?;
+    Ok(())
+}
+
+fn minimal_aws_secretsmanager_secret_version(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_secretsmanager_secret_version",
+        girder_aws::aws::secretsmanager_secret_version::SecretsmanagerSecretVersion::new("example"),
     )?;
     Ok(())
 }
@@ -1565,6 +1574,7 @@ pub(crate) fn add_full(scope: &mut Scope<'_>) -> Result<()> {
     full_aws_s3_bucket_server_side_encryption_configuration(scope)?;
     full_aws_s3_bucket_versioning(scope)?;
     full_aws_secretsmanager_secret(scope)?;
+    full_aws_secretsmanager_secret_version(scope)?;
     full_aws_security_group(scope)?;
     full_aws_sns_topic(scope)?;
     full_aws_sns_topic_subscription(scope)?;
@@ -3144,6 +3154,20 @@ fn full_aws_secretsmanager_secret(scope: &mut Scope<'_>) -> Result<()> {
                 girder_aws::aws::secretsmanager_secret::Replica::new("example")
                     .kms_key_id("example"),
             ),
+    )?;
+    Ok(())
+}
+
+fn full_aws_secretsmanager_secret_version(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_secretsmanager_secret_version",
+        girder_aws::aws::secretsmanager_secret_version::SecretsmanagerSecretVersion::new("example")
+            .region("example")
+            .secret_binary("example")
+            .secret_string("example")
+            .secret_string_wo("example")
+            .secret_string_wo_version(1)
+            .version_stages([girder_core::Value::from("example")]),
     )?;
     Ok(())
 }

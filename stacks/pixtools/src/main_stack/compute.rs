@@ -9,8 +9,10 @@ use girder_network::{Connectable, VpcHandle};
 
 use super::database::Database;
 use super::edge::Edge;
+use super::ops::AppLogs;
 use super::storage::Storage;
 use super::{INSTANCE_TYPES, K3S_VERSION, LOG_RETENTION_DAYS};
+use crate::cluster::NAMESPACE;
 use crate::contract::RuntimeContract;
 
 /// The node's handles.
@@ -19,7 +21,10 @@ pub(super) struct Compute {
 }
 
 /// The node `name` in `vpc`: its cluster token, the ALB's targets, the database's
-/// clients, reading and writing the images bucket, pulling the two images.
+/// clients, reading and writing the images bucket, pulling the two images, creating the
+/// database users, shipping the app's logs to the app's group.
+// One handle per part the node joins (the composition's style: parts take handles).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn add(
     root: &mut Scope<'_>,
     name: &str,
@@ -28,6 +33,7 @@ pub(super) fn add(
     storage: &Storage,
     database: &Database,
     edge: &Edge,
+    app_logs: &AppLogs,
 ) -> Result<Compute> {
     let mut compute = root.child("compute")?;
     let token = compute.add("k3s-token", random::Password::new(48).special(false))?;
@@ -53,25 +59,13 @@ pub(super) fn add(
     .target_of(&edge.alb)
     .bundled_traefik()
     .log_retention(LOG_RETENTION_DAYS)
+    // K3s connects as its own user; the app's user is made at boot too (External
+    // Secrets reads its password with the node role).
+    .datastore_user(&database.k3s_user)
+    .database_user(&database.app_user)
+    // The app's containers log to the app's group.
+    .namespace_logs(NAMESPACE, &app_logs.group, &app_logs.name)
     .add(&mut compute, "k3s")?;
-    // External Secrets (on the node role) finds the RDS-managed secret by its tags.
-    compute.add(
-        "node-find-database-secret",
-        aws::IamRolePolicy::new(
-            PolicyDocument::new()
-                .statement(
-                    Statement::allow(["secretsmanager:ListSecrets"])
-                        .sid("FindDatabaseSecret")
-                        .on(["*"])
-                        .wildcard_because(
-                            "secretsmanager:ListSecrets has no resource-level permissions",
-                        ),
-                )
-                .render(&compute.location())?,
-            node.role().name(),
-        )
-        .name("find-database-secret"),
-    )?;
     edge.alb.allow_to_targets(&mut compute, &node)?;
     database.postgres.connections().allow_default_port_from(
         &mut compute,

@@ -11,7 +11,27 @@ use super::edge::Edge;
 use super::{BUDGET_USD, LOG_RETENTION_DAYS};
 use crate::config::Environment;
 
-/// The app's log group, the alerts topic, the alarms of `name` and its monthly budget;
+/// The app's log group: its containers' logs, shipped by the node's agent.
+pub(super) struct AppLogs {
+    pub group: aws::CloudwatchLogGroupHandle,
+    /// Its name (the agent's configuration names it).
+    pub name: String,
+}
+
+/// The app's log group, `/pixtools/<env>/app`, kept [`LOG_RETENTION_DAYS`].
+pub(super) fn app_logs(root: &mut Scope<'_>, env: &Environment) -> Result<AppLogs> {
+    let mut ops = root.child("ops")?;
+    let name = format!("/pixtools/{}/app", env.name);
+    let group = ops.add(
+        "app-logs",
+        aws::CloudwatchLogGroup::new()
+            .name(&name)
+            .retention_in_days(LOG_RETENTION_DAYS),
+    )?;
+    Ok(AppLogs { group, name })
+}
+
+/// The alerts topic, the alarms of `name` and its monthly budget;
 /// the topic's handle (Alertmanager in the cluster publishes to it with the node role).
 pub(super) fn add(
     root: &mut Scope<'_>,
@@ -21,12 +41,6 @@ pub(super) fn add(
     database: &Database,
 ) -> Result<aws::SnsTopicHandle> {
     let mut ops = root.child("ops")?;
-    ops.add(
-        "app-logs",
-        aws::CloudwatchLogGroup::new()
-            .name(format!("/pixtools/{}/app", env.name))
-            .retention_in_days(LOG_RETENTION_DAYS),
-    )?;
     let topic = ops.add(
         "alerts",
         aws::SnsTopic::new().name(format!("{name}-alerts")),

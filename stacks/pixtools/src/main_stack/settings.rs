@@ -36,7 +36,11 @@ pub(super) fn add(
         // Exhaustive: a key added to the contract does not compile until it has a value.
         let value: Value<String> = match key {
             RuntimeKey::DatabaseUrl => fns::format(
-                "postgresql://pixtools_admin@%s:%s/pixtools?sslmode=require",
+                format!(
+                    "postgresql://{}@%s:%s/{}?sslmode=require",
+                    database.app_user.name(),
+                    database.app_user.database()
+                ),
                 [
                     database.postgres.endpoint().any(),
                     database.postgres.port().any(),
