@@ -50,6 +50,9 @@ const RABBITMQ_DEFINITIONS: &str = "rabbitmq-definitions";
 /// server) and the bare password (key [`REDIS_AUTH_KEY`], read by the exporter).
 const REDIS_AUTH: &str = "redis-auth";
 const REDIS_AUTH_KEY: &str = "auth";
+/// The External Secrets controller's metrics port: on the node's network, so one no
+/// other host-network pod listens on (see `host_network_ports_are_distinct`).
+pub(crate) const ESO_METRICS_PORT: u16 = 8380;
 /// The Celery application module both worker pools run.
 const CELERY_APP: &str = "app.worker.celery_app";
 /// The API's port in its container.
@@ -361,6 +364,10 @@ fn platform(scope: &mut Scope<'_>) -> Result<()> {
             // on the node's network to reach it (not the webhook or the cert controller).
             "hostNetwork": true,
             "dnsPolicy": "ClusterFirstWithHostNet",
+            // On the node's network its ports are the node's: the chart's metrics port,
+            // 8080, is the port of Alertmanager's config reloader (also on the node's
+            // network), so whichever came second would stay Pending.
+            "metrics": {"listen": {"port": ESO_METRICS_PORT}},
             "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
             "webhook": {"resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}}},
             "certController": {"resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}}},

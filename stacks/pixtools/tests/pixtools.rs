@@ -901,3 +901,45 @@ fn everything_the_cluster_requests_fits_the_node_with_room_for_the_cleanup() {
         );
     }
 }
+
+#[test]
+fn host_network_ports_are_distinct() {
+    // Pods on the node's network listen on the node's ports: two on one port and the
+    // second stays Pending for good (one node). Ports fixed by the charts or images, not
+    // by values: the ESO controller's health server (--live-addr :8082), Alertmanager's
+    // web and cluster ports (9093, 9094) and its config reloader (prometheus-operator's
+    // configReloaderPort, 8080), node-exporter (9100), and K3s's own listeners.
+    const K3S: [u16; 7] = [6443, 10250, 10248, 10249, 10256, 10257, 10259];
+    const FIXED: [(&str, u16); 5] = [
+        ("external-secrets health", 8082),
+        ("alertmanager web", 9093),
+        ("alertmanager cluster", 9094),
+        ("alertmanager config reloader", 8080),
+        ("node-exporter", 9100),
+    ];
+    for env in ["pixtools-dev", "pixtools-prod"] {
+        let t = template(env);
+        let eso = t.kube_object("HelmChart", "external-secrets");
+        let values: Json =
+            serde_norway::from_str(eso["spec"]["valuesContent"].as_str().unwrap()).unwrap();
+        let eso_metrics = values["metrics"]["listen"]["port"].as_u64().unwrap_or(8080) as u16;
+        let drain = t.kube_object("DaemonSet", "aws-node-termination-handler");
+        let drain_port =
+            drain["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"]
+                .as_u64()
+                .unwrap() as u16;
+        let mut ports: Vec<(String, u16)> =
+            FIXED.iter().map(|(w, p)| ((*w).to_owned(), *p)).collect();
+        ports.push(("external-secrets metrics".into(), eso_metrics));
+        ports.push(("node termination handler probes".into(), drain_port));
+        ports.extend(K3S.iter().map(|p| ("k3s".to_owned(), *p)));
+        for (i, (what, port)) in ports.iter().enumerate() {
+            for (other, second) in &ports[i + 1..] {
+                assert_ne!(
+                    port, second,
+                    "{env}: {what} and {other} both on host port {port}"
+                );
+            }
+        }
+    }
+}
