@@ -367,17 +367,28 @@ pub(crate) fn is_script_safe_bucket_name(bucket: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-'))
 }
 
+/// The template, parsed once per process: its parser computes token positions in time
+/// that grows with the template's length, so parsing it for every node was most of a
+/// PixTools synth.
+static REGISTRY: std::sync::LazyLock<Result<Handlebars<'static>, String>> =
+    std::sync::LazyLock::new(|| {
+        let mut registry = Handlebars::new();
+        registry.set_strict_mode(true);
+        registry.register_escape_fn(handlebars::no_escape);
+        registry
+            .register_template_string("cloud-init", TEMPLATE)
+            .map_err(|e| e.to_string())?;
+        Ok(registry)
+    });
+
 /// Render the cloud-init document after [`CloudInit::validate`]. Strict: a value the
 /// template names but `values` lacks is an error, and nothing is HTML-escaped (the values
 /// were checked to need no escaping).
 pub fn render_cloud_init(values: &CloudInit) -> Result<String, K3sError> {
     values.validate()?;
-    let mut registry = Handlebars::new();
-    registry.set_strict_mode(true);
-    registry.register_escape_fn(handlebars::no_escape);
-    registry
-        .register_template_string("cloud-init", TEMPLATE)
-        .map_err(|e| K3sError::Template(e.to_string()))?;
+    let registry = REGISTRY
+        .as_ref()
+        .map_err(|e| K3sError::Template(e.clone()))?;
     let rendered = Rendered {
         values,
         // Indented into the YAML block scalar it is written in.
