@@ -92,7 +92,8 @@ pub struct K3sNodeHandle {
 }
 
 impl K3sNode {
-    /// Node `name` in the private subnets of `vpc`, its datastore the PostgreSQL whose
+    /// Node `name` in the private subnets of `vpc` (created after their routes out exist),
+    /// its datastore the PostgreSQL whose
     /// settings `datastore` names (what `PostgresHandle::publish_to_ssm` returned), on
     /// spot `instance_types` (the first is preferred; the others are fallbacks), reading
     /// its settings under SSM `ssm_prefix` (the datastore's and the token,
@@ -119,7 +120,9 @@ impl K3sNode {
             log_retention_days: 14,
             bundled_traefik: false,
             repositories: Vec::new(),
-            waits_for: Vec::new(),
+            // The boot downloads K3s and reads S3 and SSM: the private subnets' routes
+            // out (NAT, the S3 endpoint) must exist before the node does.
+            waits_for: vpc.dependencies(),
             ebs_csi_driver: false,
             single_zone: false,
             datastore_user: None,

@@ -169,6 +169,11 @@ fn the_node_is_created_after_everything_its_boot_reads() {
         "aws_ssm_parameter.token",
         // What the role may do: the instance reads with it at once.
         "aws_iam_role_policy.k3s_role_node",
+        // The way out of the private subnets: the boot downloads K3s through the NAT
+        // and reads S3 through the gateway endpoint.
+        "aws_route.network_private_nat",
+        "aws_route_table_association.network_private_a_association",
+        "aws_vpc_endpoint.network_s3_endpoint",
     ] {
         assert!(
             waits.contains(needed),

@@ -56,6 +56,9 @@ pub struct VpcHandle {
     public_subnets: Vec<(Ipv4Cidr, aws::SubnetHandle)>,
     private_subnets: Vec<(Ipv4Cidr, aws::SubnetHandle)>,
     private_route_tables: Vec<aws::RouteTableHandle>,
+    /// What traffic out of the private subnets needs: their route-table associations,
+    /// the routes to the NAT gateways and the S3 endpoint.
+    private_egress: Vec<Reference>,
 }
 
 impl Vpc {
@@ -247,6 +250,7 @@ impl Construct for Vpc {
             1
         };
         let mut private_route_tables: Vec<aws::RouteTableHandle> = Vec::new();
+        let mut private_egress: Vec<Reference> = Vec::new();
         for i in 0..table_count {
             let (table_id, name) = if per_zone {
                 (
@@ -266,12 +270,13 @@ impl Construct for Vpc {
                 nat_gateways.first()
             };
             if let Some(nat) = nat {
-                scope.add(
+                let route = scope.add(
                     &format!("{table_id}-nat"),
                     aws::Route::new(table.id())
                         .destination_cidr_block("0.0.0.0/0")
                         .nat_gateway_id(nat.id()),
                 )?;
+                private_egress.push(route.dependency());
             }
             private_route_tables.push(table);
         }
@@ -291,10 +296,11 @@ impl Construct for Vpc {
                     ]),
             )?;
             let table = &private_route_tables[if per_zone { i } else { 0 }];
-            scope.add(
+            let association = scope.add(
                 &format!("private-{suffix}-association"),
                 aws::RouteTableAssociation::new(table.id()).subnet_id(subnet.id()),
             )?;
+            private_egress.push(association.dependency());
             private_subnets.push((*block, subnet));
         }
 
@@ -302,7 +308,7 @@ impl Construct for Vpc {
             let region = scope.add("region", aws::DataRegion::new())?;
             let mut tables: Vec<Expr<String>> = vec![public_table.id()];
             tables.extend(private_route_tables.iter().map(|t| t.id()));
-            scope.add(
+            let endpoint = scope.add(
                 "s3-endpoint",
                 aws::VpcEndpoint::new(vpc.id())
                     .service_name(fns::format("com.amazonaws.%s.s3", [region.region().any()]))
@@ -310,6 +316,7 @@ impl Construct for Vpc {
                     .route_table_ids(tables)
                     .tags([("Name", format!("{}-s3", self.name))]),
             )?;
+            private_egress.push(endpoint.dependency());
         }
 
         if let Some(retention) = flow_log_retention {
@@ -355,6 +362,7 @@ impl Construct for Vpc {
             public_subnets,
             private_subnets,
             private_route_tables,
+            private_egress,
         })
     }
 }
@@ -402,12 +410,15 @@ impl VpcHandle {
 }
 
 impl Dependable for VpcHandle {
-    /// The VPC, its subnets and private route tables.
+    /// The VPC, its subnets and private route tables, and what traffic out of the private
+    /// subnets needs (their associations, the NAT routes, the S3 endpoint): an instance
+    /// ordered after the VPC can reach the internet and S3 when it boots.
     fn dependencies(&self) -> Vec<Reference> {
         std::iter::once(self.vpc.dependency())
             .chain(self.public_subnets.iter().map(|(_, s)| s.dependency()))
             .chain(self.private_subnets.iter().map(|(_, s)| s.dependency()))
             .chain(self.private_route_tables.iter().map(Dependency::dependency))
+            .chain(self.private_egress.iter().cloned())
             .collect()
     }
 }
