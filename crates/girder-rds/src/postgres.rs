@@ -239,7 +239,10 @@ impl Construct for Postgres {
         let parameters = scope.add(
             "parameters",
             aws::DbParameterGroup::new(&family)
-                .name(format!("{}-{family}", self.identifier))
+                // A prefix, not a name: the group is replaced before it is destroyed
+                // (any description or family change replaces it), and two groups cannot
+                // share one name (terraform-aws-modules/rds's `use_name_prefix`).
+                .name_prefix(format!("{}-{family}-", self.identifier))
                 .description(format!(
                     "{} settings: TLS required, slow statements logged",
                     self.identifier

@@ -71,6 +71,17 @@ fn the_instance_is_private_encrypted_managed_and_protected() {
         "aws_db_parameter_group",
         &json!({"family": "postgres16", "parameter": [{"name": "rds.force_ssl", "value": "1"}, {"name": "log_min_duration_statement", "value": "1000"}]}),
     );
+    // Replaced before it is destroyed, so named by a prefix: a fixed name would make the
+    // replacement collide with the group it replaces.
+    let (_, group) = t.resources("aws_db_parameter_group")[0];
+    assert!(group.get("name").is_none(), "{group}");
+    assert!(
+        group["name_prefix"]
+            .as_str()
+            .unwrap()
+            .ends_with("-postgres16-")
+    );
+    assert_eq!(group["lifecycle"]["create_before_destroy"], true);
     // The default port rule, named by port and peer.
     let rule = t.resource(
         "aws_vpc_security_group_ingress_rule",
