@@ -10,7 +10,7 @@ use girder_core::vocabulary::{Arn, AwsLocation, SsmPath, SsmPathError};
 use girder_core::{Error, Expr, LogRetention, Result, Scope};
 use girder_iam::{Condition, PolicyDocument, Role, RoleHandle, Statement, Trust};
 use girder_network::{
-    AlbHandle, Connectable, Connections, SecurityGroup, SecurityGroupHandle, VpcHandle,
+    AlbHandle, Connectable, Connections, Port, SecurityGroup, SecurityGroupHandle, VpcHandle,
 };
 use girder_rds::{PostgresParameters, PostgresUserHandle};
 use girder_storage::{BucketHandle, RepositoryHandle};
@@ -389,6 +389,24 @@ impl Construct for K3sNode {
         )
         .add(&mut scope, "security-group")?;
         security_group.allow_all_egress(&mut scope, "egress")?;
+        // A replacement node (capacity rebalance, instance refresh) joins while the old
+        // one still runs pods: the two K3s servers reach each other's supervisor and API,
+        // kubelet and flannel VXLAN, and nothing else reaches those ports.
+        for (port, what) in [
+            (
+                Port::tcp(6443),
+                "K3s supervisor and API between the group's nodes",
+            ),
+            (
+                Port::tcp(10250),
+                "kubelet between the group's nodes (logs, exec, metrics)",
+            ),
+            (Port::udp(8472), "flannel VXLAN between the group's nodes"),
+        ] {
+            security_group
+                .connections()
+                .allow_from(&mut scope, &security_group, port, what)?;
+        }
 
         let cloud_init = render_cloud_init(&CloudInit {
             name: self.name.clone(),

@@ -184,16 +184,29 @@ fn the_launch_template_is_hardened() {
         "aws_iam_role_policy_attachment",
         &json!({"policy_arn": "${format(\"arn:%s:iam::aws:policy/AmazonSSMManagedInstanceCore\", data.aws_partition.k3s_partition.partition)}"}),
     );
-    // The only inbound rule is the one the ALB asked for (no SSH).
+    // Inbound: the port the ALB asked for, and between the group's own nodes (an old and
+    // a replacement node overlap) the K3s supervisor, kubelet and VXLAN ports; no SSH,
+    // nothing from anywhere else.
     let inbound = t.resources("aws_vpc_security_group_ingress_rule");
     let names: Vec<&str> = inbound.iter().map(|(name, _)| *name).collect();
     assert_eq!(
         names,
         [
             "alb_ingress_tcp_80_from_203_0_113_10_32",
+            "k3s_ingress_tcp_6443_from_k3s_security_group",
+            "k3s_ingress_tcp_10250_from_k3s_security_group",
+            "k3s_ingress_udp_8472_from_k3s_security_group",
             "ingress_tcp_30080_from_alb_security_group"
         ],
     );
+    for (name, rule) in &inbound {
+        if name.starts_with("k3s_ingress") {
+            assert_eq!(
+                rule["referenced_security_group_id"], rule["security_group_id"],
+                "{name}: only the node's own group"
+            );
+        }
+    }
 }
 
 #[test]
