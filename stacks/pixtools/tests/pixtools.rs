@@ -943,3 +943,17 @@ fn host_network_ports_are_distinct() {
         }
     }
 }
+
+#[test]
+fn the_cluster_token_never_changes_by_a_plan() {
+    // K3s's bootstrap data in the datastore is encrypted with the token: a replaced
+    // token and the next node cannot start K3s (a replace loop of the group).
+    for env in ["pixtools-dev", "pixtools-prod"] {
+        let t = template(env);
+        let token = t.resource("random_password", "compute_k3s_token");
+        assert_eq!(
+            token["lifecycle"]["ignore_changes"], "all",
+            "{env}: {token}"
+        );
+    }
+}

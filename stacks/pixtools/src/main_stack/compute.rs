@@ -2,6 +2,7 @@
 
 use girder_aws::{aws, random};
 use girder_core::construct::Construct;
+use girder_core::terraform::{IgnoreChanges, IntoResourceSpec, Lifecycle};
 use girder_core::{Result, Scope};
 use girder_iam::{PolicyDocument, Statement};
 use girder_k3s::{K3sNode, K3sNodeHandle};
@@ -36,7 +37,19 @@ pub(super) fn add(
     app_logs: &AppLogs,
 ) -> Result<Compute> {
     let mut compute = root.child("compute")?;
-    let token = compute.add("k3s-token", random::Password::new(48).special(false))?;
+    // The token encrypts K3s's bootstrap data in the datastore: a new one (a changed
+    // length, a replaced resource) and the next node cannot start. It never changes by a
+    // plan; rotating it is `k3s token rotate` on the node, then this value.
+    let token = compute.add(
+        "k3s-token",
+        random::Password::new(48)
+            .special(false)
+            .into_spec()
+            .lifecycle(Lifecycle {
+                ignore_changes: IgnoreChanges::All,
+                ..Lifecycle::default()
+            }),
+    )?;
     let token_parameter = compute.add(
         "k3s-token-parameter",
         aws::SsmParameter::new(contract.node_token().as_str(), "SecureString")
