@@ -75,8 +75,8 @@ pub use scaling::{Autoscaling, DisruptionBudget};
 pub use service::{Ingress, Service, ServiceType};
 pub use volume::{ClaimTemplate, Volume};
 pub use workload::{
-    CronJob, DaemonSet, Deployment, Exposable, Job, SECURITY_EXCEPTIONS_ANNOTATION, Scalable,
-    StatefulSet, Workload, WorkloadHandle,
+    CronJob, DaemonSet, Deployment, Exposable, Job, Rollout, SECURITY_EXCEPTIONS_ANNOTATION,
+    Scalable, StatefulSet, Workload, WorkloadHandle,
 };
 
 /// The names a stack program needs, in one import.
@@ -89,7 +89,7 @@ pub mod prelude {
         DisruptionBudget, Env, EnvFrom, Exposable, GitOps, Ingress, IpBlock, Job, LimitRange,
         Namespace, NamespaceHandle, NetworkPolicyPeer, PersistentVolumeClaim,
         PersistentVolumeClaimHandle, PodSecurity, Port, Probe, Protocol, Release, ReleaseHandle,
-        ResourceQuota, Resources, Role, RoleHandle, Scalable, SecurityException, Service,
+        ResourceQuota, Resources, Role, RoleHandle, Rollout, Scalable, SecurityException, Service,
         ServiceAccount, ServiceAccountHandle, ServiceType, StatefulSet, StorageClass,
         StorageClassHandle, Volume, Workload, WorkloadHandle,
     };

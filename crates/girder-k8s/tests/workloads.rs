@@ -779,3 +779,30 @@ fn host_network_needs_a_reason_and_is_written_down() {
         }
     );
 }
+
+#[test]
+fn an_in_place_rollout_needs_no_room_for_a_second_pod() {
+    let mut stack = stack();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
+    Deployment::new(&ns, "worker")
+        .container(api())
+        .rollout(Rollout::InPlace)
+        .add(&mut scope, "worker")
+        .unwrap();
+    Deployment::new(&ns, "api")
+        .container(api())
+        .add(&mut scope, "api")
+        .unwrap();
+    let t = template(stack);
+    assert_eq!(
+        t.kube_object("Deployment", "worker")["spec"]["strategy"],
+        json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}})
+    );
+    // The default is Kubernetes' own (surge one pod), written as no strategy at all.
+    assert!(
+        t.kube_object("Deployment", "api")["spec"]
+            .get("strategy")
+            .is_none()
+    );
+}

@@ -186,11 +186,12 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
                     // Task events for the Celery exporter (`observability`).
                     "--task-events".to_owned(),
                 ])
-                // The node has about 2000m allocatable and the cluster requests about
-                // 1980m: the ml pool (one task at a time) requests 400m, leaving room
-                // for the stale-node cleanup's runs; both pools burst to 2 CPUs.
+                // The node has about 2000m allocatable: the pools request 375m and 400m
+                // (both burst to 2 CPUs), leaving room for the stale-node cleanup's runs
+                // and for the api's rollout, which starts its new pod beside the old one
+                // (the workers replace theirs in place).
                 .resources(if concurrency > 1 {
-                    Resources::new().cpu("500m", "2").memory("1Gi", "2Gi")
+                    Resources::new().cpu("375m", "2").memory("1Gi", "2Gi")
                 } else {
                     Resources::new().cpu("400m", "2").memory("1536Mi", "3Gi")
                 })
@@ -210,6 +211,9 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
             .annotation(RELOAD_ON_SECRET, RUNTIME_SECRET)
             // A task in flight finishes (acks late) before the pod goes.
             .termination_grace(120)
+            // The node has no room for a second worker pod: the old one goes first and
+            // its queue waits (a deploy or rollback would otherwise stall Pending).
+            .rollout(Rollout::InPlace)
             .add(workers_app, name)?;
         workers.push(worker);
     }

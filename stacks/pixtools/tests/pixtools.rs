@@ -899,6 +899,33 @@ fn everything_the_cluster_requests_fits_the_node_with_room_for_the_cleanup() {
             K3S_SYSTEM + running + cleanup <= ALLOCATABLE,
             "{env}: {running}m + {cleanup}m + K3s {K3S_SYSTEM}m > {ALLOCATABLE}m"
         );
+        // A rollout that surges starts the new pod beside the old one: it must fit in what
+        // is left, or every deploy and rollback stalls with the new pod Pending. The
+        // workers give their pod up first instead (`maxSurge: 0`).
+        let headroom = ALLOCATABLE - K3S_SYSTEM - running - cleanup;
+        for object in t.kube_objects() {
+            if object["kind"] != "Deployment" {
+                continue;
+            }
+            let name = object["metadata"]["name"].as_str().unwrap();
+            let surges = object["spec"]["strategy"]["rollingUpdate"]["maxSurge"] != 0;
+            let mut pod = 0.0;
+            requests(&object["spec"]["template"], &mut pod);
+            if surges {
+                assert!(
+                    pod <= headroom,
+                    "{env}: {name} surges a {pod}m pod into {headroom}m of headroom"
+                );
+            }
+        }
+        for worker in ["worker-standard", "worker-ml"] {
+            let deployment = t.kube_object("Deployment", worker);
+            assert_eq!(
+                deployment["spec"]["strategy"]["rollingUpdate"],
+                json!({"maxSurge": 0, "maxUnavailable": 1}),
+                "{env}"
+            );
+        }
     }
 }
 

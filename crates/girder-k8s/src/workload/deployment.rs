@@ -19,6 +19,36 @@ pub struct Deployment {
     pods: Pods,
     scaling: Scaling,
     exposure: Exposure,
+    rollout: Rollout,
+}
+
+/// How a Deployment replaces its pods when their template changes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Rollout {
+    /// Kubernetes' default: one extra pod at a time, none taken away first (the new pod
+    /// must fit beside the old ones: a node without that headroom stalls the rollout).
+    #[default]
+    Surge,
+    /// One old pod goes before its replacement starts: no extra capacity needed, at
+    /// the cost of one pod fewer during the rollout (for queue workers, whose queue
+    /// waits for them; not for the only replica of a server).
+    InPlace,
+}
+
+impl Rollout {
+    fn strategy(self) -> Option<apps::DeploymentStrategy> {
+        use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+        match self {
+            Rollout::Surge => None,
+            Rollout::InPlace => Some(apps::DeploymentStrategy {
+                type_: Some("RollingUpdate".into()),
+                rolling_update: Some(apps::RollingUpdateDeployment {
+                    max_surge: Some(IntOrString::Int(0)),
+                    max_unavailable: Some(IntOrString::Int(1)),
+                }),
+            }),
+        }
+    }
 }
 
 controller!(Deployment, pods: pods, scaling: scaling, exposure: exposure);
@@ -30,7 +60,14 @@ impl Deployment {
             pods: Pods::new(namespace, name),
             scaling: Scaling::default(),
             exposure: Exposure::default(),
+            rollout: Rollout::default(),
         }
+    }
+
+    /// How a template change replaces the pods ([`Rollout::Surge`] unless set).
+    pub fn rollout(mut self, rollout: Rollout) -> Self {
+        self.rollout = rollout;
+        self
     }
 }
 
@@ -53,6 +90,7 @@ impl Construct for Deployment {
                     selector: match_labels(prepared.selector.clone()),
                     template: prepared.template.clone(),
                     revision_history_limit: Some(5),
+                    strategy: self.rollout.strategy(),
                     ..apps::DeploymentSpec::default()
                 }),
                 ..apps::Deployment::default()

@@ -39,7 +39,7 @@ use girder_core::vocabulary::Reason;
 use k8s_openapi::api::core::v1 as core;
 
 pub use daemon_set::DaemonSet;
-pub use deployment::Deployment;
+pub use deployment::{Deployment, Rollout};
 pub use handle::WorkloadHandle;
 pub use job::{CronJob, Job};
 pub use stateful_set::StatefulSet;
