@@ -143,6 +143,11 @@ impl Statement {
         &self.conditions
     }
 
+    /// Its resources, as given.
+    pub fn resources(&self) -> &[Value<String>] {
+        &self.resources
+    }
+
     /// Its actions, as given.
     pub fn actions(&self) -> &[String] {
         &self.actions

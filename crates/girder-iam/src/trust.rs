@@ -91,7 +91,11 @@ impl Trust {
                 Statement::allow(["sts:AssumeRoleWithWebIdentity"])
                     .principal("Federated", [provider_arn])
                     .when(Condition::string_equals(&format!("{issuer}:aud"), audience))
-                    .when(Condition::new("StringEquals", format!("{issuer}:sub"), subjects)),
+                    .when(Condition::new(
+                        "StringEquals",
+                        format!("{issuer}:sub"),
+                        subjects,
+                    )),
             ),
             service: None,
         }

@@ -348,9 +348,14 @@ impl CloudInit {
             check(
                 "service-account issuer",
                 &identity.issuer,
-                identity.issuer.strip_prefix("https://").is_some_and(|rest| {
-                    !rest.is_empty() && rest.chars().all(|c| word(c, ".-/")) && !rest.ends_with('/')
-                }),
+                identity
+                    .issuer
+                    .strip_prefix("https://")
+                    .is_some_and(|rest| {
+                        !rest.is_empty()
+                            && rest.chars().all(|c| word(c, ".-/"))
+                            && !rest.ends_with('/')
+                    }),
                 "an https URL of letters, digits, '.', '-' and '/', without a trailing '/'",
             )?;
         }

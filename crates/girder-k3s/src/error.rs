@@ -63,7 +63,9 @@ pub enum K3sError {
     #[error("workload role {0:?}: name at least one service account")]
     NoServiceAccounts(String),
     /// A namespace or service-account name Kubernetes refuses.
-    #[error("workload role service account {0:?}: a namespace (DNS label) and a service account name (DNS subdomain)")]
+    #[error(
+        "workload role service account {0:?}: a namespace (DNS label) and a service account name (DNS subdomain)"
+    )]
     ServiceAccountName(String),
     /// The EC2 role came without an instance profile.
     #[error("an EC2 role must come with an instance profile")]

@@ -17,8 +17,8 @@ use girder_storage::{Bucket, BucketHandle, BucketName, RepositoryHandle};
 use serde_json::json;
 
 use crate::cloud_init::{
-    CloudInit, DatabaseUser, NamespaceLogs, PodIdentityBoot, is_k3s_release, is_script_safe_bucket_name,
-    render_cloud_init,
+    CloudInit, DatabaseUser, NamespaceLogs, PodIdentityBoot, is_k3s_release,
+    is_script_safe_bucket_name, render_cloud_init,
 };
 use crate::error::K3sError;
 
@@ -780,7 +780,9 @@ impl K3sNodeHandle {
 
     /// The ARN of the issuer's IAM OIDC provider, with [`K3sNode::pod_identity`].
     pub fn issuer_provider_arn(&self) -> Option<Expr<String>> {
-        self.issuer.as_ref().map(|issuer| issuer.provider_arn.clone())
+        self.issuer
+            .as_ref()
+            .map(|issuer| issuer.provider_arn.clone())
     }
 
     /// IAM role `name`, construct `id` of `scope`, that the pods of `service_accounts`
