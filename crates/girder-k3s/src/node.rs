@@ -325,7 +325,7 @@ impl Construct for K3sNode {
 
         let issuer = match &self.pod_identity {
             Some((bucket_name, issuer_region)) => {
-                let mut bucket = Bucket::new(bucket_name.clone()).unversioned();
+                let mut bucket = Bucket::new(bucket_name.clone());
                 for key in ISSUER_DOCUMENTS {
                     bucket = bucket.public_object(key);
                 }
