@@ -826,6 +826,8 @@ fn a_workload_with_an_aws_role_gets_a_projected_token_and_the_sdk_settings() {
     let t = template(stack);
     let spec = &t.kube_object("Deployment", "api")["spec"]["template"]["spec"];
     assert_eq!(spec["serviceAccountName"], "api");
+    // The STS token only: the pods do not call the Kubernetes API.
+    assert_eq!(spec["automountServiceAccountToken"], false);
     assert_eq!(
         spec["volumes"],
         json!([{

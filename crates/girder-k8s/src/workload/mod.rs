@@ -169,8 +169,17 @@ pub trait Workload: sealed::HasPods + Sized {
     /// `AWS_STS_REGIONAL_ENDPOINTS=regional`, which the AWS SDKs' default chain reads.
     /// The role must trust the pods' own service account
     /// ([`Workload::service_account`], required: a workload without one is refused).
+    /// The pods then get no Kubernetes API token unless [`Workload::api_token`] asks.
     fn aws_role(mut self, role_arn: impl Into<String>) -> Self {
         self.pods().aws_role = Some(role_arn.into());
+        self
+    }
+
+    /// Mount (or not) the service account's Kubernetes API token in the pods. Without
+    /// this, pods with a service account get it, unless the account is there for an
+    /// AWS role ([`Workload::aws_role`]).
+    fn api_token(mut self, mount: bool) -> Self {
+        self.pods().api_token = Some(mount);
         self
     }
 

@@ -38,6 +38,8 @@ pub struct Pods {
     pub(crate) host_network: Option<std::result::Result<Reason, ReasonError>>,
     /// The AWS role the pods assume with their projected service-account token.
     pub(crate) aws_role: Option<String>,
+    /// Mount the Kubernetes API token (`automountServiceAccountToken`), if stated.
+    pub(crate) api_token: Option<bool>,
 }
 
 /// The projected token volume of a workload with an AWS role.
@@ -83,6 +85,7 @@ impl Pods {
             pod_annotations: BTreeMap::new(),
             host_network: None,
             aws_role: None,
+            api_token: None,
         }
     }
 
@@ -281,7 +284,12 @@ impl Pods {
                 init_containers: (!init_containers.is_empty()).then_some(init_containers),
                 volumes: (!volumes.is_empty()).then_some(volumes),
                 service_account_name: self.service_account.clone(),
-                automount_service_account_token: Some(self.service_account.is_some()),
+                // The API token only for pods that run as a service account for the
+                // API's sake: one there for an AWS role gets the STS token alone.
+                automount_service_account_token: Some(
+                    self.api_token
+                        .unwrap_or(self.service_account.is_some() && self.aws_role.is_none()),
+                ),
                 node_selector: (!self.node_selector.is_empty()).then(|| self.node_selector.clone()),
                 tolerations: (!self.tolerations.is_empty()).then(|| self.tolerations.clone()),
                 affinity: self.affinity.clone(),
