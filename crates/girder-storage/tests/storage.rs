@@ -317,11 +317,11 @@ fn a_repositorys_pull_statement_names_that_repository_only() {
 fn public_objects_are_exactly_the_keys_named_and_only_they_open_the_block() {
     let mut stack = stack();
     let mut scope = stack.scope("data").unwrap();
-    Bucket::new(BucketName::literal("acme-issuer"))
+    let _issuer = Bucket::new(BucketName::literal("acme-issuer"))
         .public_object("keys.json")
         .add(&mut scope, "issuer")
         .unwrap();
-    Bucket::new(BucketName::literal("acme-private"))
+    let _private = Bucket::new(BucketName::literal("acme-private"))
         .add(&mut scope, "private")
         .unwrap();
     for (i, bad) in ["", "/keys.json", "docs/*", "key?.json"]
