@@ -105,16 +105,16 @@ fn stub(dir: &Path, name: &str, body: &str) {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
-/// Run the issuer's publish script with the service key at `key` (the script's K3s path
-/// replaced), IMDS and the AWS CLI stubbed: `aws s3 cp SRC s3://BUCKET/KEY` copies SRC
-/// to `uploaded/<KEY with / as _>` and logs the call.
-fn publish(dir: &Path, key: &Path) -> (bool, String) {
+/// Run the issuer's publish script with K3s's keys in directory `tls` (the script's
+/// K3s path replaced), IMDS and the AWS CLI stubbed: `aws s3 cp SRC s3://BUCKET/KEY`
+/// copies SRC to `uploaded/<KEY with / as _>` and logs the call.
+fn publish(dir: &Path, tls: &Path) -> (bool, String) {
     let text = render_cloud_init(&cloud_init()).unwrap();
     let script = write_file(&text, "/usr/local/sbin/girder-k3s-publish-issuer");
-    assert!(script.contains("KEY=/var/lib/rancher/k3s/server/tls/service.key"));
+    assert!(script.contains("TLS=/var/lib/rancher/k3s/server/tls\n"));
     let script = script.replace(
-        "/var/lib/rancher/k3s/server/tls/service.key",
-        &key.display().to_string(),
+        "/var/lib/rancher/k3s/server/tls",
+        &tls.display().to_string(),
     );
     stub(dir, "curl", r#"echo "curl $*" >> "$STUB_LOG"; echo value"#);
     stub(dir, "sleep", r#"echo "sleep $*" >> "$STUB_LOG""#);
@@ -187,17 +187,32 @@ fn b64url(bytes: &[u8]) -> String {
 }
 
 #[test]
-fn the_boot_publishes_a_jwks_built_from_the_service_key_and_nothing_else() {
+fn the_boot_publishes_a_jwks_built_from_the_service_keys_and_nothing_else() {
     let dir = scratch("publish-issuer");
-    let key = dir.join("service.key");
-    let status = Command::new("openssl")
-        .args(["genrsa", "-out"])
-        .arg(&key)
-        .arg("2048")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let (ok, log) = publish(&dir, &key);
+    let tls = dir.join("tls");
+    std::fs::create_dir_all(&tls).unwrap();
+    // K3s signs with service.current.key; service.key holds every key it accepts (here
+    // an older one and the current one, as after a rotation).
+    let genrsa = |path: &Path| {
+        let status = Command::new("openssl")
+            .args(["genrsa", "-out"])
+            .arg(path)
+            .arg("2048")
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    let old = dir.join("old.key");
+    let current = tls.join("service.current.key");
+    genrsa(&old);
+    genrsa(&current);
+    let bundle = format!(
+        "{}{}",
+        std::fs::read_to_string(&old).unwrap(),
+        std::fs::read_to_string(&current).unwrap()
+    );
+    std::fs::write(tls.join("service.key"), bundle).unwrap();
+    let (ok, log) = publish(&dir, &tls);
     assert!(ok, "{log}");
     // Exactly the two documents, to the issuer's bucket, nothing else.
     let uploads: Vec<&str> = log.lines().filter(|l| l.starts_with("aws ")).collect();
@@ -224,35 +239,39 @@ fn the_boot_publishes_a_jwks_built_from_the_service_key_and_nothing_else() {
         json!(["RS256"])
     );
 
-    // The JWK is the key's public half, computed here independently.
-    let key_path = key.display().to_string();
-    let modulus = String::from_utf8(openssl(
-        &["rsa", "-in", &key_path, "-noout", "-modulus"],
-        None,
-    ))
-    .unwrap();
-    let modulus = modulus.trim().strip_prefix("Modulus=").unwrap();
-    let der = openssl(
-        &["rsa", "-in", &key_path, "-pubout", "-outform", "DER"],
-        None,
-    );
-    let digest = openssl(&["dgst", "-sha256", "-binary"], Some(&der));
-    let jwks = read("keys.json");
-    let keys = jwks["keys"].as_array().unwrap();
-    assert_eq!(keys.len(), 1);
-    assert_eq!(keys[0]["kty"], "RSA");
-    assert_eq!(keys[0]["alg"], "RS256");
-    assert_eq!(keys[0]["use"], "sig");
-    assert_eq!(keys[0]["n"], b64url(&unhex(modulus)));
-    assert_eq!(keys[0]["e"], "AQAB");
-    // kube-apiserver's key id: SHA-256 of the DER public key, base64url.
-    assert_eq!(keys[0]["kid"], b64url(&digest));
+    // Each JWK is a key's public half, computed here independently; both keys, once.
+    let jwk = |key: &Path| -> Json {
+        let key_path = key.display().to_string();
+        let modulus = String::from_utf8(openssl(
+            &["rsa", "-in", &key_path, "-noout", "-modulus"],
+            None,
+        ))
+        .unwrap();
+        let modulus = modulus.trim().strip_prefix("Modulus=").unwrap().to_owned();
+        let der = openssl(
+            &["rsa", "-in", &key_path, "-pubout", "-outform", "DER"],
+            None,
+        );
+        let digest = openssl(&["dgst", "-sha256", "-binary"], Some(&der));
+        // kube-apiserver's key id: SHA-256 of the DER public key, base64url.
+        json!({
+            "use": "sig",
+            "kty": "RSA",
+            "kid": b64url(&digest),
+            "alg": "RS256",
+            "n": b64url(&unhex(&modulus)),
+            "e": "AQAB",
+        })
+    };
+    let mut expected = vec![jwk(&old), jwk(&current)];
+    expected.sort_by(|a, b| a["kid"].as_str().cmp(&b["kid"].as_str()));
+    assert_eq!(read("keys.json"), json!({"keys": expected}));
 }
 
 #[test]
 fn the_publish_step_waits_a_bounded_time_for_the_service_key() {
     let dir = scratch("publish-no-key");
-    let (ok, log) = publish(&dir, &dir.join("missing.key"));
+    let (ok, log) = publish(&dir, &dir.join("tls"));
     assert!(!ok, "{log}");
     assert_eq!(log.lines().filter(|l| *l == "sleep 15").count(), 3, "{log}");
     assert!(!log.contains("aws "), "{log}");
