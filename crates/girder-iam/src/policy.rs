@@ -53,6 +53,21 @@ impl Condition {
         Self::new("StringLike", key, values)
     }
 
+    /// The operator (`StringEquals`).
+    pub fn operator(&self) -> &str {
+        &self.operator
+    }
+
+    /// The key (`aws:SecureTransport`).
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The values, any of which satisfies it.
+    pub fn values(&self) -> &[Value<String>] {
+        &self.values
+    }
+
     /// `Bool`.
     pub fn bool(key: &str, value: bool) -> Self {
         Self::new("Bool", key, [value.to_string()])
@@ -116,6 +131,26 @@ impl Statement {
         self.principals
             .push((kind.to_owned(), ids.into_iter().map(Into::into).collect()));
         self
+    }
+
+    /// Its principals: kind (`Federated`) and ids, as given.
+    pub fn principals(&self) -> &[(String, Vec<Value<String>>)] {
+        &self.principals
+    }
+
+    /// Its conditions, as given (all must hold).
+    pub fn conditions(&self) -> &[Condition] {
+        &self.conditions
+    }
+
+    /// Its resources, as given.
+    pub fn resources(&self) -> &[Value<String>] {
+        &self.resources
+    }
+
+    /// Its actions, as given.
+    pub fn actions(&self) -> &[String] {
+        &self.actions
     }
 
     /// Only when `condition` holds.

@@ -72,6 +72,35 @@ impl Trust {
         }
     }
 
+    /// Web identities of OIDC issuer `issuer` (its URL without `https://`, the prefix of
+    /// the provider's condition keys) through the account's provider `provider_arn`, for
+    /// audience `audience` and only tokens whose subject is one of `subjects` (exact:
+    /// `StringEquals`). Kubernetes service accounts (EKS IRSA, or K3s with a published
+    /// issuer) use subjects `system:serviceaccount:<namespace>:<name>` and audience
+    /// `sts.amazonaws.com`.
+    pub fn web_identity<S: Into<String>>(
+        provider_arn: impl Into<Value<String>>,
+        issuer: &str,
+        audience: &str,
+        subjects: impl IntoIterator<Item = S>,
+    ) -> Self {
+        let issuer = issuer.trim_start_matches("https://");
+        let subjects: Vec<String> = subjects.into_iter().map(Into::into).collect();
+        Self {
+            document: PolicyDocument::new().statement(
+                Statement::allow(["sts:AssumeRoleWithWebIdentity"])
+                    .principal("Federated", [provider_arn])
+                    .when(Condition::string_equals(&format!("{issuer}:aud"), audience))
+                    .when(Condition::new(
+                        "StringEquals",
+                        format!("{issuer}:sub"),
+                        subjects,
+                    )),
+            ),
+            service: None,
+        }
+    }
+
     /// Terraform Cloud runs of `workspace` in `project` of `organization` through the
     /// account's Terraform Cloud OIDC provider; `run_phase` is `plan`, `apply` or `*`.
     pub fn terraform_cloud(

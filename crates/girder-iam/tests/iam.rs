@@ -339,3 +339,33 @@ fn access_answers_what_a_document_grants_on_one_resource() {
         ["ecr:BatchGetImage", "s3:Get*", "ssm:SendCommand"]
     );
 }
+
+#[test]
+fn web_identity_trust_names_the_audience_and_exactly_the_subjects() {
+    let trust = Trust::web_identity(
+        "arn:aws:iam::123456789012:oidc-provider/issuer.example.com/k3s",
+        "https://issuer.example.com/k3s",
+        "sts.amazonaws.com",
+        [
+            "system:serviceaccount:shop:api",
+            "system:serviceaccount:shop:worker",
+        ],
+    );
+    let json = literal(trust.document().render("x").unwrap());
+    let statement = &json["Statement"][0];
+    assert_eq!(statement["Action"], "sts:AssumeRoleWithWebIdentity");
+    assert_eq!(
+        statement["Principal"]["Federated"],
+        "arn:aws:iam::123456789012:oidc-provider/issuer.example.com/k3s"
+    );
+    assert_eq!(
+        statement["Condition"],
+        json!({"StringEquals": {
+            "issuer.example.com/k3s:aud": "sts.amazonaws.com",
+            "issuer.example.com/k3s:sub": [
+                "system:serviceaccount:shop:api",
+                "system:serviceaccount:shop:worker",
+            ],
+        }})
+    );
+}

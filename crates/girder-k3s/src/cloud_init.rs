@@ -54,6 +54,20 @@ pub struct CloudInit {
     /// Namespaces whose containers' logs go to a log group of their own (the app's),
     /// not the node's.
     pub namespace_logs: Vec<NamespaceLogs>,
+    /// The service-account issuer K3s signs tokens as, and the bucket the node publishes
+    /// its discovery documents to; `None`: K3s's in-cluster issuer only.
+    pub pod_identity: Option<PodIdentityBoot>,
+}
+
+/// K3s's service-account issuer, published: `issuer` is
+/// `https://<bucket>.s3.<region>.amazonaws.com`, where the node writes
+/// `.well-known/openid-configuration` and `keys.json` at boot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PodIdentityBoot {
+    /// The issuer URL (no trailing `/`).
+    pub issuer: String,
+    /// The bucket holding the two documents.
+    pub bucket: String,
 }
 
 /// A database user the node creates at boot: role `name`, owner of database `database`,
@@ -322,6 +336,27 @@ impl CloudInit {
                 (1..=2048).contains(&user.secret.len())
                     && user.secret.chars().all(|c| word(c, "/_.-:!+=@")),
                 "a Secrets Manager secret name or ARN: letters, digits and '/_.-:!+=@'",
+            )?;
+        }
+        if let Some(identity) = &self.pod_identity {
+            check(
+                "issuer bucket",
+                &identity.bucket,
+                is_script_safe_bucket_name(&identity.bucket) && !identity.bucket.contains('.'),
+                "an S3 bucket name without '.': lowercase letters, digits and '-'",
+            )?;
+            check(
+                "service-account issuer",
+                &identity.issuer,
+                identity
+                    .issuer
+                    .strip_prefix("https://")
+                    .is_some_and(|rest| {
+                        !rest.is_empty()
+                            && rest.chars().all(|c| word(c, ".-/"))
+                            && !rest.ends_with('/')
+                    }),
+                "an https URL of letters, digits, '.', '-' and '/', without a trailing '/'",
             )?;
         }
         if let Some(user) = &self.datastore_user {

@@ -53,6 +53,20 @@ pub enum K3sError {
     /// The template failed to render.
     #[error("cloud-init template: {0}")]
     Template(String),
+    /// The issuer bucket's name has apply-time parts.
+    #[error("the issuer bucket's name {0:?} must be known at synth (K3s's flags name it)")]
+    IssuerBucketComputed(String),
+    /// A workload role asked of a node without a published service-account issuer.
+    #[error("workload role {0:?}: the node has no pod identity (call K3sNode::pod_identity)")]
+    NoPodIdentity(String),
+    /// A workload role no service account may assume.
+    #[error("workload role {0:?}: name at least one service account")]
+    NoServiceAccounts(String),
+    /// A namespace or service-account name Kubernetes refuses.
+    #[error(
+        "workload role service account {0:?}: a namespace (DNS label) and a service account name (DNS subdomain)"
+    )]
+    ServiceAccountName(String),
     /// The EC2 role came without an instance profile.
     #[error("an EC2 role must come with an instance profile")]
     NoInstanceProfile,

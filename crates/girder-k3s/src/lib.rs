@@ -28,10 +28,12 @@ mod node;
 mod traefik;
 
 pub use cloud_init::{
-    CloudInit, DATABASE_USERS_MINUTES, DatabaseUser, NamespaceLogs, agent_config,
+    CloudInit, DATABASE_USERS_MINUTES, DatabaseUser, NamespaceLogs, PodIdentityBoot, agent_config,
     database_users_sql, render_cloud_init,
 };
 pub use ebs::{EBS_CSI_CLUSTER_TAG, EBS_CSI_DRIVER_ACTIONS};
 pub use error::K3sError;
-pub use node::{ECR_CREDENTIAL_PROVIDER, K3sNode, K3sNodeHandle};
+pub use node::{
+    ECR_CREDENTIAL_PROVIDER, ISSUER_DOCUMENTS, K3sNode, K3sNodeHandle, WORKLOAD_AUDIENCE,
+};
 pub use traefik::Traefik;

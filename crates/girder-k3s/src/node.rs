@@ -13,12 +13,12 @@ use girder_network::{
     AlbHandle, Connectable, Connections, Port, SecurityGroup, SecurityGroupHandle, VpcHandle,
 };
 use girder_rds::{PostgresParameters, PostgresUserHandle};
-use girder_storage::{BucketHandle, RepositoryHandle};
+use girder_storage::{Bucket, BucketHandle, BucketName, RepositoryHandle};
 use serde_json::json;
 
 use crate::cloud_init::{
-    CloudInit, DatabaseUser, NamespaceLogs, is_k3s_release, is_script_safe_bucket_name,
-    render_cloud_init,
+    CloudInit, DatabaseUser, NamespaceLogs, PodIdentityBoot, is_k3s_release,
+    is_script_safe_bucket_name, render_cloud_init,
 };
 use crate::error::K3sError;
 
@@ -50,6 +50,13 @@ const TOKEN_PARAMETER: &str = "k3s/token";
 /// stable since Kubernetes 1.26.
 pub const ECR_CREDENTIAL_PROVIDER: &str = "v1.34.0";
 
+/// The audience of the service-account tokens workloads exchange with STS (as EKS).
+pub const WORKLOAD_AUDIENCE: &str = "sts.amazonaws.com";
+
+/// The keys of the issuer's two public documents in its bucket: the OIDC discovery
+/// document and the JWKS it points at.
+pub const ISSUER_DOCUMENTS: [&str; 2] = [".well-known/openid-configuration", "keys.json"];
+
 /// The script the node's SSM document runs: the manifests sync, and nothing else.
 const SYNC_SCRIPT: &str = "/usr/local/sbin/girder-k3s-sync-manifests";
 
@@ -76,6 +83,7 @@ pub struct K3sNode {
     datastore_user: Option<PostgresUserHandle>,
     database_users: Vec<PostgresUserHandle>,
     namespace_logs: Vec<(String, String, Expr<String>)>,
+    pod_identity: Option<(BucketName, String)>,
 }
 
 /// A K3s node in the stack.
@@ -89,6 +97,17 @@ pub struct K3sNodeHandle {
     group: aws::AutoscalingGroupHandle,
     log_group: aws::CloudwatchLogGroupHandle,
     sync_document: Option<aws::SsmDocumentHandle>,
+    issuer: Option<Issuer>,
+}
+
+/// The node's published service-account issuer.
+#[derive(Clone, Debug, PartialEq)]
+struct Issuer {
+    /// `<bucket>.s3.<region>.amazonaws.com`: the URL without `https://`, the prefix of
+    /// the provider's condition keys.
+    host: String,
+    provider_arn: Expr<String>,
+    bucket: BucketHandle,
 }
 
 impl K3sNode {
@@ -128,7 +147,23 @@ impl K3sNode {
             datastore_user: None,
             database_users: Vec::new(),
             namespace_logs: Vec::new(),
+            pod_identity: None,
         }
+    }
+
+    /// Per-workload AWS identity, as EKS's IRSA but without a webhook: K3s signs
+    /// service-account tokens as issuer `https://<bucket>.s3.<region>.amazonaws.com`; the
+    /// node creates bucket `bucket` (its name known at synth, without '.'), publishes
+    /// the issuer's discovery document and JWKS there at boot (built from K3s's
+    /// service-account key; the node role may write those two objects only, and anyone
+    /// may read exactly them), and an IAM OIDC provider for the issuer with client id
+    /// [`WORKLOAD_AUDIENCE`]. Then [`K3sNodeHandle::workload_role`] makes roles that
+    /// pods of named service accounts assume with a projected token (girder-k8s's
+    /// `Workload::aws_role`): pods get AWS credentials without reaching IMDS (whose hop
+    /// limit keeps them from the node role).
+    pub fn pod_identity(mut self, bucket: BucketName, region: impl Into<String>) -> Self {
+        self.pod_identity = Some((bucket, region.into()));
+        self
     }
 
     /// K3s connects to its datastore as `user` (to the database it owns), not as the
@@ -288,6 +323,39 @@ impl Construct for K3sNode {
                 .retention_in_days(log_retention.retention_in_days()),
         )?;
 
+        let issuer = match &self.pod_identity {
+            Some((bucket_name, issuer_region)) => {
+                let mut bucket = Bucket::new(bucket_name.clone());
+                for key in ISSUER_DOCUMENTS {
+                    bucket = bucket.public_object(key);
+                }
+                let bucket = bucket.add(&mut scope, "issuer")?;
+                let Some(name) = bucket.known_name() else {
+                    return Err(refuse(K3sError::IssuerBucketComputed(format!(
+                        "{:?}",
+                        bucket.name()
+                    ))));
+                };
+                let host = format!("{name}.s3.{issuer_region}.amazonaws.com");
+                let boot = PodIdentityBoot {
+                    issuer: format!("https://{host}"),
+                    bucket: name.to_owned(),
+                };
+                let provider = scope.add(
+                    "issuer-provider",
+                    aws::IamOpenidConnectProvider::new([WORKLOAD_AUDIENCE], boot.issuer.clone()),
+                )?;
+                Some((
+                    Issuer {
+                        host,
+                        provider_arn: provider.arn(),
+                        bucket,
+                    },
+                    boot,
+                ))
+            }
+            None => None,
+        };
         let parameters = here.arn("ssm", format!("parameter{}/*", self.ssm_prefix));
         // The datastore's user first, then the others, each once.
         let mut users: Vec<PostgresUserHandle> = self.datastore_user.iter().cloned().collect();
@@ -356,6 +424,14 @@ impl Construct for K3sNode {
             policy = policy
                 .statement(RepositoryHandle::login_statement().sid("RegistryLogin"))
                 .statement(pull);
+        }
+        if let Some((issuer, _)) = &issuer {
+            // The issuer's two documents, and nothing else in its bucket.
+            let mut publish = Statement::allow(["s3:PutObject"]).sid("PublishIssuer");
+            for key in ISSUER_DOCUMENTS {
+                publish = publish.on([issuer.bucket.arn().join(format!("/{key}"))]);
+            }
+            policy = policy.statement(publish);
         }
         if self.ebs_csi_driver {
             for statement in crate::ebs::ebs_csi_statements(&here, &self.name) {
@@ -443,6 +519,7 @@ impl Construct for K3sNode {
                     log_group: log_group.clone(),
                 })
                 .collect(),
+            pod_identity: issuer.as_ref().map(|(_, boot)| boot.clone()),
         })
         .map_err(refuse)?;
 
@@ -537,7 +614,14 @@ impl Construct for K3sNode {
                 .depends_on_all(&After(
                     users.iter().flat_map(Dependable::dependencies).collect(),
                 ))
-                .depends_on_all(&After(self.waits_for.clone())),
+                .depends_on_all(&After(self.waits_for.clone()))
+                // The boot writes the issuer's documents into its bucket.
+                .depends_on_all(&After(
+                    issuer
+                        .iter()
+                        .flat_map(|(issuer, _)| issuer.bucket.dependencies())
+                        .collect(),
+                )),
         )?;
         let sync_document = match &manifests_bucket {
             Some(_) => Some(
@@ -561,6 +645,7 @@ impl Construct for K3sNode {
             group,
             log_group,
             sync_document,
+            issuer: issuer.map(|(issuer, _)| issuer),
         })
     }
 }
@@ -681,6 +766,97 @@ impl K3sNodeHandle {
                     self.name.clone(),
                 )),
         ])
+    }
+}
+
+impl K3sNodeHandle {
+    /// The issuer K3s signs service-account tokens as
+    /// (`https://<bucket>.s3.<region>.amazonaws.com`), with [`K3sNode::pod_identity`].
+    pub fn issuer(&self) -> Option<String> {
+        self.issuer
+            .as_ref()
+            .map(|issuer| format!("https://{}", issuer.host))
+    }
+
+    /// The ARN of the issuer's IAM OIDC provider, with [`K3sNode::pod_identity`].
+    pub fn issuer_provider_arn(&self) -> Option<Expr<String>> {
+        self.issuer
+            .as_ref()
+            .map(|issuer| issuer.provider_arn.clone())
+    }
+
+    /// IAM role `name`, construct `id` of `scope`, that the pods of `service_accounts`
+    /// in Kubernetes namespace `namespace` assume with their projected service-account
+    /// token (audience [`WORKLOAD_AUDIENCE`]; girder-k8s's `Workload::aws_role`), and
+    /// no one else: its trust names the node's issuer provider, the audience and exactly
+    /// `system:serviceaccount:<namespace>:<name>` of each. Its inline policy `workload`
+    /// holds `statements`. Errors: the node has no [`K3sNode::pod_identity`]; no service
+    /// account; a name Kubernetes refuses.
+    pub fn workload_role<S: AsRef<str>>(
+        &self,
+        scope: &mut Scope<'_>,
+        id: &str,
+        name: impl Into<String>,
+        namespace: &str,
+        service_accounts: impl IntoIterator<Item = S>,
+        statements: impl IntoIterator<Item = Statement>,
+    ) -> Result<RoleHandle> {
+        let name = name.into();
+        let at = format!("{}/{id}", scope.location());
+        let refuse = |e: K3sError| Error::construct(&at, e);
+        let trust = self
+            .workload_trust(&name, namespace, service_accounts)
+            .map_err(refuse)?;
+        let mut policy = PolicyDocument::new();
+        for statement in statements {
+            policy = policy.statement(statement);
+        }
+        let mut role = Role::new(name.clone(), trust).description(format!(
+            "pods of service accounts in {namespace} on K3s node {}",
+            self.name
+        ));
+        if !policy.is_empty() {
+            role = role.policy("workload", policy);
+        }
+        role.add(scope, id)
+    }
+
+    /// The trust of [`K3sNodeHandle::workload_role`] `name`: the node's issuer provider,
+    /// audience [`WORKLOAD_AUDIENCE`], and exactly the subjects of `service_accounts` in
+    /// `namespace`.
+    pub fn workload_trust<S: AsRef<str>>(
+        &self,
+        name: &str,
+        namespace: &str,
+        service_accounts: impl IntoIterator<Item = S>,
+    ) -> std::result::Result<Trust, K3sError> {
+        let Some(issuer) = &self.issuer else {
+            return Err(K3sError::NoPodIdentity(name.to_owned()));
+        };
+        let mut subjects = Vec::new();
+        for account in service_accounts {
+            let account = account.as_ref();
+            if !girder_core::vocabulary::dns::is_dns_label(namespace)
+                || !girder_core::vocabulary::dns::is_dns_subdomain(account)
+            {
+                return Err(K3sError::ServiceAccountName(format!(
+                    "{namespace}/{account}"
+                )));
+            }
+            let subject = format!("system:serviceaccount:{namespace}:{account}");
+            if !subjects.contains(&subject) {
+                subjects.push(subject);
+            }
+        }
+        if subjects.is_empty() {
+            return Err(K3sError::NoServiceAccounts(name.to_owned()));
+        }
+        Ok(Trust::web_identity(
+            issuer.provider_arn.clone(),
+            &issuer.host,
+            WORKLOAD_AUDIENCE,
+            subjects,
+        ))
     }
 }
 

@@ -62,6 +62,7 @@ fn cloud_init() -> CloudInit {
             namespace: "pixtools".into(),
             log_group: "/pixtools/dev/app".into(),
         }],
+        pod_identity: None,
     }
 }
 

@@ -248,6 +248,7 @@ fn cloud_init() -> CloudInit {
         database_users: Vec::new(),
         datastore_user: None,
         namespace_logs: Vec::new(),
+        pod_identity: None,
     }
 }
 

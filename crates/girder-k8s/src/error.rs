@@ -205,6 +205,16 @@ pub enum K8sError {
         ports: Vec<String>,
     },
 
+    /// A workload given an AWS role but no service account: the projected token is the
+    /// pod's service account's, and the role trusts a named one.
+    #[error("{workload} assumes AWS role {role:?} but runs as no service account: give it one")]
+    AwsRoleWithoutServiceAccount {
+        /// `Deployment shop/api`.
+        workload: String,
+        /// The role's ARN.
+        role: String,
+    },
+
     /// A workload without containers.
     #[error("{workload} has no container")]
     NoContainer {

@@ -75,6 +75,7 @@ pub use scaling::{Autoscaling, DisruptionBudget};
 pub use service::{Ingress, Service, ServiceType};
 pub use volume::{ClaimTemplate, Volume};
 pub use workload::{
+    AWS_TOKEN_AUDIENCE, AWS_TOKEN_DIRECTORY, AWS_TOKEN_EXPIRATION_SECONDS, AWS_TOKEN_VOLUME,
     CronJob, DaemonSet, Deployment, Exposable, Job, Rollout, SECURITY_EXCEPTIONS_ANNOTATION,
     Scalable, StatefulSet, Workload, WorkloadHandle,
 };

@@ -6,8 +6,8 @@
 use girder_core::assertions::Template;
 use girder_core::prelude::*;
 use girder_core::vocabulary::ReasonError;
-use girder_k8s::K8sError;
 use girder_k8s::prelude::*;
+use girder_k8s::{AWS_TOKEN_VOLUME, K8sError};
 use serde_json::json;
 
 fn stack() -> Stack {
@@ -804,5 +804,81 @@ fn an_in_place_rollout_needs_no_room_for_a_second_pod() {
         t.kube_object("Deployment", "api")["spec"]
             .get("strategy")
             .is_none()
+    );
+}
+
+#[test]
+fn a_workload_with_an_aws_role_gets_a_projected_token_and_the_sdk_settings() {
+    let mut stack = stack();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
+    let account = ServiceAccount::new(&ns, "api")
+        .add(&mut scope, "account")
+        .unwrap();
+    let role = "arn:aws:iam::123456789012:role/shop-app";
+    Deployment::new(&ns, "api")
+        .container(api())
+        .init_container(Container::new("migrate", "ghcr.io/acme/api:1.0.0"))
+        .service_account(&account)
+        .aws_role(role)
+        .add(&mut scope, "shop")
+        .unwrap();
+    let t = template(stack);
+    let spec = &t.kube_object("Deployment", "api")["spec"]["template"]["spec"];
+    assert_eq!(spec["serviceAccountName"], "api");
+    // The STS token only: the pods do not call the Kubernetes API.
+    assert_eq!(spec["automountServiceAccountToken"], false);
+    assert_eq!(
+        spec["volumes"],
+        json!([{
+            "name": AWS_TOKEN_VOLUME,
+            "projected": {"sources": [{"serviceAccountToken": {
+                "audience": "sts.amazonaws.com",
+                "expirationSeconds": 86400,
+                "path": "token",
+            }}]},
+        }])
+    );
+    for container in [&spec["containers"][0], &spec["initContainers"][0]] {
+        assert_eq!(
+            container["volumeMounts"],
+            json!([{
+                "name": AWS_TOKEN_VOLUME,
+                "mountPath": "/var/run/secrets/eks.amazonaws.com/serviceaccount",
+                "readOnly": true,
+            }]),
+            "{container}"
+        );
+        let env = container["env"].as_array().unwrap();
+        let value = |name: &str| {
+            env.iter()
+                .find(|e| e["name"] == name)
+                .unwrap_or_else(|| panic!("no {name} in {container}"))["value"]
+                .clone()
+        };
+        assert_eq!(value("AWS_ROLE_ARN"), role);
+        assert_eq!(
+            value("AWS_WEB_IDENTITY_TOKEN_FILE"),
+            "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"
+        );
+        assert_eq!(value("AWS_STS_REGIONAL_ENDPOINTS"), "regional");
+    }
+}
+
+#[test]
+fn an_aws_role_needs_the_pods_own_service_account() {
+    let err = error(|scope, ns| {
+        Deployment::new(ns, "api")
+            .container(api())
+            .aws_role("arn:aws:iam::123456789012:role/shop-app")
+            .add(scope, "shop")
+            .map(|_| ())
+    });
+    assert_eq!(
+        err,
+        K8sError::AwsRoleWithoutServiceAccount {
+            workload: "Deployment shop/api".into(),
+            role: "arn:aws:iam::123456789012:role/shop-app".into(),
+        }
     );
 }

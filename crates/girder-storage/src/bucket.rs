@@ -35,6 +35,7 @@ pub struct Bucket {
     force_destroy: bool,
     prevent_destroy: bool,
     policy_statements: Vec<Statement>,
+    public_keys: Vec<String>,
 }
 
 /// A bucket in the stack: its name (known at synth when the name is a literal), its ARN,
@@ -59,7 +60,19 @@ impl Bucket {
             force_destroy: false,
             prevent_destroy: false,
             policy_statements: Vec::new(),
+            public_keys: Vec::new(),
         }
+    }
+
+    /// Let anyone read the object at exactly `key` (`s3:GetObject` for principal `*` in
+    /// the bucket policy, on that key only): documents meant for the public, such as an
+    /// OIDC issuer's discovery documents. The public access block then lets that policy
+    /// through (`block_public_policy` and `restrict_public_buckets` off; ACLs stay
+    /// blocked and ignored, and ownership stays enforced), which scanners report
+    /// (checkov CKV_AWS_54/56, CKV2_AWS_6): acknowledge them with the reason.
+    pub fn public_object(mut self, key: impl Into<String>) -> Self {
+        self.public_keys.push(key.into());
+        self
     }
 
     /// Add `statement` to the bucket policy (after the TLS-only deny): a service that
@@ -120,6 +133,12 @@ impl Construct for Bucket {
                 return Err(refuse(StorageError::PrefixStartsWithSlash(prefix.clone())));
             }
         }
+        for key in &self.public_keys {
+            if key.is_empty() || key.starts_with('/') || key.contains(['*', '?']) {
+                return Err(refuse(StorageError::PublicKey(key.clone())));
+            }
+        }
+        let public = !self.public_keys.is_empty();
         let mut spec = aws::S3Bucket::new()
             .bucket(name.clone())
             .force_destroy(self.force_destroy)
@@ -132,9 +151,10 @@ impl Construct for Bucket {
             "public-access-block",
             aws::S3BucketPublicAccessBlock::new(bucket.id())
                 .block_public_acls(true)
-                .block_public_policy(true)
+                // A policy naming public keys must get through; nothing else is public.
+                .block_public_policy(!public)
                 .ignore_public_acls(true)
-                .restrict_public_buckets(true),
+                .restrict_public_buckets(!public),
         )?;
         scope.add(
             "ownership",
@@ -195,6 +215,15 @@ impl Construct for Bucket {
         );
         for statement in self.policy_statements {
             policy = policy.statement(statement);
+        }
+        if public {
+            let mut read = Statement::allow(["s3:GetObject"])
+                .sid("PublicObjects")
+                .principal("AWS", ["*"]);
+            for key in &self.public_keys {
+                read = read.on([Arn::attribute(bucket.arn()).join(format!("/{key}"))]);
+            }
+            policy = policy.statement(read);
         }
         let policy = scope.add(
             "tls-only",

@@ -70,6 +70,11 @@ pub enum StorageError {
         "ECR repository name {0:?}: 2-256 lowercase letters, digits, '-', '_', '.', '/', starting with a letter or digit"
     )]
     RepositoryName(String),
+    /// A public object key that is empty, starts with `/` or holds a wildcard.
+    #[error(
+        "public object key {0:?}: an exact S3 key (not empty, not starting with '/', no '*' or '?')"
+    )]
+    PublicKey(String),
     /// A lifecycle policy keeping no image.
     #[error("keep at least one image")]
     KeepNoImages,

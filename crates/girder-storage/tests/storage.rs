@@ -312,3 +312,51 @@ fn a_repositorys_pull_statement_names_that_repository_only() {
     assert_eq!(document.wildcard_reasons().len(), 1);
     document.render("registry").unwrap();
 }
+
+#[test]
+fn public_objects_are_exactly_the_keys_named_and_only_they_open_the_block() {
+    let mut stack = stack();
+    let mut scope = stack.scope("data").unwrap();
+    let _issuer = Bucket::new(BucketName::literal("acme-issuer"))
+        .public_object("keys.json")
+        .add(&mut scope, "issuer")
+        .unwrap();
+    let _private = Bucket::new(BucketName::literal("acme-private"))
+        .add(&mut scope, "private")
+        .unwrap();
+    for (i, bad) in ["", "/keys.json", "docs/*", "key?.json"]
+        .into_iter()
+        .enumerate()
+    {
+        let err = Bucket::new(BucketName::literal("acme-bad"))
+            .public_object(bad)
+            .add(&mut scope, &format!("bad-{i}"))
+            .unwrap_err();
+        assert_eq!(
+            err.construct_error::<StorageError>(),
+            Some(&StorageError::PublicKey(bad.into()))
+        );
+    }
+    let t = Template::from_stack(stack).unwrap();
+    let block = t.resource(
+        "aws_s3_bucket_public_access_block",
+        "data_issuer_public_access_block",
+    );
+    assert_eq!(block["block_public_policy"], false);
+    assert_eq!(block["restrict_public_buckets"], false);
+    assert_eq!(block["block_public_acls"], true);
+    assert_eq!(block["ignore_public_acls"], true);
+    let private = t.resource(
+        "aws_s3_bucket_public_access_block",
+        "data_private_public_access_block",
+    );
+    assert_eq!(private["block_public_policy"], true);
+    assert_eq!(private["restrict_public_buckets"], true);
+    let policy = t.resource("aws_s3_bucket_policy", "data_issuer_tls_only")["policy"]
+        .as_str()
+        .unwrap();
+    assert!(
+        policy.ends_with(r#"{"Sid" = "PublicObjects", "Effect" = "Allow", "Principal" = {"AWS" = "*"}, "Action" = "s3:GetObject", "Resource" = format("%s/keys.json", aws_s3_bucket.data_issuer.arn)}]})}"#),
+        "{policy}"
+    );
+}

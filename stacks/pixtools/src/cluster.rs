@@ -29,6 +29,9 @@ use crate::observability;
 
 /// The namespace of the seed's k8s/namespace.yaml.
 pub(crate) const NAMESPACE: &str = "pixtools";
+/// The service accounts of the app's pods (the api's and each worker pool's): the app
+/// role trusts exactly these.
+pub(crate) const APP_SERVICE_ACCOUNTS: [&str; 3] = ["api", "worker-standard", "worker-ml"];
 /// The ClusterSecretStores: SSM Parameter Store and Secrets Manager, read with the node
 /// role (IMDSv2, two hops).
 const PARAMETER_STORE: &str = "aws-parameter-store";
@@ -104,6 +107,9 @@ pub(crate) struct ClusterInputs<'a> {
     /// The Secrets Manager secret of the app's own database user (its password: the
     /// master's rotation never changes it).
     pub app_database_secret: &'a str,
+    /// The ARN of the app's AWS role (the images bucket), which the api's and the
+    /// workers' service accounts assume.
+    pub app_role_arn: &'a str,
     /// The SSM parameters the Terraform half writes.
     pub contract: &'a RuntimeContract,
 }
@@ -131,8 +137,12 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
     )?;
 
     // k8s/api: the FastAPI service behind the ingress.
+    let api_app = &mut app(cluster, "api")?;
+    let api_account = ServiceAccount::new(&ns, "api").add(api_app, "api-account")?;
     let api = Deployment::new(&ns, "api")
         .part_of(NAMESPACE)
+        .service_account(&api_account)
+        .aws_role(inputs.app_role_arn)
         .component("api")
         .container(
             app_container(
@@ -153,7 +163,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
                 traefik::middlewares_annotation([&rate_limit()]),
             ),
         ))
-        .add(&mut app(cluster, "api")?, "api")?;
+        .add(api_app, "api")?;
     // Traefik runs in kube-system.
     api.allow_from(
         &mut app(cluster, "api")?,
@@ -165,8 +175,12 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
     let mut workers = Vec::new();
     let workers_app = &mut app(cluster, "workers")?;
     for (name, queue, concurrency) in WORKER_POOLS {
+        let account =
+            ServiceAccount::new(&ns, name).add(workers_app, &format!("{name}-account"))?;
         let worker = Deployment::new(&ns, name)
             .part_of(NAMESPACE)
+            .service_account(&account)
+            .aws_role(inputs.app_role_arn)
             .component("worker")
             .container(
                 app_container(

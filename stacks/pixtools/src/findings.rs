@@ -72,6 +72,45 @@ pub(crate) fn main(stack: &mut Stack, env: &Environment) -> Result<()> {
         }
         stack.acknowledge_check(bucket, "CKV_AWS_144", replication)?;
     }
+    // The K3s service-account issuer: STS and anyone else read its two documents
+    // without credentials, as every OIDC issuer's; the bucket holds nothing else.
+    let issuer = "compute/k3s/issuer";
+    for (check, reason) in [
+        (
+            "CKV_AWS_145",
+            "SSE-S3: the two documents are public by design, and an anonymous reader (STS) cannot decrypt SSE-KMS objects",
+        ),
+        (
+            "CKV_AWS_18",
+            "no S3 server access logs: a log bucket is outside the $20 budget; the bucket holds only the two public issuer documents, written by the node role alone",
+        ),
+        (
+            "CKV2_AWS_62",
+            "nothing consumes bucket events: the node rewrites the issuer documents at boot",
+        ),
+        (
+            "CKV_AWS_144",
+            "one region (seed: us-east-1); the node publishes the two documents again at every boot",
+        ),
+        (
+            "CKV_AWS_54",
+            "the bucket policy makes exactly the issuer's two documents (OIDC discovery and JWKS) public: STS fetches them without credentials to check the pods' tokens; ACLs stay blocked",
+        ),
+        (
+            "CKV_AWS_56",
+            "the bucket policy makes exactly the issuer's two documents public (STS reads them anonymously); nothing else in the bucket, which holds only those two",
+        ),
+        (
+            "CKV2_AWS_6",
+            "the public access block lets through only the policy that makes the issuer's two public documents readable; public ACLs stay blocked and ignored",
+        ),
+        (
+            "CKV_AWS_70",
+            "principal * may only s3:GetObject the issuer's OIDC discovery document and JWKS, which are public by design (STS reads them without credentials)",
+        ),
+    ] {
+        stack.acknowledge_check(issuer, check, reason)?;
+    }
     for group in [
         "network/flow-logs",
         "compute/k3s/logs",

@@ -61,6 +61,7 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
     let app_logs = ops::app_logs(&mut root, env)?;
     let compute = compute::add(
         &mut root,
+        env,
         &name,
         &contract,
         &network.vpc,
@@ -93,6 +94,7 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
             vpc_cidr: alb_subnets,
             node_port: API_NODE_PORT,
             app_database_secret: database.app_user.secret_name(),
+            app_role_arn: &compute.app_role_arn,
             contract: &contract,
         },
     )?;

@@ -984,3 +984,100 @@ fn the_cluster_token_never_changes_by_a_plan() {
         );
     }
 }
+
+#[test]
+fn the_app_pods_reach_the_images_bucket_with_their_own_role_and_the_node_does_not() {
+    // The hop limit keeps pods from IMDS, so a grant on the node role never reached the
+    // api or the workers (NoCredentialsError at startup). The grant is the app role's,
+    // assumed with the pods' projected service-account tokens.
+    for (env, account) in [("dev", "111111111111"), ("prod", "222222222222")] {
+        let t = template(&format!("pixtools-{env}"));
+        // The node role no longer grants the images bucket.
+        for (name, policy) in t.resources("aws_iam_role_policy") {
+            let text = policy["policy"].as_str().unwrap();
+            let role = policy["role"].as_str().unwrap();
+            if role.contains("compute_k3s_role") {
+                assert!(
+                    !text.contains("aws_s3_bucket.storage_images"),
+                    "{env}: node policy {name} grants the images bucket: {text}"
+                );
+            }
+        }
+        assert!(
+            t.resources("aws_iam_role_policy")
+                .iter()
+                .all(|(name, _)| *name != "compute_node_images"),
+            "{env}"
+        );
+        // The app role: trusted by the issuer's provider for exactly the app's service
+        // accounts and STS's audience, granted the images bucket.
+        let role = t.resource("aws_iam_role", "compute_app_role");
+        assert_eq!(role["name"], format!("pixtools-{env}-app"));
+        let trust = role["assume_role_policy"].as_str().unwrap();
+        let host = format!("pixtools-oidc-{account}-us-east-1.s3.us-east-1.amazonaws.com");
+        assert!(
+            trust.contains(&format!(
+                r#""Principal" = {{"Federated" = aws_iam_openid_connect_provider.compute_k3s_issuer_provider.arn}}, "Action" = "sts:AssumeRoleWithWebIdentity", "Condition" = {{"StringEquals" = {{"{host}:aud" = "sts.amazonaws.com", "{host}:sub" = ["system:serviceaccount:pixtools:api", "system:serviceaccount:pixtools:worker-standard", "system:serviceaccount:pixtools:worker-ml"]}}}}"#
+            )),
+            "{env}: {trust}"
+        );
+        let grant = t.resource("aws_iam_role_policy", "compute_app_role_workload")["policy"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            grant.contains(r#""Action" = ["s3:PutObject", "s3:DeleteObject"], "Resource" = format("%s/*", aws_s3_bucket.storage_images.arn)"#),
+            "{env}: {grant}"
+        );
+        assert!(
+            grant.contains(r#""Action" = "s3:GetObject", "Resource" = format("%s/*", aws_s3_bucket.storage_images.arn)"#),
+            "{env}: {grant}"
+        );
+        t.has_resource_properties(
+            "aws_iam_openid_connect_provider",
+            &json!({"url": format!("https://{host}"), "client_id_list": ["sts.amazonaws.com"]}),
+        );
+        // The api's and both workers' pods: their own service account, the projected
+        // token, the SDKs' settings naming the app role.
+        let arn = format!("arn:aws:iam::{account}:role/pixtools-{env}-app");
+        for deployment in ["api", "worker-standard", "worker-ml"] {
+            let spec = &t.kube_object("Deployment", deployment)["spec"]["template"]["spec"];
+            assert_eq!(spec["serviceAccountName"], deployment, "{env}");
+            t.kube_object("ServiceAccount", deployment);
+            let token = spec["volumes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["name"] == "aws-iam-token")
+                .unwrap_or_else(|| panic!("{env}: {deployment} has no token volume"));
+            assert_eq!(
+                token["projected"]["sources"][0]["serviceAccountToken"],
+                json!({"audience": "sts.amazonaws.com", "expirationSeconds": 86400, "path": "token"})
+            );
+            let container = &spec["containers"][0];
+            let env_var = |name: &str| {
+                container["env"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|e| e["name"] == name)
+                    .unwrap_or_else(|| panic!("{env}: {deployment} has no {name}"))["value"]
+                    .clone()
+            };
+            assert_eq!(env_var("AWS_ROLE_ARN"), arn.as_str());
+            assert_eq!(
+                env_var("AWS_WEB_IDENTITY_TOKEN_FILE"),
+                "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"
+            );
+            assert_eq!(env_var("AWS_STS_REGIONAL_ENDPOINTS"), "regional");
+            assert!(
+                container["volumeMounts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|m| m["name"] == "aws-iam-token" && m["readOnly"] == true),
+                "{env}: {deployment}"
+            );
+        }
+    }
+}

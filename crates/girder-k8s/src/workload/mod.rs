@@ -42,6 +42,9 @@ pub use daemon_set::DaemonSet;
 pub use deployment::{Deployment, Rollout};
 pub use handle::WorkloadHandle;
 pub use job::{CronJob, Job};
+pub use pod::{
+    AWS_TOKEN_AUDIENCE, AWS_TOKEN_DIRECTORY, AWS_TOKEN_EXPIRATION_SECONDS, AWS_TOKEN_VOLUME,
+};
 pub use stateful_set::StatefulSet;
 
 use crate::container::Container;
@@ -155,6 +158,28 @@ pub trait Workload: sealed::HasPods + Sized {
     /// An annotation of the pods (`prometheus.io/scrape`).
     fn pod_annotation(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.pods().pod_annotations.insert(key.into(), value.into());
+        self
+    }
+
+    /// Let the pods act as AWS IAM role `role_arn` without a webhook (EKS IRSA's
+    /// mechanism, on any cluster whose service-account issuer the account trusts, such
+    /// as girder-k3s's `K3sNode::pod_identity`): a projected service-account token
+    /// (audience `sts.amazonaws.com`, 24 h) mounted read-only in every container at
+    /// [`AWS_TOKEN_DIRECTORY`], and `AWS_ROLE_ARN`, `AWS_WEB_IDENTITY_TOKEN_FILE` and
+    /// `AWS_STS_REGIONAL_ENDPOINTS=regional`, which the AWS SDKs' default chain reads.
+    /// The role must trust the pods' own service account
+    /// ([`Workload::service_account`], required: a workload without one is refused).
+    /// The pods then get no Kubernetes API token unless [`Workload::api_token`] asks.
+    fn aws_role(mut self, role_arn: impl Into<String>) -> Self {
+        self.pods().aws_role = Some(role_arn.into());
+        self
+    }
+
+    /// Mount (or not) the service account's Kubernetes API token in the pods. Without
+    /// this, pods with a service account get it, unless the account is there for an
+    /// AWS role ([`Workload::aws_role`]).
+    fn api_token(mut self, mount: bool) -> Self {
+        self.pods().api_token = Some(mount);
         self
     }
 

@@ -36,7 +36,23 @@ pub struct Pods {
     pub(crate) pod_annotations: BTreeMap<String, String>,
     /// `hostNetwork: true`, with its reason (or the refused reason).
     pub(crate) host_network: Option<std::result::Result<Reason, ReasonError>>,
+    /// The AWS role the pods assume with their projected service-account token.
+    pub(crate) aws_role: Option<String>,
+    /// Mount the Kubernetes API token (`automountServiceAccountToken`), if stated.
+    pub(crate) api_token: Option<bool>,
 }
+
+/// The projected token volume of a workload with an AWS role.
+pub const AWS_TOKEN_VOLUME: &str = "aws-iam-token";
+
+/// Where its token is mounted (EKS's path, which the SDKs' docs use).
+pub const AWS_TOKEN_DIRECTORY: &str = "/var/run/secrets/eks.amazonaws.com/serviceaccount";
+
+/// The token's audience: what STS accepts (and the role's trust names).
+pub const AWS_TOKEN_AUDIENCE: &str = "sts.amazonaws.com";
+
+/// Seconds the kubelet asks the token to last (it refreshes it at 80%).
+pub const AWS_TOKEN_EXPIRATION_SECONDS: i64 = 86_400;
 
 /// A controller's checked parts, ready to be written.
 pub(crate) struct Prepared {
@@ -68,6 +84,8 @@ impl Pods {
             annotations: BTreeMap::new(),
             pod_annotations: BTreeMap::new(),
             host_network: None,
+            aws_role: None,
+            api_token: None,
         }
     }
 
@@ -85,6 +103,13 @@ impl Pods {
         let what = format!("{kind} {}/{name}", self.namespace);
         if self.containers.is_empty() {
             return Err(K8sError::NoContainer { workload: what }.at(at));
+        }
+        if let (Some(role), None) = (&self.aws_role, &self.service_account) {
+            return Err(K8sError::AwsRoleWithoutServiceAccount {
+                workload: what,
+                role: role.clone(),
+            }
+            .at(at));
         }
         self.check_mounts(at, &what, claims)?;
         let selector = self.labels.selector();
@@ -152,6 +177,9 @@ impl Pods {
 
     fn check_mounts(&self, at: &str, what: &str, claims: &[ClaimTemplate]) -> Result<()> {
         let mut names = BTreeSet::new();
+        if self.aws_role.is_some() {
+            names.insert(AWS_TOKEN_VOLUME);
+        }
         for volume in &self.volumes {
             if !names.insert(volume.name.as_str()) {
                 return Err(K8sError::DuplicateVolume {
@@ -209,21 +237,27 @@ impl Pods {
         );
         validate::annotations(at, &pods, &self.pod_annotations)?;
         validate::labels(at, &format!("{pods} nodeSelector"), &self.node_selector)?;
-        let containers = self
+        let mut containers = self
             .containers
             .iter()
             .map(|c| c.build(at))
             .collect::<Result<Vec<_>>>()?;
-        let init_containers = self
+        let mut init_containers = self
             .init_containers
             .iter()
             .map(|c| c.build(at))
             .collect::<Result<Vec<_>>>()?;
-        let volumes = self
+        let mut volumes = self
             .volumes
             .iter()
             .map(|v| v.build(at))
             .collect::<Result<Vec<_>>>()?;
+        if let Some(role) = &self.aws_role {
+            volumes.push(aws_token_volume());
+            for container in containers.iter_mut().chain(init_containers.iter_mut()) {
+                use_aws_role(container, role);
+            }
+        }
         let runs_as_root = self
             .containers
             .iter()
@@ -250,7 +284,12 @@ impl Pods {
                 init_containers: (!init_containers.is_empty()).then_some(init_containers),
                 volumes: (!volumes.is_empty()).then_some(volumes),
                 service_account_name: self.service_account.clone(),
-                automount_service_account_token: Some(self.service_account.is_some()),
+                // The API token only for pods that run as a service account for the
+                // API's sake: one there for an AWS role gets the STS token alone.
+                automount_service_account_token: Some(
+                    self.api_token
+                        .unwrap_or(self.service_account.is_some() && self.aws_role.is_none()),
+                ),
                 node_selector: (!self.node_selector.is_empty()).then(|| self.node_selector.clone()),
                 tolerations: (!self.tolerations.is_empty()).then(|| self.tolerations.clone()),
                 affinity: self.affinity.clone(),
@@ -275,5 +314,53 @@ impl Pods {
                 ..core::PodSpec::default()
             }),
         })
+    }
+}
+
+/// The projected service-account token STS takes (audience [`AWS_TOKEN_AUDIENCE`]).
+fn aws_token_volume() -> core::Volume {
+    core::Volume {
+        name: AWS_TOKEN_VOLUME.into(),
+        projected: Some(core::ProjectedVolumeSource {
+            sources: Some(vec![core::VolumeProjection {
+                service_account_token: Some(core::ServiceAccountTokenProjection {
+                    audience: Some(AWS_TOKEN_AUDIENCE.into()),
+                    expiration_seconds: Some(AWS_TOKEN_EXPIRATION_SECONDS),
+                    path: "token".into(),
+                }),
+                ..core::VolumeProjection::default()
+            }]),
+            ..core::ProjectedVolumeSource::default()
+        }),
+        ..core::Volume::default()
+    }
+}
+
+/// The token mounted read-only and the AWS SDKs' web-identity settings, as EKS's pod
+/// identity webhook injects them (with regional STS endpoints).
+fn use_aws_role(container: &mut core::Container, role: &str) {
+    container
+        .volume_mounts
+        .get_or_insert_with(Vec::new)
+        .push(core::VolumeMount {
+            name: AWS_TOKEN_VOLUME.into(),
+            mount_path: AWS_TOKEN_DIRECTORY.into(),
+            read_only: Some(true),
+            ..core::VolumeMount::default()
+        });
+    let env = container.env.get_or_insert_with(Vec::new);
+    for (name, value) in [
+        ("AWS_ROLE_ARN", role.to_owned()),
+        (
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+            format!("{AWS_TOKEN_DIRECTORY}/token"),
+        ),
+        ("AWS_STS_REGIONAL_ENDPOINTS", "regional".to_owned()),
+    ] {
+        env.push(core::EnvVar {
+            name: name.into(),
+            value: Some(value),
+            value_from: None,
+        });
     }
 }
