@@ -104,10 +104,6 @@ pub(crate) fn main(stack: &mut Stack, env: &Environment) -> Result<()> {
             "CKV2_AWS_6",
             "the public access block lets through only the policy that makes the issuer's two public documents readable; public ACLs stay blocked and ignored",
         ),
-        (
-            "CKV_AWS_70",
-            "principal * may only s3:GetObject the issuer's OIDC discovery document and JWKS, which are public by design (STS reads them without credentials)",
-        ),
     ] {
         stack.acknowledge_check(issuer, check, reason)?;
     }
