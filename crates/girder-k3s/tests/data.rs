@@ -4,10 +4,9 @@
 //! or apply objects before their CRDs, container logs of which only the newest file is
 //! shipped.
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use common::{file, run, scratch, stubs, write_files};
 use girder_aws::aws;
 use girder_core::Value;
 use girder_core::assertions::Template;
@@ -64,63 +63,6 @@ fn cloud_init() -> CloudInit {
         }],
         pod_identity: None,
     }
-}
-
-fn write_files(text: &str) -> Vec<(String, String)> {
-    let document: Json = serde_norway::from_str(text).unwrap();
-    document["write_files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_owned(),
-                f["content"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn file(files: &[(String, String)], path: &str) -> String {
-    files
-        .iter()
-        .find(|(p, _)| p == path)
-        .unwrap_or_else(|| panic!("no {path}"))
-        .1
-        .clone()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("bin")).unwrap();
-    dir
-}
-
-fn stubs(dir: &Path, scripts: &[(&str, &str)]) {
-    for (name, body) in scripts {
-        let path = dir.join("bin").join(name);
-        std::fs::write(&path, format!("#!/bin/bash\n{body}\n")).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-}
-
-fn run(dir: &Path, script: &str) -> (bool, String) {
-    let path = dir.join("script");
-    std::fs::write(&path, script).unwrap();
-    let status = Command::new("bash")
-        .arg(&path)
-        .env(
-            "PATH",
-            format!("{}:/usr/bin:/bin", dir.join("bin").display()),
-        )
-        .env("STUB_LOG", dir.join("log"))
-        .env("STUB_DIR", dir)
-        .status()
-        .unwrap();
-    let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
-    let _ = std::fs::remove_file(dir.join("log"));
-    (status.success(), log)
 }
 
 /// Every SQL statement of the users' script, one per line.

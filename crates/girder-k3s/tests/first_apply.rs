@@ -4,10 +4,10 @@
 //! that never roll out, and a deploy that needs a root shell.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
+mod common;
+
+use common::{file, run, scratch, stubs, write_files};
 use girder_aws::aws;
 use girder_core::assertions::Template;
 use girder_core::prelude::*;
@@ -193,40 +193,6 @@ fn the_node_is_created_after_everything_its_boot_reads() {
     assert!(!waits.contains(group));
 }
 
-/// Executable stubs in a fresh directory: `name` -> shell body.
-fn stubs(dir: &Path, scripts: &[(&str, &str)]) {
-    std::fs::create_dir_all(dir).unwrap();
-    for (name, body) in scripts {
-        let path = dir.join(name);
-        std::fs::write(&path, format!("#!/bin/bash\n{body}\n")).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-}
-
-fn write_files(text: &str) -> Vec<(String, String)> {
-    let document: Json = serde_norway::from_str(text).unwrap();
-    document["write_files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_owned(),
-                f["content"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn file(files: &[(String, String)], path: &str) -> String {
-    files
-        .iter()
-        .find(|(p, _)| p == path)
-        .unwrap_or_else(|| panic!("no {path}"))
-        .1
-        .clone()
-}
-
 fn cloud_init() -> CloudInit {
     CloudInit {
         name: "pixtools-dev".into(),
@@ -252,31 +218,6 @@ fn cloud_init() -> CloudInit {
     }
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Run `script` with bash, the stubs first on PATH; the log the stubs append to.
-fn run(dir: &Path, script: &str) -> (bool, String) {
-    let path = dir.join("script");
-    std::fs::write(&path, script).unwrap();
-    let status = Command::new("bash")
-        .arg(&path)
-        .env(
-            "PATH",
-            format!("{}:/usr/bin:/bin", dir.join("bin").display()),
-        )
-        .env("STUB_LOG", dir.join("log"))
-        .env("STUB_STATE", dir.join("state"))
-        .status()
-        .unwrap();
-    let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
-    (status.success(), log)
-}
-
 #[test]
 fn a_read_that_keeps_failing_ends_the_boot_after_a_bounded_number_of_tries() {
     let files = write_files(&render_cloud_init(&cloud_init()).unwrap());
@@ -284,7 +225,7 @@ fn a_read_that_keeps_failing_ends_the_boot_after_a_bounded_number_of_tries() {
     let dir = scratch("boot-fails");
     // SSM never answers (the database's settings are not there); IMDS does.
     stubs(
-        &dir.join("bin"),
+        &dir,
         &[
             ("curl", r#"echo "curl $*" >> "$STUB_LOG"; echo value"#),
             ("aws", r#"echo "aws $*" >> "$STUB_LOG"; exit 254"#),
@@ -313,7 +254,7 @@ fn a_read_that_fails_at_first_is_tried_again() {
     let dir = scratch("boot-retries");
     // SSM fails twice (eventual consistency), then answers everything.
     stubs(
-        &dir.join("bin"),
+        &dir,
         &[
             ("curl", r#"echo "curl $*" >> "$STUB_LOG"; echo value"#),
             (
@@ -372,7 +313,7 @@ fn a_failed_boot_marks_the_instance_unhealthy_so_the_group_replaces_it() {
     for (case, bootstrap, unhealthy) in [("fails", "false", true), ("succeeds", "true", false)] {
         let dir = scratch(&format!("boot-wrapper-{case}"));
         stubs(
-            &dir.join("bin"),
+            &dir,
             &[
                 ("curl", r#"echo value"#),
                 ("aws", r#"echo "aws $*" >> "$STUB_LOG""#),
