@@ -19,9 +19,11 @@
 mod error;
 mod policy;
 mod role;
+mod session_manager;
 mod trust;
 
 pub use error::IamError;
 pub use policy::{Access, Condition, Effect, PolicyDocument, Statement};
 pub use role::{GITHUB_OIDC_URL, GithubOidcProvider, Role, RoleHandle, TFC_OIDC_URL};
+pub use session_manager::{SSM_AGENT_ACTIONS, SSM_CHANNEL_ACTIONS, session_manager_statements};
 pub use trust::Trust;

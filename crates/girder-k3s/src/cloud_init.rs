@@ -26,7 +26,7 @@ pub struct CloudInit {
     pub db_secret_parameter: String,
     /// The datastore database (`k3s_state`).
     pub datastore_database: String,
-    /// The K3s release (`v1.33.5+k3s1`).
+    /// The K3s release (`v1.36.4+k3s1`).
     pub k3s_version: String,
     /// The bucket manifests are synced from at boot, if any.
     pub manifests_bucket: Option<String>,
@@ -36,7 +36,7 @@ pub struct CloudInit {
     pub log_group: String,
     /// Keep the Traefik ingress controller K3s ships (otherwise disabled).
     pub bundled_traefik: bool,
-    /// The `ecr-credential-provider` release (`v1.34.0`) the kubelet pulls private ECR
+    /// The `ecr-credential-provider` release (`v1.29.0`) the kubelet pulls private ECR
     /// images with, if the node pulls from ECR.
     pub ecr_credential_provider: Option<String>,
     /// How many times each read and download at boot is tried (at least 1).
@@ -179,7 +179,7 @@ struct Rendered<'a> {
 /// password changed in its secret takes to reach PostgreSQL.
 pub const DATABASE_USERS_MINUTES: u16 = 5;
 
-/// `vMAJOR.MINOR.PATCH`, as cloud-provider-aws names its releases (`v1.34.0`).
+/// `vMAJOR.MINOR.PATCH`, as cloud-provider-aws names its releases (`v1.29.0`).
 pub(crate) fn is_plain_release(version: &str) -> bool {
     let Some(rest) = version.strip_prefix('v') else {
         return false;
@@ -246,14 +246,14 @@ impl CloudInit {
             "K3s version",
             &self.k3s_version,
             version_ok,
-            "a K3s release such as v1.33.5+k3s1",
+            "a K3s release such as v1.36.4+k3s1",
         )?;
         if let Some(version) = &self.ecr_credential_provider {
             check(
                 "ecr-credential-provider version",
                 version,
                 is_plain_release(version),
-                "a cloud-provider-aws release such as v1.34.0",
+                "a cloud-provider-aws release such as v1.29.0",
             )?;
         }
         check(
@@ -373,7 +373,45 @@ impl CloudInit {
     }
 }
 
-/// `vMAJOR.MINOR.PATCH[-rcN]+k3sN`, as K3s names its releases (`v1.33.5+k3s1`).
+/// Kubernetes minors past their upstream end of life (kubernetes.io/releases: each minor
+/// is patched for about 14 months), newest last: a node of one of these, or older, is
+/// refused, since no fix reaches it any more. Add a line when a minor's support ends.
+pub const KUBERNETES_END_OF_LIFE: [(u16, &str); 4] = [
+    (31, "2025-10-28"),
+    (32, "2026-02-28"),
+    (33, "2026-06-28"),
+    (34, "2026-10-27"),
+];
+
+/// Refuse a release of a minor in [`KUBERNETES_END_OF_LIFE`] or older (`version` is a
+/// release: [`is_k3s_release`]).
+pub(crate) fn check_supported(version: &str) -> Result<(), K3sError> {
+    let minor = version
+        .strip_prefix("v1.")
+        .and_then(|rest| rest.split('.').next())
+        .and_then(|minor| minor.parse::<u16>().ok());
+    let Some(minor) = minor else {
+        return Err(K3sError::K3sVersion(version.to_owned()));
+    };
+    let Some(&(newest_ended, newest_date)) = KUBERNETES_END_OF_LIFE.last() else {
+        return Ok(());
+    };
+    if minor > newest_ended {
+        return Ok(());
+    }
+    let end_of_life = KUBERNETES_END_OF_LIFE
+        .iter()
+        .find(|(ended, _)| *ended == minor)
+        .map_or(newest_date, |(_, date)| *date);
+    Err(K3sError::K3sEndOfLife {
+        version: version.to_owned(),
+        minor,
+        end_of_life,
+        oldest_supported: newest_ended + 1,
+    })
+}
+
+/// `vMAJOR.MINOR.PATCH[-rcN]+k3sN`, as K3s names its releases (`v1.36.4+k3s1`).
 pub(crate) fn is_k3s_release(version: &str) -> bool {
     let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
     let Some(rest) = version.strip_prefix('v') else {

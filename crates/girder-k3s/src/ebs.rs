@@ -1,18 +1,45 @@
-//! The node role's EBS permissions for the AWS EBS CSI driver's controller (which signs
-//! with the node role on the node's network): the actions of the driver's documented
-//! policy (kubernetes-sigs/aws-ebs-csi-driver `docs/example-iam-policy.json`, the policy
-//! AWS publishes as `AmazonEBSCSIDriverPolicy`), each on this account and region, and
-//! scoped by the tag the driver puts on every volume and snapshot it creates
-//! (`ebs.csi.aws.com/cluster=true`) wherever EC2 supports a tag condition for it.
+//! The AWS EBS CSI driver on a K3s node: persistent volumes that outlive the instance.
+//!
+//! Two halves, joined by the controller's role ARN:
+//! - AWS: [`crate::K3sNodeHandle::ebs_csi_controller_role`], the controller's own IAM role
+//!   (pod identity: its ServiceAccount's projected token), holding the actions of the
+//!   driver's documented policy (kubernetes-sigs/aws-ebs-csi-driver
+//!   `docs/example-iam-policy.json`, AWS's `AmazonEBSCSIDriverPolicy`), each on this
+//!   account and region, and scoped by the tag the driver puts on every volume and
+//!   snapshot it creates (`ebs.csi.aws.com/cluster=true`) wherever EC2 supports a tag
+//!   condition for it. The node role gets none of them.
+//! - Kubernetes: [`EbsCsiDriver`], the driver's chart installed by K3s's Helm controller,
+//!   the controller on the pod network with that role, and a StorageClass of encrypted
+//!   gp3 volumes that are kept when their claim goes.
+//!
+//! An EBS volume lives in one availability zone: a node that must get its volumes back
+//! after a replacement stays in one zone ([`crate::K3sNode::single_zone`]).
 
+use girder_core::construct::Construct;
+use girder_core::helm::ChartRef;
+use girder_core::{Error, Result, Scope};
+use girder_k8s::{AwsWebIdentity, Delivery, Release, StorageClass, StorageClassHandle};
+use serde_json::json;
+
+use crate::K3sError;
 use girder_core::vocabulary::AwsLocation;
 use girder_iam::{Condition, Statement};
+
+/// The namespace the driver runs in.
+pub const EBS_CSI_NAMESPACE: &str = "kube-system";
+
+/// The controller's ServiceAccount (the chart's name for it): the controller role trusts
+/// `system:serviceaccount:kube-system:ebs-csi-controller-sa` and nothing else.
+pub const EBS_CSI_CONTROLLER_SERVICE_ACCOUNT: &str = "ebs-csi-controller-sa";
+
+/// The chart release girder pins (driver 1.64.0), whose values ../shared/schemas checks.
+pub const EBS_CSI_CHART_VERSION: &str = "2.64.0";
 
 /// The tag the EBS CSI driver puts on every volume and snapshot it creates.
 pub const EBS_CSI_CLUSTER_TAG: &str = "ebs.csi.aws.com/cluster";
 
-/// Every action of the driver's documented policy, in its order: the node role gets
-/// these and no other EC2 action for volumes.
+/// Every action of the driver's documented policy, in its order: the controller's role
+/// gets these and no other EC2 action.
 pub const EBS_CSI_DRIVER_ACTIONS: [&str; 18] = [
     "ec2:DescribeAvailabilityZones",
     "ec2:DescribeInstances",
@@ -98,6 +125,143 @@ pub(crate) fn ebs_csi_statements(here: &AwsLocation, group: &str) -> Vec<Stateme
             .on([snapshots])
             .when(created()),
     ]
+}
+
+/// The driver in the cluster: its chart (K3s's Helm controller installs it), the
+/// controller acting as its own role (no pod on the node's network, no node role), the
+/// node plugin on the node's network, and a StorageClass.
+#[must_use = "a builder creates nothing until `add` is called"]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EbsCsiDriver {
+    controller_role_arn: String,
+    region: String,
+    storage_class: String,
+}
+
+/// The driver in the stack.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use]
+pub struct EbsCsiDriverHandle {
+    storage_class: StorageClassHandle,
+}
+
+impl EbsCsiDriverHandle {
+    /// The StorageClass its volumes come from: what claims name.
+    pub fn storage_class(&self) -> &StorageClassHandle {
+        &self.storage_class
+    }
+}
+
+impl EbsCsiDriver {
+    /// The driver in `region`, its controller acting as `controller_role_arn` (what
+    /// [`crate::K3sNodeHandle::ebs_csi_controller_role`] made), volumes of StorageClass
+    /// `ebs-gp3`.
+    pub fn new(controller_role_arn: impl Into<String>, region: impl Into<String>) -> Self {
+        Self {
+            controller_role_arn: controller_role_arn.into(),
+            region: region.into(),
+            storage_class: "ebs-gp3".into(),
+        }
+    }
+
+    /// Name the StorageClass `name` instead.
+    pub fn storage_class(mut self, name: impl Into<String>) -> Self {
+        self.storage_class = name.into();
+        self
+    }
+
+    fn check(&self) -> std::result::Result<(), K3sError> {
+        if !is_role_arn(&self.controller_role_arn) {
+            return Err(K3sError::RoleArn {
+                what: "EBS CSI controller",
+                arn: self.controller_role_arn.clone(),
+            });
+        }
+        let region_ok = !self.region.is_empty()
+            && self
+                .region
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !region_ok {
+            return Err(K3sError::Region(self.region.clone()));
+        }
+        Ok(())
+    }
+}
+
+impl Construct for EbsCsiDriver {
+    type Handle = EbsCsiDriverHandle;
+
+    /// Add the driver's release and StorageClass as construct `id`, into the scope's
+    /// Kubernetes app.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<EbsCsiDriverHandle> {
+        let mut scope = scope.construct_child(id)?;
+        let at = scope.location();
+        self.check().map_err(|e| Error::construct(&at, e))?;
+        let identity = AwsWebIdentity::new(&self.controller_role_arn).region(&self.region);
+        let small = json!({"requests": {"cpu": "10m", "memory": "40Mi"}, "limits": {"memory": "256Mi"}});
+        let values = json!({
+            "controller": {
+                // One node: one controller (leader election makes a second idle).
+                "replicaCount": 1,
+                // Off EC2's metadata service (the hop limit keeps pods from it), the
+                // controller learns its region from here and signs as its own role.
+                "region": self.region,
+                "serviceAccount": {"create": true, "name": EBS_CSI_CONTROLLER_SERVICE_ACCOUNT},
+                "env": identity.env_values(),
+                "volumes": [identity.volume_values()],
+                "volumeMounts": [identity.mount_values()],
+                // The sidecars take these too unless told otherwise.
+                "resources": small,
+            },
+            "node": {
+                // The node plugin asks the instance metadata service for its instance id,
+                // zone and attachment limits; with the hop limit at 1 only the node's
+                // network reaches it. The plugin is privileged (it mounts devices on the
+                // host), so the node's network gives it nothing it does not have; it
+                // calls no AWS API.
+                "hostNetwork": true,
+                "enableWindows": false,
+                "resources": small,
+            },
+        });
+        Release::new(
+            "aws-ebs-csi-driver",
+            EBS_CSI_NAMESPACE,
+            ChartRef::new(
+                "https://kubernetes-sigs.github.io/aws-ebs-csi-driver",
+                "aws-ebs-csi-driver",
+                EBS_CSI_CHART_VERSION,
+            ),
+            &values,
+        )
+        .delivery(Delivery::K3s)
+        .add(&mut scope, "chart")?;
+        // Kept when the claim goes (a deleted StatefulSet claim must not take the
+        // broker's messages with it); bound where the pod lands, so in its zone.
+        let storage_class = StorageClass::ebs_gp3(&self.storage_class)
+            .retain()
+            .add(&mut scope, "storage-class")?;
+        Ok(EbsCsiDriverHandle { storage_class })
+    }
+}
+
+/// `arn:<partition>:iam::<12 digits>:role/<name>`.
+pub(crate) fn is_role_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && ["aws", "aws-cn", "aws-us-gov"].contains(&parts[1])
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && parts[5].strip_prefix("role/").is_some_and(|name| {
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
+        })
 }
 
 #[cfg(test)]

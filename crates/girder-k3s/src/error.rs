@@ -21,9 +21,23 @@ pub enum K3sError {
     NodeName(String),
     /// Not a K3s release.
     #[error(
-        "K3s version {0:?}: pin a release such as v1.33.5+k3s1 (vMAJOR.MINOR.PATCH[-rcN]+k3sN)"
+        "K3s version {0:?}: pin a release such as v1.36.4+k3s1 (vMAJOR.MINOR.PATCH[-rcN]+k3sN)"
     )]
     K3sVersion(String),
+    /// A K3s release of a Kubernetes minor past its end of life: no more fixes.
+    #[error(
+        "K3s version {version:?}: Kubernetes 1.{minor} reached end of life on {end_of_life}; pin a release of 1.{oldest_supported} or later"
+    )]
+    K3sEndOfLife {
+        /// The version asked for.
+        version: String,
+        /// Its Kubernetes minor.
+        minor: u16,
+        /// When that minor's upstream support ended.
+        end_of_life: &'static str,
+        /// The oldest minor still supported.
+        oldest_supported: u16,
+    },
     /// A manifests bucket whose name is computed at apply: cloud-init needs it literally.
     #[error(
         "the manifests bucket's name is computed at apply; the node's cloud-init needs a literal name"
@@ -67,6 +81,17 @@ pub enum K3sError {
         "workload role service account {0:?}: a namespace (DNS label) and a service account name (DNS subdomain)"
     )]
     ServiceAccountName(String),
+    /// A role ARN a pod's environment names that is not an IAM role's.
+    #[error("{what} role ARN {arn:?}: arn:<partition>:iam::<12-digit account>:role/<name>")]
+    RoleArn {
+        /// Whose role.
+        what: &'static str,
+        /// The ARN given.
+        arn: String,
+    },
+    /// Not an AWS region's name.
+    #[error("region {0:?}: an AWS region such as us-east-1")]
+    Region(String),
     /// The EC2 role came without an instance profile.
     #[error("an EC2 role must come with an instance profile")]
     NoInstanceProfile,

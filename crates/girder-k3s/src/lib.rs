@@ -28,10 +28,13 @@ mod node;
 mod traefik;
 
 pub use cloud_init::{
-    CloudInit, DATABASE_USERS_MINUTES, DatabaseUser, NamespaceLogs, PodIdentityBoot, agent_config,
+    CloudInit, DATABASE_USERS_MINUTES, DatabaseUser, KUBERNETES_END_OF_LIFE, NamespaceLogs, PodIdentityBoot, agent_config,
     database_users_sql, render_cloud_init,
 };
-pub use ebs::{EBS_CSI_CLUSTER_TAG, EBS_CSI_DRIVER_ACTIONS};
+pub use ebs::{
+    EBS_CSI_CHART_VERSION, EBS_CSI_CLUSTER_TAG, EBS_CSI_CONTROLLER_SERVICE_ACCOUNT,
+    EBS_CSI_DRIVER_ACTIONS, EBS_CSI_NAMESPACE, EbsCsiDriver, EbsCsiDriverHandle,
+};
 pub use error::K3sError;
 pub use node::{
     ECR_CREDENTIAL_PROVIDER, ISSUER_DOCUMENTS, K3sNode, K3sNodeHandle, WORKLOAD_AUDIENCE,

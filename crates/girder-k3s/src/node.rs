@@ -17,7 +17,7 @@ use girder_storage::{Bucket, BucketHandle, BucketName, RepositoryHandle};
 use serde_json::json;
 
 use crate::cloud_init::{
-    CloudInit, DatabaseUser, NamespaceLogs, PodIdentityBoot, is_k3s_release,
+    CloudInit, DatabaseUser, NamespaceLogs, PodIdentityBoot, check_supported, is_k3s_release,
     is_script_safe_bucket_name, render_cloud_init,
 };
 use crate::error::K3sError;
@@ -45,10 +45,14 @@ const START_TIMEOUT_SECONDS: u16 = 600;
 const TOKEN_PARAMETER: &str = "k3s/token";
 
 /// The `ecr-credential-provider` release (kubernetes/cloud-provider-aws) the kubelet pulls
-/// private ECR images with: the release line of the K3s minor the stacks pin (1.34); the
-/// kubelet credential provider API it speaks (`credentialprovider.kubelet.k8s.io/v1`) is
-/// stable since Kubernetes 1.26.
-pub const ECR_CREDENTIAL_PROVIDER: &str = "v1.34.0";
+/// private ECR images with: the newest one published as a binary on artifacts.k8s.io,
+/// where the node downloads it. Releases from v1.30.0 on exist only as source there
+/// (kubernetes/cloud-provider-aws#1324, still open): pinning one (v1.34.0, as girder did
+/// before) gives a 404 at every boot, so K3s never starts and the group replaces the
+/// instance forever. The kubelet credential provider API this release speaks
+/// (`credentialprovider.kubelet.k8s.io/v1`) is stable since Kubernetes 1.26 and served by
+/// every supported kubelet; the plugin's only job is `ecr:GetAuthorizationToken`.
+pub const ECR_CREDENTIAL_PROVIDER: &str = "v1.29.0";
 
 /// The audience of the service-account tokens workloads exchange with STS (as EKS).
 pub const WORKLOAD_AUDIENCE: &str = "sts.amazonaws.com";
@@ -78,7 +82,6 @@ pub struct K3sNode {
     bundled_traefik: bool,
     repositories: Vec<RepositoryHandle>,
     waits_for: Vec<Reference>,
-    ebs_csi_driver: bool,
     single_zone: bool,
     datastore_user: Option<PostgresUserHandle>,
     database_users: Vec<PostgresUserHandle>,
@@ -98,6 +101,8 @@ pub struct K3sNodeHandle {
     log_group: aws::CloudwatchLogGroupHandle,
     sync_document: Option<aws::SsmDocumentHandle>,
     issuer: Option<Issuer>,
+    /// The node's partition, region and account (computed at apply).
+    here: AwsLocation,
 }
 
 /// The node's published service-account issuer.
@@ -142,7 +147,6 @@ impl K3sNode {
             // The boot downloads K3s and reads S3 and SSM: the private subnets' routes
             // out (NAT, the S3 endpoint) must exist before the node does.
             waits_for: vpc.dependencies(),
-            ebs_csi_driver: false,
             single_zone: false,
             datastore_user: None,
             database_users: Vec::new(),
@@ -205,17 +209,6 @@ impl K3sNode {
     /// those and no other.
     pub fn pulls_from(mut self, repository: &RepositoryHandle) -> Self {
         self.repositories.push(repository.clone());
-        self
-    }
-
-    /// Let the AWS EBS CSI driver's controller, running on the node's network, manage
-    /// EBS volumes with the node role: exactly the actions of the driver's documented
-    /// policy ([`crate::EBS_CSI_DRIVER_ACTIONS`]), on this account and region, on the
-    /// volumes and snapshots the driver tags ([`crate::EBS_CSI_CLUSTER_TAG`]) and the
-    /// group's own instances wherever EC2 allows a condition. Pair it with
-    /// [`K3sNode::single_zone`] so a replacement node can attach the volumes.
-    pub fn ebs_csi_driver(mut self) -> Self {
-        self.ebs_csi_driver = true;
         self
     }
 
@@ -356,7 +349,19 @@ impl Construct for K3sNode {
             }
             None => None,
         };
-        let parameters = here.arn("ssm", format!("parameter{}/*", self.ssm_prefix));
+        // Exactly the parameters the boot reads: the datastore's four and the token. The
+        // rest of the prefix (the apps' settings and passwords) is for the roles of the
+        // pods that use them.
+        let parameters: Vec<Arn> = [
+            self.datastore.host(),
+            self.datastore.port(),
+            self.datastore.username(),
+            self.datastore.master_secret_arn(),
+            &token_parameter,
+        ]
+        .into_iter()
+        .map(|path| here.arn("ssm", format!("parameter{path}")))
+        .collect();
         // The datastore's user first, then the others, each once.
         let mut users: Vec<PostgresUserHandle> = self.datastore_user.iter().cloned().collect();
         for user in &self.database_users {
@@ -366,9 +371,9 @@ impl Construct for K3sNode {
         }
         let mut policy = PolicyDocument::new()
             .statement(
-                Statement::allow(["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"])
+                Statement::allow(["ssm:GetParameter", "ssm:GetParameters"])
                     .sid("ReadSettings")
-                    .on([parameters]),
+                    .on(parameters),
             )
             .statement(
                 Statement::allow(["kms:Decrypt"])
@@ -433,11 +438,6 @@ impl Construct for K3sNode {
             }
             policy = policy.statement(publish);
         }
-        if self.ebs_csi_driver {
-            for statement in crate::ebs::ebs_csi_statements(&here, &self.name) {
-                policy = policy.statement(statement);
-            }
-        }
         if let Some((bucket, _)) = &manifests_bucket {
             // The bucket's own read statements for the prefix the node syncs.
             let sids = ["ListManifests", "ReadManifests", "DecryptManifests"];
@@ -449,9 +449,13 @@ impl Construct for K3sNode {
                 policy = policy.statement(statement.sid(sid));
             }
         }
+        // Session Manager instead of SSH, and the sync document's Run Command: the SSM
+        // Agent's actions, without AmazonSSMManagedInstanceCore's GetParameter on *.
+        for statement in girder_iam::session_manager_statements() {
+            policy = policy.statement(statement);
+        }
         let role = Role::new(format!("{}-node", self.name), Trust::ec2())
             .description(format!("K3s node {}", self.name))
-            .aws_managed_policy(partition.partition(), "AmazonSSMManagedInstanceCore")
             .policy("node", policy.clone())
             .add(&mut scope, "role")?;
         let Some(profile) = role.instance_profile_name() else {
@@ -594,9 +598,16 @@ impl Construct for K3sNode {
                         .spot_allocation_strategy("price-capacity-optimized"),
                 ),
             )
+            // Launch before terminate: the replacement boots and joins (one group of
+            // one, so for a while two), then the old node goes, its pods stopped by the
+            // kubelet's graceful shutdown. Never a moment with no node, as a refresh at
+            // min 0 % would give on every template change.
             .instance_refresh(
-                asg::InstanceRefresh::new("Rolling")
-                    .preferences(asg::InstanceRefreshPreferences::new().min_healthy_percentage(0)),
+                asg::InstanceRefresh::new("Rolling").preferences(
+                    asg::InstanceRefreshPreferences::new()
+                        .min_healthy_percentage(100)
+                        .max_healthy_percentage(200),
+                ),
             )
             .tag(asg::Tag::new("Name", true, &self.name));
         if !self.target_group_arns.is_empty() {
@@ -646,6 +657,7 @@ impl Construct for K3sNode {
             log_group,
             sync_document,
             issuer: issuer.map(|(issuer, _)| issuer),
+            here,
         })
     }
 }
@@ -708,7 +720,7 @@ impl K3sNode {
         if !is_k3s_release(&self.k3s_version) {
             return Err(K3sError::K3sVersion(self.k3s_version.clone()));
         }
-        Ok(())
+        check_supported(&self.k3s_version)
     }
 }
 
@@ -819,6 +831,31 @@ impl K3sNodeHandle {
             role = role.policy("workload", policy);
         }
         role.add(scope, id)
+    }
+
+    /// The EBS CSI driver controller's role `name` (construct `id` of `scope`): a
+    /// [`K3sNodeHandle::workload_role`] of `kube-system/ebs-csi-controller-sa`
+    /// ([`crate::EBS_CSI_CONTROLLER_SERVICE_ACCOUNT`]) holding exactly the driver's
+    /// documented actions ([`crate::EBS_CSI_DRIVER_ACTIONS`]), on this account and
+    /// region, on the volumes and snapshots the driver tags
+    /// ([`crate::EBS_CSI_CLUSTER_TAG`]) and the instances of this node's group wherever
+    /// EC2 allows a condition. Install the driver with [`crate::EbsCsiDriver`], and keep
+    /// the node in one zone ([`K3sNode::single_zone`]) so a replacement can attach the
+    /// volumes. Errors: as [`K3sNodeHandle::workload_role`].
+    pub fn ebs_csi_controller_role(
+        &self,
+        scope: &mut Scope<'_>,
+        id: &str,
+        name: impl Into<String>,
+    ) -> Result<RoleHandle> {
+        self.workload_role(
+            scope,
+            id,
+            name,
+            crate::EBS_CSI_NAMESPACE,
+            [crate::EBS_CSI_CONTROLLER_SERVICE_ACCOUNT],
+            crate::ebs::ebs_csi_statements(&self.here, &self.name),
+        )
     }
 
     /// The trust of [`K3sNodeHandle::workload_role`] `name`: the node's issuer provider,

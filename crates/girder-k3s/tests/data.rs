@@ -46,7 +46,7 @@ fn cloud_init() -> CloudInit {
         db_username_parameter: "/pixtools/dev/db/username".into(),
         db_secret_parameter: "/pixtools/dev/db/master-secret-arn".into(),
         datastore_database: "k3s_state".into(),
-        k3s_version: "v1.34.9+k3s1".into(),
+        k3s_version: "v1.36.4+k3s1".into(),
         manifests_bucket: Some("pixtools-manifests-111111111111-us-east-1".into()),
         manifests_prefix: "manifests/".into(),
         log_group: "/pixtools-dev/k3s".into(),
@@ -301,7 +301,7 @@ fn node_policy() -> (Template, PolicyDocument, Vec<Value<String>>, Value<String>
         "pixtools-dev",
         ["m7i-flex.large"],
         &SsmPath::new("/pixtools/dev").unwrap(),
-        "v1.34.9+k3s1",
+        "v1.36.4+k3s1",
     )
     .datastore_user(&k3s)
     .database_user(&app)

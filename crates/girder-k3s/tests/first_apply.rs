@@ -79,7 +79,7 @@ fn build() -> Built {
         "pixtools-dev",
         ["m7i-flex.large"],
         &ssm("/pixtools/dev"),
-        "v1.34.9+k3s1",
+        "v1.36.4+k3s1",
     )
     .manifests_from(&manifests)
     .pulls_from(&api)
@@ -202,7 +202,7 @@ fn cloud_init() -> CloudInit {
         db_username_parameter: "/pixtools/dev/db/username".into(),
         db_secret_parameter: "/pixtools/dev/db/master-secret-arn".into(),
         datastore_database: "k3s_state".into(),
-        k3s_version: "v1.34.9+k3s1".into(),
+        k3s_version: "v1.36.4+k3s1".into(),
         manifests_bucket: None,
         manifests_prefix: "manifests/".into(),
         log_group: "/pixtools-dev/k3s".into(),
@@ -286,7 +286,7 @@ case "$*" in *secretsmanager*) echo '{"password": "p@ss"}' ;; *) echo value ;; e
     );
     let install = log.lines().find(|l| l.starts_with("install")).unwrap();
     assert!(
-        install.contains("INSTALL_K3S_VERSION=v1.34.9+k3s1"),
+        install.contains("INSTALL_K3S_VERSION=v1.36.4+k3s1"),
         "{install}"
     );
     assert!(install.contains("--secrets-encryption"), "{install}");
@@ -451,7 +451,7 @@ fn a_node_without_repositories_gets_no_ecr_access() {
         "n",
         ["m7i.large"],
         &ssm("/v"),
-        "v1.34.9+k3s1",
+        "v1.36.4+k3s1",
     )
     .add(&mut scope, "n")
     .unwrap();

@@ -45,7 +45,7 @@ fn pixtools_node(vpc: &VpcHandle) -> K3sNode {
         vpc,
         "pixtools-dev",
         ["m7i-flex.large", "c7i-flex.large", "m6i.large"],
-        "v1.33.5+k3s1",
+        "v1.36.4+k3s1",
     )
 }
 
@@ -64,7 +64,7 @@ fn cloud_init() -> CloudInit {
         db_username_parameter: "/pixtools/dev/db/username".into(),
         db_secret_parameter: "/pixtools/dev/db/master-secret-arn".into(),
         datastore_database: "k3s_state".into(),
-        k3s_version: "v1.33.5+k3s1".into(),
+        k3s_version: "v1.36.4+k3s1".into(),
         manifests_bucket: None,
         manifests_prefix: "manifests/".into(),
         log_group: "/pixtools-dev/k3s".into(),
@@ -180,10 +180,40 @@ fn the_launch_template_is_hardened() {
         1,
         "only the fetched value: {user_data}"
     );
-    // The managed policy is named in the partition the node runs in.
-    t.has_resource_properties(
-        "aws_iam_role_policy_attachment",
-        &json!({"policy_arn": "${format(\"arn:%s:iam::aws:policy/AmazonSSMManagedInstanceCore\", data.aws_partition.k3s_partition.partition)}"}),
+    // Session Manager without AmazonSSMManagedInstanceCore (its GetParameter on * would
+    // let every host-network pod read every parameter of the account): no managed
+    // policy at all, and the node reads exactly the parameters its boot reads.
+    t.resource_count_is("aws_iam_role_policy_attachment", 0);
+    let policies = t.resources("aws_iam_role_policy");
+    let node_policy = policies
+        .iter()
+        .map(|(_, p)| p["policy"].as_str().unwrap())
+        .find(|p| p.contains("ReadSettings"))
+        .unwrap();
+    for action in [
+        "ssm:UpdateInstanceInformation",
+        "ec2messages:GetMessages",
+        "ssmmessages:OpenDataChannel",
+    ] {
+        assert!(node_policy.contains(action), "{action}");
+    }
+    assert!(!node_policy.contains("GetParametersByPath"));
+    // The parameters named: the datastore's four and the token, none by wildcard.
+    let named: Vec<&str> = node_policy
+        .split("parameter")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().split('\\').next().unwrap())
+        .collect();
+    assert_eq!(
+        named,
+        [
+            "/pixtools/dev/db/host",
+            "/pixtools/dev/db/port",
+            "/pixtools/dev/db/username",
+            "/pixtools/dev/db/master-secret-arn",
+            "/pixtools/dev/k3s/token",
+        ],
+        "{node_policy}"
     );
     // Inbound: the port the ALB asked for, and between the group's own nodes (an old and
     // a replacement node overlap) the K3s supervisor, kubelet and VXLAN ports; no SSH,
@@ -275,7 +305,7 @@ fn cloud_init_reads_credentials_at_boot() {
     );
     assert!(script.contains("/k3s_state?sslmode=require"), "{script}");
     assert!(
-        script.contains("INSTALL_K3S_VERSION=\"v1.33.5+k3s1\""),
+        script.contains("INSTALL_K3S_VERSION=\"v1.36.4+k3s1\""),
         "{script}"
     );
     assert!(
@@ -337,11 +367,11 @@ fn bad_settings_are_refused() {
         .unwrap();
     let cases: [(K3sNode, K3sError); 4] = [
         (
-            node(&vpc, "n", Vec::<String>::new(), "v1.33.5+k3s1"),
+            node(&vpc, "n", Vec::<String>::new(), "v1.36.4+k3s1"),
             K3sError::NoInstanceTypes,
         ),
         (
-            node(&vpc, "n", ["m7i-flex"], "v1.33.5+k3s1"),
+            node(&vpc, "n", ["m7i-flex"], "v1.36.4+k3s1"),
             K3sError::InstanceType("m7i-flex".into()),
         ),
         (
@@ -349,7 +379,7 @@ fn bad_settings_are_refused() {
             K3sError::K3sVersion("latest".into()),
         ),
         (
-            node(&vpc, "n", ["m7i.large"], "v1.33.5+k3s1").root_volume(4),
+            node(&vpc, "n", ["m7i.large"], "v1.36.4+k3s1").root_volume(4),
             K3sError::RootVolume(4),
         ),
     ];
@@ -388,11 +418,11 @@ fn values_written_into_the_boot_script_are_checked() {
             K3sError::K3sVersion("v1.x+k3s1".into()),
         ),
         (
-            node(&vpc, "n$(id)", ["m7i.large"], "v1.33.5+k3s1"),
+            node(&vpc, "n$(id)", ["m7i.large"], "v1.36.4+k3s1"),
             K3sError::NodeName("n$(id)".into()),
         ),
         (
-            node(&vpc, "n", ["m7i.large"], "v1.33.5+k3s1").manifests_from(&computed),
+            node(&vpc, "n", ["m7i.large"], "v1.36.4+k3s1").manifests_from(&computed),
             K3sError::ManifestsBucketComputed,
         ),
     ];
@@ -402,7 +432,7 @@ fn values_written_into_the_boot_script_are_checked() {
     }
     // The settings prefix is an `SsmPath`: a quote cannot be stated at all.
     assert!(SsmPath::new("/p\"; reboot; \"").is_err());
-    let _ok = node(&vpc, "n", ["m7i.large"], "v1.34.1-rc2+k3s1")
+    let _ok = node(&vpc, "n", ["m7i.large"], "v1.36.1-rc2+k3s1")
         .add(&mut scope, "ok")
         .unwrap();
 }

@@ -42,7 +42,7 @@ fn node(stack: &mut Stack, pod_identity: bool) -> K3sNodeHandle {
         "n",
         ["m7i.large"],
         &ssm("/v"),
-        "v1.34.9+k3s1",
+        "v1.36.4+k3s1",
     );
     if pod_identity {
         node = node.pod_identity(BucketName::literal(BUCKET), "us-east-1");
@@ -59,7 +59,7 @@ fn cloud_init() -> CloudInit {
         db_username_parameter: "/pixtools/dev/db/username".into(),
         db_secret_parameter: "/pixtools/dev/db/master-secret-arn".into(),
         datastore_database: "k3s_state".into(),
-        k3s_version: "v1.34.9+k3s1".into(),
+        k3s_version: "v1.36.4+k3s1".into(),
         manifests_bucket: None,
         manifests_prefix: "manifests/".into(),
         log_group: "/pixtools-dev/k3s".into(),

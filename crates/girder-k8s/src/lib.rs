@@ -37,6 +37,7 @@
 //! # }
 //! ```
 
+mod aws_identity;
 pub mod charts;
 mod container;
 pub mod crds;
@@ -74,8 +75,11 @@ pub use rbac::{
 pub use scaling::{Autoscaling, DisruptionBudget};
 pub use service::{Ingress, Service, ServiceType};
 pub use volume::{ClaimTemplate, Volume};
-pub use workload::{
+pub use aws_identity::{
     AWS_TOKEN_AUDIENCE, AWS_TOKEN_DIRECTORY, AWS_TOKEN_EXPIRATION_SECONDS, AWS_TOKEN_VOLUME,
+    AwsWebIdentity,
+};
+pub use workload::{
     CronJob, DaemonSet, Deployment, Exposable, Job, Rollout, SECURITY_EXCEPTIONS_ANNOTATION,
     Scalable, StatefulSet, Workload, WorkloadHandle,
 };

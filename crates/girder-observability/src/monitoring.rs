@@ -9,7 +9,7 @@ use girder_core::construct::Construct;
 use girder_core::{Result, Scope};
 use girder_iam::Statement;
 use girder_k8s::charts::ChartResources;
-use girder_k8s::{Delivery, Namespace, NamespaceHandle, PodSecurity, Release, ReleaseHandle};
+use girder_k8s::{AwsWebIdentity, Delivery, Namespace, NamespaceHandle, PodSecurity, Release, ReleaseHandle};
 use serde_json::json;
 
 use crate::alert::AlertGroup;
@@ -108,12 +108,23 @@ pub enum SnsAuth {
     /// (`hostNetwork`, ports 9093 / 9094 on the node) so it alone of the monitoring pods
     /// can.
     NodeRole,
-    /// An IAM role for Alertmanager's ServiceAccount (EKS IRSA): no other pod can use it.
+    /// An IAM role for Alertmanager's ServiceAccount (EKS IRSA: the cluster's webhook
+    /// injects the token): no other pod can use it.
     ServiceAccountRole {
         /// The role's ARN.
         role_arn: String,
     },
+    /// An IAM role Alertmanager assumes with a projected token of its ServiceAccount
+    /// ([`ALERTMANAGER_SERVICE_ACCOUNT`]) without a webhook (girder-k3s's pod identity):
+    /// the token volume, its mount and the SDK's settings go into the Alertmanager spec,
+    /// and Alertmanager stays on the pod network, away from the node role.
+    WebIdentity(AwsWebIdentity),
 }
+
+/// The name of Alertmanager's ServiceAccount (set in the chart's values, so a role's
+/// trust can name `system:serviceaccount:<namespace>:alertmanager` before the release
+/// exists).
+pub const ALERTMANAGER_SERVICE_ACCOUNT: &str = "alertmanager";
 
 /// Alertmanager sending every alert (except the chart's always-firing `Watchdog`) to one
 /// SNS topic.
@@ -362,12 +373,10 @@ impl Monitoring {
             &["Ki", "Mi", "Gi", "Ti"],
             "a whole number of Ki, Mi, Gi or Ti",
         )?;
-        if let Some(SnsRoute {
-            auth: SnsAuth::ServiceAccountRole { role_arn },
-            ..
-        }) = &self.sns
-        {
-            role_arn_ok(role_arn)?;
+        match self.sns.as_ref().map(|sns| &sns.auth) {
+            Some(SnsAuth::ServiceAccountRole { role_arn }) => role_arn_ok(role_arn)?,
+            Some(SnsAuth::WebIdentity(identity)) => role_arn_ok(identity.role_arn())?,
+            Some(SnsAuth::NodeRole) | None => {}
         }
         let mut names = BTreeSet::new();
         let mut pod_monitors = Vec::new();
@@ -507,12 +516,23 @@ impl Monitoring {
             self.sns.as_ref().map(|sns| &sns.auth),
             Some(SnsAuth::NodeRole)
         );
+        let web_identity = match self.sns.as_ref().map(|sns| &sns.auth) {
+            Some(SnsAuth::WebIdentity(identity)) => Some(identity),
+            _ => None,
+        };
         let spec = Some(ComponentSpec {
             retention: Some(Duration::days(5).to_string()),
             resources: self.resources_of(Component::Alertmanager),
             storage: None,
             host_network: on_node_network.then_some(true),
             dns_policy: on_node_network.then(|| "ClusterFirstWithHostNet".to_owned()),
+            // The operator merges `containers` into its own by name: the token's
+            // settings reach the alertmanager container, the mount too.
+            containers: web_identity.map(|identity| {
+                vec![json!({"name": "alertmanager", "env": identity.env_values()})]
+            }),
+            volumes: web_identity.map(|identity| vec![identity.volume_values()]),
+            volume_mounts: web_identity.map(|identity| vec![identity.mount_values()]),
         });
         let Some(sns) = &self.sns else {
             return AlertmanagerValues {
@@ -522,11 +542,15 @@ impl Monitoring {
             };
         };
         let role_arn = match &sns.auth {
-            SnsAuth::NodeRole => None,
+            SnsAuth::NodeRole | SnsAuth::WebIdentity(_) => None,
             SnsAuth::ServiceAccountRole { role_arn } => Some(role_arn.clone()),
         };
-        let service_account = role_arn.as_ref().map(|arn| ServiceAccountValues {
-            annotations: BTreeMap::from([(IRSA_ANNOTATION.to_owned(), arn.clone())]),
+        let service_account = Some(ServiceAccountValues {
+            name: Some(ALERTMANAGER_SERVICE_ACCOUNT.to_owned()),
+            annotations: role_arn
+                .iter()
+                .map(|arn| (IRSA_ANNOTATION.to_owned(), arn.clone()))
+                .collect(),
         });
         AlertmanagerValues {
             enabled: Some(true),

@@ -122,9 +122,13 @@ pub struct AlertmanagerValues {
 }
 
 /// `serviceAccount`.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ServiceAccountValues {
+    /// Its name (the chart's default derives one from the release's).
+    pub name: Option<String>,
     /// Annotations (`eks.amazonaws.com/role-arn`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
 }
 
@@ -298,6 +302,12 @@ pub struct ComponentSpec {
     pub host_network: Option<bool>,
     /// `ClusterFirstWithHostNet` with `host_network`, so cluster DNS still resolves.
     pub dns_policy: Option<String>,
+    /// Patches merged by name into the operator's containers (`env` of `alertmanager`).
+    pub containers: Option<Vec<Json>>,
+    /// More pod volumes.
+    pub volumes: Option<Vec<Json>>,
+    /// More mounts of the main container.
+    pub volume_mounts: Option<Vec<Json>>,
 }
 
 /// `prometheus.prometheusSpec`.

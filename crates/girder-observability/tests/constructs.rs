@@ -6,6 +6,7 @@ use girder_core::assertions::Template;
 use girder_core::prelude::*;
 use girder_k8s::charts::ChartResources;
 use girder_k8s::prelude::*;
+use girder_k8s::AwsWebIdentity;
 use girder_observability::{
     Alert, AlertGroup, Comparison, Component, Dashboard, Duration, GrafanaAdmin, MetricAlarm,
     MetricName, Monitoring, ObservabilityError, Panel, PanelKind, Period, PromQl, Scrape, Severity,
@@ -95,7 +96,11 @@ fn monitoring_routes_alerts_to_the_topic_and_takes_grafana_admin_from_a_secret()
     assert_eq!(receiver["sns_configs"][0]["sigv4"]["region"], "eu-west-1");
     // The node role signs: no IRSA annotation, no keys in the config, and Alertmanager
     // runs on the node's network, the one way to IMDS with a hop limit of 1.
-    assert!(values["alertmanager"].get("serviceAccount").is_none());
+    assert!(
+        values["alertmanager"]["serviceAccount"]
+            .get("annotations")
+            .is_none()
+    );
     let spec = &values["alertmanager"]["alertmanagerSpec"];
     assert_eq!(spec["hostNetwork"], true);
     assert_eq!(spec["dnsPolicy"], "ClusterFirstWithHostNet");
@@ -185,6 +190,79 @@ fn a_service_account_role_annotates_alertmanager_and_storage_is_configurable() {
         spec["storageSpec"]["volumeClaimTemplate"]["spec"]["storageClassName"],
         "gp3"
     );
+}
+
+#[test]
+fn a_web_identity_gives_alertmanager_the_token_and_keeps_it_off_the_node_network() {
+    let role = "arn:aws:iam::123456789012:role/shop-alertmanager";
+    let values = monitoring()
+        .alert_to_sns(SnsRoute::new(
+            SnsTopicArn::new(TOPIC).unwrap(),
+            SnsAuth::WebIdentity(AwsWebIdentity::new(role).region("eu-west-1")),
+        ))
+        .values()
+        .unwrap();
+    let values = serde_json::to_value(values).unwrap();
+    let am = &values["alertmanager"];
+    // The role's trust names this account: the chart must create exactly it.
+    assert_eq!(
+        am["serviceAccount"]["name"],
+        girder_observability::ALERTMANAGER_SERVICE_ACCOUNT
+    );
+    assert!(am["serviceAccount"].get("annotations").is_none());
+    let spec = &am["alertmanagerSpec"];
+    assert!(spec.get("hostNetwork").is_none());
+    assert!(spec.get("dnsPolicy").is_none());
+    // The alertmanager container (merged by name) gets the SDK's settings, the pod the
+    // projected token, the container its mount at the path the settings name.
+    let containers = spec["containers"].as_array().unwrap();
+    assert_eq!(containers.len(), 1);
+    assert_eq!(containers[0]["name"], "alertmanager");
+    let env: Vec<(&str, &str)> = containers[0]["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap(), e["value"].as_str().unwrap()))
+        .collect();
+    assert!(env.contains(&("AWS_ROLE_ARN", role)));
+    let token_file = env
+        .iter()
+        .find(|(name, _)| *name == "AWS_WEB_IDENTITY_TOKEN_FILE")
+        .unwrap()
+        .1;
+    let volume = &spec["volumes"][0];
+    let mount = &spec["volumeMounts"][0];
+    assert_eq!(volume["name"], mount["name"]);
+    assert_eq!(
+        format!(
+            "{}/{}",
+            mount["mountPath"].as_str().unwrap(),
+            volume["projected"]["sources"][0]["serviceAccountToken"]["path"]
+                .as_str()
+                .unwrap()
+        ),
+        token_file
+    );
+    assert_eq!(
+        volume["projected"]["sources"][0]["serviceAccountToken"]["audience"],
+        "sts.amazonaws.com"
+    );
+    // SigV4 with no keys: the SDK's default chain, which reads the web identity.
+    let sns = &am["config"]["receivers"][1]["sns_configs"][0];
+    assert!(sns["sigv4"].get("role_arn").is_none());
+    assert!(sns["sigv4"].get("access_key").is_none());
+}
+
+#[test]
+fn a_web_identity_with_a_malformed_role_is_refused() {
+    let err = monitoring()
+        .alert_to_sns(SnsRoute::new(
+            SnsTopicArn::new(TOPIC).unwrap(),
+            SnsAuth::WebIdentity(AwsWebIdentity::new("arn:aws:iam::1:role/x")),
+        ))
+        .values()
+        .unwrap_err();
+    assert!(matches!(err, ObservabilityError::RoleArn(ref arn) if arn == "arn:aws:iam::1:role/x"));
 }
 
 #[test]

@@ -26,10 +26,11 @@ use crate::state_stack::{LOCK_TABLE, state_bucket};
 
 /// The seed's VPC.
 const VPC_CIDR: Ipv4Cidr = cidr([10, 40, 0, 0], 16);
-/// The K3s release the node installs: the newest patch release of the 1.34 line we can
-/// cite (v1.34.9+k3s1, June 2026: Kubernetes 1.34.9, containerd 2.2.5, Traefik 3.7.4).
-/// The manifests target the 1.33 API (`.cargo/config.toml`), which 1.34 serves.
-const K3S_VERSION: &str = "v1.34.9+k3s1";
+/// The K3s release the node installs: the newest patch release of the 1.36 line we can
+/// cite (v1.36.4+k3s1, k3s-io/k3s#14545, August 2026). Kubernetes 1.34 reached end of
+/// life on 2026-10-27 (girder-k3s refuses it); 1.36 is supported into mid-2027. The
+/// manifests target the 1.33 API (`.cargo/config.toml`), which 1.36 serves.
+const K3S_VERSION: &str = "v1.36.4+k3s1";
 /// The NodePort the API is served on; the ALB's targets.
 pub(crate) const API_NODE_PORT: u16 = 30080;
 /// Spot types: the primary, then the seed's fallbacks.

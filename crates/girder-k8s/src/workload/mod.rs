@@ -42,9 +42,6 @@ pub use daemon_set::DaemonSet;
 pub use deployment::{Deployment, Rollout};
 pub use handle::WorkloadHandle;
 pub use job::{CronJob, Job};
-pub use pod::{
-    AWS_TOKEN_AUDIENCE, AWS_TOKEN_DIRECTORY, AWS_TOKEN_EXPIRATION_SECONDS, AWS_TOKEN_VOLUME,
-};
 pub use stateful_set::StatefulSet;
 
 use crate::container::Container;

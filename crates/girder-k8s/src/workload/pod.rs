@@ -9,6 +9,7 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{Labels, SECURITY_EXCEPTIONS_ANNOTATION, WorkloadHandle};
+use crate::aws_identity::{AWS_TOKEN_VOLUME, AwsWebIdentity};
 use crate::container::Container;
 use crate::error::K8sError;
 use crate::labels::AppLabels;
@@ -41,18 +42,6 @@ pub struct Pods {
     /// Mount the Kubernetes API token (`automountServiceAccountToken`), if stated.
     pub(crate) api_token: Option<bool>,
 }
-
-/// The projected token volume of a workload with an AWS role.
-pub const AWS_TOKEN_VOLUME: &str = "aws-iam-token";
-
-/// Where its token is mounted (EKS's path, which the SDKs' docs use).
-pub const AWS_TOKEN_DIRECTORY: &str = "/var/run/secrets/eks.amazonaws.com/serviceaccount";
-
-/// The token's audience: what STS accepts (and the role's trust names).
-pub const AWS_TOKEN_AUDIENCE: &str = "sts.amazonaws.com";
-
-/// Seconds the kubelet asks the token to last (it refreshes it at 80%).
-pub const AWS_TOKEN_EXPIRATION_SECONDS: i64 = 86_400;
 
 /// A controller's checked parts, ready to be written.
 pub(crate) struct Prepared {
@@ -253,9 +242,10 @@ impl Pods {
             .map(|v| v.build(at))
             .collect::<Result<Vec<_>>>()?;
         if let Some(role) = &self.aws_role {
-            volumes.push(aws_token_volume());
+            let identity = AwsWebIdentity::new(role.as_str());
+            volumes.push(identity.volume());
             for container in containers.iter_mut().chain(init_containers.iter_mut()) {
-                use_aws_role(container, role);
+                identity.apply_to(container);
             }
         }
         let runs_as_root = self
@@ -317,50 +307,3 @@ impl Pods {
     }
 }
 
-/// The projected service-account token STS takes (audience [`AWS_TOKEN_AUDIENCE`]).
-fn aws_token_volume() -> core::Volume {
-    core::Volume {
-        name: AWS_TOKEN_VOLUME.into(),
-        projected: Some(core::ProjectedVolumeSource {
-            sources: Some(vec![core::VolumeProjection {
-                service_account_token: Some(core::ServiceAccountTokenProjection {
-                    audience: Some(AWS_TOKEN_AUDIENCE.into()),
-                    expiration_seconds: Some(AWS_TOKEN_EXPIRATION_SECONDS),
-                    path: "token".into(),
-                }),
-                ..core::VolumeProjection::default()
-            }]),
-            ..core::ProjectedVolumeSource::default()
-        }),
-        ..core::Volume::default()
-    }
-}
-
-/// The token mounted read-only and the AWS SDKs' web-identity settings, as EKS's pod
-/// identity webhook injects them (with regional STS endpoints).
-fn use_aws_role(container: &mut core::Container, role: &str) {
-    container
-        .volume_mounts
-        .get_or_insert_with(Vec::new)
-        .push(core::VolumeMount {
-            name: AWS_TOKEN_VOLUME.into(),
-            mount_path: AWS_TOKEN_DIRECTORY.into(),
-            read_only: Some(true),
-            ..core::VolumeMount::default()
-        });
-    let env = container.env.get_or_insert_with(Vec::new);
-    for (name, value) in [
-        ("AWS_ROLE_ARN", role.to_owned()),
-        (
-            "AWS_WEB_IDENTITY_TOKEN_FILE",
-            format!("{AWS_TOKEN_DIRECTORY}/token"),
-        ),
-        ("AWS_STS_REGIONAL_ENDPOINTS", "regional".to_owned()),
-    ] {
-        env.push(core::EnvVar {
-            name: name.into(),
-            value: Some(value),
-            value_from: None,
-        });
-    }
-}
