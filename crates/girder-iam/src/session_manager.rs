@@ -86,7 +86,11 @@ mod tests {
             "ssm:SendCommand",
             "secretsmanager:GetSecretValue",
         ] {
-            assert_eq!(document.access(action, &parameter), Access::Denied, "{action}");
+            assert_eq!(
+                document.access(action, &parameter),
+                Access::Denied,
+                "{action}"
+            );
         }
         assert!(document.render("node").is_ok());
     }

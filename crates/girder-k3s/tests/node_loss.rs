@@ -124,7 +124,10 @@ fn the_ebs_controller_role_has_the_drivers_actions_and_the_node_role_none() {
         .split("\"ec2:")
         .skip(1)
         .map(|rest| {
-            let name: String = rest.chars().take_while(char::is_ascii_alphanumeric).collect();
+            let name: String = rest
+                .chars()
+                .take_while(char::is_ascii_alphanumeric)
+                .collect();
             format!("ec2:{name}")
         })
         // EC2's condition keys the statements use, not actions.
@@ -147,10 +150,11 @@ fn a_template_change_launches_the_replacement_before_the_old_node_goes() {
     assert_eq!(preferences["min_healthy_percentage"], 100);
     assert_eq!(preferences["max_healthy_percentage"], 200);
     // And the refresh starts on every template change (its version, not `$Latest`).
-    let version = group["mixed_instances_policy"][0]["launch_template"][0]
-        ["launch_template_specification"][0]["version"]
-        .as_str()
-        .unwrap();
+    let version =
+        group["mixed_instances_policy"][0]["launch_template"][0]["launch_template_specification"]
+            [0]["version"]
+            .as_str()
+            .unwrap();
     assert!(version.contains("latest_version"), "{version}");
 }
 
@@ -176,7 +180,11 @@ fn the_kubelet_stops_pods_gracefully_when_the_instance_shuts_down() {
 fn the_driver_runs_its_controller_as_its_role_on_the_pod_network() {
     let mut stack = Stack::new("cluster", "dev", Backend::local()).unwrap();
     {
-        let mut scope = stack.scope("cluster").unwrap().with_kube_app("platform").unwrap();
+        let mut scope = stack
+            .scope("cluster")
+            .unwrap()
+            .with_kube_app("platform")
+            .unwrap();
         let driver = EbsCsiDriver::new(CONTROLLER_ROLE, "us-east-1")
             .add(&mut scope, "ebs-csi")
             .unwrap();
@@ -198,7 +206,10 @@ fn the_driver_runs_its_controller_as_its_role_on_the_pod_network() {
         .map(|e| (e["name"].as_str().unwrap(), e["value"].as_str().unwrap()))
         .collect();
     assert!(env.contains(&("AWS_ROLE_ARN", CONTROLLER_ROLE)));
-    assert_eq!(controller["volumes"][0]["name"], controller["volumeMounts"][0]["name"]);
+    assert_eq!(
+        controller["volumes"][0]["name"],
+        controller["volumeMounts"][0]["name"]
+    );
     // The node plugin needs the metadata service's instance facts, no credentials.
     assert_eq!(values["node"]["hostNetwork"], true);
     assert!(values["node"].get("env").is_none());
@@ -213,7 +224,11 @@ fn the_driver_runs_its_controller_as_its_role_on_the_pod_network() {
 #[test]
 fn the_driver_refuses_a_role_that_is_not_an_iam_role() {
     let mut stack = Stack::new("cluster", "dev", Backend::local()).unwrap();
-    let mut scope = stack.scope("cluster").unwrap().with_kube_app("platform").unwrap();
+    let mut scope = stack
+        .scope("cluster")
+        .unwrap()
+        .with_kube_app("platform")
+        .unwrap();
     for (id, arn) in [
         ("user", "arn:aws:iam::111111111111:user/me"),
         ("short-account", "arn:aws:iam::1:role/x"),
@@ -261,7 +276,11 @@ fn a_release_past_end_of_life_is_refused_with_its_date() {
     let err = node("v1.28.1+k3s1").add(&mut scope, "older").unwrap_err();
     assert!(matches!(
         err.construct_error::<K3sError>(),
-        Some(K3sError::K3sEndOfLife { minor: 28, oldest_supported: 35, .. })
+        Some(K3sError::K3sEndOfLife {
+            minor: 28,
+            oldest_supported: 35,
+            ..
+        })
     ));
     let _supported = node("v1.35.6+k3s1").add(&mut scope, "supported").unwrap();
 }

@@ -171,6 +171,11 @@ mod tests {
         );
         // The token file is the mount's path plus the projection's.
         let file = format!("{}/token", identity.mount().mount_path);
-        assert!(identity.env().iter().any(|e| e.value.as_deref() == Some(file.as_str())));
+        assert!(
+            identity
+                .env()
+                .iter()
+                .any(|e| e.value.as_deref() == Some(file.as_str()))
+        );
     }
 }

@@ -461,6 +461,7 @@ pub struct Container {
     exceptions: Vec<SecurityException>,
     refused_exceptions: Vec<RefusedException>,
     run_as_user: Option<i64>,
+    run_as_group: Option<i64>,
 }
 
 impl Container {
@@ -484,6 +485,7 @@ impl Container {
             exceptions: Vec::new(),
             refused_exceptions: Vec::new(),
             run_as_user: None,
+            run_as_group: None,
         }
     }
 
@@ -610,6 +612,12 @@ impl Container {
     /// Run as this user id (the image's user is not numeric, which `runAsNonRoot` needs).
     pub fn run_as_user(mut self, uid: u32) -> Self {
         self.run_as_user = Some(i64::from(uid));
+        self
+    }
+
+    /// Run with this primary group id (the image's group, which owns its files).
+    pub fn run_as_group(mut self, gid: u32) -> Self {
+        self.run_as_group = Some(i64::from(gid));
         self
     }
 
@@ -790,6 +798,7 @@ impl Container {
             })),
             run_as_non_root: Some(!self.runs_as_root()),
             run_as_user: self.run_as_user,
+            run_as_group: self.run_as_group,
             capabilities: Some(core::Capabilities {
                 drop: Some(vec!["ALL".into()]),
                 add: (!added.is_empty()).then_some(added),

@@ -56,6 +56,10 @@ mod validate;
 mod volume;
 mod workload;
 
+pub use aws_identity::{
+    AWS_TOKEN_AUDIENCE, AWS_TOKEN_DIRECTORY, AWS_TOKEN_EXPIRATION_SECONDS, AWS_TOKEN_VOLUME,
+    AwsWebIdentity,
+};
 pub use container::{Container, Env, EnvFrom, Port, Probe, Protocol, Resources, SecurityException};
 pub use error::K8sError;
 pub use gitops::GitOps;
@@ -75,10 +79,6 @@ pub use rbac::{
 pub use scaling::{Autoscaling, DisruptionBudget};
 pub use service::{Ingress, Service, ServiceType};
 pub use volume::{ClaimTemplate, Volume};
-pub use aws_identity::{
-    AWS_TOKEN_AUDIENCE, AWS_TOKEN_DIRECTORY, AWS_TOKEN_EXPIRATION_SECONDS, AWS_TOKEN_VOLUME,
-    AwsWebIdentity,
-};
 pub use workload::{
     CronJob, DaemonSet, Deployment, Exposable, Job, Rollout, SECURITY_EXCEPTIONS_ANNOTATION,
     Scalable, StatefulSet, Workload, WorkloadHandle,

@@ -325,6 +325,49 @@ fn stateful_sets_get_a_headless_service_and_claim_templates() {
 }
 
 #[test]
+fn an_image_user_and_group_own_the_volumes_they_write() {
+    let mut stack = stack();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
+    StatefulSet::new(&ns, "broker")
+        .container(
+            Container::new("broker", "docker.io/library/rabbitmq:4.1.3-alpine")
+                .run_as_user(100)
+                .run_as_group(101)
+                .port(Port::new("amqp", 5672))
+                .mount("data", "/var/lib/rabbitmq"),
+        )
+        .fs_group(101)
+        .claim_template(ClaimTemplate::new("data", "8Gi").storage_class("ebs-gp3"))
+        .add(&mut scope, "broker")
+        .unwrap();
+    let t = template(stack);
+    let pod = &t.kube_object("StatefulSet", "broker")["spec"]["template"]["spec"];
+    // A new block volume's root is root's: the pod's fsGroup makes it the image group's,
+    // once (OnRootMismatch), and the container runs as the image's user and group.
+    assert_eq!(pod["securityContext"]["fsGroup"], 101);
+    assert_eq!(
+        pod["securityContext"]["fsGroupChangePolicy"],
+        "OnRootMismatch"
+    );
+    let container = &pod["containers"][0]["securityContext"];
+    assert_eq!(container["runAsUser"], 100);
+    assert_eq!(container["runAsGroup"], 101);
+    assert_eq!(container["runAsNonRoot"], true);
+    // Without it, no fsGroup is written.
+    let mut stack = self::stack();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
+    Deployment::new(&ns, "api")
+        .container(api())
+        .add(&mut scope, "api")
+        .unwrap();
+    let t = template(stack);
+    let pod = &t.kube_object("Deployment", "api")["spec"]["template"]["spec"];
+    assert!(pod["securityContext"].get("fsGroup").is_none());
+}
+
+#[test]
 fn jobs_and_cron_jobs_run_to_completion() {
     let mut stack = stack();
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();

@@ -39,8 +39,9 @@ pub use cloudwatch::{
 pub use dashboard::{Dashboard, DashboardHandle, Panel, PanelKind, SIDECAR_LABEL, Target, Unit};
 pub use error::ObservabilityError;
 pub use monitoring::{
-    ALERTMANAGER_SERVICE_ACCOUNT, CHART_SCRAPED_METRICS, Component, DEFAULT_NAMESPACE, DEFAULT_RELEASE, GrafanaAdmin, Monitoring,
-    MonitoringHandle, SnsAuth, SnsRoute, SnsTopicArn, Storage,
+    ALERTMANAGER_SERVICE_ACCOUNT, CHART_SCRAPED_METRICS, Component, DEFAULT_NAMESPACE,
+    DEFAULT_RELEASE, GrafanaAdmin, Monitoring, MonitoringHandle, SnsAuth, SnsRoute, SnsTopicArn,
+    Storage,
 };
 pub use promql::{Duration, MetricName, PromQl};
 pub use scrape::{Scrape, ScrapeHandle, Via};

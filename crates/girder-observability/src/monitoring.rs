@@ -9,7 +9,9 @@ use girder_core::construct::Construct;
 use girder_core::{Result, Scope};
 use girder_iam::Statement;
 use girder_k8s::charts::ChartResources;
-use girder_k8s::{AwsWebIdentity, Delivery, Namespace, NamespaceHandle, PodSecurity, Release, ReleaseHandle};
+use girder_k8s::{
+    AwsWebIdentity, Delivery, Namespace, NamespaceHandle, PodSecurity, Release, ReleaseHandle,
+};
 use serde_json::json;
 
 use crate::alert::AlertGroup;

@@ -4,9 +4,9 @@
 
 use girder_core::assertions::Template;
 use girder_core::prelude::*;
+use girder_k8s::AwsWebIdentity;
 use girder_k8s::charts::ChartResources;
 use girder_k8s::prelude::*;
-use girder_k8s::AwsWebIdentity;
 use girder_observability::{
     Alert, AlertGroup, Comparison, Component, Dashboard, Duration, GrafanaAdmin, MetricAlarm,
     MetricName, Monitoring, ObservabilityError, Panel, PanelKind, Period, PromQl, Scrape, Severity,

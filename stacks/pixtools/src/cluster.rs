@@ -12,7 +12,7 @@
 
 use girder_core::helm::ChartRef;
 use girder_core::{Result, Scope, Stack};
-use girder_k3s::Traefik;
+use girder_k3s::{EbsCsiDriver, Traefik};
 use girder_k8s::crds::Extra;
 use girder_k8s::crds::external_secrets::{
     ClusterSecretStore, ClusterSecretStoreSpec, DataFrom, ExternalSecret, ExternalSecretSpec,
@@ -20,6 +20,7 @@ use girder_k8s::crds::external_secrets::{
 };
 use girder_k8s::crds::traefik::{self, Middleware, MiddlewareSpec, RateLimit};
 use girder_k8s::prelude::*;
+use girder_k8s::{AwsWebIdentity, StorageClassHandle};
 use girder_network::Ipv4Cidr;
 use serde_json::{Value as Json, json};
 
@@ -32,8 +33,8 @@ pub(crate) const NAMESPACE: &str = "pixtools";
 /// The service accounts of the app's pods (the api's and each worker pool's): the app
 /// role trusts exactly these.
 pub(crate) const APP_SERVICE_ACCOUNTS: [&str; 3] = ["api", "worker-standard", "worker-ml"];
-/// The ClusterSecretStores: SSM Parameter Store and Secrets Manager, read with the node
-/// role (IMDSv2, two hops).
+/// The ClusterSecretStores: SSM Parameter Store and Secrets Manager, read with the
+/// External Secrets controller's own role.
 const PARAMETER_STORE: &str = "aws-parameter-store";
 const SECRETS_MANAGER: &str = "aws-secrets-manager";
 /// The key of the app's database password in the runtime ExternalSecret's template.
@@ -53,9 +54,10 @@ const RABBITMQ_DEFINITIONS: &str = "rabbitmq-definitions";
 /// server) and the bare password (key [`REDIS_AUTH_KEY`], read by the exporter).
 const REDIS_AUTH: &str = "redis-auth";
 const REDIS_AUTH_KEY: &str = "auth";
-/// The External Secrets controller's metrics port: on the node's network, so one no
-/// other host-network pod listens on (see `host_network_ports_are_distinct`).
-pub(crate) const ESO_METRICS_PORT: u16 = 8380;
+/// The External Secrets operator's namespace and its controller's ServiceAccount (named
+/// in the chart's values, so the controller's role can trust it before it exists).
+pub(crate) const ESO_NAMESPACE: &str = "external-secrets";
+pub(crate) const ESO_SERVICE_ACCOUNT: &str = "external-secrets";
 /// The Celery application module both worker pools run.
 const CELERY_APP: &str = "app.worker.celery_app";
 /// The API's port in its container.
@@ -87,8 +89,12 @@ pub(crate) const STALE_NODE_RULES: [(&str, &str, &[&str]); 2] = [
     ("", "nodes", &["list", "delete"]),
     ("", "pods", &["list", "delete"]),
 ];
-/// The uid the official rabbitmq and redis images run as.
+/// The uid the official redis (alpine) image runs as.
 const IMAGE_UID: u32 = 999;
+/// The user and group the official rabbitmq alpine image owns its files with
+/// (`adduser -u 100 ... -G rabbitmq`, `addgroup -g 101`).
+const RABBITMQ_UID: u32 = 100;
+const RABBITMQ_GID: u32 = 101;
 /// The two worker pools: name, queue, concurrency (seed: Architecture Freeze).
 const WORKER_POOLS: [(&str, &str, u16); 2] = [
     ("worker-standard", "default_queue", 5),
@@ -110,8 +116,21 @@ pub(crate) struct ClusterInputs<'a> {
     /// The ARN of the app's AWS role (the images bucket), which the api's and the
     /// workers' service accounts assume.
     pub app_role_arn: &'a str,
+    /// The platform components' own AWS roles.
+    pub platform_roles: &'a PlatformRoles,
     /// The SSM parameters the Terraform half writes.
     pub contract: &'a RuntimeContract,
+}
+
+/// The AWS roles of the platform's pods, each assumed with its ServiceAccount's
+/// projected token (the node's published issuer), none through the node role.
+pub(crate) struct PlatformRoles {
+    /// The EBS CSI driver's controller (kube-system/ebs-csi-controller-sa).
+    pub ebs_csi_controller: String,
+    /// The External Secrets controller ([`ESO_NAMESPACE`]/[`ESO_SERVICE_ACCOUNT`]).
+    pub external_secrets: String,
+    /// Alertmanager (monitoring/alertmanager): publishes to the alerts topic.
+    pub alertmanager: String,
 }
 
 /// Add the cluster half to `stack`.
@@ -124,7 +143,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
         .default_deny_ingress()
         .add(&mut app(cluster, "namespace")?, "namespace")?;
 
-    platform(&mut app(cluster, "platform")?)?;
+    let volumes = platform(&mut app(cluster, "platform")?, inputs.platform_roles)?;
     drain_handler(&mut app(cluster, "platform")?)?;
     stale_node_cleanup(&mut app(cluster, "platform")?, env)?;
     reloader(&mut app(cluster, "config")?)?;
@@ -242,7 +261,8 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
         .component("broker")
         .container(
             Container::new("rabbitmq", RABBITMQ_IMAGE)
-                .run_as_user(IMAGE_UID)
+                .run_as_user(RABBITMQ_UID)
+                .run_as_group(RABBITMQ_GID)
                 .env(Env::value("RABBITMQ_NODENAME", "rabbit@localhost"))
                 .port(Port::new("amqp", 5672))
                 // The Prometheus plugin (enabled in the official image); scraped by
@@ -271,8 +291,10 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
         .volume(Volume::config_map("config", &rabbitmq))
         .volume(Volume::secret("definitions", RABBITMQ_DEFINITIONS))
         .volume(Volume::empty_dir("tmp"))
-        // K3s's default local-path class: the queue survives a RabbitMQ restart.
-        .claim_template(ClaimTemplate::new("data", "8Gi"))
+        // An EBS volume (kept when the claim goes): the queues survive a RabbitMQ
+        // restart and the node's loss; a new volume is root's, the image's group gets it.
+        .claim_template(ClaimTemplate::new("data", "8Gi").storage_class(volumes.name()))
+        .fs_group(RABBITMQ_GID)
         .replicas(1)
         .termination_grace(60)
         .expose(Service::cluster_ip().port(5672, "amqp"))
@@ -299,11 +321,9 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
                     "no",
                 ])
                 .port(Port::new("redis", 6379))
-                .resources(
-                    Resources::new()
-                        .cpu("100m", "500m")
-                        .memory("256Mi", "256Mi"),
-                )
+                // A small cache, single-threaded: 50m guaranteed, bursting to half a
+                // core; the node's CPU is booked to the last pod (see the capacity test).
+                .resources(Resources::new().cpu("50m", "500m").memory("256Mi", "256Mi"))
                 .readiness(Probe::tcp("redis"))
                 .liveness(Probe::tcp("redis").initial_delay(10))
                 .mount_read_only("auth", "/etc/redis")
@@ -354,6 +374,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
             queues: &queues,
             runtime_secret: RUNTIME_SECRET,
         },
+        &inputs.platform_roles.alertmanager,
     )?;
     Ok(())
 }
@@ -364,28 +385,27 @@ fn app<'s>(cluster: &'s mut Scope<'_>, name: &str) -> Result<Scope<'s>> {
     cluster.child(name)?.with_kube_app(name)
 }
 
-/// The External Secrets operator, installed by K3s's Helm controller, and its stores.
-fn platform(scope: &mut Scope<'_>) -> Result<()> {
+/// The External Secrets operator, installed by K3s's Helm controller, and its stores;
+/// the EBS CSI driver and its StorageClass (returned: what durable claims name).
+fn platform(scope: &mut Scope<'_>, roles: &PlatformRoles) -> Result<StorageClassHandle> {
     let chart = ChartRef::new(
         "https://charts.external-secrets.io",
         "external-secrets",
         "2.9.0",
     );
+    // The controller reads SSM and Secrets Manager as its own role, on the pod network
+    // (the node's metadata hop limit keeps every pod from the node role).
+    let identity = AwsWebIdentity::new(&roles.external_secrets).region(REGION);
     Release::new(
         "external-secrets",
-        "external-secrets",
+        ESO_NAMESPACE,
         chart,
         &json!({
             "installCRDs": true,
-            // The controller reads SSM and Secrets Manager with the node role. The node's
-            // metadata hop limit is 1, so no pod reaches IMDS: the controller alone runs
-            // on the node's network to reach it (not the webhook or the cert controller).
-            "hostNetwork": true,
-            "dnsPolicy": "ClusterFirstWithHostNet",
-            // On the node's network its ports are the node's: the chart's metrics port,
-            // 8080, is the port of Alertmanager's config reloader (also on the node's
-            // network), so whichever came second would stay Pending.
-            "metrics": {"listen": {"port": ESO_METRICS_PORT}},
+            "serviceAccount": {"create": true, "name": ESO_SERVICE_ACCOUNT},
+            "extraEnv": identity.env_values(),
+            "extraVolumes": [identity.volume_values()],
+            "extraVolumeMounts": [identity.mount_values()],
             "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
             "webhook": {"resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}}},
             "certController": {"resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}}},
@@ -398,14 +418,16 @@ fn platform(scope: &mut Scope<'_>) -> Result<()> {
         (PARAMETER_STORE, Provider::parameter_store(REGION)),
         (SECRETS_MANAGER, Provider::secrets_manager(REGION)),
     ] {
-        // Only PixTools' ExternalSecrets may read through the node role.
+        // Only PixTools' ExternalSecrets may read through the controller's role.
         ClusterSecretStore::cluster(
             name,
             ClusterSecretStoreSpec::new(provider).only_for([NAMESPACE]),
         )
         .add(scope, name)?;
     }
-    Ok(())
+    // Volumes that outlive the node: RabbitMQ's queues survive a spot interruption.
+    let driver = EbsCsiDriver::new(&roles.ebs_csi_controller, REGION).add(scope, "ebs-csi")?;
+    Ok(driver.storage_class().clone())
 }
 
 /// What the drain handler may do in the API, and nothing else (aws-node-termination-

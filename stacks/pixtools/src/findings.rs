@@ -228,7 +228,18 @@ pub(crate) fn main(stack: &mut Stack, env: &Environment) -> Result<()> {
 /// `pixtools-<env>`: the cluster half. The API and the workers are the seed's images
 /// (pinned by digest); RabbitMQ and Redis are upstream images pinned by version tag.
 fn cluster(stack: &mut Stack, namespace: &str) -> Result<()> {
-    for (kind, name) in [("StatefulSet", "rabbitmq"), ("Deployment", "redis")] {
+    for (kind, name, runs_as) in [
+        (
+            "StatefulSet",
+            "rabbitmq",
+            "runs as uid 100 and gid 101, the user and group the upstream alpine image owns its files with (its volume gets gid 101 through fsGroup); runAsNonRoot is enforced",
+        ),
+        (
+            "Deployment",
+            "redis",
+            "runs as uid 999, the user the upstream image owns its data directory with; runAsNonRoot is enforced",
+        ),
+    ] {
         for (check, reason) in [
             (
                 "CKV_K8S_43",
@@ -238,10 +249,7 @@ fn cluster(stack: &mut Stack, namespace: &str) -> Result<()> {
                 "CKV_K8S_15",
                 "pinned by version tag; IfNotPresent keeps pod restarts on the node independent of Docker Hub and its pull limits",
             ),
-            (
-                "CKV_K8S_40",
-                "runs as uid 999, the user the upstream image owns its data directory with; runAsNonRoot is enforced",
-            ),
+            ("CKV_K8S_40", runs_as),
         ] {
             stack.acknowledge_kube_check(kind, Some(namespace), name, check, reason)?;
         }

@@ -74,9 +74,9 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
     settings::add(&mut root, &contract, &database, &storage)?;
     deploy::add(&mut root, env, &name, &location, &storage, &compute)?;
     let alerts = ops::add(&mut root, env, &name, &edge, &database)?;
-    // Alertmanager signs its SNS calls with the node role (IMDS): it may publish to the
-    // alerts topic and nothing else.
-    compute::allow_publishing_alerts(&mut root, &compute, &alerts)?;
+    // Alertmanager signs its SNS calls as its own role: it may publish to the alerts
+    // topic and nothing else.
+    compute::alertmanager_role(&mut root, &name, &compute, &alerts)?;
 
     // The cluster half reads nothing from Terraform: the app user's secret is named at
     // synth.
@@ -96,6 +96,7 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
             node_port: API_NODE_PORT,
             app_database_secret: database.app_user.secret_name(),
             app_role_arn: &compute.app_role_arn,
+            platform_roles: &compute.platform_roles,
             contract: &contract,
         },
     )?;

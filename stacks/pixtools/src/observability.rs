@@ -14,6 +14,7 @@
 
 use girder_core::kubernetes::ProvidedObject;
 use girder_core::{Result, Scope, StaticJson};
+use girder_k8s::AwsWebIdentity;
 use girder_k8s::crds::external_secrets::Target as SecretTarget;
 use girder_k8s::crds::{Extra, Object, Spec};
 use girder_k8s::prelude::*;
@@ -24,7 +25,7 @@ use girder_observability::{
 use serde::Serialize;
 use serde_json::json;
 
-use crate::config::Environment;
+use crate::config::{Environment, REGION};
 
 /// The Secret Grafana's admin credentials are in (namespace `monitoring`).
 const GRAFANA_ADMIN: &str = "grafana-admin";
@@ -75,6 +76,7 @@ pub(crate) fn add(
     env: &Environment,
     ns: &NamespaceHandle,
     scraped: &Scraped<'_>,
+    alertmanager_role_arn: &str,
 ) -> Result<MonitoringHandle> {
     let app = &mut cluster.child("monitoring")?.with_kube_app("monitoring")?;
 
@@ -109,7 +111,8 @@ pub(crate) fn add(
     )
     .alert_to_sns(SnsRoute::new(
         alerts_topic(env).map_err(|e| e.at(app.location()))?,
-        SnsAuth::NodeRole,
+        // Its own role, through its ServiceAccount's token: on the pod network.
+        SnsAuth::WebIdentity(AwsWebIdentity::new(alertmanager_role_arn).region(REGION)),
     ))
     .scrape(
         Scrape::new(scraped.broker, "prometheus")

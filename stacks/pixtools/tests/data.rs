@@ -69,11 +69,20 @@ fn the_node_role_reads_exactly_the_master_and_the_users_secrets() {
         policies.iter().all(|p| !p.contains("ListSecrets")),
         "{policies:?}"
     );
+    // The node role's (it creates the users at boot) and External Secrets' (the app's
+    // password, for the app's Secret); no other role reads a password.
     let reads: Vec<&String> = policies
         .iter()
         .filter(|p| p.contains("secretsmanager:GetSecretValue"))
         .collect();
-    assert_eq!(reads.len(), 1, "{reads:?}");
+    assert_eq!(reads.len(), 2, "{reads:?}");
+    let (node, others): (Vec<&String>, Vec<&String>) =
+        reads.into_iter().partition(|p| p.contains("ReadSettings"));
+    assert!(
+        others[0].contains("\"Resource\" = aws_secretsmanager_secret.data_app_user_secret.arn")
+    );
+    assert!(!others[0].contains("master_user_secret"));
+    let reads = node;
     assert_eq!(reads[0].matches("secretsmanager:GetSecretValue").count(), 1);
     assert!(reads[0].contains(
         "\"Resource\" = [aws_db_instance.data_database.master_user_secret[0].secret_arn, \

@@ -643,47 +643,111 @@ fn both_environments_boot_after_their_database_pull_their_images_and_deploy_with
 }
 
 #[test]
-fn only_the_components_that_call_aws_reach_the_node_role() {
-    // The metadata hop limit is 1: a pod on the pod network cannot reach IMDS. The two
-    // components that sign AWS calls with the node role run on the node's network, and
-    // nothing else of theirs does.
+fn no_pod_signs_as_the_node_role_each_component_has_its_own() {
+    // The metadata hop limit is 1: a pod on the pod network cannot reach IMDS, so no pod
+    // holds the node role's credentials (the K3s token, the database passwords). Every
+    // component that calls AWS assumes a role of its own with its ServiceAccount's
+    // projected token, and stays on the pod network; the pods on the node's network are
+    // exactly those that need the node's metadata (not its credentials).
     for env in ["pixtools-dev", "pixtools-prod"] {
         let t = template(env);
         let hop_limit =
             &t.resource("aws_launch_template", "compute_k3s_launch_template")["metadata_options"];
         assert_eq!(hop_limit[0]["http_put_response_hop_limit"], 1, "{env}");
-        let eso = t.kube_object("HelmChart", "external-secrets");
-        let values: Json =
-            serde_norway::from_str(eso["spec"]["valuesContent"].as_str().unwrap()).unwrap();
-        assert_eq!(
-            values["hostNetwork"], true,
-            "{env}: the controller reads SSM"
-        );
-        assert_eq!(values["dnsPolicy"], "ClusterFirstWithHostNet");
-        assert!(values["webhook"].get("hostNetwork").is_none(), "{env}");
-        assert!(
-            values["certController"].get("hostNetwork").is_none(),
-            "{env}"
-        );
+        let role_env = |env_list: &Json| -> String {
+            env_list
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["name"] == "AWS_ROLE_ARN")
+                .unwrap()["value"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let eso = t.helm_values("external-secrets").unwrap();
+        assert!(eso.get("hostNetwork").is_none(), "{env}");
+        assert_eq!(eso["serviceAccount"]["name"], "external-secrets");
+        let eso_role = role_env(&eso["extraEnv"]);
         let monitoring = t.helm_values("kube-prometheus-stack").unwrap();
-        assert_eq!(
-            monitoring["alertmanager"]["alertmanagerSpec"]["hostNetwork"], true,
-            "{env}: Alertmanager publishes to SNS"
-        );
+        let am = &monitoring["alertmanager"];
+        assert!(am["alertmanagerSpec"].get("hostNetwork").is_none(), "{env}");
+        assert_eq!(am["serviceAccount"]["name"], "alertmanager");
+        let am_role = role_env(&am["alertmanagerSpec"]["containers"][0]["env"]);
+        let ebs = t.helm_values("aws-ebs-csi-driver").unwrap();
+        assert!(ebs["controller"].get("hostNetwork").is_none(), "{env}");
+        let ebs_role = role_env(&ebs["controller"]["env"]);
+        // Each ARN is a role the stack makes, trusted by exactly that ServiceAccount.
+        for (arn, subject) in [
+            (&eso_role, "external-secrets:external-secrets"),
+            (&am_role, "monitoring:alertmanager"),
+            (&ebs_role, "kube-system:ebs-csi-controller-sa"),
+        ] {
+            let name = arn.rsplit('/').next().unwrap();
+            let (_, role) = t
+                .resources("aws_iam_role")
+                .into_iter()
+                .find(|(_, r)| r["name"] == name)
+                .unwrap_or_else(|| panic!("{env}: no role {name}"));
+            let trust = role["assume_role_policy"].as_str().unwrap();
+            let subjects: Vec<&str> = trust
+                .split("system:serviceaccount:")
+                .skip(1)
+                .map(|rest| rest.split(['"', '\\']).next().unwrap())
+                .collect();
+            assert_eq!(subjects, [subject], "{env}: {name}");
+        }
+        // What each may do: External Secrets reads the runtime settings (not the node's
+        // token or the datastore's settings) and the app user's password (not the
+        // master's); Alertmanager publishes to the alerts topic.
+        let policy_of = |role: &str| -> String {
+            t.resources("aws_iam_role_policy")
+                .into_iter()
+                .find(|(name, _)| name.starts_with(role))
+                .unwrap_or_else(|| panic!("{env}: no policy of {role}"))
+                .1["policy"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let eso_policy = policy_of("compute_external_secrets_role");
+        for key in ["database_url", "rabbitmq_password", "redis_password"] {
+            assert!(eso_policy.contains(&format!("/{key}\"")), "{env}: {key}");
+        }
+        for other in ["k3s/token", "/db/", "master_user_secret", "/*"] {
+            assert!(
+                !eso_policy.contains(other),
+                "{env}: {other} in {eso_policy}"
+            );
+        }
+        assert!(eso_policy.contains("aws_secretsmanager_secret.data_app_user_secret.arn"));
+        let am_policy = policy_of("compute_alertmanager_role");
         assert!(
-            monitoring["prometheus"]["prometheusSpec"]
-                .get("hostNetwork")
-                .is_none(),
+            am_policy
+                .contains(r#""Action" = "sns:Publish", "Resource" = aws_sns_topic.ops_alerts.arn"#),
+            "{am_policy}"
+        );
+        // The node role publishes nothing.
+        assert!(
+            t.resources("aws_iam_role_policy")
+                .iter()
+                .filter(|(_, p)| p["role"].as_str().unwrap().contains("compute_k3s_role"))
+                .all(|(_, p)| !p["policy"].as_str().unwrap().contains("sns:")),
             "{env}"
         );
-        // And the node role may publish to the alerts topic, nothing more on SNS.
-        let publish = t.resource("aws_iam_role_policy", "compute_node_publish_alerts");
-        let policy = publish["policy"].as_str().unwrap();
-        assert!(
-            policy
-                .contains(r#""Action" = "sns:Publish", "Resource" = aws_sns_topic.ops_alerts.arn"#),
-            "{policy}"
-        );
+        // On the node's network: the drain handler (interruption notices), node-exporter
+        // (the node's metrics) and the EBS CSI node plugin (instance id and zone), each
+        // without AWS credentials of its own.
+        let mut on_node: Vec<&str> = t
+            .kube_objects()
+            .iter()
+            .filter(|o| o["spec"]["template"]["spec"]["hostNetwork"] == true)
+            .map(|o| o["metadata"]["name"].as_str().unwrap())
+            .collect();
+        on_node.sort_unstable();
+        assert_eq!(on_node, ["aws-node-termination-handler"], "{env}");
+        assert_eq!(ebs["node"]["hostNetwork"], true);
+        assert!(ebs["node"].get("env").is_none());
     }
 }
 
@@ -933,23 +997,12 @@ fn everything_the_cluster_requests_fits_the_node_with_room_for_the_cleanup() {
 fn host_network_ports_are_distinct() {
     // Pods on the node's network listen on the node's ports: two on one port and the
     // second stays Pending for good (one node). Ports fixed by the charts or images, not
-    // by values: the ESO controller's health server (--live-addr :8082), Alertmanager's
-    // web and cluster ports (9093, 9094) and its config reloader (prometheus-operator's
-    // configReloaderPort, 8080), node-exporter (9100), and K3s's own listeners.
+    // by values: node-exporter (9100), the EBS CSI node plugin's health endpoint (9808),
+    // and K3s's own listeners; the drain handler's probes port is ours.
     const K3S: [u16; 7] = [6443, 10250, 10248, 10249, 10256, 10257, 10259];
-    const FIXED: [(&str, u16); 5] = [
-        ("external-secrets health", 8082),
-        ("alertmanager web", 9093),
-        ("alertmanager cluster", 9094),
-        ("alertmanager config reloader", 8080),
-        ("node-exporter", 9100),
-    ];
+    const FIXED: [(&str, u16); 2] = [("node-exporter", 9100), ("ebs-csi-node healthz", 9808)];
     for env in ["pixtools-dev", "pixtools-prod"] {
         let t = template(env);
-        let eso = t.kube_object("HelmChart", "external-secrets");
-        let values: Json =
-            serde_norway::from_str(eso["spec"]["valuesContent"].as_str().unwrap()).unwrap();
-        let eso_metrics = values["metrics"]["listen"]["port"].as_u64().unwrap_or(8080) as u16;
         let drain = t.kube_object("DaemonSet", "aws-node-termination-handler");
         let drain_port =
             drain["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"]
@@ -957,7 +1010,6 @@ fn host_network_ports_are_distinct() {
                 .unwrap() as u16;
         let mut ports: Vec<(String, u16)> =
             FIXED.iter().map(|(w, p)| ((*w).to_owned(), *p)).collect();
-        ports.push(("external-secrets metrics".into(), eso_metrics));
         ports.push(("node termination handler probes".into(), drain_port));
         ports.extend(K3S.iter().map(|p| ("k3s".to_owned(), *p)));
         for (i, (what, port)) in ports.iter().enumerate() {

@@ -146,6 +146,14 @@ pub trait Workload: sealed::HasPods + Sized {
         self
     }
 
+    /// Volumes the pods mount are owned by group `gid` (`fsGroup`, changed only when the
+    /// volume's root differs): a fresh block volume is root's, and an image that runs as
+    /// its own user could not write it otherwise.
+    fn fs_group(mut self, gid: u32) -> Self {
+        self.pods().fs_group = Some(gid);
+        self
+    }
+
     /// An annotation of the workload object.
     fn annotation(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.pods().annotations.insert(key.into(), value.into());

@@ -33,6 +33,8 @@ pub struct Pods {
     pub(crate) zone_spread: Option<u16>,
     pub(crate) priority_class: Option<String>,
     pub(crate) termination_grace_seconds: Option<u32>,
+    /// The group that owns mounted volumes (`fsGroup`).
+    pub(crate) fs_group: Option<u32>,
     pub(crate) annotations: BTreeMap<String, String>,
     pub(crate) pod_annotations: BTreeMap<String, String>,
     /// `hostNetwork: true`, with its reason (or the refused reason).
@@ -70,6 +72,7 @@ impl Pods {
             zone_spread: None,
             priority_class: None,
             termination_grace_seconds: None,
+            fs_group: None,
             annotations: BTreeMap::new(),
             pod_annotations: BTreeMap::new(),
             host_network: None,
@@ -295,6 +298,10 @@ impl Pods {
                     .then(|| "ClusterFirstWithHostNet".to_owned()),
                 security_context: Some(core::PodSecurityContext {
                     run_as_non_root: Some(!runs_as_root),
+                    fs_group: self.fs_group.map(i64::from),
+                    // Change ownership only when the volume's root is not the group's:
+                    // a large volume is not walked at every start.
+                    fs_group_change_policy: self.fs_group.map(|_| "OnRootMismatch".to_owned()),
                     seccomp_profile: Some(core::SeccompProfile {
                         type_: "RuntimeDefault".into(),
                         localhost_profile: None,
@@ -306,4 +313,3 @@ impl Pods {
         })
     }
 }
-
