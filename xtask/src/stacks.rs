@@ -56,8 +56,9 @@ impl System {
     }
 
     /// Register stack `name`, which reads outputs of the stacks `needs` (stacks of this
-    /// system, same environment): selecting it builds them too, and selecting one of them
-    /// builds it (their outputs for it are part of their artifacts).
+    /// system, same environment) or is deployed after them (`Stack::deploy_after`):
+    /// selecting it builds them too, and selecting one of them builds it (their outputs
+    /// for it are part of their artifacts).
     pub fn stack_reading(
         mut self,
         name: &'static str,
@@ -486,14 +487,14 @@ pub fn registry() -> Registry {
             System::new("workloads", [workloads::ENVIRONMENT])
                 .stack("shop", |_| workloads::shop_stack()),
         )
-        // The seed systems. The main stack keeps its state in the state stack's bucket but
-        // reads nothing from it at synth.
+        // The seed systems. The main stack keeps its state in the state stack's bucket and
+        // is deployed after it (`Stack::deploy_after`), though it reads nothing from it.
         .system(
             System::new("pixtools", pixtools_environments)
                 .stack("pixtools-state", |env| {
                     pixtools::state_stack(&pixtools_environment(env)?)
                 })
-                .stack("pixtools", |env| {
+                .stack_reading("pixtools", &["pixtools-state"], |env| {
                     pixtools::main_stack(&pixtools_environment(env)?)
                 }),
         )

@@ -103,6 +103,8 @@ pub struct Stack {
     paths: HashMap<ConstructPath, String>,
     /// The paths L2 constructs were added at (`Scope::construct_child`).
     pub(crate) constructs: HashSet<ConstructPath>,
+    /// Stacks this one is deployed after without reading them (`Stack::deploy_after`).
+    pub(crate) deploy_after: Vec<String>,
 }
 
 impl std::fmt::Debug for Stack {
@@ -142,6 +144,7 @@ impl Stack {
             kube_apps: KubeBundle::default(),
             helm_releases: IndexMap::new(),
             kube_externals: Vec::new(),
+            deploy_after: Vec::new(),
             gitops_dirs: KubeBundle::default(),
             aspects: Vec::new(),
             acknowledgements: Vec::new(),
@@ -333,6 +336,17 @@ impl Stack {
         Ok(Expr::reference(
             self.reference(Target::Local(name.to_owned())),
         ))
+    }
+
+    /// Deploy this stack after stack `id` (`<name>-<env>`) of the same app, though it
+    /// reads none of its outputs: the stack whose bucket holds this one's state, say.
+    /// The manifest lists `id` in this stack's `depends_on` and orders it first (stacks
+    /// that read another's outputs depend on it already). Synth refuses an `id` that is
+    /// not in the app, and a cycle.
+    pub fn deploy_after(&mut self, id: &str) {
+        if !self.deploy_after.iter().any(|d| d == id) {
+            self.deploy_after.push(id.to_owned());
+        }
     }
 
     /// Add an output of the root module.

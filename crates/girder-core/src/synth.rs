@@ -306,6 +306,8 @@ struct CrossStackPlan {
     exports: BTreeMap<String, BTreeMap<String, Export>>,
     /// consumer id -> producer ids.
     reads: BTreeMap<String, BTreeSet<String>>,
+    /// consumer id -> stacks it is deployed after without reading them.
+    after: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl CrossStackPlan {
@@ -364,8 +366,32 @@ impl CrossStackPlan {
             if let Some(error) = failure {
                 return Err(error);
             }
+            for producer in &p.stack.deploy_after {
+                if !all.contains_key(producer) {
+                    return Err(Error::UnknownStack {
+                        consumer: consumer.clone(),
+                        producer: producer.clone(),
+                        target: "its deployment (deploy_after)".into(),
+                    });
+                }
+                plan.after
+                    .entry(consumer.clone())
+                    .or_default()
+                    .insert(producer.clone());
+            }
         }
         Ok(plan)
+    }
+
+    /// The stacks `consumer` is deployed after: those it reads and those it was told to
+    /// follow.
+    fn dependencies(&self, consumer: &str) -> BTreeSet<&String> {
+        self.reads
+            .get(consumer)
+            .into_iter()
+            .chain(self.after.get(consumer))
+            .flatten()
+            .collect()
     }
 
     /// The replacement for a foreign traversal in `consumer`.
@@ -498,11 +524,10 @@ fn dependency_order(
         }
         marks.insert(id.to_owned(), Mark::Active);
         trail.push(id.to_owned());
-        if let Some(producers) = plan.reads.get(id) {
-            // Visit producers in app order for a stable result.
-            for candidate in all.keys().filter(|k| producers.contains(*k)) {
-                visit(candidate, all, plan, marks, trail, out)?;
-            }
+        let producers = plan.dependencies(id);
+        // Visit producers in app order for a stable result.
+        for candidate in all.keys().filter(|k| producers.contains(k)) {
+            visit(candidate, all, plan, marks, trail, out)?;
         }
         trail.pop();
         marks.insert(id.to_owned(), Mark::Done);
@@ -590,9 +615,13 @@ fn render_stack(
         environment: stack.env.clone(),
         backend: stack.backend.summary(&stack.id, &stack.name, &stack.env),
         resource_count: stack.blocks.len(),
-        depends_on: reads
-            .map(|r| all.keys().filter(|k| r.contains(*k)).cloned().collect())
-            .unwrap_or_default(),
+        depends_on: {
+            let dependencies = plan.dependencies(&stack.id);
+            all.keys()
+                .filter(|k| dependencies.contains(k))
+                .cloned()
+                .collect()
+        },
         artifacts,
         acknowledged: p
             .acknowledged

@@ -125,6 +125,53 @@ fn sensitive_values_travel_as_sensitive_outputs() {
 }
 
 #[test]
+fn a_stack_can_be_deployed_after_one_it_does_not_read() {
+    // The stack holding another's state bucket: nothing is read, but it goes first.
+    let state = Stack::new("state", "dev", Backend::local()).unwrap();
+    let mut main = Stack::new("main", "dev", Backend::local()).unwrap();
+    main.deploy_after("state-dev");
+    main.deploy_after("state-dev");
+    let mut app = App::new();
+    // Added before what it follows: the manifest still orders it after.
+    app.add_stack(main).unwrap();
+    app.add_stack(state).unwrap();
+    let assembly = app.synth().unwrap();
+    let manifest = assembly.manifest();
+    assert_eq!(manifest["stacks"][0]["id"], json!("state-dev"));
+    assert_eq!(manifest["stacks"][1]["id"], json!("main-dev"));
+    assert_eq!(manifest["stacks"][1]["depends_on"], json!(["state-dev"]));
+    assert_eq!(manifest["stacks"][0]["depends_on"], json!([]));
+    // Nothing is read: no remote state in main.
+    let main = Template::from_assembly(&assembly, "main-dev").unwrap();
+    assert!(main.data_sources("terraform_remote_state").is_empty());
+
+    // A stack that is not in the app is an error naming both.
+    let mut lonely = Stack::new("main", "dev", Backend::local()).unwrap();
+    lonely.deploy_after("state-prod");
+    let mut app = App::new();
+    app.add_stack(lonely).unwrap();
+    match app.synth() {
+        Err(Error::UnknownStack {
+            consumer, producer, ..
+        }) => assert_eq!(
+            (consumer.as_str(), producer.as_str()),
+            ("main-dev", "state-prod")
+        ),
+        other => panic!("expected an unknown stack, got {other:?}"),
+    }
+
+    // Two stacks after each other: a cycle.
+    let mut a = Stack::new("a", "dev", Backend::local()).unwrap();
+    let mut b = Stack::new("b", "dev", Backend::local()).unwrap();
+    a.deploy_after("b-dev");
+    b.deploy_after("a-dev");
+    let mut app = App::new();
+    app.add_stack(a).unwrap();
+    app.add_stack(b).unwrap();
+    assert!(matches!(app.synth(), Err(Error::StackCycle { .. })));
+}
+
+#[test]
 fn a_cycle_between_stacks_is_an_error_listing_it() {
     let (mut a, vpc_a) = producer(Backend::local());
     let b = consumer("b", Backend::local(), vpc_a.id());

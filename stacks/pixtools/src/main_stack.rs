@@ -49,6 +49,8 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         kms_key_id: None,
     });
     let mut stack = aws_stack("pixtools", env, backend)?;
+    // Its state lives in the state stack's bucket: that stack is applied first.
+    stack.deploy_after(&format!("pixtools-state-{}", env.name));
     stack.require_provider(random::requirement())?;
     let name = format!("pixtools-{}", env.name);
     let contract = RuntimeContract::new(env)?;
