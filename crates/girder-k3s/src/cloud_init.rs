@@ -173,11 +173,16 @@ struct Rendered<'a> {
     database_users_minutes: u16,
     datastore_secret: Option<String>,
     agent_config: String,
+    rollout_timeout_seconds: u16,
 }
 
 /// Minutes between two runs of the database users' script after boot: how long a
 /// password changed in its secret takes to reach PostgreSQL.
 pub const DATABASE_USERS_MINUTES: u16 = 5;
+
+/// Seconds a deploy's sync (`girder-k3s-sync-manifests --wait`) waits for each
+/// Deployment, StatefulSet and DaemonSet to finish rolling out before it fails.
+pub const ROLLOUT_TIMEOUT_SECONDS: u16 = 300;
 
 /// `vMAJOR.MINOR.PATCH`, as cloud-provider-aws names its releases (`v1.29.0`).
 pub(crate) fn is_plain_release(version: &str) -> bool {
@@ -477,6 +482,7 @@ pub fn render_cloud_init(values: &CloudInit) -> Result<String, K3sError> {
                 .map(|u| u.secret.clone())
         }),
         agent_config: agent_config(values),
+        rollout_timeout_seconds: ROLLOUT_TIMEOUT_SECONDS,
     };
     registry
         .render("cloud-init", &rendered)

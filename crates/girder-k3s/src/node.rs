@@ -662,16 +662,24 @@ impl Construct for K3sNode {
     }
 }
 
-/// The node's SSM Command document: runs the manifests sync and takes no parameter, so
-/// whoever may send it can run that script and nothing else.
+/// Seconds the sync document may run: the copy, the two applies, and the rollouts it
+/// waits for.
+const SYNC_DOCUMENT_TIMEOUT_SECONDS: u16 = 1800;
+
+/// The node's SSM Command document: runs the manifests sync, waiting for the rollouts
+/// (`--wait`), and takes no parameter, so whoever may send it can run that script and
+/// nothing else. The command fails when a rollout does not finish.
 fn sync_document_content(name: &str) -> String {
     json!({
         "schemaVersion": "2.2",
-        "description": format!("Sync the Kubernetes manifests of K3s node {name} from S3 (written by girder)"),
+        "description": format!("Sync the Kubernetes manifests of K3s node {name} from S3 and wait for the rollouts (written by girder)"),
         "mainSteps": [{
             "action": "aws:runShellScript",
             "name": "syncManifests",
-            "inputs": {"runCommand": [SYNC_SCRIPT], "timeoutSeconds": "600"},
+            "inputs": {
+                "runCommand": [format!("{SYNC_SCRIPT} --wait")],
+                "timeoutSeconds": SYNC_DOCUMENT_TIMEOUT_SECONDS.to_string(),
+            },
         }],
     })
     .to_string()
@@ -762,8 +770,9 @@ impl K3sNodeHandle {
     /// The statements that let a deployer (CI) run the manifests sync on this node and
     /// nothing else: `ssm:SendCommand` with the node's own document (no condition: a
     /// document carries no instance tag), and on instances of the node's Auto Scaling
-    /// group only (the tag AWS puts on them, which no one else can set). `None` without
-    /// [`K3sNode::manifests_from`].
+    /// group only (the tag AWS puts on them, which no one else can set), and reading the
+    /// commands' outcome (`ssm:GetCommandInvocation`: the sync fails when a rollout does
+    /// not finish). `None` without [`K3sNode::manifests_from`].
     pub fn deploy_statements(&self, location: &AwsLocation) -> Option<Vec<Statement>> {
         let document = self.sync_document_arn()?;
         Some(vec![
@@ -777,6 +786,14 @@ impl K3sNodeHandle {
                     "ssm:resourceTag/aws:autoscaling:groupName",
                     self.name.clone(),
                 )),
+            // The deploy's outcome: whether the sync (and the rollouts it waits for)
+            // succeeded, and its output.
+            Statement::allow(["ssm:GetCommandInvocation", "ssm:ListCommandInvocations"])
+                .sid("ReadTheOutcome")
+                .on(["*"])
+                .wildcard_because(
+                    "SSM's command invocation reads support no resource-level permissions",
+                ),
         ])
     }
 }

@@ -465,6 +465,12 @@ case "$1" in
       [ "$n" -ge 2 ] && touch "$state/crd-established"
     fi
     echo "kubectl wait" >> "$STUB_LOG"; exit 0 ;;
+  rollout)
+    file="${@: -1}"
+    echo "kubectl rollout status $(basename "$file")" >> "$STUB_LOG"
+    # A Deployment whose pods never become ready (an image that cannot be pulled).
+    [ -f "$STUB_DIR/broken-rollout" ] && grep -q 'name: api' "$file" && exit 1
+    exit 0 ;;
   apply)
     dir="${@: -1}"
     objects=$(cd "$dir" && find . -type f -name '*.yaml' | sort | sed 's|^\./||')
@@ -569,4 +575,81 @@ fn the_sync_prunes_what_left_the_bucket_and_applies_objects_after_their_crds() {
         root.join("girder/manifests/api/deployment-api.yaml")
             .exists()
     );
+}
+
+#[test]
+fn a_deploy_waits_for_its_rollouts_and_fails_when_one_does_not_finish() {
+    let files = write_files(&render_cloud_init(&cloud_init()).unwrap());
+    let sync = file(&files, "/usr/local/sbin/girder-k3s-sync-manifests");
+    let dir = scratch("sync-wait");
+    let root = dir.join("root");
+    let sync = sync
+        .replace(
+            "/var/lib/girder-k3s",
+            &root.join("girder").display().to_string(),
+        )
+        .replace(
+            "/var/lib/rancher",
+            &root.join("rancher").display().to_string(),
+        );
+    let bucket = dir.join("bucket");
+    for (path, text) in [
+        (
+            "api/deployment-api.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n",
+        ),
+        (
+            "rabbitmq/statefulset-rabbitmq.yaml",
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: rabbitmq\n",
+        ),
+        ("api/service-api.yaml", "apiVersion: v1\nkind: Service\n"),
+    ] {
+        let path = bucket.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    stubs(
+        &dir,
+        &[
+            ("curl", "echo value"),
+            (
+                "aws",
+                r#"dest="${@: -1}"; rm -rf "$dest"; mkdir -p "$dest"; cp -r "$STUB_DIR/bucket/." "$dest""#,
+            ),
+            ("kubectl", KUBECTL),
+            ("sleep", r#"echo "sleep" >> "$STUB_LOG""#),
+        ],
+    );
+    // The deploy (the SSM document's `--wait`): every rollout is waited for, the
+    // Service is not (it has none).
+    let with_wait =
+        |script: &str| script.replacen("#!/bin/bash\n", "#!/bin/bash\nset -- --wait\n", 1);
+    let (ok, log) = run(&dir, &with_wait(&sync));
+    assert!(ok, "{log}");
+    let waited: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("kubectl rollout status"))
+        .collect();
+    assert_eq!(
+        waited,
+        [
+            "kubectl rollout status deployment-api.yaml",
+            "kubectl rollout status statefulset-rabbitmq.yaml"
+        ],
+        "{log}"
+    );
+    // A rollout that never finishes fails the deploy (CD sees it, and rolls back), after
+    // the others were still waited for.
+    std::fs::write(dir.join("broken-rollout"), "").unwrap();
+    let (ok, log) = run(&dir, &with_wait(&sync));
+    assert!(!ok, "{log}");
+    assert!(
+        log.contains("kubectl rollout status statefulset-rabbitmq.yaml"),
+        "{log}"
+    );
+    // The boot's sync does not wait: a bad image must not fail the boot (and make the
+    // group replace the node in a loop).
+    let (ok, log) = run(&dir, &sync);
+    assert!(ok, "{log}");
+    assert!(!log.contains("rollout"), "{log}");
 }

@@ -488,7 +488,14 @@ fn the_deployer_can_run_the_sync_document_and_nothing_else() {
     for statement in statements {
         policy = policy.statement(statement);
     }
-    assert_eq!(policy.allowed_actions(), ["ssm:SendCommand"]);
+    assert_eq!(
+        policy.allowed_actions(),
+        [
+            "ssm:SendCommand",
+            "ssm:GetCommandInvocation",
+            "ssm:ListCommandInvocations"
+        ]
+    );
     let document: Value<String> = built.node.sync_document_arn().unwrap().into();
     assert_eq!(policy.access("ssm:SendCommand", &document), Access::Allowed);
     for other in [
@@ -521,8 +528,9 @@ fn the_deployer_can_run_the_sync_document_and_nothing_else() {
     assert!(content.get("parameters").is_none(), "{content}");
     let steps = content["mainSteps"].as_array().unwrap();
     assert_eq!(steps.len(), 1);
+    // It waits for the rollouts: the command's status is the deploy's.
     assert_eq!(
         steps[0]["inputs"]["runCommand"],
-        json!(["/usr/local/sbin/girder-k3s-sync-manifests"])
+        json!(["/usr/local/sbin/girder-k3s-sync-manifests --wait"])
     );
 }
