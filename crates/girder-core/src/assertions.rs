@@ -20,8 +20,11 @@ pub struct Template {
 }
 
 impl Template {
-    /// Synthesize a single stack (an app of one) and load its artifacts.
-    pub fn from_stack(stack: Stack) -> Result<Self> {
+    /// Synthesize a single stack (an app of one) and load its artifacts. The stacks it is
+    /// deployed after ([`Stack::deploy_after`]) are not part of an app of one: that
+    /// order is dropped (it changes no artifact of the stack).
+    pub fn from_stack(mut stack: Stack) -> Result<Self> {
+        stack.deploy_after.clear();
         let id = stack.id().to_owned();
         let mut app = App::new();
         app.add_stack(stack)?;

@@ -621,13 +621,17 @@ fn both_environments_boot_after_their_database_pull_their_images_and_deploy_with
             deploy.contains("\"Action\" = \"ssm:SendCommand\", \"Resource\" = aws_ssm_document.compute_k3s_sync_document.arn}"),
             "{env}: {deploy}"
         );
-        // No other SSM action: two SendCommand statements and the tag condition's key.
+        // No other SSM action: two SendCommand statements, the tag condition's key, and
+        // reading the command's outcome (the sync waits for the rollouts).
         assert_eq!(
             deploy.matches("\"Action\" = \"ssm:SendCommand\"").count(),
             2,
             "{env}: {deploy}"
         );
-        assert_eq!(deploy.matches("\"ssm:").count(), 3, "{env}: {deploy}");
+        assert!(deploy.contains(
+            "\"Action\" = [\"ssm:GetCommandInvocation\", \"ssm:ListCommandInvocations\"]"
+        ));
+        assert_eq!(deploy.matches("\"ssm:").count(), 5, "{env}: {deploy}");
         // The ALB, the API's one address, refuses deletion; the VPC's default group
         // admits and sends nothing.
         assert_eq!(
