@@ -183,6 +183,15 @@ pub trait Workload: sealed::HasPods + Sized {
         self
     }
 
+    /// `fsGroup`: the pods' volumes (a claim, an emptyDir, the projected tokens) are
+    /// owned by group `gid` and group-writable, and every container runs with it as a
+    /// supplementary group, so a non-root user the image does not own its files with
+    /// can still write its mounts.
+    fn fs_group(mut self, gid: u32) -> Self {
+        self.pods().fs_group = Some(gid);
+        self
+    }
+
     /// Run the pods in the node's network namespace (`hostNetwork: true`, DNS
     /// `ClusterFirstWithHostNet`), for `reason`: a pod there reaches what only the node
     /// may (its metadata service, with IMDSv2's hop limit 1) and binds node ports, so it

@@ -40,6 +40,8 @@ pub struct Pods {
     pub(crate) aws_role: Option<String>,
     /// Mount the Kubernetes API token (`automountServiceAccountToken`), if stated.
     pub(crate) api_token: Option<bool>,
+    /// `fsGroup`: the group the pod's volumes are made writable for.
+    pub(crate) fs_group: Option<u32>,
 }
 
 /// The projected token volume of a workload with an AWS role.
@@ -86,6 +88,7 @@ impl Pods {
             host_network: None,
             aws_role: None,
             api_token: None,
+            fs_group: None,
         }
     }
 
@@ -305,6 +308,7 @@ impl Pods {
                     .then(|| "ClusterFirstWithHostNet".to_owned()),
                 security_context: Some(core::PodSecurityContext {
                     run_as_non_root: Some(!runs_as_root),
+                    fs_group: self.fs_group.map(i64::from),
                     seccomp_profile: Some(core::SeccompProfile {
                         type_: "RuntimeDefault".into(),
                         localhost_profile: None,
