@@ -27,6 +27,7 @@ fn stack_with(
         let api = Deployment::new(&ns, "api")
             .container(
                 Container::new("api", "ghcr.io/acme/api:1.0.0")
+                    .run_as_user(10001)
                     .port(Port::http(8080))
                     .resources(Resources::new().cpu("100m", "1").memory("128Mi", "256Mi")),
             )
@@ -35,6 +36,7 @@ fn stack_with(
         let worker = Deployment::new(&ns, "worker")
             .container(
                 Container::new("worker", "ghcr.io/acme/worker:1.0.0")
+                    .run_as_user(10001)
                     .resources(Resources::new().cpu("100m", "1").memory("128Mi", "256Mi")),
             )
             .add(&mut scope, "worker")?;

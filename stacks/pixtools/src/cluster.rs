@@ -714,9 +714,7 @@ fn runtime_config(
     for variable in AppEnv::ALL {
         let parameter = variable.parameter();
         let value = match variable {
-            AppEnv::DatabaseUrl => {
-                with_password(parameter, &format!(".{DATABASE_PASSWORD}"))
-            }
+            AppEnv::DatabaseUrl => with_password(parameter, &format!(".{DATABASE_PASSWORD}")),
             AppEnv::RabbitmqUrl => with_password(parameter, &broker_password),
             AppEnv::RedisUrl => format!(
                 "{{{{ .{} | replace \"redis://\" (printf \"redis://:%s@\" (.{} | urlquery)) }}}}",

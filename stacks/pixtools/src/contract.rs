@@ -446,6 +446,34 @@ mod tests {
     }
 
     #[test]
+    fn the_runtime_secret_holds_exactly_the_variables_the_contract_says_the_app_reads() {
+        for env in crate::environments() {
+            let t = main_stack(&env);
+            let runtime = t.kube_object("ExternalSecret", "pixtools-runtime");
+            let data = runtime["spec"]["target"]["template"]["data"]
+                .as_object()
+                .unwrap();
+            let keys: BTreeSet<&str> = data.keys().map(String::as_str).collect();
+            let expected: BTreeSet<&str> = AppEnv::ALL.into_iter().map(AppEnv::name).collect();
+            assert_eq!(keys, expected, "{}", env.name);
+            // Each reads its own parameter.
+            for variable in AppEnv::ALL {
+                let text = data[variable.name()].as_str().unwrap();
+                assert!(
+                    text.starts_with(&format!("{{{{ .{} ", variable.parameter().name())),
+                    "{text}"
+                );
+            }
+            // The plain settings carry the TLS mode both drivers read.
+            let config = t.kube_object("ConfigMap", "pixtools-config");
+            assert_eq!(
+                config["data"][AppContract::SSL_MODE.0],
+                AppContract::SSL_MODE.1
+            );
+        }
+    }
+
+    #[test]
     fn the_cluster_half_reads_exactly_the_contract() {
         for env in crate::environments() {
             let contract = RuntimeContract::new(&env).unwrap();

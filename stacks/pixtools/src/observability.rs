@@ -25,7 +25,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::config::Environment;
-use crate::contract::{AppContract, AppEnv, AppMetric, ServedBy, WEBHOOK_DELIVERED, WEBHOOK_NOT_ATTEMPTED};
+use crate::contract::{
+    AppContract, AppEnv, AppMetric, ServedBy, WEBHOOK_DELIVERED, WEBHOOK_NOT_ATTEMPTED,
+};
 
 /// The Secret Grafana's admin credentials are in (namespace `monitoring`).
 const GRAFANA_ADMIN: &str = "grafana-admin";
@@ -408,8 +410,7 @@ fn dashboards(
         );
     let deliveries = AppMetric::WebhookDelivery.series();
     let delivered = format!(r#"sum(rate({deliveries}{{result="{WEBHOOK_DELIVERED}"}}[1h]))"#);
-    let attempted =
-        format!(r#"sum(rate({deliveries}{{result!="{WEBHOOK_NOT_ATTEMPTED}"}}[1h]))"#);
+    let attempted = format!(r#"sum(rate({deliveries}{{result!="{WEBHOOK_NOT_ATTEMPTED}"}}[1h]))"#);
     let webhooks = Dashboard::new(
         namespace,
         "pixtools-webhooks",

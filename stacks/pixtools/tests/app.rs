@@ -141,7 +141,12 @@ fn the_api_is_probed_and_health_checked_on_paths_the_app_serves() {
         let t = template(stack);
         let api = t.kube_object("Deployment", "api");
         let container = &api["spec"]["template"]["spec"]["containers"][0];
-        let path = |probe: &str| container[probe]["httpGet"]["path"].as_str().unwrap().to_owned();
+        let path = |probe: &str| {
+            container[probe]["httpGet"]["path"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
         let (live, ready) = (path("livenessProbe"), path("readinessProbe"));
         // A path the app does not serve is a 404: never Ready, restarted in a loop.
         let live_checks = serves(&live).unwrap_or_else(|| panic!("{live} is a 404"));
@@ -154,7 +159,11 @@ fn the_api_is_probed_and_health_checked_on_paths_the_app_serves() {
         // The ALB's target group checks the same readiness path.
         let groups = t.resources("aws_lb_target_group");
         assert_eq!(groups.len(), 1);
-        assert_eq!(groups[0].1["health_check"][0]["path"], ready.as_str(), "{stack}");
+        assert_eq!(
+            groups[0].1["health_check"][0]["path"],
+            ready.as_str(),
+            "{stack}"
+        );
     }
 }
 
@@ -239,7 +248,11 @@ fn driver_accepts(url: &str) -> Result<(), String> {
     let (scheme, rest) = url.split_once("://").unwrap();
     let query: Vec<&str> = rest
         .split_once('?')
-        .map(|(_, q)| q.split('&').map(|kv| kv.split('=').next().unwrap()).collect())
+        .map(|(_, q)| {
+            q.split('&')
+                .map(|kv| kv.split('=').next().unwrap())
+                .collect()
+        })
         .unwrap_or_default();
     let refused = match scheme {
         "postgresql+asyncpg" => "sslmode",
@@ -310,14 +323,18 @@ impl Broker {
                 "internal": e.get("internal").cloned().unwrap_or(json!(false)),
                 "arguments": e["arguments"],
             });
-            broker.exchanges.insert(e["name"].as_str().unwrap().into(), exchange);
+            broker
+                .exchanges
+                .insert(e["name"].as_str().unwrap().into(), exchange);
         }
         for q in definitions["queues"].as_array().unwrap() {
             let queue = json!({
                 "durable": q["durable"], "auto_delete": q["auto_delete"],
                 "exclusive": false, "arguments": q["arguments"],
             });
-            broker.queues.insert(q["name"].as_str().unwrap().into(), queue);
+            broker
+                .queues
+                .insert(q["name"].as_str().unwrap().into(), queue);
         }
         broker
     }
@@ -365,19 +382,19 @@ impl Broker {
     /// type="direct")`, `Exchange("dlx", type="direct")` and three `Queue`s, with
     /// kombu's defaults (durable, not auto-deleted, not exclusive, no arguments).
     fn app_connects(&mut self) -> Result<(), PreconditionFailed> {
-        let exchange = |kind: &str| {
-            json!({"type": kind, "durable": true, "auto_delete": false, "internal": false, "arguments": {}})
-        };
-        let queue = |arguments: Json| {
-            json!({"durable": true, "auto_delete": false, "exclusive": false, "arguments": arguments})
-        };
+        let exchange = |kind: &str| json!({"type": kind, "durable": true, "auto_delete": false, "internal": false, "arguments": {}});
+        let queue = |arguments: Json| json!({"durable": true, "auto_delete": false, "exclusive": false, "arguments": arguments});
         let dead_letter = json!({
             "x-dead-letter-exchange": "dlx",
             "x-dead-letter-routing-key": "dead_letter",
         });
         Broker::declare(&mut self.exchanges, "default", exchange("direct"))?;
         Broker::declare(&mut self.exchanges, "dlx", exchange("direct"))?;
-        Broker::declare(&mut self.queues, "default_queue", queue(dead_letter.clone()))?;
+        Broker::declare(
+            &mut self.queues,
+            "default_queue",
+            queue(dead_letter.clone()),
+        )?;
         Broker::declare(&mut self.queues, "ml_inference_queue", queue(dead_letter))?;
         Broker::declare(&mut self.queues, "dead_letter", queue(json!({})))
     }
@@ -486,7 +503,11 @@ fn one_beat_sends_the_periodic_tasks_and_never_two() {
         // One replica, and the old pod stops before the new one starts: two beats would
         // each send `prune_expired_jobs` every hour.
         assert_eq!(beat["spec"]["replicas"], 1, "{stack}");
-        assert_eq!(beat["spec"]["strategy"], json!({"type": "Recreate"}), "{stack}");
+        assert_eq!(
+            beat["spec"]["strategy"],
+            json!({"type": "Recreate"}),
+            "{stack}"
+        );
         assert!(beat["spec"].get("autoscaling").is_none());
         let container = &beat["spec"]["template"]["spec"]["containers"][0];
         let args: Vec<&str> = container["args"]
@@ -533,7 +554,12 @@ fn the_dashboards_read_the_apps_metrics_from_the_processes_that_record_them() {
     // Every `pixtools_` series a dashboard reads is one the app records.
     let mut read = BTreeSet::new();
     for o in t.kube_objects() {
-        if o["kind"] != "ConfigMap" || !o["metadata"]["name"].as_str().unwrap().starts_with("dashboard-") {
+        if o["kind"] != "ConfigMap"
+            || !o["metadata"]["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("dashboard-")
+        {
             continue;
         }
         for text in o["data"].as_object().unwrap().values() {
@@ -554,13 +580,18 @@ fn the_dashboards_read_the_apps_metrics_from_the_processes_that_record_them() {
     }
     let recorded: BTreeMap<&str, &str> = APP_METRICS.into_iter().collect();
     for family in &read {
-        assert!(recorded.contains_key(family.as_str()), "the app records no {family}");
+        assert!(
+            recorded.contains_key(family.as_str()),
+            "the app records no {family}"
+        );
     }
     assert!(read.contains("pixtools_webhook_delivery_total"), "{read:?}");
     assert!(read.contains("pixtools_job_end_to_end_seconds"), "{read:?}");
     // The worker-recorded ones are scraped from the workers, on a port they serve.
     let values = t.helm_values("kube-prometheus-stack").unwrap();
-    let monitors = values["prometheus"]["additionalPodMonitors"].as_array().unwrap();
+    let monitors = values["prometheus"]["additionalPodMonitors"]
+        .as_array()
+        .unwrap();
     for pool in ["worker-standard", "worker-ml"] {
         let monitor = monitors
             .iter()
@@ -600,7 +631,12 @@ fn a_worker_serves_what_its_processes_record_and_then_runs_celery() {
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|e| Some((e["name"].as_str()?.to_owned(), e["value"].as_str()?.to_owned())))
+        .filter_map(|e| {
+            Some((
+                e["name"].as_str()?.to_owned(),
+                e["value"].as_str()?.to_owned(),
+            ))
+        })
         .collect();
     let directory = &env["PROMETHEUS_MULTIPROC_DIR"];
     assert!(directory.starts_with("/tmp/"), "{directory}");
@@ -661,7 +697,11 @@ def start_http_server(port, registry=None):
         .env("WORKER_METRICS_PORT", port)
         .output()
         .expect("python3 runs the worker entry point");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let calls: Json = serde_json::from_str(&std::fs::read_to_string(&log).unwrap()).unwrap();
     assert_eq!(
         calls,

@@ -307,7 +307,10 @@ fn rabbitmq_is_durable_persistent_and_dead_letters() {
         .iter()
         .map(|q| q["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["default_queue", "ml_inference_queue", "dead_letter"]);
+    assert_eq!(
+        names,
+        ["default_queue", "ml_inference_queue", "dead_letter"]
+    );
     // What the work queues dead-letter reaches the dead-letter queue: `dlx` routes
     // `dead_letter` to it (a policy would be overridden by the queues' own arguments).
     assert!(rendered.get("policies").is_none());
@@ -865,7 +868,11 @@ fn everything_the_cluster_requests_fits_the_node_with_room_for_the_cleanup() {
                 .as_array()
                 .into_iter()
                 .flatten()
-                .map(|c| c["resources"]["requests"].get("cpu").map_or(0.0, millicores))
+                .map(|c| {
+                    c["resources"]["requests"]
+                        .get("cpu")
+                        .map_or(0.0, millicores)
+                })
                 .collect()
         };
         let running: f64 = sum("containers").iter().sum();
