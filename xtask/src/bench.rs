@@ -99,7 +99,7 @@ fn kubernetes_stack(size: usize) -> girder_core::Result<Stack> {
                 Container::new(
                     "api",
                     "ghcr.io/acme/api@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-                )
+                ).run_as_user(10001)
                 .port(Port::http(8080))
                 .resources(Resources::new().cpu("100m", "500m").memory("128Mi", "256Mi"))
                 .readiness(Probe::http_get("/healthz", "http")),

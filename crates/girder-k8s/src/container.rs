@@ -609,16 +609,26 @@ impl Container {
         self
     }
 
-    /// Run as this user id (the image's user is not numeric, which `runAsNonRoot` needs).
+    /// Run as this user id. Required unless the container runs as root
+    /// ([`Container::run_as_root`]): `runAsNonRoot` without a user leaves the kubelet the
+    /// image's `USER`, and it refuses to start the container when that is root (a
+    /// Dockerfile without `USER`) or a name (`USER nobody`). State the image's own
+    /// numeric user, or for an image built to run as root one its files allow.
     pub fn run_as_user(mut self, uid: u32) -> Self {
         self.run_as_user = Some(i64::from(uid));
         self
     }
 
-    /// Run with this primary group id (the image's group, which owns its files).
+    /// Run with this primary group id (`runAsGroup`; without it, the image's group, or
+    /// root's group 0 for an image without `USER`).
     pub fn run_as_group(mut self, gid: u32) -> Self {
         self.run_as_group = Some(i64::from(gid));
         self
+    }
+
+    /// The user id stated with [`Container::run_as_user`].
+    pub fn user(&self) -> Option<u32> {
+        self.run_as_user.and_then(|uid| u32::try_from(uid).ok())
     }
 
     /// The security exceptions of the container, in the order given.
@@ -667,6 +677,24 @@ impl Container {
                 problem: refused.error.clone(),
             }
             .at(at));
+        }
+        if !self.runs_as_root() {
+            match self.run_as_user {
+                None => {
+                    return Err(K8sError::NonRootWithoutUser {
+                        container: self.name.clone(),
+                    }
+                    .at(at));
+                }
+                Some(0) => {
+                    return Err(K8sError::RootId {
+                        container: self.name.clone(),
+                        setting: "runAsUser",
+                    }
+                    .at(at));
+                }
+                Some(_) => {}
+            }
         }
         let mut names = std::collections::BTreeSet::new();
         for env in &self.env {

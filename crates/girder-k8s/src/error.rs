@@ -205,6 +205,30 @@ pub enum K8sError {
         ports: Vec<String>,
     },
 
+    /// A container that must not run as root but states no user: with `runAsNonRoot`
+    /// and no `runAsUser` the kubelet runs the image's `USER`, and refuses to start the
+    /// container (CreateContainerConfigError) when that user is root (no `USER` in the
+    /// Dockerfile) or not numeric (`USER nobody`), which girder cannot see from the
+    /// image reference.
+    #[error(
+        "container {container:?} runs as non-root but states no user: give its numeric uid \
+         (run_as_user, the image's own numeric USER or one the image's files allow), or \
+         run_as_root with a reason"
+    )]
+    NonRootWithoutUser {
+        /// The container.
+        container: String,
+    },
+
+    /// A group id or user id of 0 where the pod must not run as root.
+    #[error("container {container:?}: {setting} 0 is root; runAsNonRoot needs a non-zero id")]
+    RootId {
+        /// The container.
+        container: String,
+        /// `runAsUser` or `runAsGroup`.
+        setting: &'static str,
+    },
+
     /// A workload given an AWS role but no service account: the projected token is the
     /// pod's service account's, and the role trusts a named one.
     #[error("{workload} assumes AWS role {role:?} but runs as no service account: give it one")]

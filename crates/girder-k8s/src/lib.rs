@@ -25,6 +25,7 @@
 //!     .part_of("shop")
 //!     .container(
 //!         Container::new("api", "ghcr.io/acme/api:1.4.2")
+//!             .run_as_user(10001)
 //!             .port(Port::http(8080))
 //!             .resources(Resources::new().cpu("250m", "1").memory("256Mi", "512Mi"))
 //!             .readiness(Probe::http_get("/healthz", "http")),

@@ -14,7 +14,9 @@ fn stack() -> Stack {
 }
 
 fn api() -> Container {
-    Container::new("api", "ghcr.io/acme/api:1.0.0").port(Port::http(8080))
+    Container::new("api", "ghcr.io/acme/api:1.0.0")
+        .run_as_user(10001)
+        .port(Port::http(8080))
 }
 
 /// Add a namespace, let `f` add to it, and return the error.
@@ -180,7 +182,7 @@ fn image_references_follow_the_oci_grammar() {
     ] {
         let err = error(|s, ns| {
             Deployment::new(ns, "api")
-                .container(Container::new("api", image))
+                .container(Container::new("api", image).run_as_user(10001))
                 .add(s, "shop")
                 .map(drop)
         });
@@ -357,7 +359,7 @@ fn cron_schedules_are_parsed_as_kubernetes_does() {
         let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
         let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
         CronJob::new(&ns, "nightly", schedule)
-            .container(Container::new("task", "ghcr.io/acme/task:1.0.0"))
+            .container(Container::new("task", "ghcr.io/acme/task:1.0.0").run_as_user(10001))
             .add(&mut scope, "shop")
             .unwrap();
     }
@@ -375,7 +377,7 @@ fn cron_schedules_are_parsed_as_kubernetes_does() {
     ] {
         let err = error(|s, ns| {
             CronJob::new(ns, "nightly", schedule)
-                .container(Container::new("task", "ghcr.io/acme/task:1.0.0"))
+                .container(Container::new("task", "ghcr.io/acme/task:1.0.0").run_as_user(10001))
                 .add(s, "shop")
                 .map(drop)
         });

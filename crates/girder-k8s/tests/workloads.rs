@@ -8,7 +8,7 @@ use girder_core::prelude::*;
 use girder_core::vocabulary::ReasonError;
 use girder_k8s::prelude::*;
 use girder_k8s::{AWS_TOKEN_VOLUME, K8sError};
-use serde_json::json;
+use serde_json::{Value as Json, json};
 
 fn stack() -> Stack {
     Stack::new("shop", "dev", Backend::local()).unwrap()
@@ -16,6 +16,7 @@ fn stack() -> Stack {
 
 fn api() -> Container {
     Container::new("api", "ghcr.io/acme/api:1.0.0")
+        .run_as_user(10001)
         .port(Port::http(8080))
         .resources(
             Resources::new()
@@ -69,6 +70,8 @@ fn containers_get_restricted_security_defaults() {
             "capabilities": {"drop": ["ALL"]},
             "readOnlyRootFilesystem": true,
             "runAsNonRoot": true,
+            // Stated: the kubelet cannot check the image's USER (root, or a name).
+            "runAsUser": 10001,
             "seccompProfile": {"type": "RuntimeDefault"}
         })
     );
@@ -257,7 +260,7 @@ fn selectors_come_from_the_labels_and_intents_add_their_objects() {
         .add(&mut scope, "shop")
         .unwrap();
     let client = Deployment::new(&ns, "client")
-        .container(Container::new("client", "ghcr.io/acme/client:1.0.0"))
+        .container(Container::new("client", "ghcr.io/acme/client:1.0.0").run_as_user(10001))
         .add(&mut scope, "shop-2")
         .unwrap();
     api.allow_from(&mut scope, &client, "http").unwrap();
@@ -307,6 +310,7 @@ fn stateful_sets_get_a_headless_service_and_claim_templates() {
     StatefulSet::new(&ns, "db")
         .container(
             Container::new("db", "docker.io/library/postgres:17.2")
+                .run_as_user(10001)
                 .port(Port::new("postgres", 5432))
                 .mount("data", "/var/lib/postgresql/data"),
         )
@@ -372,7 +376,7 @@ fn jobs_and_cron_jobs_run_to_completion() {
     let mut stack = stack();
     let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
     let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
-    let task = || Container::new("task", "ghcr.io/acme/task:1.0.0");
+    let task = || Container::new("task", "ghcr.io/acme/task:1.0.0").run_as_user(10001);
     Job::new(&ns, "migrate")
         .container(task())
         .add(&mut scope, "shop")
@@ -441,7 +445,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             ),
             Box::new(|s, ns| {
                 Deployment::new(ns, "api")
-                    .container(Container::new("api", "nginx:latest"))
+                    .container(Container::new("api", "nginx:latest").run_as_user(10001))
                     .add(s, "shop")
                     .map(drop)
             }),
@@ -452,7 +456,7 @@ fn bad_input_is_refused_with_the_construct_path_and_what_is_allowed() {
             ),
             Box::new(|s, ns| {
                 Deployment::new(ns, "api")
-                    .container(Container::new("api", "nginx"))
+                    .container(Container::new("api", "nginx").run_as_user(10001))
                     .add(s, "shop-2")
                     .map(drop)
             }),
@@ -685,7 +689,7 @@ fn allow_from_admits_any_network_policy_peer() {
         .add(&mut scope, "api")
         .unwrap();
     let probe = Deployment::new(&ops, "probe")
-        .container(Container::new("probe", "ghcr.io/acme/probe:1.0.0"))
+        .container(Container::new("probe", "ghcr.io/acme/probe:1.0.0").run_as_user(10001))
         .add(&mut scope, "probe")
         .unwrap();
     api.allow_from(&mut scope, &probe, "http").unwrap();
@@ -861,7 +865,7 @@ fn a_workload_with_an_aws_role_gets_a_projected_token_and_the_sdk_settings() {
     let role = "arn:aws:iam::123456789012:role/shop-app";
     Deployment::new(&ns, "api")
         .container(api())
-        .init_container(Container::new("migrate", "ghcr.io/acme/api:1.0.0"))
+        .init_container(Container::new("migrate", "ghcr.io/acme/api:1.0.0").run_as_user(10001))
         .service_account(&account)
         .aws_role(role)
         .add(&mut scope, "shop")
@@ -924,4 +928,104 @@ fn an_aws_role_needs_the_pods_own_service_account() {
             role: "arn:aws:iam::123456789012:role/shop-app".into(),
         }
     );
+}
+
+#[test]
+fn a_non_root_container_states_its_user() {
+    // `runAsNonRoot` without `runAsUser` leaves the kubelet the image's USER: root (no
+    // USER in the Dockerfile) or a name, and it refuses to start the container.
+    let err = error(|scope, ns| {
+        Deployment::new(ns, "api")
+            .container(Container::new("api", "ghcr.io/acme/api:1.4.2"))
+            .add(scope, "api")
+            .map(drop)
+    });
+    assert_eq!(
+        err,
+        K8sError::NonRootWithoutUser {
+            container: "api".into()
+        }
+    );
+    // An init container too.
+    let err = error(|scope, ns| {
+        Deployment::new(ns, "api")
+            .init_container(Container::new("migrate", "ghcr.io/acme/api:1.4.2"))
+            .container(api())
+            .add(scope, "api")
+            .map(drop)
+    });
+    assert_eq!(
+        err,
+        K8sError::NonRootWithoutUser {
+            container: "migrate".into()
+        }
+    );
+    // Uid 0 is root, whatever runAsNonRoot says.
+    let err = error(|scope, ns| {
+        Deployment::new(ns, "api")
+            .container(Container::new("api", "ghcr.io/acme/api:1.4.2").run_as_user(0))
+            .add(scope, "api")
+            .map(drop)
+    });
+    assert_eq!(
+        err,
+        K8sError::RootId {
+            container: "api".into(),
+            setting: "runAsUser",
+        }
+    );
+    // A container that runs as root says so with a reason and needs no user.
+    let mut stack = stack();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
+    Deployment::new(&ns, "api")
+        .container(
+            Container::new("api", "ghcr.io/acme/api:1.4.2")
+                .run_as_root("the vendor image needs uid 0"),
+        )
+        .add(&mut scope, "api")
+        .unwrap();
+    // The stated user and group, and the pod's fsGroup for its volumes.
+    let mut scope = stack.scope("k8s2").unwrap().with_kube_app("shop2").unwrap();
+    let ns = Namespace::new("shop2")
+        .add(&mut scope, "namespace")
+        .unwrap();
+    Deployment::new(&ns, "api")
+        .container(
+            Container::new("api", "ghcr.io/acme/api:1.4.2")
+                .run_as_user(10001)
+                .run_as_group(10002),
+        )
+        .fs_group(10002)
+        .add(&mut scope, "api")
+        .unwrap();
+    let t = template(stack);
+    let pods: Vec<&Json> = t
+        .kube_objects()
+        .iter()
+        .filter(|o| o["kind"] == "Deployment" && o["metadata"]["namespace"] == "shop2")
+        .collect();
+    let pod = &pods[0]["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"]["fsGroup"], 10002);
+    let context = &pod["containers"][0]["securityContext"];
+    assert_eq!(context["runAsUser"], 10001);
+    assert_eq!(context["runAsGroup"], 10002);
+    assert_eq!(context["runAsNonRoot"], true);
+}
+
+#[test]
+fn a_singleton_is_recreated_not_rolled() {
+    let mut stack = stack();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
+    Deployment::new(&ns, "scheduler")
+        .container(api())
+        .replicas(1)
+        .rollout(Rollout::Recreate)
+        .add(&mut scope, "scheduler")
+        .unwrap();
+    let t = template(stack);
+    let deployment = t.kube_object("Deployment", "scheduler");
+    // Recreate: the old pod is gone before the new one starts (never two at once).
+    assert_eq!(deployment["spec"]["strategy"], json!({"type": "Recreate"}));
 }

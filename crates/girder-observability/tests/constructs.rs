@@ -28,6 +28,7 @@ fn stack_with(
         let api = Deployment::new(&ns, "api")
             .container(
                 Container::new("api", "ghcr.io/acme/api:1.0.0")
+                    .run_as_user(10001)
                     .port(Port::http(8080))
                     .resources(Resources::new().cpu("100m", "1").memory("128Mi", "256Mi")),
             )
@@ -36,6 +37,7 @@ fn stack_with(
         let worker = Deployment::new(&ns, "worker")
             .container(
                 Container::new("worker", "ghcr.io/acme/worker:1.0.0")
+                    .run_as_user(10001)
                     .resources(Resources::new().cpu("100m", "1").memory("128Mi", "256Mi")),
             )
             .add(&mut scope, "worker")?;

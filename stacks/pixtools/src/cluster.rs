@@ -25,7 +25,7 @@ use girder_network::Ipv4Cidr;
 use serde_json::{Value as Json, json};
 
 use crate::config::{Environment, REGION};
-use crate::contract::{RuntimeContract, RuntimeKey};
+use crate::contract::{AppContract, AppEnv, AppTopology, RuntimeContract, RuntimeKey};
 use crate::observability;
 
 /// The namespace of the seed's k8s/namespace.yaml.
@@ -58,10 +58,6 @@ const REDIS_AUTH_KEY: &str = "auth";
 /// in the chart's values, so the controller's role can trust it before it exists).
 pub(crate) const ESO_NAMESPACE: &str = "external-secrets";
 pub(crate) const ESO_SERVICE_ACCOUNT: &str = "external-secrets";
-/// The Celery application module both worker pools run.
-const CELERY_APP: &str = "app.worker.celery_app";
-/// The API's port in its container.
-const API_PORT: u16 = 8000;
 /// Per client (the address the ALB appends to X-Forwarded-For): requests per second
 /// and burst, at the ingress layer (seed: Sprint 2, "API rate limiting at ingress").
 const RATE_LIMIT: (u32, u32) = (20, 40);
@@ -95,14 +91,16 @@ const IMAGE_UID: u32 = 999;
 /// (`adduser -u 100 ... -G rabbitmq`, `addgroup -g 101`).
 const RABBITMQ_UID: u32 = 100;
 const RABBITMQ_GID: u32 = 101;
-/// The two worker pools: name, queue, concurrency (seed: Architecture Freeze).
+/// The two worker pools: name, queue (the app's), concurrency (seed: Architecture
+/// Freeze).
 const WORKER_POOLS: [(&str, &str, u16); 2] = [
-    ("worker-standard", "default_queue", 5),
-    ("worker-ml", "ml_inference_queue", 1),
+    ("worker-standard", AppTopology::QUEUES[0].name, 5),
+    ("worker-ml", AppTopology::QUEUES[1].name, 1),
 ];
-/// RabbitMQ's dead-letter exchange and the queue it routes to.
-const DEAD_LETTER_EXCHANGE: &str = "pixtools.dlx";
-const DEAD_LETTER_QUEUE: &str = "pixtools.dead_letter";
+/// The port each worker serves its metrics on (see [`WORKER_MAIN`]).
+pub(crate) const WORKER_METRICS_PORT: u16 = 9400;
+/// Where the workers' processes keep their metrics for the collector (an emptyDir).
+const WORKER_METRICS_DIR: &str = "/tmp/prometheus";
 
 /// What the cluster half needs from the Terraform half: literals known at synth.
 pub(crate) struct ClusterInputs<'a> {
@@ -158,21 +156,34 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
     // k8s/api: the FastAPI service behind the ingress.
     let api_app = &mut app(cluster, "api")?;
     let api_account = ServiceAccount::new(&ns, "api").add(api_app, "api-account")?;
+    let api_image = image(env, "pixtools-api", env.api_image_digest);
+    let health = AppContract::HEALTH;
     let api = Deployment::new(&ns, "api")
         .part_of(NAMESPACE)
         .service_account(&api_account)
         .aws_role(inputs.app_role_arn)
         .component("api")
+        .fs_group(AppContract::GID)
+        // The schema first: every new api pod runs `alembic upgrade head` (a no-op when
+        // the schema is current) before uvicorn starts, as the app's own manifests do.
+        // A Job would need a new name per release (its pod template is immutable, so
+        // re-applying it with a new digest fails) and a gate the api waits on; an init
+        // container is re-run by every rollout and orders itself. A failing migration
+        // keeps the new pod Init (the old one serves on) until the Deployment's progress
+        // deadline marks the rollout failed.
+        .init_container(
+            app_container(&config, "migrate", &api_image)
+                .command(AppContract::MIGRATION)
+                .resources(Resources::new().cpu("100m", "1").memory("128Mi", "256Mi")),
+        )
         .container(
-            app_container(
-                &config,
-                "api",
-                &image(env, "pixtools-api", env.api_image_digest),
-            )
-            .port(Port::http(API_PORT))
-            .resources(Resources::new().cpu("250m", "1").memory("384Mi", "768Mi"))
-            .readiness(Probe::http_get("/health", "http").period(5))
-            .liveness(Probe::http_get("/health", "http").initial_delay(15)),
+            app_container(&config, "api", &api_image)
+                .port(Port::http(AppContract::API_PORT))
+                .resources(Resources::new().cpu("250m", "1").memory("384Mi", "768Mi"))
+                // Ready while the database, Redis and RabbitMQ answer; alive while the
+                // process answers (a dependency's outage never restarts it).
+                .readiness(Probe::http_get(health.readiness, "http").period(5))
+                .liveness(Probe::http_get(health.liveness, "http").initial_delay(15)),
         )
         .volume(Volume::empty_dir("tmp"))
         .annotation(RELOAD_ON_SECRET, RUNTIME_SECRET)
@@ -201,16 +212,24 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
             .service_account(&account)
             .aws_role(inputs.app_role_arn)
             .component("worker")
+            .fs_group(AppContract::GID)
             .container(
                 app_container(
                     &config,
                     "worker",
                     &image(env, "pixtools-worker", env.worker_image_digest),
                 )
-                .command(["celery"])
+                // Celery, with the metrics its processes record served on `metrics`.
+                .command(["python", "-c", WORKER_MAIN])
+                .env(Env::value("PROMETHEUS_MULTIPROC_DIR", WORKER_METRICS_DIR))
+                .env(Env::value(
+                    "WORKER_METRICS_PORT",
+                    WORKER_METRICS_PORT.to_string(),
+                ))
+                .port(Port::metrics(WORKER_METRICS_PORT))
                 .args([
                     "--app".to_owned(),
-                    CELERY_APP.to_owned(),
+                    AppContract::CELERY_APP.to_owned(),
                     "worker".to_owned(),
                     "--loglevel=INFO".to_owned(),
                     format!("--queues={queue}"),
@@ -219,12 +238,12 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
                     // Task events for the Celery exporter (`observability`).
                     "--task-events".to_owned(),
                 ])
-                // The node has about 2000m allocatable: the pools request 375m and 400m
-                // (both burst to 2 CPUs), leaving room for the stale-node cleanup's runs
-                // and for the api's rollout, which starts its new pod beside the old one
-                // (the workers replace theirs in place).
+                // The node has about 2000m allocatable: the pools request 355m and 400m
+                // (both burst to 2 CPUs), leaving room for beat, the stale-node
+                // cleanup's runs and the api's rollout, which starts its new pod beside
+                // the old one (the workers replace theirs in place).
                 .resources(if concurrency > 1 {
-                    Resources::new().cpu("375m", "2").memory("1Gi", "2Gi")
+                    Resources::new().cpu("355m", "2").memory("1Gi", "2Gi")
                 } else {
                     Resources::new().cpu("400m", "2").memory("1536Mi", "3Gi")
                 })
@@ -250,6 +269,44 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
             .add(workers_app, name)?;
         workers.push(worker);
     }
+
+    // k8s/workers/beat.yaml: the app has periodic tasks (`celery_app.conf.beat_schedule`),
+    // which exactly one beat sends: one replica, and a rollout that stops the old one
+    // before the new one starts (two would send every task twice).
+    let beat = if AppContract::PERIODIC_TASKS.is_empty() {
+        None
+    } else {
+        Some(
+            Deployment::new(&ns, "beat")
+                .part_of(NAMESPACE)
+                .component("scheduler")
+                .fs_group(AppContract::GID)
+                .container(
+                    app_container(
+                        &config,
+                        "beat",
+                        &image(env, "pixtools-worker", env.worker_image_digest),
+                    )
+                    .command(["celery"])
+                    .args([
+                        "--app",
+                        AppContract::CELERY_APP,
+                        "beat",
+                        "--loglevel=INFO",
+                        "--schedule",
+                        AppContract::BEAT_SCHEDULE,
+                    ])
+                    // The app's own beat.yaml requests 192Mi (it imports every task
+                    // module, torch among them); it sleeps between ticks.
+                    .resources(Resources::new().cpu("20m", "500m").memory("192Mi", "384Mi")),
+                )
+                .volume(Volume::empty_dir("tmp"))
+                .annotation(RELOAD_ON_SECRET, RUNTIME_SECRET)
+                .replicas(1)
+                .rollout(Rollout::Recreate)
+                .add(workers_app, "beat")?,
+        )
+    };
 
     // k8s/rabbitmq: durable queues, persistence, a dead-letter exchange.
     let rabbitmq_app = &mut app(cluster, "rabbitmq")?;
@@ -349,7 +406,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
         .expose(Service::cluster_ip().port(6379, "redis"))
         .add(&mut app(cluster, "redis")?, "redis")?;
 
-    for client in std::iter::once(&api).chain(&workers) {
+    for client in std::iter::once(&api).chain(&workers).chain(&beat) {
         broker.allow_from(&mut app(cluster, "rabbitmq")?, client, "amqp")?;
         redis.allow_from(&mut app(cluster, "redis")?, client, "redis")?;
     }
@@ -369,6 +426,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
         &ns,
         &observability::Scraped {
             api: &api,
+            workers: &workers,
             broker: &broker,
             redis: &redis,
             queues: &queues,
@@ -532,6 +590,9 @@ fn stale_node_cleanup(scope: &mut Scope<'_>, env: &Environment) -> Result<()> {
                 "cleanup",
                 image(env, "pixtools-worker", env.worker_image_digest),
             )
+            // The image has no USER: the app contract's user.
+            .run_as_user(AppContract::UID)
+            .run_as_group(AppContract::GID)
             .command(["python3", "/scripts/remove_stale_nodes.py"])
             .env(Env::value("STALE_MINUTES", STALE_NODE_MINUTES.to_string()))
             .resources(Resources::new().cpu("10m", "200m").memory("64Mi", "128Mi"))
@@ -669,23 +730,28 @@ fn runtime_config(
     };
     let read = |key: RuntimeKey| format!("{{{{ .{} }}}}", key.name());
     let broker_password = format!(".{}", RuntimeKey::RabbitmqPassword.name());
+    // One key per variable the app reads, named as the contract says; exhaustive, so a
+    // variable added to the contract does not compile until it has a value.
+    let mut data = serde_json::Map::new();
+    for variable in AppEnv::ALL {
+        let parameter = variable.parameter();
+        let value = match variable {
+            AppEnv::DatabaseUrl => with_password(parameter, &format!(".{DATABASE_PASSWORD}")),
+            AppEnv::RabbitmqUrl => with_password(parameter, &broker_password),
+            AppEnv::RedisUrl => format!(
+                "{{{{ .{} | replace \"redis://\" (printf \"redis://:%s@\" (.{} | urlquery)) }}}}",
+                parameter.name(),
+                RuntimeKey::RedisPassword.name(),
+            ),
+            AppEnv::AwsS3Bucket
+            | AppEnv::WebhookCbFailThreshold
+            | AppEnv::WebhookCbResetTimeout => read(parameter),
+        };
+        data.insert(variable.name().to_owned(), Json::String(value));
+    }
     spec.target.extra.insert(
         "template".into(),
-        json!({
-            "engineVersion": "v2",
-            "data": {
-                "DATABASE_URL": with_password(RuntimeKey::DatabaseUrl, &format!(".{DATABASE_PASSWORD}")),
-                "CELERY_BROKER_URL": with_password(RuntimeKey::RabbitmqUrl, &broker_password),
-                "REDIS_URL": format!(
-                    "{{{{ .{} | replace \"redis://\" (printf \"redis://:%s@\" (.{} | urlquery)) }}}}",
-                    RuntimeKey::RedisUrl.name(),
-                    RuntimeKey::RedisPassword.name(),
-                ),
-                "AWS_S3_BUCKET": read(RuntimeKey::AwsS3Bucket),
-                "WEBHOOK_CB_FAIL_THRESHOLD": read(RuntimeKey::WebhookCbFailThreshold),
-                "WEBHOOK_CB_RESET_TIMEOUT": read(RuntimeKey::WebhookCbResetTimeout),
-            },
-        }),
+        json!({"engineVersion": "v2", "data": data}),
     );
     spec.refresh_interval = Some(RUNTIME_REFRESH.into());
     ExternalSecret::new(NAMESPACE, RUNTIME_SECRET, spec).add(scope, RUNTIME_SECRET)?;
@@ -734,29 +800,57 @@ fn runtime_config(
         .entry("AWS_REGION", REGION)
         .entry("LOG_FORMAT", "json")
         .entry("CORS_ALLOW_SAME_ORIGIN_ONLY", "true")
+        // TLS to RDS for both of the app's drivers (see `AppContract::SSL_MODE`).
+        .entry(AppContract::SSL_MODE.0, AppContract::SSL_MODE.1)
         .add(scope, CONFIG_MAP)
 }
 
 /// A PixTools container: settings from the ConfigMap and the runtime Secret, a writable
-/// `/tmp`, the restricted defaults.
+/// `/tmp`, the restricted defaults, as the contract's user (the image has none).
 fn app_container(config: &ConfigMapHandle, name: &str, image: &str) -> Container {
     Container::new(name, image)
+        .run_as_user(AppContract::UID)
+        .run_as_group(AppContract::GID)
         .env_from(EnvFrom::config_map(config))
         .env_from(EnvFrom::Secret(RUNTIME_SECRET.into()))
         .mount("tmp", "/tmp")
 }
 
 /// The liveness and readiness check of worker pool `name`: `celery inspect ping` of this
-/// pod's worker (`<pool>@<pod name>`, its `--hostname`) through the broker.
+/// pod's worker (`<pool>@<pod name>`, its `--hostname`) through the broker, as a process
+/// that keeps its metrics to itself (out of the workers' collector directory).
 fn worker_ping(name: &str) -> Probe {
+    let app = AppContract::CELERY_APP;
     Probe::exec([
         "sh".to_owned(),
         "-c".to_owned(),
         format!(
-            "exec celery --app {CELERY_APP} inspect ping --destination \"{name}@$HOSTNAME\" --timeout 10"
+            "exec env -u PROMETHEUS_MULTIPROC_DIR celery --app {app} inspect ping --destination \"{name}@$HOSTNAME\" --timeout 10"
         ),
     ])
 }
+
+/// A worker's entry point: `celery <args>` in a process that first serves, on
+/// `WORKER_METRICS_PORT`, what every process of the worker records. The app's metrics
+/// (`app/metrics.py`: the job end-to-end histogram, webhook deliveries) are recorded in
+/// the prefork children, which serve nothing; with `PROMETHEUS_MULTIPROC_DIR` set before
+/// the app is imported, prometheus_client keeps each process's values in a file there,
+/// and the collector in the parent sums them (its documented multiprocess mode). The
+/// directory is emptied first: files of a previous container's processes would count
+/// twice.
+const WORKER_MAIN: &str = r#"import os, shutil, sys
+directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+shutil.rmtree(directory, ignore_errors=True)
+os.makedirs(directory)
+from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.multiprocess import MultiProcessCollector
+registry = CollectorRegistry()
+MultiProcessCollector(registry)
+start_http_server(int(os.environ["WORKER_METRICS_PORT"]), registry=registry)
+sys.argv = ["celery", *sys.argv[1:]]
+from celery.__main__ import main
+main()
+"#;
 
 /// An ECR image of `env`'s account, by digest.
 fn image(env: &Environment, repository: &str, digest: &str) -> String {
@@ -792,40 +886,50 @@ disk_free_limit.absolute = 1GB
 ";
 
 /// The boot definitions, an External Secrets template: the application user (definitions
-/// loaded at boot replace the default user), durable queues, and a policy sending
-/// rejected and expired messages of both queues to the dead-letter exchange.
+/// loaded at boot replace the default user), and the app's own topology exactly as the
+/// app declares it ([`AppTopology`]): kombu re-declares each exchange and queue on
+/// connect, and RabbitMQ closes the channel of a declaration that differs from what
+/// exists (`PRECONDITION_FAILED - inequivalent arg`). Declared at boot, the dead-letter
+/// exchange and queue exist before any worker connects: the workers declare only the
+/// queue they consume, so nothing else would declare `dlx` or `dead_letter`, and
+/// RabbitMQ drops what is dead-lettered to an exchange that does not exist.
 fn rabbitmq_definitions() -> String {
-    let queue = |name: &str| json!({"name": name, "vhost": "/", "durable": true, "auto_delete": false, "arguments": {}});
-    let queues: Vec<Json> = WORKER_POOLS
+    let exchanges: Vec<Json> = AppTopology::EXCHANGES
         .iter()
-        .map(|(_, name, _)| queue(name))
-        .chain(std::iter::once(queue(DEAD_LETTER_QUEUE)))
+        .map(|e| {
+            json!({
+                "name": e.name, "vhost": "/", "type": e.kind,
+                "durable": true, "auto_delete": false, "internal": false, "arguments": {},
+            })
+        })
         .collect();
-    let pattern = format!(
-        "^({})$",
-        WORKER_POOLS
-            .iter()
-            .map(|(_, name, _)| *name)
-            .collect::<Vec<_>>()
-            .join("|")
-    );
+    let queues: Vec<Json> = AppTopology::QUEUES
+        .iter()
+        .map(|q| {
+            let arguments: serde_json::Map<String, Json> = q
+                .arguments
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), Json::String((*v).to_owned())))
+                .collect();
+            json!({"name": q.name, "vhost": "/", "durable": true, "auto_delete": false, "arguments": arguments})
+        })
+        .collect();
+    let bindings: Vec<Json> = AppTopology::QUEUES
+        .iter()
+        .map(|q| {
+            json!({
+                "source": q.exchange, "vhost": "/", "destination": q.name,
+                "destination_type": "queue", "routing_key": q.routing_key, "arguments": {},
+            })
+        })
+        .collect();
     let definitions = json!({
         "users": [{"name": "pixtools", "password": "PASSWORD", "tags": ""}],
         "vhosts": [{"name": "/"}],
         "permissions": [{"user": "pixtools", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"}],
-        "exchanges": [{
-            "name": DEAD_LETTER_EXCHANGE, "vhost": "/", "type": "fanout",
-            "durable": true, "auto_delete": false, "internal": false, "arguments": {},
-        }],
+        "exchanges": exchanges,
         "queues": queues,
-        "bindings": [{
-            "source": DEAD_LETTER_EXCHANGE, "vhost": "/", "destination": DEAD_LETTER_QUEUE,
-            "destination_type": "queue", "routing_key": "", "arguments": {},
-        }],
-        "policies": [{
-            "name": "dead-letter", "vhost": "/", "pattern": pattern, "apply-to": "queues",
-            "priority": 0, "definition": {"dead-letter-exchange": DEAD_LETTER_EXCHANGE},
-        }],
+        "bindings": bindings,
     });
     // serde_json writes a string without braces; the one placeholder becomes the template
     // expression (a JSON string of the password).

@@ -134,6 +134,261 @@ impl RuntimeContract {
     }
 }
 
+/// What the PixTools images (the app of seed 002, NFRohan/PixTools) read and serve,
+/// declared once: the runtime Secret's template, the Deployments, the broker's boot
+/// definitions, the dashboards and the ALB's health check all take it from here. Each
+/// value cites where the app fixes it.
+pub(crate) struct AppContract;
+
+impl AppContract {
+    /// The database URL's scheme: `app/database.py` calls `create_async_engine`, so the
+    /// driver is asyncpg (`.env.example`: `postgresql+asyncpg://`); the workers' sync
+    /// engine (`app/tasks/celery_app.py`, `maintenance.py`) swaps `+asyncpg` for
+    /// `+psycopg2`.
+    pub(crate) const DATABASE_SCHEME: &'static str = "postgresql+asyncpg";
+    /// TLS to RDS: no URL parameter works for both drivers of the one URL (asyncpg
+    /// through SQLAlchemy refuses `sslmode`, libpq refuses `ssl`), but both read
+    /// libpq's environment variable.
+    pub(crate) const SSL_MODE: (&'static str, &'static str) = ("PGSSLMODE", "require");
+    /// The Celery application (`app/tasks/celery_app.py`; there is no `app.worker`).
+    pub(crate) const CELERY_APP: &'static str = "app.tasks.celery_app";
+    /// uvicorn's port (`Dockerfile`: `EXPOSE 8000`, its CMD's `--port 8000`).
+    pub(crate) const API_PORT: u16 = 8000;
+    /// The health router is mounted under `/api` (`app/main.py`); `/api/livez` checks
+    /// nothing ("Fast liveness endpoint for kubelet probes"), `/api/readyz` the
+    /// database, Redis and RabbitMQ; `/api/health` adds S3 (diagnostics only).
+    pub(crate) const HEALTH: HealthPaths = HealthPaths {
+        liveness: "/api/livez",
+        readiness: "/api/readyz",
+    };
+    /// prometheus-fastapi-instrumentator's endpoint (`app/observability.py`).
+    pub(crate) const METRICS_PATH: &'static str = "/metrics";
+    /// The schema migration (`docker-compose.yaml`'s `migrate` service); the api image
+    /// holds `alembic/` and `alembic.ini` in its working directory.
+    pub(crate) const MIGRATION: [&'static str; 3] = ["alembic", "upgrade", "head"];
+    /// The user the app's containers run as. The Dockerfile has no `USER` (the image
+    /// would run as root, which `runAsNonRoot` refuses), so the stack picks one: its
+    /// files (python:3.12-slim, `/opt/venv`, `/app`) are world-readable, and it writes
+    /// only `/tmp` (an emptyDir) and the beat schedule there.
+    pub(crate) const UID: u32 = 10001;
+    /// Its group, also the pods' `fsGroup` (their volumes and projected tokens).
+    pub(crate) const GID: u32 = 10001;
+    /// `celery_app.conf.beat_schedule` is not empty (`prune-expired-jobs-hourly`,
+    /// `app/tasks/maintenance.py`): one beat must run, and only one.
+    pub(crate) const PERIODIC_TASKS: &'static [&'static str] =
+        &["app.tasks.maintenance.prune_expired_jobs"];
+    /// Where beat keeps its schedule: the working directory (`/app`) is read-only.
+    pub(crate) const BEAT_SCHEDULE: &'static str = "/tmp/celerybeat-schedule";
+}
+
+/// The api's two probe paths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct HealthPaths {
+    /// Checks nothing outside the process: a dependency's outage must not restart it.
+    pub liveness: &'static str,
+    /// Checks what serving a request needs: out of the Service while one is down.
+    pub readiness: &'static str,
+}
+
+/// An environment variable the app reads (pydantic-settings, `app/config.py`) from the
+/// runtime Secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AppEnv {
+    /// `database_url`: [`AppContract::DATABASE_SCHEME`], the app user's password
+    /// composed in.
+    DatabaseUrl,
+    /// `redis_url` (Celery's result backend too), the password composed in.
+    RedisUrl,
+    /// `rabbitmq_url`: Celery's broker and the app's own connections (readiness, queue
+    /// gauges); the app reads no `CELERY_BROKER_URL`.
+    RabbitmqUrl,
+    /// `aws_s3_bucket`.
+    AwsS3Bucket,
+    /// `webhook_cb_fail_threshold`.
+    WebhookCbFailThreshold,
+    /// `webhook_cb_reset_timeout`.
+    WebhookCbResetTimeout,
+}
+
+impl AppEnv {
+    /// Every variable, in the Secret's order.
+    pub(crate) const ALL: [AppEnv; 6] = [
+        AppEnv::DatabaseUrl,
+        AppEnv::RedisUrl,
+        AppEnv::RabbitmqUrl,
+        AppEnv::AwsS3Bucket,
+        AppEnv::WebhookCbFailThreshold,
+        AppEnv::WebhookCbResetTimeout,
+    ];
+
+    /// The variable's name (pydantic-settings matches the field name, any case).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            AppEnv::DatabaseUrl => "DATABASE_URL",
+            AppEnv::RedisUrl => "REDIS_URL",
+            AppEnv::RabbitmqUrl => "RABBITMQ_URL",
+            AppEnv::AwsS3Bucket => "AWS_S3_BUCKET",
+            AppEnv::WebhookCbFailThreshold => "WEBHOOK_CB_FAIL_THRESHOLD",
+            AppEnv::WebhookCbResetTimeout => "WEBHOOK_CB_RESET_TIMEOUT",
+        }
+    }
+
+    /// The SSM parameter it is made from.
+    pub(crate) fn parameter(self) -> RuntimeKey {
+        match self {
+            AppEnv::DatabaseUrl => RuntimeKey::DatabaseUrl,
+            AppEnv::RedisUrl => RuntimeKey::RedisUrl,
+            AppEnv::RabbitmqUrl => RuntimeKey::RabbitmqUrl,
+            AppEnv::AwsS3Bucket => RuntimeKey::AwsS3Bucket,
+            AppEnv::WebhookCbFailThreshold => RuntimeKey::WebhookCbFailThreshold,
+            AppEnv::WebhookCbResetTimeout => RuntimeKey::WebhookCbResetTimeout,
+        }
+    }
+}
+
+/// Which process serves a metric on `/metrics`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ServedBy {
+    /// The api (uvicorn), on its `http` port.
+    Api,
+    /// The Celery workers, on their `metrics` port (prometheus_client's multiprocess
+    /// collector over the prefork children; see `cluster::worker_metrics`).
+    Workers,
+}
+
+/// A metric the app records (`app/metrics.py`, prometheus-fastapi-instrumentator), as
+/// the dashboards and alerts read it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AppMetric {
+    /// The instrumentator's counter, labels `handler`, `method`, `status` (`2xx`, `5xx`).
+    HttpRequests,
+    /// The instrumentator's latency histogram.
+    HttpRequestDuration,
+    /// `pixtools_job_end_to_end_seconds`: from enqueue to finalize, observed by the
+    /// finalize and metadata tasks.
+    JobEndToEnd,
+    /// `pixtools_webhook_delivery_total{result}`: `success`, `error`, `circuit_open`,
+    /// `no_webhook`; counted by the finalize task.
+    WebhookDelivery,
+    /// The api process's resident memory (prometheus_client's process collector).
+    ProcessResidentMemory,
+}
+
+impl AppMetric {
+    /// Every metric the stack reads.
+    pub(crate) const ALL: [AppMetric; 5] = [
+        AppMetric::HttpRequests,
+        AppMetric::HttpRequestDuration,
+        AppMetric::JobEndToEnd,
+        AppMetric::WebhookDelivery,
+        AppMetric::ProcessResidentMemory,
+    ];
+
+    /// The series name a query reads (a histogram's `_bucket`).
+    pub(crate) fn series(self) -> &'static str {
+        match self {
+            AppMetric::HttpRequests => "http_requests_total",
+            AppMetric::HttpRequestDuration => "http_request_duration_seconds_bucket",
+            AppMetric::JobEndToEnd => "pixtools_job_end_to_end_seconds_bucket",
+            AppMetric::WebhookDelivery => "pixtools_webhook_delivery_total",
+            AppMetric::ProcessResidentMemory => "process_resident_memory_bytes",
+        }
+    }
+
+    /// Who serves it.
+    pub(crate) fn served_by(self) -> ServedBy {
+        match self {
+            AppMetric::JobEndToEnd | AppMetric::WebhookDelivery => ServedBy::Workers,
+            AppMetric::HttpRequests
+            | AppMetric::HttpRequestDuration
+            | AppMetric::ProcessResidentMemory => ServedBy::Api,
+        }
+    }
+
+    /// The series every process `by` serves.
+    pub(crate) fn served(by: ServedBy) -> Vec<&'static str> {
+        AppMetric::ALL
+            .into_iter()
+            .filter(|m| m.served_by() == by)
+            .map(AppMetric::series)
+            .collect()
+    }
+}
+
+/// The `result` of [`AppMetric::WebhookDelivery`] that is a delivery
+/// (`app/services/webhook.py`).
+pub(crate) const WEBHOOK_DELIVERED: &str = "success";
+/// The one that is no attempt (a job without a webhook URL).
+pub(crate) const WEBHOOK_NOT_ATTEMPTED: &str = "no_webhook";
+
+/// An exchange the app declares (kombu's `Exchange`: durable, not auto-deleted, no
+/// arguments).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct AppExchange {
+    /// Its name.
+    pub name: &'static str,
+    /// `direct`, `fanout`, `topic`.
+    pub kind: &'static str,
+}
+
+/// A queue the app declares (kombu's `Queue`: durable, not exclusive, not auto-deleted),
+/// with its arguments and its one binding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct AppQueue {
+    /// Its name.
+    pub name: &'static str,
+    /// The exchange it is bound to.
+    pub exchange: &'static str,
+    /// The binding's routing key.
+    pub routing_key: &'static str,
+    /// `queue_arguments`: RabbitMQ refuses a second declaration with other ones
+    /// (`PRECONDITION_FAILED - inequivalent arg`).
+    pub arguments: &'static [(&'static str, &'static str)],
+}
+
+/// The app's broker topology (`app/tasks/celery_app.py`, `celery_app.conf.task_queues`).
+pub(crate) struct AppTopology;
+
+impl AppTopology {
+    /// The dead-letter exchange and where it routes.
+    const DEAD_LETTER: [(&'static str, &'static str); 2] = [
+        ("x-dead-letter-exchange", "dlx"),
+        ("x-dead-letter-routing-key", "dead_letter"),
+    ];
+    /// `default` and `dlx`, both direct.
+    pub(crate) const EXCHANGES: [AppExchange; 2] = [
+        AppExchange {
+            name: "default",
+            kind: "direct",
+        },
+        AppExchange {
+            name: "dlx",
+            kind: "direct",
+        },
+    ];
+    /// The two work queues, dead-lettering to `dlx`, and the dead-letter queue.
+    pub(crate) const QUEUES: [AppQueue; 3] = [
+        AppQueue {
+            name: "default_queue",
+            exchange: "default",
+            routing_key: "default",
+            arguments: &AppTopology::DEAD_LETTER,
+        },
+        AppQueue {
+            name: "ml_inference_queue",
+            exchange: "default",
+            routing_key: "ml_inference",
+            arguments: &AppTopology::DEAD_LETTER,
+        },
+        AppQueue {
+            name: "dead_letter",
+            exchange: "dlx",
+            routing_key: "dead_letter",
+            arguments: &[],
+        },
+    ];
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
@@ -187,6 +442,34 @@ mod tests {
                 .filter(|n| *n != token && !n.starts_with(&database))
                 .collect();
             assert_eq!(runtime, contract_paths(&contract), "{}", env.name);
+        }
+    }
+
+    #[test]
+    fn the_runtime_secret_holds_exactly_the_variables_the_contract_says_the_app_reads() {
+        for env in crate::environments() {
+            let t = main_stack(&env);
+            let runtime = t.kube_object("ExternalSecret", "pixtools-runtime");
+            let data = runtime["spec"]["target"]["template"]["data"]
+                .as_object()
+                .unwrap();
+            let keys: BTreeSet<&str> = data.keys().map(String::as_str).collect();
+            let expected: BTreeSet<&str> = AppEnv::ALL.into_iter().map(AppEnv::name).collect();
+            assert_eq!(keys, expected, "{}", env.name);
+            // Each reads its own parameter.
+            for variable in AppEnv::ALL {
+                let text = data[variable.name()].as_str().unwrap();
+                assert!(
+                    text.starts_with(&format!("{{{{ .{} ", variable.parameter().name())),
+                    "{text}"
+                );
+            }
+            // The plain settings carry the TLS mode both drivers read.
+            let config = t.kube_object("ConfigMap", "pixtools-config");
+            assert_eq!(
+                config["data"][AppContract::SSL_MODE.0],
+                AppContract::SSL_MODE.1
+            );
         }
     }
 

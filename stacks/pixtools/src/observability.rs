@@ -5,12 +5,12 @@
 //! set as PrometheusRules routed by Alertmanager to the stack's SNS topic, and the four
 //! SLO dashboards. Written into Kubernetes app `monitoring`.
 //!
-//! The metrics the PixTools images must serve (the seed does not fix them; nothing in
-//! this repository can check the images do): the api on its `http` port at `/metrics`,
-//! prometheus-fastapi-instrumentator's `http_requests_total{handler,method,status}` and
-//! `http_request_duration_seconds`, plus `pixtools_job_end_to_end_seconds` (a histogram,
-//! observed when a job reaches a final state, from its creation) and
-//! `pixtools_webhook_deliveries_total{outcome="success"|"failure"}`.
+//! The app's own metrics are named once, in the app contract ([`AppMetric`]): the api
+//! serves prometheus-fastapi-instrumentator's `http_requests_total{handler,method,status}`
+//! and `http_request_duration_seconds` on its `http` port at `/metrics`; the workers,
+//! whose task processes record `pixtools_job_end_to_end_seconds` and
+//! `pixtools_webhook_delivery_total{result}` (`app/metrics.py`), serve them on their
+//! `metrics` port (see `cluster::WORKER_MAIN`).
 
 use girder_core::kubernetes::ProvidedObject;
 use girder_core::{Result, Scope, StaticJson};
@@ -26,6 +26,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::config::{Environment, REGION};
+use crate::contract::{
+    AppContract, AppEnv, AppMetric, ServedBy, WEBHOOK_DELIVERED, WEBHOOK_NOT_ATTEMPTED,
+};
 
 /// The Secret Grafana's admin credentials are in (namespace `monitoring`).
 const GRAFANA_ADMIN: &str = "grafana-admin";
@@ -47,13 +50,15 @@ const CELERY_EXPORTER_PORT: u16 = 9808;
 pub(crate) struct Scraped<'a> {
     /// The api (port `http`).
     pub api: &'a WorkloadHandle,
+    /// The worker pools (port `metrics`).
+    pub workers: &'a [WorkloadHandle],
     /// RabbitMQ (port `prometheus`).
     pub broker: &'a WorkloadHandle,
     /// Redis (port `metrics`, the exporter sidecar).
     pub redis: &'a WorkloadHandle,
     /// The worker pools' queues.
     pub queues: &'a [&'a str],
-    /// The Secret holding `CELERY_BROKER_URL`.
+    /// The Secret holding the app's broker URL ([`AppEnv::RabbitmqUrl`]).
     pub runtime_secret: &'a str,
 }
 
@@ -90,7 +95,7 @@ pub(crate) fn add(
                 .env(Env::secret_key(
                     "CE_BROKER_URL",
                     scraped.runtime_secret,
-                    "CELERY_BROKER_URL",
+                    AppEnv::RabbitmqUrl.name(),
                 ))
                 .port(Port::new("metrics", CELERY_EXPORTER_PORT))
                 .resources(Resources::new().cpu("10m", "200m").memory("64Mi", "128Mi"))
@@ -106,7 +111,7 @@ pub(crate) fn add(
 
     let metric = |name: &str| MetricName::new(name).map_err(|e| e.at(app.location()));
     let metrics = |names: &[&str]| names.iter().map(|n| metric(n)).collect::<Result<Vec<_>>>();
-    let monitoring = Monitoring::new(
+    let mut monitoring = Monitoring::new(
         GrafanaAdmin::existing_secret(GRAFANA_ADMIN).keys("admin-user", "password"),
     )
     .alert_to_sns(SnsRoute::new(
@@ -121,9 +126,21 @@ pub(crate) fn add(
             .exposes(metrics(&RABBITMQ_METRICS)?),
     )
     .scrape(Scrape::new(scraped.redis, "metrics").exposes(metrics(&REDIS_METRICS)?))
-    .scrape(Scrape::new(scraped.api, "http").exposes(metrics(&API_METRICS)?))
+    .scrape(
+        Scrape::new(scraped.api, "http")
+            .path(AppContract::METRICS_PATH)
+            .exposes(metrics(&api_metrics())?),
+    )
     .scrape(Scrape::new(&exporter, "metrics").exposes(metrics(&CELERY_METRICS)?))
+    .retention(Duration::days(RETENTION_DAYS), RETENTION_SIZE)
     .alerts(alerts(env, scraped.queues).map_err(|e| e.at(app.location()))?);
+    for worker in scraped.workers {
+        monitoring = monitoring.scrape(
+            Scrape::new(worker, "metrics")
+                .path(AppContract::METRICS_PATH)
+                .exposes(metrics(&AppMetric::served(ServedBy::Workers))?),
+        );
+    }
     let handle = monitoring.add(app, "stack")?;
     for (check, reason) in [
         (
@@ -168,14 +185,13 @@ const REDIS_METRICS: [&str; 4] = [
     "redis_evicted_keys_total",
     "redis_connected_clients",
 ];
-/// What the api serves (see the module docs).
-const API_METRICS: [&str; 5] = [
-    "http_requests_total",
-    "http_request_duration_seconds_bucket",
-    "pixtools_job_end_to_end_seconds_bucket",
-    "pixtools_webhook_deliveries_total",
-    "process_resident_memory_bytes",
-];
+/// What the api serves (the app contract's).
+fn api_metrics() -> Vec<&'static str> {
+    AppMetric::served(ServedBy::Api)
+}
+/// How long Prometheus keeps samples: no panel reads a longer window.
+const RETENTION_DAYS: u64 = 7;
+const RETENTION_SIZE: &str = "3GB";
 /// What the Celery exporter serves that PixTools reads.
 const CELERY_METRICS: [&str; 4] = [
     "celery_task_succeeded_total",
@@ -209,7 +225,10 @@ fn alerts(
                 )?,
                 Duration::minutes(5),
                 Severity::Critical,
-                "No api pod has passed its /health readiness check for 5 minutes",
+                format!(
+                    "No api pod has passed its {} readiness check for 5 minutes",
+                    AppContract::HEALTH.readiness
+                ),
             )
             .runbook(runbook("api-health")),
         )
@@ -280,16 +299,18 @@ fn dashboards(
     namespace: &NamespaceHandle,
 ) -> std::result::Result<Vec<Dashboard>, girder_observability::ObservabilityError> {
     let q = |expr: &str| PromQl::new(expr);
-    let total = format!("sum(rate(http_requests_total{{{API}}}[5m]))");
-    let good = format!(r#"sum(rate(http_requests_total{{{API},status!~"5.."}}[5m]))"#);
+    let requests = AppMetric::HttpRequests.series();
+    let total = format!("sum(rate({requests}{{{API}}}[5m]))");
+    let good = format!(r#"sum(rate({requests}{{{API},status!~"5.."}}[5m]))"#);
+    let window = format!("{RETENTION_DAYS}d");
     let availability = Dashboard::new(namespace, "pixtools-api-availability", "PixTools: API availability")
         .tag("pixtools")
         .tag("slo")
         .panel(
-            Panel::new("Availability, 30 days", PanelKind::Stat, Unit::PercentUnit)
-                .description("Share of API requests not answered 5xx; objective 99.5%")
+            Panel::new(format!("Availability, {RETENTION_DAYS} days"), PanelKind::Stat, Unit::PercentUnit)
+                .description("Share of API requests not answered 5xx, over what Prometheus keeps; objective 99.5%")
                 .target(Target::new(q(&format!(
-                    r#"sum(increase(http_requests_total{{{API},status!~"5.."}}[30d])) / sum(increase(http_requests_total{{{API}}}[30d]))"#
+                    r#"sum(increase({requests}{{{API},status!~"5.."}}[{window}])) / sum(increase({requests}{{{API}}}[{window}]))"#
                 ))?))
                 .objective(0.995),
         )
@@ -301,7 +322,7 @@ fn dashboards(
         .panel(
             Panel::new("Requests by status", PanelKind::TimeSeries, Unit::RequestsPerSecond).target(
                 Target::new(q(&format!(
-                    "sum by (status) (rate(http_requests_total{{{API}}}[5m]))"
+                    "sum by (status) (rate({requests}{{{API}}}[5m]))"
                 ))?)
                 .legend("{{status}}"),
             ),
@@ -369,9 +390,9 @@ fn dashboards(
         .tag("slo")
         .panel(
             Panel::new("P95 end-to-end processing latency", PanelKind::TimeSeries, Unit::Seconds)
-                .description("From job creation to its final state (the api's pixtools_job_end_to_end_seconds)")
+                .description("From enqueue to finalize (pixtools_job_end_to_end_seconds, recorded by the workers' finalize tasks)")
                 .target(
-                    Target::new(q("histogram_quantile(0.95, sum by (le) (rate(pixtools_job_end_to_end_seconds_bucket[5m])))")?)
+                    Target::new(q(&format!("histogram_quantile(0.95, sum by (le) (rate({}[5m])))", AppMetric::JobEndToEnd.series()))?)
                         .legend("p95"),
                 ),
         )
@@ -384,13 +405,15 @@ fn dashboards(
         .panel(
             Panel::new("P95 API request duration", PanelKind::TimeSeries, Unit::Seconds).target(
                 Target::new(q(&format!(
-                    "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{{{API}}}[5m])))"
+                    "histogram_quantile(0.95, sum by (le) (rate({}{{{API}}}[5m])))",
+                    AppMetric::HttpRequestDuration.series()
                 ))?)
                 .legend("p95"),
             ),
         );
-    let delivered = r#"sum(rate(pixtools_webhook_deliveries_total{outcome="success"}[1h]))"#;
-    let attempted = "sum(rate(pixtools_webhook_deliveries_total[1h]))";
+    let deliveries = AppMetric::WebhookDelivery.series();
+    let delivered = format!(r#"sum(rate({deliveries}{{result="{WEBHOOK_DELIVERED}"}}[1h]))"#);
+    let attempted = format!(r#"sum(rate({deliveries}{{result!="{WEBHOOK_NOT_ATTEMPTED}"}}[1h]))"#);
     let webhooks = Dashboard::new(
         namespace,
         "pixtools-webhooks",
@@ -404,7 +427,7 @@ fn dashboards(
             PanelKind::Stat,
             Unit::PercentUnit,
         )
-        .description("Delivery attempts answered 2xx, of all attempts; objective 99%")
+        .description("Deliveries that succeeded, of all attempts (errors and an open circuit fail); objective 99%")
         .target(Target::new(q(&format!("{delivered} / {attempted}"))?))
         .objective(0.99),
     )
@@ -415,10 +438,10 @@ fn dashboards(
             Unit::OpsPerSecond,
         )
         .target(
-            Target::new(q(
-                "sum by (outcome) (rate(pixtools_webhook_deliveries_total[5m]))",
-            )?)
-            .legend("{{outcome}}"),
+            Target::new(q(&format!(
+                "sum by (result) (rate({deliveries}[5m]))"
+            ))?)
+            .legend("{{result}}"),
         ),
     );
     Ok(vec![availability, jobs, latency, webhooks])
@@ -535,10 +558,11 @@ mod tests {
 
     /// Every metric the scrapes declare, and what the chart scrapes itself.
     fn exposed() -> BTreeSet<String> {
+        let app: Vec<&str> = AppMetric::ALL.into_iter().map(AppMetric::series).collect();
         let mut all: BTreeSet<String> = RABBITMQ_METRICS
             .iter()
             .chain(&REDIS_METRICS)
-            .chain(&API_METRICS)
+            .chain(&app)
             .chain(&CELERY_METRICS)
             .chain(&girder_observability::CHART_SCRAPED_METRICS)
             .map(|m| (*m).to_owned())

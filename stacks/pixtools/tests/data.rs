@@ -34,7 +34,9 @@ fn k3s_and_the_app_use_their_own_database_users() {
         url["value"]
             .as_str()
             .unwrap()
-            .starts_with("${format(\"postgresql://pixtools@%s:%s/pixtools?sslmode=require\""),
+            // The app's async driver; TLS through PGSSLMODE, which both of its drivers
+            // read (asyncpg refuses `sslmode` in the URL, libpq refuses `ssl`).
+            .starts_with("${format(\"postgresql+asyncpg://pixtools@%s:%s/pixtools\""),
         "{url}"
     );
     let runtime = t.kube_object("ExternalSecret", "pixtools-runtime");

@@ -33,6 +33,10 @@ pub enum Rollout {
     /// the cost of one pod fewer during the rollout (for queue workers, whose queue
     /// waits for them; not for the only replica of a server).
     InPlace,
+    /// Every old pod goes before any new one starts (`Recreate`): for a singleton that
+    /// must never run twice at once, such as a scheduler whose two copies would each
+    /// send every periodic task.
+    Recreate,
 }
 
 impl Rollout {
@@ -46,6 +50,10 @@ impl Rollout {
                     max_surge: Some(IntOrString::Int(0)),
                     max_unavailable: Some(IntOrString::Int(1)),
                 }),
+            }),
+            Rollout::Recreate => Some(apps::DeploymentStrategy {
+                type_: Some("Recreate".into()),
+                rolling_update: None,
             }),
         }
     }

@@ -146,14 +146,6 @@ pub trait Workload: sealed::HasPods + Sized {
         self
     }
 
-    /// Volumes the pods mount are owned by group `gid` (`fsGroup`, changed only when the
-    /// volume's root differs): a fresh block volume is root's, and an image that runs as
-    /// its own user could not write it otherwise.
-    fn fs_group(mut self, gid: u32) -> Self {
-        self.pods().fs_group = Some(gid);
-        self
-    }
-
     /// An annotation of the workload object.
     fn annotation(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.pods().annotations.insert(key.into(), value.into());
@@ -185,6 +177,17 @@ pub trait Workload: sealed::HasPods + Sized {
     /// AWS role ([`Workload::aws_role`]).
     fn api_token(mut self, mount: bool) -> Self {
         self.pods().api_token = Some(mount);
+        self
+    }
+
+    /// `fsGroup`: the pods' volumes (a claim, an emptyDir, the projected tokens) are
+    /// owned by group `gid` and group-writable, and every container runs with it as a
+    /// supplementary group, so a non-root user the image does not own its files with
+    /// can still write its mounts. Ownership changes only when a volume's root is not
+    /// the group's already (`fsGroupChangePolicy: OnRootMismatch`): a large volume is
+    /// not walked at every start.
+    fn fs_group(mut self, gid: u32) -> Self {
+        self.pods().fs_group = Some(gid);
         self
     }
 

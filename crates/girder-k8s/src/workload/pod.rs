@@ -33,8 +33,6 @@ pub struct Pods {
     pub(crate) zone_spread: Option<u16>,
     pub(crate) priority_class: Option<String>,
     pub(crate) termination_grace_seconds: Option<u32>,
-    /// The group that owns mounted volumes (`fsGroup`).
-    pub(crate) fs_group: Option<u32>,
     pub(crate) annotations: BTreeMap<String, String>,
     pub(crate) pod_annotations: BTreeMap<String, String>,
     /// `hostNetwork: true`, with its reason (or the refused reason).
@@ -43,6 +41,8 @@ pub struct Pods {
     pub(crate) aws_role: Option<String>,
     /// Mount the Kubernetes API token (`automountServiceAccountToken`), if stated.
     pub(crate) api_token: Option<bool>,
+    /// `fsGroup`: the group the pod's volumes are made writable for.
+    pub(crate) fs_group: Option<u32>,
 }
 
 /// A controller's checked parts, ready to be written.
@@ -72,12 +72,12 @@ impl Pods {
             zone_spread: None,
             priority_class: None,
             termination_grace_seconds: None,
-            fs_group: None,
             annotations: BTreeMap::new(),
             pod_annotations: BTreeMap::new(),
             host_network: None,
             aws_role: None,
             api_token: None,
+            fs_group: None,
         }
     }
 
@@ -299,8 +299,6 @@ impl Pods {
                 security_context: Some(core::PodSecurityContext {
                     run_as_non_root: Some(!runs_as_root),
                     fs_group: self.fs_group.map(i64::from),
-                    // Change ownership only when the volume's root is not the group's:
-                    // a large volume is not walked at every start.
                     fs_group_change_policy: self.fs_group.map(|_| "OnRootMismatch".to_owned()),
                     seccomp_profile: Some(core::SeccompProfile {
                         type_: "RuntimeDefault".into(),

@@ -9,6 +9,7 @@ use girder_storage::{Bucket, BucketName};
 
 use super::{API_NODE_PORT, LOG_RETENTION_DAYS};
 use crate::config::{Environment, PARTITION, REGION};
+use crate::contract::AppContract;
 
 /// The load balancer's handles.
 pub(super) struct Edge {
@@ -39,7 +40,10 @@ pub(super) fn add(
     let mut alb = Alb::internet_facing(
         vpc,
         name,
-        Targets::instances(format!("{name}-api"), API_NODE_PORT).health_check("/health"),
+        // The api's readiness path, as its probe: the target is healthy while the api
+        // can serve (through Traefik, which answers 503 while no api pod is Ready).
+        Targets::instances(format!("{name}-api"), API_NODE_PORT)
+            .health_check(AppContract::HEALTH.readiness),
     );
     if env.alb_deletion_protection {
         alb = alb.deletion_protection();

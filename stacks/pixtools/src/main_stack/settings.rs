@@ -7,7 +7,7 @@ use girder_core::{Expr, Result, Scope, Value};
 
 use super::database::Database;
 use super::storage::Storage;
-use crate::contract::{RuntimeContract, RuntimeKey};
+use crate::contract::{AppContract, RuntimeContract, RuntimeKey};
 
 /// Every parameter of `contract`, under `config`.
 pub(super) fn add(
@@ -36,8 +36,11 @@ pub(super) fn add(
         // Exhaustive: a key added to the contract does not compile until it has a value.
         let value: Value<String> = match key {
             RuntimeKey::DatabaseUrl => fns::format(
+                // No TLS parameter: the app's two drivers take none in common; the
+                // pods' PGSSLMODE asks for TLS (`AppContract::SSL_MODE`).
                 format!(
-                    "postgresql://{}@%s:%s/{}?sslmode=require",
+                    "{}://{}@%s:%s/{}",
+                    AppContract::DATABASE_SCHEME,
                     database.app_user.name(),
                     database.app_user.database()
                 ),
