@@ -156,7 +156,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
     // k8s/api: the FastAPI service behind the ingress.
     let api_app = &mut app(cluster, "api")?;
     let api_account = ServiceAccount::new(&ns, "api").add(api_app, "api-account")?;
-    let api_image = image(env, "pixtools-api", env.api_image_digest);
+    let api_image = image(env, "pixtools-api", &env.api_image_digest);
     let health = AppContract::HEALTH;
     let api = Deployment::new(&ns, "api")
         .part_of(NAMESPACE)
@@ -217,7 +217,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
                 app_container(
                     &config,
                     "worker",
-                    &image(env, "pixtools-worker", env.worker_image_digest),
+                    &image(env, "pixtools-worker", &env.worker_image_digest),
                 )
                 // Celery, with the metrics its processes record served on `metrics`.
                 .command(["python", "-c", WORKER_MAIN])
@@ -285,7 +285,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
                     app_container(
                         &config,
                         "beat",
-                        &image(env, "pixtools-worker", env.worker_image_digest),
+                        &image(env, "pixtools-worker", &env.worker_image_digest),
                     )
                     .command(["celery"])
                     .args([
@@ -588,7 +588,7 @@ fn stale_node_cleanup(scope: &mut Scope<'_>, env: &Environment) -> Result<()> {
         .container(
             Container::new(
                 "cleanup",
-                image(env, "pixtools-worker", env.worker_image_digest),
+                image(env, "pixtools-worker", &env.worker_image_digest),
             )
             // The image has no USER: the app contract's user.
             .run_as_user(AppContract::UID)

@@ -1,6 +1,8 @@
 //! The inputs of each environment. Values marked "replace" are placeholders a team sets
-//! to its own (account ids, the allowlisted CIDR, the alert address), and the image
-//! digests are what CD last deployed; everything else is the seed's.
+//! to its own (account ids, the allowlisted CIDR, the alert address); everything else is
+//! the seed's. The image digests are the release: `stacks/pixtools/release.json`, which
+//! CD writes (the digests it pushed) and a rollback sets back (the previous digests,
+//! the file's last good version), no Rust edited.
 
 /// One environment: one AWS account.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,10 +27,24 @@ pub struct Environment {
     /// Queue depth that alarms after 10 minutes.
     pub queue_depth_threshold: u32,
     /// The `pixtools-api` image to run, by digest (`sha256:<64 hex>`): the deployable
-    /// artifact. CD sets the digest it pushed; a rollback sets the previous one.
-    pub api_image_digest: &'static str,
-    /// The `pixtools-worker` image to run, by digest.
-    pub worker_image_digest: &'static str,
+    /// artifact, from `release.json` ([`RELEASE_FILE`]).
+    pub api_image_digest: String,
+    /// The `pixtools-worker` image to run, by digest, from `release.json`.
+    pub worker_image_digest: String,
+}
+
+/// The release: per environment, the digest of each image (`{"dev": {"pixtools-api":
+/// "sha256:…", "pixtools-worker": "sha256:…"}, …}`).
+pub(crate) const RELEASE_FILE: &str = include_str!("../release.json");
+
+/// The digest `release.json` gives `repository` in environment `env`, or an empty string
+/// when it gives none (the image is then refused at synth, naming the container and
+/// image; a test checks the file names every digest).
+fn released(env: &str, repository: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(RELEASE_FILE)
+        .ok()
+        .and_then(|release| release[env][repository].as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 use girder_aws::aws;
@@ -96,8 +112,8 @@ pub fn environments() -> Vec<Environment> {
             production: false,
             alb_deletion_protection: true,
             queue_depth_threshold: 100,
-            api_image_digest: "sha256:2b5d2a8e1f0c4c7e9a3b6d8f0e1a2c3b4d5e6f708192a3b4c5d6e7f8091a2b3c",
-            worker_image_digest: "sha256:7f3c1e9b5a2d4f6081a3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5f7",
+            api_image_digest: released("dev", "pixtools-api"),
+            worker_image_digest: released("dev", "pixtools-worker"),
         },
         Environment {
             name: "prod",
@@ -108,8 +124,57 @@ pub fn environments() -> Vec<Environment> {
             production: true,
             alb_deletion_protection: true,
             queue_depth_threshold: 100,
-            api_image_digest: "sha256:2b5d2a8e1f0c4c7e9a3b6d8f0e1a2c3b4d5e6f708192a3b4c5d6e7f8091a2b3c",
-            worker_image_digest: "sha256:7f3c1e9b5a2d4f6081a3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5f7",
+            api_image_digest: released("prod", "pixtools-api"),
+            worker_image_digest: released("prod", "pixtools-worker"),
         },
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
+    use super::*;
+
+    #[test]
+    fn the_release_names_a_digest_of_each_image_for_every_environment_and_nothing_else() {
+        let release: serde_json::Value = serde_json::from_str(RELEASE_FILE).unwrap();
+        let environments = environments();
+        let names: Vec<&str> = environments.iter().map(|e| e.name).collect();
+        let mut listed: Vec<&str> = release
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        listed.sort_unstable();
+        let mut expected = names.clone();
+        expected.sort_unstable();
+        // A typo'd environment would be a release nobody deploys.
+        assert_eq!(listed, expected);
+        for env in &environments {
+            for digest in [&env.api_image_digest, &env.worker_image_digest] {
+                let hex = digest
+                    .strip_prefix("sha256:")
+                    .unwrap_or_else(|| panic!("{}: {digest:?}", env.name));
+                assert!(
+                    hex.len() == 64
+                        && hex
+                            .chars()
+                            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+                    "{}: {digest:?}",
+                    env.name
+                );
+            }
+            assert_eq!(
+                release[env.name].as_object().unwrap().len(),
+                2,
+                "{}: only the two images",
+                env.name
+            );
+        }
+        // A missing entry gives no digest (refused at synth), never another's.
+        assert_eq!(released("staging", "pixtools-api"), "");
+        assert_eq!(released("dev", "pixtools-other"), "");
+    }
 }

@@ -255,7 +255,7 @@ fn worker_pools_run_their_queue_at_the_seed_concurrency_from_digests() {
 #[test]
 fn an_image_digest_that_is_not_one_is_refused() {
     let mut env = girder_stack_pixtools::environments().remove(0);
-    env.api_image_digest = "latest";
+    env.api_image_digest = "latest".into();
     let err = girder_stack_pixtools::build_environment(&mut App::new(), &env).unwrap_err();
     assert!(
         matches!(

@@ -52,6 +52,10 @@ pub(super) fn add(
                 "ecr:CompleteLayerUpload",
                 "ecr:PutImage",
                 "ecr:BatchGetImage",
+                // Before a release or a rollback names a digest in release.json, CD
+                // checks the repository has it (a digest it does not have is an
+                // ImagePullBackOff on the node).
+                "ecr:DescribeImages",
             ])
             .sid("PushImages")
             .on([
