@@ -174,11 +174,17 @@ struct Rendered<'a> {
     datastore_secret: Option<String>,
     agent_config: String,
     rollout_timeout_seconds: u16,
+    launch_hook: &'static str,
 }
 
 /// Minutes between two runs of the database users' script after boot: how long a
 /// password changed in its secret takes to reach PostgreSQL.
 pub const DATABASE_USERS_MINUTES: u16 = 5;
+
+/// The Auto Scaling group's launch lifecycle hook: a new instance stays `Pending:Wait`
+/// until its boot completes the hook (its Node Ready), or is abandoned (terminated) when
+/// the boot fails or the hook's heartbeat runs out.
+pub const LAUNCH_HOOK: &str = "girder-k3s-launch";
 
 /// Seconds a deploy's sync (`girder-k3s-sync-manifests --wait`) waits for each
 /// Deployment, StatefulSet and DaemonSet to finish rolling out before it fails.
@@ -483,6 +489,7 @@ pub fn render_cloud_init(values: &CloudInit) -> Result<String, K3sError> {
         }),
         agent_config: agent_config(values),
         rollout_timeout_seconds: ROLLOUT_TIMEOUT_SECONDS,
+        launch_hook: LAUNCH_HOOK,
     };
     registry
         .render("cloud-init", &rendered)

@@ -28,8 +28,9 @@ mod node;
 mod traefik;
 
 pub use cloud_init::{
-    CloudInit, DATABASE_USERS_MINUTES, DatabaseUser, KUBERNETES_END_OF_LIFE, NamespaceLogs,
-    PodIdentityBoot, ROLLOUT_TIMEOUT_SECONDS, agent_config, database_users_sql, render_cloud_init,
+    CloudInit, DATABASE_USERS_MINUTES, DatabaseUser, KUBERNETES_END_OF_LIFE, LAUNCH_HOOK,
+    NamespaceLogs, PodIdentityBoot, ROLLOUT_TIMEOUT_SECONDS, agent_config, database_users_sql,
+    render_cloud_init,
 };
 pub use ebs::{
     EBS_CSI_CHART_VERSION, EBS_CSI_CLUSTER_TAG, EBS_CSI_CONTROLLER_SERVICE_ACCOUNT,

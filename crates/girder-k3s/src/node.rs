@@ -41,6 +41,10 @@ const BOOT_RETRY_SECONDS: u16 = 15;
 /// Seconds K3s may take to start (reach its datastore, come up) before the boot fails.
 const START_TIMEOUT_SECONDS: u16 = 600;
 
+/// Seconds a launching instance may take to boot to a Ready Node (the reads' retries,
+/// the K3s download and start) before its launch hook abandons it.
+const LAUNCH_TIMEOUT_SECONDS: u16 = 1200;
+
 /// The cluster token's parameter under the node's settings prefix.
 const TOKEN_PARAMETER: &str = "k3s/token";
 
@@ -409,14 +413,18 @@ impl Construct for K3sNode {
                 }
                 ship
             });
-        // A boot that fails reports the instance Unhealthy, to its own group only.
+        // A boot completes its launch (or abandons it) and reports the instance Unhealthy
+        // when it fails, to its own group only.
         policy = policy.statement(
-            Statement::allow(["autoscaling:SetInstanceHealth"])
-                .sid("ReportFailedBoot")
-                .on([here.arn(
-                    "autoscaling",
-                    format!("autoScalingGroup:*:autoScalingGroupName/{}", self.name),
-                )]),
+            Statement::allow([
+                "autoscaling:CompleteLifecycleAction",
+                "autoscaling:SetInstanceHealth",
+            ])
+            .sid("ReportBoot")
+            .on([here.arn(
+                "autoscaling",
+                format!("autoScalingGroup:*:autoScalingGroupName/{}", self.name),
+            )]),
         );
         if !self.repositories.is_empty() {
             // Pull exactly the repositories asked for: their own pull statements (one
@@ -590,6 +598,20 @@ impl Construct for K3sNode {
             .capacity_rebalance(true)
             .health_check_type("EC2")
             .health_check_grace_period(300)
+            // A new instance waits, Pending, until its boot says its Node is Ready: an
+            // instance refresh and a capacity rebalance count it healthy only then, so the
+            // old node is never removed before the new one serves. A boot that fails or
+            // does not finish in time is abandoned (terminated and replaced).
+            .initial_lifecycle_hook(
+                asg::InitialLifecycleHook::new(
+                    "autoscaling:EC2_INSTANCE_LAUNCHING",
+                    crate::cloud_init::LAUNCH_HOOK,
+                )
+                .default_result("ABANDON")
+                .heartbeat_timeout(LAUNCH_TIMEOUT_SECONDS),
+            )
+            // Terraform waits for the first node as long as the hook may.
+            .wait_for_capacity_timeout(format!("{}m", LAUNCH_TIMEOUT_SECONDS / 60 + 5))
             .mixed_instances_policy(
                 asg::MixedInstancesPolicy::new(launch).instances_distribution(
                     asg::MixedInstancesPolicyInstancesDistribution::new()
@@ -606,7 +628,12 @@ impl Construct for K3sNode {
                 asg::InstanceRefresh::new("Rolling").preferences(
                     asg::InstanceRefreshPreferences::new()
                         .min_healthy_percentage(100)
-                        .max_healthy_percentage(200),
+                        .max_healthy_percentage(200)
+                        // The hook already waited for the Node; a minute for the pods.
+                        .instance_warmup("60")
+                        // A template whose boot fails never replaces the working node:
+                        // the refresh rolls back to the previous version.
+                        .auto_rollback(true),
                 ),
             )
             .tag(asg::Tag::new("Name", true, &self.name));

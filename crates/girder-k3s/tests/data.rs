@@ -225,6 +225,8 @@ fn k3s_connects_as_its_own_user_and_never_reads_the_master_password() {
             ("chmod", "true"),
             ("mkdir", "true"),
             ("timeout", "true"),
+            ("kubectl", "true"),
+            ("systemctl", "true"),
         ],
     );
     let (ok, log) = run(&dir, &bootstrap);
@@ -474,11 +476,21 @@ case "$1" in
   apply)
     dir="${@: -1}"
     objects=$(cd "$dir" && find . -type f -name '*.yaml' | sort | sed 's|^\./||')
+    # As kubectl: with --namespace, an object of another namespace is refused.
+    ns=$(echo "$args" | sed -nE 's/.*--namespace ([^ ]+).*/\1/p')
+    if [ -n "$ns" ]; then
+      for f in $(find "$dir" -type f -name '*.yaml'); do
+        own=$(awk '/^  namespace: / { print $2; exit }' "$f")
+        if [ -n "$own" ] && [ "$own" != "$ns" ]; then
+          echo "kubectl refused: the namespace $own does not match $ns" >> "$STUB_LOG"; exit 1
+        fi
+      done
+    fi
     if grep -rqE '^kind: ExternalSecret$' "$dir" && [ ! -f "$state/crd-established" ]; then
       echo "kubectl refused: no matches for kind ExternalSecret" >> "$STUB_LOG"; exit 1
     fi
     case "$args" in *--dry-run=server*) echo "kubectl dry-run ok" >> "$STUB_LOG"; exit 0 ;; esac
-    set=$(echo "$args" | sed -E 's/.*--applyset=secret\/([^ ]+).*/\1/')
+    set=$ns-$(echo "$args" | sed -E 's/.*--applyset=secret\/([^ ]+).*/\1/')
     for old in $(cat "$state/set-$set" 2>/dev/null); do
       echo "$objects" | grep -qx "$old" || echo "kubectl delete $old" >> "$STUB_LOG"
     done
@@ -510,19 +522,31 @@ fn the_sync_prunes_what_left_the_bucket_and_applies_objects_after_their_crds() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
     };
+    // As girder writes them: objects of several namespaces, and cluster-scoped ones.
     put(
         "platform/helmchart-external-secrets.yaml",
-        "apiVersion: helm.cattle.io/v1\nkind: HelmChart\n",
+        "apiVersion: helm.cattle.io/v1\nkind: HelmChart\nmetadata:\n  name: external-secrets\n  namespace: kube-system\n",
     );
     put(
         "config/externalsecret-pixtools-runtime.yaml",
-        "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\n",
+        "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata:\n  name: pixtools-runtime\n  namespace: pixtools\n",
     );
     put(
         "api/deployment-api.yaml",
-        "apiVersion: apps/v1\nkind: Deployment\n",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: pixtools\n",
     );
-    put("api/service-old.yaml", "apiVersion: v1\nkind: Service\n");
+    put(
+        "api/service-old.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: old\n  namespace: pixtools\n",
+    );
+    put(
+        "monitoring/configmap-dashboard.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dashboard\n  namespace: monitoring\n",
+    );
+    put(
+        "platform/storageclass-ebs-gp3.yaml",
+        "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: ebs-gp3\n",
+    );
     put("kustomization.yaml", "resources: []\n");
     stubs(
         &dir,
@@ -557,6 +581,19 @@ fn the_sync_prunes_what_left_the_bucket_and_applies_objects_after_their_crds() {
     );
     assert!(!log.contains("kustomization"), "{log}");
     assert!(!log.contains("delete"), "{log}");
+    // Every namespace's objects, and the cluster-scoped one, were applied (kubectl
+    // refuses a mixed set under one --namespace).
+    for object in [
+        "monitoring/configmap-dashboard.yaml",
+        "platform/storageclass-ebs-gp3.yaml",
+        "api/deployment-api.yaml",
+    ] {
+        assert!(
+            log.lines().any(|l| l == format!("kubectl apply {object}")),
+            "{object}: {log}"
+        );
+    }
+    assert!(!log.contains("refused: the namespace"), "{log}");
     // K3s's deploy directory is gone: only kubectl applies.
     assert!(!root.join("rancher/k3s/server/manifests/girder").exists());
 

@@ -269,6 +269,8 @@ case "$*" in *secretsmanager*) echo '{"password": "p@ss"}' ;; *) echo value ;; e
             ("chmod", "true"),
             ("mkdir", "true"),
             ("timeout", r#"echo "start $*" >> "$STUB_LOG""#),
+            ("kubectl", r#"echo "kubectl $*" >> "$STUB_LOG""#),
+            ("systemctl", r#"echo "systemctl $*" >> "$STUB_LOG""#),
         ],
     );
     let (ok, log) = run(&dir, &bootstrap);
@@ -278,12 +280,28 @@ case "$*" in *secretsmanager*) echo '{"password": "p@ss"}' ;; *) echo value ;; e
         2,
         "{log}"
     );
-    // Four parameters, the secret, the token: each read once it answers.
+    // Four parameters, the secret, the token: each read once it answers; then the
+    // launch's completion.
     assert_eq!(
         log.lines().filter(|l| l.starts_with("aws")).count(),
-        2 + 6,
+        2 + 6 + 1,
         "{log}"
     );
+    // The launch goes on (the group counts the instance healthy, a refresh may remove
+    // the old node) only once K3s runs and this Node is Ready.
+    let lines: Vec<&str> = log.lines().collect();
+    let at = |prefix: &str| {
+        lines
+            .iter()
+            .position(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} in {log}"))
+    };
+    let started = at("start 600 systemctl start k3s");
+    let ready = at("kubectl wait --for=condition=Ready --timeout=30s node/");
+    let complete = at(
+        "aws autoscaling complete-lifecycle-action --region value --auto-scaling-group-name pixtools-dev --lifecycle-hook-name girder-k3s-launch --instance-id value --lifecycle-action-result CONTINUE",
+    );
+    assert!(started < ready && ready < complete, "{log}");
     let install = log.lines().find(|l| l.starts_with("install")).unwrap();
     assert!(
         install.contains("INSTALL_K3S_VERSION=v1.36.4+k3s1"),
@@ -310,23 +328,37 @@ fn a_failed_boot_marks_the_instance_unhealthy_so_the_group_replaces_it() {
         &json!(["/usr/local/sbin/girder-k3s-boot"])
     );
     let boot = file(&write_files(&text), "/usr/local/sbin/girder-k3s-boot");
-    for (case, bootstrap, unhealthy) in [("fails", "false", true), ("succeeds", "true", false)] {
-        let dir = scratch(&format!("boot-wrapper-{case}"));
+    // A boot that fails while launching abandons the launch (the group terminates the
+    // instance at once); after the launch (a reboot) it marks the instance Unhealthy.
+    for (case, bootstrap, launching, abandoned, unhealthy) in [
+        ("fails while launching", "false", true, true, false),
+        ("fails after the launch", "false", false, false, true),
+        ("succeeds", "true", true, false, false),
+    ] {
+        let dir = scratch(&format!("boot-wrapper-{}", case.replace(' ', "-")));
+        let aws = if launching {
+            r#"echo "aws $*" >> "$STUB_LOG""#
+        } else {
+            r#"echo "aws $*" >> "$STUB_LOG"; case "$*" in *complete-lifecycle-action*) exit 254 ;; esac"#
+        };
         stubs(
             &dir,
-            &[
-                ("curl", r#"echo value"#),
-                ("aws", r#"echo "aws $*" >> "$STUB_LOG""#),
-                ("sleep", "true"),
-            ],
+            &[("curl", r#"echo value"#), ("aws", aws), ("sleep", "true")],
         );
         let script = boot.replace("/usr/local/sbin/girder-k3s-bootstrap", bootstrap);
         let (ok, log) = run(&dir, &script);
-        assert_eq!(ok, !unhealthy, "{case}: {log}");
+        assert_eq!(ok, bootstrap == "true", "{case}: {log}");
+        let abandon = log.contains(
+            "aws autoscaling complete-lifecycle-action --region value --auto-scaling-group-name pixtools-dev --lifecycle-hook-name girder-k3s-launch --instance-id value --lifecycle-action-result ABANDON",
+        );
         let marked = log.contains(
             "aws autoscaling set-instance-health --region value --instance-id value --health-status Unhealthy --no-should-respect-grace-period",
         );
-        assert_eq!(marked, unhealthy, "{case}: {log}");
+        assert_eq!(
+            (abandon || (marked && !launching), marked),
+            (abandoned || unhealthy, unhealthy),
+            "{case}: {log}"
+        );
     }
     // The role may mark instances of its own group only, and do nothing else with
     // Auto Scaling.
@@ -337,11 +369,17 @@ fn a_failed_boot_marks_the_instance_unhealthy_so_the_group_replaces_it() {
         .into_iter()
         .filter(|a| a.starts_with("autoscaling:"))
         .collect();
-    assert_eq!(autoscaling, ["autoscaling:SetInstanceHealth"]);
+    assert_eq!(
+        autoscaling,
+        [
+            "autoscaling:CompleteLifecycleAction",
+            "autoscaling:SetInstanceHealth"
+        ]
+    );
     let statement = policy
         .statements()
         .iter()
-        .find(|s| format!("{s:?}").contains("ReportFailedBoot"))
+        .find(|s| format!("{s:?}").contains("ReportBoot"))
         .unwrap();
     let rendered = format!("{statement:?}");
     assert!(

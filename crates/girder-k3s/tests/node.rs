@@ -341,12 +341,27 @@ fn manifests_sync_is_a_script_deploys_can_run_again() {
         "{bootstrap}"
     );
     assert!(!bootstrap.contains("--disable traefik"), "{bootstrap}");
-    // Boot runs the sync after K3s is installed; the sync holds no credentials.
+    // Boot starts the sync after K3s is up, as a unit of its own retried every minute,
+    // without waiting for it (the manifests are not the node's health); the sync holds
+    // no credentials.
     assert!(
-        bootstrap
-            .trim_end()
-            .ends_with("/usr/local/sbin/girder-k3s-sync-manifests")
+        bootstrap.contains("systemctl start --no-block girder-k3s-sync-manifests.service"),
+        "{bootstrap}"
     );
+    assert!(
+        !bootstrap.contains("\n      /usr/local/sbin/girder-k3s-sync-manifests"),
+        "{bootstrap}"
+    );
+    let unit = file("/etc/systemd/system/girder-k3s-sync-manifests.service");
+    for line in [
+        "After=k3s.service",
+        "Type=oneshot",
+        "ExecStart=/usr/local/sbin/girder-k3s-sync-manifests",
+        "Restart=on-failure",
+        "RestartSec=60",
+    ] {
+        assert!(unit.lines().any(|l| l == line), "{line}: {unit}");
+    }
     assert!(
         sync.contains("\"s3://pixtools-manifests-111111111111-us-east-1/manifests/\" \"$SOURCE\""),
         "{sync}"

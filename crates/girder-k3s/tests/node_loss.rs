@@ -149,6 +149,21 @@ fn a_template_change_launches_the_replacement_before_the_old_node_goes() {
     // At no point fewer healthy nodes than wanted (the one), up to two while both run.
     assert_eq!(preferences["min_healthy_percentage"], 100);
     assert_eq!(preferences["max_healthy_percentage"], 200);
+    // "Healthy" is the new node serving, not EC2's status checks: the launch waits on a
+    // hook its boot completes once its Node is Ready, and is abandoned when the boot
+    // fails or runs out of time; a refresh whose boot fails rolls back.
+    let hook = &group["initial_lifecycle_hook"][0];
+    assert_eq!(
+        hook["lifecycle_transition"],
+        "autoscaling:EC2_INSTANCE_LAUNCHING"
+    );
+    assert_eq!(hook["name"], girder_k3s::LAUNCH_HOOK);
+    assert_eq!(hook["default_result"], "ABANDON");
+    assert_eq!(hook["heartbeat_timeout"], 1200);
+    assert_eq!(preferences["auto_rollback"], true);
+    assert_eq!(preferences["instance_warmup"], "60");
+    // Terraform waits for the first node as long as the hook can take, and a little.
+    assert_eq!(group["wait_for_capacity_timeout"], "25m");
     // And the refresh starts on every template change (its version, not `$Latest`).
     let version =
         group["mixed_instances_policy"][0]["launch_template"][0]["launch_template_specification"]

@@ -147,7 +147,7 @@ impl Construct for Bucket {
             spec = spec.prevent_destroy();
         }
         let bucket = scope.add_default(spec)?;
-        scope.add(
+        let access_block = scope.add(
             "public-access-block",
             aws::S3BucketPublicAccessBlock::new(bucket.id())
                 .block_public_acls(true)
@@ -225,9 +225,17 @@ impl Construct for Bucket {
             }
             policy = policy.statement(read);
         }
+        // A new bucket starts with every Block Public Access setting on: a policy with a
+        // public statement, put before the block is relaxed, is refused (403). Such a
+        // policy waits for the block.
+        let policy_spec = aws::S3BucketPolicy::new(bucket.id(), policy.render(&at)?).into_spec();
         let policy = scope.add(
             "tls-only",
-            aws::S3BucketPolicy::new(bucket.id(), policy.render(&at)?),
+            if public {
+                policy_spec.depends_on(&access_block)
+            } else {
+                policy_spec
+            },
         )?;
         let kms_key = match self.encryption {
             Encryption::Kms(key) => Some(key),

@@ -352,6 +352,18 @@ fn public_objects_are_exactly_the_keys_named_and_only_they_open_the_block() {
     );
     assert_eq!(private["block_public_policy"], true);
     assert_eq!(private["restrict_public_buckets"], true);
+    // A new bucket starts with Block Public Access on: the public policy is put only
+    // after the block is relaxed, or S3 refuses it (403) on the first apply. A private
+    // bucket's policy need not wait.
+    assert_eq!(
+        t.resource("aws_s3_bucket_policy", "data_issuer_tls_only")["depends_on"],
+        serde_json::json!(["aws_s3_bucket_public_access_block.data_issuer_public_access_block"])
+    );
+    assert!(
+        t.resource("aws_s3_bucket_policy", "data_private_tls_only")
+            .get("depends_on")
+            .is_none()
+    );
     let policy = t.resource("aws_s3_bucket_policy", "data_issuer_tls_only")["policy"]
         .as_str()
         .unwrap();

@@ -247,15 +247,18 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
                 } else {
                     Resources::new().cpu("400m", "2").memory("1536Mi", "3Gi")
                 })
-                // A worker serves no port: ask this worker (by its Celery node name)
-                // over the broker. Ready once it answers; restarted when it stops
-                // answering for three minutes (a hung or disconnected worker).
-                .readiness(worker_ping(name).period(30).timeout(20))
+                // Ready once this worker (by its Celery node name) answers a ping over
+                // the broker: a rollout waits for a worker that consumes. Alive while
+                // its process serves its metrics: a liveness through the broker would
+                // restart every worker whenever the broker is away (a node loss, a
+                // broker restart), and the restarts' back-off would then delay them
+                // after it is back. Celery reconnects by itself. Each ping starts a
+                // Python process that imports the app, so once a minute.
+                .readiness(worker_ping(name).period(60).timeout(30))
                 .liveness(
-                    worker_ping(name)
-                        .initial_delay(60)
-                        .period(60)
-                        .timeout(20)
+                    Probe::http_get("/", "metrics")
+                        .initial_delay(30)
+                        .period(30)
                         .failure_threshold(3),
                 ),
             )
@@ -816,7 +819,7 @@ fn app_container(config: &ConfigMapHandle, name: &str, image: &str) -> Container
         .mount("tmp", "/tmp")
 }
 
-/// The liveness and readiness check of worker pool `name`: `celery inspect ping` of this
+/// The readiness check of worker pool `name`: `celery inspect ping` of this
 /// pod's worker (`<pool>@<pod name>`, its `--hostname`) through the broker, as a process
 /// that keeps its metrics to itself (out of the workers' collector directory).
 fn worker_ping(name: &str) -> Probe {

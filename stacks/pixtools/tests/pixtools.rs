@@ -417,7 +417,7 @@ fn the_secret_stores_serve_only_the_pixtools_namespace() {
 }
 
 #[test]
-fn celery_workers_are_ready_and_alive_while_they_answer_a_ping() {
+fn celery_workers_are_ready_when_they_answer_a_ping_and_live_through_a_broker_outage() {
     let t = template("pixtools-dev");
     for pool in ["worker-standard", "worker-ml"] {
         let worker = container(&t, "Deployment", pool);
@@ -435,15 +435,18 @@ fn celery_workers_are_ready_and_alive_while_they_answer_a_ping() {
                 .unwrap()
                 .contains(&json!(format!("--hostname={pool}@%h")))
         );
-        for probe in ["readinessProbe", "livenessProbe"] {
-            assert_eq!(worker[probe]["exec"]["command"], ping, "{pool} {probe}");
-            // The ping's own timeout is shorter than the probe's.
-            assert!(
-                worker[probe]["timeoutSeconds"].as_u64().unwrap() > 10,
-                "{pool} {probe}"
-            );
-        }
-        assert_eq!(worker["livenessProbe"]["failureThreshold"], 3);
+        // Ready: the worker answers through the broker (what a rollout waits for); the
+        // ping's own timeout is shorter than the probe's.
+        let ready = &worker["readinessProbe"];
+        assert_eq!(ready["exec"]["command"], ping, "{pool}");
+        assert!(ready["timeoutSeconds"].as_u64().unwrap() > 10, "{pool}");
+        // Alive: its own process, not the broker. A broker away for minutes (a node
+        // loss, a restart) must not restart every worker into a back-off that outlasts
+        // the broker's return.
+        let alive = &worker["livenessProbe"];
+        assert!(alive.get("exec").is_none(), "{pool}: {alive}");
+        assert_eq!(alive["httpGet"]["port"], "metrics", "{pool}");
+        assert_eq!(alive["failureThreshold"], 3);
     }
 }
 
