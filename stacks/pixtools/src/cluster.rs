@@ -319,6 +319,9 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
     let broker = StatefulSet::new(&ns, "rabbitmq")
         .part_of(NAMESPACE)
         .component("broker")
+        // The definitions carry the app user's password, loaded at boot: a changed
+        // password restarts the broker, which loads it (Reloader).
+        .annotation(RELOAD_ON_SECRET, RABBITMQ_DEFINITIONS)
         .container(
             Container::new("rabbitmq", RABBITMQ_IMAGE)
                 .run_as_user(RABBITMQ_UID)
@@ -365,6 +368,8 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
     let redis = Deployment::new(&ns, "redis")
         .part_of(NAMESPACE)
         .component("cache")
+        // redis.conf is read at start: a changed password restarts Redis (Reloader).
+        .annotation(RELOAD_ON_SECRET, REDIS_AUTH)
         .container(
             Container::new("redis", REDIS_IMAGE)
                 .run_as_user(IMAGE_UID)
@@ -672,7 +677,8 @@ for node in nodes:
 /// Stakater Reloader, in the app's namespace and watching it alone (a Role, not a
 /// ClusterRole): the pods read the runtime Secret once, as environment variables, so
 /// when External Secrets rewrites it (a changed database password) Reloader rolls the
-/// Deployments annotated with [`RELOAD_ON_SECRET`].
+/// workloads annotated with [`RELOAD_ON_SECRET`]: the app's, and the broker and Redis,
+/// whose passwords are in their own Secrets.
 fn reloader(scope: &mut Scope<'_>) -> Result<()> {
     let chart = ChartRef::new(
         "https://stakater.github.io/stakater-charts",

@@ -106,6 +106,20 @@ fn a_changed_app_password_reaches_the_pods_without_a_manual_restart() {
             "{name}"
         );
     }
+    // The servers' own copies of the passwords: the broker loads its user from the
+    // definitions at boot, Redis its password from redis.conf at start. A changed
+    // password restarts them too, or the clients' new password is refused.
+    for (kind, name, secret) in [
+        ("StatefulSet", "rabbitmq", "rabbitmq-definitions"),
+        ("Deployment", "redis", "redis-auth"),
+    ] {
+        let workload = t.kube_object(kind, name);
+        assert_eq!(
+            workload["metadata"]["annotations"]["secret.reloader.stakater.com/reload"],
+            secret,
+            "{name}"
+        );
+    }
     let reloader = t.kube_object("HelmChart", "reloader");
     assert_eq!(reloader["spec"]["targetNamespace"], "pixtools");
     let values: Json =
