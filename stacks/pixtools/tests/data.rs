@@ -115,8 +115,7 @@ fn a_changed_app_password_reaches_the_pods_without_a_manual_restart() {
     ] {
         let workload = t.kube_object(kind, name);
         assert_eq!(
-            workload["metadata"]["annotations"]["secret.reloader.stakater.com/reload"],
-            secret,
+            workload["metadata"]["annotations"]["secret.reloader.stakater.com/reload"], secret,
             "{name}"
         );
     }
