@@ -691,7 +691,7 @@ impl Construct for K3sNode {
 
 /// Seconds the sync document may run: the copy, the two applies, and the rollouts it
 /// waits for.
-const SYNC_DOCUMENT_TIMEOUT_SECONDS: u16 = 1800;
+const SYNC_DOCUMENT_TIMEOUT_SECONDS: u16 = 3600;
 
 /// The node's SSM Command document: runs the manifests sync, waiting for the rollouts
 /// (`--wait`), and takes no parameter, so whoever may send it can run that script and

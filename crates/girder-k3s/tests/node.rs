@@ -352,6 +352,13 @@ fn manifests_sync_is_a_script_deploys_can_run_again() {
         !bootstrap.contains("\n      /usr/local/sbin/girder-k3s-sync-manifests"),
         "{bootstrap}"
     );
+    // One sync at a time on a node (the boot's unit and a deploy's command), and each
+    // attempt reads the bucket afresh: an older copy never applies after a newer one.
+    let lock = sync.find("flock 9").unwrap();
+    let copy = sync.find("aws s3 sync").unwrap();
+    let attempt = sync.find("sync_once() {").unwrap();
+    assert!(lock < attempt && attempt < copy, "{sync}");
+    assert!(sync.lines().any(|l| l == "retry sync_once"), "{sync}");
     let unit = file("/etc/systemd/system/girder-k3s-sync-manifests.service");
     for line in [
         "After=k3s.service",

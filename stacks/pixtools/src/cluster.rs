@@ -227,17 +227,22 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment, inputs: &ClusterInputs<'
                     WORKER_METRICS_PORT.to_string(),
                 ))
                 .port(Port::metrics(WORKER_METRICS_PORT))
-                .args([
-                    "--app".to_owned(),
-                    AppContract::CELERY_APP.to_owned(),
-                    "worker".to_owned(),
-                    "--loglevel=INFO".to_owned(),
-                    format!("--queues={queue}"),
-                    format!("--concurrency={concurrency}"),
-                    format!("--hostname={name}@%h"),
-                    // Task events for the Celery exporter (`observability`).
-                    "--task-events".to_owned(),
-                ])
+                .args(
+                    [
+                        "--app".to_owned(),
+                        AppContract::CELERY_APP.to_owned(),
+                        "worker".to_owned(),
+                        "--loglevel=INFO".to_owned(),
+                        format!("--queues={queue}"),
+                    ]
+                    .into_iter()
+                    .chain(worker_pool_args(concurrency))
+                    .chain([
+                        format!("--hostname={name}@%h"),
+                        // Task events for the Celery exporter (`observability`).
+                        "--task-events".to_owned(),
+                    ]),
+                )
                 // The node has about 2000m allocatable: the pools request 355m and 400m
                 // (both burst to 2 CPUs), leaving room for beat, the stale-node
                 // cleanup's runs and the api's rollout, which starts its new pod beside
@@ -823,6 +828,18 @@ fn app_container(config: &ConfigMapHandle, name: &str, image: &str) -> Container
         .env_from(EnvFrom::config_map(config))
         .env_from(EnvFrom::Secret(RUNTIME_SECRET.into()))
         .mount("tmp", "/tmp")
+}
+
+/// How a pool of `concurrency` runs its tasks: prefork children for several; one task at
+/// a time in the worker's own process for one, as the app runs its ML pool
+/// (`k8s/workers/worker-ml.yaml`: `--pool=solo`; a model loaded before a fork is not
+/// safe to use in the child).
+fn worker_pool_args(concurrency: u16) -> Vec<String> {
+    if concurrency == 1 {
+        vec!["--pool=solo".to_owned()]
+    } else {
+        vec![format!("--concurrency={concurrency}")]
+    }
 }
 
 /// The readiness check of worker pool `name`: `celery inspect ping` of this

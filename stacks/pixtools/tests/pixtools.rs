@@ -214,9 +214,11 @@ fn container(t: &Template, kind: &str, name: &str) -> Json {
 #[test]
 fn worker_pools_run_their_queue_at_the_seed_concurrency_from_digests() {
     let t = template("pixtools-dev");
+    // Five prefork children; one task at a time in the worker's own process (the app's
+    // ML pool: `--pool=solo`, a model loaded before a fork is not used in a child).
     for (name, queue, concurrency) in [
-        ("worker-standard", "default_queue", "5"),
-        ("worker-ml", "ml_inference_queue", "1"),
+        ("worker-standard", "default_queue", "--concurrency=5"),
+        ("worker-ml", "ml_inference_queue", "--pool=solo"),
     ] {
         let worker = container(&t, "Deployment", name);
         let args: Vec<&str> = worker["args"]
@@ -229,8 +231,12 @@ fn worker_pools_run_their_queue_at_the_seed_concurrency_from_digests() {
             args.contains(&format!("--queues={queue}").as_str()),
             "{args:?}"
         );
-        assert!(
-            args.contains(&format!("--concurrency={concurrency}").as_str()),
+        assert!(args.contains(&concurrency), "{args:?}");
+        assert_eq!(
+            args.iter()
+                .filter(|a| a.starts_with("--concurrency") || a.starts_with("--pool"))
+                .count(),
+            1,
             "{args:?}"
         );
         assert_eq!(
