@@ -1,0 +1,46 @@
+//! girder-eks: Amazon EKS with safe defaults.
+//!
+//! - [`EksCluster`]: the control plane in a VPC's private subnets, of a
+//!   [`KubernetesVersion`] in EKS's standard support; Secrets envelope-encrypted with a
+//!   KMS key (rotation on, an alias) or a given one; authentication through access
+//!   entries only (no aws-auth ConfigMap, no implicit admin for the creator); the private
+//!   endpoint, and a public one only for stated CIDRs (everyone only with a reason); all
+//!   five control-plane log types to `/aws/eks/<name>/cluster` with a retention; a
+//!   security group of girder's on the control plane and the nodes (`Connectable`).
+//! - [`NodeGroup`]: a managed node group with its role (`AmazonEKSWorkerNodePolicy` and
+//!   ECR pull only, [`NODE_MANAGED_POLICIES`]), a launch template (IMDSv2, hop limit 1,
+//!   encrypted gp3 root), labels, typed taints, on-demand or spot, rolling updates, and
+//!   subnets checked to be the cluster VPC's.
+//! - [`AccessEntry`]: an IAM role or user with an EKS access policy, cluster-wide or in
+//!   namespaces.
+//! - [`EksClusterHandle::pod_identity_role`]: EKS Pod Identity, a role for one service
+//!   account, trusted by `pods.eks.amazonaws.com` on behalf of this cluster only.
+//! - [`Addon`]: managed add-ons (VPC CNI, CoreDNS, kube-proxy, Pod Identity Agent, EBS
+//!   CSI driver), pinned versions checked against the cluster's minor; the VPC CNI and
+//!   the EBS CSI driver with pod identity roles of their own.
+//!
+//! Builders implement [`girder_core::construct::Construct`]; handles are `Dependable`.
+//! Refusals are [`EksError`]s inside [`girder_core::Error::Construct`].
+
+mod access;
+mod addon;
+mod cluster;
+mod error;
+mod node_group;
+mod pod_identity;
+mod version;
+
+pub use access::{AccessEntry, AccessEntryHandle, AccessPolicy, AccessScope, Principal};
+pub use addon::{
+    ADDON_NAMESPACE, Addon, AddonHandle, AddonVersionTable, COREDNS_VERSIONS,
+    EBS_CSI_DRIVER_VERSIONS, EBS_CSI_SERVICE_ACCOUNT, POD_IDENTITY_AGENT_VERSIONS,
+    VPC_CNI_SERVICE_ACCOUNT, VPC_CNI_VERSIONS,
+};
+pub use cluster::{CONTROL_PLANE_LOG_TYPES, EksCluster, EksClusterHandle};
+pub use error::EksError;
+pub use node_group::{
+    CapacityType, NODE_MANAGED_POLICIES, NodeGroup, NodeGroupHandle, ScalingConfig, Taint,
+    TaintEffect,
+};
+pub use pod_identity::PodIdentityRoleHandle;
+pub use version::{EKS_STANDARD_SUPPORT, EKS_STANDARD_SUPPORT_ENDED, KubernetesVersion};
