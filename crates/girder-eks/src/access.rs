@@ -19,13 +19,13 @@ use crate::error::EksError;
 pub enum Principal {
     /// An IAM role's or user's ARN (checked when the entry is added).
     Arn(String),
-    /// A role made in this stack.
-    Role(RoleHandle),
+    /// A role made in this stack: its ARN (from the [`RoleHandle`]).
+    Role(Expr<String>),
 }
 
 impl From<&RoleHandle> for Principal {
     fn from(role: &RoleHandle) -> Self {
-        Principal::Role(role.clone())
+        Principal::Role(role.arn())
     }
 }
 
@@ -117,7 +117,7 @@ impl AccessEntry {
             }
         }
         match &self.principal {
-            Principal::Role(role) => Ok(role.arn()),
+            Principal::Role(arn) => Ok(arn.clone()),
             Principal::Arn(arn) if is_iam_principal_arn(arn) => Ok(Expr::lit(arn.clone())),
             Principal::Arn(arn) => Err(EksError::AccessPrincipal(arn.clone())),
         }

@@ -293,7 +293,10 @@ impl EksClusterHandle {
 
     /// The security group EKS made for the cluster (its nodes and control plane).
     pub fn primary_security_group_id(&self) -> Expr<String> {
-        self.cluster.vpc_config().first().cluster_security_group_id()
+        self.cluster
+            .vpc_config()
+            .first()
+            .cluster_security_group_id()
     }
 
     /// The security group girder made for the control plane and the nodes: admit the

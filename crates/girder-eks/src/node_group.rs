@@ -289,7 +289,11 @@ impl Construct for NodeGroup {
         let full_name = format!("{}-{}", cluster.name(), self.name);
 
         let mut role = Role::new(format!("{full_name}-node"), Trust::ec2())
-            .description(format!("EKS node group {} of {}", self.name, cluster.name()))
+            .description(format!(
+                "EKS node group {} of {}",
+                self.name,
+                cluster.name()
+            ))
             .without_instance_profile();
         for policy in NODE_MANAGED_POLICIES {
             role = role.aws_managed_policy(cluster.partition().clone(), policy);

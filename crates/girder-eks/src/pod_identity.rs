@@ -69,8 +69,7 @@ impl EksClusterHandle {
         statements: impl IntoIterator<Item = Statement>,
     ) -> Result<PodIdentityRoleHandle> {
         let at = format!("{}/{id}", scope.location());
-        check_service_account(namespace, service_account)
-            .map_err(|e| Error::construct(&at, e))?;
+        check_service_account(namespace, service_account).map_err(|e| Error::construct(&at, e))?;
         let mut inner = scope.construct_child(id)?;
         let mut handle = self.pod_role(
             &mut inner,

@@ -28,17 +28,31 @@ fn a_role_of_the_stack_gets_cluster_admin_on_the_whole_cluster() {
         },
     );
     let entry = t.resource("aws_eks_access_entry", "admins_entry");
-    assert_eq!(entry["cluster_name"], json!("${aws_eks_cluster.eks_cluster.name}"));
-    assert_eq!(entry["principal_arn"], json!("${aws_iam_role.admins_role.arn}"));
+    assert_eq!(
+        entry["cluster_name"],
+        json!("${aws_eks_cluster.eks_cluster.name}")
+    );
+    assert_eq!(
+        entry["principal_arn"],
+        json!("${aws_iam_role.admins_role.arn}")
+    );
     assert_eq!(entry["type"], json!("STANDARD"));
     let policy = t.resource("aws_eks_access_policy_association", "admins_policy");
-    assert_eq!(policy["principal_arn"], json!("${aws_iam_role.admins_role.arn}"));
+    assert_eq!(
+        policy["principal_arn"],
+        json!("${aws_iam_role.admins_role.arn}")
+    );
     assert_eq!(
         policy["policy_arn"],
-        json!("${format(\"arn:%s:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy\", data.aws_partition.eks_partition.partition)}")
+        json!(
+            "${format(\"arn:%s:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy\", data.aws_partition.eks_partition.partition)}"
+        )
     );
     assert_eq!(policy["access_scope"], json!([{"type": "cluster"}]));
-    assert_eq!(policy["depends_on"], json!(["aws_eks_access_entry.admins_entry"]));
+    assert_eq!(
+        policy["depends_on"],
+        json!(["aws_eks_access_entry.admins_entry"])
+    );
 }
 
 #[test]
@@ -77,8 +91,8 @@ fn refused(principal: Principal, scope: AccessScope) -> EksError {
     let error = try_build(
         |c| c,
         |s, _, cluster| {
-            let _entry = AccessEntry::new(cluster, principal, AccessPolicy::Edit, scope)
-                .add(s, "entry")?;
+            let _entry =
+                AccessEntry::new(cluster, principal, AccessPolicy::Edit, scope).add(s, "entry")?;
             Ok(())
         },
     )
@@ -114,7 +128,10 @@ fn a_namespace_scope_names_real_namespaces() {
         EksError::AccessNamespaces(Vec::new())
     );
     assert_eq!(
-        refused(user(), AccessScope::Namespaces(vec!["Not_A_Namespace".into()])),
+        refused(
+            user(),
+            AccessScope::Namespaces(vec!["Not_A_Namespace".into()])
+        ),
         EksError::AccessNamespaces(vec!["Not_A_Namespace".into()])
     );
 }

@@ -7,8 +7,8 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{build, eks_error, try_build};
-use girder_core::vocabulary::AwsLocation;
 use girder_core::construct::Construct;
+use girder_core::vocabulary::AwsLocation;
 use girder_eks::{
     Addon, AddonHandle, EBS_CSI_SERVICE_ACCOUNT, EksError, NodeGroup, ScalingConfig,
     VPC_CNI_SERVICE_ACCOUNT,
@@ -128,7 +128,11 @@ fn with_addons() -> Addons {
 fn addons_are_pinned_and_overwrite_what_the_cluster_runs() {
     let t = with_addons().template;
     for (resource, name, version) in [
-        ("agent_addon", "eks-pod-identity-agent", "v1.3.10-eksbuild.1"),
+        (
+            "agent_addon",
+            "eks-pod-identity-agent",
+            "v1.3.10-eksbuild.1",
+        ),
         ("vpc_cni_addon", "vpc-cni", "v1.21.1-eksbuild.1"),
         ("proxy_addon", "kube-proxy", "v1.36.2-eksbuild.3"),
         ("coredns_addon", "coredns", "v1.13.1-eksbuild.1"),
@@ -137,7 +141,10 @@ fn addons_are_pinned_and_overwrite_what_the_cluster_runs() {
         let addon = t.resource("aws_eks_addon", resource);
         assert_eq!(addon["addon_name"], json!(name));
         assert_eq!(addon["addon_version"], json!(version));
-        assert_eq!(addon["cluster_name"], json!("${aws_eks_cluster.eks_cluster.name}"));
+        assert_eq!(
+            addon["cluster_name"],
+            json!("${aws_eks_cluster.eks_cluster.name}")
+        );
         assert_eq!(addon["resolve_conflicts_on_create"], json!("OVERWRITE"));
         assert_eq!(addon["resolve_conflicts_on_update"], json!("OVERWRITE"));
     }
@@ -234,17 +241,21 @@ fn the_node_role_cannot_do_what_the_addons_roles_do() {
     let node = PolicyDocument::new();
     let volume = here.arn("ec2", "volume/*").value();
     for action in ["ec2:CreateVolume", "ec2:AttachVolume", "ec2:DeleteVolume"] {
-        assert_ne!(ebs.policy().access(action, &volume), Access::Denied, "{action}");
+        assert_ne!(
+            ebs.policy().access(action, &volume),
+            Access::Denied,
+            "{action}"
+        );
         assert_eq!(node.access(action, &volume), Access::Denied, "{action}");
     }
     // And no pod reaches the node role: the instance metadata service is one hop away.
     assert_eq!(
-        t.resource("aws_launch_template", "nodes_launch_template")["metadata_options"][0]
-            ["http_put_response_hop_limit"],
+        t.resource("aws_launch_template", "nodes_launch_template")["metadata_options"][0]["http_put_response_hop_limit"],
         json!(1)
     );
     // The tag the driver scopes its volumes by is girder-storage's.
-    let created = Condition::string_equals(&format!("ec2:ResourceTag/{EBS_CSI_CLUSTER_TAG}"), "true");
+    let created =
+        Condition::string_equals(&format!("ec2:ResourceTag/{EBS_CSI_CLUSTER_TAG}"), "true");
     assert_eq!(
         ebs.policy().access("ec2:DeleteVolume", &volume),
         Access::AllowedWhen(vec![vec![created]])

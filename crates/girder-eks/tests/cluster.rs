@@ -5,9 +5,7 @@ mod common;
 
 use common::{build, eks_error, try_build};
 use girder_core::vocabulary::{ExposureError, Ipv4Cidr, LogRetentionError};
-use girder_eks::{
-    CONTROL_PLANE_LOG_TYPES, EKS_STANDARD_SUPPORT, EksError, KubernetesVersion,
-};
+use girder_eks::{CONTROL_PLANE_LOG_TYPES, EKS_STANDARD_SUPPORT, EksError, KubernetesVersion};
 use girder_network::{Connectable, Port};
 use serde_json::json;
 
@@ -31,18 +29,18 @@ fn secrets_are_encrypted_with_a_rotating_key_of_the_clusters_own() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert!(encryption.contains("aws_kms_key.eks_key.arn"), "{encryption}");
+    assert!(
+        encryption.contains("aws_kms_key.eks_key.arn"),
+        "{encryption}"
+    );
     assert!(encryption.contains("kms:Decrypt"), "{encryption}");
     let attachment = t.resource(
         "aws_iam_role_policy_attachment",
         "eks_role_amazoneksclusterpolicy",
     );
-    assert!(
-        attachment["policy_arn"]
-            .as_str()
-            .unwrap()
-            .ends_with(":iam::aws:policy/AmazonEKSClusterPolicy\", data.aws_partition.eks_partition.partition)}")
-    );
+    assert!(attachment["policy_arn"].as_str().unwrap().ends_with(
+        ":iam::aws:policy/AmazonEKSClusterPolicy\", data.aws_partition.eks_partition.partition)}"
+    ));
 }
 
 #[test]
@@ -52,8 +50,7 @@ fn a_given_key_replaces_the_clusters_own() {
     t.resource_count_is("aws_kms_key", 0);
     t.resource_count_is("aws_kms_alias", 0);
     assert_eq!(
-        t.resource("aws_eks_cluster", "eks_cluster")["encryption_config"][0]["provider"][0]
-            ["key_arn"],
+        t.resource("aws_eks_cluster", "eks_cluster")["encryption_config"][0]["provider"][0]["key_arn"],
         json!(given)
     );
 }
@@ -77,7 +74,10 @@ fn the_endpoint_is_private_only_by_default() {
     // In the VPC's private subnets, with girder's security group.
     assert_eq!(
         vpc_config["subnet_ids"],
-        json!(["${aws_subnet.network_private_a.id}", "${aws_subnet.network_private_b.id}"])
+        json!([
+            "${aws_subnet.network_private_a.id}",
+            "${aws_subnet.network_private_b.id}"
+        ])
     );
     assert_eq!(
         vpc_config["security_group_ids"],
@@ -133,9 +133,14 @@ fn every_control_plane_log_type_goes_to_a_retained_group_created_first() {
     assert_eq!(group["retention_in_days"], json!(90));
     let depends_on = cluster["depends_on"].as_array().unwrap();
     assert!(depends_on.contains(&json!("aws_cloudwatch_log_group.eks_logs")));
-    assert!(depends_on.contains(&json!("aws_iam_role_policy_attachment.eks_role_amazoneksclusterpolicy")));
+    assert!(depends_on.contains(&json!(
+        "aws_iam_role_policy_attachment.eks_role_amazoneksclusterpolicy"
+    )));
     // Standard support only: no silent extended support.
-    assert_eq!(cluster["upgrade_policy"], json!([{"support_type": "STANDARD"}]));
+    assert_eq!(
+        cluster["upgrade_policy"],
+        json!([{"support_type": "STANDARD"}])
+    );
     // A retention CloudWatch does not offer is refused.
     let error = try_build(|c| c.log_retention(10), |_, _, _| Ok(())).unwrap_err();
     assert_eq!(

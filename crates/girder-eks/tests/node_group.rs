@@ -59,7 +59,10 @@ fn the_launch_template_requires_imdsv2_with_one_hop_and_an_encrypted_gp3_root() 
 fn the_node_group_defaults() {
     let t = with_nodes(|n| n);
     let group = t.resource("aws_eks_node_group", "nodes_group");
-    assert_eq!(group["cluster_name"], json!("${aws_eks_cluster.eks_cluster.name}"));
+    assert_eq!(
+        group["cluster_name"],
+        json!("${aws_eks_cluster.eks_cluster.name}")
+    );
     assert_eq!(group["node_group_name"], json!("system"));
     assert_eq!(group["version"], json!("1.36"));
     assert_eq!(group["ami_type"], json!("AL2023_x86_64_STANDARD"));
@@ -75,7 +78,10 @@ fn the_node_group_defaults() {
     );
     assert_eq!(
         group["subnet_ids"],
-        json!(["${aws_subnet.network_private_a.id}", "${aws_subnet.network_private_b.id}"])
+        json!([
+            "${aws_subnet.network_private_a.id}",
+            "${aws_subnet.network_private_b.id}"
+        ])
     );
     // Created after its role may act.
     let depends_on = group["depends_on"].as_array().unwrap();
@@ -109,10 +115,7 @@ fn the_node_role_joins_and_pulls_and_nothing_else() {
             name.split('"').next().unwrap().to_owned()
         })
         .collect();
-    assert_eq!(
-        attached,
-        NODE_MANAGED_POLICIES.map(str::to_owned).to_vec()
-    );
+    assert_eq!(attached, NODE_MANAGED_POLICIES.map(str::to_owned).to_vec());
     assert!(!attached.iter().any(|p| p == "AmazonEKS_CNI_Policy"));
     // No inline policy, and no instance profile (EKS makes the group's own).
     assert!(
@@ -128,8 +131,16 @@ fn labels_taints_and_spot_capacity() {
     let t = with_nodes(|n| {
         n.capacity(CapacityType::Spot)
             .label("piksel.io/pool", "dask")
-            .taint(Taint::new("piksel.io/dask", "true", TaintEffect::NoSchedule))
-            .taint(Taint::new("piksel.io/spot", "", TaintEffect::PreferNoSchedule))
+            .taint(Taint::new(
+                "piksel.io/dask",
+                "true",
+                TaintEffect::NoSchedule,
+            ))
+            .taint(Taint::new(
+                "piksel.io/spot",
+                "",
+                TaintEffect::PreferNoSchedule,
+            ))
     });
     let group = t.resource("aws_eks_node_group", "nodes_group");
     assert_eq!(group["capacity_type"], json!("SPOT"));
@@ -200,19 +211,20 @@ fn a_subset_of_the_cluster_vpcs_subnets_is_accepted() {
 
 #[test]
 fn sizes_types_names_and_labels_are_checked() {
-    let refused = |configure: fn(NodeGroup) -> NodeGroup, scaling: ScalingConfig, types: &[&str]| {
-        let types: Vec<String> = types.iter().map(|t| (*t).to_owned()).collect();
-        let error = try_build(
-            |c| c,
-            |scope, _, cluster| {
-                let _nodes = configure(NodeGroup::new(cluster, "system", types, scaling))
-                    .add(scope, "nodes")?;
-                Ok(())
-            },
-        )
-        .unwrap_err();
-        eks_error(&error)
-    };
+    let refused =
+        |configure: fn(NodeGroup) -> NodeGroup, scaling: ScalingConfig, types: &[&str]| {
+            let types: Vec<String> = types.iter().map(|t| (*t).to_owned()).collect();
+            let error = try_build(
+                |c| c,
+                |scope, _, cluster| {
+                    let _nodes = configure(NodeGroup::new(cluster, "system", types, scaling))
+                        .add(scope, "nodes")?;
+                    Ok(())
+                },
+            )
+            .unwrap_err();
+            eks_error(&error)
+        };
     let lopsided = ScalingConfig {
         min: 3,
         max: 4,

@@ -63,13 +63,19 @@ fn the_role_trusts_eks_pods_on_behalf_of_this_cluster_only() {
     let role = t.resource("aws_iam_role", "odc_role_role");
     let text = role["assume_role_policy"].as_str().unwrap();
     assert!(text.contains("aws_eks_cluster.eks_cluster.arn"), "{text}");
-    assert!(text.contains("data.aws_caller_identity.eks_account.account_id"), "{text}");
+    assert!(
+        text.contains("data.aws_caller_identity.eks_account.account_id"),
+        "{text}"
+    );
     assert!(text.contains("pods.eks.amazonaws.com"), "{text}");
     // The association: exactly that service account.
     let association = t.resource("aws_eks_pod_identity_association", "odc_role_association");
     assert_eq!(association["namespace"], json!("odc"));
     assert_eq!(association["service_account"], json!("explorer"));
-    assert_eq!(association["role_arn"], json!("${aws_iam_role.odc_role_role.arn}"));
+    assert_eq!(
+        association["role_arn"],
+        json!("${aws_iam_role.odc_role_role.arn}")
+    );
     assert_eq!(
         association["cluster_name"],
         json!("${aws_eks_cluster.eks_cluster.name}")

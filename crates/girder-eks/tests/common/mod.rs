@@ -2,8 +2,8 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // each test file uses part
 
 use girder_aws::aws;
-use girder_core::assertions::Template;
 use girder_core::Result;
+use girder_core::assertions::Template;
 use girder_core::prelude::*;
 use girder_eks::{EksCluster, EksClusterHandle, KubernetesVersion};
 use girder_network::{Vpc, VpcHandle};
