@@ -21,6 +21,48 @@
 //!
 //! Builders implement [`girder_core::construct::Construct`]; handles are `Dependable`.
 //! Refusals are [`EksError`]s inside [`girder_core::Error::Construct`].
+//!
+//! ```
+//! use girder_core::prelude::*;
+//! use girder_eks::{
+//!     AccessEntry, AccessPolicy, AccessScope, Addon, EksCluster, KubernetesVersion, NodeGroup,
+//!     ScalingConfig,
+//! };
+//! use girder_network::Vpc;
+//!
+//! # fn main() -> girder_core::Result<()> {
+//! let mut stack = Stack::new("platform", "dev", Backend::local())?;
+//! stack.require_provider(girder_aws::aws::requirement())?;
+//! let mut scope = stack.root();
+//! let vpc = Vpc::new("platform-dev", "10.50.0.0/16".parse().expect("a CIDR"))
+//!     .add(&mut scope, "network")?;
+//! let version = KubernetesVersion::new(36).map_err(|e| girder_core::Error::construct("platform", e))?;
+//! let cluster = EksCluster::new(&vpc, "platform-dev", version)
+//!     .public_endpoint(["203.0.113.0/24".parse().expect("a CIDR")])
+//!     .add(&mut scope, "eks")?;
+//! let nodes = NodeGroup::new(
+//!     &cluster,
+//!     "system",
+//!     ["m7i.large"],
+//!     ScalingConfig { min: 2, max: 3, desired: 2 },
+//! )
+//! .add(&mut scope, "system")?;
+//! let _admins = AccessEntry::new(
+//!     &cluster,
+//!     "arn:aws:iam::111111111111:role/platform-admins",
+//!     AccessPolicy::ClusterAdmin,
+//!     AccessScope::Cluster,
+//! )
+//! .add(&mut scope, "admins")?;
+//! let _agent = Addon::pod_identity_agent(&cluster, "v1.3.10-eksbuild.1").add(&mut scope, "agent")?;
+//! let _cni = Addon::vpc_cni(&cluster, "v1.21.1-eksbuild.1").add(&mut scope, "vpc-cni")?;
+//! let _proxy = Addon::kube_proxy(&cluster, "v1.36.2-eksbuild.3").add(&mut scope, "kube-proxy")?;
+//! let _dns = Addon::coredns(&cluster, "v1.13.1-eksbuild.1")
+//!     .after(&nodes)
+//!     .add(&mut scope, "coredns")?;
+//! # Ok(())
+//! # }
+//! ```
 
 mod access;
 mod addon;
