@@ -14,9 +14,10 @@ use crate::error::EksError;
 use crate::pod_identity::PodIdentityRoleHandle;
 
 /// Add-on versions girder knows to support a range of Kubernetes minors:
-/// `(version, oldest minor, newest minor)`, from `aws eks describe-addon-versions
-/// --addon-name <name>` (its `compatibilities`). A pinned version must be listed for the
-/// cluster's minor; add a line when you pin a new one.
+/// `(version, oldest minor, newest minor)`, as `aws eks describe-addon-versions
+/// --addon-name <name>` reports them (its `compatibilities`). A pinned version must be
+/// listed for the cluster's minor; add a line when you pin a new one, after checking it
+/// with that command (girder cannot reach AWS's API when it builds).
 pub type AddonVersionTable = &'static [(&'static str, u16, u16)];
 
 /// The Amazon VPC CNI's versions.
@@ -106,7 +107,8 @@ impl Addon {
 
     /// The Amazon VPC CNI at `version` ([`VPC_CNI_VERSIONS`]), signing as a pod identity
     /// role of its own with `AmazonEKS_CNI_Policy` (service account
-    /// `kube-system/aws-node`): the node role does not get that policy.
+    /// `kube-system/aws-node`): the node role does not get that policy. Create node
+    /// groups after it ([`crate::NodeGroup::after`]), and after the Pod Identity Agent.
     pub fn vpc_cni(cluster: &EksClusterHandle, version: impl Into<String>) -> Self {
         Self::of(cluster, Kind::VpcCni, version)
     }

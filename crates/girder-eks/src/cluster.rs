@@ -34,6 +34,7 @@ pub struct EksCluster {
     public_cidrs: Option<Vec<Ipv4Cidr>>,
     public_reason: Option<std::result::Result<Reason, ReasonError>>,
     log_retention_days: u16,
+    deletion_protection: bool,
 }
 
 /// An EKS cluster in the stack.
@@ -71,7 +72,15 @@ impl EksCluster {
             public_cidrs: None,
             public_reason: None,
             log_retention_days: 90,
+            deletion_protection: false,
         }
+    }
+
+    /// Refuse to delete the cluster (EKS's deletion protection) until this is removed:
+    /// for production.
+    pub fn deletion_protection(mut self) -> Self {
+        self.deletion_protection = true;
+        self
     }
 
     /// Encrypt Secrets with the KMS key `arn` instead of a key of the cluster's own (the
@@ -219,9 +228,13 @@ impl Construct for EksCluster {
             let blocks: Vec<String> = exposure.blocks().iter().map(ToString::to_string).collect();
             vpc_config = vpc_config.public_access_cidrs(blocks);
         }
+        let mut cluster = aws::EksCluster::new(&self.name, role.arn(), vpc_config);
+        if self.deletion_protection {
+            cluster = cluster.deletion_protection(true);
+        }
         let cluster = scope.add(
             "cluster",
-            aws::EksCluster::new(&self.name, role.arn(), vpc_config)
+            cluster
                 .version(self.version.to_string())
                 .enabled_cluster_log_types(CONTROL_PLANE_LOG_TYPES)
                 .access_config(

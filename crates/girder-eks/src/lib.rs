@@ -40,13 +40,22 @@
 //! let cluster = EksCluster::new(&vpc, "platform-dev", version)
 //!     .public_endpoint(["203.0.113.0/24".parse().expect("a CIDR")])
 //!     .add(&mut scope, "eks")?;
+//! let agent = Addon::pod_identity_agent(&cluster, "v1.3.10-eksbuild.1").add(&mut scope, "agent")?;
+//! let cni = Addon::vpc_cni(&cluster, "v1.21.1-eksbuild.1").add(&mut scope, "vpc-cni")?;
+//! let proxy = Addon::kube_proxy(&cluster, "v1.36.2-eksbuild.3").add(&mut scope, "kube-proxy")?;
 //! let nodes = NodeGroup::new(
 //!     &cluster,
 //!     "system",
 //!     ["m7i.large"],
 //!     ScalingConfig { min: 2, max: 3, desired: 2 },
 //! )
+//! .after(&agent)
+//! .after(&cni)
+//! .after(&proxy)
 //! .add(&mut scope, "system")?;
+//! let _dns = Addon::coredns(&cluster, "v1.13.1-eksbuild.1")
+//!     .after(&nodes)
+//!     .add(&mut scope, "coredns")?;
 //! let _admins = AccessEntry::new(
 //!     &cluster,
 //!     "arn:aws:iam::111111111111:role/platform-admins",
@@ -54,12 +63,6 @@
 //!     AccessScope::Cluster,
 //! )
 //! .add(&mut scope, "admins")?;
-//! let _agent = Addon::pod_identity_agent(&cluster, "v1.3.10-eksbuild.1").add(&mut scope, "agent")?;
-//! let _cni = Addon::vpc_cni(&cluster, "v1.21.1-eksbuild.1").add(&mut scope, "vpc-cni")?;
-//! let _proxy = Addon::kube_proxy(&cluster, "v1.36.2-eksbuild.3").add(&mut scope, "kube-proxy")?;
-//! let _dns = Addon::coredns(&cluster, "v1.13.1-eksbuild.1")
-//!     .after(&nodes)
-//!     .add(&mut scope, "coredns")?;
 //! # Ok(())
 //! # }
 //! ```

@@ -110,6 +110,7 @@ pub struct NodeGroup {
     root_volume_gib: u16,
     max_unavailable_percentage: u8,
     ami_type: String,
+    waits_for: Vec<Reference>,
 }
 
 /// A node group in the stack.
@@ -146,7 +147,21 @@ impl NodeGroup {
             root_volume_gib: 20,
             max_unavailable_percentage: 33,
             ami_type: "AL2023_x86_64_STANDARD".into(),
+            waits_for: Vec::new(),
         }
+    }
+
+    /// Create the nodes only after `what`: the add-ons their pods' networking needs
+    /// (the VPC CNI, kube-proxy and the Pod Identity Agent, whose DaemonSets need no
+    /// node to be created), so a new node does not start with EKS's self-managed CNI,
+    /// which would sign as the node role (terraform-aws-modules/eks's `before_compute`).
+    pub fn after(mut self, what: &impl Dependable) -> Self {
+        for reference in what.dependencies() {
+            if !self.waits_for.contains(&reference) {
+                self.waits_for.push(reference);
+            }
+        }
+        self
     }
 
     /// On-demand or spot.
@@ -373,12 +388,27 @@ impl Construct for NodeGroup {
         }
         // The role's policies are attached before nodes try to join with it (EKS
         // otherwise fails the group after waiting for nodes that cannot register).
-        let group = scope.add("group", group.into_spec().depends_on_all(&role))?;
+        let group = scope.add(
+            "group",
+            group
+                .into_spec()
+                .depends_on_all(&role)
+                .depends_on_all(&After(self.waits_for.clone())),
+        )?;
         Ok(NodeGroupHandle {
             group,
             role,
             launch_template: template,
         })
+    }
+}
+
+/// References to wait for.
+struct After(Vec<Reference>);
+
+impl Dependable for After {
+    fn dependencies(&self) -> Vec<Reference> {
+        self.0.clone()
     }
 }
 

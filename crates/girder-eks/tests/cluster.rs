@@ -5,7 +5,9 @@ mod common;
 
 use common::{build, eks_error, try_build};
 use girder_core::vocabulary::{ExposureError, Ipv4Cidr, LogRetentionError};
-use girder_eks::{CONTROL_PLANE_LOG_TYPES, EKS_STANDARD_SUPPORT, EksError, KubernetesVersion};
+use girder_eks::{
+    CONTROL_PLANE_LOG_TYPES, EKS_STANDARD_SUPPORT, EksCluster, EksError, KubernetesVersion,
+};
 use girder_network::{Connectable, Port};
 use serde_json::json;
 
@@ -216,4 +218,19 @@ fn bad_names_and_key_windows_are_refused() {
     assert_eq!(eks_error(&error), EksError::KeyDeletionWindow(3));
     let error = common::try_build_named("-piksel").unwrap_err();
     assert_eq!(eks_error(&error), EksError::ClusterName("-piksel".into()));
+}
+
+#[test]
+fn deletion_protection_is_asked_for() {
+    let t = build(|c| c, |_, _, _| Ok(()));
+    assert!(
+        t.resource("aws_eks_cluster", "eks_cluster")
+            .get("deletion_protection")
+            .is_none()
+    );
+    let t = build(EksCluster::deletion_protection, |_, _, _| Ok(()));
+    assert_eq!(
+        t.resource("aws_eks_cluster", "eks_cluster")["deletion_protection"],
+        json!(true)
+    );
 }

@@ -6,7 +6,8 @@ mod common;
 use common::{build, eks_error, try_build};
 use girder_core::prelude::*;
 use girder_eks::{
-    CapacityType, EksError, NODE_MANAGED_POLICIES, NodeGroup, ScalingConfig, Taint, TaintEffect,
+    Addon, CapacityType, EksError, NODE_MANAGED_POLICIES, NodeGroup, ScalingConfig, Taint,
+    TaintEffect,
 };
 use girder_network::Vpc;
 use serde_json::json;
@@ -266,4 +267,26 @@ fn sizes_types_names_and_labels_are_checked() {
         ),
         EksError::NodeLabel { what: "taint", .. }
     ));
+}
+
+#[test]
+fn nodes_wait_for_the_addons_their_networking_needs() {
+    let t = build(
+        |c| c,
+        |scope, _, cluster| {
+            let cni = Addon::vpc_cni(cluster, "v1.21.1-eksbuild.1").add(scope, "vpc-cni")?;
+            let _nodes = NodeGroup::new(cluster, "system", ["m7i.large"], SCALING)
+                .after(&cni)
+                .add(scope, "nodes")?;
+            Ok(())
+        },
+    );
+    let depends_on = t.resource("aws_eks_node_group", "nodes_group")["depends_on"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        depends_on.contains(&json!("aws_eks_addon.vpc_cni_addon")),
+        "{depends_on:?}"
+    );
 }

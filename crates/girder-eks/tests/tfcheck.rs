@@ -27,6 +27,15 @@ fn piksel() -> Stack {
         .public_endpoint(["203.0.113.0/24".parse().unwrap()])
         .add(&mut scope, "eks")
         .unwrap();
+    let agent = Addon::pod_identity_agent(&cluster, "v1.3.10-eksbuild.1")
+        .add(&mut scope, "agent")
+        .unwrap();
+    let cni = Addon::vpc_cni(&cluster, "v1.21.1-eksbuild.1")
+        .add(&mut scope, "vpc-cni")
+        .unwrap();
+    let proxy = Addon::kube_proxy(&cluster, "v1.36.2-eksbuild.3")
+        .add(&mut scope, "kube-proxy")
+        .unwrap();
     let system = NodeGroup::new(
         &cluster,
         "system",
@@ -38,6 +47,9 @@ fn piksel() -> Stack {
         },
     )
     .label("piksel.io/pool", "system")
+    .after(&agent)
+    .after(&cni)
+    .after(&proxy)
     .add(&mut scope, "system")
     .unwrap();
     let _dask = NodeGroup::new(
@@ -77,15 +89,6 @@ fn piksel() -> Stack {
         )
         .unwrap();
     for (id, addon) in [
-        (
-            "agent",
-            Addon::pod_identity_agent(&cluster, "v1.3.10-eksbuild.1"),
-        ),
-        ("vpc-cni", Addon::vpc_cni(&cluster, "v1.21.1-eksbuild.1")),
-        (
-            "kube-proxy",
-            Addon::kube_proxy(&cluster, "v1.36.2-eksbuild.3"),
-        ),
         (
             "coredns",
             Addon::coredns(&cluster, "v1.13.1-eksbuild.1").after(&system),
