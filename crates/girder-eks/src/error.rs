@@ -17,13 +17,13 @@ pub enum EksError {
     KubernetesVersion(String),
     /// A minor past EKS's standard support (extended support costs extra and ends too).
     #[error(
-        "Kubernetes 1.{minor}: EKS standard support ended on {end_of_standard_support}; use 1.{oldest_supported} or later"
+        "Kubernetes 1.{minor}: EKS standard support for it ended on or before {end_of_standard_support}; use 1.{oldest_supported} or later"
     )]
     KubernetesVersionEnded {
         /// The minor asked for.
         minor: u16,
-        /// When its standard support ended (for minors older than the table: the oldest
-        /// entry's date, an upper bound).
+        /// When its standard support ended (for a minor older than the table: the oldest
+        /// entry's date, by which it had ended).
         end_of_standard_support: &'static str,
         /// The oldest minor still in standard support.
         oldest_supported: u16,

@@ -10,7 +10,14 @@ use crate::error::EksError;
 /// oldest first. A cluster of one of these, or older, is refused: extended support costs
 /// six times as much per cluster hour and ends too. Move a minor here when its standard
 /// support ends.
-pub const EKS_STANDARD_SUPPORT_ENDED: [(u16, &str); 5] = [
+pub const EKS_STANDARD_SUPPORT_ENDED: [(u16, &str); 12] = [
+    (23, "2023-10-11"),
+    (24, "2024-01-31"),
+    (25, "2024-05-01"),
+    (26, "2024-06-11"),
+    (27, "2024-07-24"),
+    (28, "2024-11-26"),
+    (29, "2025-03-23"),
     (30, "2025-07-23"),
     (31, "2025-11-26"),
     (32, "2026-03-23"),
@@ -45,7 +52,7 @@ impl KubernetesVersion {
                 .iter()
                 .find(|(ended, _)| *ended == minor)
                 .or(EKS_STANDARD_SUPPORT_ENDED.first())
-                .map_or("before 2025", |(_, date)| *date);
+                .map_or("2023-10-11", |(_, date)| *date);
             return Err(EksError::KubernetesVersionEnded {
                 minor,
                 end_of_standard_support,

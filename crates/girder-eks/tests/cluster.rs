@@ -190,10 +190,15 @@ fn a_minor_past_standard_support_is_refused_with_its_end_date() {
             oldest_supported: oldest,
         }
     );
-    assert!(matches!(
+    // Older than the table: the oldest date, by which it had ended.
+    assert_eq!(
         KubernetesVersion::new(21).unwrap_err(),
-        EksError::KubernetesVersionEnded { minor: 21, .. }
-    ));
+        EksError::KubernetesVersionEnded {
+            minor: 21,
+            end_of_standard_support: "2023-10-11",
+            oldest_supported: oldest,
+        }
+    );
     assert_eq!(
         KubernetesVersion::new(99).unwrap_err(),
         EksError::KubernetesVersionUnknown {

@@ -4,7 +4,8 @@
 //! - AWS: [`crate::K3sNodeHandle::ebs_csi_controller_role`], the controller's own IAM role
 //!   (pod identity: its ServiceAccount's projected token), holding the actions of the
 //!   driver's documented policy (kubernetes-sigs/aws-ebs-csi-driver
-//!   `docs/example-iam-policy.json`, AWS's `AmazonEBSCSIDriverPolicy`), each on this
+//!   `docs/example-iam-policy.json`, AWS's `AmazonEBSCSIDriverPolicy`; girder-storage's
+//!   `ebs_csi_statements`, shared with girder-eks), each on this
 //!   account and region, and scoped by the tag the driver puts on every volume and
 //!   snapshot it creates (`ebs.csi.aws.com/cluster=true`) wherever EC2 supports a tag
 //!   condition for it. The node role gets none of them.
