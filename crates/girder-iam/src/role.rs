@@ -27,6 +27,7 @@ pub struct Role {
     /// Construct id and ARN of each attachment.
     managed: Vec<(String, Value<String>)>,
     max_session_seconds: Option<u32>,
+    instance_profile: bool,
 }
 
 /// A role in the stack.
@@ -76,7 +77,15 @@ impl Role {
             inline: Vec::new(),
             managed: Vec::new(),
             max_session_seconds: None,
+            instance_profile: true,
         }
+    }
+
+    /// No instance profile for an EC2 role: its instances get one from elsewhere (an EKS
+    /// managed node group makes its own).
+    pub fn without_instance_profile(mut self) -> Self {
+        self.instance_profile = false;
+        self
     }
 
     /// What it is for.
@@ -160,7 +169,7 @@ impl Construct for Role {
             let attachment = scope.add(&id, aws::IamRolePolicyAttachment::new(arn, role.name()))?;
             grants.push(attachment.dependency());
         }
-        let instance_profile = if self.trust.is_ec2() {
+        let instance_profile = if self.trust.is_ec2() && self.instance_profile {
             Some(
                 scope.add(
                     "instance-profile",

@@ -28,6 +28,26 @@ impl Trust {
         Self::service("ec2.amazonaws.com")
     }
 
+    /// EKS Pod Identity (`pods.eks.amazonaws.com`, which assumes with `sts:AssumeRole` and
+    /// tags the session, `sts:TagSession`), only on behalf of the cluster `cluster_arn`
+    /// in account `account` (`aws:SourceArn` / `aws:SourceAccount`, as AWS documents for
+    /// the confused-deputy problem). Which service account gets the role is the pod
+    /// identity association's part.
+    pub fn eks_pod_identity(
+        cluster_arn: impl Into<Value<String>>,
+        account: impl Into<Value<String>>,
+    ) -> Self {
+        Self {
+            document: PolicyDocument::new().statement(
+                Statement::allow(["sts:AssumeRole", "sts:TagSession"])
+                    .principal("Service", ["pods.eks.amazonaws.com"])
+                    .when(Condition::string_equals("aws:SourceAccount", account))
+                    .when(Condition::new("ArnEquals", "aws:SourceArn", [cluster_arn])),
+            ),
+            service: Some("pods.eks.amazonaws.com".to_owned()),
+        }
+    }
+
     /// GitHub Actions of `repository` (`owner/name`) through the account's GitHub OIDC
     /// provider, only for workflow runs on branch `branch`.
     pub fn github_actions_branch(

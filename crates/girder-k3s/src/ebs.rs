@@ -4,7 +4,8 @@
 //! - AWS: [`crate::K3sNodeHandle::ebs_csi_controller_role`], the controller's own IAM role
 //!   (pod identity: its ServiceAccount's projected token), holding the actions of the
 //!   driver's documented policy (kubernetes-sigs/aws-ebs-csi-driver
-//!   `docs/example-iam-policy.json`, AWS's `AmazonEBSCSIDriverPolicy`), each on this
+//!   `docs/example-iam-policy.json`, AWS's `AmazonEBSCSIDriverPolicy`; girder-storage's
+//!   `ebs_csi_statements`, shared with girder-eks), each on this
 //!   account and region, and scoped by the tag the driver puts on every volume and
 //!   snapshot it creates (`ebs.csi.aws.com/cluster=true`) wherever EC2 supports a tag
 //!   condition for it. The node role gets none of them.
@@ -35,96 +36,19 @@ pub const EBS_CSI_CONTROLLER_SERVICE_ACCOUNT: &str = "ebs-csi-controller-sa";
 /// The chart release girder pins (driver 1.64.0), whose values ../shared/schemas checks.
 pub const EBS_CSI_CHART_VERSION: &str = "2.64.0";
 
-/// The tag the EBS CSI driver puts on every volume and snapshot it creates.
-pub const EBS_CSI_CLUSTER_TAG: &str = "ebs.csi.aws.com/cluster";
+pub use girder_storage::{EBS_CSI_CLUSTER_TAG, EBS_CSI_DRIVER_ACTIONS};
 
-/// Every action of the driver's documented policy, in its order: the controller's role
-/// gets these and no other EC2 action.
-pub const EBS_CSI_DRIVER_ACTIONS: [&str; 18] = [
-    "ec2:DescribeAvailabilityZones",
-    "ec2:DescribeInstances",
-    "ec2:DescribeSnapshots",
-    "ec2:DescribeTags",
-    "ec2:DescribeVolumes",
-    "ec2:DescribeVolumesModifications",
-    "ec2:DescribeVolumeStatus",
-    "ec2:CreateSnapshot",
-    "ec2:ModifyVolume",
-    "ec2:CopyVolumes",
-    "ec2:AttachVolume",
-    "ec2:DetachVolume",
-    "ec2:CreateVolume",
-    "ec2:EnableFastSnapshotRestores",
-    "ec2:CreateTags",
-    "ec2:DeleteTags",
-    "ec2:DeleteVolume",
-    "ec2:DeleteSnapshot",
-];
-
-/// The statements, for the instances of Auto Scaling group `group` in `here`.
+/// The statements, for the instances of Auto Scaling group `group` in `here`: the shared
+/// driver statements (girder-storage), attach and detach conditioned on the tag AWS puts
+/// on the group's instances.
 pub(crate) fn ebs_csi_statements(here: &AwsLocation, group: &str) -> Vec<Statement> {
-    let volumes = here.arn("ec2", "volume/*");
-    let snapshots = here.arn("ec2", "snapshot/*");
-    let instances = here.arn("ec2", "instance/*");
-    let created =
-        || Condition::string_equals(&format!("ec2:ResourceTag/{EBS_CSI_CLUSTER_TAG}"), "true");
-    let requested =
-        || Condition::string_equals(&format!("aws:RequestTag/{EBS_CSI_CLUSTER_TAG}"), "true");
-    vec![
-        Statement::allow(EBS_CSI_DRIVER_ACTIONS[..7].iter().copied())
-            .sid("EbsDescribe")
-            .on(["*"])
-            .wildcard_because("EC2's Describe actions support no resource-level permissions; the EBS CSI driver's documented policy grants them on *"),
-        // Volumes the driver made: modify, snapshot, copy, delete, untag.
-        Statement::allow([
-            "ec2:CreateSnapshot",
-            "ec2:ModifyVolume",
-            "ec2:CopyVolumes",
-            "ec2:DeleteVolume",
-            "ec2:DeleteTags",
-        ])
-        .sid("EbsOwnVolumes")
-        .on([volumes.clone()])
-        .when(created()),
-        // Attach and detach need both the volume and the instance: the driver's volumes,
-        // to this group's instances only (the tag AWS puts on them).
-        Statement::allow(["ec2:AttachVolume", "ec2:DetachVolume"])
-            .sid("EbsAttachOwnVolumes")
-            .on([volumes.clone()])
-            .when(created()),
-        Statement::allow(["ec2:AttachVolume", "ec2:DetachVolume"])
-            .sid("EbsAttachToTheGroup")
-            .on([instances])
-            .when(Condition::string_equals(
-                "aws:ResourceTag/aws:autoscaling:groupName",
-                group.to_owned(),
-            )),
-        // New volumes and copies only with the driver's tag in the request.
-        Statement::allow(["ec2:CreateVolume", "ec2:CopyVolumes"])
-            .sid("EbsCreateTaggedVolumes")
-            .on([volumes.clone()])
-            .when(requested()),
-        // A volume from a snapshot names the snapshot as a resource too.
-        Statement::allow(["ec2:CreateVolume", "ec2:EnableFastSnapshotRestores"])
-            .sid("EbsFromSnapshots")
-            .on([snapshots.clone()]),
-        Statement::allow(["ec2:CreateTags"])
-            .sid("EbsTagOnCreate")
-            .on([volumes.clone(), snapshots.clone()])
-            .when(Condition::new(
-                "StringEquals",
-                "ec2:CreateAction",
-                ["CreateVolume", "CreateSnapshot", "CopyVolumes"],
-            )),
-        Statement::allow(["ec2:CreateSnapshot"])
-            .sid("EbsCreateTaggedSnapshots")
-            .on([snapshots.clone()])
-            .when(requested()),
-        Statement::allow(["ec2:DeleteSnapshot", "ec2:DeleteTags"])
-            .sid("EbsOwnSnapshots")
-            .on([snapshots])
-            .when(created()),
-    ]
+    girder_storage::ebs_csi_statements(
+        here,
+        Condition::string_equals(
+            "aws:ResourceTag/aws:autoscaling:groupName",
+            group.to_owned(),
+        ),
+    )
 }
 
 /// The driver in the cluster: its chart (K3s's Helm controller installs it), the

@@ -1,0 +1,201 @@
+//! Access entries: who may use the cluster's Kubernetes API, with which EKS access
+//! policy (the cluster authenticates through access entries only: no aws-auth ConfigMap).
+
+use girder_aws::aws;
+use girder_aws::aws::eks_access_policy_association as apa;
+use girder_core::construct::{Construct, Dependable};
+use girder_core::expr::Reference;
+use girder_core::terraform::{Dependency, IntoResourceSpec};
+use girder_core::vocabulary::Arn;
+use girder_core::vocabulary::dns::is_dns_label;
+use girder_core::{Error, Expr, Result, Scope, Value};
+use girder_iam::RoleHandle;
+
+use crate::cluster::EksClusterHandle;
+use crate::error::EksError;
+
+/// Who an access entry is for: an IAM role or user.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Principal {
+    /// An IAM role's or user's ARN (checked when the entry is added).
+    Arn(String),
+    /// A role made in this stack: its ARN (from the [`RoleHandle`]).
+    Role(Expr<String>),
+}
+
+impl From<&RoleHandle> for Principal {
+    fn from(role: &RoleHandle) -> Self {
+        Principal::Role(role.arn())
+    }
+}
+
+impl From<&str> for Principal {
+    fn from(arn: &str) -> Self {
+        Principal::Arn(arn.to_owned())
+    }
+}
+
+impl From<String> for Principal {
+    fn from(arn: String) -> Self {
+        Principal::Arn(arn)
+    }
+}
+
+/// EKS's access policies (`arn:<partition>:eks::aws:cluster-access-policy/<name>`),
+/// mirroring Kubernetes' user-facing roles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessPolicy {
+    /// `AmazonEKSClusterAdminPolicy`: `cluster-admin`, everything.
+    ClusterAdmin,
+    /// `AmazonEKSAdminPolicy`: `admin`, most things (namespaced RBAC included).
+    Admin,
+    /// `AmazonEKSEditPolicy`: `edit`, create and change workloads.
+    Edit,
+    /// `AmazonEKSViewPolicy`: `view`, read most objects (not Secrets).
+    View,
+}
+
+impl AccessPolicy {
+    /// The policy's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            AccessPolicy::ClusterAdmin => "AmazonEKSClusterAdminPolicy",
+            AccessPolicy::Admin => "AmazonEKSAdminPolicy",
+            AccessPolicy::Edit => "AmazonEKSEditPolicy",
+            AccessPolicy::View => "AmazonEKSViewPolicy",
+        }
+    }
+}
+
+/// Where an access policy applies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccessScope {
+    /// The whole cluster.
+    Cluster,
+    /// These namespaces only.
+    Namespaces(Vec<String>),
+}
+
+/// An access entry to create: a principal, an access policy, its scope.
+#[derive(Clone, Debug, PartialEq)]
+#[must_use = "a builder creates nothing until `add` is called"]
+pub struct AccessEntry {
+    cluster: EksClusterHandle,
+    principal: Principal,
+    policy: AccessPolicy,
+    scope: AccessScope,
+}
+
+/// An access entry in the stack.
+#[derive(Clone, Debug, PartialEq)]
+#[must_use]
+pub struct AccessEntryHandle {
+    entry: aws::EksAccessEntryHandle,
+    association: aws::EksAccessPolicyAssociationHandle,
+}
+
+impl AccessEntry {
+    /// `principal` may use `cluster`'s API as `policy` allows, in `scope`.
+    pub fn new(
+        cluster: &EksClusterHandle,
+        principal: impl Into<Principal>,
+        policy: AccessPolicy,
+        scope: AccessScope,
+    ) -> Self {
+        Self {
+            cluster: cluster.clone(),
+            principal: principal.into(),
+            policy,
+            scope,
+        }
+    }
+
+    fn check(&self) -> std::result::Result<Expr<String>, EksError> {
+        if let AccessScope::Namespaces(namespaces) = &self.scope {
+            if namespaces.is_empty() || !namespaces.iter().all(|n| is_dns_label(n)) {
+                return Err(EksError::AccessNamespaces(namespaces.clone()));
+            }
+        }
+        match &self.principal {
+            Principal::Role(arn) => Ok(arn.clone()),
+            Principal::Arn(arn) if is_iam_principal_arn(arn) => Ok(Expr::lit(arn.clone())),
+            Principal::Arn(arn) => Err(EksError::AccessPrincipal(arn.clone())),
+        }
+    }
+}
+
+impl Construct for AccessEntry {
+    type Handle = AccessEntryHandle;
+
+    /// Add the entry and its policy association as construct `id`.
+    fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<AccessEntryHandle> {
+        let mut scope = scope.construct_child(id)?;
+        let at = scope.location();
+        let principal = self.check().map_err(|e| Error::construct(&at, e))?;
+        let cluster = &self.cluster;
+        let entry = scope.add(
+            "entry",
+            aws::EksAccessEntry::new(cluster.name_expr(), principal.clone()).type_("STANDARD"),
+        )?;
+        let policy_arn = Arn::new(
+            Value::Expr(cluster.partition().clone()),
+            "eks",
+            "",
+            "aws",
+            format!("cluster-access-policy/{}", self.policy.name()),
+        );
+        let access_scope = match &self.scope {
+            AccessScope::Cluster => apa::AccessScope::new("cluster"),
+            AccessScope::Namespaces(namespaces) => {
+                apa::AccessScope::new("namespace").namespaces(namespaces.clone())
+            }
+        };
+        let association = scope.add(
+            "policy",
+            aws::EksAccessPolicyAssociation::new(
+                cluster.name_expr(),
+                policy_arn.value(),
+                principal,
+                access_scope,
+            )
+            .into_spec()
+            .depends_on(&entry),
+        )?;
+        Ok(AccessEntryHandle { entry, association })
+    }
+}
+
+impl AccessEntryHandle {
+    /// The entry's ARN.
+    pub fn arn(&self) -> Expr<String> {
+        self.entry.access_entry_arn()
+    }
+}
+
+impl Dependable for AccessEntryHandle {
+    /// The entry and its policy association: what waits for it may use the API.
+    fn dependencies(&self) -> Vec<Reference> {
+        vec![self.entry.dependency(), self.association.dependency()]
+    }
+}
+
+/// `arn:<partition>:iam::<12 digits>:role/<path/name>` or `:user/<path/name>`.
+fn is_iam_principal_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && ["aws", "aws-cn", "aws-us-gov"].contains(&parts[1])
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && (parts[5].strip_prefix("role/"))
+            .or_else(|| parts[5].strip_prefix("user/"))
+            .is_some_and(|name| {
+                !name.is_empty()
+                    && !name.ends_with('/')
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
+            })
+}
