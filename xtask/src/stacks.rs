@@ -467,9 +467,12 @@ fn pixtools_environment(name: &str) -> girder_core::Result<girder_stack_pixtools
 pub fn registry() -> Registry {
     use girder_example_quickstart as quickstart;
     use girder_example_workloads as workloads;
+    use girder_stack_piksel as piksel;
     use girder_stack_pixtools as pixtools;
     let pixtools_environments: Vec<&'static str> =
         pixtools::environments().iter().map(|e| e.name).collect();
+    let piksel_environments: Vec<&'static str> =
+        piksel::environments().iter().map(|e| e.name).collect();
     Registry::new()
         // The library consumers' example; kept in the synth output so the external checks
         // (tfcheck, k8scheck) cover what it teaches. `service` reads the VPC of `network`
@@ -498,4 +501,28 @@ pub fn registry() -> Registry {
                     pixtools::main_stack(&pixtools_environment(env)?)
                 }),
         )
+        // The platform of Piksel: per environment the infra and the EKS layer, which
+        // reads the infra's VPC.
+        .system(
+            System::new("piksel", piksel_environments)
+                .stack("piksel-infra", |env| {
+                    Ok(piksel::infra_stack(&piksel_environment(env)?)?.0)
+                })
+                .stack_reading("piksel-eks", &["piksel-infra"], |env| {
+                    piksel::eks_stack(&piksel_environment(env)?)
+                }),
+        )
+}
+
+/// The environment of Piksel called `name`.
+fn piksel_environment(name: &str) -> girder_core::Result<girder_stack_piksel::Environment> {
+    let all = girder_stack_piksel::environments();
+    let known: Vec<&str> = all.iter().map(|e| e.name).collect();
+    let message = format!(
+        "Piksel has no environment {name:?}; known: {}",
+        known.join(", ")
+    );
+    all.into_iter()
+        .find(|e| e.name == name)
+        .ok_or_else(|| girder_core::Error::invalid("stack registry", message))
 }

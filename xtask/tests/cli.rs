@@ -22,10 +22,7 @@ fn synth_with_an_unknown_stack_or_environment_fails_and_writes_nothing() {
             vec!["--stack", "pixtools", "--stack", "nope"],
             "unknown --stack nope",
         ),
-        (
-            vec!["--env", "dev", "--env", "staging"],
-            "unknown --env staging",
-        ),
+        (vec!["--env", "dev", "--env", "qa"], "unknown --env qa"),
     ] {
         let mut all = vec!["synth", "--out", out_arg];
         all.extend(args);

@@ -1,0 +1,171 @@
+//! `piksel-eks-<env>` (the seed's piksel-kubernetes `/terraform`, its own Terraform Cloud
+//! workspace per environment, run after the infra's): the EKS cluster in the shared VPC,
+//! its node groups, managed add-ons and administrators.
+
+use girder_core::construct::Construct;
+use girder_core::{Error, Result, Stack};
+use girder_eks::{
+    AccessEntry, AccessPolicy, AccessScope, Addon, CapacityType, EksCluster, EksClusterHandle,
+    KubernetesVersion, NodeGroup, NodeGroupHandle, ScalingConfig, Taint, TaintEffect,
+};
+
+use crate::config::{Environment, aws_stack};
+use crate::infra::Infra;
+
+/// The stack's name (`piksel-eks-<env>`).
+pub(crate) const NAME: &str = "piksel-eks";
+
+/// The Kubernetes minor: the newest in EKS's standard support that every pinned add-on
+/// below supports.
+const KUBERNETES_MINOR: u16 = 36;
+
+/// The managed add-ons, pinned (check each with `aws eks describe-addon-versions
+/// --kubernetes-version 1.36` before the first apply: girder's tables were written
+/// offline).
+const POD_IDENTITY_AGENT: &str = "v1.3.10-eksbuild.1";
+const VPC_CNI: &str = "v1.21.1-eksbuild.1";
+const KUBE_PROXY: &str = "v1.36.2-eksbuild.3";
+const COREDNS: &str = "v1.13.1-eksbuild.1";
+const EBS_CSI_DRIVER: &str = "v1.53.0-eksbuild.1";
+
+/// The label every node group sets on its nodes: which pool a pod asks for.
+pub const POOL_LABEL: &str = "piksel.io/pool";
+
+/// The taint of the Dask pool: only Dask's workers (which tolerate it) run there.
+pub const DASK_TAINT: &str = "piksel.io/dask";
+
+/// What the Flux and add-on layers need from the cluster.
+pub struct Cluster {
+    /// The cluster.
+    pub cluster: EksClusterHandle,
+    /// The node groups: system, workloads, dask.
+    pub node_groups: Vec<NodeGroupHandle>,
+}
+
+/// One node group's shape (seed 6.1.1: "production node groups sized and labelled for
+/// system / workloads / Dask").
+struct Pool {
+    name: &'static str,
+    types: &'static [&'static str],
+    capacity: CapacityType,
+    scaling: ScalingConfig,
+    dask: bool,
+}
+
+/// The stack's id, for errors before a scope exists.
+fn stack_id(env: &Environment) -> String {
+    format!("{NAME}-{}", env.name)
+}
+
+fn pools(env: &Environment) -> [Pool; 3] {
+    let (system, workloads, dask) = if env.production {
+        ((3, 4, 3), (2, 10, 2), (0, 20, 0))
+    } else {
+        ((2, 3, 2), (1, 4, 1), (0, 6, 0))
+    };
+    let scaling = |(min, max, desired): (u16, u16, u16)| ScalingConfig { min, max, desired };
+    [
+        // CoreDNS, the controllers, Flux, monitoring: on-demand, never interrupted.
+        Pool {
+            name: "system",
+            types: &["m7i.large"],
+            capacity: CapacityType::OnDemand,
+            scaling: scaling(system),
+            dask: false,
+        },
+        // The ODC services and JupyterHub.
+        Pool {
+            name: "workloads",
+            types: &["m7i.xlarge"],
+            capacity: CapacityType::OnDemand,
+            scaling: scaling(workloads),
+            dask: false,
+        },
+        // Dask workers: memory-heavy, interruptible (a lost worker's tasks are
+        // recomputed), scaled from zero by the cluster autoscaler.
+        Pool {
+            name: "dask",
+            types: &["r7i.2xlarge", "r6i.2xlarge", "r7a.2xlarge"],
+            capacity: CapacityType::Spot,
+            scaling: scaling(dask),
+            dask: true,
+        },
+    ]
+}
+
+/// Stack `piksel-eks-<env>`, in the VPC of `infra` (another stack's: girder reads its ids
+/// through Terraform Cloud's outputs).
+pub(crate) fn stack(env: &Environment, infra: &Infra) -> Result<(Stack, Cluster)> {
+    let mut stack = aws_stack(NAME, env)?;
+    let name = format!("piksel-{}", env.name);
+    let mut root = stack.root();
+    let version = KubernetesVersion::new(KUBERNETES_MINOR)
+        .map_err(|e| Error::construct(format!("{}:cluster", stack_id(env)), e))?;
+    let mut cluster = EksCluster::new(&infra.vpc, &name, version)
+        // The private endpoint for the nodes and the VPC; a public one for the
+        // operators' addresses only (Terraform Cloud's runs reach it too: its agents
+        // are not in the VPC).
+        .public_endpoint(env.operator_cidrs.iter().copied());
+    if env.production {
+        cluster = cluster.deletion_protection();
+    }
+    let cluster = cluster.add(&mut root.child("cluster")?, "eks")?;
+
+    // Networking first: the nodes join once the CNI, kube-proxy and the pod identity
+    // agent (the CNI's credentials) are there; CoreDNS and the EBS driver need nodes.
+    let mut addons = root.child("addons")?;
+    let agent = Addon::pod_identity_agent(&cluster, POD_IDENTITY_AGENT)
+        .add(&mut addons, "pod-identity-agent")?;
+    let cni = Addon::vpc_cni(&cluster, VPC_CNI).add(&mut addons, "vpc-cni")?;
+    let proxy = Addon::kube_proxy(&cluster, KUBE_PROXY).add(&mut addons, "kube-proxy")?;
+    drop(addons);
+
+    let mut nodes = root.child("nodes")?;
+    let mut node_groups = Vec::new();
+    for pool in pools(env) {
+        let mut group = NodeGroup::new(
+            &cluster,
+            pool.name,
+            pool.types.iter().copied(),
+            pool.scaling,
+        )
+        .capacity(pool.capacity)
+        .label(POOL_LABEL, pool.name)
+        .after(&agent)
+        .after(&cni)
+        .after(&proxy);
+        if pool.dask {
+            group = group.taint(Taint::new(DASK_TAINT, "true", TaintEffect::NoSchedule));
+        }
+        node_groups.push(group.add(&mut nodes, pool.name)?);
+    }
+    drop(nodes);
+
+    let mut addons = root.child("addons")?;
+    let system = &node_groups[0];
+    let _dns = Addon::coredns(&cluster, COREDNS)
+        .after(system)
+        .add(&mut addons, "coredns")?;
+    let _ebs = Addon::ebs_csi_driver(&cluster, EBS_CSI_DRIVER)
+        .after(system)
+        .add(&mut addons, "ebs-csi-driver")?;
+    drop(addons);
+
+    // Administrators through an access entry (no aws-auth ConfigMap).
+    let _admins = AccessEntry::new(
+        &cluster,
+        env.admin_role_arn,
+        AccessPolicy::ClusterAdmin,
+        AccessScope::Cluster,
+    )
+    .add(&mut root.child("access")?, "platform-admins")?;
+    drop(root);
+    crate::findings::eks(&mut stack)?;
+    Ok((
+        stack,
+        Cluster {
+            cluster,
+            node_groups,
+        },
+    ))
+}

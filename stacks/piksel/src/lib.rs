@@ -1,0 +1,42 @@
+//! Piksel on AWS, the platform (seeds 000 and 001): per environment (`dev`, `staging`,
+//! `prod`, one AWS account each), the seed's piksel-infra as stack `piksel-infra-<env>`
+//! and piksel-kubernetes' Terraform as stack `piksel-eks-<env>`, each its own Terraform
+//! Cloud workspace; the EKS stack reads the infra's VPC through Terraform Cloud's outputs
+//! (girder wires them). See the README's Piksel tour.
+
+mod config;
+mod eks;
+mod findings;
+mod infra;
+
+pub use config::{Environment, ORGANIZATION, REGION, environments};
+pub use eks::{Cluster, DASK_TAINT, POOL_LABEL};
+pub use infra::{Infra, REPOSITORIES};
+
+use girder_core::{App, Result, Stack};
+
+/// Add every Piksel stack of every environment to `app`.
+pub fn build(app: &mut App) -> Result<()> {
+    for env in environments() {
+        let (infra, handles) = infra_stack(&env)?;
+        app.add_stack(infra)?;
+        app.add_stack(eks_stack_with(&env, &handles)?)?;
+    }
+    Ok(())
+}
+
+/// `piksel-infra-<env>`, and the handles the EKS stack reads.
+pub fn infra_stack(env: &Environment) -> Result<(Stack, Infra)> {
+    infra::stack(env)
+}
+
+/// `piksel-eks-<env>`: builds the infra stack again for its handles (girder turns the
+/// handles' attributes into reads of the infra workspace's outputs).
+pub fn eks_stack(env: &Environment) -> Result<Stack> {
+    let (_, infra) = infra::stack(env)?;
+    eks_stack_with(env, &infra)
+}
+
+fn eks_stack_with(env: &Environment, infra: &Infra) -> Result<Stack> {
+    Ok(eks::stack(env, infra)?.0)
+}

@@ -1,0 +1,123 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+//! The Piksel platform stacks synthesized together, as CI and Terraform Cloud get them.
+
+use girder_core::App;
+use girder_core::assertions::Template;
+
+fn assembly() -> girder_core::Assembly {
+    let mut app = App::new();
+    girder_stack_piksel::build(&mut app).unwrap();
+    app.synth().unwrap()
+}
+
+#[test]
+fn every_environment_has_an_infra_and_an_eks_workspace_and_eks_follows_infra() {
+    let assembly = assembly();
+    let manifest = assembly.manifest();
+    let stacks = manifest["stacks"].as_array().unwrap();
+    let ids: Vec<&str> = stacks.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    for env in ["dev", "staging", "prod"] {
+        let infra = format!("piksel-infra-{env}");
+        let eks = format!("piksel-eks-{env}");
+        let at = |id: &str| ids.iter().position(|i| *i == id).unwrap();
+        assert!(at(&infra) < at(&eks), "{ids:?}");
+        let entry = &stacks[at(&eks)];
+        assert_eq!(entry["depends_on"], serde_json::json!([infra]));
+        assert_eq!(entry["backend"]["type"], "cloud");
+        assert_eq!(entry["backend"]["organization"], "piksel");
+        assert_eq!(entry["backend"]["workspace"], eks);
+    }
+}
+
+#[test]
+fn the_cluster_reads_the_vpc_of_its_environment_through_terraform_cloud() {
+    let assembly = assembly();
+    for env in ["dev", "staging", "prod"] {
+        let eks = Template::from_assembly(&assembly, &format!("piksel-eks-{env}")).unwrap();
+        let reads = eks.data_sources("tfe_outputs");
+        assert_eq!(reads.len(), 1, "{env}");
+        assert_eq!(reads[0].1["workspace"], format!("piksel-infra-{env}"));
+        let cluster = eks.resource("aws_eks_cluster", "cluster_eks_cluster");
+        let subnets = cluster["vpc_config"][0]["subnet_ids"].to_string();
+        assert!(subnets.contains("data.tfe_outputs"), "{env}: {subnets}");
+        // Three zones, private subnets only.
+        assert_eq!(
+            cluster["vpc_config"][0]["subnet_ids"]
+                .as_array()
+                .unwrap()
+                .len(),
+            3
+        );
+        assert_eq!(cluster["vpc_config"][0]["endpoint_private_access"], true);
+    }
+}
+
+#[test]
+fn production_is_sized_and_protected_as_production() {
+    let assembly = assembly();
+    let prod = Template::from_assembly(&assembly, "piksel-infra-prod").unwrap();
+    let dev = Template::from_assembly(&assembly, "piksel-infra-dev").unwrap();
+    let db = |t: &Template| t.resources("aws_db_instance")[0].1.clone();
+    assert_eq!(db(&prod)["multi_az"], true);
+    assert_eq!(db(&prod)["deletion_protection"], true);
+    assert_eq!(db(&prod)["backup_retention_period"], 14);
+    assert_eq!(db(&dev)["multi_az"], false);
+    assert_eq!(db(&dev)["deletion_protection"], false);
+    assert_eq!(
+        db(&prod)["engine_version"]
+            .as_str()
+            .unwrap()
+            .split('.')
+            .next(),
+        Some("16")
+    );
+    // A NAT gateway per zone in prod, one elsewhere.
+    assert_eq!(prod.resources("aws_nat_gateway").len(), 3);
+    assert_eq!(dev.resources("aws_nat_gateway").len(), 1);
+    let eks = Template::from_assembly(&assembly, "piksel-eks-prod").unwrap();
+    let groups = eks.resources("aws_eks_node_group");
+    let names: Vec<&str> = groups
+        .iter()
+        .map(|(_, g)| g["node_group_name"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(groups.len(), 3, "{names:?}");
+    let dask = groups
+        .iter()
+        .find(|(_, g)| g["capacity_type"] == "SPOT")
+        .unwrap()
+        .1;
+    assert_eq!(dask["scaling_config"][0]["min_size"], 0);
+    assert_eq!(dask["taint"][0]["key"], girder_stack_piksel::DASK_TAINT);
+    assert_eq!(dask["taint"][0]["effect"], "NO_SCHEDULE");
+    assert_eq!(dask["labels"][girder_stack_piksel::POOL_LABEL], "dask");
+}
+
+#[test]
+fn registries_scan_and_keep_tags_and_notebooks_are_versioned() {
+    let assembly = assembly();
+    for env in ["dev", "staging", "prod"] {
+        let infra = Template::from_assembly(&assembly, &format!("piksel-infra-{env}")).unwrap();
+        let repos = infra.resources("aws_ecr_repository");
+        let names: Vec<&str> = repos
+            .iter()
+            .map(|(_, r)| r["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, girder_stack_piksel::REPOSITORIES);
+        for (_, repo) in repos {
+            assert_eq!(repo["image_tag_mutability"], "IMMUTABLE");
+            assert_eq!(
+                repo["image_scanning_configuration"][0]["scan_on_push"],
+                true
+            );
+        }
+        let versioning = infra.resources("aws_s3_bucket_versioning");
+        assert!(
+            versioning
+                .iter()
+                .any(|(name, _)| name.contains("notebooks")),
+            "{env}"
+        );
+        let zone = infra.resources("aws_route53_zone");
+        assert_eq!(zone[0].1["name"], format!("{env}.piksel.internal"));
+    }
+}
