@@ -16,6 +16,7 @@ ingress_rules contains [rc.address, rule] if {
 	some rc in input.plan.resource_changes
 	rc.type == "aws_security_group"
 	kept(rc)
+	is_array(rc.change.after.ingress)
 	some rule in rc.change.after.ingress
 }
 
@@ -44,7 +45,9 @@ covers_ssh(rule) if {
 
 open_sources(rule) := {cidr |
 	some key in ["cidr_blocks", "ipv6_cidr_blocks"]
-	some cidr in object.get(rule, key, [])
+	cidrs := object.get(rule, key, [])
+	is_array(cidrs)
+	some cidr in cidrs
 	cidr in open_cidrs
 } | {cidr |
 	some key in ["cidr_ipv4", "cidr_ipv6"]

@@ -19,7 +19,9 @@ blocks(block_address) if {
 blocked(bucket_address) if {
 	some block in input.plan.configuration.root_module.resources
 	block.type == "aws_s3_bucket_public_access_block"
-	bucket_address in block.expressions.bucket.references
+	references := object.get(block, ["expressions", "bucket", "references"], [])
+	is_array(references)
+	bucket_address in references
 	blocks(block.address)
 }
 
