@@ -48,10 +48,8 @@ impl Construct for TfcAwsAuth {
     /// `data.tls_certificate.<path>_certificate`.
     fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<TfcAwsAuthHandle> {
         let mut scope = scope.construct_child(id)?;
-        let certificate = scope.add(
-            "certificate",
-            tls::DataCertificate::new().url(TFC_OIDC_URL),
-        )?;
+        let certificate =
+            scope.add("certificate", tls::DataCertificate::new().url(TFC_OIDC_URL))?;
         let thumbprint = certificate.certificates().first().sha1_fingerprint();
         let provider = scope.add_default(
             aws::IamOpenidConnectProvider::new([TFC_AWS_AUDIENCE], TFC_OIDC_URL)

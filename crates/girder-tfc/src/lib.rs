@@ -34,6 +34,6 @@ pub use policy::{
     S3_PUBLIC_ACCESS_BLOCK_REGO,
 };
 pub use workspace::{
-    RunTrigger, TERRAFORM_VERSION, TfcProject, TfcProjectHandle, TfcWorkspace,
-    TfcWorkspaceHandle, VcsConnection,
+    RunTrigger, TERRAFORM_VERSION, TfcProject, TfcProjectHandle, TfcWorkspace, TfcWorkspaceHandle,
+    VcsConnection,
 };

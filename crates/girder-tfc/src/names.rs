@@ -101,7 +101,15 @@ mod tests {
 
     #[test]
     fn paths_outside_the_repository_fail() {
-        for path in ["", "/infra", "../x", "infra/../../x", "a//b", "a\\..\\b", "a\nb"] {
+        for path in [
+            "",
+            "/infra",
+            "../x",
+            "infra/../../x",
+            "a//b",
+            "a\\..\\b",
+            "a\nb",
+        ] {
             assert!(
                 matches!(
                     repository_path("trigger pattern", path),

@@ -342,12 +342,18 @@ impl Construct for TfcWorkspace {
             Triggers::WorkingDirectory => {}
             Triggers::Patterns(patterns) => {
                 workspace = workspace.trigger_patterns(
-                    patterns.iter().map(|p| Value::from(p.as_str())).collect::<Vec<_>>(),
+                    patterns
+                        .iter()
+                        .map(|p| Value::from(p.as_str()))
+                        .collect::<Vec<_>>(),
                 );
             }
             Triggers::Prefixes(prefixes) => {
                 workspace = workspace.trigger_prefixes(
-                    prefixes.iter().map(|p| Value::from(p.as_str())).collect::<Vec<_>>(),
+                    prefixes
+                        .iter()
+                        .map(|p| Value::from(p.as_str()))
+                        .collect::<Vec<_>>(),
                 );
             }
         }

@@ -27,9 +27,9 @@ fn roles() -> (Template, TfcWorkspaceRolesHandle) {
             Statement::allow(["secretsmanager:GetSecretValue"])
                 .on(["arn:aws:secretsmanager:eu-central-1:111122223333:secret:piksel-dev/*"]),
         )
-        .apply_statement(Statement::allow(["s3:PutObject", "s3:DeleteObject"]).on([
-            format!("{STATE_BUCKET}/*"),
-        ]))
+        .apply_statement(
+            Statement::allow(["s3:PutObject", "s3:DeleteObject"]).on([format!("{STATE_BUCKET}/*")]),
+        )
         .apply_statement(Statement::allow(["s3:GetObject"]).on([format!("{STATE_BUCKET}/*")]))
         .add(&mut scope, "kubernetes-dev-aws")
         .unwrap();
@@ -40,13 +40,14 @@ fn roles() -> (Template, TfcWorkspaceRolesHandle) {
 /// The provider's ARN as the roles' trust names it.
 fn roles_provider_arn() -> Expr<String> {
     let mut stack = common::stack();
-    TfcAwsAuth::new().add(&mut stack.root(), "tfc-oidc").unwrap().arn()
+    TfcAwsAuth::new()
+        .add(&mut stack.root(), "tfc-oidc")
+        .unwrap()
+        .arn()
 }
 
 fn sub(phase: &str) -> String {
-    format!(
-        "organization:piksel:project:piksel:workspace:piksel-kubernetes-dev:run_phase:{phase}"
-    )
+    format!("organization:piksel:project:piksel:workspace:piksel-kubernetes-dev:run_phase:{phase}")
 }
 
 #[test]
@@ -61,7 +62,10 @@ fn the_account_trusts_terraform_cloud_for_its_aws_audience() {
     );
     assert_eq!(
         t.data_sources("tls_certificate"),
-        vec![("tfc_oidc_certificate", &json!({"url": "https://app.terraform.io"}))]
+        vec![(
+            "tfc_oidc_certificate",
+            &json!({"url": "https://app.terraform.io"})
+        )]
     );
 }
 
@@ -72,7 +76,11 @@ fn each_role_is_assumable_only_by_its_workspace_in_its_run_phase() {
         let statements = trust.document().statements();
         assert_eq!(statements.len(), 1, "{phase}");
         let statement = &statements[0];
-        assert_eq!(statement.actions(), ["sts:AssumeRoleWithWebIdentity"], "{phase}");
+        assert_eq!(
+            statement.actions(),
+            ["sts:AssumeRoleWithWebIdentity"],
+            "{phase}"
+        );
         assert_eq!(
             statement.principals(),
             [(
@@ -90,7 +98,10 @@ fn each_role_is_assumable_only_by_its_workspace_in_its_run_phase() {
         );
     }
     // And what was rendered says the same.
-    for (name, phase) in [("kubernetes_dev_aws_plan", "plan"), ("kubernetes_dev_aws_apply", "apply")] {
+    for (name, phase) in [
+        ("kubernetes_dev_aws_plan", "plan"),
+        ("kubernetes_dev_aws_apply", "apply"),
+    ] {
         let role = t.resource("aws_iam_role", name);
         // jsonencode({...}) of the document, the provider's ARN being an expression.
         let trust = role["assume_role_policy"].as_str().unwrap();
@@ -98,7 +109,10 @@ fn each_role_is_assumable_only_by_its_workspace_in_its_run_phase() {
             trust.contains("aws_iam_openid_connect_provider.tfc_oidc.arn"),
             "{trust}"
         );
-        assert!(trust.contains(&format!("\"{}\"", sub(phase))), "{name}: {trust}");
+        assert!(
+            trust.contains(&format!("\"{}\"", sub(phase))),
+            "{name}: {trust}"
+        );
         let other = if phase == "plan" { "apply" } else { "plan" };
         assert!(!trust.contains(&sub(other)), "{name}: {trust}");
     }
@@ -116,7 +130,10 @@ fn the_workspace_runs_with_the_roles_through_env_variables_and_no_key() {
         .into_iter()
         .map(|(_, v)| {
             assert_eq!(v["category"], json!("env"), "{v}");
-            assert_eq!(v["workspace_id"], json!("${tfe_workspace.kubernetes_dev.id}"));
+            assert_eq!(
+                v["workspace_id"],
+                json!("${tfe_workspace.kubernetes_dev.id}")
+            );
             (v["key"].as_str().unwrap().to_owned(), v["value"].clone())
         })
         .collect();
@@ -144,13 +161,22 @@ fn the_plan_role_reads_and_cannot_do_what_only_the_apply_role_can() {
     let (t, roles) = roles();
     let object = Value::from(format!("{STATE_BUCKET}/terraform.tfstate"));
     for action in ["s3:PutObject", "s3:DeleteObject"] {
-        assert_eq!(roles.apply_policy().access(action, &object), Access::Allowed);
-        assert_eq!(roles.plan_policy().access(action, &object), Access::Denied, "{action}");
+        assert_eq!(
+            roles.apply_policy().access(action, &object),
+            Access::Allowed
+        );
+        assert_eq!(
+            roles.plan_policy().access(action, &object),
+            Access::Denied,
+            "{action}"
+        );
     }
     assert_eq!(
         roles.plan_policy().access(
             "secretsmanager:GetSecretValue",
-            &Value::from("arn:aws:secretsmanager:eu-central-1:111122223333:secret:piksel-dev/db-AbCdEf")
+            &Value::from(
+                "arn:aws:secretsmanager:eu-central-1:111122223333:secret:piksel-dev/db-AbCdEf"
+            )
         ),
         Access::Allowed
     );
@@ -178,7 +204,9 @@ fn roles_without_apply_statements_or_with_long_names_are_refused() {
         .unwrap_err();
     assert_eq!(
         error.construct_error::<TfcError>(),
-        Some(&TfcError::NoApplyStatements("piksel-kubernetes-dev".to_owned()))
+        Some(&TfcError::NoApplyStatements(
+            "piksel-kubernetes-dev".to_owned()
+        ))
     );
     let apply = Statement::allow(["s3:PutObject"]).on([format!("{STATE_BUCKET}/*")]);
     let error = TfcWorkspaceRoles::new(&auth, &kubernetes, Partition::Aws)

@@ -51,7 +51,10 @@ fn a_workspace_has_its_directory_repository_triggers_and_pinned_terraform() {
     let infra = t.resource("tfe_workspace", "infra_dev");
     assert_eq!(infra["name"], json!("piksel-infra-dev"));
     assert_eq!(infra["organization"], json!("piksel"));
-    assert_eq!(infra["project_id"], json!("${tfe_project.project_piksel.id}"));
+    assert_eq!(
+        infra["project_id"],
+        json!("${tfe_project.project_piksel.id}")
+    );
     assert_eq!(infra["working_directory"], json!("environments/dev"));
     assert_eq!(infra["terraform_version"], json!(TERRAFORM_VERSION));
     assert_eq!(infra["file_triggers_enabled"], json!(true));
@@ -84,8 +87,14 @@ fn auto_apply_is_off_unless_asked() {
 fn state_is_shared_only_with_the_workspaces_that_read_it() {
     let (t, _, _) = piksel_dev();
     for (_, workspace) in t.resources("tfe_workspace") {
-        assert!(workspace.get("global_remote_state").is_none(), "{workspace}");
-        assert!(workspace.get("remote_state_consumer_ids").is_none(), "{workspace}");
+        assert!(
+            workspace.get("global_remote_state").is_none(),
+            "{workspace}"
+        );
+        assert!(
+            workspace.get("remote_state_consumer_ids").is_none(),
+            "{workspace}"
+        );
     }
     let settings = t.resources("tfe_workspace_settings");
     assert_eq!(settings.len(), 3, "one per workspace");
@@ -93,7 +102,10 @@ fn state_is_shared_only_with_the_workspaces_that_read_it() {
         assert_eq!(s["global_remote_state"], json!(false), "{s}");
     }
     let infra = t.resource("tfe_workspace_settings", "infra_dev_settings");
-    assert_eq!(infra["workspace_id"], json!("${tfe_workspace.infra_dev.id}"));
+    assert_eq!(
+        infra["workspace_id"],
+        json!("${tfe_workspace.infra_dev.id}")
+    );
     assert_eq!(
         infra["remote_state_consumer_ids"],
         json!(["${tfe_workspace.kubernetes_dev.id}"])
@@ -122,12 +134,19 @@ fn an_oauth_client_of_the_stack_gives_its_token_id() {
     let github = scope
         .add(
             "github",
-            girder_aws::tfe::OauthClient::new("https://api.github.com", "https://github.com", "github")
-                .organization("piksel"),
+            girder_aws::tfe::OauthClient::new(
+                "https://api.github.com",
+                "https://github.com",
+                "github",
+            )
+            .organization("piksel"),
         )
         .unwrap();
     let _prod = TfcWorkspace::new(&project, "piksel-infra-prod")
-        .vcs(VcsConnection::oauth_client("piksel-org/piksel-infra", &github))
+        .vcs(VcsConnection::oauth_client(
+            "piksel-org/piksel-infra",
+            &github,
+        ))
         .add(&mut scope, "infra-prod")
         .unwrap();
     drop(scope);
@@ -138,7 +157,9 @@ fn an_oauth_client_of_the_stack_gives_its_token_id() {
     );
 }
 
-fn refused(build: impl FnOnce(&mut Scope<'_>, &girder_tfc::TfcProjectHandle) -> girder_core::Result<()>) -> TfcError {
+fn refused(
+    build: impl FnOnce(&mut Scope<'_>, &girder_tfc::TfcProjectHandle) -> girder_core::Result<()>,
+) -> TfcError {
     let mut stack = common::stack();
     let mut scope = stack.root();
     let project = common::project(&mut scope, "piksel");
@@ -147,10 +168,15 @@ fn refused(build: impl FnOnce(&mut Scope<'_>, &girder_tfc::TfcProjectHandle) -> 
 
 #[test]
 fn names_terraform_cloud_refuses_are_refused() {
-    for name in ["", "piksel infra", "piksel/infra", "piksel.infra", &"a".repeat(91)] {
-        let error = refused(|scope, project| {
-            TfcWorkspace::new(project, name).add(scope, "ws").map(drop)
-        });
+    for name in [
+        "",
+        "piksel infra",
+        "piksel/infra",
+        "piksel.infra",
+        &"a".repeat(91),
+    ] {
+        let error =
+            refused(|scope, project| TfcWorkspace::new(project, name).add(scope, "ws").map(drop));
         assert_eq!(error, TfcError::WorkspaceName(name.to_owned()));
     }
     let long_ok = "a".repeat(90);
@@ -169,7 +195,10 @@ fn names_terraform_cloud_refuses_are_refused() {
     let error = girder_tfc::TfcProject::new("piksel org", "piksel")
         .add(&mut stack.root(), "project-2")
         .unwrap_err();
-    assert_eq!(refusal(error), TfcError::OrganizationName("piksel org".to_owned()));
+    assert_eq!(
+        refusal(error),
+        TfcError::OrganizationName("piksel org".to_owned())
+    );
 }
 
 #[test]
