@@ -22,7 +22,8 @@ pub const PLAN_READ_ONLY_POLICY: &str = "ReadOnlyAccess";
 /// [`TFC_OIDC_URL`], audience [`TFC_AWS_AUDIENCE`], thumbprint read from the issuer's
 /// certificate chain by a `tls_certificate` data source (HashiCorp's and
 /// terraform-aws-modules' way; AWS now validates well-known issuers against its own
-/// trusted CAs, but the argument is still kept in step with the chain).
+/// trusted CAs, but the argument is still kept in step with the chain). The stack
+/// requires the tls provider (`girder_aws::tls::requirement()`) besides aws.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[must_use = "a builder creates nothing until `add` is called"]
 pub struct TfcAwsAuth;
@@ -87,7 +88,14 @@ impl Dependable for TfcAwsAuthHandle {
 /// The plan role holds AWS's `ReadOnlyAccess` (a plan reads every resource it refreshes)
 /// plus the statements given with [`TfcWorkspaceRoles::plan_statement`] (reads
 /// `ReadOnlyAccess` lacks, a secret's value); the apply role holds exactly the
-/// statements given with [`TfcWorkspaceRoles::apply_statement`].
+/// statements given with [`TfcWorkspaceRoles::apply_statement`] (an apply also reads
+/// what it creates: grant those reads too).
+///
+/// `ReadOnlyAccess` reads data as well as configuration (S3 objects, DynamoDB items,
+/// String SSM parameters), and a speculative plan of a pull request runs its Terraform
+/// with the plan role: whoever may open a pull request that the workspace plans may read
+/// that. Keep the repositories private, or give the plan role exact statements with
+/// [`TfcWorkspaceRoles::plan_without_read_only_access`].
 #[derive(Clone, Debug, PartialEq)]
 #[must_use = "a builder creates nothing until `add` is called"]
 pub struct TfcWorkspaceRoles {

@@ -6,7 +6,7 @@
 #[non_exhaustive]
 pub enum TfcError {
     /// An organization name Terraform Cloud refuses.
-    #[error("organization name {0:?}: letters, digits, '-' and '_' (Terraform Cloud's rule)")]
+    #[error("organization name {0:?}: 1-90 letters, digits, '-' and '_' (Terraform Cloud's rule)")]
     OrganizationName(String),
     /// A project name Terraform Cloud refuses.
     #[error(

@@ -8,7 +8,7 @@ fn word_chars(name: &str, space: bool) -> bool {
 }
 
 pub(crate) fn organization(name: &str) -> Result<(), TfcError> {
-    if name.is_empty() || !word_chars(name, false) {
+    if name.is_empty() || name.len() > 90 || !word_chars(name, false) {
         return Err(TfcError::OrganizationName(name.to_owned()));
     }
     Ok(())

@@ -3,7 +3,7 @@
 use girder_aws::tfe;
 use girder_core::construct::{Construct, Dependable};
 use girder_core::expr::Reference;
-use girder_core::terraform::Dependency;
+use girder_core::terraform::{Backend, CloudBackend, Dependency};
 use girder_core::{Error, Expr, Result, Scope, Value};
 
 use crate::error::TfcError;
@@ -415,6 +415,20 @@ impl TfcWorkspaceHandle {
     /// Its project's name.
     pub fn project(&self) -> &str {
         &self.project
+    }
+
+    /// The backend of the stack whose state this workspace holds: Terraform Cloud in its
+    /// organization, this workspace by name, in its project. Name the workspace after the
+    /// stack id (`<stack>-<env>`) and other stacks' references to it become `tfe_outputs`
+    /// reads of this workspace; give it [`TfcWorkspace::shares_state_with`] each
+    /// workspace that reads it.
+    pub fn backend(&self) -> Backend {
+        Backend::Cloud(CloudBackend {
+            organization: self.organization.clone(),
+            workspace: Some(self.name.clone()),
+            project: Some(self.project.clone()),
+            hostname: None,
+        })
     }
 
     /// Whether successful plans apply without approval.

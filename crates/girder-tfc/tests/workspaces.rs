@@ -310,3 +310,41 @@ fn sharing_state_or_triggering_across_organizations_is_refused() {
         TfcError::SameWorkspace("piksel-infra-dev".to_owned(), "run trigger")
     );
 }
+
+#[test]
+fn a_stack_keeps_its_state_in_the_workspace_named_after_it() {
+    let (_, infra, kubernetes) = piksel_dev();
+    let producer = Stack::new("piksel-infra", "dev", infra.backend()).unwrap();
+    let mut producer = producer;
+    producer
+        .require_provider(girder_aws::aws::requirement())
+        .unwrap();
+    let vpc = producer
+        .root()
+        .add("vpc", girder_aws::aws::Vpc::new().cidr_block("10.0.0.0/16"))
+        .unwrap();
+    let mut consumer = Stack::new("piksel-kubernetes", "dev", kubernetes.backend()).unwrap();
+    consumer
+        .require_provider(girder_aws::aws::requirement())
+        .unwrap();
+    let _sg = consumer
+        .root()
+        .add("sg", girder_aws::aws::SecurityGroup::new().vpc_id(vpc.id()))
+        .unwrap();
+    let mut app = App::new();
+    app.add_stack(producer).unwrap();
+    app.add_stack(consumer).unwrap();
+    let assembly = app.synth().unwrap();
+    let t = Template::from_assembly(&assembly, "piksel-kubernetes-dev").unwrap();
+    assert_eq!(
+        t.data_sources("tfe_outputs"),
+        vec![(
+            "piksel_infra_dev",
+            &json!({"organization": "piksel", "workspace": "piksel-infra-dev"})
+        )]
+    );
+    assert_eq!(
+        t.terraform()["terraform"]["cloud"],
+        json!({"organization": "piksel", "workspaces": {"name": "piksel-kubernetes-dev", "project": "piksel"}})
+    );
+}
