@@ -2,7 +2,7 @@
 // Do not edit: change crates/girder-aws/schema/allowlist.txt or the generator in
 // xtask/src/codegen, then run `cargo xtask codegen`.
 
-//! Provider `tfe` (hashicorp/tfe 0.71.0): 10 resources and 1 data source.
+//! Provider `tfe` (hashicorp/tfe 0.71.0): 13 resources and 1 data source.
 //!
 //! Resource `tfe_<type>` is the config struct `<Type>` (module `<type>`) with the handle
 //! `<Type>Handle`; data source `tfe_<type>` is `Data<Type>`. Require the provider with
@@ -28,6 +28,10 @@ pub mod provider;
 pub use provider::Provider;
 pub mod oauth_client;
 pub use oauth_client::{OauthClient, OauthClientHandle};
+pub mod policy;
+pub use policy::{Policy, PolicyHandle};
+pub mod policy_set;
+pub use policy_set::{PolicySet, PolicySetHandle};
 pub mod project;
 pub use project::{Project, ProjectHandle};
 pub mod project_variable_set;
@@ -42,6 +46,8 @@ pub mod variable_set;
 pub use variable_set::{VariableSet, VariableSetHandle};
 pub mod workspace;
 pub use workspace::{Workspace, WorkspaceHandle};
+pub mod workspace_policy_set;
+pub use workspace_policy_set::{WorkspacePolicySet, WorkspacePolicySetHandle};
 pub mod workspace_settings;
 pub use workspace_settings::{WorkspaceSettings, WorkspaceSettingsHandle};
 pub mod workspace_variable_set;

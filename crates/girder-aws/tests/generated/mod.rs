@@ -112,6 +112,8 @@ pub(crate) fn add_minimal(scope: &mut Scope<'_>) -> Result<()> {
     minimal_tls_private_key(scope)?;
     minimal_data_tls_certificate(scope)?;
     minimal_tfe_oauth_client(scope)?;
+    minimal_tfe_policy(scope)?;
+    minimal_tfe_policy_set(scope)?;
     minimal_tfe_project(scope)?;
     minimal_tfe_project_variable_set(scope)?;
     minimal_tfe_run_trigger(scope)?;
@@ -119,6 +121,7 @@ pub(crate) fn add_minimal(scope: &mut Scope<'_>) -> Result<()> {
     minimal_tfe_variable(scope)?;
     minimal_tfe_variable_set(scope)?;
     minimal_tfe_workspace(scope)?;
+    minimal_tfe_workspace_policy_set(scope)?;
     minimal_tfe_workspace_settings(scope)?;
     minimal_tfe_workspace_variable_set(scope)?;
     minimal_data_tfe_outputs(scope)?;
@@ -922,6 +925,22 @@ fn minimal_tfe_oauth_client(scope: &mut Scope<'_>) -> Result<()> {
     Ok(())
 }
 
+fn minimal_tfe_policy(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "tfe_policy",
+        girder_aws::tfe::policy::Policy::new("example", "example"),
+    )?;
+    Ok(())
+}
+
+fn minimal_tfe_policy_set(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "tfe_policy_set",
+        girder_aws::tfe::policy_set::PolicySet::new("example"),
+    )?;
+    Ok(())
+}
+
 fn minimal_tfe_project(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "tfe_project",
@@ -974,6 +993,14 @@ fn minimal_tfe_workspace(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "tfe_workspace",
         girder_aws::tfe::workspace::Workspace::new("example"),
+    )?;
+    Ok(())
+}
+
+fn minimal_tfe_workspace_policy_set(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "tfe_workspace_policy_set",
+        girder_aws::tfe::workspace_policy_set::WorkspacePolicySet::new("example", "example"),
     )?;
     Ok(())
 }
@@ -1604,6 +1631,8 @@ pub(crate) fn add_full(scope: &mut Scope<'_>) -> Result<()> {
     full_tls_private_key(scope)?;
     full_data_tls_certificate(scope)?;
     full_tfe_oauth_client(scope)?;
+    full_tfe_policy(scope)?;
+    full_tfe_policy_set(scope)?;
     full_tfe_project(scope)?;
     full_tfe_project_variable_set(scope)?;
     full_tfe_run_trigger(scope)?;
@@ -1611,6 +1640,7 @@ pub(crate) fn add_full(scope: &mut Scope<'_>) -> Result<()> {
     full_tfe_variable(scope)?;
     full_tfe_variable_set(scope)?;
     full_tfe_workspace(scope)?;
+    full_tfe_workspace_policy_set(scope)?;
     full_tfe_workspace_settings(scope)?;
     full_tfe_workspace_variable_set(scope)?;
     full_data_tfe_outputs(scope)?;
@@ -3726,6 +3756,45 @@ fn full_tfe_oauth_client(scope: &mut Scope<'_>) -> Result<()> {
     Ok(())
 }
 
+fn full_tfe_policy(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "tfe_policy",
+        girder_aws::tfe::policy::Policy::new("example", "example")
+            .description("example")
+            .enforce_mode("example")
+            .kind("example")
+            .organization("example")
+            .query("example"),
+    )?;
+    Ok(())
+}
+
+fn full_tfe_policy_set(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "tfe_policy_set",
+        girder_aws::tfe::policy_set::PolicySet::new("example")
+            .agent_enabled(true)
+            .description("example")
+            .global(true)
+            .kind("example")
+            .organization("example")
+            .overridable(true)
+            .policies_path("example")
+            .policy_ids([girder_core::Value::from("example")])
+            .policy_tool_version("example")
+            .slug([("key", girder_core::Value::from("example"))])
+            .workspace_ids([girder_core::Value::from("example")])
+            .vcs_repo(
+                girder_aws::tfe::policy_set::VcsRepo::new("example")
+                    .branch("example")
+                    .github_app_installation_id("example")
+                    .ingress_submodules(true)
+                    .oauth_token_id("example"),
+            ),
+    )?;
+    Ok(())
+}
+
 fn full_tfe_project(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "tfe_project",
@@ -3839,6 +3908,14 @@ fn full_tfe_workspace(scope: &mut Scope<'_>) -> Result<()> {
                     .oauth_token_id("example")
                     .tags_regex("example"),
             ),
+    )?;
+    Ok(())
+}
+
+fn full_tfe_workspace_policy_set(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "tfe_workspace_policy_set",
+        girder_aws::tfe::workspace_policy_set::WorkspacePolicySet::new("example", "example"),
     )?;
     Ok(())
 }
