@@ -505,7 +505,10 @@ pub fn registry() -> Registry {
         // reads the infra's VPC.
         .system(
             System::new("piksel", piksel_environments)
-                .stack("piksel-infra", |env| {
+                .stack("piksel-bootstrap", |env| {
+                    piksel::bootstrap_stack(&piksel_environment(env)?)
+                })
+                .stack_reading("piksel-infra", &["piksel-bootstrap"], |env| {
                     Ok(piksel::infra_stack(&piksel_environment(env)?)?.0)
                 })
                 .stack_reading("piksel-eks", &["piksel-infra"], |env| {

@@ -35,12 +35,18 @@ pub struct Environment {
     pub nat: Nat,
     /// Production: multi-AZ database, longer backups, two of each system node.
     pub production: bool,
+    /// Terraform Cloud applies a merged change without a person (dev only: staging and
+    /// prod need an approval, seed 001).
+    pub auto_apply: bool,
     /// The ODC index database's instance class.
     pub database_class: &'static str,
     /// The role whose members administer the cluster (replace): an EKS access entry.
     pub admin_role_arn: &'static str,
     /// The addresses the cluster's public endpoint admits (replace), besides the VPC.
     pub operator_cidrs: Vec<Ipv4Cidr>,
+    /// The OAuth token id of the organization's GitHub connection (replace): the
+    /// workspaces' VCS integration.
+    pub github_oauth_token_id: &'static str,
 }
 
 impl Environment {
@@ -82,6 +88,9 @@ const fn cidr(network: [u8; 4], prefix: u8) -> Ipv4Cidr {
 /// A documentation address (RFC 5737) until a team puts its own.
 const OFFICE: Ipv4Cidr = cidr([198, 51, 100, 0], 24);
 
+/// The organization's GitHub connection (replace with its `ot-` token id).
+const GITHUB_OAUTH_TOKEN: &str = "ot-ReplaceWithTokenId";
+
 /// dev, staging, prod: the seed's order of promotion.
 pub fn environments() -> Vec<Environment> {
     vec![
@@ -91,9 +100,11 @@ pub fn environments() -> Vec<Environment> {
             vpc_cidr: cidr([10, 10, 0, 0], 16),
             nat: Nat::Single,
             production: false,
+            auto_apply: true,
             database_class: "db.t4g.medium",
             admin_role_arn: "arn:aws:iam::333333333333:role/piksel-platform-admins",
             operator_cidrs: vec![OFFICE],
+            github_oauth_token_id: GITHUB_OAUTH_TOKEN,
         },
         Environment {
             name: "staging",
@@ -101,9 +112,11 @@ pub fn environments() -> Vec<Environment> {
             vpc_cidr: cidr([10, 20, 0, 0], 16),
             nat: Nat::Single,
             production: false,
+            auto_apply: false,
             database_class: "db.t4g.medium",
             admin_role_arn: "arn:aws:iam::444444444444:role/piksel-platform-admins",
             operator_cidrs: vec![OFFICE],
+            github_oauth_token_id: GITHUB_OAUTH_TOKEN,
         },
         Environment {
             name: "prod",
@@ -111,9 +124,11 @@ pub fn environments() -> Vec<Environment> {
             vpc_cidr: cidr([10, 30, 0, 0], 16),
             nat: Nat::PerAz,
             production: true,
+            auto_apply: false,
             database_class: "db.m7g.large",
             admin_role_arn: "arn:aws:iam::555555555555:role/piksel-platform-admins",
             operator_cidrs: vec![OFFICE],
+            github_oauth_token_id: GITHUB_OAUTH_TOKEN,
         },
     ]
 }

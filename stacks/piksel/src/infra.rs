@@ -38,6 +38,8 @@ pub struct Infra {
 /// Stack `piksel-infra-<env>` and the handles the others read.
 pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
     let mut stack = aws_stack(NAME, env)?;
+    // Its workspace (and its AWS credentials) come from the bootstrap.
+    stack.deploy_after(&format!("{}-{}", crate::bootstrap::NAME, env.name));
     let name = format!("piksel-{}", env.name);
     let location = env.location()?;
     let mut root = stack.root();

@@ -4,6 +4,7 @@
 //! Cloud workspace; the EKS stack reads the infra's VPC through Terraform Cloud's outputs
 //! (girder wires them). See the README's Piksel tour.
 
+mod bootstrap;
 mod config;
 mod eks;
 mod findings;
@@ -18,11 +19,18 @@ use girder_core::{App, Result, Stack};
 /// Add every Piksel stack of every environment to `app`.
 pub fn build(app: &mut App) -> Result<()> {
     for env in environments() {
+        app.add_stack(bootstrap_stack(&env)?)?;
         let (infra, handles) = infra_stack(&env)?;
         app.add_stack(infra)?;
         app.add_stack(eks_stack_with(&env, &handles)?)?;
     }
     Ok(())
+}
+
+/// `piksel-bootstrap-<env>`: the environment's Terraform Cloud project, workspaces,
+/// AWS credentials and policy set.
+pub fn bootstrap_stack(env: &Environment) -> Result<Stack> {
+    bootstrap::stack(env)
 }
 
 /// `piksel-infra-<env>`, and the handles the EKS stack reads.

@@ -121,3 +121,84 @@ fn registries_scan_and_keep_tags_and_notebooks_are_versioned() {
         assert_eq!(zone[0].1["name"], format!("{env}.piksel.internal"));
     }
 }
+
+#[test]
+fn each_environment_bootstraps_its_workspaces_roles_and_checks() {
+    let assembly = assembly();
+    for (env, account, auto_apply) in [
+        ("dev", "333333333333", true),
+        ("staging", "444444444444", false),
+        ("prod", "555555555555", false),
+    ] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-bootstrap-{env}")).unwrap();
+        // The two workspaces are named after the stacks they run, so girder's cross-stack
+        // reads find them; dev alone applies without a person.
+        let workspaces = t.resources("tfe_workspace");
+        let mut names: Vec<String> = workspaces
+            .iter()
+            .map(|(_, w)| w["name"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [format!("piksel-eks-{env}"), format!("piksel-infra-{env}")]
+        );
+        for (_, w) in &workspaces {
+            assert_eq!(w["auto_apply"], auto_apply, "{env}");
+            let name = w["name"].as_str().unwrap();
+            assert_eq!(w["working_directory"], format!("terraform/{name}"));
+        }
+        // The infra's state is read by the EKS layer only; the EKS layer runs after it.
+        for (_, settings) in t.resources("tfe_workspace_settings") {
+            assert_eq!(settings["global_remote_state"], false);
+        }
+        t.resource_count_is("tfe_run_trigger", 1);
+        // No static key: each workspace's runs assume a plan and an apply role of this
+        // environment's account, pinned to the workspace and phase.
+        t.resource_count_is("aws_iam_role", 4);
+        for (_, role) in t.resources("aws_iam_role") {
+            let trust = role["assume_role_policy"].to_string();
+            assert!(trust.contains("run_phase:"), "{trust}");
+            assert!(trust.contains(&format!("project:piksel-{env}")), "{trust}");
+        }
+        let variables: Vec<String> = t
+            .resources("tfe_variable")
+            .iter()
+            .map(|(_, v)| v["key"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            variables
+                .iter()
+                .filter(|k| *k == "TFC_AWS_PROVIDER_AUTH")
+                .count(),
+            2,
+            "{variables:?}"
+        );
+        // An apply manages its stack's services and roles; never everything, never a
+        // user or an account-wide IAM setting.
+        for (name, policy) in t.resources("aws_iam_role_policy") {
+            let text = policy["policy"].as_str().unwrap();
+            assert!(!text.contains("\"Action\" = \"*\""), "{name}: {text}");
+            assert!(!text.contains("iam:*"), "{name}");
+            assert!(!text.contains("iam:CreateUser"), "{name}");
+            assert!(text.contains("aws:RequestedRegion"), "{name}");
+        }
+        // Policy checks on both workspaces' plans.
+        t.resource_count_is("tfe_workspace_policy_set", 2);
+        // The provider is pinned to the environment's account.
+        let provider = &t.terraform()["provider"]["aws"];
+        assert!(provider.to_string().contains(account), "{provider}");
+    }
+    // Infra follows its bootstrap in the manifest.
+    let manifest = assembly.manifest();
+    let infra = manifest["stacks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "piksel-infra-prod")
+        .unwrap();
+    assert_eq!(
+        infra["depends_on"],
+        serde_json::json!(["piksel-bootstrap-prod"])
+    );
+}

@@ -1,0 +1,150 @@
+//! `piksel-bootstrap-<env>`: Terraform Cloud for one environment (seed 000, issue 2.1:
+//! workspaces per environment, VCS integration with GitHub; seed 001: "Terraform Cloud
+//! manages AWS authentication via OIDC", "required approvals in Terraform Cloud for
+//! staging/prod", "infrastructure policy checks via Terraform Cloud").
+//!
+//! A project per environment (its own team access later: prod's runners are not dev's),
+//! the environment's two workspaces (named after the stacks they hold, so girder's
+//! cross-stack reads become `tfe_outputs` of the right one), the Kubernetes layer run
+//! after the infra applies and reading only its state, the AWS credentials of each
+//! workspace's runs (a plan role and an apply role pinned to the workspace and run phase:
+//! no static key), and the policy set. Applied by hand once per environment, from its own
+//! CLI-driven workspace (the one thing nothing else can create).
+
+use girder_aws::{tfe, tls};
+use girder_core::construct::Construct;
+use girder_core::{Result, Stack};
+use girder_iam::{Condition, Statement};
+use girder_tfc::{
+    OpaPolicy, PolicySet, RunTrigger, TfcAwsAuth, TfcProject, TfcWorkspace, TfcWorkspaceRoles,
+    VcsConnection,
+};
+
+use crate::config::{Environment, ORGANIZATION, PARTITION, REGION, aws_stack};
+
+/// The stack's name (`piksel-bootstrap-<env>`).
+pub(crate) const NAME: &str = "piksel-bootstrap";
+
+/// The repositories the workspaces run from: where CI publishes the synthesized
+/// `terraform/<stack>/` directories (seed 001: piksel-infra, piksel-kubernetes).
+const INFRA_REPOSITORY: &str = "piksel/piksel-infra";
+const KUBERNETES_REPOSITORY: &str = "piksel/piksel-kubernetes";
+
+/// The services `piksel-infra-<env>` declares resources of.
+const INFRA_SERVICES: [&str; 10] = [
+    "ec2",
+    "rds",
+    "s3",
+    "ecr",
+    "route53",
+    "logs",
+    "ssm",
+    "secretsmanager",
+    "kms",
+    "cloudwatch",
+];
+
+/// The services `piksel-eks-<env>` declares resources of.
+const EKS_SERVICES: [&str; 5] = ["eks", "ec2", "kms", "logs", "ssm"];
+
+/// What an apply may do with IAM: the stack's own roles, their policies and instance
+/// profiles, the OIDC providers and the service-linked roles EKS and RDS ask for; never a
+/// user, a group, an account setting or a managed policy's definition.
+const IAM_ROLE_ACTIONS: [&str; 24] = [
+    "iam:CreateRole",
+    "iam:DeleteRole",
+    "iam:GetRole",
+    "iam:UpdateRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:ListRoleTags",
+    "iam:PutRolePolicy",
+    "iam:GetRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:ListRolePolicies",
+    "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListInstanceProfilesForRole",
+    "iam:PassRole",
+    "iam:CreateServiceLinkedRole",
+    "iam:CreateOpenIDConnectProvider",
+    "iam:GetOpenIDConnectProvider",
+    "iam:DeleteOpenIDConnectProvider",
+    "iam:TagOpenIDConnectProvider",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+];
+
+/// The platform's region and us-east-1, where the global services answer.
+fn in_the_platforms_regions() -> Condition {
+    Condition::new("StringEquals", "aws:RequestedRegion", [REGION, "us-east-1"])
+}
+
+/// Stack `piksel-bootstrap-<env>`.
+pub(crate) fn stack(env: &Environment) -> Result<Stack> {
+    let mut stack = aws_stack(NAME, env)?;
+    stack.require_provider(tfe::requirement())?;
+    stack.require_provider(tls::requirement())?;
+    stack.add_provider(tfe::Provider::new().organization(ORGANIZATION).into())?;
+    let mut root = stack.root();
+    let project = TfcProject::new(ORGANIZATION, format!("piksel-{}", env.name))
+        .description(format!("Piksel platform, {}", env.name))
+        .add(&mut root, "project")?;
+    let workspace = |name: &str, repository: &str| {
+        let stack_id = format!("{name}-{}", env.name);
+        let directory = format!("terraform/{stack_id}");
+        let mut workspace = TfcWorkspace::new(&project, &stack_id)
+            .description(format!("girder stack {stack_id}"))
+            .working_directory(&directory)
+            .vcs(VcsConnection::new(repository, env.github_oauth_token_id).branch("main"))
+            .trigger_patterns([format!("{directory}/**/*")]);
+        // dev applies on merge; staging and prod wait for a person's approval.
+        if env.auto_apply {
+            workspace = workspace.auto_apply();
+        }
+        workspace
+    };
+    let eks = workspace(crate::eks::NAME, KUBERNETES_REPOSITORY).add(&mut root, "eks")?;
+    let infra = workspace(crate::infra::NAME, INFRA_REPOSITORY)
+        // The EKS layer reads the VPC's ids from the infra's outputs, and nothing else
+        // reads the infra's state.
+        .shares_state_with(&eks)
+        .add(&mut root, "infra")?;
+    RunTrigger::new(&infra, &eks).add(&mut root, "infra-then-eks")?;
+
+    // Each run signs as its workspace's role for its phase. A plan reads (ReadOnlyAccess);
+    // an apply manages the services its stack declares, in the platform's region and the
+    // global services (IAM answers in us-east-1), and roles without full IAM rights.
+    let auth = TfcAwsAuth::new().add(&mut root, "tfc-oidc")?;
+    for (id, workspace, services) in [
+        ("infra-aws", &infra, INFRA_SERVICES.as_slice()),
+        ("eks-aws", &eks, EKS_SERVICES.as_slice()),
+    ] {
+        let _roles = TfcWorkspaceRoles::new(&auth, workspace, PARTITION)
+            .apply_statement(
+                Statement::allow(services.iter().map(|service| format!("{service}:*")))
+                    .sid("ManageTheStacksServices")
+                    .on(["*"])
+                    .when(in_the_platforms_regions())
+                    .wildcard_because("a workspace creates and deletes resources of these services by names it chooses at plan; the guard is the services, the region and the workspace's approval gate"),
+            )
+            .apply_statement(
+                Statement::allow(IAM_ROLE_ACTIONS)
+                    .sid("ManageTheStacksRoles")
+                    .on(["*"])
+                    .wildcard_because("the stack's roles (flow logs, the cluster, the nodes, the add-ons) are named at plan; no user, group or account-wide IAM change"),
+            )
+            .add(&mut root, id)?;
+    }
+    let _policies = PolicySet::new(ORGANIZATION, format!("piksel-{}", env.name))
+        .description(format!("Checks on every plan of Piksel {}", env.name))
+        .policy(OpaPolicy::no_public_ssh())
+        .policy(OpaPolicy::s3_public_access_block())
+        .workspace(&infra)
+        .workspace(&eks)
+        .add(&mut root, "policies")?;
+    drop(root);
+    Ok(stack)
+}
