@@ -61,6 +61,39 @@ impl Trust {
         )
     }
 
+    /// GitHub Actions of each of `repositories` (`owner/name`) through the account's
+    /// GitHub OIDC provider, only for workflow runs of the git refs `refs` (exact, like
+    /// `refs/heads/main`, or a tag pattern, like `refs/tags/v*`: `StringLike`). An image
+    /// registry trusts its repositories' main branch and release tags this way.
+    pub fn github_actions_refs(
+        provider_arn: impl Into<Value<String>>,
+        repositories: &[&str],
+        refs: &[&str],
+    ) -> Self {
+        let subjects: Vec<String> = repositories
+            .iter()
+            .flat_map(|repository| {
+                refs.iter()
+                    .map(move |git_ref| format!("repo:{repository}:ref:{git_ref}"))
+            })
+            .collect();
+        Self {
+            document: PolicyDocument::new().statement(
+                Statement::allow(["sts:AssumeRoleWithWebIdentity"])
+                    .principal("Federated", [provider_arn])
+                    .when(Condition::string_equals(
+                        "token.actions.githubusercontent.com:aud",
+                        "sts.amazonaws.com",
+                    ))
+                    .when(Condition::string_like(
+                        "token.actions.githubusercontent.com:sub",
+                        subjects,
+                    )),
+            ),
+            service: None,
+        }
+    }
+
     /// GitHub Actions of `repository` through OIDC, only for jobs of deployment
     /// environment `environment` (which can require a reviewer's approval).
     pub fn github_actions_environment(

@@ -186,6 +186,40 @@ fn github_trust_pins_repository_and_environment() {
 }
 
 #[test]
+fn github_trust_of_refs_names_each_repository_and_ref_and_nothing_else() {
+    let trust = Trust::github_actions_refs(
+        "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
+        &["piksel/piksel-core", "piksel/piksel-jupyter"],
+        &["refs/heads/main", "refs/tags/v*"],
+    );
+    let json = literal(trust.document().render("x").unwrap());
+    let condition = &json["Statement"][0]["Condition"];
+    assert_eq!(
+        condition["StringLike"]["token.actions.githubusercontent.com:sub"],
+        serde_json::json!([
+            "repo:piksel/piksel-core:ref:refs/heads/main",
+            "repo:piksel/piksel-core:ref:refs/tags/v*",
+            "repo:piksel/piksel-jupyter:ref:refs/heads/main",
+            "repo:piksel/piksel-jupyter:ref:refs/tags/v*"
+        ])
+    );
+    // The audience stays exact: only tokens minted for STS.
+    assert_eq!(
+        condition["StringEquals"]["token.actions.githubusercontent.com:aud"],
+        "sts.amazonaws.com"
+    );
+    // A pull request's ref (refs/pull/...) or another branch matches none of them.
+    let subjects = condition["StringLike"]["token.actions.githubusercontent.com:sub"]
+        .as_array()
+        .unwrap();
+    assert!(
+        subjects
+            .iter()
+            .all(|s| !s.as_str().unwrap().contains("pull"))
+    );
+}
+
+#[test]
 fn ec2_roles_get_policies_attachments_and_an_instance_profile() {
     let mut stack = Stack::new("app", "dev", Backend::local()).unwrap();
     stack.require_provider(aws::requirement()).unwrap();

@@ -14,6 +14,18 @@ use crate::error::StorageError;
 /// `AmazonEC2ContainerRegistryPullOnly` policy, less the registry login).
 const PULL_ACTIONS: [&str; 2] = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
 
+/// What pushing an image needs (`docker push`: the layer upload and the manifest), and
+/// reading back what is there (a release checks its tag is not taken: tags are immutable).
+pub const PUSH_ACTIONS: [&str; 7] = [
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:InitiateLayerUpload",
+    "ecr:UploadLayerPart",
+    "ecr:CompleteLayerUpload",
+    "ecr:PutImage",
+    "ecr:BatchGetImage",
+    "ecr:DescribeImages",
+];
+
 /// An ECR repository to create.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[must_use = "a builder creates nothing until `add` is called"]
@@ -118,6 +130,13 @@ impl RepositoryHandle {
     /// [`RepositoryHandle::login_statement`], is not tied to a repository.
     pub fn pull_statement(&self) -> Statement {
         Statement::allow(PULL_ACTIONS).on([self.arn()])
+    }
+
+    /// The statement that lets a principal push images to this repository (CI), and
+    /// read back what it holds ([`PUSH_ACTIONS`]), on this repository only; no delete,
+    /// no policy or lifecycle change. It needs [`RepositoryHandle::login_statement`] too.
+    pub fn push_statement(&self) -> Statement {
+        Statement::allow(PUSH_ACTIONS).on([self.arn()])
     }
 
     /// The statement that lets a principal log in to the account's registry

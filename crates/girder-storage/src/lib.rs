@@ -25,6 +25,6 @@ mod name;
 
 pub use bucket::{Bucket, BucketHandle, Encryption};
 pub use ebs_csi::{EBS_CSI_CLUSTER_TAG, EBS_CSI_DRIVER_ACTIONS, ebs_csi_statements};
-pub use ecr::{Repository, RepositoryHandle};
+pub use ecr::{PUSH_ACTIONS, Repository, RepositoryHandle};
 pub use error::StorageError;
 pub use name::BucketName;

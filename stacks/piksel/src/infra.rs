@@ -5,6 +5,7 @@
 use girder_core::construct::Construct;
 use girder_core::vocabulary::SsmPath;
 use girder_core::{Error, Result, Stack};
+use girder_iam::{GithubOidcProvider, PolicyDocument, Role, Trust};
 use girder_network::{PrivateZone, PrivateZoneHandle, Vpc, VpcHandle};
 use girder_rds::{Postgres, PostgresHandle};
 use girder_storage::{Bucket, BucketHandle, BucketName, Repository, RepositoryHandle};
@@ -17,6 +18,26 @@ pub(crate) const NAME: &str = "piksel-infra";
 /// The images CI pushes (seed 001: the core services' ODC image and the Jupyter image),
 /// by repository name.
 pub const REPOSITORIES: [&str; 2] = ["piksel-core", "piksel-jupyter"];
+
+/// The GitHub repositories whose workflows push the images (seed 001: piksel-core builds
+/// the ODC image, piksel-jupyter the Jupyter one), and the refs they push from: main
+/// (dev builds, tagged by commit: tags are immutable, so never `:latest`) and release
+/// tags.
+const IMAGE_REPOSITORIES: [&str; 2] = ["piksel/piksel-core", "piksel/piksel-jupyter"];
+const IMAGE_REFS: [&str; 2] = ["refs/heads/main", "refs/tags/v*"];
+
+/// `piksel-core` as a statement id: `PikselCore`.
+fn sid_of(name: &str) -> String {
+    name.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
 
 /// What the other stacks of the environment read from this one (girder wires the reads
 /// through Terraform Cloud's outputs).
@@ -63,6 +84,34 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
         for repository in REPOSITORIES {
             repositories.push(Repository::new(repository).add(&mut registry, repository)?);
         }
+    }
+
+    // CI pushes images with GitHub's OIDC token, as a role that may push to these two
+    // registries and nothing else (seed 001: "GitHub Actions OIDC with AWS for ECR
+    // pushes", "Limited IAM roles for ECR operations"): main's builds and release tags.
+    {
+        let mut ci = root.child("ci")?;
+        let github = GithubOidcProvider.add(&mut ci, "github")?;
+        let mut push = PolicyDocument::new()
+            .statement(RepositoryHandle::login_statement().sid("RegistryLogin"));
+        for (repository, name) in repositories.iter().zip(REPOSITORIES) {
+            push = push.statement(
+                repository
+                    .push_statement()
+                    .sid(format!("Push{}", sid_of(name))),
+            );
+        }
+        let _role = Role::new(
+            format!("{name}-ecr-push"),
+            Trust::github_actions_refs(github.arn(), &IMAGE_REPOSITORIES, &IMAGE_REFS),
+        )
+        .description(format!(
+            "GitHub Actions pushes to Piksel's registries in {}",
+            env.name
+        ))
+        .max_session(3600)
+        .policy("push", push)
+        .add(&mut ci, "ecr-push")?;
     }
 
     let bucket = |base: &str| BucketName::with_account_and_region(base, env.account_id, REGION);

@@ -202,3 +202,38 @@ fn each_environment_bootstraps_its_workspaces_roles_and_checks() {
         serde_json::json!(["piksel-bootstrap-prod"])
     );
 }
+
+#[test]
+fn ci_pushes_images_to_the_two_registries_only_from_main_and_release_tags() {
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-infra-staging").unwrap();
+    let role = t.resource("aws_iam_role", "ci_ecr_push");
+    let trust_text = role["assume_role_policy"].to_string();
+    for subject in [
+        "repo:piksel/piksel-core:ref:refs/heads/main",
+        "repo:piksel/piksel-core:ref:refs/tags/v*",
+        "repo:piksel/piksel-jupyter:ref:refs/heads/main",
+        "repo:piksel/piksel-jupyter:ref:refs/tags/v*",
+    ] {
+        assert!(trust_text.contains(subject), "{subject}: {trust_text}");
+    }
+    let policies = t.resources("aws_iam_role_policy");
+    let (_, push) = policies
+        .iter()
+        .find(|(name, _)| name.starts_with("ci_ecr_push"))
+        .unwrap();
+    let text = push["policy"].as_str().unwrap();
+    for action in girder_storage::PUSH_ACTIONS {
+        assert!(text.contains(action), "{action}");
+    }
+    for never in [
+        "ecr:DeleteRepository",
+        "ecr:BatchDeleteImage",
+        "ecr:SetRepositoryPolicy",
+        "ecr:*",
+    ] {
+        assert!(!text.contains(never), "{never}");
+    }
+    assert!(text.contains("aws_ecr_repository.registry_piksel_core.arn"));
+    assert!(text.contains("aws_ecr_repository.registry_piksel_jupyter.arn"));
+}
