@@ -44,6 +44,8 @@ pub struct Environment {
     pub admin_role_arn: &'static str,
     /// The addresses the cluster's public endpoint admits (replace), besides the VPC.
     pub operator_cidrs: Vec<Ipv4Cidr>,
+    /// The developers' SSH public key (replace): the developer instance's key pair.
+    pub developer_public_key: &'static str,
     /// The OAuth token id of the organization's GitHub connection (replace): the
     /// workspaces' VCS integration.
     pub github_oauth_token_id: &'static str,
@@ -88,6 +90,9 @@ const fn cidr(network: [u8; 4], prefix: u8) -> Ipv4Cidr {
 /// A documentation address (RFC 5737) until a team puts its own.
 const OFFICE: Ipv4Cidr = cidr([198, 51, 100, 0], 24);
 
+/// The developers' key (replace with the team's own public key).
+const DEVELOPER_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIReplaceWithTheDevelopersPublicKey0000000 piksel-developers";
+
 /// The organization's GitHub connection (replace with its `ot-` token id).
 const GITHUB_OAUTH_TOKEN: &str = "ot-ReplaceWithTokenId";
 
@@ -104,6 +109,7 @@ pub fn environments() -> Vec<Environment> {
             database_class: "db.t4g.medium",
             admin_role_arn: "arn:aws:iam::333333333333:role/piksel-platform-admins",
             operator_cidrs: vec![OFFICE],
+            developer_public_key: DEVELOPER_KEY,
             github_oauth_token_id: GITHUB_OAUTH_TOKEN,
         },
         Environment {
@@ -116,6 +122,7 @@ pub fn environments() -> Vec<Environment> {
             database_class: "db.t4g.medium",
             admin_role_arn: "arn:aws:iam::444444444444:role/piksel-platform-admins",
             operator_cidrs: vec![OFFICE],
+            developer_public_key: DEVELOPER_KEY,
             github_oauth_token_id: GITHUB_OAUTH_TOKEN,
         },
         Environment {
@@ -128,6 +135,7 @@ pub fn environments() -> Vec<Environment> {
             database_class: "db.m7g.large",
             admin_role_arn: "arn:aws:iam::555555555555:role/piksel-platform-admins",
             operator_cidrs: vec![OFFICE],
+            developer_public_key: DEVELOPER_KEY,
             github_oauth_token_id: GITHUB_OAUTH_TOKEN,
         },
     ]

@@ -125,6 +125,8 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
 
     // The ODC index (seed 2.3.7). PostgreSQL 16 ships PostGIS 3.4 on RDS (the ODC
     // postgis driver's extension); multi-AZ and 14 days of backups in production.
+    crate::developer_access::add(&mut root, env, &name, &location, &vpc)?;
+
     let mut data_scope = root.child("database")?;
     let mut postgres = Postgres::new(&vpc, format!("{name}-odc"), 16, env.database_class)
         .database("odc", "odc_admin")

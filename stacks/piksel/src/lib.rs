@@ -6,6 +6,7 @@
 
 mod bootstrap;
 mod config;
+mod developer_access;
 mod eks;
 mod findings;
 mod infra;

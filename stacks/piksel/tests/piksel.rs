@@ -237,3 +237,45 @@ fn ci_pushes_images_to_the_two_registries_only_from_main_and_release_tags() {
     assert!(text.contains("aws_ecr_repository.registry_piksel_core.arn"));
     assert!(text.contains("aws_ecr_repository.registry_piksel_jupyter.arn"));
 }
+
+#[test]
+fn developers_reach_their_instance_by_ssh_over_session_manager_only() {
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-infra-dev").unwrap();
+    let instance = t.resource("aws_instance", "developer_access_instance");
+    assert_eq!(instance["associate_public_ip_address"], false);
+    assert_eq!(instance["metadata_options"][0]["http_tokens"], "required");
+    assert_eq!(
+        instance["metadata_options"][0]["http_put_response_hop_limit"],
+        1
+    );
+    assert_eq!(instance["root_block_device"][0]["encrypted"], true);
+    assert!(
+        instance["subnet_id"]
+            .to_string()
+            .contains("network_vpc_private")
+    );
+    // No port is open to anyone: the group has no ingress rule.
+    let ingress = t.resources("aws_vpc_security_group_ingress_rule");
+    assert!(
+        ingress
+            .iter()
+            .all(|(name, _)| !name.starts_with("developer_access")),
+        "{ingress:?}"
+    );
+    // Developers may start SSH sessions (AWS-StartSSHSession, not a shell document) to
+    // this instance, from the allowlist, and nothing else.
+    let policy = t.resource("aws_iam_policy", "developer_access_developer_policy")["policy"]
+        .as_str()
+        .unwrap();
+    assert!(policy.contains("document/AWS-StartSSHSession"), "{policy}");
+    assert!(!policy.contains("AWS-StartInteractiveCommand"));
+    assert!(!policy.contains("SendCommand"));
+    assert!(
+        policy.contains(r#""IpAddress" = {"aws:SourceIp" = "198.51.100.0/24"}"#),
+        "{policy}"
+    );
+    // The session ARN's policy variable reaches IAM as written, not as a Terraform
+    // template.
+    assert!(policy.contains("session/$${aws:userid}-*"), "{policy}");
+}

@@ -2,7 +2,7 @@
 // Do not edit: change crates/girder-aws/schema/allowlist.txt or the generator in
 // xtask/src/codegen, then run `cargo xtask codegen`.
 
-//! Provider `aws` (hashicorp/aws 6.25.0): 75 resources and 11 data sources.
+//! Provider `aws` (hashicorp/aws 6.25.0): 77 resources and 11 data sources.
 //!
 //! Resource `aws_<type>` is the config struct `<Type>` (module `<type>`) with the handle
 //! `<Type>Handle`; data source `aws_<type>` is `Data<Type>`. Require the provider with
@@ -108,8 +108,12 @@ pub mod iam_role_policy;
 pub use iam_role_policy::{IamRolePolicy, IamRolePolicyHandle};
 pub mod iam_role_policy_attachment;
 pub use iam_role_policy_attachment::{IamRolePolicyAttachment, IamRolePolicyAttachmentHandle};
+pub mod instance;
+pub use instance::{Instance, InstanceHandle};
 pub mod internet_gateway;
 pub use internet_gateway::{InternetGateway, InternetGatewayHandle};
+pub mod key_pair;
+pub use key_pair::{KeyPair, KeyPairHandle};
 pub mod kms_alias;
 pub use kms_alias::{KmsAlias, KmsAliasHandle};
 pub mod kms_key;

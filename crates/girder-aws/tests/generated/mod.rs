@@ -57,7 +57,9 @@ pub(crate) fn add_minimal(scope: &mut Scope<'_>) -> Result<()> {
     minimal_aws_iam_role(scope)?;
     minimal_aws_iam_role_policy(scope)?;
     minimal_aws_iam_role_policy_attachment(scope)?;
+    minimal_aws_instance(scope)?;
     minimal_aws_internet_gateway(scope)?;
+    minimal_aws_key_pair(scope)?;
     minimal_aws_kms_alias(scope)?;
     minimal_aws_kms_key(scope)?;
     minimal_aws_launch_template(scope)?;
@@ -475,10 +477,23 @@ fn minimal_aws_iam_role_policy_attachment(scope: &mut Scope<'_>) -> Result<()> {
     Ok(())
 }
 
+fn minimal_aws_instance(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add("aws_instance", girder_aws::aws::instance::Instance::new())?;
+    Ok(())
+}
+
 fn minimal_aws_internet_gateway(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "aws_internet_gateway",
         girder_aws::aws::internet_gateway::InternetGateway::new(),
+    )?;
+    Ok(())
+}
+
+fn minimal_aws_key_pair(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_key_pair",
+        girder_aws::aws::key_pair::KeyPair::new("example"),
     )?;
     Ok(())
 }
@@ -1576,7 +1591,9 @@ pub(crate) fn add_full(scope: &mut Scope<'_>) -> Result<()> {
     full_aws_iam_role(scope)?;
     full_aws_iam_role_policy(scope)?;
     full_aws_iam_role_policy_attachment(scope)?;
+    full_aws_instance(scope)?;
     full_aws_internet_gateway(scope)?;
+    full_aws_key_pair(scope)?;
     full_aws_kms_alias(scope)?;
     full_aws_kms_key(scope)?;
     full_aws_launch_template(scope)?;
@@ -2748,6 +2765,11 @@ fn full_aws_iam_role_policy_attachment(scope: &mut Scope<'_>) -> Result<()> {
     Ok(())
 }
 
+fn full_aws_instance(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add("aws_instance", girder_aws::aws::instance::Instance::new().ami("example").associate_public_ip_address(true).availability_zone("example").disable_api_stop(true).disable_api_termination(true).ebs_optimized(true).enable_primary_ipv6(true).force_destroy(true).get_password_data(true).hibernation(true).host_id("example").host_resource_group_arn("example").iam_instance_profile("example").instance_initiated_shutdown_behavior("example").instance_type("example").ipv6_address_count(1).ipv6_addresses([girder_core::Value::from("example")]).key_name("example").monitoring(true).placement_group("example").placement_group_id("example").placement_partition_number(1).private_ip("example").region("example").secondary_private_ips([girder_core::Value::from("example")]).security_groups([girder_core::Value::from("example")]).source_dest_check(true).subnet_id("example").tags([("key", girder_core::Value::from("example"))]).tags_all([("key", girder_core::Value::from("example"))]).tenancy("example").user_data("example").user_data_base64("example").user_data_replace_on_change(true).volume_tags([("key", girder_core::Value::from("example"))]).vpc_security_group_ids([girder_core::Value::from("example")]).capacity_reservation_specification(girder_aws::aws::instance::CapacityReservationSpecification::new().capacity_reservation_preference("example").capacity_reservation_target(girder_aws::aws::instance::CapacityReservationSpecificationCapacityReservationTarget::new().capacity_reservation_id("example").capacity_reservation_resource_group_arn("example"))).cpu_options(girder_aws::aws::instance::CpuOptions::new().amd_sev_snp("example").core_count(1).threads_per_core(1)).credit_specification(girder_aws::aws::instance::CreditSpecification::new().cpu_credits("example")).ebs_block_device(girder_aws::aws::instance::EbsBlockDevice::new("example").delete_on_termination(true).encrypted(true).iops(1).kms_key_id("example").snapshot_id("example").tags([("key", girder_core::Value::from("example"))]).tags_all([("key", girder_core::Value::from("example"))]).throughput(1).volume_size(1).volume_type("example")).enclave_options(girder_aws::aws::instance::EnclaveOptions::new().enabled(true)).ephemeral_block_device(girder_aws::aws::instance::EphemeralBlockDevice::new("example").no_device(true).virtual_name("example")).instance_market_options(girder_aws::aws::instance::InstanceMarketOptions::new().market_type("example").spot_options(girder_aws::aws::instance::InstanceMarketOptionsSpotOptions::new().instance_interruption_behavior("example").max_price("example").spot_instance_type("example").valid_until("example"))).launch_template(girder_aws::aws::instance::LaunchTemplate::new().id("example").name("example").version("example")).maintenance_options(girder_aws::aws::instance::MaintenanceOptions::new().auto_recovery("example")).metadata_options(girder_aws::aws::instance::MetadataOptions::new().http_endpoint("example").http_protocol_ipv6("example").http_put_response_hop_limit(1).http_tokens("example").instance_metadata_tags("example")).network_interface(girder_aws::aws::instance::NetworkInterface::new(1, "example").delete_on_termination(true).network_card_index(1)).primary_network_interface(girder_aws::aws::instance::PrimaryNetworkInterface::new("example")).private_dns_name_options(girder_aws::aws::instance::PrivateDnsNameOptions::new().enable_resource_name_dns_a_record(true).enable_resource_name_dns_aaaa_record(true).hostname_type("example")).root_block_device(girder_aws::aws::instance::RootBlockDevice::new().delete_on_termination(true).encrypted(true).iops(1).kms_key_id("example").tags([("key", girder_core::Value::from("example"))]).tags_all([("key", girder_core::Value::from("example"))]).throughput(1).volume_size(1).volume_type("example")).timeouts(girder_aws::aws::instance::Timeouts::new().create("example").delete("example").read("example").update("example")))?;
+    Ok(())
+}
+
 fn full_aws_internet_gateway(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "aws_internet_gateway",
@@ -2762,6 +2784,19 @@ fn full_aws_internet_gateway(scope: &mut Scope<'_>) -> Result<()> {
                     .delete("example")
                     .update("example"),
             ),
+    )?;
+    Ok(())
+}
+
+fn full_aws_key_pair(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_key_pair",
+        girder_aws::aws::key_pair::KeyPair::new("example")
+            .key_name("example")
+            .key_name_prefix("example")
+            .region("example")
+            .tags([("key", girder_core::Value::from("example"))])
+            .tags_all([("key", girder_core::Value::from("example"))]),
     )?;
     Ok(())
 }
