@@ -77,6 +77,21 @@ const IAM_ROLE_ACTIONS: [&str; 24] = [
     "iam:GetPolicyVersion",
 ];
 
+/// The prefix of the roles of the workspace of stack `stack_id`: `tfc-<stack id>`.
+fn role_prefix(stack_id: &str) -> String {
+    format!("tfc-{stack_id}")
+}
+
+/// The ARN of the apply role of the workspace of stack `stack_id` in `env`'s account
+/// (known at synth: the EKS stack gives it an access entry).
+pub(crate) fn apply_role_arn(env: &Environment, stack_id: &str) -> String {
+    format!(
+        "arn:aws:iam::{}:role/{}-apply",
+        env.account_id,
+        role_prefix(stack_id)
+    )
+}
+
 /// The platform's region and us-east-1, where the global services answer.
 fn in_the_platforms_regions() -> Condition {
     Condition::new("StringEquals", "aws:RequestedRegion", [REGION, "us-east-1"])
@@ -123,6 +138,7 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         ("eks-aws", &eks, EKS_SERVICES.as_slice()),
     ] {
         let _roles = TfcWorkspaceRoles::new(&auth, workspace, PARTITION)
+            .role_name_prefix(role_prefix(workspace.name()))
             .apply_statement(
                 Statement::allow(services.iter().map(|service| format!("{service}:*")))
                     .sid("ManageTheStacksServices")

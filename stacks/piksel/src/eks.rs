@@ -143,7 +143,7 @@ pub(crate) fn stack(env: &Environment, infra: &Infra) -> Result<(Stack, Cluster)
 
     let mut addons = root.child("addons")?;
     let system = &node_groups[0];
-    let _dns = Addon::coredns(&cluster, COREDNS)
+    let coredns = Addon::coredns(&cluster, COREDNS)
         .after(system)
         .add(&mut addons, "coredns")?;
     let _ebs = Addon::ebs_csi_driver(&cluster, EBS_CSI_DRIVER)
@@ -151,15 +151,31 @@ pub(crate) fn stack(env: &Environment, infra: &Infra) -> Result<(Stack, Cluster)
         .add(&mut addons, "ebs-csi-driver")?;
     drop(addons);
 
-    // Administrators through an access entry (no aws-auth ConfigMap).
+    // Administrators through an access entry (no aws-auth ConfigMap), and this
+    // workspace's apply role, which installs Flux through the helm provider.
+    let mut access = root.child("access")?;
     let _admins = AccessEntry::new(
         &cluster,
         env.admin_role_arn,
         AccessPolicy::ClusterAdmin,
         AccessScope::Cluster,
     )
-    .add(&mut root.child("access")?, "platform-admins")?;
+    .add(&mut access, "platform-admins")?;
+    let terraform = AccessEntry::new(
+        &cluster,
+        crate::bootstrap::apply_role_arn(env, &stack_id(env)),
+        AccessPolicy::ClusterAdmin,
+        AccessScope::Cluster,
+    )
+    .add(&mut access, "terraform-cloud")?;
+    drop(access);
     drop(root);
+    crate::flux::add(
+        &mut stack,
+        env,
+        &cluster,
+        &[&node_groups[0], &node_groups[1], &coredns, &terraform],
+    )?;
     crate::findings::eks(&mut stack)?;
     Ok((
         stack,

@@ -9,6 +9,7 @@ mod config;
 mod developer_access;
 mod eks;
 mod findings;
+mod flux;
 mod infra;
 
 pub use config::{Environment, ORGANIZATION, REGION, environments};

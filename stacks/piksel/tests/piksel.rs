@@ -279,3 +279,67 @@ fn developers_reach_their_instance_by_ssh_over_session_manager_only() {
     // template.
     assert!(policy.contains("session/$${aws:userid}-*"), "{policy}");
 }
+
+#[test]
+fn terraform_installs_flux_which_syncs_the_environments_clusters_directory() {
+    let assembly = assembly();
+    for (env, account) in [("dev", "333333333333"), ("prod", "555555555555")] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-eks-{env}")).unwrap();
+        let controllers = t.resource("helm_release", "flux_controllers");
+        assert_eq!(controllers["chart"], "flux2");
+        assert_eq!(controllers["namespace"], "flux-system");
+        assert!(controllers["version"].as_str().unwrap().starts_with("2."));
+        // Flux's pods need nodes, DNS, and the apply role's access to the cluster.
+        let waits = controllers["depends_on"].to_string();
+        for needed in [
+            "aws_eks_node_group",
+            "aws_eks_addon.addons_coredns",
+            "aws_eks_access_entry.access_terraform_cloud",
+        ] {
+            assert!(waits.contains(needed), "{env}: {needed} not in {waits}");
+        }
+        let sync = t.resource("helm_release", "flux_sync");
+        assert_eq!(
+            sync["depends_on"],
+            serde_json::json!(["helm_release.flux_controllers"])
+        );
+        let values: serde_json::Value =
+            serde_json::from_str(sync["values"][0].as_str().unwrap()).unwrap();
+        assert_eq!(
+            values["kustomization"]["spec"]["path"],
+            format!("./clusters/{env}")
+        );
+        assert_eq!(values["kustomization"]["spec"]["prune"], true);
+        assert_eq!(
+            values["gitRepository"]["spec"]["url"],
+            "https://github.com/piksel/piksel-kubernetes"
+        );
+        // No credential in the plan: the repository's secret is referenced by name.
+        assert!(values["gitRepository"]["spec"]["secretRef"]["name"].is_string());
+        // The apply role that runs this (the bootstrap's) administers the cluster.
+        let entries = t.resources("aws_eks_access_entry");
+        assert!(
+            entries.iter().any(|(_, e)| e["principal_arn"]
+                == format!("arn:aws:iam::{account}:role/tfc-piksel-eks-{env}-apply")),
+            "{entries:?}"
+        );
+        let provider = &t.terraform()["provider"]["helm"];
+        let text = provider.to_string();
+        assert!(
+            text.contains("aws_eks_cluster.cluster_eks_cluster.endpoint"),
+            "{text}"
+        );
+        assert!(
+            text.contains("data.aws_eks_cluster_auth.flux_cluster_auth.token"),
+            "{text}"
+        );
+    }
+    // The bootstrap names the same role.
+    let bootstrap = Template::from_assembly(&assembly, "piksel-bootstrap-dev").unwrap();
+    assert!(
+        bootstrap
+            .resources("aws_iam_role")
+            .iter()
+            .any(|(_, r)| r["name"] == "tfc-piksel-eks-dev-apply")
+    );
+}

@@ -100,6 +100,11 @@ pub fn base64encode(text: impl Into<Expr<String>>) -> Expr<String> {
     call("base64encode", [text.into().any()])
 }
 
+/// `base64decode(text)`.
+pub fn base64decode(text: impl Into<Expr<String>>) -> Expr<String> {
+    call("base64decode", [text.into().any()])
+}
+
 /// A list built from element expressions (`[a, b]`).
 pub fn list<T>(items: impl IntoIterator<Item = Expr<T>>) -> Expr<Vec<T>> {
     Expr::from_ast(Ast::Tuple(items.into_iter().map(|i| i.ast).collect()))

@@ -1,0 +1,122 @@
+//! Flux on each cluster, installed by Terraform at bootstrap (issue 13: "Flux installed
+//! on each cluster by Terraform at bootstrap and then syncing the repository layout the
+//! seed names"): the Flux controllers (fluxcd-community's `flux2` chart) and the sync of
+//! `clusters/<env>` of piksel-kubernetes (its `flux2-sync` chart: one GitRepository and
+//! one Kustomization in `flux-system`). Everything else on the cluster is Flux's from
+//! there: the add-ons and the services are directories of that repository.
+
+use girder_aws::{aws, helm};
+use girder_core::construct::Dependable;
+use girder_core::expr::fns;
+use girder_core::terraform::IntoResourceSpec;
+use girder_core::{Result, Stack};
+use girder_eks::EksClusterHandle;
+use serde_json::json;
+
+use crate::config::Environment;
+
+/// fluxcd-community's chart repository.
+const CHARTS: &str = "https://fluxcd-community.github.io/helm-charts";
+/// The Flux controllers: chart 2.18.3, Flux 2.8.5 (fluxcd-community/helm-charts, April
+/// 2026).
+const FLUX_CHART_VERSION: &str = "2.18.3";
+/// The sync objects' chart of the same release.
+const SYNC_CHART_VERSION: &str = "1.14.5";
+/// Where Flux runs.
+pub(crate) const FLUX_NAMESPACE: &str = "flux-system";
+/// The repository Flux syncs (seed 001: piksel-kubernetes, `/clusters` with Kustomize
+/// per environment).
+const REPOSITORY: &str = "https://github.com/piksel/piksel-kubernetes";
+/// The Secret (in `flux-system`) with the GitHub App's credentials that read it, made
+/// once by an operator (`flux create secret githubapp`): a credential no plan holds.
+const REPOSITORY_SECRET: &str = "piksel-kubernetes-github-app";
+
+/// Configure the stack's helm provider for `cluster` (a token from the AWS provider's
+/// credentials: the workspace's apply role, which has an access entry) and install Flux
+/// after `ready` (the nodes and the add-ons its pods need).
+pub(crate) fn add(
+    stack: &mut Stack,
+    env: &Environment,
+    cluster: &EksClusterHandle,
+    ready: &[&dyn Dependable],
+) -> Result<()> {
+    stack.require_provider(helm::requirement())?;
+    let mut root = stack.root();
+    let mut scope = root.child("flux")?;
+    let auth = scope.add(
+        "cluster-auth",
+        aws::DataEksClusterAuth::new(cluster.name_expr()),
+    )?;
+    let ca = cluster.resource().certificate_authority().first().data();
+    drop(scope);
+    drop(root);
+    stack.add_provider(
+        helm::Provider::new()
+            .kubernetes(
+                helm::provider::Kubernetes::new()
+                    .host(cluster.endpoint())
+                    // EKS gives the CA base64-encoded. `try` keeps a value that is not
+                    // base64 as it is, which a real cluster never gives but the offline
+                    // stand-in provider of CI's plan-and-apply does ("fake-data").
+                    .cluster_ca_certificate(fns::try_(fns::base64decode(ca.clone()), [ca]))
+                    .token(auth.token()),
+            )
+            .into(),
+    )?;
+    let mut root = stack.root();
+    let mut scope = root.child("flux")?;
+    let waits: Vec<_> = ready.iter().flat_map(|d| d.dependencies()).collect();
+    let controllers = scope.add(
+        "controllers",
+        helm::Release::new("flux2", "flux2")
+            .repository(CHARTS)
+            .version(FLUX_CHART_VERSION)
+            .namespace(FLUX_NAMESPACE)
+            .create_namespace(true)
+            .atomic(true)
+            .values([json!({
+                // Image update automation for the services' images (issue 13).
+                "imageAutomationController": {"create": true},
+                "imageReflectionController": {"create": true},
+                "policies": {"create": true},
+            })
+            .to_string()])
+            .into_spec()
+            .depends_on_all(&Waits(waits)),
+    )?;
+    let _sync = scope.add(
+        "sync",
+        helm::Release::new("flux2-sync", "flux2-sync")
+            .repository(CHARTS)
+            .version(SYNC_CHART_VERSION)
+            .namespace(FLUX_NAMESPACE)
+            .values([json!({
+                "gitRepository": {"spec": {
+                    "url": REPOSITORY,
+                    "provider": "github",
+                    "secretRef": {"name": REPOSITORY_SECRET},
+                    "ref": {"branch": "main"},
+                    "interval": "1m",
+                }},
+                "kustomization": {"spec": {
+                    "path": format!("./clusters/{}", env.name),
+                    "prune": true,
+                    "interval": "10m",
+                    "timeout": "5m",
+                }},
+            })
+            .to_string()])
+            .into_spec()
+            .depends_on(&controllers),
+    )?;
+    Ok(())
+}
+
+/// Blocks to wait for, as one [`Dependable`].
+struct Waits(Vec<girder_core::expr::Reference>);
+
+impl Dependable for Waits {
+    fn dependencies(&self) -> Vec<girder_core::expr::Reference> {
+        self.0.clone()
+    }
+}
