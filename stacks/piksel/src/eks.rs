@@ -8,6 +8,7 @@ use girder_eks::{
     AccessEntry, AccessPolicy, AccessScope, Addon, CapacityType, EksCluster, EksClusterHandle,
     KubernetesVersion, NodeGroup, NodeGroupHandle, ScalingConfig, Taint, TaintEffect,
 };
+use girder_network::Connectable;
 
 use crate::config::{Environment, aws_stack};
 use crate::infra::Infra;
@@ -110,6 +111,14 @@ pub(crate) fn stack(env: &Environment, infra: &Infra) -> Result<(Stack, Cluster)
         cluster = cluster.deletion_protection();
     }
     let cluster = cluster.add(&mut root.child("cluster")?, "eks")?;
+
+    // The ODC services and Jupyter on the nodes reach the index database (the infra's
+    // security group gets the rule; it is written here, where the cluster is).
+    infra.database.connections().allow_default_port_from(
+        &mut root.child("database-access")?,
+        &cluster,
+        "EKS nodes and pods: the ODC services and JupyterHub",
+    )?;
 
     // Networking first: the nodes join once the CNI, kube-proxy and the pod identity
     // agent (the CNI's credentials) are there; CoreDNS and the EBS driver need nodes.

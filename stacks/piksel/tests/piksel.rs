@@ -40,6 +40,20 @@ fn the_cluster_reads_the_vpc_of_its_environment_through_terraform_cloud() {
         let cluster = eks.resource("aws_eks_cluster", "cluster_eks_cluster");
         let subnets = cluster["vpc_config"][0]["subnet_ids"].to_string();
         assert!(subnets.contains("data.tfe_outputs"), "{env}: {subnets}");
+        // The nodes reach the ODC index: the infra's database group admits the cluster's
+        // group on 5432, the rule written in this stack.
+        let rules = eks.resources("aws_vpc_security_group_ingress_rule");
+        let (_, rule) = rules
+            .iter()
+            .find(|(name, _)| name.starts_with("database_access"))
+            .unwrap();
+        assert_eq!(rule["from_port"], 5432);
+        assert!(
+            rule["security_group_id"]
+                .as_str()
+                .unwrap()
+                .contains("data.tfe_outputs")
+        );
         // Three zones, private subnets only.
         assert_eq!(
             cluster["vpc_config"][0]["subnet_ids"]
