@@ -393,7 +393,16 @@ impl Construct for NodeGroup {
             group
                 .into_spec()
                 .depends_on_all(&role)
-                .depends_on_all(&After(self.waits_for.clone())),
+                .depends_on_all(&After(self.waits_for.clone()))
+                // The desired size is the cluster autoscaler's once the group exists: a
+                // later apply must not reset the pool to the size it was created with
+                // (terraform-aws-modules/eks ignores it the same way).
+                .lifecycle(girder_core::terraform::Lifecycle {
+                    ignore_changes: girder_core::terraform::IgnoreChanges::Attributes(vec![
+                        "scaling_config[0].desired_size".into(),
+                    ]),
+                    ..girder_core::terraform::Lifecycle::default()
+                }),
         )?;
         Ok(NodeGroupHandle {
             group,

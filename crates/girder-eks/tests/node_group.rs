@@ -68,6 +68,11 @@ fn the_node_group_defaults() {
     assert_eq!(group["version"], json!("1.36"));
     assert_eq!(group["ami_type"], json!("AL2023_x86_64_STANDARD"));
     assert_eq!(group["capacity_type"], json!("ON_DEMAND"));
+    // The autoscaler owns the desired size after creation: an apply never resets it.
+    assert_eq!(
+        group["lifecycle"]["ignore_changes"],
+        json!(["scaling_config[0].desired_size"])
+    );
     assert_eq!(group["instance_types"], json!(["m7i.large"]));
     assert_eq!(
         group["scaling_config"],

@@ -61,6 +61,20 @@ impl Trust {
         )
     }
 
+    /// Principals of the account `account_root` names (`arn:<partition>:iam::<id>:root`)
+    /// that their own IAM policies let assume this role: the account delegates (an SSO
+    /// permission set, an administrators' group), as AWS's "another principal of this
+    /// account" trust does.
+    pub fn account(account_root: impl Into<Value<String>>) -> Self {
+        Self {
+            document: PolicyDocument::new().statement(
+                Statement::allow(["sts:AssumeRole", "sts:TagSession"])
+                    .principal("AWS", [account_root]),
+            ),
+            service: None,
+        }
+    }
+
     /// GitHub Actions of each of `repositories` (`owner/name`) through the account's
     /// GitHub OIDC provider, only for workflow runs of the git refs `refs` (exact, like
     /// `refs/heads/main`, or a tag pattern, like `refs/tags/v*`: `StringLike`). An image

@@ -70,6 +70,13 @@ impl OpaPolicy {
         }
     }
 
+    /// The same policy under another name (policy names are unique in an organization:
+    /// one set per environment names its copies apart).
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
     /// No security group admits SSH (TCP 22 or every protocol) from `0.0.0.0/0` or `::/0`.
     pub fn no_public_ssh() -> Self {
         Self::new(

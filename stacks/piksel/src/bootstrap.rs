@@ -47,10 +47,12 @@ const INFRA_SERVICES: [&str; 10] = [
 /// The services `piksel-eks-<env>` declares resources of.
 const EKS_SERVICES: [&str; 5] = ["eks", "ec2", "kms", "logs", "ssm"];
 
-/// What an apply may do with IAM: the stack's own roles, their policies and instance
-/// profiles, the OIDC providers and the service-linked roles EKS and RDS ask for; never a
-/// user, a group, an account setting or a managed policy's definition.
-const IAM_ROLE_ACTIONS: [&str; 24] = [
+/// What an apply may do with IAM: the stack's own roles, their inline and customer-managed
+/// policies and instance profiles, the OIDC providers and the service-linked roles EKS
+/// and RDS ask for; never a user, a group or an account setting. (A role it makes could
+/// hold more than the apply role itself: the approval gate, the policy checks and a
+/// permissions boundary, not yet set, are what stop that.)
+const IAM_ROLE_ACTIONS: [&str; 38] = [
     "iam:CreateRole",
     "iam:DeleteRole",
     "iam:GetRole",
@@ -75,6 +77,22 @@ const IAM_ROLE_ACTIONS: [&str; 24] = [
     "iam:TagOpenIDConnectProvider",
     "iam:GetPolicy",
     "iam:GetPolicyVersion",
+    // The instance profiles of the stack's EC2 roles (the developer instance).
+    "iam:CreateInstanceProfile",
+    "iam:DeleteInstanceProfile",
+    "iam:GetInstanceProfile",
+    "iam:AddRoleToInstanceProfile",
+    "iam:RemoveRoleFromInstanceProfile",
+    "iam:TagInstanceProfile",
+    // The customer-managed policies the stack writes (the developers' SSH policy).
+    "iam:CreatePolicy",
+    "iam:DeletePolicy",
+    "iam:CreatePolicyVersion",
+    "iam:DeletePolicyVersion",
+    "iam:ListPolicyVersions",
+    "iam:TagPolicy",
+    "iam:ListRoles",
+    "iam:ListPolicies",
 ];
 
 /// The prefix of the roles of the workspace of stack `stack_id`: `tfc-<stack id>`.
@@ -156,8 +174,12 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
     }
     let _policies = PolicySet::new(ORGANIZATION, format!("piksel-{}", env.name))
         .description(format!("Checks on every plan of Piksel {}", env.name))
-        .policy(OpaPolicy::no_public_ssh())
-        .policy(OpaPolicy::s3_public_access_block())
+        // Policy names are the organization's: each environment's copies carry its name.
+        .policy(OpaPolicy::no_public_ssh().named(format!("piksel-{}-no-public-ssh", env.name)))
+        .policy(
+            OpaPolicy::s3_public_access_block()
+                .named(format!("piksel-{}-s3-public-access-block", env.name)),
+        )
         .workspace(&infra)
         .workspace(&eks)
         .add(&mut root, "policies")?;

@@ -40,8 +40,6 @@ pub struct Environment {
     pub auto_apply: bool,
     /// The ODC index database's instance class.
     pub database_class: &'static str,
-    /// The role whose members administer the cluster (replace): an EKS access entry.
-    pub admin_role_arn: &'static str,
     /// The addresses the cluster's public endpoint admits (replace), besides the VPC.
     pub operator_cidrs: Vec<Ipv4Cidr>,
     /// The developers' SSH public key (replace): the developer instance's key pair.
@@ -107,7 +105,6 @@ pub fn environments() -> Vec<Environment> {
             production: false,
             auto_apply: true,
             database_class: "db.t4g.medium",
-            admin_role_arn: "arn:aws:iam::333333333333:role/piksel-platform-admins",
             operator_cidrs: vec![OFFICE],
             developer_public_key: DEVELOPER_KEY,
             github_oauth_token_id: GITHUB_OAUTH_TOKEN,
@@ -120,7 +117,6 @@ pub fn environments() -> Vec<Environment> {
             production: false,
             auto_apply: false,
             database_class: "db.t4g.medium",
-            admin_role_arn: "arn:aws:iam::444444444444:role/piksel-platform-admins",
             operator_cidrs: vec![OFFICE],
             developer_public_key: DEVELOPER_KEY,
             github_oauth_token_id: GITHUB_OAUTH_TOKEN,
@@ -133,7 +129,6 @@ pub fn environments() -> Vec<Environment> {
             production: true,
             auto_apply: false,
             database_class: "db.m7g.large",
-            admin_role_arn: "arn:aws:iam::555555555555:role/piksel-platform-admins",
             operator_cidrs: vec![OFFICE],
             developer_public_key: DEVELOPER_KEY,
             github_oauth_token_id: GITHUB_OAUTH_TOKEN,

@@ -8,6 +8,7 @@ use girder_eks::{
     AccessEntry, AccessPolicy, AccessScope, Addon, CapacityType, EksCluster, EksClusterHandle,
     KubernetesVersion, NodeGroup, NodeGroupHandle, ScalingConfig, Taint, TaintEffect,
 };
+use girder_iam::{Role, Trust};
 use girder_network::Connectable;
 
 use crate::config::{Environment, aws_stack};
@@ -163,9 +164,19 @@ pub(crate) fn stack(env: &Environment, infra: &Infra) -> Result<(Stack, Cluster)
     // Administrators through an access entry (no aws-auth ConfigMap), and this
     // workspace's apply role, which installs Flux through the helm provider.
     let mut access = root.child("access")?;
+    // The administrators' role is made here, so the access entry names a principal that
+    // exists (EKS refuses one that does not); who may assume it is the account's IAM
+    // (an SSO permission set), not this stack.
+    let admins_role = Role::new(
+        format!("{name}-platform-admins"),
+        Trust::account(format!("arn:aws:iam::{}:root", env.account_id)),
+    )
+    .description(format!("Piksel {} cluster administrators", env.name))
+    .max_session(3600)
+    .add(&mut access, "admins-role")?;
     let _admins = AccessEntry::new(
         &cluster,
-        env.admin_role_arn,
+        &admins_role,
         AccessPolicy::ClusterAdmin,
         AccessScope::Cluster,
     )

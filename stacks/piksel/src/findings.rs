@@ -124,6 +124,11 @@ pub(crate) fn eks(stack: &mut Stack) -> Result<()> {
         stack.acknowledge_check("cluster/eks/cluster", check, reason)?;
     }
     stack.acknowledge_check(
+        "access/admins-role",
+        "CKV_AWS_61",
+        "trusted by this account only (its root: the account's own IAM policies, an SSO permission set, decide who may assume it); no other account, no service",
+    )?;
+    stack.acknowledge_check(
         "cluster/eks/key",
         "CKV2_AWS_64",
         "the key policy is KMS's default (the account's IAM decides): the cluster role's grant is in its IAM policy",

@@ -357,3 +357,82 @@ fn terraform_installs_flux_which_syncs_the_environments_clusters_directory() {
             .any(|(_, r)| r["name"] == "tfc-piksel-eks-dev-apply")
     );
 }
+
+/// The IAM actions creating a resource of Terraform type `rtype` needs, by its service:
+/// what an apply role must allow for the stack to apply at all.
+fn create_actions(rtype: &str) -> Vec<&'static str> {
+    let service = |prefix: &str, action: &'static str| rtype.starts_with(prefix).then_some(action);
+    let iam = match rtype {
+        "aws_iam_role" => vec!["iam:CreateRole", "iam:GetRole", "iam:PassRole"],
+        "aws_iam_role_policy" => vec!["iam:PutRolePolicy"],
+        "aws_iam_role_policy_attachment" => vec!["iam:AttachRolePolicy"],
+        "aws_iam_instance_profile" => {
+            vec!["iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"]
+        }
+        "aws_iam_policy" => vec!["iam:CreatePolicy"],
+        "aws_iam_openid_connect_provider" => vec!["iam:CreateOpenIDConnectProvider"],
+        _ => vec![],
+    };
+    if !iam.is_empty() {
+        return iam;
+    }
+    [
+        service("aws_eks_", "eks:*"),
+        service("aws_db_", "rds:*"),
+        service("aws_s3_", "s3:*"),
+        service("aws_ecr_", "ecr:*"),
+        service("aws_route53_", "route53:*"),
+        service("aws_cloudwatch_log_", "logs:*"),
+        service("aws_cloudwatch_metric_alarm", "cloudwatch:*"),
+        service("aws_ssm_", "ssm:*"),
+        service("aws_secretsmanager_", "secretsmanager:*"),
+        service("aws_kms_", "kms:*"),
+        service("aws_vpc", "ec2:*"),
+        service("aws_subnet", "ec2:*"),
+        service("aws_route", "ec2:*"),
+        service("aws_nat_gateway", "ec2:*"),
+        service("aws_eip", "ec2:*"),
+        service("aws_internet_gateway", "ec2:*"),
+        service("aws_security_group", "ec2:*"),
+        service("aws_default_security_group", "ec2:*"),
+        service("aws_flow_log", "ec2:*"),
+        service("aws_launch_template", "ec2:*"),
+        service("aws_instance", "ec2:*"),
+        service("aws_key_pair", "ec2:*"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+#[test]
+fn each_workspaces_apply_role_may_create_every_resource_its_stack_declares() {
+    let assembly = assembly();
+    for env in ["dev", "prod"] {
+        let bootstrap =
+            Template::from_assembly(&assembly, &format!("piksel-bootstrap-{env}")).unwrap();
+        for (stack, id) in [("piksel-infra", "infra"), ("piksel-eks", "eks")] {
+            let role = format!("tfc-{stack}-{env}-apply");
+            let policy = bootstrap
+                .resource("aws_iam_role_policy", &format!("{id}_aws_apply_apply"))["policy"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let t = Template::from_assembly(&assembly, &format!("{stack}-{env}")).unwrap();
+            let resources = t.terraform()["resource"].as_object().unwrap();
+            for rtype in resources.keys() {
+                if rtype.starts_with("helm_") {
+                    continue; // the cluster's API, through its access entry
+                }
+                let needed = create_actions(rtype);
+                assert!(!needed.is_empty(), "{stack}: no actions known for {rtype}");
+                for action in needed {
+                    assert!(
+                        policy.contains(&format!("\"{action}\"")),
+                        "{stack}-{env}: {rtype} needs {action}, which {role} lacks"
+                    );
+                }
+            }
+        }
+    }
+}
