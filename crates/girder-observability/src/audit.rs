@@ -31,8 +31,8 @@ use girder_core::{Result, Scope, Value};
 use girder_iam::{Condition, PolicyDocument, Role, RoleHandle, Statement, Trust};
 use girder_storage::{Bucket, BucketHandle, BucketName, Encryption};
 
-use crate::cloudwatch::{Comparison, MetricAlarm, MetricAlarmHandle, Period, Statistic};
 use crate::cloudwatch::TreatMissingData;
+use crate::cloudwatch::{Comparison, MetricAlarm, MetricAlarmHandle, Period, Statistic};
 use crate::error::ObservabilityError;
 
 /// The longest trail name: its bucket is `<name>-audit-<account>-<region>`, at most 63
@@ -127,8 +127,12 @@ impl AuditAlarm {
             AuditAlarm::SecurityGroupChanges => "A security group or its rules changed",
             AuditAlarm::NetworkAclChanges => "A network ACL or its entries changed",
             AuditAlarm::RootUsage => "The root user made a request",
-            AuditAlarm::ConsoleSignInWithoutMfa => "An IAM user signed in to the console without MFA",
-            AuditAlarm::CloudTrailChanges => "A CloudTrail trail was created, changed, stopped or deleted",
+            AuditAlarm::ConsoleSignInWithoutMfa => {
+                "An IAM user signed in to the console without MFA"
+            }
+            AuditAlarm::CloudTrailChanges => {
+                "A CloudTrail trail was created, changed, stopped or deleted"
+            }
             AuditAlarm::KmsKeyDisabledOrDeleted => {
                 "A customer managed KMS key was disabled or scheduled for deletion"
             }
@@ -212,6 +216,7 @@ pub struct AuditTrail {
 pub struct AuditTrailHandle {
     trail: aws::CloudtrailHandle,
     trail_arn: Arn,
+    log_files_arn: Arn,
     bucket: BucketHandle,
     key: aws::KmsKeyHandle,
     log_group: aws::CloudwatchLogGroupHandle,
@@ -399,7 +404,10 @@ impl Construct for AuditTrail {
                     .sid("AccountDecryptsLogs")
                     .principal("AWS", [account_root.clone()])
                     .on(["*"])
-                    .when(Condition::string_equals("kms:CallerAccount", account.clone()))
+                    .when(Condition::string_equals(
+                        "kms:CallerAccount",
+                        account.clone(),
+                    ))
                     .when(cloudtrail_context())
                     .wildcard_because(KEY_POLICY_RESOURCE),
             )
@@ -414,7 +422,10 @@ impl Construct for AuditTrail {
                 .sid("CloudWatchLogsEncryptsGroup")
                 .principal(
                     "Service",
-                    [fns::format("logs.%s.amazonaws.com", [region.region().any()])],
+                    [fns::format(
+                        "logs.%s.amazonaws.com",
+                        [region.region().any()],
+                    )],
                 )
                 .on(["*"])
                 .when(Condition::new(
@@ -470,7 +481,7 @@ impl Construct for AuditTrail {
                 Statement::allow(["s3:PutObject"])
                     .sid("CloudTrailWrite")
                     .principal("Service", [CLOUDTRAIL])
-                    .on([log_files])
+                    .on([log_files.clone()])
                     .when(Condition::string_equals(
                         "s3:x-amz-acl",
                         "bucket-owner-full-control",
@@ -500,10 +511,13 @@ impl Construct for AuditTrail {
                 .sid("CloudTrailWritesGroup")
                 .on([streams.clone()]),
         );
-        let log_role = Role::new(format!("{name}-cloudtrail-logs"), Trust::service(CLOUDTRAIL))
-            .description(format!("CloudTrail trail {name} writes its log group"))
-            .policy("logs", log_policy.clone())
-            .add(&mut scope, "log-role")?;
+        let log_role = Role::new(
+            format!("{name}-cloudtrail-logs"),
+            Trust::service(CLOUDTRAIL),
+        )
+        .description(format!("CloudTrail trail {name} writes its log group"))
+        .policy("logs", log_policy.clone())
+        .add(&mut scope, "log-role")?;
 
         let trail = scope.add(
             "trail",
@@ -561,6 +575,7 @@ impl Construct for AuditTrail {
         Ok(AuditTrailHandle {
             trail,
             trail_arn,
+            log_files_arn: log_files,
             bucket,
             key,
             log_group,
@@ -579,6 +594,12 @@ impl AuditTrailHandle {
     /// trail exists, as the policies that name it must be).
     pub fn arn(&self) -> &Arn {
         &self.trail_arn
+    }
+
+    /// The ARN of the account's log files in the bucket, `<bucket arn>/AWSLogs/<account>/*`
+    /// (what CloudTrail may write; what a reader of the logs reads).
+    pub fn log_files_arn(&self) -> &Arn {
+        &self.log_files_arn
     }
 
     /// The generated trail.
@@ -695,7 +716,12 @@ mod tests {
 
     #[test]
     fn trail_names_fit_the_bucket_name() {
-        for good in ["piksel", "piksel-prod", "a1b", &"a".repeat(MAX_TRAIL_NAME_LEN)] {
+        for good in [
+            "piksel",
+            "piksel-prod",
+            "a1b",
+            &"a".repeat(MAX_TRAIL_NAME_LEN),
+        ] {
             assert_eq!(check_trail_name(good), Ok(()), "{good}");
         }
         for bad in [
@@ -726,7 +752,10 @@ mod tests {
         assert_eq!(metrics.len(), AuditAlarm::ALL.len());
         for alarm in AuditAlarm::ALL {
             let pattern = alarm.filter_pattern();
-            assert!(pattern.starts_with('{') && pattern.ends_with('}'), "{pattern}");
+            assert!(
+                pattern.starts_with('{') && pattern.ends_with('}'),
+                "{pattern}"
+            );
             assert_eq!(
                 pattern.matches('(').count(),
                 pattern.matches(')').count(),
