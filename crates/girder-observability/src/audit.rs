@@ -3,22 +3,8 @@
 //! Foundations Benchmark (section 4) and AWS Security Hub (`CloudWatch.x`) ask to be
 //! alerted on) and [`AccessAnalyzer`] (IAM Access Analyzer for the account).
 //!
-//! **The periodic permissions report.** Nothing here schedules it; it is read from what
-//! these constructs create, by a scheduled CI job holding a read-only role
-//! (`iam:GenerateCredentialReport`, `iam:GetCredentialReport`,
-//! `access-analyzer:ListFindings`):
-//!
-//! 1. `aws iam generate-credential-report` then `aws iam get-credential-report` (every
-//!    user: password and access-key age and last use, MFA);
-//! 2. `aws accessanalyzer list-findings --analyzer-arn <AccessAnalyzerHandle::arn>
-//!    --filter '{"status":{"eq":["ACTIVE"]}}'` (resources shared outside the account);
-//! 3. the trail's log group, for who changed IAM since the last report:
-//!    `aws logs filter-log-events --log-group-name <AuditTrailHandle::log_group_name>
-//!    --filter-pattern <AuditAlarm::IamPolicyChanges.filter_pattern()>`.
-//!
-//! The alarms are the push side: a change to IAM, security groups, network ACLs, the trail
-//! itself or a key, root use, and console sign-in without MFA reach the topic given to
-//! [`AuditTrail::alert_to`] within five minutes.
+//! The periodic permissions report is read from what both create: see
+//! [`AuditTrail`]'s "Periodic permissions report".
 
 use girder_aws::aws;
 use girder_aws::aws::cloudtrail as trail;
@@ -200,6 +186,26 @@ impl AuditAlarm {
 /// CloudTrail assumes to write the group: `logs:CreateLogStream` and `logs:PutLogEvents`
 /// on that group's streams only), `trail`, and per alarm `<alarm id>-filter` and
 /// `<alarm id>` (a [`MetricAlarm`]: Sum >= 1 over 300 s, missing data not breaching).
+///
+/// # Periodic permissions report
+///
+/// Nothing here schedules it (girder synthesizes no CI); a scheduled CI job (weekly, say)
+/// with a read-only role (`iam:GenerateCredentialReport`, `iam:GetCredentialReport`,
+/// `access-analyzer:ListFindings`, `logs:FilterLogEvents` on the trail's group) builds it
+/// from what this trail and an [`AccessAnalyzer`] create:
+///
+/// 1. who can sign in and how: `aws iam generate-credential-report`, then
+///    `aws iam get-credential-report` (every user's password and access-key age and last
+///    use, MFA);
+/// 2. what is shared outside the account: `aws accessanalyzer list-findings
+///    --analyzer-arn <AccessAnalyzerHandle::arn> --filter '{"status":{"eq":["ACTIVE"]}}'`;
+/// 3. who changed IAM since the last report: `aws logs filter-log-events
+///    --log-group-name <AuditTrailHandle::log_group_name> --start-time <last report>
+///    --filter-pattern '<AuditAlarm::IamPolicyChanges.filter_pattern()>'`.
+///
+/// The alarms are the push side of the same record: a change to IAM, security groups,
+/// network ACLs, the trail or a key, root use, and console sign-in without MFA reach the
+/// topics given to [`AuditTrail::alert_to`] within five minutes.
 #[must_use = "a builder creates nothing until `add` is called"]
 #[derive(Clone, Debug)]
 pub struct AuditTrail {

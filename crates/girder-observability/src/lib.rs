@@ -18,7 +18,7 @@
 //!   trail to a KMS-encrypted, retained bucket and log group, with alarms ([`AuditAlarm`],
 //!   CIS AWS Foundations 4.x) on IAM, security-group, network-ACL, trail and key changes,
 //!   root use and console sign-in without MFA; [`AccessAnalyzer`] for the account. The
-//!   periodic permissions report is read from both (see the `audit` module's docs).
+//!   periodic permissions report is read from both ([`AuditTrail`]'s docs).
 //!
 //! **Ordering.** PodMonitors, ServiceMonitors and PrometheusRules are custom resources of
 //! the operator the release installs. Given to [`Monitoring::scrape`] /
