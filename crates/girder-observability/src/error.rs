@@ -135,6 +135,28 @@ pub enum ObservabilityError {
         allowed: String,
     },
 
+    /// A name AWS or girder refuses (an audit trail, an access analyzer).
+    #[error("{what} name {value:?} is not allowed: {allowed}")]
+    Name {
+        /// `audit trail`, `access analyzer`.
+        what: String,
+        /// The name given.
+        value: String,
+        /// What is allowed.
+        allowed: String,
+    },
+
+    /// A retention or waiting period out of range.
+    #[error("{what} of {days} days is not allowed: {allowed}")]
+    Retention {
+        /// `bucket retention`, `log retention`, `key deletion window`.
+        what: String,
+        /// The days given.
+        days: u16,
+        /// What is allowed.
+        allowed: String,
+    },
+
     /// Values that do not serialize.
     #[error("chart values do not serialize: {0}")]
     Values(String),

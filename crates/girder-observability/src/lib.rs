@@ -14,6 +14,11 @@
 //! - [`Dashboard`]: Grafana dashboards as code, a ConfigMap the sidecar loads.
 //! - [`MetricAlarm`]: a CloudWatch alarm over a metric AWS holds (ALB, RDS), with
 //!   [`TreatMissingData`] explicit.
+//! - [`AuditTrail`]: IAM activity monitoring of an AWS account: a multi-region CloudTrail
+//!   trail to a KMS-encrypted, retained bucket and log group, with alarms ([`AuditAlarm`],
+//!   CIS AWS Foundations 4.x) on IAM, security-group, network-ACL, trail and key changes,
+//!   root use and console sign-in without MFA; [`AccessAnalyzer`] for the account. The
+//!   periodic permissions report is read from both ([`AuditTrail`]'s docs).
 //!
 //! **Ordering.** PodMonitors, ServiceMonitors and PrometheusRules are custom resources of
 //! the operator the release installs. Given to [`Monitoring::scrape`] /
@@ -24,6 +29,7 @@
 //! is already installed. Dashboards are ConfigMaps: no ordering needed.
 
 mod alert;
+mod audit;
 mod cloudwatch;
 mod dashboard;
 mod error;
@@ -33,6 +39,11 @@ mod scrape;
 pub mod values;
 
 pub use alert::{Alert, AlertGroup, Severity};
+pub use audit::{
+    AccessAnalyzer, AccessAnalyzerHandle, AuditAlarm, AuditTrail, AuditTrailHandle,
+    DEFAULT_LOG_RETENTION_DAYS, DEFAULT_RETENTION_DAYS, MAX_TRAIL_NAME_LEN,
+    METRIC_NAMESPACE_PREFIX,
+};
 pub use cloudwatch::{
     Comparison, MetricAlarm, MetricAlarmHandle, Period, Statistic, TreatMissingData,
 };

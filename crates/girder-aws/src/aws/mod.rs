@@ -2,7 +2,7 @@
 // Do not edit: change crates/girder-aws/schema/allowlist.txt or the generator in
 // xtask/src/codegen, then run `cargo xtask codegen`.
 
-//! Provider `aws` (hashicorp/aws 6.25.0): 77 resources and 11 data sources.
+//! Provider `aws` (hashicorp/aws 6.25.0): 78 resources and 11 data sources.
 //!
 //! Resource `aws_<type>` is the config struct `<Type>` (module `<type>`) with the handle
 //! `<Type>Handle`; data source `aws_<type>` is `Data<Type>`. Require the provider with
@@ -54,6 +54,10 @@ pub mod cloudwatch_dashboard;
 pub use cloudwatch_dashboard::{CloudwatchDashboard, CloudwatchDashboardHandle};
 pub mod cloudwatch_log_group;
 pub use cloudwatch_log_group::{CloudwatchLogGroup, CloudwatchLogGroupHandle};
+pub mod cloudwatch_log_metric_filter;
+pub use cloudwatch_log_metric_filter::{
+    CloudwatchLogMetricFilter, CloudwatchLogMetricFilterHandle,
+};
 pub mod cloudwatch_metric_alarm;
 pub use cloudwatch_metric_alarm::{CloudwatchMetricAlarm, CloudwatchMetricAlarmHandle};
 pub mod db_instance;

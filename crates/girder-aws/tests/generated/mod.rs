@@ -33,6 +33,7 @@ pub(crate) fn add_minimal(scope: &mut Scope<'_>) -> Result<()> {
     minimal_aws_cloudtrail(scope)?;
     minimal_aws_cloudwatch_dashboard(scope)?;
     minimal_aws_cloudwatch_log_group(scope)?;
+    minimal_aws_cloudwatch_log_metric_filter(scope)?;
     minimal_aws_cloudwatch_metric_alarm(scope)?;
     minimal_aws_db_instance(scope)?;
     minimal_aws_db_parameter_group(scope)?;
@@ -259,6 +260,21 @@ fn minimal_aws_cloudwatch_log_group(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "aws_cloudwatch_log_group",
         girder_aws::aws::cloudwatch_log_group::CloudwatchLogGroup::new(),
+    )?;
+    Ok(())
+}
+
+fn minimal_aws_cloudwatch_log_metric_filter(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_cloudwatch_log_metric_filter",
+        girder_aws::aws::cloudwatch_log_metric_filter::CloudwatchLogMetricFilter::new(
+            "example",
+            "example",
+            "example",
+            girder_aws::aws::cloudwatch_log_metric_filter::MetricTransformation::new(
+                "example", "example", "example",
+            ),
+        ),
     )?;
     Ok(())
 }
@@ -1567,6 +1583,7 @@ pub(crate) fn add_full(scope: &mut Scope<'_>) -> Result<()> {
     full_aws_cloudtrail(scope)?;
     full_aws_cloudwatch_dashboard(scope)?;
     full_aws_cloudwatch_log_group(scope)?;
+    full_aws_cloudwatch_log_metric_filter(scope)?;
     full_aws_cloudwatch_metric_alarm(scope)?;
     full_aws_db_instance(scope)?;
     full_aws_db_parameter_group(scope)?;
@@ -1952,6 +1969,26 @@ fn full_aws_cloudwatch_log_group(scope: &mut Scope<'_>) -> Result<()> {
             .skip_destroy(true)
             .tags([("key", girder_core::Value::from("example"))])
             .tags_all([("key", girder_core::Value::from("example"))]),
+    )?;
+    Ok(())
+}
+
+fn full_aws_cloudwatch_log_metric_filter(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_cloudwatch_log_metric_filter",
+        girder_aws::aws::cloudwatch_log_metric_filter::CloudwatchLogMetricFilter::new(
+            "example",
+            "example",
+            "example",
+            girder_aws::aws::cloudwatch_log_metric_filter::MetricTransformation::new(
+                "example", "example", "example",
+            )
+            .default_value("example")
+            .dimensions([("key", girder_core::Value::from("example"))])
+            .unit("example"),
+        )
+        .apply_on_transformed_logs(true)
+        .region("example"),
     )?;
     Ok(())
 }
