@@ -27,6 +27,7 @@ pub(crate) fn add_minimal(scope: &mut Scope<'_>) -> Result<()> {
     minimal_aws_backup_plan(scope)?;
     minimal_aws_backup_selection(scope)?;
     minimal_aws_backup_vault(scope)?;
+    minimal_aws_backup_vault_lock_configuration(scope)?;
     minimal_aws_budgets_budget(scope)?;
     minimal_aws_cloudfront_distribution(scope)?;
     minimal_aws_cloudfront_origin_access_control(scope)?;
@@ -190,6 +191,16 @@ fn minimal_aws_backup_vault(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "aws_backup_vault",
         girder_aws::aws::backup_vault::BackupVault::new("example"),
+    )?;
+    Ok(())
+}
+
+fn minimal_aws_backup_vault_lock_configuration(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_backup_vault_lock_configuration",
+        girder_aws::aws::backup_vault_lock_configuration::BackupVaultLockConfiguration::new(
+            "example",
+        ),
     )?;
     Ok(())
 }
@@ -1546,6 +1557,7 @@ pub(crate) fn add_full(scope: &mut Scope<'_>) -> Result<()> {
     full_aws_backup_plan(scope)?;
     full_aws_backup_selection(scope)?;
     full_aws_backup_vault(scope)?;
+    full_aws_backup_vault_lock_configuration(scope)?;
     full_aws_budgets_budget(scope)?;
     full_aws_cloudfront_distribution(scope)?;
     full_aws_cloudfront_origin_access_control(scope)?;
@@ -1797,6 +1809,20 @@ fn full_aws_backup_vault(scope: &mut Scope<'_>) -> Result<()> {
             .tags([("key", girder_core::Value::from("example"))])
             .tags_all([("key", girder_core::Value::from("example"))])
             .timeouts(girder_aws::aws::backup_vault::Timeouts::new().delete("example")),
+    )?;
+    Ok(())
+}
+
+fn full_aws_backup_vault_lock_configuration(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_backup_vault_lock_configuration",
+        girder_aws::aws::backup_vault_lock_configuration::BackupVaultLockConfiguration::new(
+            "example",
+        )
+        .changeable_for_days(1)
+        .max_retention_days(1)
+        .min_retention_days(1)
+        .region("example"),
     )?;
     Ok(())
 }
