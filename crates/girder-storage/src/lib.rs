@@ -42,6 +42,5 @@ pub use ecr::{Repository, RepositoryHandle};
 pub use error::StorageError;
 pub use name::BucketName;
 pub use static_site::{
-    CACHING_OPTIMIZED_POLICY_ID, PriceClass, SECURITY_HEADERS_POLICY_ID, StaticSite,
-    StaticSiteHandle,
+    CACHING_OPTIMIZED_POLICY_ID, HSTS_MAX_AGE_SECONDS, PriceClass, StaticSite, StaticSiteHandle,
 };

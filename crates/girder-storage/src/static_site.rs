@@ -3,6 +3,7 @@
 
 use girder_aws::aws;
 use girder_aws::aws::cloudfront_distribution as cf;
+use girder_aws::aws::cloudfront_response_headers_policy as headers;
 use girder_core::construct::Construct;
 use girder_core::{Error, Expr, Result, Scope, Value};
 use girder_iam::{Condition, PolicyDocument, Role, RoleHandle, Statement, Trust};
@@ -15,11 +16,8 @@ use crate::name::BucketName;
 /// headers or query strings in the cache key, gzip and brotli.
 pub const CACHING_OPTIMIZED_POLICY_ID: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
 
-/// CloudFront's managed response headers policy `Managed-SecurityHeadersPolicy`:
-/// `Strict-Transport-Security` (one year), `X-Content-Type-Options: nosniff`,
-/// `X-Frame-Options: SAMEORIGIN`, `Referrer-Policy: strict-origin-when-cross-origin`,
-/// `X-XSS-Protection`.
-pub const SECURITY_HEADERS_POLICY_ID: &str = "67f7725c-6f97-4210-82d7-5512b31e9d03";
+/// HSTS `max-age` of the site's responses: two years, what hstspreload.org asks for.
+pub const HSTS_MAX_AGE_SECONDS: u32 = 63_072_000;
 
 /// The edge locations a distribution serves from (CloudFront's price classes).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -51,8 +49,15 @@ impl PriceClass {
 ///   (`aws:SourceArn`), and nobody else in.
 /// - CloudFront reads it through an origin access control that signs every request
 ///   (SigV4, `always`); viewers are redirected to HTTPS; HTTP/2 and HTTP/3, IPv6,
-///   compression, `index.html` at the root, the managed `CachingOptimized` cache policy
-///   and `SecurityHeadersPolicy` response headers, price class 100 unless told.
+///   compression, `index.html` at the root, the managed `CachingOptimized` cache policy,
+///   price class 100 unless told.
+/// - Every response carries security headers (a response headers policy of its own,
+///   overriding the origin's): `Strict-Transport-Security` for two years with
+///   `includeSubDomains` and `preload` (the directive only consents: a domain enters the
+///   browsers' preload lists when someone submits it at hstspreload.org),
+///   `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`,
+///   `Referrer-Policy: strict-origin-when-cross-origin` and `X-XSS-Protection: 0` (the
+///   browsers' XSS auditor is gone; OWASP advises turning it off).
 /// - TLS: with [`StaticSite::certificate`] (an ACM certificate in us-east-1) SNI and
 ///   TLS 1.2 at least (`TLSv1.2_2021`) for the aliases; without it, CloudFront's default
 ///   certificate on `*.cloudfront.net`, for which CloudFront fixes the minimum at TLSv1
@@ -162,6 +167,42 @@ impl Construct for StaticSite {
             aws::CloudfrontOriginAccessControl::new(bucket.name().clone(), "s3", "always", "sigv4")
                 .description("CloudFront signs every request to the site's bucket"),
         )?;
+        let policy_name: String = format!("{}-{}", scope.stack_id(), scope.path())
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let security = headers::SecurityHeadersConfig::new()
+            .strict_transport_security(
+                headers::SecurityHeadersConfigStrictTransportSecurity::new(
+                    HSTS_MAX_AGE_SECONDS,
+                    true,
+                )
+                .include_subdomains(true)
+                .preload(true),
+            )
+            .content_type_options(headers::SecurityHeadersConfigContentTypeOptions::new(true))
+            .frame_options(headers::SecurityHeadersConfigFrameOptions::new(
+                "DENY", true,
+            ))
+            .referrer_policy(headers::SecurityHeadersConfigReferrerPolicy::new(
+                true,
+                "strict-origin-when-cross-origin",
+            ))
+            .xss_protection(headers::SecurityHeadersConfigXssProtection::new(
+                true, false,
+            ));
+        let response_headers = scope.add(
+            "response-headers",
+            aws::CloudfrontResponseHeadersPolicy::new(policy_name)
+                .comment("security headers of the static site")
+                .security_headers_config(security),
+        )?;
         const ORIGIN: &str = "bucket";
         let behavior = cf::DefaultCacheBehavior::new(
             ["GET", "HEAD"],
@@ -170,7 +211,7 @@ impl Construct for StaticSite {
             "redirect-to-https",
         )
         .cache_policy_id(CACHING_OPTIMIZED_POLICY_ID)
-        .response_headers_policy_id(SECURITY_HEADERS_POLICY_ID)
+        .response_headers_policy_id(response_headers.id())
         .compress(true);
         let origin = cf::Origin::new(bucket.resource().bucket_regional_domain_name(), ORIGIN)
             .origin_access_control_id(access.id());

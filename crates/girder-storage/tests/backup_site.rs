@@ -8,8 +8,8 @@ use girder_core::assertions::Template;
 use girder_core::prelude::*;
 use girder_iam::{Access, Condition, Effect, GithubOidcProvider, Trust};
 use girder_storage::{
-    BackupPlan, BackupRule, BucketName, CACHING_OPTIMIZED_POLICY_ID, PriceClass,
-    SECURITY_HEADERS_POLICY_ID, StaticSite, StaticSiteHandle, StorageError,
+    BackupPlan, BackupRule, BucketName, CACHING_OPTIMIZED_POLICY_ID, PriceClass, StaticSite,
+    StaticSiteHandle, StorageError,
 };
 use serde_json::{Value as Json, json};
 
@@ -376,7 +376,7 @@ fn the_distribution_signs_requests_redirects_to_https_and_caches_with_managed_po
             "target_origin_id": "bucket",
             "viewer_protocol_policy": "redirect-to-https",
             "cache_policy_id": CACHING_OPTIMIZED_POLICY_ID,
-            "response_headers_policy_id": SECURITY_HEADERS_POLICY_ID,
+            "response_headers_policy_id": "${aws_cloudfront_response_headers_policy.website_response_headers.id}",
             "compress": true
         }],
         "restrictions": [{"geo_restriction": [{"restriction_type": "none"}]}],
@@ -387,6 +387,19 @@ fn the_distribution_signs_requests_redirects_to_https_and_caches_with_managed_po
         "{distribution:#}"
     );
     assert!(distribution.get("aliases").is_none());
+    t.has_resource_properties(
+        "aws_cloudfront_response_headers_policy",
+        &json!({
+            "name": "storage-dev-website",
+            "security_headers_config": [{
+                "strict_transport_security": [{"access_control_max_age_sec": 63_072_000, "include_subdomains": true, "preload": true, "override": true}],
+                "content_type_options": [{"override": true}],
+                "frame_options": [{"frame_option": "DENY", "override": true}],
+                "referrer_policy": [{"referrer_policy": "strict-origin-when-cross-origin", "override": true}],
+                "xss_protection": [{"protection": false, "override": true}]
+            }]
+        }),
+    );
     assert!(distribution.get("logging_config").is_none());
 }
 
