@@ -121,7 +121,7 @@ fn a_plan_backs_up_into_its_own_encrypted_vault_on_utc_schedules() {
 }
 
 #[test]
-fn the_service_role_has_awss_backup_and_restore_policies_and_selections_wait_for_it() {
+fn the_service_role_has_aws_backup_and_restore_policies_and_selections_wait_for_it() {
     let mut stack = stack();
     backups(&mut stack);
     let t = Template::from_stack(stack).unwrap();
@@ -350,7 +350,7 @@ fn the_site_bucket_is_private_and_lets_in_only_its_distribution() {
 }
 
 #[test]
-fn the_distribution_signs_requests_redirects_to_https_and_caches_with_managed_policies() {
+fn the_distribution_signs_requests_redirects_to_https_caches_and_adds_security_headers() {
     let mut stack = stack();
     let _ = site(&mut stack, website());
     let t = Template::from_stack(stack).unwrap();
