@@ -62,6 +62,17 @@ impl PriceClass {
 ///   TLS 1.2 at least (`TLSv1.2_2021`) for the aliases; without it, CloudFront's default
 ///   certificate on `*.cloudfront.net`, for which CloudFront fixes the minimum at TLSv1
 ///   (scanners report CKV_AWS_174 / CKV2_AWS_42 then: give a certificate to clear them).
+///
+/// What checkov 3.3.30 still reports on a site, and why girder does not decide it for
+/// the stack (acknowledge with the stack's reason, `Stack::acknowledge_check`):
+/// CKV_AWS_68 / CKV2_AWS_47 (no WAF web ACL unless [`StaticSite::web_acl`]: a static
+/// site has no code to exploit, and WAF costs per ACL and rule), CKV_AWS_86 (no access
+/// logs unless [`StaticSite::access_logs`]), CKV_AWS_310 (no origin failover: one
+/// bucket, one region), CKV_AWS_374 (no geo restriction: a public website), and on the
+/// bucket CKV_AWS_145 (SSE-S3: SSE-KMS would need CloudFront in the key's policy and a
+/// KMS request per uncached object), CKV_AWS_18 (no server access logs), CKV_AWS_144
+/// (no cross-region replication: the CI rebuilds the content) and CKV2_AWS_62 (no event
+/// notifications: nothing consumes them).
 #[derive(Clone, Debug, PartialEq)]
 #[must_use = "a builder creates nothing until `add` is called"]
 pub struct StaticSite {
