@@ -153,6 +153,11 @@ impl Statement {
         &self.actions
     }
 
+    /// Allow or Deny.
+    pub fn effect(&self) -> Effect {
+        self.effect
+    }
+
     /// Only when `condition` holds.
     pub fn when(mut self, condition: Condition) -> Self {
         self.conditions.push(condition);

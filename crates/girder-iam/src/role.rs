@@ -113,9 +113,11 @@ impl Role {
         self
     }
 
-    /// Attach the AWS managed policy `name` (`AmazonSSMManagedInstanceCore`) of
-    /// `partition` (stated, or the `aws_partition` data source): its ARN is
-    /// `arn:<partition>:iam::aws:policy/<name>`, its construct id `name`.
+    /// Attach the AWS managed policy `name` (`AmazonSSMManagedInstanceCore`, or with its
+    /// path, `service-role/AWSBackupServiceRolePolicyForBackup`) of `partition` (stated,
+    /// or the `aws_partition` data source): its ARN is
+    /// `arn:<partition>:iam::aws:policy/<name>`, its construct id the name after the
+    /// path.
     pub fn aws_managed_policy(
         mut self,
         partition: impl Into<Value<String>>,
@@ -123,7 +125,8 @@ impl Role {
     ) -> Self {
         let name = name.into();
         let arn = Arn::new(partition, "iam", "", "aws", format!("policy/{name}"));
-        self.managed.push((name, arn.value()));
+        let id = name.rsplit('/').next().unwrap_or(&name).to_owned();
+        self.managed.push((id, arn.value()));
         self
     }
 

@@ -47,6 +47,7 @@ pub struct BucketHandle {
     policy: aws::S3BucketPolicyHandle,
     name: Value<String>,
     kms_key: Option<Expr<String>>,
+    policy_document: PolicyDocument,
 }
 
 impl Bucket {
@@ -122,6 +123,26 @@ impl Construct for Bucket {
     /// Add the bucket and its configuration resources as construct `id`.
     fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<BucketHandle> {
         let mut scope = scope.construct_child(id)?;
+        self.add_parts(&mut scope)?.finish(&mut scope, Vec::new())
+    }
+}
+
+/// A bucket whose resources exist but whose policy is not written yet: a construct
+/// whose policy names a resource made from the bucket (a CloudFront distribution whose
+/// origin is the bucket) finishes it once that resource exists.
+pub(crate) struct PendingBucket {
+    bucket: aws::S3BucketHandle,
+    access_block: aws::S3BucketPublicAccessBlockHandle,
+    name: Value<String>,
+    encryption: Encryption,
+    policy_statements: Vec<Statement>,
+    public_keys: Vec<String>,
+    at: String,
+}
+
+impl Bucket {
+    /// Everything but the bucket policy, in the bucket's own scope.
+    pub(crate) fn add_parts(self, scope: &mut Scope<'_>) -> Result<PendingBucket> {
         let at = scope.location();
         let refuse = |e: StorageError| Error::construct(&at, e);
         let name = self.name.resolve().map_err(refuse)?;
@@ -206,6 +227,51 @@ impl Construct for Bucket {
             );
         }
         scope.add("lifecycle", rules)?;
+        Ok(PendingBucket {
+            bucket,
+            access_block,
+            name,
+            encryption: self.encryption,
+            policy_statements: self.policy_statements,
+            public_keys: self.public_keys,
+            at,
+        })
+    }
+}
+
+impl PendingBucket {
+    /// The generated bucket.
+    pub(crate) fn resource(&self) -> &aws::S3BucketHandle {
+        &self.bucket
+    }
+
+    /// The bucket ARN.
+    pub(crate) fn arn(&self) -> Arn {
+        Arn::attribute(self.bucket.arn())
+    }
+
+    /// The bucket name.
+    pub(crate) fn name(&self) -> &Value<String> {
+        &self.name
+    }
+
+    /// Write the bucket policy (TLS only, the builder's statements, `extra`, the public
+    /// keys) into `scope`, the bucket's own scope, and give the handle.
+    pub(crate) fn finish(
+        self,
+        scope: &mut Scope<'_>,
+        extra: Vec<Statement>,
+    ) -> Result<BucketHandle> {
+        let Self {
+            bucket,
+            access_block,
+            name,
+            encryption,
+            policy_statements,
+            public_keys,
+            at,
+        } = self;
+        let public = !public_keys.is_empty();
         let mut policy = PolicyDocument::new().statement(
             Statement::deny(["s3:*"])
                 .sid("DenyInsecureTransport")
@@ -213,14 +279,14 @@ impl Construct for Bucket {
                 .on([bucket.arn(), fns::format("%s/*", [bucket.arn().any()])])
                 .when(Condition::bool("aws:SecureTransport", false)),
         );
-        for statement in self.policy_statements {
+        for statement in policy_statements.into_iter().chain(extra) {
             policy = policy.statement(statement);
         }
         if public {
             let mut read = Statement::allow(["s3:GetObject"])
                 .sid("PublicObjects")
                 .principal("AWS", ["*"]);
-            for key in &self.public_keys {
+            for key in &public_keys {
                 read = read.on([Arn::attribute(bucket.arn()).join(format!("/{key}"))]);
             }
             policy = policy.statement(read);
@@ -228,7 +294,9 @@ impl Construct for Bucket {
         // A new bucket starts with every Block Public Access setting on: a policy with a
         // public statement, put before the block is relaxed, is refused (403). Such a
         // policy waits for the block.
-        let policy_spec = aws::S3BucketPolicy::new(bucket.id(), policy.render(&at)?).into_spec();
+        let policy_document = policy;
+        let policy_spec =
+            aws::S3BucketPolicy::new(bucket.id(), policy_document.render(&at)?).into_spec();
         let policy = scope.add(
             "tls-only",
             if public {
@@ -237,7 +305,7 @@ impl Construct for Bucket {
                 policy_spec
             },
         )?;
-        let kms_key = match self.encryption {
+        let kms_key = match encryption {
             Encryption::Kms(key) => Some(key),
             Encryption::S3Managed => None,
         };
@@ -246,6 +314,7 @@ impl Construct for Bucket {
             policy,
             name,
             kms_key,
+            policy_document,
         })
     }
 }
@@ -281,6 +350,12 @@ impl BucketHandle {
     /// The generated resource.
     pub fn resource(&self) -> &aws::S3BucketHandle {
         &self.bucket
+    }
+
+    /// The bucket policy as written (TLS-only deny first), for reviews and tests that
+    /// ask what it lets in ([`PolicyDocument::access`]).
+    pub fn policy_document(&self) -> &PolicyDocument {
+        &self.policy_document
     }
 
     /// The ARN of the objects under `prefix`.

@@ -78,4 +78,95 @@ pub enum StorageError {
     /// A lifecycle policy keeping no image.
     #[error("keep at least one image")]
     KeepNoImages,
+    /// A backup plan or vault name AWS Backup refuses.
+    #[error(
+        "backup plan name {0:?}: 2-50 letters, digits, '-' and '_' (the vault is named after it)"
+    )]
+    BackupName(String),
+    /// A backup plan without rules.
+    #[error("a backup plan needs at least one rule: BackupRule::daily / weekly / monthly")]
+    NoBackupRules,
+    /// Two rules of one frequency.
+    #[error("backup rule {0} is given twice; one rule per frequency")]
+    DuplicateBackupRule(&'static str),
+    /// A backup plan protecting nothing.
+    #[error(
+        "the backup plan protects nothing: name resources with `.protect(arn)` or tags with `.protect_tagged(key, value)`"
+    )]
+    NothingToBackUp,
+    /// A retention of 0 days.
+    #[error("backup rule {rule}: recovery points kept {days} days; keep them 1 day or more")]
+    BackupRetention {
+        /// The rule.
+        rule: &'static str,
+        /// The retention given.
+        days: u32,
+    },
+    /// A time of day that does not exist.
+    #[error(
+        "backup rule {rule}: {hour}:{minute:02} is not a time of day (hour 0-23, minute 0-59, UTC)"
+    )]
+    BackupTime {
+        /// The rule.
+        rule: &'static str,
+        /// The hour given.
+        hour: u8,
+        /// The minute given.
+        minute: u8,
+    },
+    /// Start and completion windows AWS Backup refuses.
+    #[error(
+        "backup rule {rule}: start window {start_minutes} min, completion window {completion_minutes} min; the start window is 60 minutes or more and the completion window at least 60 minutes longer"
+    )]
+    BackupWindow {
+        /// The rule.
+        rule: &'static str,
+        /// The start window given.
+        start_minutes: u32,
+        /// The completion window given.
+        completion_minutes: u32,
+    },
+    /// A cold storage transition AWS refuses.
+    #[error(
+        "backup rule {rule}: cold storage after {cold_after_days} days with a retention of {retention_days} days; move after 1 day or more and keep points at least 90 days in cold storage (retention >= transition + 90)"
+    )]
+    ColdStorage {
+        /// The rule.
+        rule: &'static str,
+        /// The transition given.
+        cold_after_days: u32,
+        /// The retention given.
+        retention_days: u32,
+    },
+    /// A vault lock AWS refuses.
+    #[error(
+        "vault lock: minimum {min_days} days, maximum {max_days} days, changeable for {changeable_for_days} days; the minimum is 1 or more and at most the maximum, the maximum at most 36500, the grace time 3 days or more"
+    )]
+    VaultLock {
+        /// The minimum retention given.
+        min_days: u32,
+        /// The maximum retention given.
+        max_days: u32,
+        /// The grace time given.
+        changeable_for_days: u32,
+    },
+    /// A rule whose retention the vault lock would refuse (its jobs would fail).
+    #[error(
+        "backup rule {rule}: recovery points kept {days} days, outside the vault lock's {min_days} to {max_days} days"
+    )]
+    RetentionOutsideLock {
+        /// The rule.
+        rule: &'static str,
+        /// Its retention.
+        days: u32,
+        /// The lock's minimum.
+        min_days: u32,
+        /// The lock's maximum.
+        max_days: u32,
+    },
+    /// Aliases without a certificate that covers them.
+    #[error(
+        "the site's aliases {0:?} need an ACM certificate (in us-east-1) that covers them: `.certificate(arn)`"
+    )]
+    AliasesWithoutCertificate(Vec<String>),
 }

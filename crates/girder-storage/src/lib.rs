@@ -10,6 +10,13 @@
 //!   give a role exactly the object actions it needs.
 //! - [`Repository`]: an ECR repository with immutable tags, scan on push and a lifecycle
 //!   policy.
+//! - [`BackupPlan`]: AWS Backup with a KMS-encrypted vault of its own (a compliance lock
+//!   only when asked), daily / weekly / monthly [`BackupRule`]s in UTC with retention and
+//!   cold storage checked against AWS's limits, resources protected by ARN or tag, and
+//!   the service role with AWS's backup and restore policies.
+//! - [`StaticSite`]: a private bucket behind CloudFront with an origin access control
+//!   (SigV4, always), HTTPS only, TLS 1.2 with a certificate, and a deployer role that may
+//!   sync the bucket and invalidate the distribution, nothing else.
 //! - [`ebs_csi_statements`]: the EBS CSI driver's documented actions, scoped to the volumes
 //!   and snapshots it tags and to the cluster's instances (K3s and EKS share them).
 //!
@@ -17,14 +24,23 @@
 //! ARNs ([`girder_core::vocabulary::Arn`]) and the policy statements other constructs
 //! grant with. Refusals are [`StorageError`]s inside [`girder_core::Error::Construct`].
 
+mod backup;
 mod bucket;
 mod ebs_csi;
 mod ecr;
 mod error;
 mod name;
+mod static_site;
 
+pub use backup::{
+    BACKUP_SERVICE_ROLE_POLICIES, BackupPlan, BackupPlanHandle, BackupRule,
+    COLD_STORAGE_MINIMUM_DAYS, VAULT_LOCK_MAXIMUM_DAYS, VAULT_LOCK_MINIMUM_GRACE_DAYS,
+};
 pub use bucket::{Bucket, BucketHandle, Encryption};
 pub use ebs_csi::{EBS_CSI_CLUSTER_TAG, EBS_CSI_DRIVER_ACTIONS, ebs_csi_statements};
 pub use ecr::{PUSH_ACTIONS, Repository, RepositoryHandle};
 pub use error::StorageError;
 pub use name::BucketName;
+pub use static_site::{
+    CACHING_OPTIMIZED_POLICY_ID, HSTS_MAX_AGE_SECONDS, PriceClass, StaticSite, StaticSiteHandle,
+};

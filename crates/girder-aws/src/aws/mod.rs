@@ -2,7 +2,7 @@
 // Do not edit: change crates/girder-aws/schema/allowlist.txt or the generator in
 // xtask/src/codegen, then run `cargo xtask codegen`.
 
-//! Provider `aws` (hashicorp/aws 6.25.0): 78 resources and 11 data sources.
+//! Provider `aws` (hashicorp/aws 6.25.0): 80 resources and 11 data sources.
 //!
 //! Resource `aws_<type>` is the config struct `<Type>` (module `<type>`) with the handle
 //! `<Type>Handle`; data source `aws_<type>` is `Data<Type>`. Require the provider with
@@ -40,6 +40,10 @@ pub mod backup_selection;
 pub use backup_selection::{BackupSelection, BackupSelectionHandle};
 pub mod backup_vault;
 pub use backup_vault::{BackupVault, BackupVaultHandle};
+pub mod backup_vault_lock_configuration;
+pub use backup_vault_lock_configuration::{
+    BackupVaultLockConfiguration, BackupVaultLockConfigurationHandle,
+};
 pub mod budgets_budget;
 pub use budgets_budget::{BudgetsBudget, BudgetsBudgetHandle};
 pub mod cloudfront_distribution;
@@ -47,6 +51,10 @@ pub use cloudfront_distribution::{CloudfrontDistribution, CloudfrontDistribution
 pub mod cloudfront_origin_access_control;
 pub use cloudfront_origin_access_control::{
     CloudfrontOriginAccessControl, CloudfrontOriginAccessControlHandle,
+};
+pub mod cloudfront_response_headers_policy;
+pub use cloudfront_response_headers_policy::{
+    CloudfrontResponseHeadersPolicy, CloudfrontResponseHeadersPolicyHandle,
 };
 pub mod cloudtrail;
 pub use cloudtrail::{Cloudtrail, CloudtrailHandle};

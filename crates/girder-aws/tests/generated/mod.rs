@@ -27,9 +27,11 @@ pub(crate) fn add_minimal(scope: &mut Scope<'_>) -> Result<()> {
     minimal_aws_backup_plan(scope)?;
     minimal_aws_backup_selection(scope)?;
     minimal_aws_backup_vault(scope)?;
+    minimal_aws_backup_vault_lock_configuration(scope)?;
     minimal_aws_budgets_budget(scope)?;
     minimal_aws_cloudfront_distribution(scope)?;
     minimal_aws_cloudfront_origin_access_control(scope)?;
+    minimal_aws_cloudfront_response_headers_policy(scope)?;
     minimal_aws_cloudtrail(scope)?;
     minimal_aws_cloudwatch_dashboard(scope)?;
     minimal_aws_cloudwatch_log_group(scope)?;
@@ -197,6 +199,16 @@ fn minimal_aws_backup_vault(scope: &mut Scope<'_>) -> Result<()> {
     Ok(())
 }
 
+fn minimal_aws_backup_vault_lock_configuration(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_backup_vault_lock_configuration",
+        girder_aws::aws::backup_vault_lock_configuration::BackupVaultLockConfiguration::new(
+            "example",
+        ),
+    )?;
+    Ok(())
+}
+
 fn minimal_aws_budgets_budget(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "aws_budgets_budget",
@@ -235,6 +247,16 @@ fn minimal_aws_cloudfront_origin_access_control(scope: &mut Scope<'_>) -> Result
         "aws_cloudfront_origin_access_control",
         girder_aws::aws::cloudfront_origin_access_control::CloudfrontOriginAccessControl::new(
             "example", "example", "example", "example",
+        ),
+    )?;
+    Ok(())
+}
+
+fn minimal_aws_cloudfront_response_headers_policy(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_cloudfront_response_headers_policy",
+        girder_aws::aws::cloudfront_response_headers_policy::CloudfrontResponseHeadersPolicy::new(
+            "example",
         ),
     )?;
     Ok(())
@@ -1577,9 +1599,11 @@ pub(crate) fn add_full(scope: &mut Scope<'_>) -> Result<()> {
     full_aws_backup_plan(scope)?;
     full_aws_backup_selection(scope)?;
     full_aws_backup_vault(scope)?;
+    full_aws_backup_vault_lock_configuration(scope)?;
     full_aws_budgets_budget(scope)?;
     full_aws_cloudfront_distribution(scope)?;
     full_aws_cloudfront_origin_access_control(scope)?;
+    full_aws_cloudfront_response_headers_policy(scope)?;
     full_aws_cloudtrail(scope)?;
     full_aws_cloudwatch_dashboard(scope)?;
     full_aws_cloudwatch_log_group(scope)?;
@@ -1835,6 +1859,20 @@ fn full_aws_backup_vault(scope: &mut Scope<'_>) -> Result<()> {
     Ok(())
 }
 
+fn full_aws_backup_vault_lock_configuration(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_backup_vault_lock_configuration",
+        girder_aws::aws::backup_vault_lock_configuration::BackupVaultLockConfiguration::new(
+            "example",
+        )
+        .changeable_for_days(1)
+        .max_retention_days(1)
+        .min_retention_days(1)
+        .region("example"),
+    )?;
+    Ok(())
+}
+
 fn full_aws_budgets_budget(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "aws_budgets_budget",
@@ -1899,6 +1937,11 @@ fn full_aws_cloudfront_origin_access_control(scope: &mut Scope<'_>) -> Result<()
         )
         .description("example"),
     )?;
+    Ok(())
+}
+
+fn full_aws_cloudfront_response_headers_policy(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add("aws_cloudfront_response_headers_policy", girder_aws::aws::cloudfront_response_headers_policy::CloudfrontResponseHeadersPolicy::new("example").comment("example").cors_config(girder_aws::aws::cloudfront_response_headers_policy::CorsConfig::new(true, true, girder_aws::aws::cloudfront_response_headers_policy::CorsConfigAccessControlAllowHeaders::new().items([girder_core::Value::from("example")]), girder_aws::aws::cloudfront_response_headers_policy::CorsConfigAccessControlAllowMethods::new().items([girder_core::Value::from("example")]), girder_aws::aws::cloudfront_response_headers_policy::CorsConfigAccessControlAllowOrigins::new().items([girder_core::Value::from("example")])).access_control_max_age_sec(1).access_control_expose_headers(girder_aws::aws::cloudfront_response_headers_policy::CorsConfigAccessControlExposeHeaders::new().items([girder_core::Value::from("example")]))).custom_headers_config(girder_aws::aws::cloudfront_response_headers_policy::CustomHeadersConfig::new().items(girder_aws::aws::cloudfront_response_headers_policy::CustomHeadersConfigItems::new("example", true, "example"))).remove_headers_config(girder_aws::aws::cloudfront_response_headers_policy::RemoveHeadersConfig::new().items(girder_aws::aws::cloudfront_response_headers_policy::RemoveHeadersConfigItems::new("example"))).security_headers_config(girder_aws::aws::cloudfront_response_headers_policy::SecurityHeadersConfig::new().content_security_policy(girder_aws::aws::cloudfront_response_headers_policy::SecurityHeadersConfigContentSecurityPolicy::new("example", true)).content_type_options(girder_aws::aws::cloudfront_response_headers_policy::SecurityHeadersConfigContentTypeOptions::new(true)).frame_options(girder_aws::aws::cloudfront_response_headers_policy::SecurityHeadersConfigFrameOptions::new("example", true)).referrer_policy(girder_aws::aws::cloudfront_response_headers_policy::SecurityHeadersConfigReferrerPolicy::new(true, "example")).strict_transport_security(girder_aws::aws::cloudfront_response_headers_policy::SecurityHeadersConfigStrictTransportSecurity::new(1, true).include_subdomains(true).preload(true)).xss_protection(girder_aws::aws::cloudfront_response_headers_policy::SecurityHeadersConfigXssProtection::new(true, true).mode_block(true).report_uri("example"))).server_timing_headers_config(girder_aws::aws::cloudfront_response_headers_policy::ServerTimingHeadersConfig::new(true, 1)))?;
     Ok(())
 }
 
