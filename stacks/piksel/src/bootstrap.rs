@@ -31,7 +31,7 @@ const INFRA_REPOSITORY: &str = "piksel/piksel-infra";
 const KUBERNETES_REPOSITORY: &str = "piksel/piksel-kubernetes";
 
 /// The services `piksel-infra-<env>` declares resources of.
-const INFRA_SERVICES: [&str; 10] = [
+const INFRA_SERVICES: [&str; 16] = [
     "ec2",
     "rds",
     "s3",
@@ -42,6 +42,12 @@ const INFRA_SERVICES: [&str; 10] = [
     "secretsmanager",
     "kms",
     "cloudwatch",
+    "sns",
+    "cloudtrail",
+    "access-analyzer",
+    "backup",
+    "backup-storage",
+    "cloudfront",
 ];
 
 /// The services `piksel-eks-<env>` declares resources of.

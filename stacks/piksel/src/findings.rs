@@ -80,6 +80,86 @@ pub(crate) fn infra(stack: &mut Stack, env: &Environment) -> Result<()> {
     ] {
         stack.acknowledge_check("database/odc", check, reason)?;
     }
+    // The audit trail's bucket and logs.
+    for (check, reason) in [
+        (
+            "CKV_AWS_18",
+            "the audit trail's own bucket: access to it is itself in the trail (S3 data events are not logged, management events are)",
+        ),
+        (
+            "CKV_AWS_144",
+            "one region; the trail is multi-region and the bucket keeps every file a year, undeletable by Terraform",
+        ),
+        (
+            "CKV2_AWS_62",
+            "nothing consumes the trail bucket's events; the alarms read the trail's log group",
+        ),
+    ] {
+        stack.acknowledge_check("security/trail/bucket", check, reason)?;
+    }
+    stack.acknowledge_check(
+        "security/trail/logs",
+        "CKV_AWS_338",
+        "the log group feeds the alarms for 90 days; the bucket keeps the trail a year",
+    )?;
+    stack.acknowledge_check(
+        "security/trail/trail",
+        "CKV_AWS_252",
+        "no SNS message per delivered log file: the CIS alarms on the log group notify the security topic",
+    )?;
+    stack.acknowledge_check(
+        "backup/plan/key",
+        "CKV2_AWS_64",
+        "the key policy is KMS's default (the account's IAM decides); AWS Backup's grants are its service role's",
+    )?;
+    if env.production {
+        for (check, reason) in [
+            (
+                "CKV2_AWS_42",
+                "not yet: no custom domain (the seed's website has none yet), so CloudFront's default certificate",
+            ),
+            (
+                "CKV_AWS_174",
+                "CloudFront's default certificate (no custom domain yet) sets the protocol; a certificate brings TLSv1.2_2021",
+            ),
+            (
+                "CKV2_AWS_47",
+                "a static documentation site: no WAF until it serves anything dynamic",
+            ),
+            (
+                "CKV_AWS_68",
+                "a static documentation site: no WAF until it serves anything dynamic",
+            ),
+            (
+                "CKV_AWS_86",
+                "not yet: CloudFront's standard logs need an ACL-enabled bucket, which girder's buckets refuse",
+            ),
+            (
+                "CKV_AWS_310",
+                "one origin bucket in one region: the site is rebuilt from its repository",
+            ),
+            ("CKV_AWS_374", "a public website: no geographic restriction"),
+        ] {
+            stack.acknowledge_check("website/site", check, reason)?;
+        }
+        for (check, reason) in [
+            (
+                "CKV_AWS_145",
+                "SSE-S3: CloudFront reads the public site's objects through its origin access control",
+            ),
+            (
+                "CKV_AWS_18",
+                "the site's bucket is read only by its distribution",
+            ),
+            (
+                "CKV_AWS_144",
+                "one region: the site is rebuilt from its repository",
+            ),
+            ("CKV2_AWS_62", "nothing consumes the site bucket's events"),
+        ] {
+            stack.acknowledge_check("website/site/bucket", check, reason)?;
+        }
+    }
     if !env.production {
         for (check, reason) in [
             (

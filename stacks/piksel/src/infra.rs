@@ -89,7 +89,7 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
     // CI pushes images with GitHub's OIDC token, as a role that may push to these two
     // registries and nothing else (seed 001: "GitHub Actions OIDC with AWS for ECR
     // pushes", "Limited IAM roles for ECR operations"): main's builds and release tags.
-    {
+    let github_arn = {
         let mut ci = root.child("ci")?;
         let github = GithubOidcProvider.add(&mut ci, "github")?;
         let mut push = PolicyDocument::new()
@@ -112,7 +112,8 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
         .max_session(3600)
         .policy("push", push)
         .add(&mut ci, "ecr-push")?;
-    }
+        github.arn()
+    };
 
     let bucket = |base: &str| BucketName::with_account_and_region(base, env.account_id, REGION);
     let (data, notebooks) = {
@@ -143,6 +144,7 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
         .map_err(|e| Error::construct(data_scope.location(), e))?;
     let _published = database.publish_to_ssm(&mut data_scope, "settings", &prefix)?;
     drop(data_scope);
+    crate::operations::add(&mut root, env, &name, &database, github_arn)?;
     drop(root);
     crate::findings::infra(&mut stack, env)?;
     Ok((

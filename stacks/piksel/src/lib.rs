@@ -11,6 +11,7 @@ mod eks;
 mod findings;
 mod flux;
 mod infra;
+mod operations;
 
 pub use config::{Environment, ORGANIZATION, REGION, environments};
 pub use eks::{Cluster, DASK_TAINT, POOL_LABEL};

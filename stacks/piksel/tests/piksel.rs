@@ -399,6 +399,12 @@ fn create_actions(rtype: &str) -> Vec<&'static str> {
         service("aws_launch_template", "ec2:*"),
         service("aws_instance", "ec2:*"),
         service("aws_key_pair", "ec2:*"),
+        service("aws_sns_", "sns:*"),
+        service("aws_cloudtrail", "cloudtrail:*"),
+        service("aws_accessanalyzer_", "access-analyzer:*"),
+        service("aws_backup_", "backup:*"),
+        service("aws_backup_vault", "backup-storage:*"),
+        service("aws_cloudfront_", "cloudfront:*"),
     ]
     .into_iter()
     .flatten()
@@ -433,6 +439,68 @@ fn each_workspaces_apply_role_may_create_every_resource_its_stack_declares() {
                     );
                 }
             }
+        }
+    }
+}
+
+#[test]
+fn each_account_is_audited_backed_up_and_prod_serves_the_website() {
+    let assembly = assembly();
+    for (env, daily, website) in [
+        ("dev", 7, false),
+        ("staging", 14, false),
+        ("prod", 35, true),
+    ] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-infra-{env}")).unwrap();
+        let trail = t.resources("aws_cloudtrail");
+        assert_eq!(trail.len(), 1, "{env}");
+        assert_eq!(trail[0].1["is_multi_region_trail"], true);
+        assert_eq!(trail[0].1["enable_log_file_validation"], true);
+        // The IAM and security-group alarms notify the environment's security topic.
+        let alarms = t.resources("aws_cloudwatch_metric_alarm");
+        assert!(alarms.len() >= 7, "{env}: {}", alarms.len());
+        for (name, alarm) in &alarms {
+            assert!(
+                alarm["alarm_actions"]
+                    .to_string()
+                    .contains("aws_sns_topic.security_alerts"),
+                "{env}: {name}"
+            );
+        }
+        t.resource_count_is("aws_accessanalyzer_analyzer", 1);
+        // The database nightly, the cluster's volumes by the CSI driver's tag.
+        let plan = t.resources("aws_backup_plan");
+        let rules = plan[0].1["rule"].as_array().unwrap();
+        assert_eq!(rules[0]["lifecycle"][0]["delete_after"], daily, "{env}");
+        let selections = t
+            .resources("aws_backup_selection")
+            .iter()
+            .map(|(_, s)| s.to_string())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            selections.contains(&format!(":db:piksel-{env}-odc")),
+            "{env}: {selections}"
+        );
+        assert!(selections.contains("ebs.csi.aws.com/cluster"), "{env}");
+        // One website, in production, deployed from piksel-website's main.
+        assert_eq!(
+            !t.resources("aws_cloudfront_distribution").is_empty(),
+            website,
+            "{env}"
+        );
+        if website {
+            let deployer = t
+                .resources("aws_iam_role")
+                .into_iter()
+                .find(|(_, r)| r["name"] == "piksel-prod-website-deploy")
+                .unwrap()
+                .1;
+            assert!(
+                deployer["assume_role_policy"]
+                    .to_string()
+                    .contains("repo:piksel/piksel-website:ref:refs/heads/main")
+            );
         }
     }
 }
