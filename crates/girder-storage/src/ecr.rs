@@ -33,6 +33,7 @@ pub struct Repository {
     name: String,
     keep_images: u16,
     untagged_days: u16,
+    build_prefixes: Vec<String>,
 }
 
 /// A repository in the stack.
@@ -50,7 +51,19 @@ impl Repository {
             name: name.into(),
             keep_images: 30,
             untagged_days: 7,
+            build_prefixes: Vec::new(),
         }
+    }
+
+    /// Count (and expire beyond [`Repository::keep_images`]) only the images whose tag
+    /// starts with one of `prefixes` (CI's builds: `sha-`), so a release's tag (`v1.2.0`),
+    /// which production may still run, never expires.
+    pub fn expire_only_builds_tagged<S: Into<String>>(
+        mut self,
+        prefixes: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.build_prefixes = prefixes.into_iter().map(Into::into).collect();
+        self
     }
 
     /// Keep the newest `count` images.
@@ -98,11 +111,24 @@ impl Construct for Repository {
                 "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": self.untagged_days},
                 "action": {"type": "expire"}
             },
-            {
-                "rulePriority": 2,
-                "description": format!("Keep the newest {} images", self.keep_images),
-                "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": self.keep_images},
-                "action": {"type": "expire"}
+            if self.build_prefixes.is_empty() {
+                json!({
+                    "rulePriority": 2,
+                    "description": format!("Keep the newest {} images", self.keep_images),
+                    "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": self.keep_images},
+                    "action": {"type": "expire"}
+                })
+            } else {
+                json!({
+                    "rulePriority": 2,
+                    "description": format!(
+                        "Keep the newest {} builds (tags {}); other tags never expire",
+                        self.keep_images,
+                        self.build_prefixes.join(", ")
+                    ),
+                    "selection": {"tagStatus": "tagged", "tagPrefixList": self.build_prefixes, "countType": "imageCountMoreThan", "countNumber": self.keep_images},
+                    "action": {"type": "expire"}
+                })
             }
         ]});
         scope.add(

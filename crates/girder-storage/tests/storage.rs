@@ -140,6 +140,32 @@ fn repositories_are_immutable_scanned_and_pruned() {
 }
 
 #[test]
+fn a_repository_can_expire_only_its_builds_and_keep_every_release() {
+    let mut stack = stack();
+    let mut scope = stack.scope("registry").unwrap();
+    let _core = Repository::new("piksel-core")
+        .expire_only_builds_tagged(["sha-"])
+        .add(&mut scope, "core")
+        .unwrap();
+    drop(scope);
+    let t = Template::from_stack(stack).unwrap();
+    let policy: Json = serde_json::from_str(
+        t.resource("aws_ecr_lifecycle_policy", "registry_core_lifecycle")["policy"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    // The count rule selects the builds' tags only: a `v1.2.0` image is in no rule
+    // (tagged, so not the untagged rule), so it never expires.
+    let count = &policy["rules"][1]["selection"];
+    assert_eq!(count["tagStatus"], "tagged");
+    assert_eq!(count["tagPrefixList"], json!(["sha-"]));
+    assert_eq!(count["countNumber"], 30);
+    assert_eq!(policy["rules"][0]["selection"]["tagStatus"], "untagged");
+    assert_eq!(policy["rules"].as_array().unwrap().len(), 2);
+}
+
+#[test]
 fn bad_names_and_rules_are_refused_with_the_path() {
     let mut stack = stack();
     let mut scope = stack.scope("data").unwrap();

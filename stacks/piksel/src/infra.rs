@@ -26,6 +26,9 @@ pub const REPOSITORIES: [&str; 2] = ["piksel-core", "piksel-jupyter"];
 const IMAGE_REPOSITORIES: [&str; 2] = ["piksel/piksel-core", "piksel/piksel-jupyter"];
 const IMAGE_REFS: [&str; 2] = ["refs/heads/main", "refs/tags/v*"];
 
+/// The tag prefix of CI's builds of main (a release's tag is its version).
+pub const BUILD_TAG_PREFIX: &str = "sha-";
+
 /// `piksel-core` as a statement id: `PikselCore`.
 fn sid_of(name: &str) -> String {
     name.split('-')
@@ -82,7 +85,13 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
     {
         let mut registry = root.child("registry")?;
         for repository in REPOSITORIES {
-            repositories.push(Repository::new(repository).add(&mut registry, repository)?);
+            // CI tags main's builds `sha-<commit>` and releases `v<semver>`: the newest
+            // 30 builds are kept, a release never expires (production may run it).
+            repositories.push(
+                Repository::new(repository)
+                    .expire_only_builds_tagged([BUILD_TAG_PREFIX])
+                    .add(&mut registry, repository)?,
+            );
         }
     }
 

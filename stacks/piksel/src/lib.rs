@@ -15,7 +15,7 @@ mod operations;
 
 pub use config::{Environment, ORGANIZATION, REGION, environments};
 pub use eks::{Cluster, DASK_TAINT, POOL_LABEL};
-pub use infra::{Infra, REPOSITORIES};
+pub use infra::{BUILD_TAG_PREFIX, Infra, REPOSITORIES};
 
 use girder_core::{App, Result, Stack};
 

@@ -117,6 +117,15 @@ fn registries_scan_and_keep_tags_and_notebooks_are_versioned() {
             .map(|(_, r)| r["name"].as_str().unwrap())
             .collect();
         assert_eq!(names, girder_stack_piksel::REPOSITORIES);
+        // Release tags never expire; only CI's builds are counted.
+        for (_, lifecycle) in infra.resources("aws_ecr_lifecycle_policy") {
+            let policy: serde_json::Value =
+                serde_json::from_str(lifecycle["policy"].as_str().unwrap()).unwrap();
+            assert_eq!(
+                policy["rules"][1]["selection"]["tagPrefixList"],
+                serde_json::json!([girder_stack_piksel::BUILD_TAG_PREFIX])
+            );
+        }
         for (_, repo) in repos {
             assert_eq!(repo["image_tag_mutability"], "IMMUTABLE");
             assert_eq!(
