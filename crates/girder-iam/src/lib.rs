@@ -16,12 +16,14 @@
 //! It is its own crate because every L2 crate (network, storage, rds, k3s, eks) grants
 //! access, and none of them should own the others' IAM.
 
+mod boundary;
 mod error;
 mod policy;
 mod role;
 mod session_manager;
 mod trust;
 
+pub use boundary::{PermissionsBoundary, boundary_policy, role_management_with_boundary};
 pub use error::IamError;
 pub use policy::{Access, Condition, Effect, PolicyDocument, Statement};
 pub use role::{GITHUB_OIDC_URL, GithubOidcProvider, Role, RoleHandle, TFC_OIDC_URL};

@@ -11,10 +11,10 @@
 //! no static key), and the policy set. Applied by hand once per environment, from its own
 //! CLI-driven workspace (the one thing nothing else can create).
 
-use girder_aws::{tfe, tls};
+use girder_aws::{aws, tfe, tls};
 use girder_core::construct::Construct;
 use girder_core::{Result, Stack};
-use girder_iam::{Condition, Statement};
+use girder_iam::{Condition, Statement, boundary_policy, role_management_with_boundary};
 use girder_tfc::{
     OpaPolicy, PolicySet, RunTrigger, TfcAwsAuth, TfcProject, TfcWorkspace, TfcWorkspaceRoles,
     VcsConnection,
@@ -58,8 +58,7 @@ const EKS_SERVICES: [&str; 5] = ["eks", "ec2", "kms", "logs", "ssm"];
 /// and RDS ask for; never a user, a group or an account setting. (A role it makes could
 /// hold more than the apply role itself: the approval gate, the policy checks and a
 /// permissions boundary, not yet set, are what stop that.)
-const IAM_ROLE_ACTIONS: [&str; 38] = [
-    "iam:CreateRole",
+const IAM_ROLE_ACTIONS: [&str; 37] = [
     "iam:DeleteRole",
     "iam:GetRole",
     "iam:UpdateRole",
@@ -100,6 +99,20 @@ const IAM_ROLE_ACTIONS: [&str; 38] = [
     "iam:ListRoles",
     "iam:ListPolicies",
 ];
+
+/// The environment's permissions boundary's name.
+fn boundary_name(env: &Environment) -> String {
+    format!("piksel-{}-boundary", env.name)
+}
+
+/// Its ARN (known at synth: the infra and EKS stacks set it on every role they make).
+pub(crate) fn boundary_arn(env: &Environment) -> String {
+    format!(
+        "arn:aws:iam::{}:policy/{}",
+        env.account_id,
+        boundary_name(env)
+    )
+}
 
 /// The prefix of the roles of the workspace of stack `stack_id`: `tfc-<stack id>`.
 fn role_prefix(stack_id: &str) -> String {
@@ -157,11 +170,19 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
     // an apply manages the services its stack declares, in the platform's region and the
     // global services (IAM answers in us-east-1), and roles without full IAM rights.
     let auth = TfcAwsAuth::new().add(&mut root, "tfc-oidc")?;
+    // The ceiling of every role the workspaces' applies make.
+    let boundary = boundary_arn(env);
+    root.add(
+        "boundary",
+        aws::IamPolicy::new(boundary_policy(&boundary).render(&root.location())?)
+            .name(boundary_name(env))
+            .description("The ceiling of every role Piksel's Terraform Cloud applies make"),
+    )?;
     for (id, workspace, services) in [
         ("infra-aws", &infra, INFRA_SERVICES.as_slice()),
         ("eks-aws", &eks, EKS_SERVICES.as_slice()),
     ] {
-        let _roles = TfcWorkspaceRoles::new(&auth, workspace, PARTITION)
+        let mut roles = TfcWorkspaceRoles::new(&auth, workspace, PARTITION)
             .role_name_prefix(role_prefix(workspace.name()))
             .apply_statement(
                 Statement::allow(services.iter().map(|service| format!("{service}:*")))
@@ -175,8 +196,13 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
                     .sid("ManageTheStacksRoles")
                     .on(["*"])
                     .wildcard_because("the stack's roles (flow logs, the cluster, the nodes, the add-ons) are named at plan; no user, group or account-wide IAM change"),
-            )
-            .add(&mut root, id)?;
+            );
+        // A role it makes carries the environment's boundary (the stacks set it on
+        // every role), so no apply can make a role stronger than the ceiling.
+        for statement in role_management_with_boundary(&boundary) {
+            roles = roles.apply_statement(statement);
+        }
+        let _roles = roles.add(&mut root, id)?;
     }
     let _policies = PolicySet::new(ORGANIZATION, format!("piksel-{}", env.name))
         .description(format!("Checks on every plan of Piksel {}", env.name))
@@ -190,5 +216,6 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         .workspace(&eks)
         .add(&mut root, "policies")?;
     drop(root);
+    crate::findings::bootstrap(&mut stack)?;
     Ok(stack)
 }

@@ -99,6 +99,11 @@ fn pools(env: &Environment) -> [Pool; 3] {
 /// through Terraform Cloud's outputs).
 pub(crate) fn stack(env: &Environment, infra: &Infra) -> Result<(Stack, Cluster)> {
     let mut stack = aws_stack(NAME, env)?;
+    // Every role it makes is bounded by the environment's ceiling (its apply role may
+    // make roles only so).
+    stack.add_aspect(girder_iam::PermissionsBoundary::new(
+        crate::bootstrap::boundary_arn(env),
+    ));
     let name = format!("piksel-{}", env.name);
     let mut root = stack.root();
     let version = KubernetesVersion::new(KUBERNETES_MINOR)

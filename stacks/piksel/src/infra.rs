@@ -62,6 +62,11 @@ pub struct Infra {
 /// Stack `piksel-infra-<env>` and the handles the others read.
 pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
     let mut stack = aws_stack(NAME, env)?;
+    // Every role it makes is bounded by the environment's ceiling (its apply role may
+    // make roles only so).
+    stack.add_aspect(girder_iam::PermissionsBoundary::new(
+        crate::bootstrap::boundary_arn(env),
+    ));
     // Its workspace (and its AWS credentials) come from the bootstrap.
     stack.deploy_after(&format!("{}-{}", crate::bootstrap::NAME, env.name));
     let name = format!("piksel-{}", env.name);

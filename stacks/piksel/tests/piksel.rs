@@ -513,3 +513,64 @@ fn each_account_is_audited_backed_up_and_prod_serves_the_website() {
         }
     }
 }
+
+#[test]
+fn every_role_an_apply_makes_is_bounded_and_the_apply_may_make_no_other() {
+    let assembly = assembly();
+    for (env, account) in [("dev", "333333333333"), ("prod", "555555555555")] {
+        let boundary = format!("arn:aws:iam::{account}:policy/piksel-{env}-boundary");
+        for stack in ["piksel-infra", "piksel-eks"] {
+            let t = Template::from_assembly(&assembly, &format!("{stack}-{env}")).unwrap();
+            for (name, role) in t.resources("aws_iam_role") {
+                assert_eq!(
+                    role["permissions_boundary"],
+                    boundary.as_str(),
+                    "{stack}: {name}"
+                );
+            }
+        }
+        let bootstrap =
+            Template::from_assembly(&assembly, &format!("piksel-bootstrap-{env}")).unwrap();
+        let ceiling = bootstrap.resource("aws_iam_policy", "boundary");
+        assert_eq!(ceiling["name"], format!("piksel-{env}-boundary"));
+        let text = ceiling["policy"].as_str().unwrap();
+        for denied in [
+            "iam:CreateUser",
+            "iam:CreateAccessKey",
+            "iam:DeleteRolePermissionsBoundary",
+        ] {
+            assert!(text.contains(denied), "{denied}");
+        }
+        // The apply roles make roles only with the boundary.
+        for id in ["infra", "eks"] {
+            let apply = bootstrap.resource("aws_iam_role_policy", &format!("{id}_aws_apply_apply"))
+                ["policy"]
+                .as_str()
+                .unwrap();
+            let document: serde_json::Value = serde_json::from_str(apply).unwrap();
+            let statements = document["Statement"].as_array().unwrap();
+            let make = statements
+                .iter()
+                .find(|s| s["Sid"] == "MakeRolesUnderTheBoundary")
+                .unwrap();
+            assert_eq!(
+                make["Condition"]["StringEquals"]["iam:PermissionsBoundary"],
+                boundary.as_str(),
+                "{id}"
+            );
+            assert!(
+                statements
+                    .iter()
+                    .any(|s| s["Sid"] == "NeverUnbound" && s["Effect"] == "Deny")
+            );
+            // No other statement lets it make a role.
+            assert!(
+                statements
+                    .iter()
+                    .filter(|s| s["Sid"] != "MakeRolesUnderTheBoundary")
+                    .all(|s| !s["Action"].to_string().contains("iam:CreateRole")),
+                "{id}"
+            );
+        }
+    }
+}
