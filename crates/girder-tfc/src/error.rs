@@ -17,6 +17,9 @@ pub enum TfcError {
     /// A workspace name Terraform Cloud refuses.
     #[error("workspace name {0:?}: 1-90 letters, digits, '-' and '_' (Terraform Cloud's rule)")]
     WorkspaceName(String),
+    /// A team name Terraform Cloud refuses.
+    #[error("team name {0:?}: letters, digits, '-' and '_', at most 90 characters")]
+    TeamName(String),
     /// A policy or policy set name Terraform Cloud refuses.
     #[error("policy name {0:?}: 1-90 letters, digits, '-' and '_'")]
     PolicyName(String),

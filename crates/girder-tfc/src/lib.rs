@@ -22,6 +22,7 @@ mod aws_auth;
 mod error;
 mod names;
 mod policy;
+mod team;
 mod workspace;
 
 pub use aws_auth::{
@@ -33,6 +34,7 @@ pub use policy::{
     Enforcement, NO_PUBLIC_SSH_REGO, OpaPolicy, PolicySet, PolicySetHandle,
     S3_PUBLIC_ACCESS_BLOCK_REGO,
 };
+pub use team::{TeamAccess, TfcTeam, TfcTeamHandle, WorkspaceAccess};
 pub use workspace::{
     RunTrigger, TERRAFORM_VERSION, TfcProject, TfcProjectHandle, TfcWorkspace, TfcWorkspaceHandle,
     VcsConnection,

@@ -348,3 +348,50 @@ fn a_stack_keeps_its_state_in_the_workspace_named_after_it() {
         json!({"organization": "piksel", "workspaces": {"name": "piksel-kubernetes-dev", "project": "piksel"}})
     );
 }
+
+#[test]
+fn a_team_approves_the_runs_of_the_workspaces_it_may_write_and_only_its_organizations() {
+    let mut stack = common::stack();
+    let mut scope = stack.root();
+    let piksel = common::project(&mut scope, "piksel");
+    let prod = common::kubernetes(&mut scope, &piksel, "prod");
+    let approvers = girder_tfc::TfcTeam::new("piksel", "piksel-prod-approvers")
+        .add(&mut scope, "approvers")
+        .unwrap();
+    girder_tfc::TeamAccess::new(&approvers, &prod, girder_tfc::WorkspaceAccess::Write)
+        .add(&mut scope, "approvers-prod")
+        .unwrap();
+    // A team of another organization cannot be given this workspace.
+    let foreign = girder_tfc::TfcTeam::new("other-org", "approvers")
+        .add(&mut scope, "foreign")
+        .unwrap();
+    let error = girder_tfc::TeamAccess::new(&foreign, &prod, girder_tfc::WorkspaceAccess::Read)
+        .add(&mut scope, "foreign-prod")
+        .unwrap_err();
+    assert!(matches!(
+        refusal(error),
+        TfcError::OtherOrganization {
+            relation: "team access",
+            ..
+        }
+    ));
+    let error = girder_tfc::TfcTeam::new("piksel", "approvers of prod")
+        .add(&mut scope, "bad")
+        .unwrap_err();
+    assert_eq!(
+        refusal(error),
+        TfcError::TeamName("approvers of prod".into())
+    );
+    drop(scope);
+    let t = Template::from_stack(stack).unwrap();
+    let team = t.resource("tfe_team", "approvers");
+    assert_eq!(team["name"], "piksel-prod-approvers");
+    assert_eq!(team["organization"], "piksel");
+    let access = t.resource("tfe_team_access", "approvers_prod");
+    assert_eq!(access["access"], "write");
+    assert_eq!(access["team_id"], "${tfe_team.approvers.id}");
+    assert_eq!(
+        access["workspace_id"],
+        "${tfe_workspace.kubernetes_prod.id}"
+    );
+}

@@ -16,8 +16,8 @@ use girder_core::construct::Construct;
 use girder_core::{Result, Stack};
 use girder_iam::{Condition, Statement, boundary_policy, role_management_with_boundary};
 use girder_tfc::{
-    OpaPolicy, PolicySet, RunTrigger, TfcAwsAuth, TfcProject, TfcWorkspace, TfcWorkspaceRoles,
-    VcsConnection,
+    OpaPolicy, PolicySet, RunTrigger, TeamAccess, TfcAwsAuth, TfcProject, TfcTeam, TfcWorkspace,
+    TfcWorkspaceRoles, VcsConnection, WorkspaceAccess,
 };
 
 use crate::config::{Environment, ORGANIZATION, PARTITION, REGION, aws_stack};
@@ -165,6 +165,15 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         .shares_state_with(&eks)
         .add(&mut root, "infra")?;
     RunTrigger::new(&infra, &eks).add(&mut root, "infra-then-eks")?;
+    // Who approves the runs that wait for a person (staging, prod): the environment's
+    // approvers (members managed in Terraform Cloud or by SSO), not only the owners.
+    if !env.auto_apply {
+        let approvers = TfcTeam::new(ORGANIZATION, format!("piksel-{}-approvers", env.name))
+            .add(&mut root, "approvers")?;
+        for (id, workspace) in [("approvers-infra", &infra), ("approvers-eks", &eks)] {
+            TeamAccess::new(&approvers, workspace, WorkspaceAccess::Write).add(&mut root, id)?;
+        }
+    }
 
     // Each run signs as its workspace's role for its phase. A plan reads (ReadOnlyAccess);
     // an apply manages the services its stack declares, in the platform's region and the

@@ -206,6 +206,18 @@ fn each_environment_bootstraps_its_workspaces_roles_and_checks() {
             assert!(!text.contains("iam:CreateUser"), "{name}");
             assert!(text.contains("aws:RequestedRegion"), "{name}");
         }
+        // Runs waiting for a person have approvers: a team with write access to both.
+        let accesses = t.resources("tfe_team_access");
+        if auto_apply {
+            assert!(accesses.is_empty(), "{env}");
+        } else {
+            assert_eq!(accesses.len(), 2, "{env}");
+            assert!(accesses.iter().all(|(_, a)| a["access"] == "write"));
+            assert_eq!(
+                t.resources("tfe_team")[0].1["name"],
+                format!("piksel-{env}-approvers")
+            );
+        }
         // Policy checks on both workspaces' plans.
         t.resource_count_is("tfe_workspace_policy_set", 2);
         // The provider is pinned to the environment's account.

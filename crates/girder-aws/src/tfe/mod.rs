@@ -2,7 +2,7 @@
 // Do not edit: change crates/girder-aws/schema/allowlist.txt or the generator in
 // xtask/src/codegen, then run `cargo xtask codegen`.
 
-//! Provider `tfe` (hashicorp/tfe 0.71.0): 13 resources and 1 data source.
+//! Provider `tfe` (hashicorp/tfe 0.71.0): 14 resources and 1 data source.
 //!
 //! Resource `tfe_<type>` is the config struct `<Type>` (module `<type>`) with the handle
 //! `<Type>Handle`; data source `tfe_<type>` is `Data<Type>`. Require the provider with
@@ -38,6 +38,8 @@ pub mod project_variable_set;
 pub use project_variable_set::{ProjectVariableSet, ProjectVariableSetHandle};
 pub mod run_trigger;
 pub use run_trigger::{RunTrigger, RunTriggerHandle};
+pub mod team;
+pub use team::{Team, TeamHandle};
 pub mod team_access;
 pub use team_access::{TeamAccess, TeamAccessHandle};
 pub mod variable;

@@ -122,6 +122,7 @@ pub(crate) fn add_minimal(scope: &mut Scope<'_>) -> Result<()> {
     minimal_tfe_project(scope)?;
     minimal_tfe_project_variable_set(scope)?;
     minimal_tfe_run_trigger(scope)?;
+    minimal_tfe_team(scope)?;
     minimal_tfe_team_access(scope)?;
     minimal_tfe_variable(scope)?;
     minimal_tfe_variable_set(scope)?;
@@ -1018,6 +1019,11 @@ fn minimal_tfe_run_trigger(scope: &mut Scope<'_>) -> Result<()> {
     Ok(())
 }
 
+fn minimal_tfe_team(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add("tfe_team", girder_aws::tfe::team::Team::new("example"))?;
+    Ok(())
+}
+
 fn minimal_tfe_team_access(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "tfe_team_access",
@@ -1694,6 +1700,7 @@ pub(crate) fn add_full(scope: &mut Scope<'_>) -> Result<()> {
     full_tfe_project(scope)?;
     full_tfe_project_variable_set(scope)?;
     full_tfe_run_trigger(scope)?;
+    full_tfe_team(scope)?;
     full_tfe_team_access(scope)?;
     full_tfe_variable(scope)?;
     full_tfe_variable_set(scope)?;
@@ -3935,6 +3942,36 @@ fn full_tfe_run_trigger(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "tfe_run_trigger",
         girder_aws::tfe::run_trigger::RunTrigger::new("example", "example"),
+    )?;
+    Ok(())
+}
+
+fn full_tfe_team(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "tfe_team",
+        girder_aws::tfe::team::Team::new("example")
+            .allow_member_token_management(true)
+            .organization("example")
+            .sso_team_id("example")
+            .visibility("example")
+            .organization_access(
+                girder_aws::tfe::team::OrganizationAccess::new()
+                    .access_secret_teams(true)
+                    .manage_agent_pools(true)
+                    .manage_membership(true)
+                    .manage_modules(true)
+                    .manage_organization_access(true)
+                    .manage_policies(true)
+                    .manage_policy_overrides(true)
+                    .manage_projects(true)
+                    .manage_providers(true)
+                    .manage_run_tasks(true)
+                    .manage_teams(true)
+                    .manage_vcs_settings(true)
+                    .manage_workspaces(true)
+                    .read_projects(true)
+                    .read_workspaces(true),
+            ),
     )?;
     Ok(())
 }
