@@ -450,17 +450,39 @@ fn app_of<'a>(stacks: impl Iterator<Item = &'a Stack>) -> girder_core::Result<Ap
     Ok(app)
 }
 
-/// The environment of PixTools called `name`.
-fn pixtools_environment(name: &str) -> girder_core::Result<girder_stack_pixtools::Environment> {
-    let all = girder_stack_pixtools::environments();
-    let known: Vec<&str> = all.iter().map(|e| e.name).collect();
+/// The environment called `name` among a system's `all`, or an error naming the ones it has.
+fn environment<E>(
+    system: &str,
+    all: Vec<E>,
+    name_of: fn(&E) -> &str,
+    name: &str,
+) -> girder_core::Result<E> {
+    let known: Vec<&str> = all.iter().map(name_of).collect();
     let message = format!(
-        "PixTools has no environment {name:?}; known: {}",
+        "{system} has no environment {name:?}; known: {}",
         known.join(", ")
     );
     all.into_iter()
-        .find(|e| e.name == name)
+        .find(|e| name_of(e) == name)
         .ok_or_else(|| girder_core::Error::invalid("stack registry", message))
+}
+
+fn pixtools_environment(name: &str) -> girder_core::Result<girder_stack_pixtools::Environment> {
+    environment(
+        "PixTools",
+        girder_stack_pixtools::environments(),
+        |e| e.name,
+        name,
+    )
+}
+
+fn piksel_environment(name: &str) -> girder_core::Result<girder_stack_piksel::Environment> {
+    environment(
+        "Piksel",
+        girder_stack_piksel::environments(),
+        |e| e.name,
+        name,
+    )
 }
 
 /// Every registered stack.
@@ -515,17 +537,4 @@ pub fn registry() -> Registry {
                     piksel::eks_stack(&piksel_environment(env)?)
                 }),
         )
-}
-
-/// The environment of Piksel called `name`.
-fn piksel_environment(name: &str) -> girder_core::Result<girder_stack_piksel::Environment> {
-    let all = girder_stack_piksel::environments();
-    let known: Vec<&str> = all.iter().map(|e| e.name).collect();
-    let message = format!(
-        "Piksel has no environment {name:?}; known: {}",
-        known.join(", ")
-    );
-    all.into_iter()
-        .find(|e| e.name == name)
-        .ok_or_else(|| girder_core::Error::invalid("stack registry", message))
 }

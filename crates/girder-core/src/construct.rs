@@ -81,3 +81,11 @@ impl<T: Dependency> Dependable for T {
         vec![self.dependency()]
     }
 }
+
+/// A list of references gathered from several handles (a construct's `waits_for`, say)
+/// is itself something to wait for, in the order given.
+impl Dependable for Vec<Reference> {
+    fn dependencies(&self) -> Vec<Reference> {
+        self.clone()
+    }
+}

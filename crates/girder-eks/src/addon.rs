@@ -273,21 +273,12 @@ impl Construct for Addon {
         if let Some((role, _)) = &role {
             spec = spec.depends_on_all(role);
         }
-        spec = spec.depends_on_all(&After(self.waits_for));
+        spec = spec.depends_on_all(&self.waits_for);
         let addon = scope.add("addon", spec)?;
         Ok(AddonHandle {
             addon,
             role: role.map(|(role, _)| role),
         })
-    }
-}
-
-/// References to wait for.
-struct After(Vec<Reference>);
-
-impl Dependable for After {
-    fn dependencies(&self) -> Vec<Reference> {
-        self.0.clone()
     }
 }
 

@@ -393,7 +393,7 @@ impl Construct for NodeGroup {
             group
                 .into_spec()
                 .depends_on_all(&role)
-                .depends_on_all(&After(self.waits_for.clone()))
+                .depends_on_all(&self.waits_for)
                 // The desired size is the cluster autoscaler's once the group exists: a
                 // later apply must not reset the pool to the size it was created with
                 // (terraform-aws-modules/eks ignores it the same way).
@@ -409,15 +409,6 @@ impl Construct for NodeGroup {
             role,
             launch_template: template,
         })
-    }
-}
-
-/// References to wait for.
-struct After(Vec<Reference>);
-
-impl Dependable for After {
-    fn dependencies(&self) -> Vec<Reference> {
-        self.0.clone()
     }
 }
 

@@ -26,6 +26,6 @@ mod trust;
 pub use boundary::{PermissionsBoundary, boundary_policy, role_management_with_boundary};
 pub use error::IamError;
 pub use policy::{Access, Condition, Effect, PolicyDocument, Statement};
-pub use role::{GITHUB_OIDC_URL, GithubOidcProvider, Role, RoleHandle, TFC_OIDC_URL};
+pub use role::{GITHUB_OIDC_URL, GithubOidcProvider, Role, RoleHandle, TFC_OIDC_URL, is_role_arn};
 pub use session_manager::{SSM_AGENT_ACTIONS, SSM_CHANNEL_ACTIONS, session_manager_statements};
 pub use trust::Trust;

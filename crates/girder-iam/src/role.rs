@@ -16,6 +16,27 @@ pub const GITHUB_OIDC_URL: &str = "https://token.actions.githubusercontent.com";
 /// Terraform Cloud's OIDC issuer.
 pub const TFC_OIDC_URL: &str = "https://app.terraform.io";
 
+/// Whether `arn` is an IAM role ARN written out in full:
+/// `arn:<aws|aws-cn|aws-us-gov>:iam::<12 digits>:role/<path and name>`, the name in IAM's
+/// character set (letters, digits and `+=,.@_-/`). Constructs that take a role made
+/// elsewhere (an IRSA role for a chart, say) check it here before synth, not at apply.
+pub fn is_role_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && ["aws", "aws-cn", "aws-us-gov"].contains(&parts[1])
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && parts[5].strip_prefix("role/").is_some_and(|name| {
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
+        })
+}
+
 /// An IAM role: trust, inline policies, managed policies.
 #[derive(Clone, Debug, PartialEq)]
 #[must_use = "a builder creates nothing until `add` is called"]
@@ -219,5 +240,30 @@ impl Construct for GithubOidcProvider {
             ["sts.amazonaws.com"],
             GITHUB_OIDC_URL,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_role_arn;
+
+    #[test]
+    fn role_arns_are_told_from_other_arns() {
+        assert!(is_role_arn("arn:aws:iam::123456789012:role/app"));
+        assert!(is_role_arn(
+            "arn:aws-us-gov:iam::123456789012:role/path/app+x=1,@_-."
+        ));
+        for bad in [
+            "",
+            "arn:aws:iam::123456789012:role/",
+            "arn:aws:iam::123456789012:user/app",
+            "arn:aws:iam::12345678901:role/app",
+            "arn:aws:iam:us-east-1:123456789012:role/app",
+            "arn:aws:s3:::bucket",
+            "arn:other:iam::123456789012:role/app",
+            "arn:aws:iam::123456789012:role/${var.x}",
+        ] {
+            assert!(!is_role_arn(bad), "{bad}");
+        }
     }
 }

@@ -95,7 +95,7 @@ impl EbsCsiDriver {
     }
 
     fn check(&self) -> std::result::Result<(), K3sError> {
-        if !is_role_arn(&self.controller_role_arn) {
+        if !girder_iam::is_role_arn(&self.controller_role_arn) {
             return Err(K3sError::RoleArn {
                 what: "EBS CSI controller",
                 arn: self.controller_role_arn.clone(),
@@ -179,24 +179,6 @@ impl Construct for EbsCsiDriver {
             .add(&mut scope, "storage-class")?;
         Ok(EbsCsiDriverHandle { storage_class })
     }
-}
-
-/// `arn:<partition>:iam::<12 digits>:role/<name>`.
-pub(crate) fn is_role_arn(arn: &str) -> bool {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    parts.len() == 6
-        && parts[0] == "arn"
-        && ["aws", "aws-cn", "aws-us-gov"].contains(&parts[1])
-        && parts[2] == "iam"
-        && parts[3].is_empty()
-        && parts[4].len() == 12
-        && parts[4].chars().all(|c| c.is_ascii_digit())
-        && parts[5].strip_prefix("role/").is_some_and(|name| {
-            !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
-        })
 }
 
 #[cfg(test)]

@@ -649,17 +649,20 @@ impl Construct for K3sNode {
                 .into_spec()
                 .depends_on_all(&self.datastore)
                 .depends_on_all(&role)
-                .depends_on_all(&After(
-                    users.iter().flat_map(Dependable::dependencies).collect(),
-                ))
-                .depends_on_all(&After(self.waits_for.clone()))
+                .depends_on_all(
+                    &users
+                        .iter()
+                        .flat_map(Dependable::dependencies)
+                        .collect::<Vec<_>>(),
+                )
+                .depends_on_all(&self.waits_for)
                 // The boot writes the issuer's documents into its bucket.
-                .depends_on_all(&After(
-                    issuer
+                .depends_on_all(
+                    &issuer
                         .iter()
                         .flat_map(|(issuer, _)| issuer.bucket.dependencies())
-                        .collect(),
-                )),
+                        .collect::<Vec<_>>(),
+                ),
         )?;
         let sync_document = match &manifests_bucket {
             Some(_) => Some(
@@ -710,15 +713,6 @@ fn sync_document_content(name: &str) -> String {
         }],
     })
     .to_string()
-}
-
-/// Blocks to wait for, as one [`Dependable`].
-struct After(Vec<Reference>);
-
-impl Dependable for After {
-    fn dependencies(&self) -> Vec<Reference> {
-        self.0.clone()
-    }
 }
 
 impl K3sNode {

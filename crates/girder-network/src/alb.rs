@@ -381,7 +381,7 @@ impl Construct for Alb {
             );
             after.clone_from(&logs.after);
         }
-        let lb = scope.add_default(lb.into_spec().depends_on_all(&After(after)))?;
+        let lb = scope.add_default(lb.into_spec().depends_on_all(&after))?;
         let target_group = scope.add(
             "targets",
             aws::LbTargetGroup::new()
@@ -497,14 +497,5 @@ impl Dependable for AlbHandle {
     /// The load balancer and its listener: traffic flows once both exist.
     fn dependencies(&self) -> Vec<Reference> {
         vec![self.lb.dependency(), self.listener.dependency()]
-    }
-}
-
-/// References to wait for, as a [`Dependable`] (the logs bucket of [`AccessLogs::after`]).
-struct After(Vec<Reference>);
-
-impl Dependable for After {
-    fn dependencies(&self) -> Vec<Reference> {
-        self.0.clone()
     }
 }

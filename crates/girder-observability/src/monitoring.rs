@@ -631,23 +631,9 @@ fn size(
     }
 }
 
-/// An IAM role ARN: `arn:<partition>:iam::<account>:role/<path and name>`.
+/// An IAM role ARN ([`girder_iam::is_role_arn`]), or the error naming it.
 fn role_arn_ok(arn: &str) -> std::result::Result<(), ObservabilityError> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let ok = parts.len() == 6
-        && parts[0] == "arn"
-        && ["aws", "aws-cn", "aws-us-gov"].contains(&parts[1])
-        && parts[2] == "iam"
-        && parts[3].is_empty()
-        && parts[4].len() == 12
-        && parts[4].chars().all(|c| c.is_ascii_digit())
-        && parts[5].strip_prefix("role/").is_some_and(|name| {
-            !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
-        });
-    if ok {
+    if girder_iam::is_role_arn(arn) {
         Ok(())
     } else {
         Err(ObservabilityError::RoleArn(arn.to_owned()))

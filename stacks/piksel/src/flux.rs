@@ -82,7 +82,7 @@ pub(crate) fn add(
             })
             .to_string()])
             .into_spec()
-            .depends_on_all(&Waits(waits)),
+            .depends_on_all(&waits),
     )?;
     let _sync = scope.add(
         "sync",
@@ -110,13 +110,4 @@ pub(crate) fn add(
             .depends_on(&controllers),
     )?;
     Ok(())
-}
-
-/// Blocks to wait for, as one [`Dependable`].
-struct Waits(Vec<girder_core::expr::Reference>);
-
-impl Dependable for Waits {
-    fn dependencies(&self) -> Vec<girder_core::expr::Reference> {
-        self.0.clone()
-    }
 }
