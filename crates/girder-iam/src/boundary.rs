@@ -112,11 +112,28 @@ pub fn boundary_policy(boundary_arn: &str) -> PolicyDocument {
         )
 }
 
-/// Let a principal make and re-bound roles only under `boundary_arn`: `iam:CreateRole`
-/// and `iam:PutRolePermissionsBoundary` with the `iam:PermissionsBoundary` condition, and
-/// never removing a boundary.
-pub fn role_management_with_boundary(boundary_arn: &str) -> Vec<Statement> {
-    vec![
+/// The role writes that change what a role may do.
+const ROLE_POLICY_WRITES: [&str; 4] = [
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy",
+];
+
+/// Let a principal make and re-bound roles only under `boundary_arn`, and keep it from
+/// escaping through what it may not make:
+/// - `iam:CreateRole` and `iam:PutRolePermissionsBoundary` only with the
+///   `iam:PermissionsBoundary` condition, and never removing a boundary;
+/// - policies written or attached only to roles that carry the boundary, so a role
+///   without it (the principal's own, say) never gains a grant;
+/// - no change at all to `own_roles` (the principal's role and its siblings, by ARN or
+///   ARN pattern): their trust, policies, tags or deletion;
+/// - no new version of the boundary and no deleting it.
+///
+/// The principal is not itself bounded (it makes the boundary), so these denies are the
+/// ceiling on what its own policy's wildcards allow.
+pub fn role_management_with_boundary(boundary_arn: &str, own_roles: &[String]) -> Vec<Statement> {
+    let mut statements = vec![
         Statement::allow(["iam:CreateRole", "iam:PutRolePermissionsBoundary"])
             .sid("MakeRolesUnderTheBoundary")
             .on(["*"])
@@ -129,7 +146,42 @@ pub fn role_management_with_boundary(boundary_arn: &str) -> Vec<Statement> {
             .sid("NeverUnbound")
             .on(["*"])
             .wildcard_because("no role loses its boundary"),
-    ]
+        Statement::deny(ROLE_POLICY_WRITES)
+            .sid("PoliciesOnlyForBoundedRoles")
+            .on(["*"])
+            .when(Condition::new(
+                "StringNotEquals",
+                "iam:PermissionsBoundary",
+                [boundary_arn.to_owned()],
+            ))
+            .wildcard_because("every role without the boundary, whatever its name"),
+        Statement::deny([
+            "iam:CreatePolicyVersion",
+            "iam:DeletePolicy",
+            "iam:DeletePolicyVersion",
+            "iam:SetDefaultPolicyVersion",
+            "iam:TagPolicy",
+            "iam:UntagPolicy",
+        ])
+        .sid("TheBoundaryStays")
+        .on([boundary_arn.to_owned()]),
+    ];
+    if !own_roles.is_empty() {
+        statements.push(
+            Statement::deny(ROLE_POLICY_WRITES.into_iter().chain([
+                "iam:UpdateAssumeRolePolicy",
+                "iam:UpdateRole",
+                "iam:DeleteRole",
+                "iam:TagRole",
+                "iam:UntagRole",
+                "iam:PutRolePermissionsBoundary",
+                "iam:PassRole",
+            ]))
+            .sid("OwnRolesStay")
+            .on(own_roles.to_vec()),
+        );
+    }
+    statements
 }
 
 #[cfg(test)]
@@ -160,7 +212,8 @@ mod tests {
 
     #[test]
     fn roles_are_made_only_under_the_boundary() {
-        let statements = role_management_with_boundary(BOUNDARY);
+        let own = "arn:aws:iam::111111111111:role/tfc-*".to_owned();
+        let statements = role_management_with_boundary(BOUNDARY, std::slice::from_ref(&own));
         let policy = statements
             .into_iter()
             .fold(PolicyDocument::new(), PolicyDocument::statement);
@@ -174,6 +227,20 @@ mod tests {
         );
         assert_eq!(
             policy.access("iam:DeleteRolePermissionsBoundary", &any),
+            Access::Denied
+        );
+        // The principal's own roles and the boundary are out of its reach.
+        let own = Value::Literal(own);
+        for action in [
+            "iam:PutRolePolicy",
+            "iam:AttachRolePolicy",
+            "iam:UpdateAssumeRolePolicy",
+        ] {
+            assert_eq!(policy.access(action, &own), Access::Denied, "{action}");
+        }
+        let boundary = Value::Literal(BOUNDARY.to_owned());
+        assert_eq!(
+            policy.access("iam:CreatePolicyVersion", &boundary),
             Access::Denied
         );
     }

@@ -208,7 +208,9 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
             );
         // A role it makes carries the environment's boundary (the stacks set it on
         // every role), so no apply can make a role stronger than the ceiling.
-        for statement in role_management_with_boundary(&boundary) {
+        // Nor may it change its own role, a sibling's, or the boundary.
+        let own_roles = [format!("arn:aws:iam::{}:role/tfc-*", env.account_id)];
+        for statement in role_management_with_boundary(&boundary, &own_roles) {
             roles = roles.apply_statement(statement);
         }
         let _roles = roles.add(&mut root, id)?;

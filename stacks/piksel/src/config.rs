@@ -88,8 +88,9 @@ const fn cidr(network: [u8; 4], prefix: u8) -> Ipv4Cidr {
 /// A documentation address (RFC 5737) until a team puts its own.
 const OFFICE: Ipv4Cidr = cidr([198, 51, 100, 0], 24);
 
-/// The developers' key (replace with the team's own public key).
-const DEVELOPER_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIReplaceWithTheDevelopersPublicKey0000000 piksel-developers";
+/// The developers' key (replace with the team's own public key). A real ed25519 public
+/// key whose private half was discarded when it was made: EC2 imports it, nobody can use it.
+const DEVELOPER_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMDzWj80iHSmwsjnIl+9jwqxtHgg0gC0xl7Iyk0RfPwV piksel-developers";
 
 /// The organization's GitHub connection (replace with its `ot-` token id).
 const GITHUB_OAUTH_TOKEN: &str = "ot-ReplaceWithTokenId";

@@ -64,6 +64,15 @@ pub(crate) fn add(
             "an EC2 role must come with an instance profile",
         ));
     };
+    if !is_ssh_public_key(env.developer_public_key) {
+        return Err(Error::invalid(
+            at,
+            format!(
+                "developer public key {:?} is not an OpenSSH public key: expected `<type> <base64 body> [comment]`, the type one of ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa and named again inside the body (what EC2's ImportKeyPair accepts)",
+                env.developer_public_key
+            ),
+        ));
+    }
     let key = scope.add(
         "key",
         aws::KeyPair::new(env.developer_public_key).key_name(format!("{name}-developers")),
@@ -141,4 +150,102 @@ pub(crate) fn add(
             ),
     )?;
     Ok(())
+}
+
+/// Whether `key` is an OpenSSH public key line EC2 imports: `<type> <base64> [comment]`,
+/// the body decoding to a length-prefixed copy of `<type>` followed by the key.
+fn is_ssh_public_key(key: &str) -> bool {
+    let mut fields = key.split_ascii_whitespace();
+    let (Some(kind), Some(body)) = (fields.next(), fields.next()) else {
+        return false;
+    };
+    let known = [
+        "ssh-ed25519",
+        "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521",
+        "ssh-rsa",
+    ];
+    if !known.contains(&kind) {
+        return false;
+    }
+    let Some(bytes) = base64_decode(body) else {
+        return false;
+    };
+    let Some(len) = bytes.get(..4) else {
+        return false;
+    };
+    let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
+    bytes.len() > 4 + len && bytes.get(4..4 + len) == Some(kind.as_bytes())
+}
+
+/// Standard base64 with padding, or `None` when `text` is not.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    if text.is_empty() || !text.len().is_multiple_of(4) {
+        return None;
+    }
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let bytes = text.as_bytes();
+    let padding = bytes.iter().rev().take_while(|&&c| c == b'=').count();
+    if padding > 2 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+    for (index, chunk) in bytes.chunks(4).enumerate() {
+        let last = index == bytes.len() / 4 - 1;
+        let mut group = 0u32;
+        for (at, &c) in chunk.iter().enumerate() {
+            let v = if c == b'=' && last && at >= 4 - padding {
+                0
+            } else {
+                value(c)?
+            };
+            group = group << 6 | v;
+        }
+        let take = if last { 3 - padding } else { 3 };
+        out.extend_from_slice(&group.to_be_bytes()[1..1 + take]);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{base64_decode, is_ssh_public_key};
+
+    #[test]
+    fn base64_decodes_with_and_without_padding() {
+        assert_eq!(base64_decode("TWFu").as_deref(), Some(&b"Man"[..]));
+        assert_eq!(base64_decode("TWE=").as_deref(), Some(&b"Ma"[..]));
+        assert_eq!(base64_decode("TQ==").as_deref(), Some(&b"M"[..]));
+        for bad in ["", "TWF", "T===", "TW=u", "TW!u"] {
+            assert_eq!(base64_decode(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_real_public_keys_pass() {
+        assert!(is_ssh_public_key(
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMDzWj80iHSmwsjnIl+9jwqxtHgg0gC0xl7Iyk0RfPwV piksel-developers"
+        ));
+        for bad in [
+            // Review 2's N1: the old placeholder, 65 characters of not-base64.
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIReplaceWithTheDevelopersPublicKey0000000 piksel-developers",
+            // The body names another type.
+            "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIMDzWj80iHSmwsjnIl+9jwqxtHgg0gC0xl7Iyk0RfPwV",
+            "ssh-ed25519",
+            "ssh-dss AAAAB3NzaC1kc3M=",
+            "",
+        ] {
+            assert!(!is_ssh_public_key(bad), "{bad}");
+        }
+    }
 }

@@ -586,3 +586,81 @@ fn every_role_an_apply_makes_is_bounded_and_the_apply_may_make_no_other() {
         }
     }
 }
+
+/// Whether `statement` (a policy statement's JSON) denies `action` on `resource`
+/// unconditionally; a `Resource` ending in `*` matches by prefix.
+fn denies(statement: &serde_json::Value, action: &str, resource: &str) -> bool {
+    let listed = |field: &serde_json::Value| -> Vec<String> {
+        match field {
+            serde_json::Value::String(one) => vec![one.clone()],
+            serde_json::Value::Array(many) => many
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    statement["Effect"] == "Deny"
+        && statement.get("Condition").is_none()
+        && listed(&statement["Action"]).iter().any(|a| a == action)
+        && listed(&statement["Resource"])
+            .iter()
+            .any(|r| match r.strip_suffix('*') {
+                Some(prefix) => resource.starts_with(prefix),
+                None => r == resource,
+            })
+}
+
+#[test]
+fn an_apply_role_cannot_raise_its_own_rights_or_rewrite_the_boundary() {
+    // Review 2's N2: the apply roles are not bounded themselves (they make the
+    // boundary), so their own policy must deny the one-call escalations.
+    let assembly = assembly();
+    for (env, account) in [("dev", "333333333333"), ("prod", "555555555555")] {
+        let boundary = format!("arn:aws:iam::{account}:policy/piksel-{env}-boundary");
+        let bootstrap =
+            Template::from_assembly(&assembly, &format!("piksel-bootstrap-{env}")).unwrap();
+        for id in ["infra", "eks"] {
+            let apply = bootstrap.resource("aws_iam_role_policy", &format!("{id}_aws_apply_apply"))
+                ["policy"]
+                .as_str()
+                .unwrap();
+            let document: serde_json::Value = serde_json::from_str(apply).unwrap();
+            let statements = document["Statement"].as_array().unwrap();
+            let denied = |action: &str, resource: &str| {
+                statements.iter().any(|s| denies(s, action, resource))
+            };
+            for stack in ["infra", "eks"] {
+                for phase in ["apply", "plan"] {
+                    let role =
+                        format!("arn:aws:iam::{account}:role/tfc-piksel-{stack}-{env}-{phase}");
+                    for action in [
+                        "iam:PutRolePolicy",
+                        "iam:AttachRolePolicy",
+                        "iam:DeleteRolePolicy",
+                        "iam:UpdateAssumeRolePolicy",
+                        "iam:PutRolePermissionsBoundary",
+                    ] {
+                        assert!(denied(action, &role), "{id}-{env} may {action} on {role}");
+                    }
+                }
+            }
+            for action in ["iam:CreatePolicyVersion", "iam:DeletePolicy"] {
+                assert!(
+                    denied(action, &boundary),
+                    "{id}-{env} may {action} on the boundary"
+                );
+            }
+            // Any other role without the boundary gets no policy either.
+            let guard = statements
+                .iter()
+                .find(|s| s["Sid"] == "PoliciesOnlyForBoundedRoles")
+                .unwrap();
+            assert_eq!(guard["Effect"], "Deny");
+            assert_eq!(
+                guard["Condition"]["StringNotEquals"]["iam:PermissionsBoundary"],
+                boundary.as_str()
+            );
+        }
+    }
+}
