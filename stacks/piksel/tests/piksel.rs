@@ -664,3 +664,23 @@ fn an_apply_role_cannot_raise_its_own_rights_or_rewrite_the_boundary() {
         }
     }
 }
+
+#[test]
+fn the_administrators_can_find_their_cluster_to_reach_it() {
+    // Review 2's N6: the access entry is useless if `aws eks update-kubeconfig` cannot
+    // describe the cluster.
+    let assembly = assembly();
+    for env in ["dev", "prod"] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-eks-{env}")).unwrap();
+        let policy = t.resource("aws_iam_role_policy", "access_admins_role_find_the_cluster");
+        assert_eq!(policy["role"], "${aws_iam_role.access_admins_role.name}");
+        let text = policy["policy"].as_str().unwrap();
+        assert!(
+            text.contains(
+                r#""Action" = "eks:DescribeCluster", "Resource" = aws_eks_cluster.cluster_eks_cluster.arn"#
+            ),
+            "{env}: {text}"
+        );
+        assert!(!text.contains("eks:*"), "{env}: {text}");
+    }
+}
