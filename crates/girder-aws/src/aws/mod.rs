@@ -2,7 +2,7 @@
 // Do not edit: change crates/girder-aws/schema/allowlist.txt or the generator in
 // xtask/src/codegen, then run `cargo xtask codegen`.
 
-//! Provider `aws` (hashicorp/aws 6.25.0): 80 resources and 11 data sources.
+//! Provider `aws` (hashicorp/aws 6.25.0): 87 resources and 11 data sources.
 //!
 //! Resource `aws_<type>` is the config struct `<Type>` (module `<type>`) with the handle
 //! `<Type>Handle`; data source `aws_<type>` is `Data<Type>`. Require the provider with
@@ -60,6 +60,10 @@ pub mod cloudtrail;
 pub use cloudtrail::{Cloudtrail, CloudtrailHandle};
 pub mod cloudwatch_dashboard;
 pub use cloudwatch_dashboard::{CloudwatchDashboard, CloudwatchDashboardHandle};
+pub mod cloudwatch_event_rule;
+pub use cloudwatch_event_rule::{CloudwatchEventRule, CloudwatchEventRuleHandle};
+pub mod cloudwatch_event_target;
+pub use cloudwatch_event_target::{CloudwatchEventTarget, CloudwatchEventTargetHandle};
 pub mod cloudwatch_log_group;
 pub use cloudwatch_log_group::{CloudwatchLogGroup, CloudwatchLogGroupHandle};
 pub mod cloudwatch_log_metric_filter;
@@ -82,6 +86,12 @@ pub mod ecr_lifecycle_policy;
 pub use ecr_lifecycle_policy::{EcrLifecyclePolicy, EcrLifecyclePolicyHandle};
 pub mod ecr_repository;
 pub use ecr_repository::{EcrRepository, EcrRepositoryHandle};
+pub mod ecs_cluster;
+pub use ecs_cluster::{EcsCluster, EcsClusterHandle};
+pub mod ecs_service;
+pub use ecs_service::{EcsService, EcsServiceHandle};
+pub mod ecs_task_definition;
+pub use ecs_task_definition::{EcsTaskDefinition, EcsTaskDefinitionHandle};
 pub mod eip;
 pub use eip::{Eip, EipHandle};
 pub mod eks_access_entry;
@@ -166,6 +176,10 @@ pub use s3_bucket_lifecycle_configuration::{
 };
 pub mod s3_bucket_logging;
 pub use s3_bucket_logging::{S3BucketLogging, S3BucketLoggingHandle};
+pub mod s3_bucket_object_lock_configuration;
+pub use s3_bucket_object_lock_configuration::{
+    S3BucketObjectLockConfiguration, S3BucketObjectLockConfigurationHandle,
+};
 pub mod s3_bucket_ownership_controls;
 pub use s3_bucket_ownership_controls::{
     S3BucketOwnershipControls, S3BucketOwnershipControlsHandle,
@@ -192,6 +206,8 @@ pub mod security_group;
 pub use security_group::{SecurityGroup, SecurityGroupHandle};
 pub mod sns_topic;
 pub use sns_topic::{SnsTopic, SnsTopicHandle};
+pub mod sns_topic_policy;
+pub use sns_topic_policy::{SnsTopicPolicy, SnsTopicPolicyHandle};
 pub mod sns_topic_subscription;
 pub use sns_topic_subscription::{SnsTopicSubscription, SnsTopicSubscriptionHandle};
 pub mod ssm_document;

@@ -2,7 +2,7 @@
 // Do not edit: change crates/girder-aws/schema/allowlist.txt or the generator in
 // xtask/src/codegen, then run `cargo xtask codegen`.
 
-//! Provider `tfe` (hashicorp/tfe 0.71.0): 14 resources and 1 data source.
+//! Provider `tfe` (hashicorp/tfe 0.71.0): 17 resources and 1 data source.
 //!
 //! Resource `tfe_<type>` is the config struct `<Type>` (module `<type>`) with the handle
 //! `<Type>Handle`; data source `tfe_<type>` is `Data<Type>`. Require the provider with
@@ -26,6 +26,14 @@ pub fn requirement() -> ProviderRequirement {
 
 pub mod provider;
 pub use provider::Provider;
+pub mod agent_pool;
+pub use agent_pool::{AgentPool, AgentPoolHandle};
+pub mod agent_pool_allowed_workspaces;
+pub use agent_pool_allowed_workspaces::{
+    AgentPoolAllowedWorkspaces, AgentPoolAllowedWorkspacesHandle,
+};
+pub mod agent_token;
+pub use agent_token::{AgentToken, AgentTokenHandle};
 pub mod oauth_client;
 pub use oauth_client::{OauthClient, OauthClientHandle};
 pub mod policy;

@@ -34,6 +34,8 @@ pub(crate) fn add_minimal(scope: &mut Scope<'_>) -> Result<()> {
     minimal_aws_cloudfront_response_headers_policy(scope)?;
     minimal_aws_cloudtrail(scope)?;
     minimal_aws_cloudwatch_dashboard(scope)?;
+    minimal_aws_cloudwatch_event_rule(scope)?;
+    minimal_aws_cloudwatch_event_target(scope)?;
     minimal_aws_cloudwatch_log_group(scope)?;
     minimal_aws_cloudwatch_log_metric_filter(scope)?;
     minimal_aws_cloudwatch_metric_alarm(scope)?;
@@ -44,6 +46,9 @@ pub(crate) fn add_minimal(scope: &mut Scope<'_>) -> Result<()> {
     minimal_aws_dynamodb_table(scope)?;
     minimal_aws_ecr_lifecycle_policy(scope)?;
     minimal_aws_ecr_repository(scope)?;
+    minimal_aws_ecs_cluster(scope)?;
+    minimal_aws_ecs_service(scope)?;
+    minimal_aws_ecs_task_definition(scope)?;
     minimal_aws_eip(scope)?;
     minimal_aws_eks_access_entry(scope)?;
     minimal_aws_eks_access_policy_association(scope)?;
@@ -81,6 +86,7 @@ pub(crate) fn add_minimal(scope: &mut Scope<'_>) -> Result<()> {
     minimal_aws_s3_bucket_cors_configuration(scope)?;
     minimal_aws_s3_bucket_lifecycle_configuration(scope)?;
     minimal_aws_s3_bucket_logging(scope)?;
+    minimal_aws_s3_bucket_object_lock_configuration(scope)?;
     minimal_aws_s3_bucket_ownership_controls(scope)?;
     minimal_aws_s3_bucket_policy(scope)?;
     minimal_aws_s3_bucket_public_access_block(scope)?;
@@ -90,6 +96,7 @@ pub(crate) fn add_minimal(scope: &mut Scope<'_>) -> Result<()> {
     minimal_aws_secretsmanager_secret_version(scope)?;
     minimal_aws_security_group(scope)?;
     minimal_aws_sns_topic(scope)?;
+    minimal_aws_sns_topic_policy(scope)?;
     minimal_aws_sns_topic_subscription(scope)?;
     minimal_aws_ssm_document(scope)?;
     minimal_aws_ssm_parameter(scope)?;
@@ -116,6 +123,9 @@ pub(crate) fn add_minimal(scope: &mut Scope<'_>) -> Result<()> {
     minimal_random_string(scope)?;
     minimal_tls_private_key(scope)?;
     minimal_data_tls_certificate(scope)?;
+    minimal_tfe_agent_pool(scope)?;
+    minimal_tfe_agent_pool_allowed_workspaces(scope)?;
+    minimal_tfe_agent_token(scope)?;
     minimal_tfe_oauth_client(scope)?;
     minimal_tfe_policy(scope)?;
     minimal_tfe_policy_set(scope)?;
@@ -279,6 +289,22 @@ fn minimal_aws_cloudwatch_dashboard(scope: &mut Scope<'_>) -> Result<()> {
     Ok(())
 }
 
+fn minimal_aws_cloudwatch_event_rule(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_cloudwatch_event_rule",
+        girder_aws::aws::cloudwatch_event_rule::CloudwatchEventRule::new(),
+    )?;
+    Ok(())
+}
+
+fn minimal_aws_cloudwatch_event_target(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_cloudwatch_event_target",
+        girder_aws::aws::cloudwatch_event_target::CloudwatchEventTarget::new("example", "example"),
+    )?;
+    Ok(())
+}
+
 fn minimal_aws_cloudwatch_log_group(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "aws_cloudwatch_log_group",
@@ -364,6 +390,30 @@ fn minimal_aws_ecr_repository(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "aws_ecr_repository",
         girder_aws::aws::ecr_repository::EcrRepository::new("example"),
+    )?;
+    Ok(())
+}
+
+fn minimal_aws_ecs_cluster(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_ecs_cluster",
+        girder_aws::aws::ecs_cluster::EcsCluster::new("example"),
+    )?;
+    Ok(())
+}
+
+fn minimal_aws_ecs_service(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_ecs_service",
+        girder_aws::aws::ecs_service::EcsService::new("example"),
+    )?;
+    Ok(())
+}
+
+fn minimal_aws_ecs_task_definition(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_ecs_task_definition",
+        girder_aws::aws::ecs_task_definition::EcsTaskDefinition::new("example", "example"),
     )?;
     Ok(())
 }
@@ -688,6 +738,16 @@ fn minimal_aws_s3_bucket_logging(scope: &mut Scope<'_>) -> Result<()> {
     Ok(())
 }
 
+fn minimal_aws_s3_bucket_object_lock_configuration(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_s3_bucket_object_lock_configuration",
+        girder_aws::aws::s3_bucket_object_lock_configuration::S3BucketObjectLockConfiguration::new(
+            "example",
+        ),
+    )?;
+    Ok(())
+}
+
 fn minimal_aws_s3_bucket_ownership_controls(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "aws_s3_bucket_ownership_controls",
@@ -757,6 +817,14 @@ fn minimal_aws_security_group(scope: &mut Scope<'_>) -> Result<()> {
 
 fn minimal_aws_sns_topic(scope: &mut Scope<'_>) -> Result<()> {
     scope.add("aws_sns_topic", girder_aws::aws::sns_topic::SnsTopic::new())?;
+    Ok(())
+}
+
+fn minimal_aws_sns_topic_policy(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_sns_topic_policy",
+        girder_aws::aws::sns_topic_policy::SnsTopicPolicy::new("example", "example"),
+    )?;
     Ok(())
 }
 
@@ -967,6 +1035,33 @@ fn minimal_data_tls_certificate(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "data-tls_certificate",
         girder_aws::tls::data_certificate::DataCertificate::new(),
+    )?;
+    Ok(())
+}
+
+fn minimal_tfe_agent_pool(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "tfe_agent_pool",
+        girder_aws::tfe::agent_pool::AgentPool::new("example"),
+    )?;
+    Ok(())
+}
+
+fn minimal_tfe_agent_pool_allowed_workspaces(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "tfe_agent_pool_allowed_workspaces",
+        girder_aws::tfe::agent_pool_allowed_workspaces::AgentPoolAllowedWorkspaces::new(
+            "example",
+            [girder_core::Value::from("example")],
+        ),
+    )?;
+    Ok(())
+}
+
+fn minimal_tfe_agent_token(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "tfe_agent_token",
+        girder_aws::tfe::agent_token::AgentToken::new("example", "example"),
     )?;
     Ok(())
 }
@@ -1612,6 +1707,8 @@ pub(crate) fn add_full(scope: &mut Scope<'_>) -> Result<()> {
     full_aws_cloudfront_response_headers_policy(scope)?;
     full_aws_cloudtrail(scope)?;
     full_aws_cloudwatch_dashboard(scope)?;
+    full_aws_cloudwatch_event_rule(scope)?;
+    full_aws_cloudwatch_event_target(scope)?;
     full_aws_cloudwatch_log_group(scope)?;
     full_aws_cloudwatch_log_metric_filter(scope)?;
     full_aws_cloudwatch_metric_alarm(scope)?;
@@ -1622,6 +1719,9 @@ pub(crate) fn add_full(scope: &mut Scope<'_>) -> Result<()> {
     full_aws_dynamodb_table(scope)?;
     full_aws_ecr_lifecycle_policy(scope)?;
     full_aws_ecr_repository(scope)?;
+    full_aws_ecs_cluster(scope)?;
+    full_aws_ecs_service(scope)?;
+    full_aws_ecs_task_definition(scope)?;
     full_aws_eip(scope)?;
     full_aws_eks_access_entry(scope)?;
     full_aws_eks_access_policy_association(scope)?;
@@ -1659,6 +1759,7 @@ pub(crate) fn add_full(scope: &mut Scope<'_>) -> Result<()> {
     full_aws_s3_bucket_cors_configuration(scope)?;
     full_aws_s3_bucket_lifecycle_configuration(scope)?;
     full_aws_s3_bucket_logging(scope)?;
+    full_aws_s3_bucket_object_lock_configuration(scope)?;
     full_aws_s3_bucket_ownership_controls(scope)?;
     full_aws_s3_bucket_policy(scope)?;
     full_aws_s3_bucket_public_access_block(scope)?;
@@ -1668,6 +1769,7 @@ pub(crate) fn add_full(scope: &mut Scope<'_>) -> Result<()> {
     full_aws_secretsmanager_secret_version(scope)?;
     full_aws_security_group(scope)?;
     full_aws_sns_topic(scope)?;
+    full_aws_sns_topic_policy(scope)?;
     full_aws_sns_topic_subscription(scope)?;
     full_aws_ssm_document(scope)?;
     full_aws_ssm_parameter(scope)?;
@@ -1694,6 +1796,9 @@ pub(crate) fn add_full(scope: &mut Scope<'_>) -> Result<()> {
     full_random_string(scope)?;
     full_tls_private_key(scope)?;
     full_data_tls_certificate(scope)?;
+    full_tfe_agent_pool(scope)?;
+    full_tfe_agent_pool_allowed_workspaces(scope)?;
+    full_tfe_agent_token(scope)?;
     full_tfe_oauth_client(scope)?;
     full_tfe_policy(scope)?;
     full_tfe_policy_set(scope)?;
@@ -2002,6 +2107,32 @@ fn full_aws_cloudwatch_dashboard(scope: &mut Scope<'_>) -> Result<()> {
         girder_aws::aws::cloudwatch_dashboard::CloudwatchDashboard::new("example", "example")
             .region("example"),
     )?;
+    Ok(())
+}
+
+fn full_aws_cloudwatch_event_rule(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_cloudwatch_event_rule",
+        girder_aws::aws::cloudwatch_event_rule::CloudwatchEventRule::new()
+            .description("example")
+            .event_bus_name("example")
+            .event_pattern("example")
+            .force_destroy(true)
+            .is_enabled(true)
+            .name("example")
+            .name_prefix("example")
+            .region("example")
+            .role_arn("example")
+            .schedule_expression("example")
+            .state("example")
+            .tags([("key", girder_core::Value::from("example"))])
+            .tags_all([("key", girder_core::Value::from("example"))]),
+    )?;
+    Ok(())
+}
+
+fn full_aws_cloudwatch_event_target(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add("aws_cloudwatch_event_target", girder_aws::aws::cloudwatch_event_target::CloudwatchEventTarget::new("example", "example").event_bus_name("example").force_destroy(true).input("example").input_path("example").region("example").role_arn("example").target_id("example").appsync_target(girder_aws::aws::cloudwatch_event_target::AppsyncTarget::new().graphql_operation("example")).batch_target(girder_aws::aws::cloudwatch_event_target::BatchTarget::new("example", "example").array_size(1).job_attempts(1)).dead_letter_config(girder_aws::aws::cloudwatch_event_target::DeadLetterConfig::new().arn("example")).ecs_target(girder_aws::aws::cloudwatch_event_target::EcsTarget::new("example").enable_ecs_managed_tags(true).enable_execute_command(true).group("example").launch_type("example").platform_version("example").propagate_tags("example").tags([("key", girder_core::Value::from("example"))]).task_count(1).capacity_provider_strategy(girder_aws::aws::cloudwatch_event_target::EcsTargetCapacityProviderStrategy::new("example").base(1).weight(1)).network_configuration(girder_aws::aws::cloudwatch_event_target::EcsTargetNetworkConfiguration::new([girder_core::Value::from("example")]).assign_public_ip(true).security_groups([girder_core::Value::from("example")])).ordered_placement_strategy(girder_aws::aws::cloudwatch_event_target::EcsTargetOrderedPlacementStrategy::new("example").field("example")).placement_constraint(girder_aws::aws::cloudwatch_event_target::EcsTargetPlacementConstraint::new("example").expression("example"))).http_target(girder_aws::aws::cloudwatch_event_target::HttpTarget::new().header_parameters([("key", girder_core::Value::from("example"))]).path_parameter_values([girder_core::Value::from("example")]).query_string_parameters([("key", girder_core::Value::from("example"))])).input_transformer(girder_aws::aws::cloudwatch_event_target::InputTransformer::new("example").input_paths([("key", girder_core::Value::from("example"))])).kinesis_target(girder_aws::aws::cloudwatch_event_target::KinesisTarget::new().partition_key_path("example")).redshift_target(girder_aws::aws::cloudwatch_event_target::RedshiftTarget::new("example").db_user("example").secrets_manager_arn("example").sql("example").statement_name("example").with_event(true)).retry_policy(girder_aws::aws::cloudwatch_event_target::RetryPolicy::new().maximum_event_age_in_seconds(1).maximum_retry_attempts(1)).run_command_targets(girder_aws::aws::cloudwatch_event_target::RunCommandTargets::new("example", [girder_core::Value::from("example")])).sagemaker_pipeline_target(girder_aws::aws::cloudwatch_event_target::SagemakerPipelineTarget::new().pipeline_parameter_list(girder_aws::aws::cloudwatch_event_target::SagemakerPipelineTargetPipelineParameterList::new("example", "example"))).sqs_target(girder_aws::aws::cloudwatch_event_target::SqsTarget::new().message_group_id("example")))?;
     Ok(())
 }
 
@@ -2400,6 +2531,21 @@ fn full_aws_ecr_repository(scope: &mut Scope<'_>) -> Result<()> {
             )
             .timeouts(girder_aws::aws::ecr_repository::Timeouts::new().delete("example")),
     )?;
+    Ok(())
+}
+
+fn full_aws_ecs_cluster(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add("aws_ecs_cluster", girder_aws::aws::ecs_cluster::EcsCluster::new("example").region("example").tags([("key", girder_core::Value::from("example"))]).tags_all([("key", girder_core::Value::from("example"))]).configuration(girder_aws::aws::ecs_cluster::Configuration::new().execute_command_configuration(girder_aws::aws::ecs_cluster::ConfigurationExecuteCommandConfiguration::new().kms_key_id("example").logging("example").log_configuration(girder_aws::aws::ecs_cluster::ConfigurationExecuteCommandConfigurationLogConfiguration::new().cloud_watch_encryption_enabled(true).cloud_watch_log_group_name("example").s3_bucket_encryption_enabled(true).s3_bucket_name("example").s3_key_prefix("example"))).managed_storage_configuration(girder_aws::aws::ecs_cluster::ConfigurationManagedStorageConfiguration::new().fargate_ephemeral_storage_kms_key_id("example").kms_key_id("example"))).service_connect_defaults(girder_aws::aws::ecs_cluster::ServiceConnectDefaults::new("example")).setting(girder_aws::aws::ecs_cluster::Setting::new("example", "example")))?;
+    Ok(())
+}
+
+fn full_aws_ecs_service(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add("aws_ecs_service", girder_aws::aws::ecs_service::EcsService::new("example").availability_zone_rebalancing("example").cluster("example").deployment_maximum_percent(1).deployment_minimum_healthy_percent(1).desired_count(1).enable_ecs_managed_tags(true).enable_execute_command(true).force_delete(true).force_new_deployment(true).health_check_grace_period_seconds(1).iam_role("example").launch_type("example").platform_version("example").propagate_tags("example").region("example").scheduling_strategy("example").sigint_rollback(true).tags([("key", girder_core::Value::from("example"))]).tags_all([("key", girder_core::Value::from("example"))]).task_definition("example").triggers([("key", girder_core::Value::from("example"))]).wait_for_steady_state(true).alarms(girder_aws::aws::ecs_service::Alarms::new([girder_core::Value::from("example")], true, true)).capacity_provider_strategy(girder_aws::aws::ecs_service::CapacityProviderStrategy::new("example").base(1).weight(1)).deployment_circuit_breaker(girder_aws::aws::ecs_service::DeploymentCircuitBreaker::new(true, true)).deployment_configuration(girder_aws::aws::ecs_service::DeploymentConfiguration::new().bake_time_in_minutes("example").strategy("example").canary_configuration(girder_aws::aws::ecs_service::DeploymentConfigurationCanaryConfiguration::new().canary_bake_time_in_minutes("example").canary_percent(1)).lifecycle_hook(girder_aws::aws::ecs_service::DeploymentConfigurationLifecycleHook::new("example", [girder_core::Value::from("example")], "example").hook_details("example")).linear_configuration(girder_aws::aws::ecs_service::DeploymentConfigurationLinearConfiguration::new().step_bake_time_in_minutes("example").step_percent(1))).deployment_controller(girder_aws::aws::ecs_service::DeploymentController::new().type_("example")).load_balancer(girder_aws::aws::ecs_service::LoadBalancer::new("example", 1).elb_name("example").target_group_arn("example").advanced_configuration(girder_aws::aws::ecs_service::LoadBalancerAdvancedConfiguration::new("example", "example", "example").test_listener_rule("example"))).network_configuration(girder_aws::aws::ecs_service::NetworkConfiguration::new([girder_core::Value::from("example")]).assign_public_ip(true).security_groups([girder_core::Value::from("example")])).ordered_placement_strategy(girder_aws::aws::ecs_service::OrderedPlacementStrategy::new("example").field("example")).placement_constraints(girder_aws::aws::ecs_service::PlacementConstraints::new("example").expression("example")).service_connect_configuration(girder_aws::aws::ecs_service::ServiceConnectConfiguration::new(true).namespace("example").log_configuration(girder_aws::aws::ecs_service::ServiceConnectConfigurationLogConfiguration::new("example").options([("key", girder_core::Value::from("example"))]).secret_option(girder_aws::aws::ecs_service::ServiceConnectConfigurationLogConfigurationSecretOption::new("example", "example"))).service(girder_aws::aws::ecs_service::ServiceConnectConfigurationService::new("example").discovery_name("example").ingress_port_override(1).client_alias(girder_aws::aws::ecs_service::ServiceConnectConfigurationServiceClientAlias::new(1).dns_name("example").test_traffic_rules(girder_aws::aws::ecs_service::ServiceConnectConfigurationServiceClientAliasTestTrafficRules::new().header(girder_aws::aws::ecs_service::ServiceConnectConfigurationServiceClientAliasTestTrafficRulesHeader::new("example", girder_aws::aws::ecs_service::ServiceConnectConfigurationServiceClientAliasTestTrafficRulesHeaderValue::new("example"))))).timeout(girder_aws::aws::ecs_service::ServiceConnectConfigurationServiceTimeout::new().idle_timeout_seconds(1).per_request_timeout_seconds(1)).tls(girder_aws::aws::ecs_service::ServiceConnectConfigurationServiceTls::new(girder_aws::aws::ecs_service::ServiceConnectConfigurationServiceTlsIssuerCertAuthority::new("example")).kms_key("example").role_arn("example")))).service_registries(girder_aws::aws::ecs_service::ServiceRegistries::new("example").container_name("example").container_port(1).port(1)).timeouts(girder_aws::aws::ecs_service::Timeouts::new().create("example").delete("example").update("example")).volume_configuration(girder_aws::aws::ecs_service::VolumeConfiguration::new("example", girder_aws::aws::ecs_service::VolumeConfigurationManagedEbsVolume::new("example").encrypted(true).file_system_type("example").iops(1).kms_key_id("example").size_in_gb(1).snapshot_id("example").throughput(1).volume_initialization_rate(1).volume_type("example").tag_specifications(girder_aws::aws::ecs_service::VolumeConfigurationManagedEbsVolumeTagSpecifications::new("example").propagate_tags("example").tags([("key", girder_core::Value::from("example"))])))).vpc_lattice_configurations(girder_aws::aws::ecs_service::VpcLatticeConfigurations::new("example", "example", "example")))?;
+    Ok(())
+}
+
+fn full_aws_ecs_task_definition(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add("aws_ecs_task_definition", girder_aws::aws::ecs_task_definition::EcsTaskDefinition::new("example", "example").cpu("example").enable_fault_injection(true).execution_role_arn("example").ipc_mode("example").memory("example").network_mode("example").pid_mode("example").region("example").requires_compatibilities([girder_core::Value::from("example")]).skip_destroy(true).tags([("key", girder_core::Value::from("example"))]).tags_all([("key", girder_core::Value::from("example"))]).task_role_arn("example").track_latest(true).ephemeral_storage(girder_aws::aws::ecs_task_definition::EphemeralStorage::new(1)).placement_constraints(girder_aws::aws::ecs_task_definition::PlacementConstraints::new("example").expression("example")).proxy_configuration(girder_aws::aws::ecs_task_definition::ProxyConfiguration::new("example").properties([("key", girder_core::Value::from("example"))]).type_("example")).runtime_platform(girder_aws::aws::ecs_task_definition::RuntimePlatform::new().cpu_architecture("example").operating_system_family("example")).volume(girder_aws::aws::ecs_task_definition::Volume::new("example").configure_at_launch(true).host_path("example").docker_volume_configuration(girder_aws::aws::ecs_task_definition::VolumeDockerVolumeConfiguration::new().autoprovision(true).driver("example").driver_opts([("key", girder_core::Value::from("example"))]).labels([("key", girder_core::Value::from("example"))]).scope("example")).efs_volume_configuration(girder_aws::aws::ecs_task_definition::VolumeEfsVolumeConfiguration::new("example").root_directory("example").transit_encryption("example").transit_encryption_port(1).authorization_config(girder_aws::aws::ecs_task_definition::VolumeEfsVolumeConfigurationAuthorizationConfig::new().access_point_id("example").iam("example"))).fsx_windows_file_server_volume_configuration(girder_aws::aws::ecs_task_definition::VolumeFsxWindowsFileServerVolumeConfiguration::new("example", "example", girder_aws::aws::ecs_task_definition::VolumeFsxWindowsFileServerVolumeConfigurationAuthorizationConfig::new("example", "example")))))?;
     Ok(())
 }
 
@@ -3233,6 +3379,28 @@ fn full_aws_s3_bucket_logging(scope: &mut Scope<'_>) -> Result<()> {
     Ok(())
 }
 
+fn full_aws_s3_bucket_object_lock_configuration(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_s3_bucket_object_lock_configuration",
+        girder_aws::aws::s3_bucket_object_lock_configuration::S3BucketObjectLockConfiguration::new(
+            "example",
+        )
+        .expected_bucket_owner("example")
+        .object_lock_enabled("example")
+        .region("example")
+        .token("example")
+        .rule(
+            girder_aws::aws::s3_bucket_object_lock_configuration::Rule::new(
+                girder_aws::aws::s3_bucket_object_lock_configuration::RuleDefaultRetention::new()
+                    .days(1)
+                    .mode("example")
+                    .years(1),
+            ),
+        ),
+    )?;
+    Ok(())
+}
+
 fn full_aws_s3_bucket_ownership_controls(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "aws_s3_bucket_ownership_controls",
@@ -3405,6 +3573,15 @@ fn full_aws_sns_topic(scope: &mut Scope<'_>) -> Result<()> {
             .tags([("key", girder_core::Value::from("example"))])
             .tags_all([("key", girder_core::Value::from("example"))])
             .tracing_config("example"),
+    )?;
+    Ok(())
+}
+
+fn full_aws_sns_topic_policy(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_sns_topic_policy",
+        girder_aws::aws::sns_topic_policy::SnsTopicPolicy::new("example", "example")
+            .region("example"),
     )?;
     Ok(())
 }
@@ -3857,6 +4034,35 @@ fn full_data_tls_certificate(scope: &mut Scope<'_>) -> Result<()> {
             .content("example")
             .url("example")
             .verify_chain(true),
+    )?;
+    Ok(())
+}
+
+fn full_tfe_agent_pool(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "tfe_agent_pool",
+        girder_aws::tfe::agent_pool::AgentPool::new("example")
+            .organization("example")
+            .organization_scoped(true),
+    )?;
+    Ok(())
+}
+
+fn full_tfe_agent_pool_allowed_workspaces(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "tfe_agent_pool_allowed_workspaces",
+        girder_aws::tfe::agent_pool_allowed_workspaces::AgentPoolAllowedWorkspaces::new(
+            "example",
+            [girder_core::Value::from("example")],
+        ),
+    )?;
+    Ok(())
+}
+
+fn full_tfe_agent_token(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "tfe_agent_token",
+        girder_aws::tfe::agent_token::AgentToken::new("example", "example"),
     )?;
     Ok(())
 }
