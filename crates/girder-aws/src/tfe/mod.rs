@@ -2,7 +2,7 @@
 // Do not edit: change crates/girder-aws/schema/allowlist.txt or the generator in
 // xtask/src/codegen, then run `cargo xtask codegen`.
 
-//! Provider `tfe` (hashicorp/tfe 0.71.0): 17 resources and 1 data source.
+//! Provider `tfe` (hashicorp/tfe 0.71.0): 18 resources and 1 data source.
 //!
 //! Resource `tfe_<type>` is the config struct `<Type>` (module `<type>`) with the handle
 //! `<Type>Handle`; data source `tfe_<type>` is `Data<Type>`. Require the provider with
@@ -28,6 +28,8 @@ pub mod provider;
 pub use provider::Provider;
 pub mod agent_pool;
 pub use agent_pool::{AgentPool, AgentPoolHandle};
+pub mod agent_pool_allowed_projects;
+pub use agent_pool_allowed_projects::{AgentPoolAllowedProjects, AgentPoolAllowedProjectsHandle};
 pub mod agent_pool_allowed_workspaces;
 pub use agent_pool_allowed_workspaces::{
     AgentPoolAllowedWorkspaces, AgentPoolAllowedWorkspacesHandle,

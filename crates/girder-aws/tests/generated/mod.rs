@@ -124,6 +124,7 @@ pub(crate) fn add_minimal(scope: &mut Scope<'_>) -> Result<()> {
     minimal_tls_private_key(scope)?;
     minimal_data_tls_certificate(scope)?;
     minimal_tfe_agent_pool(scope)?;
+    minimal_tfe_agent_pool_allowed_projects(scope)?;
     minimal_tfe_agent_pool_allowed_workspaces(scope)?;
     minimal_tfe_agent_token(scope)?;
     minimal_tfe_oauth_client(scope)?;
@@ -1047,6 +1048,17 @@ fn minimal_tfe_agent_pool(scope: &mut Scope<'_>) -> Result<()> {
     Ok(())
 }
 
+fn minimal_tfe_agent_pool_allowed_projects(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "tfe_agent_pool_allowed_projects",
+        girder_aws::tfe::agent_pool_allowed_projects::AgentPoolAllowedProjects::new(
+            "example",
+            [girder_core::Value::from("example")],
+        ),
+    )?;
+    Ok(())
+}
+
 fn minimal_tfe_agent_pool_allowed_workspaces(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "tfe_agent_pool_allowed_workspaces",
@@ -1797,6 +1809,7 @@ pub(crate) fn add_full(scope: &mut Scope<'_>) -> Result<()> {
     full_tls_private_key(scope)?;
     full_data_tls_certificate(scope)?;
     full_tfe_agent_pool(scope)?;
+    full_tfe_agent_pool_allowed_projects(scope)?;
     full_tfe_agent_pool_allowed_workspaces(scope)?;
     full_tfe_agent_token(scope)?;
     full_tfe_oauth_client(scope)?;
@@ -4044,6 +4057,17 @@ fn full_tfe_agent_pool(scope: &mut Scope<'_>) -> Result<()> {
         girder_aws::tfe::agent_pool::AgentPool::new("example")
             .organization("example")
             .organization_scoped(true),
+    )?;
+    Ok(())
+}
+
+fn full_tfe_agent_pool_allowed_projects(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "tfe_agent_pool_allowed_projects",
+        girder_aws::tfe::agent_pool_allowed_projects::AgentPoolAllowedProjects::new(
+            "example",
+            [girder_core::Value::from("example")],
+        ),
     )?;
     Ok(())
 }
