@@ -53,6 +53,9 @@ pub enum AccessPolicy {
     Edit,
     /// `AmazonEKSViewPolicy`: `view`, read most objects (not Secrets).
     View,
+    /// `AmazonEKSAdminViewPolicy`: read every object, Secrets included (a Terraform plan
+    /// that refreshes Helm releases, whose state Helm keeps in Secrets).
+    AdminView,
 }
 
 impl AccessPolicy {
@@ -63,6 +66,7 @@ impl AccessPolicy {
             AccessPolicy::Admin => "AmazonEKSAdminPolicy",
             AccessPolicy::Edit => "AmazonEKSEditPolicy",
             AccessPolicy::View => "AmazonEKSViewPolicy",
+            AccessPolicy::AdminView => "AmazonEKSAdminViewPolicy",
         }
     }
 }

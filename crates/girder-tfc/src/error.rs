@@ -20,6 +20,36 @@ pub enum TfcError {
     /// A team name Terraform Cloud refuses.
     #[error("team name {0:?}: letters, digits, '-' and '_', at most 90 characters")]
     TeamName(String),
+    /// An agent pool name Terraform Cloud refuses.
+    #[error("agent pool name {0:?}: 1-90 letters, digits, '-' and '_'")]
+    AgentPoolName(String),
+    /// A workspace set to run on a pool its project may not use.
+    #[error(
+        "workspace {workspace:?} (project {project:?}) cannot run on agent pool {pool:?}: the \
+         pool allows project {pool_project:?} only"
+    )]
+    AgentPoolOfAnotherProject {
+        /// The workspace.
+        workspace: String,
+        /// Its project.
+        project: String,
+        /// The pool.
+        pool: String,
+        /// The organization and project the pool allows.
+        pool_project: String,
+    },
+    /// An agent service name ECS refuses.
+    #[error("agent service name {0:?}: 1-255 letters, digits, '-' and '_' (ECS's rule)")]
+    AgentServiceName(String),
+    /// An agent image that is not one pinned image reference.
+    #[error(
+        "agent image {0:?}: give one image reference pinned by a tag other than `latest` or \
+         by a `sha256:` digest, without whitespace or template syntax"
+    )]
+    AgentImage(String),
+    /// An agent count outside 1 to 10.
+    #[error("{0} agents: run 1 to 10")]
+    AgentCount(u8),
     /// A policy or policy set name Terraform Cloud refuses.
     #[error("policy name {0:?}: 1-90 letters, digits, '-' and '_'")]
     PolicyName(String),

@@ -3,9 +3,10 @@
 use girder_aws::tfe;
 use girder_core::construct::{Construct, Dependable};
 use girder_core::expr::Reference;
-use girder_core::terraform::{Backend, CloudBackend, Dependency};
+use girder_core::terraform::{Backend, CloudBackend, Dependency, IntoResourceSpec};
 use girder_core::{Error, Expr, Result, Scope, Value};
 
+use crate::agent_pool::TfcAgentPoolHandle;
 use crate::error::TfcError;
 use crate::names;
 
@@ -168,6 +169,8 @@ pub struct TfcWorkspace {
     terraform_version: String,
     state_consumers: Vec<TfcWorkspaceHandle>,
     tags: Vec<(String, String)>,
+    agent_pool: Option<TfcAgentPoolHandle>,
+    speculative: bool,
 }
 
 /// A workspace in the stack.
@@ -199,6 +202,8 @@ impl TfcWorkspace {
             terraform_version: TERRAFORM_VERSION.to_owned(),
             state_consumers: Vec::new(),
             tags: Vec::new(),
+            agent_pool: None,
+            speculative: true,
         }
     }
 
@@ -267,6 +272,22 @@ impl TfcWorkspace {
         self
     }
 
+    /// Runs execute on `pool`'s agents (`execution_mode = "agent"`), not on Terraform
+    /// Cloud's runners: for a workspace whose Terraform must reach a private network. The
+    /// pool must allow this workspace's project.
+    pub fn agent_pool(mut self, pool: &TfcAgentPoolHandle) -> Self {
+        self.agent_pool = Some(pool.clone());
+        self
+    }
+
+    /// No speculative plans of pull requests: only merged code plans, with the plan
+    /// role's credentials. For a workspace whose plan role can read what a pull request
+    /// must not (a cluster's Secrets that a Helm release's refresh reads).
+    pub fn without_speculative_plans(mut self) -> Self {
+        self.speculative = false;
+        self
+    }
+
     /// Tag `key` = `value` on the workspace.
     pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.tags.push((key.into(), value.into()));
@@ -297,6 +318,16 @@ impl TfcWorkspace {
         }
         if let Some(vcs) = &self.vcs {
             names::repository(&vcs.repository)?;
+        }
+        if let Some(pool) = &self.agent_pool
+            && (pool.organization() != self.organization || pool.project() != self.project_name)
+        {
+            return Err(TfcError::AgentPoolOfAnotherProject {
+                workspace: self.name.clone(),
+                project: self.project_name.clone(),
+                pool: pool.name().to_owned(),
+                pool_project: format!("{}/{}", pool.organization(), pool.project()),
+            });
         }
         for consumer in &self.state_consumers {
             if consumer.organization != self.organization {
@@ -331,7 +362,11 @@ impl Construct for TfcWorkspace {
             .auto_apply(self.auto_apply)
             .auto_apply_run_trigger(self.auto_apply)
             .terraform_version(&self.terraform_version)
-            .file_triggers_enabled(true);
+            .file_triggers_enabled(true)
+            // No run at creation: its variables (the AWS roles) and the state it reads do
+            // not exist yet. The first run comes from a push or a person.
+            .queue_all_runs(false)
+            .speculative_enabled(self.speculative);
         if let Some(description) = &self.description {
             workspace = workspace.description(description);
         }
@@ -379,12 +414,16 @@ impl Construct for TfcWorkspace {
             .iter()
             .map(|c| Value::Expr(c.id()))
             .collect();
-        let settings = scope.add(
-            "settings",
-            tfe::WorkspaceSettings::new(workspace.id())
-                .global_remote_state(false)
-                .remote_state_consumer_ids(consumers),
-        )?;
+        let mut settings = tfe::WorkspaceSettings::new(workspace.id())
+            .global_remote_state(false)
+            .remote_state_consumer_ids(consumers);
+        let settings = match &self.agent_pool {
+            None => scope.add("settings", settings)?,
+            Some(pool) => {
+                settings = settings.execution_mode("agent").agent_pool_id(pool.id());
+                scope.add("settings", settings.into_spec().depends_on_all(pool))?
+            }
+        };
         Ok(TfcWorkspaceHandle {
             workspace,
             settings,

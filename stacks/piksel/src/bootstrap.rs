@@ -31,8 +31,9 @@ const INFRA_REPOSITORY: &str = "piksel/piksel-infra";
 const KUBERNETES_REPOSITORY: &str = "piksel/piksel-kubernetes";
 
 /// The services `piksel-infra-<env>` declares resources of.
-const INFRA_SERVICES: [&str; 16] = [
+const INFRA_SERVICES: [&str; 17] = [
     "ec2",
+    "ecs",
     "rds",
     "s3",
     "ecr",
@@ -129,6 +130,38 @@ pub(crate) fn apply_role_arn(env: &Environment, stack_id: &str) -> String {
     )
 }
 
+/// No read of the agents' token parameter, nor of parameters by path (which would
+/// include it; no stack reads parameters by path).
+fn agent_token_denies(env: &Environment) -> Result<[Statement; 2]> {
+    let parameter = crate::agents::token_parameter(env)?;
+    Ok([
+        Statement::deny([
+            "ssm:GetParameter",
+            "ssm:GetParameters",
+            "ssm:GetParameterHistory",
+        ])
+        .sid("NotTheAgentToken")
+        .on([format!(
+            "arn:aws:ssm:{REGION}:{}:parameter{}",
+            env.account_id,
+            parameter.as_str()
+        )]),
+        Statement::deny(["ssm:GetParametersByPath"])
+            .sid("NoParametersByPath")
+            .on(["*"]),
+    ])
+}
+
+/// The ARN of the plan role of the workspace of stack `stack_id` in `env`'s account
+/// (the EKS stack gives it a read-only access entry in flux-system).
+pub(crate) fn plan_role_arn(env: &Environment, stack_id: &str) -> String {
+    format!(
+        "arn:aws:iam::{}:role/{}-plan",
+        env.account_id,
+        role_prefix(stack_id)
+    )
+}
+
 /// The platform's region and us-east-1, where the global services answer.
 fn in_the_platforms_regions() -> Condition {
     Condition::new("StringEquals", "aws:RequestedRegion", [REGION, "us-east-1"])
@@ -158,7 +191,15 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         }
         workspace
     };
-    let eks = workspace(crate::eks::NAME, KUBERNETES_REPOSITORY).add(&mut root, "eks")?;
+    // The EKS layer runs on the environment's agents, in the VPC, where the cluster's
+    // private endpoint is. Its plan role reads the Helm releases' Secrets in
+    // flux-system, so pull requests get no speculative plan there (their code would run
+    // with that role): girder's offline synth, diff and checks review them instead.
+    let pool = crate::agents::pool(&mut root, env, &project)?;
+    let eks = workspace(crate::eks::NAME, KUBERNETES_REPOSITORY)
+        .agent_pool(&pool)
+        .without_speculative_plans()
+        .add(&mut root, "eks")?;
     let infra = workspace(crate::infra::NAME, INFRA_REPOSITORY)
         // The EKS layer reads the VPC's ids from the infra's outputs, and nothing else
         // reads the infra's state.
@@ -192,7 +233,14 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         ("eks-aws", &eks, EKS_SERVICES.as_slice()),
     ] {
         let mut roles = TfcWorkspaceRoles::new(&auth, workspace, PARTITION)
-            .role_name_prefix(role_prefix(workspace.name()))
+            .role_name_prefix(role_prefix(workspace.name()));
+        // Whoever holds the agents' token can register an agent and receive the EKS
+        // workspace's runs, with their credentials: no run reads it (the bootstrap
+        // writes it, the agents' ECS execution role reads it).
+        for deny in agent_token_denies(env)? {
+            roles = roles.plan_statement(deny.clone()).apply_statement(deny);
+        }
+        roles = roles
             .apply_statement(
                 Statement::allow(services.iter().map(|service| format!("{service}:*")))
                     .sid("ManageTheStacksServices")
@@ -228,5 +276,6 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         .add(&mut root, "policies")?;
     drop(root);
     crate::findings::bootstrap(&mut stack)?;
+    crate::agents::acknowledge_bootstrap(&mut stack)?;
     Ok(stack)
 }

@@ -9,7 +9,7 @@ use girder_eks::{
     KubernetesVersion, NodeGroup, NodeGroupHandle, ScalingConfig, Taint, TaintEffect,
 };
 use girder_iam::{PolicyDocument, Role, Statement, Trust};
-use girder_network::Connectable;
+use girder_network::{Connectable, Port};
 
 use crate::config::{Environment, aws_stack};
 use crate::infra::Infra;
@@ -109,14 +109,23 @@ pub(crate) fn stack(env: &Environment, infra: &Infra) -> Result<(Stack, Cluster)
     let version = KubernetesVersion::new(KUBERNETES_MINOR)
         .map_err(|e| Error::construct(format!("{}:cluster", stack_id(env)), e))?;
     let mut cluster = EksCluster::new(&infra.vpc, &name, version)
-        // The private endpoint for the nodes and the VPC; a public one for the
-        // operators' addresses only (Terraform Cloud's runs reach it too: its agents
-        // are not in the VPC).
+        // The private endpoint for the nodes, the VPC and this workspace's Terraform
+        // Cloud agents (in the private subnets); a public one for the operators'
+        // addresses only.
         .public_endpoint(env.operator_cidrs.iter().copied());
     if env.production {
         cluster = cluster.deletion_protection();
     }
     let cluster = cluster.add(&mut root.child("cluster")?, "eks")?;
+
+    // This workspace's runs execute on the environment's agents (the infra's): they
+    // install Flux through the private endpoint.
+    cluster.security_group().connections().allow_from(
+        &mut root.child("api-access")?,
+        &infra.agents,
+        Port::tcp(443),
+        "Terraform Cloud agents: this workspace's runs install Flux through the helm provider",
+    )?;
 
     // The ODC services and Jupyter on the nodes reach the index database (the infra's
     // security group gets the rule; it is written here, where the cluster is).
@@ -210,13 +219,29 @@ pub(crate) fn stack(env: &Environment, infra: &Infra) -> Result<(Stack, Cluster)
         AccessScope::Cluster,
     )
     .add(&mut access, "terraform-cloud")?;
+    // The plan refreshes the Helm releases (Helm keeps them as Secrets in flux-system):
+    // read access there, nothing else, nothing written. The workspace has no
+    // speculative plans, so only merged code runs with it.
+    let terraform_plan = AccessEntry::new(
+        &cluster,
+        crate::bootstrap::plan_role_arn(env, &stack_id(env)),
+        AccessPolicy::AdminView,
+        AccessScope::Namespaces(vec![crate::flux::FLUX_NAMESPACE.to_owned()]),
+    )
+    .add(&mut access, "terraform-cloud-plan")?;
     drop(access);
     drop(root);
     crate::flux::add(
         &mut stack,
         env,
         &cluster,
-        &[&node_groups[0], &node_groups[1], &coredns, &terraform],
+        &[
+            &node_groups[0],
+            &node_groups[1],
+            &coredns,
+            &terraform,
+            &terraform_plan,
+        ],
     )?;
     crate::findings::eks(&mut stack)?;
     Ok((

@@ -5,15 +5,15 @@
 //! one Kustomization in `flux-system`). Everything else on the cluster is Flux's from
 //! there: the add-ons and the services are directories of that repository.
 
-use girder_aws::{aws, helm};
+use girder_aws::helm;
 use girder_core::construct::Dependable;
 use girder_core::expr::fns;
 use girder_core::terraform::IntoResourceSpec;
-use girder_core::{Result, Stack};
+use girder_core::{Result, Stack, Value};
 use girder_eks::EksClusterHandle;
 use serde_json::json;
 
-use crate::config::Environment;
+use crate::config::{Environment, REGION};
 
 /// fluxcd-community's chart repository.
 const CHARTS: &str = "https://fluxcd-community.github.io/helm-charts";
@@ -31,9 +31,14 @@ const REPOSITORY: &str = "https://github.com/piksel/piksel-kubernetes";
 /// once by an operator (`flux create secret githubapp`): a credential no plan holds.
 const REPOSITORY_SECRET: &str = "piksel-kubernetes-github-app";
 
-/// Configure the stack's helm provider for `cluster` (a token from the AWS provider's
-/// credentials: the workspace's apply role, which has an access entry) and install Flux
-/// after `ready` (the nodes and the add-ons its pods need).
+/// Configure the stack's helm provider for `cluster` and install Flux after `ready` (the
+/// nodes, the add-ons its pods need, and the access entries of this workspace's roles).
+///
+/// The provider signs in with `aws eks get-token` (the exec plugin of the agent image),
+/// run by the provider itself in each phase as that phase's role: the plan role at plan
+/// (read access in flux-system), the apply role at apply (cluster admin). A token from
+/// the `aws_eks_cluster_auth` data source would be the plan's, read once at plan and
+/// stale (15 minutes) by the time a person approves the apply (review 2's N3).
 pub(crate) fn add(
     stack: &mut Stack,
     env: &Environment,
@@ -41,15 +46,17 @@ pub(crate) fn add(
     ready: &[&dyn Dependable],
 ) -> Result<()> {
     stack.require_provider(helm::requirement())?;
-    let mut root = stack.root();
-    let mut scope = root.child("flux")?;
-    let auth = scope.add(
-        "cluster-auth",
-        aws::DataEksClusterAuth::new(cluster.name_expr()),
-    )?;
     let ca = cluster.resource().certificate_authority().first().data();
-    drop(scope);
-    drop(root);
+    let get_token: Vec<Value<String>> = vec![
+        "eks".into(),
+        "get-token".into(),
+        "--cluster-name".into(),
+        Value::Expr(cluster.name_expr()),
+        "--region".into(),
+        REGION.into(),
+        "--output".into(),
+        "json".into(),
+    ];
     stack.add_provider(
         helm::Provider::new()
             .kubernetes(
@@ -59,7 +66,13 @@ pub(crate) fn add(
                     // base64 as it is, which a real cluster never gives but the offline
                     // stand-in provider of CI's plan-and-apply does ("fake-data").
                     .cluster_ca_certificate(fns::try_(fns::base64decode(ca.clone()), [ca]))
-                    .token(auth.token()),
+                    .exec(
+                        helm::provider::KubernetesExec::new(
+                            "client.authentication.k8s.io/v1beta1",
+                            "aws",
+                        )
+                        .args(get_token),
+                    ),
             )
             .into(),
     )?;

@@ -9,6 +9,7 @@ use girder_iam::{GithubOidcProvider, PolicyDocument, Role, Trust};
 use girder_network::{PrivateZone, PrivateZoneHandle, Vpc, VpcHandle};
 use girder_rds::{Postgres, PostgresHandle};
 use girder_storage::{Bucket, BucketHandle, BucketName, Repository, RepositoryHandle};
+use girder_tfc::TfcAgentServiceHandle;
 
 use crate::config::{Environment, REGION, aws_stack};
 
@@ -57,6 +58,8 @@ pub struct Infra {
     pub notebooks: BucketHandle,
     /// The ODC index: PostgreSQL with PostGIS.
     pub database: PostgresHandle,
+    /// The Terraform Cloud agents the EKS workspace runs on, in the VPC.
+    pub agents: TfcAgentServiceHandle,
 }
 
 /// Stack `piksel-infra-<env>` and the handles the others read.
@@ -85,6 +88,8 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
     // of the same names beside it; see the README tour.
     let zone = PrivateZone::new(&vpc, format!("{}.piksel.internal", env.name))
         .add(&mut root.child("dns")?, "internal")?;
+
+    let (_agent_registry, agents) = crate::agents::service(&mut root, env, &name, &vpc)?;
 
     let mut repositories = Vec::new();
     {
@@ -161,6 +166,7 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
     crate::operations::add(&mut root, env, &name, &database, github_arn)?;
     drop(root);
     crate::findings::infra(&mut stack, env)?;
+    crate::agents::acknowledge_infra(&mut stack)?;
     Ok((
         stack,
         Infra {
@@ -170,6 +176,7 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
             data,
             notebooks,
             database,
+            agents,
         },
     ))
 }

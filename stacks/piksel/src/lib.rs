@@ -4,6 +4,7 @@
 //! Cloud workspace; the EKS stack reads the infra's VPC through Terraform Cloud's outputs
 //! (girder wires them). See the README's Piksel tour.
 
+mod agents;
 mod bootstrap;
 mod config;
 mod developer_access;
@@ -13,6 +14,7 @@ mod flux;
 mod infra;
 mod operations;
 
+pub use agents::{AGENT_REPOSITORY, AGENT_VERSION};
 pub use config::{Environment, ORGANIZATION, REGION, environments};
 pub use eks::{Cluster, DASK_TAINT, POOL_LABEL};
 pub use infra::{BUILD_TAG_PREFIX, Infra, REPOSITORIES};

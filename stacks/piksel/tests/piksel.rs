@@ -115,8 +115,11 @@ fn registries_scan_and_keep_tags_and_notebooks_are_versioned() {
         let names: Vec<&str> = repos
             .iter()
             .map(|(_, r)| r["name"].as_str().unwrap())
+            .filter(|name| *name != girder_stack_piksel::AGENT_REPOSITORY)
             .collect();
         assert_eq!(names, girder_stack_piksel::REPOSITORIES);
+        // And the Terraform Cloud agent image's.
+        assert_eq!(repos.len(), girder_stack_piksel::REPOSITORIES.len() + 1);
         // Release tags never expire; only CI's builds are counted.
         for (_, lifecycle) in infra.resources("aws_ecr_lifecycle_policy") {
             let policy: serde_json::Value =
@@ -204,7 +207,11 @@ fn each_environment_bootstraps_its_workspaces_roles_and_checks() {
             assert!(!text.contains("\"Action\" = \"*\""), "{name}: {text}");
             assert!(!text.contains("iam:*"), "{name}");
             assert!(!text.contains("iam:CreateUser"), "{name}");
-            assert!(text.contains("aws:RequestedRegion"), "{name}");
+            // No run, plan or apply, reads the agents' token.
+            assert!(text.contains("NotTheAgentToken"), "{name}");
+            if name.ends_with("_apply_apply") {
+                assert!(text.contains("aws:RequestedRegion"), "{name}");
+            }
         }
         // Runs waiting for a person have approvers: a team with write access to both.
         let accesses = t.resources("tfe_team_access");
@@ -364,10 +371,24 @@ fn terraform_installs_flux_which_syncs_the_environments_clusters_directory() {
             text.contains("aws_eks_cluster.cluster_eks_cluster.endpoint"),
             "{text}"
         );
-        assert!(
-            text.contains("data.aws_eks_cluster_auth.flux_cluster_auth.token"),
-            "{text}"
+        // Credentials per phase from the phase's own role (the exec plugin), never a
+        // token read once at plan.
+        assert_eq!(provider["kubernetes"]["exec"]["command"], "aws");
+        assert_eq!(
+            provider["kubernetes"]["exec"]["args"],
+            serde_json::json!([
+                "eks",
+                "get-token",
+                "--cluster-name",
+                "${aws_eks_cluster.cluster_eks_cluster.name}",
+                "--region",
+                "us-west-2",
+                "--output",
+                "json"
+            ])
         );
+        assert!(provider["kubernetes"].get("token").is_none(), "{text}");
+        assert!(t.terraform()["data"].get("aws_eks_cluster_auth").is_none());
     }
     // The bootstrap names the same role.
     let bootstrap = Template::from_assembly(&assembly, "piksel-bootstrap-dev").unwrap();
@@ -400,6 +421,7 @@ fn create_actions(rtype: &str) -> Vec<&'static str> {
     [
         service("aws_eks_", "eks:*"),
         service("aws_db_", "rds:*"),
+        service("aws_ecs_", "ecs:*"),
         service("aws_s3_", "s3:*"),
         service("aws_ecr_", "ecr:*"),
         service("aws_route53_", "route53:*"),
@@ -683,4 +705,138 @@ fn the_administrators_can_find_their_cluster_to_reach_it() {
         );
         assert!(!text.contains("eks:*"), "{env}: {text}");
     }
+}
+
+#[test]
+fn the_eks_workspace_runs_on_agents_in_the_vpc_with_credentials_per_phase() {
+    let assembly = assembly();
+    for (env, account) in [("dev", "333333333333"), ("prod", "555555555555")] {
+        let bootstrap =
+            Template::from_assembly(&assembly, &format!("piksel-bootstrap-{env}")).unwrap();
+        // A pool for the environment's project only, its token in a SecureString.
+        let pool = bootstrap.resource("tfe_agent_pool", "agents_pool");
+        assert_eq!(pool["organization_scoped"], false);
+        let allowed = bootstrap.resource("tfe_agent_pool_allowed_projects", "agents_pool_allowed");
+        assert_eq!(
+            allowed["allowed_project_ids"],
+            serde_json::json!(["${tfe_project.project.id}"])
+        );
+        let token = bootstrap.resource("aws_ssm_parameter", "agents_token");
+        assert_eq!(token["type"], "SecureString");
+        assert_eq!(token["value"], "${tfe_agent_token.agents_pool_token.token}");
+        let parameter = token["name"].as_str().unwrap().to_owned();
+        // The EKS workspace runs there, after the pool allows its project, and has no
+        // speculative plans; the infra stays on Terraform Cloud's runners.
+        let eks = bootstrap.resource("tfe_workspace_settings", "eks_settings");
+        assert_eq!(eks["execution_mode"], "agent");
+        assert_eq!(eks["agent_pool_id"], "${tfe_agent_pool.agents_pool.id}");
+        let waits = eks["depends_on"].to_string();
+        assert!(
+            waits.contains("tfe_agent_pool_allowed_projects.agents_pool_allowed"),
+            "{waits}"
+        );
+        assert_eq!(
+            bootstrap.resource("tfe_workspace", "eks")["speculative_enabled"],
+            false
+        );
+        let infra_settings = bootstrap.resource("tfe_workspace_settings", "infra_settings");
+        assert!(infra_settings.get("execution_mode").is_none());
+        // No workspace starts a run before its variables exist.
+        for (_, workspace) in bootstrap.resources("tfe_workspace") {
+            assert_eq!(workspace["queue_all_runs"], false);
+        }
+
+        // The agents: Fargate in the private subnets, no public address, outbound
+        // HTTPS only, the token injected from that parameter, one run per task.
+        let infra = Template::from_assembly(&assembly, &format!("piksel-infra-{env}")).unwrap();
+        let service = infra.resource("aws_ecs_service", "agents_service_service");
+        assert_eq!(service["launch_type"], "FARGATE");
+        let network = &service["network_configuration"][0];
+        assert_eq!(network["assign_public_ip"], false);
+        assert!(
+            network["subnets"].to_string().contains("private"),
+            "{network}"
+        );
+        let sg = &network["security_groups"][0];
+        assert_eq!(sg, "${aws_security_group.agents_service_security_group.id}");
+        assert!(
+            infra
+                .resources("aws_vpc_security_group_ingress_rule")
+                .iter()
+                .all(|(_, rule)| rule["security_group_id"] != *sg)
+        );
+        let egress: Vec<_> = infra
+            .resources("aws_vpc_security_group_egress_rule")
+            .into_iter()
+            .filter(|(_, rule)| rule["security_group_id"] == *sg)
+            .collect();
+        assert_eq!(egress.len(), 1);
+        assert_eq!(egress[0].1["from_port"], 443);
+        assert_eq!(egress[0].1["to_port"], 443);
+        let task = infra.resource("aws_ecs_task_definition", "agents_service_task");
+        let definitions = task["container_definitions"].as_str().unwrap();
+        assert!(definitions.contains("TFC_AGENT_SINGLE"), "{definitions}");
+        assert!(
+            definitions.contains(&format!(
+                "arn:aws:ssm:us-west-2:{account}:parameter{parameter}"
+            )) || definitions.contains(&format!("parameter{parameter}")),
+            "{definitions}"
+        );
+        assert!(
+            task.get("task_role_arn").is_none(),
+            "no AWS credentials of their own"
+        );
+        assert!(definitions.contains(&format!(
+            "{account}.dkr.ecr.us-west-2.amazonaws.com/{}:{}",
+            girder_stack_piksel::AGENT_REPOSITORY,
+            girder_stack_piksel::AGENT_VERSION
+        )));
+
+        // The cluster's API admits them; the plan role reads flux-system only.
+        let eks = Template::from_assembly(&assembly, &format!("piksel-eks-{env}")).unwrap();
+        let api: Vec<_> = eks
+            .resources("aws_vpc_security_group_ingress_rule")
+            .into_iter()
+            .filter(|(_, rule)| rule["from_port"] == 443)
+            .collect();
+        assert_eq!(api.len(), 1, "{api:?}");
+        assert!(
+            api[0].1["referenced_security_group_id"]
+                .to_string()
+                .contains("tfe_outputs"),
+            "{:?}",
+            api[0].1
+        );
+        let plan = eks.resource(
+            "aws_eks_access_policy_association",
+            "access_terraform_cloud_plan_policy",
+        );
+        assert_eq!(
+            plan["principal_arn"],
+            format!("arn:aws:iam::{account}:role/tfc-piksel-eks-{env}-plan")
+        );
+        assert!(
+            plan["policy_arn"]
+                .to_string()
+                .contains("AmazonEKSAdminViewPolicy")
+        );
+        assert_eq!(plan["access_scope"][0]["type"], "namespace");
+        assert_eq!(
+            plan["access_scope"][0]["namespaces"],
+            serde_json::json!(["flux-system"])
+        );
+    }
+}
+
+#[test]
+fn the_agent_image_is_built_on_the_release_the_task_runs() {
+    let dockerfile = include_str!("../agent/Dockerfile");
+    assert!(
+        dockerfile.contains(&format!(
+            "ARG TFC_AGENT_VERSION={}",
+            girder_stack_piksel::AGENT_VERSION
+        )),
+        "stacks/piksel/agent/Dockerfile builds another tfc-agent release than AGENT_VERSION"
+    );
+    assert!(dockerfile.contains("FROM hashicorp/tfc-agent:${TFC_AGENT_VERSION}"));
 }
