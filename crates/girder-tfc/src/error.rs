@@ -20,6 +20,9 @@ pub enum TfcError {
     /// A team name Terraform Cloud refuses.
     #[error("team name {0:?}: letters, digits, '-' and '_', at most 90 characters")]
     TeamName(String),
+    /// An SSO team id that is empty or holds template syntax.
+    #[error("SSO team id {0:?}: the identity provider's group name, literal text")]
+    SsoTeamId(String),
     /// An agent pool name Terraform Cloud refuses.
     #[error("agent pool name {0:?}: 1-90 letters, digits, '-' and '_'")]
     AgentPoolName(String),

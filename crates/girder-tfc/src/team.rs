@@ -15,6 +15,7 @@ use crate::workspace::TfcWorkspaceHandle;
 pub struct TfcTeam {
     organization: String,
     name: String,
+    sso_team_id: Option<String>,
 }
 
 /// A team in the stack.
@@ -32,7 +33,15 @@ impl TfcTeam {
         Self {
             organization: organization.into(),
             name: name.into(),
+            sso_team_id: None,
         }
+    }
+
+    /// Its members are the identity provider's group `id` (the SAML team attribute's
+    /// value): who approves is decided where people are managed, not in this stack.
+    pub fn sso_team(mut self, id: impl Into<String>) -> Self {
+        self.sso_team_id = Some(id.into());
+        self
     }
 }
 
@@ -47,11 +56,16 @@ impl Construct for TfcTeam {
         // Team names take what workspace names take.
         names::workspace(&self.name)
             .map_err(|_| Error::construct(&at, TfcError::TeamName(self.name.clone())))?;
-        let team = scope.add_default(
-            tfe::Team::new(&self.name)
-                .organization(&self.organization)
-                .visibility("organization"),
-        )?;
+        let mut team = tfe::Team::new(&self.name)
+            .organization(&self.organization)
+            .visibility("organization");
+        if let Some(id) = &self.sso_team_id {
+            if id.trim().is_empty() || id.contains("${") || id.contains("%{") {
+                return Err(Error::construct(&at, TfcError::SsoTeamId(id.clone())));
+            }
+            team = team.sso_team_id(id);
+        }
+        let team = scope.add_default(team)?;
         Ok(TfcTeamHandle {
             team,
             organization: self.organization,
@@ -83,15 +97,19 @@ pub enum WorkspaceAccess {
     Write,
     /// Also change the workspace's settings and access.
     Admin,
+    /// Read runs and state outputs, and approve (apply) runs; nothing else: no variable
+    /// edits, no locking, no queueing of plans of its own (a custom permission set).
+    ApproveRuns,
 }
 
 impl WorkspaceAccess {
-    fn as_str(self) -> &'static str {
+    fn as_str(self) -> Option<&'static str> {
         match self {
-            WorkspaceAccess::Read => "read",
-            WorkspaceAccess::Plan => "plan",
-            WorkspaceAccess::Write => "write",
-            WorkspaceAccess::Admin => "admin",
+            WorkspaceAccess::Read => Some("read"),
+            WorkspaceAccess::Plan => Some("plan"),
+            WorkspaceAccess::Write => Some("write"),
+            WorkspaceAccess::Admin => Some("admin"),
+            WorkspaceAccess::ApproveRuns => None,
         }
     }
 }
@@ -140,9 +158,19 @@ impl Construct for TeamAccess {
                 },
             ));
         }
-        scope.add_default(
-            tfe::TeamAccess::new(self.team.id(), self.workspace.id()).access(self.access.as_str()),
-        )?;
+        let access = tfe::TeamAccess::new(self.team.id(), self.workspace.id());
+        let access = match self.access.as_str() {
+            Some(fixed) => access.access(fixed),
+            None => access.permissions(tfe::team_access::Permissions::new(
+                false,
+                "apply",
+                "none",
+                "read-outputs",
+                "read",
+                false,
+            )),
+        };
+        scope.add_default(access)?;
         Ok(())
     }
 }

@@ -111,14 +111,23 @@ enum Triggers {
     Prefixes(Vec<String>),
 }
 
-/// A workspace's VCS connection: a GitHub repository through an OAuth client, and the
-/// branch runs come from.
+/// A workspace's VCS connection: a GitHub repository through Terraform Cloud's GitHub
+/// App or an OAuth client, and the branch runs come from.
 #[derive(Clone, Debug, PartialEq)]
 #[must_use]
 pub struct VcsConnection {
     repository: String,
-    oauth_token_id: Value<String>,
+    auth: VcsAuth,
     branch: Option<String>,
+}
+
+/// How Terraform Cloud reads the repository.
+#[derive(Clone, Debug, PartialEq)]
+enum VcsAuth {
+    /// An OAuth client's token (`ot-...`).
+    OauthToken(Value<String>),
+    /// An installation of Terraform Cloud's GitHub App (`ghain-...`).
+    GithubApp(Value<String>),
 }
 
 impl VcsConnection {
@@ -127,7 +136,7 @@ impl VcsConnection {
     pub fn new(repository: impl Into<String>, oauth_token_id: impl Into<Value<String>>) -> Self {
         Self {
             repository: repository.into(),
-            oauth_token_id: oauth_token_id.into(),
+            auth: VcsAuth::OauthToken(oauth_token_id.into()),
             branch: None,
         }
     }
@@ -135,6 +144,21 @@ impl VcsConnection {
     /// `repository` through `client`, a `tfe_oauth_client` of this stack.
     pub fn oauth_client(repository: impl Into<String>, client: &tfe::OauthClientHandle) -> Self {
         Self::new(repository, client.oauth_token_id())
+    }
+
+    /// `repository` through Terraform Cloud's GitHub App, installed on the repository's
+    /// GitHub organization (HashiCorp's recommended connection: no OAuth token to
+    /// rotate), the installation looked up at plan with the
+    /// `tfe_github_app_installation` data source (which needs a user token).
+    pub fn github_app(
+        repository: impl Into<String>,
+        installation: &tfe::DataGithubAppInstallationHandle,
+    ) -> Self {
+        Self {
+            repository: repository.into(),
+            auth: VcsAuth::GithubApp(Value::Expr(installation.id())),
+            branch: None,
+        }
     }
 
     /// Runs come from `branch` (otherwise the repository's default branch).
@@ -393,8 +417,13 @@ impl Construct for TfcWorkspace {
             }
         }
         if let Some(vcs) = &self.vcs {
-            let mut repo = tfe::workspace::VcsRepo::new(&vcs.repository)
-                .oauth_token_id(vcs.oauth_token_id.clone());
+            let mut repo = tfe::workspace::VcsRepo::new(&vcs.repository);
+            repo = match &vcs.auth {
+                VcsAuth::OauthToken(token) => repo.oauth_token_id(token.clone()),
+                VcsAuth::GithubApp(installation) => {
+                    repo.github_app_installation_id(installation.clone())
+                }
+            };
             if let Some(branch) = &vcs.branch {
                 repo = repo.branch(branch);
             }

@@ -27,6 +27,9 @@ pub(crate) const NAME: &str = "piksel-bootstrap";
 
 /// The repositories the workspaces run from: where CI publishes the synthesized
 /// `terraform/<stack>/` directories (seed 001: piksel-infra, piksel-kubernetes).
+/// The GitHub organization of the repositories, where Terraform Cloud's GitHub App is
+/// installed.
+const GITHUB_ORGANIZATION: &str = "piksel";
 const INFRA_REPOSITORY: &str = "piksel/piksel-infra";
 const KUBERNETES_REPOSITORY: &str = "piksel/piksel-kubernetes";
 
@@ -177,13 +180,19 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
     let project = TfcProject::new(ORGANIZATION, format!("piksel-{}", env.name))
         .description(format!("Piksel platform, {}", env.name))
         .add(&mut root, "project")?;
+    // The repositories are read through Terraform Cloud's GitHub App, installed once on
+    // the `piksel` GitHub organization (no OAuth token to make, store or rotate).
+    let github = root.add(
+        "github",
+        tfe::DataGithubAppInstallation::new().name(GITHUB_ORGANIZATION),
+    )?;
     let workspace = |name: &str, repository: &str| {
         let stack_id = format!("{name}-{}", env.name);
         let directory = format!("terraform/{stack_id}");
         let mut workspace = TfcWorkspace::new(&project, &stack_id)
             .description(format!("girder stack {stack_id}"))
             .working_directory(&directory)
-            .vcs(VcsConnection::new(repository, env.github_oauth_token_id).branch("main"))
+            .vcs(VcsConnection::github_app(repository, &github).branch("main"))
             .trigger_patterns([format!("{directory}/**/*")]);
         // dev applies on merge; staging and prod wait for a person's approval.
         if env.auto_apply {
@@ -209,10 +218,15 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
     // Who approves the runs that wait for a person (staging, prod): the environment's
     // approvers (members managed in Terraform Cloud or by SSO), not only the owners.
     if !env.auto_apply {
-        let approvers = TfcTeam::new(ORGANIZATION, format!("piksel-{}-approvers", env.name))
+        // Members are the identity provider's group of the same name; they may read and
+        // approve runs, not edit variables or lock the workspace (review 2's m-a).
+        let team = format!("piksel-{}-approvers", env.name);
+        let approvers = TfcTeam::new(ORGANIZATION, &team)
+            .sso_team(&team)
             .add(&mut root, "approvers")?;
         for (id, workspace) in [("approvers-infra", &infra), ("approvers-eks", &eks)] {
-            TeamAccess::new(&approvers, workspace, WorkspaceAccess::Write).add(&mut root, id)?;
+            TeamAccess::new(&approvers, workspace, WorkspaceAccess::ApproveRuns)
+                .add(&mut root, id)?;
         }
     }
 

@@ -44,9 +44,6 @@ pub struct Environment {
     pub operator_cidrs: Vec<Ipv4Cidr>,
     /// The developers' SSH public key (replace): the developer instance's key pair.
     pub developer_public_key: &'static str,
-    /// The OAuth token id of the organization's GitHub connection (replace): the
-    /// workspaces' VCS integration.
-    pub github_oauth_token_id: &'static str,
 }
 
 impl Environment {
@@ -92,9 +89,6 @@ const OFFICE: Ipv4Cidr = cidr([198, 51, 100, 0], 24);
 /// key whose private half was discarded when it was made: EC2 imports it, nobody can use it.
 const DEVELOPER_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMDzWj80iHSmwsjnIl+9jwqxtHgg0gC0xl7Iyk0RfPwV piksel-developers";
 
-/// The organization's GitHub connection (replace with its `ot-` token id).
-const GITHUB_OAUTH_TOKEN: &str = "ot-ReplaceWithTokenId";
-
 /// dev, staging, prod: the seed's order of promotion.
 pub fn environments() -> Vec<Environment> {
     vec![
@@ -108,7 +102,6 @@ pub fn environments() -> Vec<Environment> {
             database_class: "db.t4g.medium",
             operator_cidrs: vec![OFFICE],
             developer_public_key: DEVELOPER_KEY,
-            github_oauth_token_id: GITHUB_OAUTH_TOKEN,
         },
         Environment {
             name: "staging",
@@ -120,7 +113,6 @@ pub fn environments() -> Vec<Environment> {
             database_class: "db.t4g.medium",
             operator_cidrs: vec![OFFICE],
             developer_public_key: DEVELOPER_KEY,
-            github_oauth_token_id: GITHUB_OAUTH_TOKEN,
         },
         Environment {
             name: "prod",
@@ -132,7 +124,6 @@ pub fn environments() -> Vec<Environment> {
             database_class: "db.m7g.large",
             operator_cidrs: vec![OFFICE],
             developer_public_key: DEVELOPER_KEY,
-            github_oauth_token_id: GITHUB_OAUTH_TOKEN,
         },
     ]
 }

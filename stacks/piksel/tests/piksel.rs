@@ -179,6 +179,16 @@ fn each_environment_bootstraps_its_workspaces_roles_and_checks() {
             assert_eq!(settings["global_remote_state"], false);
         }
         t.resource_count_is("tfe_run_trigger", 1);
+        // The repositories are read through Terraform Cloud's GitHub App: no OAuth
+        // token id to fill in.
+        for (_, workspace) in t.resources("tfe_workspace") {
+            let repo = &workspace["vcs_repo"][0];
+            assert!(repo.get("oauth_token_id").is_none(), "{repo}");
+            assert_eq!(
+                repo["github_app_installation_id"],
+                "${data.tfe_github_app_installation.github.id}"
+            );
+        }
         // No static key: each workspace's runs assume a plan and an apply role of this
         // environment's account, pinned to the workspace and phase.
         t.resource_count_is("aws_iam_role", 4);
@@ -219,7 +229,18 @@ fn each_environment_bootstraps_its_workspaces_roles_and_checks() {
             assert!(accesses.is_empty(), "{env}");
         } else {
             assert_eq!(accesses.len(), 2, "{env}");
-            assert!(accesses.iter().all(|(_, a)| a["access"] == "write"));
+            // Approve runs and read outputs; no variable edits, no locking.
+            for (_, access) in &accesses {
+                assert!(access.get("access").is_none(), "{access}");
+                let permissions = &access["permissions"][0];
+                assert_eq!(permissions["runs"], "apply");
+                assert_eq!(permissions["variables"], "read");
+                assert_eq!(permissions["state_versions"], "read-outputs");
+                assert_eq!(permissions["workspace_locking"], false);
+            }
+            // Its members are the identity provider's group.
+            let team = t.resource("tfe_team", "approvers");
+            assert_eq!(team["sso_team_id"], format!("piksel-{env}-approvers"));
             assert_eq!(
                 t.resources("tfe_team")[0].1["name"],
                 format!("piksel-{env}-approvers")

@@ -2,7 +2,7 @@
 // Do not edit: change crates/girder-aws/schema/allowlist.txt or the generator in
 // xtask/src/codegen, then run `cargo xtask codegen`.
 
-//! Provider `tfe` (hashicorp/tfe 0.71.0): 18 resources and 1 data source.
+//! Provider `tfe` (hashicorp/tfe 0.71.0): 18 resources and 2 data sources.
 //!
 //! Resource `tfe_<type>` is the config struct `<Type>` (module `<type>`) with the handle
 //! `<Type>Handle`; data source `tfe_<type>` is `Data<Type>`. Require the provider with
@@ -64,5 +64,9 @@ pub mod workspace_settings;
 pub use workspace_settings::{WorkspaceSettings, WorkspaceSettingsHandle};
 pub mod workspace_variable_set;
 pub use workspace_variable_set::{WorkspaceVariableSet, WorkspaceVariableSetHandle};
+pub mod data_github_app_installation;
+pub use data_github_app_installation::{
+    DataGithubAppInstallation, DataGithubAppInstallationHandle,
+};
 pub mod data_outputs;
 pub use data_outputs::{DataOutputs, DataOutputsHandle};

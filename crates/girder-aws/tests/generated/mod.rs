@@ -141,6 +141,7 @@ pub(crate) fn add_minimal(scope: &mut Scope<'_>) -> Result<()> {
     minimal_tfe_workspace_policy_set(scope)?;
     minimal_tfe_workspace_settings(scope)?;
     minimal_tfe_workspace_variable_set(scope)?;
+    minimal_data_tfe_github_app_installation(scope)?;
     minimal_data_tfe_outputs(scope)?;
     minimal_kubernetes_config_map_v1(scope)?;
     minimal_kubernetes_manifest(scope)?;
@@ -1187,6 +1188,14 @@ fn minimal_tfe_workspace_variable_set(scope: &mut Scope<'_>) -> Result<()> {
     Ok(())
 }
 
+fn minimal_data_tfe_github_app_installation(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "data-tfe_github_app_installation",
+        girder_aws::tfe::data_github_app_installation::DataGithubAppInstallation::new(),
+    )?;
+    Ok(())
+}
+
 fn minimal_data_tfe_outputs(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "data-tfe_outputs",
@@ -1826,6 +1835,7 @@ pub(crate) fn add_full(scope: &mut Scope<'_>) -> Result<()> {
     full_tfe_workspace_policy_set(scope)?;
     full_tfe_workspace_settings(scope)?;
     full_tfe_workspace_variable_set(scope)?;
+    full_data_tfe_github_app_installation(scope)?;
     full_data_tfe_outputs(scope)?;
     full_kubernetes_config_map_v1(scope)?;
     full_kubernetes_manifest(scope)?;
@@ -4323,6 +4333,16 @@ fn full_tfe_workspace_variable_set(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "tfe_workspace_variable_set",
         girder_aws::tfe::workspace_variable_set::WorkspaceVariableSet::new("example", "example"),
+    )?;
+    Ok(())
+}
+
+fn full_data_tfe_github_app_installation(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "data-tfe_github_app_installation",
+        girder_aws::tfe::data_github_app_installation::DataGithubAppInstallation::new()
+            .installation_id(1)
+            .name("example"),
     )?;
     Ok(())
 }
