@@ -6,7 +6,9 @@
 //!   Kustomization per Kubernetes app, pointing at `kubernetes/<stack>/<app>`.
 //!   Infrastructure apps come first: every other app `dependsOn` them. Kustomizations
 //!   prune, wait, and can substitute `${VARS}` from a ConfigMap after build (values
-//!   Terraform publishes at apply time).
+//!   Terraform publishes at apply time). When something else installs the sync objects
+//!   (Terraform's `flux2-sync` Helm release), [`FluxSync::InstalledElsewhere`] leaves
+//!   `flux-system/` out, so Flux and that installer do not both own them.
 //! - Argo CD ([`GitOps::argo_cd`]): app of apps. `gitops/<stack>/argocd/root/` holds the
 //!   root Application (apply it once: `kubectl apply -k`), which syncs
 //!   `gitops/<stack>/argocd/apps/`: an AppProject and one Application per Kubernetes app.
@@ -35,6 +37,21 @@ pub const FLUX_NAMESPACE: &str = "flux-system";
 /// Where Argo CD runs.
 pub const ARGOCD_NAMESPACE: &str = "argocd";
 
+/// Who writes Flux's own sync objects (the `flux-system` GitRepository and the
+/// Kustomization that applies `clusters/<env>`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FluxSync {
+    /// The layout writes them in `clusters/<env>/flux-system/`, as `flux bootstrap`
+    /// does: the directory keeps applying its own sync.
+    #[default]
+    Written,
+    /// They are installed elsewhere (for example by Terraform, with fluxcd-community's
+    /// `flux2-sync` chart): the layout writes no `flux-system/` directory, so two owners
+    /// never fight over the same objects. That installer must point its Kustomization at
+    /// `<output>/gitops/<stack>/clusters/<env>`.
+    InstalledElsewhere,
+}
+
 /// The Git repository the synthesized output is committed to, and how to deliver it.
 #[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,6 +61,7 @@ pub struct GitOps {
     output: String,
     infrastructure: Vec<String>,
     substitute_from: Option<String>,
+    sync: FluxSync,
 }
 
 impl GitOps {
@@ -56,6 +74,7 @@ impl GitOps {
             output: "out".into(),
             infrastructure: Vec::new(),
             substitute_from: None,
+            sync: FluxSync::Written,
         }
     }
 
@@ -80,6 +99,20 @@ impl GitOps {
     pub fn substitute_from_config_map(mut self, name: impl Into<String>) -> Self {
         self.substitute_from = Some(name.into());
         self
+    }
+
+    /// Flux: who writes the sync objects (default [`FluxSync::Written`]).
+    pub fn flux_sync(mut self, sync: FluxSync) -> Self {
+        self.sync = sync;
+        self
+    }
+
+    /// Where the Flux layout of `stack` sits in the repository, as Flux's Kustomization
+    /// `path` names it (`./out/gitops/<stack>/clusters/<env>`): what an installer of
+    /// [`FluxSync::InstalledElsewhere`] points its sync at.
+    pub fn flux_cluster_path(&self, stack: &Stack) -> String {
+        let dir = format!("clusters/{}", stack.environment());
+        self.repo_path(&["gitops", stack.id(), &dir])
     }
 
     fn apps(&self, stack: &Stack) -> Result<Vec<(String, bool)>> {
@@ -137,31 +170,34 @@ impl GitOps {
         let source = SourceRef::new("GitRepository", FLUX_NAMESPACE, None);
         // What `flux bootstrap` writes in gotk-sync.yaml: the repository and the
         // Kustomization that applies this directory.
-        stack.add_gitops_object(
-            &format!("{dir}/flux-system"),
-            &GitRepository::new(
-                FLUX_NAMESPACE,
-                FLUX_NAMESPACE,
-                GitRepositorySpec {
-                    secret_ref: Some(NameRef::new(FLUX_NAMESPACE)),
-                    ..GitRepositorySpec::branch(&self.repository, &self.branch)
-                },
-            ),
-        )?;
-        stack.add_gitops_object(
-            &format!("{dir}/flux-system"),
-            &Kustomization::new(
-                FLUX_NAMESPACE,
-                FLUX_NAMESPACE,
-                KustomizationSpec {
-                    interval: "10m".into(),
-                    path: self.repo_path(&["gitops", &id, &dir]),
-                    prune: true,
-                    source_ref: source.clone(),
-                    ..KustomizationSpec::default()
-                },
-            ),
-        )?;
+        if self.sync == FluxSync::Written {
+            let path = self.flux_cluster_path(stack);
+            stack.add_gitops_object(
+                &format!("{dir}/flux-system"),
+                &GitRepository::new(
+                    FLUX_NAMESPACE,
+                    FLUX_NAMESPACE,
+                    GitRepositorySpec {
+                        secret_ref: Some(NameRef::new(FLUX_NAMESPACE)),
+                        ..GitRepositorySpec::branch(&self.repository, &self.branch)
+                    },
+                ),
+            )?;
+            stack.add_gitops_object(
+                &format!("{dir}/flux-system"),
+                &Kustomization::new(
+                    FLUX_NAMESPACE,
+                    FLUX_NAMESPACE,
+                    KustomizationSpec {
+                        interval: "10m".into(),
+                        path,
+                        prune: true,
+                        source_ref: source.clone(),
+                        ..KustomizationSpec::default()
+                    },
+                ),
+            )?;
+        }
         let infrastructure: Vec<NameRef> = apps
             .iter()
             .filter(|(_, infra)| *infra)

@@ -240,3 +240,67 @@ fn layouts_refuse_unknown_apps_and_empty_stacks() {
     );
     assert!(err.to_string().starts_with("empty-dev: "), "{err}");
 }
+
+#[test]
+fn flux_layout_writes_its_own_sync_by_default() {
+    let mut stack = stack_with_apps();
+    let gitops = GitOps::new("https://github.com/acme/platform", "main");
+    assert_eq!(
+        gitops.flux_cluster_path(&stack),
+        "./out/gitops/shop-dev/clusters/dev"
+    );
+    gitops.flux(&mut stack).unwrap();
+    let assembly = synth(stack);
+    let repository = assembly
+        .artifact("gitops/shop-dev/clusters/dev/flux-system/gitrepository-flux-system.yaml")
+        .expect("the default layout writes the GitRepository of its own sync");
+    let text = String::from_utf8(repository.bytes.clone()).unwrap();
+    assert!(
+        text.contains("url: https://github.com/acme/platform"),
+        "{text}"
+    );
+    assert!(
+        assembly
+            .artifact("gitops/shop-dev/clusters/dev/flux-system/kustomization-flux-system.yaml")
+            .is_some()
+    );
+}
+
+#[test]
+fn flux_layout_leaves_out_sync_objects_installed_elsewhere() {
+    let mut stack = stack_with_apps();
+    GitOps::new("https://github.com/acme/platform", "main")
+        .flux_sync(FluxSync::InstalledElsewhere)
+        .flux(&mut stack)
+        .unwrap();
+    let assembly = synth(stack);
+    let paths: Vec<&str> = assembly
+        .stacks()
+        .iter()
+        .flat_map(|stack| &stack.artifacts)
+        .map(|artifact| artifact.path.as_str())
+        .filter(|path| path.starts_with("gitops/"))
+        .collect();
+    assert!(
+        paths.iter().all(|path| !path.contains("flux-system")),
+        "{paths:?}"
+    );
+    // The apps' Kustomizations are still written, and the listing names only them.
+    assert!(
+        paths.contains(&"gitops/shop-dev/clusters/dev/kustomization-shop-dev-shop.yaml"),
+        "{paths:?}"
+    );
+    let listing = String::from_utf8(
+        assembly
+            .artifact("gitops/shop-dev/clusters/dev/kustomization.yaml")
+            .unwrap()
+            .bytes
+            .clone(),
+    )
+    .unwrap();
+    assert!(!listing.contains("flux-system"), "{listing}");
+    assert!(
+        listing.contains("kustomization-shop-dev-platform.yaml"),
+        "{listing}"
+    );
+}
