@@ -170,6 +170,15 @@ impl GitOps {
         let source = SourceRef::new("GitRepository", FLUX_NAMESPACE, None);
         // What `flux bootstrap` writes in gotk-sync.yaml: the repository and the
         // Kustomization that applies this directory.
+        if self.sync == FluxSync::InstalledElsewhere {
+            // The apps' Kustomizations name it as their source.
+            stack.external_kube_object(
+                "GitRepository",
+                Some(FLUX_NAMESPACE),
+                FLUX_NAMESPACE,
+                "Flux's own sync, installed outside the GitOps layout (FluxSync::InstalledElsewhere)",
+            )?;
+        }
         if self.sync == FluxSync::Written {
             let path = self.flux_cluster_path(stack);
             stack.add_gitops_object(

@@ -212,11 +212,28 @@ pub(crate) fn stack(env: &Environment, infra: &Infra) -> Result<(Stack, Cluster)
     .add(&mut access, "terraform-cloud")?;
     drop(access);
     drop(root);
-    crate::flux::add(
+    let flux = crate::flux::add(
         &mut stack,
         env,
         &cluster,
         &[&node_groups[0], &node_groups[1], &coredns, &terraform],
+    )?;
+    let addons = crate::addons::add(
+        &mut stack,
+        env,
+        &cluster,
+        &node_groups.iter().collect::<Vec<_>>(),
+        infra.zone.id(),
+    )?;
+    crate::gitops::add(
+        &mut stack,
+        env,
+        &cluster,
+        &[
+            (crate::addons::VPC_ID, infra.vpc.id()),
+            (crate::addons::ZONE_ID, infra.zone.id()),
+        ],
+        &[&flux, &addons],
     )?;
     crate::findings::eks(&mut stack)?;
     Ok((

@@ -7,8 +7,9 @@
 
 use girder_aws::{aws, helm};
 use girder_core::construct::Dependable;
+use girder_core::expr::Reference;
 use girder_core::expr::fns;
-use girder_core::terraform::IntoResourceSpec;
+use girder_core::terraform::{Dependency, IntoResourceSpec};
 use girder_core::{Result, Stack};
 use girder_eks::EksClusterHandle;
 use serde_json::json;
@@ -26,20 +27,21 @@ const SYNC_CHART_VERSION: &str = "1.14.5";
 pub(crate) const FLUX_NAMESPACE: &str = "flux-system";
 /// The repository Flux syncs (seed 001: piksel-kubernetes, `/clusters` with Kustomize
 /// per environment).
-const REPOSITORY: &str = "https://github.com/piksel/piksel-kubernetes";
+pub(crate) const REPOSITORY: &str = "https://github.com/piksel/piksel-kubernetes";
 /// The Secret (in `flux-system`) with the GitHub App's credentials that read it, made
 /// once by an operator (`flux create secret githubapp`): a credential no plan holds.
 const REPOSITORY_SECRET: &str = "piksel-kubernetes-github-app";
 
 /// Configure the stack's helm provider for `cluster` (a token from the AWS provider's
 /// credentials: the workspace's apply role, which has an access entry) and install Flux
-/// after `ready` (the nodes and the add-ons its pods need).
+/// after `ready` (the nodes and the add-ons its pods need). Returns the controllers'
+/// release (which makes `flux-system`).
 pub(crate) fn add(
     stack: &mut Stack,
     env: &Environment,
     cluster: &EksClusterHandle,
     ready: &[&dyn Dependable],
-) -> Result<()> {
+) -> Result<Vec<Reference>> {
     stack.require_provider(helm::requirement())?;
     let mut root = stack.root();
     let mut scope = root.child("flux")?;
@@ -63,6 +65,8 @@ pub(crate) fn add(
             )
             .into(),
     )?;
+    // girder's Flux layout of this stack (gitops.rs).
+    let sync_path = crate::gitops::layout(env).flux_cluster_path(stack);
     let mut root = stack.root();
     let mut scope = root.child("flux")?;
     let waits: Vec<_> = ready.iter().flat_map(|d| d.dependencies()).collect();
@@ -99,7 +103,7 @@ pub(crate) fn add(
                     "interval": "1m",
                 }},
                 "kustomization": {"spec": {
-                    "path": format!("./clusters/{}", env.name),
+                    "path": sync_path,
                     "prune": true,
                     "interval": "10m",
                     "timeout": "5m",
@@ -109,5 +113,5 @@ pub(crate) fn add(
             .into_spec()
             .depends_on(&controllers),
     )?;
-    Ok(())
+    Ok(vec![controllers.dependency()])
 }

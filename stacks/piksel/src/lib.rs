@@ -4,15 +4,18 @@
 //! Cloud workspace; the EKS stack reads the infra's VPC through Terraform Cloud's outputs
 //! (girder wires them). See the README's Piksel tour.
 
+mod addons;
 mod bootstrap;
 mod config;
 mod developer_access;
 mod eks;
 mod findings;
 mod flux;
+mod gitops;
 mod infra;
 mod operations;
 
+pub use addons::SECRET_STORE;
 pub use config::{Environment, ORGANIZATION, REGION, environments};
 pub use eks::{Cluster, DASK_TAINT, POOL_LABEL};
 pub use infra::{BUILD_TAG_PREFIX, Infra, REPOSITORIES};
