@@ -25,7 +25,7 @@ use crate::pod_identity::PodIdentityRoleHandle;
 pub const LOAD_BALANCER_TAG: &str = "elbv2.k8s.aws/cluster";
 
 /// Read-only calls of the controller with no resource-level permissions.
-const LOAD_BALANCER_READS: [&str; 28] = [
+const LOAD_BALANCER_READS: [&str; 29] = [
     "ec2:DescribeAccountAttributes",
     "ec2:DescribeAddresses",
     "ec2:DescribeAvailabilityZones",
@@ -54,6 +54,7 @@ const LOAD_BALANCER_READS: [&str; 28] = [
     "elasticloadbalancing:DescribeTargetHealth",
     "elasticloadbalancing:DescribeTags",
     "elasticloadbalancing:DescribeTrustStores",
+    "elasticloadbalancing:DescribeCapacityReservation",
 ];
 
 /// Changes to load balancers and target groups the controller tagged as its own.

@@ -251,6 +251,12 @@ fn flux_layout_writes_its_own_sync_by_default() {
     );
     gitops.flux(&mut stack).unwrap();
     let assembly = synth(stack);
+    // Nothing declared outside the layout: it carries its own sync.
+    assert!(
+        assembly.manifest()["stacks"][0]
+            .get("kubernetes_externals")
+            .is_none()
+    );
     let repository = assembly
         .artifact("gitops/shop-dev/clusters/dev/flux-system/gitrepository-flux-system.yaml")
         .expect("the default layout writes the GitRepository of its own sync");
@@ -274,6 +280,11 @@ fn flux_layout_leaves_out_sync_objects_installed_elsewhere() {
         .flux(&mut stack)
         .unwrap();
     let assembly = synth(stack);
+    // The apps' source is declared as provided outside the layout.
+    assert_eq!(
+        assembly.manifest()["stacks"][0]["kubernetes_externals"][0]["object"],
+        "GitRepository/flux-system/flux-system"
+    );
     let paths: Vec<&str> = assembly
         .stacks()
         .iter()
