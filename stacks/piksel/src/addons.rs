@@ -223,7 +223,12 @@ pub(crate) fn add(
         "securityContext": restricted_container(),
         "nodeSelector": system,
         "resources": resources("100m", "128Mi", "256Mi"),
-        "defaultTags": {"piksel:environment": env.name, "piksel:cluster": cluster.name()},
+        // The tags the stack's Terraform puts on everything (cost allocation).
+        "defaultTags": {
+            "Environment": env.name,
+            "Project": "piksel",
+            "ManagedBy": "aws-load-balancer-controller",
+        },
     });
     Release::new(
         "aws-load-balancer-controller",
