@@ -62,6 +62,7 @@ pub struct GitOps {
     infrastructure: Vec<String>,
     substitute_from: Option<String>,
     sync: FluxSync,
+    after: BTreeMap<String, Vec<String>>,
 }
 
 impl GitOps {
@@ -75,6 +76,7 @@ impl GitOps {
             infrastructure: Vec::new(),
             substitute_from: None,
             sync: FluxSync::Written,
+            after: BTreeMap::new(),
         }
     }
 
@@ -98,6 +100,27 @@ impl GitOps {
     /// `name` in `flux-system` (values known only after `terraform apply`).
     pub fn substitute_from_config_map(mut self, name: impl Into<String>) -> Self {
         self.substitute_from = Some(name.into());
+        self
+    }
+
+    /// Flux: deliver app `app` only once the apps `after` are ready (their
+    /// Kustomizations in its `dependsOn`, besides the infrastructure apps a non-infrastructure
+    /// app waits for): for objects of CRDs that another app's charts install. Unknown apps
+    /// ([`K8sError::UnknownOrderedApp`]) and apps that end up waiting on each other
+    /// ([`K8sError::DeliveryCycle`]) are refused. Argo CD's layout orders by wave only
+    /// and does not use it.
+    pub fn app_after<S: Into<String>>(
+        mut self,
+        app: impl Into<String>,
+        after: impl IntoIterator<Item = S>,
+    ) -> Self {
+        let entry = self.after.entry(app.into()).or_default();
+        for before in after {
+            let before = before.into();
+            if !entry.contains(&before) {
+                entry.push(before);
+            }
+        }
         self
     }
 
@@ -142,6 +165,18 @@ impl GitOps {
                 .at(stack.id()));
             }
         }
+        for (app, after) in &self.after {
+            for named in std::iter::once(app).chain(after) {
+                if !apps.contains(named) {
+                    return Err(K8sError::UnknownOrderedApp {
+                        app: named.clone(),
+                        apps,
+                    }
+                    .at(stack.id()));
+                }
+            }
+        }
+        self.check_order(&apps).map_err(|e| e.at(stack.id()))?;
         let mut ordered: Vec<(String, bool)> = apps
             .into_iter()
             .map(|app| {
@@ -151,6 +186,53 @@ impl GitOps {
             .collect();
         ordered.sort_by_key(|(_, infra)| !*infra);
         Ok(ordered)
+    }
+
+    /// What `app` waits for: the apps it is delivered after, and (not being
+    /// infrastructure) every infrastructure app.
+    fn waits_for(&self, app: &str) -> Vec<String> {
+        let mut waits: Vec<String> = if self.infrastructure.iter().any(|i| i == app) {
+            Vec::new()
+        } else {
+            self.infrastructure.clone()
+        };
+        for before in self.after.get(app).into_iter().flatten() {
+            if !waits.contains(before) {
+                waits.push(before.clone());
+            }
+        }
+        waits
+    }
+
+    /// Refuse apps that wait on each other (a depth-first walk of `waits_for`).
+    fn check_order(&self, apps: &[String]) -> std::result::Result<(), K8sError> {
+        fn visit(
+            gitops: &GitOps,
+            app: &str,
+            path: &mut Vec<String>,
+            done: &mut Vec<String>,
+        ) -> std::result::Result<(), K8sError> {
+            if let Some(start) = path.iter().position(|a| a == app) {
+                let mut cycle = path[start..].to_vec();
+                cycle.push(app.to_owned());
+                return Err(K8sError::DeliveryCycle { apps: cycle });
+            }
+            if done.iter().any(|a| a == app) {
+                return Ok(());
+            }
+            path.push(app.to_owned());
+            for next in gitops.waits_for(app) {
+                visit(gitops, &next, path, done)?;
+            }
+            path.pop();
+            done.push(app.to_owned());
+            Ok(())
+        }
+        let mut done = Vec::new();
+        for app in apps {
+            visit(self, app, &mut Vec::new(), &mut done)?;
+        }
+        Ok(())
     }
 
     fn repo_path(&self, parts: &[&str]) -> String {
@@ -213,6 +295,17 @@ impl GitOps {
             .map(|(app, _)| NameRef::new(kustomization_name(&id, app)))
             .collect();
         for (app, infra) in &apps {
+            let mut depends_on = if *infra {
+                Vec::new()
+            } else {
+                infrastructure.clone()
+            };
+            for before in self.after.get(app).into_iter().flatten() {
+                let before = NameRef::new(kustomization_name(&id, before));
+                if !depends_on.contains(&before) {
+                    depends_on.push(before);
+                }
+            }
             let post_build = self.substitute_from.as_ref().map(|name| PostBuild {
                 substitute: BTreeMap::new(),
                 substitute_from: vec![SubstituteFrom {
@@ -228,11 +321,7 @@ impl GitOps {
                 wait: Some(true),
                 timeout: Some("5m".into()),
                 source_ref: source.clone(),
-                depends_on: if *infra {
-                    Vec::new()
-                } else {
-                    infrastructure.clone()
-                },
+                depends_on,
                 post_build,
                 ..KustomizationSpec::default()
             };

@@ -315,3 +315,77 @@ fn flux_layout_leaves_out_sync_objects_installed_elsewhere() {
         "{listing}"
     );
 }
+
+/// [`stack_with_apps`] with a third app, `stores` (a ConfigMap in `shop`).
+fn stack_with_three_apps() -> Stack {
+    let mut stack = stack_with_apps();
+    let mut k8s = stack.scope("more").unwrap();
+    let mut scope = k8s
+        .child("stores")
+        .unwrap()
+        .with_kube_app("stores")
+        .unwrap();
+    let ns = Namespace::new("stores")
+        .add(&mut scope, "namespace")
+        .unwrap();
+    ConfigMap::new(&ns, "settings")
+        .entry("c", "3")
+        .add(&mut scope, "settings")
+        .unwrap();
+    drop(scope);
+    drop(k8s);
+    stack
+}
+
+#[test]
+fn an_app_delivered_after_another_depends_on_its_kustomization() {
+    let mut stack = stack_with_three_apps();
+    GitOps::new("https://github.com/acme/platform", "main")
+        .infrastructure(["platform", "stores"])
+        .app_after("stores", ["platform"])
+        .flux(&mut stack)
+        .unwrap();
+    let template = Template::from_assembly(&synth(stack), "shop-dev").unwrap();
+    let depends_on = |app: &str| {
+        template.kube_object("Kustomization", &format!("shop-dev-{app}"))["spec"]["dependsOn"]
+            .clone()
+    };
+    assert_eq!(depends_on("stores"), json!([{"name": "shop-dev-platform"}]));
+    // The other infrastructure app waits for nothing; the rest waits for both.
+    assert_eq!(depends_on("platform"), serde_json::Value::Null);
+    assert_eq!(
+        depends_on("shop"),
+        json!([{"name": "shop-dev-platform"}, {"name": "shop-dev-stores"}])
+    );
+}
+
+#[test]
+fn delivery_orders_naming_unknown_apps_or_waiting_in_a_circle_are_refused() {
+    let mut stack = stack_with_three_apps();
+    let err = GitOps::new("https://github.com/acme/platform", "main")
+        .app_after("stores", ["monitoring"])
+        .flux(&mut stack)
+        .unwrap_err();
+    assert_eq!(
+        err.construct_error::<K8sError>(),
+        Some(&K8sError::UnknownOrderedApp {
+            app: "monitoring".into(),
+            apps: vec!["platform".into(), "shop".into(), "stores".into()],
+        }),
+        "{err}"
+    );
+    // An infrastructure app after a non-infrastructure one: which waits for it.
+    let mut stack = stack_with_three_apps();
+    let err = GitOps::new("https://github.com/acme/platform", "main")
+        .infrastructure(["platform"])
+        .app_after("platform", ["shop"])
+        .flux(&mut stack)
+        .unwrap_err();
+    assert_eq!(
+        err.construct_error::<K8sError>(),
+        Some(&K8sError::DeliveryCycle {
+            apps: vec!["platform".into(), "shop".into(), "platform".into()],
+        }),
+        "{err}"
+    );
+}
