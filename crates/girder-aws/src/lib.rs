@@ -11,7 +11,7 @@
 //!
 //! | module | provider | version | resources | data sources |
 //! |---|---|---|---|---|
-//! | [`aws`] | `hashicorp/aws` | 6.25.0 | 87 | 11 |
+//! | [`aws`] | `hashicorp/aws` | 6.25.0 | 88 | 11 |
 //! | [`random`] | `hashicorp/random` | 3.7.2 | 3 | 0 |
 //! | [`tls`] | `hashicorp/tls` | 4.1.0 | 1 | 1 |
 //! | [`tfe`] | `hashicorp/tfe` | 0.71.0 | 18 | 2 |

@@ -137,4 +137,12 @@ pub enum EksError {
         /// The versions girder knows to support that minor.
         known: Vec<String>,
     },
+    /// A Cluster Autoscaler role with no node group to scale.
+    #[error("cluster autoscaler role: name at least one node group it may scale")]
+    NoNodeGroups,
+    /// A Secrets Manager name prefix that is empty or has a wildcard.
+    #[error(
+        "secret name prefix {0:?}: a non-empty prefix without '*' or '?' (piksel/dev/); the role reads the secrets whose names start with it"
+    )]
+    SecretPrefix(String),
 }

@@ -15,6 +15,10 @@
 //!   namespaces.
 //! - [`EksClusterHandle::pod_identity_role`]: EKS Pod Identity, a role for one service
 //!   account, trusted by `pods.eks.amazonaws.com` on behalf of this cluster only.
+//! - Controller roles ([`EksClusterHandle::load_balancer_controller_role`],
+//!   [`EksClusterHandle::cluster_autoscaler_role`], [`EksClusterHandle::external_dns_role`],
+//!   [`EksClusterHandle::secrets_reader_role`]): pod identity roles with policies limited
+//!   to this cluster's load balancers, its node groups, one hosted zone, one secret prefix.
 //! - [`Addon`]: managed add-ons (VPC CNI, CoreDNS, kube-proxy, Pod Identity Agent, EBS
 //!   CSI driver), pinned versions checked against the cluster's minor; the VPC CNI and
 //!   the EBS CSI driver with pod identity roles of their own.
@@ -70,6 +74,7 @@
 mod access;
 mod addon;
 mod cluster;
+mod controllers;
 mod error;
 mod node_group;
 mod pod_identity;
@@ -82,10 +87,11 @@ pub use addon::{
     VPC_CNI_SERVICE_ACCOUNT, VPC_CNI_VERSIONS,
 };
 pub use cluster::{CONTROL_PLANE_LOG_TYPES, EksCluster, EksClusterHandle};
+pub use controllers::{LOAD_BALANCER_TAG, autoscaler_cluster_tag};
 pub use error::EksError;
 pub use node_group::{
-    CapacityType, NODE_MANAGED_POLICIES, NodeGroup, NodeGroupHandle, ScalingConfig, Taint,
-    TaintEffect,
+    AUTOSCALER_NODE_TEMPLATE, CapacityType, NODE_MANAGED_POLICIES, NodeGroup, NodeGroupHandle,
+    ScalingConfig, Taint, TaintEffect,
 };
 pub use pod_identity::PodIdentityRoleHandle;
 pub use version::{EKS_STANDARD_SUPPORT, EKS_STANDARD_SUPPORT_ENDED, KubernetesVersion};

@@ -74,6 +74,15 @@ impl TaintEffect {
             TaintEffect::NoExecute => "NO_EXECUTE",
         }
     }
+
+    /// As Kubernetes spells it (`NoSchedule`).
+    fn kubernetes(self) -> &'static str {
+        match self {
+            TaintEffect::NoSchedule => "NoSchedule",
+            TaintEffect::PreferNoSchedule => "PreferNoSchedule",
+            TaintEffect::NoExecute => "NoExecute",
+        }
+    }
 }
 
 /// A node taint: key, value (may be empty) and effect.
@@ -95,6 +104,9 @@ impl Taint {
     }
 }
 
+/// The prefix of the Cluster Autoscaler's node-template tags on an Auto Scaling group.
+pub const AUTOSCALER_NODE_TEMPLATE: &str = "k8s.io/cluster-autoscaler/node-template/";
+
 /// A managed node group to create.
 #[derive(Clone, Debug, PartialEq)]
 #[must_use = "a builder creates nothing until `add` is called"]
@@ -111,6 +123,7 @@ pub struct NodeGroup {
     max_unavailable_percentage: u8,
     ami_type: String,
     waits_for: Vec<Reference>,
+    autoscaler_node_template: bool,
 }
 
 /// A node group in the stack.
@@ -148,6 +161,7 @@ impl NodeGroup {
             max_unavailable_percentage: 33,
             ami_type: "AL2023_x86_64_STANDARD".into(),
             waits_for: Vec::new(),
+            autoscaler_node_template: false,
         }
     }
 
@@ -205,6 +219,17 @@ impl NodeGroup {
     /// EKS's AMI type (`AL2023_ARM_64_STANDARD` for Graviton, `BOTTLEROCKET_x86_64`).
     pub fn ami_type(mut self, ami_type: impl Into<String>) -> Self {
         self.ami_type = ami_type.into();
+        self
+    }
+
+    /// Tag the group's Auto Scaling group with the Cluster Autoscaler's node-template
+    /// tags (`k8s.io/cluster-autoscaler/node-template/label/<key>` = value and
+    /// `.../taint/<key>` = `value:Effect` for each label and taint), so the autoscaler
+    /// knows what a node of the group would carry while the group is at zero nodes.
+    /// (EKS itself tags a managed group's Auto Scaling group for auto-discovery:
+    /// `k8s.io/cluster-autoscaler/enabled` and `k8s.io/cluster-autoscaler/<cluster>`.)
+    pub fn autoscaler_node_template(mut self) -> Self {
+        self.autoscaler_node_template = true;
         self
     }
 
@@ -404,6 +429,38 @@ impl Construct for NodeGroup {
                     ..girder_core::terraform::Lifecycle::default()
                 }),
         )?;
+        if self.autoscaler_node_template {
+            let asg = group
+                .resources()
+                .first()
+                .autoscaling_groups()
+                .first()
+                .name();
+            let tags = self
+                .labels
+                .iter()
+                .map(|(key, value)| (format!("label/{key}"), value.clone()))
+                .chain(self.taints.iter().map(|taint| {
+                    (
+                        format!("taint/{}", taint.key),
+                        format!("{}:{}", taint.value, taint.effect.kubernetes()),
+                    )
+                }));
+            for (index, (key, value)) in tags.enumerate() {
+                scope.add(
+                    &format!("node-template-{}", index + 1),
+                    aws::AutoscalingGroupTag::new(
+                        asg.clone(),
+                        aws::autoscaling_group_tag::Tag::new(
+                            format!("{AUTOSCALER_NODE_TEMPLATE}{key}"),
+                            // The nodes carry the labels and taints through EKS already.
+                            false,
+                            value,
+                        ),
+                    ),
+                )?;
+            }
+        }
         Ok(NodeGroupHandle {
             group,
             role,
@@ -431,6 +488,16 @@ impl NodeGroupHandle {
     /// The nodes' launch template.
     pub fn launch_template(&self) -> &aws::LaunchTemplateHandle {
         &self.launch_template
+    }
+
+    /// The name of the Auto Scaling group EKS made for the group (known after apply).
+    pub fn autoscaling_group_name(&self) -> Expr<String> {
+        self.group
+            .resources()
+            .first()
+            .autoscaling_groups()
+            .first()
+            .name()
     }
 }
 

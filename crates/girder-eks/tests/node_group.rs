@@ -295,3 +295,43 @@ fn nodes_wait_for_the_addons_their_networking_needs() {
         "{depends_on:?}"
     );
 }
+
+#[test]
+fn the_autoscaler_node_template_tags_name_the_labels_and_taints() {
+    let t = with_nodes(|n| {
+        n.label("piksel.io/pool", "dask")
+            .taint(Taint::new(
+                "piksel.io/dask",
+                "true",
+                TaintEffect::NoSchedule,
+            ))
+            .autoscaler_node_template()
+    });
+    let tags: Vec<serde_json::Value> = t
+        .resources("aws_autoscaling_group_tag")
+        .into_iter()
+        .map(|(_, tag)| tag.clone())
+        .collect();
+    let asg = json!("${aws_eks_node_group.nodes_group.resources[0].autoscaling_groups[0].name}");
+    assert_eq!(
+        tags,
+        [
+            json!({"autoscaling_group_name": asg, "tag": [{
+                "key": "k8s.io/cluster-autoscaler/node-template/label/piksel.io/pool",
+                "propagate_at_launch": false,
+                "value": "dask",
+            }]}),
+            json!({"autoscaling_group_name": asg, "tag": [{
+                "key": "k8s.io/cluster-autoscaler/node-template/taint/piksel.io/dask",
+                "propagate_at_launch": false,
+                "value": "true:NoSchedule",
+            }]}),
+        ]
+    );
+}
+
+#[test]
+fn no_autoscaler_tags_unless_asked() {
+    let t = with_nodes(|n| n.label("piksel.io/pool", "system"));
+    assert!(t.resources("aws_autoscaling_group_tag").is_empty());
+}

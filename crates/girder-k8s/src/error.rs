@@ -495,6 +495,22 @@ pub enum K8sError {
         /// The stack's apps.
         apps: Vec<String>,
     },
+
+    /// A delivery order (`GitOps::app_after`) naming an app the stack does not have.
+    #[error("delivery order names app {app:?}, which is not a Kubernetes app of the stack ({})", apps.join(", "))]
+    UnknownOrderedApp {
+        /// The app named.
+        app: String,
+        /// The stack's apps.
+        apps: Vec<String>,
+    },
+
+    /// Delivery orders that wait on each other: Flux would never apply these apps.
+    #[error("apps {} wait on each other (GitOps::app_after and the infrastructure apps)", apps.join(" -> "))]
+    DeliveryCycle {
+        /// The apps of the cycle, in waiting order, the first repeated last.
+        apps: Vec<String>,
+    },
 }
 
 impl K8sError {

@@ -6,7 +6,9 @@
 //!   Kustomization per Kubernetes app, pointing at `kubernetes/<stack>/<app>`.
 //!   Infrastructure apps come first: every other app `dependsOn` them. Kustomizations
 //!   prune, wait, and can substitute `${VARS}` from a ConfigMap after build (values
-//!   Terraform publishes at apply time).
+//!   Terraform publishes at apply time). When something else installs the sync objects
+//!   (Terraform's `flux2-sync` Helm release), [`FluxSync::InstalledElsewhere`] leaves
+//!   `flux-system/` out, so Flux and that installer do not both own them.
 //! - Argo CD ([`GitOps::argo_cd`]): app of apps. `gitops/<stack>/argocd/root/` holds the
 //!   root Application (apply it once: `kubectl apply -k`), which syncs
 //!   `gitops/<stack>/argocd/apps/`: an AppProject and one Application per Kubernetes app.
@@ -35,6 +37,21 @@ pub const FLUX_NAMESPACE: &str = "flux-system";
 /// Where Argo CD runs.
 pub const ARGOCD_NAMESPACE: &str = "argocd";
 
+/// Who writes Flux's own sync objects (the `flux-system` GitRepository and the
+/// Kustomization that applies `clusters/<env>`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FluxSync {
+    /// The layout writes them in `clusters/<env>/flux-system/`, as `flux bootstrap`
+    /// does: the directory keeps applying its own sync.
+    #[default]
+    Written,
+    /// They are installed elsewhere (for example by Terraform, with fluxcd-community's
+    /// `flux2-sync` chart): the layout writes no `flux-system/` directory, so two owners
+    /// never fight over the same objects. That installer must point its Kustomization at
+    /// `<output>/gitops/<stack>/clusters/<env>`.
+    InstalledElsewhere,
+}
+
 /// The Git repository the synthesized output is committed to, and how to deliver it.
 #[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,6 +61,8 @@ pub struct GitOps {
     output: String,
     infrastructure: Vec<String>,
     substitute_from: Option<String>,
+    sync: FluxSync,
+    after: BTreeMap<String, Vec<String>>,
 }
 
 impl GitOps {
@@ -56,6 +75,8 @@ impl GitOps {
             output: "out".into(),
             infrastructure: Vec::new(),
             substitute_from: None,
+            sync: FluxSync::Written,
+            after: BTreeMap::new(),
         }
     }
 
@@ -80,6 +101,41 @@ impl GitOps {
     pub fn substitute_from_config_map(mut self, name: impl Into<String>) -> Self {
         self.substitute_from = Some(name.into());
         self
+    }
+
+    /// Flux: deliver app `app` only once the apps `after` are ready (their
+    /// Kustomizations in its `dependsOn`, besides the infrastructure apps a non-infrastructure
+    /// app waits for): for objects of CRDs that another app's charts install. Unknown apps
+    /// ([`K8sError::UnknownOrderedApp`]) and apps that end up waiting on each other
+    /// ([`K8sError::DeliveryCycle`]) are refused. Argo CD's layout orders by wave only
+    /// and does not use it.
+    pub fn app_after<S: Into<String>>(
+        mut self,
+        app: impl Into<String>,
+        after: impl IntoIterator<Item = S>,
+    ) -> Self {
+        let entry = self.after.entry(app.into()).or_default();
+        for before in after {
+            let before = before.into();
+            if !entry.contains(&before) {
+                entry.push(before);
+            }
+        }
+        self
+    }
+
+    /// Flux: who writes the sync objects (default [`FluxSync::Written`]).
+    pub fn flux_sync(mut self, sync: FluxSync) -> Self {
+        self.sync = sync;
+        self
+    }
+
+    /// Where the Flux layout of `stack` sits in the repository, as Flux's Kustomization
+    /// `path` names it (`./out/gitops/<stack>/clusters/<env>`): what an installer of
+    /// [`FluxSync::InstalledElsewhere`] points its sync at.
+    pub fn flux_cluster_path(&self, stack: &Stack) -> String {
+        let dir = format!("clusters/{}", stack.environment());
+        self.repo_path(&["gitops", stack.id(), &dir])
     }
 
     fn apps(&self, stack: &Stack) -> Result<Vec<(String, bool)>> {
@@ -109,6 +165,18 @@ impl GitOps {
                 .at(stack.id()));
             }
         }
+        for (app, after) in &self.after {
+            for named in std::iter::once(app).chain(after) {
+                if !apps.contains(named) {
+                    return Err(K8sError::UnknownOrderedApp {
+                        app: named.clone(),
+                        apps,
+                    }
+                    .at(stack.id()));
+                }
+            }
+        }
+        self.check_order(&apps).map_err(|e| e.at(stack.id()))?;
         let mut ordered: Vec<(String, bool)> = apps
             .into_iter()
             .map(|app| {
@@ -118,6 +186,53 @@ impl GitOps {
             .collect();
         ordered.sort_by_key(|(_, infra)| !*infra);
         Ok(ordered)
+    }
+
+    /// What `app` waits for: the apps it is delivered after, and (not being
+    /// infrastructure) every infrastructure app.
+    fn waits_for(&self, app: &str) -> Vec<String> {
+        let mut waits: Vec<String> = if self.infrastructure.iter().any(|i| i == app) {
+            Vec::new()
+        } else {
+            self.infrastructure.clone()
+        };
+        for before in self.after.get(app).into_iter().flatten() {
+            if !waits.contains(before) {
+                waits.push(before.clone());
+            }
+        }
+        waits
+    }
+
+    /// Refuse apps that wait on each other (a depth-first walk of `waits_for`).
+    fn check_order(&self, apps: &[String]) -> std::result::Result<(), K8sError> {
+        fn visit(
+            gitops: &GitOps,
+            app: &str,
+            path: &mut Vec<String>,
+            done: &mut Vec<String>,
+        ) -> std::result::Result<(), K8sError> {
+            if let Some(start) = path.iter().position(|a| a == app) {
+                let mut cycle = path[start..].to_vec();
+                cycle.push(app.to_owned());
+                return Err(K8sError::DeliveryCycle { apps: cycle });
+            }
+            if done.iter().any(|a| a == app) {
+                return Ok(());
+            }
+            path.push(app.to_owned());
+            for next in gitops.waits_for(app) {
+                visit(gitops, &next, path, done)?;
+            }
+            path.pop();
+            done.push(app.to_owned());
+            Ok(())
+        }
+        let mut done = Vec::new();
+        for app in apps {
+            visit(self, app, &mut Vec::new(), &mut done)?;
+        }
+        Ok(())
     }
 
     fn repo_path(&self, parts: &[&str]) -> String {
@@ -137,37 +252,60 @@ impl GitOps {
         let source = SourceRef::new("GitRepository", FLUX_NAMESPACE, None);
         // What `flux bootstrap` writes in gotk-sync.yaml: the repository and the
         // Kustomization that applies this directory.
-        stack.add_gitops_object(
-            &format!("{dir}/flux-system"),
-            &GitRepository::new(
+        if self.sync == FluxSync::InstalledElsewhere {
+            // The apps' Kustomizations name it as their source.
+            stack.external_kube_object(
+                "GitRepository",
+                Some(FLUX_NAMESPACE),
                 FLUX_NAMESPACE,
-                FLUX_NAMESPACE,
-                GitRepositorySpec {
-                    secret_ref: Some(NameRef::new(FLUX_NAMESPACE)),
-                    ..GitRepositorySpec::branch(&self.repository, &self.branch)
-                },
-            ),
-        )?;
-        stack.add_gitops_object(
-            &format!("{dir}/flux-system"),
-            &Kustomization::new(
-                FLUX_NAMESPACE,
-                FLUX_NAMESPACE,
-                KustomizationSpec {
-                    interval: "10m".into(),
-                    path: self.repo_path(&["gitops", &id, &dir]),
-                    prune: true,
-                    source_ref: source.clone(),
-                    ..KustomizationSpec::default()
-                },
-            ),
-        )?;
+                "Flux's own sync, installed outside the GitOps layout (FluxSync::InstalledElsewhere)",
+            )?;
+        }
+        if self.sync == FluxSync::Written {
+            let path = self.flux_cluster_path(stack);
+            stack.add_gitops_object(
+                &format!("{dir}/flux-system"),
+                &GitRepository::new(
+                    FLUX_NAMESPACE,
+                    FLUX_NAMESPACE,
+                    GitRepositorySpec {
+                        secret_ref: Some(NameRef::new(FLUX_NAMESPACE)),
+                        ..GitRepositorySpec::branch(&self.repository, &self.branch)
+                    },
+                ),
+            )?;
+            stack.add_gitops_object(
+                &format!("{dir}/flux-system"),
+                &Kustomization::new(
+                    FLUX_NAMESPACE,
+                    FLUX_NAMESPACE,
+                    KustomizationSpec {
+                        interval: "10m".into(),
+                        path,
+                        prune: true,
+                        source_ref: source.clone(),
+                        ..KustomizationSpec::default()
+                    },
+                ),
+            )?;
+        }
         let infrastructure: Vec<NameRef> = apps
             .iter()
             .filter(|(_, infra)| *infra)
             .map(|(app, _)| NameRef::new(kustomization_name(&id, app)))
             .collect();
         for (app, infra) in &apps {
+            let mut depends_on = if *infra {
+                Vec::new()
+            } else {
+                infrastructure.clone()
+            };
+            for before in self.after.get(app).into_iter().flatten() {
+                let before = NameRef::new(kustomization_name(&id, before));
+                if !depends_on.contains(&before) {
+                    depends_on.push(before);
+                }
+            }
             let post_build = self.substitute_from.as_ref().map(|name| PostBuild {
                 substitute: BTreeMap::new(),
                 substitute_from: vec![SubstituteFrom {
@@ -183,11 +321,7 @@ impl GitOps {
                 wait: Some(true),
                 timeout: Some("5m".into()),
                 source_ref: source.clone(),
-                depends_on: if *infra {
-                    Vec::new()
-                } else {
-                    infrastructure.clone()
-                },
+                depends_on,
                 post_build,
                 ..KustomizationSpec::default()
             };

@@ -63,7 +63,7 @@ pub use aws_identity::{
 };
 pub use container::{Container, Env, EnvFrom, Port, Probe, Protocol, Resources, SecurityException};
 pub use error::K8sError;
-pub use gitops::GitOps;
+pub use gitops::{FluxSync, GitOps};
 pub use helm::{ChartValues, Delivery, Release, ReleaseHandle};
 pub use labels::{AppLabels, MANAGED_BY};
 pub use namespace::{Namespace, NamespaceHandle, PodSecurity};
@@ -92,8 +92,8 @@ pub mod prelude {
     pub use crate::{
         AppLabels, Autoscaling, ChartValues, ClaimTemplate, ClusterRole, ClusterRoleHandle,
         ConfigMap, ConfigMapHandle, Container, CronJob, DaemonSet, Delivery, Deployment,
-        DisruptionBudget, Env, EnvFrom, Exposable, GitOps, Ingress, IpBlock, Job, LimitRange,
-        Namespace, NamespaceHandle, NetworkPolicyPeer, PersistentVolumeClaim,
+        DisruptionBudget, Env, EnvFrom, Exposable, FluxSync, GitOps, Ingress, IpBlock, Job,
+        LimitRange, Namespace, NamespaceHandle, NetworkPolicyPeer, PersistentVolumeClaim,
         PersistentVolumeClaimHandle, PodSecurity, Port, Probe, Protocol, Release, ReleaseHandle,
         ResourceQuota, Resources, Role, RoleHandle, Rollout, Scalable, SecurityException, Service,
         ServiceAccount, ServiceAccountHandle, ServiceType, StatefulSet, StorageClass,

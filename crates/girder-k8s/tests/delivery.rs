@@ -240,3 +240,152 @@ fn layouts_refuse_unknown_apps_and_empty_stacks() {
     );
     assert!(err.to_string().starts_with("empty-dev: "), "{err}");
 }
+
+#[test]
+fn flux_layout_writes_its_own_sync_by_default() {
+    let mut stack = stack_with_apps();
+    let gitops = GitOps::new("https://github.com/acme/platform", "main");
+    assert_eq!(
+        gitops.flux_cluster_path(&stack),
+        "./out/gitops/shop-dev/clusters/dev"
+    );
+    gitops.flux(&mut stack).unwrap();
+    let assembly = synth(stack);
+    // Nothing declared outside the layout: it carries its own sync.
+    assert!(
+        assembly.manifest()["stacks"][0]
+            .get("kubernetes_externals")
+            .is_none()
+    );
+    let repository = assembly
+        .artifact("gitops/shop-dev/clusters/dev/flux-system/gitrepository-flux-system.yaml")
+        .expect("the default layout writes the GitRepository of its own sync");
+    let text = String::from_utf8(repository.bytes.clone()).unwrap();
+    assert!(
+        text.contains("url: https://github.com/acme/platform"),
+        "{text}"
+    );
+    assert!(
+        assembly
+            .artifact("gitops/shop-dev/clusters/dev/flux-system/kustomization-flux-system.yaml")
+            .is_some()
+    );
+}
+
+#[test]
+fn flux_layout_leaves_out_sync_objects_installed_elsewhere() {
+    let mut stack = stack_with_apps();
+    GitOps::new("https://github.com/acme/platform", "main")
+        .flux_sync(FluxSync::InstalledElsewhere)
+        .flux(&mut stack)
+        .unwrap();
+    let assembly = synth(stack);
+    // The apps' source is declared as provided outside the layout.
+    assert_eq!(
+        assembly.manifest()["stacks"][0]["kubernetes_externals"][0]["object"],
+        "GitRepository/flux-system/flux-system"
+    );
+    let paths: Vec<&str> = assembly
+        .stacks()
+        .iter()
+        .flat_map(|stack| &stack.artifacts)
+        .map(|artifact| artifact.path.as_str())
+        .filter(|path| path.starts_with("gitops/"))
+        .collect();
+    assert!(
+        paths.iter().all(|path| !path.contains("flux-system")),
+        "{paths:?}"
+    );
+    // The apps' Kustomizations are still written, and the listing names only them.
+    assert!(
+        paths.contains(&"gitops/shop-dev/clusters/dev/kustomization-shop-dev-shop.yaml"),
+        "{paths:?}"
+    );
+    let listing = String::from_utf8(
+        assembly
+            .artifact("gitops/shop-dev/clusters/dev/kustomization.yaml")
+            .unwrap()
+            .bytes
+            .clone(),
+    )
+    .unwrap();
+    assert!(!listing.contains("flux-system"), "{listing}");
+    assert!(
+        listing.contains("kustomization-shop-dev-platform.yaml"),
+        "{listing}"
+    );
+}
+
+/// [`stack_with_apps`] with a third app, `stores` (a ConfigMap in `shop`).
+fn stack_with_three_apps() -> Stack {
+    let mut stack = stack_with_apps();
+    let mut k8s = stack.scope("more").unwrap();
+    let mut scope = k8s
+        .child("stores")
+        .unwrap()
+        .with_kube_app("stores")
+        .unwrap();
+    let ns = Namespace::new("stores")
+        .add(&mut scope, "namespace")
+        .unwrap();
+    ConfigMap::new(&ns, "settings")
+        .entry("c", "3")
+        .add(&mut scope, "settings")
+        .unwrap();
+    drop(scope);
+    drop(k8s);
+    stack
+}
+
+#[test]
+fn an_app_delivered_after_another_depends_on_its_kustomization() {
+    let mut stack = stack_with_three_apps();
+    GitOps::new("https://github.com/acme/platform", "main")
+        .infrastructure(["platform", "stores"])
+        .app_after("stores", ["platform"])
+        .flux(&mut stack)
+        .unwrap();
+    let template = Template::from_assembly(&synth(stack), "shop-dev").unwrap();
+    let depends_on = |app: &str| {
+        template.kube_object("Kustomization", &format!("shop-dev-{app}"))["spec"]["dependsOn"]
+            .clone()
+    };
+    assert_eq!(depends_on("stores"), json!([{"name": "shop-dev-platform"}]));
+    // The other infrastructure app waits for nothing; the rest waits for both.
+    assert_eq!(depends_on("platform"), serde_json::Value::Null);
+    assert_eq!(
+        depends_on("shop"),
+        json!([{"name": "shop-dev-platform"}, {"name": "shop-dev-stores"}])
+    );
+}
+
+#[test]
+fn delivery_orders_naming_unknown_apps_or_waiting_in_a_circle_are_refused() {
+    let mut stack = stack_with_three_apps();
+    let err = GitOps::new("https://github.com/acme/platform", "main")
+        .app_after("stores", ["monitoring"])
+        .flux(&mut stack)
+        .unwrap_err();
+    assert_eq!(
+        err.construct_error::<K8sError>(),
+        Some(&K8sError::UnknownOrderedApp {
+            app: "monitoring".into(),
+            apps: vec!["platform".into(), "shop".into(), "stores".into()],
+        }),
+        "{err}"
+    );
+    // An infrastructure app after a non-infrastructure one: which waits for it.
+    let mut stack = stack_with_three_apps();
+    let err = GitOps::new("https://github.com/acme/platform", "main")
+        .infrastructure(["platform"])
+        .app_after("platform", ["shop"])
+        .flux(&mut stack)
+        .unwrap_err();
+    assert_eq!(
+        err.construct_error::<K8sError>(),
+        Some(&K8sError::DeliveryCycle {
+            apps: vec!["platform".into(), "shop".into(), "platform".into()],
+        }),
+        "{err}"
+    );
+}

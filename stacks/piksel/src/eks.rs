@@ -231,9 +231,8 @@ pub(crate) fn stack(env: &Environment, infra: &Infra) -> Result<(Stack, Cluster)
     .add(&mut access, "terraform-cloud-plan")?;
     drop(access);
     drop(root);
-    crate::flux::add(
+    let flux = crate::flux::add(
         &mut stack,
-        env,
         &cluster,
         &[
             &node_groups[0],
@@ -243,6 +242,24 @@ pub(crate) fn stack(env: &Environment, infra: &Infra) -> Result<(Stack, Cluster)
             &terraform_plan,
         ],
     )?;
+    let addons = crate::addons::add(
+        &mut stack,
+        env,
+        &cluster,
+        &node_groups.iter().collect::<Vec<_>>(),
+        infra.zone.id(),
+    )?;
+    let outputs = crate::gitops::add(
+        &mut stack,
+        env,
+        &cluster,
+        &[
+            (crate::addons::VPC_ID, infra.vpc.id()),
+            (crate::addons::ZONE_ID, infra.zone.id()),
+        ],
+        &[&flux, &addons],
+    )?;
+    crate::flux::sync(&mut stack, env, &[&flux, &outputs])?;
     crate::findings::eks(&mut stack)?;
     Ok((
         stack,

@@ -7,8 +7,9 @@
 
 use girder_aws::helm;
 use girder_core::construct::Dependable;
+use girder_core::expr::Reference;
 use girder_core::expr::fns;
-use girder_core::terraform::IntoResourceSpec;
+use girder_core::terraform::{Dependency, IntoResourceSpec};
 use girder_core::{Result, Stack, Value};
 use girder_eks::EksClusterHandle;
 use serde_json::json;
@@ -26,10 +27,29 @@ const SYNC_CHART_VERSION: &str = "1.14.5";
 pub(crate) const FLUX_NAMESPACE: &str = "flux-system";
 /// The repository Flux syncs (seed 001: piksel-kubernetes, `/clusters` with Kustomize
 /// per environment).
-const REPOSITORY: &str = "https://github.com/piksel/piksel-kubernetes";
+pub(crate) const REPOSITORY: &str = "https://github.com/piksel/piksel-kubernetes";
 /// The Secret (in `flux-system`) with the GitHub App's credentials that read it, made
 /// once by an operator (`flux create secret githubapp`): a credential no plan holds.
 const REPOSITORY_SECRET: &str = "piksel-kubernetes-github-app";
+
+/// The exec plugin's protocol version (`aws eks get-token`'s).
+pub(crate) const EXEC_API_VERSION: &str = "client.authentication.k8s.io/v1beta1";
+
+/// The exec plugin's arguments: `aws eks get-token` for `cluster`, in the platform's
+/// region, run by the provider in each phase with that phase's credentials. The helm
+/// provider here and the kubernetes provider of `gitops.rs` sign in the same way.
+pub(crate) fn get_token(cluster: &EksClusterHandle) -> Vec<Value<String>> {
+    vec![
+        "eks".into(),
+        "get-token".into(),
+        "--cluster-name".into(),
+        Value::Expr(cluster.name_expr()),
+        "--region".into(),
+        REGION.into(),
+        "--output".into(),
+        "json".into(),
+    ]
+}
 
 /// Configure the stack's helm provider for `cluster` and install Flux after `ready` (the
 /// nodes, the add-ons its pods need, and the access entries of this workspace's roles).
@@ -39,24 +59,14 @@ const REPOSITORY_SECRET: &str = "piksel-kubernetes-github-app";
 /// (read access in flux-system), the apply role at apply (cluster admin). A token from
 /// the `aws_eks_cluster_auth` data source would be the plan's, read once at plan and
 /// stale (15 minutes) by the time a person approves the apply (review 2's N3).
+/// Returns the controllers' release (which makes `flux-system`).
 pub(crate) fn add(
     stack: &mut Stack,
-    env: &Environment,
     cluster: &EksClusterHandle,
     ready: &[&dyn Dependable],
-) -> Result<()> {
+) -> Result<Vec<Reference>> {
     stack.require_provider(helm::requirement())?;
     let ca = cluster.resource().certificate_authority().first().data();
-    let get_token: Vec<Value<String>> = vec![
-        "eks".into(),
-        "get-token".into(),
-        "--cluster-name".into(),
-        Value::Expr(cluster.name_expr()),
-        "--region".into(),
-        REGION.into(),
-        "--output".into(),
-        "json".into(),
-    ];
     stack.add_provider(
         helm::Provider::new()
             .kubernetes(
@@ -67,11 +77,8 @@ pub(crate) fn add(
                     // stand-in provider of CI's plan-and-apply does ("fake-data").
                     .cluster_ca_certificate(fns::try_(fns::base64decode(ca.clone()), [ca]))
                     .exec(
-                        helm::provider::KubernetesExec::new(
-                            "client.authentication.k8s.io/v1beta1",
-                            "aws",
-                        )
-                        .args(get_token),
+                        helm::provider::KubernetesExec::new(EXEC_API_VERSION, "aws")
+                            .args(get_token(cluster)),
                     ),
             )
             .into(),
@@ -97,6 +104,19 @@ pub(crate) fn add(
             .into_spec()
             .depends_on_all(&waits),
     )?;
+    Ok(vec![controllers.dependency()])
+}
+
+/// Install the sync of girder's Flux layout of this stack (`flux2-sync`: the
+/// GitRepository of piksel-kubernetes and the Kustomization of the cluster's directory)
+/// after `after` (the controllers, and the ConfigMap every app's Kustomization
+/// substitutes from: a first sync before it would fail and wait out its interval).
+pub(crate) fn sync(stack: &mut Stack, env: &Environment, after: &[&dyn Dependable]) -> Result<()> {
+    // girder's Flux layout of this stack (gitops.rs).
+    let sync_path = crate::gitops::layout(env).flux_cluster_path(stack);
+    let waits: Vec<_> = after.iter().flat_map(|d| d.dependencies()).collect();
+    let mut root = stack.root();
+    let mut scope = root.child("flux")?;
     let _sync = scope.add(
         "sync",
         helm::Release::new("flux2-sync", "flux2-sync")
@@ -112,7 +132,7 @@ pub(crate) fn add(
                     "interval": "1m",
                 }},
                 "kustomization": {"spec": {
-                    "path": format!("./clusters/{}", env.name),
+                    "path": sync_path,
                     "prune": true,
                     "interval": "10m",
                     "timeout": "5m",
@@ -120,7 +140,7 @@ pub(crate) fn add(
             })
             .to_string()])
             .into_spec()
-            .depends_on(&controllers),
+            .depends_on_all(&waits),
     )?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! Cloud workspace; the EKS stack reads the infra's VPC through Terraform Cloud's outputs
 //! (girder wires them). See the README's Piksel tour.
 
+mod addons;
 mod agents;
 mod bootstrap;
 mod config;
@@ -11,9 +12,11 @@ mod developer_access;
 mod eks;
 mod findings;
 mod flux;
+mod gitops;
 mod infra;
 mod operations;
 
+pub use addons::SECRET_STORE;
 pub use agents::{AGENT_REPOSITORY, AGENT_VERSION};
 pub use config::{Environment, ORGANIZATION, REGION, environments};
 pub use eks::{Cluster, DASK_TAINT, POOL_LABEL};

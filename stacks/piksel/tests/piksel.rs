@@ -362,15 +362,26 @@ fn terraform_installs_flux_which_syncs_the_environments_clusters_directory() {
             assert!(waits.contains(needed), "{env}: {needed} not in {waits}");
         }
         let sync = t.resource("helm_release", "flux_sync");
+        // After the controllers and the ConfigMap every app substitutes from: a first
+        // sync before it would fail and wait out its interval.
         assert_eq!(
             sync["depends_on"],
-            serde_json::json!(["helm_release.flux_controllers"])
+            serde_json::json!([
+                "helm_release.flux_controllers",
+                "kubernetes_config_map_v1.gitops_terraform_outputs"
+            ])
+        );
+        // The kubernetes provider signs in as the helm provider does.
+        assert_eq!(
+            t.terraform()["provider"]["kubernetes"]["exec"][0],
+            t.terraform()["provider"]["helm"]["kubernetes"]["exec"]
         );
         let values: serde_json::Value =
             serde_json::from_str(sync["values"][0].as_str().unwrap()).unwrap();
+        // girder's Flux layout of the stack, committed at `out/` of the repository.
         assert_eq!(
             values["kustomization"]["spec"]["path"],
-            format!("./clusters/{env}")
+            format!("./out/gitops/piksel-eks-{env}/clusters/{env}")
         );
         assert_eq!(values["kustomization"]["spec"]["prune"], true);
         assert_eq!(
@@ -491,7 +502,7 @@ fn each_workspaces_apply_role_may_create_every_resource_its_stack_declares() {
             let t = Template::from_assembly(&assembly, &format!("{stack}-{env}")).unwrap();
             let resources = t.terraform()["resource"].as_object().unwrap();
             for rtype in resources.keys() {
-                if rtype.starts_with("helm_") {
+                if rtype.starts_with("helm_") || rtype.starts_with("kubernetes_") {
                     continue; // the cluster's API, through its access entry
                 }
                 let needed = create_actions(rtype);
@@ -849,6 +860,207 @@ fn the_eks_workspace_runs_on_agents_in_the_vpc_with_credentials_per_phase() {
     }
 }
 
+/// The HelmReleases of an EKS stack's manifests.
+fn helm_releases(t: &Template) -> Vec<&serde_json::Value> {
+    t.kube_objects()
+        .iter()
+        .filter(|o| o["kind"] == "HelmRelease")
+        .collect()
+}
+
+#[test]
+fn every_addon_is_pinned_on_the_system_pool_with_resources_and_two_replicas_in_prod() {
+    let assembly = assembly();
+    // The versions of the shared schema index (schemas/helm/index.json).
+    let pinned = [
+        ("metrics-server", "3.13.1", "replicas"),
+        ("aws-load-balancer-controller", "3.5.0", "replicaCount"),
+        ("external-dns", "1.21.1", "replicaCount"),
+        ("cluster-autoscaler", "9.59.0", "replicaCount"),
+        ("external-secrets", "2.9.0", "replicaCount"),
+    ];
+    for env in ["dev", "staging", "prod"] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-eks-{env}")).unwrap();
+        let releases = helm_releases(&t);
+        assert_eq!(releases.len(), pinned.len(), "{env}");
+        for (chart, version, replicas_key) in pinned {
+            let release = t.kube_object("HelmRelease", chart);
+            let spec = &release["spec"];
+            assert_eq!(spec["chart"]["spec"]["chart"], chart, "{env}");
+            assert_eq!(spec["chart"]["spec"]["version"], version, "{env} {chart}");
+            let values = &spec["values"];
+            assert_eq!(
+                values["nodeSelector"],
+                serde_json::json!({"piksel.io/pool": "system"}),
+                "{env} {chart}"
+            );
+            assert!(
+                values["resources"]["requests"]["memory"].is_string()
+                    && values["resources"]["limits"]["memory"].is_string(),
+                "{env} {chart}: {values}"
+            );
+            // The namespace is the release's own, with Pod Security labels.
+            let namespace = release["metadata"]["namespace"].as_str().unwrap();
+            let ns = t.kube_object("Namespace", namespace);
+            assert_eq!(
+                ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"], "restricted",
+                "{env} {chart}"
+            );
+            // Two replicas in production, where the chart can run two (external-dns
+            // has no leader election: one replica).
+            let expected = match (env, chart) {
+                (_, "external-dns") => 1,
+                (_, "aws-load-balancer-controller") | ("prod", _) => 2,
+                _ => 1,
+            };
+            assert_eq!(values[replicas_key], expected, "{env} {chart}");
+        }
+        if env == "prod" {
+            let eso = &t.kube_object("HelmRelease", "external-secrets")["spec"]["values"];
+            for component in [&eso, &&eso["webhook"], &&eso["certController"]] {
+                assert_eq!(component["podDisruptionBudget"]["enabled"], true);
+                assert_eq!(component["nodeSelector"]["piksel.io/pool"], "system");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_load_balancer_controller_is_told_its_cluster_region_and_vpc() {
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-eks-staging").unwrap();
+    let values = &t.kube_object("HelmRelease", "aws-load-balancer-controller")["spec"]["values"];
+    // The pods cannot reach the instance metadata service (hop limit 1) to learn them.
+    assert_eq!(values["clusterName"], "piksel-staging");
+    assert_eq!(values["region"], "us-west-2");
+    assert_eq!(values["vpcId"], "${VPC_ID}");
+    // Substituted by Flux from the ConfigMap Terraform writes with the VPC's id.
+    let config_map = t.resource("kubernetes_config_map_v1", "gitops_terraform_outputs");
+    assert_eq!(
+        config_map["metadata"][0]["name"],
+        "piksel-eks-staging-terraform-outputs"
+    );
+    assert_eq!(config_map["metadata"][0]["namespace"], "flux-system");
+    let vpc = config_map["data"]["VPC_ID"].as_str().unwrap();
+    assert!(
+        vpc.contains("data.tfe_outputs.piksel_infra_staging"),
+        "{vpc}"
+    );
+    assert!(
+        config_map["data"]["ROUTE53_ZONE_ID"]
+            .as_str()
+            .unwrap()
+            .contains("zone_id"),
+        "{config_map}"
+    );
+    // Written after the add-ons' pod identity associations: no add-on pod starts
+    // before its role is associated.
+    let waits = config_map["depends_on"].to_string();
+    for role in [
+        "load_balancer_controller",
+        "cluster_autoscaler",
+        "external_dns",
+        "external_secrets",
+    ] {
+        assert!(
+            waits.contains(&format!(
+                "aws_eks_pod_identity_association.addon_roles_{role}_association"
+            )),
+            "{role}: {waits}"
+        );
+    }
+    assert!(waits.contains("helm_release.flux_controllers"), "{waits}");
+    let provider = t.terraform()["provider"]["kubernetes"].to_string();
+    assert!(
+        provider.contains("aws_eks_cluster.cluster_eks_cluster.endpoint"),
+        "{provider}"
+    );
+}
+
+/// The inline policy of an add-on's pod identity role.
+fn addon_policy(t: &Template, role: &str) -> String {
+    // A jsonencode(...) of the document (its ARNs are expressions): its text names the
+    // statements.
+    t.resource(
+        "aws_iam_role_policy",
+        &format!("addon_roles_{role}_role_workload"),
+    )["policy"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn the_autoscaler_may_resize_only_the_clusters_node_groups() {
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-eks-prod").unwrap();
+    let policy = addon_policy(&t, "cluster_autoscaler");
+    for group in ["system", "workloads", "dask"] {
+        assert!(
+            policy.contains(&format!(
+                "aws_eks_node_group.nodes_{group}_group.resources[0].autoscaling_groups[0].name"
+            )),
+            "{group}: {policy}"
+        );
+        assert!(
+            policy.contains(&format!("aws_eks_node_group.nodes_{group}_group.arn")),
+            "{group}: {policy}"
+        );
+    }
+    assert!(
+        policy.contains("aws:ResourceTag/k8s.io/cluster-autoscaler/piksel-prod"),
+        "{policy}"
+    );
+    // Its values discover exactly this cluster's groups.
+    let values = &t.kube_object("HelmRelease", "cluster-autoscaler")["spec"]["values"];
+    assert_eq!(values["autoDiscovery"]["clusterName"], "piksel-prod");
+    assert_eq!(values["awsRegion"], "us-west-2");
+    let association = t.resource(
+        "aws_eks_pod_identity_association",
+        "addon_roles_cluster_autoscaler_association",
+    );
+    assert_eq!(association["service_account"], "cluster-autoscaler");
+    assert_eq!(
+        values["rbac"]["serviceAccount"]["name"],
+        association["service_account"]
+    );
+}
+
+#[test]
+fn external_dns_may_change_the_internal_zone_only() {
+    let assembly = assembly();
+    for env in ["dev", "prod"] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-eks-{env}")).unwrap();
+        let policy = addon_policy(&t, "external_dns");
+        // The zone's id, read from the infra workspace's outputs.
+        assert!(
+            policy.contains(&format!(
+                "hostedzone/%s\", data.aws_partition.cluster_eks_partition.partition, data.tfe_outputs.piksel_infra_{env}.nonsensitive_values.aws_route53_zone_dns_internal_zone_id"
+            )),
+            "{env}: {policy}"
+        );
+        // The only call on every resource finds the zone.
+        assert_eq!(
+            policy.matches("\"Resource\" = \"*\"").count(),
+            1,
+            "{env}: {policy}"
+        );
+        let values = &t.kube_object("HelmRelease", "external-dns")["spec"]["values"];
+        assert_eq!(
+            values["domainFilters"],
+            serde_json::json!([format!("{env}.piksel.internal")])
+        );
+        assert_eq!(values["txtOwnerId"], format!("piksel-eks-{env}"));
+        assert_eq!(values["policy"], "sync");
+        assert!(
+            values["extraArgs"]
+                .as_array()
+                .unwrap()
+                .contains(&serde_json::json!("--zone-id-filter=${ROUTE53_ZONE_ID}"))
+        );
+    }
+}
+
 #[test]
 fn the_agent_image_is_built_on_the_release_the_task_runs() {
     let dockerfile = include_str!("../agent/Dockerfile");
@@ -860,4 +1072,96 @@ fn the_agent_image_is_built_on_the_release_the_task_runs() {
         "stacks/piksel/agent/Dockerfile builds another tfc-agent release than AGENT_VERSION"
     );
     assert!(dockerfile.contains("FROM hashicorp/tfc-agent:${TFC_AGENT_VERSION}"));
+}
+
+#[test]
+fn external_secrets_reads_the_environments_secrets_only() {
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-eks-dev").unwrap();
+    let policy = addon_policy(&t, "external_secrets");
+    assert!(policy.contains("secret:piksel/dev/*"), "{policy}");
+    assert!(!policy.contains("\"Resource\" = \"*\""), "{policy}");
+    let store = t.kube_object("ClusterSecretStore", "aws-secrets-manager");
+    assert_eq!(
+        store["spec"]["provider"]["aws"]["service"],
+        "SecretsManager"
+    );
+    assert_eq!(store["spec"]["provider"]["aws"]["region"], "us-west-2");
+}
+
+#[test]
+fn flux_syncs_girders_layout_with_no_second_flux_system() {
+    let assembly = assembly();
+    for env in ["dev", "staging", "prod"] {
+        let id = format!("piksel-eks-{env}");
+        let stack = assembly.stacks().iter().find(|s| s.id == id).unwrap();
+        let gitops: Vec<&str> = stack
+            .artifacts
+            .iter()
+            .map(|a| a.path.as_str())
+            .filter(|p| p.starts_with("gitops/"))
+            .collect();
+        // Terraform's flux2-sync owns the flux-system GitRepository and Kustomization.
+        assert!(
+            gitops.iter().all(|p| !p.contains("flux-system")),
+            "{env}: {gitops:?}"
+        );
+        let dir = format!("gitops/{id}/clusters/{env}");
+        for app in ["addons", "secret-stores"] {
+            let path = format!("{dir}/kustomization-{id}-{app}.yaml");
+            assert!(gitops.contains(&path.as_str()), "{env}: {gitops:?}");
+        }
+        let t = Template::from_assembly(&assembly, &id).unwrap();
+        let sync = t.resource("helm_release", "flux_sync");
+        let values: serde_json::Value =
+            serde_json::from_str(sync["values"][0].as_str().unwrap()).unwrap();
+        assert_eq!(
+            values["kustomization"]["spec"]["path"],
+            format!("./out/{dir}")
+        );
+        // The secret stores come after the add-ons (the operator's CRDs).
+        let stores = String::from_utf8(
+            assembly
+                .artifact(&format!("{dir}/kustomization-{id}-secret-stores.yaml"))
+                .unwrap()
+                .bytes
+                .clone(),
+        )
+        .unwrap();
+        assert!(
+            stores.contains(&format!("dependsOn:\n  - name: {id}-addons")),
+            "{stores}"
+        );
+        assert!(
+            stores.contains(&format!("name: {id}-terraform-outputs")),
+            "{stores}"
+        );
+    }
+}
+
+#[test]
+fn storage_classes_gp3_by_default_and_provisioned_iops_in_production() {
+    let assembly = assembly();
+    for env in ["dev", "prod"] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-eks-{env}")).unwrap();
+        let gp3 = t.kube_object("StorageClass", "gp3");
+        assert_eq!(
+            gp3["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"],
+            "true"
+        );
+        assert_eq!(gp3["parameters"]["encrypted"], "true");
+        assert_eq!(gp3["volumeBindingMode"], "WaitForFirstConsumer");
+        let advanced = t
+            .kube_objects()
+            .iter()
+            .find(|o| o["kind"] == "StorageClass" && o["metadata"]["name"] == "gp3-provisioned");
+        if env == "prod" {
+            let advanced = advanced.unwrap();
+            assert_eq!(advanced["parameters"]["iops"], "6000");
+            assert_eq!(advanced["parameters"]["encrypted"], "true");
+            assert_eq!(advanced["reclaimPolicy"], "Retain");
+        } else {
+            assert!(advanced.is_none(), "{env}");
+        }
+    }
 }

@@ -2,7 +2,7 @@
 // Do not edit: change crates/girder-aws/schema/allowlist.txt or the generator in
 // xtask/src/codegen, then run `cargo xtask codegen`.
 
-//! Provider `aws` (hashicorp/aws 6.25.0): 87 resources and 11 data sources.
+//! Provider `aws` (hashicorp/aws 6.25.0): 88 resources and 11 data sources.
 //!
 //! Resource `aws_<type>` is the config struct `<Type>` (module `<type>`) with the handle
 //! `<Type>Handle`; data source `aws_<type>` is `Data<Type>`. Require the provider with
@@ -34,6 +34,8 @@ pub mod acm_certificate_validation;
 pub use acm_certificate_validation::{AcmCertificateValidation, AcmCertificateValidationHandle};
 pub mod autoscaling_group;
 pub use autoscaling_group::{AutoscalingGroup, AutoscalingGroupHandle};
+pub mod autoscaling_group_tag;
+pub use autoscaling_group_tag::{AutoscalingGroupTag, AutoscalingGroupTagHandle};
 pub mod backup_plan;
 pub use backup_plan::{BackupPlan, BackupPlanHandle};
 pub mod backup_selection;

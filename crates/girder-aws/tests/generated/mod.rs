@@ -24,6 +24,7 @@ pub(crate) fn add_minimal(scope: &mut Scope<'_>) -> Result<()> {
     minimal_aws_acm_certificate(scope)?;
     minimal_aws_acm_certificate_validation(scope)?;
     minimal_aws_autoscaling_group(scope)?;
+    minimal_aws_autoscaling_group_tag(scope)?;
     minimal_aws_backup_plan(scope)?;
     minimal_aws_backup_selection(scope)?;
     minimal_aws_backup_vault(scope)?;
@@ -179,6 +180,17 @@ fn minimal_aws_autoscaling_group(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "aws_autoscaling_group",
         girder_aws::aws::autoscaling_group::AutoscalingGroup::new(1, 1),
+    )?;
+    Ok(())
+}
+
+fn minimal_aws_autoscaling_group_tag(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_autoscaling_group_tag",
+        girder_aws::aws::autoscaling_group_tag::AutoscalingGroupTag::new(
+            "example",
+            girder_aws::aws::autoscaling_group_tag::Tag::new("example", true, "example"),
+        ),
     )?;
     Ok(())
 }
@@ -1718,6 +1730,7 @@ pub(crate) fn add_full(scope: &mut Scope<'_>) -> Result<()> {
     full_aws_acm_certificate(scope)?;
     full_aws_acm_certificate_validation(scope)?;
     full_aws_autoscaling_group(scope)?;
+    full_aws_autoscaling_group_tag(scope)?;
     full_aws_backup_plan(scope)?;
     full_aws_backup_selection(scope)?;
     full_aws_backup_vault(scope)?;
@@ -1893,6 +1906,18 @@ fn full_aws_acm_certificate_validation(scope: &mut Scope<'_>) -> Result<()> {
 
 fn full_aws_autoscaling_group(scope: &mut Scope<'_>) -> Result<()> {
     scope.add("aws_autoscaling_group", girder_aws::aws::autoscaling_group::AutoscalingGroup::new(1, 1).availability_zones([girder_core::Value::from("example")]).capacity_rebalance(true).context("example").default_cooldown(1).default_instance_warmup(1).desired_capacity(1).desired_capacity_type("example").enabled_metrics([girder_core::Value::from("example")]).force_delete(true).force_delete_warm_pool(true).health_check_grace_period(1).health_check_type("example").ignore_failed_scaling_activities(true).launch_configuration("example").load_balancers([girder_core::Value::from("example")]).max_instance_lifetime(1).metrics_granularity("example").min_elb_capacity(1).name("example").name_prefix("example").placement_group("example").protect_from_scale_in(true).region("example").service_linked_role_arn("example").suspended_processes([girder_core::Value::from("example")]).target_group_arns([girder_core::Value::from("example")]).termination_policies([girder_core::Value::from("example")]).vpc_zone_identifier([girder_core::Value::from("example")]).wait_for_capacity_timeout("example").wait_for_elb_capacity(1).availability_zone_distribution(girder_aws::aws::autoscaling_group::AvailabilityZoneDistribution::new().capacity_distribution_strategy("example")).capacity_reservation_specification(girder_aws::aws::autoscaling_group::CapacityReservationSpecification::new().capacity_reservation_preference("example").capacity_reservation_target(girder_aws::aws::autoscaling_group::CapacityReservationSpecificationCapacityReservationTarget::new().capacity_reservation_ids([girder_core::Value::from("example")]).capacity_reservation_resource_group_arns([girder_core::Value::from("example")]))).initial_lifecycle_hook(girder_aws::aws::autoscaling_group::InitialLifecycleHook::new("example", "example").default_result("example").heartbeat_timeout(1).notification_metadata("example").notification_target_arn("example").role_arn("example")).instance_maintenance_policy(girder_aws::aws::autoscaling_group::InstanceMaintenancePolicy::new(1, 1)).instance_refresh(girder_aws::aws::autoscaling_group::InstanceRefresh::new("example").triggers([girder_core::Value::from("example")]).preferences(girder_aws::aws::autoscaling_group::InstanceRefreshPreferences::new().auto_rollback(true).checkpoint_delay("example").checkpoint_percentages([girder_core::Value::from(1)]).instance_warmup("example").max_healthy_percentage(1).min_healthy_percentage(1).scale_in_protected_instances("example").skip_matching(true).standby_instances("example").alarm_specification(girder_aws::aws::autoscaling_group::InstanceRefreshPreferencesAlarmSpecification::new().alarms([girder_core::Value::from("example")])))).launch_template(girder_aws::aws::autoscaling_group::LaunchTemplate::new().id("example").name("example").version("example")).mixed_instances_policy(girder_aws::aws::autoscaling_group::MixedInstancesPolicy::new(girder_aws::aws::autoscaling_group::MixedInstancesPolicyLaunchTemplate::new(girder_aws::aws::autoscaling_group::MixedInstancesPolicyLaunchTemplateLaunchTemplateSpecification::new().launch_template_id("example").launch_template_name("example").version("example")).override_(girder_aws::aws::autoscaling_group::MixedInstancesPolicyLaunchTemplateOverride::new().instance_type("example").weighted_capacity("example").instance_requirements(girder_aws::aws::autoscaling_group::MixedInstancesPolicyLaunchTemplateOverrideInstanceRequirements::new().accelerator_manufacturers([girder_core::Value::from("example")]).accelerator_names([girder_core::Value::from("example")]).accelerator_types([girder_core::Value::from("example")]).allowed_instance_types([girder_core::Value::from("example")]).bare_metal("example").burstable_performance("example").cpu_manufacturers([girder_core::Value::from("example")]).excluded_instance_types([girder_core::Value::from("example")]).instance_generations([girder_core::Value::from("example")]).local_storage("example").local_storage_types([girder_core::Value::from("example")]).max_spot_price_as_percentage_of_optimal_on_demand_price(1).on_demand_max_price_percentage_over_lowest_price(1).require_hibernate_support(true).spot_max_price_percentage_over_lowest_price(1).accelerator_count(girder_aws::aws::autoscaling_group::MixedInstancesPolicyLaunchTemplateOverrideInstanceRequirementsAcceleratorCount::new().max(1).min(1)).accelerator_total_memory_mib(girder_aws::aws::autoscaling_group::MixedInstancesPolicyLaunchTemplateOverrideInstanceRequirementsAcceleratorTotalMemoryMib::new().max(1).min(1)).baseline_ebs_bandwidth_mbps(girder_aws::aws::autoscaling_group::MixedInstancesPolicyLaunchTemplateOverrideInstanceRequirementsBaselineEbsBandwidthMbps::new().max(1).min(1)).memory_gib_per_vcpu(girder_aws::aws::autoscaling_group::MixedInstancesPolicyLaunchTemplateOverrideInstanceRequirementsMemoryGibPerVcpu::new().max(1).min(1)).memory_mib(girder_aws::aws::autoscaling_group::MixedInstancesPolicyLaunchTemplateOverrideInstanceRequirementsMemoryMib::new().max(1).min(1)).network_bandwidth_gbps(girder_aws::aws::autoscaling_group::MixedInstancesPolicyLaunchTemplateOverrideInstanceRequirementsNetworkBandwidthGbps::new().max(1).min(1)).network_interface_count(girder_aws::aws::autoscaling_group::MixedInstancesPolicyLaunchTemplateOverrideInstanceRequirementsNetworkInterfaceCount::new().max(1).min(1)).total_local_storage_gb(girder_aws::aws::autoscaling_group::MixedInstancesPolicyLaunchTemplateOverrideInstanceRequirementsTotalLocalStorageGb::new().max(1).min(1)).vcpu_count(girder_aws::aws::autoscaling_group::MixedInstancesPolicyLaunchTemplateOverrideInstanceRequirementsVcpuCount::new().max(1).min(1))).launch_template_specification(girder_aws::aws::autoscaling_group::MixedInstancesPolicyLaunchTemplateOverrideLaunchTemplateSpecification::new().launch_template_id("example").launch_template_name("example").version("example")))).instances_distribution(girder_aws::aws::autoscaling_group::MixedInstancesPolicyInstancesDistribution::new().on_demand_allocation_strategy("example").on_demand_base_capacity(1).on_demand_percentage_above_base_capacity(1).spot_allocation_strategy("example").spot_instance_pools(1).spot_max_price("example"))).tag(girder_aws::aws::autoscaling_group::Tag::new("example", true, "example")).timeouts(girder_aws::aws::autoscaling_group::Timeouts::new().delete("example").update("example")).traffic_source(girder_aws::aws::autoscaling_group::TrafficSource::new("example").type_("example")).warm_pool(girder_aws::aws::autoscaling_group::WarmPool::new().max_group_prepared_capacity(1).min_size(1).pool_state("example").instance_reuse_policy(girder_aws::aws::autoscaling_group::WarmPoolInstanceReusePolicy::new().reuse_on_scale_in(true))))?;
+    Ok(())
+}
+
+fn full_aws_autoscaling_group_tag(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "aws_autoscaling_group_tag",
+        girder_aws::aws::autoscaling_group_tag::AutoscalingGroupTag::new(
+            "example",
+            girder_aws::aws::autoscaling_group_tag::Tag::new("example", true, "example"),
+        )
+        .region("example"),
+    )?;
     Ok(())
 }
 
