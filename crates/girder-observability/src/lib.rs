@@ -6,7 +6,9 @@
 //!   a small single node by default; Grafana's admin from an existing Secret; the
 //!   dashboard sidecar on; Prometheus selecting every ServiceMonitor, PodMonitor and
 //!   PrometheusRule labelled `release: <release>` in any namespace; Alertmanager routing to
-//!   an SNS topic ([`SnsRoute`], [`SnsAuth`]).
+//!   an SNS topic ([`SnsRoute`], [`SnsAuth`]) or to people by what alerts match
+//!   ([`Routing`]: PagerDuty, Slack, e-mail, credentials from a mounted Secret); on the
+//!   nodes a selector names, with Alertmanager's state on a claim when asked.
 //! - [`Scrape`]: a girder-k8s workload's named port and path, as a PodMonitor or a
 //!   ServiceMonitor, with the NetworkPolicy admitting Prometheus.
 //! - [`Alert`] / [`AlertGroup`]: typed PrometheusRules ([`PromQl`], [`Duration`],
@@ -35,6 +37,7 @@ mod dashboard;
 mod error;
 mod monitoring;
 mod promql;
+mod routing;
 mod scrape;
 pub mod values;
 
@@ -55,4 +58,5 @@ pub use monitoring::{
     Storage,
 };
 pub use promql::{Duration, MetricName, PromQl};
+pub use routing::{ALERTMANAGER_SECRETS_DIR, Channel, Routing};
 pub use scrape::{Scrape, ScrapeHandle, Via};

@@ -166,6 +166,9 @@ pub struct AlertRoute {
     /// Child routes.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub routes: Vec<AlertRoute>,
+    /// Go on matching the routes after this one (`continue`).
+    #[serde(rename = "continue")]
+    pub continue_matching: Option<bool>,
 }
 
 /// A receiver.
@@ -176,6 +179,15 @@ pub struct Receiver {
     /// SNS topics.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sns_configs: Vec<SnsConfig>,
+    /// PagerDuty integrations ([`crate::Routing`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pagerduty_configs: Vec<crate::routing::PagerDutyConfig>,
+    /// Slack webhooks ([`crate::Routing`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub slack_configs: Vec<crate::routing::SlackConfig>,
+    /// E-mail ([`crate::Routing`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub email_configs: Vec<crate::routing::EmailConfig>,
 }
 
 /// `sns_configs[]`.
@@ -308,6 +320,11 @@ pub struct ComponentSpec {
     pub volumes: Option<Vec<Json>>,
     /// More mounts of the main container.
     pub volume_mounts: Option<Vec<Json>>,
+    /// Secrets of the namespace the operator mounts under `/etc/alertmanager/secrets/`
+    /// (Alertmanager's receiver credentials, [`crate::Routing`]).
+    pub secrets: Option<Vec<String>>,
+    /// The nodes its pods may run on.
+    pub node_selector: Option<BTreeMap<String, String>>,
 }
 
 /// `prometheus.prometheusSpec`.
