@@ -13,6 +13,8 @@
 //!   ServiceMonitor, with the NetworkPolicy admitting Prometheus.
 //! - [`Alert`] / [`AlertGroup`]: typed PrometheusRules ([`PromQl`], [`Duration`],
 //!   [`Severity`]).
+//! - [`ClusterAlerts`]: node, pod and control-plane alerts for any cluster under the
+//!   chart (what a managed control plane exposes: the API server).
 //! - [`Dashboard`]: Grafana dashboards as code, a ConfigMap the sidecar loads.
 //! - [`MetricAlarm`]: a CloudWatch alarm over a metric AWS holds (ALB, RDS), with
 //!   [`TreatMissingData`] explicit.
@@ -32,6 +34,7 @@
 
 mod alert;
 mod audit;
+mod cluster_alerts;
 mod cloudwatch;
 mod dashboard;
 mod error;
@@ -47,6 +50,7 @@ pub use audit::{
     DEFAULT_LOG_RETENTION_DAYS, DEFAULT_RETENTION_DAYS, MAX_TRAIL_NAME_LEN,
     METRIC_NAMESPACE_PREFIX,
 };
+pub use cluster_alerts::{CLUSTER_ALERT_METRICS, ClusterAlerts};
 pub use cloudwatch::{
     Comparison, MetricAlarm, MetricAlarmHandle, Period, Statistic, TreatMissingData,
 };

@@ -860,8 +860,7 @@ mod tests {
     #[test]
     fn routing_node_selector_and_alertmanager_storage_reach_the_values() {
         let routing = || {
-            crate::Routing::new(
-                "alert-receivers",
+            crate::Routing::new("alert-receivers", "slack").receiver(
                 "slack",
                 crate::Channel::Slack {
                     webhook_url_key: "slack-webhook-url".into(),

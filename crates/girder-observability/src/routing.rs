@@ -75,65 +75,68 @@ impl Channel {
 struct Route {
     receiver: String,
     matchers: Vec<String>,
-    channel: Channel,
     continue_matching: bool,
 }
 
-/// Alertmanager's routing tree: a default receiver and routes by matchers, credentials
-/// from Secret `secret`. The chart's always-firing `Watchdog` and `InfoInhibitor` go
-/// nowhere; so do `severity="info"` alerts no route claims.
+/// Alertmanager's routing tree: named receivers, a default one and routes by matchers,
+/// credentials from Secret `secret`. The chart's always-firing `Watchdog` and
+/// `InfoInhibitor` go nowhere; so do `severity="info"` alerts no route claims.
 #[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Routing {
     secret: String,
-    default: (String, Channel),
+    default: String,
+    receivers: Vec<(String, Channel)>,
     routes: Vec<Route>,
 }
 
 impl Routing {
-    /// Everything no route claims goes to `channel`, as receiver `receiver`; the
-    /// credentials are keys of Secret `secret` (namespace of the monitoring stack).
-    pub fn new(secret: impl Into<String>, receiver: impl Into<String>, channel: Channel) -> Self {
+    /// Everything no route claims goes to receiver `default`; the credentials are keys
+    /// of Secret `secret` (namespace of the monitoring stack).
+    pub fn new(secret: impl Into<String>, default: impl Into<String>) -> Self {
         Self {
             secret: secret.into(),
-            default: (receiver.into(), channel),
+            default: default.into(),
+            receivers: Vec::new(),
             routes: Vec::new(),
         }
     }
 
-    /// Alerts matching `matchers` (`severity="critical"`) go to `channel` as receiver
+    /// Receiver `name`, reaching people through `channel`.
+    pub fn receiver(mut self, name: impl Into<String>, channel: Channel) -> Self {
+        self.receivers.push((name.into(), channel));
+        self
+    }
+
+    /// Alerts matching every one of `matchers` (`severity = "critical"`) go to receiver
     /// `receiver`, and no further.
     pub fn route<M: Into<String>>(
         self,
         receiver: impl Into<String>,
         matchers: impl IntoIterator<Item = M>,
-        channel: Channel,
     ) -> Self {
-        self.push(receiver, matchers, channel, false)
+        self.push(receiver, matchers, false)
     }
 
-    /// Alerts matching `matchers` go to `channel` and on to the routes after (and the
+    /// Alerts matching `matchers` go to `receiver` and on to the routes after (and the
     /// default): a critical alert pages and is posted too.
     pub fn also<M: Into<String>>(
         self,
         receiver: impl Into<String>,
         matchers: impl IntoIterator<Item = M>,
-        channel: Channel,
     ) -> Self {
-        self.push(receiver, matchers, channel, true)
+        self.push(receiver, matchers, true)
     }
 
     fn push<M: Into<String>>(
         mut self,
         receiver: impl Into<String>,
         matchers: impl IntoIterator<Item = M>,
-        channel: Channel,
         continue_matching: bool,
     ) -> Self {
         self.routes.push(Route {
             receiver: receiver.into(),
             matchers: matchers.into_iter().map(Into::into).collect(),
-            channel,
             continue_matching,
         });
         self
@@ -144,11 +147,11 @@ impl Routing {
         &self.secret
     }
 
-    /// Every key of the Secret a channel reads, sorted.
+    /// Every key of the Secret a receiver reads, sorted.
     pub fn secret_keys(&self) -> BTreeSet<String> {
-        std::iter::once(&self.default.1)
-            .chain(self.routes.iter().map(|r| &r.channel))
-            .flat_map(Channel::keys)
+        self.receivers
+            .iter()
+            .flat_map(|(_, channel)| channel.keys())
             .map(str::to_owned)
             .collect()
     }
@@ -172,10 +175,7 @@ impl Routing {
             name: "null".into(),
             ..Receiver::default()
         }];
-        let no_matchers = Vec::new();
-        let all = std::iter::once((&self.default.0, &self.default.1, &no_matchers))
-            .chain(self.routes.iter().map(|r| (&r.receiver, &r.channel, &r.matchers)));
-        for (name, channel, matchers) in all {
+        for (name, channel) in &self.receivers {
             if name.is_empty() || name.contains(char::is_whitespace) {
                 return Err(bad("receiver name", name, "non-empty, without spaces"));
             }
@@ -185,10 +185,25 @@ impl Routing {
                     name: name.clone(),
                 });
             }
-            for matcher in matchers {
+            receivers.push(self.render_receiver(name, channel)?);
+        }
+        let defined = "a receiver named with Routing::receiver";
+        if !names.contains(&self.default) || self.default == "null" {
+            return Err(bad("default receiver", &self.default, defined));
+        }
+        for route in &self.routes {
+            if !names.contains(&route.receiver) {
+                return Err(bad("route receiver", &route.receiver, defined));
+            }
+            if route.matchers.is_empty() {
+                return Err(ObservabilityError::Empty {
+                    what: format!("route to {:?}", route.receiver),
+                    item: "matcher".into(),
+                });
+            }
+            for matcher in &route.matchers {
                 matcher_ok(matcher).map_err(|why| bad("route matcher", matcher, why))?;
             }
-            receivers.push(self.receiver(name, channel)?);
         }
         let null = |matcher: &str| AlertRoute {
             receiver: "null".into(),
@@ -207,7 +222,7 @@ impl Routing {
         }));
         routes.push(null("severity = \"info\""));
         let root = AlertRoute {
-            receiver: self.default.0.clone(),
+            receiver: self.default.clone(),
             group_by: vec!["namespace".into(), "alertname".into()],
             group_wait: Some("30s".into()),
             group_interval: Some("5m".into()),
@@ -218,7 +233,7 @@ impl Routing {
         Ok((root, receivers))
     }
 
-    fn receiver(&self, name: &str, channel: &Channel) -> Result<Receiver, ObservabilityError> {
+    fn render_receiver(&self, name: &str, channel: &Channel) -> Result<Receiver, ObservabilityError> {
         for key in channel.keys() {
             if !secret_key_ok(key) {
                 return Err(ObservabilityError::Receiver {
@@ -396,15 +411,18 @@ mod tests {
         }
     }
 
+    fn pagerduty() -> Channel {
+        Channel::PagerDuty {
+            routing_key_key: "pagerduty-routing-key".into(),
+        }
+    }
+
     #[test]
     fn routes_render_in_order_between_the_null_routes() {
-        let routing = Routing::new("receivers", "slack", slack()).also(
-            "pagerduty",
-            ["severity = \"critical\""],
-            Channel::PagerDuty {
-                routing_key_key: "pagerduty-routing-key".into(),
-            },
-        );
+        let routing = Routing::new("receivers", "slack")
+            .receiver("slack", slack())
+            .receiver("pagerduty", pagerduty())
+            .also("pagerduty", ["severity = \"critical\""]);
         let (root, receivers) = routing.render().unwrap();
         assert_eq!(root.receiver, "slack");
         let order: Vec<&str> = root.routes.iter().map(|r| r.receiver.as_str()).collect();
@@ -423,29 +441,27 @@ mod tests {
     }
 
     #[test]
-    fn bad_receivers_are_refused() {
-        let dup = Routing::new("receivers", "slack", slack()).route(
-            "slack",
-            ["severity = \"warning\""],
-            slack(),
-        );
+    fn bad_receivers_and_routes_are_refused() {
+        let base = || Routing::new("receivers", "slack").receiver("slack", slack());
+        let receiver_error = |routing: Routing| {
+            matches!(routing.render(), Err(ObservabilityError::Receiver { .. }))
+        };
         assert!(matches!(
-            dup.render(),
+            base().receiver("slack", slack()).render(),
             Err(ObservabilityError::Duplicate { .. })
         ));
-        let matcher = Routing::new("receivers", "slack", slack()).route(
-            "pd",
-            ["severity critical"],
-            Channel::PagerDuty {
-                routing_key_key: "k".into(),
-            },
-        );
-        assert!(matches!(
-            matcher.render(),
-            Err(ObservabilityError::Receiver { .. })
+        assert!(receiver_error(
+            base()
+                .receiver("pd", pagerduty())
+                .route("pd", ["severity critical"])
         ));
-        let mail = Routing::new(
-            "receivers",
+        assert!(receiver_error(base().route("pd", ["severity = \"critical\""])));
+        assert!(matches!(
+            base().receiver("pd", pagerduty()).route("pd", Vec::<String>::new()).render(),
+            Err(ObservabilityError::Empty { .. })
+        ));
+        assert!(receiver_error(Routing::new("receivers", "nobody").receiver("slack", slack())));
+        assert!(receiver_error(base().receiver(
             "mail",
             Channel::Email {
                 to: "ops".into(),
@@ -453,27 +469,16 @@ mod tests {
                 smarthost: "smtp.example.org:587".into(),
                 username_key: "smtp-username".into(),
                 password_key: "smtp-password".into(),
-            },
-        );
-        assert!(matches!(
-            mail.render(),
-            Err(ObservabilityError::Receiver { .. })
-        ));
-        let key = Routing::new(
-            "receivers",
+            }
+        )));
+        assert!(receiver_error(base().receiver(
             "pd",
             Channel::PagerDuty {
                 routing_key_key: "a/b".into(),
-            },
-        );
-        assert!(matches!(
-            key.render(),
-            Err(ObservabilityError::Receiver { .. })
-        ));
-        let secret = Routing::new("Receivers!", "slack", slack());
-        assert!(matches!(
-            secret.render(),
-            Err(ObservabilityError::Receiver { .. })
+            }
+        )));
+        assert!(receiver_error(
+            Routing::new("Receivers!", "slack").receiver("slack", slack())
         ));
     }
 }
