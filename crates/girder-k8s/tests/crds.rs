@@ -472,7 +472,10 @@ fn notification_and_image_automation_kinds_serialize_as_flux_reads_them() {
     );
     assert_eq!(provider["spec"]["type"], "alertmanager");
     let alert = template.kube_object("Alert", "failures");
-    assert_eq!(alert["spec"]["providerRef"], json!({"name": "alertmanager"}));
+    assert_eq!(
+        alert["spec"]["providerRef"],
+        json!({"name": "alertmanager"})
+    );
     assert_eq!(
         alert["spec"]["eventSources"],
         json!([{"kind": "Kustomization", "name": "*"}, {"kind": "HelmRelease", "name": "cache"}])
@@ -484,7 +487,10 @@ fn notification_and_image_automation_kinds_serialize_as_flux_reads_them() {
     );
     let policy = template.kube_object("ImagePolicy", "api");
     assert_eq!(policy["apiVersion"], "image.toolkit.fluxcd.io/v1");
-    assert_eq!(policy["spec"]["policy"], json!({"numerical": {"order": "asc"}}));
+    assert_eq!(
+        policy["spec"]["policy"],
+        json!({"numerical": {"order": "asc"}})
+    );
     assert_eq!(policy["spec"]["filterTags"]["extract"], "$ts");
     let automation = template.kube_object("ImageUpdateAutomation", "images");
     assert_eq!(

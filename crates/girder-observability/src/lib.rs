@@ -34,8 +34,8 @@
 
 mod alert;
 mod audit;
-mod cluster_alerts;
 mod cloudwatch;
+mod cluster_alerts;
 mod dashboard;
 mod error;
 mod monitoring;
@@ -50,10 +50,10 @@ pub use audit::{
     DEFAULT_LOG_RETENTION_DAYS, DEFAULT_RETENTION_DAYS, MAX_TRAIL_NAME_LEN,
     METRIC_NAMESPACE_PREFIX,
 };
-pub use cluster_alerts::{CLUSTER_ALERT_METRICS, ClusterAlerts};
 pub use cloudwatch::{
     Comparison, MetricAlarm, MetricAlarmHandle, Period, Statistic, TreatMissingData,
 };
+pub use cluster_alerts::{CLUSTER_ALERT_METRICS, ClusterAlerts};
 pub use dashboard::{Dashboard, DashboardHandle, Panel, PanelKind, SIDECAR_LABEL, Target, Unit};
 pub use error::ObservabilityError;
 pub use monitoring::{

@@ -876,7 +876,10 @@ mod tests {
             .unwrap();
         let json = serde_json::to_value(&values).unwrap();
         let am = &json["alertmanager"];
-        assert_eq!(am["alertmanagerSpec"]["secrets"], json!(["alert-receivers"]));
+        assert_eq!(
+            am["alertmanagerSpec"]["secrets"],
+            json!(["alert-receivers"])
+        );
         assert_eq!(am["alertmanagerSpec"]["nodeSelector"]["pool"], "system");
         assert_eq!(
             am["alertmanagerSpec"]["storage"]["volumeClaimTemplate"]["spec"]["storageClassName"],
@@ -895,7 +898,10 @@ mod tests {
         ] {
             assert_eq!(json.pointer(pointer), Some(&json!("system")), "{pointer}");
         }
-        assert!(json.pointer("/prometheus-node-exporter/nodeSelector").is_none());
+        assert!(
+            json.pointer("/prometheus-node-exporter/nodeSelector")
+                .is_none()
+        );
         let topic = SnsTopicArn::new("arn:aws:sns:us-east-1:123456789012:t").unwrap();
         assert!(matches!(
             Monitoring::new(GrafanaAdmin::existing_secret("grafana-admin"))

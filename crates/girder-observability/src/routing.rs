@@ -233,7 +233,11 @@ impl Routing {
         Ok((root, receivers))
     }
 
-    fn render_receiver(&self, name: &str, channel: &Channel) -> Result<Receiver, ObservabilityError> {
+    fn render_receiver(
+        &self,
+        name: &str,
+        channel: &Channel,
+    ) -> Result<Receiver, ObservabilityError> {
         for key in channel.keys() {
             if !secret_key_ok(key) {
                 return Err(ObservabilityError::Receiver {
@@ -316,9 +320,7 @@ impl Routing {
 /// One `label = "value"` / `label =~ "re"` / `!=` / `!~` matcher.
 fn matcher_ok(matcher: &str) -> Result<(), &'static str> {
     let allowed = "one matcher: label =, !=, =~ or !~ a quoted value";
-    let (label, rest) = matcher
-        .split_once(['=', '!'])
-        .ok_or(allowed)?;
+    let (label, rest) = matcher.split_once(['=', '!']).ok_or(allowed)?;
     let label = label.trim();
     let name_ok = label
         .chars()
@@ -443,9 +445,8 @@ mod tests {
     #[test]
     fn bad_receivers_and_routes_are_refused() {
         let base = || Routing::new("receivers", "slack").receiver("slack", slack());
-        let receiver_error = |routing: Routing| {
-            matches!(routing.render(), Err(ObservabilityError::Receiver { .. }))
-        };
+        let receiver_error =
+            |routing: Routing| matches!(routing.render(), Err(ObservabilityError::Receiver { .. }));
         assert!(matches!(
             base().receiver("slack", slack()).render(),
             Err(ObservabilityError::Duplicate { .. })
@@ -455,12 +456,19 @@ mod tests {
                 .receiver("pd", pagerduty())
                 .route("pd", ["severity critical"])
         ));
-        assert!(receiver_error(base().route("pd", ["severity = \"critical\""])));
+        assert!(receiver_error(
+            base().route("pd", ["severity = \"critical\""])
+        ));
         assert!(matches!(
-            base().receiver("pd", pagerduty()).route("pd", Vec::<String>::new()).render(),
+            base()
+                .receiver("pd", pagerduty())
+                .route("pd", Vec::<String>::new())
+                .render(),
             Err(ObservabilityError::Empty { .. })
         ));
-        assert!(receiver_error(Routing::new("receivers", "nobody").receiver("slack", slack())));
+        assert!(receiver_error(
+            Routing::new("receivers", "nobody").receiver("slack", slack())
+        ));
         assert!(receiver_error(base().receiver(
             "mail",
             Channel::Email {

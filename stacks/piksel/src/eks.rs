@@ -218,6 +218,7 @@ pub(crate) fn stack(env: &Environment, infra: &Infra) -> Result<(Stack, Cluster)
         &cluster,
         &[&node_groups[0], &node_groups[1], &coredns, &terraform],
     )?;
+    crate::platform::add_all(&mut stack, env, &cluster, infra)?;
     crate::findings::eks(&mut stack)?;
     Ok((
         stack,

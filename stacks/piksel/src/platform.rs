@@ -44,7 +44,7 @@ use std::collections::BTreeMap;
 
 use girder_core::construct::Construct;
 use girder_core::{Result, Scope};
-use girder_k8s::{AppLabels, LimitRange, Namespace, NamespaceHandle, PodSecurity, ResourceQuota};
+use girder_k8s::{AppLabels, LimitRange, Namespace, PodSecurity, ResourceQuota};
 use k8s_openapi::api::networking::v1 as net;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -193,18 +193,33 @@ fn tenants(env: &Environment) -> [Tenant; 3] {
     ]
 }
 
-/// The namespaces, as the next issue's services refer to them.
-pub struct Platform {
-    /// `odc`.
-    pub odc: NamespaceHandle,
-    /// `jupyterhub`.
-    pub jupyterhub: NamespaceHandle,
-    /// `dask`.
-    pub dask: NamespaceHandle,
+/// Add the platform's Kubernetes apps to the EKS stack (after Flux, whose CRDs they
+/// use): `platform` (namespaces, quotas, policies), `observability` and `monitoring`,
+/// `notifications`, `images`; and the monitoring's and the image reflector's Pod
+/// Identity roles.
+pub(crate) fn add_all(
+    stack: &mut girder_core::Stack,
+    env: &Environment,
+    cluster: &girder_eks::EksClusterHandle,
+    infra: &crate::infra::Infra,
+) -> Result<()> {
+    stack.external_kube_object(
+        "Namespace",
+        None,
+        crate::flux::FLUX_NAMESPACE,
+        "created by Terraform's flux2 Helm release (flux.rs), before any app is synced",
+    )?;
+    let mut root = stack.root();
+    add(&mut root, env)?;
+    crate::monitoring::add(&mut root, env, cluster, &infra.database)?;
+    crate::notifications::add(&mut root, env)?;
+    let _ = crate::images::add(&mut root, env, cluster)?;
+    drop(root);
+    crate::monitoring::acknowledge(stack)
 }
 
 /// Add app `platform` under `scope`.
-pub(crate) fn add(scope: &mut Scope<'_>, env: &Environment) -> Result<Platform> {
+pub(crate) fn add(scope: &mut Scope<'_>, env: &Environment) -> Result<()> {
     let app = &mut scope.child(APP)?.with_kube_app(APP)?;
     let vpc = env.vpc_cidr.to_string();
     for tenant in tenants(env) {
@@ -236,11 +251,7 @@ pub(crate) fn add(scope: &mut Scope<'_>, env: &Environment) -> Result<Platform> 
             scope.add_app_object(&policy)?;
         }
     }
-    Ok(Platform {
-        odc: NamespaceHandle::existing(ODC_NAMESPACE),
-        jupyterhub: NamespaceHandle::existing(JUPYTERHUB_NAMESPACE),
-        dask: NamespaceHandle::existing(DASK_NAMESPACE),
-    })
+    Ok(())
 }
 
 /// The namespace's policies: deny all, then the allowances.
@@ -248,7 +259,13 @@ fn policies(tenant: &Tenant, vpc: &str) -> Vec<net::NetworkPolicy> {
     let ns = tenant.name;
     let all_pods = LabelSelector::default;
     let mut out = vec![
-        policy(ns, "default-deny", &["Ingress", "Egress"], Vec::new(), Vec::new()),
+        policy(
+            ns,
+            "default-deny",
+            &["Ingress", "Egress"],
+            Vec::new(),
+            Vec::new(),
+        ),
         policy(
             ns,
             "allow-dns",
@@ -300,7 +317,10 @@ fn policies(tenant: &Tenant, vpc: &str) -> Vec<net::NetworkPolicy> {
             "allow-pod-identity-agent",
             &["Egress"],
             Vec::new(),
-            vec![egress(vec![block(POD_IDENTITY_AGENT, &[])], vec![port("TCP", 80)])],
+            vec![egress(
+                vec![block(POD_IDENTITY_AGENT, &[])],
+                vec![port("TCP", 80)],
+            )],
         ),
         policy(
             ns,
@@ -319,7 +339,10 @@ fn policies(tenant: &Tenant, vpc: &str) -> Vec<net::NetworkPolicy> {
             "allow-index-database",
             &["Egress"],
             Vec::new(),
-            vec![egress(vec![block(vpc, &[])], vec![port("TCP", DATABASE_PORT)])],
+            vec![egress(
+                vec![block(vpc, &[])],
+                vec![port("TCP", DATABASE_PORT)],
+            )],
         ));
     }
     if tenant.load_balanced {
