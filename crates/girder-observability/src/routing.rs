@@ -39,8 +39,9 @@ pub enum Channel {
         from: String,
         /// `email-smtp.us-west-2.amazonaws.com:587`.
         smarthost: String,
-        /// The Secret key holding the SMTP user name.
-        username_key: String,
+        /// The SMTP user name (Alertmanager reads it only inline; it is not a secret: an
+        /// SES SMTP user's name is its access key id, nothing without the password).
+        username: String,
         /// The Secret key holding the SMTP password.
         password_key: String,
     },
@@ -61,11 +62,7 @@ impl Channel {
             Channel::Slack {
                 webhook_url_key, ..
             } => vec![webhook_url_key],
-            Channel::Email {
-                username_key,
-                password_key,
-                ..
-            } => vec![username_key, password_key],
+            Channel::Email { password_key, .. } => vec![password_key],
         }
     }
 }
@@ -283,7 +280,7 @@ impl Routing {
                 to,
                 from,
                 smarthost,
-                username_key,
+                username,
                 password_key,
             } => {
                 for (what, address) in [("e-mail recipient", to), ("e-mail sender", from)] {
@@ -294,6 +291,13 @@ impl Routing {
                             allowed: "one address, local@domain".into(),
                         });
                     }
+                }
+                if username.is_empty() || username.contains(char::is_whitespace) {
+                    return Err(ObservabilityError::Receiver {
+                        what: "SMTP user name".into(),
+                        value: username.clone(),
+                        allowed: "non-empty, without spaces".into(),
+                    });
                 }
                 if !smarthost_ok(smarthost) {
                     return Err(ObservabilityError::Receiver {
@@ -306,7 +310,7 @@ impl Routing {
                     to: to.clone(),
                     from: from.clone(),
                     smarthost: smarthost.clone(),
-                    auth_username_file: file(username_key),
+                    auth_username: username.clone(),
                     auth_password_file: file(password_key),
                     require_tls: true,
                     send_resolved: true,
@@ -392,8 +396,8 @@ pub struct EmailConfig {
     pub from: String,
     /// `host:port`.
     pub smarthost: String,
-    /// The SMTP user name's file.
-    pub auth_username_file: String,
+    /// The SMTP user name.
+    pub auth_username: String,
     /// The SMTP password's file.
     pub auth_password_file: String,
     /// STARTTLS required.
@@ -475,7 +479,7 @@ mod tests {
                 to: "ops".into(),
                 from: "alerts@example.org".into(),
                 smarthost: "smtp.example.org:587".into(),
-                username_key: "smtp-username".into(),
+                username: "alertmanager".into(),
                 password_key: "smtp-password".into(),
             }
         )));

@@ -59,6 +59,10 @@ pub(crate) const GP3: &str = "gp3";
 const GRAFANA_ADMIN: &str = "grafana-admin";
 /// Alertmanager's receiver credentials.
 pub const ALERT_RECEIVERS: &str = "alert-receivers";
+/// The SES SMTP user's name (replace: `aws iam create-access-key` of the environment's
+/// SMTP user gives it; its password, derived from the secret key, goes into
+/// `piksel/<env>/alerting` as `smtp-password`).
+const SMTP_USERNAME: &str = "replace-with-the-ses-smtp-user-name";
 /// The label Flux's events carry to pick a route (notifications.rs sets it).
 pub(crate) const NOTIFY_LABEL: &str = "notify";
 /// Alertmanager's Service (the release's name and `-alertmanager`), port 9093.
@@ -218,7 +222,7 @@ fn routing(env: &Environment) -> Routing {
                 to: "piksel-platform@piksel.example.org".into(),
                 from: format!("alertmanager-{}@piksel.example.org", env.name),
                 smarthost: format!("email-smtp.{REGION}.amazonaws.com:587"),
-                username_key: "smtp-username".into(),
+                username: SMTP_USERNAME.into(),
                 password_key: "smtp-password".into(),
             },
         )
