@@ -309,6 +309,9 @@ fn exporter(
         .part_of("monitoring")
         .component("metrics")
         .service_account(&account)
+        // EKS Pod Identity mounts its own token for the role; YACE never calls the
+        // Kubernetes API.
+        .api_token(false)
         .node_selector(POOL_LABEL, "system")
         .container(
             Container::new(YACE, YACE_IMAGE)
