@@ -34,7 +34,8 @@
 //! odc and jupyterhub admit the load balancer controller's targets (the ALB in IP mode
 //! connects from its addresses in the VPC) on the services' port named `http`;
 //! jupyterhub and dask reach the Kubernetes API (the hub and the gateway start pods),
-//! and notebooks reach their Dask clusters.
+//! notebooks reach their Dask clusters (the gateway on 8000, schedulers on 8786), and
+//! the gateway asks the hub's API (8081) who a notebook's user is.
 //!
 //! HorizontalPodAutoscalers belong to the services (girder-k8s's `Autoscaling` on each
 //! Deployment) and come with them in the next issue; the quotas below leave room for
@@ -71,6 +72,8 @@ const INSTANCE_METADATA: &str = "169.254.169.254/32";
 const SERVICE_PORT: &str = "http";
 /// Dask Gateway's API and proxy port, and the Dask scheduler's.
 const DASK_PORTS: [i32; 2] = [8000, 8786];
+/// The hub's API, which Dask Gateway asks who a notebook's user is.
+const HUB_API_PORT: i32 = 8081;
 
 /// One namespace's shape.
 struct Tenant {
@@ -364,6 +367,19 @@ fn policies(tenant: &Tenant, vpc: &str) -> Vec<net::NetworkPolicy> {
     if tenant.name == JUPYTERHUB_NAMESPACE {
         out.push(policy(
             ns,
+            "allow-hub-api-from-dask",
+            &["Ingress"],
+            vec![ingress(
+                vec![net::NetworkPolicyPeer {
+                    namespace_selector: Some(namespace(DASK_NAMESPACE)),
+                    ..Default::default()
+                }],
+                vec![port("TCP", HUB_API_PORT)],
+            )],
+            Vec::new(),
+        ));
+        out.push(policy(
+            ns,
             "allow-to-dask",
             &["Egress"],
             Vec::new(),
@@ -377,6 +393,19 @@ fn policies(tenant: &Tenant, vpc: &str) -> Vec<net::NetworkPolicy> {
         ));
     }
     if tenant.name == DASK_NAMESPACE {
+        out.push(policy(
+            ns,
+            "allow-to-hub-api",
+            &["Egress"],
+            Vec::new(),
+            vec![egress(
+                vec![net::NetworkPolicyPeer {
+                    namespace_selector: Some(namespace(JUPYTERHUB_NAMESPACE)),
+                    ..Default::default()
+                }],
+                vec![port("TCP", HUB_API_PORT)],
+            )],
+        ));
         out.push(policy(
             ns,
             "allow-from-jupyterhub",

@@ -798,6 +798,22 @@ fn every_service_namespace_has_a_quota_limits_and_default_deny() {
             }
         }
     }
+    // Notebooks reach their Dask clusters; the gateway asks the hub who they are.
+    let t = Template::from_assembly(&assembly, "piksel-eks-prod").unwrap();
+    let hub = in_namespace(&t, "NetworkPolicy", "jupyterhub");
+    let to_dask = &named(&hub, "allow-to-dask")["spec"]["egress"][0];
+    assert_eq!(
+        to_dask["to"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+        "dask"
+    );
+    let from_dask = &named(&hub, "allow-hub-api-from-dask")["spec"]["ingress"][0];
+    assert_eq!(from_dask["ports"][0]["port"], 8081);
+    let dask = in_namespace(&t, "NetworkPolicy", "dask");
+    assert_eq!(
+        named(&dask, "allow-to-hub-api")["spec"]["egress"][0]["ports"][0]["port"],
+        8081
+    );
+    assert!(named(&dask, "allow-from-jupyterhub")["spec"]["ingress"][0]["ports"].is_array());
     for ns in ["odc", "jupyterhub", "dask"] {
         assert!(quotas[&("prod", ns)] > quotas[&("dev", ns)], "{ns}");
     }
