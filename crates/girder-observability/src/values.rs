@@ -12,6 +12,7 @@ use girder_k8s::crds::prometheus::RuleGroup;
 use serde::Serialize;
 use serde_json::Value as Json;
 
+pub use crate::routing::{EmailConfig, PagerDutyConfig, SlackConfig};
 pub use crate::scrape::ChartMonitor;
 
 /// The chart and version these values are written for.
@@ -181,13 +182,13 @@ pub struct Receiver {
     pub sns_configs: Vec<SnsConfig>,
     /// PagerDuty integrations ([`crate::Routing`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub pagerduty_configs: Vec<crate::routing::PagerDutyConfig>,
+    pub pagerduty_configs: Vec<PagerDutyConfig>,
     /// Slack webhooks ([`crate::Routing`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub slack_configs: Vec<crate::routing::SlackConfig>,
+    pub slack_configs: Vec<SlackConfig>,
     /// E-mail ([`crate::Routing`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub email_configs: Vec<crate::routing::EmailConfig>,
+    pub email_configs: Vec<EmailConfig>,
 }
 
 /// `sns_configs[]`.
