@@ -286,6 +286,94 @@ fn every_kind(scope: &mut Scope<'_>) -> girder_core::Result<()> {
             },
         ),
     )?;
+    add(
+        scope,
+        &flux::NotificationProvider::new(
+            "ops",
+            "alertmanager",
+            flux::ProviderSpec {
+                type_: "alertmanager".into(),
+                address: Some(
+                    "http://alertmanager-operated.monitoring.svc:9093/api/v2/alerts/".into(),
+                ),
+                ..Default::default()
+            },
+        ),
+    )?;
+    add(
+        scope,
+        &flux::NotificationAlert::new(
+            "ops",
+            "failures",
+            flux::AlertSpec {
+                provider_ref: NameRef::new("alertmanager"),
+                event_severity: Some("error".into()),
+                event_sources: vec![
+                    flux::EventSource::all("Kustomization", None),
+                    flux::EventSource::named("HelmRelease", "cache"),
+                ],
+                event_metadata: [("channel".to_owned(), "critical".to_owned())].into(),
+                ..Default::default()
+            },
+        ),
+    )?;
+    add(
+        scope,
+        &flux::ImageRepository::new(
+            "ops",
+            "api",
+            flux::ImageRepositorySpec {
+                image: "123456789012.dkr.ecr.us-west-2.amazonaws.com/api".into(),
+                interval: "5m".into(),
+                provider: Some("aws".into()),
+                ..Default::default()
+            },
+        ),
+    )?;
+    add(
+        scope,
+        &flux::ImagePolicy::new(
+            "ops",
+            "api",
+            flux::ImagePolicySpec {
+                image_repository_ref: NameRef::new("api"),
+                filter_tags: Some(flux::FilterTags {
+                    pattern: "^main-[0-9a-f]+-(?P<ts>[0-9]+)$".into(),
+                    extract: Some("$ts".into()),
+                }),
+                policy: flux::ImageOrder::Numerical {
+                    order: "asc".into(),
+                },
+                ..Default::default()
+            },
+        ),
+    )?;
+    add(
+        scope,
+        &flux::ImageUpdateAutomation::new(
+            "ops",
+            "images",
+            flux::ImageUpdateAutomationSpec {
+                interval: "30m".into(),
+                source_ref: flux::SourceRef::new("GitRepository", "platform", None),
+                git: Some(flux::GitUpdate {
+                    checkout: None,
+                    commit: flux::GitCommit {
+                        author: flux::GitAuthor {
+                            name: "fluxcdbot".into(),
+                            email: "fluxcdbot@users.noreply.github.com".into(),
+                        },
+                        message_template: Some("Update images".into()),
+                    },
+                    push: Some(flux::GitPush {
+                        branch: Some("image-updates".into()),
+                    }),
+                }),
+                update: Some(flux::UpdateStrategy::setters("./apps")),
+                ..Default::default()
+            },
+        ),
+    )?;
     Ok(())
 }
 
@@ -371,6 +459,46 @@ fn api_version_kind_and_camel_case_fields() {
             .get("namespace")
             .is_none()
     );
+}
+
+#[test]
+fn notification_and_image_automation_kinds_serialize_as_flux_reads_them() {
+    let template =
+        girder_core::assertions::Template::from_assembly(&assembly(), "crds-dev").unwrap();
+    let provider = template.kube_object("Provider", "alertmanager");
+    assert_eq!(
+        provider["apiVersion"],
+        "notification.toolkit.fluxcd.io/v1beta3"
+    );
+    assert_eq!(provider["spec"]["type"], "alertmanager");
+    let alert = template.kube_object("Alert", "failures");
+    assert_eq!(
+        alert["spec"]["providerRef"],
+        json!({"name": "alertmanager"})
+    );
+    assert_eq!(
+        alert["spec"]["eventSources"],
+        json!([{"kind": "Kustomization", "name": "*"}, {"kind": "HelmRelease", "name": "cache"}])
+    );
+    assert_eq!(alert["spec"]["eventMetadata"]["channel"], "critical");
+    assert_eq!(
+        template.kube_object("ImageRepository", "api")["spec"]["provider"],
+        "aws"
+    );
+    let policy = template.kube_object("ImagePolicy", "api");
+    assert_eq!(policy["apiVersion"], "image.toolkit.fluxcd.io/v1");
+    assert_eq!(
+        policy["spec"]["policy"],
+        json!({"numerical": {"order": "asc"}})
+    );
+    assert_eq!(policy["spec"]["filterTags"]["extract"], "$ts");
+    let automation = template.kube_object("ImageUpdateAutomation", "images");
+    assert_eq!(
+        automation["spec"]["update"],
+        json!({"strategy": "Setters", "path": "./apps"})
+    );
+    assert_eq!(automation["spec"]["git"]["push"]["branch"], "image-updates");
+    assert!(automation["spec"]["git"].get("checkout").is_none());
 }
 
 #[test]

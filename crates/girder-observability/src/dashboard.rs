@@ -34,6 +34,10 @@ pub enum Unit {
     OpsPerSecond,
     /// A plain count.
     Short,
+    /// A percentage 0-100 (CloudWatch's CPUUtilization).
+    Percent,
+    /// Bytes (IEC multiples).
+    Bytes,
 }
 
 impl Unit {
@@ -45,6 +49,8 @@ impl Unit {
             Unit::RequestsPerSecond => "reqps",
             Unit::OpsPerSecond => "ops",
             Unit::Short => "short",
+            Unit::Percent => "percent",
+            Unit::Bytes => "bytes",
         }
     }
 }

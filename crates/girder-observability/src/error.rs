@@ -157,6 +157,21 @@ pub enum ObservabilityError {
         allowed: String,
     },
 
+    /// An Alertmanager receiver or route girder refuses ([`crate::Routing`]).
+    #[error("{what} {value:?} is not allowed: {allowed}")]
+    Receiver {
+        /// `Slack channel`, `route matcher`, `e-mail recipient`.
+        what: String,
+        /// The value given.
+        value: String,
+        /// What is allowed.
+        allowed: String,
+    },
+
+    /// Alerts sent both to an SNS topic and through receivers.
+    #[error("alerts go to an SNS topic or through receivers (Routing), not both")]
+    TwoAlertDestinations,
+
     /// Values that do not serialize.
     #[error("chart values do not serialize: {0}")]
     Values(String),

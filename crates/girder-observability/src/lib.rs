@@ -6,11 +6,15 @@
 //!   a small single node by default; Grafana's admin from an existing Secret; the
 //!   dashboard sidecar on; Prometheus selecting every ServiceMonitor, PodMonitor and
 //!   PrometheusRule labelled `release: <release>` in any namespace; Alertmanager routing to
-//!   an SNS topic ([`SnsRoute`], [`SnsAuth`]).
+//!   an SNS topic ([`SnsRoute`], [`SnsAuth`]) or to people by what alerts match
+//!   ([`Routing`]: PagerDuty, Slack, e-mail, credentials from a mounted Secret); on the
+//!   nodes a selector names, with Alertmanager's state on a claim when asked.
 //! - [`Scrape`]: a girder-k8s workload's named port and path, as a PodMonitor or a
 //!   ServiceMonitor, with the NetworkPolicy admitting Prometheus.
 //! - [`Alert`] / [`AlertGroup`]: typed PrometheusRules ([`PromQl`], [`Duration`],
 //!   [`Severity`]).
+//! - [`ClusterAlerts`]: node, pod and control-plane alerts for any cluster under the
+//!   chart (what a managed control plane exposes: the API server).
 //! - [`Dashboard`]: Grafana dashboards as code, a ConfigMap the sidecar loads.
 //! - [`MetricAlarm`]: a CloudWatch alarm over a metric AWS holds (ALB, RDS), with
 //!   [`TreatMissingData`] explicit.
@@ -31,10 +35,12 @@
 mod alert;
 mod audit;
 mod cloudwatch;
+mod cluster_alerts;
 mod dashboard;
 mod error;
 mod monitoring;
 mod promql;
+mod routing;
 mod scrape;
 pub mod values;
 
@@ -47,6 +53,7 @@ pub use audit::{
 pub use cloudwatch::{
     Comparison, MetricAlarm, MetricAlarmHandle, Period, Statistic, TreatMissingData,
 };
+pub use cluster_alerts::{CLUSTER_ALERT_METRICS, ClusterAlerts};
 pub use dashboard::{Dashboard, DashboardHandle, Panel, PanelKind, SIDECAR_LABEL, Target, Unit};
 pub use error::ObservabilityError;
 pub use monitoring::{
@@ -55,4 +62,5 @@ pub use monitoring::{
     Storage,
 };
 pub use promql::{Duration, MetricName, PromQl};
+pub use routing::{ALERTMANAGER_SECRETS_DIR, Channel, Routing};
 pub use scrape::{Scrape, ScrapeHandle, Via};

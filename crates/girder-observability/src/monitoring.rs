@@ -17,6 +17,7 @@ use serde_json::json;
 use crate::alert::AlertGroup;
 use crate::error::ObservabilityError;
 use crate::promql::Duration;
+use crate::routing::Routing;
 use crate::scrape::{Scrape, Via};
 use crate::values::{
     AlertRoute, AlertmanagerConfig, AlertmanagerValues, ComponentSpec, DefaultRules, Enabled,
@@ -261,6 +262,9 @@ pub struct Monitoring {
     resources: BTreeMap<Component, ChartResources>,
     scrape_control_plane: bool,
     sns: Option<SnsRoute>,
+    routing: Option<Routing>,
+    node_selector: BTreeMap<String, String>,
+    alertmanager_storage: Option<(String, Option<String>)>,
     scrapes: Vec<Scrape>,
     groups: Vec<AlertGroup>,
 }
@@ -288,6 +292,9 @@ impl Monitoring {
                 .collect(),
             scrape_control_plane: false,
             sns: None,
+            routing: None,
+            node_selector: BTreeMap::new(),
+            alertmanager_storage: None,
             scrapes: Vec::new(),
             groups: Vec::new(),
         }
@@ -342,6 +349,29 @@ impl Monitoring {
         self
     }
 
+    /// Send alerts to people by what they match ([`Routing`]): Alertmanager mounts the
+    /// routing's Secret and reads every credential from it. Not with
+    /// [`Monitoring::alert_to_sns`].
+    pub fn alert_through(mut self, routing: Routing) -> Self {
+        self.routing = Some(routing);
+        self
+    }
+
+    /// Run Prometheus, Alertmanager, Grafana, the operator and kube-state-metrics only on
+    /// nodes labelled `key=value` (a system pool); the node exporter still runs on every
+    /// node.
+    pub fn node_selector(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.node_selector.insert(key.into(), value.into());
+        self
+    }
+
+    /// Keep Alertmanager's state (silences, notification log) on a claim of `size` in
+    /// `class` (the cluster default when `None`) instead of the pod's `emptyDir`.
+    pub fn alertmanager_storage(mut self, size: impl Into<String>, class: Option<String>) -> Self {
+        self.alertmanager_storage = Some((size.into(), class));
+        self
+    }
+
     /// Scrape a workload: rendered by the release (after the operator's CRDs), plus the
     /// NetworkPolicy admitting Prometheus to the port.
     pub fn scrape(mut self, scrape: Scrape) -> Self {
@@ -375,6 +405,18 @@ impl Monitoring {
             &["Ki", "Mi", "Gi", "Ti"],
             "a whole number of Ki, Mi, Gi or Ti",
         )?;
+        if let Some((size_text, _)) = &self.alertmanager_storage {
+            size(
+                "Alertmanager volume size",
+                size_text,
+                &["Ki", "Mi", "Gi", "Ti"],
+                "a whole number of Ki, Mi, Gi or Ti",
+            )?;
+        }
+        if self.sns.is_some() && self.routing.is_some() {
+            return Err(ObservabilityError::TwoAlertDestinations);
+        }
+        let routed = self.routing.as_ref().map(Routing::render).transpose()?;
         match self.sns.as_ref().map(|sns| &sns.auth) {
             Some(SnsAuth::ServiceAccountRole { role_arn }) => role_arn_ok(role_arn)?,
             Some(SnsAuth::WebIdentity(identity)) => role_arn_ok(identity.role_arn())?,
@@ -449,7 +491,7 @@ impl Monitoring {
             crds: Enabled::on(),
             default_rules: Some(default_rules),
             additional_prometheus_rules_map: rules,
-            alertmanager: Some(self.alertmanager_values()),
+            alertmanager: Some(self.alertmanager_values(routed)),
             grafana: Some(GrafanaValues {
                 enabled: Some(true),
                 admin: Some(GrafanaAdminValues {
@@ -469,7 +511,7 @@ impl Monitoring {
                 resources: self.resources_of(Component::Grafana),
                 persistence: Enabled::off(),
                 default_dashboards_enabled: Some(true),
-                extra: Default::default(),
+                extra: self.node_selector_extra(),
             }),
             kube_controller_manager: control_plane.clone(),
             kube_scheduler: control_plane.clone(),
@@ -477,7 +519,7 @@ impl Monitoring {
             kube_etcd: control_plane,
             kube_state_metrics: Some(Subchart {
                 resources: self.resources_of(Component::KubeStateMetrics),
-                extra: Default::default(),
+                extra: self.node_selector_extra(),
             }),
             node_exporter: Some(Subchart {
                 resources: self.resources_of(Component::NodeExporter),
@@ -485,7 +527,7 @@ impl Monitoring {
             }),
             prometheus_operator: Some(Subchart {
                 resources: self.resources_of(Component::Operator),
-                extra: Default::default(),
+                extra: self.node_selector_extra(),
             }),
             prometheus: Some(PrometheusValues {
                 prometheus_spec: Some(PrometheusSpecValues {
@@ -502,7 +544,7 @@ impl Monitoring {
                     service_monitor_namespace_selector: Some(json!({})),
                     pod_monitor_namespace_selector: Some(json!({})),
                     rule_namespace_selector: Some(json!({})),
-                    extra: Default::default(),
+                    extra: self.node_selector_extra(),
                 }),
                 additional_pod_monitors: pod_monitors,
                 additional_service_monitors: service_monitors,
@@ -511,7 +553,19 @@ impl Monitoring {
         })
     }
 
-    fn alertmanager_values(&self) -> AlertmanagerValues {
+    /// `nodeSelector`, for a component's `extra`, when one is set.
+    fn node_selector_extra(&self) -> girder_k8s::crds::Extra {
+        let mut extra = girder_k8s::crds::Extra::new();
+        if !self.node_selector.is_empty() {
+            extra.insert("nodeSelector".into(), json!(self.node_selector));
+        }
+        extra
+    }
+
+    fn alertmanager_values(
+        &self,
+        routed: Option<(AlertRoute, Vec<Receiver>)>,
+    ) -> AlertmanagerValues {
         // With the node role, Alertmanager alone of the stack's pods runs on the node's
         // network: the instance metadata service answers only one hop away.
         let on_node_network = matches!(
@@ -535,7 +589,38 @@ impl Monitoring {
             }),
             volumes: web_identity.map(|identity| vec![identity.volume_values()]),
             volume_mounts: web_identity.map(|identity| vec![identity.mount_values()]),
+            secrets: self
+                .routing
+                .as_ref()
+                .map(|routing| vec![routing.secret().to_owned()]),
+            node_selector: (!self.node_selector.is_empty()).then(|| self.node_selector.clone()),
         });
+        let spec = spec.map(|mut spec| {
+            if let Some((size, class)) = &self.alertmanager_storage {
+                let mut claim = json!({
+                    "accessModes": ["ReadWriteOnce"],
+                    "resources": {"requests": {"storage": size}},
+                });
+                if let Some(class) = class {
+                    claim["storageClassName"] = json!(class);
+                }
+                spec.storage = Some(json!({"volumeClaimTemplate": {"spec": claim}}));
+            }
+            spec
+        });
+        if let Some((route, receivers)) = routed {
+            return AlertmanagerValues {
+                enabled: Some(true),
+                config: Some(AlertmanagerConfig {
+                    route: Some(route),
+                    receivers,
+                    extra: Default::default(),
+                }),
+                service_account: None,
+                alertmanager_spec: spec,
+                extra: Default::default(),
+            };
+        }
         let Some(sns) = &self.sns else {
             return AlertmanagerValues {
                 enabled: Some(true),
@@ -583,7 +668,7 @@ impl Monitoring {
                 receivers: vec![
                     Receiver {
                         name: "null".into(),
-                        sns_configs: Vec::new(),
+                        ..Receiver::default()
                     },
                     Receiver {
                         name: "sns".into(),
@@ -596,6 +681,7 @@ impl Monitoring {
                             subject: Some(sns.subject.clone()),
                             send_resolved: Some(true),
                         }],
+                        ..Receiver::default()
                     },
                 ],
                 extra: Default::default(),
@@ -768,6 +854,67 @@ mod tests {
         assert!(matches!(
             base().retention(Duration::seconds(0), "3GB").values(),
             Err(ObservabilityError::Duration { .. })
+        ));
+    }
+
+    #[test]
+    fn routing_node_selector_and_alertmanager_storage_reach_the_values() {
+        let routing = || {
+            crate::Routing::new("alert-receivers", "slack").receiver(
+                "slack",
+                crate::Channel::Slack {
+                    webhook_url_key: "slack-webhook-url".into(),
+                    channel: "#alerts".into(),
+                },
+            )
+        };
+        let values = Monitoring::new(GrafanaAdmin::existing_secret("grafana-admin"))
+            .alert_through(routing())
+            .node_selector("pool", "system")
+            .alertmanager_storage("2Gi", Some("gp3".into()))
+            .values()
+            .unwrap();
+        let json = serde_json::to_value(&values).unwrap();
+        let am = &json["alertmanager"];
+        assert_eq!(
+            am["alertmanagerSpec"]["secrets"],
+            json!(["alert-receivers"])
+        );
+        assert_eq!(am["alertmanagerSpec"]["nodeSelector"]["pool"], "system");
+        assert_eq!(
+            am["alertmanagerSpec"]["storage"]["volumeClaimTemplate"]["spec"]["storageClassName"],
+            "gp3"
+        );
+        assert_eq!(am["config"]["route"]["receiver"], "slack");
+        assert_eq!(
+            am["config"]["receivers"][1]["slack_configs"][0]["api_url_file"],
+            "/etc/alertmanager/secrets/alert-receivers/slack-webhook-url"
+        );
+        for pointer in [
+            "/prometheus/prometheusSpec/nodeSelector/pool",
+            "/grafana/nodeSelector/pool",
+            "/prometheusOperator/nodeSelector/pool",
+            "/kube-state-metrics/nodeSelector/pool",
+        ] {
+            assert_eq!(json.pointer(pointer), Some(&json!("system")), "{pointer}");
+        }
+        assert!(
+            json.pointer("/prometheus-node-exporter/nodeSelector")
+                .is_none()
+        );
+        let topic = SnsTopicArn::new("arn:aws:sns:us-east-1:123456789012:t").unwrap();
+        assert!(matches!(
+            Monitoring::new(GrafanaAdmin::existing_secret("grafana-admin"))
+                .alert_through(routing())
+                .alert_to_sns(SnsRoute::new(topic, SnsAuth::NodeRole))
+                .values(),
+            Err(ObservabilityError::TwoAlertDestinations)
+        ));
+        assert!(matches!(
+            Monitoring::new(GrafanaAdmin::existing_secret("grafana-admin"))
+                .alertmanager_storage("2GB", None)
+                .values(),
+            Err(ObservabilityError::Size { .. })
         ));
     }
 

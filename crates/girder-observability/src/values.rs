@@ -12,6 +12,7 @@ use girder_k8s::crds::prometheus::RuleGroup;
 use serde::Serialize;
 use serde_json::Value as Json;
 
+pub use crate::routing::{EmailConfig, PagerDutyConfig, SlackConfig};
 pub use crate::scrape::ChartMonitor;
 
 /// The chart and version these values are written for.
@@ -166,6 +167,9 @@ pub struct AlertRoute {
     /// Child routes.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub routes: Vec<AlertRoute>,
+    /// Go on matching the routes after this one (`continue`).
+    #[serde(rename = "continue")]
+    pub continue_matching: Option<bool>,
 }
 
 /// A receiver.
@@ -176,6 +180,15 @@ pub struct Receiver {
     /// SNS topics.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sns_configs: Vec<SnsConfig>,
+    /// PagerDuty integrations ([`crate::Routing`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pagerduty_configs: Vec<PagerDutyConfig>,
+    /// Slack webhooks ([`crate::Routing`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub slack_configs: Vec<SlackConfig>,
+    /// E-mail ([`crate::Routing`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub email_configs: Vec<EmailConfig>,
 }
 
 /// `sns_configs[]`.
@@ -308,6 +321,11 @@ pub struct ComponentSpec {
     pub volumes: Option<Vec<Json>>,
     /// More mounts of the main container.
     pub volume_mounts: Option<Vec<Json>>,
+    /// Secrets of the namespace the operator mounts under `/etc/alertmanager/secrets/`
+    /// (Alertmanager's receiver credentials, [`crate::Routing`]).
+    pub secrets: Option<Vec<String>>,
+    /// The nodes its pods may run on.
+    pub node_selector: Option<BTreeMap<String, String>>,
 }
 
 /// `prometheus.prometheusSpec`.

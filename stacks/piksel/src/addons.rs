@@ -33,7 +33,6 @@ use girder_core::expr::Reference;
 use girder_core::helm::ChartRef;
 use girder_core::{Result, Stack};
 use girder_eks::{EksClusterHandle, NodeGroupHandle};
-use girder_k8s::crds::Extra;
 use girder_k8s::crds::external_secrets::{ClusterSecretStore, ClusterSecretStoreSpec, Provider};
 use girder_k8s::{Delivery, Namespace, Release, StorageClass};
 use serde_json::{Value as Json, json};
@@ -336,13 +335,13 @@ pub(crate) fn add(
     let scope = &mut root
         .child("secret-stores")?
         .with_kube_app(SECRET_STORES_APP)?;
+    // Only the namespaces whose ExternalSecrets the platform writes may read through it:
+    // the alerting credentials (monitoring) and Flux's Slack webhook (flux-system); the
+    // services' namespaces are added with their secrets (the next issue).
     ClusterSecretStore::cluster(
         SECRET_STORE,
-        ClusterSecretStoreSpec {
-            provider: Provider::secrets_manager(REGION),
-            conditions: Vec::new(),
-            extra: Extra::new(),
-        },
+        ClusterSecretStoreSpec::new(Provider::secrets_manager(REGION))
+            .only_for([crate::monitoring::NAMESPACE, crate::flux::FLUX_NAMESPACE]),
     )
     .add(scope, "aws-secrets-manager")?;
     Ok(Addons { roles })

@@ -231,6 +231,10 @@ pub(crate) fn stack(env: &Environment, infra: &Infra) -> Result<(Stack, Cluster)
     .add(&mut access, "terraform-cloud-plan")?;
     drop(access);
     drop(root);
+    // The platform's apps, and the image reflector's pod identity, which must exist
+    // before Flux's controllers start: EKS gives a pod its role's credentials only if
+    // the association exists when the pod is made.
+    let reflector = crate::platform::add_all(&mut stack, env, &cluster, infra)?;
     let flux = crate::flux::add(
         &mut stack,
         &cluster,
@@ -240,6 +244,7 @@ pub(crate) fn stack(env: &Environment, infra: &Infra) -> Result<(Stack, Cluster)
             &coredns,
             &terraform,
             &terraform_plan,
+            &reflector,
         ],
     )?;
     let addons = crate::addons::add(

@@ -42,7 +42,28 @@ pub(crate) const BRANCH: &str = "main";
 pub(crate) fn layout(env: &Environment) -> GitOps {
     GitOps::new(crate::flux::REPOSITORY, BRANCH)
         .output_path(OUTPUT)
-        .infrastructure([crate::addons::APP])
+        // The add-ons (the operators' CRDs, the storage classes) and the namespaces first;
+        // then each app after what its objects need.
+        .infrastructure([crate::addons::APP, crate::platform::APP])
+        // ExternalSecrets need the store.
+        .app_after(
+            crate::monitoring::OBSERVABILITY_APP,
+            [crate::addons::SECRET_STORES_APP],
+        )
+        .app_after(
+            crate::notifications::APP,
+            [crate::addons::SECRET_STORES_APP],
+        )
+        // PrometheusRules need kube-prometheus-stack's CRDs; Flux's Alertmanager provider
+        // needs Alertmanager.
+        .app_after(
+            crate::monitoring::MONITORING_APP,
+            [crate::monitoring::OBSERVABILITY_APP],
+        )
+        .app_after(
+            crate::notifications::APP,
+            [crate::monitoring::OBSERVABILITY_APP],
+        )
         .substitute_from_config_map(outputs_config_map(env))
         .flux_sync(FluxSync::InstalledElsewhere)
 }

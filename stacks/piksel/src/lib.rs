@@ -13,14 +13,22 @@ mod eks;
 mod findings;
 mod flux;
 mod gitops;
+mod images;
 mod infra;
+mod monitoring;
+mod notifications;
 mod operations;
+mod platform;
 
 pub use addons::SECRET_STORE;
 pub use agents::{AGENT_REPOSITORY, AGENT_VERSION};
 pub use config::{Environment, ORGANIZATION, REGION, environments};
 pub use eks::{Cluster, DASK_TAINT, POOL_LABEL};
+pub use images::{REFLECTOR_ACTIONS, REFLECTOR_SERVICE_ACCOUNT};
 pub use infra::{BUILD_TAG_PREFIX, Infra, REPOSITORIES};
+pub use monitoring::{ALERT_RECEIVERS, YACE_IMAGE};
+pub use notifications::SLACK_SECRET;
+pub use platform::{DASK_NAMESPACE, JUPYTERHUB_NAMESPACE, ODC_NAMESPACE};
 
 use girder_core::{App, Result, Stack};
 

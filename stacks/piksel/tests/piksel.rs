@@ -881,7 +881,11 @@ fn every_addon_is_pinned_on_the_system_pool_with_resources_and_two_replicas_in_p
     ];
     for env in ["dev", "staging", "prod"] {
         let t = Template::from_assembly(&assembly, &format!("piksel-eks-{env}")).unwrap();
-        let releases = helm_releases(&t);
+        // The add-ons' releases (the monitoring stack's is the observability app's).
+        let releases: Vec<_> = helm_releases(&t)
+            .into_iter()
+            .filter(|r| r["metadata"]["name"] != "kube-prometheus-stack")
+            .collect();
         assert_eq!(releases.len(), pinned.len(), "{env}");
         for (chart, version, replicas_key) in pinned {
             let release = t.kube_object("HelmRelease", chart);
@@ -1061,6 +1065,140 @@ fn external_dns_may_change_the_internal_zone_only() {
     }
 }
 
+/// The objects of kind `kind` in namespace `namespace`.
+fn in_namespace<'a>(t: &'a Template, kind: &str, namespace: &str) -> Vec<&'a serde_json::Value> {
+    t.kube_objects()
+        .iter()
+        .filter(|o| o["kind"] == kind && o["metadata"]["namespace"] == namespace)
+        .collect()
+}
+
+fn named<'a>(objects: &[&'a serde_json::Value], name: &str) -> &'a serde_json::Value {
+    objects
+        .iter()
+        .find(|o| o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {name}"))
+}
+
+/// The quantity `q` in thousandths of a core or bytes (`500m`, `4`, `16Gi`).
+fn amount(q: &str) -> f64 {
+    let (digits, unit) = q.split_at(q.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(q.len()));
+    let n: f64 = digits.parse().unwrap();
+    n * match unit {
+        "" => 1000.0,
+        "m" => 1.0,
+        "Mi" => 1024.0 * 1024.0,
+        "Gi" => 1024.0 * 1024.0 * 1024.0,
+        other => panic!("unit {other}"),
+    }
+}
+
+#[test]
+fn every_service_namespace_has_a_quota_limits_and_default_deny() {
+    let assembly = assembly();
+    let mut quotas = std::collections::BTreeMap::new();
+    for (env, vpc) in [
+        ("dev", "10.10.0.0/16"),
+        ("staging", "10.20.0.0/16"),
+        ("prod", "10.30.0.0/16"),
+    ] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-eks-{env}")).unwrap();
+        for (ns, level) in [
+            (girder_stack_piksel::ODC_NAMESPACE, "restricted"),
+            (girder_stack_piksel::JUPYTERHUB_NAMESPACE, "baseline"),
+            (girder_stack_piksel::DASK_NAMESPACE, "restricted"),
+        ] {
+            let namespace = t.kube_object("Namespace", ns);
+            for mode in ["enforce", "audit", "warn"] {
+                assert_eq!(
+                    namespace["metadata"]["labels"][format!("pod-security.kubernetes.io/{mode}")],
+                    level,
+                    "{env} {ns}"
+                );
+            }
+            let quota = named(&in_namespace(&t, "ResourceQuota", ns), "compute");
+            let hard = &quota["spec"]["hard"];
+            for key in [
+                "requests.cpu",
+                "requests.memory",
+                "limits.cpu",
+                "limits.memory",
+                "pods",
+            ] {
+                assert!(hard[key].is_string(), "{env} {ns}: no {key}");
+            }
+            assert!(
+                amount(hard["requests.cpu"].as_str().unwrap())
+                    <= amount(hard["limits.cpu"].as_str().unwrap())
+            );
+            assert_eq!(hard["services.loadbalancers"], "0");
+            quotas.insert((env, ns), amount(hard["requests.cpu"].as_str().unwrap()));
+            let limits = named(&in_namespace(&t, "LimitRange", ns), "container-defaults");
+            let item = &limits["spec"]["limits"][0];
+            assert_eq!(item["type"], "Container");
+            for resource in ["cpu", "memory"] {
+                assert!(item["default"][resource].is_string(), "{env} {ns}");
+                assert!(item["defaultRequest"][resource].is_string(), "{env} {ns}");
+            }
+            let policies = in_namespace(&t, "NetworkPolicy", ns);
+            let deny = named(&policies, "default-deny");
+            assert_eq!(
+                deny["spec"]["policyTypes"],
+                serde_json::json!(["Ingress", "Egress"])
+            );
+            assert_eq!(deny["spec"]["podSelector"], serde_json::json!({}));
+            assert!(deny["spec"].get("ingress").is_none() && deny["spec"].get("egress").is_none());
+            let dns = &named(&policies, "allow-dns")["spec"]["egress"][0];
+            assert_eq!(
+                dns["to"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+                "kube-system"
+            );
+            assert_eq!(dns["ports"][0]["port"], 53);
+            let database = &named(&policies, "allow-index-database")["spec"]["egress"][0];
+            assert_eq!(database["to"][0]["ipBlock"]["cidr"], vpc, "{env} {ns}");
+            assert_eq!(
+                database["ports"],
+                serde_json::json!([{"port": 5432, "protocol": "TCP"}])
+            );
+            // No pod reaches the node role through the instance metadata service.
+            let https =
+                &named(&policies, "allow-https-out")["spec"]["egress"][0]["to"][0]["ipBlock"];
+            assert_eq!(https["except"], serde_json::json!(["169.254.169.254/32"]));
+        }
+        // The load balancer's targets reach the ODC services and the hub, not Dask.
+        for (ns, admitted) in [("odc", true), ("jupyterhub", true), ("dask", false)] {
+            let policies = in_namespace(&t, "NetworkPolicy", ns);
+            let lb = policies
+                .iter()
+                .find(|p| p["metadata"]["name"] == "allow-from-load-balancer");
+            assert_eq!(lb.is_some(), admitted, "{env} {ns}");
+            if let Some(lb) = lb {
+                assert_eq!(lb["spec"]["ingress"][0]["from"][0]["ipBlock"]["cidr"], vpc);
+                assert_eq!(lb["spec"]["ingress"][0]["ports"][0]["port"], "http");
+            }
+        }
+    }
+    // Notebooks reach their Dask clusters; the gateway asks the hub who they are.
+    let t = Template::from_assembly(&assembly, "piksel-eks-prod").unwrap();
+    let hub = in_namespace(&t, "NetworkPolicy", "jupyterhub");
+    let to_dask = &named(&hub, "allow-to-dask")["spec"]["egress"][0];
+    assert_eq!(
+        to_dask["to"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+        "dask"
+    );
+    let from_dask = &named(&hub, "allow-hub-api-from-dask")["spec"]["ingress"][0];
+    assert_eq!(from_dask["ports"][0]["port"], 8081);
+    let dask = in_namespace(&t, "NetworkPolicy", "dask");
+    assert_eq!(
+        named(&dask, "allow-to-hub-api")["spec"]["egress"][0]["ports"][0]["port"],
+        8081
+    );
+    assert!(named(&dask, "allow-from-jupyterhub")["spec"]["ingress"][0]["ports"].is_array());
+    for ns in ["odc", "jupyterhub", "dask"] {
+        assert!(quotas[&("prod", ns)] > quotas[&("dev", ns)], "{ns}");
+    }
+}
+
 #[test]
 fn the_agent_image_is_built_on_the_release_the_task_runs() {
     let dockerfile = include_str!("../agent/Dockerfile");
@@ -1128,14 +1266,140 @@ fn flux_syncs_girders_layout_with_no_second_flux_system() {
                 .clone(),
         )
         .unwrap();
-        assert!(
-            stores.contains(&format!("dependsOn:\n  - name: {id}-addons")),
-            "{stores}"
-        );
+        // Each app after what its objects need: ExternalSecrets after the store,
+        // PrometheusRules and Flux's Alertmanager provider after kube-prometheus-stack.
+        let depends = |app: &str| -> Vec<String> {
+            let text = String::from_utf8(
+                assembly
+                    .artifact(&format!("{dir}/kustomization-{id}-{app}.yaml"))
+                    .unwrap()
+                    .bytes
+                    .clone(),
+            )
+            .unwrap();
+            let doc: serde_json::Value = serde_norway::from_str(
+                text.lines()
+                    .filter(|l| !l.starts_with('#'))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                    .as_str(),
+            )
+            .unwrap();
+            doc["spec"]["dependsOn"]
+                .as_array()
+                .map(|d| {
+                    d.iter()
+                        .map(|n| {
+                            n["name"]
+                                .as_str()
+                                .unwrap()
+                                .trim_start_matches(&format!("{id}-"))
+                                .to_owned()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        assert!(depends("addons").is_empty());
+        assert!(depends("platform").is_empty());
+        for (app, needs) in [
+            ("secret-stores", vec!["addons", "platform"]),
+            ("observability", vec!["addons", "platform", "secret-stores"]),
+            ("monitoring", vec!["observability"]),
+            ("notifications", vec!["secret-stores", "observability"]),
+            ("images", vec!["addons", "platform"]),
+        ] {
+            let has = depends(app);
+            for need in needs {
+                assert!(
+                    has.iter().any(|h| h == need),
+                    "{env}: {app} waits for {has:?}, not {need}"
+                );
+            }
+        }
         assert!(
             stores.contains(&format!("name: {id}-terraform-outputs")),
             "{stores}"
         );
+    }
+}
+
+#[test]
+fn alert_rules_cover_each_category_the_seed_monitors() {
+    let assembly = assembly();
+    for env in ["dev", "staging", "prod"] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-eks-{env}")).unwrap();
+        let rules = in_namespace(&t, "PrometheusRule", "monitoring");
+        let alerts = |group: &str| -> Vec<(String, serde_json::Value)> {
+            let rule = named(&rules, group);
+            assert_eq!(
+                rule["metadata"]["labels"]["release"],
+                "kube-prometheus-stack"
+            );
+            rule["spec"]["groups"][0]["rules"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| (r["alert"].as_str().unwrap().to_owned(), r.clone()))
+                .collect()
+        };
+        for (group, expected) in [
+            (
+                "nodes",
+                &[
+                    "NodeCpuHigh",
+                    "NodeMemoryHigh",
+                    "NodeNotReady",
+                    "NodeNetworkErrors",
+                ][..],
+            ),
+            (
+                "pods",
+                &[
+                    "PodCrashLooping",
+                    "PodNotRunning",
+                    "DeploymentReplicasUnavailable",
+                ][..],
+            ),
+            (
+                "control-plane",
+                &["KubeApiServerErrors", "KubeApiServerSlow"][..],
+            ),
+            (
+                "index-database",
+                &[
+                    "IndexDatabaseConnectionsHigh",
+                    "IndexDatabaseSlowQueries",
+                    "IndexDatabaseStorageLow",
+                    "IndexDatabaseStorageExhausted",
+                ][..],
+            ),
+        ] {
+            let alerts = alerts(group);
+            for name in expected {
+                let (_, rule) = alerts
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .unwrap_or_else(|| panic!("{env}: no {name} in {group}"));
+                assert!(rule["labels"]["severity"].is_string(), "{name}");
+                assert!(rule["annotations"]["runbook_url"].is_string(), "{name}");
+                assert!(rule["for"].is_string(), "{name}");
+            }
+        }
+        // The database rules read the environment's instance, through the exporter.
+        for (_, rule) in alerts("index-database") {
+            let expr = rule["expr"].as_str().unwrap();
+            assert!(expr.contains(&format!("piksel-{env}-odc")), "{expr}");
+            assert!(expr.contains("aws_rds_"), "{expr}");
+        }
+        let values = t.helm_values("kube-prometheus-stack").unwrap();
+        let pods = values["prometheus"]["additionalPodMonitors"].to_string();
+        assert!(pods.contains("cloudwatch-exporter"), "{pods}");
+        // Dashboards for the cluster and the database, loaded by Grafana's sidecar.
+        for uid in ["piksel-cluster", "piksel-index-database"] {
+            let cm = t.kube_object("ConfigMap", &format!("dashboard-{uid}"));
+            assert_eq!(cm["metadata"]["labels"]["grafana_dashboard"], "1");
+        }
     }
 }
 
@@ -1163,5 +1427,313 @@ fn storage_classes_gp3_by_default_and_provisioned_iops_in_production() {
         } else {
             assert!(advanced.is_none(), "{env}");
         }
+    }
+}
+
+#[test]
+fn prometheus_and_grafana_run_on_the_system_pool_with_gp3_storage_from_a_pinned_chart() {
+    let assembly = assembly();
+    let index: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../../shared/schemas/helm/index.json"),
+        )
+        .unwrap_or_else(|_| r#"{"charts":{"kube-prometheus-stack":{"version":"88.5.3"}}}"#.into()),
+    )
+    .unwrap();
+    for env in ["dev", "prod"] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-eks-{env}")).unwrap();
+        let release = t.kube_object("HelmRelease", "kube-prometheus-stack");
+        assert_eq!(release["metadata"]["namespace"], "monitoring");
+        assert_eq!(
+            release["spec"]["chart"]["spec"]["version"],
+            index["charts"]["kube-prometheus-stack"]["version"]
+        );
+        let values = t.helm_values("kube-prometheus-stack").unwrap();
+        for pointer in [
+            "/prometheus/prometheusSpec/nodeSelector",
+            "/alertmanager/alertmanagerSpec/nodeSelector",
+            "/grafana/nodeSelector",
+            "/prometheusOperator/nodeSelector",
+            "/kube-state-metrics/nodeSelector",
+        ] {
+            assert_eq!(
+                values.pointer(pointer).unwrap()["piksel.io/pool"],
+                "system",
+                "{env} {pointer}"
+            );
+        }
+        let claim =
+            &values["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]["spec"];
+        assert_eq!(claim["storageClassName"], "gp3");
+        assert_eq!(
+            values["alertmanager"]["alertmanagerSpec"]["storage"]["volumeClaimTemplate"]["spec"]["storageClassName"],
+            "gp3"
+        );
+        // Grafana's admin comes from Secrets Manager, never a literal.
+        assert!(values["grafana"].get("adminPassword").is_none());
+        let admin = t.kube_object("ExternalSecret", "grafana-admin");
+        assert_eq!(
+            admin["spec"]["secretStoreRef"]["kind"],
+            "ClusterSecretStore"
+        );
+        assert_eq!(
+            admin["spec"]["secretStoreRef"]["name"],
+            girder_stack_piksel::SECRET_STORE
+        );
+        // The exporter: on the system pool, with a role that reads metrics only.
+        let exporter = t.kube_object("Deployment", "cloudwatch-exporter");
+        assert_eq!(
+            exporter["spec"]["template"]["spec"]["nodeSelector"]["piksel.io/pool"],
+            "system"
+        );
+        assert_eq!(
+            exporter["spec"]["template"]["spec"]["containers"][0]["image"],
+            girder_stack_piksel::YACE_IMAGE
+        );
+        let policy = t.resource(
+            "aws_iam_role_policy",
+            "monitoring_cloudwatch_exporter_identity_role_workload",
+        );
+        let doc: serde_json::Value =
+            serde_json::from_str(policy["policy"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            doc["Statement"][0]["Action"],
+            serde_json::json!([
+                "cloudwatch:GetMetricData",
+                "cloudwatch:ListMetrics",
+                "tag:GetResources"
+            ])
+        );
+        assert_eq!(doc["Statement"].as_array().unwrap().len(), 1);
+        let association = t.resource(
+            "aws_eks_pod_identity_association",
+            "monitoring_cloudwatch_exporter_identity_association",
+        );
+        assert_eq!(association["namespace"], "monitoring");
+        assert_eq!(association["service_account"], "cloudwatch-exporter");
+    }
+}
+
+#[test]
+fn alerts_page_when_critical_post_warnings_and_mail_status_with_credentials_from_secrets() {
+    let assembly = assembly();
+    for env in ["dev", "prod"] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-eks-{env}")).unwrap();
+        let values = t.helm_values("kube-prometheus-stack").unwrap();
+        let am = &values["alertmanager"];
+        let route = &am["config"]["route"];
+        assert_eq!(route["receiver"], "slack");
+        let routes = route["routes"].as_array().unwrap();
+        let to = |matcher: &str| {
+            routes
+                .iter()
+                .find(|r| r["matchers"][0] == matcher)
+                .unwrap_or_else(|| panic!("no route for {matcher}"))
+        };
+        assert_eq!(to("severity = \"critical\"")["receiver"], "pagerduty");
+        assert_eq!(to("severity = \"critical\"")["continue"], true);
+        assert_eq!(to("notify = \"page\"")["receiver"], "pagerduty");
+        assert_eq!(to("notify = \"status\"")["receiver"], "email");
+        // Status is matched before info alerts are dropped.
+        let at = |matcher: &str| {
+            routes
+                .iter()
+                .position(|r| r["matchers"][0] == matcher)
+                .unwrap()
+        };
+        assert!(at("notify = \"status\"") < at("severity = \"info\""));
+        // Every credential is a file of the mounted Secret, filled by External Secrets.
+        assert_eq!(
+            am["alertmanagerSpec"]["secrets"],
+            serde_json::json!([girder_stack_piksel::ALERT_RECEIVERS])
+        );
+        let receivers = am["config"]["receivers"].to_string();
+        for field in [
+            "routing_key\"",
+            "api_url\"",
+            "auth_password\"",
+            "hooks.slack.com",
+        ] {
+            assert!(!receivers.contains(field), "{field} in {receivers}");
+        }
+        let secret = t.kube_object("ExternalSecret", girder_stack_piksel::ALERT_RECEIVERS);
+        assert_eq!(secret["metadata"]["namespace"], "monitoring");
+        let keys: Vec<&str> = secret["spec"]["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                assert_eq!(d["remoteRef"]["key"], format!("piksel/{env}/alerting"));
+                d["secretKey"].as_str().unwrap()
+            })
+            .collect();
+        for file in receivers
+            .split("/etc/alertmanager/secrets/alert-receivers/")
+            .skip(1)
+        {
+            let key = file.split('"').next().unwrap();
+            assert!(keys.contains(&key), "{key} not in {keys:?}");
+        }
+    }
+}
+
+#[test]
+fn flux_notifications_reach_slack_through_an_external_secret_and_page_through_alertmanager() {
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-eks-staging").unwrap();
+    let providers = in_namespace(&t, "Provider", "flux-system");
+    let slack = named(&providers, "slack");
+    assert_eq!(slack["spec"]["type"], "slack");
+    assert!(
+        slack["spec"].get("address").is_none(),
+        "the webhook is a secret"
+    );
+    assert_eq!(
+        slack["spec"]["secretRef"]["name"],
+        girder_stack_piksel::SLACK_SECRET
+    );
+    let secret = t.kube_object("ExternalSecret", girder_stack_piksel::SLACK_SECRET);
+    assert_eq!(secret["metadata"]["namespace"], "flux-system");
+    assert_eq!(
+        secret["spec"]["secretStoreRef"]["name"],
+        girder_stack_piksel::SECRET_STORE
+    );
+    assert_eq!(secret["spec"]["data"][0]["secretKey"], "address");
+    assert_eq!(
+        secret["spec"]["data"][0]["remoteRef"]["key"],
+        "piksel/staging/alerting"
+    );
+    let alertmanager = named(&providers, "alertmanager");
+    assert_eq!(alertmanager["spec"]["type"], "alertmanager");
+    assert!(
+        alertmanager["spec"]["address"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://kube-prometheus-stack-alertmanager.monitoring.svc:9093/")
+    );
+    // No Provider carries a credential in its spec.
+    for provider in &providers {
+        assert!(provider["spec"].get("token").is_none());
+        assert_ne!(provider["spec"]["type"], "pagerduty");
+    }
+    let alerts = in_namespace(&t, "Alert", "flux-system");
+    for (name, provider, severity, notify) in [
+        ("critical", "alertmanager", "error", Some("page")),
+        ("warnings", "slack", "error", None),
+        ("status", "alertmanager", "info", Some("status")),
+    ] {
+        let alert = named(&alerts, name);
+        assert_eq!(alert["spec"]["providerRef"]["name"], provider, "{name}");
+        assert_eq!(alert["spec"]["eventSeverity"], severity, "{name}");
+        assert_eq!(
+            alert["spec"]["eventMetadata"]["notify"].as_str(),
+            notify,
+            "{name}"
+        );
+        let sources = alert["spec"]["eventSources"].as_array().unwrap();
+        assert!(
+            sources
+                .iter()
+                .any(|s| s["kind"] == "Kustomization" && s["namespace"] == "flux-system"),
+            "{name}"
+        );
+    }
+    // The platform pages; the services' namespaces only post and mail.
+    let critical = named(&alerts, "critical")["spec"]["eventSources"].to_string();
+    assert!(!critical.contains("\"odc\""), "{critical}");
+    let warnings = named(&alerts, "warnings")["spec"]["eventSources"].to_string();
+    assert!(warnings.contains("\"odc\""), "{warnings}");
+}
+
+#[test]
+fn the_image_reflector_role_reads_only_the_two_repositories() {
+    let assembly = assembly();
+    for (env, account) in [
+        ("dev", "333333333333"),
+        ("staging", "444444444444"),
+        ("prod", "555555555555"),
+    ] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-eks-{env}")).unwrap();
+        let policy = t.resource(
+            "aws_iam_role_policy",
+            "image_automation_reflector_identity_role_workload",
+        );
+        let doc: serde_json::Value =
+            serde_json::from_str(policy["policy"].as_str().unwrap()).unwrap();
+        let statements = doc["Statement"].as_array().unwrap();
+        assert_eq!(statements.len(), 2);
+        let repositories: Vec<String> = girder_stack_piksel::REPOSITORIES
+            .iter()
+            .map(|r| format!("arn:aws:ecr:us-west-2:{account}:repository/{r}"))
+            .collect();
+        assert_eq!(statements[0]["Resource"], serde_json::json!(repositories));
+        assert_eq!(
+            statements[0]["Action"],
+            serde_json::json!(girder_stack_piksel::REFLECTOR_ACTIONS)
+        );
+        for action in statements[0]["Action"].as_array().unwrap() {
+            let action = action.as_str().unwrap();
+            assert!(
+                ["ecr:BatchGetImage", "ecr:DescribeImages", "ecr:ListImages"].contains(&action),
+                "{action}"
+            );
+        }
+        // The login alone is on `*` (it has no resource-level permissions).
+        assert_eq!(statements[1]["Action"], "ecr:GetAuthorizationToken");
+        assert_eq!(statements[1]["Resource"], "*");
+        let association = t.resource(
+            "aws_eks_pod_identity_association",
+            "image_automation_reflector_identity_association",
+        );
+        assert_eq!(association["namespace"], "flux-system");
+        assert_eq!(
+            association["service_account"],
+            girder_stack_piksel::REFLECTOR_SERVICE_ACCOUNT
+        );
+        let role = t.resource("aws_iam_role", "image_automation_reflector_identity_role");
+        assert!(
+            role["assume_role_policy"]
+                .as_str()
+                .unwrap()
+                .contains("pods.eks.amazonaws.com")
+        );
+        assert!(role["permissions_boundary"].is_string());
+
+        // The repositories are listed with the controller's AWS identity, the policies
+        // follow what each environment deploys.
+        for repository in girder_stack_piksel::REPOSITORIES {
+            let image = in_namespace(&t, "ImageRepository", "flux-system");
+            let image = named(&image, repository);
+            assert_eq!(image["spec"]["provider"], "aws");
+            assert_eq!(
+                image["spec"]["image"],
+                format!("{account}.dkr.ecr.us-west-2.amazonaws.com/{repository}")
+            );
+            let policies = in_namespace(&t, "ImagePolicy", "flux-system");
+            let policy = &named(&policies, repository)["spec"];
+            assert_eq!(policy["imageRepositoryRef"]["name"], repository);
+            let pattern = policy["filterTags"]["pattern"].as_str().unwrap();
+            if env == "dev" {
+                assert!(
+                    pattern.starts_with(&format!("^{}", girder_stack_piksel::BUILD_TAG_PREFIX)),
+                    "{pattern}"
+                );
+                assert_eq!(policy["policy"]["numerical"]["order"], "asc");
+            } else {
+                assert!(pattern.starts_with("^v"), "{pattern}");
+                let range = policy["policy"]["semver"]["range"].as_str().unwrap();
+                assert_eq!(range.ends_with("-0"), env == "staging", "{range}");
+            }
+        }
+        let automation = t.kube_object("ImageUpdateAutomation", "piksel-images");
+        assert_eq!(automation["spec"]["sourceRef"]["kind"], "GitRepository");
+        assert_eq!(
+            automation["spec"]["update"]["path"],
+            format!("./kubernetes/piksel-eks-{env}")
+        );
+        // Production's updates wait for a person: a branch, not main.
+        let push = automation["spec"]["git"].get("push");
+        assert_eq!(push.is_some(), env == "prod", "{env}");
     }
 }

@@ -1,5 +1,7 @@
 //! Flux: sources (`source.toolkit.fluxcd.io/v1`), Kustomizations
-//! (`kustomize.toolkit.fluxcd.io/v1`) and HelmReleases (`helm.toolkit.fluxcd.io/v2`).
+//! (`kustomize.toolkit.fluxcd.io/v1`), HelmReleases (`helm.toolkit.fluxcd.io/v2`),
+//! notification Providers and Alerts (`notification.toolkit.fluxcd.io/v1beta3`) and image
+//! update automation (`image.toolkit.fluxcd.io/v1`).
 
 use std::collections::BTreeMap;
 
@@ -277,4 +279,283 @@ pub struct HelmChartSpec {
     pub source_ref: SourceRef,
     /// How often to check the chart (`12h`).
     pub interval: String,
+}
+
+/// `Provider` (`notification.toolkit.fluxcd.io/v1beta3`): where the notification
+/// controller sends events.
+pub type NotificationProvider = Object<ProviderSpec>;
+/// `Alert` (`notification.toolkit.fluxcd.io/v1beta3`): which events go to a Provider.
+pub type NotificationAlert = Object<AlertSpec>;
+/// `ImageRepository` (`image.toolkit.fluxcd.io/v1`): a registry repository whose tags the
+/// image reflector lists.
+pub type ImageRepository = Object<ImageRepositorySpec>;
+/// `ImagePolicy` (`image.toolkit.fluxcd.io/v1`): which of a repository's tags is the
+/// newest.
+pub type ImagePolicy = Object<ImagePolicySpec>;
+/// `ImageUpdateAutomation` (`image.toolkit.fluxcd.io/v1`): commit the policies' newest
+/// tags to the manifests that mark them.
+pub type ImageUpdateAutomation = Object<ImageUpdateAutomationSpec>;
+
+/// The spec of a notification Provider.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderSpec {
+    /// `slack`, `pagerduty`, `alertmanager`, `generic`, ...
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// The endpoint (a webhook URL or an in-cluster address); a Secret's `address` key
+    /// overrides it.
+    pub address: Option<String>,
+    /// The destination channel (Slack's channel name).
+    pub channel: Option<String>,
+    /// The name events are posted under.
+    pub username: Option<String>,
+    /// The Secret with the credentials (`address`, `token`, ...): never a literal.
+    pub secret_ref: Option<NameRef>,
+    /// Other fields (`timeout`, `certSecretRef`).
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Spec for ProviderSpec {
+    const API_VERSION: &'static str = "notification.toolkit.fluxcd.io/v1beta3";
+    const KIND: &'static str = "Provider";
+}
+
+/// The spec of a notification Alert.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertSpec {
+    /// The Provider (same namespace).
+    pub provider_ref: NameRef,
+    /// `info` (every event) or `error` (errors only).
+    pub event_severity: Option<String>,
+    /// The objects whose events are sent.
+    pub event_sources: Vec<EventSource>,
+    /// Metadata added to every event (labels of an Alertmanager alert).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub event_metadata: BTreeMap<String, String>,
+    /// Regular expressions: events whose message matches one are dropped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exclusion_list: Vec<String>,
+    /// Other fields (`inclusionList`, `suspend`).
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Spec for AlertSpec {
+    const API_VERSION: &'static str = "notification.toolkit.fluxcd.io/v1beta3";
+    const KIND: &'static str = "Alert";
+}
+
+/// One entry of an Alert's `eventSources`.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventSource {
+    /// `Kustomization`, `HelmRelease`, `GitRepository`, ...
+    pub kind: String,
+    /// The object's name, `*` for every one.
+    pub name: String,
+    /// Its namespace (the Alert's when absent).
+    pub namespace: Option<String>,
+}
+
+impl EventSource {
+    /// Every object of `kind` in `namespace` (the Alert's when `None`).
+    pub fn all(kind: &str, namespace: Option<&str>) -> Self {
+        Self {
+            kind: kind.into(),
+            name: "*".into(),
+            namespace: namespace.map(str::to_owned),
+        }
+    }
+
+    /// Object `name` of `kind` in the Alert's namespace.
+    pub fn named(kind: &str, name: impl Into<String>) -> Self {
+        Self {
+            kind: kind.into(),
+            name: name.into(),
+            namespace: None,
+        }
+    }
+}
+
+/// The spec of an ImageRepository.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageRepositorySpec {
+    /// The image without a tag (`123456789012.dkr.ecr.us-west-2.amazonaws.com/app`).
+    pub image: String,
+    /// How often to list the tags (`5m`).
+    pub interval: String,
+    /// `aws`, `azure`, `gcp`: the controller's cloud identity logs in; `generic` (the
+    /// default) uses `secretRef`.
+    pub provider: Option<String>,
+    /// Regular expressions of tags not to list.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exclusion_list: Vec<String>,
+    /// Other fields (`secretRef`, `timeout`).
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Spec for ImageRepositorySpec {
+    const API_VERSION: &'static str = "image.toolkit.fluxcd.io/v1";
+    const KIND: &'static str = "ImageRepository";
+}
+
+/// The spec of an ImagePolicy.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImagePolicySpec {
+    /// The ImageRepository.
+    pub image_repository_ref: NameRef,
+    /// Which tags take part, and what of each is ordered.
+    pub filter_tags: Option<FilterTags>,
+    /// How the tags are ordered.
+    pub policy: ImageOrder,
+    /// Other fields (`digestReflectionPolicy`).
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Spec for ImagePolicySpec {
+    const API_VERSION: &'static str = "image.toolkit.fluxcd.io/v1";
+    const KIND: &'static str = "ImagePolicy";
+}
+
+/// `filterTags` of an ImagePolicy.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct FilterTags {
+    /// A regular expression a tag must match.
+    pub pattern: String,
+    /// What of the match is ordered (`$ts`, a named group).
+    pub extract: Option<String>,
+}
+
+/// `policy` of an ImagePolicy: exactly one ordering.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ImageOrder {
+    /// The highest version in a semver range (`>=1.0.0`).
+    Semver {
+        /// The range.
+        range: String,
+    },
+    /// The highest (`asc`) or lowest (`desc`) number.
+    Numerical {
+        /// `asc` or `desc`.
+        order: String,
+    },
+    /// The last (`asc`) or first (`desc`) in alphabetical order.
+    Alphabetical {
+        /// `asc` or `desc`.
+        order: String,
+    },
+}
+
+impl Default for ImageOrder {
+    fn default() -> Self {
+        Self::Semver {
+            range: ">=0.0.0".into(),
+        }
+    }
+}
+
+/// The spec of an ImageUpdateAutomation.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageUpdateAutomationSpec {
+    /// How often to run (`30m`).
+    pub interval: String,
+    /// The GitRepository to check out and push to.
+    pub source_ref: SourceRef,
+    /// Checkout, commit and push settings.
+    pub git: Option<GitUpdate>,
+    /// Which files are updated.
+    pub update: Option<UpdateStrategy>,
+    /// Which ImagePolicies count (all in the namespace when absent).
+    pub policy_selector: Option<Json>,
+    /// Other fields (`suspend`).
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Spec for ImageUpdateAutomationSpec {
+    const API_VERSION: &'static str = "image.toolkit.fluxcd.io/v1";
+    const KIND: &'static str = "ImageUpdateAutomation";
+}
+
+/// `git` of an ImageUpdateAutomation.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct GitUpdate {
+    /// What to check out (the source's ref when absent).
+    pub checkout: Option<GitCheckout>,
+    /// The commit's author and message.
+    pub commit: GitCommit,
+    /// Where to push (the checked-out branch when absent).
+    pub push: Option<GitPush>,
+}
+
+/// `git.checkout`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct GitCheckout {
+    /// The ref.
+    #[serde(rename = "ref")]
+    pub reference: GitRef,
+}
+
+/// `git.commit`.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GitCommit {
+    /// The author.
+    pub author: GitAuthor,
+    /// A Go template of the message.
+    pub message_template: Option<String>,
+}
+
+/// `git.commit.author`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct GitAuthor {
+    /// Name.
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+}
+
+/// `git.push`.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct GitPush {
+    /// The branch pushed to (another than the checkout's: a branch for a pull request).
+    pub branch: Option<String>,
+}
+
+/// `update`: the setters strategy over a directory.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct UpdateStrategy {
+    /// `Setters`.
+    pub strategy: String,
+    /// The directory whose `$imagepolicy` markers are updated.
+    pub path: String,
+}
+
+impl UpdateStrategy {
+    /// The markers under `path`.
+    pub fn setters(path: impl Into<String>) -> Self {
+        Self {
+            strategy: "Setters".into(),
+            path: path.into(),
+        }
+    }
 }
