@@ -157,6 +157,17 @@ pub enum ObservabilityError {
         allowed: String,
     },
 
+    /// A subscription endpoint SNS would refuse for its protocol.
+    #[error("SNS {protocol} subscription {endpoint:?} is not allowed: {allowed}")]
+    Subscription {
+        /// `email`, `https`.
+        protocol: &'static str,
+        /// The endpoint given.
+        endpoint: String,
+        /// What is allowed.
+        allowed: String,
+    },
+
     /// Values that do not serialize.
     #[error("chart values do not serialize: {0}")]
     Values(String),
