@@ -382,8 +382,7 @@ fn terraform_installs_flux_which_syncs_the_environments_clusters_directory() {
 /// The IAM actions creating a resource of Terraform type `rtype` needs, by its service:
 /// what an apply role must allow for the stack to apply at all.
 fn create_actions(rtype: &str) -> Vec<&'static str> {
-    let service = |prefix: &str, action: &'static str| rtype.starts_with(prefix).then_some(action);
-    let iam = match rtype {
+    let exact = match rtype {
         "aws_iam_role" => vec!["iam:CreateRole", "iam:GetRole", "iam:PassRole"],
         "aws_iam_role_policy" => vec!["iam:PutRolePolicy"],
         "aws_iam_role_policy_attachment" => vec!["iam:AttachRolePolicy"],
@@ -392,59 +391,164 @@ fn create_actions(rtype: &str) -> Vec<&'static str> {
         }
         "aws_iam_policy" => vec!["iam:CreatePolicy"],
         "aws_iam_openid_connect_provider" => vec!["iam:CreateOpenIDConnectProvider"],
+        // The narrowed services: the calls their creates make.
+        "aws_kms_key" => vec![
+            "kms:CreateKey",
+            "kms:PutKeyPolicy",
+            "kms:EnableKeyRotation",
+            "kms:DescribeKey",
+            "kms:TagResource",
+        ],
+        "aws_kms_alias" => vec!["kms:CreateAlias"],
+        "aws_cloudtrail" => vec![
+            "cloudtrail:CreateTrail",
+            "cloudtrail:PutEventSelectors",
+            "cloudtrail:StartLogging",
+            "cloudtrail:GetTrailStatus",
+        ],
+        "aws_backup_vault" => vec![
+            "backup:CreateBackupVault",
+            "backup-storage:MountCapsule",
+            "kms:CreateGrant",
+            "kms:GenerateDataKey",
+        ],
+        "aws_backup_vault_lock_configuration" => vec!["backup:PutBackupVaultLockConfiguration"],
+        "aws_backup_plan" => vec!["backup:CreateBackupPlan", "backup:GetBackupPlan"],
+        "aws_backup_selection" => vec!["backup:CreateBackupSelection", "iam:PassRole"],
+        "aws_cloudwatch_event_rule" => vec!["events:PutRule", "events:DescribeRule"],
+        "aws_cloudwatch_event_target" => vec!["events:PutTargets"],
+        "aws_launch_template" => vec!["ec2:CreateLaunchTemplate", "ec2:DescribeLaunchTemplates"],
+        "aws_security_group" => vec!["ec2:CreateSecurityGroup", "ec2:DescribeSecurityGroups"],
+        "aws_vpc_security_group_ingress_rule" => vec!["ec2:AuthorizeSecurityGroupIngress"],
+        "aws_vpc_security_group_egress_rule" => vec!["ec2:AuthorizeSecurityGroupEgress"],
+        "aws_eks_node_group" => vec!["eks:CreateNodegroup", "ec2:RunInstances"],
         _ => vec![],
     };
-    if !iam.is_empty() {
-        return iam;
+    if !exact.is_empty() {
+        return exact;
     }
+    let service = |prefix: &str, action: &'static str| rtype.starts_with(prefix).then_some(action);
     [
-        service("aws_eks_", "eks:*"),
-        service("aws_db_", "rds:*"),
-        service("aws_s3_", "s3:*"),
-        service("aws_ecr_", "ecr:*"),
-        service("aws_route53_", "route53:*"),
-        service("aws_cloudwatch_log_", "logs:*"),
-        service("aws_cloudwatch_metric_alarm", "cloudwatch:*"),
-        service("aws_ssm_", "ssm:*"),
-        service("aws_secretsmanager_", "secretsmanager:*"),
-        service("aws_kms_", "kms:*"),
-        service("aws_vpc", "ec2:*"),
-        service("aws_subnet", "ec2:*"),
-        service("aws_route", "ec2:*"),
-        service("aws_nat_gateway", "ec2:*"),
-        service("aws_eip", "ec2:*"),
-        service("aws_internet_gateway", "ec2:*"),
-        service("aws_security_group", "ec2:*"),
-        service("aws_default_security_group", "ec2:*"),
-        service("aws_flow_log", "ec2:*"),
-        service("aws_launch_template", "ec2:*"),
-        service("aws_instance", "ec2:*"),
-        service("aws_key_pair", "ec2:*"),
-        service("aws_sns_", "sns:*"),
-        service("aws_cloudtrail", "cloudtrail:*"),
-        service("aws_accessanalyzer_", "access-analyzer:*"),
-        service("aws_backup_", "backup:*"),
-        service("aws_backup_vault", "backup-storage:*"),
-        service("aws_cloudfront_", "cloudfront:*"),
+        service("aws_eks_", "eks:CreateCluster"),
+        service("aws_db_", "rds:CreateDBInstance"),
+        service("aws_s3_", "s3:PutBucketPolicy"),
+        service("aws_ecr_", "ecr:CreateRepository"),
+        service("aws_route53_", "route53:CreateHostedZone"),
+        service("aws_cloudwatch_log_", "logs:CreateLogGroup"),
+        service("aws_cloudwatch_metric_alarm", "cloudwatch:PutMetricAlarm"),
+        service("aws_ssm_", "ssm:PutParameter"),
+        service("aws_secretsmanager_", "secretsmanager:CreateSecret"),
+        service("aws_vpc", "ec2:CreateVpc"),
+        service("aws_subnet", "ec2:CreateSubnet"),
+        service("aws_route", "ec2:CreateRoute"),
+        service("aws_nat_gateway", "ec2:CreateNatGateway"),
+        service("aws_eip", "ec2:AllocateAddress"),
+        service("aws_internet_gateway", "ec2:CreateInternetGateway"),
+        service(
+            "aws_default_security_group",
+            "ec2:RevokeSecurityGroupIngress",
+        ),
+        service("aws_flow_log", "ec2:CreateFlowLogs"),
+        service("aws_instance", "ec2:RunInstances"),
+        service("aws_sns_", "sns:CreateTopic"),
+        service("aws_accessanalyzer_", "access-analyzer:CreateAnalyzer"),
+        service("aws_cloudfront_", "cloudfront:CreateDistribution"),
     ]
     .into_iter()
     .flatten()
     .collect()
 }
 
+/// The IAM actions updating (tags included) and deleting a resource of IAM type `rtype`
+/// needs (review 2's m-c: a change of `default_tags` or of the OIDC provider's
+/// thumbprints).
+fn update_and_delete_actions(rtype: &str) -> Vec<&'static str> {
+    match rtype {
+        "aws_iam_role" => vec![
+            "iam:UpdateRole",
+            "iam:UpdateAssumeRolePolicy",
+            "iam:TagRole",
+            "iam:UntagRole",
+            "iam:DeleteRole",
+        ],
+        "aws_iam_role_policy" => vec!["iam:DeleteRolePolicy"],
+        "aws_iam_role_policy_attachment" => vec!["iam:DetachRolePolicy"],
+        "aws_iam_instance_profile" => vec![
+            "iam:TagInstanceProfile",
+            "iam:UntagInstanceProfile",
+            "iam:RemoveRoleFromInstanceProfile",
+            "iam:DeleteInstanceProfile",
+        ],
+        "aws_iam_policy" => vec![
+            "iam:CreatePolicyVersion",
+            "iam:DeletePolicyVersion",
+            "iam:TagPolicy",
+            "iam:UntagPolicy",
+            "iam:DeletePolicy",
+        ],
+        "aws_iam_openid_connect_provider" => vec![
+            "iam:UpdateOpenIDConnectProviderThumbprint",
+            "iam:TagOpenIDConnectProvider",
+            "iam:UntagOpenIDConnectProvider",
+            "iam:DeleteOpenIDConnectProvider",
+        ],
+        _ => vec![],
+    }
+}
+
+/// The actions the Allow statements of policy `text` (JSON) name.
+fn allowed_patterns(text: &str) -> Vec<String> {
+    let document: serde_json::Value = serde_json::from_str(text).unwrap();
+    document["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .flat_map(|s| match &s["Action"] {
+            serde_json::Value::String(one) => vec![one.clone()],
+            serde_json::Value::Array(many) => many
+                .iter()
+                .map(|a| a.as_str().unwrap().to_owned())
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+/// Whether one of `patterns` (IAM actions, `*` a run of characters) names `action`.
+fn names(patterns: &[String], action: &str) -> bool {
+    patterns.iter().any(|p| match p.split_once('*') {
+        Some((prefix, "")) => action.starts_with(prefix),
+        Some(_) => panic!("unexpected pattern {p}"),
+        None => p == action,
+    })
+}
+
+/// Each stack's apply policy (the JSON text) in `env`, with the stack's id.
+fn apply_policies(assembly: &girder_core::Assembly, env: &str) -> Vec<(&'static str, String)> {
+    let bootstrap = Template::from_assembly(assembly, &format!("piksel-bootstrap-{env}")).unwrap();
+    [("piksel-infra", "infra"), ("piksel-eks", "eks")]
+        .into_iter()
+        .map(|(stack, id)| {
+            (
+                stack,
+                bootstrap.resource("aws_iam_role_policy", &format!("{id}_aws_apply_apply"))
+                    ["policy"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn each_workspaces_apply_role_may_create_every_resource_its_stack_declares() {
     let assembly = assembly();
     for env in ["dev", "prod"] {
-        let bootstrap =
-            Template::from_assembly(&assembly, &format!("piksel-bootstrap-{env}")).unwrap();
-        for (stack, id) in [("piksel-infra", "infra"), ("piksel-eks", "eks")] {
+        for (stack, policy) in apply_policies(&assembly, env) {
             let role = format!("tfc-{stack}-{env}-apply");
-            let policy = bootstrap
-                .resource("aws_iam_role_policy", &format!("{id}_aws_apply_apply"))["policy"]
-                .as_str()
-                .unwrap()
-                .to_owned();
+            let allowed = allowed_patterns(&policy);
             let t = Template::from_assembly(&assembly, &format!("{stack}-{env}")).unwrap();
             let resources = t.terraform()["resource"].as_object().unwrap();
             for rtype in resources.keys() {
@@ -455,11 +559,82 @@ fn each_workspaces_apply_role_may_create_every_resource_its_stack_declares() {
                 assert!(!needed.is_empty(), "{stack}: no actions known for {rtype}");
                 for action in needed {
                     assert!(
-                        policy.contains(&format!("\"{action}\"")),
+                        names(&allowed, action),
                         "{stack}-{env}: {rtype} needs {action}, which {role} lacks"
                     );
                 }
             }
+        }
+    }
+}
+
+#[test]
+fn each_workspaces_apply_role_may_update_and_delete_the_iam_resources_its_stack_declares() {
+    let assembly = assembly();
+    for env in ["dev", "prod"] {
+        for (stack, policy) in apply_policies(&assembly, env) {
+            let allowed = allowed_patterns(&policy);
+            let t = Template::from_assembly(&assembly, &format!("{stack}-{env}")).unwrap();
+            for rtype in t.terraform()["resource"].as_object().unwrap().keys() {
+                for action in update_and_delete_actions(rtype) {
+                    assert!(
+                        names(&allowed, action),
+                        "{stack}-{env}: {rtype} needs {action} to change"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_eks_apply_role_manages_no_ssm_and_only_the_ec2_resources_its_stack_makes() {
+    // Review 2's m-e: `ssm:*` and `ec2:*` on `*` let the EKS workspace run commands on
+    // the developer instance and change the infra's VPC.
+    let assembly = assembly();
+    for env in ["dev", "prod"] {
+        let policies = apply_policies(&assembly, env);
+        let (_, eks) = policies.iter().find(|(s, _)| *s == "piksel-eks").unwrap();
+        let allowed = allowed_patterns(eks);
+        for never in [
+            "ssm:SendCommand",
+            "ssm:StartSession",
+            "ssm:GetParameter",
+            "ec2:CreateVpc",
+            "ec2:DeleteSubnet",
+            "ec2:CreateRoute",
+            "ec2:ModifyInstanceAttribute",
+            "ec2:TerminateInstances",
+            "ec2:DeleteVpcEndpoints",
+        ] {
+            assert!(!names(&allowed, never), "{env}: the EKS apply may {never}");
+        }
+        assert!(
+            !allowed.iter().any(|a| a == "ec2:*" || a == "ssm:*"),
+            "{env}"
+        );
+        // It launches instances only from the stack's launch templates.
+        let document: serde_json::Value = serde_json::from_str(eks).unwrap();
+        let launch = document["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Action"] == "ec2:RunInstances")
+            .unwrap();
+        assert!(
+            launch["Condition"]["ArnLike"]["ec2:LaunchTemplate"]
+                .as_str()
+                .unwrap()
+                .ends_with(":launch-template/*")
+        );
+        // The infra apply no longer has the audit services whole.
+        let (_, infra) = policies.iter().find(|(s, _)| *s == "piksel-infra").unwrap();
+        let infra = allowed_patterns(infra);
+        for whole in ["cloudtrail:*", "backup:*", "kms:*", "backup-storage:*"] {
+            assert!(
+                !infra.iter().any(|a| a == whole),
+                "{env}: infra has {whole}"
+            );
         }
     }
 }
