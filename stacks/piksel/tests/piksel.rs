@@ -859,3 +859,399 @@ fn the_administrators_can_find_their_cluster_to_reach_it() {
         assert!(!text.contains("eks:*"), "{env}: {text}");
     }
 }
+
+#[test]
+fn the_security_alarms_and_access_analyzer_findings_reach_pagerduty_and_the_mailbox() {
+    // Review 2's N4: an AWS-managed SNS key CloudWatch cannot use, and nobody subscribed.
+    let assembly = assembly();
+    for env in ["dev", "staging", "prod"] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-infra-{env}")).unwrap();
+        let topic = t.resource("aws_sns_topic", "security_alerts");
+        assert_eq!(topic["name"], format!("piksel-{env}-security-alerts"));
+        assert_eq!(
+            topic["kms_master_key_id"], "${aws_kms_key.security_alerts_key.arn}",
+            "{env}"
+        );
+        let key_policy = t.resource("aws_kms_key", "security_alerts_key")["policy"].to_string();
+        for needed in [
+            "cloudwatch.amazonaws.com",
+            "events.amazonaws.com",
+            "aws:SourceAccount",
+            "kms:GenerateDataKey*",
+            "kms:Decrypt",
+        ] {
+            assert!(key_policy.contains(needed), "{env}: {needed}: {key_policy}");
+        }
+        let topic_policy =
+            t.resource("aws_sns_topic_policy", "security_alerts_policy")["policy"].to_string();
+        for needed in [
+            "cloudwatch.amazonaws.com",
+            "events.amazonaws.com",
+            "sns:Publish",
+            "aws:SourceAccount",
+            "aws_cloudwatch_event_rule.security_alerts_access_analyzer_findings.arn",
+        ] {
+            assert!(topic_policy.contains(needed), "{env}: {needed}");
+        }
+        // PagerDuty pages, the mailbox keeps the record.
+        let mut subscriptions: Vec<(String, String)> = t
+            .resources("aws_sns_topic_subscription")
+            .iter()
+            .map(|(_, s)| {
+                assert_eq!(s["topic_arn"], "${aws_sns_topic.security_alerts.arn}");
+                (
+                    s["protocol"].as_str().unwrap().to_owned(),
+                    s["endpoint"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        subscriptions.sort();
+        assert_eq!(subscriptions.len(), 2, "{env}");
+        assert_eq!(subscriptions[0].0, "email");
+        assert!(subscriptions[1].0 == "https");
+        assert!(
+            subscriptions[1]
+                .1
+                .starts_with("https://events.pagerduty.com/integration/")
+        );
+        // Access Analyzer's active findings go to the same topic.
+        let rule = t.resource(
+            "aws_cloudwatch_event_rule",
+            "security_alerts_access_analyzer_findings",
+        );
+        let pattern: serde_json::Value =
+            serde_json::from_str(rule["event_pattern"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            pattern["source"],
+            serde_json::json!(["aws.access-analyzer"])
+        );
+        assert_eq!(
+            pattern["detail-type"],
+            serde_json::json!(["Access Analyzer Finding"])
+        );
+        assert_eq!(pattern["detail"]["status"], serde_json::json!(["ACTIVE"]));
+        let targets = t.resources("aws_cloudwatch_event_target");
+        assert_eq!(targets.len(), 1);
+        assert_eq!(targets[0].1["arn"], "${aws_sns_topic.security_alerts.arn}");
+    }
+}
+
+#[test]
+fn the_trail_bucket_is_object_locked_by_environment_and_prods_vault_is_locked() {
+    // Review 2's N5: the log files and recovery points could be deleted.
+    let assembly = assembly();
+    for (env, mode, days, vault_locked) in [
+        ("dev", "GOVERNANCE", 30, false),
+        ("staging", "GOVERNANCE", 90, false),
+        ("prod", "COMPLIANCE", 365, true),
+    ] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-infra-{env}")).unwrap();
+        let bucket = t.resource("aws_s3_bucket", "security_trail_bucket");
+        assert_eq!(bucket["object_lock_enabled"], true, "{env}");
+        let lock = t.resource(
+            "aws_s3_bucket_object_lock_configuration",
+            "security_trail_bucket_object_lock",
+        );
+        let retention = &lock["rule"][0]["default_retention"][0];
+        assert_eq!(retention["mode"], mode, "{env}");
+        assert_eq!(retention["days"], days, "{env}");
+        // No log file or replaced version expires before its lock ends.
+        let lifecycle = t.resource(
+            "aws_s3_bucket_lifecycle_configuration",
+            "security_trail_bucket_lifecycle",
+        );
+        let expire = lifecycle["rule"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == "expire-AWSLogs")
+            .unwrap();
+        assert!(expire["expiration"][0]["days"].as_u64().unwrap() >= days);
+        assert_eq!(
+            expire["noncurrent_version_expiration"][0]["noncurrent_days"], days,
+            "{env}"
+        );
+        // Only the other buckets' lifecycles are untouched.
+        t.resource_count_is("aws_s3_bucket_object_lock_configuration", 1);
+        let vault_locks = t.resources("aws_backup_vault_lock_configuration");
+        assert_eq!(!vault_locks.is_empty(), vault_locked, "{env}");
+        if vault_locked {
+            let lock = &vault_locks[0].1;
+            assert_eq!(lock["min_retention_days"], 7);
+            assert_eq!(lock["max_retention_days"], 400);
+            assert_eq!(lock["changeable_for_days"], 7);
+            assert_eq!(
+                lock["backup_vault_name"],
+                "${aws_backup_vault.backup_plan_vault.name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn no_apply_role_may_erase_the_audit_record_or_the_backups() {
+    // Review 2's N5: the apply roles held cloudtrail:*, s3:*, kms:* and backup:* on `*`.
+    let assembly = assembly();
+    for (env, account) in [("dev", "333333333333"), ("prod", "555555555555")] {
+        let trail = format!("arn:aws:cloudtrail:us-west-2:{account}:trail/piksel-{env}");
+        let bucket = format!("arn:aws:s3:::piksel-{env}-audit-{account}-us-west-2");
+        let log_file = format!("{bucket}/AWSLogs/{account}/CloudTrail/us-west-2/file.json.gz");
+        let recovery_point = format!("arn:aws:backup:us-west-2:{account}:recovery-point:0123-4567");
+        for (stack, policy) in apply_policies(&assembly, env) {
+            let document: serde_json::Value = serde_json::from_str(&policy).unwrap();
+            let statements = document["Statement"].as_array().unwrap();
+            let denied = |action: &str, resource: &str| {
+                statements.iter().any(|s| denies(s, action, resource))
+            };
+            for action in ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail"] {
+                assert!(denied(action, &trail), "{stack}-{env} may {action}");
+            }
+            for action in [
+                "s3:DeleteObject",
+                "s3:DeleteObjectVersion",
+                "s3:BypassGovernanceRetention",
+                "s3:PutObjectRetention",
+            ] {
+                assert!(denied(action, &log_file), "{stack}-{env} may {action}");
+            }
+            assert!(denied("s3:DeleteBucket", &bucket), "{stack}-{env}");
+            for action in [
+                "backup:DeleteRecoveryPoint",
+                "backup:UpdateRecoveryPointLifecycle",
+                "backup:DeleteBackupVault",
+                "backup:DeleteBackupVaultLockConfiguration",
+                "backup:PutBackupVaultAccessPolicy",
+            ] {
+                assert!(
+                    denied(action, &recovery_point),
+                    "{stack}-{env} may {action}"
+                );
+            }
+            // The audit keys (named by alias: their ids are made at apply) are neither
+            // disabled nor deleted, and keep their aliases.
+            let keys = statements
+                .iter()
+                .find(|s| s["Sid"] == "TheAuditKeysStay")
+                .unwrap();
+            assert_eq!(keys["Effect"], "Deny");
+            assert_eq!(
+                keys["Action"],
+                serde_json::json!(["kms:DisableKey", "kms:ScheduleKeyDeletion"])
+            );
+            assert_eq!(
+                keys["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"],
+                serde_json::json!([
+                    format!("alias/cloudtrail/piksel-{env}"),
+                    format!("alias/backup/piksel-{env}-platform"),
+                    format!("alias/sns/piksel-{env}-security-alerts"),
+                ])
+            );
+            assert!(denied(
+                "kms:DeleteAlias",
+                &format!("arn:aws:kms:us-west-2:{account}:alias/cloudtrail/piksel-{env}")
+            ));
+        }
+        // The trail and the key aliases the denies name are the ones the infra makes.
+        let infra = Template::from_assembly(&assembly, &format!("piksel-infra-{env}")).unwrap();
+        assert_eq!(
+            infra.resource("aws_cloudtrail", "security_trail_trail")["name"],
+            format!("piksel-{env}")
+        );
+        // The bucket's name is built from the account and region the provider is pinned
+        // to: `piksel-<env>-audit-<account>-us-west-2`.
+        let name = infra.resource("aws_s3_bucket", "security_trail_bucket")["bucket"].to_string();
+        assert!(
+            name.contains(&format!("piksel-{env}-audit-%s-%s"))
+                && name.contains("aws_caller_identity")
+                && name.contains("aws_region"),
+            "{name}"
+        );
+        assert!(
+            infra.terraform()["provider"]["aws"]
+                .to_string()
+                .contains(account)
+        );
+        let mut aliases: Vec<String> = infra
+            .resources("aws_kms_alias")
+            .iter()
+            .map(|(_, a)| a["name"].as_str().unwrap().to_owned())
+            .collect();
+        aliases.sort();
+        assert_eq!(
+            aliases,
+            [
+                format!("alias/backup/piksel-{env}-platform"),
+                format!("alias/cloudtrail/piksel-{env}"),
+                format!("alias/sns/piksel-{env}-security-alerts"),
+            ]
+        );
+    }
+}
+
+#[test]
+fn developers_push_their_own_key_and_hold_the_policy_through_their_role() {
+    // Review 2's N1 and N7: no shared key pair, and a policy attached to someone.
+    let assembly = assembly();
+    for (env, account) in [("dev", "333333333333"), ("prod", "555555555555")] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-infra-{env}")).unwrap();
+        t.resource_count_is("aws_key_pair", 0);
+        let instance = t.resource("aws_instance", "developer_access_instance");
+        assert!(instance["key_name"].is_null(), "{env}");
+        let text = t.resource("aws_iam_policy", "developer_access_developer_policy")["policy"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // The policy holds references (the instance ARN), so it is a jsonencode; read its
+        // statements by what they name.
+        assert!(
+            text.contains(r#""Action" = "ec2-instance-connect:SendSSHPublicKey""#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#""StringEquals" = {"ec2:osuser" = "ec2-user"}"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#""Resource" = aws_instance.developer_access_instance.arn"#),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches(r#""IpAddress" = {"aws:SourceIp" = "198.51.100.0/24"}"#)
+                .count(),
+            2,
+            "{text}"
+        );
+        // The developers' role holds it; the account (its SSO) decides who assumes it.
+        let role = t.resource("aws_iam_role", "developer_access_developers_role");
+        assert_eq!(role["name"], format!("piksel-{env}-developers"));
+        let trust = role["assume_role_policy"].as_str().unwrap();
+        assert!(
+            trust.contains(&format!("arn:aws:iam::{account}:root")),
+            "{trust}"
+        );
+        let attachment = t.resource(
+            "aws_iam_role_policy_attachment",
+            "developer_access_developers_ssh",
+        );
+        assert_eq!(
+            attachment["policy_arn"],
+            "${aws_iam_policy.developer_access_developer_policy.arn}"
+        );
+        assert_eq!(
+            attachment["role"],
+            "${aws_iam_role.developer_access_developers_role.name}"
+        );
+        assert_eq!(
+            t.resource("aws_iam_policy", "developer_access_developer_policy")["name"],
+            format!("piksel-{env}-developer-ssh")
+        );
+    }
+}
+
+#[test]
+fn an_apply_role_may_attach_only_the_managed_policies_the_stacks_attach() {
+    // Review 2's N2: AttachRolePolicy with AdministratorAccess on a bounded role.
+    let assembly = assembly();
+    for (env, account) in [("dev", "333333333333"), ("prod", "555555555555")] {
+        // What the stacks attach: AWS managed policies by name, the developers' policy.
+        let mut attached = Vec::new();
+        for stack in ["piksel-infra", "piksel-eks"] {
+            let t = Template::from_assembly(&assembly, &format!("{stack}-{env}")).unwrap();
+            for (_, attachment) in t.resources("aws_iam_role_policy_attachment") {
+                let arn = attachment["policy_arn"].as_str().unwrap().to_owned();
+                attached.push(if arn.contains(":iam::aws:policy/") {
+                    let name = arn.split(":iam::aws:policy/").nth(1).unwrap();
+                    format!(
+                        "arn:aws:iam::aws:policy/{}",
+                        name.split('"').next().unwrap()
+                    )
+                } else {
+                    assert_eq!(
+                        arn,
+                        "${aws_iam_policy.developer_access_developer_policy.arn}"
+                    );
+                    format!("arn:aws:iam::{account}:policy/piksel-{env}-developer-ssh")
+                });
+            }
+        }
+        for (stack, policy) in apply_policies(&assembly, env) {
+            let document: serde_json::Value = serde_json::from_str(&policy).unwrap();
+            let guard = document["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["Sid"] == "OnlyTheseManagedPolicies")
+                .unwrap();
+            assert_eq!(guard["Effect"], "Deny");
+            assert_eq!(
+                guard["Action"],
+                serde_json::json!(["iam:AttachRolePolicy", "iam:DetachRolePolicy"])
+            );
+            let list: Vec<&str> = guard["Condition"]["ArnNotLike"]["iam:PolicyARN"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            for arn in &attached {
+                assert!(
+                    list.contains(&arn.as_str()),
+                    "{stack}-{env}: {arn} not in {list:?}"
+                );
+            }
+            for never in [
+                "arn:aws:iam::aws:policy/AdministratorAccess",
+                "arn:aws:iam::aws:policy/IAMFullAccess",
+            ] {
+                assert!(!list.contains(&never), "{stack}-{env}: {never}");
+            }
+            // Nor the boundary, which allows everything but the escapes.
+            assert!(
+                list.iter()
+                    .all(|arn| !arn.ends_with("-boundary") && !arn.ends_with('*')),
+                "{list:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn prods_registries_take_release_tags_only() {
+    // Review 2's m-f: unreleased builds of main reached the production registry.
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-infra-prod").unwrap();
+    let trust = t.resource("aws_iam_role", "ci_ecr_push")["assume_role_policy"].to_string();
+    for subject in [
+        "repo:piksel/piksel-core:ref:refs/tags/v*",
+        "repo:piksel/piksel-jupyter:ref:refs/tags/v*",
+    ] {
+        assert!(trust.contains(subject), "{subject}: {trust}");
+    }
+    assert!(!trust.contains("refs/heads/"), "{trust}");
+}
+
+#[test]
+fn the_website_ci_reads_its_bucket_distribution_and_role_from_the_outputs() {
+    // Review 2's m-d.
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-infra-prod").unwrap();
+    assert_eq!(
+        t.output("website_bucket").unwrap()["value"],
+        "piksel-website-555555555555-us-west-2"
+    );
+    assert_eq!(
+        t.output("website_distribution_id").unwrap()["value"],
+        "${aws_cloudfront_distribution.website_site.id}"
+    );
+    assert_eq!(
+        t.output("website_deploy_role_arn").unwrap()["value"],
+        "${aws_iam_role.website_site_deployer.arn}"
+    );
+    // `aws cloudfront wait invalidation-completed` may poll.
+    let deploy =
+        t.resource("aws_iam_role_policy", "website_site_deployer_deploy")["policy"].to_string();
+    assert!(deploy.contains("cloudfront:GetInvalidation"), "{deploy}");
+    // No website, no outputs, outside production.
+    let dev = Template::from_assembly(&assembly, "piksel-infra-dev").unwrap();
+    assert!(dev.output("website_bucket").is_none());
+}
