@@ -48,11 +48,11 @@ const INFRA_SERVICES: [&str; 12] = [
 ];
 
 /// What `piksel-infra-<env>` does with the services that hold the audit record and the
-/// backups, and with KMS: create, read, update and tag the trail, the vault, its plan and
-/// selections, the event rules and the keys, never stop or delete the trail, delete a
-/// vault or a recovery point, or disable a key (and [`audit_protection_statements`]
-/// denies those outright).
-const INFRA_ACTIONS: [&str; 43] = [
+/// backups (and [`KMS_WRITES`], [`KMS_READ_AND_USE`] with its keys): create, read, update
+/// and tag the trail, the vault, its plan and selections and the event rules; never stop
+/// or delete the trail, delete a vault or a recovery point (and
+/// [`audit_protection_statements`] denies those outright).
+const INFRA_ACTIONS: [&str; 31] = [
     // The trail (CreateTrail with its event selectors, logging started; tags).
     "cloudtrail:CreateTrail",
     "cloudtrail:UpdateTrail",
@@ -88,7 +88,12 @@ const INFRA_ACTIONS: [&str; 43] = [
     "events:TagResource",
     "events:UntagResource",
     "events:ListTagsForResource",
-    // The keys (KMS_ACTIONS, repeated: a const cannot be concatenated).
+];
+
+/// What either stack does to its KMS keys: create them with their policy and alias,
+/// rotate, tag, schedule a replaced key's deletion (never an audit key's:
+/// [`audit_protection_statements`]), and the grants the services they are given to make.
+const KMS_WRITES: [&str; 12] = [
     "kms:CreateKey",
     "kms:CreateAlias",
     "kms:UpdateAlias",
@@ -103,8 +108,8 @@ const INFRA_ACTIONS: [&str; 43] = [
     "kms:RetireGrant",
 ];
 
-/// What either stack does with KMS besides [`INFRA_ACTIONS`]' writes: read keys, and the
-/// data-key calls AWS Backup's, RDS's and EKS's creates make with the caller's rights.
+/// What either stack does with KMS besides [`KMS_WRITES`]: read keys, and the data-key
+/// calls AWS Backup's, RDS's and EKS's creates make with the caller's rights.
 const KMS_READ_AND_USE: [&str; 9] = [
     "kms:DescribeKey",
     "kms:GetKeyPolicy",
@@ -120,12 +125,13 @@ const KMS_READ_AND_USE: [&str; 9] = [
 /// The services `piksel-eks-<env>` declares resources of and manages whole.
 const EKS_SERVICES: [&str; 2] = ["eks", "logs"];
 
-/// What `piksel-eks-<env>` does with EC2 and KMS: the cluster's security group and its
-/// rules, the node groups' launch templates (and the instances EKS launches from them,
-/// which it checks the caller may launch), tags, reads; the cluster's Secrets key. No
-/// VPC, subnet, route or instance of its own (those are the infra's), and no SSM at all
-/// (the node groups' AMI type names the image; no parameter is read).
-const EKS_ACTIONS: [&str; 31] = [
+/// What `piksel-eks-<env>` does with EC2 (and [`KMS_WRITES`], [`KMS_READ_AND_USE`] with
+/// the cluster's Secrets key): the cluster's security group and its rules, the node
+/// groups' launch templates (and the instances EKS launches from them, which it checks
+/// the caller may launch: a statement of its own), tags, reads. No VPC, subnet, route or
+/// instance of its own (those are the infra's), and no SSM at all (the node groups' AMI
+/// type names the image; no parameter is read).
+const EKS_ACTIONS: [&str; 18] = [
     "ec2:Describe*",
     "ec2:GetLaunchTemplateData",
     "ec2:CreateSecurityGroup",
@@ -144,19 +150,6 @@ const EKS_ACTIONS: [&str; 31] = [
     "ec2:DeleteLaunchTemplateVersions",
     "ec2:CreateTags",
     "ec2:DeleteTags",
-    "kms:CreateKey",
-    "kms:CreateAlias",
-    "kms:UpdateAlias",
-    "kms:DeleteAlias",
-    "kms:PutKeyPolicy",
-    "kms:EnableKeyRotation",
-    "kms:UpdateKeyDescription",
-    "kms:ScheduleKeyDeletion",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:CreateGrant",
-    "kms:RetireGrant",
-    "kms:RevokeGrant",
 ];
 
 /// What an apply may do with IAM: the stack's own roles, their inline and customer-managed
@@ -423,7 +416,13 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
                     .wildcard_because("a workspace creates and deletes resources of these services by names it chooses at plan; the guard is the services, the region and the workspace's approval gate"),
             )
             .apply_statement(
-                Statement::allow(actions.iter().chain(KMS_READ_AND_USE.iter()).copied())
+                Statement::allow(
+                    actions
+                        .iter()
+                        .chain(KMS_WRITES.iter())
+                        .chain(KMS_READ_AND_USE.iter())
+                        .copied(),
+                )
                     .sid("ManageTheStacksResourcesByAction")
                     .on(["*"])
                     .when(in_the_platforms_regions())
