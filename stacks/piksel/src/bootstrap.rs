@@ -234,7 +234,9 @@ fn attachable_policies(env: &Environment) -> Vec<String> {
 /// reads). What the infra apply needs to create and update them stays allowed:
 /// `s3:PutLifecycleConfiguration` and `s3:PutBucketObjectLockConfiguration` are one IAM
 /// action for creating and changing, so they are not denied; the lock itself keeps every
-/// written file (a lifecycle rule does not expire a locked version).
+/// written file (a lifecycle rule does not expire a locked version). Tearing down an
+/// environment's trail, trail bucket or vault is therefore a break-glass action, outside
+/// Terraform Cloud.
 fn audit_protection_statements(env: &Environment) -> Vec<Statement> {
     let account = env.account_id;
     let trail = crate::operations::trail_name(env);
