@@ -128,11 +128,21 @@ const ROLE_POLICY_WRITES: [&str; 4] = [
 ///   without it (the principal's own, say) never gains a grant;
 /// - no change at all to `own_roles` (the principal's role and its siblings, by ARN or
 ///   ARN pattern): their trust, policies, tags or deletion;
-/// - no new version of the boundary and no deleting it.
+/// - no new version of the boundary and no deleting it;
+/// - managed policies attached or detached only from `attachable` (policy ARNs, or ARN
+///   patterns such as `arn:aws:iam::<account>:policy/<prefix>-*`: the AWS managed
+///   policies the stacks attach, and their own customer managed ones), an
+///   `iam:PolicyARN` condition, so a bounded role never gets `AdministratorAccess`
+///   attached (the boundary would cap it, but a bounded role's ceiling is everything
+///   but IAM escapes). With `attachable` empty, no managed policy is attached at all.
 ///
 /// The principal is not itself bounded (it makes the boundary), so these denies are the
 /// ceiling on what its own policy's wildcards allow.
-pub fn role_management_with_boundary(boundary_arn: &str, own_roles: &[String]) -> Vec<Statement> {
+pub fn role_management_with_boundary(
+    boundary_arn: &str,
+    own_roles: &[String],
+    attachable: &[String],
+) -> Vec<Statement> {
     let mut statements = vec![
         Statement::allow(["iam:CreateRole", "iam:PutRolePermissionsBoundary"])
             .sid("MakeRolesUnderTheBoundary")
@@ -166,6 +176,19 @@ pub fn role_management_with_boundary(boundary_arn: &str, own_roles: &[String]) -
         .sid("TheBoundaryStays")
         .on([boundary_arn.to_owned()]),
     ];
+    let attach = Statement::deny(["iam:AttachRolePolicy", "iam:DetachRolePolicy"])
+        .sid("OnlyTheseManagedPolicies")
+        .on(["*"])
+        .wildcard_because("every role, whatever its name: the policy is what is limited");
+    statements.push(if attachable.is_empty() {
+        attach
+    } else {
+        attach.when(Condition::new(
+            "ArnNotLike",
+            "iam:PolicyARN",
+            attachable.iter().cloned(),
+        ))
+    });
     if !own_roles.is_empty() {
         statements.push(
             Statement::deny(ROLE_POLICY_WRITES.into_iter().chain([
@@ -213,7 +236,7 @@ mod tests {
     #[test]
     fn roles_are_made_only_under_the_boundary() {
         let own = "arn:aws:iam::111111111111:role/tfc-*".to_owned();
-        let statements = role_management_with_boundary(BOUNDARY, std::slice::from_ref(&own));
+        let statements = role_management_with_boundary(BOUNDARY, std::slice::from_ref(&own), &[]);
         let policy = statements
             .into_iter()
             .fold(PolicyDocument::new(), PolicyDocument::statement);
@@ -243,5 +266,37 @@ mod tests {
             policy.access("iam:CreatePolicyVersion", &boundary),
             Access::Denied
         );
+    }
+
+    #[test]
+    fn only_the_managed_policies_given_may_be_attached() {
+        let attachable = [
+            "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy".to_owned(),
+            "arn:aws:iam::111111111111:policy/platform-*".to_owned(),
+        ];
+        let statements = role_management_with_boundary(BOUNDARY, &[], &attachable);
+        let guard = statements
+            .iter()
+            .find(|s| s.statement_id() == Some("OnlyTheseManagedPolicies"))
+            .unwrap();
+        assert_eq!(guard.effect(), crate::Effect::Deny);
+        assert_eq!(
+            guard.actions(),
+            ["iam:AttachRolePolicy", "iam:DetachRolePolicy"]
+        );
+        assert_eq!(
+            guard.conditions(),
+            [Condition::new(
+                "ArnNotLike",
+                "iam:PolicyARN",
+                attachable.clone()
+            )]
+        );
+        // With none given, no managed policy may be attached: the deny is unconditional.
+        let none = role_management_with_boundary(BOUNDARY, &[], &[])
+            .into_iter()
+            .fold(PolicyDocument::new(), PolicyDocument::statement);
+        let any = Value::Literal("*".to_owned());
+        assert_eq!(none.access("iam:AttachRolePolicy", &any), Access::Denied);
     }
 }

@@ -116,6 +116,11 @@ impl Statement {
         self
     }
 
+    /// Its statement id, if it has one.
+    pub fn statement_id(&self) -> Option<&str> {
+        self.sid.as_deref()
+    }
+
     /// On these resources (ARNs, literal or expressions).
     pub fn on<V: Into<Value<String>>>(mut self, resources: impl IntoIterator<Item = V>) -> Self {
         self.resources.extend(resources.into_iter().map(Into::into));

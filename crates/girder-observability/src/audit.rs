@@ -15,7 +15,7 @@ use girder_core::terraform::IntoResourceSpec;
 use girder_core::vocabulary::{Arn, AwsLocation, LogRetention};
 use girder_core::{Result, Scope, Value};
 use girder_iam::{Condition, PolicyDocument, Role, RoleHandle, Statement, Trust};
-use girder_storage::{Bucket, BucketHandle, BucketName, Encryption};
+use girder_storage::{Bucket, BucketHandle, BucketName, Encryption, ObjectLock};
 
 use crate::cloudwatch::TreatMissingData;
 use crate::cloudwatch::{Comparison, MetricAlarm, MetricAlarmHandle, Period, Statistic};
@@ -214,6 +214,7 @@ pub struct AuditTrail {
     log_retention_days: u16,
     key_deletion_window_days: u8,
     topics: Vec<Value<String>>,
+    object_lock: Option<ObjectLock>,
 }
 
 /// The trail in the stack.
@@ -245,7 +246,18 @@ impl AuditTrail {
             log_retention_days: DEFAULT_LOG_RETENTION_DAYS,
             key_deletion_window_days: 30,
             topics: Vec::new(),
+            object_lock: None,
         }
+    }
+
+    /// Create the bucket with S3 Object Lock, `lock` the default retention of every log
+    /// file (governance: only a principal allowed `s3:BypassGovernanceRetention` may
+    /// delete one early; compliance: nobody may). The lock may not be longer than
+    /// [`AuditTrail::retention_days`], and replaced versions are kept as long as the lock
+    /// (girder-storage's [`Bucket::object_lock`]).
+    pub fn object_lock(mut self, lock: ObjectLock) -> Self {
+        self.object_lock = Some(lock);
+        self
     }
 
     /// Expire log files from the bucket `days` after they are written (default 365).
@@ -494,15 +506,18 @@ impl Construct for AuditTrail {
                     ))
                     .when(from_this_trail()),
             );
-        let bucket = bucket_policy
+        let mut bucket = bucket_policy
             .statements()
             .iter()
             .cloned()
             .fold(Bucket::new(bucket_name), Bucket::policy_statement)
             .encryption(Encryption::Kms(key.arn()))
             .expire_prefix("AWSLogs/", self.retention_days)
-            .prevent_destroy()
-            .add(&mut scope, "bucket")?;
+            .prevent_destroy();
+        if let Some(lock) = self.object_lock {
+            bucket = bucket.object_lock(lock);
+        }
+        let bucket = bucket.add(&mut scope, "bucket")?;
 
         let log_group = scope.add(
             "logs",

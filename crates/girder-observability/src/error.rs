@@ -168,6 +168,17 @@ pub enum ObservabilityError {
         allowed: String,
     },
 
+    /// A subscription endpoint SNS would refuse for its protocol.
+    #[error("SNS {protocol} subscription {endpoint:?} is not allowed: {allowed}")]
+    Subscription {
+        /// `email`, `https`.
+        protocol: &'static str,
+        /// The endpoint given.
+        endpoint: String,
+        /// What is allowed.
+        allowed: String,
+    },
+
     /// Alerts sent both to an SNS topic and through receivers.
     #[error("alerts go to an SNS topic or through receivers (Routing), not both")]
     TwoAlertDestinations,

@@ -23,6 +23,10 @@
 //!   CIS AWS Foundations 4.x) on IAM, security-group, network-ACL, trail and key changes,
 //!   root use and console sign-in without MFA; [`AccessAnalyzer`] for the account. The
 //!   periodic permissions report is read from both ([`AuditTrail`]'s docs).
+//! - [`AlertTopic`]: the SNS topic those alarms notify: a customer managed key CloudWatch
+//!   and EventBridge may use, a topic policy letting them publish, [`Subscription`]s (at
+//!   least one: e-mail, an HTTPS endpoint such as PagerDuty's), and [`EventRoute`]s
+//!   (EventBridge rules: IAM Access Analyzer's active findings) to it.
 //!
 //! **Ordering.** PodMonitors, ServiceMonitors and PrometheusRules are custom resources of
 //! the operator the release installs. Given to [`Monitoring::scrape`] /
@@ -42,6 +46,7 @@ mod monitoring;
 mod promql;
 mod routing;
 mod scrape;
+mod topic;
 pub mod values;
 
 pub use alert::{Alert, AlertGroup, Severity};
@@ -64,3 +69,6 @@ pub use monitoring::{
 pub use promql::{Duration, MetricName, PromQl};
 pub use routing::{ALERTMANAGER_SECRETS_DIR, Channel, Routing};
 pub use scrape::{Scrape, ScrapeHandle, Via};
+pub use topic::{
+    AlertTopic, AlertTopicHandle, CLOUDWATCH_SERVICE, EVENTBRIDGE_SERVICE, EventRoute, Subscription,
+};

@@ -535,3 +535,44 @@ fn tfcheck_accepts_an_audit_trail() {
         "{report}"
     );
 }
+
+#[test]
+fn the_trail_bucket_can_be_object_locked_no_longer_than_it_keeps_the_files() {
+    let (t, _) = trail(
+        AuditTrail::new("piksel-prod").object_lock(girder_storage::ObjectLock::compliance(365)),
+    );
+    assert_eq!(
+        t.resource("aws_s3_bucket", "security_audit_bucket")["object_lock_enabled"],
+        true
+    );
+    let lock = t.resource(
+        "aws_s3_bucket_object_lock_configuration",
+        "security_audit_bucket_object_lock",
+    );
+    assert_eq!(
+        lock["rule"],
+        json!([{"default_retention": [{"mode": "COMPLIANCE", "days": 365}]}])
+    );
+    // Without it, no lock.
+    let (plain, _) = trail(AuditTrail::new("piksel-dev"));
+    plain.resource_count_is("aws_s3_bucket_object_lock_configuration", 0);
+    // A lock longer than the files are kept is refused (by the bucket).
+    let result = stack_with(|scope| {
+        AuditTrail::new("piksel-dev")
+            .retention_days(90)
+            .object_lock(girder_storage::ObjectLock::governance(365))
+            .add(scope, "audit")
+    });
+    let err = result.expect_err("refused");
+    assert!(
+        matches!(
+            err.construct_error::<girder_storage::StorageError>(),
+            Some(girder_storage::StorageError::ExpiryShorterThanLock {
+                days: 90,
+                lock_days: 365,
+                ..
+            })
+        ),
+        "{err}"
+    );
+}

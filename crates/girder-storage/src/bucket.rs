@@ -2,6 +2,7 @@
 
 use girder_aws::aws;
 use girder_aws::aws::s3_bucket_lifecycle_configuration as lifecycle;
+use girder_aws::aws::s3_bucket_object_lock_configuration as object_lock;
 use girder_aws::aws::s3_bucket_ownership_controls as ownership;
 use girder_aws::aws::s3_bucket_server_side_encryption_configuration as sse;
 use girder_aws::aws::s3_bucket_versioning as versioning;
@@ -24,6 +25,67 @@ pub enum Encryption {
     Kms(Expr<String>),
 }
 
+/// How S3 Object Lock protects a bucket's object versions during their retention.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ObjectLockMode {
+    /// Nobody deletes or overwrites a version, or shortens its retention, unless they hold
+    /// `s3:BypassGovernanceRetention` and ask for it: a guard a break-glass role can lift.
+    Governance,
+    /// Nobody, the root user included, deletes a version or shortens its retention until
+    /// it ends: the mode for records that must outlive a compromised account.
+    Compliance,
+}
+
+impl ObjectLockMode {
+    /// S3's name, `GOVERNANCE` or `COMPLIANCE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Governance => "GOVERNANCE",
+            Self::Compliance => "COMPLIANCE",
+        }
+    }
+}
+
+/// The most days of a default Object Lock retention girder accepts (100 years, as AWS
+/// Backup's vault lock).
+pub const OBJECT_LOCK_MAXIMUM_DAYS: u16 = 36_500;
+
+/// S3 Object Lock on a bucket: enabled when the bucket is created (`object_lock_enabled`,
+/// which S3 needs at creation) with a default retention every new object version gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ObjectLock {
+    mode: ObjectLockMode,
+    days: u16,
+}
+
+impl ObjectLock {
+    /// Governance mode, each version kept `days` (1 to [`OBJECT_LOCK_MAXIMUM_DAYS`]).
+    pub fn governance(days: u16) -> Self {
+        Self {
+            mode: ObjectLockMode::Governance,
+            days,
+        }
+    }
+
+    /// Compliance mode, each version kept `days` (1 to [`OBJECT_LOCK_MAXIMUM_DAYS`]).
+    pub fn compliance(days: u16) -> Self {
+        Self {
+            mode: ObjectLockMode::Compliance,
+            days,
+        }
+    }
+
+    /// The mode.
+    pub fn mode(&self) -> ObjectLockMode {
+        self.mode
+    }
+
+    /// The default retention, in days.
+    pub fn days(&self) -> u16 {
+        self.days
+    }
+}
+
 /// An S3 bucket to create.
 #[derive(Clone, Debug, PartialEq)]
 #[must_use = "a builder creates nothing until `add` is called"]
@@ -36,6 +98,7 @@ pub struct Bucket {
     prevent_destroy: bool,
     policy_statements: Vec<Statement>,
     public_keys: Vec<String>,
+    object_lock: Option<ObjectLock>,
 }
 
 /// A bucket in the stack: its name (known at synth when the name is a literal), its ARN,
@@ -62,7 +125,20 @@ impl Bucket {
             prevent_destroy: false,
             policy_statements: Vec::new(),
             public_keys: Vec::new(),
+            object_lock: None,
         }
+    }
+
+    /// Lock object versions with S3 Object Lock: `object_lock_enabled` on the bucket (S3
+    /// allows it at creation, so adding it to an existing bucket replaces the bucket) and
+    /// `aws_s3_bucket_object_lock_configuration` with `lock` as every new version's default
+    /// retention. The bucket must stay versioned, and no [`Bucket::expire_prefix`] may be
+    /// shorter than the lock (S3 would keep the locked versions anyway; a shorter expiry
+    /// only says something the bucket does not do). Noncurrent versions then expire
+    /// `lock.days()` after they are replaced, not a day after.
+    pub fn object_lock(mut self, lock: ObjectLock) -> Self {
+        self.object_lock = Some(lock);
+        self
     }
 
     /// Let anyone read the object at exactly `key` (`s3:GetObject` for principal `*` in
@@ -159,11 +235,29 @@ impl Bucket {
                 return Err(refuse(StorageError::PublicKey(key.clone())));
             }
         }
+        if let Some(lock) = self.object_lock {
+            if !(1..=OBJECT_LOCK_MAXIMUM_DAYS).contains(&lock.days) {
+                return Err(refuse(StorageError::ObjectLockDays(lock.days)));
+            }
+            if !self.versioned {
+                return Err(refuse(StorageError::ObjectLockUnversioned));
+            }
+            if let Some((prefix, days)) = self.expirations.iter().find(|(_, d)| *d < lock.days) {
+                return Err(refuse(StorageError::ExpiryShorterThanLock {
+                    prefix: prefix.clone(),
+                    days: *days,
+                    lock_days: lock.days,
+                }));
+            }
+        }
         let public = !self.public_keys.is_empty();
-        let mut spec = aws::S3Bucket::new()
+        let mut bucket_spec = aws::S3Bucket::new()
             .bucket(name.clone())
-            .force_destroy(self.force_destroy)
-            .into_spec();
+            .force_destroy(self.force_destroy);
+        if self.object_lock.is_some() {
+            bucket_spec = bucket_spec.object_lock_enabled(true);
+        }
+        let mut spec = bucket_spec.into_spec();
         if self.prevent_destroy {
             spec = spec.prevent_destroy();
         }
@@ -200,14 +294,29 @@ impl Bucket {
             ),
         )?;
         if self.versioned {
-            scope.add(
+            let versioning = scope.add(
                 "versioning",
                 aws::S3BucketVersioning::new(
                     bucket.id(),
                     versioning::VersioningConfiguration::new("Enabled"),
                 ),
             )?;
+            if let Some(lock) = self.object_lock {
+                scope.add(
+                    "object-lock",
+                    aws::S3BucketObjectLockConfiguration::new(bucket.id())
+                        .rule(object_lock::Rule::new(
+                            object_lock::RuleDefaultRetention::new()
+                                .mode(lock.mode.as_str())
+                                .days(lock.days),
+                        ))
+                        .into_spec()
+                        // S3 locks versions: versioning is on first.
+                        .depends_on(&versioning),
+                )?;
+            }
         }
+        let noncurrent_days = self.object_lock.map_or(1, |lock| lock.days);
         let mut rules = aws::S3BucketLifecycleConfiguration::new(bucket.id()).rule(
             lifecycle::Rule::new("abort-incomplete-uploads", "Enabled")
                 .filter(lifecycle::RuleFilter::new().prefix(""))
@@ -222,7 +331,7 @@ impl Bucket {
                     .filter(lifecycle::RuleFilter::new().prefix(prefix))
                     .expiration(lifecycle::RuleExpiration::new().days(*days))
                     .noncurrent_version_expiration(
-                        lifecycle::RuleNoncurrentVersionExpiration::new(1),
+                        lifecycle::RuleNoncurrentVersionExpiration::new(noncurrent_days),
                     ),
             );
         }

@@ -164,6 +164,24 @@ pub enum StorageError {
         /// The lock's maximum.
         max_days: u32,
     },
+    /// An Object Lock retention outside 1 to 36500 days.
+    #[error("object lock retention of {0} days: 1 to 36500 days")]
+    ObjectLockDays(u16),
+    /// Object Lock on a bucket without versioning.
+    #[error("object lock needs a versioned bucket: drop `.unversioned()`")]
+    ObjectLockUnversioned,
+    /// A lifecycle expiry shorter than the bucket's Object Lock retention.
+    #[error(
+        "objects under {prefix:?} expire after {days} days, shorter than the object lock's {lock_days} days: expire them after the lock or later"
+    )]
+    ExpiryShorterThanLock {
+        /// The prefix of the expiry.
+        prefix: String,
+        /// Its days.
+        days: u16,
+        /// The lock's retention.
+        lock_days: u16,
+    },
     /// Aliases without a certificate that covers them.
     #[error(
         "the site's aliases {0:?} need an ACM certificate (in us-east-1) that covers them: `.certificate(arn)`"

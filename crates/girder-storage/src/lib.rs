@@ -7,7 +7,8 @@
 //! - [`Bucket`]: an S3 bucket with the split-out configuration resources and safe
 //!   defaults: public access blocked, bucket owner enforced, SSE (S3-managed or KMS),
 //!   versioning, TLS-only policy, lifecycle rules by prefix; `grant_read` / `grant_read_write`
-//!   give a role exactly the object actions it needs.
+//!   give a role exactly the object actions it needs; S3 Object Lock ([`ObjectLock`],
+//!   governance or compliance) for records that must outlive the principals they record.
 //! - [`Repository`]: an ECR repository with immutable tags, scan on push and a lifecycle
 //!   policy.
 //! - [`BackupPlan`]: AWS Backup with a KMS-encrypted vault of its own (a compliance lock
@@ -36,7 +37,9 @@ pub use backup::{
     BACKUP_SERVICE_ROLE_POLICIES, BackupPlan, BackupPlanHandle, BackupRule,
     COLD_STORAGE_MINIMUM_DAYS, VAULT_LOCK_MAXIMUM_DAYS, VAULT_LOCK_MINIMUM_GRACE_DAYS,
 };
-pub use bucket::{Bucket, BucketHandle, Encryption};
+pub use bucket::{
+    Bucket, BucketHandle, Encryption, OBJECT_LOCK_MAXIMUM_DAYS, ObjectLock, ObjectLockMode,
+};
 pub use ebs_csi::{EBS_CSI_CLUSTER_TAG, EBS_CSI_DRIVER_ACTIONS, ebs_csi_statements};
 pub use ecr::{PUSH_ACTIONS, Repository, RepositoryHandle};
 pub use error::StorageError;

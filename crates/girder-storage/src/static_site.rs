@@ -151,7 +151,8 @@ impl StaticSite {
     /// Make the role `name` that `trust` may assume (GitHub Actions of the website's
     /// repository and branch) and that may only sync the bucket (`s3:ListBucket` on it,
     /// `s3:PutObject` and `s3:DeleteObject` on its objects) and invalidate this
-    /// distribution's cache (`cloudfront:CreateInvalidation` on it).
+    /// distribution's cache (`cloudfront:CreateInvalidation` on it, and
+    /// `cloudfront:GetInvalidation` to wait for one to complete).
     pub fn deployer(mut self, name: impl Into<String>, trust: Trust) -> Self {
         self.deployer = Some((name.into(), trust));
         self
@@ -275,9 +276,13 @@ impl Construct for StaticSite {
             deployer_policy = deployer_policy.statement(statement.sid("SyncTheSite"));
         }
         deployer_policy = deployer_policy.statement(
-            Statement::allow(["cloudfront:CreateInvalidation"])
-                .sid("InvalidateTheSite")
-                .on([distribution.arn()]),
+            // GetInvalidation: `aws cloudfront wait invalidation-completed` polls it.
+            Statement::allow([
+                "cloudfront:CreateInvalidation",
+                "cloudfront:GetInvalidation",
+            ])
+            .sid("InvalidateTheSite")
+            .on([distribution.arn()]),
         );
         let deployer = match self.deployer {
             Some((name, trust)) => Some(

@@ -452,10 +452,17 @@ fn the_deployer_may_sync_the_bucket_and_invalidate_the_distribution_and_nothing_
     for action in ["s3:PutObject", "s3:DeleteObject"] {
         assert_eq!(policy.access(action, &objects), Access::Allowed, "{action}");
     }
-    assert_eq!(
-        policy.access("cloudfront:CreateInvalidation", &distribution),
-        Access::Allowed
-    );
+    // Invalidate, and wait for it (`aws cloudfront wait invalidation-completed`).
+    for action in [
+        "cloudfront:CreateInvalidation",
+        "cloudfront:GetInvalidation",
+    ] {
+        assert_eq!(
+            policy.access(action, &distribution),
+            Access::Allowed,
+            "{action}"
+        );
+    }
     // Not reading, not other buckets, not other distributions, not changing the site.
     assert_eq!(policy.access("s3:GetObject", &objects), Access::Denied);
     assert_eq!(policy.access("s3:DeleteBucket", &bucket), Access::Denied);
@@ -484,7 +491,8 @@ fn the_deployer_may_sync_the_bucket_and_invalidate_the_distribution_and_nothing_
             "s3:ListBucket",
             "s3:PutObject",
             "s3:DeleteObject",
-            "cloudfront:CreateInvalidation"
+            "cloudfront:CreateInvalidation",
+            "cloudfront:GetInvalidation"
         ]
     );
     assert!(handle.deployer().is_some());

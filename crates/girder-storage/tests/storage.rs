@@ -7,7 +7,10 @@ use girder_aws::aws;
 use girder_core::assertions::Template;
 use girder_core::prelude::*;
 use girder_iam::{Role, Trust};
-use girder_storage::{Bucket, BucketName, Encryption, Repository, RepositoryHandle, StorageError};
+use girder_storage::{
+    Bucket, BucketName, Encryption, OBJECT_LOCK_MAXIMUM_DAYS, ObjectLock, Repository,
+    RepositoryHandle, StorageError,
+};
 use serde_json::{Value as Json, json};
 
 fn stack() -> Stack {
@@ -397,4 +400,103 @@ fn public_objects_are_exactly_the_keys_named_and_only_they_open_the_block() {
         policy.ends_with(r#"{"Sid" = "PublicObjects", "Effect" = "Allow", "Principal" = {"AWS" = "*"}, "Action" = "s3:GetObject", "Resource" = format("%s/keys.json", aws_s3_bucket.data_issuer.arn)}]})}"#),
         "{policy}"
     );
+}
+
+#[test]
+fn an_object_locked_bucket_is_created_with_the_lock_and_keeps_versions_as_long() {
+    let mut stack = stack();
+    let mut scope = stack.root();
+    let _ = Bucket::new(BucketName::literal("piksel-audit"))
+        .expire_prefix("AWSLogs/", 365)
+        .object_lock(ObjectLock::compliance(365))
+        .add(&mut scope, "audit")
+        .unwrap();
+    let _ = Bucket::new(BucketName::literal("piksel-audit-dev"))
+        .expire_prefix("AWSLogs/", 365)
+        .object_lock(ObjectLock::governance(30))
+        .add(&mut scope, "audit-dev")
+        .unwrap();
+    drop(scope);
+    let t = Template::from_stack(stack).unwrap();
+    // Object Lock is a property of the bucket at creation.
+    assert_eq!(
+        t.resource("aws_s3_bucket", "audit")["object_lock_enabled"],
+        true
+    );
+    let lock = t.resource(
+        "aws_s3_bucket_object_lock_configuration",
+        "audit_object_lock",
+    );
+    assert_eq!(lock["bucket"], "${aws_s3_bucket.audit.id}");
+    assert_eq!(
+        lock["rule"],
+        json!([{"default_retention": [{"mode": "COMPLIANCE", "days": 365}]}])
+    );
+    assert_eq!(
+        lock["depends_on"],
+        json!(["aws_s3_bucket_versioning.audit_versioning"])
+    );
+    let dev = t.resource(
+        "aws_s3_bucket_object_lock_configuration",
+        "audit_dev_object_lock",
+    );
+    assert_eq!(dev["rule"][0]["default_retention"][0]["mode"], "GOVERNANCE");
+    assert_eq!(dev["rule"][0]["default_retention"][0]["days"], 30);
+    // Replaced versions are kept as long as the lock keeps them, not a day.
+    let rules = &t.resource("aws_s3_bucket_lifecycle_configuration", "audit_lifecycle")["rule"];
+    let expire = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "expire-AWSLogs")
+        .unwrap();
+    assert_eq!(
+        expire["noncurrent_version_expiration"][0]["noncurrent_days"],
+        365
+    );
+    assert_eq!(expire["expiration"][0]["days"], 365);
+    // A bucket without a lock has no lock and keeps the one-day noncurrent expiry.
+    let mut plain = self::stack();
+    pixtools(&mut plain);
+    let plain = Template::from_stack(plain).unwrap();
+    plain.resource_count_is("aws_s3_bucket_object_lock_configuration", 0);
+    assert!(plain.resource("aws_s3_bucket", "images")["object_lock_enabled"].is_null());
+}
+
+#[test]
+fn an_object_lock_longer_than_an_expiry_or_without_versioning_is_refused() {
+    let mut stack = stack();
+    let mut scope = stack.root();
+    let err = Bucket::new(BucketName::literal("piksel-audit"))
+        .expire_prefix("AWSLogs/", 90)
+        .object_lock(ObjectLock::governance(365))
+        .add(&mut scope, "short")
+        .unwrap_err();
+    assert_eq!(
+        err.construct_error::<StorageError>(),
+        Some(&StorageError::ExpiryShorterThanLock {
+            prefix: "AWSLogs/".into(),
+            days: 90,
+            lock_days: 365
+        })
+    );
+    let err = Bucket::new(BucketName::literal("piksel-audit"))
+        .unversioned()
+        .object_lock(ObjectLock::compliance(30))
+        .add(&mut scope, "unversioned")
+        .unwrap_err();
+    assert_eq!(
+        err.construct_error::<StorageError>(),
+        Some(&StorageError::ObjectLockUnversioned)
+    );
+    for days in [0, OBJECT_LOCK_MAXIMUM_DAYS + 1] {
+        let err = Bucket::new(BucketName::literal("piksel-audit"))
+            .object_lock(ObjectLock::compliance(days))
+            .add(&mut scope, &format!("days-{days}"))
+            .unwrap_err();
+        assert_eq!(
+            err.construct_error::<StorageError>(),
+            Some(&StorageError::ObjectLockDays(days))
+        );
+    }
 }

@@ -33,8 +33,9 @@ const GITHUB_ORGANIZATION: &str = "piksel";
 const INFRA_REPOSITORY: &str = "piksel/piksel-infra";
 const KUBERNETES_REPOSITORY: &str = "piksel/piksel-kubernetes";
 
-/// The services `piksel-infra-<env>` declares resources of.
-const INFRA_SERVICES: [&str; 17] = [
+/// The services `piksel-infra-<env>` declares resources of and manages whole (`<service>:*`);
+/// the audit and backup services are narrowed ([`INFRA_ACTIONS`]).
+const INFRA_SERVICES: [&str; 13] = [
     "ec2",
     "ecs",
     "rds",
@@ -44,25 +45,123 @@ const INFRA_SERVICES: [&str; 17] = [
     "logs",
     "ssm",
     "secretsmanager",
-    "kms",
     "cloudwatch",
     "sns",
-    "cloudtrail",
-    "access-analyzer",
-    "backup",
-    "backup-storage",
     "cloudfront",
+    "access-analyzer",
 ];
 
-/// The services `piksel-eks-<env>` declares resources of.
-const EKS_SERVICES: [&str; 5] = ["eks", "ec2", "kms", "logs", "ssm"];
+/// What `piksel-infra-<env>` does with the services that hold the audit record and the
+/// backups (and [`KMS_WRITES`], [`KMS_READ_AND_USE`] with its keys): create, read, update
+/// and tag the trail, the vault, its plan and selections and the event rules; never stop
+/// or delete the trail, delete a vault or a recovery point (and
+/// [`audit_protection_statements`] denies those outright).
+const INFRA_ACTIONS: [&str; 31] = [
+    // The trail (CreateTrail with its event selectors, logging started; tags).
+    "cloudtrail:CreateTrail",
+    "cloudtrail:UpdateTrail",
+    "cloudtrail:StartLogging",
+    "cloudtrail:PutEventSelectors",
+    "cloudtrail:AddTags",
+    "cloudtrail:RemoveTags",
+    "cloudtrail:Get*",
+    "cloudtrail:Describe*",
+    "cloudtrail:List*",
+    // The vault (its lock), the plan and its selections.
+    "backup:CreateBackupVault",
+    "backup:PutBackupVaultLockConfiguration",
+    "backup:CreateBackupPlan",
+    "backup:UpdateBackupPlan",
+    "backup:DeleteBackupPlan",
+    "backup:CreateBackupSelection",
+    "backup:DeleteBackupSelection",
+    "backup:TagResource",
+    "backup:UntagResource",
+    "backup:Get*",
+    "backup:Describe*",
+    "backup:List*",
+    // CreateBackupVault mounts the vault's storage.
+    "backup-storage:MountCapsule",
+    // The security topic's rule for Access Analyzer's findings.
+    "events:PutRule",
+    "events:DeleteRule",
+    "events:DescribeRule",
+    "events:PutTargets",
+    "events:RemoveTargets",
+    "events:ListTargetsByRule",
+    "events:TagResource",
+    "events:UntagResource",
+    "events:ListTagsForResource",
+];
+
+/// What either stack does to its KMS keys: create them with their policy and alias,
+/// rotate, tag, schedule a replaced key's deletion (never an audit key's:
+/// [`audit_protection_statements`]), and the grants the services they are given to make.
+const KMS_WRITES: [&str; 12] = [
+    "kms:CreateKey",
+    "kms:CreateAlias",
+    "kms:UpdateAlias",
+    "kms:DeleteAlias",
+    "kms:PutKeyPolicy",
+    "kms:EnableKeyRotation",
+    "kms:UpdateKeyDescription",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:CreateGrant",
+    "kms:RetireGrant",
+];
+
+/// What either stack does with KMS besides [`KMS_WRITES`]: read keys, and the data-key
+/// calls AWS Backup's, RDS's and EKS's creates make with the caller's rights.
+const KMS_READ_AND_USE: [&str; 9] = [
+    "kms:DescribeKey",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListResourceTags",
+    "kms:ListAliases",
+    "kms:ListKeys",
+    "kms:ListGrants",
+    "kms:GenerateDataKey",
+    "kms:Decrypt",
+];
+
+/// The services `piksel-eks-<env>` declares resources of and manages whole.
+const EKS_SERVICES: [&str; 2] = ["eks", "logs"];
+
+/// What `piksel-eks-<env>` does with EC2 (and [`KMS_WRITES`], [`KMS_READ_AND_USE`] with
+/// the cluster's Secrets key): the cluster's security group and its rules, the node
+/// groups' launch templates (and the instances EKS launches from them, which it checks
+/// the caller may launch: a statement of its own), tags, reads. No VPC, subnet, route or
+/// instance of its own (those are the infra's), and no SSM at all (the node groups' AMI
+/// type names the image; no parameter is read).
+const EKS_ACTIONS: [&str; 18] = [
+    "ec2:Describe*",
+    "ec2:GetLaunchTemplateData",
+    "ec2:CreateSecurityGroup",
+    "ec2:DeleteSecurityGroup",
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:AuthorizeSecurityGroupEgress",
+    "ec2:RevokeSecurityGroupIngress",
+    "ec2:RevokeSecurityGroupEgress",
+    "ec2:ModifySecurityGroupRules",
+    "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
+    "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
+    "ec2:CreateLaunchTemplate",
+    "ec2:CreateLaunchTemplateVersion",
+    "ec2:ModifyLaunchTemplate",
+    "ec2:DeleteLaunchTemplate",
+    "ec2:DeleteLaunchTemplateVersions",
+    "ec2:CreateTags",
+    "ec2:DeleteTags",
+];
 
 /// What an apply may do with IAM: the stack's own roles, their inline and customer-managed
 /// policies and instance profiles, the OIDC providers and the service-linked roles EKS
-/// and RDS ask for; never a user, a group or an account setting. (A role it makes could
-/// hold more than the apply role itself: the approval gate, the policy checks and a
-/// permissions boundary, not yet set, are what stop that.)
-const IAM_ROLE_ACTIONS: [&str; 37] = [
+/// and RDS ask for, created, updated (tags included) and deleted; never a user, a group
+/// or an account setting. (The roles it makes carry the environment's boundary, and
+/// [`role_management_with_boundary`] keeps it from writing any other role.)
+const IAM_ROLE_ACTIONS: [&str; 41] = [
     "iam:DeleteRole",
     "iam:GetRole",
     "iam:UpdateRole",
@@ -84,6 +183,8 @@ const IAM_ROLE_ACTIONS: [&str; 37] = [
     "iam:GetOpenIDConnectProvider",
     "iam:DeleteOpenIDConnectProvider",
     "iam:TagOpenIDConnectProvider",
+    "iam:UntagOpenIDConnectProvider",
+    "iam:UpdateOpenIDConnectProviderThumbprint",
     "iam:GetPolicy",
     "iam:GetPolicyVersion",
     // The instance profiles of the stack's EC2 roles (the developer instance).
@@ -93,6 +194,7 @@ const IAM_ROLE_ACTIONS: [&str; 37] = [
     "iam:AddRoleToInstanceProfile",
     "iam:RemoveRoleFromInstanceProfile",
     "iam:TagInstanceProfile",
+    "iam:UntagInstanceProfile",
     // The customer-managed policies the stack writes (the developers' SSH policy).
     "iam:CreatePolicy",
     "iam:DeletePolicy",
@@ -100,9 +202,98 @@ const IAM_ROLE_ACTIONS: [&str; 37] = [
     "iam:DeletePolicyVersion",
     "iam:ListPolicyVersions",
     "iam:TagPolicy",
+    "iam:UntagPolicy",
     "iam:ListRoles",
     "iam:ListPolicies",
 ];
+
+/// The AWS managed policies the stacks attach to their roles (by name, with the path):
+/// the EKS cluster and node roles, the VPC CNI's Pod Identity role, AWS Backup's service
+/// role. An apply may attach or detach no other managed policy but the stacks' own
+/// (the developers' SSH policy).
+const ATTACHABLE_AWS_POLICIES: [&str; 6] = [
+    "AmazonEKSClusterPolicy",
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEC2ContainerRegistryPullOnly",
+    "AmazonEKS_CNI_Policy",
+    "service-role/AWSBackupServiceRolePolicyForBackup",
+    "service-role/AWSBackupServiceRolePolicyForRestores",
+];
+
+/// The managed policies an apply of `env` may attach: [`ATTACHABLE_AWS_POLICIES`] and the
+/// developers' policy.
+fn attachable_policies(env: &Environment) -> Vec<String> {
+    ATTACHABLE_AWS_POLICIES
+        .iter()
+        .map(|name| format!("arn:{}:iam::aws:policy/{name}", PARTITION.as_str()))
+        .chain([crate::developer_access::developer_policy_arn(env)])
+        .collect()
+}
+
+/// What no apply may do, whatever else it is allowed: stop or delete the trail; delete
+/// the trail bucket, its policy or a log file, or lift or change a file's lock; delete a
+/// recovery point, shorten one's life, delete a vault or its lock, or rewrite its access
+/// policy; disable or schedule the deletion of the keys that protect the audit record,
+/// the backups and the security topic, or move their aliases (which the key condition
+/// reads). What the infra apply needs to create and update them stays allowed:
+/// `s3:PutLifecycleConfiguration` and `s3:PutBucketObjectLockConfiguration` are one IAM
+/// action for creating and changing, so they are not denied; the lock itself keeps every
+/// written file (a lifecycle rule does not expire a locked version). Tearing down an
+/// environment's trail, trail bucket or vault is therefore a break-glass action, outside
+/// Terraform Cloud.
+fn audit_protection_statements(env: &Environment) -> Vec<Statement> {
+    let account = env.account_id;
+    let trail = crate::operations::trail_name(env);
+    let bucket = crate::operations::trail_bucket_name(env);
+    let aliases = crate::operations::audit_key_aliases(env);
+    vec![
+        Statement::deny(["cloudtrail:StopLogging", "cloudtrail:DeleteTrail"])
+            .sid("TheTrailKeepsLogging")
+            .on([format!(
+                "arn:aws:cloudtrail:{REGION}:{account}:trail/{trail}"
+            )]),
+        Statement::deny([
+            "s3:DeleteBucket",
+            "s3:DeleteBucketPolicy",
+            "s3:DeleteObject",
+            "s3:DeleteObjectVersion",
+            "s3:BypassGovernanceRetention",
+            "s3:PutObjectRetention",
+            "s3:PutObjectLegalHold",
+        ])
+        .sid("TheTrailBucketKeepsItsFiles")
+        .on([
+            format!("arn:aws:s3:::{bucket}"),
+            format!("arn:aws:s3:::{bucket}/*"),
+        ]),
+        Statement::deny([
+            "backup:DeleteRecoveryPoint",
+            "backup:UpdateRecoveryPointLifecycle",
+            "backup:DisassociateRecoveryPoint",
+            "backup:DeleteBackupVault",
+            "backup:DeleteBackupVaultLockConfiguration",
+            "backup:PutBackupVaultAccessPolicy",
+            "backup:DeleteBackupVaultAccessPolicy",
+        ])
+        .sid("TheBackupsStay")
+        .on(["*"])
+        .wildcard_because("every vault and recovery point of the account: no stack deletes one"),
+        Statement::deny(["kms:DisableKey", "kms:ScheduleKeyDeletion"])
+            .sid("TheAuditKeysStay")
+            .on(["*"])
+            .when(Condition::new(
+                "ForAnyValue:StringEquals",
+                "kms:ResourceAliases",
+                aliases.iter().cloned(),
+            ))
+            .wildcard_because("the keys are named by their aliases: their ids are made at apply"),
+        Statement::deny(["kms:DeleteAlias", "kms:UpdateAlias"])
+            .sid("TheAuditKeysKeepTheirAliases")
+            .on(aliases
+                .iter()
+                .map(|alias| format!("arn:aws:kms:{REGION}:{account}:{alias}"))),
+    ]
+}
 
 /// The environment's permissions boundary's name.
 fn boundary_name(env: &Environment) -> String {
@@ -242,9 +433,35 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
             .name(boundary_name(env))
             .description("The ceiling of every role Piksel's Terraform Cloud applies make"),
     )?;
-    for (id, workspace, services) in [
-        ("infra-aws", &infra, INFRA_SERVICES.as_slice()),
-        ("eks-aws", &eks, EKS_SERVICES.as_slice()),
+    // EKS checks that whoever creates a node group from a launch template may launch
+    // instances from it: only from launch templates of this account and region.
+    let launch_from_templates = Statement::allow(["ec2:RunInstances"])
+        .sid("NodeGroupsFromTheStacksLaunchTemplates")
+        .on(["*"])
+        .when(Condition::new(
+            "ArnLike",
+            "ec2:LaunchTemplate",
+            [format!(
+                "arn:aws:ec2:{REGION}:{}:launch-template/*",
+                env.account_id
+            )],
+        ))
+        .wildcard_because("the instances, volumes and interfaces EKS launches are numbered at apply; the launch template condition is the guard");
+    for (id, workspace, services, actions, extra) in [
+        (
+            "infra-aws",
+            &infra,
+            INFRA_SERVICES.as_slice(),
+            INFRA_ACTIONS.as_slice(),
+            None,
+        ),
+        (
+            "eks-aws",
+            &eks,
+            EKS_SERVICES.as_slice(),
+            EKS_ACTIONS.as_slice(),
+            Some(launch_from_templates.clone()),
+        ),
     ] {
         let mut roles = TfcWorkspaceRoles::new(&auth, workspace, PARTITION)
             .role_name_prefix(role_prefix(workspace.name()));
@@ -263,6 +480,19 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
                     .wildcard_because("a workspace creates and deletes resources of these services by names it chooses at plan; the guard is the services, the region and the workspace's approval gate"),
             )
             .apply_statement(
+                Statement::allow(
+                    actions
+                        .iter()
+                        .chain(KMS_WRITES.iter())
+                        .chain(KMS_READ_AND_USE.iter())
+                        .copied(),
+                )
+                    .sid("ManageTheStacksResourcesByAction")
+                    .on(["*"])
+                    .when(in_the_platforms_regions())
+                    .wildcard_because("the trail, vault, rules, keys, groups and launch templates are named or numbered at apply; the guard is the actions, the region and the denies that protect the audit record"),
+            )
+            .apply_statement(
                 Statement::allow(IAM_ROLE_ACTIONS)
                     .sid("ManageTheStacksRoles")
                     .on(["*"])
@@ -272,7 +502,16 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         // every role), so no apply can make a role stronger than the ceiling.
         // Nor may it change its own role, a sibling's, or the boundary.
         let own_roles = [format!("arn:aws:iam::{}:role/tfc-*", env.account_id)];
-        for statement in role_management_with_boundary(&boundary, &own_roles) {
+        if let Some(statement) = extra {
+            roles = roles.apply_statement(statement);
+        }
+        for statement in
+            role_management_with_boundary(&boundary, &own_roles, &attachable_policies(env))
+        {
+            roles = roles.apply_statement(statement);
+        }
+        // Neither apply may erase the audit record or the backups.
+        for statement in audit_protection_statements(env) {
             roles = roles.apply_statement(statement);
         }
         let _roles = roles.add(&mut root, id)?;

@@ -1,5 +1,6 @@
 //! The inputs of each environment. Values marked "replace" are placeholders a team sets
-//! to its own (the account ids, the administrators' role, the developers' addresses);
+//! to its own (the account ids, the administrators' role, the developers' addresses,
+//! the security alarms' PagerDuty integration and mailbox);
 //! where the seeds leave a value open, the choice is terraform-aws-modules' or AWS's
 //! guidance, named where it is made.
 
@@ -42,8 +43,14 @@ pub struct Environment {
     pub database_class: &'static str,
     /// The addresses the cluster's public endpoint admits (replace), besides the VPC.
     pub operator_cidrs: Vec<Ipv4Cidr>,
-    /// The developers' SSH public key (replace): the developer instance's key pair.
-    pub developer_public_key: &'static str,
+    /// Where the critical security alarms page the on-call (replace): PagerDuty's
+    /// CloudWatch integration URL, an HTTPS subscription of the security topic (seed 001:
+    /// "critical alerts: PagerDuty").
+    pub security_pagerduty_url: &'static str,
+    /// Who receives the security record by e-mail (replace): every alarm and Access
+    /// Analyzer finding, and the periodic permissions report's readers (seed 001:
+    /// "status updates: email").
+    pub security_report_email: &'static str,
 }
 
 impl Environment {
@@ -85,9 +92,13 @@ const fn cidr(network: [u8; 4], prefix: u8) -> Ipv4Cidr {
 /// A documentation address (RFC 5737) until a team puts its own.
 const OFFICE: Ipv4Cidr = cidr([198, 51, 100, 0], 24);
 
-/// The developers' key (replace with the team's own public key). A real ed25519 public
-/// key whose private half was discarded when it was made: EC2 imports it, nobody can use it.
-const DEVELOPER_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMDzWj80iHSmwsjnIl+9jwqxtHgg0gC0xl7Iyk0RfPwV piksel-developers";
+/// PagerDuty's CloudWatch integration URL for the platform's security service (replace
+/// the key with the integration's own).
+const PAGERDUTY_SECURITY: &str =
+    "https://events.pagerduty.com/integration/ReplaceWithIntegrationKey/enqueue";
+
+/// The platform team's security mailbox (replace; RFC 2606's `.example` until then).
+const SECURITY_REPORTS: &str = "platform-security@piksel.example";
 
 /// dev, staging, prod: the seed's order of promotion.
 pub fn environments() -> Vec<Environment> {
@@ -101,7 +112,8 @@ pub fn environments() -> Vec<Environment> {
             auto_apply: true,
             database_class: "db.t4g.medium",
             operator_cidrs: vec![OFFICE],
-            developer_public_key: DEVELOPER_KEY,
+            security_pagerduty_url: PAGERDUTY_SECURITY,
+            security_report_email: SECURITY_REPORTS,
         },
         Environment {
             name: "staging",
@@ -112,7 +124,8 @@ pub fn environments() -> Vec<Environment> {
             auto_apply: false,
             database_class: "db.t4g.medium",
             operator_cidrs: vec![OFFICE],
-            developer_public_key: DEVELOPER_KEY,
+            security_pagerduty_url: PAGERDUTY_SECURITY,
+            security_report_email: SECURITY_REPORTS,
         },
         Environment {
             name: "prod",
@@ -123,7 +136,8 @@ pub fn environments() -> Vec<Environment> {
             auto_apply: false,
             database_class: "db.m7g.large",
             operator_cidrs: vec![OFFICE],
-            developer_public_key: DEVELOPER_KEY,
+            security_pagerduty_url: PAGERDUTY_SECURITY,
+            security_report_email: SECURITY_REPORTS,
         },
     ]
 }

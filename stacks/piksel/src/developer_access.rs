@@ -1,16 +1,21 @@
 //! Developer access (seed 000, issue 2.4: "Configure EC2 instances for services", "Set up
 //! SSH for developers"): an instance in a private subnet that developers reach by SSH
 //! through SSM Session Manager (`AWS-StartSSHSession`), with no port open to anyone, no
-//! public address and no bastion; their SSH key is its key pair, and the addresses they
-//! may start a session from are the operators' allowlist (an `aws:SourceIp` condition on
-//! `ssm:StartSession`, in the policy developers get).
+//! public address and no bastion. No shared key: each developer pushes their own public
+//! key for 60 seconds with EC2 Instance Connect (`ec2-instance-connect:SendSSHPublicKey`,
+//! as `ec2-user` only; Amazon Linux 2023 runs Instance Connect's agent), so a key never
+//! outlives the session it opens and nobody's key is on the instance to leak or rotate.
+//! They do so as the environment's developers role (`piksel-<env>-developers`, trusted by
+//! the account: the account's SSO permission set decides who may assume it), which holds
+//! the developers' policy, from the addresses of the operators' allowlist (an
+//! `aws:SourceIp` condition on both calls).
 //!
 //! ```text
-//! # ~/.ssh/config
+//! # ~/.ssh/config, with a profile assuming piksel-<env>-developers
 //! Host piksel-dev
 //!   HostName <instance id>
 //!   User ec2-user
-//!   ProxyCommand aws ssm start-session --target %h --document-name AWS-StartSSHSession --parameters portNumber=%p
+//!   ProxyCommand sh -c "aws ec2-instance-connect send-ssh-public-key --instance-id %h --instance-os-user %r --ssh-public-key file://$HOME/.ssh/id_ed25519.pub && aws ssm start-session --target %h --document-name AWS-StartSSHSession --parameters portNumber=%p"
 //! ```
 
 use girder_aws::aws;
@@ -18,6 +23,7 @@ use girder_aws::aws::data_ami;
 use girder_aws::aws::instance as ec2;
 use girder_core::construct::Construct;
 use girder_core::terraform::{IgnoreChanges, IntoResourceSpec, Lifecycle};
+use girder_core::vocabulary::Arn;
 use girder_core::vocabulary::AwsLocation;
 use girder_core::{Error, Result, Scope};
 use girder_iam::{Condition, PolicyDocument, Role, Statement, Trust, session_manager_statements};
@@ -64,19 +70,6 @@ pub(crate) fn add(
             "an EC2 role must come with an instance profile",
         ));
     };
-    if !is_ssh_public_key(env.developer_public_key) {
-        return Err(Error::invalid(
-            at,
-            format!(
-                "developer public key {:?} is not an OpenSSH public key: expected `<type> <base64 body> [comment]`, the type one of ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa and named again inside the body (what EC2's ImportKeyPair accepts)",
-                env.developer_public_key
-            ),
-        ));
-    }
-    let key = scope.add(
-        "key",
-        aws::KeyPair::new(env.developer_public_key).key_name(format!("{name}-developers")),
-    )?;
     // Amazon Linux 2023, the newest when the instance is made; a newer image does not
     // replace a running developer machine (its disk is the developers' work).
     let ami = scope.add(
@@ -98,7 +91,6 @@ pub(crate) fn add(
             .subnet_id(subnet.clone())
             .vpc_security_group_ids([group.id()])
             .iam_instance_profile(profile)
-            .key_name(key.key_name())
             .associate_public_ip_address(false)
             .metadata_options(
                 ec2::MetadataOptions::new()
@@ -121,131 +113,79 @@ pub(crate) fn add(
                 ..Lifecycle::default()
             }),
     )?;
-    // What a developer may do: an SSH session to this instance, from the allowlisted
-    // addresses, and end or resume their own sessions; no shell document, no other
-    // instance.
-    let mut start = Statement::allow(["ssm:StartSession"])
-        .sid("SshToTheDeveloperInstance")
-        .on([girder_core::vocabulary::Arn::attribute(instance.arn())])
-        // AWS's own document: its ARN names no account.
-        .on([format!(
-            "arn:aws:ssm:{REGION}::document/AWS-StartSSHSession"
-        )]);
-    start = start.when(Condition::new(
-        "IpAddress",
-        "aws:SourceIp",
-        env.operator_cidrs.iter().map(ToString::to_string),
-    ));
-    let developers = PolicyDocument::new().statement(start).statement(
-        Statement::allow(["ssm:TerminateSession", "ssm:ResumeSession"])
-            .sid("TheirOwnSessions")
-            .on([location.arn("ssm", "session/${aws:userid}-*")]),
-    );
-    scope.add(
+    // What a developer may do: push their own key to this instance as ec2-user, open an
+    // SSH session to it (AWS-StartSSHSession, no shell document), both from the
+    // allowlisted addresses, and end or resume their own sessions; no other instance.
+    let from_the_allowlist = || {
+        Condition::new(
+            "IpAddress",
+            "aws:SourceIp",
+            env.operator_cidrs.iter().map(ToString::to_string),
+        )
+    };
+    let instance_arn = Arn::attribute(instance.arn());
+    let developers = PolicyDocument::new()
+        .statement(
+            Statement::allow(["ec2-instance-connect:SendSSHPublicKey"])
+                .sid("TheirOwnKeyForOneSession")
+                .on([instance_arn.clone()])
+                .when(Condition::string_equals("ec2:osuser", OS_USER))
+                .when(from_the_allowlist()),
+        )
+        .statement(
+            Statement::allow(["ssm:StartSession"])
+                .sid("SshToTheDeveloperInstance")
+                .on([instance_arn])
+                // AWS's own document: its ARN names no account.
+                .on([format!(
+                    "arn:aws:ssm:{REGION}::document/AWS-StartSSHSession"
+                )])
+                .when(from_the_allowlist()),
+        )
+        .statement(
+            Statement::allow(["ssm:TerminateSession", "ssm:ResumeSession"])
+                .sid("TheirOwnSessions")
+                .on([location.arn("ssm", "session/${aws:userid}-*")]),
+        );
+    let policy = scope.add(
         "developer-policy",
         aws::IamPolicy::new(developers.render(&scope.location())?)
-            .name(format!("{name}-developer-ssh"))
+            .name(developer_policy_name(env))
             .description(
-                "SSH to the developer instance through Session Manager, from the allowlist",
+                "SSH to the developer instance through Session Manager with EC2 Instance Connect, from the allowlist",
             ),
+    )?;
+    // Who holds it: the developers' role, assumed through the account's SSO.
+    let role = Role::new(
+        format!("{name}-developers"),
+        Trust::account(format!("arn:aws:iam::{}:root", env.account_id)),
+    )
+    .description(format!(
+        "Piksel {} developers: SSH to the developer instance",
+        env.name
+    ))
+    .max_session(3600)
+    .add(&mut scope, "developers-role")?;
+    scope.add(
+        "developers-ssh",
+        aws::IamRolePolicyAttachment::new(policy.arn(), role.name()),
     )?;
     Ok(())
 }
 
-/// Whether `key` is an OpenSSH public key line EC2 imports: `<type> <base64> [comment]`,
-/// the body decoding to a length-prefixed copy of `<type>` followed by the key.
-fn is_ssh_public_key(key: &str) -> bool {
-    let mut fields = key.split_ascii_whitespace();
-    let (Some(kind), Some(body)) = (fields.next(), fields.next()) else {
-        return false;
-    };
-    let known = [
-        "ssh-ed25519",
-        "ecdsa-sha2-nistp256",
-        "ecdsa-sha2-nistp384",
-        "ecdsa-sha2-nistp521",
-        "ssh-rsa",
-    ];
-    if !known.contains(&kind) {
-        return false;
-    }
-    let Some(bytes) = base64_decode(body) else {
-        return false;
-    };
-    let Some(len) = bytes.get(..4) else {
-        return false;
-    };
-    let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
-    bytes.len() > 4 + len && bytes.get(4..4 + len) == Some(kind.as_bytes())
+/// The user developers sign in as (Amazon Linux's).
+const OS_USER: &str = "ec2-user";
+
+/// The developers' policy's name.
+fn developer_policy_name(env: &Environment) -> String {
+    format!("piksel-{}-developer-ssh", env.name)
 }
 
-/// Standard base64 with padding, or `None` when `text` is not.
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    if text.is_empty() || !text.len().is_multiple_of(4) {
-        return None;
-    }
-    let value = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let bytes = text.as_bytes();
-    let padding = bytes.iter().rev().take_while(|&&c| c == b'=').count();
-    if padding > 2 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
-    for (index, chunk) in bytes.chunks(4).enumerate() {
-        let last = index == bytes.len() / 4 - 1;
-        let mut group = 0u32;
-        for (at, &c) in chunk.iter().enumerate() {
-            let v = if c == b'=' && last && at >= 4 - padding {
-                0
-            } else {
-                value(c)?
-            };
-            group = group << 6 | v;
-        }
-        let take = if last { 3 - padding } else { 3 };
-        out.extend_from_slice(&group.to_be_bytes()[1..1 + take]);
-    }
-    Some(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{base64_decode, is_ssh_public_key};
-
-    #[test]
-    fn base64_decodes_with_and_without_padding() {
-        assert_eq!(base64_decode("TWFu").as_deref(), Some(&b"Man"[..]));
-        assert_eq!(base64_decode("TWE=").as_deref(), Some(&b"Ma"[..]));
-        assert_eq!(base64_decode("TQ==").as_deref(), Some(&b"M"[..]));
-        for bad in ["", "TWF", "T===", "TW=u", "TW!u"] {
-            assert_eq!(base64_decode(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn only_real_public_keys_pass() {
-        assert!(is_ssh_public_key(
-            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMDzWj80iHSmwsjnIl+9jwqxtHgg0gC0xl7Iyk0RfPwV piksel-developers"
-        ));
-        for bad in [
-            // Review 2's N1: the old placeholder, 65 characters of not-base64.
-            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIReplaceWithTheDevelopersPublicKey0000000 piksel-developers",
-            // The body names another type.
-            "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIMDzWj80iHSmwsjnIl+9jwqxtHgg0gC0xl7Iyk0RfPwV",
-            "ssh-ed25519",
-            "ssh-dss AAAAB3NzaC1kc3M=",
-            "",
-        ] {
-            assert!(!is_ssh_public_key(bad), "{bad}");
-        }
-    }
+/// The developers' policy's ARN (known at synth: the apply roles may attach it).
+pub(crate) fn developer_policy_arn(env: &Environment) -> String {
+    format!(
+        "arn:aws:iam::{}:policy/{}",
+        env.account_id,
+        developer_policy_name(env)
+    )
 }

@@ -120,6 +120,11 @@ pub(crate) fn infra(stack: &mut Stack, env: &Environment) -> Result<()> {
         "no SNS message per delivered log file: the CIS alarms on the log group notify the security topic",
     )?;
     stack.acknowledge_check(
+        "developer-access/developers-role",
+        "CKV_AWS_61",
+        "trusted by this account only (its root: the account's own IAM policies, an SSO permission set, decide who may assume it); no other account, no service",
+    )?;
+    stack.acknowledge_check(
         "backup/plan/key",
         "CKV2_AWS_64",
         "the key policy is KMS's default (the account's IAM decides); AWS Backup's grants are its service role's",

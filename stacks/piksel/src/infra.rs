@@ -23,9 +23,11 @@ pub const REPOSITORIES: [&str; 2] = ["piksel-core", "piksel-jupyter"];
 /// The GitHub repositories whose workflows push the images (seed 001: piksel-core builds
 /// the ODC image, piksel-jupyter the Jupyter one), and the refs they push from: main
 /// (dev builds, tagged by commit: tags are immutable, so never `:latest`) and release
-/// tags.
+/// tags; production's registries take releases only (an unreleased build never reaches
+/// prod's registry).
 const IMAGE_REPOSITORIES: [&str; 2] = ["piksel/piksel-core", "piksel/piksel-jupyter"];
 const IMAGE_REFS: [&str; 2] = ["refs/heads/main", "refs/tags/v*"];
+const RELEASE_REFS: [&str; 1] = ["refs/tags/v*"];
 
 /// The tag prefix of CI's builds of main (a release's tag is its version).
 pub const BUILD_TAG_PREFIX: &str = "sha-";
@@ -122,7 +124,15 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
         }
         let _role = Role::new(
             format!("{name}-ecr-push"),
-            Trust::github_actions_refs(github.arn(), &IMAGE_REPOSITORIES, &IMAGE_REFS),
+            Trust::github_actions_refs(
+                github.arn(),
+                &IMAGE_REPOSITORIES,
+                if env.production {
+                    &RELEASE_REFS[..]
+                } else {
+                    &IMAGE_REFS[..]
+                },
+            ),
         )
         .description(format!(
             "GitHub Actions pushes to Piksel's registries in {}",
@@ -163,8 +173,9 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
         .map_err(|e| Error::construct(data_scope.location(), e))?;
     let _published = database.publish_to_ssm(&mut data_scope, "settings", &prefix)?;
     drop(data_scope);
-    crate::operations::add(&mut root, env, &name, &database, github_arn)?;
+    let operations = crate::operations::add(&mut root, env, &name, &database, github_arn)?;
     drop(root);
+    crate::operations::outputs(&mut stack, &operations)?;
     crate::findings::infra(&mut stack, env)?;
     crate::agents::acknowledge_infra(&mut stack)?;
     Ok((

@@ -435,8 +435,7 @@ fn terraform_installs_flux_which_syncs_the_environments_clusters_directory() {
 /// The IAM actions creating a resource of Terraform type `rtype` needs, by its service:
 /// what an apply role must allow for the stack to apply at all.
 fn create_actions(rtype: &str) -> Vec<&'static str> {
-    let service = |prefix: &str, action: &'static str| rtype.starts_with(prefix).then_some(action);
-    let iam = match rtype {
+    let exact = match rtype {
         "aws_iam_role" => vec!["iam:CreateRole", "iam:GetRole", "iam:PassRole"],
         "aws_iam_role_policy" => vec!["iam:PutRolePolicy"],
         "aws_iam_role_policy_attachment" => vec!["iam:AttachRolePolicy"],
@@ -445,60 +444,165 @@ fn create_actions(rtype: &str) -> Vec<&'static str> {
         }
         "aws_iam_policy" => vec!["iam:CreatePolicy"],
         "aws_iam_openid_connect_provider" => vec!["iam:CreateOpenIDConnectProvider"],
+        // The narrowed services: the calls their creates make.
+        "aws_kms_key" => vec![
+            "kms:CreateKey",
+            "kms:PutKeyPolicy",
+            "kms:EnableKeyRotation",
+            "kms:DescribeKey",
+            "kms:TagResource",
+        ],
+        "aws_kms_alias" => vec!["kms:CreateAlias"],
+        "aws_cloudtrail" => vec![
+            "cloudtrail:CreateTrail",
+            "cloudtrail:PutEventSelectors",
+            "cloudtrail:StartLogging",
+            "cloudtrail:GetTrailStatus",
+        ],
+        "aws_backup_vault" => vec![
+            "backup:CreateBackupVault",
+            "backup-storage:MountCapsule",
+            "kms:CreateGrant",
+            "kms:GenerateDataKey",
+        ],
+        "aws_backup_vault_lock_configuration" => vec!["backup:PutBackupVaultLockConfiguration"],
+        "aws_backup_plan" => vec!["backup:CreateBackupPlan", "backup:GetBackupPlan"],
+        "aws_backup_selection" => vec!["backup:CreateBackupSelection", "iam:PassRole"],
+        "aws_cloudwatch_event_rule" => vec!["events:PutRule", "events:DescribeRule"],
+        "aws_cloudwatch_event_target" => vec!["events:PutTargets"],
+        "aws_launch_template" => vec!["ec2:CreateLaunchTemplate", "ec2:DescribeLaunchTemplates"],
+        "aws_security_group" => vec!["ec2:CreateSecurityGroup", "ec2:DescribeSecurityGroups"],
+        "aws_vpc_security_group_ingress_rule" => vec!["ec2:AuthorizeSecurityGroupIngress"],
+        "aws_vpc_security_group_egress_rule" => vec!["ec2:AuthorizeSecurityGroupEgress"],
+        "aws_eks_node_group" => vec!["eks:CreateNodegroup", "ec2:RunInstances"],
         _ => vec![],
     };
-    if !iam.is_empty() {
-        return iam;
+    if !exact.is_empty() {
+        return exact;
     }
+    let service = |prefix: &str, action: &'static str| rtype.starts_with(prefix).then_some(action);
     [
-        service("aws_eks_", "eks:*"),
-        service("aws_db_", "rds:*"),
-        service("aws_ecs_", "ecs:*"),
-        service("aws_s3_", "s3:*"),
-        service("aws_ecr_", "ecr:*"),
-        service("aws_route53_", "route53:*"),
-        service("aws_cloudwatch_log_", "logs:*"),
-        service("aws_cloudwatch_metric_alarm", "cloudwatch:*"),
-        service("aws_ssm_", "ssm:*"),
-        service("aws_secretsmanager_", "secretsmanager:*"),
-        service("aws_kms_", "kms:*"),
-        service("aws_vpc", "ec2:*"),
-        service("aws_subnet", "ec2:*"),
-        service("aws_route", "ec2:*"),
-        service("aws_nat_gateway", "ec2:*"),
-        service("aws_eip", "ec2:*"),
-        service("aws_internet_gateway", "ec2:*"),
-        service("aws_security_group", "ec2:*"),
-        service("aws_default_security_group", "ec2:*"),
-        service("aws_flow_log", "ec2:*"),
-        service("aws_launch_template", "ec2:*"),
-        service("aws_instance", "ec2:*"),
-        service("aws_key_pair", "ec2:*"),
-        service("aws_sns_", "sns:*"),
-        service("aws_cloudtrail", "cloudtrail:*"),
-        service("aws_accessanalyzer_", "access-analyzer:*"),
-        service("aws_backup_", "backup:*"),
-        service("aws_backup_vault", "backup-storage:*"),
-        service("aws_cloudfront_", "cloudfront:*"),
+        service("aws_eks_", "eks:CreateCluster"),
+        service("aws_db_", "rds:CreateDBInstance"),
+        service("aws_ecs_", "ecs:CreateService"),
+        service("aws_s3_", "s3:PutBucketPolicy"),
+        service("aws_ecr_", "ecr:CreateRepository"),
+        service("aws_route53_", "route53:CreateHostedZone"),
+        service("aws_cloudwatch_log_", "logs:CreateLogGroup"),
+        service("aws_cloudwatch_metric_alarm", "cloudwatch:PutMetricAlarm"),
+        service("aws_ssm_", "ssm:PutParameter"),
+        service("aws_secretsmanager_", "secretsmanager:CreateSecret"),
+        service("aws_vpc", "ec2:CreateVpc"),
+        service("aws_subnet", "ec2:CreateSubnet"),
+        service("aws_route", "ec2:CreateRoute"),
+        service("aws_nat_gateway", "ec2:CreateNatGateway"),
+        service("aws_eip", "ec2:AllocateAddress"),
+        service("aws_internet_gateway", "ec2:CreateInternetGateway"),
+        service(
+            "aws_default_security_group",
+            "ec2:RevokeSecurityGroupIngress",
+        ),
+        service("aws_flow_log", "ec2:CreateFlowLogs"),
+        service("aws_instance", "ec2:RunInstances"),
+        service("aws_sns_", "sns:CreateTopic"),
+        service("aws_accessanalyzer_", "access-analyzer:CreateAnalyzer"),
+        service("aws_cloudfront_", "cloudfront:CreateDistribution"),
     ]
     .into_iter()
     .flatten()
     .collect()
 }
 
+/// The IAM actions updating (tags included) and deleting a resource of IAM type `rtype`
+/// needs (review 2's m-c: a change of `default_tags` or of the OIDC provider's
+/// thumbprints).
+fn update_and_delete_actions(rtype: &str) -> Vec<&'static str> {
+    match rtype {
+        "aws_iam_role" => vec![
+            "iam:UpdateRole",
+            "iam:UpdateAssumeRolePolicy",
+            "iam:TagRole",
+            "iam:UntagRole",
+            "iam:DeleteRole",
+        ],
+        "aws_iam_role_policy" => vec!["iam:DeleteRolePolicy"],
+        "aws_iam_role_policy_attachment" => vec!["iam:DetachRolePolicy"],
+        "aws_iam_instance_profile" => vec![
+            "iam:TagInstanceProfile",
+            "iam:UntagInstanceProfile",
+            "iam:RemoveRoleFromInstanceProfile",
+            "iam:DeleteInstanceProfile",
+        ],
+        "aws_iam_policy" => vec![
+            "iam:CreatePolicyVersion",
+            "iam:DeletePolicyVersion",
+            "iam:TagPolicy",
+            "iam:UntagPolicy",
+            "iam:DeletePolicy",
+        ],
+        "aws_iam_openid_connect_provider" => vec![
+            "iam:UpdateOpenIDConnectProviderThumbprint",
+            "iam:TagOpenIDConnectProvider",
+            "iam:UntagOpenIDConnectProvider",
+            "iam:DeleteOpenIDConnectProvider",
+        ],
+        _ => vec![],
+    }
+}
+
+/// The actions the Allow statements of policy `text` (JSON) name.
+fn allowed_patterns(text: &str) -> Vec<String> {
+    let document: serde_json::Value = serde_json::from_str(text).unwrap();
+    document["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .flat_map(|s| match &s["Action"] {
+            serde_json::Value::String(one) => vec![one.clone()],
+            serde_json::Value::Array(many) => many
+                .iter()
+                .map(|a| a.as_str().unwrap().to_owned())
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+/// Whether one of `patterns` (IAM actions, `*` a run of characters) names `action`.
+fn names(patterns: &[String], action: &str) -> bool {
+    patterns.iter().any(|p| match p.split_once('*') {
+        Some((prefix, "")) => action.starts_with(prefix),
+        Some(_) => panic!("unexpected pattern {p}"),
+        None => p == action,
+    })
+}
+
+/// Each stack's apply policy (the JSON text) in `env`, with the stack's id.
+fn apply_policies(assembly: &girder_core::Assembly, env: &str) -> Vec<(&'static str, String)> {
+    let bootstrap = Template::from_assembly(assembly, &format!("piksel-bootstrap-{env}")).unwrap();
+    [("piksel-infra", "infra"), ("piksel-eks", "eks")]
+        .into_iter()
+        .map(|(stack, id)| {
+            (
+                stack,
+                bootstrap.resource("aws_iam_role_policy", &format!("{id}_aws_apply_apply"))
+                    ["policy"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn each_workspaces_apply_role_may_create_every_resource_its_stack_declares() {
     let assembly = assembly();
     for env in ["dev", "prod"] {
-        let bootstrap =
-            Template::from_assembly(&assembly, &format!("piksel-bootstrap-{env}")).unwrap();
-        for (stack, id) in [("piksel-infra", "infra"), ("piksel-eks", "eks")] {
+        for (stack, policy) in apply_policies(&assembly, env) {
             let role = format!("tfc-{stack}-{env}-apply");
-            let policy = bootstrap
-                .resource("aws_iam_role_policy", &format!("{id}_aws_apply_apply"))["policy"]
-                .as_str()
-                .unwrap()
-                .to_owned();
+            let allowed = allowed_patterns(&policy);
             let t = Template::from_assembly(&assembly, &format!("{stack}-{env}")).unwrap();
             let resources = t.terraform()["resource"].as_object().unwrap();
             for rtype in resources.keys() {
@@ -509,11 +613,82 @@ fn each_workspaces_apply_role_may_create_every_resource_its_stack_declares() {
                 assert!(!needed.is_empty(), "{stack}: no actions known for {rtype}");
                 for action in needed {
                     assert!(
-                        policy.contains(&format!("\"{action}\"")),
+                        names(&allowed, action),
                         "{stack}-{env}: {rtype} needs {action}, which {role} lacks"
                     );
                 }
             }
+        }
+    }
+}
+
+#[test]
+fn each_workspaces_apply_role_may_update_and_delete_the_iam_resources_its_stack_declares() {
+    let assembly = assembly();
+    for env in ["dev", "prod"] {
+        for (stack, policy) in apply_policies(&assembly, env) {
+            let allowed = allowed_patterns(&policy);
+            let t = Template::from_assembly(&assembly, &format!("{stack}-{env}")).unwrap();
+            for rtype in t.terraform()["resource"].as_object().unwrap().keys() {
+                for action in update_and_delete_actions(rtype) {
+                    assert!(
+                        names(&allowed, action),
+                        "{stack}-{env}: {rtype} needs {action} to change"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_eks_apply_role_manages_no_ssm_and_only_the_ec2_resources_its_stack_makes() {
+    // Review 2's m-e: `ssm:*` and `ec2:*` on `*` let the EKS workspace run commands on
+    // the developer instance and change the infra's VPC.
+    let assembly = assembly();
+    for env in ["dev", "prod"] {
+        let policies = apply_policies(&assembly, env);
+        let (_, eks) = policies.iter().find(|(s, _)| *s == "piksel-eks").unwrap();
+        let allowed = allowed_patterns(eks);
+        for never in [
+            "ssm:SendCommand",
+            "ssm:StartSession",
+            "ssm:GetParameter",
+            "ec2:CreateVpc",
+            "ec2:DeleteSubnet",
+            "ec2:CreateRoute",
+            "ec2:ModifyInstanceAttribute",
+            "ec2:TerminateInstances",
+            "ec2:DeleteVpcEndpoints",
+        ] {
+            assert!(!names(&allowed, never), "{env}: the EKS apply may {never}");
+        }
+        assert!(
+            !allowed.iter().any(|a| a == "ec2:*" || a == "ssm:*"),
+            "{env}"
+        );
+        // It launches instances only from the stack's launch templates.
+        let document: serde_json::Value = serde_json::from_str(eks).unwrap();
+        let launch = document["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Action"] == "ec2:RunInstances")
+            .unwrap();
+        assert!(
+            launch["Condition"]["ArnLike"]["ec2:LaunchTemplate"]
+                .as_str()
+                .unwrap()
+                .ends_with(":launch-template/*")
+        );
+        // The infra apply no longer has the audit services whole.
+        let (_, infra) = policies.iter().find(|(s, _)| *s == "piksel-infra").unwrap();
+        let infra = allowed_patterns(infra);
+        for whole in ["cloudtrail:*", "backup:*", "kms:*", "backup-storage:*"] {
+            assert!(
+                !infra.iter().any(|a| a == whole),
+                "{env}: infra has {whole}"
+            );
         }
     }
 }
@@ -1325,6 +1500,82 @@ fn flux_syncs_girders_layout_with_no_second_flux_system() {
 }
 
 #[test]
+fn the_security_alarms_and_access_analyzer_findings_reach_pagerduty_and_the_mailbox() {
+    // Review 2's N4: an AWS-managed SNS key CloudWatch cannot use, and nobody subscribed.
+    let assembly = assembly();
+    for env in ["dev", "staging", "prod"] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-infra-{env}")).unwrap();
+        let topic = t.resource("aws_sns_topic", "security_alerts");
+        assert_eq!(topic["name"], format!("piksel-{env}-security-alerts"));
+        assert_eq!(
+            topic["kms_master_key_id"], "${aws_kms_key.security_alerts_key.arn}",
+            "{env}"
+        );
+        let key_policy = t.resource("aws_kms_key", "security_alerts_key")["policy"].to_string();
+        for needed in [
+            "cloudwatch.amazonaws.com",
+            "events.amazonaws.com",
+            "aws:SourceAccount",
+            "kms:GenerateDataKey*",
+            "kms:Decrypt",
+        ] {
+            assert!(key_policy.contains(needed), "{env}: {needed}: {key_policy}");
+        }
+        let topic_policy =
+            t.resource("aws_sns_topic_policy", "security_alerts_policy")["policy"].to_string();
+        for needed in [
+            "cloudwatch.amazonaws.com",
+            "events.amazonaws.com",
+            "sns:Publish",
+            "aws:SourceAccount",
+            "aws_cloudwatch_event_rule.security_alerts_access_analyzer_findings.arn",
+        ] {
+            assert!(topic_policy.contains(needed), "{env}: {needed}");
+        }
+        // PagerDuty pages, the mailbox keeps the record.
+        let mut subscriptions: Vec<(String, String)> = t
+            .resources("aws_sns_topic_subscription")
+            .iter()
+            .map(|(_, s)| {
+                assert_eq!(s["topic_arn"], "${aws_sns_topic.security_alerts.arn}");
+                (
+                    s["protocol"].as_str().unwrap().to_owned(),
+                    s["endpoint"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        subscriptions.sort();
+        assert_eq!(subscriptions.len(), 2, "{env}");
+        assert_eq!(subscriptions[0].0, "email");
+        assert!(subscriptions[1].0 == "https");
+        assert!(
+            subscriptions[1]
+                .1
+                .starts_with("https://events.pagerduty.com/integration/")
+        );
+        // Access Analyzer's active findings go to the same topic.
+        let rule = t.resource(
+            "aws_cloudwatch_event_rule",
+            "security_alerts_access_analyzer_findings",
+        );
+        let pattern: serde_json::Value =
+            serde_json::from_str(rule["event_pattern"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            pattern["source"],
+            serde_json::json!(["aws.access-analyzer"])
+        );
+        assert_eq!(
+            pattern["detail-type"],
+            serde_json::json!(["Access Analyzer Finding"])
+        );
+        assert_eq!(pattern["detail"]["status"], serde_json::json!(["ACTIVE"]));
+        let targets = t.resources("aws_cloudwatch_event_target");
+        assert_eq!(targets.len(), 1);
+        assert_eq!(targets[0].1["arn"], "${aws_sns_topic.security_alerts.arn}");
+    }
+}
+
+#[test]
 fn alert_rules_cover_each_category_the_seed_monitors() {
     let assembly = assembly();
     for env in ["dev", "staging", "prod"] {
@@ -1579,6 +1830,58 @@ fn alerts_page_when_critical_post_warnings_and_mail_status_with_credentials_from
 }
 
 #[test]
+fn the_trail_bucket_is_object_locked_by_environment_and_prods_vault_is_locked() {
+    // Review 2's N5: the log files and recovery points could be deleted.
+    let assembly = assembly();
+    for (env, mode, days, vault_locked) in [
+        ("dev", "GOVERNANCE", 30, false),
+        ("staging", "GOVERNANCE", 90, false),
+        ("prod", "COMPLIANCE", 365, true),
+    ] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-infra-{env}")).unwrap();
+        let bucket = t.resource("aws_s3_bucket", "security_trail_bucket");
+        assert_eq!(bucket["object_lock_enabled"], true, "{env}");
+        let lock = t.resource(
+            "aws_s3_bucket_object_lock_configuration",
+            "security_trail_bucket_object_lock",
+        );
+        let retention = &lock["rule"][0]["default_retention"][0];
+        assert_eq!(retention["mode"], mode, "{env}");
+        assert_eq!(retention["days"], days, "{env}");
+        // No log file or replaced version expires before its lock ends.
+        let lifecycle = t.resource(
+            "aws_s3_bucket_lifecycle_configuration",
+            "security_trail_bucket_lifecycle",
+        );
+        let expire = lifecycle["rule"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == "expire-AWSLogs")
+            .unwrap();
+        assert!(expire["expiration"][0]["days"].as_u64().unwrap() >= days);
+        assert_eq!(
+            expire["noncurrent_version_expiration"][0]["noncurrent_days"], days,
+            "{env}"
+        );
+        // Only the other buckets' lifecycles are untouched.
+        t.resource_count_is("aws_s3_bucket_object_lock_configuration", 1);
+        let vault_locks = t.resources("aws_backup_vault_lock_configuration");
+        assert_eq!(!vault_locks.is_empty(), vault_locked, "{env}");
+        if vault_locked {
+            let lock = &vault_locks[0].1;
+            assert_eq!(lock["min_retention_days"], 7);
+            assert_eq!(lock["max_retention_days"], 400);
+            assert_eq!(lock["changeable_for_days"], 7);
+            assert_eq!(
+                lock["backup_vault_name"],
+                "${aws_backup_vault.backup_plan_vault.name}"
+            );
+        }
+    }
+}
+
+#[test]
 fn flux_notifications_reach_slack_through_an_external_secret_and_page_through_alertmanager() {
     let assembly = assembly();
     let t = Template::from_assembly(&assembly, "piksel-eks-staging").unwrap();
@@ -1736,4 +2039,272 @@ fn the_image_reflector_role_reads_only_the_two_repositories() {
         let push = automation["spec"]["git"].get("push");
         assert_eq!(push.is_some(), env == "prod", "{env}");
     }
+}
+
+#[test]
+fn no_apply_role_may_erase_the_audit_record_or_the_backups() {
+    // Review 2's N5: the apply roles held cloudtrail:*, s3:*, kms:* and backup:* on `*`.
+    let assembly = assembly();
+    for (env, account) in [("dev", "333333333333"), ("prod", "555555555555")] {
+        let trail = format!("arn:aws:cloudtrail:us-west-2:{account}:trail/piksel-{env}");
+        let bucket = format!("arn:aws:s3:::piksel-{env}-audit-{account}-us-west-2");
+        let log_file = format!("{bucket}/AWSLogs/{account}/CloudTrail/us-west-2/file.json.gz");
+        let recovery_point = format!("arn:aws:backup:us-west-2:{account}:recovery-point:0123-4567");
+        for (stack, policy) in apply_policies(&assembly, env) {
+            let document: serde_json::Value = serde_json::from_str(&policy).unwrap();
+            let statements = document["Statement"].as_array().unwrap();
+            let denied = |action: &str, resource: &str| {
+                statements.iter().any(|s| denies(s, action, resource))
+            };
+            for action in ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail"] {
+                assert!(denied(action, &trail), "{stack}-{env} may {action}");
+            }
+            for action in [
+                "s3:DeleteObject",
+                "s3:DeleteObjectVersion",
+                "s3:BypassGovernanceRetention",
+                "s3:PutObjectRetention",
+            ] {
+                assert!(denied(action, &log_file), "{stack}-{env} may {action}");
+            }
+            assert!(denied("s3:DeleteBucket", &bucket), "{stack}-{env}");
+            for action in [
+                "backup:DeleteRecoveryPoint",
+                "backup:UpdateRecoveryPointLifecycle",
+                "backup:DeleteBackupVault",
+                "backup:DeleteBackupVaultLockConfiguration",
+                "backup:PutBackupVaultAccessPolicy",
+            ] {
+                assert!(
+                    denied(action, &recovery_point),
+                    "{stack}-{env} may {action}"
+                );
+            }
+            // The audit keys (named by alias: their ids are made at apply) are neither
+            // disabled nor deleted, and keep their aliases.
+            let keys = statements
+                .iter()
+                .find(|s| s["Sid"] == "TheAuditKeysStay")
+                .unwrap();
+            assert_eq!(keys["Effect"], "Deny");
+            assert_eq!(
+                keys["Action"],
+                serde_json::json!(["kms:DisableKey", "kms:ScheduleKeyDeletion"])
+            );
+            assert_eq!(
+                keys["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"],
+                serde_json::json!([
+                    format!("alias/cloudtrail/piksel-{env}"),
+                    format!("alias/backup/piksel-{env}-platform"),
+                    format!("alias/sns/piksel-{env}-security-alerts"),
+                ])
+            );
+            assert!(denied(
+                "kms:DeleteAlias",
+                &format!("arn:aws:kms:us-west-2:{account}:alias/cloudtrail/piksel-{env}")
+            ));
+        }
+        // The trail and the key aliases the denies name are the ones the infra makes.
+        let infra = Template::from_assembly(&assembly, &format!("piksel-infra-{env}")).unwrap();
+        assert_eq!(
+            infra.resource("aws_cloudtrail", "security_trail_trail")["name"],
+            format!("piksel-{env}")
+        );
+        // The bucket's name is built from the account and region the provider is pinned
+        // to: `piksel-<env>-audit-<account>-us-west-2`.
+        let name = infra.resource("aws_s3_bucket", "security_trail_bucket")["bucket"].to_string();
+        assert!(
+            name.contains(&format!("piksel-{env}-audit-%s-%s"))
+                && name.contains("aws_caller_identity")
+                && name.contains("aws_region"),
+            "{name}"
+        );
+        assert!(
+            infra.terraform()["provider"]["aws"]
+                .to_string()
+                .contains(account)
+        );
+        let mut aliases: Vec<String> = infra
+            .resources("aws_kms_alias")
+            .iter()
+            .map(|(_, a)| a["name"].as_str().unwrap().to_owned())
+            .collect();
+        aliases.sort();
+        assert_eq!(
+            aliases,
+            [
+                format!("alias/backup/piksel-{env}-platform"),
+                format!("alias/cloudtrail/piksel-{env}"),
+                format!("alias/sns/piksel-{env}-security-alerts"),
+            ]
+        );
+    }
+}
+
+#[test]
+fn developers_push_their_own_key_and_hold_the_policy_through_their_role() {
+    // Review 2's N1 and N7: no shared key pair, and a policy attached to someone.
+    let assembly = assembly();
+    for (env, account) in [("dev", "333333333333"), ("prod", "555555555555")] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-infra-{env}")).unwrap();
+        t.resource_count_is("aws_key_pair", 0);
+        let instance = t.resource("aws_instance", "developer_access_instance");
+        assert!(instance["key_name"].is_null(), "{env}");
+        let text = t.resource("aws_iam_policy", "developer_access_developer_policy")["policy"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // The policy holds references (the instance ARN), so it is a jsonencode; read its
+        // statements by what they name.
+        assert!(
+            text.contains(r#""Action" = "ec2-instance-connect:SendSSHPublicKey""#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#""StringEquals" = {"ec2:osuser" = "ec2-user"}"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#""Resource" = aws_instance.developer_access_instance.arn"#),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches(r#""IpAddress" = {"aws:SourceIp" = "198.51.100.0/24"}"#)
+                .count(),
+            2,
+            "{text}"
+        );
+        // The developers' role holds it; the account (its SSO) decides who assumes it.
+        let role = t.resource("aws_iam_role", "developer_access_developers_role");
+        assert_eq!(role["name"], format!("piksel-{env}-developers"));
+        let trust = role["assume_role_policy"].as_str().unwrap();
+        assert!(
+            trust.contains(&format!("arn:aws:iam::{account}:root")),
+            "{trust}"
+        );
+        let attachment = t.resource(
+            "aws_iam_role_policy_attachment",
+            "developer_access_developers_ssh",
+        );
+        assert_eq!(
+            attachment["policy_arn"],
+            "${aws_iam_policy.developer_access_developer_policy.arn}"
+        );
+        assert_eq!(
+            attachment["role"],
+            "${aws_iam_role.developer_access_developers_role.name}"
+        );
+        assert_eq!(
+            t.resource("aws_iam_policy", "developer_access_developer_policy")["name"],
+            format!("piksel-{env}-developer-ssh")
+        );
+    }
+}
+
+#[test]
+fn an_apply_role_may_attach_only_the_managed_policies_the_stacks_attach() {
+    // Review 2's N2: AttachRolePolicy with AdministratorAccess on a bounded role.
+    let assembly = assembly();
+    for (env, account) in [("dev", "333333333333"), ("prod", "555555555555")] {
+        // What the stacks attach: AWS managed policies by name, the developers' policy.
+        let mut attached = Vec::new();
+        for stack in ["piksel-infra", "piksel-eks"] {
+            let t = Template::from_assembly(&assembly, &format!("{stack}-{env}")).unwrap();
+            for (_, attachment) in t.resources("aws_iam_role_policy_attachment") {
+                let arn = attachment["policy_arn"].as_str().unwrap().to_owned();
+                attached.push(if arn.contains(":iam::aws:policy/") {
+                    let name = arn.split(":iam::aws:policy/").nth(1).unwrap();
+                    format!(
+                        "arn:aws:iam::aws:policy/{}",
+                        name.split('"').next().unwrap()
+                    )
+                } else {
+                    assert_eq!(
+                        arn,
+                        "${aws_iam_policy.developer_access_developer_policy.arn}"
+                    );
+                    format!("arn:aws:iam::{account}:policy/piksel-{env}-developer-ssh")
+                });
+            }
+        }
+        for (stack, policy) in apply_policies(&assembly, env) {
+            let document: serde_json::Value = serde_json::from_str(&policy).unwrap();
+            let guard = document["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["Sid"] == "OnlyTheseManagedPolicies")
+                .unwrap();
+            assert_eq!(guard["Effect"], "Deny");
+            assert_eq!(
+                guard["Action"],
+                serde_json::json!(["iam:AttachRolePolicy", "iam:DetachRolePolicy"])
+            );
+            let list: Vec<&str> = guard["Condition"]["ArnNotLike"]["iam:PolicyARN"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            for arn in &attached {
+                assert!(
+                    list.contains(&arn.as_str()),
+                    "{stack}-{env}: {arn} not in {list:?}"
+                );
+            }
+            for never in [
+                "arn:aws:iam::aws:policy/AdministratorAccess",
+                "arn:aws:iam::aws:policy/IAMFullAccess",
+            ] {
+                assert!(!list.contains(&never), "{stack}-{env}: {never}");
+            }
+            // Nor the boundary, which allows everything but the escapes.
+            assert!(
+                list.iter()
+                    .all(|arn| !arn.ends_with("-boundary") && !arn.ends_with('*')),
+                "{list:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn prods_registries_take_release_tags_only() {
+    // Review 2's m-f: unreleased builds of main reached the production registry.
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-infra-prod").unwrap();
+    let trust = t.resource("aws_iam_role", "ci_ecr_push")["assume_role_policy"].to_string();
+    for subject in [
+        "repo:piksel/piksel-core:ref:refs/tags/v*",
+        "repo:piksel/piksel-jupyter:ref:refs/tags/v*",
+    ] {
+        assert!(trust.contains(subject), "{subject}: {trust}");
+    }
+    assert!(!trust.contains("refs/heads/"), "{trust}");
+}
+
+#[test]
+fn the_website_ci_reads_its_bucket_distribution_and_role_from_the_outputs() {
+    // Review 2's m-d.
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-infra-prod").unwrap();
+    assert_eq!(
+        t.output("website_bucket").unwrap()["value"],
+        "piksel-website-555555555555-us-west-2"
+    );
+    assert_eq!(
+        t.output("website_distribution_id").unwrap()["value"],
+        "${aws_cloudfront_distribution.website_site.id}"
+    );
+    assert_eq!(
+        t.output("website_deploy_role_arn").unwrap()["value"],
+        "${aws_iam_role.website_site_deployer.arn}"
+    );
+    // `aws cloudfront wait invalidation-completed` may poll.
+    let deploy =
+        t.resource("aws_iam_role_policy", "website_site_deployer_deploy")["policy"].to_string();
+    assert!(deploy.contains("cloudfront:GetInvalidation"), "{deploy}");
+    // No website, no outputs, outside production.
+    let dev = Template::from_assembly(&assembly, "piksel-infra-dev").unwrap();
+    assert!(dev.output("website_bucket").is_none());
 }
