@@ -77,6 +77,10 @@ impl Kind {
     }
 }
 
+/// The VPC CNI's configuration that turns its network policy agent on (the add-on's
+/// configuration schema takes the flag as a string).
+const NETWORK_POLICY_CONFIGURATION: &str = r#"{"enableNetworkPolicy":"true"}"#;
+
 /// A managed add-on to create.
 #[derive(Clone, Debug, PartialEq)]
 #[must_use = "a builder creates nothing until `add` is called"]
@@ -85,6 +89,7 @@ pub struct Addon {
     kind: Kind,
     version: String,
     waits_for: Vec<Reference>,
+    network_policies: bool,
 }
 
 /// An add-on in the stack.
@@ -102,7 +107,16 @@ impl Addon {
             kind,
             version: version.into(),
             waits_for: Vec::new(),
+            network_policies: false,
         }
+    }
+
+    /// VPC CNI only: enforce Kubernetes NetworkPolicies (the CNI's network policy agent,
+    /// `enableNetworkPolicy`). Without it EKS accepts NetworkPolicy objects and enforces
+    /// none: a default-deny policy denies nothing.
+    pub fn enforce_network_policies(mut self) -> Self {
+        self.network_policies = true;
+        self
     }
 
     /// The Amazon VPC CNI at `version` ([`VPC_CNI_VERSIONS`]), signing as a pod identity
@@ -152,6 +166,13 @@ impl Addon {
 
     fn check(&self) -> std::result::Result<(), EksError> {
         let addon = self.kind.name();
+        if self.network_policies && !matches!(self.kind, Kind::VpcCni) {
+            return Err(EksError::AddonOption {
+                addon,
+                option: "network policy enforcement",
+                allowed: Kind::VpcCni.name(),
+            });
+        }
         let Some(numbers) = parse_version(&self.version) else {
             return Err(EksError::AddonVersionFormat {
                 addon,
@@ -263,6 +284,9 @@ impl Construct for Addon {
             // configuration is girder's, not edits made in the cluster.
             .resolve_conflicts_on_create("OVERWRITE")
             .resolve_conflicts_on_update("OVERWRITE");
+        if self.network_policies {
+            addon = addon.configuration_values(NETWORK_POLICY_CONFIGURATION);
+        }
         if let Some((role, service_account)) = &role {
             addon = addon.pod_identity_association(ea::PodIdentityAssociation::new(
                 role.arn(),

@@ -115,6 +115,16 @@ pub enum EksError {
         "pod identity service account {0:?}: a namespace (DNS label) and a service account name (DNS subdomain)"
     )]
     ServiceAccountName(String),
+    /// An option of one add-on asked of another.
+    #[error("add-on {addon}: {option} is an option of {allowed} only")]
+    AddonOption {
+        /// The add-on.
+        addon: &'static str,
+        /// The option asked.
+        option: &'static str,
+        /// The add-on that has it.
+        allowed: &'static str,
+    },
     /// An add-on version not written as EKS names them.
     #[error("add-on {addon} version {version:?}: vMAJOR.MINOR.PATCH-eksbuild.N")]
     AddonVersionFormat {

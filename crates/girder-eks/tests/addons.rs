@@ -261,3 +261,39 @@ fn the_node_role_cannot_do_what_the_addons_roles_do() {
         Access::AllowedWhen(vec![vec![created]])
     );
 }
+
+#[test]
+fn the_vpc_cni_enforces_network_policies_only_when_asked() {
+    let t = build(
+        |c| c,
+        |scope, _, cluster| {
+            let _plain = Addon::vpc_cni(cluster, "v1.21.1-eksbuild.1").add(scope, "plain")?;
+            let _enforcing = Addon::vpc_cni(cluster, "v1.21.1-eksbuild.1")
+                .enforce_network_policies()
+                .add(scope, "enforcing")?;
+            Ok(())
+        },
+    );
+    let enforcing = t.resource("aws_eks_addon", "enforcing_addon");
+    let values: serde_json::Value =
+        serde_json::from_str(enforcing["configuration_values"].as_str().unwrap()).unwrap();
+    assert_eq!(values, json!({"enableNetworkPolicy": "true"}));
+    assert!(
+        t.resource("aws_eks_addon", "plain_addon")
+            .get("configuration_values")
+            .is_none()
+    );
+}
+
+#[test]
+fn network_policy_enforcement_on_another_addon_is_refused() {
+    let error = refused(|c| Addon::coredns(c, "v1.13.1-eksbuild.1").enforce_network_policies());
+    assert_eq!(
+        error,
+        EksError::AddonOption {
+            addon: "coredns",
+            option: "network policy enforcement",
+            allowed: "vpc-cni",
+        }
+    );
+}

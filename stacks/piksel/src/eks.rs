@@ -140,7 +140,10 @@ pub(crate) fn stack(env: &Environment, infra: &Infra) -> Result<(Stack, Cluster)
     let mut addons = root.child("addons")?;
     let agent = Addon::pod_identity_agent(&cluster, POD_IDENTITY_AGENT)
         .add(&mut addons, "pod-identity-agent")?;
-    let cni = Addon::vpc_cni(&cluster, VPC_CNI).add(&mut addons, "vpc-cni")?;
+    // The CNI enforces the platform's NetworkPolicies (default deny per namespace).
+    let cni = Addon::vpc_cni(&cluster, VPC_CNI)
+        .enforce_network_policies()
+        .add(&mut addons, "vpc-cni")?;
     let proxy = Addon::kube_proxy(&cluster, KUBE_PROXY).add(&mut addons, "kube-proxy")?;
     drop(addons);
 

@@ -2308,3 +2308,22 @@ fn the_website_ci_reads_its_bucket_distribution_and_role_from_the_outputs() {
     let dev = Template::from_assembly(&assembly, "piksel-infra-dev").unwrap();
     assert!(dev.output("website_bucket").is_none());
 }
+
+#[test]
+fn the_cni_enforces_the_namespaces_network_policies() {
+    // EKS accepts NetworkPolicy objects without enforcing them unless the VPC CNI's
+    // network policy agent is on: the default-deny policies would deny nothing.
+    let assembly = assembly();
+    for env in ["dev", "staging", "prod"] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-eks-{env}")).unwrap();
+        assert!(
+            t.kube_objects()
+                .iter()
+                .any(|o| o["kind"] == "NetworkPolicy")
+        );
+        let cni = t.resource("aws_eks_addon", "addons_vpc_cni_addon");
+        let values: serde_json::Value =
+            serde_json::from_str(cni["configuration_values"].as_str().unwrap()).unwrap();
+        assert_eq!(values["enableNetworkPolicy"], "true", "{env}");
+    }
+}
