@@ -34,6 +34,11 @@ use crate::error::K8sError;
 
 /// Where Flux runs.
 pub const FLUX_NAMESPACE: &str = "flux-system";
+/// The name of Flux's own GitRepository (and root Kustomization), as `flux bootstrap`
+/// names them: every app Kustomization of the layout takes it as its source, so an
+/// installer of the sync objects elsewhere ([`FluxSync::InstalledElsewhere`]) must name
+/// them so (the `flux2-sync` chart names them after its release).
+pub const FLUX_SOURCE: &str = "flux-system";
 /// Where Argo CD runs.
 pub const ARGOCD_NAMESPACE: &str = "argocd";
 
@@ -249,7 +254,7 @@ impl GitOps {
         let apps = self.apps(stack)?;
         let id = stack.id().to_owned();
         let dir = format!("clusters/{}", stack.environment());
-        let source = SourceRef::new("GitRepository", FLUX_NAMESPACE, None);
+        let source = SourceRef::new("GitRepository", FLUX_SOURCE, None);
         // What `flux bootstrap` writes in gotk-sync.yaml: the repository and the
         // Kustomization that applies this directory.
         if self.sync == FluxSync::InstalledElsewhere {

@@ -63,7 +63,7 @@ pub use aws_identity::{
 };
 pub use container::{Container, Env, EnvFrom, Port, Probe, Protocol, Resources, SecurityException};
 pub use error::K8sError;
-pub use gitops::{FluxSync, GitOps};
+pub use gitops::{FLUX_SOURCE, FluxSync, GitOps};
 pub use helm::{ChartValues, Delivery, Release, ReleaseHandle};
 pub use labels::{AppLabels, MANAGED_BY};
 pub use namespace::{Namespace, NamespaceHandle, PodSecurity};

@@ -379,7 +379,10 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
     )?;
     let workspace = |name: &str, repository: &str| {
         let stack_id = format!("{name}-{}", env.name);
-        let directory = format!("terraform/{stack_id}");
+        // Both repositories hold girder's synthesized `out/` at their root (the Flux
+        // layout of gitops.rs reads `./out/...` too): the stack's Terraform is
+        // `out/terraform/<stack id>/`.
+        let directory = format!("{}/terraform/{stack_id}", crate::gitops::OUTPUT);
         let mut workspace = TfcWorkspace::new(&project, &stack_id)
             .description(format!("girder stack {stack_id}"))
             .working_directory(&directory)

@@ -119,7 +119,9 @@ pub(crate) fn sync(stack: &mut Stack, env: &Environment, after: &[&dyn Dependabl
     let mut scope = root.child("flux")?;
     let _sync = scope.add(
         "sync",
-        helm::Release::new("flux2-sync", "flux2-sync")
+        // The chart names its GitRepository and Kustomization after the release: the
+        // layout's Kustomizations (and the image automation) name `flux-system`.
+        helm::Release::new("flux2-sync", girder_k8s::FLUX_SOURCE)
             .repository(CHARTS)
             .version(SYNC_CHART_VERSION)
             .namespace(FLUX_NAMESPACE)

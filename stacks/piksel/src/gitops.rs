@@ -34,7 +34,7 @@ use crate::config::Environment;
 use crate::flux::FLUX_NAMESPACE;
 
 /// Where the synthesized output sits in piksel-kubernetes.
-const OUTPUT: &str = "out";
+pub(crate) const OUTPUT: &str = "out";
 /// The branch Flux follows (the `flux2-sync` GitRepository's).
 pub(crate) const BRANCH: &str = "main";
 

@@ -41,7 +41,7 @@ pub(crate) const APP: &str = "images";
 /// The image reflector's ServiceAccount (the flux2 chart's).
 pub const REFLECTOR_SERVICE_ACCOUNT: &str = "image-reflector-controller";
 /// Flux's GitRepository of piksel-kubernetes.
-const GIT_REPOSITORY: &str = "flux-system";
+const GIT_REPOSITORY: &str = girder_k8s::FLUX_SOURCE;
 /// What the reflector calls: the tags and manifests of the two repositories.
 pub const REFLECTOR_ACTIONS: [&str; 3] =
     ["ecr:BatchGetImage", "ecr:DescribeImages", "ecr:ListImages"];

@@ -172,7 +172,8 @@ fn each_environment_bootstraps_its_workspaces_roles_and_checks() {
         for (_, w) in &workspaces {
             assert_eq!(w["auto_apply"], auto_apply, "{env}");
             let name = w["name"].as_str().unwrap();
-            assert_eq!(w["working_directory"], format!("terraform/{name}"));
+            // The repositories hold girder's `out/`, which Flux reads too.
+            assert_eq!(w["working_directory"], format!("out/terraform/{name}"));
         }
         // The infra's state is read by the EKS layer only; the EKS layer runs after it.
         for (_, settings) in t.resources("tfe_workspace_settings") {
@@ -362,6 +363,16 @@ fn terraform_installs_flux_which_syncs_the_environments_clusters_directory() {
             assert!(waits.contains(needed), "{env}: {needed} not in {waits}");
         }
         let sync = t.resource("helm_release", "flux_sync");
+        // flux2-sync names its GitRepository after the release: the name every app
+        // Kustomization and the image automation take as their source.
+        assert_eq!(sync["name"], "flux-system");
+        for object in t.kube_objects() {
+            if let Some(source) = object["spec"]["sourceRef"].as_object()
+                && source["kind"] == "GitRepository"
+            {
+                assert_eq!(source["name"], sync["name"], "{object}");
+            }
+        }
         // After the controllers and the ConfigMap every app substitutes from: a first
         // sync before it would fail and wait out its interval.
         assert_eq!(
@@ -1385,6 +1396,24 @@ fn the_agent_image_is_built_on_the_release_the_task_runs() {
         "stacks/piksel/agent/Dockerfile builds another tfc-agent release than AGENT_VERSION"
     );
     assert!(dockerfile.contains("FROM hashicorp/tfc-agent:${TFC_AGENT_VERSION}"));
+    // Every file the build copies from its context is in the repository (review 3's
+    // B2: a COPY of a file nobody committed fails the build, and no agent ever starts).
+    let context = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("agent");
+    for line in dockerfile.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.first() == Some(&"COPY") && !words.iter().any(|w| w.starts_with("--from=")) {
+            for source in &words[1..words.len() - 1] {
+                if !source.starts_with("--") {
+                    assert!(
+                        context.join(source).exists(),
+                        "COPY {source}: not in stacks/piksel/agent"
+                    );
+                }
+            }
+        }
+    }
+    // The CLI the exec plugin runs is on the PATH.
+    assert!(dockerfile.contains("/usr/local/bin/aws"));
 }
 
 #[test]
