@@ -14,11 +14,16 @@
 //!   their candidates (`v1.2.0-rc.1`, semver `>=0.1.0-0`); prod follows releases only
 //!   (`>=0.1.0`).
 //! - One ImageUpdateAutomation committing the policies' newest tags to the manifests
-//!   under `./kubernetes/piksel-eks-<env>` that carry a `# {"$imagepolicy": ...}`
-//!   marker (the next issue's services), through Flux's GitRepository `flux-system`
+//!   under `./out/kubernetes/piksel-eks-<env>` that carry a `# {"$imagepolicy": ...}`
+//!   marker, through Flux's GitRepository `flux-system`
 //!   (its GitHub App needs contents: write). dev and staging push to `main`; prod pushes
 //!   to branch `flux/image-updates-prod`, a pull request a person approves (seed 001:
 //!   manual approval gates before production).
+//!
+//! No manifest carries a marker yet (the services are the next issue's), so the
+//! automation commits nothing. Before one does, the services' tags must live where
+//! girder reads them at synth (a file Flux commits to and girder does not generate),
+//! or each synth would revert Flux's commit (review 3's M3): the next issue decides it.
 
 use girder_core::construct::Construct;
 use girder_core::{Result, Scope};
@@ -135,7 +140,8 @@ pub(crate) fn add(
                 }),
             }),
             update: Some(UpdateStrategy::setters(format!(
-                "./kubernetes/{}-{}",
+                "./{}/kubernetes/{}-{}",
+                crate::gitops::OUTPUT,
                 crate::eks::NAME,
                 env.name
             ))),

@@ -97,7 +97,7 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
     {
         let mut registry = root.child("registry")?;
         for repository in REPOSITORIES {
-            // CI tags main's builds `sha-<commit>` and releases `v<semver>`: the newest
+            // CI tags main's builds `sha-<commit>-<unix time>` and releases `v<semver>`: the newest
             // 30 builds are kept, a release never expires (production may run it).
             repositories.push(
                 Repository::new(repository)

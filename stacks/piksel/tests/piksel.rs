@@ -2062,7 +2062,8 @@ fn the_image_reflector_role_reads_only_the_two_repositories() {
         assert_eq!(automation["spec"]["sourceRef"]["kind"], "GitRepository");
         assert_eq!(
             automation["spec"]["update"]["path"],
-            format!("./kubernetes/piksel-eks-{env}")
+            // The repository's layout: girder's out/ at its root (gitops.rs).
+            format!("./out/kubernetes/piksel-eks-{env}")
         );
         // Production's updates wait for a person: a branch, not main.
         let push = automation["spec"]["git"].get("push");
