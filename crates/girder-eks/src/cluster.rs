@@ -35,7 +35,15 @@ pub struct EksCluster {
     public_reason: Option<std::result::Result<Reason, ReasonError>>,
     log_retention_days: u16,
     deletion_protection: bool,
+    service_cidr: Ipv4Cidr,
 }
+
+/// EKS's own choice for a VPC in 10.0.0.0/8, stated so the `kubernetes` Service's
+/// address is known at synth (network policies name it).
+const DEFAULT_SERVICE_CIDR: Ipv4Cidr = match Ipv4Cidr::checked([172, 20, 0, 0], 16) {
+    Some(cidr) => cidr,
+    None => Ipv4Cidr::everything(),
+};
 
 /// An EKS cluster in the stack.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,6 +60,7 @@ pub struct EksClusterHandle {
     here: AwsLocation,
     partition: Expr<String>,
     account: Expr<String>,
+    service_cidr: Ipv4Cidr,
 }
 
 impl EksCluster {
@@ -73,7 +82,16 @@ impl EksCluster {
             public_reason: None,
             log_retention_days: 90,
             deletion_protection: false,
+            service_cidr: DEFAULT_SERVICE_CIDR,
         }
+    }
+
+    /// Services get their cluster IPs from `cidr` (default 172.20.0.0/16, EKS's choice
+    /// for a VPC in 10.0.0.0/8): a /12 to /24 of the private ranges, outside the VPC,
+    /// fixed at creation (a change replaces the cluster).
+    pub fn service_cidr(mut self, cidr: Ipv4Cidr) -> Self {
+        self.service_cidr = cidr;
+        self
     }
 
     /// Refuse to delete the cluster (EKS's deletion protection) until this is removed:
@@ -131,6 +149,19 @@ impl EksCluster {
         }
         if !(7..=30).contains(&self.key_deletion_window_days) {
             return Err(EksError::KeyDeletionWindow(self.key_deletion_window_days));
+        }
+        let private = [
+            Ipv4Cidr::checked([10, 0, 0, 0], 8),
+            Ipv4Cidr::checked([172, 16, 0, 0], 12),
+            Ipv4Cidr::checked([192, 168, 0, 0], 16),
+        ];
+        let cidr = self.service_cidr;
+        let in_private = private.iter().flatten().any(|range| range.contains(&cidr));
+        if !(12..=24).contains(&cidr.prefix()) || !in_private || cidr.overlaps(&self.vpc.cidr()) {
+            return Err(EksError::ServiceCidr {
+                cidr: cidr.to_string(),
+                vpc: self.vpc.cidr().to_string(),
+            });
         }
         Ok(())
     }
@@ -247,6 +278,10 @@ impl Construct for EksCluster {
                     eks::EncryptionConfigProvider::new(key_arn.clone()),
                 ))
                 .upgrade_policy(eks::UpgradePolicy::new().support_type("STANDARD"))
+                .kubernetes_network_config(
+                    eks::KubernetesNetworkConfig::new()
+                        .service_ipv4_cidr(self.service_cidr.to_string()),
+                )
                 .into_spec()
                 // The role may act (its policies attached) and the log group exists
                 // with its retention before the control plane starts logging.
@@ -269,11 +304,24 @@ impl Construct for EksCluster {
             ),
             partition: partition.partition(),
             account: identity.account_id(),
+            service_cidr: self.service_cidr,
         })
     }
 }
 
 impl EksClusterHandle {
+    /// The range Services take their cluster IPs from.
+    pub fn service_cidr(&self) -> Ipv4Cidr {
+        self.service_cidr
+    }
+
+    /// The `kubernetes` Service's address (the range's first host): what pods reach the
+    /// API server at, before the CNI translates it to the control plane's addresses.
+    pub fn kubernetes_service_ip(&self) -> std::net::Ipv4Addr {
+        let first = u32::from(self.service_cidr.first());
+        std::net::Ipv4Addr::from(first.saturating_add(1))
+    }
+
     /// The cluster's name, known at synth.
     pub fn name(&self) -> &str {
         &self.name

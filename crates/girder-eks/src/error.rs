@@ -115,6 +115,17 @@ pub enum EksError {
         "pod identity service account {0:?}: a namespace (DNS label) and a service account name (DNS subdomain)"
     )]
     ServiceAccountName(String),
+    /// A Service address range EKS refuses.
+    #[error(
+        "service CIDR {cidr}: a /12 to /24 of 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, \
+         outside the VPC's {vpc}"
+    )]
+    ServiceCidr {
+        /// The range given.
+        cidr: String,
+        /// The VPC's.
+        vpc: String,
+    },
     /// An option of one add-on asked of another.
     #[error("add-on {addon}: {option} is an option of {allowed} only")]
     AddonOption {

@@ -239,3 +239,46 @@ fn deletion_protection_is_asked_for() {
         json!(true)
     );
 }
+
+#[test]
+fn the_service_range_is_stated_so_the_api_services_address_is_known() {
+    let mut ip = None;
+    let t = common::build(
+        |c| c,
+        |_, _, cluster| {
+            ip = Some(cluster.kubernetes_service_ip());
+            Ok(())
+        },
+    );
+    let cluster = t.resource("aws_eks_cluster", "eks_cluster");
+    assert_eq!(
+        cluster["kubernetes_network_config"][0]["service_ipv4_cidr"],
+        "172.20.0.0/16"
+    );
+    assert_eq!(ip, Some(std::net::Ipv4Addr::new(172, 20, 0, 1)));
+}
+
+#[test]
+fn a_service_range_inside_the_vpc_public_or_badly_sized_is_refused() {
+    for cidr in [
+        "10.50.128.0/20",
+        "100.64.0.0/16",
+        "172.0.0.0/8",
+        "192.168.10.0/28",
+    ] {
+        let error = common::try_build(|c| c.service_cidr(cidr.parse().unwrap()), |_, _, _| Ok(()))
+            .unwrap_err();
+        assert_eq!(
+            common::eks_error(&error),
+            girder_eks::EksError::ServiceCidr {
+                cidr: cidr.to_owned(),
+                vpc: "10.50.0.0/16".to_owned(),
+            },
+            "{cidr}"
+        );
+    }
+    let _ok = common::build(
+        |c| c.service_cidr("10.100.0.0/16".parse().unwrap()),
+        |_, _, _| Ok(()),
+    );
+}

@@ -213,7 +213,7 @@ pub(crate) fn add_all(
         "created by Terraform's flux2 Helm release (flux.rs), before any app is synced",
     )?;
     let mut root = stack.root();
-    add(&mut root, env)?;
+    add(&mut root, env, cluster.kubernetes_service_ip())?;
     crate::monitoring::add(&mut root, env, cluster, &infra.database)?;
     crate::notifications::add(&mut root, env)?;
     let reflector = crate::images::add(&mut root, env, cluster)?;
@@ -223,9 +223,14 @@ pub(crate) fn add_all(
 }
 
 /// Add app `platform` under `scope`.
-pub(crate) fn add(scope: &mut Scope<'_>, env: &Environment) -> Result<()> {
+pub(crate) fn add(
+    scope: &mut Scope<'_>,
+    env: &Environment,
+    api_service: std::net::Ipv4Addr,
+) -> Result<()> {
     let app = &mut scope.child(APP)?.with_kube_app(APP)?;
     let vpc = env.vpc_cidr.to_string();
+    let api = format!("{api_service}/32");
     for tenant in tenants(env) {
         let mut scope = app.child(tenant.name)?;
         let ns = Namespace::new(tenant.name)
@@ -251,7 +256,7 @@ pub(crate) fn add(scope: &mut Scope<'_>, env: &Environment) -> Result<()> {
             .container_default("cpu", cpu_request, cpu_limit)
             .container_default("memory", memory_request, memory_limit)
             .add(&mut scope, "limits")?;
-        for policy in policies(&tenant, &vpc) {
+        for policy in policies(&tenant, &vpc, &api) {
             scope.add_app_object(&policy)?;
         }
     }
@@ -259,7 +264,7 @@ pub(crate) fn add(scope: &mut Scope<'_>, env: &Environment) -> Result<()> {
 }
 
 /// The namespace's policies: deny all, then the allowances.
-fn policies(tenant: &Tenant, vpc: &str) -> Vec<net::NetworkPolicy> {
+fn policies(tenant: &Tenant, vpc: &str, api: &str) -> Vec<net::NetworkPolicy> {
     let ns = tenant.name;
     let all_pods = LabelSelector::default;
     let mut out = vec![
@@ -422,14 +427,18 @@ fn policies(tenant: &Tenant, vpc: &str) -> Vec<net::NetworkPolicy> {
         ));
     }
     if tenant.kubernetes_api {
-        // The API server's endpoints are the control plane's network interfaces in the
-        // cluster's subnets: in the VPC, on 443.
+        // Pods reach the API at the `kubernetes` Service's address, which the CNI's
+        // policy agent may see before the translation to the control plane's network
+        // interfaces (in the VPC, on 443): both are allowed (review 3's M5).
         out.push(policy(
             ns,
             "allow-kubernetes-api",
             &["Egress"],
             Vec::new(),
-            vec![egress(vec![block(vpc, &[])], vec![port("TCP", 443)])],
+            vec![egress(
+                vec![block(api, &[]), block(vpc, &[])],
+                vec![port("TCP", 443)],
+            )],
         ));
     }
     out

@@ -2357,3 +2357,21 @@ fn the_cni_enforces_the_namespaces_network_policies() {
         assert_eq!(values["enableNetworkPolicy"], "true", "{env}");
     }
 }
+
+#[test]
+fn pods_that_call_the_api_may_reach_the_kubernetes_services_address() {
+    // Review 3's M5: the CNI's policy agent may judge a pod's packet to the API before the
+    // `kubernetes` Service's address becomes the control plane's: both must be allowed.
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-eks-prod").unwrap();
+    let range = t.resource("aws_eks_cluster", "cluster_eks_cluster")["kubernetes_network_config"]
+        [0]["service_ipv4_cidr"]
+        .clone();
+    assert_eq!(range, "172.20.0.0/16");
+    for namespace in ["jupyterhub", "dask"] {
+        let policies = in_namespace(&t, "NetworkPolicy", namespace);
+        let policy = named(&policies, "allow-kubernetes-api");
+        let peers = policy["spec"]["egress"][0]["to"].to_string();
+        assert!(peers.contains("172.20.0.1/32"), "{namespace}: {peers}");
+    }
+}
