@@ -15,7 +15,7 @@
 //! | [`random`] | `hashicorp/random` | 3.7.2 | 3 | 0 |
 //! | [`tls`] | `hashicorp/tls` | 4.1.0 | 1 | 1 |
 //! | [`tfe`] | `hashicorp/tfe` | 0.71.0 | 18 | 2 |
-//! | [`kubernetes`] | `hashicorp/kubernetes` | 2.38.0 | 4 | 0 |
+//! | [`kubernetes`] | `hashicorp/kubernetes` | 2.38.0 | 6 | 0 |
 //! | [`helm`] | `hashicorp/helm` | 3.1.1 | 1 | 0 |
 
 // Setters and getters carry the providers' attribute names (`from_port`, `is_ipv6`,

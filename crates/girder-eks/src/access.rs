@@ -80,14 +80,24 @@ pub enum AccessScope {
     Namespaces(Vec<String>),
 }
 
-/// An access entry to create: a principal, an access policy, its scope.
+/// What an access entry grants.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Grant {
+    /// One of EKS's access policies, in a scope.
+    Policy(AccessPolicy, AccessScope),
+    /// Membership of Kubernetes groups, which the cluster's own RBAC binds: for rights
+    /// narrower than any access policy (read ConfigMaps of one namespace, no Secret).
+    Groups(Vec<String>),
+}
+
+/// An access entry to create: a principal and what it is granted (an access policy in
+/// a scope, or Kubernetes groups).
 #[derive(Clone, Debug, PartialEq)]
 #[must_use = "a builder creates nothing until `add` is called"]
 pub struct AccessEntry {
     cluster: EksClusterHandle,
     principal: Principal,
-    policy: AccessPolicy,
-    scope: AccessScope,
+    grant: Grant,
 }
 
 /// An access entry in the stack.
@@ -95,7 +105,7 @@ pub struct AccessEntry {
 #[must_use]
 pub struct AccessEntryHandle {
     entry: aws::EksAccessEntryHandle,
-    association: aws::EksAccessPolicyAssociationHandle,
+    association: Option<aws::EksAccessPolicyAssociationHandle>,
 }
 
 impl AccessEntry {
@@ -109,16 +119,45 @@ impl AccessEntry {
         Self {
             cluster: cluster.clone(),
             principal: principal.into(),
-            policy,
-            scope,
+            grant: Grant::Policy(policy, scope),
+        }
+    }
+
+    /// `principal` may use `cluster`'s API as the members of Kubernetes `groups`: what
+    /// Roles and ClusterRoles bound to those groups allow, nothing else (no access
+    /// policy). Group names are the cluster's RBAC subjects; EKS refuses `system:` ones.
+    pub fn groups<S: Into<String>>(
+        cluster: &EksClusterHandle,
+        principal: impl Into<Principal>,
+        groups: impl IntoIterator<Item = S>,
+    ) -> Self {
+        Self {
+            cluster: cluster.clone(),
+            principal: principal.into(),
+            grant: Grant::Groups(groups.into_iter().map(Into::into).collect()),
         }
     }
 
     fn check(&self) -> std::result::Result<Expr<String>, EksError> {
-        if let AccessScope::Namespaces(namespaces) = &self.scope {
-            if namespaces.is_empty() || !namespaces.iter().all(|n| is_dns_label(n)) {
+        match &self.grant {
+            Grant::Policy(_, AccessScope::Namespaces(namespaces))
+                if namespaces.is_empty() || !namespaces.iter().all(|n| is_dns_label(n)) =>
+            {
                 return Err(EksError::AccessNamespaces(namespaces.clone()));
             }
+            Grant::Groups(groups)
+                if groups.is_empty()
+                    || !groups.iter().all(|g| {
+                        !g.is_empty()
+                            && g.len() <= 63
+                            && !g.starts_with("system:")
+                            && g.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+                    }) =>
+            {
+                return Err(EksError::AccessGroups(groups.clone()));
+            }
+            _ => {}
         }
         match &self.principal {
             Principal::Role(arn) => Ok(arn.clone()),
@@ -131,40 +170,50 @@ impl AccessEntry {
 impl Construct for AccessEntry {
     type Handle = AccessEntryHandle;
 
-    /// Add the entry and its policy association as construct `id`.
+    /// Add the entry (with its Kubernetes groups) and its policy association, if it
+    /// grants an access policy, as construct `id`.
     fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<AccessEntryHandle> {
         let mut scope = scope.construct_child(id)?;
         let at = scope.location();
         let principal = self.check().map_err(|e| Error::construct(&at, e))?;
         let cluster = &self.cluster;
-        let entry = scope.add(
-            "entry",
-            aws::EksAccessEntry::new(cluster.name_expr(), principal.clone()).type_("STANDARD"),
-        )?;
-        let policy_arn = Arn::new(
-            Value::Expr(cluster.partition().clone()),
-            "eks",
-            "",
-            "aws",
-            format!("cluster-access-policy/{}", self.policy.name()),
-        );
-        let access_scope = match &self.scope {
-            AccessScope::Cluster => apa::AccessScope::new("cluster"),
-            AccessScope::Namespaces(namespaces) => {
-                apa::AccessScope::new("namespace").namespaces(namespaces.clone())
+        let mut entry =
+            aws::EksAccessEntry::new(cluster.name_expr(), principal.clone()).type_("STANDARD");
+        if let Grant::Groups(groups) = &self.grant {
+            entry = entry.kubernetes_groups(groups.clone());
+        }
+        let entry = scope.add("entry", entry)?;
+        let association = match &self.grant {
+            Grant::Groups(_) => None,
+            Grant::Policy(policy, access) => {
+                let policy_arn = Arn::new(
+                    Value::Expr(cluster.partition().clone()),
+                    "eks",
+                    "",
+                    "aws",
+                    format!("cluster-access-policy/{}", policy.name()),
+                );
+                let access_scope = match access {
+                    AccessScope::Cluster => apa::AccessScope::new("cluster"),
+                    AccessScope::Namespaces(namespaces) => {
+                        apa::AccessScope::new("namespace").namespaces(namespaces.clone())
+                    }
+                };
+                Some(
+                    scope.add(
+                        "policy",
+                        aws::EksAccessPolicyAssociation::new(
+                            cluster.name_expr(),
+                            policy_arn.value(),
+                            principal,
+                            access_scope,
+                        )
+                        .into_spec()
+                        .depends_on(&entry),
+                    )?,
+                )
             }
         };
-        let association = scope.add(
-            "policy",
-            aws::EksAccessPolicyAssociation::new(
-                cluster.name_expr(),
-                policy_arn.value(),
-                principal,
-                access_scope,
-            )
-            .into_spec()
-            .depends_on(&entry),
-        )?;
         Ok(AccessEntryHandle { entry, association })
     }
 }
@@ -179,7 +228,9 @@ impl AccessEntryHandle {
 impl Dependable for AccessEntryHandle {
     /// The entry and its policy association: what waits for it may use the API.
     fn dependencies(&self) -> Vec<Reference> {
-        vec![self.entry.dependency(), self.association.dependency()]
+        let mut dependencies = vec![self.entry.dependency()];
+        dependencies.extend(self.association.iter().map(Dependency::dependency));
+        dependencies
     }
 }
 

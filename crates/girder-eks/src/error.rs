@@ -115,6 +115,12 @@ pub enum EksError {
         "pod identity service account {0:?}: a namespace (DNS label) and a service account name (DNS subdomain)"
     )]
     ServiceAccountName(String),
+    /// Kubernetes groups an access entry cannot carry.
+    #[error(
+        "access entry groups {0:?}: one or more names of letters, digits, '-', '_', '.' and \
+         ':', at most 63 characters, none starting with `system:` (EKS's reserved groups)"
+    )]
+    AccessGroups(Vec<String>),
     /// A Service address range EKS refuses.
     #[error(
         "service CIDR {cidr}: a /12 to /24 of 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, \

@@ -135,3 +135,46 @@ fn a_namespace_scope_names_real_namespaces() {
         EksError::AccessNamespaces(vec!["Not_A_Namespace".into()])
     );
 }
+
+#[test]
+fn an_entry_of_kubernetes_groups_has_no_access_policy() {
+    let t = build(
+        |c| c,
+        |scope, _, cluster| {
+            let _entry = AccessEntry::groups(
+                cluster,
+                "arn:aws:iam::111122223333:role/tfc-plan",
+                ["piksel-terraform-plan"],
+            )
+            .add(scope, "plan")?;
+            Ok(())
+        },
+    );
+    let entry = t.resource("aws_eks_access_entry", "plan_entry");
+    assert_eq!(entry["kubernetes_groups"], json!(["piksel-terraform-plan"]));
+    assert_eq!(entry["type"], "STANDARD");
+    assert!(t.resources("aws_eks_access_policy_association").is_empty());
+}
+
+#[test]
+fn no_groups_or_eks_reserved_groups_are_refused() {
+    for groups in [vec![], vec!["system:masters"], vec!["has space"]] {
+        let error = try_build(
+            |c| c,
+            |scope, _, cluster| {
+                let _entry = AccessEntry::groups(
+                    cluster,
+                    "arn:aws:iam::111122223333:role/tfc-plan",
+                    groups.clone(),
+                )
+                .add(scope, "plan")?;
+                Ok(())
+            },
+        )
+        .unwrap_err();
+        assert_eq!(
+            eks_error(&error),
+            EksError::AccessGroups(groups.iter().map(|g| (*g).to_owned()).collect())
+        );
+    }
+}

@@ -222,14 +222,14 @@ pub(crate) fn stack(env: &Environment, infra: &Infra) -> Result<(Stack, Cluster)
         AccessScope::Cluster,
     )
     .add(&mut access, "terraform-cloud")?;
-    // The plan refreshes the Helm releases (Helm keeps them as Secrets in flux-system):
-    // read access there, nothing else, nothing written. The workspace has no
-    // speculative plans, so only merged code runs with it.
-    let terraform_plan = AccessEntry::new(
+    // The plan refreshes the Helm releases (kept as ConfigMaps: flux.rs) and the
+    // outputs ConfigMap in flux-system: read access to those, as group
+    // PLAN_GROUP, which gitops.rs binds to a Role of flux-system; never a Secret (the
+    // GitHub App key is one). The workspace has no speculative plans either.
+    let terraform_plan = AccessEntry::groups(
         &cluster,
         crate::bootstrap::plan_role_arn(env, &stack_id(env)),
-        AccessPolicy::AdminView,
-        AccessScope::Namespaces(vec![crate::flux::FLUX_NAMESPACE.to_owned()]),
+        [crate::gitops::PLAN_GROUP],
     )
     .add(&mut access, "terraform-cloud-plan")?;
     drop(access);

@@ -56,7 +56,8 @@ pub(crate) fn get_token(cluster: &EksClusterHandle) -> Vec<Value<String>> {
 ///
 /// The provider signs in with `aws eks get-token` (the exec plugin of the agent image),
 /// run by the provider itself in each phase as that phase's role: the plan role at plan
-/// (read access in flux-system), the apply role at apply (cluster admin). A token from
+/// (ConfigMaps of flux-system, where the releases are kept), the apply role at apply
+/// (cluster admin). A token from
 /// the `aws_eks_cluster_auth` data source would be the plan's, read once at plan and
 /// stale (15 minutes) by the time a person approves the apply (review 2's N3).
 /// Returns the controllers' release (which makes `flux-system`).
@@ -69,6 +70,9 @@ pub(crate) fn add(
     let ca = cluster.resource().certificate_authority().first().data();
     stack.add_provider(
         helm::Provider::new()
+            // Releases are kept as ConfigMaps, not Secrets: the plan role, which refreshes
+            // them, then needs no Secret of flux-system (where the GitHub App key is).
+            .helm_driver("configmap")
             .kubernetes(
                 helm::provider::Kubernetes::new()
                     .host(cluster.endpoint())

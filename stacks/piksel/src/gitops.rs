@@ -35,6 +35,11 @@ use crate::flux::FLUX_NAMESPACE;
 
 /// Where the synthesized output sits in piksel-kubernetes.
 pub(crate) const OUTPUT: &str = "out";
+/// The Kubernetes group of the EKS workspace's plan role (its access entry): it may
+/// read the ConfigMaps of flux-system (the Helm releases, the outputs ConfigMap) and the
+/// Role that says so, nothing else.
+pub(crate) const PLAN_GROUP: &str = "piksel-terraform-plan";
+
 /// The branch Flux follows (the `flux2-sync` GitRepository's).
 pub(crate) const BRANCH: &str = "main";
 
@@ -117,6 +122,48 @@ pub(crate) fn add(
         )
         .into_spec()
         .depends_on_all(&waits),
+    )?;
+    // What the plan role reads when it refreshes this stack's cluster objects.
+    let meta = |name: &str| {
+        kubernetes::role_v1::Metadata::new()
+            .name(name)
+            .namespace(FLUX_NAMESPACE)
+            .labels([("app.kubernetes.io/managed-by", "terraform")])
+    };
+    let role = scope.add(
+        "plan-reader",
+        kubernetes::RoleV1::new(
+            meta("terraform-plan-reader"),
+            [
+                kubernetes::role_v1::Rule::new([""], ["configmaps"], ["get", "list", "watch"]),
+                kubernetes::role_v1::Rule::new(
+                    ["rbac.authorization.k8s.io"],
+                    ["roles", "rolebindings"],
+                    ["get"],
+                )
+                .resource_names(["terraform-plan-reader"]),
+            ],
+        )
+        .into_spec()
+        .depends_on_all(&waits),
+    )?;
+    scope.add(
+        "plan-reader-binding",
+        kubernetes::RoleBindingV1::new(
+            kubernetes::role_binding_v1::Metadata::new()
+                .name("terraform-plan-reader")
+                .namespace(FLUX_NAMESPACE)
+                .labels([("app.kubernetes.io/managed-by", "terraform")]),
+            kubernetes::role_binding_v1::RoleRef::new(
+                "rbac.authorization.k8s.io",
+                "Role",
+                role.metadata().first().name(),
+            ),
+            [
+                kubernetes::role_binding_v1::Subject::new("Group", PLAN_GROUP)
+                    .api_group("rbac.authorization.k8s.io"),
+            ],
+        ),
     )?;
     drop(scope);
     drop(root);

@@ -1025,24 +1025,35 @@ fn the_eks_workspace_runs_on_agents_in_the_vpc_with_credentials_per_phase() {
             "{:?}",
             api[0].1
         );
-        let plan = eks.resource(
-            "aws_eks_access_policy_association",
-            "access_terraform_cloud_plan_policy",
-        );
+        // The plan role reads the ConfigMaps of flux-system (Helm's releases are kept
+        // there, not as Secrets) through a group a Role binds; no access policy, and so
+        // no Secret: the GitHub App key is one (review 3's M6).
+        let plan = eks.resource("aws_eks_access_entry", "access_terraform_cloud_plan_entry");
         assert_eq!(
             plan["principal_arn"],
             format!("arn:aws:iam::{account}:role/tfc-piksel-eks-{env}-plan")
         );
-        assert!(
-            plan["policy_arn"]
-                .to_string()
-                .contains("AmazonEKSAdminViewPolicy")
-        );
-        assert_eq!(plan["access_scope"][0]["type"], "namespace");
         assert_eq!(
-            plan["access_scope"][0]["namespaces"],
-            serde_json::json!(["flux-system"])
+            plan["kubernetes_groups"],
+            serde_json::json!(["piksel-terraform-plan"])
         );
+        assert!(
+            eks.resources("aws_eks_access_policy_association")
+                .iter()
+                .all(|(_, a)| !a["principal_arn"].to_string().contains("-plan")),
+        );
+        assert_eq!(
+            eks.terraform()["provider"]["helm"]["helm_driver"],
+            "configmap"
+        );
+        let role = eks.resource("kubernetes_role_v1", "gitops_plan_reader");
+        assert_eq!(role["metadata"][0]["namespace"], "flux-system");
+        let rules = role["rule"].to_string();
+        assert!(!rules.contains("secrets"), "{rules}");
+        assert!(!rules.contains("\"*\""), "{rules}");
+        let binding = eks.resource("kubernetes_role_binding_v1", "gitops_plan_reader_binding");
+        assert_eq!(binding["subject"][0]["kind"], "Group");
+        assert_eq!(binding["subject"][0]["name"], "piksel-terraform-plan");
     }
 }
 

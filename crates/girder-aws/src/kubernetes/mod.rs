@@ -2,7 +2,7 @@
 // Do not edit: change crates/girder-aws/schema/allowlist.txt or the generator in
 // xtask/src/codegen, then run `cargo xtask codegen`.
 
-//! Provider `kubernetes` (hashicorp/kubernetes 2.38.0): 4 resources and 0 data sources.
+//! Provider `kubernetes` (hashicorp/kubernetes 2.38.0): 6 resources and 0 data sources.
 //!
 //! Resource `kubernetes_<type>` is the config struct `<Type>` (module `<type>`) with the handle
 //! `<Type>Handle`; data source `kubernetes_<type>` is `Data<Type>`. Require the provider with
@@ -32,5 +32,9 @@ pub mod manifest;
 pub use manifest::{Manifest, ManifestHandle};
 pub mod namespace_v1;
 pub use namespace_v1::{NamespaceV1, NamespaceV1Handle};
+pub mod role_binding_v1;
+pub use role_binding_v1::{RoleBindingV1, RoleBindingV1Handle};
+pub mod role_v1;
+pub use role_v1::{RoleV1, RoleV1Handle};
 pub mod secret_v1;
 pub use secret_v1::{SecretV1, SecretV1Handle};

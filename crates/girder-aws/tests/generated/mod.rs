@@ -147,6 +147,8 @@ pub(crate) fn add_minimal(scope: &mut Scope<'_>) -> Result<()> {
     minimal_kubernetes_config_map_v1(scope)?;
     minimal_kubernetes_manifest(scope)?;
     minimal_kubernetes_namespace_v1(scope)?;
+    minimal_kubernetes_role_binding_v1(scope)?;
+    minimal_kubernetes_role_v1(scope)?;
     minimal_kubernetes_secret_v1(scope)?;
     minimal_helm_release(scope)?;
     Ok(())
@@ -1244,6 +1246,35 @@ fn minimal_kubernetes_namespace_v1(scope: &mut Scope<'_>) -> Result<()> {
     Ok(())
 }
 
+fn minimal_kubernetes_role_binding_v1(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "kubernetes_role_binding_v1",
+        girder_aws::kubernetes::role_binding_v1::RoleBindingV1::new(
+            girder_aws::kubernetes::role_binding_v1::Metadata::new(),
+            girder_aws::kubernetes::role_binding_v1::RoleRef::new("example", "example", "example"),
+            [girder_aws::kubernetes::role_binding_v1::Subject::new(
+                "example", "example",
+            )],
+        ),
+    )?;
+    Ok(())
+}
+
+fn minimal_kubernetes_role_v1(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "kubernetes_role_v1",
+        girder_aws::kubernetes::role_v1::RoleV1::new(
+            girder_aws::kubernetes::role_v1::Metadata::new(),
+            [girder_aws::kubernetes::role_v1::Rule::new(
+                [girder_core::Value::from("example")],
+                [girder_core::Value::from("example")],
+                [girder_core::Value::from("example")],
+            )],
+        ),
+    )?;
+    Ok(())
+}
+
 fn minimal_kubernetes_secret_v1(scope: &mut Scope<'_>) -> Result<()> {
     scope.add(
         "kubernetes_secret_v1",
@@ -1853,6 +1884,8 @@ pub(crate) fn add_full(scope: &mut Scope<'_>) -> Result<()> {
     full_kubernetes_config_map_v1(scope)?;
     full_kubernetes_manifest(scope)?;
     full_kubernetes_namespace_v1(scope)?;
+    full_kubernetes_role_binding_v1(scope)?;
+    full_kubernetes_role_v1(scope)?;
     full_kubernetes_secret_v1(scope)?;
     full_helm_release(scope)?;
     Ok(())
@@ -4445,6 +4478,48 @@ fn full_kubernetes_namespace_v1(scope: &mut Scope<'_>) -> Result<()> {
         )
         .wait_for_default_service_account(true)
         .timeouts(girder_aws::kubernetes::namespace_v1::Timeouts::new().delete("example")),
+    )?;
+    Ok(())
+}
+
+fn full_kubernetes_role_binding_v1(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "kubernetes_role_binding_v1",
+        girder_aws::kubernetes::role_binding_v1::RoleBindingV1::new(
+            girder_aws::kubernetes::role_binding_v1::Metadata::new()
+                .annotations([("key", girder_core::Value::from("example"))])
+                .generate_name("example")
+                .labels([("key", girder_core::Value::from("example"))])
+                .name("example")
+                .namespace("example"),
+            girder_aws::kubernetes::role_binding_v1::RoleRef::new("example", "example", "example"),
+            [
+                girder_aws::kubernetes::role_binding_v1::Subject::new("example", "example")
+                    .api_group("example")
+                    .namespace("example"),
+            ],
+        ),
+    )?;
+    Ok(())
+}
+
+fn full_kubernetes_role_v1(scope: &mut Scope<'_>) -> Result<()> {
+    scope.add(
+        "kubernetes_role_v1",
+        girder_aws::kubernetes::role_v1::RoleV1::new(
+            girder_aws::kubernetes::role_v1::Metadata::new()
+                .annotations([("key", girder_core::Value::from("example"))])
+                .generate_name("example")
+                .labels([("key", girder_core::Value::from("example"))])
+                .name("example")
+                .namespace("example"),
+            [girder_aws::kubernetes::role_v1::Rule::new(
+                [girder_core::Value::from("example")],
+                [girder_core::Value::from("example")],
+                [girder_core::Value::from("example")],
+            )
+            .resource_names([girder_core::Value::from("example")])],
+        ),
     )?;
     Ok(())
 }
