@@ -40,6 +40,15 @@ use serde_json::{Value as Json, json};
 use crate::config::{Environment, REGION};
 use crate::eks::POOL_LABEL;
 
+/// The add-ons' namespaces (their HelmReleases are there: Flux's alerts watch them).
+pub(crate) const NAMESPACES: [&str; 5] = [
+    "metrics-server",
+    "aws-load-balancer-controller",
+    "external-dns",
+    "cluster-autoscaler",
+    "external-secrets",
+];
+
 /// The Kubernetes app of the add-ons (an infrastructure app: delivered first).
 pub(crate) const APP: &str = "addons";
 /// The app of the secret stores, delivered once the add-ons (the operator's CRDs) are.
@@ -195,7 +204,7 @@ pub(crate) fn add(
     }
 
     // metrics-server.
-    let ns = Namespace::new("metrics-server").add(scope, "metrics-server-namespace")?;
+    let ns = Namespace::new(NAMESPACES[0]).add(scope, "metrics-server-namespace")?;
     let mut values = json!({
         "replicas": replicas,
         "nodeSelector": system,
@@ -210,14 +219,18 @@ pub(crate) fn add(
 
     // The AWS Load Balancer Controller: two replicas everywhere (its webhooks admit
     // every Service and Pod of the cluster).
-    let ns = Namespace::new("aws-load-balancer-controller")
-        .add(scope, "load-balancer-controller-namespace")?;
+    let ns = Namespace::new(NAMESPACES[1]).add(scope, "load-balancer-controller-namespace")?;
     let values = json!({
         "clusterName": cluster.name(),
         "region": REGION,
         "vpcId": var(VPC_ID),
         "replicaCount": 2,
         "podDisruptionBudget": {"maxUnavailable": 1},
+        // No mutating webhook on Services: the platform makes no LoadBalancer Service
+        // (Ingress only; the quotas allow none), and the chart's webhook fails every
+        // Service create in the cluster while the controller's pods are down (review 3's
+        // m1), the other add-ons' first install included.
+        "enableServiceMutatorWebhook": false,
         "serviceAccount": {"create": true, "name": "aws-load-balancer-controller"},
         "securityContext": restricted_container(),
         "nodeSelector": system,
@@ -239,7 +252,7 @@ pub(crate) fn add(
     .add(scope, "load-balancer-controller")?;
 
     // external-dns for the internal zone only.
-    let ns = Namespace::new("external-dns").add(scope, "external-dns-namespace")?;
+    let ns = Namespace::new(NAMESPACES[2]).add(scope, "external-dns-namespace")?;
     let values = json!({
         "provider": {"name": "aws"},
         "policy": "sync",
@@ -263,7 +276,7 @@ pub(crate) fn add(
         .add(scope, "external-dns")?;
 
     // The Cluster Autoscaler.
-    let ns = Namespace::new("cluster-autoscaler").add(scope, "cluster-autoscaler-namespace")?;
+    let ns = Namespace::new(NAMESPACES[3]).add(scope, "cluster-autoscaler-namespace")?;
     let values = json!({
         "cloudProvider": "aws",
         "awsRegion": REGION,
@@ -305,7 +318,7 @@ pub(crate) fn add(
     .add(scope, "cluster-autoscaler")?;
 
     // The External Secrets operator (its CRDs with it).
-    let ns = Namespace::new("external-secrets").add(scope, "external-secrets-namespace")?;
+    let ns = Namespace::new(NAMESPACES[4]).add(scope, "external-secrets-namespace")?;
     let component = |cpu: &str, memory: &str, limit: &str| {
         let mut values = json!({
             "replicaCount": replicas,

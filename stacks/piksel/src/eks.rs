@@ -67,10 +67,16 @@ fn pools(env: &Environment) -> [Pool; 3] {
     };
     let scaling = |(min, max, desired): (u16, u16, u16)| ScalingConfig { min, max, desired };
     [
-        // CoreDNS, the controllers, Flux, monitoring: on-demand, never interrupted.
+        // CoreDNS, the controllers, Flux, monitoring: on-demand, never interrupted. In
+        // prod, xlarge: two nodes must still hold Prometheus and every add-on's
+        // replicas when the third is lost (review 3's m12).
         Pool {
             name: "system",
-            types: &["m7i.large"],
+            types: if env.production {
+                &["m7i.xlarge"]
+            } else {
+                &["m7i.large"]
+            },
             capacity: CapacityType::OnDemand,
             scaling: scaling(system),
             dask: false,

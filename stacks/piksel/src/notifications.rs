@@ -40,8 +40,18 @@ pub(crate) const APP: &str = "notifications";
 pub const SLACK_SECRET: &str = "flux-slack";
 
 /// The namespaces of the platform's own Flux objects: the sync and the Kustomizations
-/// (flux-system), the add-ons' releases (kube-system), the monitoring release.
-const PLATFORM_NAMESPACES: [&str; 3] = [FLUX_NAMESPACE, "kube-system", "monitoring"];
+/// (flux-system), kube-system, the monitoring release and the add-ons' releases (each
+/// in its namespace: review 3's m3).
+const PLATFORM_NAMESPACES: [&str; 8] = [
+    FLUX_NAMESPACE,
+    "kube-system",
+    "monitoring",
+    crate::addons::NAMESPACES[0],
+    crate::addons::NAMESPACES[1],
+    crate::addons::NAMESPACES[2],
+    crate::addons::NAMESPACES[3],
+    crate::addons::NAMESPACES[4],
+];
 
 /// The Flux kinds whose events are sent.
 const KINDS: [&str; 6] = [

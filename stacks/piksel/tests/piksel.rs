@@ -2386,3 +2386,24 @@ fn pods_that_call_the_api_may_reach_the_kubernetes_services_address() {
         assert!(peers.contains("172.20.0.1/32"), "{namespace}: {peers}");
     }
 }
+
+#[test]
+fn flux_alerts_watch_every_namespace_with_a_platform_helm_release() {
+    // Review 3's m3: the add-ons' HelmReleases live in namespaces of their own; a failed
+    // upgrade there must reach the critical alert, not only the Kustomization's timeout.
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-eks-prod").unwrap();
+    let alerts = in_namespace(&t, "Alert", "flux-system");
+    let critical = named(&alerts, "critical").to_string();
+    for release in helm_releases(&t) {
+        let namespace = release["metadata"]["namespace"].as_str().unwrap();
+        assert!(
+            critical.contains(&format!("\"namespace\":\"{namespace}\"")),
+            "{namespace} not watched: {critical}"
+        );
+    }
+    // And the load balancer controller's Service webhook is off: it would fail every
+    // Service create while its pods are down.
+    let lbc = t.kube_object("HelmRelease", "aws-load-balancer-controller");
+    assert_eq!(lbc["spec"]["values"]["enableServiceMutatorWebhook"], false);
+}
