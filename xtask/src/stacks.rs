@@ -523,8 +523,9 @@ pub fn registry() -> Registry {
                     pixtools::main_stack(&pixtools_environment(env)?)
                 }),
         )
-        // The platform of Piksel: per environment the infra and the EKS layer, which
-        // reads the infra's VPC.
+        // The platform of Piksel: per environment the bootstrap, the infra, the
+        // Terraform Cloud agents (in the infra's VPC) and the EKS layer, which reads the
+        // infra's VPC and the agents' security group.
         .system(
             System::new("piksel", piksel_environments)
                 .stack("piksel-bootstrap", |env| {
@@ -533,7 +534,10 @@ pub fn registry() -> Registry {
                 .stack_reading("piksel-infra", &["piksel-bootstrap"], |env| {
                     Ok(piksel::infra_stack(&piksel_environment(env)?)?.0)
                 })
-                .stack_reading("piksel-eks", &["piksel-infra"], |env| {
+                .stack_reading("piksel-agents", &["piksel-infra"], |env| {
+                    piksel::agents_stack(&piksel_environment(env)?)
+                })
+                .stack_reading("piksel-eks", &["piksel-infra", "piksel-agents"], |env| {
                     piksel::eks_stack(&piksel_environment(env)?)
                 }),
         )

@@ -23,6 +23,13 @@ pub enum TfcError {
     /// An SSO team id that is empty or holds template syntax.
     #[error("SSO team id {0:?}: the identity provider's group name, literal text")]
     SsoTeamId(String),
+    /// A workspace of local execution with a VCS connection or an agent pool (runs that
+    /// would never happen there).
+    #[error(
+        "workspace {0:?} runs locally: it takes no VCS connection and no agent pool (a \
+         person applies it)"
+    )]
+    LocalExecution(String),
     /// An agent pool name Terraform Cloud refuses.
     #[error("agent pool name {0:?}: 1-90 letters, digits, '-' and '_'")]
     AgentPoolName(String),

@@ -194,6 +194,7 @@ pub struct TfcWorkspace {
     state_consumers: Vec<TfcWorkspaceHandle>,
     tags: Vec<(String, String)>,
     agent_pool: Option<TfcAgentPoolHandle>,
+    local: bool,
     speculative: bool,
 }
 
@@ -227,6 +228,7 @@ impl TfcWorkspace {
             state_consumers: Vec::new(),
             tags: Vec::new(),
             agent_pool: None,
+            local: false,
             speculative: true,
         }
     }
@@ -304,6 +306,15 @@ impl TfcWorkspace {
         self
     }
 
+    /// Runs execute where Terraform is invoked (`execution_mode = "local"`): the
+    /// workspace only keeps the state. For a stack applied by hand with an
+    /// administrator's credentials, which no pushed commit may change; its state stays
+    /// readable by the consumers named with [`TfcWorkspace::shares_state_with`].
+    pub fn local_execution(mut self) -> Self {
+        self.local = true;
+        self
+    }
+
     /// No speculative plans of pull requests: only merged code plans, with the plan
     /// role's credentials. For a workspace whose plan role can read what a pull request
     /// must not (a cluster's Secrets that a Helm release's refresh reads).
@@ -342,6 +353,9 @@ impl TfcWorkspace {
         }
         if let Some(vcs) = &self.vcs {
             names::repository(&vcs.repository)?;
+        }
+        if self.local && (self.agent_pool.is_some() || self.vcs.is_some()) {
+            return Err(TfcError::LocalExecution(self.name.clone()));
         }
         if let Some(pool) = &self.agent_pool
             && (pool.organization() != self.organization || pool.project() != self.project_name)
@@ -447,6 +461,7 @@ impl Construct for TfcWorkspace {
             .global_remote_state(false)
             .remote_state_consumer_ids(consumers);
         let settings = match &self.agent_pool {
+            None if self.local => scope.add("settings", settings.execution_mode("local"))?,
             None => scope.add("settings", settings)?,
             Some(pool) => {
                 settings = settings.execution_mode("agent").agent_pool_id(pool.id());

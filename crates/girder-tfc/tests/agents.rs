@@ -209,3 +209,40 @@ fn agents_with_an_unpinned_image_a_bad_name_or_no_count_are_refused() {
         .add(&mut scope, "d")
         .unwrap();
 }
+
+#[test]
+fn a_local_workspace_keeps_state_only_and_takes_no_vcs_or_pool() {
+    let mut stack = common::stack();
+    let mut scope = stack.root();
+    let project = common::project(&mut scope, "piksel");
+    let eks = TfcWorkspace::new(&project, "piksel-eks-dev")
+        .add(&mut scope, "eks")
+        .unwrap();
+    let _agents = TfcWorkspace::new(&project, "piksel-agents-dev")
+        .local_execution()
+        .shares_state_with(&eks)
+        .add(&mut scope, "agents")
+        .unwrap();
+    let pool = TfcAgentPool::new(&project, "piksel-dev")
+        .add(&mut scope, "pool")
+        .unwrap();
+    let error = TfcWorkspace::new(&project, "bad")
+        .local_execution()
+        .agent_pool(&pool)
+        .add(&mut scope, "bad")
+        .unwrap_err();
+    assert_eq!(refusal(error), TfcError::LocalExecution("bad".into()));
+    drop(scope);
+    let t = Template::from_stack(stack).unwrap();
+    let settings = t.resource("tfe_workspace_settings", "agents_settings");
+    assert_eq!(settings["execution_mode"], "local");
+    assert_eq!(
+        settings["remote_state_consumer_ids"],
+        json!(["${tfe_workspace.eks.id}"])
+    );
+    assert!(
+        t.resource("tfe_workspace", "agents")
+            .get("vcs_repo")
+            .is_none()
+    );
+}

@@ -9,8 +9,11 @@
 //!
 //! - The bootstrap makes the pool (allowed to the environment's project only) and its
 //!   token, written to the SSM SecureString parameter [`token_parameter`].
-//! - The infra stack runs the agents on ECS Fargate in the private subnets (outbound
-//!   HTTPS only), their token injected by ECS from that parameter.
+//! - Stack `piksel-agents-<env>`, applied by hand after the infra, runs the agents on ECS
+//!   Fargate in the infra's private subnets (outbound HTTPS only), their token injected
+//!   by ECS from that parameter. No Terraform Cloud run may change them: the ECS
+//!   service, the image's registry and the `tfc-` execution role are out of every apply
+//!   role's reach (bootstrap.rs).
 //! - The EKS stack lets the agents' security group into the cluster's API (443).
 
 use girder_core::construct::Construct;
@@ -59,32 +62,51 @@ pub(crate) fn pool(
     Ok(pool)
 }
 
-/// The infra's part: the agent image's registry and the agents in `vpc`.
-pub(crate) fn service(
-    scope: &mut Scope<'_>,
-    env: &Environment,
-    name: &str,
-    vpc: &VpcHandle,
-) -> Result<(RepositoryHandle, TfcAgentServiceHandle)> {
-    let mut agents = scope.child("agents")?;
+/// The stack's name (`piksel-agents-<env>`).
+pub(crate) const NAME: &str = "piksel-agents";
+
+/// What the EKS stack reads of the agents: their security group, which the cluster's
+/// API admits.
+#[derive(Clone, Debug)]
+pub struct Agents {
+    /// The agents' service (its security group through `Connectable`).
+    pub service: TfcAgentServiceHandle,
+    /// The agent image's registry.
+    pub registry: RepositoryHandle,
+}
+
+/// The agents' names (`tfc-agent-piksel-<env>`: the ECS cluster, service, task family,
+/// log group, and the execution role `tfc-agent-piksel-<env>-execution`): under `tfc-`,
+/// the roles no Terraform Cloud run may change or pass (bootstrap.rs).
+pub(crate) fn service_name(env: &Environment) -> String {
+    format!("tfc-agent-piksel-{}", env.name)
+}
+
+/// Stack `piksel-agents-<env>`: the agent image's registry and the agents in the
+/// infra's VPC. Applied by hand, like the bootstrap, with an administrator's
+/// credentials (its workspace runs locally): whoever controls the agents' task
+/// definition or image receives the EKS workspace's runs and their credentials, so no
+/// Terraform Cloud run may change them (review 3's M2: the infra workspace did).
+pub(crate) fn stack(env: &Environment, vpc: &VpcHandle) -> Result<(Stack, Agents)> {
+    let mut stack = crate::config::aws_stack(NAME, env)?;
+    let mut root = stack.root();
+    let mut agents = root.child("agents")?;
     // Tagged by the agent's release, which never expires (as the services' releases).
-    let repository = Repository::new(AGENT_REPOSITORY)
+    let registry = Repository::new(AGENT_REPOSITORY)
         .expire_only_builds_tagged([crate::infra::BUILD_TAG_PREFIX])
         .add(&mut agents, "registry")?;
     let image = format!(
         "{}.dkr.ecr.{REGION}.amazonaws.com/{AGENT_REPOSITORY}:{AGENT_VERSION}",
         env.account_id
     );
-    let service = TfcAgentService::new(
-        vpc,
-        format!("{name}-tfc-agent"),
-        image,
-        token_parameter(env)?,
-    )
-    // Production: an apply and a pull request's speculative plan at once.
-    .agents(if env.production { 2 } else { 1 })
-    .add(&mut agents, "service")?;
-    Ok((repository, service))
+    let service = TfcAgentService::new(vpc, service_name(env), image, token_parameter(env)?)
+        // Production: an apply while another run plans.
+        .agents(if env.production { 2 } else { 1 })
+        .add(&mut agents, "service")?;
+    drop(agents);
+    drop(root);
+    acknowledge(&mut stack)?;
+    Ok((stack, Agents { service, registry }))
 }
 
 /// checkov findings on the bootstrap's part, with their reasons.
@@ -96,8 +118,8 @@ pub(crate) fn acknowledge_bootstrap(stack: &mut Stack) -> Result<()> {
     )
 }
 
-/// checkov findings on the infra's part, with their reasons.
-pub(crate) fn acknowledge_infra(stack: &mut Stack) -> Result<()> {
+/// checkov findings on the agents' stack, with their reasons.
+fn acknowledge(stack: &mut Stack) -> Result<()> {
     stack.acknowledge_check(
         "agents/registry",
         "CKV_AWS_136",

@@ -35,9 +35,8 @@ const KUBERNETES_REPOSITORY: &str = "piksel/piksel-kubernetes";
 
 /// The services `piksel-infra-<env>` declares resources of and manages whole (`<service>:*`);
 /// the audit and backup services are narrowed ([`INFRA_ACTIONS`]).
-const INFRA_SERVICES: [&str; 13] = [
+const INFRA_SERVICES: [&str; 12] = [
     "ec2",
-    "ecs",
     "rds",
     "s3",
     "ecr",
@@ -325,8 +324,8 @@ pub(crate) fn apply_role_arn(env: &Environment, stack_id: &str) -> String {
 }
 
 /// No read of the agents' token parameter, nor of parameters by path (which would
-/// include it; no stack reads parameters by path).
-fn agent_token_denies(env: &Environment) -> Result<[Statement; 2]> {
+/// include it; no stack reads parameters by path), and no change to the agents' image.
+fn agent_token_denies(env: &Environment) -> Result<[Statement; 3]> {
     let parameter = crate::agents::token_parameter(env)?;
     Ok([
         Statement::deny([
@@ -343,6 +342,27 @@ fn agent_token_denies(env: &Environment) -> Result<[Statement; 2]> {
         Statement::deny(["ssm:GetParametersByPath"])
             .sid("NoParametersByPath")
             .on(["*"]),
+        // Nor replace the agents' image: tags are immutable, but a deleted tag can be
+        // pushed again (review 3's M2). The agents' stack, applied by hand, owns it.
+        Statement::deny([
+            "ecr:PutImage",
+            "ecr:BatchDeleteImage",
+            "ecr:InitiateLayerUpload",
+            "ecr:UploadLayerPart",
+            "ecr:CompleteLayerUpload",
+            "ecr:DeleteRepository",
+            "ecr:SetRepositoryPolicy",
+            "ecr:DeleteRepositoryPolicy",
+            "ecr:PutLifecyclePolicy",
+            "ecr:DeleteLifecyclePolicy",
+            "ecr:PutImageTagMutability",
+        ])
+        .sid("NotTheAgentImage")
+        .on([format!(
+            "arn:aws:ecr:{REGION}:{}:repository/{}",
+            env.account_id,
+            crate::agents::AGENT_REPOSITORY
+        )]),
     ])
 }
 
@@ -403,10 +423,23 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         .agent_pool(&pool)
         .without_speculative_plans()
         .add(&mut root, "eks")?;
-    let infra = workspace(crate::infra::NAME, INFRA_REPOSITORY)
-        // The EKS layer reads the VPC's ids from the infra's outputs, and nothing else
-        // reads the infra's state.
+    // The agents' stack is applied by hand (local execution: no run of Terraform Cloud
+    // may change the agents the EKS workspace runs on); the workspace keeps its state,
+    // which the EKS layer reads (the agents' security group).
+    let agents = TfcWorkspace::new(&project, format!("{}-{}", crate::agents::NAME, env.name))
+        .description(format!(
+            "girder stack {}-{}, applied by hand (local execution)",
+            crate::agents::NAME,
+            env.name
+        ))
+        .local_execution()
         .shares_state_with(&eks)
+        .add(&mut root, "agents-workspace")?;
+    let infra = workspace(crate::infra::NAME, INFRA_REPOSITORY)
+        // The EKS layer and the agents read the VPC's ids from the infra's outputs, and
+        // nothing else reads the infra's state.
+        .shares_state_with(&eks)
+        .shares_state_with(&agents)
         .add(&mut root, "infra")?;
     RunTrigger::new(&infra, &eks).add(&mut root, "infra-then-eks")?;
     // Who approves the runs that wait for a person (staging, prod): the environment's

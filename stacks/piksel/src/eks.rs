@@ -103,7 +103,11 @@ fn pools(env: &Environment) -> [Pool; 3] {
 
 /// Stack `piksel-eks-<env>`, in the VPC of `infra` (another stack's: girder reads its ids
 /// through Terraform Cloud's outputs).
-pub(crate) fn stack(env: &Environment, infra: &Infra) -> Result<(Stack, Cluster)> {
+pub(crate) fn stack(
+    env: &Environment,
+    infra: &Infra,
+    agents: &crate::agents::Agents,
+) -> Result<(Stack, Cluster)> {
     let mut stack = aws_stack(NAME, env)?;
     // Every role it makes is bounded by the environment's ceiling (its apply role may
     // make roles only so).
@@ -124,11 +128,11 @@ pub(crate) fn stack(env: &Environment, infra: &Infra) -> Result<(Stack, Cluster)
     }
     let cluster = cluster.add(&mut root.child("cluster")?, "eks")?;
 
-    // This workspace's runs execute on the environment's agents (the infra's): they
+    // This workspace's runs execute on the environment's agents (piksel-agents'): they
     // install Flux through the private endpoint.
     cluster.security_group().connections().allow_from(
         &mut root.child("api-access")?,
-        &infra.agents,
+        &agents.service,
         Port::tcp(443),
         "Terraform Cloud agents: this workspace's runs install Flux through the helm provider",
     )?;

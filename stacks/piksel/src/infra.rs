@@ -9,7 +9,6 @@ use girder_iam::{GithubOidcProvider, PolicyDocument, Role, Trust};
 use girder_network::{PrivateZone, PrivateZoneHandle, Vpc, VpcHandle};
 use girder_rds::{Postgres, PostgresHandle};
 use girder_storage::{Bucket, BucketHandle, BucketName, Repository, RepositoryHandle};
-use girder_tfc::TfcAgentServiceHandle;
 
 use crate::config::{Environment, REGION, aws_stack};
 
@@ -60,8 +59,6 @@ pub struct Infra {
     pub notebooks: BucketHandle,
     /// The ODC index: PostgreSQL with PostGIS.
     pub database: PostgresHandle,
-    /// The Terraform Cloud agents the EKS workspace runs on, in the VPC.
-    pub agents: TfcAgentServiceHandle,
 }
 
 /// Stack `piksel-infra-<env>` and the handles the others read.
@@ -90,8 +87,6 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
     // of the same names beside it; see the README tour.
     let zone = PrivateZone::new(&vpc, format!("{}.piksel.internal", env.name))
         .add(&mut root.child("dns")?, "internal")?;
-
-    let (_agent_registry, agents) = crate::agents::service(&mut root, env, &name, &vpc)?;
 
     let mut repositories = Vec::new();
     {
@@ -177,7 +172,6 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
     drop(root);
     crate::operations::outputs(&mut stack, &operations)?;
     crate::findings::infra(&mut stack, env)?;
-    crate::agents::acknowledge_infra(&mut stack)?;
     Ok((
         stack,
         Infra {
@@ -187,7 +181,6 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
             data,
             notebooks,
             database,
-            agents,
         },
     ))
 }

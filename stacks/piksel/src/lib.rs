@@ -21,7 +21,7 @@ mod operations;
 mod platform;
 
 pub use addons::SECRET_STORE;
-pub use agents::{AGENT_REPOSITORY, AGENT_VERSION};
+pub use agents::{AGENT_REPOSITORY, AGENT_VERSION, Agents};
 pub use config::{Environment, ORGANIZATION, REGION, environments};
 pub use eks::{Cluster, DASK_TAINT, POOL_LABEL};
 pub use images::{REFLECTOR_ACTIONS, REFLECTOR_SERVICE_ACCOUNT};
@@ -38,7 +38,9 @@ pub fn build(app: &mut App) -> Result<()> {
         app.add_stack(bootstrap_stack(&env)?)?;
         let (infra, handles) = infra_stack(&env)?;
         app.add_stack(infra)?;
-        app.add_stack(eks_stack_with(&env, &handles)?)?;
+        let (agents, agent_handles) = agents::stack(&env, &handles.vpc)?;
+        app.add_stack(agents)?;
+        app.add_stack(eks::stack(&env, &handles, &agent_handles)?.0)?;
     }
     Ok(())
 }
@@ -54,13 +56,17 @@ pub fn infra_stack(env: &Environment) -> Result<(Stack, Infra)> {
     infra::stack(env)
 }
 
-/// `piksel-eks-<env>`: builds the infra stack again for its handles (girder turns the
-/// handles' attributes into reads of the infra workspace's outputs).
-pub fn eks_stack(env: &Environment) -> Result<Stack> {
+/// `piksel-agents-<env>`: the Terraform Cloud agents of the EKS workspace, in the
+/// infra's VPC (read through Terraform Cloud's outputs). Applied by hand.
+pub fn agents_stack(env: &Environment) -> Result<Stack> {
     let (_, infra) = infra::stack(env)?;
-    eks_stack_with(env, &infra)
+    Ok(agents::stack(env, &infra.vpc)?.0)
 }
 
-fn eks_stack_with(env: &Environment, infra: &Infra) -> Result<Stack> {
-    Ok(eks::stack(env, infra)?.0)
+/// `piksel-eks-<env>`: builds the infra and agents stacks again for their handles
+/// (girder turns the handles' attributes into reads of their workspaces' outputs).
+pub fn eks_stack(env: &Environment) -> Result<Stack> {
+    let (_, infra) = infra::stack(env)?;
+    let (_, agents) = agents::stack(env, &infra.vpc)?;
+    Ok(eks::stack(env, &infra, &agents)?.0)
 }

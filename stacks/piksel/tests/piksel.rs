@@ -21,8 +21,13 @@ fn every_environment_has_an_infra_and_an_eks_workspace_and_eks_follows_infra() {
         let eks = format!("piksel-eks-{env}");
         let at = |id: &str| ids.iter().position(|i| *i == id).unwrap();
         assert!(at(&infra) < at(&eks), "{ids:?}");
+        let agents = format!("piksel-agents-{env}");
+        assert!(
+            at(&infra) < at(&agents) && at(&agents) < at(&eks),
+            "{ids:?}"
+        );
         let entry = &stacks[at(&eks)];
-        assert_eq!(entry["depends_on"], serde_json::json!([infra]));
+        assert_eq!(entry["depends_on"], serde_json::json!([infra, agents]));
         assert_eq!(entry["backend"]["type"], "cloud");
         assert_eq!(entry["backend"]["organization"], "piksel");
         assert_eq!(entry["backend"]["workspace"], eks);
@@ -35,8 +40,19 @@ fn the_cluster_reads_the_vpc_of_its_environment_through_terraform_cloud() {
     for env in ["dev", "staging", "prod"] {
         let eks = Template::from_assembly(&assembly, &format!("piksel-eks-{env}")).unwrap();
         let reads = eks.data_sources("tfe_outputs");
-        assert_eq!(reads.len(), 1, "{env}");
-        assert_eq!(reads[0].1["workspace"], format!("piksel-infra-{env}"));
+        let mut workspaces: Vec<&str> = reads
+            .iter()
+            .map(|(_, r)| r["workspace"].as_str().unwrap())
+            .collect();
+        workspaces.sort_unstable();
+        assert_eq!(
+            workspaces,
+            [
+                format!("piksel-agents-{env}"),
+                format!("piksel-infra-{env}")
+            ],
+            "{env}"
+        );
         let cluster = eks.resource("aws_eks_cluster", "cluster_eks_cluster");
         let subnets = cluster["vpc_config"][0]["subnet_ids"].to_string();
         assert!(subnets.contains("data.tfe_outputs"), "{env}: {subnets}");
@@ -115,11 +131,8 @@ fn registries_scan_and_keep_tags_and_notebooks_are_versioned() {
         let names: Vec<&str> = repos
             .iter()
             .map(|(_, r)| r["name"].as_str().unwrap())
-            .filter(|name| *name != girder_stack_piksel::AGENT_REPOSITORY)
             .collect();
         assert_eq!(names, girder_stack_piksel::REPOSITORIES);
-        // And the Terraform Cloud agent image's.
-        assert_eq!(repos.len(), girder_stack_piksel::REPOSITORIES.len() + 1);
         // Release tags never expire; only CI's builds are counted.
         for (_, lifecycle) in infra.resources("aws_ecr_lifecycle_policy") {
             let policy: serde_json::Value =
@@ -167,8 +180,24 @@ fn each_environment_bootstraps_its_workspaces_roles_and_checks() {
         names.sort();
         assert_eq!(
             names,
-            [format!("piksel-eks-{env}"), format!("piksel-infra-{env}")]
+            [
+                format!("piksel-agents-{env}"),
+                format!("piksel-eks-{env}"),
+                format!("piksel-infra-{env}")
+            ]
         );
+        // The agents' workspace only keeps the state of a stack applied by hand: no
+        // repository, no run (review 3's M2).
+        let agents = t.resource("tfe_workspace", "agents_workspace");
+        assert!(agents.get("vcs_repo").is_none());
+        assert_eq!(
+            t.resource("tfe_workspace_settings", "agents_workspace_settings")["execution_mode"],
+            "local"
+        );
+        let workspaces: Vec<_> = workspaces
+            .into_iter()
+            .filter(|(_, w)| w.get("vcs_repo").is_some())
+            .collect();
         for (_, w) in &workspaces {
             assert_eq!(w["auto_apply"], auto_apply, "{env}");
             let name = w["name"].as_str().unwrap();
@@ -182,7 +211,7 @@ fn each_environment_bootstraps_its_workspaces_roles_and_checks() {
         t.resource_count_is("tfe_run_trigger", 1);
         // The repositories are read through Terraform Cloud's GitHub App: no OAuth
         // token id to fill in.
-        for (_, workspace) in t.resources("tfe_workspace") {
+        for (_, workspace) in &workspaces {
             let repo = &workspace["vcs_repo"][0];
             assert!(repo.get("oauth_token_id").is_none(), "{repo}");
             assert_eq!(
@@ -966,7 +995,19 @@ fn the_eks_workspace_runs_on_agents_in_the_vpc_with_credentials_per_phase() {
 
         // The agents: Fargate in the private subnets, no public address, outbound
         // HTTPS only, the token injected from that parameter, one run per task.
-        let infra = Template::from_assembly(&assembly, &format!("piksel-infra-{env}")).unwrap();
+        // The agents' own stack, applied by hand (review 3's M2): no apply role can
+        // change them, their image or their role.
+        let infra = Template::from_assembly(&assembly, &format!("piksel-agents-{env}")).unwrap();
+        let role = infra.resource("aws_iam_role", "agents_service_execution");
+        assert_eq!(role["name"], format!("tfc-agent-piksel-{env}-execution"));
+        assert!(role.get("permissions_boundary").is_none());
+        let apply = bootstrap.resource("aws_iam_role_policy", "infra_aws_apply_apply")["policy"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(!apply.contains("\"ecs:*\""), "{apply}");
+        assert!(apply.contains("NotTheAgentImage"), "{apply}");
+        assert!(apply.contains("OwnRolesStay"), "{apply}");
         let service = infra.resource("aws_ecs_service", "agents_service_service");
         assert_eq!(service["launch_type"], "FARGATE");
         let network = &service["network_configuration"][0];
