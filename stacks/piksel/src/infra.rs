@@ -169,9 +169,11 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
     let _published = database.publish_to_ssm(&mut data_scope, "settings", &prefix)?;
     drop(data_scope);
     let operations = crate::operations::add(&mut root, env, &name, &database, github_arn)?;
+    crate::cluster_secrets::add(&mut root, env)?;
     drop(root);
     crate::operations::outputs(&mut stack, &operations)?;
     crate::findings::infra(&mut stack, env)?;
+    crate::cluster_secrets::acknowledge(&mut stack, env)?;
     Ok((
         stack,
         Infra {

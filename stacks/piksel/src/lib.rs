@@ -7,6 +7,7 @@
 mod addons;
 mod agents;
 mod bootstrap;
+mod cluster_secrets;
 mod config;
 mod developer_access;
 mod eks;

@@ -268,6 +268,13 @@ fn secrets(app: &mut Scope<'_>, env: &Environment) -> Result<()> {
     Ok(())
 }
 
+/// The Secrets Manager secrets the cluster's ExternalSecrets read (`piksel/<env>/...`):
+/// the infra stack makes them empty, so the names exist; an operator puts the values.
+pub(crate) fn secret_names(env: &Environment) -> [String; 2] {
+    [ALERT_RECEIVERS, GRAFANA_ADMIN]
+        .map(|secret| format!("piksel/{}/{}", env.name, remote_of(secret)))
+}
+
 /// The Secrets Manager secret (under `piksel/<env>/`) a Secret is read from.
 fn remote_of(secret: &str) -> &str {
     if secret == ALERT_RECEIVERS {

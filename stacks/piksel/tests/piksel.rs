@@ -2448,3 +2448,37 @@ fn flux_alerts_watch_every_namespace_with_a_platform_helm_release() {
     let lbc = t.kube_object("HelmRelease", "aws-load-balancer-controller");
     assert_eq!(lbc["spec"]["values"]["enableServiceMutatorWebhook"], false);
 }
+
+#[test]
+fn the_secrets_the_cluster_reads_exist_without_a_value_in_terraform() {
+    // Review 3's m7: ExternalSecrets of names nothing made stall the observability
+    // chain; the infra makes each one, and never its value (that stays out of state).
+    let assembly = assembly();
+    for env in ["dev", "prod"] {
+        let infra = Template::from_assembly(&assembly, &format!("piksel-infra-{env}")).unwrap();
+        let names: Vec<String> = infra
+            .resources("aws_secretsmanager_secret")
+            .iter()
+            .filter_map(|(_, s)| s["name"].as_str().map(str::to_owned))
+            .collect();
+        let eks = Template::from_assembly(&assembly, &format!("piksel-eks-{env}")).unwrap();
+        for secret in eks
+            .kube_objects()
+            .iter()
+            .filter(|o| o["kind"] == "ExternalSecret")
+        {
+            for data in secret["spec"]["data"].as_array().unwrap() {
+                let key = data["remoteRef"]["key"].as_str().unwrap();
+                assert!(
+                    names.iter().any(|n| n == key),
+                    "{env}: {key} is made by nobody: {names:?}"
+                );
+            }
+        }
+        assert!(
+            infra
+                .resources("aws_secretsmanager_secret_version")
+                .is_empty()
+        );
+    }
+}
