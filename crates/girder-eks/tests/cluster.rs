@@ -160,6 +160,7 @@ fn the_clusters_security_group_takes_rules_through_its_connections() {
             cluster
                 .connections()
                 .allow_from(scope, &vpn, Port::tcp(443), "the API from the VPN")
+                .map(drop)
         },
     );
     let rules = t.resources("aws_vpc_security_group_ingress_rule");

@@ -484,6 +484,7 @@ impl AlbHandle {
             .allow_from(scope, self, port, "From the ALB")?;
         self.connections()
             .allow_to(scope, targets, port, "To the targets")
+            .map(drop)
     }
 }
 

@@ -4,6 +4,8 @@
 //! blocks.
 
 use girder_aws::aws;
+use girder_core::expr::Reference;
+use girder_core::terraform::Dependency;
 use girder_core::vocabulary::{IntoReason, Ipv4Cidr};
 use girder_core::{Error, Expr, Result, Scope};
 
@@ -132,7 +134,7 @@ impl Connections {
         scope: &mut Scope<'_>,
         peer: &(impl Peer + ?Sized),
         reason: impl IntoReason,
-    ) -> Result<()> {
+    ) -> Result<Vec<Reference>> {
         let port = self
             .default_port
             .ok_or_else(|| Error::construct(scope.location(), NetworkError::NoDefaultPort))?;
@@ -145,25 +147,27 @@ impl Connections {
     }
 
     /// Admit `peer` on `port`; `reason` becomes each rule's description. A peer naming
-    /// nothing (an empty CIDR list) is refused: say who may connect.
+    /// nothing (an empty CIDR list) is refused: say who may connect. Returns the rules
+    /// (something to wait for: what connects through them is ordered after them).
     pub fn allow_from(
         &self,
         scope: &mut Scope<'_>,
         peer: &(impl Peer + ?Sized),
         port: Port,
         reason: impl IntoReason,
-    ) -> Result<()> {
+    ) -> Result<Vec<Reference>> {
         self.rules(scope, peer, port, reason, Direction::Ingress)
     }
 
-    /// Let members send to `peer` on `port`.
+    /// Let members send to `peer` on `port`. Returns the rules, as
+    /// [`Connections::allow_from`].
     pub fn allow_to(
         &self,
         scope: &mut Scope<'_>,
         peer: &(impl Peer + ?Sized),
         port: Port,
         reason: impl IntoReason,
-    ) -> Result<()> {
+    ) -> Result<Vec<Reference>> {
         self.rules(scope, peer, port, reason, Direction::Egress)
     }
 
@@ -174,7 +178,7 @@ impl Connections {
         port: Port,
         reason: impl IntoReason,
         direction: Direction,
-    ) -> Result<()> {
+    ) -> Result<Vec<Reference>> {
         let at = scope.location();
         port.check().map_err(|e| Error::construct(&at, e))?;
         let reason = reason.into_reason().map_err(|source| {
@@ -194,6 +198,7 @@ impl Connections {
             ));
         }
         let several = self.groups.len() > 1;
+        let mut rules = Vec::new();
         for group in &self.groups {
             for source in &sources {
                 let mut id = match direction {
@@ -218,7 +223,7 @@ impl Connections {
                             }
                             PeerSource::Cidr(cidr) => rule.cidr_ipv4(cidr.to_string()),
                         };
-                        scope.add(&id, rule)?;
+                        rules.push(scope.add(&id, rule)?.dependency());
                     }
                     Direction::Egress => {
                         let rule =
@@ -229,17 +234,21 @@ impl Connections {
                             }
                             PeerSource::Cidr(cidr) => rule.cidr_ipv4(cidr.to_string()),
                         };
-                        scope.add(
-                            &id,
-                            rule.from_port(port.from())
-                                .to_port(port.to())
-                                .description(reason.as_str()),
-                        )?;
+                        rules.push(
+                            scope
+                                .add(
+                                    &id,
+                                    rule.from_port(port.from())
+                                        .to_port(port.to())
+                                        .description(reason.as_str()),
+                                )?
+                                .dependency(),
+                        );
                     }
                 }
             }
         }
-        Ok(())
+        Ok(rules)
     }
 }
 

@@ -130,7 +130,7 @@ pub(crate) fn stack(
 
     // This workspace's runs execute on the environment's agents (piksel-agents'): they
     // install Flux through the private endpoint.
-    cluster.security_group().connections().allow_from(
+    let api_access = cluster.security_group().connections().allow_from(
         &mut root.child("api-access")?,
         &agents.service,
         Port::tcp(443),
@@ -258,6 +258,8 @@ pub(crate) fn stack(
             &terraform,
             &terraform_plan,
             &reflector,
+            // The agents reach the API only once their rule exists (review 3's m4).
+            &api_access,
         ],
     )?;
     let addons = crate::addons::add(

@@ -2482,3 +2482,16 @@ fn the_secrets_the_cluster_reads_exist_without_a_value_in_terraform() {
         );
     }
 }
+
+#[test]
+fn flux_is_installed_only_once_the_agents_may_reach_the_api() {
+    // Review 3's m4: the helm provider runs on the agents; its first call must not race
+    // the security group rule that lets them in.
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-eks-dev").unwrap();
+    let waits = t.resource("helm_release", "flux_controllers")["depends_on"].to_string();
+    assert!(
+        waits.contains("aws_vpc_security_group_ingress_rule.api_access_ingress_tcp_443_from_"),
+        "{waits}"
+    );
+}
