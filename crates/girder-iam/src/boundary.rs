@@ -105,7 +105,10 @@ pub fn boundary_policy(
         let statement = allow
             .statement_id()
             .map_or_else(|| format!("protection {}", index + 1), str::to_owned);
-        return Err(Error::construct(at, IamError::ProtectionAllows { statement }));
+        return Err(Error::construct(
+            at,
+            IamError::ProtectionAllows { statement },
+        ));
     }
     let document = PolicyDocument::new()
         .statement(
@@ -450,7 +453,10 @@ mod tests {
 
     #[test]
     fn roles_are_passed_only_to_the_services_given() {
-        let services = ["eks.amazonaws.com".to_owned(), "ec2.amazonaws.com".to_owned()];
+        let services = [
+            "eks.amazonaws.com".to_owned(),
+            "ec2.amazonaws.com".to_owned(),
+        ];
         let policy = management(&services);
         let ours = Value::Literal("arn:aws:iam::111111111111:role/platform-nodes".to_owned());
         assert_eq!(

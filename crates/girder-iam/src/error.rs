@@ -47,13 +47,19 @@ pub enum IamError {
     #[error("{0}")]
     Serialize(String),
     /// A permissions boundary whose ceiling allows nothing (no action given).
-    #[error("the boundary's ceiling names no actions: list the services its roles use (`ec2:*`) or their actions")]
+    #[error(
+        "the boundary's ceiling names no actions: list the services its roles use (`ec2:*`) or their actions"
+    )]
     NoCeiling,
     /// A permissions boundary whose ceiling allows every action (`*`), so it caps nothing.
-    #[error("the boundary's ceiling allows `*`, which caps nothing: list the services its roles use (`ec2:*`) or their actions")]
+    #[error(
+        "the boundary's ceiling allows `*`, which caps nothing: list the services its roles use (`ec2:*`) or their actions"
+    )]
     CeilingIsEverything,
     /// A protection given to a permissions boundary that allows instead of denying.
-    #[error("{statement} is an Allow: a boundary's protections are Denies (the ceiling is the only Allow)")]
+    #[error(
+        "{statement} is an Allow: a boundary's protections are Denies (the ceiling is the only Allow)"
+    )]
     ProtectionAllows {
         /// The statement's sid or position.
         statement: String,

@@ -406,11 +406,12 @@ fn audit_protection_statements(env: &Environment) -> Vec<Statement> {
                 aliases.iter().cloned(),
             ))
             .wildcard_because("the keys are named by their aliases: their ids are made at apply"),
-        // Nor is the alarms' topic deleted or unsubscribed from before the trail is
-        // touched (the subscriptions' ARNs are the topic's and an id).
-        Statement::deny(["sns:DeleteTopic", "sns:Unsubscribe"])
+        // Nor is the alarms' topic deleted before the trail is touched. (Its
+        // subscriptions are the apply's to replace: the PagerDuty endpoint is a
+        // placeholder an operator replaces, which unsubscribes the old one.)
+        Statement::deny(["sns:DeleteTopic"])
             .sid("TheSecurityTopicStays")
-            .on([topic.clone(), format!("{topic}:*")]),
+            .on([topic]),
     ]
 }
 
@@ -418,10 +419,13 @@ fn audit_protection_statements(env: &Environment) -> Vec<Statement> {
 /// the boundary carries too): what the infra apply itself needs to create and update
 /// the audit record, and no bounded role does. Change the trail's settings and event
 /// selectors (which could drop the management events or repoint the bucket), the trail
-/// bucket's policy, lock, lifecycle or versioning, or the security topic's attributes
-/// (its policy, its key). The infra apply keeps these: it creates the trail with its
-/// selectors, the bucket's policy and lock, and the topic's policy; its run is approved
-/// (staging, prod) and every such change alarms.
+/// bucket's policy, lock, lifecycle or versioning, the security topic's attributes (its
+/// policy, its key) or its subscriptions. The infra apply keeps these: it creates the
+/// trail with its selectors (`CreateTrail` then `PutEventSelectors`), the bucket's
+/// policy and lock, the topic's policy (`SetTopicAttributes`, for which IAM has no
+/// condition by attribute) and its subscriptions (replacing one unsubscribes it); its
+/// run is approved (staging, prod), and the trail changes alarm on the topic the
+/// apply may not delete.
 fn boundary_only_protections(env: &Environment) -> Vec<Statement> {
     let account = env.account_id;
     let trail = crate::operations::trail_name(env);
@@ -445,9 +449,12 @@ fn boundary_only_protections(env: &Environment) -> Vec<Statement> {
         ])
         .sid("TheTrailBucketKeepsItsPolicyAndLock")
         .on([format!("arn:aws:s3:::{bucket}")]),
-        Statement::deny(["sns:SetTopicAttributes"])
+        Statement::deny(["sns:SetTopicAttributes", "sns:Unsubscribe"])
             .sid("TheSecurityTopicKeepsItsSettings")
-            .on([format!("arn:aws:sns:{REGION}:{account}:{topic}")]),
+            .on([
+                format!("arn:aws:sns:{REGION}:{account}:{topic}"),
+                format!("arn:aws:sns:{REGION}:{account}:{topic}:*"),
+            ]),
     ]
 }
 
@@ -604,7 +611,11 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
     let ceiling: Vec<String> = BOUNDED_SERVICES
         .iter()
         .map(|service| format!("{service}:*"))
-        .chain(BOUNDED_IAM_ACTIONS.iter().map(|action| (*action).to_owned()))
+        .chain(
+            BOUNDED_IAM_ACTIONS
+                .iter()
+                .map(|action| (*action).to_owned()),
+        )
         .collect();
     let at = root.location();
     root.add(
@@ -612,8 +623,8 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         aws::IamPolicy::new(
             boundary_policy(&at, &boundary, &ceiling, &boundary_protections(env)?)?.render(&at)?,
         )
-            .name(boundary_name(env))
-            .description("The ceiling of every role Piksel's Terraform Cloud applies make"),
+        .name(boundary_name(env))
+        .description("The ceiling of every role Piksel's Terraform Cloud applies make"),
     )?;
     // EKS checks that whoever creates a node group from a launch template may launch
     // instances from it: only from launch templates of this account and region.

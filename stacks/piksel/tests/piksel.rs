@@ -2545,7 +2545,8 @@ fn a_role_an_apply_makes_inherits_every_audit_and_role_deny_from_the_boundary() 
         let bucket = format!("arn:aws:s3:::piksel-{env}-audit-{account}-us-west-2");
         let log_file = format!("{bucket}/AWSLogs/{account}/CloudTrail/us-west-2/file.json.gz");
         let recovery_point = format!("arn:aws:backup:us-west-2:{account}:recovery-point:0123");
-        let token = format!("arn:aws:ssm:us-west-2:{account}:parameter/piksel/{env}/tfc-agent-token");
+        let token =
+            format!("arn:aws:ssm:us-west-2:{account}:parameter/piksel/{env}/tfc-agent-token");
         let topic = format!("arn:aws:sns:us-west-2:{account}:piksel-{env}-security-alerts");
         let key = format!("arn:aws:kms:us-west-2:{account}:key/0123");
         let tfc_apply = format!("arn:aws:iam::{account}:role/tfc-piksel-infra-{env}-apply");
@@ -2560,12 +2561,16 @@ fn a_role_an_apply_makes_inherits_every_audit_and_role_deny_from_the_boundary() 
             ("s3:PutBucketPolicy", bucket.as_str()),
             ("s3:DeleteBucket", bucket.as_str()),
             ("backup:DeleteRecoveryPoint", recovery_point.as_str()),
-            ("backup:UpdateRecoveryPointLifecycle", recovery_point.as_str()),
+            (
+                "backup:UpdateRecoveryPointLifecycle",
+                recovery_point.as_str(),
+            ),
             ("ssm:GetParameter", token.as_str()),
             ("ssm:GetParameters", token.as_str()),
             ("ssm:GetParametersByPath", "*"),
             ("sns:DeleteTopic", topic.as_str()),
             ("sns:SetTopicAttributes", topic.as_str()),
+            ("sns:Unsubscribe", topic.as_str()),
             ("iam:PutRolePolicy", tfc_apply.as_str()),
             ("iam:UpdateAssumeRolePolicy", tfc_apply.as_str()),
             ("iam:PutRolePolicy", admin.as_str()),
@@ -2647,8 +2652,10 @@ fn the_agents_execution_role_is_the_tokens_one_reader_under_the_boundary() {
         let t = Template::from_assembly(&assembly, &format!("piksel-infra-{env}")).unwrap();
         let role = t.resource("aws_iam_role", "agents_service_execution");
         assert_eq!(role["name"], format!("piksel-{env}-tfc-agent-execution"));
-        let policy = t.resource("aws_iam_role_policy", "agents_service_execution_start_agents")
-            ["policy"]
+        let policy = t.resource(
+            "aws_iam_role_policy",
+            "agents_service_execution_start_agents",
+        )["policy"]
             .to_string();
         assert!(
             policy.contains(&format!("parameter/piksel/{env}/tfc-agent-token")),
@@ -2697,7 +2704,11 @@ fn every_role_the_stacks_make_is_named_for_its_environment() {
                 "PassTheseRolesToTheirServices",
             ] {
                 let statement = statements.iter().find(|s| s["Sid"] == sid).unwrap();
-                assert_eq!(statement["Resource"], pattern.as_str(), "{stack}-{env}: {sid}");
+                assert_eq!(
+                    statement["Resource"],
+                    pattern.as_str(),
+                    "{stack}-{env}: {sid}"
+                );
             }
             // No Allow grants the scoped role writes on anything else.
             for statement in statements.iter().filter(|s| s["Effect"] == "Allow") {
@@ -2771,7 +2782,10 @@ fn an_apply_re_trusts_and_passes_only_the_stacks_roles_to_the_services_they_trus
                 "iam:TagRole",
                 "iam:UntagRole",
             ] {
-                assert!(allows(apply, action, &cluster, &region), "{stack}-{env}: {action}");
+                assert!(
+                    allows(apply, action, &cluster, &region),
+                    "{stack}-{env}: {action}"
+                );
                 for other in [&admin, &tfc] {
                     assert!(
                         !allows(apply, action, other, &region),
@@ -2781,15 +2795,28 @@ fn an_apply_re_trusts_and_passes_only_the_stacks_roles_to_the_services_they_trus
             }
             // Passed to the services the roles trust, and to no other.
             let to = |service: &'static str| [("iam:PassedToService", service)];
-            assert!(allows(apply, "iam:PassRole", &cluster, &to("eks.amazonaws.com")));
+            assert!(allows(
+                apply,
+                "iam:PassRole",
+                &cluster,
+                &to("eks.amazonaws.com")
+            ));
             for service in ["lambda.amazonaws.com", "codebuild.amazonaws.com"] {
                 assert!(
                     !allows(apply, "iam:PassRole", &cluster, &to(service)),
                     "{stack}-{env} may pass a role to {service}"
                 );
             }
-            assert!(!allows(apply, "iam:PassRole", &cluster, &[]), "{stack}-{env}");
-            assert!(!allows(apply, "iam:PassRole", &admin, &to("ec2.amazonaws.com")));
+            assert!(
+                !allows(apply, "iam:PassRole", &cluster, &[]),
+                "{stack}-{env}"
+            );
+            assert!(!allows(
+                apply,
+                "iam:PassRole",
+                &admin,
+                &to("ec2.amazonaws.com")
+            ));
             // Roles are made by the stacks' names, under the boundary only.
             let minted = format!("arn:aws:iam::{account}:role/piksel-{env}-minted");
             let bounded = [("iam:PermissionsBoundary", boundary.as_str())];
@@ -2797,14 +2824,13 @@ fn an_apply_re_trusts_and_passes_only_the_stacks_roles_to_the_services_they_trus
             assert!(!allows(apply, "iam:CreateRole", &minted, &[]));
             let elsewhere = format!("arn:aws:iam::{account}:role/backdoor");
             assert!(!allows(apply, "iam:CreateRole", &elsewhere, &bounded));
-            // The security topic is neither deleted nor unsubscribed from (m8).
+            // The security topic is not deleted (m8); its subscriptions stay the infra's
+            // to replace.
             let topic = format!("arn:aws:sns:us-west-2:{account}:piksel-{env}-security-alerts");
-            for action in ["sns:DeleteTopic", "sns:Unsubscribe"] {
-                assert!(
-                    !allows(apply, action, &topic, &region),
-                    "{stack}-{env} may {action}"
-                );
-            }
+            assert!(
+                !allows(apply, "sns:DeleteTopic", &topic, &region),
+                "{stack}-{env} may delete the security topic"
+            );
         }
     }
 }
