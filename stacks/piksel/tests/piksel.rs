@@ -2834,3 +2834,77 @@ fn an_apply_re_trusts_and_passes_only_the_stacks_roles_to_the_services_they_trus
         }
     }
 }
+
+/// The services each AWS managed policy the stacks attach grants actions of (from the
+/// policies' published documents), for the boundary's ceiling: a bounded role gets the
+/// intersection, so a service missing from the ceiling silently breaks the role.
+const MANAGED_POLICY_SERVICES: [(&str, &[&str]); 6] = [
+    (
+        "AmazonEKSClusterPolicy",
+        &["autoscaling", "ec2", "elasticloadbalancing", "kms"],
+    ),
+    ("AmazonEKSWorkerNodePolicy", &["ec2", "eks", "eks-auth"]),
+    ("AmazonEC2ContainerRegistryPullOnly", &["ecr"]),
+    ("AmazonEKS_CNI_Policy", &["ec2"]),
+    (
+        "service-role/AWSBackupServiceRolePolicyForBackup",
+        &["backup", "ec2", "rds", "kms", "tag"],
+    ),
+    (
+        "service-role/AWSBackupServiceRolePolicyForRestores",
+        &["backup", "ec2", "rds", "kms"],
+    ),
+];
+
+#[test]
+fn the_managed_policies_the_stacks_attach_are_within_the_boundary() {
+    let assembly = assembly();
+    for (env, _) in ENVIRONMENTS {
+        let (boundary, _) = boundary_and_applies(&assembly, env);
+        let ceiling = listed(
+            &boundary["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["Sid"] == "CeilingAllowsTheseServices")
+                .unwrap()["Action"],
+        );
+        for stack in ["piksel-infra", "piksel-eks"] {
+            let t = Template::from_assembly(&assembly, &format!("{stack}-{env}")).unwrap();
+            for (id, attachment) in t.resources("aws_iam_role_policy_attachment") {
+                let arn = attachment["policy_arn"].as_str().unwrap();
+                let Some(name) = arn.split(":iam::aws:policy/").nth(1) else {
+                    continue; // the stack's own policy: checked by its actions
+                };
+                let name = name.split('"').next().unwrap();
+                let (_, services) = MANAGED_POLICY_SERVICES
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .unwrap_or_else(|| panic!("{stack}-{env}: {id} attaches {name}, whose services this test does not know"));
+                for service in *services {
+                    assert!(
+                        ceiling.contains(&format!("{service}:*")),
+                        "{stack}-{env}: {name} needs {service}, outside the boundary"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_boundary_and_the_apply_policies_fit_iams_size_limits() {
+    // A managed policy (the boundary) holds at most 6,144 characters, a role's inline
+    // policies 10,240 together, whitespace not counted.
+    let assembly = assembly();
+    let size = |text: &str| text.chars().filter(|c| !c.is_whitespace()).count();
+    for (env, _) in ENVIRONMENTS {
+        let (boundary, applies) = boundary_and_applies(&assembly, env);
+        let boundary = size(&boundary.to_string());
+        assert!(boundary <= 6144, "{env}: the boundary is {boundary}");
+        for (stack, apply) in applies {
+            let apply = size(&apply.to_string());
+            assert!(apply <= 10240, "{stack}-{env}: the apply policy is {apply}");
+        }
+    }
+}
