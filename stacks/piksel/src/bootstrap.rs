@@ -328,12 +328,16 @@ fn agent_token_reader(env: &Environment) -> String {
     )
 }
 
-/// What no apply may do, whatever else it is allowed: stop or delete the trail; delete
-/// the trail bucket, its policy or a log file, or lift or change a file's lock; delete a
-/// recovery point, shorten one's life, delete a vault or its lock, or rewrite its access
-/// policy; disable or schedule the deletion of the keys that protect the audit record,
-/// the backups and the security topic, or move their aliases (which the key condition
-/// reads). What the infra apply needs to create and update them stays allowed:
+/// What no apply may do, whatever else it is allowed, nor any role an apply makes (the
+/// boundary carries these too: [`boundary_protections`]): stop or delete the trail;
+/// delete the trail bucket, its policy or a log file, or lift or change a file's lock;
+/// delete a recovery point, shorten one's life, delete a vault or its lock, or rewrite
+/// its access policy; disable, schedule the deletion of or re-policy the keys that
+/// protect the audit record, the backups and the security topic, or move their aliases
+/// (which the key condition reads); delete the security topic. Changing an audit key's
+/// policy is therefore break-glass too (a key is created with its policy, before its
+/// alias exists, so creating one is not denied). What the infra apply needs to create
+/// and update them stays allowed:
 /// `s3:PutLifecycleConfiguration` and `s3:PutBucketObjectLockConfiguration` are one IAM
 /// action for creating and changing, so they are not denied; the lock itself keeps every
 /// written file (a lifecycle rule does not expire a locked version). Tearing down an
