@@ -4,17 +4,23 @@
 //!
 //! - [`PermissionsBoundary`], an aspect: every `aws_iam_role` of the stack gets
 //!   `permissions_boundary` (a role that states its own keeps it).
-//! - [`boundary_policy`]: the ceiling, a policy document allowing everything except what
-//!   would escape it: IAM users, groups and access keys; the account and organization
-//!   settings; changing or removing a boundary; a role made without this boundary.
-//! - [`role_management_with_boundary`]: the statements that let an apply make roles only
-//!   under the boundary.
+//! - [`boundary_policy`]: the ceiling, a policy document allowing only the services the
+//!   bounded roles use, and denying what would escape it (IAM users, groups and access
+//!   keys; the account and organization settings; changing or removing a boundary; a
+//!   role made without this boundary) and what the caller protects (every bounded role
+//!   inherits those denies).
+//! - [`role_management_with_boundary`]: the statements that let an apply make, change
+//!   and pass roles only under the boundary, only by the stacks' role names, only to
+//!   the services the roles are for; [`own_roles_stay`]: the Deny that keeps the
+//!   applying roles themselves out of reach.
 
 use girder_core::aspect::{Aspect, Element};
 use girder_core::diagnostics::Diagnostics;
 use girder_core::expr::Ast;
 
-use crate::{Condition, PolicyDocument, Statement};
+use girder_core::{Error, Result};
+
+use crate::{Condition, Effect, IamError, PolicyDocument, Statement};
 
 /// Sets `permissions_boundary` on every IAM role of the stack it is added to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,15 +74,48 @@ const OUTSIDE_THE_BOUNDARY: [&str; 14] = [
     "account:*",
 ];
 
-/// The boundary `boundary_arn` names: everything but what escapes it ([`OUTSIDE_THE_BOUNDARY`]),
-/// no change to a boundary or to this policy, and no role made or bounded without it.
-pub fn boundary_policy(boundary_arn: &str) -> PolicyDocument {
-    PolicyDocument::new()
+/// The boundary `boundary_arn` names, for the construct at `at` (named in errors):
+/// - a ceiling, the only Allow: `ceiling`, the actions the bounded roles' own policies
+///   (and the managed policies attached to them) may grant at most, by service
+///   (`ec2:*`) or by action (`iam:CreateServiceLinkedRole`);
+/// - what escapes a boundary ([`OUTSIDE_THE_BOUNDARY`]), a change to a boundary or to
+///   this policy, a role made or re-bounded without it: denied;
+/// - `protections`, Denies every bounded role inherits, whatever its own policies say
+///   (the audit record, the backups, the keys, the roles that make the bounded ones).
+///
+/// Refuses ([`IamError`]) an empty ceiling, a ceiling of `*` (which caps nothing), and a
+/// protection that is an Allow (which would widen the ceiling).
+pub fn boundary_policy(
+    at: &str,
+    boundary_arn: &str,
+    ceiling: &[String],
+    protections: &[Statement],
+) -> Result<PolicyDocument> {
+    if ceiling.is_empty() {
+        return Err(Error::construct(at, IamError::NoCeiling));
+    }
+    if ceiling.iter().any(|action| action == "*") {
+        return Err(Error::construct(at, IamError::CeilingIsEverything));
+    }
+    if let Some((index, allow)) = protections
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.effect() == Effect::Allow)
+    {
+        let statement = allow
+            .statement_id()
+            .map_or_else(|| format!("protection {}", index + 1), str::to_owned);
+        return Err(Error::construct(
+            at,
+            IamError::ProtectionAllows { statement },
+        ));
+    }
+    let document = PolicyDocument::new()
         .statement(
-            Statement::allow(["*"])
-                .sid("CeilingAllowsTheRest")
+            Statement::allow(ceiling.iter().cloned())
+                .sid("CeilingAllowsTheseServices")
                 .on(["*"])
-                .wildcard_because("a permissions boundary is a ceiling, not a grant: a role bounded by it still needs its own policies for anything"),
+                .wildcard_because("a permissions boundary is a ceiling, not a grant: a role bounded by it still needs its own policies for anything, and these are the services the bounded roles use"),
         )
         .statement(
             Statement::deny(OUTSIDE_THE_BOUNDARY)
@@ -109,7 +148,11 @@ pub fn boundary_policy(boundary_arn: &str) -> PolicyDocument {
                     [boundary_arn.to_owned()],
                 ))
                 .wildcard_because("every role made or re-bounded, whatever its name"),
-        )
+        );
+    Ok(protections
+        .iter()
+        .cloned()
+        .fold(document, PolicyDocument::statement))
 }
 
 /// The role writes that change what a role may do.
@@ -120,10 +163,29 @@ const ROLE_POLICY_WRITES: [&str; 4] = [
     "iam:DetachRolePolicy",
 ];
 
-/// Let a principal make and re-bound roles only under `boundary_arn`, and keep it from
-/// escaping through what it may not make:
-/// - `iam:CreateRole` and `iam:PutRolePermissionsBoundary` only with the
-///   `iam:PermissionsBoundary` condition, and never removing a boundary;
+/// The role writes that change who may assume a role, its settings, tags or existence.
+const ROLE_WRITES: [&str; 5] = [
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+    "iam:DeleteRole",
+    "iam:TagRole",
+    "iam:UntagRole",
+];
+
+/// Let a principal make and re-bound roles only under `boundary_arn`, only the roles
+/// `managed_roles` names, and keep it from escaping through what it may not make:
+/// - `iam:CreateRole` and `iam:PutRolePermissionsBoundary` only on `managed_roles` (role
+///   ARNs or ARN patterns, `arn:aws:iam::<account>:role/<prefix>-*`: the names of the
+///   roles the stacks make) and only with the `iam:PermissionsBoundary` condition, and
+///   never removing a boundary;
+/// - a role's trust, settings, tags and deletion (`iam:UpdateAssumeRolePolicy`,
+///   `iam:UpdateRole`, `iam:DeleteRole`, `iam:TagRole`, `iam:UntagRole`) only on
+///   `managed_roles`, so no other role of the account (an administrator's, say) is
+///   re-trusted to someone else;
+/// - `iam:PassRole` only of `managed_roles`, and only to `passed_to` (the
+///   `iam:PassedToService` condition: `eks.amazonaws.com`, the services the roles trust),
+///   so no role is handed to a service that would run someone's code with it; with
+///   `passed_to` empty, no role is passed at all;
 /// - policies written or attached only to roles that carry the boundary, so a role
 ///   without it (the principal's own, say) never gains a grant;
 /// - no change at all to `own_roles` (the principal's role and its siblings, by ARN or
@@ -133,25 +195,44 @@ const ROLE_POLICY_WRITES: [&str; 4] = [
 ///   patterns such as `arn:aws:iam::<account>:policy/<prefix>-*`: the AWS managed
 ///   policies the stacks attach, and their own customer managed ones), an
 ///   `iam:PolicyARN` condition, so a bounded role never gets `AdministratorAccess`
-///   attached (the boundary would cap it, but a bounded role's ceiling is everything
-///   but IAM escapes). With `attachable` empty, no managed policy is attached at all.
+///   attached. With `attachable` empty, no managed policy is attached at all.
 ///
 /// The principal is not itself bounded (it makes the boundary), so these denies are the
-/// ceiling on what its own policy's wildcards allow.
+/// ceiling on what its own policy's wildcards allow; its own policy should grant the
+/// role writes above through these statements only (not on `*`). With `managed_roles`
+/// empty the statements that grant name no resource, and rendering refuses them.
 pub fn role_management_with_boundary(
     boundary_arn: &str,
     own_roles: &[String],
     attachable: &[String],
+    managed_roles: &[String],
+    passed_to: &[String],
 ) -> Vec<Statement> {
     let mut statements = vec![
         Statement::allow(["iam:CreateRole", "iam:PutRolePermissionsBoundary"])
             .sid("MakeRolesUnderTheBoundary")
-            .on(["*"])
+            .on(managed_roles.to_vec())
             .when(Condition::string_equals(
                 "iam:PermissionsBoundary",
                 boundary_arn.to_owned(),
-            ))
-            .wildcard_because("roles are named at plan; the condition is the guard"),
+            )),
+        Statement::allow(ROLE_WRITES)
+            .sid("ChangeOnlyTheseRoles")
+            .on(managed_roles.to_vec()),
+    ];
+    if !passed_to.is_empty() {
+        statements.push(
+            Statement::allow(["iam:PassRole"])
+                .sid("PassTheseRolesToTheirServices")
+                .on(managed_roles.to_vec())
+                .when(Condition::new(
+                    "StringEquals",
+                    "iam:PassedToService",
+                    passed_to.iter().cloned(),
+                )),
+        );
+    }
+    statements.extend([
         Statement::deny(["iam:DeleteRolePermissionsBoundary"])
             .sid("NeverUnbound")
             .on(["*"])
@@ -175,7 +256,7 @@ pub fn role_management_with_boundary(
         ])
         .sid("TheBoundaryStays")
         .on([boundary_arn.to_owned()]),
-    ];
+    ]);
     let attach = Statement::deny(["iam:AttachRolePolicy", "iam:DetachRolePolicy"])
         .sid("OnlyTheseManagedPolicies")
         .on(["*"])
@@ -190,21 +271,25 @@ pub fn role_management_with_boundary(
         ))
     });
     if !own_roles.is_empty() {
-        statements.push(
-            Statement::deny(ROLE_POLICY_WRITES.into_iter().chain([
-                "iam:UpdateAssumeRolePolicy",
-                "iam:UpdateRole",
-                "iam:DeleteRole",
-                "iam:TagRole",
-                "iam:UntagRole",
-                "iam:PutRolePermissionsBoundary",
-                "iam:PassRole",
-            ]))
-            .sid("OwnRolesStay")
-            .on(own_roles.to_vec()),
-        );
+        statements.push(own_roles_stay(own_roles));
     }
     statements
+}
+
+/// A Deny of every change to `roles` (ARNs or ARN patterns): their trust, policies,
+/// boundary, settings, tags, deletion, and passing them to a service. For the roles that
+/// make the bounded ones, in their own policy ([`role_management_with_boundary`]) and in
+/// the boundary's protections ([`boundary_policy`]), so no role they make reaches them
+/// either.
+pub fn own_roles_stay(roles: &[String]) -> Statement {
+    Statement::deny(
+        ROLE_POLICY_WRITES
+            .into_iter()
+            .chain(ROLE_WRITES)
+            .chain(["iam:PutRolePermissionsBoundary", "iam:PassRole"]),
+    )
+    .sid("OwnRolesStay")
+    .on(roles.to_vec())
 }
 
 #[cfg(test)]
@@ -218,9 +303,31 @@ mod tests {
 
     const BOUNDARY: &str = "arn:aws:iam::111111111111:policy/platform-boundary";
 
+    const ROLES: &str = "arn:aws:iam::111111111111:role/platform-*";
+
+    fn ceiling() -> Vec<String> {
+        vec!["s3:*".to_owned(), "iam:CreateServiceLinkedRole".to_owned()]
+    }
+
+    fn management(passed_to: &[String]) -> PolicyDocument {
+        role_management_with_boundary(
+            BOUNDARY,
+            &["arn:aws:iam::111111111111:role/tfc-*".to_owned()],
+            &[],
+            &[ROLES.to_owned()],
+            passed_to,
+        )
+        .into_iter()
+        .fold(PolicyDocument::new(), PolicyDocument::statement)
+    }
+
+    fn iam_error(error: &Error) -> &IamError {
+        error.construct_error::<IamError>().unwrap()
+    }
+
     #[test]
     fn the_boundary_denies_escapes_and_stays_put() {
-        let policy = boundary_policy(BOUNDARY);
+        let policy = boundary_policy("boundary", BOUNDARY, &ceiling(), &[]).unwrap();
         let any = Value::Literal("*".to_owned());
         assert_eq!(policy.access("s3:GetObject", &any), Access::Allowed);
         for action in [
@@ -234,20 +341,80 @@ mod tests {
     }
 
     #[test]
-    fn roles_are_made_only_under_the_boundary() {
-        let own = "arn:aws:iam::111111111111:role/tfc-*".to_owned();
-        let statements = role_management_with_boundary(BOUNDARY, std::slice::from_ref(&own), &[]);
-        let policy = statements
-            .into_iter()
-            .fold(PolicyDocument::new(), PolicyDocument::statement);
+    fn the_boundary_allows_only_its_ceiling() {
+        let policy = boundary_policy("boundary", BOUNDARY, &ceiling(), &[]).unwrap();
         let any = Value::Literal("*".to_owned());
         assert_eq!(
-            policy.access("iam:CreateRole", &any),
+            policy.access("iam:CreateServiceLinkedRole", &any),
+            Access::Allowed
+        );
+        // A bounded role whose own policy allows `*` still may do nothing outside it.
+        for action in [
+            "cloudtrail:StopLogging",
+            "iam:PutRolePolicy",
+            "iam:UpdateAssumeRolePolicy",
+            "iam:PassRole",
+            "sts:AssumeRole",
+        ] {
+            assert_eq!(policy.access(action, &any), Access::Denied, "{action}");
+        }
+    }
+
+    #[test]
+    fn a_bounded_role_inherits_the_boundarys_protections() {
+        let trail = "arn:aws:cloudtrail:us-west-2:111111111111:trail/audit";
+        let protection = Statement::deny(["cloudtrail:StopLogging", "cloudtrail:DeleteTrail"])
+            .sid("TheTrailKeepsLogging")
+            .on([trail]);
+        // Even with the service whole in the ceiling, the protection wins.
+        let ceiling = vec!["cloudtrail:*".to_owned()];
+        let policy = boundary_policy("boundary", BOUNDARY, &ceiling, &[protection]).unwrap();
+        let trail = Value::Literal(trail.to_owned());
+        assert_eq!(
+            policy.access("cloudtrail:StopLogging", &trail),
+            Access::Denied
+        );
+        assert_eq!(
+            policy.access("cloudtrail:DescribeTrails", &trail),
+            Access::Allowed
+        );
+        assert!(policy.render("boundary").is_ok());
+    }
+
+    #[test]
+    fn a_boundary_refuses_no_ceiling_everything_and_allowing_protections() {
+        let empty = boundary_policy("platform/boundary", BOUNDARY, &[], &[]).unwrap_err();
+        assert_eq!(iam_error(&empty), &IamError::NoCeiling);
+        let everything =
+            boundary_policy("platform/boundary", BOUNDARY, &["*".to_owned()], &[]).unwrap_err();
+        assert_eq!(iam_error(&everything), &IamError::CeilingIsEverything);
+        let widening = Statement::allow(["iam:*"]).sid("Widen").on(["*"]);
+        let allows =
+            boundary_policy("platform/boundary", BOUNDARY, &ceiling(), &[widening]).unwrap_err();
+        assert_eq!(
+            iam_error(&allows),
+            &IamError::ProtectionAllows {
+                statement: "Widen".to_owned()
+            }
+        );
+    }
+
+    #[test]
+    fn roles_are_made_only_under_the_boundary() {
+        let own = "arn:aws:iam::111111111111:role/tfc-*".to_owned();
+        let policy = management(&[]);
+        let ours = Value::Literal("arn:aws:iam::111111111111:role/platform-nodes".to_owned());
+        assert_eq!(
+            policy.access("iam:CreateRole", &ours),
             Access::AllowedWhen(vec![vec![Condition::string_equals(
                 "iam:PermissionsBoundary",
                 BOUNDARY
             )]])
         );
+        // Not by another name.
+        let other = Value::Literal("arn:aws:iam::111111111111:role/admin".to_owned());
+        assert_eq!(policy.access("iam:CreateRole", &other), Access::Denied);
+        let any = Value::Literal("*".to_owned());
         assert_eq!(
             policy.access("iam:DeleteRolePermissionsBoundary", &any),
             Access::Denied
@@ -258,6 +425,7 @@ mod tests {
             "iam:PutRolePolicy",
             "iam:AttachRolePolicy",
             "iam:UpdateAssumeRolePolicy",
+            "iam:PassRole",
         ] {
             assert_eq!(policy.access(action, &own), Access::Denied, "{action}");
         }
@@ -269,12 +437,61 @@ mod tests {
     }
 
     #[test]
+    fn only_the_managed_roles_are_re_trusted_changed_or_deleted() {
+        let policy = management(&[]);
+        let ours = Value::Literal("arn:aws:iam::111111111111:role/platform-nodes".to_owned());
+        let admin = Value::Literal(
+            "arn:aws:iam::111111111111:role/OrganizationAccountAccessRole".to_owned(),
+        );
+        for action in ROLE_WRITES {
+            assert_eq!(policy.access(action, &ours), Access::Allowed, "{action}");
+            assert_eq!(policy.access(action, &admin), Access::Denied, "{action}");
+        }
+        // With no service to pass to, no role is passed at all.
+        assert_eq!(policy.access("iam:PassRole", &ours), Access::Denied);
+    }
+
+    #[test]
+    fn roles_are_passed_only_to_the_services_given() {
+        let services = [
+            "eks.amazonaws.com".to_owned(),
+            "ec2.amazonaws.com".to_owned(),
+        ];
+        let policy = management(&services);
+        let ours = Value::Literal("arn:aws:iam::111111111111:role/platform-nodes".to_owned());
+        assert_eq!(
+            policy.access("iam:PassRole", &ours),
+            Access::AllowedWhen(vec![vec![Condition::new(
+                "StringEquals",
+                "iam:PassedToService",
+                services.clone()
+            )]])
+        );
+        let admin = Value::Literal("arn:aws:iam::111111111111:role/admin".to_owned());
+        assert_eq!(policy.access("iam:PassRole", &admin), Access::Denied);
+        assert!(policy.render("apply").is_ok());
+    }
+
+    #[test]
+    fn managing_no_roles_is_refused_at_render() {
+        let policy = role_management_with_boundary(BOUNDARY, &[], &[], &[], &[])
+            .into_iter()
+            .fold(PolicyDocument::new(), PolicyDocument::statement);
+        let error = policy.render("apply").unwrap_err();
+        assert!(matches!(
+            iam_error(&error),
+            IamError::NoResources { statement, .. } if statement == "MakeRolesUnderTheBoundary"
+        ));
+    }
+
+    #[test]
     fn only_the_managed_policies_given_may_be_attached() {
         let attachable = [
             "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy".to_owned(),
             "arn:aws:iam::111111111111:policy/platform-*".to_owned(),
         ];
-        let statements = role_management_with_boundary(BOUNDARY, &[], &attachable);
+        let statements =
+            role_management_with_boundary(BOUNDARY, &[], &attachable, &[ROLES.to_owned()], &[]);
         let guard = statements
             .iter()
             .find(|s| s.statement_id() == Some("OnlyTheseManagedPolicies"))
@@ -293,7 +510,7 @@ mod tests {
             )]
         );
         // With none given, no managed policy may be attached: the deny is unconditional.
-        let none = role_management_with_boundary(BOUNDARY, &[], &[])
+        let none = role_management_with_boundary(BOUNDARY, &[], &[], &[ROLES.to_owned()], &[])
             .into_iter()
             .fold(PolicyDocument::new(), PolicyDocument::statement);
         let any = Value::Literal("*".to_owned());

@@ -46,6 +46,24 @@ pub enum IamError {
     /// A statement that cannot become policy JSON.
     #[error("{0}")]
     Serialize(String),
+    /// A permissions boundary whose ceiling allows nothing (no action given).
+    #[error(
+        "the boundary's ceiling names no actions: list the services its roles use (`ec2:*`) or their actions"
+    )]
+    NoCeiling,
+    /// A permissions boundary whose ceiling allows every action (`*`), so it caps nothing.
+    #[error(
+        "the boundary's ceiling allows `*`, which caps nothing: list the services its roles use (`ec2:*`) or their actions"
+    )]
+    CeilingIsEverything,
+    /// A protection given to a permissions boundary that allows instead of denying.
+    #[error(
+        "{statement} is an Allow: a boundary's protections are Denies (the ceiling is the only Allow)"
+    )]
+    ProtectionAllows {
+        /// The statement's sid or position.
+        statement: String,
+    },
     /// A maximum session outside 1 to 12 hours.
     #[error("the maximum session is 3600 to 43200 seconds (1 to 12 hours), not {0}")]
     MaxSession(u32),

@@ -23,7 +23,9 @@ mod role;
 mod session_manager;
 mod trust;
 
-pub use boundary::{PermissionsBoundary, boundary_policy, role_management_with_boundary};
+pub use boundary::{
+    PermissionsBoundary, boundary_policy, own_roles_stay, role_management_with_boundary,
+};
 pub use error::IamError;
 pub use policy::{Access, Condition, Effect, PolicyDocument, Statement};
 pub use role::{GITHUB_OIDC_URL, GithubOidcProvider, Role, RoleHandle, TFC_OIDC_URL, is_role_arn};

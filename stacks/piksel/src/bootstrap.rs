@@ -14,7 +14,9 @@
 use girder_aws::{aws, tfe, tls};
 use girder_core::construct::Construct;
 use girder_core::{Result, Stack};
-use girder_iam::{Condition, Statement, boundary_policy, role_management_with_boundary};
+use girder_iam::{
+    Condition, Statement, boundary_policy, own_roles_stay, role_management_with_boundary,
+};
 use girder_tfc::{
     OpaPolicy, PolicySet, RunTrigger, TeamAccess, TfcAwsAuth, TfcProject, TfcTeam, TfcWorkspace,
     TfcWorkspaceRoles, VcsConnection, WorkspaceAccess,
@@ -159,14 +161,11 @@ const EKS_ACTIONS: [&str; 18] = [
 /// policies and instance profiles, the OIDC providers and the service-linked roles EKS
 /// and RDS ask for, created, updated (tags included) and deleted; never a user, a group
 /// or an account setting. (The roles it makes carry the environment's boundary, and
-/// [`role_management_with_boundary`] keeps it from writing any other role.)
-const IAM_ROLE_ACTIONS: [&str; 41] = [
-    "iam:DeleteRole",
+/// [`role_management_with_boundary`] keeps it from writing any other role; it also grants
+/// the writes that are scoped to the stacks' roles by name: creating, re-trusting,
+/// updating, tagging, deleting and passing them.)
+const IAM_ROLE_ACTIONS: [&str; 35] = [
     "iam:GetRole",
-    "iam:UpdateRole",
-    "iam:UpdateAssumeRolePolicy",
-    "iam:TagRole",
-    "iam:UntagRole",
     "iam:ListRoleTags",
     "iam:PutRolePolicy",
     "iam:GetRolePolicy",
@@ -176,7 +175,6 @@ const IAM_ROLE_ACTIONS: [&str; 41] = [
     "iam:DetachRolePolicy",
     "iam:ListAttachedRolePolicies",
     "iam:ListInstanceProfilesForRole",
-    "iam:PassRole",
     "iam:CreateServiceLinkedRole",
     "iam:CreateOpenIDConnectProvider",
     "iam:GetOpenIDConnectProvider",
@@ -229,12 +227,106 @@ fn attachable_policies(env: &Environment) -> Vec<String> {
         .collect()
 }
 
-/// What no apply may do, whatever else it is allowed: stop or delete the trail; delete
-/// the trail bucket, its policy or a log file, or lift or change a file's lock; delete a
-/// recovery point, shorten one's life, delete a vault or its lock, or rewrite its access
-/// policy; disable or schedule the deletion of the keys that protect the audit record,
-/// the backups and the security topic, or move their aliases (which the key condition
-/// reads). What the infra apply needs to create and update them stays allowed:
+/// The services the roles the stacks make use, by prefix: the ceiling of the
+/// environment's boundary (a bounded role may do nothing else, whatever its own policy
+/// says). From the roles' own policies (the test
+/// `every_action_of_every_role_the_stacks_make_is_within_the_boundary` derives it) and
+/// from the AWS managed policies [`ATTACHABLE_AWS_POLICIES`] attached to them:
+/// - the flow logs and CloudTrail's log roles, the agents' ECS execution role: `logs`,
+///   `ecr`, `ssm` (the agent token, its one reader);
+/// - the EKS cluster (`AmazonEKSClusterPolicy`: `ec2`, `elasticloadbalancing`,
+///   `autoscaling`, `kms`, the load balancers' service-linked role) and its Secrets key;
+/// - the nodes (`AmazonEKSWorkerNodePolicy`: `ec2`, `eks`, `eks-auth`; the ECR pull
+///   policy), the VPC CNI (`AmazonEKS_CNI_Policy`: `ec2`), the EBS CSI driver (`ec2`);
+/// - the add-on controllers: the load balancer controller (`elasticloadbalancing`,
+///   `ec2`, `acm`, `wafv2`, `shield`, `cognito-idp`, `tag`, server certificates),
+///   external-dns (`route53`), the cluster autoscaler (`autoscaling`, `ec2`, `eks`), the
+///   secrets reader (`secretsmanager`), the image reflector (`ecr`), the CloudWatch
+///   exporter (`cloudwatch`, `tag`);
+/// - AWS Backup's role (`AWSBackupServiceRolePolicyForBackup` and `...ForRestores`:
+///   `backup`, `rds`, `ec2`, `kms`, `tag`);
+/// - the developers (`ec2-instance-connect`, `ssm`) and their instance (Session
+///   Manager: `ssm`, `ssmmessages`, `ec2messages`), the platform administrators
+///   (`eks`), the website deployer (`s3`, `cloudfront`), CI's ECR push (`ecr`).
+///
+/// No `iam` (but [`BOUNDED_IAM_ACTIONS`]), `sts`, `cloudtrail`, `sns`, `organizations`:
+/// a bounded role never writes a role, assumes another or touches the audit.
+const BOUNDED_SERVICES: [&str; 24] = [
+    "acm",
+    "autoscaling",
+    "backup",
+    "cloudfront",
+    "cloudwatch",
+    "cognito-idp",
+    "ec2",
+    "ec2-instance-connect",
+    "ec2messages",
+    "ecr",
+    "eks",
+    "eks-auth",
+    "elasticloadbalancing",
+    "kms",
+    "logs",
+    "rds",
+    "route53",
+    "s3",
+    "secretsmanager",
+    "shield",
+    "ssm",
+    "ssmmessages",
+    "tag",
+    "wafv2",
+];
+
+/// The IAM actions a bounded role may have: the load balancers' service-linked role
+/// (the cluster's and the load balancer controller's policies) and the server
+/// certificates the controller lists.
+const BOUNDED_IAM_ACTIONS: [&str; 3] = [
+    "iam:CreateServiceLinkedRole",
+    "iam:GetServerCertificate",
+    "iam:ListServerCertificates",
+];
+
+/// The services the stacks pass their roles to (`iam:PassedToService`): the services
+/// the roles trust. The EKS cluster and its node groups (`eks`), the developers'
+/// instance profile (`ec2`), the add-ons' Pod Identity associations (`pods.eks`), the
+/// VPC's flow logs (`vpc-flow-logs`), the
+/// trail's CloudWatch Logs delivery (`cloudtrail`), the backup selection (`backup`).
+const PASSED_TO_SERVICES: [&str; 6] = [
+    "eks.amazonaws.com",
+    "ec2.amazonaws.com",
+    "pods.eks.amazonaws.com",
+    "vpc-flow-logs.amazonaws.com",
+    "cloudtrail.amazonaws.com",
+    "backup.amazonaws.com",
+];
+
+/// The roles the stacks of `env` make, by name: `piksel-<env>-*` (the test
+/// `every_role_the_stacks_make_is_named_for_its_environment` checks each). An apply
+/// creates, re-trusts, changes, tags, deletes and passes only these.
+fn managed_roles(env: &Environment) -> Vec<String> {
+    vec![format!(
+        "arn:aws:iam::{}:role/piksel-{}-*",
+        env.account_id, env.name
+    )]
+}
+
+/// The Terraform Cloud roles of `env`'s account (the plan and apply roles of every
+/// workspace): no apply changes them, nor does any role an apply makes.
+fn workspace_roles(env: &Environment) -> Vec<String> {
+    vec![format!("arn:aws:iam::{}:role/tfc-*", env.account_id)]
+}
+
+/// What no apply may do, whatever else it is allowed, nor any role an apply makes (the
+/// boundary carries these too: [`boundary_protections`]): stop or delete the trail;
+/// delete the trail bucket, its policy or a log file, or lift or change a file's lock;
+/// delete a recovery point, shorten one's life, delete a vault or its lock, or rewrite
+/// its access policy; disable, schedule the deletion of or re-policy the keys that
+/// protect the audit record, the backups and the security topic, or move their aliases
+/// (which the key condition reads); delete the security topic. Changing an audit key's
+/// policy is therefore break-glass too (a key is created with its policy, before its
+/// alias exists, so creating one is not denied). What the infra apply needs to create
+/// and update them stays allowed:
 /// `s3:PutLifecycleConfiguration` and `s3:PutBucketObjectLockConfiguration` are one IAM
 /// action for creating and changing, so they are not denied; the lock itself keeps every
 /// written file (a lifecycle rule does not expire a locked version). Tearing down an
@@ -245,6 +337,10 @@ fn audit_protection_statements(env: &Environment) -> Vec<Statement> {
     let trail = crate::operations::trail_name(env);
     let bucket = crate::operations::trail_bucket_name(env);
     let aliases = crate::operations::audit_key_aliases(env);
+    let topic = format!(
+        "arn:aws:sns:{REGION}:{account}:{}",
+        crate::operations::security_topic_name(env)
+    );
     vec![
         Statement::deny(["cloudtrail:StopLogging", "cloudtrail:DeleteTrail"])
             .sid("TheTrailKeepsLogging")
@@ -291,7 +387,80 @@ fn audit_protection_statements(env: &Environment) -> Vec<Statement> {
             .on(aliases
                 .iter()
                 .map(|alias| format!("arn:aws:kms:{REGION}:{account}:{alias}"))),
+        // Review 3's m8: a key policy without CloudTrail's, SNS's or Backup's grant blinds
+        // the audit as surely as a deleted key. The key is created with its policy (the
+        // alias comes after it), so only a later change is denied: break-glass.
+        Statement::deny(["kms:PutKeyPolicy"])
+            .sid("TheAuditKeysKeepTheirPolicies")
+            .on(["*"])
+            .when(Condition::new(
+                "ForAnyValue:StringEquals",
+                "kms:ResourceAliases",
+                aliases.iter().cloned(),
+            ))
+            .wildcard_because("the keys are named by their aliases: their ids are made at apply"),
+        // Nor is the alarms' topic deleted before the trail is touched. (Its
+        // subscriptions are the apply's to replace: the PagerDuty endpoint is a
+        // placeholder an operator replaces, which unsubscribes the old one.)
+        Statement::deny(["sns:DeleteTopic"])
+            .sid("TheSecurityTopicStays")
+            .on([topic]),
     ]
+}
+
+/// What no role an apply makes may do, on top of [`audit_protection_statements`] (which
+/// the boundary carries too): what the infra apply itself needs to create and update
+/// the audit record, and no bounded role does. Change the trail's settings and event
+/// selectors (which could drop the management events or repoint the bucket), the trail
+/// bucket's policy, lock, lifecycle or versioning, the security topic's attributes (its
+/// policy, its key) or its subscriptions. The infra apply keeps these: it creates the
+/// trail with its selectors (`CreateTrail` then `PutEventSelectors`), the bucket's
+/// policy and lock, the topic's policy (`SetTopicAttributes`, for which IAM has no
+/// condition by attribute) and its subscriptions (replacing one unsubscribes it); its
+/// run is approved (staging, prod), and the trail changes alarm on the topic the
+/// apply may not delete.
+fn boundary_only_protections(env: &Environment) -> Vec<Statement> {
+    let account = env.account_id;
+    let trail = crate::operations::trail_name(env);
+    let bucket = crate::operations::trail_bucket_name(env);
+    let topic = crate::operations::security_topic_name(env);
+    vec![
+        Statement::deny([
+            "cloudtrail:UpdateTrail",
+            "cloudtrail:PutEventSelectors",
+            "cloudtrail:PutInsightSelectors",
+        ])
+        .sid("TheTrailKeepsItsSettings")
+        .on([format!(
+            "arn:aws:cloudtrail:{REGION}:{account}:trail/{trail}"
+        )]),
+        Statement::deny([
+            "s3:PutBucketPolicy",
+            "s3:PutBucketObjectLockConfiguration",
+            "s3:PutLifecycleConfiguration",
+            "s3:PutBucketVersioning",
+        ])
+        .sid("TheTrailBucketKeepsItsPolicyAndLock")
+        .on([format!("arn:aws:s3:::{bucket}")]),
+        Statement::deny(["sns:SetTopicAttributes", "sns:Unsubscribe"])
+            .sid("TheSecurityTopicKeepsItsSettings")
+            .on([
+                format!("arn:aws:sns:{REGION}:{account}:{topic}"),
+                format!("arn:aws:sns:{REGION}:{account}:{topic}:*"),
+            ]),
+    ]
+}
+
+/// Every Deny the environment's boundary carries, so every role an apply makes inherits
+/// it (review 3's M1): the audit record, the backups and the keys
+/// ([`audit_protection_statements`], [`boundary_only_protections`]), the agent token
+/// (but to its reader), and the Terraform Cloud roles.
+fn boundary_protections(env: &Environment) -> Result<Vec<Statement>> {
+    let mut protections = audit_protection_statements(env);
+    protections.extend(boundary_only_protections(env));
+    protections.extend(agent_token_denies(env)?);
+    protections.push(own_roles_stay(&workspace_roles(env)).sid("TheWorkspaceRolesStay"));
+    Ok(protections)
 }
 
 /// The environment's permissions boundary's name.
@@ -325,6 +494,8 @@ pub(crate) fn apply_role_arn(env: &Environment, stack_id: &str) -> String {
 
 /// No read of the agents' token parameter, nor of parameters by path (which would
 /// include it; no stack reads parameters by path), and no change to the agents' image.
+/// No bounded role reads the token: the agents' execution role is the agents' stack's,
+/// unbounded, under `tfc-` (agents.rs).
 fn agent_token_denies(env: &Environment) -> Result<[Statement; 3]> {
     let parameter = crate::agents::token_parameter(env)?;
     Ok([
@@ -463,11 +634,23 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
     let auth = TfcAwsAuth::new().add(&mut root, "tfc-oidc")?;
     // The ceiling of every role the workspaces' applies make.
     let boundary = boundary_arn(env);
+    let ceiling: Vec<String> = BOUNDED_SERVICES
+        .iter()
+        .map(|service| format!("{service}:*"))
+        .chain(
+            BOUNDED_IAM_ACTIONS
+                .iter()
+                .map(|action| (*action).to_owned()),
+        )
+        .collect();
+    let at = root.location();
     root.add(
         "boundary",
-        aws::IamPolicy::new(boundary_policy(&boundary).render(&root.location())?)
-            .name(boundary_name(env))
-            .description("The ceiling of every role Piksel's Terraform Cloud applies make"),
+        aws::IamPolicy::new(
+            boundary_policy(&at, &boundary, &ceiling, &boundary_protections(env)?)?.render(&at)?,
+        )
+        .name(boundary_name(env))
+        .description("The ceiling of every role Piksel's Terraform Cloud applies make"),
     )?;
     // EKS checks that whoever creates a node group from a launch template may launch
     // instances from it: only from launch templates of this account and region.
@@ -537,13 +720,18 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         // A role it makes carries the environment's boundary (the stacks set it on
         // every role), so no apply can make a role stronger than the ceiling.
         // Nor may it change its own role, a sibling's, or the boundary.
-        let own_roles = [format!("arn:aws:iam::{}:role/tfc-*", env.account_id)];
+        let own_roles = workspace_roles(env);
         if let Some(statement) = extra {
             roles = roles.apply_statement(statement);
         }
-        for statement in
-            role_management_with_boundary(&boundary, &own_roles, &attachable_policies(env))
-        {
+        let passed_to = PASSED_TO_SERVICES.map(str::to_owned);
+        for statement in role_management_with_boundary(
+            &boundary,
+            &own_roles,
+            &attachable_policies(env),
+            &managed_roles(env),
+            &passed_to,
+        ) {
             roles = roles.apply_statement(statement);
         }
         // Neither apply may erase the audit record or the backups.

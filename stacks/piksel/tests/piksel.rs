@@ -2495,3 +2495,598 @@ fn flux_is_installed_only_once_the_agents_may_reach_the_api() {
         "{waits}"
     );
 }
+
+// Review 3's M1: the permissions boundary, and what the apply roles may do to roles.
+
+const ENVIRONMENTS: [(&str, &str); 3] = [
+    ("dev", "333333333333"),
+    ("staging", "444444444444"),
+    ("prod", "555555555555"),
+];
+
+/// The strings of a policy field that is one string or a list of them.
+fn listed(field: &serde_json::Value) -> Vec<String> {
+    match field {
+        serde_json::Value::String(one) => vec![one.clone()],
+        serde_json::Value::Array(many) => many
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// IAM's wildcard match (`*` any run, `?` one character).
+fn glob(pattern: &str, text: &str) -> bool {
+    fn go(p: &[u8], t: &[u8]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
+            (Some(b'?'), Some(_)) => go(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    go(pattern.as_bytes(), text.as_bytes())
+}
+
+/// Whether `statement`'s conditions hold in `context` (condition key, its values), as IAM
+/// evaluates the operators the Piksel policies use: a negated operator holds when the
+/// key is absent, a positive one does not.
+fn conditions_hold(statement: &serde_json::Value, context: &[(&str, &str)]) -> bool {
+    let Some(conditions) = statement.get("Condition").and_then(|c| c.as_object()) else {
+        return true;
+    };
+    conditions.iter().all(|(operator, keys)| {
+        keys.as_object().unwrap().iter().all(|(key, values)| {
+            let values = listed(values);
+            let given: Vec<&str> = context
+                .iter()
+                .filter(|(k, _)| k == key)
+                .map(|(_, v)| *v)
+                .collect();
+            let any_equal = given.iter().any(|g| values.iter().any(|v| v == g));
+            let any_like = given.iter().any(|g| values.iter().any(|v| glob(v, g)));
+            match operator.as_str() {
+                "StringEquals" | "ArnEquals" | "ForAnyValue:StringEquals" => any_equal,
+                "StringLike" | "ArnLike" => any_like,
+                "StringNotEquals" | "ArnNotEquals" => !any_equal,
+                "ArnNotLike" | "StringNotLike" => !any_like,
+                other => panic!("operator {other} not modelled"),
+            }
+        })
+    })
+}
+
+/// Whether policy `document` (JSON) allows `action` on `resource` in `context`: an
+/// Allow matches and no Deny does.
+fn allows(
+    document: &serde_json::Value,
+    action: &str,
+    resource: &str,
+    context: &[(&str, &str)],
+) -> bool {
+    let matching = |effect: &str| {
+        document["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(move |s| {
+                s["Effect"] == effect
+                    && listed(&s["Action"])
+                        .iter()
+                        .any(|a| glob(&a.to_ascii_lowercase(), &action.to_ascii_lowercase()))
+                    && listed(&s["Resource"]).iter().any(|r| glob(r, resource))
+                    && conditions_hold(s, context)
+            })
+            .count()
+    };
+    matching("Allow") > 0 && matching("Deny") == 0
+}
+
+/// The environment's boundary policy and its apply roles' policies, parsed.
+fn boundary_and_applies(
+    assembly: &girder_core::Assembly,
+    env: &str,
+) -> (serde_json::Value, Vec<(&'static str, serde_json::Value)>) {
+    let bootstrap = Template::from_assembly(assembly, &format!("piksel-bootstrap-{env}")).unwrap();
+    let boundary = serde_json::from_str(
+        bootstrap.resource("aws_iam_policy", "boundary")["policy"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let applies = apply_policies(assembly, env)
+        .into_iter()
+        .map(|(stack, text)| (stack, serde_json::from_str(&text).unwrap()))
+        .collect();
+    (boundary, applies)
+}
+
+/// Every action the policy text names after `"Action"`, in JSON (`"Action":[...]`) or
+/// in a `jsonencode` (`"Action" = [...]`).
+fn policy_actions(text: &str) -> Vec<String> {
+    let mut actions = Vec::new();
+    for (at, _) in text.match_indices("\"Action\"") {
+        let rest = text[at + "\"Action\"".len()..].trim_start();
+        let rest = rest
+            .strip_prefix(':')
+            .or_else(|| rest.strip_prefix('='))
+            .unwrap()
+            .trim_start();
+        let value = if rest.starts_with('[') {
+            &rest[..=rest.find(']').unwrap()]
+        } else {
+            let end = rest[1..].find('"').unwrap() + 2;
+            &rest[..end]
+        };
+        actions.extend(
+            value
+                .split('"')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_owned)
+                .filter(|a| a.contains(':')),
+        );
+    }
+    actions
+}
+
+#[test]
+fn every_action_of_every_role_the_stacks_make_is_within_the_boundary() {
+    // Review 3's M1: the boundary was `Allow *`. Its ceiling lists the services the
+    // stacks' roles use; a role that needs more fails here, not at apply.
+    let assembly = assembly();
+    for (env, _) in ENVIRONMENTS {
+        let (boundary, _) = boundary_and_applies(&assembly, env);
+        let ceiling = boundary["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"] == "CeilingAllowsTheseServices")
+            .unwrap();
+        assert_eq!(ceiling["Effect"], "Allow");
+        assert_eq!(ceiling["Resource"], "*");
+        let ceiling = listed(&ceiling["Action"]);
+        assert!(!ceiling.iter().any(|a| a == "*"), "{env}: {ceiling:?}");
+        // The only Allow of the boundary.
+        assert_eq!(
+            boundary["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["Effect"] == "Allow")
+                .count(),
+            1
+        );
+        let within = |action: &str| {
+            let service = action.split(':').next().unwrap();
+            ceiling
+                .iter()
+                .any(|c| *c == format!("{service}:*") || c == action)
+        };
+        let mut checked = 0;
+        for stack in ["piksel-infra", "piksel-eks"] {
+            let t = Template::from_assembly(&assembly, &format!("{stack}-{env}")).unwrap();
+            for rtype in ["aws_iam_role_policy", "aws_iam_policy"] {
+                for (name, policy) in t.resources(rtype) {
+                    let text = policy["policy"].as_str().unwrap();
+                    let actions = policy_actions(text);
+                    assert!(!actions.is_empty(), "{stack}-{env}: {name}");
+                    for action in actions {
+                        assert!(
+                            within(&action),
+                            "{stack}-{env}: {name} needs {action}, outside the boundary"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 100, "{env}: {checked}");
+        // Nothing that escapes: no role writes, no assuming other roles, no audit service.
+        for never in [
+            "iam:PutRolePolicy",
+            "iam:UpdateAssumeRolePolicy",
+            "iam:PassRole",
+            "iam:CreateRole",
+            "sts:AssumeRole",
+            "cloudtrail:StopLogging",
+            "sns:DeleteTopic",
+            "organizations:LeaveOrganization",
+        ] {
+            assert!(!within(never), "{env}: the boundary allows {never}");
+        }
+    }
+}
+
+#[test]
+fn a_role_an_apply_makes_inherits_every_audit_and_role_deny_from_the_boundary() {
+    // Review 3's M1, path 1: a role made under the boundary with `Action: *` of its own
+    // may do only what the boundary allows, and none of what it denies.
+    let assembly = assembly();
+    for (env, account) in ENVIRONMENTS {
+        let (boundary, applies) = boundary_and_applies(&assembly, env);
+        let minted = format!("arn:aws:iam::{account}:role/piksel-{env}-minted");
+        let as_minted = [("aws:PrincipalArn", minted.as_str())];
+        let trail = format!("arn:aws:cloudtrail:us-west-2:{account}:trail/piksel-{env}");
+        let bucket = format!("arn:aws:s3:::piksel-{env}-audit-{account}-us-west-2");
+        let log_file = format!("{bucket}/AWSLogs/{account}/CloudTrail/us-west-2/file.json.gz");
+        let recovery_point = format!("arn:aws:backup:us-west-2:{account}:recovery-point:0123");
+        let token =
+            format!("arn:aws:ssm:us-west-2:{account}:parameter/piksel/{env}/tfc-agent-token");
+        let topic = format!("arn:aws:sns:us-west-2:{account}:piksel-{env}-security-alerts");
+        let key = format!("arn:aws:kms:us-west-2:{account}:key/0123");
+        let tfc_apply = format!("arn:aws:iam::{account}:role/tfc-piksel-infra-{env}-apply");
+        let admin = format!("arn:aws:iam::{account}:role/OrganizationAccountAccessRole");
+        let denied = [
+            ("cloudtrail:StopLogging", trail.as_str()),
+            ("cloudtrail:DeleteTrail", trail.as_str()),
+            ("cloudtrail:UpdateTrail", trail.as_str()),
+            ("cloudtrail:PutEventSelectors", trail.as_str()),
+            ("s3:DeleteObjectVersion", log_file.as_str()),
+            ("s3:BypassGovernanceRetention", log_file.as_str()),
+            ("s3:PutBucketPolicy", bucket.as_str()),
+            ("s3:DeleteBucket", bucket.as_str()),
+            ("backup:DeleteRecoveryPoint", recovery_point.as_str()),
+            (
+                "backup:UpdateRecoveryPointLifecycle",
+                recovery_point.as_str(),
+            ),
+            ("ssm:GetParameter", token.as_str()),
+            ("ssm:GetParameters", token.as_str()),
+            ("ssm:GetParametersByPath", "*"),
+            ("sns:DeleteTopic", topic.as_str()),
+            ("sns:SetTopicAttributes", topic.as_str()),
+            ("sns:Unsubscribe", topic.as_str()),
+            ("iam:PutRolePolicy", tfc_apply.as_str()),
+            ("iam:UpdateAssumeRolePolicy", tfc_apply.as_str()),
+            ("iam:PutRolePolicy", admin.as_str()),
+            ("iam:UpdateAssumeRolePolicy", admin.as_str()),
+            ("iam:PassRole", minted.as_str()),
+            ("sts:AssumeRole", admin.as_str()),
+        ];
+        for (action, resource) in denied {
+            assert!(
+                !allows(&boundary, action, resource, &as_minted),
+                "{env}: a bounded role may {action} on {resource}"
+            );
+        }
+        // The audit keys: not disabled, deleted or re-policied, by their aliases.
+        for alias in [
+            format!("alias/cloudtrail/piksel-{env}"),
+            format!("alias/backup/piksel-{env}-platform"),
+            format!("alias/sns/piksel-{env}-security-alerts"),
+        ] {
+            let context = [
+                ("aws:PrincipalArn", minted.as_str()),
+                ("kms:ResourceAliases", alias.as_str()),
+            ];
+            for action in [
+                "kms:ScheduleKeyDeletion",
+                "kms:DisableKey",
+                "kms:PutKeyPolicy",
+            ] {
+                assert!(
+                    !allows(&boundary, action, &key, &context),
+                    "{env}: a bounded role may {action} {alias}"
+                );
+            }
+        }
+        // What the workload roles do stays allowed: the cluster's key, its instances, the
+        // agents' execution role reading its token.
+        assert!(allows(&boundary, "kms:Decrypt", &key, &as_minted));
+        assert!(allows(&boundary, "ec2:DescribeInstances", "*", &as_minted));
+        // No bounded role reads the agents' token, not even by accident of a name.
+        assert!(!allows(
+            &boundary,
+            "ssm:GetParameters",
+            &token,
+            &[(
+                "aws:PrincipalArn",
+                format!("arn:aws:iam::{account}:role/piksel-{env}-tfc-agent-execution").as_str()
+            )]
+        ));
+        // Every boundary Deny is one the apply roles carry too (but those the apply needs).
+        for statement in boundary["Statement"].as_array().unwrap() {
+            let sid = statement["Sid"].as_str().unwrap();
+            if statement["Effect"] != "Deny" || !sid.starts_with("The") {
+                continue;
+            }
+            if [
+                "TheTrailKeepsItsSettings",
+                "TheTrailBucketKeepsItsPolicyAndLock",
+                "TheSecurityTopicKeepsItsSettings",
+                "TheBoundaryStays",
+                "TheWorkspaceRolesStay",
+            ]
+            .contains(&sid)
+            {
+                continue; // the apply needs these (see bootstrap.rs), or has its own
+            }
+            for (stack, apply) in &applies {
+                assert!(
+                    apply["Statement"].as_array().unwrap().contains(statement),
+                    "{stack}-{env} lacks the boundary's {sid}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_agents_execution_role_is_outside_every_apply_and_the_boundary() {
+    // Review 3's M2: the token's one reader is the agents' stack's role, applied by hand,
+    // unbounded and under `tfc-`, so no apply role may change or pass it.
+    let assembly = assembly();
+    for (env, account) in ENVIRONMENTS {
+        let t = Template::from_assembly(&assembly, &format!("piksel-agents-{env}")).unwrap();
+        let role = t.resource("aws_iam_role", "agents_service_execution");
+        assert_eq!(role["name"], format!("tfc-agent-piksel-{env}-execution"));
+        assert!(role.get("permissions_boundary").is_none());
+        let policy = t.resource(
+            "aws_iam_role_policy",
+            "agents_service_execution_start_agents",
+        )["policy"]
+            .to_string();
+        assert!(
+            policy.contains(&format!("parameter/piksel/{env}/tfc-agent-token")),
+            "{policy}"
+        );
+        let (boundary, applies) = boundary_and_applies(&assembly, env);
+        let token = boundary["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"] == "NotTheAgentToken")
+            .unwrap();
+        assert!(token.get("Condition").is_none(), "{token}");
+        let arn = format!("arn:aws:iam::{account}:role/tfc-agent-piksel-{env}-execution");
+        for (stack, apply) in &applies {
+            for action in [
+                "iam:PassRole",
+                "iam:PutRolePolicy",
+                "iam:UpdateAssumeRolePolicy",
+            ] {
+                assert!(
+                    !allows(apply, action, &arn, &[]),
+                    "{stack}-{env} may {action} {arn}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_role_the_stacks_make_is_named_for_its_environment() {
+    // The apply roles create, re-trust, change, tag, delete and pass `piksel-<env>-*`
+    // only: every role the stacks make must be one.
+    let assembly = assembly();
+    for (env, account) in ENVIRONMENTS {
+        let prefix = format!("piksel-{env}-");
+        let mut roles = 0;
+        for stack in ["piksel-infra", "piksel-eks"] {
+            let t = Template::from_assembly(&assembly, &format!("{stack}-{env}")).unwrap();
+            for (id, role) in t.resources("aws_iam_role") {
+                let name = role["name"].as_str().unwrap_or_else(|| panic!("{id}"));
+                assert!(name.starts_with(&prefix), "{stack}-{env}: {id} is {name}");
+                assert!(role.get("path").is_none(), "{stack}-{env}: {id}");
+                assert!(role.get("name_prefix").is_none(), "{stack}-{env}: {id}");
+                roles += 1;
+            }
+        }
+        assert!(roles >= 19, "{env}: {roles}");
+        let pattern = format!("arn:aws:iam::{account}:role/piksel-{env}-*");
+        let (_, applies) = boundary_and_applies(&assembly, env);
+        for (stack, apply) in &applies {
+            let statements = apply["Statement"].as_array().unwrap();
+            for sid in [
+                "MakeRolesUnderTheBoundary",
+                "ChangeOnlyTheseRoles",
+                "PassTheseRolesToTheirServices",
+            ] {
+                let statement = statements.iter().find(|s| s["Sid"] == sid).unwrap();
+                assert_eq!(
+                    statement["Resource"],
+                    pattern.as_str(),
+                    "{stack}-{env}: {sid}"
+                );
+            }
+            // No Allow grants the scoped role writes on anything else.
+            for statement in statements.iter().filter(|s| s["Effect"] == "Allow") {
+                if statement["Resource"] == pattern.as_str() {
+                    continue;
+                }
+                for action in [
+                    "iam:CreateRole",
+                    "iam:UpdateAssumeRolePolicy",
+                    "iam:DeleteRole",
+                    "iam:UpdateRole",
+                    "iam:TagRole",
+                    "iam:UntagRole",
+                    "iam:PassRole",
+                    "iam:PutRolePermissionsBoundary",
+                ] {
+                    assert!(
+                        !names(&listed(&statement["Action"]), action),
+                        "{stack}-{env}: {} allows {action}",
+                        statement["Sid"]
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn an_apply_re_trusts_and_passes_only_the_stacks_roles_to_the_services_they_trust() {
+    // Review 3's M1, path 2: UpdateAssumeRolePolicy on any role not `tfc-*` (an
+    // administrator's) was account admin; PassRole had no service.
+    let assembly = assembly();
+    for (env, account) in ENVIRONMENTS {
+        // The services the stacks' roles trust are the ones they are passed to.
+        let mut trusted: Vec<String> = Vec::new();
+        for stack in ["piksel-infra", "piksel-eks"] {
+            let t = Template::from_assembly(&assembly, &format!("{stack}-{env}")).unwrap();
+            for (_, role) in t.resources("aws_iam_role") {
+                let trust = role["assume_role_policy"].as_str().unwrap();
+                for service in trust
+                    .split('"')
+                    .filter(|s| s.ends_with(".amazonaws.com") && !s.starts_with("sts."))
+                {
+                    if !trusted.iter().any(|t| t == service) {
+                        trusted.push(service.to_owned());
+                    }
+                }
+            }
+        }
+        trusted.sort();
+        let (_, applies) = boundary_and_applies(&assembly, env);
+        let cluster = format!("arn:aws:iam::{account}:role/piksel-{env}-cluster");
+        let admin = format!("arn:aws:iam::{account}:role/OrganizationAccountAccessRole");
+        let tfc = format!("arn:aws:iam::{account}:role/tfc-piksel-eks-{env}-apply");
+        let boundary = format!("arn:aws:iam::{account}:policy/piksel-{env}-boundary");
+        for (stack, apply) in &applies {
+            let pass = apply["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["Sid"] == "PassTheseRolesToTheirServices")
+                .unwrap();
+            let mut passed_to = listed(&pass["Condition"]["StringEquals"]["iam:PassedToService"]);
+            passed_to.sort();
+            assert_eq!(passed_to, trusted, "{stack}-{env}");
+            let region = [("aws:RequestedRegion", "us-west-2")];
+            for action in [
+                "iam:UpdateAssumeRolePolicy",
+                "iam:DeleteRole",
+                "iam:UpdateRole",
+                "iam:TagRole",
+                "iam:UntagRole",
+            ] {
+                assert!(
+                    allows(apply, action, &cluster, &region),
+                    "{stack}-{env}: {action}"
+                );
+                for other in [&admin, &tfc] {
+                    assert!(
+                        !allows(apply, action, other, &region),
+                        "{stack}-{env} may {action} on {other}"
+                    );
+                }
+            }
+            // Passed to the services the roles trust, and to no other.
+            let to = |service: &'static str| [("iam:PassedToService", service)];
+            assert!(allows(
+                apply,
+                "iam:PassRole",
+                &cluster,
+                &to("eks.amazonaws.com")
+            ));
+            for service in ["lambda.amazonaws.com", "codebuild.amazonaws.com"] {
+                assert!(
+                    !allows(apply, "iam:PassRole", &cluster, &to(service)),
+                    "{stack}-{env} may pass a role to {service}"
+                );
+            }
+            assert!(
+                !allows(apply, "iam:PassRole", &cluster, &[]),
+                "{stack}-{env}"
+            );
+            assert!(!allows(
+                apply,
+                "iam:PassRole",
+                &admin,
+                &to("ec2.amazonaws.com")
+            ));
+            // Roles are made by the stacks' names, under the boundary only.
+            let minted = format!("arn:aws:iam::{account}:role/piksel-{env}-minted");
+            let bounded = [("iam:PermissionsBoundary", boundary.as_str())];
+            assert!(allows(apply, "iam:CreateRole", &minted, &bounded));
+            assert!(!allows(apply, "iam:CreateRole", &minted, &[]));
+            let elsewhere = format!("arn:aws:iam::{account}:role/backdoor");
+            assert!(!allows(apply, "iam:CreateRole", &elsewhere, &bounded));
+            // The security topic is not deleted (m8); its subscriptions stay the infra's
+            // to replace.
+            let topic = format!("arn:aws:sns:us-west-2:{account}:piksel-{env}-security-alerts");
+            assert!(
+                !allows(apply, "sns:DeleteTopic", &topic, &region),
+                "{stack}-{env} may delete the security topic"
+            );
+        }
+    }
+}
+
+/// The services each AWS managed policy the stacks attach grants actions of (from the
+/// policies' published documents), for the boundary's ceiling: a bounded role gets the
+/// intersection, so a service missing from the ceiling silently breaks the role.
+const MANAGED_POLICY_SERVICES: [(&str, &[&str]); 6] = [
+    (
+        "AmazonEKSClusterPolicy",
+        &["autoscaling", "ec2", "elasticloadbalancing", "kms"],
+    ),
+    ("AmazonEKSWorkerNodePolicy", &["ec2", "eks", "eks-auth"]),
+    ("AmazonEC2ContainerRegistryPullOnly", &["ecr"]),
+    ("AmazonEKS_CNI_Policy", &["ec2"]),
+    (
+        "service-role/AWSBackupServiceRolePolicyForBackup",
+        &["backup", "ec2", "rds", "kms", "tag"],
+    ),
+    (
+        "service-role/AWSBackupServiceRolePolicyForRestores",
+        &["backup", "ec2", "rds", "kms"],
+    ),
+];
+
+#[test]
+fn the_managed_policies_the_stacks_attach_are_within_the_boundary() {
+    let assembly = assembly();
+    for (env, _) in ENVIRONMENTS {
+        let (boundary, _) = boundary_and_applies(&assembly, env);
+        let ceiling = listed(
+            &boundary["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["Sid"] == "CeilingAllowsTheseServices")
+                .unwrap()["Action"],
+        );
+        for stack in ["piksel-infra", "piksel-eks"] {
+            let t = Template::from_assembly(&assembly, &format!("{stack}-{env}")).unwrap();
+            for (id, attachment) in t.resources("aws_iam_role_policy_attachment") {
+                let arn = attachment["policy_arn"].as_str().unwrap();
+                let Some(name) = arn.split(":iam::aws:policy/").nth(1) else {
+                    continue; // the stack's own policy: checked by its actions
+                };
+                let name = name.split('"').next().unwrap();
+                let (_, services) = MANAGED_POLICY_SERVICES
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .unwrap_or_else(|| panic!("{stack}-{env}: {id} attaches {name}, whose services this test does not know"));
+                for service in *services {
+                    assert!(
+                        ceiling.contains(&format!("{service}:*")),
+                        "{stack}-{env}: {name} needs {service}, outside the boundary"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_boundary_and_the_apply_policies_fit_iams_size_limits() {
+    // A managed policy (the boundary) holds at most 6,144 characters, a role's inline
+    // policies 10,240 together, whitespace not counted.
+    let assembly = assembly();
+    let size = |text: &str| text.chars().filter(|c| !c.is_whitespace()).count();
+    for (env, _) in ENVIRONMENTS {
+        let (boundary, applies) = boundary_and_applies(&assembly, env);
+        let boundary = size(&boundary.to_string());
+        assert!(boundary <= 6144, "{env}: the boundary is {boundary}");
+        for (stack, apply) in applies {
+            let apply = size(&apply.to_string());
+            assert!(apply <= 10240, "{stack}-{env}: the apply policy is {apply}");
+        }
+    }
+}
