@@ -537,6 +537,26 @@ fn agent_token_denies(env: &Environment) -> Result<[Statement; 3]> {
     ])
 }
 
+/// What a plan role may not read although ReadOnlyAccess allows it: the data, not the
+/// configuration (no plan of these stacks reads an object, an image or a log event).
+fn plan_data_deny() -> Statement {
+    Statement::deny([
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:GetObjectAttributes",
+        "s3:GetObjectTorrent",
+        "ecr:BatchGetImage",
+        "ecr:GetDownloadUrlForLayer",
+        "logs:GetLogEvents",
+        "logs:FilterLogEvents",
+        "logs:StartQuery",
+        "logs:StartLiveTail",
+        "secretsmanager:GetSecretValue",
+    ])
+    .sid("NoDataInPlans")
+    .on(["*"])
+}
+
 /// The ARN of the plan role of the workspace of stack `stack_id` in `env`'s account
 /// (the EKS stack gives it a read-only access entry in flux-system).
 pub(crate) fn plan_role_arn(env: &Environment, stack_id: &str) -> String {
@@ -690,6 +710,10 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         for deny in agent_token_denies(env)? {
             roles = roles.plan_statement(deny.clone()).apply_statement(deny);
         }
+        // A plan (a pull request's too, in the infra) reads the account's configuration,
+        // never its data: no object of a bucket, no image layer, no log event (review 3's
+        // m11; ReadOnlyAccess would allow all three).
+        roles = roles.plan_statement(plan_data_deny());
         roles = roles
             .apply_statement(
                 Statement::allow(services.iter().map(|service| format!("{service}:*")))

@@ -3090,3 +3090,44 @@ fn the_boundary_and_the_apply_policies_fit_iams_size_limits() {
         }
     }
 }
+
+#[test]
+fn a_plan_reads_configuration_never_data() {
+    // Review 3's m11: the plan roles hold ReadOnlyAccess and pull requests plan the infra:
+    // no object of a bucket (the notebooks are users' work), no image, no log event.
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-bootstrap-prod").unwrap();
+    for id in ["infra_aws_plan_plan", "eks_aws_plan_plan"] {
+        let policy: serde_json::Value = serde_json::from_str(
+            t.resource("aws_iam_role_policy", id)["policy"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+        for (action, resource) in [
+            (
+                "s3:GetObject",
+                "arn:aws:s3:::piksel-notebooks-555555555555-us-west-2/alice/x.ipynb",
+            ),
+            (
+                "ecr:GetDownloadUrlForLayer",
+                "arn:aws:ecr:us-west-2:555555555555:repository/piksel-core",
+            ),
+            (
+                "logs:GetLogEvents",
+                "arn:aws:logs:us-west-2:555555555555:log-group:/aws/eks/piksel-prod/cluster",
+            ),
+            (
+                "secretsmanager:GetSecretValue",
+                "arn:aws:secretsmanager:us-west-2:555555555555:secret:piksel/prod/alerting",
+            ),
+        ] {
+            let denied = policy["Statement"].as_array().unwrap().iter().any(|s| {
+                s["Effect"] == "Deny"
+                    && names(&listed(&s["Action"]), action)
+                    && listed(&s["Resource"]).iter().any(|r| glob(r, resource))
+            });
+            assert!(denied, "{id} may {action} {resource}");
+        }
+    }
+}
