@@ -265,6 +265,7 @@ pub struct Monitoring {
     routing: Option<Routing>,
     node_selector: BTreeMap<String, String>,
     alertmanager_storage: Option<(String, Option<String>)>,
+    node_exporter_namespace: Option<String>,
     scrapes: Vec<Scrape>,
     groups: Vec<AlertGroup>,
 }
@@ -295,6 +296,7 @@ impl Monitoring {
             routing: None,
             node_selector: BTreeMap::new(),
             alertmanager_storage: None,
+            node_exporter_namespace: None,
             scrapes: Vec::new(),
             groups: Vec::new(),
         }
@@ -362,6 +364,15 @@ impl Monitoring {
     /// node.
     pub fn node_selector(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.node_selector.insert(key.into(), value.into());
+        self
+    }
+
+    /// Run the node exporter (which reads the host: its PID, network and file system
+    /// namespaces) in namespace `name`, privileged, alone; the stack's own namespace is
+    /// then Pod Security `baseline` instead of `privileged`, so Prometheus, Grafana,
+    /// Alertmanager and the operator get a floor.
+    pub fn node_exporter_namespace(mut self, name: impl Into<String>) -> Self {
+        self.node_exporter_namespace = Some(name.into());
         self
     }
 
@@ -523,7 +534,11 @@ impl Monitoring {
             }),
             node_exporter: Some(Subchart {
                 resources: self.resources_of(Component::NodeExporter),
-                extra: Default::default(),
+                extra: self
+                    .node_exporter_namespace
+                    .iter()
+                    .map(|ns| ("namespaceOverride".to_owned(), json!(ns)))
+                    .collect(),
             }),
             prometheus_operator: Some(Subchart {
                 resources: self.resources_of(Component::Operator),
@@ -781,15 +796,25 @@ impl MonitoringHandle {
 impl Construct for Monitoring {
     type Handle = MonitoringHandle;
 
-    /// Write the namespace (privileged: the node exporter reads the host), the release
+    /// Write the namespace (privileged, since the node exporter reads the host; baseline
+    /// when the node exporter has a namespace of its own, which is then written too), the release
     /// (values file plus its delivery), and the NetworkPolicies admitting Prometheus to
     /// every scraped port, into the scope's Kubernetes app.
     fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<MonitoringHandle> {
         let scope = &mut scope.construct_child(id)?;
         let at = scope.location();
         let values = self.values().map_err(|e| e.at(&at))?;
+        let own = match &self.node_exporter_namespace {
+            Some(exporter) => {
+                let _ = Namespace::new(exporter.clone())
+                    .pod_security(PodSecurity::Privileged)
+                    .add(scope, "node-exporter-namespace")?;
+                PodSecurity::Baseline
+            }
+            None => PodSecurity::Privileged,
+        };
         let _ = Namespace::new(self.namespace.clone())
-            .pod_security(PodSecurity::Privileged)
+            .pod_security(own)
             .add(scope, "namespace")?;
         let release = Release::typed(&self.release, &self.namespace, &values)
             .delivery(self.delivery.clone())

@@ -53,6 +53,8 @@ pub(crate) const OBSERVABILITY_APP: &str = "observability";
 pub(crate) const MONITORING_APP: &str = "monitoring";
 /// The namespace of the stack.
 pub(crate) const NAMESPACE: &str = girder_observability::DEFAULT_NAMESPACE;
+/// Where the node exporter runs, privileged (it reads every node's host).
+pub(crate) const NODE_EXPORTER_NAMESPACE: &str = "monitoring-node-exporter";
 /// The StorageClass of the claims (the add-ons' gp3 default class).
 pub(crate) const GP3: &str = "gp3";
 /// Grafana's admin credentials (keys `admin-user`, `admin-password`).
@@ -134,6 +136,8 @@ pub(crate) fn add(
             class: Some(GP3.into()),
         })
         .alertmanager_storage("2Gi", Some(GP3.into()))
+        // The node exporter alone is privileged (review 3's m10): monitoring is baseline.
+        .node_exporter_namespace(NODE_EXPORTER_NAMESPACE)
         .alert_through(routing(env))
         .scrape(Scrape::new(&exporter, "http").exposes(exported));
     // Sized for the system pool's m7i.large nodes (2 vCPU, 8 GiB), not one small node.

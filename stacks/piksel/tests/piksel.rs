@@ -3131,3 +3131,22 @@ fn a_plan_reads_configuration_never_data() {
         }
     }
 }
+
+#[test]
+fn only_the_node_exporter_runs_privileged() {
+    // Review 3's m10: the whole monitoring namespace was privileged for the node
+    // exporter's sake; Prometheus, Grafana, Alertmanager and the operator get a floor.
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-eks-prod").unwrap();
+    let level = |name: &str| {
+        t.kube_object("Namespace", name)["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+            .clone()
+    };
+    assert_eq!(level("monitoring"), "baseline");
+    assert_eq!(level("monitoring-node-exporter"), "privileged");
+    let release = t.kube_object("HelmRelease", "kube-prometheus-stack");
+    assert_eq!(
+        release["spec"]["values"]["prometheus-node-exporter"]["namespaceOverride"],
+        "monitoring-node-exporter"
+    );
+}
