@@ -33,7 +33,33 @@ pub const METRIC_NAMESPACE_PREFIX: &str = "CloudTrailMetrics";
 
 const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
 /// Why a key policy names `*`: in a key policy the resource is the key itself.
-const KEY_POLICY_RESOURCE: &str = "a key policy's only resource is its own key (`*`)";
+pub(crate) const KEY_POLICY_RESOURCE: &str = "a key policy's only resource is its own key (`*`)";
+
+/// A key policy's first statement: the account administers the key (its IAM policies
+/// decide who), AWS's default key policy without its `kms:*` on usage.
+pub(crate) fn account_administers_key(account_root: &Arn) -> Statement {
+    Statement::allow([
+        "kms:Create*",
+        "kms:Describe*",
+        "kms:Enable*",
+        "kms:List*",
+        "kms:Put*",
+        "kms:Update*",
+        "kms:Revoke*",
+        "kms:Disable*",
+        "kms:Get*",
+        "kms:Delete*",
+        "kms:TagResource",
+        "kms:UntagResource",
+        "kms:ScheduleKeyDeletion",
+        "kms:CancelKeyDeletion",
+        "kms:RotateKeyOnDemand",
+    ])
+    .sid("AccountAdministersKey")
+    .principal("AWS", [account_root.clone()])
+    .on(["*"])
+    .wildcard_because(KEY_POLICY_RESOURCE)
+}
 
 /// One alarm of the trail: a metric filter on its log group and an alarm on the count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -377,29 +403,7 @@ impl Construct for AuditTrail {
         // encrypts this trail's files, CloudWatch Logs encrypts the group, and principals of
         // the account decrypt CloudTrail's files (AWS's documented CloudTrail key policy).
         let key_policy = PolicyDocument::new()
-            .statement(
-                Statement::allow([
-                    "kms:Create*",
-                    "kms:Describe*",
-                    "kms:Enable*",
-                    "kms:List*",
-                    "kms:Put*",
-                    "kms:Update*",
-                    "kms:Revoke*",
-                    "kms:Disable*",
-                    "kms:Get*",
-                    "kms:Delete*",
-                    "kms:TagResource",
-                    "kms:UntagResource",
-                    "kms:ScheduleKeyDeletion",
-                    "kms:CancelKeyDeletion",
-                    "kms:RotateKeyOnDemand",
-                ])
-                .sid("AccountAdministersKey")
-                .principal("AWS", [account_root.clone()])
-                .on(["*"])
-                .wildcard_because(KEY_POLICY_RESOURCE),
-            )
+            .statement(account_administers_key(&account_root))
             .statement(
                 Statement::allow(["kms:GenerateDataKey*"])
                     .sid("CloudTrailEncryptsLogs")

@@ -15,15 +15,13 @@ use girder_core::vocabulary::{Arn, AwsLocation};
 use girder_core::{Expr, Result, Scope, Value};
 use girder_iam::{Condition, PolicyDocument, Statement};
 
+use crate::audit::{KEY_POLICY_RESOURCE, account_administers_key};
 use crate::error::ObservabilityError;
 
 /// CloudWatch's service principal: alarms publish as it.
 pub const CLOUDWATCH_SERVICE: &str = "cloudwatch.amazonaws.com";
 /// EventBridge's service principal: rule targets are invoked as it.
 pub const EVENTBRIDGE_SERVICE: &str = "events.amazonaws.com";
-
-/// Why a key policy names `*`: in a key policy the resource is the key itself.
-const KEY_POLICY_RESOURCE: &str = "a key policy's only resource is its own key (`*`)";
 
 /// Who a topic delivers to.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -258,29 +256,7 @@ impl Construct for AlertTopic {
         // of the account use it through SNS (publishing by hand, a test message), and
         // CloudWatch and EventBridge use it for this account's alarms and rules.
         let key_policy = PolicyDocument::new()
-            .statement(
-                Statement::allow([
-                    "kms:Create*",
-                    "kms:Describe*",
-                    "kms:Enable*",
-                    "kms:List*",
-                    "kms:Put*",
-                    "kms:Update*",
-                    "kms:Revoke*",
-                    "kms:Disable*",
-                    "kms:Get*",
-                    "kms:Delete*",
-                    "kms:TagResource",
-                    "kms:UntagResource",
-                    "kms:ScheduleKeyDeletion",
-                    "kms:CancelKeyDeletion",
-                    "kms:RotateKeyOnDemand",
-                ])
-                .sid("AccountAdministersKey")
-                .principal("AWS", [account_root.clone()])
-                .on(["*"])
-                .wildcard_because(KEY_POLICY_RESOURCE),
-            )
+            .statement(account_administers_key(&account_root))
             .statement(
                 Statement::allow(["kms:GenerateDataKey*", "kms:Decrypt"])
                     .sid("AccountPublishesThroughSns")
