@@ -55,6 +55,57 @@ impl Aspect for PermissionsBoundary {
     }
 }
 
+/// Put every role of a stack under IAM path `path` (`/piksel-eks/`): an aspect, like
+/// [`PermissionsBoundary`]. Roles of two stacks under two paths can be told apart by
+/// ARN (`role/piksel-eks/*`), so each stack's apply may manage its own roles only, even
+/// where their names share a prefix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RolePath {
+    path: String,
+}
+
+impl RolePath {
+    /// Path `path`: `/`, then segments of letters, digits and `+=,.@_-`, each ended by `/`
+    /// (IAM's rule), at most 512 characters.
+    pub fn new(path: impl Into<String>) -> std::result::Result<Self, IamError> {
+        let path = path.into();
+        let ok = path.len() <= 512
+            && path.len() >= 2
+            && path.starts_with('/')
+            && path.ends_with('/')
+            && !path.contains("//")
+            && path
+                .chars()
+                .all(|c| c == '/' || c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+        if ok {
+            Ok(Self { path })
+        } else {
+            Err(IamError::RolePath(path))
+        }
+    }
+
+    /// The path.
+    pub fn as_str(&self) -> &str {
+        &self.path
+    }
+}
+
+impl Aspect for RolePath {
+    fn visit(&self, element: Element<'_>, _diagnostics: &mut Diagnostics) {
+        let Element::Resource { spec, .. } = element else {
+            return;
+        };
+        if spec.resource_type() != "aws_iam_role" {
+            return;
+        }
+        if let Ast::Object(entries) = spec.body_mut() {
+            if !entries.iter().any(|(key, _)| key == "path") {
+                entries.push(("path".to_owned(), Ast::String(self.path.clone())));
+            }
+        }
+    }
+}
+
 /// What escapes a boundary: identities that are not roles, their keys, account and
 /// organization settings.
 const OUTSIDE_THE_BOUNDARY: [&str; 14] = [
@@ -304,6 +355,24 @@ mod tests {
     const BOUNDARY: &str = "arn:aws:iam::111111111111:policy/platform-boundary";
 
     const ROLES: &str = "arn:aws:iam::111111111111:role/platform-*";
+
+    #[test]
+    fn role_paths_iam_refuses_are_refused() {
+        assert_eq!(
+            RolePath::new("/piksel-eks/").unwrap().as_str(),
+            "/piksel-eks/"
+        );
+        assert!(RolePath::new("/a/b/").is_ok());
+        for bad in [
+            "", "/", "piksel/", "/piksel", "//", "/a//b/", "/a b/", "/${x}/",
+        ] {
+            assert_eq!(
+                RolePath::new(bad),
+                Err(IamError::RolePath(bad.to_owned())),
+                "{bad}"
+            );
+        }
+    }
 
     fn ceiling() -> Vec<String> {
         vec!["s3:*".to_owned(), "iam:CreateServiceLinkedRole".to_owned()]

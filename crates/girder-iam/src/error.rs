@@ -7,6 +7,12 @@ use girder_core::vocabulary::ReasonError;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum IamError {
+    /// An IAM path IAM refuses.
+    #[error(
+        "IAM path {0:?}: `/`, then segments of letters, digits and `+=,.@_-` each ended by \
+         `/`, at most 512 characters"
+    )]
+    RolePath(String),
     /// A document without statements.
     #[error("the policy document has no statements")]
     NoStatements,

@@ -24,7 +24,7 @@ mod session_manager;
 mod trust;
 
 pub use boundary::{
-    PermissionsBoundary, boundary_policy, own_roles_stay, role_management_with_boundary,
+    PermissionsBoundary, RolePath, boundary_policy, own_roles_stay, role_management_with_boundary,
 };
 pub use error::IamError;
 pub use policy::{Access, Condition, Effect, PolicyDocument, Statement};

@@ -251,7 +251,7 @@ fn attachable_policies(env: &Environment) -> Vec<String> {
 ///
 /// No `iam` (but [`BOUNDED_IAM_ACTIONS`]), `sts`, `cloudtrail`, `sns`, `organizations`:
 /// a bounded role never writes a role, assumes another or touches the audit.
-const BOUNDED_SERVICES: [&str; 24] = [
+const BOUNDED_SERVICES: [&str; 23] = [
     "acm",
     "autoscaling",
     "backup",
@@ -262,7 +262,6 @@ const BOUNDED_SERVICES: [&str; 24] = [
     "ec2-instance-connect",
     "ec2messages",
     "ecr",
-    "eks",
     "eks-auth",
     "elasticloadbalancing",
     "kms",
@@ -281,10 +280,15 @@ const BOUNDED_SERVICES: [&str; 24] = [
 /// The IAM actions a bounded role may have: the load balancers' service-linked role
 /// (the cluster's and the load balancer controller's policies) and the server
 /// certificates the controller lists.
-const BOUNDED_IAM_ACTIONS: [&str; 3] = [
+const BOUNDED_IAM_ACTIONS: [&str; 5] = [
     "iam:CreateServiceLinkedRole",
     "iam:GetServerCertificate",
     "iam:ListServerCertificates",
+    // EKS: reads only (the autoscaler's node groups, the administrators' cluster). No
+    // bounded role writes EKS: one that could would make itself an access entry
+    // (review 4's M-A).
+    "eks:Describe*",
+    "eks:List*",
 ];
 
 /// The services the stacks pass their roles to (`iam:PassedToService`): the services
@@ -301,13 +305,22 @@ const PASSED_TO_SERVICES: [&str; 6] = [
     "backup.amazonaws.com",
 ];
 
-/// The roles the stacks of `env` make, by name: `piksel-<env>-*` (the test
-/// `every_role_the_stacks_make_is_named_for_its_environment` checks each). An apply
+/// The IAM path of the roles stack `stack` (`piksel-infra`, `piksel-eks`) makes: its
+/// apply manages these and no other stack's (review 4's M-A: under one prefix, an infra
+/// run could re-trust the cluster administrators' role).
+pub(crate) fn role_path(stack: &str) -> String {
+    format!("/{stack}/")
+}
+
+/// The roles stack `stack` of `env` makes: `role/<stack>/piksel-<env>-*` (the test
+/// `every_role_the_stacks_make_is_named_for_its_environment` checks each). Its apply
 /// creates, re-trusts, changes, tags, deletes and passes only these.
-fn managed_roles(env: &Environment) -> Vec<String> {
+fn managed_roles(env: &Environment, stack: &str) -> Vec<String> {
     vec![format!(
-        "arn:aws:iam::{}:role/piksel-{}-*",
-        env.account_id, env.name
+        "arn:aws:iam::{}:role{}piksel-{}-*",
+        env.account_id,
+        role_path(stack),
+        env.name
     )]
 }
 
@@ -686,10 +699,11 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
             )],
         ))
         .wildcard_because("the instances, volumes and interfaces EKS launches are numbered at apply; the launch template condition is the guard");
-    for (id, workspace, services, actions, extra) in [
+    for (id, workspace, stack_name, services, actions, extra) in [
         (
             "infra-aws",
             &infra,
+            crate::infra::NAME,
             INFRA_SERVICES.as_slice(),
             INFRA_ACTIONS.as_slice(),
             None,
@@ -697,6 +711,7 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         (
             "eks-aws",
             &eks,
+            crate::eks::NAME,
             EKS_SERVICES.as_slice(),
             EKS_ACTIONS.as_slice(),
             Some(launch_from_templates.clone()),
@@ -714,6 +729,12 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         // never its data: no object of a bucket, no image layer, no log event (review 3's
         // m11; ReadOnlyAccess would allow all three).
         roles = roles.plan_statement(plan_data_deny());
+        // An apply assumes no role: not one it made, nor one it re-trusted (review 4).
+        roles = roles.apply_statement(
+            Statement::deny(["sts:AssumeRole"])
+                .sid("AssumesNoRole")
+                .on(["*"]),
+        );
         roles = roles
             .apply_statement(
                 Statement::allow(services.iter().map(|service| format!("{service}:*")))
@@ -753,7 +774,7 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
             &boundary,
             &own_roles,
             &attachable_policies(env),
-            &managed_roles(env),
+            &managed_roles(env, stack_name),
             &passed_to,
         ) {
             roles = roles.apply_statement(statement);

@@ -114,6 +114,11 @@ pub(crate) fn stack(
     stack.add_aspect(girder_iam::PermissionsBoundary::new(
         crate::bootstrap::boundary_arn(env),
     ));
+    // ... and sits under the stack's IAM path, which only this stack's apply manages.
+    stack.add_aspect(
+        girder_iam::RolePath::new(crate::bootstrap::role_path(NAME))
+            .map_err(|e| Error::construct(format!("{}-{}", NAME, env.name), e))?,
+    );
     let name = format!("piksel-{}", env.name);
     let mut root = stack.root();
     let version = KubernetesVersion::new(KUBERNETES_MINOR)

@@ -69,6 +69,11 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
     stack.add_aspect(girder_iam::PermissionsBoundary::new(
         crate::bootstrap::boundary_arn(env),
     ));
+    // ... and sits under the stack's IAM path, which only this stack's apply manages.
+    stack.add_aspect(
+        girder_iam::RolePath::new(crate::bootstrap::role_path(crate::infra::NAME))
+            .map_err(|e| Error::construct(format!("{}-{}", crate::infra::NAME, env.name), e))?,
+    );
     // Its workspace (and its AWS credentials) come from the bootstrap.
     stack.deploy_after(&format!("{}-{}", crate::bootstrap::NAME, env.name));
     let name = format!("piksel-{}", env.name);

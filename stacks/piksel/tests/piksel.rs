@@ -2659,12 +2659,7 @@ fn every_action_of_every_role_the_stacks_make_is_within_the_boundary() {
                 .count(),
             1
         );
-        let within = |action: &str| {
-            let service = action.split(':').next().unwrap();
-            ceiling
-                .iter()
-                .any(|c| *c == format!("{service}:*") || c == action)
-        };
+        let within = |action: &str| ceiling.iter().any(|c| glob(c, action));
         let mut checked = 0;
         for stack in ["piksel-infra", "piksel-eks"] {
             let t = Template::from_assembly(&assembly, &format!("{stack}-{env}")).unwrap();
@@ -2870,15 +2865,16 @@ fn every_role_the_stacks_make_is_named_for_its_environment() {
             for (id, role) in t.resources("aws_iam_role") {
                 let name = role["name"].as_str().unwrap_or_else(|| panic!("{id}"));
                 assert!(name.starts_with(&prefix), "{stack}-{env}: {id} is {name}");
-                assert!(role.get("path").is_none(), "{stack}-{env}: {id}");
+                // Under the stack's path: only its own apply manages it (review 4).
+                assert_eq!(role["path"], format!("/{stack}/"), "{stack}-{env}: {id}");
                 assert!(role.get("name_prefix").is_none(), "{stack}-{env}: {id}");
                 roles += 1;
             }
         }
         assert!(roles >= 19, "{env}: {roles}");
-        let pattern = format!("arn:aws:iam::{account}:role/piksel-{env}-*");
         let (_, applies) = boundary_and_applies(&assembly, env);
         for (stack, apply) in &applies {
+            let pattern = format!("arn:aws:iam::{account}:role/{stack}/piksel-{env}-*");
             let statements = apply["Statement"].as_array().unwrap();
             for sid in [
                 "MakeRolesUnderTheBoundary",
@@ -2942,7 +2938,11 @@ fn an_apply_re_trusts_and_passes_only_the_stacks_roles_to_the_services_they_trus
         }
         trusted.sort();
         let (_, applies) = boundary_and_applies(&assembly, env);
-        let cluster = format!("arn:aws:iam::{account}:role/piksel-{env}-cluster");
+        // The cluster's role (the EKS stack's) and the CI push role (the infra's): each
+        // apply manages its own stack's roles, never the other's (review 4's M-A: an
+        // infra run could re-trust the cluster's administrators).
+        let eks_role = format!("arn:aws:iam::{account}:role/piksel-eks/piksel-{env}-cluster");
+        let infra_role = format!("arn:aws:iam::{account}:role/piksel-infra/piksel-{env}-ecr-push");
         let admin = format!("arn:aws:iam::{account}:role/OrganizationAccountAccessRole");
         let tfc = format!("arn:aws:iam::{account}:role/tfc-piksel-eks-{env}-apply");
         let boundary = format!("arn:aws:iam::{account}:policy/piksel-{env}-boundary");
@@ -2957,6 +2957,11 @@ fn an_apply_re_trusts_and_passes_only_the_stacks_roles_to_the_services_they_trus
             passed_to.sort();
             assert_eq!(passed_to, trusted, "{stack}-{env}");
             let region = [("aws:RequestedRegion", "us-west-2")];
+            let (own, others) = if *stack == "piksel-eks" {
+                (&eks_role, &infra_role)
+            } else {
+                (&infra_role, &eks_role)
+            };
             for action in [
                 "iam:UpdateAssumeRolePolicy",
                 "iam:DeleteRole",
@@ -2965,10 +2970,10 @@ fn an_apply_re_trusts_and_passes_only_the_stacks_roles_to_the_services_they_trus
                 "iam:UntagRole",
             ] {
                 assert!(
-                    allows(apply, action, &cluster, &region),
-                    "{stack}-{env}: {action}"
+                    allows(apply, action, own, &region),
+                    "{stack}-{env}: {action} on its own {own}"
                 );
-                for other in [&admin, &tfc] {
+                for other in [others, &admin, &tfc] {
                     assert!(
                         !allows(apply, action, other, &region),
                         "{stack}-{env} may {action} on {other}"
@@ -2977,30 +2982,31 @@ fn an_apply_re_trusts_and_passes_only_the_stacks_roles_to_the_services_they_trus
             }
             // Passed to the services the roles trust, and to no other.
             let to = |service: &'static str| [("iam:PassedToService", service)];
-            assert!(allows(
-                apply,
-                "iam:PassRole",
-                &cluster,
-                &to("eks.amazonaws.com")
-            ));
+            assert!(allows(apply, "iam:PassRole", own, &to("eks.amazonaws.com")));
+            assert!(
+                !allows(apply, "iam:PassRole", others, &to("eks.amazonaws.com")),
+                "{stack}-{env} may pass the other stack's {others}"
+            );
             for service in ["lambda.amazonaws.com", "codebuild.amazonaws.com"] {
                 assert!(
-                    !allows(apply, "iam:PassRole", &cluster, &to(service)),
+                    !allows(apply, "iam:PassRole", own, &to(service)),
                     "{stack}-{env} may pass a role to {service}"
                 );
             }
-            assert!(
-                !allows(apply, "iam:PassRole", &cluster, &[]),
-                "{stack}-{env}"
-            );
+            assert!(!allows(apply, "iam:PassRole", own, &[]), "{stack}-{env}");
             assert!(!allows(
                 apply,
                 "iam:PassRole",
                 &admin,
                 &to("ec2.amazonaws.com")
             ));
+            // An apply assumes no role, not even one it made.
+            assert!(
+                !allows(apply, "sts:AssumeRole", own, &region),
+                "{stack}-{env}"
+            );
             // Roles are made by the stacks' names, under the boundary only.
-            let minted = format!("arn:aws:iam::{account}:role/piksel-{env}-minted");
+            let minted = format!("arn:aws:iam::{account}:role/{stack}/piksel-{env}-minted");
             let bounded = [("iam:PermissionsBoundary", boundary.as_str())];
             assert!(allows(apply, "iam:CreateRole", &minted, &bounded));
             assert!(!allows(apply, "iam:CreateRole", &minted, &[]));
@@ -3025,7 +3031,11 @@ const MANAGED_POLICY_SERVICES: [(&str, &[&str]); 6] = [
         "AmazonEKSClusterPolicy",
         &["autoscaling", "ec2", "elasticloadbalancing", "kms"],
     ),
-    ("AmazonEKSWorkerNodePolicy", &["ec2", "eks", "eks-auth"]),
+    // eks:DescribeCluster only: the ceiling allows EKS reads, no write.
+    (
+        "AmazonEKSWorkerNodePolicy",
+        &["ec2", "eks:Describe*", "eks-auth"],
+    ),
     ("AmazonEC2ContainerRegistryPullOnly", &["ecr"]),
     ("AmazonEKS_CNI_Policy", &["ec2"]),
     (
@@ -3064,8 +3074,13 @@ fn the_managed_policies_the_stacks_attach_are_within_the_boundary() {
                     .find(|(n, _)| *n == name)
                     .unwrap_or_else(|| panic!("{stack}-{env}: {id} attaches {name}, whose services this test does not know"));
                 for service in *services {
+                    let needed = if service.contains(':') {
+                        (*service).to_owned()
+                    } else {
+                        format!("{service}:*")
+                    };
                     assert!(
-                        ceiling.contains(&format!("{service}:*")),
+                        ceiling.contains(&needed),
                         "{stack}-{env}: {name} needs {service}, outside the boundary"
                     );
                 }
