@@ -516,6 +516,10 @@ fn agent_token_denies(env: &Environment) -> Result<[Statement; 3]> {
             "ssm:GetParameter",
             "ssm:GetParameters",
             "ssm:GetParameterHistory",
+            // Nor overwrite or delete it (the agents would stop: review 4's m3).
+            "ssm:PutParameter",
+            "ssm:DeleteParameter",
+            "ssm:LabelParameterVersion",
         ])
         .sid("NotTheAgentToken")
         .on([format!(
@@ -797,7 +801,6 @@ pub(crate) fn stack(env: &Environment) -> Result<Stack> {
         .workspace(&eks)
         .add(&mut root, "policies")?;
     drop(root);
-    crate::findings::bootstrap(&mut stack)?;
     crate::agents::acknowledge_bootstrap(&mut stack)?;
     Ok(stack)
 }

@@ -7,18 +7,6 @@ use girder_core::{Result, Stack};
 
 use crate::config::Environment;
 
-/// `piksel-bootstrap-<env>`.
-pub(crate) fn bootstrap(stack: &mut Stack) -> Result<()> {
-    for check in ["CKV_AWS_62", "CKV_AWS_63", "CKV2_AWS_40"] {
-        stack.acknowledge_check(
-            "boundary",
-            check,
-            "a permissions boundary is a ceiling, attached to no identity: it grants nothing (a bounded role still needs its own policies); its denies (other identities, account settings, unbounded roles) are what it is for",
-        )?;
-    }
-    Ok(())
-}
-
 /// `piksel-infra-<env>`.
 pub(crate) fn infra(stack: &mut Stack, env: &Environment) -> Result<()> {
     for bucket in ["storage/data", "storage/notebooks"] {
