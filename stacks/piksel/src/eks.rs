@@ -253,10 +253,17 @@ pub(crate) fn stack(
     // before Flux's controllers start: EKS gives a pod its role's credentials only if
     // the association exists when the pod is made.
     let reflector = crate::platform::add_all(&mut stack, env, &cluster, infra)?;
+    // flux-system and the plan role's reads there, before anything Helm keeps there.
+    let cluster_access = crate::gitops::cluster_access(
+        &mut stack,
+        &cluster,
+        &[&terraform, &terraform_plan, &api_access],
+    )?;
     let flux = crate::flux::add(
         &mut stack,
         &cluster,
         &[
+            &cluster_access,
             &node_groups[0],
             &node_groups[1],
             &coredns,
@@ -277,7 +284,6 @@ pub(crate) fn stack(
     let outputs = crate::gitops::add(
         &mut stack,
         env,
-        &cluster,
         &[
             (crate::addons::VPC_ID, infra.vpc.id()),
             (crate::addons::ZONE_ID, infra.zone.id()),

@@ -95,8 +95,8 @@ pub(crate) fn add(
         helm::Release::new("flux2", "flux2")
             .repository(CHARTS)
             .version(FLUX_CHART_VERSION)
+            // The namespace is Terraform's (gitops.rs), made with the plan role's reads.
             .namespace(FLUX_NAMESPACE)
-            .create_namespace(true)
             .atomic(true)
             .values([json!({
                 // Image update automation for the services' images (issue 13).

@@ -78,15 +78,14 @@ pub(crate) fn outputs_config_map(env: &Environment) -> String {
     format!("{}-{}-terraform-outputs", crate::eks::NAME, env.name)
 }
 
-/// Write the Terraform outputs ConfigMap (`values`, after `after`: the Flux controllers,
-/// which make `flux-system`, and the add-ons' roles), then the Flux layout of every
-/// Kubernetes app of `stack`. Call it after every app is added: it lists them. Returns
-/// the ConfigMap, which Flux's sync waits for.
-pub(crate) fn add(
+/// The kubernetes provider (signing in as flux.rs's helm provider does), namespace
+/// flux-system, and the plan role's read access there (group [`PLAN_GROUP`]: a Role of
+/// ConfigMap reads, bound to it), all before Flux's install: a first apply stopped
+/// after Flux would otherwise leave every later plan refused (review 4's m4). `after`
+/// are the cluster's access entries. Returns what Flux's install waits for.
+pub(crate) fn cluster_access(
     stack: &mut Stack,
-    env: &Environment,
     cluster: &EksClusterHandle,
-    values: &[(&str, Expr<String>)],
     after: &[&dyn Dependable],
 ) -> Result<Vec<Reference>> {
     stack.require_provider(kubernetes::requirement())?;
@@ -106,6 +105,78 @@ pub(crate) fn add(
     let waits: Vec<_> = after.iter().flat_map(|d| d.dependencies()).collect();
     let mut root = stack.root();
     let mut scope = root.child("gitops")?;
+    let namespace = scope.add(
+        "flux-namespace",
+        kubernetes::NamespaceV1::new(
+            kubernetes::namespace_v1::Metadata::new()
+                .name(FLUX_NAMESPACE)
+                .labels([("app.kubernetes.io/managed-by", "terraform")]),
+        )
+        .into_spec()
+        .depends_on_all(&waits),
+    )?;
+    // What the plan role reads when it refreshes this stack's cluster objects.
+    let meta = |name: &str| {
+        kubernetes::role_v1::Metadata::new()
+            .name(name)
+            .namespace(namespace.metadata().first().name())
+            .labels([("app.kubernetes.io/managed-by", "terraform")])
+    };
+    let role = scope.add(
+        "plan-reader",
+        kubernetes::RoleV1::new(
+            meta("terraform-plan-reader"),
+            [
+                kubernetes::role_v1::Rule::new([""], ["configmaps"], ["get", "list", "watch"]),
+                kubernetes::role_v1::Rule::new(
+                    ["rbac.authorization.k8s.io"],
+                    ["roles", "rolebindings"],
+                    ["get"],
+                )
+                .resource_names(["terraform-plan-reader"]),
+                kubernetes::role_v1::Rule::new([""], ["namespaces"], ["get"])
+                    .resource_names([FLUX_NAMESPACE]),
+            ],
+        ),
+    )?;
+    let binding = scope.add(
+        "plan-reader-binding",
+        kubernetes::RoleBindingV1::new(
+            kubernetes::role_binding_v1::Metadata::new()
+                .name("terraform-plan-reader")
+                .namespace(namespace.metadata().first().name())
+                .labels([("app.kubernetes.io/managed-by", "terraform")]),
+            kubernetes::role_binding_v1::RoleRef::new(
+                "rbac.authorization.k8s.io",
+                "Role",
+                role.metadata().first().name(),
+            ),
+            [
+                kubernetes::role_binding_v1::Subject::new("Group", PLAN_GROUP)
+                    .api_group("rbac.authorization.k8s.io"),
+            ],
+        ),
+    )?;
+    Ok(vec![
+        namespace.dependency(),
+        role.dependency(),
+        binding.dependency(),
+    ])
+}
+
+/// Write the Terraform outputs ConfigMap (`values`, after `after`: the Flux controllers
+/// and the add-ons' roles), then the Flux layout of every Kubernetes app of `stack`.
+/// Call it after every app is added: it lists them. Returns the ConfigMap, which Flux's
+/// sync waits for.
+pub(crate) fn add(
+    stack: &mut Stack,
+    env: &Environment,
+    values: &[(&str, Expr<String>)],
+    after: &[&dyn Dependable],
+) -> Result<Vec<Reference>> {
+    let waits: Vec<_> = after.iter().flat_map(|d| d.dependencies()).collect();
+    let mut root = stack.root();
+    let mut scope = root.child("gitops")?;
     let outputs = scope.add(
         "terraform-outputs",
         kubernetes::ConfigMapV1::new(
@@ -122,48 +193,6 @@ pub(crate) fn add(
         )
         .into_spec()
         .depends_on_all(&waits),
-    )?;
-    // What the plan role reads when it refreshes this stack's cluster objects.
-    let meta = |name: &str| {
-        kubernetes::role_v1::Metadata::new()
-            .name(name)
-            .namespace(FLUX_NAMESPACE)
-            .labels([("app.kubernetes.io/managed-by", "terraform")])
-    };
-    let role = scope.add(
-        "plan-reader",
-        kubernetes::RoleV1::new(
-            meta("terraform-plan-reader"),
-            [
-                kubernetes::role_v1::Rule::new([""], ["configmaps"], ["get", "list", "watch"]),
-                kubernetes::role_v1::Rule::new(
-                    ["rbac.authorization.k8s.io"],
-                    ["roles", "rolebindings"],
-                    ["get"],
-                )
-                .resource_names(["terraform-plan-reader"]),
-            ],
-        )
-        .into_spec()
-        .depends_on_all(&waits),
-    )?;
-    scope.add(
-        "plan-reader-binding",
-        kubernetes::RoleBindingV1::new(
-            kubernetes::role_binding_v1::Metadata::new()
-                .name("terraform-plan-reader")
-                .namespace(FLUX_NAMESPACE)
-                .labels([("app.kubernetes.io/managed-by", "terraform")]),
-            kubernetes::role_binding_v1::RoleRef::new(
-                "rbac.authorization.k8s.io",
-                "Role",
-                role.metadata().first().name(),
-            ),
-            [
-                kubernetes::role_binding_v1::Subject::new("Group", PLAN_GROUP)
-                    .api_group("rbac.authorization.k8s.io"),
-            ],
-        ),
     )?;
     drop(scope);
     drop(root);

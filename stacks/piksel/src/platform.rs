@@ -210,7 +210,7 @@ pub(crate) fn add_all(
         "Namespace",
         None,
         crate::flux::FLUX_NAMESPACE,
-        "created by Terraform's flux2 Helm release (flux.rs), before any app is synced",
+        "made by Terraform (gitops.rs), before Flux's install and any app",
     )?;
     let mut root = stack.root();
     add(&mut root, env, cluster.kubernetes_service_ip())?;

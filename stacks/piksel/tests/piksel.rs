@@ -1088,7 +1088,26 @@ fn the_eks_workspace_runs_on_agents_in_the_vpc_with_credentials_per_phase() {
             "configmap"
         );
         let role = eks.resource("kubernetes_role_v1", "gitops_plan_reader");
-        assert_eq!(role["metadata"][0]["namespace"], "flux-system");
+        // In flux-system, which Terraform makes first, before anything Helm keeps there,
+        // and before Flux's install (review 4's m4).
+        assert_eq!(
+            role["metadata"][0]["namespace"],
+            "${kubernetes_namespace_v1.gitops_flux_namespace.metadata[0].name}"
+        );
+        assert_eq!(
+            eks.resource("kubernetes_namespace_v1", "gitops_flux_namespace")["metadata"][0]["name"],
+            "flux-system"
+        );
+        let install = eks.resource("helm_release", "flux_controllers");
+        assert!(install.get("create_namespace").is_none());
+        let waits = install["depends_on"].to_string();
+        for needed in [
+            "kubernetes_namespace_v1.gitops_flux_namespace",
+            "kubernetes_role_v1.gitops_plan_reader",
+            "kubernetes_role_binding_v1.gitops_plan_reader_binding",
+        ] {
+            assert!(waits.contains(needed), "{waits}");
+        }
         let rules = role["rule"].to_string();
         assert!(!rules.contains("secrets"), "{rules}");
         assert!(!rules.contains("\"*\""), "{rules}");
