@@ -1,0 +1,83 @@
+//! What girder-odc refuses, as values tests can match.
+
+/// Why a product definition was refused.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OdcError {
+    /// A product or measurement name the index refuses.
+    #[error(
+        "{what} name {name:?}: a lowercase letter, then lowercase letters, digits and '_' \
+         (at most 64)"
+    )]
+    Name {
+        /// `product` or `measurement`.
+        what: &'static str,
+        /// The name given.
+        name: String,
+    },
+    /// An alias that is not one identifier (`scene_average_water_vapour WVP`, a comma
+    /// forgotten in a YAML list, is one alias with a space).
+    #[error(
+        "measurement {measurement:?}: alias {alias:?} is not one identifier (letters, digits, '_')"
+    )]
+    Alias {
+        /// The measurement.
+        measurement: String,
+        /// The alias given.
+        alias: String,
+    },
+    /// A product without measurements.
+    #[error("product {0:?} has no measurements")]
+    NoMeasurements(String),
+    /// A name or alias that two measurements answer to (loads would be ambiguous).
+    #[error("product {product:?}: {name:?} names both measurement {first:?} and {second:?}")]
+    Ambiguous {
+        /// The product.
+        product: String,
+        /// The name or alias.
+        name: String,
+        /// The first measurement it names.
+        first: String,
+        /// The second.
+        second: String,
+    },
+    /// A nodata value the measurement's dtype cannot hold.
+    #[error("measurement {measurement:?}: nodata {nodata} does not fit dtype {dtype} ({allowed})")]
+    Nodata {
+        /// The measurement.
+        measurement: String,
+        /// Its dtype.
+        dtype: &'static str,
+        /// The nodata given.
+        nodata: String,
+        /// What the dtype holds.
+        allowed: String,
+    },
+    /// Empty units (ODC reads `"1"` for unitless reflectance).
+    #[error("measurement {0:?} has no units: give \"1\" for a unitless quantity")]
+    Units(String),
+    /// A flag bit outside the measurement's integer width, or flags on a float.
+    #[error("measurement {measurement:?}: flag {flag:?} uses bit {bit}, outside a {dtype}")]
+    FlagBit {
+        /// The measurement.
+        measurement: String,
+        /// The flag.
+        flag: String,
+        /// The bit.
+        bit: u8,
+        /// The dtype.
+        dtype: &'static str,
+    },
+    /// A required text (description, license) left empty.
+    #[error("product {product:?} has no {what}")]
+    Missing {
+        /// The product.
+        product: String,
+        /// `description` or `license`.
+        what: &'static str,
+    },
+    /// A product document that does not read as one (a measurement without `dtype`, an
+    /// unknown dtype, a field of the wrong type).
+    #[error("the product document does not read: {0}")]
+    Document(String),
+}

@@ -1,0 +1,17 @@
+//! girder-odc: the Open Data Cube for girder.
+//!
+//! - [`Product`]: typed eo3 product definitions, checked before synth (names, aliases
+//!   that answer for one measurement only, nodata inside its [`Dtype`], units, flag
+//!   bits), rendered as `datacube product add` reads them, and read back from another
+//!   team's YAML through the same checks ([`Product::from_yaml`]).
+//! - [`catalogue`]: shared definitions (Sentinel-2 L2A as Digital Earth Africa indexes it).
+//!
+//! The index, its users, the indexing jobs, datacube-ows and Explorer come next (issue
+//! 14); see ARCHITECTURE.md.
+
+pub mod catalogue;
+mod error;
+mod product;
+
+pub use error::OdcError;
+pub use product::{Dtype, Flag, Measurement, MetadataType, Nodata, Product};

@@ -1,0 +1,220 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+//! Typed product definitions: what the index would refuse at load time is refused before
+//! synth, with the measurement and the value named; definitions round-trip through YAML.
+
+use girder_odc::{Dtype, Measurement, Nodata, OdcError, Product, catalogue};
+use proptest::prelude::*;
+
+fn product_with(measurements: Vec<Measurement>) -> Product {
+    measurements.into_iter().fold(
+        Product::new("test_product", "A test product", "CC-BY-4.0"),
+        Product::measurement,
+    )
+}
+
+#[test]
+fn sentinel2_l2a_checks_and_matches_what_de_africa_indexes() {
+    let product = catalogue::sentinel2_l2a();
+    product.check().unwrap();
+    assert_eq!(product.name(), "s2_l2a");
+    assert_eq!(product.measurements().len(), 15);
+    let red = product
+        .measurements()
+        .iter()
+        .find(|m| m.name() == "red")
+        .unwrap();
+    assert_eq!(red.dtype(), Dtype::Uint16);
+    assert_eq!(red.nodata(), Nodata::Integer(0));
+    assert_eq!(red.aliases(), ["band_04", "B04"]);
+    let yaml = product.to_yaml().unwrap();
+    assert!(yaml.contains("metadata_type: eo3"), "{yaml}");
+    assert!(yaml.contains("name: s2_l2a"), "{yaml}");
+    // Round trip: what synth writes reads back as the same product.
+    assert_eq!(Product::from_yaml(&yaml).unwrap(), product);
+}
+
+#[test]
+fn a_measurement_without_dtype_is_refused_with_the_field_named() {
+    let yaml = r#"
+name: broken
+description: A product whose band forgot its dtype
+metadata_type: eo3
+license: CC-BY-4.0
+metadata:
+  product:
+    name: broken
+measurements:
+  - name: red
+    units: "1"
+    nodata: 0
+"#;
+    match Product::from_yaml(yaml) {
+        Err(OdcError::Document(message)) => assert!(message.contains("dtype"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn de_africas_alias_with_a_space_is_refused() {
+    // digitalearthafrica/config's s2_l2a lists `[scene_average_water_vapour WVP]`.
+    let error = product_with(vec![
+        Measurement::new("wvp", Dtype::Uint16, Nodata::Integer(0), "1")
+            .alias("scene_average_water_vapour WVP"),
+    ])
+    .check()
+    .unwrap_err();
+    assert_eq!(
+        error,
+        OdcError::Alias {
+            measurement: "wvp".into(),
+            alias: "scene_average_water_vapour WVP".into(),
+        }
+    );
+}
+
+#[test]
+fn a_nodata_outside_its_dtype_is_refused() {
+    for (dtype, nodata) in [
+        (Dtype::Uint8, Nodata::Integer(256)),
+        (Dtype::Uint16, Nodata::Integer(-1)),
+        (Dtype::Int16, Nodata::Integer(32768)),
+        (Dtype::Uint16, Nodata::Float(0.5)),
+        (Dtype::Int32, Nodata::NaN),
+        (Dtype::Float32, Nodata::Float(f64::INFINITY)),
+        (Dtype::Float32, Nodata::Float(1e39)),
+    ] {
+        let error = product_with(vec![Measurement::new("band", dtype, nodata, "1")])
+            .check()
+            .unwrap_err();
+        assert!(
+            matches!(&error, OdcError::Nodata { measurement, dtype: d, .. } if measurement == "band" && *d == dtype.name()),
+            "{dtype} {nodata}: {error:?}"
+        );
+    }
+    // What the index takes.
+    for (dtype, nodata) in [
+        (Dtype::Int16, Nodata::Integer(-999)),
+        (Dtype::Uint8, Nodata::Integer(255)),
+        (Dtype::Float32, Nodata::NaN),
+        (Dtype::Float64, Nodata::Float(-9999.0)),
+        (Dtype::Float32, Nodata::Integer(-9999)),
+    ] {
+        product_with(vec![Measurement::new("band", dtype, nodata, "1")])
+            .check()
+            .unwrap();
+    }
+}
+
+#[test]
+fn a_name_or_alias_answering_for_two_measurements_is_refused() {
+    let error = product_with(vec![
+        Measurement::new("red", Dtype::Uint16, Nodata::Integer(0), "1").alias("band_04"),
+        Measurement::new("nir", Dtype::Uint16, Nodata::Integer(0), "1").alias("band_04"),
+    ])
+    .check()
+    .unwrap_err();
+    assert_eq!(
+        error,
+        OdcError::Ambiguous {
+            product: "test_product".into(),
+            name: "band_04".into(),
+            first: "red".into(),
+            second: "nir".into(),
+        }
+    );
+    // An alias equal to another measurement's name is as ambiguous.
+    let error = product_with(vec![
+        Measurement::new("red", Dtype::Uint16, Nodata::Integer(0), "1"),
+        Measurement::new("nir", Dtype::Uint16, Nodata::Integer(0), "1").alias("red"),
+    ])
+    .check()
+    .unwrap_err();
+    assert!(matches!(error, OdcError::Ambiguous { .. }), "{error:?}");
+}
+
+#[test]
+fn names_units_flags_and_empty_products_are_checked() {
+    let error = Product::new("S2-L2A", "d", "l")
+        .measurement(Measurement::new(
+            "red",
+            Dtype::Uint8,
+            Nodata::Integer(0),
+            "1",
+        ))
+        .check()
+        .unwrap_err();
+    assert_eq!(
+        error,
+        OdcError::Name {
+            what: "product",
+            name: "S2-L2A".into()
+        }
+    );
+    assert_eq!(
+        Product::new("p", "d", "l").check().unwrap_err(),
+        OdcError::NoMeasurements("p".into())
+    );
+    assert_eq!(
+        product_with(vec![Measurement::new(
+            "red",
+            Dtype::Uint8,
+            Nodata::Integer(0),
+            " "
+        )])
+        .check()
+        .unwrap_err(),
+        OdcError::Units("red".into())
+    );
+    let error = product_with(vec![
+        Measurement::new("qa", Dtype::Uint8, Nodata::Integer(0), "1").flag(
+            "cloud",
+            [8],
+            "a bit past the byte",
+            [(1, "cloud")],
+        ),
+    ])
+    .check()
+    .unwrap_err();
+    assert!(
+        matches!(error, OdcError::FlagBit { bit: 8, .. }),
+        "{error:?}"
+    );
+    assert_eq!(
+        Product::new("p", " ", "l")
+            .measurement(Measurement::new(
+                "red",
+                Dtype::Uint8,
+                Nodata::Integer(0),
+                "1"
+            ))
+            .check()
+            .unwrap_err(),
+        OdcError::Missing {
+            product: "p".into(),
+            what: "description"
+        }
+    );
+}
+
+proptest! {
+    /// An integer dtype holds exactly the integers of its range, whatever the value.
+    #[test]
+    fn integer_dtypes_hold_exactly_their_range(value in -70_000_i64..70_000) {
+        for dtype in [Dtype::Int8, Dtype::Uint8, Dtype::Int16, Dtype::Uint16] {
+            let (low, high) = dtype.integer_range().unwrap();
+            let inside = (low..=high).contains(&i128::from(value));
+            prop_assert_eq!(dtype.holds(Nodata::Integer(i128::from(value))), inside);
+        }
+    }
+
+    /// A product that checks renders to YAML that reads back to itself.
+    #[test]
+    fn checked_products_round_trip(nodata in 0_u16..=u16::MAX, alias in "[a-z][a-z0-9_]{0,12}") {
+        prop_assume!(alias != "red");
+        let product = product_with(vec![
+            Measurement::new("red", Dtype::Uint16, Nodata::Integer(i128::from(nodata)), "1").alias(alias.clone()),
+        ]);
+        let yaml = product.to_yaml().unwrap();
+        prop_assert_eq!(Product::from_yaml(&yaml).unwrap(), product);
+    }
+}
