@@ -68,3 +68,117 @@ pub fn sentinel2_l2a() -> Product {
         .measurement(band("aot", &["aerosol_optical_thickness", "AOT"]))
         .measurement(band("wvp", &["scene_average_water_vapour", "WVP"]))
 }
+
+/// Landsat 8 Collection 2 Level-2 surface reflectance from USGS (`ls8_sr`), as Digital
+/// Earth Africa defines it (digitalearthafrica/config, `products/ls8_sr.odc-product.yaml`):
+/// seven `uint16` bands `SR_B1`..`SR_B7` (nodata 0), the pixel quality `QA_PIXEL`
+/// (`uint16`, nodata 1: the fill bit), radiometric saturation `QA_RADSAT` and the
+/// aerosol quality `SR_QA_AEROSOL` (`uint8`, nodata 1), each with its bit flags.
+pub fn landsat8_c2l2_sr() -> Product {
+    let band = |number: u8, alias: &str| {
+        Measurement::new(
+            format!("SR_B{number}"),
+            Dtype::Uint16,
+            Nodata::Integer(0),
+            "1",
+        )
+        .alias(format!("band_{number}"))
+        .alias(alias)
+    };
+    let mut product = Product::new(
+        "ls8_sr",
+        "USGS Landsat 8 Collection 2 Level-2 Surface Reflectance",
+        "CC-BY-4.0",
+    )
+    .property("eo:platform", "landsat-8")
+    .property("eo:instrument", "OLI_TIRS");
+    for (number, alias) in [
+        (1, "coastal_aerosol"),
+        (2, "blue"),
+        (3, "green"),
+        (4, "red"),
+        (5, "nir"),
+        (6, "swir_1"),
+        (7, "swir_2"),
+    ] {
+        product = product.measurement(band(number, alias));
+    }
+    const CONFIDENCE: [(u64, &str); 4] = [(0, "none"), (1, "low"), (2, "reserved"), (3, "high")];
+    let pixel = [
+        ("nodata", 0),
+        ("dilated_cloud", 1),
+        ("cirrus", 2),
+        ("cloud", 3),
+        ("cloud_shadow", 4),
+        ("snow", 5),
+        ("clear", 6),
+        ("water", 7),
+    ]
+    .into_iter()
+    .fold(
+        Measurement::new("QA_PIXEL", Dtype::Uint16, Nodata::Integer(1), "bit_index")
+            .alias("pq")
+            .alias("pixel_quality"),
+        |m, (flag, bit)| m.bit_flag(flag, bit),
+    )
+    .flag(
+        "cloud_confidence",
+        [8, 9],
+        "Cloud confidence",
+        [(0, "none"), (1, "low"), (2, "medium"), (3, "high")],
+    )
+    .flag(
+        "cloud_shadow_confidence",
+        [10, 11],
+        "Cloud shadow confidence",
+        CONFIDENCE,
+    )
+    .flag(
+        "snow_ice_confidence",
+        [12, 13],
+        "Snow and ice confidence",
+        CONFIDENCE,
+    )
+    .flag(
+        "cirrus_confidence",
+        [14, 15],
+        "Cirrus confidence",
+        CONFIDENCE,
+    );
+    let saturation = (1..=7)
+        .fold(
+            Measurement::new("QA_RADSAT", Dtype::Uint16, Nodata::Integer(0), "bit_index")
+                .alias("radsat")
+                .alias("radiometric_saturation"),
+            |m, band| m.bit_flag(format!("band_{band}_saturation"), band - 1),
+        )
+        .bit_flag("terrain_occlusion", 11);
+    let aerosol = [
+        ("nodata", 0),
+        ("valid_aerosol_retrieval", 1),
+        ("water", 2),
+        ("interpolated_aerosol", 5),
+    ]
+    .into_iter()
+    .fold(
+        Measurement::new(
+            "SR_QA_AEROSOL",
+            Dtype::Uint8,
+            Nodata::Integer(1),
+            "bit_index",
+        )
+        .alias("qa_aerosol")
+        .alias("aerosol_qa"),
+        |m, (flag, bit)| m.bit_flag(flag, bit),
+    )
+    .flag(
+        "aerosol_level",
+        [6, 7],
+        "Aerosol level",
+        [(0, "climatology"), (1, "low"), (2, "medium"), (3, "high")],
+    );
+    product
+        .measurement(pixel)
+        .measurement(saturation)
+        .measurement(aerosol)
+}

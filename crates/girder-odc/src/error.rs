@@ -5,10 +5,7 @@
 #[non_exhaustive]
 pub enum OdcError {
     /// A product or measurement name the index refuses.
-    #[error(
-        "{what} name {name:?}: a lowercase letter, then lowercase letters, digits and '_' \
-         (at most 64)"
-    )]
+    #[error("{what} name {name:?}: a letter, then letters, digits and '_' (at most 64)")]
     Name {
         /// `product` or `measurement`.
         what: &'static str,

@@ -14,4 +14,4 @@ mod error;
 mod product;
 
 pub use error::OdcError;
-pub use product::{Dtype, Flag, Measurement, MetadataType, Nodata, Product};
+pub use product::{Bits, Dtype, Flag, FlagValue, Measurement, MetadataType, Nodata, Product};

@@ -182,11 +182,42 @@ impl<'de> Deserialize<'de> for Nodata {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flag {
     /// The bits, lowest first.
-    pub bits: Vec<u8>,
+    pub bits: Bits,
     /// What the flag says.
-    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// The meaning of each value the bits take.
-    pub values: BTreeMap<u64, String>,
+    pub values: BTreeMap<u64, FlagValue>,
+}
+
+/// The bits a flag reads: one (`bits: 3`) or several (`bits: [8, 9]`), as ODC writes them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Bits {
+    /// One bit.
+    One(u8),
+    /// Several, lowest first.
+    Many(Vec<u8>),
+}
+
+impl Bits {
+    /// The bits.
+    pub fn all(&self) -> Vec<u8> {
+        match self {
+            Bits::One(bit) => vec![*bit],
+            Bits::Many(bits) => bits.clone(),
+        }
+    }
+}
+
+/// What a flag's value means: a boolean (`1: true`) or a label (`3: high`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FlagValue {
+    /// The flag is set or not.
+    Boolean(bool),
+    /// A label.
+    Label(String),
 }
 
 /// One measurement (band) of a product.
@@ -228,7 +259,7 @@ impl Measurement {
         self
     }
 
-    /// Flag `name`: `bits` of the value mean `values`.
+    /// Flag `name`: `bits` of the value mean `values` (labels).
     pub fn flag(
         mut self,
         name: impl Into<String>,
@@ -236,12 +267,36 @@ impl Measurement {
         description: impl Into<String>,
         values: impl IntoIterator<Item = (u64, &'static str)>,
     ) -> Self {
+        let bits: Vec<u8> = bits.into_iter().collect();
         self.flags_definition.insert(
             name.into(),
             Flag {
-                bits: bits.into_iter().collect(),
-                description: description.into(),
-                values: values.into_iter().map(|(v, m)| (v, m.to_owned())).collect(),
+                bits: match bits.as_slice() {
+                    [one] => Bits::One(*one),
+                    _ => Bits::Many(bits),
+                },
+                description: Some(description.into()),
+                values: values
+                    .into_iter()
+                    .map(|(v, m)| (v, FlagValue::Label(m.to_owned())))
+                    .collect(),
+            },
+        );
+        self
+    }
+
+    /// Flag `name`: bit `bit` set means `name` holds (`0: false`, `1: true`).
+    pub fn bit_flag(mut self, name: impl Into<String>, bit: u8) -> Self {
+        self.flags_definition.insert(
+            name.into(),
+            Flag {
+                bits: Bits::One(bit),
+                description: None,
+                values: [
+                    (0, FlagValue::Boolean(false)),
+                    (1, FlagValue::Boolean(true)),
+                ]
+                .into(),
             },
         );
         self
@@ -292,12 +347,12 @@ impl Measurement {
             return Err(OdcError::Units(self.name.clone()));
         }
         for (flag, definition) in &self.flags_definition {
-            for bit in &definition.bits {
-                if self.dtype.integer_range().is_none() || *bit >= self.dtype.bits() {
+            for bit in definition.bits.all() {
+                if self.dtype.integer_range().is_none() || bit >= self.dtype.bits() {
                     return Err(OdcError::FlagBit {
                         measurement: self.name.clone(),
                         flag: flag.clone(),
-                        bit: *bit,
+                        bit,
                         dtype: self.dtype.name(),
                     });
                 }
@@ -435,13 +490,12 @@ impl Product {
     }
 }
 
-/// ODC's names: a lowercase letter, then lowercase letters, digits and `_`.
+/// ODC's names: identifiers (a letter, then letters, digits and `_`; USGS's `SR_B1`
+/// measurements are upper case).
 fn check_name(what: &'static str, name: &str) -> Result<(), OdcError> {
     let ok = name.len() <= 64
-        && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if ok {
         Ok(())
     } else {

@@ -218,3 +218,81 @@ proptest! {
         prop_assert_eq!(Product::from_yaml(&yaml).unwrap(), product);
     }
 }
+
+#[test]
+fn landsat8_c2l2_sr_checks_with_its_bit_flags() {
+    let product = catalogue::landsat8_c2l2_sr();
+    product.check().unwrap();
+    assert_eq!(product.name(), "ls8_sr");
+    let names: Vec<&str> = product.measurements().iter().map(|m| m.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "SR_B1",
+            "SR_B2",
+            "SR_B3",
+            "SR_B4",
+            "SR_B5",
+            "SR_B6",
+            "SR_B7",
+            "QA_PIXEL",
+            "QA_RADSAT",
+            "SR_QA_AEROSOL"
+        ]
+    );
+    let yaml = product.to_yaml().unwrap();
+    // ODC's forms: one bit as a scalar, several as a list; booleans for bit flags.
+    assert!(yaml.contains("bits: 3"), "{yaml}");
+    assert!(yaml.contains("- 8\n") || yaml.contains("[8, 9]"), "{yaml}");
+    assert!(yaml.contains("1: true"), "{yaml}");
+    assert_eq!(Product::from_yaml(&yaml).unwrap(), product);
+}
+
+#[test]
+fn another_teams_definition_reads_in_odcs_forms() {
+    // Scalar and list bits, boolean and label values, no flag description: as the
+    // definitions Earth-observation teams publish write them.
+    let yaml = r#"
+name: example_sr
+description: An example surface reflectance product
+metadata_type: eo3
+license: CC-BY-4.0
+metadata:
+  product:
+    name: example_sr
+measurements:
+  - name: SR_B4
+    units: "1"
+    dtype: uint16
+    nodata: 0
+    aliases: [band_4, red]
+  - name: QA_PIXEL
+    units: bit_index
+    dtype: uint16
+    nodata: 1
+    flags_definition:
+      cloud:
+        bits: 3
+        values:
+          0: not_high_confidence
+          1: high_confidence
+      clear:
+        bits: 6
+        values:
+          0: false
+          1: true
+      cloud_confidence:
+        bits: [8, 9]
+        values:
+          0: none
+          3: high
+"#;
+    let product = Product::from_yaml(yaml).unwrap();
+    assert_eq!(product.measurements().len(), 2);
+    // And a flag past the dtype's width is refused there too.
+    let wide = yaml.replace("bits: [8, 9]", "bits: [16, 17]");
+    assert!(matches!(
+        Product::from_yaml(&wide),
+        Err(OdcError::FlagBit { bit: 16, .. })
+    ));
+}
