@@ -73,6 +73,14 @@ pub enum OdcError {
         /// `description` or `license`.
         what: &'static str,
     },
+    /// A datacube-ows layer or configuration that would not serve.
+    #[error("OWS layer {layer:?}: {reason}")]
+    Ows {
+        /// The layer (empty for the configuration as a whole).
+        layer: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A product document that does not read as one (a measurement without `dtype`, an
     /// unknown dtype, a field of the wrong type).
     #[error("the product document does not read: {0}")]

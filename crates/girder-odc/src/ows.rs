@@ -1,0 +1,346 @@
+//! datacube-ows configuration (WMS / WMTS over the index's products), typed and checked
+//! against the products it serves, rendered as the JSON file datacube-ows reads
+//! (`DATACUBE_OWS_CFG=/path/ows_cfg.json`).
+//!
+//! - A [`Layer`] serves one [`Product`]: its bands are measurements (or aliases) of that
+//!   product, its styles read only those bands, its default style is one of its styles,
+//!   and each style's scale range rises.
+//! - Layer names are unique across the configuration (they are the WMS layer names).
+//! - Resource limits default to datacube-ows's documented starting point for a public
+//!   service (16 datasets per WMS request, a zoomed-out fill instead of a render below
+//!   the minimum zoom).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value as Json, json};
+
+use crate::error::OdcError;
+use crate::product::Product;
+
+/// An RGB style: each output channel from one band, scaled from `scale_range`.
+#[derive(Clone, Debug, PartialEq)]
+#[must_use]
+pub struct Style {
+    name: String,
+    title: String,
+    red: String,
+    green: String,
+    blue: String,
+    scale_range: (f64, f64),
+}
+
+impl Style {
+    /// Style `name` (`simple_rgb`), titled `title`, reading `red`, `green` and `blue` bands
+    /// of the layer, values from `scale_range.0` (black) to `scale_range.1` (white).
+    pub fn rgb(
+        name: impl Into<String>,
+        title: impl Into<String>,
+        [red, green, blue]: [&str; 3],
+        scale_range: (f64, f64),
+    ) -> Self {
+        Self {
+            name: name.into(),
+            title: title.into(),
+            red: red.to_owned(),
+            green: green.to_owned(),
+            blue: blue.to_owned(),
+            scale_range,
+        }
+    }
+
+    fn bands(&self) -> [&str; 3] {
+        [&self.red, &self.green, &self.blue]
+    }
+
+    fn document(&self) -> Json {
+        json!({
+            "name": self.name,
+            "title": self.title,
+            "abstract": "",
+            "components": {
+                "red": {&self.red: 1.0},
+                "green": {&self.green: 1.0},
+                "blue": {&self.blue: 1.0},
+            },
+            "scale_range": [self.scale_range.0, self.scale_range.1],
+        })
+    }
+}
+
+/// A WMS / WMTS layer of one product.
+#[derive(Clone, Debug, PartialEq)]
+#[must_use]
+pub struct Layer {
+    name: String,
+    title: String,
+    abstract_: String,
+    product: Product,
+    bands: Vec<String>,
+    styles: Vec<Style>,
+    default_style: Option<String>,
+    native_crs: String,
+    native_resolution: (f64, f64),
+    max_datasets: u16,
+}
+
+impl Layer {
+    /// Layer `name` (the WMS name), titled `title`, serving `product`, in its native
+    /// `crs` (`EPSG:6933`) and `resolution` (metres, `(10.0, -10.0)`).
+    pub fn new(
+        name: impl Into<String>,
+        title: impl Into<String>,
+        product: &Product,
+        crs: impl Into<String>,
+        resolution: (f64, f64),
+    ) -> Self {
+        Self {
+            name: name.into(),
+            title: title.into(),
+            abstract_: String::new(),
+            product: product.clone(),
+            bands: Vec::new(),
+            styles: Vec::new(),
+            default_style: None,
+            native_crs: crs.into(),
+            native_resolution: resolution,
+            max_datasets: 16,
+        }
+    }
+
+    /// What the layer shows (the WMS abstract).
+    pub fn abstract_text(mut self, text: impl Into<String>) -> Self {
+        self.abstract_ = text.into();
+        self
+    }
+
+    /// The layer serves `band` (a measurement of its product, or an alias of one).
+    pub fn band(mut self, band: impl Into<String>) -> Self {
+        self.bands.push(band.into());
+        self
+    }
+
+    /// A style of the layer; the first is the default unless [`Layer::default_style`].
+    pub fn style(mut self, style: Style) -> Self {
+        self.styles.push(style);
+        self
+    }
+
+    /// The style a request without `styles=` gets.
+    pub fn default_style(mut self, name: impl Into<String>) -> Self {
+        self.default_style = Some(name.into());
+        self
+    }
+
+    /// At most `count` datasets per WMS request (1 to 1000; default 16): beyond, a
+    /// zoomed-out fill is returned instead of a render that would exhaust the pod.
+    pub fn max_datasets(mut self, count: u16) -> Self {
+        self.max_datasets = count;
+        self
+    }
+
+    fn check(&self) -> Result<(), OdcError> {
+        let refuse = |reason: String| OdcError::Ows {
+            layer: self.name.clone(),
+            reason,
+        };
+        let identifier = !self.name.is_empty()
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !identifier {
+            return Err(refuse(
+                "the name is not a WMS layer name (letters, digits, '_', '-')".into(),
+            ));
+        }
+        let known: BTreeSet<&str> = self
+            .product
+            .measurements()
+            .iter()
+            .flat_map(|m| std::iter::once(m.name()).chain(m.aliases().iter().map(String::as_str)))
+            .collect();
+        if self.bands.is_empty() {
+            return Err(refuse("it serves no band".into()));
+        }
+        for band in &self.bands {
+            if !known.contains(band.as_str()) {
+                return Err(refuse(format!(
+                    "band {band:?} is not a measurement or alias of product {:?}",
+                    self.product.name()
+                )));
+            }
+        }
+        if self.styles.is_empty() {
+            return Err(refuse("it has no style".into()));
+        }
+        let mut names = BTreeSet::new();
+        for style in &self.styles {
+            if !names.insert(style.name.as_str()) {
+                return Err(refuse(format!("two styles are named {:?}", style.name)));
+            }
+            for band in style.bands() {
+                if !self.bands.iter().any(|b| b == band) {
+                    return Err(refuse(format!(
+                        "style {:?} reads band {band:?}, which the layer does not serve",
+                        style.name
+                    )));
+                }
+            }
+            let (low, high) = style.scale_range;
+            if !(low.is_finite() && high.is_finite() && low < high) {
+                return Err(refuse(format!(
+                    "style {:?}: scale range {low} to {high} does not rise",
+                    style.name
+                )));
+            }
+        }
+        if let Some(default) = &self.default_style
+            && !names.contains(default.as_str())
+        {
+            return Err(refuse(format!(
+                "default style {default:?} is not one of its styles"
+            )));
+        }
+        if !(1..=1000).contains(&self.max_datasets) {
+            return Err(refuse(format!(
+                "{} datasets per request: 1 to 1000",
+                self.max_datasets
+            )));
+        }
+        Ok(())
+    }
+
+    fn document(&self) -> Json {
+        let bands: BTreeMap<&str, Vec<String>> = self
+            .bands
+            .iter()
+            .map(|b| (b.as_str(), Vec::new()))
+            .collect();
+        let default = self
+            .default_style
+            .clone()
+            .or_else(|| self.styles.first().map(|s| s.name.clone()));
+        json!({
+            "name": self.name,
+            "title": self.title,
+            "abstract": self.abstract_,
+            "product_name": self.product.name(),
+            "bands": bands,
+            "native_crs": self.native_crs,
+            "native_resolution": [self.native_resolution.0, self.native_resolution.1],
+            "resource_limits": {
+                "wms": {
+                    "zoomed_out_fill_colour": [150, 180, 200, 160],
+                    "min_zoom_factor": 35.0,
+                    "max_datasets": self.max_datasets,
+                },
+                "wcs": {"max_datasets": self.max_datasets},
+            },
+            "image_processing": {
+                "extent_mask_func": "datacube_ows.ogc_utils.mask_by_val",
+                "always_fetch_bands": [],
+                "manual_merge": false,
+            },
+            "styling": {
+                "default_style": default,
+                "styles": self.styles.iter().map(Style::document).collect::<Vec<_>>(),
+            },
+        })
+    }
+}
+
+/// A datacube-ows configuration: the service's title, the URLs it answers on, its
+/// layers in folders.
+#[derive(Clone, Debug, PartialEq)]
+#[must_use]
+pub struct OwsConfig {
+    title: String,
+    allowed_urls: Vec<String>,
+    folders: Vec<(String, Vec<Layer>)>,
+}
+
+impl OwsConfig {
+    /// A WMS and WMTS service titled `title`, answering on `allowed_urls`
+    /// (`https://ows.dev.piksel.internal`), publishing Web Mercator and WGS 84.
+    pub fn new<S: Into<String>>(
+        title: impl Into<String>,
+        allowed_urls: impl IntoIterator<Item = S>,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            allowed_urls: allowed_urls.into_iter().map(Into::into).collect(),
+            folders: Vec::new(),
+        }
+    }
+
+    /// A folder of layers titled `title`.
+    pub fn folder(
+        mut self,
+        title: impl Into<String>,
+        layers: impl IntoIterator<Item = Layer>,
+    ) -> Self {
+        self.folders
+            .push((title.into(), layers.into_iter().collect()));
+        self
+    }
+
+    /// Check every layer, and that layer names are unique and a URL is given.
+    pub fn check(&self) -> Result<(), OdcError> {
+        if self.allowed_urls.is_empty()
+            || !self
+                .allowed_urls
+                .iter()
+                .all(|u| u.starts_with("https://") || u.starts_with("http://"))
+        {
+            return Err(OdcError::Ows {
+                layer: String::new(),
+                reason: format!(
+                    "allowed URLs {:?}: one or more http(s) URLs",
+                    self.allowed_urls
+                ),
+            });
+        }
+        let mut names = BTreeSet::new();
+        for (_, layers) in &self.folders {
+            for layer in layers {
+                layer.check()?;
+                if !names.insert(layer.name.as_str()) {
+                    return Err(OdcError::Ows {
+                        layer: layer.name.clone(),
+                        reason: "two layers have this name".into(),
+                    });
+                }
+            }
+        }
+        if names.is_empty() {
+            return Err(OdcError::Ows {
+                layer: String::new(),
+                reason: "the configuration has no layer".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The JSON datacube-ows reads, after [`OwsConfig::check`].
+    pub fn to_json(&self) -> Result<String, OdcError> {
+        self.check()?;
+        let document = json!({
+            "global": {
+                "title": self.title,
+                "allowed_urls": self.allowed_urls,
+                "services": {"wms": true, "wmts": true, "wcs": false},
+                "published_CRSs": {
+                    "EPSG:3857": {"geographic": false, "horizontal_coord": "x", "vertical_coord": "y"},
+                    "EPSG:4326": {"geographic": true, "vertical_coord_first": true},
+                },
+            },
+            "wms": {"max_width": 512, "max_height": 512},
+            "layers": self.folders.iter().map(|(title, layers)| json!({
+                "title": title,
+                "abstract": "",
+                "layers": layers.iter().map(Layer::document).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        });
+        serde_json::to_string_pretty(&document).map_err(|e| OdcError::Document(e.to_string()))
+    }
+}
