@@ -281,6 +281,7 @@ pub(crate) fn stack(
         &node_groups.iter().collect::<Vec<_>>(),
         infra.zone.id(),
     )?;
+    crate::odc::add(&mut stack)?;
     let outputs = crate::gitops::add(
         &mut stack,
         env,

@@ -18,6 +18,7 @@ mod images;
 mod infra;
 mod monitoring;
 mod notifications;
+mod odc;
 mod operations;
 mod platform;
 
@@ -29,6 +30,7 @@ pub use images::{REFLECTOR_ACTIONS, REFLECTOR_SERVICE_ACCOUNT};
 pub use infra::{BUILD_TAG_PREFIX, Infra, REPOSITORIES};
 pub use monitoring::{ALERT_RECEIVERS, YACE_IMAGE};
 pub use notifications::SLACK_SECRET;
+pub use odc::products as odc_products;
 pub use platform::{DASK_NAMESPACE, JUPYTERHUB_NAMESPACE, ODC_NAMESPACE};
 
 use girder_core::{App, Result, Stack};

@@ -3184,3 +3184,20 @@ fn only_the_node_exporter_runs_privileged() {
         "monitoring-node-exporter"
     );
 }
+
+#[test]
+fn the_odc_products_reach_the_cluster_as_checked_definitions() {
+    // Issue 14's start: each product girder-odc checked is a key of ConfigMap
+    // odc-products in namespace odc, as `datacube product add` reads it.
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-eks-dev").unwrap();
+    let config = t.kube_object("ConfigMap", "odc-products");
+    assert_eq!(config["metadata"]["namespace"], "odc");
+    for product in girder_stack_piksel::odc_products() {
+        let key = format!("{}.odc-product.yaml", product.name());
+        let yaml = config["data"][&key]
+            .as_str()
+            .unwrap_or_else(|| panic!("{key}"));
+        assert_eq!(girder_odc::Product::from_yaml(yaml).unwrap(), product);
+    }
+}
