@@ -182,3 +182,51 @@ pub fn landsat8_c2l2_sr() -> Product {
         .measurement(saturation)
         .measurement(aerosol)
 }
+
+/// The annual geometric median of Sentinel-2 (`gm_s2_annual`), as Digital Earth Africa
+/// defines it (digitalearthafrica/config, `products/gm_s2_annual.odc-product.yaml`): the
+/// ten 10 m and 20 m bands (`uint16`, nodata 0), the three median absolute deviations
+/// (`float32`, nodata NaN) and the count of clear observations. Their definition names no
+/// license; this one carries DE Africa's data license.
+pub fn sentinel2_geomedian_annual() -> Product {
+    let reflectance = |name: &str, aliases: &[&str]| {
+        aliases.iter().fold(
+            Measurement::new(name, Dtype::Uint16, Nodata::Integer(0), "1"),
+            |m, alias| m.alias(*alias),
+        )
+    };
+    let deviation = |name: &str, aliases: &[&str]| {
+        aliases.iter().fold(
+            Measurement::new(name, Dtype::Float32, Nodata::NaN, "1"),
+            |m, alias| m.alias(*alias),
+        )
+    };
+    let mut product = Product::new(
+        "gm_s2_annual",
+        "Annual Geometric Median, Sentinel-2",
+        "CC-BY-4.0",
+    )
+    .property("eo:platform", "sentinel-2")
+    .property("odc:product_family", "geomedian");
+    for (name, aliases) in [
+        ("B02", &["band_02", "blue"][..]),
+        ("B03", &["band_03", "green"]),
+        ("B04", &["band_04", "red"]),
+        ("B05", &["band_05", "red_edge_1"]),
+        ("B06", &["band_06", "red_edge_2"]),
+        ("B07", &["band_07", "red_edge_3"]),
+        ("B08", &["band_08", "nir", "nir_1"]),
+        ("B8A", &["band_8a", "nir_narrow", "nir_2"]),
+        ("B11", &["band_11", "swir_1", "swir_16"]),
+        ("B12", &["band_12", "swir_2", "swir_22"]),
+    ] {
+        product = product.measurement(reflectance(name, aliases));
+    }
+    product
+        .measurement(deviation("SMAD", &["smad", "sdev", "SDEV"]))
+        .measurement(deviation("EMAD", &["emad", "edev", "EDEV"]))
+        .measurement(deviation("BCMAD", &["bcmad", "bcdev", "BCDEV"]))
+        .measurement(
+            Measurement::new("COUNT", Dtype::Uint16, Nodata::Integer(0), "1").alias("count"),
+        )
+}

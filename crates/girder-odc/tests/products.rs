@@ -296,3 +296,21 @@ measurements:
         Err(OdcError::FlagBit { bit: 16, .. })
     ));
 }
+
+#[test]
+fn the_sentinel2_geomedian_carries_nan_nodata_through_yaml() {
+    let product = catalogue::sentinel2_geomedian_annual();
+    product.check().unwrap();
+    let smad = product
+        .measurements()
+        .iter()
+        .find(|m| m.name() == "SMAD")
+        .unwrap();
+    assert_eq!(smad.nodata(), Nodata::NaN);
+    let yaml = product.to_yaml().unwrap();
+    assert!(yaml.contains("nodata: NaN"), "{yaml}");
+    assert_eq!(Product::from_yaml(&yaml).unwrap(), product);
+    // YAML's own `.nan` (as DE Africa writes it) reads as the same NaN.
+    let dotnan = yaml.replace("nodata: NaN", "nodata: .nan");
+    assert_eq!(Product::from_yaml(&dotnan).unwrap(), product);
+}

@@ -1,7 +1,7 @@
 //! The Open Data Cube on Piksel (issue 14, started): app `odc-index` of
 //! `piksel-eks-<env>`, the product definitions the index is to hold (girder-odc's typed
 //! eo3 products, checked before synth: seed 000's Sentinel-2 L2A and Landsat surface
-//! reflectance), as ConfigMap `odc-products` in namespace `odc`, one
+//! reflectance, and the Sentinel-2 annual geomedian its analysis writes), as ConfigMap `odc-products` in namespace `odc`, one
 //! `<product>.odc-product.yaml` key each: what `datacube product add` reads. The Job
 //! that adds them, the index's users and the indexing CronJobs come with the rest of
 //! issue 14.
@@ -20,7 +20,12 @@ pub(crate) const PRODUCTS: &str = "odc-products";
 
 /// The products the index holds.
 pub fn products() -> Vec<Product> {
-    vec![catalogue::sentinel2_l2a(), catalogue::landsat8_c2l2_sr()]
+    vec![
+        catalogue::sentinel2_l2a(),
+        catalogue::landsat8_c2l2_sr(),
+        // What the geomedian analysis (seed 000) writes.
+        catalogue::sentinel2_geomedian_annual(),
+    ]
 }
 
 /// Add app `odc-index` to `stack`.
