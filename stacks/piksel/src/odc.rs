@@ -1,10 +1,10 @@
 //! The Open Data Cube on Piksel (issue 14, started): app `odc-index` of
 //! `piksel-eks-<env>`, the product definitions the index is to hold (girder-odc's typed
 //! eo3 products, checked before synth: seed 000's Sentinel-2 L2A and Landsat surface
-//! reflectance, and the Sentinel-2 annual geomedian its analysis writes), as ConfigMap `odc-products` in namespace `odc`, one
-//! `<product>.odc-product.yaml` key each: what `datacube product add` reads. The Job
-//! that adds them, the index's users and the indexing CronJobs come with the rest of
-//! issue 14.
+//! reflectance, and the Sentinel-2 annual geomedian its analysis writes), as ConfigMap
+//! `odc-products` in namespace `odc`, one `<product>.odc-product.yaml` key each: what
+//! `datacube product add` reads. The Job that adds them, the index's users and the
+//! indexing CronJobs come with the rest of issue 14.
 
 use girder_core::{Error, Result, Stack};
 use girder_k8s::{ConfigMap, NamespaceHandle};
