@@ -161,7 +161,9 @@ impl AccessEntry {
         }
         match &self.principal {
             Principal::Role(arn) => Ok(arn.clone()),
-            Principal::Arn(arn) if is_iam_principal_arn(arn) => Ok(Expr::lit(arn.clone())),
+            Principal::Arn(arn) if girder_iam::is_iam_principal_arn(arn) => {
+                Ok(Expr::lit(arn.clone()))
+            }
             Principal::Arn(arn) => Err(EksError::AccessPrincipal(arn.clone())),
         }
     }
@@ -232,25 +234,4 @@ impl Dependable for AccessEntryHandle {
         dependencies.extend(self.association.iter().map(Dependency::dependency));
         dependencies
     }
-}
-
-/// `arn:<partition>:iam::<12 digits>:role/<path/name>` or `:user/<path/name>`.
-fn is_iam_principal_arn(arn: &str) -> bool {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    parts.len() == 6
-        && parts[0] == "arn"
-        && ["aws", "aws-cn", "aws-us-gov"].contains(&parts[1])
-        && parts[2] == "iam"
-        && parts[3].is_empty()
-        && parts[4].len() == 12
-        && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && (parts[5].strip_prefix("role/"))
-            .or_else(|| parts[5].strip_prefix("user/"))
-            .is_some_and(|name| {
-                !name.is_empty()
-                    && !name.ends_with('/')
-                    && name
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
-            })
 }

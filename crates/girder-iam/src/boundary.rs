@@ -38,20 +38,7 @@ impl PermissionsBoundary {
 
 impl Aspect for PermissionsBoundary {
     fn visit(&self, element: Element<'_>, _diagnostics: &mut Diagnostics) {
-        let Element::Resource { spec, .. } = element else {
-            return;
-        };
-        if spec.resource_type() != "aws_iam_role" {
-            return;
-        }
-        if let Ast::Object(entries) = spec.body_mut() {
-            if !entries.iter().any(|(key, _)| key == "permissions_boundary") {
-                entries.push((
-                    "permissions_boundary".to_owned(),
-                    Ast::String(self.arn.clone()),
-                ));
-            }
-        }
+        set_on_every_role(element, "permissions_boundary", &self.arn);
     }
 }
 
@@ -92,16 +79,22 @@ impl RolePath {
 
 impl Aspect for RolePath {
     fn visit(&self, element: Element<'_>, _diagnostics: &mut Diagnostics) {
-        let Element::Resource { spec, .. } = element else {
-            return;
-        };
-        if spec.resource_type() != "aws_iam_role" {
-            return;
-        }
-        if let Ast::Object(entries) = spec.body_mut() {
-            if !entries.iter().any(|(key, _)| key == "path") {
-                entries.push(("path".to_owned(), Ast::String(self.path.clone())));
-            }
+        set_on_every_role(element, "path", &self.path);
+    }
+}
+
+/// Set argument `key` of an `aws_iam_role` to `value`, unless the role sets it itself:
+/// the stack-wide role aspects' one mechanism.
+fn set_on_every_role(element: Element<'_>, key: &str, value: &str) {
+    let Element::Resource { spec, .. } = element else {
+        return;
+    };
+    if spec.resource_type() != "aws_iam_role" {
+        return;
+    }
+    if let Ast::Object(entries) = spec.body_mut() {
+        if !entries.iter().any(|(k, _)| k == key) {
+            entries.push((key.to_owned(), Ast::String(value.to_owned())));
         }
     }
 }

@@ -28,6 +28,9 @@ pub use boundary::{
 };
 pub use error::IamError;
 pub use policy::{Access, Condition, Effect, PolicyDocument, Statement};
-pub use role::{GITHUB_OIDC_URL, GithubOidcProvider, Role, RoleHandle, TFC_OIDC_URL, is_role_arn};
+pub use role::{
+    GITHUB_OIDC_URL, GithubOidcProvider, Role, RoleHandle, TFC_OIDC_URL, is_iam_principal_arn,
+    is_role_arn,
+};
 pub use session_manager::{SSM_AGENT_ACTIONS, SSM_CHANNEL_ACTIONS, session_manager_statements};
 pub use trust::Trust;

@@ -21,15 +21,34 @@ pub const TFC_OIDC_URL: &str = "https://app.terraform.io";
 /// character set (letters, digits and `+=,.@_-/`). Constructs that take a role made
 /// elsewhere (an IRSA role for a chart, say) check it here before synth, not at apply.
 pub fn is_role_arn(arn: &str) -> bool {
+    principal_name(arn, &["role/"]).is_some()
+}
+
+/// Whether `arn` is an IAM role's or user's ARN written out in full (as [`is_role_arn`],
+/// `role/` or `user/`), its name not ending in `/`: what an EKS access entry may name.
+pub fn is_iam_principal_arn(arn: &str) -> bool {
+    principal_name(arn, &["role/", "user/"]).is_some_and(|name| !name.ends_with('/'))
+}
+
+/// The path and name of an IAM principal ARN of one of `kinds` (`role/`), in IAM's
+/// character set, or `None`.
+fn principal_name<'a>(arn: &'a str, kinds: &[&str]) -> Option<&'a str> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    parts.len() == 6
+    let account_ok = parts.len() == 6
         && parts[0] == "arn"
         && ["aws", "aws-cn", "aws-us-gov"].contains(&parts[1])
         && parts[2] == "iam"
         && parts[3].is_empty()
         && parts[4].len() == 12
-        && parts[4].chars().all(|c| c.is_ascii_digit())
-        && parts[5].strip_prefix("role/").is_some_and(|name| {
+        && parts[4].chars().all(|c| c.is_ascii_digit());
+    if !account_ok {
+        return None;
+    }
+    let resource = parts[5];
+    kinds
+        .iter()
+        .find_map(|kind| resource.strip_prefix(kind))
+        .filter(|name| {
             !name.is_empty()
                 && name
                     .chars()

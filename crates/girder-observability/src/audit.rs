@@ -20,6 +20,7 @@ use girder_storage::{Bucket, BucketHandle, BucketName, Encryption, ObjectLock};
 use crate::cloudwatch::TreatMissingData;
 use crate::cloudwatch::{Comparison, MetricAlarm, MetricAlarmHandle, Period, Statistic};
 use crate::error::ObservabilityError;
+use crate::key::{KEY_POLICY_RESOURCE, account_administers_key, add_key};
 
 /// The longest trail name: its bucket is `<name>-audit-<account>-<region>`, at most 63
 /// characters with a 12-digit account and the longest region (14).
@@ -32,35 +33,6 @@ pub const DEFAULT_LOG_RETENTION_DAYS: u16 = 90;
 pub const METRIC_NAMESPACE_PREFIX: &str = "CloudTrailMetrics";
 
 const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
-/// Why a key policy names `*`: in a key policy the resource is the key itself.
-pub(crate) const KEY_POLICY_RESOURCE: &str = "a key policy's only resource is its own key (`*`)";
-
-/// A key policy's first statement: the account administers the key (its IAM policies
-/// decide who), AWS's default key policy without its `kms:*` on usage.
-pub(crate) fn account_administers_key(account_root: &Arn) -> Statement {
-    Statement::allow([
-        "kms:Create*",
-        "kms:Describe*",
-        "kms:Enable*",
-        "kms:List*",
-        "kms:Put*",
-        "kms:Update*",
-        "kms:Revoke*",
-        "kms:Disable*",
-        "kms:Get*",
-        "kms:Delete*",
-        "kms:TagResource",
-        "kms:UntagResource",
-        "kms:ScheduleKeyDeletion",
-        "kms:CancelKeyDeletion",
-        "kms:RotateKeyOnDemand",
-    ])
-    .sid("AccountAdministersKey")
-    .principal("AWS", [account_root.clone()])
-    .on(["*"])
-    .wildcard_because(KEY_POLICY_RESOURCE)
-}
-
 /// One alarm of the trail: a metric filter on its log group and an alarm on the count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AuditAlarm {
@@ -457,17 +429,13 @@ impl Construct for AuditTrail {
                 ))
                 .wildcard_because(KEY_POLICY_RESOURCE),
             );
-        let key = scope.add(
-            "key",
-            aws::KmsKey::new()
-                .description(format!("CloudTrail trail {name}: log files and log group"))
-                .enable_key_rotation(true)
-                .deletion_window_in_days(self.key_deletion_window_days)
-                .policy(key_policy.render(&format!("{at}/key"))?),
-        )?;
-        scope.add(
-            "key-alias",
-            aws::KmsAlias::new(key.key_id()).name(format!("alias/cloudtrail/{name}")),
+        let key = add_key(
+            &mut scope,
+            &at,
+            format!("CloudTrail trail {name}: log files and log group"),
+            self.key_deletion_window_days,
+            &key_policy,
+            format!("alias/cloudtrail/{name}"),
         )?;
 
         // The bucket: CloudTrail checks its ACL and writes this account's files, for this

@@ -42,6 +42,7 @@ mod cloudwatch;
 mod cluster_alerts;
 mod dashboard;
 mod error;
+mod key;
 mod monitoring;
 mod promql;
 mod routing;

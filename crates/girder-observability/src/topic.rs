@@ -15,8 +15,8 @@ use girder_core::vocabulary::{Arn, AwsLocation};
 use girder_core::{Expr, Result, Scope, Value};
 use girder_iam::{Condition, PolicyDocument, Statement};
 
-use crate::audit::{KEY_POLICY_RESOURCE, account_administers_key};
 use crate::error::ObservabilityError;
+use crate::key::{KEY_POLICY_RESOURCE, account_administers_key, add_key};
 
 /// CloudWatch's service principal: alarms publish as it.
 pub const CLOUDWATCH_SERVICE: &str = "cloudwatch.amazonaws.com";
@@ -283,17 +283,13 @@ impl Construct for AlertTopic {
                     .when(of_this_account())
                     .wildcard_because(KEY_POLICY_RESOURCE),
             );
-        let key = scope.add(
-            "key",
-            aws::KmsKey::new()
-                .description(format!("SNS topic {name}: alarms and events"))
-                .enable_key_rotation(true)
-                .deletion_window_in_days(self.key_deletion_window_days)
-                .policy(key_policy.render(&format!("{at}/key"))?),
-        )?;
-        scope.add(
-            "key-alias",
-            aws::KmsAlias::new(key.key_id()).name(format!("alias/sns/{name}")),
+        let key = add_key(
+            &mut scope,
+            &at,
+            format!("SNS topic {name}: alarms and events"),
+            self.key_deletion_window_days,
+            &key_policy,
+            format!("alias/sns/{name}"),
         )?;
 
         let topic = scope.add_default(
