@@ -230,10 +230,13 @@ pub(crate) fn indexing(data: &BucketHandle) -> Result<Vec<Indexing>> {
     let [west, south, east, north] = AREA_OF_INTEREST;
     let bbox = format!("{west},{south},{east},{north}");
     let since = format!("$(date -u -d '-{INDEX_DAYS} days' +%Y-%m-%d)");
-    let stac = |catalog: &str, collection: &str, product: &str| {
+    // `--rename-product` names the product of every item the search returns: the search
+    // must return that product's items only (a collection of one platform, or
+    // `--options` filtering it).
+    let stac = |catalog: &str, collection: &str, options: &str, product: &str| {
         format!(
             "exec stac-to-dc --catalog-href={catalog} --collections={collection} --bbox={bbox} \
-             --datetime=\"{since}/..\" --rename-product={product} --update-if-exists"
+             --datetime=\"{since}/..\"{options} --rename-product={product} --update-if-exists"
         )
     };
     let sentinel2 = catalogue::sentinel2_l2a();
@@ -252,6 +255,7 @@ pub(crate) fn indexing(data: &BucketHandle) -> Result<Vec<Indexing>> {
             script: stac(
                 "https://earth-search.aws.element84.com/v1/",
                 "sentinel-2-l2a",
+                "",
                 sentinel2.name(),
             ),
             product: sentinel2.name().to_owned(),
@@ -262,6 +266,8 @@ pub(crate) fn indexing(data: &BucketHandle) -> Result<Vec<Indexing>> {
             script: stac(
                 "https://landsatlook.usgs.gov/stac-server/",
                 "landsat-c2l2-sr",
+                // The collection holds Landsat 4 to 9: Landsat 8's scenes only.
+                " --options='query={\"platform\":{\"eq\":\"LANDSAT_8\"}}'",
                 landsat8.name(),
             ),
             product: landsat8.name().to_owned(),
