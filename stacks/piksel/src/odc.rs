@@ -27,12 +27,13 @@
 //!   user's `random_password` in the infra stack takes effect within a day (or at once:
 //!   `kubectl -n odc delete job -l app.kubernetes.io/component=init`), and the services
 //!   take the new one when they restart.
-//! - **Indexing.** A CronJob per product source ([`indexing`]): Sentinel-2 L2A and
-//!   Landsat 8 from their STAC APIs (Element 84's Earth Search, USGS's LandsatLook; the
-//!   last [`INDEX_DAYS`] days over [`AREA_OF_INTEREST`], hourly staggered, daily), the
-//!   geomedian from the environment's data bucket (`s3-to-dc`), each as `odc_indexer`,
-//!   with service account `odc-indexer`, whose pod identity role reads the data bucket
-//!   and nothing else (the STAC indexing reads metadata over HTTPS, no bucket).
+//! - **Indexing.** A CronJob per product ([`indexing`]): Sentinel-2 L2A, Landsat 8 and
+//!   Landsat 9 from their STAC APIs (Element 84's Earth Search, USGS's LandsatLook, one
+//!   platform each; the last [`INDEX_DAYS`] days over [`AREA_OF_INTEREST`], daily,
+//!   staggered), the geomedian's and WOfS's outputs from the environment's data bucket
+//!   (`s3-to-dc`, weekly), each as `odc_indexer`, with service account `odc-indexer`,
+//!   whose pod identity role reads those two products' prefixes of the data bucket and
+//!   nothing else (the STAC indexing reads metadata over HTTPS, no bucket).
 //! - **The image** ([`CORE_IMAGE`]): piksel-core from the environment's ECR, by digest
 //!   (`images.rs`); its contract is [`CoreImage`].
 
@@ -151,14 +152,11 @@ pub(crate) fn connect_line() -> String {
     )
 }
 
-/// The products the index holds.
+/// The products the index holds: the surface reflectance Piksel's analyses read
+/// (Sentinel-2 L2A, Landsat 8 and 9) and what the geomedian and WOfS analyses write
+/// (seed 000's 5.3; the coastline workflow writes vectors, not an ODC product).
 pub fn products() -> Vec<Product> {
-    vec![
-        catalogue::sentinel2_l2a(),
-        catalogue::landsat8_c2l2_sr(),
-        // What the geomedian analysis (seed 000) writes.
-        catalogue::sentinel2_geomedian_annual(),
-    ]
+    sources().into_iter().map(|(product, ..)| product).collect()
 }
 
 /// The index's users (made by `piksel-infra-<env>`; the init Job creates them in
@@ -225,64 +223,114 @@ pub(crate) struct Indexing {
     pub(crate) script: String,
 }
 
+/// Where a product's datasets are found.
+enum Source {
+    /// A STAC API's collection, the items of one platform (`query` on
+    /// `platform`) when the collection holds several.
+    Stac {
+        catalog: &'static str,
+        collection: &'static str,
+        platform: Option<&'static str>,
+    },
+    /// Piksel's own analyses: STAC documents beside the outputs, under
+    /// `s3://<data bucket>/<product>/`.
+    DataBucket,
+}
+
+/// Each product of [`products`], where it is indexed from and when (UTC, staggered).
+fn sources() -> Vec<(Product, &'static str, &'static str, Source)> {
+    const EARTH_SEARCH: &str = "https://earth-search.aws.element84.com/v1/";
+    const LANDSATLOOK: &str = "https://landsatlook.usgs.gov/stac-server/";
+    vec![
+        (
+            catalogue::sentinel2_l2a(),
+            "sentinel2",
+            "15 2 * * *",
+            Source::Stac {
+                catalog: EARTH_SEARCH,
+                collection: "sentinel-2-l2a",
+                platform: None,
+            },
+        ),
+        (
+            catalogue::landsat8_c2l2_sr(),
+            "landsat8",
+            "45 2 * * *",
+            Source::Stac {
+                catalog: LANDSATLOOK,
+                collection: "landsat-c2l2-sr",
+                platform: Some("LANDSAT_8"),
+            },
+        ),
+        (
+            catalogue::landsat9_c2l2_sr(),
+            "landsat9",
+            "15 3 * * *",
+            Source::Stac {
+                catalog: LANDSATLOOK,
+                collection: "landsat-c2l2-sr",
+                platform: Some("LANDSAT_9"),
+            },
+        ),
+        // The analyses seed 000 names (5.3): what they write, weekly.
+        (
+            catalogue::sentinel2_geomedian_annual(),
+            "geomedian",
+            "30 4 * * 0",
+            Source::DataBucket,
+        ),
+        (
+            catalogue::wofs_landsat(),
+            "wofs",
+            "0 5 * * 0",
+            Source::DataBucket,
+        ),
+    ]
+}
+
 /// The indexing of each product of [`products`]: every product has one.
 pub(crate) fn indexing(data: &BucketHandle) -> Result<Vec<Indexing>> {
     let [west, south, east, north] = AREA_OF_INTEREST;
     let bbox = format!("{west},{south},{east},{north}");
     let since = format!("$(date -u -d '-{INDEX_DAYS} days' +%Y-%m-%d)");
-    // `--rename-product` names the product of every item the search returns: the search
-    // must return that product's items only (a collection of one platform, or
-    // `--options` filtering it).
-    let stac = |catalog: &str, collection: &str, options: &str, product: &str| {
-        format!(
-            "exec stac-to-dc --catalog-href={catalog} --collections={collection} --bbox={bbox} \
-             --datetime=\"{since}/..\"{options} --rename-product={product} --update-if-exists"
-        )
-    };
-    let sentinel2 = catalogue::sentinel2_l2a();
-    let landsat8 = catalogue::landsat8_c2l2_sr();
-    let geomedian = catalogue::sentinel2_geomedian_annual();
     let bucket = data.known_name().ok_or_else(|| {
         Error::invalid(
             APP,
-            "the data bucket's name is not known at synth: the geomedian's indexing names it",
+            "the data bucket's name is not known at synth: the analyses' indexing names it",
         )
     })?;
-    Ok(vec![
-        Indexing {
-            id: "sentinel2",
-            schedule: "15 2 * * *",
-            script: stac(
-                "https://earth-search.aws.element84.com/v1/",
-                "sentinel-2-l2a",
-                "",
-                sentinel2.name(),
-            ),
-            product: sentinel2.name().to_owned(),
-        },
-        Indexing {
-            id: "landsat8",
-            schedule: "45 2 * * *",
-            script: stac(
-                "https://landsatlook.usgs.gov/stac-server/",
-                "landsat-c2l2-sr",
-                // The collection holds Landsat 4 to 9: Landsat 8's scenes only.
-                " --options='query={\"platform\":{\"eq\":\"LANDSAT_8\"}}'",
-                landsat8.name(),
-            ),
-            product: landsat8.name().to_owned(),
-        },
-        Indexing {
-            id: "geomedian",
-            schedule: "30 4 * * 0",
-            script: format!(
-                "exec s3-to-dc --stac --update-if-exists 's3://{bucket}/{}/**/*.stac-item.json' {}",
-                geomedian.name(),
-                geomedian.name()
-            ),
-            product: geomedian.name().to_owned(),
-        },
-    ])
+    Ok(sources()
+        .into_iter()
+        .map(|(product, id, schedule, source)| {
+            let name = product.name();
+            // `--rename-product` names the product of every item the search returns: the
+            // search returns that product's items only.
+            let script = match source {
+                Source::Stac {
+                    catalog,
+                    collection,
+                    platform,
+                } => {
+                    let options = platform.map_or_else(String::new, |platform| {
+                        format!(" --options='query={{\"platform\":{{\"eq\":\"{platform}\"}}}}'")
+                    });
+                    format!(
+                        "exec stac-to-dc --catalog-href={catalog} --collections={collection} --bbox={bbox} \
+                         --datetime=\"{since}/..\"{options} --rename-product={name} --update-if-exists"
+                    )
+                }
+                Source::DataBucket => format!(
+                    "exec s3-to-dc --stac --update-if-exists 's3://{bucket}/{name}/**/*.stac-item.json' {name}"
+                ),
+            };
+            Indexing {
+                id,
+                product: name.to_owned(),
+                schedule,
+                script,
+            }
+        })
+        .collect())
 }
 
 /// The init script (see the module doc). It reads its inputs from the environment:
@@ -441,11 +489,16 @@ pub(crate) fn add(
             .sid("ReadTheIndexCredentials")
             .on(secrets)],
     )?;
-    // The indexing reads the data bucket (the geomedian's STAC documents) and nothing
-    // else: the STAC APIs are read over HTTPS.
-    let mut read = infra.data.read_statements("");
+    // The indexing reads the analyses' outputs in the data bucket and nothing else: the
+    // STAC APIs are read over HTTPS.
+    let mut read = Vec::new();
+    for (product, _, _, source) in sources() {
+        if matches!(source, Source::DataBucket) {
+            read.extend(infra.data.read_statements(&format!("{}/", product.name())));
+        }
+    }
     for (n, statement) in read.iter_mut().enumerate() {
-        *statement = statement.clone().sid(format!("ReadTheDataBucket{n}"));
+        *statement = statement.clone().sid(format!("ReadTheAnalysesOutputs{n}"));
     }
     let indexer_role = cluster.pod_identity_role(
         &mut iam,

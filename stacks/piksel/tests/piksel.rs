@@ -3413,16 +3413,14 @@ fn every_product_is_indexed_on_a_schedule_by_a_role_reading_the_data_bucket_only
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(policy.matches("\"Sid\"").count(), 2, "{policy}");
-    assert!(
-        policy.contains("\"Action\" = \"s3:ListBucket\""),
-        "{policy}"
-    );
-    assert!(policy.contains("\"Action\" = \"s3:GetObject\""), "{policy}");
-    assert_eq!(
-        policy.matches("aws_s3_bucket_storage_data_arn").count(),
-        2,
-        "{policy}"
-    );
+    // List and get, for each analysis's prefix of the data bucket.
+    assert_eq!(policy.matches("\"Sid\"").count(), 4, "{policy}");
+    let count = |text: &str| policy.matches(text).count();
+    assert_eq!(count("\"Action\" = \"s3:ListBucket\""), 2, "{policy}");
+    assert_eq!(count("\"Action\" = \"s3:GetObject\""), 2, "{policy}");
+    assert_eq!(count("aws_s3_bucket_storage_data_arn"), 4, "{policy}");
+    for prefix in ["gm_s2_annual/", "wofs_ls/"] {
+        assert!(policy.contains(&format!("{prefix}*")), "{policy}");
+    }
     assert!(!policy.contains("notebooks"), "{policy}");
 }
