@@ -282,6 +282,7 @@ pub(crate) fn stack(
         infra.zone.id(),
     )?;
     crate::odc::add(&mut stack)?;
+    crate::ows::add(&mut stack, env)?;
     let outputs = crate::gitops::add(
         &mut stack,
         env,
