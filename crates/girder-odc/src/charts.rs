@@ -417,8 +417,25 @@ fn cluster_ip() -> ServiceValues {
     }
 }
 
-fn http_probe(path: &str, port: u16, period: i32, timeout: i32) -> core::Probe {
-    core::Probe {
+/// A probe as a chart's values: Helm merges a probe into the chart's default one, so an
+/// `httpGet` this probe does not use (the handler the charts' default probes use) is
+/// written as `null` (deleted), or the merge would give a probe of two handlers, which
+/// the API server refuses.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChartProbe(pub core::Probe);
+
+impl Serialize for ChartProbe {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut value = serde_json::to_value(&self.0).map_err(serde::ser::Error::custom)?;
+        if let Some(map) = value.as_object_mut() {
+            map.entry("httpGet").or_insert(serde_json::Value::Null);
+        }
+        value.serialize(serializer)
+    }
+}
+
+fn http_probe(path: &str, port: u16, period: i32, timeout: i32) -> ChartProbe {
+    ChartProbe(core::Probe {
         http_get: Some(core::HTTPGetAction {
             path: Some(path.into()),
             port: IntOrString::Int(i32::from(port)),
@@ -428,11 +445,11 @@ fn http_probe(path: &str, port: u16, period: i32, timeout: i32) -> core::Probe {
         timeout_seconds: Some(timeout),
         failure_threshold: Some(3),
         ..core::Probe::default()
-    }
+    })
 }
 
-fn tcp_probe(port: u16, period: i32, failures: i32) -> core::Probe {
-    core::Probe {
+fn tcp_probe(port: u16, period: i32, failures: i32) -> ChartProbe {
+    ChartProbe(core::Probe {
         tcp_socket: Some(core::TCPSocketAction {
             port: IntOrString::Int(i32::from(port)),
             host: None,
@@ -441,7 +458,7 @@ fn tcp_probe(port: u16, period: i32, failures: i32) -> core::Probe {
         timeout_seconds: Some(5),
         failure_threshold: Some(failures),
         ..core::Probe::default()
-    }
+    })
 }
 
 fn cpu_metric() -> autoscaling::MetricSpec {
@@ -514,11 +531,11 @@ pub struct OwsContainer {
     /// `iam.amazonaws.com/role`).
     pub annotations: BTreeMap<String, Option<String>>,
     /// Liveness.
-    pub liveness_probe: Option<core::Probe>,
+    pub liveness_probe: Option<ChartProbe>,
     /// Readiness.
-    pub readiness_probe: Option<core::Probe>,
+    pub readiness_probe: Option<ChartProbe>,
     /// Startup.
-    pub startup_probe: Option<core::Probe>,
+    pub startup_probe: Option<ChartProbe>,
     /// The container's security context.
     pub security_context: Option<core::SecurityContext>,
     /// The chart's HPA.
@@ -570,7 +587,10 @@ impl ChartValues for OwsValues {
 
 impl OwsValues {
     /// datacube-ows's path answering 200 once the database and its OWS ranges are
-    /// there (`/ping`): the readiness and load balancer health check.
+    /// there (`/ping`): the load balancer's health check. Not the pods' readiness: the
+    /// ranges exist only after the first `datacube-ows-update`, and a release whose pods
+    /// never become ready before it would fail its install; readiness is the port
+    /// accepting connections (the configuration loaded against the index).
     pub const HEALTH_PATH: &'static str = "/ping";
 
     /// Values serving `config` (checked) from ConfigMap `config_map` in environment
@@ -619,7 +639,7 @@ impl OwsValues {
                 .to_vec(),
                 annotations: [("iam.amazonaws.com/role".to_owned(), None)].into(),
                 liveness_probe: Some(tcp_probe(OWS_PORT, 20, 3)),
-                readiness_probe: Some(http_probe(Self::HEALTH_PATH, OWS_PORT, 10, 5)),
+                readiness_probe: Some(tcp_probe(OWS_PORT, 10, 3)),
                 startup_probe: Some(tcp_probe(OWS_PORT, 10, 30)),
                 security_context: Some(service.container_security()),
                 hpa: OwsHpa {
@@ -683,11 +703,11 @@ pub struct ExplorerValues {
     /// Requests and limits.
     pub resources: ChartResources,
     /// Liveness.
-    pub liveness_probe: core::Probe,
+    pub liveness_probe: ChartProbe,
     /// Readiness.
-    pub readiness_probe: core::Probe,
+    pub readiness_probe: ChartProbe,
     /// Startup.
-    pub startup_probe: core::Probe,
+    pub startup_probe: ChartProbe,
     /// More environment variables.
     pub additional_environment_vars: BTreeMap<String, String>,
     /// The Service.
@@ -724,9 +744,14 @@ impl ExplorerValues {
             image,
             database: service.chart_database(),
             resources: service.resources.clone(),
-            liveness_probe: tcp_probe(EXPLORER_PORT, 20, 3),
+            // The STAC root is static (links only): it answers while the app runs.
+            liveness_probe: http_probe(Self::HEALTH_PATH, EXPLORER_PORT, 20, 10),
             readiness_probe: http_probe(Self::HEALTH_PATH, EXPLORER_PORT, 15, 10),
-            startup_probe: tcp_probe(EXPLORER_PORT, 10, 30),
+            startup_probe: ChartProbe(core::Probe {
+                failure_threshold: Some(30),
+                period_seconds: Some(10),
+                ..http_probe(Self::HEALTH_PATH, EXPLORER_PORT, 10, 10).0
+            }),
             additional_environment_vars: environment,
             service: cluster_ip(),
             affinity: service.affinity(),

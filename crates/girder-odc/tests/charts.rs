@@ -94,7 +94,10 @@ fn ows_values_mount_the_configuration_and_drop_the_init_container() {
     assert_eq!(v["ingress"]["ingressClassName"], "alb");
     assert_eq!(v["ingress"]["hosts"], json!(["ows.dev.piksel.internal"]));
     assert_eq!(v["prometheus"]["enabled"], true);
-    assert_eq!(v["ows"]["readinessProbe"]["httpGet"]["path"], "/ping");
+    assert_eq!(v["ows"]["readinessProbe"]["tcpSocket"]["port"], 8000);
+    // Helm merges probes into the chart's: the handlers not used are deleted.
+    assert_eq!(v["ows"]["readinessProbe"]["httpGet"], Value::Null);
+    assert!(v["ows"]["readinessProbe"].as_object().unwrap().contains_key("httpGet"));
 }
 
 #[test]
@@ -148,6 +151,7 @@ fn explorer_values_read_the_database_and_serve_metrics() {
         "/dev/shm"
     );
     assert_eq!(v["readinessProbe"]["httpGet"]["path"], "/stac");
+    assert_eq!(v["startupProbe"]["failureThreshold"], 30);
     assert_eq!(v["service"]["type"], "ClusterIP");
 }
 
