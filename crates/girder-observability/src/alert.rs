@@ -213,10 +213,7 @@ impl AlertGroup {
     /// kube-prometheus-stack release `release` in `namespace` (Prometheus selects rules
     /// labelled `release: <release>`).
     pub fn for_release(mut self, namespace: impl Into<String>, release: impl Into<String>) -> Self {
-        self.release_label = Some((
-            crate::monitoring::RELEASE_LABEL.to_owned(),
-            release.into(),
-        ));
+        self.release_label = Some((crate::monitoring::RELEASE_LABEL.to_owned(), release.into()));
         self.namespace = namespace.into();
         self
     }

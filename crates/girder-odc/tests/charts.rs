@@ -97,7 +97,12 @@ fn ows_values_mount_the_configuration_and_drop_the_init_container() {
     assert_eq!(v["ows"]["readinessProbe"]["tcpSocket"]["port"], 8000);
     // Helm merges probes into the chart's: the handlers not used are deleted.
     assert_eq!(v["ows"]["readinessProbe"]["httpGet"], Value::Null);
-    assert!(v["ows"]["readinessProbe"].as_object().unwrap().contains_key("httpGet"));
+    assert!(
+        v["ows"]["readinessProbe"]
+            .as_object()
+            .unwrap()
+            .contains_key("httpGet")
+    );
 }
 
 #[test]

@@ -38,13 +38,15 @@ use std::collections::BTreeMap;
 use girder_core::construct::Construct;
 use girder_core::{Error, Result, Stack};
 use girder_k8s::charts::ChartResources;
-use girder_k8s::crds::prometheus::{Endpoint, NamespaceSelector, ServiceMonitor, ServiceMonitorSpec};
+use girder_k8s::crds::prometheus::{
+    Endpoint, NamespaceSelector, ServiceMonitor, ServiceMonitorSpec,
+};
 use girder_k8s::prelude::*;
-use girder_odc::charts::{Database, ExplorerValues, OdcService, OwsValues};
-use girder_odc::{CONFIG_FILE, Layer, OwsConfig, Product, Style, TimeResolution};
 use girder_observability::{
     Alert, AlertGroup, Dashboard, Duration, Panel, PanelKind, PromQl, Severity, Target, Unit,
 };
+use girder_odc::charts::{Database, ExplorerValues, OdcService, OwsValues};
+use girder_odc::{CONFIG_FILE, Layer, OwsConfig, Product, Style, TimeResolution};
 use k8s_openapi::api::autoscaling::v2 as autoscaling;
 use k8s_openapi::api::policy::v1 as policy;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -566,7 +568,9 @@ fn jobs() -> String {
     )
 }
 
-fn alerts(env: &Environment) -> std::result::Result<AlertGroup, girder_observability::ObservabilityError> {
+fn alerts(
+    env: &Environment,
+) -> std::result::Result<AlertGroup, girder_observability::ObservabilityError> {
     let runbooks = "https://github.com/piksel/piksel-document/blob/main/operations/runbooks.md";
     let runbook = |alert: Alert| {
         let anchor = alert.name().to_ascii_lowercase();
@@ -614,7 +618,9 @@ fn alerts(env: &Environment) -> std::result::Result<AlertGroup, girder_observabi
         ))))
 }
 
-fn dashboard(env: &Environment) -> std::result::Result<Dashboard, girder_observability::ObservabilityError> {
+fn dashboard(
+    env: &Environment,
+) -> std::result::Result<Dashboard, girder_observability::ObservabilityError> {
     let ns = ODC_NAMESPACE;
     let jobs = jobs();
     let deployments = deployments(env);

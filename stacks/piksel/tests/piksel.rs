@@ -3249,7 +3249,12 @@ fn every_ows_layer_serves_an_indexed_product_with_styles_and_limits() {
                 assert!(indexed.iter().any(|p| p == product), "{product}");
                 served.push(product.to_owned());
                 assert!(!layer["styling"]["styles"].as_array().unwrap().is_empty());
-                assert!(layer["resource_limits"]["wms"]["max_datasets"].as_u64().unwrap() <= 1000);
+                assert!(
+                    layer["resource_limits"]["wms"]["max_datasets"]
+                        .as_u64()
+                        .unwrap()
+                        <= 1000
+                );
             }
         }
         served.sort();
@@ -3283,7 +3288,10 @@ fn the_odc_services_run_restricted_on_the_workloads_pool_from_the_core_image() {
         assert_eq!(pod["seccompProfile"]["type"], "RuntimeDefault");
         let container = &ows["ows"]["securityContext"];
         assert_eq!(container["allowPrivilegeEscalation"], false);
-        assert_eq!(container["capabilities"]["drop"], serde_json::json!(["ALL"]));
+        assert_eq!(
+            container["capabilities"]["drop"],
+            serde_json::json!(["ALL"])
+        );
         // No init container copying a configuration out of another image.
         assert!(ows["owsConfig"]["image"].is_null());
         assert!(ows["owsConfig"].as_object().unwrap().contains_key("image"));
@@ -3304,15 +3312,17 @@ fn the_odc_services_run_restricted_on_the_workloads_pool_from_the_core_image() {
                 .map(|o| o["value"].clone())
                 .unwrap_or_else(|| panic!("{env}: no {path}"))
         };
-        assert_eq!(set("/spec/template/spec/securityContext")["runAsNonRoot"], true);
+        assert_eq!(
+            set("/spec/template/spec/securityContext")["runAsNonRoot"],
+            true
+        );
         assert_eq!(
             set("/spec/template/spec/containers/0/securityContext")["capabilities"]["drop"],
             serde_json::json!(["ALL"])
         );
         for values in [ows, explorer] {
-            let affinity = &values["affinity"]["nodeAffinity"]
-                ["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]
-                ["matchExpressions"][0];
+            let affinity = &values["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+                ["nodeSelectorTerms"][0]["matchExpressions"][0];
             assert_eq!(affinity["key"], girder_stack_piksel::POOL_LABEL);
             assert_eq!(affinity["values"], serde_json::json!(["workloads"]));
         }
@@ -3330,7 +3340,10 @@ fn the_odc_services_run_restricted_on_the_workloads_pool_from_the_core_image() {
             let pod = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"];
             assert_eq!(pod["securityContext"]["runAsNonRoot"], true, "{env}");
             for container in pod["containers"].as_array().unwrap() {
-                assert_eq!(container["securityContext"]["allowPrivilegeEscalation"], false);
+                assert_eq!(
+                    container["securityContext"]["allowPrivilegeEscalation"],
+                    false
+                );
             }
         }
     }
@@ -3383,7 +3396,11 @@ fn the_odc_services_are_internal_alb_ingresses_at_their_hosts() {
         let t = Template::from_assembly(&assembly, &format!("piksel-eks-{env}")).unwrap();
         for (release, host, health) in [
             ("ows", format!("ows.{env}.piksel.internal"), "/ping"),
-            ("explorer", format!("explorer.{env}.piksel.internal"), "/stac"),
+            (
+                "explorer",
+                format!("explorer.{env}.piksel.internal"),
+                "/stac",
+            ),
         ] {
             let (_, values) = odc_release(&t, release);
             let ingress = &values["ingress"];
@@ -3393,7 +3410,10 @@ fn the_odc_services_are_internal_alb_ingresses_at_their_hosts() {
             let annotations = &ingress["annotations"];
             assert_eq!(annotations["alb.ingress.kubernetes.io/scheme"], "internal");
             assert_eq!(annotations["alb.ingress.kubernetes.io/target-type"], "ip");
-            assert_eq!(annotations["alb.ingress.kubernetes.io/healthcheck-path"], health);
+            assert_eq!(
+                annotations["alb.ingress.kubernetes.io/healthcheck-path"],
+                health
+            );
         }
     }
 }
@@ -3426,10 +3446,14 @@ fn the_odc_services_read_the_index_as_their_own_users_with_the_postgis_driver() 
             "odc-indexer",
             "datacube-ows-update --views && datacube-ows-update",
         ),
-        ("explorer-summaries", "odc-explorer", "cubedash-gen --init --all"),
+        (
+            "explorer-summaries",
+            "odc-explorer",
+            "cubedash-gen --init --all",
+        ),
     ] {
-        let container = &named(&crons, name)["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-            ["containers"][0];
+        let container = &named(&crons, name)["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+            [0];
         let line: Vec<&str> = container["command"]
             .as_array()
             .unwrap()
@@ -3441,7 +3465,10 @@ fn the_odc_services_read_the_index_as_their_own_users_with_the_postgis_driver() 
         let env = container["env"].as_array().unwrap();
         let user = env.iter().find(|e| e["name"] == "DB_USERNAME").unwrap();
         assert_eq!(user["valueFrom"]["secretKeyRef"]["name"], secret);
-        let driver = env.iter().find(|e| e["name"] == "ODC_DEFAULT_INDEX_DRIVER").unwrap();
+        let driver = env
+            .iter()
+            .find(|e| e["name"] == "ODC_DEFAULT_INDEX_DRIVER")
+            .unwrap();
         assert_eq!(driver["value"], "postgis");
     }
 }
@@ -3450,22 +3477,35 @@ fn the_odc_services_read_the_index_as_their_own_users_with_the_postgis_driver() 
 fn the_odc_services_are_scraped_alerted_on_and_applied_after_their_crds() {
     let assembly = assembly();
     let t = Template::from_assembly(&assembly, "piksel-eks-prod").unwrap();
-    for (name, port) in [("ows-datacube-ows", "80"), ("explorer-datacube-explorer", "http")] {
+    for (name, port) in [
+        ("ows-datacube-ows", "80"),
+        ("explorer-datacube-explorer", "http"),
+    ] {
         let monitor = named(&in_namespace(&t, "ServiceMonitor", "odc"), name);
-        assert_eq!(monitor["metadata"]["labels"]["release"], "kube-prometheus-stack");
+        assert_eq!(
+            monitor["metadata"]["labels"]["release"],
+            "kube-prometheus-stack"
+        );
         assert_eq!(monitor["spec"]["endpoints"][0]["port"], port);
     }
     let (_, ows) = odc_release(&t, "ows");
     assert_eq!(ows["prometheus"]["enabled"], true);
     let rule = named(&in_namespace(&t, "PrometheusRule", "odc"), "odc-services");
-    assert_eq!(rule["metadata"]["labels"]["release"], "kube-prometheus-stack");
+    assert_eq!(
+        rule["metadata"]["labels"]["release"],
+        "kube-prometheus-stack"
+    );
     let alerts: Vec<&str> = rule["spec"]["groups"][0]["rules"]
         .as_array()
         .unwrap()
         .iter()
         .map(|r| r["alert"].as_str().unwrap())
         .collect();
-    for alert in ["OdcServicePodsNotReady", "OdcServiceDown", "OdcServiceErrorsHigh"] {
+    for alert in [
+        "OdcServicePodsNotReady",
+        "OdcServiceDown",
+        "OdcServiceErrorsHigh",
+    ] {
         assert!(alerts.contains(&alert), "{alerts:?}");
     }
     let dashboard = named(
@@ -3481,6 +3521,9 @@ fn the_odc_services_are_scraped_alerted_on_and_applied_after_their_crds() {
         .map(|d| d["name"].as_str().unwrap())
         .collect();
     for app in ["secret-stores", "observability"] {
-        assert!(after.contains(&format!("piksel-eks-prod-{app}").as_str()), "{after:?}");
+        assert!(
+            after.contains(&format!("piksel-eks-prod-{app}").as_str()),
+            "{after:?}"
+        );
     }
 }
