@@ -38,6 +38,19 @@ enum StyleKind {
         band2: String,
         ramp: String,
     },
+    /// A colour per flag of a quality band (WOfS's wet and dry).
+    FlagColours {
+        band: String,
+        rules: Vec<FlagColour>,
+    },
+}
+
+/// One rule of a flag-colour style: pixels whose flag `flag` is set get `colour`.
+#[derive(Clone, Debug, PartialEq)]
+struct FlagColour {
+    title: String,
+    flag: String,
+    colour: String,
 }
 
 /// A style of a layer: an RGB composite or an index on a colour ramp.
@@ -94,6 +107,33 @@ impl Style {
         }
     }
 
+    /// Style `name` (`water`), titled `title`: each of `rules`' flags of quality band
+    /// `band` (`(title, flag, colour)`: `("Wet", "wet", "#4F81BD")`) in its `#RRGGBB`
+    /// colour, the other pixels transparent (datacube-ows's `value_map`).
+    pub fn flag_colours<'a>(
+        name: impl Into<String>,
+        title: impl Into<String>,
+        band: &str,
+        rules: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            title: title.into(),
+            kind: StyleKind::FlagColours {
+                band: band.to_owned(),
+                rules: rules
+                    .into_iter()
+                    .map(|(title, flag, colour)| FlagColour {
+                        title: title.to_owned(),
+                        flag: flag.to_owned(),
+                        colour: colour.to_owned(),
+                    })
+                    .collect(),
+            },
+            scale_range: (0.0, 1.0),
+        }
+    }
+
     /// The style's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -104,6 +144,7 @@ impl Style {
         match &self.kind {
             StyleKind::Rgb { red, green, blue } => vec![red.as_str(), green, blue],
             StyleKind::NormalisedDifference { band1, band2, .. } => vec![band1.as_str(), band2],
+            StyleKind::FlagColours { band, .. } => vec![band.as_str()],
         }
     }
 
@@ -134,6 +175,20 @@ impl Style {
                 "mpl_ramp": ramp,
                 "range": range,
                 "legend": {"begin": range[0].to_string(), "end": range[1].to_string()},
+            }),
+            StyleKind::FlagColours { band, rules } => json!({
+                "name": self.name,
+                "title": self.title,
+                "abstract": "",
+                "needed_bands": [band],
+                "value_map": {
+                    band: rules.iter().map(|rule| json!({
+                        "title": rule.title,
+                        "abstract": "",
+                        "flags": {&rule.flag: true},
+                        "color": rule.colour,
+                    })).collect::<Vec<_>>(),
+                },
             }),
         }
     }
@@ -305,6 +360,10 @@ impl Layer {
                     )));
                 }
             }
+            if let StyleKind::FlagColours { band, rules } = &style.kind {
+                self.check_flag_rules(&style.name, band, rules)
+                    .map_err(refuse)?;
+            }
             let (low, high) = style.scale_range;
             if !(low.is_finite() && high.is_finite() && low < high) {
                 return Err(refuse(format!(
@@ -325,6 +384,45 @@ impl Layer {
                 "{} datasets per request: 1 to 1000",
                 self.max_datasets
             )));
+        }
+        Ok(())
+    }
+
+    /// A flag-colour style's rules name flags of its band's measurement, each in a
+    /// `#RRGGBB` colour, at least one.
+    fn check_flag_rules(
+        &self,
+        style: &str,
+        band: &str,
+        rules: &[FlagColour],
+    ) -> Result<(), String> {
+        let measurement = self
+            .product
+            .measurements()
+            .iter()
+            .find(|m| m.name() == band || m.aliases().iter().any(|a| a == band));
+        let flags = measurement.map(|m| m.flags()).filter(|f| !f.is_empty());
+        let Some(flags) = flags else {
+            return Err(format!("style {style:?}: band {band:?} has no flags"));
+        };
+        if rules.is_empty() {
+            return Err(format!("style {style:?} colours no flag"));
+        }
+        for rule in rules {
+            if !flags.contains_key(&rule.flag) {
+                return Err(format!(
+                    "style {style:?}: {:?} is not a flag of band {band:?} ({:?})",
+                    rule.flag,
+                    flags.keys().collect::<Vec<_>>()
+                ));
+            }
+            let hex = rule.colour.strip_prefix('#').unwrap_or("");
+            if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(format!(
+                    "style {style:?}: colour {:?} is not #RRGGBB",
+                    rule.colour
+                ));
+            }
         }
         Ok(())
     }

@@ -59,6 +59,8 @@ pub(crate) fn layout(env: &Environment) -> GitOps {
             crate::notifications::APP,
             [crate::addons::SECRET_STORES_APP],
         )
+        // The index's ExternalSecrets need the store.
+        .app_after(crate::odc::APP, [crate::addons::SECRET_STORES_APP])
         // PrometheusRules need kube-prometheus-stack's CRDs; Flux's Alertmanager provider
         // needs Alertmanager.
         .app_after(
@@ -69,11 +71,14 @@ pub(crate) fn layout(env: &Environment) -> GitOps {
             crate::notifications::APP,
             [crate::monitoring::OBSERVABILITY_APP],
         )
-        // The ODC services' Secrets are ExternalSecrets of the store; their monitors and
-        // rules need the Prometheus operator's CRDs.
+        // The ODC services read the index once its init Job has made the schemas and added
+        // the products (datacube-ows's configuration names them); their Secrets are
+        // ExternalSecrets of the store; their monitors and rules need the Prometheus
+        // operator's CRDs.
         .app_after(
             crate::ows::APP,
             [
+                crate::odc::APP,
                 crate::addons::SECRET_STORES_APP,
                 crate::monitoring::OBSERVABILITY_APP,
             ],

@@ -27,11 +27,11 @@ pub use addons::SECRET_STORE;
 pub use agents::{AGENT_REPOSITORY, AGENT_VERSION, Agents};
 pub use config::{Environment, ORGANIZATION, REGION, environments};
 pub use eks::{Cluster, DASK_TAINT, POOL_LABEL};
-pub use images::{REFLECTOR_ACTIONS, REFLECTOR_SERVICE_ACCOUNT};
+pub use images::{REFLECTOR_ACTIONS, REFLECTOR_SERVICE_ACCOUNT, pinned as pinned_image};
 pub use infra::{BUILD_TAG_PREFIX, Infra, REPOSITORIES};
 pub use monitoring::{ALERT_RECEIVERS, YACE_IMAGE};
 pub use notifications::SLACK_SECRET;
-pub use odc::products as odc_products;
+pub use odc::{CoreImage, IndexUsers, products as odc_products};
 pub use ows::{hosts as odc_service_hosts, ows_config};
 pub use platform::{DASK_NAMESPACE, JUPYTERHUB_NAMESPACE, ODC_NAMESPACE};
 

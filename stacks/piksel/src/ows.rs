@@ -5,7 +5,8 @@
 //!
 //! - **datacube-ows** (chart `datacube-ows` 0.20.1, release `ows`): WMS and WMTS over
 //!   the index's products ([`ows_config`]: Sentinel-2 L2A true colour, false colour and
-//!   NDVI, Landsat 8 surface reflectance true colour, the Sentinel-2 annual geomedian),
+//!   NDVI, Landsat 8 and 9 surface reflectance true colour, the Sentinel-2 annual
+//!   geomedian true colour and NDVI, WOfS's wet and dry),
 //!   its configuration the JSON of ConfigMap `ows-config`, read as user `odc_reader`
 //!   (Secret [`READER_SECRET`]); its ranges refreshed by CronJob `ows-update`
 //!   (`datacube-ows-update --views`, then `datacube-ows-update`) as `odc_indexer`
@@ -54,26 +55,20 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::config::Environment;
 use crate::eks::POOL_LABEL;
+use crate::odc::{
+    CORE_IMAGE, CoreImage, DATABASE, DATABASE_PORT, EXPLORER_SECRET, INDEXER_SECRET, PASSWORD_KEY,
+    READER_SECRET, USERNAME_KEY,
+};
 use crate::platform::ODC_NAMESPACE;
 
 /// The Kubernetes app.
 pub(crate) const APP: &str = "odc-services";
 
-/// The read-only user's credentials (user `odc_reader`; keys `postgres-username`,
-/// `postgres-password`): datacube-ows. The lead's odc.rs makes it (an ExternalSecret);
-/// until then it is named here.
-pub(crate) const READER_SECRET: &str = "odc-reader";
-/// Explorer's credentials (user `odc_explorer`, which may create schema `cubedash`).
-pub(crate) const EXPLORER_SECRET: &str = "odc-explorer";
-/// The indexer's credentials (user `odc_indexer`): the OWS range updates.
-pub(crate) const INDEXER_SECRET: &str = "odc-indexer";
-/// The index database's host: a Flux substitution variable of the Terraform outputs
+/// The index database's host: the Flux substitution variable of the Terraform outputs
 /// ConfigMap.
-pub(crate) const DATABASE_HOST: &str = "${ODC_DB_HOST}";
-/// The index database.
-pub(crate) const DATABASE: &str = "odc";
-/// Its port.
-const DATABASE_PORT: u16 = 5432;
+fn database_host() -> String {
+    format!("${{{}}}", crate::odc::DB_HOST_VAR)
+}
 
 /// datacube-ows's release.
 pub(crate) const OWS_RELEASE: &str = "ows";
@@ -81,12 +76,20 @@ pub(crate) const OWS_RELEASE: &str = "ows";
 pub(crate) const EXPLORER_RELEASE: &str = "explorer";
 /// The ConfigMap of datacube-ows's configuration.
 pub(crate) const OWS_CONFIG_MAP: &str = "ows-config";
-/// The uid and gid the ODC images run as (their `ubuntu` user).
-const ODC_USER: u32 = 1000;
-/// The index driver of datacube 1.9's index database (`ODC_<ENV>_INDEX_DRIVER` of the
-/// default environment; datacube's legacy `DB_*` variables, which the charts set, stay
-/// aliases of `ODC_DEFAULT_DB_*`).
-const INDEX_DRIVER: (&str, &str) = ("ODC_DEFAULT_INDEX_DRIVER", "postgis");
+/// What every ODC process of the platform sets besides the database's address and
+/// credentials (which the charts set as `DB_*`, datacube 1.9's legacy aliases of
+/// `ODC_DEFAULT_DB_*`): as odc.rs's `connection_env`, datacube 1.9's postgis index driver
+/// (`ODC_<ENV>_INDEX_DRIVER` of the default environment), libpq verifying RDS's
+/// certificate, the region.
+fn service_env() -> [(&'static str, &'static str); 5] {
+    [
+        ("ODC_DEFAULT_INDEX_DRIVER", "postgis"),
+        ("PGSSLMODE", "verify-full"),
+        ("PGSSLROOTCERT", CoreImage::RDS_CA_BUNDLE),
+        ("AWS_REGION", crate::config::REGION),
+        ("AWS_DEFAULT_REGION", crate::config::REGION),
+    ]
+}
 /// The ALB both Ingresses share.
 const ALB_GROUP: &str = "piksel-odc";
 /// When the OWS ranges are refreshed (UTC): hourly, so new datasets appear within an
@@ -96,18 +99,9 @@ const OWS_UPDATE_SCHEDULE: &str = "15 * * * *";
 const EXPLORER_SUMMARY_SCHEDULE: &str = "45 */6 * * *";
 
 /// The image the services run: the platform's piksel-core (which holds datacube,
-/// datacube-ows, datacube-explorer and odc-apps-dc-tools), by digest.
-///
-/// A local stand-in for the lead's `crate::images::pinned(env, "piksel-core")` (on main,
-/// not merged here yet): the same registry and repository, the zero digest. After the
-/// merge this is `crate::images::pinned(env, "piksel-core")?.to_string()`.
+/// datacube-ows, datacube-explorer and gunicorn: [`CoreImage`]), by digest.
 fn core_image(env: &Environment) -> Result<String> {
-    Ok(format!(
-        "{}.dkr.ecr.{}.amazonaws.com/piksel-core:sha-0000000-0000000000@sha256:{}",
-        env.account_id,
-        crate::config::REGION,
-        "0".repeat(64)
-    ))
+    Ok(crate::images::pinned(env, CORE_IMAGE)?.to_string())
 }
 
 /// The host names of the services.
@@ -130,11 +124,18 @@ pub fn ows_config(env: &Environment) -> OwsConfig {
     if let Some(s2) = product("s2_l2a") {
         config = config.folder("Sentinel-2", [sentinel2_layer(&s2)]);
     }
-    if let Some(ls8) = product("ls8_sr") {
-        config = config.folder("Landsat", [landsat_layer(&ls8)]);
+    let landsat: Vec<Layer> = [("ls8_sr", 8), ("ls9_sr", 9)]
+        .into_iter()
+        .filter_map(|(name, number)| product(name).map(|p| landsat_layer(&p, number)))
+        .collect();
+    if !landsat.is_empty() {
+        config = config.folder("Landsat", landsat);
     }
     if let Some(gm) = product("gm_s2_annual") {
         config = config.folder("Annual summaries", [geomedian_layer(&gm)]);
+    }
+    if let Some(wofs) = product("wofs_ls") {
+        config = config.folder("Water", [wofs_layer(&wofs)]);
     }
     config
 }
@@ -182,15 +183,17 @@ fn sentinel2_layer(product: &Product) -> Layer {
     .style(ndvi())
 }
 
-fn landsat_layer(product: &Product) -> Layer {
+fn landsat_layer(product: &Product, number: u8) -> Layer {
     Layer::new(
-        "ls8_sr",
-        "Landsat 8 Collection 2 Level-2 surface reflectance",
+        product.name(),
+        format!("Landsat {number} Collection 2 Level-2 surface reflectance"),
         product,
         "EPSG:3857",
         (30.0, -30.0),
     )
-    .abstract_text("Landsat 8 OLI scenes, USGS Collection 2 Level-2 surface reflectance")
+    .abstract_text(format!(
+        "Landsat {number} OLI scenes, USGS Collection 2 Level-2 surface reflectance"
+    ))
     .band("red")
     .band("green")
     .band("blue")
@@ -215,6 +218,24 @@ fn geomedian_layer(product: &Product) -> Layer {
     .band("nir")
     .style(true_colour((0.0, 3000.0)))
     .style(ndvi())
+}
+
+fn wofs_layer(product: &Product) -> Layer {
+    Layer::new(
+        "wofs_ls",
+        "Water observations from space (Landsat)",
+        product,
+        "EPSG:3857",
+        (30.0, -30.0),
+    )
+    .abstract_text("Each Landsat scene's pixels classified clear and wet, or clear and dry")
+    .band("water")
+    .style(Style::flag_colours(
+        "water",
+        "Wet and dry",
+        "water",
+        [("Wet", "wet", "#4F81BD"), ("Dry", "dry", "#D99694")],
+    ))
 }
 
 /// One service's shape per environment: replicas (min, max) and (cpu, memory) requests
@@ -260,7 +281,7 @@ fn sizes(env: &Environment) -> (Size, Size) {
 
 fn database(secret: &str) -> Database {
     Database {
-        host: DATABASE_HOST.into(),
+        host: database_host(),
         port: DATABASE_PORT,
         database: DATABASE.into(),
         secret: secret.into(),
@@ -291,31 +312,21 @@ fn service(
     health_path: &str,
     image: &str,
 ) -> OdcService {
-    OdcService::new(release, image, database(secret))
-        .replicas(size.replicas.0, size.replicas.1)
-        .resources(ChartResources::new(size.cpu, size.memory))
-        .run_as(ODC_USER)
-        .on_nodes(POOL_LABEL, "workloads")
-        .ingress("alb", host, ingress_annotations(health_path))
-        .env(INDEX_DRIVER.0, INDEX_DRIVER.1)
-        // Sentinel-2's COGs are public in us-west-2; datacube-ows reads no S3 without a
-        // region.
-        .env("AWS_DEFAULT_REGION", crate::config::REGION)
-        .env("AWS_NO_SIGN_REQUEST", "YES")
+    service_env().into_iter().fold(
+        OdcService::new(release, image, database(secret))
+            .replicas(size.replicas.0, size.replicas.1)
+            .resources(ChartResources::new(size.cpu, size.memory))
+            .run_as(CoreImage::UID)
+            .on_nodes(POOL_LABEL, "workloads")
+            .ingress("alb", host, ingress_annotations(health_path))
+            // Sentinel-2's COGs are public in us-west-2: unsigned reads.
+            .env("AWS_NO_SIGN_REQUEST", "YES"),
+        |service, (name, value)| service.env(name, value),
+    )
 }
 
 /// Add app `odc-services` to `stack`.
 pub(crate) fn add(stack: &mut Stack, env: &Environment) -> Result<()> {
-    // Until odc.rs's ExternalSecrets of the three users are merged in (the lead's
-    // work): drop this declaration then, so synth checks the references again.
-    for secret in [READER_SECRET, EXPLORER_SECRET, INDEXER_SECRET] {
-        stack.external_kube_object(
-            "Secret",
-            Some(ODC_NAMESPACE),
-            secret,
-            "an ExternalSecret of odc.rs (the index's users), not yet merged into this branch",
-        )?;
-    }
     let mut root = stack.root();
     let app = &mut root.child(APP)?.with_kube_app(APP)?;
     let at = app.location();
@@ -435,15 +446,14 @@ fn meta(name: &str, labels: BTreeMap<String, String>) -> ObjectMeta {
     }
 }
 
-/// The database settings every job of the image reads.
+/// The database settings every job of the image reads (odc.rs's `connection_env`), and
+/// `secret`'s credentials.
 fn database_env(container: Container, secret: &str) -> Container {
-    container
-        .env(Env::value("DB_HOSTNAME", DATABASE_HOST))
-        .env(Env::value("DB_PORT", DATABASE_PORT.to_string()))
-        .env(Env::value("DB_DATABASE", DATABASE))
-        .env(Env::secret_key("DB_USERNAME", secret, "postgres-username"))
-        .env(Env::secret_key("DB_PASSWORD", secret, "postgres-password"))
-        .env(Env::value(INDEX_DRIVER.0, INDEX_DRIVER.1))
+    crate::odc::connection_env()
+        .into_iter()
+        .fold(container, Container::env)
+        .env(Env::secret_key("DB_USERNAME", secret, USERNAME_KEY))
+        .env(Env::secret_key("DB_PASSWORD", secret, PASSWORD_KEY))
 }
 
 /// `ows-update` (the OWS views and ranges, as the indexer) and `explorer-summaries`
@@ -457,8 +467,8 @@ fn cron_jobs(
     let job_resources = || Resources::new().cpu("250m", "1").memory("512Mi", "1Gi");
     let ows_update = database_env(
         Container::new("ows-update", image)
-            .run_as_user(ODC_USER)
-            .run_as_group(ODC_USER)
+            .run_as_user(CoreImage::UID)
+            .run_as_group(CoreImage::GID)
             .command(["/bin/sh", "-c"])
             .args(["datacube-ows-update --views && datacube-ows-update"]),
         INDEXER_SECRET,
@@ -482,8 +492,8 @@ fn cron_jobs(
 
     let summaries = database_env(
         Container::new("explorer-summaries", image)
-            .run_as_user(ODC_USER)
-            .run_as_group(ODC_USER)
+            .run_as_user(CoreImage::UID)
+            .run_as_group(CoreImage::GID)
             .command(["cubedash-gen", "--init", "--all"]),
         EXPLORER_SECRET,
     )
