@@ -126,6 +126,7 @@ pub struct OdcService {
     ingress: Option<ServiceIngress>,
     environment: BTreeMap<String, String>,
     metrics: bool,
+    service_account: Option<String>,
 }
 
 /// An Ingress in front of a service: class, host and annotations.
@@ -155,7 +156,16 @@ impl OdcService {
             ingress: None,
             environment: BTreeMap::new(),
             metrics: true,
+            service_account: None,
         }
+    }
+
+    /// Run as ServiceAccount `name`, which datacube-ows's chart makes (for an AWS role
+    /// bound to it: EKS Pod Identity, or IRSA through its annotations). Explorer's chart
+    /// names an existing one only; it needs none here.
+    pub fn service_account(mut self, name: impl Into<String>) -> Self {
+        self.service_account = Some(name.into());
+        self
     }
 
     /// Between `min` and `max` replicas, by CPU.
@@ -503,9 +513,22 @@ pub struct OwsValues {
     pub affinity: Option<core::Affinity>,
     /// The Ingress.
     pub ingress: Option<IngressValues>,
+    /// The ServiceAccount the chart makes and the pods run as.
+    pub service_account: Option<OwsServiceAccount>,
     /// Other values.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// `serviceAccount` of datacube-ows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OwsServiceAccount {
+    /// Make it.
+    pub enabled: bool,
+    /// Its name.
+    pub name: String,
+    /// Its annotations.
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// `clusterInfo`.
@@ -662,6 +685,14 @@ impl OwsValues {
             service: cluster_ip(),
             affinity: service.affinity(),
             ingress: service.chart_ingress(),
+            service_account: service
+                .service_account
+                .clone()
+                .map(|name| OwsServiceAccount {
+                    enabled: true,
+                    name,
+                    annotations: BTreeMap::new(),
+                }),
             extra: Extra::new(),
         })
     }

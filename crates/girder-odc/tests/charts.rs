@@ -95,6 +95,13 @@ fn ows_values_mount_the_configuration_and_drop_the_init_container() {
     assert_eq!(v["ingress"]["hosts"], json!(["ows.dev.piksel.internal"]));
     assert_eq!(v["prometheus"]["enabled"], true);
     assert_eq!(v["ows"]["readinessProbe"]["tcpSocket"]["port"], 8000);
+    // No ServiceAccount unless asked.
+    assert!(v.get("serviceAccount").is_none());
+    let with_account = values(&service().service_account("ows")).unwrap();
+    assert_eq!(
+        with_account["serviceAccount"],
+        json!({"enabled": true, "name": "ows", "annotations": {}})
+    );
     // Helm merges probes into the chart's: the handlers not used are deleted.
     assert_eq!(v["ows"]["readinessProbe"]["httpGet"], Value::Null);
     assert!(

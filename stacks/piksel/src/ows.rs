@@ -5,39 +5,51 @@
 //!
 //! - **datacube-ows** (chart `datacube-ows` 0.20.1, release `ows`): WMS and WMTS over
 //!   the index's products ([`ows_config`]: Sentinel-2 L2A true colour, false colour and
-//!   NDVI, Landsat 8 and 9 surface reflectance true colour, the Sentinel-2 annual
-//!   geomedian true colour and NDVI, WOfS's wet and dry),
-//!   its configuration the JSON of ConfigMap `ows-config`, read as user `odc_reader`
-//!   (Secret [`READER_SECRET`]); its ranges refreshed by CronJob `ows-update`
-//!   (`datacube-ows-update --views`, then `datacube-ows-update`) as `odc_indexer`
-//!   (Secret [`INDEXER_SECRET`]), an hour after each indexing;
+//!   NDVI; Landsat 8 and 9 surface reflectance true colour; the Sentinel-2 annual
+//!   geomedian true colour and NDVI; WOfS's wet and dry), its configuration the JSON of
+//!   ConfigMap `ows-config`, the index read as `odc_reader` (Secret `odc-reader`), the
+//!   pixels with the pod identity role `piksel-<env>-odc-ows` of its ServiceAccount `ows`
+//!   ([`ows_statements`]: the analyses' prefixes of the data bucket, Element 84's
+//!   Sentinel-2 COGs and USGS's requester-pays Landsat, `AWS_REQUEST_PAYER=requester`);
+//!   its ranges refreshed hourly by CronJob `ows-update` (`datacube-ows-update --views`,
+//!   then `datacube-ows-update`) as `odc_indexer` (Secret `odc-indexer`): a newly
+//!   indexed dataset is served within the hour;
 //! - **Datacube Explorer** (chart `datacube-explorer` 0.5.31, release `explorer`): the
 //!   products' browser and its STAC API (`/stac`), read as `odc_explorer` (Secret
-//!   [`EXPLORER_SECRET`]), which owns schema `cubedash`: CronJob `explorer-summaries`
-//!   (`cubedash-gen --init --all`) writes the summaries Explorer serves;
+//!   `odc-explorer`), which may create schema `cubedash`: CronJob `explorer-summaries`
+//!   (`cubedash-gen --init --all`, every six hours) writes the summaries Explorer
+//!   serves;
 //! - both as Flux HelmReleases, values typed (girder-odc's `OwsValues` /
 //!   `ExplorerValues` from one checked `OdcService`): the platform's piksel-core image
-//!   by digest, on the `workloads` pool, restricted security contexts (Explorer's by a
-//!   post-renderer: its chart templates none), requests and limits, an HPA on CPU
-//!   between per-environment bounds (prod more), a PodDisruptionBudget in prod and
-//!   wherever the floor is 2 or more; the index database at `${ODC_DB_HOST}` (Flux's
-//!   substitution from the Terraform outputs ConfigMap), port 5432, database `odc`,
-//!   datacube 1.9's postgis driver (`ODC_DEFAULT_INDEX_DRIVER=postgis`);
+//!   by digest (`images.rs`), as its contract's user ([`CoreImage`]), on the `workloads`
+//!   pool, restricted security contexts (Explorer's by a post-renderer: its chart
+//!   templates none), requests and limits, an HPA on CPU between per-environment bounds
+//!   (prod more), a PodDisruptionBudget in prod and wherever the floor is 2 or more; the
+//!   index at `${ODC_DB_HOST}` (Flux's substitution from the Terraform outputs
+//!   ConfigMap), port 5432, database `odc`, with odc.rs's connection settings (datacube
+//!   1.9's postgis driver, `ODC_DEFAULT_INDEX_DRIVER=postgis`; libpq verifying RDS's
+//!   certificate);
 //! - internal ALB Ingresses (the load balancer controller, IP targets, one ALB for
-//!   both: group `piksel-odc`) at `ows.<env>.piksel.internal` and
-//!   `explorer.<env>.piksel.internal`, which external-dns writes into the private zone;
+//!   both: group `piksel-odc`; HTTP on 80, the zone being private) at
+//!   `ows.<env>.piksel.internal` and `explorer.<env>.piksel.internal`, which
+//!   external-dns writes into the private zone; the ALB checks `/ping` (datacube-ows:
+//!   the index and its ranges answer) and `/stac` (Explorer);
 //! - ServiceMonitors of both (prometheus-flask-exporter's `/metrics`), alert rules
 //!   (pods not ready, a service without a ready pod, 5xx share above 5%, metrics
 //!   missing) and a Grafana dashboard.
 //!
-//! The app applies after `secret-stores` (its Secrets are ExternalSecrets of the store)
-//! and `observability` (its ServiceMonitors and PrometheusRule need the operator's
-//! CRDs).
+//! The app applies after `odc-index` (its init Job made the schemas and added the
+//! products the configuration names), `secret-stores` (its Secrets are ExternalSecrets
+//! of the store) and `observability` (its ServiceMonitors and PrometheusRule need the
+//! operator's CRDs).
 
 use std::collections::BTreeMap;
 
 use girder_core::construct::Construct;
+use girder_core::vocabulary::Arn;
 use girder_core::{Error, Result, Stack};
+use girder_eks::{EksClusterHandle, PodIdentityRoleHandle};
+use girder_iam::Statement;
 use girder_k8s::charts::ChartResources;
 use girder_k8s::crds::prometheus::{
     Endpoint, NamespaceSelector, ServiceMonitor, ServiceMonitorSpec,
@@ -318,16 +330,60 @@ fn service(
             .resources(ChartResources::new(size.cpu, size.memory))
             .run_as(CoreImage::UID)
             .on_nodes(POOL_LABEL, "workloads")
-            .ingress("alb", host, ingress_annotations(health_path))
-            // Sentinel-2's COGs are public in us-west-2: unsigned reads.
-            .env("AWS_NO_SIGN_REQUEST", "YES"),
+            .ingress("alb", host, ingress_annotations(health_path)),
         |service, (name, value)| service.env(name, value),
     )
 }
 
-/// Add app `odc-services` to `stack`.
-pub(crate) fn add(stack: &mut Stack, env: &Environment) -> Result<()> {
+/// datacube-ows's ServiceAccount (the chart makes it), which its AWS role is bound to.
+pub(crate) const OWS_SERVICE_ACCOUNT: &str = "ows";
+
+/// The products whose pixels are in the environment's data bucket, each under a prefix
+/// of its name: the analyses' outputs, which odc.rs indexes from there.
+const DATA_BUCKET_PRODUCTS: [&str; 2] = ["gm_s2_annual", "wofs_ls"];
+
+/// The open collections the scenes' pixels are read from, in us-west-2: Element 84's
+/// Sentinel-2 COGs (public) and USGS's Landsat Collection 2 (requester pays).
+const OPEN_COLLECTIONS: [&str; 2] = ["sentinel-cogs/*", "usgs-landsat/collection02/*"];
+
+/// What datacube-ows reads its pixels with: the analyses' prefixes of the data bucket
+/// and the open collections' objects, nothing else (the index is read as
+/// `odc_reader`).
+pub(crate) fn ows_statements(data: &girder_storage::BucketHandle) -> Vec<Statement> {
+    let mut statements: Vec<Statement> = DATA_BUCKET_PRODUCTS
+        .iter()
+        .flat_map(|product| data.read_statements(&format!("{product}/")))
+        .enumerate()
+        .map(|(n, statement)| statement.sid(format!("ReadTheAnalysesOutputs{n}")))
+        .collect();
+    statements.push(
+        Statement::allow(["s3:GetObject"])
+            .sid("ReadTheOpenCollections")
+            .on(OPEN_COLLECTIONS
+                .iter()
+                .map(|objects| Arn::new(crate::config::PARTITION, "s3", "", "", *objects))),
+    );
+    statements
+}
+
+/// Add app `odc-services` to `stack`, and datacube-ows's pod identity role (what the
+/// Terraform outputs ConfigMap, and so every app, waits for: a pod gets its role only
+/// if the association exists when the pod is made).
+pub(crate) fn add(
+    stack: &mut Stack,
+    env: &Environment,
+    cluster: &EksClusterHandle,
+    infra: &crate::infra::Infra,
+) -> Result<PodIdentityRoleHandle> {
     let mut root = stack.root();
+    let role = cluster.pod_identity_role(
+        &mut root.child("odc-services-roles")?,
+        "ows",
+        format!("piksel-{}-odc-ows", env.name),
+        ODC_NAMESPACE,
+        OWS_SERVICE_ACCOUNT,
+        ows_statements(&infra.data),
+    )?;
     let app = &mut root.child(APP)?.with_kube_app(APP)?;
     let at = app.location();
     let ns = NamespaceHandle::existing(ODC_NAMESPACE);
@@ -348,7 +404,11 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment) -> Result<()> {
         ows_host,
         OwsValues::HEALTH_PATH,
         &image,
-    );
+    )
+    .service_account(OWS_SERVICE_ACCOUNT)
+    // Signed reads with the role's credentials (the data bucket is private), paying for
+    // USGS's requester-pays bucket.
+    .env("AWS_REQUEST_PAYER", "requester");
     let ows_values = OwsValues::new(&ows, &config, OWS_CONFIG_MAP, env.name)
         .map_err(|e| Error::construct(&at, e))?;
     let _ = Release::typed(OWS_RELEASE, ODC_NAMESPACE, &ows_values)
@@ -384,7 +444,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment) -> Result<()> {
 
     cron_jobs(app, &ns, &config_map, &image)?;
     monitoring(app, env)?;
-    Ok(())
+    Ok(role)
 }
 
 /// The HPA Explorer's chart does not write, on its Deployment.

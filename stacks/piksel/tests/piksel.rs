@@ -3750,3 +3750,43 @@ fn the_odc_services_are_scraped_alerted_on_and_applied_after_their_crds() {
         );
     }
 }
+
+#[test]
+fn datacube_ows_reads_pixels_with_a_role_of_its_own_and_nothing_else() {
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-eks-dev").unwrap();
+    let (_, ows) = odc_release(&t, "ows");
+    assert_eq!(ows["serviceAccount"]["name"], "ows");
+    assert_eq!(ows["serviceAccount"]["enabled"], true);
+    let env = &ows["ows"]["additionalEnvironmentVars"];
+    assert_eq!(env["AWS_REQUEST_PAYER"], "requester");
+    assert!(env.get("AWS_NO_SIGN_REQUEST").is_none());
+    let association = t
+        .resources("aws_eks_pod_identity_association")
+        .into_iter()
+        .find(|(_, a)| a["service_account"] == "ows")
+        .map(|(_, a)| a.clone())
+        .unwrap();
+    assert_eq!(association["namespace"], "odc");
+    let policy = t.resource(
+        "aws_iam_role_policy",
+        "odc_services_roles_ows_role_workload",
+    )["policy"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for prefix in ["gm_s2_annual/", "wofs_ls/"] {
+        assert!(policy.contains(&format!("{prefix}*")), "{policy}");
+    }
+    for objects in ["sentinel-cogs/*", "usgs-landsat/collection02/*"] {
+        assert!(
+            policy.contains(&format!("arn:aws:s3:::{objects}")),
+            "{policy}"
+        );
+    }
+    assert!(!policy.contains("notebooks"), "{policy}");
+    assert!(!policy.contains("s3:PutObject"), "{policy}");
+    // Explorer reads only the index: no role, no ServiceAccount value.
+    let (_, explorer) = odc_release(&t, "explorer");
+    assert!(explorer.get("serviceAccount").is_none());
+}
