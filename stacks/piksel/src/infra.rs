@@ -163,14 +163,20 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
 
     let mut data_scope = root.child("database")?;
     let mut postgres = Postgres::new(&vpc, format!("{name}-odc"), 16, env.database_class)
-        .database("odc", "odc_admin")
+        // The master is ODC's `odc_admin` role itself: `datacube system init` (postgis
+        // driver) keeps that login role, and on PostgreSQL 16 the master may SET ROLE to
+        // itself only. Never grant `odc_admin` to a service user (odc.rs).
+        .database(crate::odc::DATABASE, crate::odc::ADMIN_USER)
         .storage(50, 500)
         .multi_az(env.production)
         .backup_retention(if env.production { 14 } else { 7 })
         .located_in(&location);
     if !env.production {
-        // Non-production databases can be torn down; prod keeps deletion protection.
-        postgres = postgres.without_deletion_protection();
+        // Non-production databases can be torn down; prod keeps deletion protection. A
+        // rebuilt environment makes its users' secrets again at once (review 5's m5).
+        postgres = postgres
+            .without_deletion_protection()
+            .user_secrets_recovery_window(0);
     }
     let database = postgres.add(&mut data_scope, "odc")?;
     // The index's own users (issue 14): the indexing jobs', the services' read-only one,
