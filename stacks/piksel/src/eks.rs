@@ -283,6 +283,7 @@ pub(crate) fn stack(
         &infra.index_users,
     )?;
     let odc = crate::odc::add(&mut stack, env, &cluster, infra)?;
+    let ows = crate::ows::add(&mut stack, env, &cluster, infra)?;
     let outputs = crate::gitops::add(
         &mut stack,
         env,
@@ -295,7 +296,7 @@ pub(crate) fn stack(
                 infra.database.master_secret_arn(),
             ),
         ],
-        &[&flux, &addons, &odc],
+        &[&flux, &addons, &odc, &ows],
     )?;
     crate::flux::sync(&mut stack, env, &[&flux, &outputs])?;
     crate::findings::eks(&mut stack)?;
