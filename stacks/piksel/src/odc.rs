@@ -358,6 +358,27 @@ pub(crate) fn indexing(data: &BucketHandle) -> Result<Vec<Indexing>> {
         .collect())
 }
 
+/// The products Piksel's analyses write to the data bucket, each under a prefix of its
+/// name.
+pub(crate) fn analysis_products() -> Vec<String> {
+    sources()
+        .into_iter()
+        .filter(|(_, _, _, source)| matches!(source, Source::DataBucket))
+        .map(|(product, ..)| product.name().to_owned())
+        .collect()
+}
+
+/// Reading the analyses' outputs in `data` (list and get, each product's prefix only):
+/// the indexing's, and whoever loads their pixels.
+pub(crate) fn analyses_read_statements(data: &BucketHandle) -> Vec<Statement> {
+    analysis_products()
+        .iter()
+        .flat_map(|product| data.read_statements(&format!("{product}/")))
+        .enumerate()
+        .map(|(n, statement)| statement.sid(format!("ReadTheAnalysesOutputs{n}")))
+        .collect()
+}
+
 /// Where the scripts ConfigMap is mounted.
 pub(crate) const SCRIPTS_DIRECTORY: &str = "/odc/scripts";
 
@@ -602,15 +623,7 @@ pub(crate) fn add(
     )?;
     // The indexing reads the analyses' outputs in the data bucket and nothing else: the
     // STAC APIs are read over HTTPS.
-    let mut read = Vec::new();
-    for (product, _, _, source) in sources() {
-        if matches!(source, Source::DataBucket) {
-            read.extend(infra.data.read_statements(&format!("{}/", product.name())));
-        }
-    }
-    for (n, statement) in read.iter_mut().enumerate() {
-        *statement = statement.clone().sid(format!("ReadTheAnalysesOutputs{n}"));
-    }
+    let read = analyses_read_statements(&infra.data);
     let indexer_role = cluster.pod_identity_role(
         &mut iam,
         "indexer",
@@ -646,9 +659,15 @@ pub(crate) fn add(
         config = config.entry(format!("{}.odc-product.yaml", product.name()), yaml);
     }
     let products_map = config.add(app, "products")?;
+    // datacube-ows's schema command loads its configuration: the services' own
+    // (ows.rs), so the views it makes are those the services read.
+    let ows_config = crate::ows::ows_config(env)
+        .to_json()
+        .map_err(|e| Error::construct(&at, e))?;
     let scripts = ConfigMap::new(&odc, SCRIPTS)
         .entry("odc_init.py", INIT_SCRIPT)
         .entry("index_outputs.py", INDEX_OUTPUTS_SCRIPT)
+        .entry(girder_odc::CONFIG_FILE, format!("{ows_config}\n"))
         .add(app, "scripts")?;
 
     // The init Job.
@@ -663,7 +682,7 @@ pub(crate) fn add(
     )
     .to_string();
     let image_ref = image.to_string();
-    let mut parts: Vec<&str> = vec![INIT_SCRIPT, &users_json, &image_ref];
+    let mut parts: Vec<&str> = vec![INIT_SCRIPT, &users_json, &image_ref, &ows_config];
     parts.extend(definitions.iter().map(String::as_str));
     let init_account = ServiceAccount::new(&odc, INIT_ACCOUNT).add(app, "init-account")?;
     let mut container = Container::new("init", &image_ref)
@@ -679,6 +698,10 @@ pub(crate) fn add(
         Env::value("ODC_USERS", users_json.clone()),
         Env::value("ODC_INDEXER_SECRET", users.indexer.secret_name()),
         Env::value("ODC_PRODUCTS", "/odc/products"),
+        Env::value(
+            "DATACUBE_OWS_CFG",
+            format!("{SCRIPTS_DIRECTORY}/{}", girder_odc::CONFIG_FILE),
+        ),
         Env::value("HOME", "/tmp"),
     ]) {
         container = container.env(env_var);

@@ -338,10 +338,6 @@ fn service(
 /// datacube-ows's ServiceAccount (the chart makes it), which its AWS role is bound to.
 pub(crate) const OWS_SERVICE_ACCOUNT: &str = "ows";
 
-/// The products whose pixels are in the environment's data bucket, each under a prefix
-/// of its name: the analyses' outputs, which odc.rs indexes from there.
-const DATA_BUCKET_PRODUCTS: [&str; 2] = ["gm_s2_annual", "wofs_ls"];
-
 /// The open collections the scenes' pixels are read from, in us-west-2: Element 84's
 /// Sentinel-2 COGs (public) and USGS's Landsat Collection 2 (requester pays).
 const OPEN_COLLECTIONS: [&str; 2] = ["sentinel-cogs/*", "usgs-landsat/collection02/*"];
@@ -350,12 +346,7 @@ const OPEN_COLLECTIONS: [&str; 2] = ["sentinel-cogs/*", "usgs-landsat/collection
 /// and the open collections' objects, nothing else (the index is read as
 /// `odc_reader`).
 pub(crate) fn ows_statements(data: &girder_storage::BucketHandle) -> Vec<Statement> {
-    let mut statements: Vec<Statement> = DATA_BUCKET_PRODUCTS
-        .iter()
-        .flat_map(|product| data.read_statements(&format!("{product}/")))
-        .enumerate()
-        .map(|(n, statement)| statement.sid(format!("ReadTheAnalysesOutputs{n}")))
-        .collect();
+    let mut statements = crate::odc::analyses_read_statements(data);
     statements.push(
         Statement::allow(["s3:GetObject"])
             .sid("ReadTheOpenCollections")

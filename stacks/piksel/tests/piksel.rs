@@ -3307,6 +3307,14 @@ fn the_index_is_initialised_by_a_job_that_alone_reads_the_master_secret() {
         assert_eq!(env_var("ODC_MASTER_SECRET_ARN"), "${ODC_MASTER_SECRET_ARN}");
         assert_eq!(env_var("DB_HOSTNAME"), "${ODC_DB_HOST}");
         assert_eq!(env_var("PGSSLMODE"), "verify-full");
+        // Review 5's B2: datacube-ows's schema command loads the services' configuration.
+        assert_eq!(env_var("DATACUBE_OWS_CFG"), "/odc/scripts/ows_cfg.json");
+        let scripts = t.kube_object("ConfigMap", "odc-scripts");
+        let services = t.kube_object("ConfigMap", "ows-config");
+        assert_eq!(
+            scripts["data"]["ows_cfg.json"],
+            services["data"]["ows_cfg.json"]
+        );
         let outputs = t.resources("kubernetes_config_map_v1");
         let (_, outputs) = outputs
             .iter()
