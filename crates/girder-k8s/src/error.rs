@@ -506,14 +506,6 @@ pub enum K8sError {
         worker: String,
     },
 
-    /// Post-render patches on a release that is not delivered by Flux (only Flux's
-    /// HelmRelease applies them; the values file alone would install without them).
-    #[error("release {release}: post-render patches need Delivery::Flux")]
-    PatchesNeedFlux {
-        /// The release.
-        release: String,
-    },
-
     /// Helm values that do not serialize.
     #[error("values of release {release} do not serialize: {message}")]
     ValuesDoNotSerialize {

@@ -27,26 +27,6 @@ use crate::validate;
 pub trait ChartValues: Serialize {
     /// The chart and the exact version the fields match.
     fn chart() -> ChartRef;
-
-    /// The chart's own rules on these values, beyond their types (a request within its
-    /// limit, a positive culling period), checked when the release is added.
-    fn check(&self) -> std::result::Result<(), K8sError> {
-        Ok(())
-    }
-}
-
-/// A kustomize patch Flux applies to the chart's rendered manifests
-/// (`spec.postRenderers[].kustomize.patches`): for what the chart's values cannot set.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostRenderPatch {
-    /// The kind patched (`Deployment`).
-    pub kind: String,
-    /// The object's name.
-    pub name: String,
-    /// A strategic merge patch of it.
-    pub patch: Json,
-    /// Why the chart's values cannot do it (kept next to the patch in the output).
-    pub reason: String,
 }
 
 /// How the release reaches the cluster besides its values file.
@@ -78,9 +58,6 @@ pub struct Release {
     chart: ChartRef,
     /// The values, or why they did not serialize (reported when added, with the path).
     values: std::result::Result<Json, String>,
-    /// What the values' own rules refused (reported when added, with the path).
-    refused: Option<K8sError>,
-    patches: Vec<PostRenderPatch>,
     create_namespace: bool,
     depends_on: Vec<String>,
     delivery: Delivery,
@@ -119,8 +96,6 @@ impl Release {
             namespace: namespace.into(),
             chart,
             values: serde_json::to_value(values).map_err(|e| e.to_string()),
-            refused: None,
-            patches: Vec::new(),
             create_namespace: false,
             depends_on: Vec::new(),
             delivery: Delivery::ValuesFile,
@@ -129,16 +104,7 @@ impl Release {
 
     /// Release `name` of the chart `values` are typed for.
     pub fn typed<V: ChartValues>(name: &str, namespace: &str, values: &V) -> Self {
-        let mut release = Self::new(name, namespace, V::chart(), values);
-        release.refused = values.check().err();
-        release
-    }
-
-    /// Flux: patch the rendered manifests with `patch` (only [`Delivery::Flux`] applies
-    /// it; another delivery with patches is refused when added).
-    pub fn post_render_patch(mut self, patch: PostRenderPatch) -> Self {
-        self.patches.push(patch);
-        self
+        Self::new(name, namespace, V::chart(), values)
     }
 
     /// Let the delivery create the namespace (Flux `install.createNamespace`, Argo CD
@@ -183,15 +149,6 @@ impl Release {
         let at = scope.location();
         validate::dns_label(&at, "release name", &self.name)?;
         validate::dns_label(&at, "release namespace", &self.namespace)?;
-        if let Some(refused) = self.refused {
-            return Err(refused.at(&at));
-        }
-        if !self.patches.is_empty() && self.delivery != Delivery::Flux {
-            return Err(K8sError::PatchesNeedFlux {
-                release: self.name.clone(),
-            }
-            .at(&at));
-        }
         let values = self.values.map_err(|e| {
             K8sError::ValuesDoNotSerialize {
                 release: self.name.clone(),
@@ -217,30 +174,6 @@ impl Release {
                 if self.create_namespace {
                     install["createNamespace"] = Json::Bool(true);
                 }
-                let mut extra = Extra::new();
-                if !self.patches.is_empty() {
-                    let mut patches = Vec::new();
-                    for patch in &self.patches {
-                        let mut body = patch.patch.clone();
-                        if let Some(object) = body.as_object_mut() {
-                            object.insert("kind".into(), Json::String(patch.kind.clone()));
-                            object
-                                .entry("metadata")
-                                .or_insert_with(|| serde_json::json!({}))
-                                .as_object_mut()
-                                .map(|m| m.insert("name".into(), Json::String(patch.name.clone())));
-                        }
-                        let text = girder_core::yaml::to_yaml(&at, &body)?;
-                        patches.push(serde_json::json!({
-                            "target": {"kind": patch.kind, "name": patch.name},
-                            "patch": format!("# {}\n{text}", patch.reason),
-                        }));
-                    }
-                    extra.insert(
-                        "postRenderers".into(),
-                        serde_json::json!([{"kustomize": {"patches": patches}}]),
-                    );
-                }
                 let release = crate::crds::flux::HelmRelease::new(
                     &self.namespace,
                     &self.name,
@@ -264,7 +197,6 @@ impl Release {
                         ),
                         values: Some(values),
                         depends_on: self.depends_on.iter().map(NameRef::new).collect(),
-                        extra,
                         ..HelmReleaseSpec::default()
                     },
                 );

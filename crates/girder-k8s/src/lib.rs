@@ -64,7 +64,7 @@ pub use aws_identity::{
 pub use container::{Container, Env, EnvFrom, Port, Probe, Protocol, Resources, SecurityException};
 pub use error::K8sError;
 pub use gitops::{FLUX_SOURCE, FluxSync, GitOps};
-pub use helm::{ChartValues, Delivery, PostRenderPatch, Release, ReleaseHandle};
+pub use helm::{ChartValues, Delivery, Release, ReleaseHandle};
 pub use labels::{AppLabels, MANAGED_BY};
 pub use namespace::{Namespace, NamespaceHandle, PodSecurity};
 pub use network_policy::{IpBlock, NetworkPolicyPeer};
