@@ -515,6 +515,16 @@ pub enum K8sError {
         message: String,
     },
 
+    /// Post-renderers on a release Flux does not deliver: the chart would be installed
+    /// without them.
+    #[error(
+        "release {release} has post-renderers, which only a Flux HelmRelease applies: deliver it with Delivery::Flux"
+    )]
+    PostRendererNeedsFlux {
+        /// The release.
+        release: String,
+    },
+
     /// A GitOps repository URL Flux and Argo CD would not fetch with integrity.
     #[error("GitOps repository {repository:?} must be an https:// or ssh:// URL with a host")]
     GitOpsRepository {

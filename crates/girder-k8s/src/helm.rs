@@ -15,7 +15,7 @@ use crate::crds::argocd::{
 };
 use crate::crds::flux::{
     HelmChartSpec, HelmChartTemplate, HelmReleaseSpec, HelmRepository, HelmRepositorySpec,
-    SourceRef,
+    PostRenderer, SourceRef,
 };
 use crate::crds::k3s;
 use crate::crds::{Extra, NameRef};
@@ -61,6 +61,7 @@ pub struct Release {
     create_namespace: bool,
     depends_on: Vec<String>,
     delivery: Delivery,
+    post_renderers: Vec<PostRenderer>,
 }
 
 /// A Helm release in the stack.
@@ -99,6 +100,7 @@ impl Release {
             create_namespace: false,
             depends_on: Vec::new(),
             delivery: Delivery::ValuesFile,
+            post_renderers: Vec::new(),
         }
     }
 
@@ -124,6 +126,15 @@ impl Release {
     /// values file).
     pub fn delivery(mut self, delivery: Delivery) -> Self {
         self.delivery = delivery;
+        self
+    }
+
+    /// Flux: change the chart's rendered manifests with `renderer` before they are
+    /// applied (a HelmRelease's `postRenderers`), for what the chart's values cannot set.
+    /// Only [`Delivery::Flux`] has post-renderers: another delivery would install the
+    /// chart without them, so it is refused ([`K8sError::PostRendererNeedsFlux`]).
+    pub fn post_renderer(mut self, renderer: PostRenderer) -> Self {
+        self.post_renderers.push(renderer);
         self
     }
 }
@@ -156,6 +167,12 @@ impl Release {
             }
             .at(&at)
         })?;
+        if !self.post_renderers.is_empty() && self.delivery != Delivery::Flux {
+            return Err(K8sError::PostRendererNeedsFlux {
+                release: self.name.clone(),
+            }
+            .at(&at));
+        }
         scope.add_helm_release(
             ValuesFile::new(&self.name, self.chart.clone())
                 .namespace(&self.namespace)
@@ -197,6 +214,7 @@ impl Release {
                         ),
                         values: Some(values),
                         depends_on: self.depends_on.iter().map(NameRef::new).collect(),
+                        post_renderers: self.post_renderers.clone(),
                         ..HelmReleaseSpec::default()
                     },
                 );

@@ -5,6 +5,7 @@ use girder_core::assertions::Template;
 use girder_core::prelude::*;
 use girder_k8s::K8sError;
 use girder_k8s::charts::redis::RedisValues;
+use girder_k8s::crds::flux::{KustomizePatch, KustomizePostRenderer, PostRenderer};
 use girder_k8s::prelude::*;
 use serde_json::json;
 
@@ -70,6 +71,68 @@ fn flux_delivery_writes_the_values_file_a_repository_and_a_release() {
         release["spec"]["values"]["auth"]["existingSecret"],
         "sessions-redis"
     );
+}
+
+fn security_context_patch() -> PostRenderer {
+    PostRenderer {
+        kustomize: KustomizePostRenderer {
+            patches: vec![KustomizePatch::json6902(
+                "apps",
+                "Deployment",
+                "sessions-redis",
+                &json!([{"op": "remove", "path": "/spec/replicas"}]),
+            )],
+        },
+    }
+}
+
+#[test]
+fn flux_post_renderers_reach_the_helm_release() {
+    let mut stack = stack_with_apps();
+    let mut scope = stack.scope("cache").unwrap().with_kube_app("shop").unwrap();
+    Release::typed(
+        "sessions",
+        "shop",
+        &RedisValues::lru_cache("256mb", "sessions-redis", "password"),
+    )
+    .delivery(Delivery::Flux)
+    .post_renderer(security_context_patch())
+    .add(&mut scope, "release")
+    .unwrap();
+    drop(scope);
+    let template = Template::from_assembly(&synth(stack), "shop-dev").unwrap();
+    let release = template.kube_object("HelmRelease", "sessions");
+    let patch = &release["spec"]["postRenderers"][0]["kustomize"]["patches"][0];
+    assert_eq!(
+        patch["target"],
+        json!({"group": "apps", "kind": "Deployment", "name": "sessions-redis"})
+    );
+    let operations: serde_json::Value =
+        serde_json::from_str(patch["patch"].as_str().unwrap()).unwrap();
+    assert_eq!(operations[0]["op"], "remove");
+}
+
+#[test]
+fn post_renderers_without_flux_are_refused() {
+    for delivery in [Delivery::ValuesFile, Delivery::K3s] {
+        let mut stack = stack_with_apps();
+        let mut scope = stack.scope("cache").unwrap().with_kube_app("shop").unwrap();
+        let err = Release::typed(
+            "sessions",
+            "shop",
+            &RedisValues::lru_cache("256mb", "sessions-redis", "password"),
+        )
+        .delivery(delivery)
+        .post_renderer(security_context_patch())
+        .add(&mut scope, "release")
+        .unwrap_err();
+        assert_eq!(
+            err.construct_error::<K8sError>(),
+            Some(&K8sError::PostRendererNeedsFlux {
+                release: "sessions".into()
+            })
+        );
+    }
 }
 
 fn stack_release(scope: &mut Scope<'_>, delivery: Delivery) {

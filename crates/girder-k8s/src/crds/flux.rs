@@ -250,9 +250,74 @@ pub struct HelmReleaseSpec {
     /// HelmReleases installed first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<NameRef>,
+    /// Changes to the chart's rendered manifests before they are applied (what a chart's
+    /// values cannot set: a security context the chart does not template).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub post_renderers: Vec<PostRenderer>,
     /// Other fields (`valuesFrom`, `driftDetection`).
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// One entry of a HelmRelease's `postRenderers`: kustomize over the rendered chart.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct PostRenderer {
+    /// `kustomize`.
+    pub kustomize: KustomizePostRenderer,
+}
+
+/// `postRenderers[].kustomize`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct KustomizePostRenderer {
+    /// Patches, applied in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub patches: Vec<KustomizePatch>,
+}
+
+/// One kustomize patch: a strategic-merge patch or a JSON 6902 list of operations (as
+/// YAML or JSON text), on the objects `target` selects.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct KustomizePatch {
+    /// The patch's text.
+    pub patch: String,
+    /// The objects it applies to.
+    pub target: Option<PatchTarget>,
+}
+
+/// What a kustomize patch applies to.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatchTarget {
+    /// API group (empty for the core group).
+    pub group: Option<String>,
+    /// API version.
+    pub version: Option<String>,
+    /// Kind (`Deployment`).
+    pub kind: Option<String>,
+    /// Object name.
+    pub name: Option<String>,
+    /// Object namespace.
+    pub namespace: Option<String>,
+    /// Label selector (`app=web`).
+    pub label_selector: Option<String>,
+}
+
+impl KustomizePatch {
+    /// JSON 6902 operations `operations` on `kind` `name` (of API group `group`, empty for
+    /// the core group): written as the JSON list kustomize reads.
+    pub fn json6902(group: &str, kind: &str, name: &str, operations: &Json) -> Self {
+        Self {
+            patch: operations.to_string(),
+            target: Some(PatchTarget {
+                group: Some(group.to_owned()),
+                kind: Some(kind.to_owned()),
+                name: Some(name.to_owned()),
+                ..PatchTarget::default()
+            }),
+        }
+    }
 }
 
 impl Spec for HelmReleaseSpec {
