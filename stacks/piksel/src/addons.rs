@@ -349,12 +349,16 @@ pub(crate) fn add(
         .child("secret-stores")?
         .with_kube_app(SECRET_STORES_APP)?;
     // Only the namespaces whose ExternalSecrets the platform writes may read through it:
-    // the alerting credentials (monitoring) and Flux's Slack webhook (flux-system); the
-    // services' namespaces are added with their secrets (the next issue).
+    // the alerting credentials (monitoring), Flux's Slack webhook (flux-system), the
+    // hub's OAuth app and the gateway's hub token (jupyterhub, dask: jupyter.rs).
     ClusterSecretStore::cluster(
         SECRET_STORE,
-        ClusterSecretStoreSpec::new(Provider::secrets_manager(REGION))
-            .only_for([crate::monitoring::NAMESPACE, crate::flux::FLUX_NAMESPACE]),
+        ClusterSecretStoreSpec::new(Provider::secrets_manager(REGION)).only_for([
+            crate::monitoring::NAMESPACE,
+            crate::flux::FLUX_NAMESPACE,
+            crate::platform::JUPYTERHUB_NAMESPACE,
+            crate::platform::DASK_NAMESPACE,
+        ]),
     )
     .add(scope, "aws-secrets-manager")?;
     Ok(Addons { roles })

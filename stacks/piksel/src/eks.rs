@@ -282,6 +282,7 @@ pub(crate) fn stack(
         infra.zone.id(),
     )?;
     crate::odc::add(&mut stack)?;
+    let jupyter = crate::jupyter::add(&mut stack, env, &cluster, &infra.notebooks)?;
     let outputs = crate::gitops::add(
         &mut stack,
         env,
@@ -289,7 +290,7 @@ pub(crate) fn stack(
             (crate::addons::VPC_ID, infra.vpc.id()),
             (crate::addons::ZONE_ID, infra.zone.id()),
         ],
-        &[&flux, &addons],
+        &[&flux, &addons, &jupyter],
     )?;
     crate::flux::sync(&mut stack, env, &[&flux, &outputs])?;
     crate::findings::eks(&mut stack)?;

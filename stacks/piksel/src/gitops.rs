@@ -59,6 +59,7 @@ pub(crate) fn layout(env: &Environment) -> GitOps {
             crate::notifications::APP,
             [crate::addons::SECRET_STORES_APP],
         )
+        .app_after(crate::jupyter::APP, [crate::addons::SECRET_STORES_APP])
         // PrometheusRules need kube-prometheus-stack's CRDs; Flux's Alertmanager provider
         // needs Alertmanager.
         .app_after(
