@@ -1144,11 +1144,7 @@ fn every_addon_is_pinned_on_the_system_pool_with_resources_and_two_replicas_in_p
         let releases: Vec<_> = helm_releases(&t)
             .into_iter()
             .filter(|r| r["metadata"]["name"] != "kube-prometheus-stack")
-            .filter(|r| {
-                !services
-                    .iter()
-                    .any(|ns| r["metadata"]["namespace"] == *ns)
-            })
+            .filter(|r| !services.iter().any(|ns| r["metadata"]["namespace"] == *ns))
             .collect();
         assert_eq!(releases.len(), pinned.len(), "{env}");
         for (chart, version, replicas_key) in pinned {
