@@ -50,7 +50,7 @@ pub(crate) fn acknowledge(stack: &mut Stack, env: &Environment) -> Result<()> {
         let rotation = if crate::monitoring::secret_names(env).contains(&name) {
             "third-party credentials (PagerDuty, Slack, SES, Grafana's admin) are rotated at their issuer by an operator; no rotation Lambda can"
         } else {
-            "GitHub's OAuth app secret is rotated at GitHub and the gateway's hub token with openssl, by an operator (then both Flux-read Secrets refresh within the hour); no rotation Lambda can"
+            "GitHub's OAuth app secret is rotated at GitHub, the gateway's hub token with openssl, by an operator (External Secrets re-reads both within the hour, the hub and gateway take them at their next start); no rotation Lambda can"
         };
         stack.acknowledge_check(&path, "CKV2_AWS_57", rotation)?;
     }

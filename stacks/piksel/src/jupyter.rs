@@ -693,9 +693,14 @@ fn hub_values(
             service_account_name: Some(USER_SERVICE_ACCOUNT.into()),
             default_url: Some("/lab".into()),
             profile_list: Some(profiles),
+            // KubeSpawner's pod context is its fsGroup (the home volume's group): kept,
+            // with seccomp.
             extra: [(
                 "extraPodConfig".to_owned(),
-                json!({"securityContext": {"seccompProfile": {"type": "RuntimeDefault"}}}),
+                json!({"securityContext": {
+                    "fsGroup": NOTEBOOK_GID,
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                }}),
             )]
             .into(),
             ..Singleuser::default()
