@@ -1,3 +1,3 @@
 //! Shared by the integration tests.
 
-pub mod schema;
+pub(crate) mod schema;

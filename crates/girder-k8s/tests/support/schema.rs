@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 /// Helm's coalescing: `values` over `defaults`, maps merged key by key, anything else
 /// replaced, a `null` value removing the key.
-pub fn merge(defaults: &Value, values: &Value) -> Value {
+pub(crate) fn merge(defaults: &Value, values: &Value) -> Value {
     match (defaults, values) {
         (Value::Object(base), Value::Object(over)) => {
             let mut out = base.clone();
@@ -30,7 +30,7 @@ pub fn merge(defaults: &Value, values: &Value) -> Value {
 }
 
 /// The problems of `value` against `schema`, each with its JSON path.
-pub fn validate(schema: &Value, value: &Value) -> Vec<String> {
+pub(crate) fn validate(schema: &Value, value: &Value) -> Vec<String> {
     let mut problems = Vec::new();
     check(schema, value, "values", &mut problems);
     problems
