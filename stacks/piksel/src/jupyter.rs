@@ -831,37 +831,33 @@ fn gateway_values(size: &Sizing, image: &ChartImage) -> DaskGatewayValues {
 /// cannot set: a pod context (non-root uid 1000, seccomp) and the container's (no
 /// escalation, no capabilities).
 fn restricted_patches() -> Vec<PostRenderer> {
-    let patches = [
-        ("api", "gateway"),
-        ("controller", "controller"),
-        ("traefik", "traefik"),
-    ]
-    .into_iter()
-    .map(|(deployment, _container)| {
-        KustomizePatch::json6902(
-            "apps",
-            "Deployment",
-            &format!("{deployment}-{GATEWAY_RELEASE}"),
-            &json!([
-                {
-                    "op": "add",
-                    "path": "/spec/template/spec/securityContext",
-                    "value": {
-                        "runAsNonRoot": true,
-                        "runAsUser": 1000,
-                        "runAsGroup": 1000,
-                        "seccompProfile": {"type": "RuntimeDefault"},
+    let patches = ["api", "controller", "traefik"]
+        .into_iter()
+        .map(|deployment| {
+            KustomizePatch::json6902(
+                "apps",
+                "Deployment",
+                &format!("{deployment}-{GATEWAY_RELEASE}"),
+                &json!([
+                    {
+                        "op": "add",
+                        "path": "/spec/template/spec/securityContext",
+                        "value": {
+                            "runAsNonRoot": true,
+                            "runAsUser": 1000,
+                            "runAsGroup": 1000,
+                            "seccompProfile": {"type": "RuntimeDefault"},
+                        },
                     },
-                },
-                {
-                    "op": "add",
-                    "path": "/spec/template/spec/containers/0/securityContext",
-                    "value": restricted_container(1000, 1000),
-                },
-            ]),
-        )
-    })
-    .collect();
+                    {
+                        "op": "add",
+                        "path": "/spec/template/spec/containers/0/securityContext",
+                        "value": restricted_container(1000, 1000),
+                    },
+                ]),
+            )
+        })
+        .collect();
     vec![PostRenderer {
         kustomize: KustomizePostRenderer { patches },
     }]
