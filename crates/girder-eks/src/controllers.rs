@@ -358,26 +358,36 @@ impl EksClusterHandle {
     /// account `service_account` of `namespace` (construct `id` of `scope`): it reads
     /// (`GetSecretValue`, `DescribeSecret`, `ListSecretVersionIds`,
     /// `GetResourcePolicy`) the Secrets Manager secrets of the cluster's region and
-    /// account whose names start with `prefix` (`piksel/dev/`) only. Errors: an empty
-    /// prefix or one with a wildcard ([`EksError::SecretPrefix`]), and those of
-    /// [`EksClusterHandle::pod_identity_role`].
+    /// account whose names start with one of `prefixes` (`piksel/dev/`) only. Errors: no
+    /// prefix, an empty one or one with a wildcard ([`EksError::SecretPrefix`]), and
+    /// those of [`EksClusterHandle::pod_identity_role`].
     pub fn secrets_reader_role(
         &self,
         scope: &mut Scope<'_>,
         id: &str,
         namespace: &str,
         service_account: &str,
-        prefix: &str,
+        prefixes: &[&str],
     ) -> Result<PodIdentityRoleHandle> {
-        if prefix.is_empty() || prefix.contains(['*', '?']) {
+        if prefixes.is_empty() {
             return Err(Error::construct(
                 format!("{}/{id}", scope.location()),
-                EksError::SecretPrefix(prefix.to_owned()),
+                EksError::SecretPrefix(String::new()),
             ));
         }
-        let secrets = self
-            .location()
-            .arn("secretsmanager", format!("secret:{prefix}*"));
+        if let Some(bad) = prefixes
+            .iter()
+            .find(|prefix| prefix.is_empty() || prefix.contains(['*', '?']))
+        {
+            return Err(Error::construct(
+                format!("{}/{id}", scope.location()),
+                EksError::SecretPrefix((*bad).to_owned()),
+            ));
+        }
+        let secrets = prefixes.iter().map(|prefix| {
+            self.location()
+                .arn("secretsmanager", format!("secret:{prefix}*"))
+        });
         let statements = [Statement::allow([
             "secretsmanager:GetSecretValue",
             "secretsmanager:DescribeSecret",
@@ -385,7 +395,7 @@ impl EksClusterHandle {
             "secretsmanager:GetResourcePolicy",
         ])
         .sid("ReadTheEnvironmentsSecrets")
-        .on([secrets])];
+        .on(secrets)];
         self.pod_identity_role(
             scope,
             id,

@@ -171,7 +171,7 @@ fn external_dns_changes_records_of_its_zone_only() {
 }
 
 #[test]
-fn the_secrets_reader_reads_its_prefix_only() {
+fn the_secrets_reader_reads_its_prefixes_only() {
     let mut handles = None;
     let _template = build(
         |c| c,
@@ -181,7 +181,7 @@ fn the_secrets_reader_reads_its_prefix_only() {
                 "external-secrets",
                 "external-secrets",
                 "external-secrets",
-                "piksel/dev/",
+                &["piksel/dev/", "piksel-dev-odc/users/"],
             )?;
             handles = Some((role, cluster.location().clone()));
             Ok(())
@@ -190,6 +190,25 @@ fn the_secrets_reader_reads_its_prefix_only() {
     let (role, here) = handles.unwrap();
     let secret = |name: &str| here.arn("secretsmanager", format!("secret:{name}")).value();
     let reads = here.arn("secretsmanager", "secret:piksel/dev/*").value();
+    let users = here
+        .arn(
+            "secretsmanager",
+            "secret:piksel-dev-odc/users/odc_reader-AbCdEf",
+        )
+        .value();
+    assert_eq!(
+        role.policy()
+            .access("secretsmanager:GetSecretValue", &users),
+        Access::Allowed
+    );
+    // Not the instance's master secret, which RDS names `rds!db-...`.
+    assert_eq!(
+        role.policy().access(
+            "secretsmanager:GetSecretValue",
+            &secret("rds!db-0a1b2c3d-4e5f")
+        ),
+        Access::Denied
+    );
     assert_eq!(
         role.policy()
             .access("secretsmanager:GetSecretValue", &reads),
@@ -212,16 +231,20 @@ fn the_secrets_reader_reads_its_prefix_only() {
 
 #[test]
 fn a_secret_prefix_with_a_wildcard_or_empty_is_refused() {
-    for prefix in ["", "piksel/*"] {
+    for (prefixes, refused) in [
+        (&[][..], ""),
+        (&[""][..], ""),
+        (&["piksel/dev/", "piksel/*"][..], "piksel/*"),
+    ] {
         let error = try_build(
             |c| c,
             |scope, _, cluster| {
-                let _ = cluster.secrets_reader_role(scope, "eso", "eso", "eso", prefix)?;
+                let _ = cluster.secrets_reader_role(scope, "eso", "eso", "eso", prefixes)?;
                 Ok(())
             },
         )
         .unwrap_err();
-        assert_eq!(eks_error(&error), EksError::SecretPrefix(prefix.into()));
+        assert_eq!(eks_error(&error), EksError::SecretPrefix(refused.into()));
     }
 }
 

@@ -75,6 +75,18 @@ pub fn sentinel2_l2a() -> Product {
 /// (`uint16`, nodata 1: the fill bit), radiometric saturation `QA_RADSAT` and the
 /// aerosol quality `SR_QA_AEROSOL` (`uint8`, nodata 1), each with its bit flags.
 pub fn landsat8_c2l2_sr() -> Product {
+    landsat_oli_c2l2_sr(8)
+}
+
+/// Landsat 9 Collection 2 Level-2 surface reflectance (`ls9_sr`): Landsat 9's OLI-2 and
+/// TIRS-2 deliver Landsat 8's bands and quality layers, so the definition is
+/// [`landsat8_c2l2_sr`]'s for platform `landsat-9` (as DE Africa's `ls9_sr`).
+pub fn landsat9_c2l2_sr() -> Product {
+    landsat_oli_c2l2_sr(9)
+}
+
+/// The surface reflectance of Landsat `number` (8 or 9: OLI / OLI-2).
+fn landsat_oli_c2l2_sr(number: u8) -> Product {
     let band = |number: u8, alias: &str| {
         Measurement::new(
             format!("SR_B{number}"),
@@ -86,12 +98,19 @@ pub fn landsat8_c2l2_sr() -> Product {
         .alias(alias)
     };
     let mut product = Product::new(
-        "ls8_sr",
-        "USGS Landsat 8 Collection 2 Level-2 Surface Reflectance",
+        format!("ls{number}_sr"),
+        format!("USGS Landsat {number} Collection 2 Level-2 Surface Reflectance"),
         "CC-BY-4.0",
     )
-    .property("eo:platform", "landsat-8")
-    .property("eo:instrument", "OLI_TIRS");
+    .property("eo:platform", format!("landsat-{number}"))
+    .property(
+        "eo:instrument",
+        if number == 8 {
+            "OLI_TIRS"
+        } else {
+            "OLI_TIRS_2"
+        },
+    );
     for (number, alias) in [
         (1, "coastal_aerosol"),
         (2, "blue"),
@@ -229,4 +248,41 @@ pub fn sentinel2_geomedian_annual() -> Product {
         .measurement(
             Measurement::new("COUNT", Dtype::Uint16, Nodata::Integer(0), "1").alias("count"),
         )
+}
+
+/// Water Observations from Space on Landsat (`wofs_ls`), the WOfS analysis seed 000
+/// names (5.3.3), as Digital Earth Africa defines it (digitalearthafrica/config,
+/// `products/wofs_ls.odc-product.yaml`): one `uint8` measurement `water` whose bits say
+/// why a pixel was not classified (no data, non-contiguous, low solar angle, terrain
+/// shadow, high slope, cloud shadow, cloud) and whether water was seen; `wet` and `dry`
+/// read the classified pixels (nodata 1: the no-data bit).
+pub fn wofs_landsat() -> Product {
+    let water = [
+        ("noncontiguous", 1),
+        ("low_solar_angle", 2),
+        ("terrain_shadow", 3),
+        ("high_slope", 4),
+        ("cloud_shadow", 5),
+        ("cloud", 6),
+        ("water_observed", 7),
+    ]
+    .into_iter()
+    .fold(
+        Measurement::new("water", Dtype::Uint8, Nodata::Integer(1), "1").flag_set(
+            "nodata",
+            [0],
+            "No data",
+            1,
+        ),
+        |m, (flag, bit)| m.bit_flag(flag, bit),
+    )
+    .flag_set("dry", [7, 6, 5, 4, 3, 1, 0], "Clear and dry", 0)
+    .flag_set("wet", [7, 6, 5, 4, 3, 1, 0], "Clear and wet", 128);
+    Product::new(
+        "wofs_ls",
+        "Water Observations from Space, Landsat",
+        "CC-BY-4.0",
+    )
+    .property("odc:product_family", "wofs")
+    .measurement(water)
 }

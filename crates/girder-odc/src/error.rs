@@ -65,6 +65,20 @@ pub enum OdcError {
         /// The dtype.
         dtype: &'static str,
     },
+    /// A flag value that sets a bit the flag does not read.
+    #[error(
+        "measurement {measurement:?}: flag {flag:?} value {value} sets a bit outside its bits {bits:?} (a value is read as those bits, shifted down by the lowest)"
+    )]
+    FlagValue {
+        /// The measurement.
+        measurement: String,
+        /// The flag.
+        flag: String,
+        /// The value.
+        value: u64,
+        /// The bits the flag reads.
+        bits: Vec<u8>,
+    },
     /// A required text (description, license) left empty.
     #[error("product {product:?} has no {what}")]
     Missing {

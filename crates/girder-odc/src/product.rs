@@ -285,6 +285,31 @@ impl Measurement {
         self
     }
 
+    /// Flag `name` over several `bits`: the bits' value `value` (shifted down by the
+    /// lowest bit, as ODC reads it) means `name` holds (`value: true`), as WOfS's `wet`
+    /// and `dry` read.
+    pub fn flag_set(
+        mut self,
+        name: impl Into<String>,
+        bits: impl IntoIterator<Item = u8>,
+        description: impl Into<String>,
+        value: u64,
+    ) -> Self {
+        let bits: Vec<u8> = bits.into_iter().collect();
+        self.flags_definition.insert(
+            name.into(),
+            Flag {
+                bits: match bits.as_slice() {
+                    [one] => Bits::One(*one),
+                    _ => Bits::Many(bits),
+                },
+                description: Some(description.into()),
+                values: [(value, FlagValue::Boolean(true))].into(),
+            },
+        );
+        self
+    }
+
     /// Flag `name`: bit `bit` set means `name` holds (`0: false`, `1: true`).
     pub fn bit_flag(mut self, name: impl Into<String>, bit: u8) -> Self {
         self.flags_definition.insert(
@@ -354,6 +379,24 @@ impl Measurement {
                         flag: flag.clone(),
                         bit,
                         dtype: self.dtype.name(),
+                    });
+                }
+            }
+            // ODC reads a flag's value as the pixel's listed bits, shifted down by the
+            // lowest: a value that sets any other bit never matches a pixel.
+            let bits = definition.bits.all();
+            let lowest = bits.iter().copied().min().unwrap_or(0);
+            let mask: u128 = bits.iter().map(|bit| 1u128 << bit).sum();
+            for value in definition.values.keys() {
+                let placed = u128::from(*value).checked_shl(u32::from(lowest));
+                if placed.is_none_or(|placed| {
+                    placed & !mask != 0 || placed >> lowest != u128::from(*value)
+                }) {
+                    return Err(OdcError::FlagValue {
+                        measurement: self.name.clone(),
+                        flag: flag.clone(),
+                        value: *value,
+                        bits,
                     });
                 }
             }

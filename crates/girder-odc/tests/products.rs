@@ -314,3 +314,72 @@ fn the_sentinel2_geomedian_carries_nan_nodata_through_yaml() {
     let dotnan = yaml.replace("nodata: NaN", "nodata: .nan");
     assert_eq!(Product::from_yaml(&dotnan).unwrap(), product);
 }
+
+#[test]
+fn landsat9_is_landsat8s_definition_for_its_own_platform() {
+    let eight = catalogue::landsat8_c2l2_sr();
+    let nine = catalogue::landsat9_c2l2_sr();
+    nine.check().unwrap();
+    assert_eq!(nine.name(), "ls9_sr");
+    assert_eq!(nine.measurements(), eight.measurements());
+    let yaml = nine.to_yaml().unwrap();
+    assert!(yaml.contains("eo:platform: landsat-9"), "{yaml}");
+    assert_eq!(Product::from_yaml(&yaml).unwrap(), nine);
+}
+
+#[test]
+fn wofs_reads_wet_and_dry_over_the_classification_bits() {
+    let wofs = catalogue::wofs_landsat();
+    wofs.check().unwrap();
+    let yaml = wofs.to_yaml().unwrap();
+    let doc: serde_json::Value = serde_norway::from_str(&yaml).unwrap();
+    let flags = &doc["measurements"][0]["flags_definition"];
+    assert_eq!(
+        flags["wet"]["bits"],
+        serde_json::json!([7, 6, 5, 4, 3, 1, 0])
+    );
+    assert_eq!(flags["wet"]["values"]["128"], true);
+    assert_eq!(flags["dry"]["values"]["0"], true);
+    assert_eq!(flags["nodata"]["bits"], 0);
+    assert_eq!(doc["measurements"][0]["nodata"], 1);
+    assert_eq!(Product::from_yaml(&yaml).unwrap(), wofs);
+}
+
+#[test]
+fn a_flag_value_setting_a_bit_the_flag_does_not_read_is_refused() {
+    // Bit 2 is not among the bits: 4 (bit 2 set) never matches a pixel.
+    for (bits, value) in [
+        (vec![7, 6, 5, 4, 3, 1, 0], 4_u64),
+        (vec![8, 9], 4),
+        (vec![3], 2),
+    ] {
+        let product = product_with(vec![
+            Measurement::new("qa", Dtype::Uint16, Nodata::Integer(0), "1").flag_set(
+                "odd",
+                bits.clone(),
+                "a value outside its bits",
+                value,
+            ),
+        ]);
+        assert_eq!(
+            product.check().unwrap_err(),
+            OdcError::FlagValue {
+                measurement: "qa".into(),
+                flag: "odd".into(),
+                value,
+                bits,
+            }
+        );
+    }
+    // Values within their bits are accepted, shifted down by the lowest.
+    product_with(vec![
+        Measurement::new("qa", Dtype::Uint16, Nodata::Integer(0), "1").flag(
+            "confidence",
+            [8, 9],
+            "two bits",
+            [(3, "high")],
+        ),
+    ])
+    .check()
+    .unwrap();
+}

@@ -80,14 +80,7 @@ impl Construct for Repository {
     fn add(self, scope: &mut Scope<'_>, id: &str) -> Result<RepositoryHandle> {
         let mut scope = scope.construct_child(id)?;
         let at = scope.location();
-        let valid = (2..=256).contains(&self.name.len())
-            && self.name.chars().all(|c| {
-                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.' | '/')
-            })
-            && self
-                .name
-                .starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit());
-        if !valid {
+        if !is_repository_name(&self.name) {
             return Err(Error::construct(
                 at,
                 StorageError::RepositoryName(self.name),
@@ -179,4 +172,13 @@ impl RepositoryHandle {
     pub fn resource(&self) -> &aws::EcrRepositoryHandle {
         &self.repository
     }
+}
+
+/// 2-256 lowercase letters, digits, '-', '_', '.', '/', starting with a letter or digit.
+pub(crate) fn is_repository_name(name: &str) -> bool {
+    (2..=256).contains(&name.len())
+        && name.chars().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.' | '/')
+        })
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
 }

@@ -187,4 +187,12 @@ pub enum StorageError {
         "the site's aliases {0:?} need an ACM certificate (in us-east-1) that covers them: `.certificate(arn)`"
     )]
     AliasesWithoutCertificate(Vec<String>),
+    /// An image reference that is not a private ECR image pinned by tag and digest.
+    #[error("image {image:?}: {why}")]
+    EcrImage {
+        /// The reference.
+        image: String,
+        /// What is wrong, and what is allowed.
+        why: &'static str,
+    },
 }

@@ -10,7 +10,7 @@
 //!   give a role exactly the object actions it needs; S3 Object Lock ([`ObjectLock`],
 //!   governance or compliance) for records that must outlive the principals they record.
 //! - [`Repository`]: an ECR repository with immutable tags, scan on push and a lifecycle
-//!   policy.
+//!   policy; [`EcrImage`]: an image of a private ECR registry pinned by tag and digest.
 //! - [`BackupPlan`]: AWS Backup with a KMS-encrypted vault of its own (a compliance lock
 //!   only when asked), daily / weekly / monthly [`BackupRule`]s in UTC with retention and
 //!   cold storage checked against AWS's limits, resources protected by ARN or tag, and
@@ -29,6 +29,7 @@ mod backup;
 mod bucket;
 mod ebs_csi;
 mod ecr;
+mod ecr_image;
 mod error;
 mod name;
 mod static_site;
@@ -42,6 +43,7 @@ pub use bucket::{
 };
 pub use ebs_csi::{EBS_CSI_CLUSTER_TAG, EBS_CSI_DRIVER_ACTIONS, ebs_csi_statements};
 pub use ecr::{PUSH_ACTIONS, Repository, RepositoryHandle};
+pub use ecr_image::EcrImage;
 pub use error::StorageError;
 pub use name::BucketName;
 pub use static_site::{

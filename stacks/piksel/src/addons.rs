@@ -19,7 +19,8 @@
 //!   production, `gp3-provisioned` (provisioned IOPS and throughput, volumes retained);
 //! - the External Secrets operator, and (app `secret-stores`, delivered after the
 //!   infrastructure apps, when the operator's CRDs exist) the ClusterSecretStore
-//!   `aws-secrets-manager`, reading the environment's `piksel/<env>/*` secrets only.
+//!   `aws-secrets-manager`, reading the environment's `piksel/<env>/*` secrets and the
+//!   index users' (`piksel-<env>-odc/users/*`, odc.rs) only.
 //!
 //! Every chart is pinned to a version of the shared schema index, its pods on the system
 //! pool (`piksel.io/pool: system`) with requests and limits, two replicas and a
@@ -144,6 +145,7 @@ pub(crate) fn add(
     cluster: &EksClusterHandle,
     node_groups: &[&NodeGroupHandle],
     zone_id: girder_core::Expr<String>,
+    index_users: &crate::odc::IndexUsers,
 ) -> Result<Addons> {
     let prod = env.production;
     let replicas = if prod { 2 } else { 1 };
@@ -178,7 +180,11 @@ pub(crate) fn add(
         "external-secrets",
         "external-secrets",
         "external-secrets",
-        &format!("piksel/{}/", env.name),
+        &[
+            &format!("piksel/{}/", env.name),
+            // The index users' (odc.rs); never RDS's master secret (`rds!db-...`).
+            &index_users.secret_prefix(),
+        ],
     )?;
     drop(iam);
     let roles = [&lbc_role, &autoscaler_role, &dns_role, &secrets_role]
@@ -350,12 +356,14 @@ pub(crate) fn add(
         .with_kube_app(SECRET_STORES_APP)?;
     // Only the namespaces whose ExternalSecrets the platform writes may read through it:
     // the alerting credentials (monitoring), Flux's Slack webhook (flux-system), the
-    // hub's OAuth app and the gateway's hub token (jupyterhub, dask: jupyter.rs).
+    // index's credentials (odc, jupyterhub: odc.rs), the hub's OAuth app and the
+    // gateway's hub token (jupyterhub, dask: jupyter.rs).
     ClusterSecretStore::cluster(
         SECRET_STORE,
         ClusterSecretStoreSpec::new(Provider::secrets_manager(REGION)).only_for([
             crate::monitoring::NAMESPACE,
             crate::flux::FLUX_NAMESPACE,
+            crate::platform::ODC_NAMESPACE,
             crate::platform::JUPYTERHUB_NAMESPACE,
             crate::platform::DASK_NAMESPACE,
         ]),

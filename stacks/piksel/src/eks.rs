@@ -280,8 +280,9 @@ pub(crate) fn stack(
         &cluster,
         &node_groups.iter().collect::<Vec<_>>(),
         infra.zone.id(),
+        &infra.index_users,
     )?;
-    crate::odc::add(&mut stack)?;
+    let odc = crate::odc::add(&mut stack, env, &cluster, infra)?;
     let jupyter = crate::jupyter::add(&mut stack, env, &cluster, &infra.notebooks)?;
     let outputs = crate::gitops::add(
         &mut stack,
@@ -289,8 +290,13 @@ pub(crate) fn stack(
         &[
             (crate::addons::VPC_ID, infra.vpc.id()),
             (crate::addons::ZONE_ID, infra.zone.id()),
+            (crate::odc::DB_HOST_VAR, infra.database.endpoint()),
+            (
+                crate::odc::MASTER_SECRET_VAR,
+                infra.database.master_secret_arn(),
+            ),
         ],
-        &[&flux, &addons, &jupyter],
+        &[&flux, &addons, &odc, &jupyter],
     )?;
     crate::flux::sync(&mut stack, env, &[&flux, &outputs])?;
     crate::findings::eks(&mut stack)?;

@@ -59,6 +59,8 @@ pub(crate) fn layout(env: &Environment) -> GitOps {
             crate::notifications::APP,
             [crate::addons::SECRET_STORES_APP],
         )
+        // The index's ExternalSecrets need the store.
+        .app_after(crate::odc::APP, [crate::addons::SECRET_STORES_APP])
         .app_after(crate::jupyter::APP, [crate::addons::SECRET_STORES_APP])
         // PrometheusRules need kube-prometheus-stack's CRDs; Flux's Alertmanager provider
         // needs Alertmanager.

@@ -13,17 +13,20 @@
 //!   `sha-` prefix the registry's lifecycle rule reads); staging follows releases and
 //!   their candidates (`v1.2.0-rc.1`, semver `>=0.1.0-0`); prod follows releases only
 //!   (`>=0.1.0`).
-//! - One ImageUpdateAutomation committing the policies' newest tags to the manifests
-//!   under `./out/kubernetes/piksel-eks-<env>` that carry a `# {"$imagepolicy": ...}`
-//!   marker, through Flux's GitRepository `flux-system`
-//!   (its GitHub App needs contents: write). dev and staging push to `main`; prod pushes
-//!   to branch `flux/image-updates-prod`, a pull request a person approves (seed 001:
-//!   manual approval gates before production).
+//! - One ImageUpdateAutomation committing each policy's newest image, by tag and digest
+//!   (`digestReflectionPolicy: IfNotPresent`: ECR's tags are immutable, so a tag's digest
+//!   never changes), to the environment's pins file `stacks/piksel/images/<env>/images.yaml`,
+//!   whose lines carry the `# {"$imagepolicy": ...}` markers, through Flux's GitRepository
+//!   `flux-system` (piksel-kubernetes, which holds girder's workspace and its `out/`; its
+//!   GitHub App needs contents: write). dev and staging push to `main`; prod pushes to branch
+//!   `flux/image-updates-prod`, a pull request a person approves (seed 001: manual approval
+//!   gates before production).
 //!
-//! No manifest carries a marker yet (the services are the next issue's), so the
-//! automation commits nothing. Before one does, the services' tags must live where
-//! girder reads them at synth (a file Flux commits to and girder does not generate),
-//! or each synth would revert Flux's commit (review 3's M3): the next issue decides it.
+//! girder reads the pins file at synth ([`pinned`]) and never writes it, so a synth never
+//! reverts Flux's commit (review 3's M3): after Flux commits a new pin, CI's synth renders
+//! it into the manifests. Every workload of the platform's images names them by digest
+//! (the container definition contract of issue 14: the images come from the
+//! environment's ECR, by digest, checked by [`girder_storage::EcrImage`]).
 
 use girder_core::construct::Construct;
 use girder_core::{Result, Scope};
@@ -36,6 +39,9 @@ use girder_k8s::crds::flux::{
     ImagePolicySpec, ImageRepository, ImageRepositorySpec, ImageUpdateAutomation,
     ImageUpdateAutomationSpec, SourceRef, UpdateStrategy,
 };
+
+use girder_core::Error;
+use girder_storage::EcrImage;
 
 use crate::config::{Environment, REGION};
 use crate::flux::FLUX_NAMESPACE;
@@ -50,6 +56,69 @@ const GIT_REPOSITORY: &str = girder_k8s::FLUX_SOURCE;
 /// What the reflector calls: the tags and manifests of the two repositories.
 pub const REFLECTOR_ACTIONS: [&str; 3] =
     ["ecr:BatchGetImage", "ecr:DescribeImages", "ecr:ListImages"];
+
+/// Where the pins files live in the repository, one directory per environment (what
+/// the automation's `update.path` names).
+pub(crate) const PINS_DIRECTORY: &str = "stacks/piksel/images";
+
+/// The pins file of `env` (read when the stack compiles: a new pin is a new build).
+fn pins_file(env: &Environment) -> Option<&'static str> {
+    match env.name {
+        "dev" => Some(include_str!("../images/dev/images.yaml")),
+        "staging" => Some(include_str!("../images/staging/images.yaml")),
+        "prod" => Some(include_str!("../images/prod/images.yaml")),
+        _ => None,
+    }
+}
+
+/// The image of `repository` (one of [`REPOSITORIES`]) that `env` runs, from its pins
+/// file: an image of the environment's own registry, pinned by digest.
+pub fn pinned(env: &Environment, repository: &str) -> Result<EcrImage> {
+    let at = format!(
+        "{}-{}:images ({PINS_DIRECTORY}/{}/images.yaml)",
+        crate::eks::NAME,
+        env.name,
+        env.name
+    );
+    let file = pins_file(env).ok_or_else(|| {
+        Error::invalid(&at, format!("no pins file for environment {:?}", env.name))
+    })?;
+    parse_pins(file, env, repository).map_err(|why| Error::invalid(&at, why))
+}
+
+/// Read `repository`'s pin out of `file`: a mapping of exactly [`REPOSITORIES`] to images
+/// of `env`'s registry in [`REGION`].
+fn parse_pins(
+    file: &str,
+    env: &Environment,
+    repository: &str,
+) -> std::result::Result<EcrImage, String> {
+    let pins: std::collections::BTreeMap<String, String> = serde_norway::from_str(file)
+        .map_err(|e| format!("not a mapping of repository to image: {e}"))?;
+    let mut names: Vec<&str> = pins.keys().map(String::as_str).collect();
+    let mut expected = REPOSITORIES.to_vec();
+    names.sort_unstable();
+    expected.sort_unstable();
+    if names != expected {
+        return Err(format!(
+            "pins {names:?}: the file pins exactly the platform's repositories {expected:?}"
+        ));
+    }
+    let reference = pins
+        .get(repository)
+        .ok_or_else(|| format!("{repository:?} is not one of {REPOSITORIES:?}"))?;
+    let image = EcrImage::parse(reference).map_err(|e| e.to_string())?;
+    if image.account() != env.account_id
+        || image.region() != REGION
+        || image.repository() != repository
+    {
+        return Err(format!(
+            "{repository}: {reference:?} is not in {}'s registry: {}.dkr.ecr.{REGION}.amazonaws.com/{repository}",
+            env.name, env.account_id
+        ));
+    }
+    Ok(image)
+}
 
 /// Add the reflector's role (Terraform) and app `images` under `scope`.
 pub(crate) fn add(
@@ -104,7 +173,10 @@ pub(crate) fn add(
                 image_repository_ref: NameRef::new(name),
                 filter_tags: Some(filter),
                 policy,
-                ..ImagePolicySpec::default()
+                // The tag's digest, read once: ECR's tags are immutable.
+                extra: [("digestReflectionPolicy".to_owned(), "IfNotPresent".into())]
+                    .into_iter()
+                    .collect(),
             },
         )
         .add(app, &format!("{name}-policy"))?;
@@ -140,9 +212,7 @@ pub(crate) fn add(
                 }),
             }),
             update: Some(UpdateStrategy::setters(format!(
-                "./{}/kubernetes/{}-{}",
-                crate::gitops::OUTPUT,
-                crate::eks::NAME,
+                "./{PINS_DIRECTORY}/{}",
                 env.name
             ))),
             ..ImageUpdateAutomationSpec::default()
@@ -180,5 +250,70 @@ fn policy(env: &Environment) -> (FilterTags, ImageOrder) {
                 .into(),
             },
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::environments;
+
+    const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn every_environment_pins_each_platform_image_from_its_own_registry() {
+        for env in environments() {
+            for repository in REPOSITORIES {
+                let image = pinned(&env, repository).unwrap();
+                assert_eq!(image.account(), env.account_id);
+                assert_eq!(image.repository(), repository);
+            }
+        }
+    }
+
+    #[test]
+    fn a_pin_of_another_registry_a_missing_pin_or_an_unpinned_image_is_refused() {
+        let env = &environments()[0];
+        let image = |account: &str, repository: &str| {
+            format!("{account}.dkr.ecr.{REGION}.amazonaws.com/{repository}:v1@{DIGEST}")
+        };
+        let both = |core: String, jupyter: String| {
+            format!("piksel-core: {core}\npiksel-jupyter: {jupyter}\n")
+        };
+        let good = both(
+            image(env.account_id, "piksel-core"),
+            image(env.account_id, "piksel-jupyter"),
+        );
+        assert!(parse_pins(&good, env, "piksel-core").is_ok());
+        let refused = [
+            // prod's registry in dev's file.
+            both(
+                image("555555555555", "piksel-core"),
+                image(env.account_id, "piksel-jupyter"),
+            ),
+            // The Jupyter image where the core image belongs.
+            both(
+                image(env.account_id, "piksel-jupyter"),
+                image(env.account_id, "piksel-jupyter"),
+            ),
+            // A repository missing, one too many.
+            format!("piksel-core: {}\n", image(env.account_id, "piksel-core")),
+            format!(
+                "{good}piksel-extra: {}\n",
+                image(env.account_id, "piksel-extra")
+            ),
+            // By tag only.
+            both(
+                format!(
+                    "{}.dkr.ecr.{REGION}.amazonaws.com/piksel-core:v1",
+                    env.account_id
+                ),
+                image(env.account_id, "piksel-jupyter"),
+            ),
+            "not: [a, mapping".to_owned(),
+        ];
+        for file in refused {
+            assert!(parse_pins(&file, env, "piksel-core").is_err(), "{file}");
+        }
     }
 }

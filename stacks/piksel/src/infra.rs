@@ -59,11 +59,15 @@ pub struct Infra {
     pub notebooks: BucketHandle,
     /// The ODC index: PostgreSQL with PostGIS.
     pub database: PostgresHandle,
+    /// The index's users, each its password in a secret of its own.
+    pub index_users: crate::odc::IndexUsers,
 }
 
 /// Stack `piksel-infra-<env>` and the handles the others read.
 pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
     let mut stack = aws_stack(NAME, env)?;
+    // The index users' passwords (odc.rs).
+    stack.require_provider(girder_aws::random::requirement())?;
     // Every role it makes is bounded by the environment's ceiling (its apply role may
     // make roles only so).
     stack.add_aspect(girder_iam::PermissionsBoundary::new(
@@ -176,6 +180,9 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
         postgres = postgres.without_deletion_protection();
     }
     let database = postgres.add(&mut data_scope, "odc")?;
+    // The index's own users (issue 14): the indexing jobs', the services' read-only one,
+    // and Explorer's (which writes its summaries). The init Job makes them in PostgreSQL.
+    let index_users = crate::odc::IndexUsers::add(&mut data_scope, &database)?;
     let prefix = SsmPath::new(format!("/piksel/{}/odc-db", env.name))
         .map_err(|e| Error::construct(data_scope.location(), e))?;
     let _published = database.publish_to_ssm(&mut data_scope, "settings", &prefix)?;
@@ -195,6 +202,7 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
             data,
             notebooks,
             database,
+            index_users,
         },
     ))
 }

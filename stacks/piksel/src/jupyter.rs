@@ -68,9 +68,16 @@
 //!   start, never the user's to lose (copy one into the home to change it). The servers
 //!   sign as `piksel-<env>-notebook-reader` (EKS Pod Identity of ServiceAccount
 //!   `jupyter-user`): list and get under `notebooks/` of that bucket, nothing else.
+//! - **The Open Data Cube:** the servers read the index as `odc_reader` (odc.rs writes
+//!   its Secret `odc-reader` in this namespace), datacube's `ODC_DEFAULT_*` settings in
+//!   their environment, the host substituted by Flux, TLS verified against the RDS
+//!   bundle.
 //! - **Images:** the servers, the examples' init container and the Dask schedulers and
-//!   workers run the environment's piksel-jupyter image pinned by digest (one
-//!   environment everywhere: a worker unpickles what the notebook pickled).
+//!   workers run the environment's piksel-jupyter image pinned by digest
+//!   (`images.rs`; one environment everywhere: a worker unpickles what the notebook
+//!   pickled). What the image must hold: the base environment below (the AWS CLI, for the
+//!   examples; dask-gateway at the gateway's version), Jupyter's docker-stacks user
+//!   (uid 1000, gid 100, home `/home/jovyan`) and the RDS bundle at piksel-core's path.
 //! - **Security:** namespace `jupyterhub` is Pod Security `baseline` (platform.rs);
 //!   the chart's privileged iptables init container is off
 //!   (`singleuser.cloudMetadata.blockWithIptables: false`): the platform's
@@ -155,15 +162,6 @@ pub(crate) fn secret_names(env: &Environment) -> [String; 2] {
 /// The hub's address.
 pub fn hostname(env: &Environment) -> String {
     format!("jupyter.{}.piksel.internal", env.name)
-}
-
-/// Stand-in for `crate::images::pinned` (on main, the lead's: the environment's
-/// `<registry>/<repo>:<tag>@sha256:<digest>`), until this branch merges main.
-fn pinned(env: &Environment, repository: &str) -> Result<String> {
-    Ok(format!(
-        "{}.dkr.ecr.{REGION}.amazonaws.com/{repository}:v0.1.0@sha256:{}",
-        env.account_id, "0000000000000000000000000000000000000000000000000000000000000000"
-    ))
 }
 
 /// A profile's requests and limits: cores, GiB.
@@ -324,8 +322,8 @@ pub(crate) fn add(
             message: "the notebooks bucket's name must be known at synth (the servers' init container names it)".into(),
         })?
         .to_owned();
-    let image = pinned(env, IMAGE_REPOSITORY)?;
-    let chart_image = ChartImage::from_reference(&image).map_err(|e| e.at(&at))?;
+    let image = crate::images::pinned(env, IMAGE_REPOSITORY)?;
+    let chart_image = ChartImage::from_reference(&image.to_string()).map_err(|e| e.at(&at))?;
 
     let reader = cluster.pod_identity_role(
         &mut scope,
@@ -684,6 +682,26 @@ fn hub_values(
                 [
                     ("AWS_DEFAULT_REGION", json!(REGION)),
                     ("PIKSEL_NOTEBOOKS", json!(format!("s3://{bucket}/{NOTEBOOKS_PREFIX}"))),
+                    // The Open Data Cube index, read-only (odc.rs's `odc_reader`, whose
+                    // Secret it writes in this namespace), over verified TLS; the host
+                    // is known at apply and substituted by Flux.
+                    (
+                        "ODC_DEFAULT_DB_HOSTNAME",
+                        json!(format!("${{{}}}", crate::odc::DB_HOST_VAR)),
+                    ),
+                    ("ODC_DEFAULT_DB_PORT", json!(crate::odc::DATABASE_PORT.to_string())),
+                    ("ODC_DEFAULT_DB_DATABASE", json!(crate::odc::DATABASE)),
+                    (
+                        "ODC_DEFAULT_DB_USERNAME",
+                        secret_env(crate::odc::READER_SECRET, crate::odc::USERNAME_KEY),
+                    ),
+                    (
+                        "ODC_DEFAULT_DB_PASSWORD",
+                        secret_env(crate::odc::READER_SECRET, crate::odc::PASSWORD_KEY),
+                    ),
+                    ("ODC_DEFAULT_INDEX_DRIVER", json!("postgis")),
+                    ("PGSSLMODE", json!("verify-full")),
+                    ("PGSSLROOTCERT", json!(crate::odc::CoreImage::RDS_CA_BUNDLE)),
                 ]
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v))

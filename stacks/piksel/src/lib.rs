@@ -27,14 +27,14 @@ pub use addons::SECRET_STORE;
 pub use agents::{AGENT_REPOSITORY, AGENT_VERSION, Agents};
 pub use config::{Environment, ORGANIZATION, REGION, environments};
 pub use eks::{Cluster, DASK_TAINT, POOL_LABEL};
-pub use images::{REFLECTOR_ACTIONS, REFLECTOR_SERVICE_ACCOUNT};
+pub use images::{REFLECTOR_ACTIONS, REFLECTOR_SERVICE_ACCOUNT, pinned as pinned_image};
 pub use infra::{BUILD_TAG_PREFIX, Infra, REPOSITORIES};
 pub use jupyter::{
     GITHUB_ORGANIZATION, NOTEBOOKS_PREFIX, USER_SERVICE_ACCOUNT, hostname as jupyter_hostname,
 };
 pub use monitoring::{ALERT_RECEIVERS, YACE_IMAGE};
 pub use notifications::SLACK_SECRET;
-pub use odc::products as odc_products;
+pub use odc::{CoreImage, IndexUsers, products as odc_products};
 pub use platform::{DASK_NAMESPACE, JUPYTERHUB_NAMESPACE, ODC_NAMESPACE};
 
 use girder_core::{App, Result, Stack};

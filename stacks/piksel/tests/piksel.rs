@@ -649,6 +649,9 @@ fn each_workspaces_apply_role_may_create_every_resource_its_stack_declares() {
                 if rtype.starts_with("helm_") || rtype.starts_with("kubernetes_") {
                     continue; // the cluster's API, through its access entry
                 }
+                if rtype.starts_with("random_") {
+                    continue; // computed by Terraform, no API
+                }
                 let needed = create_actions(rtype);
                 assert!(!needed.is_empty(), "{stack}: no actions known for {rtype}");
                 for action in needed {
@@ -1326,6 +1329,13 @@ fn external_dns_may_change_the_internal_zone_only() {
 }
 
 /// The objects of kind `kind` in namespace `namespace`.
+fn kinds<'a>(t: &'a Template, kind: &str) -> Vec<&'a serde_json::Value> {
+    t.kube_objects()
+        .iter()
+        .filter(|o| o["kind"] == kind)
+        .collect()
+}
+
 fn in_namespace<'a>(t: &'a Template, kind: &str, namespace: &str) -> Vec<&'a serde_json::Value> {
     t.kube_objects()
         .iter()
@@ -2119,6 +2129,8 @@ fn the_image_reflector_role_reads_only_the_two_repositories() {
             let policies = in_namespace(&t, "ImagePolicy", "flux-system");
             let policy = &named(&policies, repository)["spec"];
             assert_eq!(policy["imageRepositoryRef"]["name"], repository);
+            // The automation writes tag and digest: what the workloads pin.
+            assert_eq!(policy["digestReflectionPolicy"], "IfNotPresent");
             let pattern = policy["filterTags"]["pattern"].as_str().unwrap();
             if env == "dev" {
                 assert!(
@@ -2136,8 +2148,8 @@ fn the_image_reflector_role_reads_only_the_two_repositories() {
         assert_eq!(automation["spec"]["sourceRef"]["kind"], "GitRepository");
         assert_eq!(
             automation["spec"]["update"]["path"],
-            // The repository's layout: girder's out/ at its root (gitops.rs).
-            format!("./out/kubernetes/piksel-eks-{env}")
+            // The pins file girder reads at synth and never writes (images.rs).
+            format!("./stacks/piksel/images/{env}")
         );
         // Production's updates wait for a person: a branch, not main.
         let push = automation["spec"]["git"].get("push");
@@ -2504,11 +2516,16 @@ fn the_secrets_the_cluster_reads_exist_without_a_value_in_terraform() {
                 );
             }
         }
-        assert!(
-            infra
-                .resources("aws_secretsmanager_secret_version")
-                .is_empty()
-        );
+        // The only values Terraform writes are the index users' passwords, which it
+        // generates (girder-rds): the third-party credentials never pass through it.
+        for (name, _) in infra.resources("aws_secretsmanager_secret_version") {
+            assert!(
+                ["indexer", "reader", "explorer"]
+                    .iter()
+                    .any(|user| name == format!("database_{user}_secret_version")),
+                "{env}: {name}"
+            );
+        }
     }
 }
 
@@ -3212,6 +3229,212 @@ fn the_odc_products_reach_the_cluster_as_checked_definitions() {
     }
 }
 
+#[test]
+fn the_index_is_initialised_by_a_job_that_alone_reads_the_master_secret() {
+    let assembly = assembly();
+    for env in ["dev", "staging", "prod"] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-eks-{env}")).unwrap();
+        // Its role reads the master secret and the three users' secrets, nothing else.
+        let policy = t.resource("aws_iam_role_policy", "odc_roles_init_role_workload")["policy"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(policy.contains("master_user_secret"), "{policy}");
+        for user in ["indexer", "reader", "explorer"] {
+            assert!(
+                policy.contains(&format!("database_{user}_secret_arn")),
+                "{policy}"
+            );
+        }
+        assert_eq!(policy.matches("\"Action\"").count(), 1, "{policy}");
+        assert!(policy.contains("\"Action\" = \"secretsmanager:GetSecretValue\""));
+        // The External Secrets role never reads the master secret: RDS names it
+        // `rds!db-...`, outside both of its prefixes.
+        let eso = addon_policy(&t, "external_secrets");
+        assert!(!eso.contains("master_user_secret"), "{eso}");
+        assert!(
+            eso.contains(&format!("secret:piksel-{env}-odc/users/*")),
+            "{eso}"
+        );
+
+        let jobs: Vec<_> = kinds(&t, "Job")
+            .into_iter()
+            .filter(|j| {
+                j["metadata"]["name"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("odc-init-")
+            })
+            .collect();
+        assert_eq!(jobs.len(), 1, "{env}");
+        let pod = &jobs[0]["spec"]["template"]["spec"];
+        assert_eq!(pod["serviceAccountName"], "odc-init");
+        assert_eq!(pod["automountServiceAccountToken"], false);
+        let container = &pod["containers"][0];
+        let image = container["image"].as_str().unwrap();
+        assert_eq!(
+            image,
+            girder_stack_piksel::pinned_image(
+                &girder_stack_piksel::environments()
+                    .into_iter()
+                    .find(|e| e.name == env)
+                    .unwrap(),
+                "piksel-core"
+            )
+            .unwrap()
+            .to_string()
+        );
+        assert!(image.contains("@sha256:"), "{image}");
+        let env_var = |name: &str| {
+            container["env"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["name"] == name)
+                .unwrap_or_else(|| panic!("{name}"))["value"]
+                .clone()
+        };
+        // Values known at apply come through Flux's substitution, from the outputs
+        // ConfigMap Terraform writes.
+        assert_eq!(env_var("ODC_MASTER_SECRET_ARN"), "${ODC_MASTER_SECRET_ARN}");
+        assert_eq!(env_var("DB_HOSTNAME"), "${ODC_DB_HOST}");
+        assert_eq!(env_var("PGSSLMODE"), "verify-full");
+        let outputs = t.resources("kubernetes_config_map_v1");
+        let (_, outputs) = outputs
+            .iter()
+            .find(|(name, _)| name.contains("terraform_outputs"))
+            .unwrap();
+        for key in ["ODC_MASTER_SECRET_ARN", "ODC_DB_HOST"] {
+            assert!(outputs["data"][key].as_str().is_some(), "{key}");
+        }
+        // No Secret of the cluster holds the master password: no ExternalSecret reads it.
+        for secret in kinds(&t, "ExternalSecret") {
+            assert!(!secret.to_string().contains("rds!"), "{secret}");
+        }
+    }
+}
+
+#[test]
+fn each_index_user_reaches_the_namespaces_that_use_it_and_no_other() {
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-eks-dev").unwrap();
+    let mut found: Vec<(String, String, String)> = kinds(&t, "ExternalSecret")
+        .into_iter()
+        .filter(|s| {
+            s["spec"]["data"][0]["remoteRef"]["key"]
+                .as_str()
+                .is_some_and(|k| k.starts_with("piksel-dev-odc/users/"))
+        })
+        .map(|s| {
+            let keys: Vec<&str> = s["spec"]["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["secretKey"].as_str().unwrap())
+                .collect();
+            assert_eq!(keys, ["postgres-username", "postgres-password"]);
+            (
+                s["metadata"]["namespace"].as_str().unwrap().to_owned(),
+                s["spec"]["target"]["name"].as_str().unwrap().to_owned(),
+                s["spec"]["data"][0]["remoteRef"]["key"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    let expected: Vec<(String, String, String)> = [
+        ("jupyterhub", "odc-reader", "odc_reader"),
+        ("odc", "odc-explorer", "odc_explorer"),
+        ("odc", "odc-indexer", "odc_indexer"),
+        ("odc", "odc-reader", "odc_reader"),
+    ]
+    .iter()
+    .map(|(ns, secret, user)| {
+        (
+            (*ns).to_owned(),
+            (*secret).to_owned(),
+            format!("piksel-dev-odc/users/{user}"),
+        )
+    })
+    .collect();
+    assert_eq!(found, expected);
+    // The store serves those namespaces.
+    let store = t.kube_object("ClusterSecretStore", "aws-secrets-manager");
+    let allowed = store["spec"]["conditions"][0]["namespaces"].to_string();
+    for ns in ["odc", "jupyterhub"] {
+        assert!(allowed.contains(&format!("\"{ns}\"")), "{allowed}");
+    }
+    // The infra makes each user's secret with Terraform's password.
+    let infra = Template::from_assembly(&assembly, "piksel-infra-dev").unwrap();
+    for user in ["odc_indexer", "odc_reader", "odc_explorer"] {
+        let secrets = infra.resources("aws_secretsmanager_secret");
+        assert!(
+            secrets
+                .iter()
+                .any(|(_, s)| s["name"] == format!("piksel-dev-odc/users/{user}")),
+            "{user}"
+        );
+    }
+}
+
+#[test]
+fn every_product_is_indexed_on_a_schedule_by_a_role_reading_the_data_bucket_only() {
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-eks-dev").unwrap();
+    let cronjobs = kinds(&t, "CronJob");
+    for product in girder_stack_piksel::odc_products() {
+        let job = cronjobs
+            .iter()
+            .find(|c| {
+                c["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|e| e["name"] == "ODC_PRODUCT" && e["value"] == product.name())
+            })
+            .unwrap_or_else(|| panic!("no indexing of {}", product.name()));
+        let pod = &job["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+        assert_eq!(pod["serviceAccountName"], "odc-indexer");
+        assert_eq!(job["spec"]["concurrencyPolicy"], "Forbid");
+        // The command is one the image's contract provides.
+        let script = pod["containers"][0]["command"][2].as_str().unwrap();
+        let words: Vec<&str> = script.split_whitespace().collect();
+        let program = words[words.iter().position(|w| *w == "exec").unwrap() + 1];
+        // Flux substitutes `${NAME}` and `$NAME` in every manifest: none is left for it.
+        assert!(!script.contains("${"), "{script}");
+        assert!(
+            girder_stack_piksel::CoreImage::COMMANDS.contains(&program),
+            "{program}"
+        );
+        assert!(script.contains(product.name()), "{script}");
+        // As the indexer, never the master user; its credentials are files.
+        let secrets: Vec<&str> = pod["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v["secret"]["secretName"].as_str())
+            .collect();
+        assert_eq!(secrets, ["odc-indexer"]);
+        assert!(!pod.to_string().contains("secretKeyRef"), "{pod}");
+    }
+    let policy = t.resource("aws_iam_role_policy", "odc_roles_indexer_role_workload")["policy"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // List and get, for each analysis's prefix of the data bucket.
+    assert_eq!(policy.matches("\"Sid\"").count(), 4, "{policy}");
+    let count = |text: &str| policy.matches(text).count();
+    assert_eq!(count("\"Action\" = \"s3:ListBucket\""), 2, "{policy}");
+    assert_eq!(count("\"Action\" = \"s3:GetObject\""), 2, "{policy}");
+    assert_eq!(count("aws_s3_bucket_storage_data_arn"), 4, "{policy}");
+    for prefix in ["gm_s2_annual/", "wofs_ls/"] {
+        assert!(policy.contains(&format!("{prefix}*")), "{policy}");
+    }
+    assert!(!policy.contains("notebooks"), "{policy}");
+}
+
 /// The values of HelmRelease `name` of `piksel-eks-<env>`.
 fn release_values(assembly: &girder_core::Assembly, env: &str, name: &str) -> serde_json::Value {
     let t = Template::from_assembly(assembly, &format!("piksel-eks-{env}")).unwrap();
@@ -3335,6 +3558,19 @@ fn notebook_servers_read_the_examples_read_only_as_their_own_account() {
     let examples = mounts.iter().find(|m| m["name"] == "examples").unwrap();
     assert_eq!(examples["mountPath"], "/home/jovyan/examples");
     assert_eq!(examples["readOnly"], true);
+    // The index, read-only, as the reader odc.rs gives this namespace.
+    let env = &singleuser["extraEnv"];
+    assert_eq!(
+        env["ODC_DEFAULT_DB_USERNAME"]["valueFrom"]["secretKeyRef"],
+        serde_json::json!({"name": "odc-reader", "key": "postgres-username"})
+    );
+    assert_eq!(env["ODC_DEFAULT_DB_HOSTNAME"], "${ODC_DB_HOST}");
+    assert_eq!(env["PGSSLMODE"], "verify-full");
+    let reader = named(
+        &in_namespace(&t, "ExternalSecret", "jupyterhub"),
+        "odc-reader",
+    );
+    assert_eq!(reader["spec"]["data"][0]["secretKey"], "postgres-username");
 }
 
 #[test]
@@ -3478,11 +3714,15 @@ fn jupyters_secrets_are_the_environments_made_empty_by_the_infra() {
             let secret = infra.resource("aws_secretsmanager_secret", resource);
             assert_eq!(&secret["name"], name.as_str());
         }
-        assert!(
-            infra
-                .resources("aws_secretsmanager_secret_version")
-                .is_empty()
-        );
+        // ... and never a value of them (an operator puts it).
+        for (_, version) in infra.resources("aws_secretsmanager_secret_version") {
+            let secret = version["secret_id"].to_string();
+            assert!(
+                !secret.contains("jupyterhub_github_oauth")
+                    && !secret.contains("dask_gateway_api_token"),
+                "{secret}"
+            );
+        }
     }
 }
 
