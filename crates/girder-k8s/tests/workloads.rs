@@ -393,6 +393,39 @@ fn jobs_and_cron_jobs_run_to_completion() {
     let cron = t.kube_object("CronJob", "nightly");
     assert_eq!(cron["spec"]["concurrencyPolicy"], "Forbid");
     assert_eq!(cron["spec"]["jobTemplate"]["spec"]["backoffLimit"], 3);
+    // No deadline unless asked.
+    assert!(cron["spec"].get("startingDeadlineSeconds").is_none());
+    assert!(
+        t.kube_object("Job", "migrate")["spec"]
+            .get("activeDeadlineSeconds")
+            .is_none()
+    );
+}
+
+#[test]
+fn a_deadline_stops_a_hung_run_and_skips_a_late_one() {
+    let mut stack = stack();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
+    let ns = Namespace::new("shop").add(&mut scope, "namespace").unwrap();
+    let task = || Container::new("task", "ghcr.io/acme/task:1.0.0").run_as_user(10001);
+    Job::new(&ns, "migrate")
+        .container(task())
+        .deadline(1800)
+        .add(&mut scope, "shop")
+        .unwrap();
+    CronJob::new(&ns, "nightly", "0 3 * * *")
+        .container(task())
+        .deadline(7200)
+        .add(&mut scope, "shop-2")
+        .unwrap();
+    let t = template(stack);
+    assert_eq!(
+        t.kube_object("Job", "migrate")["spec"]["activeDeadlineSeconds"],
+        1800
+    );
+    let cron = &t.kube_object("CronJob", "nightly")["spec"];
+    assert_eq!(cron["startingDeadlineSeconds"], 7200);
+    assert_eq!(cron["jobTemplate"]["spec"]["activeDeadlineSeconds"], 7200);
 }
 
 #[test]

@@ -69,11 +69,15 @@ pub fn sentinel2_l2a() -> Product {
         .measurement(band("wvp", &["scene_average_water_vapour", "WVP"]))
 }
 
-/// Landsat 8 Collection 2 Level-2 surface reflectance from USGS (`ls8_sr`), as Digital
-/// Earth Africa defines it (digitalearthafrica/config, `products/ls8_sr.odc-product.yaml`):
-/// seven `uint16` bands `SR_B1`..`SR_B7` (nodata 0), the pixel quality `QA_PIXEL`
-/// (`uint16`, nodata 1: the fill bit), radiometric saturation `QA_RADSAT` and the
-/// aerosol quality `SR_QA_AEROSOL` (`uint8`, nodata 1), each with its bit flags.
+/// Landsat 8 Collection 2 Level-2 surface reflectance from USGS (`ls8_sr`), Digital
+/// Earth Africa's definition (digitalearthafrica/config, `products/ls8_sr.odc-product.yaml`)
+/// with the measurements named as USGS's STAC items name their assets (LandsatLook's
+/// and Earth Search's `landsat-c2-l2`: `coastal` .. `swir22`, `qa_pixel`, `qa_radsat`,
+/// `qa_aerosol`), so a dataset indexed from those items loads: an item's asset keys become
+/// its measurement names. DE Africa's names (`SR_B1` .. `SR_B7`, `QA_PIXEL`, `QA_RADSAT`,
+/// `SR_QA_AEROSOL`) are aliases. Seven `uint16` bands (nodata 0), the pixel quality
+/// (`uint16`, nodata 1: the fill bit), radiometric saturation and the aerosol quality
+/// (`uint8`, nodata 1), each with its bit flags.
 pub fn landsat8_c2l2_sr() -> Product {
     landsat_oli_c2l2_sr(8)
 }
@@ -87,16 +91,6 @@ pub fn landsat9_c2l2_sr() -> Product {
 
 /// The surface reflectance of Landsat `number` (8 or 9: OLI / OLI-2).
 fn landsat_oli_c2l2_sr(number: u8) -> Product {
-    let band = |number: u8, alias: &str| {
-        Measurement::new(
-            format!("SR_B{number}"),
-            Dtype::Uint16,
-            Nodata::Integer(0),
-            "1",
-        )
-        .alias(format!("band_{number}"))
-        .alias(alias)
-    };
     let mut product = Product::new(
         format!("ls{number}_sr"),
         format!("USGS Landsat {number} Collection 2 Level-2 Surface Reflectance"),
@@ -111,16 +105,21 @@ fn landsat_oli_c2l2_sr(number: u8) -> Product {
             "OLI_TIRS_2"
         },
     );
-    for (number, alias) in [
-        (1, "coastal_aerosol"),
-        (2, "blue"),
-        (3, "green"),
-        (4, "red"),
-        (5, "nir"),
-        (6, "swir_1"),
-        (7, "swir_2"),
+    for (band, name, alias) in [
+        (1, "coastal", "coastal_aerosol"),
+        (2, "blue", "band_blue"),
+        (3, "green", "band_green"),
+        (4, "red", "band_red"),
+        (5, "nir08", "nir"),
+        (6, "swir16", "swir_1"),
+        (7, "swir22", "swir_2"),
     ] {
-        product = product.measurement(band(number, alias));
+        product = product.measurement(
+            Measurement::new(name, Dtype::Uint16, Nodata::Integer(0), "1")
+                .alias(format!("SR_B{band}"))
+                .alias(format!("band_{band}"))
+                .alias(alias),
+        );
     }
     const CONFIDENCE: [(u64, &str); 4] = [(0, "none"), (1, "low"), (2, "reserved"), (3, "high")];
     let pixel = [
@@ -135,7 +134,8 @@ fn landsat_oli_c2l2_sr(number: u8) -> Product {
     ]
     .into_iter()
     .fold(
-        Measurement::new("QA_PIXEL", Dtype::Uint16, Nodata::Integer(1), "bit_index")
+        Measurement::new("qa_pixel", Dtype::Uint16, Nodata::Integer(1), "bit_index")
+            .alias("QA_PIXEL")
             .alias("pq")
             .alias("pixel_quality"),
         |m, (flag, bit)| m.bit_flag(flag, bit),
@@ -166,7 +166,8 @@ fn landsat_oli_c2l2_sr(number: u8) -> Product {
     );
     let saturation = (1..=7)
         .fold(
-            Measurement::new("QA_RADSAT", Dtype::Uint16, Nodata::Integer(0), "bit_index")
+            Measurement::new("qa_radsat", Dtype::Uint16, Nodata::Integer(0), "bit_index")
+                .alias("QA_RADSAT")
                 .alias("radsat")
                 .alias("radiometric_saturation"),
             |m, band| m.bit_flag(format!("band_{band}_saturation"), band - 1),
@@ -180,14 +181,9 @@ fn landsat_oli_c2l2_sr(number: u8) -> Product {
     ]
     .into_iter()
     .fold(
-        Measurement::new(
-            "SR_QA_AEROSOL",
-            Dtype::Uint8,
-            Nodata::Integer(1),
-            "bit_index",
-        )
-        .alias("qa_aerosol")
-        .alias("aerosol_qa"),
+        Measurement::new("qa_aerosol", Dtype::Uint8, Nodata::Integer(1), "bit_index")
+            .alias("SR_QA_AEROSOL")
+            .alias("aerosol_qa"),
         |m, (flag, bit)| m.bit_flag(flag, bit),
     )
     .flag(

@@ -170,7 +170,10 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
 
     let mut data_scope = root.child("database")?;
     let mut postgres = Postgres::new(&vpc, format!("{name}-odc"), 16, env.database_class)
-        .database("odc", "odc_admin")
+        // The master is ODC's `odc_admin` role itself: `datacube system init` (postgis
+        // driver) keeps that login role, and on PostgreSQL 16 the master may SET ROLE to
+        // itself only. Never grant `odc_admin` to a service user (odc.rs).
+        .database(crate::odc::DATABASE, crate::odc::ADMIN_USER)
         .storage(50, 500)
         .multi_az(env.production)
         .backup_retention(if env.production { 14 } else { 7 })

@@ -5,37 +5,49 @@
 //! - **Users.** `piksel-infra-<env>` makes three PostgreSQL users of the index
 //!   ([`IndexUsers`], girder-rds's `PostgresHandle::user`: Terraform's password in a
 //!   Secrets Manager secret of each user's own, `piksel-<env>-odc/users/<user>`):
-//!   `odc_indexer` (ODC's `odc_manage`: adds products and datasets), `odc_reader`
-//!   (`odc_user`: reads, for the services and the notebooks) and `odc_explorer`
-//!   (`odc_user` and `CREATE` on the database: Explorer writes its summaries to a schema
-//!   of its own). External Secrets copies each into a Secret (`odc-indexer`, `odc-reader`,
-//!   `odc-explorer` in `odc`; `odc-reader` in `jupyterhub`), keys `postgres-username`
-//!   and `postgres-password`, as the datacube charts read them.
+//!   `odc_indexer` (ODC's `odc_manage`, with what indexing writes: adds products and
+//!   datasets), `odc_reader` (`odc_user`: reads, for the services and the notebooks)
+//!   and `odc_explorer` (`odc_user` and `CREATE` on the database: Explorer writes its
+//!   summaries to a schema of its own). External Secrets copies each into a Secret
+//!   (`odc-indexer`, `odc-reader`, `odc-explorer` in `odc`; `odc-reader` in
+//!   `jupyterhub`), keys `postgres-username` and `postgres-password`, as the datacube
+//!   charts read them.
 //! - **Initialisation.** Job `odc-init-<hash>` runs [`INIT_SCRIPT`] with the piksel-core
-//!   image: as the master user (RDS's own secret, read by the Job's pod identity role
-//!   and by nothing in the cluster: no Secret holds it), `datacube system init` (the
-//!   PostGIS extension, ODC's schema and roles; a no-op when they exist), datacube-ows's
-//!   schema (`datacube-ows-update --schema`, read by `odc_reader`, written by
-//!   `odc_indexer`), then each user made or its password set from its secret, and its
-//!   ODC role granted; then, as `odc_indexer`, `datacube product add` of every product of
-//!   ConfigMap `odc-products` (girder-odc's typed eo3 definitions, checked before synth),
-//!   or `datacube product update` of one that exists (safe changes only: an unsafe one
-//!   fails the Job, for a person to decide). Every step is safe to re-run. The Job's
-//!   name carries a hash of its script, products and image, so a change is a new Job
-//!   (a Job's pods cannot change) and Flux prunes the old one; a finished Job is deleted
-//!   after a day and Flux makes it again, which re-applies the passwords: replacing a
-//!   user's `random_password` in the infra stack takes effect within a day (or at once:
-//!   `kubectl -n odc delete job -l app.kubernetes.io/component=init`), and the services
-//!   take the new one when they restart.
+//!   image, as the master user (RDS's own secret, read by the Job's pod identity role
+//!   and by nothing in the cluster: no Secret holds it): `datacube system init` (the
+//!   PostGIS extension, ODC's schema and roles; a no-op when they exist), the default
+//!   metadata types and spatial index when a stopped first run left them out, the
+//!   grants indexing needs, each user made or its password set from its secret (as a
+//!   SCRAM verifier) and given exactly its ODC role; then, as `odc_indexer`, `datacube
+//!   product add` of every product of ConfigMap `odc-products` (girder-odc's typed eo3
+//!   definitions, checked before synth), or `datacube product update` of one that
+//!   exists (safe changes only: an unsafe one fails the Job, for a person to decide);
+//!   last, datacube-ows's schema (`datacube-ows-update --schema`) read by the readers
+//!   and refreshed by the indexer. Every step is safe to re-run; the Job stops after 30
+//!   minutes. The Job's name carries a hash of its script, users, products and image,
+//!   so a change is a new Job (a Job's pods cannot change) and Flux prunes the old one;
+//!   a finished Job is deleted after a day and Flux makes it again, which re-applies
+//!   the passwords.
+//! - **Rotating a user's password**: replace its `random_password` in the infra stack
+//!   (`terraform apply -replace=...`), wait for External Secrets' hourly refresh (or
+//!   annotate the ExternalSecret `force-sync`), then `kubectl -n odc delete job -l
+//!   app.kubernetes.io/component=init` (Flux makes it again at once and it sets the new
+//!   password), then restart the services that hold the old one (`kubectl -n odc
+//!   rollout restart deployment`, and the hub's notebook servers). Until the Job has
+//!   run, pods that mount the new password cannot connect.
 //! - **Indexing.** A CronJob per product ([`indexing`]): Sentinel-2 L2A, Landsat 8 and
-//!   Landsat 9 from their STAC APIs (Element 84's Earth Search, USGS's LandsatLook, one
-//!   platform each; the last [`INDEX_DAYS`] days over [`AREA_OF_INTEREST`], daily,
-//!   staggered), the geomedian's and WOfS's outputs from the environment's data bucket
-//!   (`s3-to-dc`, weekly), each as `odc_indexer`, with service account `odc-indexer`,
-//!   whose pod identity role reads those two products' prefixes of the data bucket and
-//!   nothing else (the STAC indexing reads metadata over HTTPS, no bucket).
+//!   Landsat 9 from Element 84's Earth Search, one platform each, over
+//!   [`AREA_OF_INTEREST`], the last 7 (Sentinel-2) or 30 (Landsat, published weeks
+//!   after acquisition) days, daily, staggered; the geomedian's and WOfS's outputs from
+//!   the environment's data bucket (`s3-to-dc`, weekly, a no-op until the analysis has
+//!   written some), each as `odc_indexer` (credentials mounted as files), with service
+//!   account `odc-indexer`, whose pod identity role reads those two products' prefixes
+//!   of the data bucket and nothing else (the STAC indexing reads metadata over HTTPS,
+//!   no bucket). A run stops after 2 hours.
 //! - **The image** ([`CORE_IMAGE`]): piksel-core from the environment's ECR, by digest
-//!   (`images.rs`); its contract is [`CoreImage`].
+//!   (`images.rs`); its contract is [`CoreImage`]. Until CI's first build the pins hold
+//!   the zero digest: the Job and CronJobs cannot pull, and Flux reports the app not
+//!   ready (expected before the first build).
 
 use girder_core::construct::{Construct, Dependable};
 use girder_core::expr::Reference;
@@ -65,6 +77,9 @@ pub(crate) const PRODUCTS: &str = "odc-products";
 pub(crate) const DATABASE: &str = "odc";
 /// PostgreSQL's port.
 pub(crate) const DATABASE_PORT: u16 = 5432;
+
+/// The master user: ODC's `odc_admin` role (see [`INIT_SCRIPT`]).
+pub(crate) const ADMIN_USER: &str = "odc_admin";
 
 /// The indexing jobs' user: adds products and datasets (ODC's `odc_manage`).
 pub(crate) const INDEXER_USER: &str = "odc_indexer";
@@ -105,9 +120,10 @@ impl CoreImage {
     pub const UID: u32 = 10001;
     /// The group.
     pub const GID: u32 = 10001;
-    /// The commands on its `PATH`: datacube-core 1.9 (the postgis index driver), the
-    /// indexing tools of odc-apps-dc-tools, datacube-ows 1.9 and datacube-explorer with
-    /// gunicorn, and Python 3 with boto3 and psycopg2.
+    /// The commands on its `PATH`: datacube-core 1.9 (the postgis index driver, with the
+    /// upstream grants [`INIT_SCRIPT`] completes), the indexing tools of
+    /// odc-apps-dc-tools, datacube-ows 1.9 and datacube-explorer with gunicorn, Python 3
+    /// with boto3 and psycopg2 (2.8 or later: SCRAM verifiers), and GNU `date`.
     pub const COMMANDS: [&'static str; 7] = [
         "datacube",
         "stac-to-dc",
@@ -208,9 +224,6 @@ impl IndexUsers {
 /// seeds name no area; Java, a placeholder of the size a first deployment indexes).
 pub(crate) const AREA_OF_INTEREST: [f64; 4] = [105.0, -9.0, 116.0, -5.5];
 
-/// How far back each run indexes: a run that failed is caught up by the next.
-pub(crate) const INDEX_DAYS: u16 = 3;
-
 /// One indexing CronJob.
 pub(crate) struct Indexing {
     /// The CronJob's name (`odc-index-<id>`).
@@ -225,22 +238,30 @@ pub(crate) struct Indexing {
 
 /// Where a product's datasets are found.
 enum Source {
-    /// A STAC API's collection, the items of one platform (`query` on
-    /// `platform`) when the collection holds several.
+    /// A STAC API's collection, the items of one platform (`query` on `platform`) when
+    /// the collection holds several, searched over the last `days` days of acquisition:
+    /// what the provider publishes late is still caught (Landsat's Level-2 takes up to
+    /// weeks), and `--update-if-exists` makes a re-seen item cheap.
     Stac {
         catalog: &'static str,
         collection: &'static str,
         platform: Option<&'static str>,
+        days: u16,
     },
     /// Piksel's own analyses: STAC documents beside the outputs, under
-    /// `s3://<data bucket>/<product>/`.
+    /// `s3://<data bucket>/<product>/`. Each item carries its product's
+    /// `metadata.properties` (`eo:platform`, `odc:product_family`): s3-to-dc matches a
+    /// document to the product by them.
     DataBucket,
 }
 
+/// Element 84's Earth Search: Sentinel-2 L2A as COGs, Landsat Collection 2 Level-2 with
+/// the requester-pays `usgs-landsat` objects as its assets' hrefs (LandsatLook's
+/// `https://landsatlook.usgs.gov/data/` hrefs need a USGS login: review 5's M2).
+const EARTH_SEARCH: &str = "https://earth-search.aws.element84.com/v1/";
+
 /// Each product of [`products`], where it is indexed from and when (UTC, staggered).
 fn sources() -> Vec<(Product, &'static str, &'static str, Source)> {
-    const EARTH_SEARCH: &str = "https://earth-search.aws.element84.com/v1/";
-    const LANDSATLOOK: &str = "https://landsatlook.usgs.gov/stac-server/";
     vec![
         (
             catalogue::sentinel2_l2a(),
@@ -250,6 +271,7 @@ fn sources() -> Vec<(Product, &'static str, &'static str, Source)> {
                 catalog: EARTH_SEARCH,
                 collection: "sentinel-2-l2a",
                 platform: None,
+                days: 7,
             },
         ),
         (
@@ -257,9 +279,10 @@ fn sources() -> Vec<(Product, &'static str, &'static str, Source)> {
             "landsat8",
             "45 2 * * *",
             Source::Stac {
-                catalog: LANDSATLOOK,
-                collection: "landsat-c2l2-sr",
-                platform: Some("LANDSAT_8"),
+                catalog: EARTH_SEARCH,
+                collection: "landsat-c2-l2",
+                platform: Some("landsat-8"),
+                days: 30,
             },
         ),
         (
@@ -267,9 +290,10 @@ fn sources() -> Vec<(Product, &'static str, &'static str, Source)> {
             "landsat9",
             "15 3 * * *",
             Source::Stac {
-                catalog: LANDSATLOOK,
-                collection: "landsat-c2l2-sr",
-                platform: Some("LANDSAT_9"),
+                catalog: EARTH_SEARCH,
+                collection: "landsat-c2-l2",
+                platform: Some("landsat-9"),
+                days: 30,
             },
         ),
         // The analyses seed 000 names (5.3): what they write, weekly.
@@ -292,7 +316,6 @@ fn sources() -> Vec<(Product, &'static str, &'static str, Source)> {
 pub(crate) fn indexing(data: &BucketHandle) -> Result<Vec<Indexing>> {
     let [west, south, east, north] = AREA_OF_INTEREST;
     let bbox = format!("{west},{south},{east},{north}");
-    let since = format!("$(date -u -d '-{INDEX_DAYS} days' +%Y-%m-%d)");
     let bucket = data.known_name().ok_or_else(|| {
         Error::invalid(
             APP,
@@ -310,7 +333,9 @@ pub(crate) fn indexing(data: &BucketHandle) -> Result<Vec<Indexing>> {
                     catalog,
                     collection,
                     platform,
+                    days,
                 } => {
+                    let since = format!("$(date -u -d '-{days} days' +%Y-%m-%d)");
                     let options = platform.map_or_else(String::new, |platform| {
                         format!(" --options='query={{\"platform\":{{\"eq\":\"{platform}\"}}}}'")
                     });
@@ -320,7 +345,7 @@ pub(crate) fn indexing(data: &BucketHandle) -> Result<Vec<Indexing>> {
                     )
                 }
                 Source::DataBucket => format!(
-                    "exec s3-to-dc --stac --update-if-exists 's3://{bucket}/{name}/**/*.stac-item.json' {name}"
+                    "exec python3 {SCRIPTS_DIRECTORY}/index_outputs.py {bucket} {name}"
                 ),
             };
             Indexing {
@@ -333,24 +358,40 @@ pub(crate) fn indexing(data: &BucketHandle) -> Result<Vec<Indexing>> {
         .collect())
 }
 
+/// Where the scripts ConfigMap is mounted.
+pub(crate) const SCRIPTS_DIRECTORY: &str = "/odc/scripts";
+
 /// The init script (see the module doc). It reads its inputs from the environment:
 /// `ODC_MASTER_SECRET_ARN`, `ODC_USERS` (a JSON list of `{"secret", "role", "schema"}`),
-/// `ODC_INDEXER_SECRET`, `ODC_PRODUCTS` (a directory of `*.odc-product.yaml`), and
-/// `DB_HOSTNAME`, `DB_PORT`, `DB_DATABASE`.
+/// `ODC_INDEXER_SECRET`, `ODC_PRODUCTS` (a directory of `*.odc-product.yaml`),
+/// `DB_HOSTNAME`, `DB_PORT`, `DB_DATABASE`, and `DATACUBE_OWS_CFG` (datacube-ows's
+/// configuration, which its schema command loads).
+///
+/// Written for datacube-core 1.9's postgis driver (review 5): its roles are `odc_user`
+/// (reads), `odc_manage` (adds products and datasets) and `odc_admin`, which is the RDS
+/// master user itself (infra.rs names the master `odc_admin`: `datacube system init`
+/// finds that login role and keeps it, and PostgreSQL 16 lets the master `SET ROLE` to
+/// itself only; never grant `odc_admin` to a service user). `odc_manage` as the driver
+/// grants it lacks what indexing writes (`INSERT ... ON CONFLICT DO UPDATE` on the
+/// search and spatial tables, `UPDATE` of datasets, locations and products): the script
+/// grants those.
 pub(crate) const INIT_SCRIPT: &str = r#""""Initialise Piksel's Open Data Cube index; every step is safe to re-run."""
 import glob
 import json
 import os
 import subprocess
+import urllib.parse
 
 import boto3
 import psycopg2
-from psycopg2 import sql
+from psycopg2 import extensions, sql
 
 HOST = os.environ["DB_HOSTNAME"]
 PORT = os.environ["DB_PORT"]
 DATABASE = os.environ["DB_DATABASE"]
 SECRETS = boto3.client("secretsmanager")
+# The ODC roles a user may be given: each user gets one, and loses the others.
+ODC_ROLES = ("odc_user", "odc_manage")
 
 
 def log(message, **fields):
@@ -362,13 +403,22 @@ def credentials(secret_id):
     return value["username"], value["password"]
 
 
+def url(user):
+    # RDS's master password may hold any printable character but / " @: quoted.
+    name, password = user
+    return "postgresql://%s:%s@%s:%s/%s" % (
+        urllib.parse.quote(name, safe=""),
+        urllib.parse.quote(password, safe=""),
+        HOST,
+        PORT,
+        DATABASE,
+    )
+
+
 def run(command, user):
     """Run a datacube command as `user` (a user name and password)."""
-    name, password = user
-    env = dict(os.environ)
-    env["ODC_DEFAULT_DB_URL"] = "postgresql://%s:%s@%s:%s/%s" % (name, password, HOST, PORT, DATABASE)
-    env["ODC_DEFAULT_INDEX_DRIVER"] = "postgis"
-    log("run", command=command[:3], user=name)
+    env = dict(os.environ, ODC_DEFAULT_DB_URL=url(user), ODC_DEFAULT_INDEX_DRIVER="postgis")
+    log("run", command=command[:3], user=user[0])
     return subprocess.run(command, env=env, check=False).returncode
 
 
@@ -378,38 +428,69 @@ def must(command, user):
         raise SystemExit("%s failed with %d" % (" ".join(command[:3]), code))
 
 
+REPAIR = """
+import datacube
+from datacube.index.abstract import default_metadata_type_docs
+from odc.geo import CRS
+
+dc = datacube.Datacube(app="piksel-odc-init")
+for doc in default_metadata_type_docs():
+    if dc.index.metadata_types.get_by_name(doc["name"]) is None:
+        dc.index.metadata_types.add(dc.index.metadata_types.from_doc(doc))
+        print("added metadata type", doc["name"], flush=True)
+if CRS("EPSG:4326") not in dc.index.spatial_indexes():
+    dc.index.create_spatial_index(CRS("EPSG:4326"))
+    print("added the EPSG:4326 spatial index", flush=True)
+"""
+
 admin = credentials(os.environ["ODC_MASTER_SECRET_ARN"])
-# The PostGIS extension, ODC's schema and its roles (odc_user < odc_ingest < odc_manage
-# < odc_admin) and the default metadata types (eo3 among them): what exists is kept.
+# The PostGIS extension, ODC's schema, its roles, and on a new index the default
+# metadata types (eo3 among them) and the EPSG:4326 spatial index: what exists is kept.
 must(["datacube", "system", "init"], admin)
+# A first run stopped after the schema was made leaves those two out: add what is missing.
+must(["python3", "-c", REPAIR], admin)
 
 users = json.loads(os.environ["ODC_USERS"])
-connection = psycopg2.connect(
-    host=HOST, port=PORT, dbname=DATABASE, user=admin[0], password=admin[1]
-)
+names = []
+connection = psycopg2.connect(host=HOST, port=PORT, dbname=DATABASE, user=admin[0], password=admin[1])
 with connection, connection.cursor() as cursor:
+    # What indexing writes, beyond the driver's grants to odc_manage.
+    cursor.execute(
+        "GRANT INSERT, UPDATE ON odc.dataset_search_string, odc.dataset_search_num, "
+        "odc.dataset_search_datetime TO odc_manage"
+    )
+    cursor.execute("GRANT UPDATE ON odc.dataset, odc.location, odc.product TO odc_manage")
+    cursor.execute("SELECT table_name FROM odc.spatial_indicies")
+    for (table,) in cursor.fetchall():
+        cursor.execute(
+            sql.SQL("GRANT SELECT ON odc.{} TO odc_user").format(sql.Identifier(table))
+        )
+        cursor.execute(
+            sql.SQL("GRANT INSERT, UPDATE ON odc.{} TO odc_manage").format(sql.Identifier(table))
+        )
+    # Tables the master makes later (a new spatial index) get the same.
+    cursor.execute("ALTER DEFAULT PRIVILEGES IN SCHEMA odc GRANT SELECT ON TABLES TO odc_user")
+    cursor.execute(
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA odc GRANT INSERT, UPDATE ON TABLES TO odc_manage"
+    )
     for user in users:
         name, password = credentials(user["secret"])
+        names.append(name)
         cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,))
         verb = "ALTER" if cursor.fetchone() else "CREATE"
+        # The SCRAM verifier, not the password, reaches the server (and its logs).
+        verifier = extensions.encrypt_password(password, name, connection, "scram-sha-256")
         cursor.execute(
             sql.SQL(verb + " ROLE {} WITH LOGIN PASSWORD %s").format(sql.Identifier(name)),
-            (password,),
+            (verifier,),
         )
-        cursor.execute(
-            sql.SQL("GRANT {} TO {}").format(sql.Identifier(user["role"]), sql.Identifier(name))
-        )
-        if user["schema"]:
-            cursor.execute(
-                sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(
-                    sql.Identifier(DATABASE), sql.Identifier(name)
-                )
-            )
+        for role in ODC_ROLES:
+            statement = "GRANT {} TO {}" if role == user["role"] else "REVOKE {} FROM {}"
+            cursor.execute(sql.SQL(statement).format(sql.Identifier(role), sql.Identifier(name)))
+        statement = "GRANT CREATE ON DATABASE {} TO {}" if user["schema"] else "REVOKE CREATE ON DATABASE {} FROM {}"
+        cursor.execute(sql.SQL(statement).format(sql.Identifier(DATABASE), sql.Identifier(name)))
         log("user", name=name, action=verb.lower(), role=user["role"])
 connection.close()
-
-# datacube-ows's schema and views: read by ODC's readers, refreshed by its managers.
-must(["datacube-ows-update", "--schema", "--read-role", "odc_user", "--write-role", "odc_manage"], admin)
 
 indexer = credentials(os.environ["ODC_INDEXER_SECRET"])
 for path in sorted(glob.glob(os.path.join(os.environ["ODC_PRODUCTS"], "*.odc-product.yaml"))):
@@ -417,7 +498,37 @@ for path in sorted(glob.glob(os.path.join(os.environ["ODC_PRODUCTS"], "*.odc-pro
         # It exists: apply the safe changes only (an unsafe one fails the Job).
         must(["datacube", "product", "update", path], indexer)
     log("product", file=os.path.basename(path))
+
+# datacube-ows's schema and views, granted to the login users: the readers read them,
+# the indexer refreshes them (ODC's roles cannot be named: the command grants odc_user
+# to each role it is given).
+readers = [name for user, name in zip(users, names) if user["role"] == "odc_user"]
+writers = [name for user, name in zip(users, names) if user["role"] == "odc_manage"]
+command = ["datacube-ows-update", "--schema"]
+for name in readers:
+    command += ["--read-role", name]
+for name in writers:
+    command += ["--write-role", name]
+must(command, admin)
 log("done")
+"#;
+
+/// The indexing of Piksel's own outputs: `s3-to-dc` of the STAC documents under
+/// `s3://<bucket>/<product>/`, once there is one (s3-to-dc fails on an empty listing,
+/// and an analysis that has not run yet is not a failure). Arguments: bucket, product.
+pub(crate) const INDEX_OUTPUTS_SCRIPT: &str = r#""""Index an analysis's outputs from the data bucket, if it has written any."""
+import os
+import sys
+
+import boto3
+
+bucket, product = sys.argv[1], sys.argv[2]
+listing = boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=product + "/", MaxKeys=1)
+if not listing.get("KeyCount"):
+    print("nothing under s3://%s/%s/ yet" % (bucket, product), flush=True)
+    sys.exit(0)
+uri = "s3://%s/%s/**/*.stac-item.json" % (bucket, product)
+os.execvp("s3-to-dc", ["s3-to-dc", "--stac", "--update-if-exists", uri, product])
 "#;
 
 /// A short, stable hash (FNV-1a, 32 bits, hex) of `parts`: the init Job's name suffix.
@@ -535,9 +646,10 @@ pub(crate) fn add(
         config = config.entry(format!("{}.odc-product.yaml", product.name()), yaml);
     }
     let products_map = config.add(app, "products")?;
-    let script = ConfigMap::new(&odc, "odc-init")
+    let scripts = ConfigMap::new(&odc, SCRIPTS)
         .entry("odc_init.py", INIT_SCRIPT)
-        .add(app, "init-script")?;
+        .entry("index_outputs.py", INDEX_OUTPUTS_SCRIPT)
+        .add(app, "scripts")?;
 
     // The init Job.
     let users_json = serde_json::Value::Array(
@@ -557,9 +669,9 @@ pub(crate) fn add(
     let mut container = Container::new("init", &image_ref)
         .run_as_user(CoreImage::UID)
         .run_as_group(CoreImage::GID)
-        .command(["python3", "/odc/init/odc_init.py"])
+        .command(["python3", &format!("{SCRIPTS_DIRECTORY}/odc_init.py")])
         .resources(Resources::new().cpu("250m", "1").memory("512Mi", "1Gi"))
-        .mount_read_only("script", "/odc/init")
+        .mount_read_only("scripts", SCRIPTS_DIRECTORY)
         .mount_read_only("products", "/odc/products")
         .mount("tmp", "/tmp");
     for env_var in connection_env().into_iter().chain([
@@ -575,12 +687,13 @@ pub(crate) fn add(
         .part_of("odc")
         .component("init")
         .container(container)
-        .volume(Volume::config_map("script", &script))
+        .volume(Volume::config_map("scripts", &scripts))
         .volume(Volume::config_map("products", &products_map))
         .volume(Volume::empty_dir("tmp"))
         .service_account(&init_account)
         // EKS Pod Identity mounts its own token: the pods never call the Kubernetes API.
         .api_token(false)
+        .deadline(INIT_DEADLINE_SECONDS)
         .node_selector(POOL_LABEL, "workloads")
         .backoff_limit(4)
         .add(app, "init")?;
@@ -596,6 +709,7 @@ pub(crate) fn add(
             .resources(Resources::new().cpu("250m", "1").memory("512Mi", "2Gi"))
             .mount("tmp", "/tmp")
             .mount_read_only("credentials", CREDENTIALS_DIRECTORY)
+            .mount_read_only("scripts", SCRIPTS_DIRECTORY)
             .env(Env::value("HOME", "/tmp"))
             .env(Env::value("ODC_PRODUCT", job.product.as_str()));
         for env_var in connection_env() {
@@ -607,8 +721,10 @@ pub(crate) fn add(
             .container(container)
             .volume(Volume::empty_dir("tmp"))
             .volume(Volume::secret("credentials", INDEXER_SECRET))
+            .volume(Volume::config_map("scripts", &scripts))
             .service_account(&indexer_account)
             .api_token(false)
+            .deadline(INDEX_DEADLINE_SECONDS)
             .node_selector(POOL_LABEL, "workloads")
             .backoff_limit(2)
             .add(app, &format!("index-{}", job.id))?;
@@ -619,6 +735,13 @@ pub(crate) fn add(
         .flat_map(|role| role.dependencies())
         .collect())
 }
+
+/// The ConfigMap of the scripts (the init, the analyses' indexing).
+pub(crate) const SCRIPTS: &str = "odc-scripts";
+/// The init Job stops after 30 minutes (a first run adds the schema and a few products).
+const INIT_DEADLINE_SECONDS: u32 = 1800;
+/// An indexing run stops after 2 hours: a hung search does not hold the next day's.
+const INDEX_DEADLINE_SECONDS: u32 = 7200;
 
 /// The init Job's service account (its pod identity role reads the index's secrets).
 pub(crate) const INIT_ACCOUNT: &str = "odc-init";
@@ -640,10 +763,62 @@ mod tests {
     }
 
     #[test]
+    fn the_scripts_are_python_that_parses() {
+        // CI's machine has Python 3 (README); a user's clone without it skips.
+        let dir = std::env::temp_dir().join(format!("piksel-odc-scripts-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, script) in [
+            ("odc_init.py", INIT_SCRIPT),
+            ("index_outputs.py", INDEX_OUTPUTS_SCRIPT),
+        ] {
+            let path = dir.join(name);
+            std::fs::write(&path, script).unwrap();
+            let checked = std::process::Command::new("python3")
+                .args(["-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())"])
+                .arg(&path)
+                .output();
+            match checked {
+                Ok(output) => assert!(
+                    output.status.success(),
+                    "{name}: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                ),
+                Err(e) => eprintln!("skipping: python3 is not here ({e})"),
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_init_grants_what_indexing_writes_and_names_login_users_to_ows() {
+        // Review 5's B1: the postgis driver's odc_manage cannot upsert the search and
+        // spatial tables or update datasets, locations, products.
+        for grant in [
+            "GRANT INSERT, UPDATE ON odc.dataset_search_string, odc.dataset_search_num",
+            "GRANT UPDATE ON odc.dataset, odc.location, odc.product TO odc_manage",
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA odc GRANT INSERT, UPDATE ON TABLES TO odc_manage",
+        ] {
+            assert!(INIT_SCRIPT.contains(grant), "{grant}");
+        }
+        // B2: datacube-ows grants odc_user to each role it is given: never odc_user itself.
+        assert!(!INIT_SCRIPT.contains(r#""--read-role", "odc_user""#));
+        // M1: the master's password is quoted into the URL.
+        assert!(INIT_SCRIPT.contains(r#"urllib.parse.quote(password, safe="")"#));
+        // The products are added before the OWS step, which cannot then block them.
+        let products = INIT_SCRIPT.find(r#""product", "add""#).unwrap();
+        let ows = INIT_SCRIPT.find(r#""datacube-ows-update""#).unwrap();
+        assert!(products < ows);
+    }
+
+    #[test]
     fn no_script_holds_what_flux_would_substitute() {
         // Flux's post-build substitution replaces every `${NAME}` (and `$NAME`) of the
         // app's manifests, an unknown one with nothing: the scripts hold neither.
-        for script in [INIT_SCRIPT.to_owned(), connect_line()] {
+        for script in [
+            INIT_SCRIPT.to_owned(),
+            INDEX_OUTPUTS_SCRIPT.to_owned(),
+            connect_line(),
+        ] {
             assert!(!script.contains("${"), "{script}");
             let bare = script
                 .match_indices('$')

@@ -3368,6 +3368,12 @@ fn each_index_user_reaches_the_namespaces_that_use_it_and_no_other() {
     }
     // The infra makes each user's secret with Terraform's password.
     let infra = Template::from_assembly(&assembly, "piksel-infra-dev").unwrap();
+    // The master is ODC's admin role itself (review 5's M3: the postgis driver's init
+    // relies on it on PostgreSQL 16).
+    assert_eq!(
+        infra.resource("aws_db_instance", "database_odc")["username"],
+        "odc_admin"
+    );
     for user in ["odc_indexer", "odc_reader", "odc_explorer"] {
         let secrets = infra.resources("aws_secretsmanager_secret");
         assert!(

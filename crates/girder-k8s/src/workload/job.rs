@@ -15,6 +15,7 @@ use crate::validate;
 struct Completion {
     parallelism: Option<u16>,
     backoff_limit: Option<u16>,
+    deadline_seconds: Option<u32>,
 }
 
 impl Completion {
@@ -27,6 +28,7 @@ impl Completion {
             template,
             backoff_limit: Some(i32::from(self.backoff_limit.unwrap_or(3))),
             parallelism: self.parallelism.map(i32::from),
+            active_deadline_seconds: self.deadline_seconds.map(i64::from),
             ttl_seconds_after_finished: once.then_some(86_400),
             ..batch::JobSpec::default()
         }
@@ -64,6 +66,14 @@ impl Job {
         self.completion.backoff_limit = Some(retries);
         self
     }
+
+    /// The Job fails (its pods stopped) when still running `seconds` after it started
+    /// (`activeDeadlineSeconds`): a hung run does not hold its work for ever. None by
+    /// default.
+    pub fn deadline(mut self, seconds: u32) -> Self {
+        self.completion.deadline_seconds = Some(seconds);
+        self
+    }
 }
 
 impl Construct for Job {
@@ -95,6 +105,7 @@ pub struct CronJob {
     pods: Pods,
     schedule: String,
     completion: Completion,
+    starting_deadline_seconds: Option<u32>,
 }
 
 controller!(CronJob, pods: pods);
@@ -106,6 +117,7 @@ impl CronJob {
             pods: Pods::new(namespace, name),
             schedule: schedule.into(),
             completion: Completion::default(),
+            starting_deadline_seconds: None,
         }
     }
 
@@ -118,6 +130,16 @@ impl CronJob {
     /// Retries before a run fails (default 3).
     pub fn backoff_limit(mut self, retries: u16) -> Self {
         self.completion.backoff_limit = Some(retries);
+        self
+    }
+
+    /// Each run fails when still running `seconds` after it started
+    /// (`activeDeadlineSeconds`): with `concurrencyPolicy: Forbid`, a hung run would
+    /// otherwise stop every later one. A run that could not start within the same
+    /// time is skipped (`startingDeadlineSeconds`), not started late.
+    pub fn deadline(mut self, seconds: u32) -> Self {
+        self.completion.deadline_seconds = Some(seconds);
+        self.starting_deadline_seconds = Some(seconds);
         self
     }
 }
@@ -139,6 +161,7 @@ impl Construct for CronJob {
                 spec: Some(batch::CronJobSpec {
                     schedule: self.schedule.clone(),
                     concurrency_policy: Some("Forbid".into()),
+                    starting_deadline_seconds: self.starting_deadline_seconds.map(i64::from),
                     successful_jobs_history_limit: Some(3),
                     failed_jobs_history_limit: Some(3),
                     job_template: batch::JobTemplateSpec {
