@@ -31,6 +31,9 @@ pub enum RdsError {
     /// Backups kept outside 1 to 35 days.
     #[error("{0} days of backups: use 1 to 35")]
     BackupRetention(u8),
+    /// A secret recovery window Secrets Manager refuses.
+    #[error("a recovery window of {0} days: 0 (deleted at once) or 7 to 30")]
+    RecoveryWindow(u8),
     /// A database or user name PostgreSQL refuses.
     #[error("{what} {name:?}: letters, digits and '_', starting with a letter")]
     Name {

@@ -41,6 +41,7 @@ pub struct Postgres {
     deletion_protection: bool,
     performance_insights: bool,
     log_retention_days: u16,
+    user_secret_recovery_days: Option<u8>,
 }
 
 /// A PostgreSQL instance in the stack.
@@ -55,6 +56,7 @@ pub struct PostgresHandle {
     identifier: String,
     database: String,
     username: String,
+    user_secret_recovery_days: Option<u8>,
 }
 
 /// The SSM parameters [`PostgresHandle::publish_to_ssm`] writes under a prefix: the one
@@ -167,6 +169,7 @@ impl Postgres {
             deletion_protection: true,
             performance_insights: true,
             log_retention_days: 14,
+            user_secret_recovery_days: None,
         }
     }
 
@@ -201,6 +204,14 @@ impl Postgres {
     /// Days of automated backups (1-35).
     pub fn backup_retention(mut self, days: u8) -> Self {
         self.backup_retention_days = days;
+        self
+    }
+
+    /// How many days a deleted user's secret ([`PostgresHandle::user`]) can be restored
+    /// before its name is free again: 0 (deleted at once: a rebuilt environment can make
+    /// it again the same day) or 7 to 30. Secrets Manager's 30 by default.
+    pub fn user_secrets_recovery_window(mut self, days: u8) -> Self {
+        self.user_secret_recovery_days = Some(days);
         self
     }
 
@@ -323,6 +334,7 @@ impl Construct for Postgres {
             identifier: self.identifier,
             database: self.database,
             username: self.username,
+            user_secret_recovery_days: self.user_secret_recovery_days,
         })
     }
 }
@@ -357,6 +369,12 @@ impl Postgres {
         if !(1..=35).contains(&self.backup_retention_days) {
             return Err(RdsError::BackupRetention(self.backup_retention_days));
         }
+        if let Some(days) = self.user_secret_recovery_days
+            && days != 0
+            && !(7..=30).contains(&days)
+        {
+            return Err(RdsError::RecoveryWindow(days));
+        }
         for (what, name) in [("database", &self.database), ("username", &self.username)] {
             let ok = (1..=63).contains(&name.len())
                 && name.starts_with(|c: char| c.is_ascii_alphabetic())
@@ -373,6 +391,11 @@ impl Postgres {
 }
 
 impl PostgresHandle {
+    /// The recovery window of its users' secrets, when stated.
+    pub(crate) fn user_secret_recovery_days(&self) -> Option<u8> {
+        self.user_secret_recovery_days
+    }
+
     /// The host name clients connect to.
     pub fn endpoint(&self) -> Expr<String> {
         self.instance.address()

@@ -13,9 +13,9 @@ use crate::postgres::PostgresHandle;
 /// A login role of its own on the instance, owning database `database` and nothing else.
 /// Terraform generates its password (`random_password`, sensitive, letters and digits so
 /// it needs no escaping in a URL) into Secrets Manager secret `<identifier>/users/<name>`
-/// (`{"username": .., "password": ..}`, as RDS writes the master's); the role itself is created in the database by a client holding
-/// the master password (the K3s node at boot), which the password's rotation never
-/// touches.
+/// (`{"username": .., "password": ..}`, as RDS writes the master's); the role itself is
+/// created in the database by a client holding the master password (PixTools' K3s node
+/// at boot, Piksel's ODC init Job), which the master password's rotation never touches.
 #[derive(Clone, Debug, PartialEq)]
 #[must_use]
 pub struct PostgresUserHandle {
@@ -61,15 +61,16 @@ impl PostgresHandle {
             random::Password::new(PASSWORD_LENGTH).special(false),
         )?;
         let secret_name = format!("{}/users/{name}", self.identifier());
-        let secret = scope.add(
-            "secret",
-            aws::SecretsmanagerSecret::new()
-                .name(&secret_name)
-                .description(format!(
-                    "Password of PostgreSQL user {name} on {} (written by girder)",
-                    self.identifier()
-                )),
-        )?;
+        let mut secret = aws::SecretsmanagerSecret::new()
+            .name(&secret_name)
+            .description(format!(
+                "Password of PostgreSQL user {name} on {} (written by girder)",
+                self.identifier()
+            ));
+        if let Some(days) = self.user_secret_recovery_days() {
+            secret = secret.recovery_window_in_days(days);
+        }
+        let secret = scope.add("secret", secret)?;
         let version = scope.add(
             "secret-version",
             // RDS's own shape, `{"username": .., "password": ..}`: the name is checked and

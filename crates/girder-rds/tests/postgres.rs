@@ -195,6 +195,10 @@ fn bad_settings_are_refused() {
             RdsError::BackupRetention(0),
         ),
         (
+            Postgres::new(&vpc, "pixtools", 16, "db.t4g.micro").user_secrets_recovery_window(3),
+            RdsError::RecoveryWindow(3),
+        ),
+        (
             Postgres::new(&vpc, "pixtools", 16, "db.t4g.micro").database("my-db", "admin"),
             RdsError::Name {
                 what: "database",
@@ -408,6 +412,38 @@ fn a_user_has_a_generated_password_in_a_secret_of_its_own() {
     assert_eq!(user.master_secret_arn(), master);
     // A reader at boot waits for the secret and its value.
     assert_eq!(user.dependencies().len(), 2);
+    // Secrets Manager's own recovery window unless stated.
+    assert!(
+        t.resource("aws_secretsmanager_secret", "app_user_secret")
+            .get("recovery_window_in_days")
+            .is_none()
+    );
+}
+
+#[test]
+fn the_users_secrets_take_the_stated_recovery_window() {
+    let mut stack = Stack::new("data", "dev", Backend::local()).unwrap();
+    stack.require_provider(aws::requirement()).unwrap();
+    stack
+        .require_provider(girder_aws::random::requirement())
+        .unwrap();
+    let mut scope = stack.root();
+    let vpc = Vpc::new("pixtools-dev", "10.40.0.0/16".parse().unwrap())
+        .add(&mut scope, "network")
+        .unwrap();
+    let db = Postgres::new(&vpc, "pixtools-dev", 16, "db.t4g.micro")
+        .user_secrets_recovery_window(0)
+        .add(&mut scope, "database")
+        .unwrap();
+    let _user = db
+        .user(&mut scope, "app-user", "pixtools", "pixtools")
+        .unwrap();
+    drop(scope);
+    let t = Template::from_stack(stack).unwrap();
+    assert_eq!(
+        t.resource("aws_secretsmanager_secret", "app_user_secret")["recovery_window_in_days"],
+        0
+    );
 }
 
 #[test]

@@ -179,8 +179,11 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
         .backup_retention(if env.production { 14 } else { 7 })
         .located_in(&location);
     if !env.production {
-        // Non-production databases can be torn down; prod keeps deletion protection.
-        postgres = postgres.without_deletion_protection();
+        // Non-production databases can be torn down; prod keeps deletion protection. A
+        // rebuilt environment makes its users' secrets again at once (review 5's m5).
+        postgres = postgres
+            .without_deletion_protection()
+            .user_secrets_recovery_window(0);
     }
     let database = postgres.add(&mut data_scope, "odc")?;
     // The index's own users (issue 14): the indexing jobs', the services' read-only one,
