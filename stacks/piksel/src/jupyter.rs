@@ -12,7 +12,11 @@
 //!   dev and staging, 10 GiB in prod: the namespace's claim and storage quotas hold a
 //!   volume for every user they count, plus the hub's); servers idle for an hour are
 //!   stopped (the culler checks every 10 minutes); users pick a profile (`standard`,
-//!   `large`) whose requests and limits fit the namespace's quota.
+//!   `large`) whose requests and limits fit the namespace's quota. The listener is
+//!   plain HTTP inside the VPC: HTTPS needs a certificate for the private zone's name,
+//!   which ACM's public CA does not issue (AWS Private CA, or the public zone of the
+//!   README's DNS move, would give one: then `alb.ingress.kubernetes.io/certificate-arn`
+//!   and an `https` callback).
 //! - **Authentication: GitHub OAuth, organization `piksel`.** Everything Piksel has
 //!   lives in GitHub organization `piksel` (seed 000's 1.1 creates it; seed 001's
 //!   repositories, CI and OIDC trusts are all there), and the seeds name no other
