@@ -373,7 +373,11 @@ fn the_schema_check_finds_what_the_charts_refuse() {
 fn refusal<V: ChartValues>(name: &str, values: &V) -> K8sError {
     let mut stack = stack();
     let err = add(&mut stack, Release::typed(name, "lab", values)).unwrap_err();
-    assert!(err.to_string().contains("lab-dev:lab/release"), "{err}");
+    // Refused where the release was added.
+    match &err {
+        girder_core::Error::Construct { path, .. } => assert_eq!(path, "lab-dev:lab/release"),
+        other => panic!("not a construct's refusal: {other}"),
+    }
     err.construct_error::<K8sError>().unwrap().clone()
 }
 
