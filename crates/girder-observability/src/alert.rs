@@ -208,6 +208,16 @@ impl AlertGroup {
         self
     }
 
+    /// For [`AlertGroup::add`] where the [`MonitoringHandle`] is another module's: label
+    /// the PrometheusRule as [`AlertGroup::for_monitoring`] would for the
+    /// kube-prometheus-stack release `release` in `namespace` (Prometheus selects rules
+    /// labelled `release: <release>`).
+    pub fn for_release(mut self, namespace: impl Into<String>, release: impl Into<String>) -> Self {
+        self.release_label = Some((crate::monitoring::RELEASE_LABEL.to_owned(), release.into()));
+        self.namespace = namespace.into();
+        self
+    }
+
     /// The group name.
     pub fn name(&self) -> &str {
         &self.name

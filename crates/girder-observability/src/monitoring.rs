@@ -31,7 +31,7 @@ pub const DEFAULT_NAMESPACE: &str = "monitoring";
 /// The release name unless told otherwise; its `release` label selects monitors and rules.
 pub const DEFAULT_RELEASE: &str = "kube-prometheus-stack";
 /// The label the chart puts on its own monitors and rules, and that Prometheus selects.
-const RELEASE_LABEL: &str = "release";
+pub(crate) const RELEASE_LABEL: &str = "release";
 /// Metric families the chart scrapes itself (kube-state-metrics, the node exporter,
 /// Prometheus's own `up`) that alerts commonly read; part of
 /// [`MonitoringHandle::scraped_metrics`].

@@ -352,6 +352,28 @@ fn standalone_scrapes_and_groups_carry_the_release_label() {
 }
 
 #[test]
+fn groups_for_a_release_by_name_carry_its_label() {
+    let stack = stack_with(|scope, _, _| {
+        AlertGroup::new("shop")
+            .for_release("shop", "prom")
+            .alert(Alert::new(
+                "ApiDown",
+                PromQl::new("up == 0").unwrap(),
+                Duration::minutes(1),
+                Severity::Warning,
+                "down",
+            ))
+            .add(scope, "alerts")?;
+        Ok(())
+    })
+    .unwrap();
+    let t = Template::from_stack(stack).unwrap();
+    let rule = t.kube_object("PrometheusRule", "shop");
+    assert_eq!(rule["metadata"]["namespace"], "shop");
+    assert_eq!(rule["metadata"]["labels"]["release"], "prom");
+}
+
+#[test]
 fn scrapes_of_missing_ports_or_services_are_refused_with_the_path() {
     let (path, e) = error_of(stack_with(|scope, api, _| {
         let _ = Scrape::new(api, "metrics").add(scope, "api-metrics")?;

@@ -95,8 +95,67 @@ pub enum OdcError {
         /// What is wrong.
         reason: String,
     },
+    /// A chart image not pinned by digest, or not a `registry/repository:tag@sha256:...`
+    /// reference.
+    #[error(
+        "release {release}: image {reference:?} is not registry/repository:tag@sha256:<digest>"
+    )]
+    Image {
+        /// The release.
+        release: String,
+        /// The reference given.
+        reference: String,
+    },
+    /// Replica bounds an autoscaler cannot keep (none, or a floor above the ceiling).
+    #[error("release {release}: replicas {min} to {max}: at least 1, and min <= max")]
+    Replicas {
+        /// The release.
+        release: String,
+        /// The floor.
+        min: u16,
+        /// The ceiling.
+        max: u16,
+    },
+    /// Requests and limits missing, unreadable, or a request above its limit.
+    #[error("release {release}: {resource} {problem}")]
+    Resources {
+        /// The release.
+        release: String,
+        /// `cpu` or `memory`.
+        resource: &'static str,
+        /// What is wrong.
+        problem: ResourceProblem,
+    },
+    /// No Secret named for the database credentials.
+    #[error(
+        "release {release}: no database Secret named (keys postgres-username, postgres-password)"
+    )]
+    DatabaseSecret {
+        /// The release.
+        release: String,
+    },
     /// A product document that does not read as one (a measurement without `dtype`, an
     /// unknown dtype, a field of the wrong type).
     #[error("the product document does not read: {0}")]
     Document(String),
+}
+
+/// What is wrong with a release's requests and limits.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResourceProblem {
+    /// No request, or no limit.
+    #[error("needs both a request and a limit")]
+    Missing,
+    /// A quantity that is not one (`1.5`, `500m`, `2Gi`, `512Mi` read).
+    #[error("quantity {0:?} does not read")]
+    Unreadable(String),
+    /// The request above the limit.
+    #[error("request {request} is above limit {limit}")]
+    RequestAboveLimit {
+        /// The request.
+        request: String,
+        /// The limit.
+        limit: String,
+    },
 }

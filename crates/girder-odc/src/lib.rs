@@ -7,15 +7,19 @@
 //! - [`OwsConfig`]: datacube-ows's WMS / WMTS configuration, each [`Layer`] checked
 //!   against its product (bands, styles, default style), rendered as the JSON it reads.
 //! - [`catalogue`]: shared definitions (Sentinel-2 L2A as Digital Earth Africa indexes it).
+//! - [`charts`]: the datacube-ows and datacube-explorer charts' values, typed and made
+//!   from one [`charts::OdcService`] (image by digest, index database, replicas,
+//!   resources, restricted security contexts, nodes, ingress), checked before synth.
 //!
-//! The index, its users, the indexing jobs, datacube-ows's deployment and Explorer come next (issue
-//! 14); see ARCHITECTURE.md.
+//! The index, its users and the indexing jobs are the stacks' (issue 14); see
+//! ARCHITECTURE.md.
 
 pub mod catalogue;
+pub mod charts;
 mod error;
 mod ows;
 mod product;
 
-pub use error::OdcError;
-pub use ows::{Layer, OwsConfig, Style};
+pub use error::{OdcError, ResourceProblem};
+pub use ows::{CONFIG_FILE, Layer, OwsConfig, Style, TimeResolution};
 pub use product::{Bits, Dtype, Flag, FlagValue, Measurement, MetadataType, Nodata, Product};

@@ -17,15 +17,49 @@ use serde_json::{Value as Json, json};
 use crate::error::OdcError;
 use crate::product::Product;
 
-/// An RGB style: each output channel from one band, scaled from `scale_range`.
+/// The file name of the configuration in its ConfigMap, and so under the mount path
+/// (`DATACUBE_OWS_CFG=<path>/ows_cfg.json`: a value with a leading slash is read as JSON
+/// from that absolute path).
+pub const CONFIG_FILE: &str = "ows_cfg.json";
+
+/// How a style turns bands into colour.
+#[derive(Clone, Debug, PartialEq)]
+enum StyleKind {
+    /// Each output channel from one band.
+    Rgb {
+        red: String,
+        green: String,
+        blue: String,
+    },
+    /// The normalised difference of two bands (`(a - b) / (a + b)`: NDVI with nir and
+    /// red) on a Matplotlib colour ramp.
+    NormalisedDifference {
+        band1: String,
+        band2: String,
+        ramp: String,
+    },
+    /// A colour per flag of a quality band (WOfS's wet and dry).
+    FlagColours {
+        band: String,
+        rules: Vec<FlagColour>,
+    },
+}
+
+/// One rule of a flag-colour style: pixels whose flag `flag` is set get `colour`.
+#[derive(Clone, Debug, PartialEq)]
+struct FlagColour {
+    title: String,
+    flag: String,
+    colour: String,
+}
+
+/// A style of a layer: an RGB composite or an index on a colour ramp.
 #[derive(Clone, Debug, PartialEq)]
 #[must_use]
 pub struct Style {
     name: String,
     title: String,
-    red: String,
-    green: String,
-    blue: String,
+    kind: StyleKind,
     scale_range: (f64, f64),
 }
 
@@ -41,29 +75,141 @@ impl Style {
         Self {
             name: name.into(),
             title: title.into(),
-            red: red.to_owned(),
-            green: green.to_owned(),
-            blue: blue.to_owned(),
+            kind: StyleKind::Rgb {
+                red: red.to_owned(),
+                green: green.to_owned(),
+                blue: blue.to_owned(),
+            },
             scale_range,
         }
     }
 
-    fn bands(&self) -> [&str; 3] {
-        [&self.red, &self.green, &self.blue]
+    /// Style `name` (`ndvi`), titled `title`: the normalised difference of `band1` and
+    /// `band2` (`("nir", "red")` for NDVI) through datacube-ows's
+    /// `datacube_ows.band_utils.norm_diff`, its values from `range.0` to `range.1` on the
+    /// Matplotlib colour ramp `ramp` (`RdYlGn`).
+    pub fn normalised_difference(
+        name: impl Into<String>,
+        title: impl Into<String>,
+        (band1, band2): (&str, &str),
+        ramp: impl Into<String>,
+        range: (f64, f64),
+    ) -> Self {
+        Self {
+            name: name.into(),
+            title: title.into(),
+            kind: StyleKind::NormalisedDifference {
+                band1: band1.to_owned(),
+                band2: band2.to_owned(),
+                ramp: ramp.into(),
+            },
+            scale_range: range,
+        }
+    }
+
+    /// Style `name` (`water`), titled `title`: each of `rules`' flags of quality band
+    /// `band` (`(title, flag, colour)`: `("Wet", "wet", "#4F81BD")`) in its `#RRGGBB`
+    /// colour, the other pixels transparent (datacube-ows's `value_map`).
+    pub fn flag_colours<'a>(
+        name: impl Into<String>,
+        title: impl Into<String>,
+        band: &str,
+        rules: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            title: title.into(),
+            kind: StyleKind::FlagColours {
+                band: band.to_owned(),
+                rules: rules
+                    .into_iter()
+                    .map(|(title, flag, colour)| FlagColour {
+                        title: title.to_owned(),
+                        flag: flag.to_owned(),
+                        colour: colour.to_owned(),
+                    })
+                    .collect(),
+            },
+            scale_range: (0.0, 1.0),
+        }
+    }
+
+    /// The style's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The bands the style reads.
+    pub fn bands(&self) -> Vec<&str> {
+        match &self.kind {
+            StyleKind::Rgb { red, green, blue } => vec![red.as_str(), green, blue],
+            StyleKind::NormalisedDifference { band1, band2, .. } => vec![band1.as_str(), band2],
+            StyleKind::FlagColours { band, .. } => vec![band.as_str()],
+        }
     }
 
     fn document(&self) -> Json {
-        json!({
-            "name": self.name,
-            "title": self.title,
-            "abstract": "",
-            "components": {
-                "red": {&self.red: 1.0},
-                "green": {&self.green: 1.0},
-                "blue": {&self.blue: 1.0},
-            },
-            "scale_range": [self.scale_range.0, self.scale_range.1],
-        })
+        let range = [self.scale_range.0, self.scale_range.1];
+        match &self.kind {
+            StyleKind::Rgb { red, green, blue } => json!({
+                "name": self.name,
+                "title": self.title,
+                "abstract": "",
+                "components": {
+                    "red": {red: 1.0},
+                    "green": {green: 1.0},
+                    "blue": {blue: 1.0},
+                },
+                "scale_range": range,
+            }),
+            StyleKind::NormalisedDifference { band1, band2, ramp } => json!({
+                "name": self.name,
+                "title": self.title,
+                "abstract": "",
+                "index_function": {
+                    "function": "datacube_ows.band_utils.norm_diff",
+                    "mapped_bands": true,
+                    "kwargs": {"band1": band1, "band2": band2},
+                },
+                "needed_bands": [band1, band2],
+                "mpl_ramp": ramp,
+                "range": range,
+                "legend": {"begin": range[0].to_string(), "end": range[1].to_string()},
+            }),
+            StyleKind::FlagColours { band, rules } => json!({
+                "name": self.name,
+                "title": self.title,
+                "abstract": "",
+                "needed_bands": [band],
+                "value_map": {
+                    band: rules.iter().map(|rule| json!({
+                        "title": rule.title,
+                        "abstract": "",
+                        "flags": {&rule.flag: true},
+                        "color": rule.colour,
+                    })).collect::<Vec<_>>(),
+                },
+            }),
+        }
+    }
+}
+
+/// How a layer's datasets' times map to the dates a client asks for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TimeResolution {
+    /// Scenes: the local solar day of the capture (datacube-ows's default).
+    #[default]
+    Solar,
+    /// Summaries (an annual geomedian): the start date of each dataset's period.
+    Summary,
+}
+
+impl TimeResolution {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Solar => "solar",
+            Self::Summary => "summary",
+        }
     }
 }
 
@@ -81,6 +227,7 @@ pub struct Layer {
     native_crs: String,
     native_resolution: (f64, f64),
     max_datasets: u16,
+    time_resolution: TimeResolution,
 }
 
 impl Layer {
@@ -104,6 +251,7 @@ impl Layer {
             native_crs: crs.into(),
             native_resolution: resolution,
             max_datasets: 16,
+            time_resolution: TimeResolution::Solar,
         }
     }
 
@@ -136,6 +284,32 @@ impl Layer {
     pub fn max_datasets(mut self, count: u16) -> Self {
         self.max_datasets = count;
         self
+    }
+
+    /// How its datasets' times map to dates (default [`TimeResolution::Solar`]).
+    pub fn time_resolution(mut self, resolution: TimeResolution) -> Self {
+        self.time_resolution = resolution;
+        self
+    }
+
+    /// The WMS layer name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The product it serves.
+    pub fn product(&self) -> &Product {
+        &self.product
+    }
+
+    /// Its styles.
+    pub fn styles(&self) -> &[Style] {
+        &self.styles
+    }
+
+    /// At most this many datasets per request.
+    pub fn datasets_per_request(&self) -> u16 {
+        self.max_datasets
     }
 
     fn check(&self) -> Result<(), OdcError> {
@@ -186,6 +360,10 @@ impl Layer {
                     )));
                 }
             }
+            if let StyleKind::FlagColours { band, rules } = &style.kind {
+                self.check_flag_rules(&style.name, band, rules)
+                    .map_err(refuse)?;
+            }
             let (low, high) = style.scale_range;
             if !(low.is_finite() && high.is_finite() && low < high) {
                 return Err(refuse(format!(
@@ -210,6 +388,45 @@ impl Layer {
         Ok(())
     }
 
+    /// A flag-colour style's rules name flags of its band's measurement, each in a
+    /// `#RRGGBB` colour, at least one.
+    fn check_flag_rules(
+        &self,
+        style: &str,
+        band: &str,
+        rules: &[FlagColour],
+    ) -> Result<(), String> {
+        let measurement = self
+            .product
+            .measurements()
+            .iter()
+            .find(|m| m.name() == band || m.aliases().iter().any(|a| a == band));
+        let flags = measurement.map(|m| m.flags()).filter(|f| !f.is_empty());
+        let Some(flags) = flags else {
+            return Err(format!("style {style:?}: band {band:?} has no flags"));
+        };
+        if rules.is_empty() {
+            return Err(format!("style {style:?} colours no flag"));
+        }
+        for rule in rules {
+            if !flags.contains_key(&rule.flag) {
+                return Err(format!(
+                    "style {style:?}: {:?} is not a flag of band {band:?} ({:?})",
+                    rule.flag,
+                    flags.keys().collect::<Vec<_>>()
+                ));
+            }
+            let hex = rule.colour.strip_prefix('#').unwrap_or("");
+            if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(format!(
+                    "style {style:?}: colour {:?} is not #RRGGBB",
+                    rule.colour
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn document(&self) -> Json {
         let bands: BTreeMap<&str, Vec<String>> = self
             .bands
@@ -228,6 +445,7 @@ impl Layer {
             "bands": bands,
             "native_crs": self.native_crs,
             "native_resolution": [self.native_resolution.0, self.native_resolution.1],
+            "time_resolution": self.time_resolution.as_str(),
             "resource_limits": {
                 "wms": {
                     "zoomed_out_fill_colour": [150, 180, 200, 160],
@@ -282,6 +500,11 @@ impl OwsConfig {
         self.folders
             .push((title.into(), layers.into_iter().collect()));
         self
+    }
+
+    /// Every layer, folder by folder.
+    pub fn layers(&self) -> impl Iterator<Item = &Layer> {
+        self.folders.iter().flat_map(|(_, layers)| layers.iter())
     }
 
     /// Check every layer, and that layer names are unique and a URL is given.

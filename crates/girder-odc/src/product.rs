@@ -347,6 +347,11 @@ impl Measurement {
         &self.aliases
     }
 
+    /// Its flags (`flags_definition`), by name.
+    pub fn flags(&self) -> &BTreeMap<String, Flag> {
+        &self.flags_definition
+    }
+
     fn check(&self) -> Result<(), OdcError> {
         check_name("measurement", &self.name)?;
         for alias in &self.aliases {

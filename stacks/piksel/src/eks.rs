@@ -283,6 +283,7 @@ pub(crate) fn stack(
         &infra.index_users,
     )?;
     let odc = crate::odc::add(&mut stack, env, &cluster, infra)?;
+    let ows = crate::ows::add(&mut stack, env, &cluster, infra)?;
     let jupyter = crate::jupyter::add(&mut stack, env, &cluster, &infra.notebooks)?;
     let outputs = crate::gitops::add(
         &mut stack,
@@ -296,7 +297,7 @@ pub(crate) fn stack(
                 infra.database.master_secret_arn(),
             ),
         ],
-        &[&flux, &addons, &odc, &jupyter],
+        &[&flux, &addons, &odc, &ows, &jupyter],
     )?;
     crate::flux::sync(&mut stack, env, &[&flux, &outputs])?;
     crate::findings::eks(&mut stack)?;

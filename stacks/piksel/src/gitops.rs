@@ -72,6 +72,18 @@ pub(crate) fn layout(env: &Environment) -> GitOps {
             crate::notifications::APP,
             [crate::monitoring::OBSERVABILITY_APP],
         )
+        // The ODC services read the index once its init Job has made the schemas and added
+        // the products (datacube-ows's configuration names them); their Secrets are
+        // ExternalSecrets of the store; their monitors and rules need the Prometheus
+        // operator's CRDs.
+        .app_after(
+            crate::ows::APP,
+            [
+                crate::odc::APP,
+                crate::addons::SECRET_STORES_APP,
+                crate::monitoring::OBSERVABILITY_APP,
+            ],
+        )
         .substitute_from_config_map(outputs_config_map(env))
         .flux_sync(FluxSync::InstalledElsewhere)
 }

@@ -21,6 +21,7 @@ mod monitoring;
 mod notifications;
 mod odc;
 mod operations;
+mod ows;
 mod platform;
 
 pub use addons::SECRET_STORE;
@@ -35,6 +36,7 @@ pub use jupyter::{
 pub use monitoring::{ALERT_RECEIVERS, YACE_IMAGE};
 pub use notifications::SLACK_SECRET;
 pub use odc::{CoreImage, IndexUsers, products as odc_products};
+pub use ows::{hosts as odc_service_hosts, ows_config};
 pub use platform::{DASK_NAMESPACE, JUPYTERHUB_NAMESPACE, ODC_NAMESPACE};
 
 use girder_core::{App, Result, Stack};

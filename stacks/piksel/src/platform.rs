@@ -87,6 +87,9 @@ struct Tenant {
     defaults: ((&'static str, &'static str), (&'static str, &'static str)),
     database: bool,
     load_balanced: bool,
+    /// Container ports the load balancer may reach besides the one named `http`
+    /// (a chart's unnamed container port).
+    load_balanced_ports: &'static [i32],
     kubernetes_api: bool,
 }
 
@@ -133,6 +136,9 @@ fn tenants(env: &Environment) -> [Tenant; 3] {
             defaults: (("250m", "1"), ("512Mi", "1Gi")),
             database: true,
             load_balanced: true,
+            // datacube-ows's chart leaves its container port 8000 unnamed (Explorer's
+            // 8080 is `http`).
+            load_balanced_ports: &[girder_odc::charts::OWS_PORT as i32],
             kubernetes_api: false,
         },
         Tenant {
@@ -162,6 +168,7 @@ fn tenants(env: &Environment) -> [Tenant; 3] {
             defaults: (("500m", "2"), ("1Gi", "4Gi")),
             database: true,
             load_balanced: true,
+            load_balanced_ports: &[],
             kubernetes_api: true,
         },
         Tenant {
@@ -191,6 +198,7 @@ fn tenants(env: &Environment) -> [Tenant; 3] {
             defaults: (("1", "2"), ("4Gi", "8Gi")),
             database: true,
             load_balanced: false,
+            load_balanced_ports: &[],
             kubernetes_api: true,
         },
     ]
@@ -361,11 +369,18 @@ fn policies(tenant: &Tenant, vpc: &str, api: &str) -> Vec<net::NetworkPolicy> {
             &["Ingress"],
             vec![ingress(
                 vec![block(vpc, &[])],
-                vec![net::NetworkPolicyPort {
+                std::iter::once(net::NetworkPolicyPort {
                     port: Some(IntOrString::String(SERVICE_PORT.into())),
                     protocol: Some("TCP".into()),
                     end_port: None,
-                }],
+                })
+                .chain(
+                    tenant
+                        .load_balanced_ports
+                        .iter()
+                        .map(|number| port("TCP", *number)),
+                )
+                .collect(),
             )],
             Vec::new(),
         ));
