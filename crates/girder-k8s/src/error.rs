@@ -465,6 +465,47 @@ pub enum K8sError {
         account: String,
     },
 
+    /// An idle-culling period that is not positive.
+    #[error("{what}: {field} is {seconds} s; idle culling needs a period above 0 s")]
+    CullPeriod {
+        /// The chart (`jupyterhub`).
+        what: String,
+        /// `cull.timeout`, `cull.every`, `idle_timeout`.
+        field: String,
+        /// The period given.
+        seconds: u32,
+    },
+
+    /// Scaling bounds out of order (a minimum above a default or maximum, a zero maximum).
+    #[error(
+        "{what}: {field} bounds min {min}, default {default}, max {max}; need 0 < min <= default <= max"
+    )]
+    ScalingBounds {
+        /// The chart or option (`dask-gateway worker cores`).
+        what: String,
+        /// The bounded setting.
+        field: String,
+        /// The minimum.
+        min: String,
+        /// The default.
+        default: String,
+        /// The maximum.
+        max: String,
+    },
+
+    /// A per-cluster ceiling below what one worker takes: no cluster could start a worker.
+    #[error("{what}: {field} {ceiling} is below one worker's {worker}; no worker would start")]
+    CeilingBelowWorker {
+        /// The chart.
+        what: String,
+        /// `cluster_max_cores`, `cluster_max_memory`.
+        field: String,
+        /// The ceiling.
+        ceiling: String,
+        /// One worker's largest size.
+        worker: String,
+    },
+
     /// Helm values that do not serialize.
     #[error("values of release {release} do not serialize: {message}")]
     ValuesDoNotSerialize {

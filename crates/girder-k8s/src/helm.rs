@@ -27,6 +27,13 @@ use crate::validate;
 pub trait ChartValues: Serialize {
     /// The chart and the exact version the fields match.
     fn chart() -> ChartRef;
+
+    /// The chart's rules on these values beyond their types (a request within its limit,
+    /// a positive culling period): [`Release::typed`] reports a refusal when the release
+    /// is added, with its construct path.
+    fn check(&self) -> std::result::Result<(), K8sError> {
+        Ok(())
+    }
 }
 
 /// How the release reaches the cluster besides its values file.
@@ -58,6 +65,8 @@ pub struct Release {
     chart: ChartRef,
     /// The values, or why they did not serialize (reported when added, with the path).
     values: std::result::Result<Json, String>,
+    /// What the values' own rules refused (reported when added, with the path).
+    refused: Option<K8sError>,
     create_namespace: bool,
     depends_on: Vec<String>,
     delivery: Delivery,
@@ -97,6 +106,7 @@ impl Release {
             namespace: namespace.into(),
             chart,
             values: serde_json::to_value(values).map_err(|e| e.to_string()),
+            refused: None,
             create_namespace: false,
             depends_on: Vec::new(),
             delivery: Delivery::ValuesFile,
@@ -106,7 +116,9 @@ impl Release {
 
     /// Release `name` of the chart `values` are typed for.
     pub fn typed<V: ChartValues>(name: &str, namespace: &str, values: &V) -> Self {
-        Self::new(name, namespace, V::chart(), values)
+        let mut release = Self::new(name, namespace, V::chart(), values);
+        release.refused = values.check().err();
+        release
     }
 
     /// Let the delivery create the namespace (Flux `install.createNamespace`, Argo CD
@@ -160,6 +172,9 @@ impl Release {
         let at = scope.location();
         validate::dns_label(&at, "release name", &self.name)?;
         validate::dns_label(&at, "release namespace", &self.namespace)?;
+        if let Some(refused) = self.refused {
+            return Err(refused.at(&at));
+        }
         let values = self.values.map_err(|e| {
             K8sError::ValuesDoNotSerialize {
                 release: self.name.clone(),

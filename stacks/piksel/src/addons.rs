@@ -356,7 +356,8 @@ pub(crate) fn add(
         .with_kube_app(SECRET_STORES_APP)?;
     // Only the namespaces whose ExternalSecrets the platform writes may read through it:
     // the alerting credentials (monitoring), Flux's Slack webhook (flux-system), the
-    // index's credentials (odc, jupyterhub: odc.rs).
+    // index's credentials (odc, jupyterhub: odc.rs), the hub's OAuth app and the
+    // gateway's hub token (jupyterhub, dask: jupyter.rs).
     ClusterSecretStore::cluster(
         SECRET_STORE,
         ClusterSecretStoreSpec::new(Provider::secrets_manager(REGION)).only_for([
@@ -364,6 +365,7 @@ pub(crate) fn add(
             crate::flux::FLUX_NAMESPACE,
             crate::platform::ODC_NAMESPACE,
             crate::platform::JUPYTERHUB_NAMESPACE,
+            crate::platform::DASK_NAMESPACE,
         ]),
     )
     .add(scope, "aws-secrets-manager")?;

@@ -284,6 +284,7 @@ pub(crate) fn stack(
     )?;
     let odc = crate::odc::add(&mut stack, env, &cluster, infra)?;
     let ows = crate::ows::add(&mut stack, env, &cluster, infra)?;
+    let jupyter = crate::jupyter::add(&mut stack, env, &cluster, &infra.notebooks)?;
     let outputs = crate::gitops::add(
         &mut stack,
         env,
@@ -296,7 +297,7 @@ pub(crate) fn stack(
                 infra.database.master_secret_arn(),
             ),
         ],
-        &[&flux, &addons, &odc, &ows],
+        &[&flux, &addons, &odc, &ows, &jupyter],
     )?;
     crate::flux::sync(&mut stack, env, &[&flux, &outputs])?;
     crate::findings::eks(&mut stack)?;

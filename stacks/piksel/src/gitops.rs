@@ -61,6 +61,7 @@ pub(crate) fn layout(env: &Environment) -> GitOps {
         )
         // The index's ExternalSecrets need the store.
         .app_after(crate::odc::APP, [crate::addons::SECRET_STORES_APP])
+        .app_after(crate::jupyter::APP, [crate::addons::SECRET_STORES_APP])
         // PrometheusRules need kube-prometheus-stack's CRDs; Flux's Alertmanager provider
         // needs Alertmanager.
         .app_after(

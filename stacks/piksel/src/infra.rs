@@ -156,6 +156,13 @@ pub(crate) fn stack(env: &Environment) -> Result<(Stack, Infra)> {
             Bucket::new(bucket("piksel-notebooks")).add(&mut storage, "notebooks")?,
         )
     };
+    // piksel-jupyter's notebook sync, next to the image pushes (jupyter.rs).
+    let _notebook_sync = crate::jupyter::notebook_sync_role(
+        &mut root.child("ci")?,
+        env,
+        github_arn.clone(),
+        &notebooks,
+    )?;
 
     // The ODC index (seed 2.3.7). PostgreSQL 16 ships PostGIS 3.4 on RDS (the ODC
     // postgis driver's extension); multi-AZ and 14 days of backups in production.

@@ -16,6 +16,7 @@ mod flux;
 mod gitops;
 mod images;
 mod infra;
+mod jupyter;
 mod monitoring;
 mod notifications;
 mod odc;
@@ -29,6 +30,9 @@ pub use config::{Environment, ORGANIZATION, REGION, environments};
 pub use eks::{Cluster, DASK_TAINT, POOL_LABEL};
 pub use images::{REFLECTOR_ACTIONS, REFLECTOR_SERVICE_ACCOUNT, pinned as pinned_image};
 pub use infra::{BUILD_TAG_PREFIX, Infra, REPOSITORIES};
+pub use jupyter::{
+    GITHUB_ORGANIZATION, NOTEBOOKS_PREFIX, USER_SERVICE_ACCOUNT, hostname as jupyter_hostname,
+};
 pub use monitoring::{ALERT_RECEIVERS, YACE_IMAGE};
 pub use notifications::SLACK_SECRET;
 pub use odc::{CoreImage, IndexUsers, products as odc_products};

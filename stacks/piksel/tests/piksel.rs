@@ -1142,11 +1142,17 @@ fn every_addon_is_pinned_on_the_system_pool_with_resources_and_two_replicas_in_p
     for env in ["dev", "staging", "prod"] {
         let t = Template::from_assembly(&assembly, &format!("piksel-eks-{env}")).unwrap();
         // The add-ons' releases (the monitoring stack's is the observability app's; the
-        // ODC services' are app odc-services').
+        // services' are in their namespaces: app odc-services' in odc, app jupyter's in
+        // jupyterhub and dask).
+        let services = [
+            girder_stack_piksel::ODC_NAMESPACE,
+            girder_stack_piksel::JUPYTERHUB_NAMESPACE,
+            girder_stack_piksel::DASK_NAMESPACE,
+        ];
         let releases: Vec<_> = helm_releases(&t)
             .into_iter()
             .filter(|r| r["metadata"]["name"] != "kube-prometheus-stack")
-            .filter(|r| r["metadata"]["namespace"] != girder_stack_piksel::ODC_NAMESPACE)
+            .filter(|r| !services.iter().any(|ns| r["metadata"]["namespace"] == *ns))
             .collect();
         assert_eq!(releases.len(), pinned.len(), "{env}");
         for (chart, version, replicas_key) in pinned {
@@ -2483,9 +2489,14 @@ fn flux_alerts_watch_every_namespace_with_a_platform_helm_release() {
     for release in helm_releases(&t) {
         let namespace = release["metadata"]["namespace"].as_str().unwrap();
         let watched = format!("\"namespace\":\"{namespace}\"");
-        // The services' releases (namespace odc) are not the platform's: their failures
-        // are warnings, not pages.
-        let alert = if namespace == girder_stack_piksel::ODC_NAMESPACE {
+        // The services' releases (namespaces odc, jupyterhub, dask) are not the
+        // platform's: their failures are warnings, not pages.
+        let services = [
+            girder_stack_piksel::ODC_NAMESPACE,
+            girder_stack_piksel::JUPYTERHUB_NAMESPACE,
+            girder_stack_piksel::DASK_NAMESPACE,
+        ];
+        let alert = if services.contains(&namespace) {
             &warnings
         } else {
             &critical
@@ -3803,4 +3814,468 @@ fn datacube_ows_reads_pixels_with_a_role_of_its_own_and_nothing_else() {
     // Explorer reads only the index: no role, no ServiceAccount value.
     let (_, explorer) = odc_release(&t, "explorer");
     assert!(explorer.get("serviceAccount").is_none());
+}
+
+/// The values of HelmRelease `name` of `piksel-eks-<env>`.
+fn release_values(assembly: &girder_core::Assembly, env: &str, name: &str) -> serde_json::Value {
+    let t = Template::from_assembly(assembly, &format!("piksel-eks-{env}")).unwrap();
+    t.kube_object("HelmRelease", name)["spec"]["values"].clone()
+}
+
+/// The number after `c.ClusterConfig.<field> = ` in the gateway's configuration.
+fn gateway_setting(values: &serde_json::Value, field: &str) -> u64 {
+    let config = values["gateway"]["extraConfig"]["girder-cluster-policy"]
+        .as_str()
+        .unwrap();
+    let line = config
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("c.ClusterConfig.{field} = ")))
+        .unwrap_or_else(|| panic!("no {field}: {config}"));
+    line.trim_matches(|c| c == '"' || c == 'G').parse().unwrap()
+}
+
+#[test]
+fn the_notebook_sync_may_list_put_and_delete_under_notebooks_only() {
+    let assembly = assembly();
+    for env in ["dev", "staging", "prod"] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-infra-{env}")).unwrap();
+        let role = t.resource("aws_iam_role", "ci_notebook_sync");
+        assert_eq!(role["name"], format!("piksel-{env}-notebook-sync"));
+        let trust = role["assume_role_policy"].to_string();
+        let subject = if env == "prod" {
+            "repo:piksel/piksel-jupyter:environment:prod"
+        } else {
+            "repo:piksel/piksel-jupyter:ref:refs/heads/main"
+        };
+        assert!(trust.contains(subject), "{env}: {trust}");
+        assert!(trust.contains("aws_iam_openid_connect_provider.ci_github.arn"));
+        let policy = t.resource("aws_iam_role_policy", "ci_notebook_sync_sync")["policy"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // Listing under the prefix, writing and deleting objects under it; no reads, no
+        // version deletes (versioning keeps what a sync removes), no other bucket.
+        assert!(
+            policy.contains(r#""s3:prefix" = "notebooks/*""#),
+            "{policy}"
+        );
+        assert!(
+            policy.contains(r#"format("%s/notebooks/*", aws_s3_bucket.storage_notebooks.arn)"#),
+            "{policy}"
+        );
+        for action in ["s3:ListBucket", "s3:PutObject", "s3:DeleteObject"] {
+            assert!(policy.contains(action), "{action}: {policy}");
+        }
+        for never in [
+            "s3:GetObject",
+            "s3:DeleteObjectVersion",
+            "s3:*",
+            "storage_data",
+            r#""Resource" = "*""#,
+        ] {
+            assert!(!policy.contains(never), "{never}: {policy}");
+        }
+        // The bucket it writes is the versioned one.
+        let versioning = t.resources("aws_s3_bucket_versioning");
+        assert!(
+            versioning
+                .iter()
+                .any(|(name, v)| name.starts_with("storage_notebooks")
+                    && v["versioning_configuration"][0]["status"] == "Enabled"),
+            "{env}"
+        );
+    }
+}
+
+#[test]
+fn notebook_servers_read_the_examples_read_only_as_their_own_account() {
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-eks-dev").unwrap();
+    let association = t.resource(
+        "aws_eks_pod_identity_association",
+        "jupyter_notebook_reader_association",
+    );
+    assert_eq!(association["namespace"], "jupyterhub");
+    assert_eq!(association["service_account"], "jupyter-user");
+    let policy = t.resource(
+        "aws_iam_role_policy",
+        "jupyter_notebook_reader_role_workload",
+    )["policy"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(policy.contains("s3:ListBucket") && policy.contains("s3:GetObject"));
+    for never in ["s3:PutObject", "s3:DeleteObject", "storage_data"] {
+        assert!(!policy.contains(never), "{never}: {policy}");
+    }
+    assert!(policy.contains(r#""%s/notebooks/*""#), "{policy}");
+    // Its ServiceAccount exists, mounts no API token, and is the servers'.
+    let account = named(
+        &in_namespace(&t, "ServiceAccount", "jupyterhub"),
+        "jupyter-user",
+    );
+    assert_eq!(account["automountServiceAccountToken"], false);
+    let values = release_values(&assembly, "dev", "jupyterhub");
+    let singleuser = &values["singleuser"];
+    assert_eq!(singleuser["serviceAccountName"], "jupyter-user");
+    // The examples: copied from the bucket's prefix at each start into a volume the
+    // notebook container mounts read-only.
+    let init = &singleuser["initContainers"][0];
+    let command = init["command"].to_string();
+    assert!(
+        command.contains("s3://piksel-notebooks-333333333333-us-west-2/notebooks/"),
+        "{command}"
+    );
+    assert_eq!(
+        init["image"],
+        singleuser["image"]["name"].as_str().unwrap().to_owned()
+            + ":"
+            + singleuser["image"]["tag"].as_str().unwrap()
+    );
+    assert_eq!(init["securityContext"]["runAsNonRoot"], true);
+    let mounts = singleuser["storage"]["extraVolumeMounts"]
+        .as_array()
+        .unwrap();
+    let examples = mounts.iter().find(|m| m["name"] == "examples").unwrap();
+    assert_eq!(examples["mountPath"], "/home/jovyan/examples");
+    assert_eq!(examples["readOnly"], true);
+    // The index, read-only, as the reader odc.rs gives this namespace.
+    let env = &singleuser["extraEnv"];
+    assert_eq!(
+        env["ODC_DEFAULT_DB_USERNAME"]["valueFrom"]["secretKeyRef"],
+        serde_json::json!({"name": "odc-reader", "key": "postgres-username"})
+    );
+    assert_eq!(env["ODC_DEFAULT_DB_HOSTNAME"], "${ODC_DB_HOST}");
+    assert_eq!(env["PGSSLMODE"], "verify-full");
+    let reader = named(
+        &in_namespace(&t, "ExternalSecret", "jupyterhub"),
+        "odc-reader",
+    );
+    assert_eq!(reader["spec"]["data"][0]["secretKey"], "postgres-username");
+}
+
+#[test]
+fn notebook_servers_run_on_the_workloads_pool_and_tolerate_nothing() {
+    let assembly = assembly();
+    for env in ["dev", "staging", "prod"] {
+        let values = release_values(&assembly, env, "jupyterhub");
+        let workloads = serde_json::json!({"piksel.io/pool": "workloads"});
+        assert_eq!(values["singleuser"]["nodeSelector"], workloads, "{env}");
+        assert_eq!(values["hub"]["nodeSelector"], workloads, "{env}");
+        assert_eq!(values["proxy"]["chp"]["nodeSelector"], workloads, "{env}");
+        // The chart's default tolerations (its own dedicated taints) are replaced by
+        // none; nothing adds the Dask taint's.
+        assert_eq!(
+            values["scheduling"]["userPods"]["tolerations"],
+            serde_json::json!([]),
+            "{env}"
+        );
+        assert_eq!(
+            values["scheduling"]["corePods"]["tolerations"],
+            serde_json::json!([]),
+            "{env}"
+        );
+        assert!(
+            !values.to_string().contains("piksel.io/dask"),
+            "{env}: a JupyterHub pod tolerates the Dask pool"
+        );
+        // Pod Security baseline: no privileged iptables init container; the servers run
+        // as uid 1000, nothing escalates, every capability dropped.
+        assert_eq!(
+            values["singleuser"]["cloudMetadata"]["blockWithIptables"],
+            false
+        );
+        let container =
+            &values["hub"]["config"]["KubeSpawner"]["extra_container_config"]["securityContext"];
+        assert_eq!(container["runAsUser"], 1000);
+        assert_eq!(container["allowPrivilegeEscalation"], false);
+        assert_eq!(
+            container["capabilities"]["drop"],
+            serde_json::json!(["ALL"])
+        );
+        // No LoadBalancer Service (the quota allows none): the ALB targets pods.
+        assert_eq!(values["proxy"]["service"]["type"], "ClusterIP");
+    }
+}
+
+#[test]
+fn the_hub_is_behind_an_internal_alb_at_its_internal_name_signing_in_with_github() {
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-eks-staging").unwrap();
+    let values = release_values(&assembly, "staging", "jupyterhub");
+    let ingress = &values["ingress"];
+    assert_eq!(ingress["enabled"], true);
+    assert_eq!(ingress["ingressClassName"], "alb");
+    assert_eq!(
+        ingress["hosts"],
+        serde_json::json!(["jupyter.staging.piksel.internal"])
+    );
+    let annotations = &ingress["annotations"];
+    assert_eq!(annotations["alb.ingress.kubernetes.io/scheme"], "internal");
+    assert_eq!(annotations["alb.ingress.kubernetes.io/target-type"], "ip");
+    assert_eq!(
+        annotations["external-dns.alpha.kubernetes.io/hostname"],
+        "jupyter.staging.piksel.internal"
+    );
+    // The ALB's targets are the proxy's container port `http` (the chart's name for
+    // configurable-http-proxy's 8000), which the platform admits from the VPC.
+    let policies = in_namespace(&t, "NetworkPolicy", "jupyterhub");
+    let lb = named(&policies, "allow-from-load-balancer");
+    assert_eq!(lb["spec"]["ingress"][0]["ports"][0]["port"], "http");
+    // GitHub OAuth for organization piksel, its client from Secret
+    // `jupyterhub-github-oauth`.
+    let config = &values["hub"]["config"];
+    assert_eq!(config["JupyterHub"]["authenticator_class"], "github");
+    assert_eq!(
+        config["GitHubOAuthenticator"]["allowed_organizations"],
+        serde_json::json!(["piksel"])
+    );
+    assert_eq!(
+        config["GitHubOAuthenticator"]["oauth_callback_url"],
+        "http://jupyter.staging.piksel.internal/hub/oauth_callback"
+    );
+    let env = &values["hub"]["extraEnv"];
+    for (variable, key) in [
+        ("GITHUB_CLIENT_ID", "client_id"),
+        ("GITHUB_CLIENT_SECRET", "client_secret"),
+    ] {
+        assert_eq!(
+            env[variable]["valueFrom"]["secretKeyRef"],
+            serde_json::json!({"name": "jupyterhub-github-oauth", "key": key})
+        );
+    }
+    // Idle servers are stopped.
+    assert_eq!(values["cull"]["enabled"], true);
+    assert!(values["cull"]["timeout"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn jupyters_secrets_are_the_environments_made_empty_by_the_infra() {
+    let assembly = assembly();
+    for env in ["dev", "prod"] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-eks-{env}")).unwrap();
+        let remote = |namespace: &str, name: &str| {
+            named(&in_namespace(&t, "ExternalSecret", namespace), name)["spec"]["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| {
+                    (
+                        d["remoteRef"]["key"].as_str().unwrap().to_owned(),
+                        d["secretKey"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let oauth = format!("piksel/{env}/jupyterhub-github-oauth");
+        let token = format!("piksel/{env}/dask-gateway-api-token");
+        assert_eq!(
+            remote("jupyterhub", "jupyterhub-github-oauth"),
+            [
+                (oauth.clone(), "client_id".to_owned()),
+                (oauth.clone(), "client_secret".to_owned())
+            ]
+        );
+        for namespace in ["jupyterhub", "dask"] {
+            assert_eq!(
+                remote(namespace, "dask-gateway-api-token"),
+                [(token.clone(), "token".to_owned())]
+            );
+        }
+        // The store lets both namespaces read.
+        let store = t.kube_object("ClusterSecretStore", "aws-secrets-manager");
+        let allowed = store["spec"]["conditions"][0]["namespaces"].to_string();
+        assert!(allowed.contains("\"jupyterhub\"") && allowed.contains("\"dask\""));
+        // The infra makes both secrets, without a value.
+        let infra = Template::from_assembly(&assembly, &format!("piksel-infra-{env}")).unwrap();
+        for (resource, name) in [
+            ("cluster_secrets_jupyterhub_github_oauth", &oauth),
+            ("cluster_secrets_dask_gateway_api_token", &token),
+        ] {
+            let secret = infra.resource("aws_secretsmanager_secret", resource);
+            assert_eq!(&secret["name"], name.as_str());
+        }
+        // ... and never a value of them (an operator puts it).
+        for (_, version) in infra.resources("aws_secretsmanager_secret_version") {
+            let secret = version["secret_id"].to_string();
+            assert!(
+                !secret.contains("jupyterhub_github_oauth")
+                    && !secret.contains("dask_gateway_api_token"),
+                "{secret}"
+            );
+        }
+    }
+}
+
+#[test]
+fn dask_workers_tolerate_the_dask_taint_and_everything_runs_restricted() {
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-eks-dev").unwrap();
+    let values = release_values(&assembly, "dev", "dask-gateway");
+    let backend = &values["gateway"]["backend"];
+    let worker = &backend["worker"]["extraPodConfig"];
+    assert_eq!(
+        worker["tolerations"],
+        serde_json::json!([{
+            "key": "piksel.io/dask", "operator": "Equal", "value": "true", "effect": "NoSchedule"
+        }])
+    );
+    assert_eq!(
+        worker["nodeSelector"],
+        serde_json::json!({"piksel.io/pool": "dask"})
+    );
+    // Schedulers stay on the on-demand pool.
+    let scheduler = &backend["scheduler"]["extraPodConfig"];
+    assert!(scheduler.get("tolerations").is_none());
+    assert_eq!(
+        scheduler["nodeSelector"],
+        serde_json::json!({"piksel.io/pool": "workloads"})
+    );
+    for process in ["scheduler", "worker"] {
+        let pod = &backend[process]["extraPodConfig"]["securityContext"];
+        assert_eq!(pod["runAsNonRoot"], true, "{process}");
+        assert_eq!(pod["seccompProfile"]["type"], "RuntimeDefault", "{process}");
+        let container = &backend[process]["extraContainerConfig"]["securityContext"];
+        assert_eq!(container["allowPrivilegeEscalation"], false, "{process}");
+        assert_eq!(
+            container["capabilities"]["drop"],
+            serde_json::json!(["ALL"])
+        );
+        // Requests within limits.
+        let cores = &backend[process]["cores"];
+        assert!(cores["request"].as_f64() <= cores["limit"].as_f64());
+    }
+    // The gateway's own Deployments are patched to `restricted` (the chart templates no
+    // such context).
+    let release = t.kube_object("HelmRelease", "dask-gateway");
+    let patches = release["spec"]["postRenderers"][0]["kustomize"]["patches"]
+        .as_array()
+        .unwrap();
+    let targets: Vec<&str> = patches
+        .iter()
+        .map(|p| p["target"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            "api-dask-gateway",
+            "controller-dask-gateway",
+            "traefik-dask-gateway"
+        ]
+    );
+    for patch in patches {
+        let text = patch["patch"].as_str().unwrap();
+        assert!(
+            text.contains("RuntimeDefault") && text.contains("\"ALL\""),
+            "{text}"
+        );
+    }
+    // JupyterHub authentication: the hub's API, the shared token, scope checks on.
+    let auth = &values["gateway"]["auth"];
+    assert_eq!(auth["type"], "jupyterhub");
+    assert_eq!(auth["jupyterhub"]["jupyterhubServiceName"], "dask-gateway");
+    assert_eq!(
+        auth["jupyterhub"]["apiTokenFromSecretName"],
+        "dask-gateway-api-token"
+    );
+    let hub = release_values(&assembly, "dev", "jupyterhub");
+    assert!(
+        hub["hub"]["loadRoles"]["user"]["scopes"]
+            .to_string()
+            .contains("access:services!service=dask-gateway")
+    );
+    assert_eq!(values["traefik"]["service"]["type"], "ClusterIP");
+}
+
+#[test]
+fn production_scales_dask_and_jupyter_further_than_dev_and_a_worker_fits_its_node() {
+    let assembly = assembly();
+    let (dev, prod) = (
+        release_values(&assembly, "dev", "dask-gateway"),
+        release_values(&assembly, "prod", "dask-gateway"),
+    );
+    for field in [
+        "cluster_max_workers",
+        "cluster_max_cores",
+        "cluster_max_memory",
+        "idle_timeout",
+    ] {
+        assert!(
+            gateway_setting(&prod, field) > gateway_setting(&dev, field),
+            "{field}"
+        );
+    }
+    let (dev_hub, prod_hub) = (
+        release_values(&assembly, "dev", "jupyterhub"),
+        release_values(&assembly, "prod", "jupyterhub"),
+    );
+    let home =
+        |v: &serde_json::Value| amount(v["singleuser"]["storage"]["capacity"].as_str().unwrap());
+    assert!(home(&prod_hub) > home(&dev_hub));
+    let largest = |v: &serde_json::Value| {
+        v["singleuser"]["profileList"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["kubespawner_override"]["cpu_limit"].as_f64().unwrap())
+            .fold(0.0, f64::max)
+    };
+    assert!(largest(&prod_hub) > largest(&dev_hub));
+    // The default worker: four on an r7i.2xlarge (8 vCPU, 64 GiB, about 7.9 and 61
+    // allocatable).
+    let worker = &dev["gateway"]["backend"]["worker"];
+    let cores = worker["cores"]["request"].as_f64().unwrap();
+    let memory: f64 = worker["memory"]["limit"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches('G')
+        .parse()
+        .unwrap();
+    assert!(4.0 * cores <= 7.5 && 4.0 * memory <= 60.0, "{worker}");
+    // One cluster at its ceiling stays inside the dask namespace's quota.
+    for (env, values) in [("dev", &dev), ("prod", &prod)] {
+        let t = Template::from_assembly(&assembly, &format!("piksel-eks-{env}")).unwrap();
+        let quota = named(&in_namespace(&t, "ResourceQuota", "dask"), "compute");
+        let memory_quota = amount(quota["spec"]["hard"]["requests.memory"].as_str().unwrap());
+        let ceiling = gateway_setting(values, "cluster_max_memory") as f64 * 1024.0_f64.powi(3);
+        assert!(ceiling < memory_quota, "{env}");
+    }
+}
+
+#[test]
+fn jupyters_configuration_is_a_configmap_flux_delivers_after_the_secret_store() {
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-eks-dev").unwrap();
+    let config = named(
+        &in_namespace(&t, "ConfigMap", "jupyterhub"),
+        "jupyter-config",
+    );
+    let data = &config["data"];
+    let environment = data["environment.yml"].as_str().unwrap();
+    assert!(
+        environment.contains("dask-gateway=2026.3.0"),
+        "{environment}"
+    );
+    assert!(environment.contains("datacube"), "{environment}");
+    assert!(
+        data["extensions.yml"]
+            .as_str()
+            .unwrap()
+            .contains("dask-labextension")
+    );
+    let dask = data["dask.yaml"].as_str().unwrap();
+    assert!(
+        dask.contains(
+            "address: http://traefik-dask-gateway.dask.svc.cluster.local/services/dask-gateway"
+        ),
+        "{dask}"
+    );
+    assert!(dask.contains("type: jupyterhub"), "{dask}");
+    // The servers mount it.
+    let values = release_values(&assembly, "dev", "jupyterhub");
+    let volumes = values["singleuser"]["storage"]["extraVolumes"].to_string();
+    assert!(volumes.contains("\"name\":\"jupyter-config\""), "{volumes}");
+    let kustomization = t.kube_object("Kustomization", "piksel-eks-dev-jupyter");
+    let after = kustomization["spec"]["dependsOn"].to_string();
+    assert!(after.contains("piksel-eks-dev-secret-stores"), "{after}");
 }
