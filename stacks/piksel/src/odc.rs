@@ -168,6 +168,22 @@ pub(crate) fn connect_line() -> String {
     )
 }
 
+/// The volume of the credentials [`as_index_user`] mounts: add
+/// `Volume::secret(CREDENTIALS_VOLUME, <the user's Secret>)` to the pod.
+pub(crate) const CREDENTIALS_VOLUME: &str = "credentials";
+
+/// `container` running shell line `script` as an index user: [`connection_env`], the
+/// user's credentials read from files ([`CREDENTIALS_VOLUME`] at
+/// [`CREDENTIALS_DIRECTORY`], never environment variables) into datacube's URL first.
+pub(crate) fn as_index_user(container: Container, script: &str) -> Container {
+    let line = format!("{}; {script}", connect_line());
+    connection_env()
+        .into_iter()
+        .fold(container, Container::env)
+        .command(["/bin/sh", "-c", line.as_str()])
+        .mount_read_only(CREDENTIALS_VOLUME, CREDENTIALS_DIRECTORY)
+}
+
 /// The products the index holds: the surface reflectance Piksel's analyses read
 /// (Sentinel-2 L2A, Landsat 8 and 9) and what the geomedian and WOfS analyses write
 /// (seed 000's 5.3; the coastline workflow writes vectors, not an ODC product).
@@ -724,26 +740,23 @@ pub(crate) fn add(
     // The indexing.
     let indexer_account = ServiceAccount::new(&odc, INDEXER_ACCOUNT).add(app, "indexer-account")?;
     for job in indexing(&infra.data)? {
-        let script = format!("{}; {}", connect_line(), job.script);
-        let mut container = Container::new("index", &image_ref)
-            .run_as_user(CoreImage::UID)
-            .run_as_group(CoreImage::GID)
-            .command(["/bin/sh", "-c", script.as_str()])
-            .resources(Resources::new().cpu("250m", "1").memory("512Mi", "2Gi"))
-            .mount("tmp", "/tmp")
-            .mount_read_only("credentials", CREDENTIALS_DIRECTORY)
-            .mount_read_only("scripts", SCRIPTS_DIRECTORY)
-            .env(Env::value("HOME", "/tmp"))
-            .env(Env::value("ODC_PRODUCT", job.product.as_str()));
-        for env_var in connection_env() {
-            container = container.env(env_var);
-        }
+        let container = as_index_user(
+            Container::new("index", &image_ref)
+                .run_as_user(CoreImage::UID)
+                .run_as_group(CoreImage::GID)
+                .resources(Resources::new().cpu("250m", "1").memory("512Mi", "2Gi"))
+                .mount("tmp", "/tmp")
+                .mount_read_only("scripts", SCRIPTS_DIRECTORY)
+                .env(Env::value("HOME", "/tmp"))
+                .env(Env::value("ODC_PRODUCT", job.product.as_str())),
+            &job.script,
+        );
         let _ = CronJob::new(&odc, &format!("odc-index-{}", job.id), job.schedule)
             .part_of("odc")
             .component("indexing")
             .container(container)
             .volume(Volume::empty_dir("tmp"))
-            .volume(Volume::secret("credentials", INDEXER_SECRET))
+            .volume(Volume::secret(CREDENTIALS_VOLUME, INDEXER_SECRET))
             .volume(Volume::config_map("scripts", &scripts))
             .service_account(&indexer_account)
             .api_token(false)

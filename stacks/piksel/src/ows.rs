@@ -68,8 +68,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use crate::config::Environment;
 use crate::eks::POOL_LABEL;
 use crate::odc::{
-    CORE_IMAGE, CoreImage, DATABASE, DATABASE_PORT, EXPLORER_SECRET, INDEXER_SECRET, PASSWORD_KEY,
-    READER_SECRET, USERNAME_KEY,
+    CORE_IMAGE, CoreImage, DATABASE, DATABASE_PORT, EXPLORER_SECRET, INDEXER_SECRET, READER_SECRET,
 };
 use crate::platform::ODC_NAMESPACE;
 
@@ -497,16 +496,6 @@ fn meta(name: &str, labels: BTreeMap<String, String>) -> ObjectMeta {
     }
 }
 
-/// The database settings every job of the image reads (odc.rs's `connection_env`), and
-/// `secret`'s credentials.
-fn database_env(container: Container, secret: &str) -> Container {
-    crate::odc::connection_env()
-        .into_iter()
-        .fold(container, Container::env)
-        .env(Env::secret_key("DB_USERNAME", secret, USERNAME_KEY))
-        .env(Env::secret_key("DB_PASSWORD", secret, PASSWORD_KEY))
-}
-
 /// `ows-update` (the OWS views and ranges, as the indexer) and `explorer-summaries`
 /// (Explorer's schema and summaries, as its own user).
 fn cron_jobs(
@@ -516,21 +505,19 @@ fn cron_jobs(
     image: &str,
 ) -> Result<()> {
     let job_resources = || Resources::new().cpu("250m", "1").memory("512Mi", "1Gi");
-    let ows_update = database_env(
+    let ows_update = crate::odc::as_index_user(
         Container::new("ows-update", image)
             .run_as_user(CoreImage::UID)
             .run_as_group(CoreImage::GID)
-            .command(["/bin/sh", "-c"])
-            .args(["datacube-ows-update --views && datacube-ows-update"]),
-        INDEXER_SECRET,
-    )
-    .env(Env::value(
-        "DATACUBE_OWS_CFG",
-        format!("{}/{CONFIG_FILE}", girder_odc::charts::OWS_CONFIG_PATH),
-    ))
-    .resources(job_resources())
-    .mount_read_only("ows-config", girder_odc::charts::OWS_CONFIG_PATH)
-    .mount("tmp", "/tmp");
+            .env(Env::value(
+                "DATACUBE_OWS_CFG",
+                format!("{}/{CONFIG_FILE}", girder_odc::charts::OWS_CONFIG_PATH),
+            ))
+            .resources(job_resources())
+            .mount_read_only("ows-config", girder_odc::charts::OWS_CONFIG_PATH)
+            .mount("tmp", "/tmp"),
+        "datacube-ows-update --views && exec datacube-ows-update",
+    );
     let _ = CronJob::new(ns, "ows-update", OWS_UPDATE_SCHEDULE)
         .part_of("odc-services")
         .component("ows-update")
@@ -539,17 +526,20 @@ fn cron_jobs(
         .container(ows_update)
         .volume(Volume::config_map("ows-config", config))
         .volume(Volume::empty_dir("tmp"))
+        .volume(Volume::secret(
+            crate::odc::CREDENTIALS_VOLUME,
+            INDEXER_SECRET,
+        ))
         .add(app, "ows-update")?;
 
-    let summaries = database_env(
+    let summaries = crate::odc::as_index_user(
         Container::new("explorer-summaries", image)
             .run_as_user(CoreImage::UID)
             .run_as_group(CoreImage::GID)
-            .command(["cubedash-gen", "--init", "--all"]),
-        EXPLORER_SECRET,
-    )
-    .resources(job_resources())
-    .mount("tmp", "/tmp");
+            .resources(job_resources())
+            .mount("tmp", "/tmp"),
+        "exec cubedash-gen --init --all",
+    );
     let _ = CronJob::new(ns, "explorer-summaries", EXPLORER_SUMMARY_SCHEDULE)
         .part_of("odc-services")
         .component("explorer-summaries")
@@ -557,6 +547,10 @@ fn cron_jobs(
         .backoff_limit(2)
         .container(summaries)
         .volume(Volume::empty_dir("tmp"))
+        .volume(Volume::secret(
+            crate::odc::CREDENTIALS_VOLUME,
+            EXPLORER_SECRET,
+        ))
         .add(app, "explorer-summaries")?;
     Ok(())
 }
