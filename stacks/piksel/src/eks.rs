@@ -284,7 +284,7 @@ pub(crate) fn stack(
     )?;
     let odc = crate::odc::add(&mut stack, env, &cluster, infra)?;
     let ows = crate::ows::add(&mut stack, env, &cluster, infra)?;
-    let jupyter = crate::jupyter::add(&mut stack, env, &cluster, &infra.notebooks)?;
+    let jupyter = crate::jupyter::add(&mut stack, env, &cluster, &infra.notebooks, &infra.data)?;
     let outputs = crate::gitops::add(
         &mut stack,
         env,
@@ -297,7 +297,7 @@ pub(crate) fn stack(
                 infra.database.master_secret_arn(),
             ),
         ],
-        &[&flux, &addons, &odc, &ows, &jupyter],
+        &[&flux, &addons, &odc, &ows, &jupyter[0], &jupyter[1]],
     )?;
     crate::flux::sync(&mut stack, env, &[&flux, &outputs])?;
     crate::findings::eks(&mut stack)?;

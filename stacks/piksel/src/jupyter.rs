@@ -71,7 +71,12 @@
 //!   the pod mounted read-only into the notebook container: fresh from main at each
 //!   start, never the user's to lose (copy one into the home to change it). The servers
 //!   sign as `piksel-<env>-notebook-reader` (EKS Pod Identity of ServiceAccount
-//!   `jupyter-user`): list and get under `notebooks/` of that bucket, nothing else.
+//!   `jupyter-user`): list and get under `notebooks/` of that bucket, and read the
+//!   indexed products' pixels (odc.rs's `pixel_read_statements`: the analyses'
+//!   prefixes of the data bucket, Sentinel-2's COGs, USGS's requester-pays Landsat,
+//!   `AWS_REQUEST_PAYER=requester`), nothing else. The Dask workers, which load what a
+//!   notebook's graph asks for, sign as `piksel-<env>-dask-worker` (ServiceAccount
+//!   `dask-worker` of `dask`) with the same pixel reads; the schedulers read nothing.
 //! - **The Open Data Cube:** the servers read the index as `odc_reader` (odc.rs writes
 //!   its Secret `odc-reader` in this namespace), datacube's `ODC_DEFAULT_*` settings in
 //!   their environment, the host substituted by Flux, TLS verified against the RDS
@@ -136,6 +141,8 @@ const IMAGE_REPOSITORY: &str = "piksel-jupyter";
 pub const NOTEBOOKS_PREFIX: &str = "notebooks/";
 /// The notebook servers' ServiceAccount (their AWS role's).
 pub const USER_SERVICE_ACCOUNT: &str = "jupyter-user";
+/// The Dask workers' ServiceAccount (their AWS role's), in `dask`.
+pub const WORKER_SERVICE_ACCOUNT: &str = "dask-worker";
 /// The hub's and the gateway's Helm releases.
 const HUB_RELEASE: &str = "jupyterhub";
 const GATEWAY_RELEASE: &str = "dask-gateway";
@@ -314,7 +321,8 @@ pub(crate) fn add(
     env: &Environment,
     cluster: &EksClusterHandle,
     notebooks: &BucketHandle,
-) -> Result<PodIdentityRoleHandle> {
+    data: &BucketHandle,
+) -> Result<Vec<PodIdentityRoleHandle>> {
     let size = sizing(env);
     let mut root = stack.root();
     let mut scope = root.child(APP)?;
@@ -335,13 +343,30 @@ pub(crate) fn add(
         format!("piksel-{}-notebook-reader", env.name),
         JUPYTERHUB_NAMESPACE,
         USER_SERVICE_ACCOUNT,
-        notebooks.read_statements(NOTEBOOKS_PREFIX),
+        // The examples, and the pixels of every indexed product (a notebook's
+        // `dc.load` without Dask reads them itself).
+        notebooks
+            .read_statements(NOTEBOOKS_PREFIX)
+            .into_iter()
+            .enumerate()
+            .map(|(n, statement)| statement.sid(format!("ReadTheExamples{n}")))
+            .chain(crate::odc::pixel_read_statements(data)),
+    )?;
+    // The Dask workers load the pixels a notebook's graph asks for: the same reads.
+    let workers = cluster.pod_identity_role(
+        &mut scope,
+        "dask-worker",
+        format!("piksel-{}-dask-worker", env.name),
+        DASK_NAMESPACE,
+        WORKER_SERVICE_ACCOUNT,
+        crate::odc::pixel_read_statements(data),
     )?;
 
     let app = &mut scope.with_kube_app(APP)?;
     let hub_ns = NamespaceHandle::existing(JUPYTERHUB_NAMESPACE);
     let dask_ns = NamespaceHandle::existing(DASK_NAMESPACE);
     let _ = ServiceAccount::new(&hub_ns, USER_SERVICE_ACCOUNT).add(app, "user-account")?;
+    let _ = ServiceAccount::new(&dask_ns, WORKER_SERVICE_ACCOUNT).add(app, "worker-account")?;
     let secret = |namespace: &str, name: &str, keys: &[&str]| {
         let mut spec = ExternalSecretSpec::new(
             StoreRef::cluster(crate::SECRET_STORE),
@@ -394,7 +419,7 @@ pub(crate) fn add(
         gateway = gateway.post_renderer(renderer);
     }
     let _ = gateway.add(app, "dask-gateway")?;
-    Ok(reader)
+    Ok(vec![reader, workers])
 }
 
 /// The piksel-jupyter `config/`, by ConfigMap key.
@@ -685,6 +710,10 @@ fn hub_values(
             extra_env: Some(
                 [
                     ("AWS_DEFAULT_REGION", json!(REGION)),
+                    (
+                        crate::odc::REQUESTER_PAYS_ENV.0,
+                        json!(crate::odc::REQUESTER_PAYS_ENV.1),
+                    ),
                     ("PIKSEL_NOTEBOOKS", json!(format!("s3://{bucket}/{NOTEBOOKS_PREFIX}"))),
                     // The Open Data Cube index, read-only (odc.rs's `odc_reader`, whose
                     // Secret it writes in this namespace), over verified TLS; the host
@@ -818,8 +847,23 @@ fn gateway_values(size: &Sizing, image: &ChartImage) -> DaskGatewayValues {
                     threads: None,
                 }),
                 worker: Some(DaskProcess {
-                    extra_pod_config: Some(pod("dask", true)),
-                    extra_container_config: Some(container),
+                    extra_pod_config: Some({
+                        let mut config = pod("dask", true);
+                        config["serviceAccountName"] = json!(WORKER_SERVICE_ACCOUNT);
+                        config
+                    }),
+                    extra_container_config: Some({
+                        let mut config = container;
+                        config["env"] = json!([
+                            {"name": "AWS_REGION", "value": REGION},
+                            {"name": "AWS_DEFAULT_REGION", "value": REGION},
+                            {
+                                "name": crate::odc::REQUESTER_PAYS_ENV.0,
+                                "value": crate::odc::REQUESTER_PAYS_ENV.1,
+                            },
+                        ]);
+                        config
+                    }),
                     cores: Some(RequestLimit::new(1.75, 2.0)),
                     memory: Some(RequestLimit::new(Gibibytes(14), Gibibytes(14))),
                     threads: Some(2),

@@ -31,7 +31,8 @@ pub use eks::{Cluster, DASK_TAINT, POOL_LABEL};
 pub use images::{REFLECTOR_ACTIONS, REFLECTOR_SERVICE_ACCOUNT, pinned as pinned_image};
 pub use infra::{BUILD_TAG_PREFIX, Infra, REPOSITORIES};
 pub use jupyter::{
-    GITHUB_ORGANIZATION, NOTEBOOKS_PREFIX, USER_SERVICE_ACCOUNT, hostname as jupyter_hostname,
+    GITHUB_ORGANIZATION, NOTEBOOKS_PREFIX, USER_SERVICE_ACCOUNT, WORKER_SERVICE_ACCOUNT,
+    hostname as jupyter_hostname,
 };
 pub use monitoring::{ALERT_RECEIVERS, YACE_IMAGE};
 pub use notifications::SLACK_SECRET;

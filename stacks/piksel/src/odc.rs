@@ -395,6 +395,30 @@ pub(crate) fn analyses_read_statements(data: &BucketHandle) -> Vec<Statement> {
         .collect()
 }
 
+/// The open collections the scenes' pixels are read from, in us-west-2: Element 84's
+/// Sentinel-2 COGs (public) and USGS's Landsat Collection 2 (requester pays: the
+/// readers set `AWS_REQUEST_PAYER=requester`, [`REQUESTER_PAYS_ENV`]).
+const OPEN_COLLECTIONS: [&str; 2] = ["sentinel-cogs/*", "usgs-landsat/collection02/*"];
+
+/// What a reader of the products' pixels needs (an environment variable name and value):
+/// GDAL and boto3 sign requester-pays reads only when told.
+pub(crate) const REQUESTER_PAYS_ENV: (&str, &str) = ("AWS_REQUEST_PAYER", "requester");
+
+/// Reading every indexed product's pixels: the analyses' prefixes of the data bucket
+/// and the open collections' objects, nothing else. For whoever loads data: datacube-ows,
+/// the notebook servers and the Dask workers.
+pub(crate) fn pixel_read_statements(data: &BucketHandle) -> Vec<Statement> {
+    let mut statements = analyses_read_statements(data);
+    statements.push(
+        Statement::allow(["s3:GetObject"])
+            .sid("ReadTheOpenCollections")
+            .on(OPEN_COLLECTIONS.iter().map(|objects| {
+                girder_core::vocabulary::Arn::new(crate::config::PARTITION, "s3", "", "", *objects)
+            })),
+    );
+    statements
+}
+
 /// Where the scripts ConfigMap is mounted.
 pub(crate) const SCRIPTS_DIRECTORY: &str = "/odc/scripts";
 

@@ -46,7 +46,6 @@
 use std::collections::BTreeMap;
 
 use girder_core::construct::Construct;
-use girder_core::vocabulary::Arn;
 use girder_core::{Error, Result, Stack};
 use girder_eks::{EksClusterHandle, PodIdentityRoleHandle};
 use girder_iam::Statement;
@@ -337,23 +336,10 @@ fn service(
 /// datacube-ows's ServiceAccount (the chart makes it), which its AWS role is bound to.
 pub(crate) const OWS_SERVICE_ACCOUNT: &str = "ows";
 
-/// The open collections the scenes' pixels are read from, in us-west-2: Element 84's
-/// Sentinel-2 COGs (public) and USGS's Landsat Collection 2 (requester pays).
-const OPEN_COLLECTIONS: [&str; 2] = ["sentinel-cogs/*", "usgs-landsat/collection02/*"];
-
-/// What datacube-ows reads its pixels with: the analyses' prefixes of the data bucket
-/// and the open collections' objects, nothing else (the index is read as
-/// `odc_reader`).
+/// What datacube-ows reads its pixels with (odc.rs's [`crate::odc::pixel_read_statements`]);
+/// the index is read as `odc_reader`.
 pub(crate) fn ows_statements(data: &girder_storage::BucketHandle) -> Vec<Statement> {
-    let mut statements = crate::odc::analyses_read_statements(data);
-    statements.push(
-        Statement::allow(["s3:GetObject"])
-            .sid("ReadTheOpenCollections")
-            .on(OPEN_COLLECTIONS
-                .iter()
-                .map(|objects| Arn::new(crate::config::PARTITION, "s3", "", "", *objects))),
-    );
-    statements
+    crate::odc::pixel_read_statements(data)
 }
 
 /// Add app `odc-services` to `stack`, and datacube-ows's pod identity role (what the
@@ -398,7 +384,10 @@ pub(crate) fn add(
     .service_account(OWS_SERVICE_ACCOUNT)
     // Signed reads with the role's credentials (the data bucket is private), paying for
     // USGS's requester-pays bucket.
-    .env("AWS_REQUEST_PAYER", "requester");
+    .env(
+        crate::odc::REQUESTER_PAYS_ENV.0,
+        crate::odc::REQUESTER_PAYS_ENV.1,
+    );
     let ows_values = OwsValues::new(&ows, &config, OWS_CONFIG_MAP, env.name)
         .map_err(|e| Error::construct(&at, e))?;
     let _ = Release::typed(OWS_RELEASE, ODC_NAMESPACE, &ows_values)

@@ -3913,10 +3913,15 @@ fn notebook_servers_read_the_examples_read_only_as_their_own_account() {
         .unwrap()
         .to_owned();
     assert!(policy.contains("s3:ListBucket") && policy.contains("s3:GetObject"));
-    for never in ["s3:PutObject", "s3:DeleteObject", "storage_data"] {
+    for never in ["s3:PutObject", "s3:DeleteObject"] {
         assert!(!policy.contains(never), "{never}: {policy}");
     }
     assert!(policy.contains(r#""%s/notebooks/*""#), "{policy}");
+    // The data bucket only under the analyses' prefixes (the pixels a notebook loads).
+    assert!(
+        !policy.contains(r#"format("%s/*", data.tfe_outputs.piksel_infra_dev.nonsensitive_values.aws_s3_bucket_storage_data_arn)"#),
+        "{policy}"
+    );
     // Its ServiceAccount exists, mounts no API token, and is the servers'.
     let account = named(
         &in_namespace(&t, "ServiceAccount", "jupyterhub"),
@@ -4286,4 +4291,57 @@ fn jupyters_configuration_is_a_configmap_flux_delivers_after_the_secret_store() 
     let kustomization = t.kube_object("Kustomization", "piksel-eks-dev-jupyter");
     let after = kustomization["spec"]["dependsOn"].to_string();
     assert!(after.contains("piksel-eks-dev-secret-stores"), "{after}");
+}
+
+#[test]
+fn whoever_loads_pixels_may_read_every_indexed_products_objects() {
+    // datacube-ows, the notebook servers and the Dask workers read the same objects:
+    // the analyses' prefixes, Sentinel-2's COGs and USGS's requester-pays Landsat.
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-eks-dev").unwrap();
+    for policy in [
+        "odc_services_roles_ows_role_workload",
+        "jupyter_notebook_reader_role_workload",
+        "jupyter_dask_worker_role_workload",
+    ] {
+        let text = t.resource("aws_iam_role_policy", policy)["policy"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for objects in [
+            "arn:aws:s3:::sentinel-cogs/*",
+            "arn:aws:s3:::usgs-landsat/collection02/*",
+            "gm_s2_annual/*",
+            "wofs_ls/*",
+        ] {
+            assert!(text.contains(objects), "{policy}: {objects}: {text}");
+        }
+        assert!(!text.contains("s3:PutObject"), "{policy}");
+    }
+    // The workers sign as their own account, and ask for requester-pays reads.
+    let values = release_values(&assembly, "dev", "dask-gateway");
+    let worker = &values["gateway"]["backend"]["worker"];
+    assert_eq!(
+        worker["extraPodConfig"]["serviceAccountName"],
+        girder_stack_piksel::WORKER_SERVICE_ACCOUNT
+    );
+    let env = worker["extraContainerConfig"]["env"].to_string();
+    assert!(
+        env.contains("AWS_REQUEST_PAYER") && env.contains("requester"),
+        "{env}"
+    );
+    let account = t.kube_object("ServiceAccount", "dask-worker");
+    assert_eq!(account["metadata"]["namespace"], "dask");
+    let association = t.resource(
+        "aws_eks_pod_identity_association",
+        "jupyter_dask_worker_association",
+    );
+    assert_eq!(association["namespace"], "dask");
+    assert_eq!(association["service_account"], "dask-worker");
+    // The notebook servers too.
+    let hub = release_values(&assembly, "dev", "jupyterhub");
+    assert_eq!(
+        hub["singleuser"]["extraEnv"]["AWS_REQUEST_PAYER"],
+        "requester"
+    );
 }
