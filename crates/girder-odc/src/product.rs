@@ -261,25 +261,37 @@ impl Measurement {
 
     /// Flag `name`: `bits` of the value mean `values` (labels).
     pub fn flag(
-        mut self,
+        self,
         name: impl Into<String>,
         bits: impl IntoIterator<Item = u8>,
         description: impl Into<String>,
         values: impl IntoIterator<Item = (u64, &'static str)>,
     ) -> Self {
+        let values = values
+            .into_iter()
+            .map(|(v, m)| (v, FlagValue::Label(m.to_owned())))
+            .collect();
+        self.insert_flag(name.into(), bits, Some(description.into()), values)
+    }
+
+    /// Insert flag `name` over `bits` (one written as ODC writes one: a scalar).
+    fn insert_flag(
+        mut self,
+        name: String,
+        bits: impl IntoIterator<Item = u8>,
+        description: Option<String>,
+        values: BTreeMap<u64, FlagValue>,
+    ) -> Self {
         let bits: Vec<u8> = bits.into_iter().collect();
         self.flags_definition.insert(
-            name.into(),
+            name,
             Flag {
                 bits: match bits.as_slice() {
                     [one] => Bits::One(*one),
                     _ => Bits::Many(bits),
                 },
-                description: Some(description.into()),
-                values: values
-                    .into_iter()
-                    .map(|(v, m)| (v, FlagValue::Label(m.to_owned())))
-                    .collect(),
+                description,
+                values,
             },
         );
         self
@@ -289,42 +301,24 @@ impl Measurement {
     /// lowest bit, as ODC reads it) means `name` holds (`value: true`), as WOfS's `wet`
     /// and `dry` read.
     pub fn flag_set(
-        mut self,
+        self,
         name: impl Into<String>,
         bits: impl IntoIterator<Item = u8>,
         description: impl Into<String>,
         value: u64,
     ) -> Self {
-        let bits: Vec<u8> = bits.into_iter().collect();
-        self.flags_definition.insert(
-            name.into(),
-            Flag {
-                bits: match bits.as_slice() {
-                    [one] => Bits::One(*one),
-                    _ => Bits::Many(bits),
-                },
-                description: Some(description.into()),
-                values: [(value, FlagValue::Boolean(true))].into(),
-            },
-        );
-        self
+        let values = [(value, FlagValue::Boolean(true))].into();
+        self.insert_flag(name.into(), bits, Some(description.into()), values)
     }
 
     /// Flag `name`: bit `bit` set means `name` holds (`0: false`, `1: true`).
-    pub fn bit_flag(mut self, name: impl Into<String>, bit: u8) -> Self {
-        self.flags_definition.insert(
-            name.into(),
-            Flag {
-                bits: Bits::One(bit),
-                description: None,
-                values: [
-                    (0, FlagValue::Boolean(false)),
-                    (1, FlagValue::Boolean(true)),
-                ]
-                .into(),
-            },
-        );
-        self
+    pub fn bit_flag(self, name: impl Into<String>, bit: u8) -> Self {
+        let values = [
+            (0, FlagValue::Boolean(false)),
+            (1, FlagValue::Boolean(true)),
+        ]
+        .into();
+        self.insert_flag(name.into(), [bit], None, values)
     }
 
     /// Its name.
