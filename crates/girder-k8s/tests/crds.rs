@@ -571,3 +571,26 @@ fn extra_fields_shaped_like_girder_internals_stay_data() {
         marker
     );
 }
+
+#[test]
+fn an_external_secret_from_a_json_secrets_properties() {
+    let spec = external_secrets::ExternalSecretSpec::from_properties(
+        StoreRef::cluster("aws"),
+        "db",
+        "shop/dev/db",
+        [
+            ("postgres-username", "username"),
+            ("postgres-password", "password"),
+        ],
+    );
+    let json = serde_json::to_value(&spec).unwrap();
+    assert_eq!(json["target"]["name"], "db");
+    assert_eq!(json["refreshInterval"], "1h");
+    assert_eq!(
+        json["data"],
+        json!([
+            {"secretKey": "postgres-username", "remoteRef": {"key": "shop/dev/db", "property": "username"}},
+            {"secretKey": "postgres-password", "remoteRef": {"key": "shop/dev/db", "property": "password"}},
+        ])
+    );
+}

@@ -117,9 +117,7 @@ use girder_k8s::charts::jupyterhub::{
     SpawnerMemory,
 };
 use girder_k8s::charts::{ChartImage, ChartResources, Gibibytes, RequestLimit};
-use girder_k8s::crds::external_secrets::{
-    ExternalSecret, ExternalSecretSpec, RemoteRef, SecretData, StoreRef,
-};
+use girder_k8s::crds::external_secrets::{ExternalSecret, ExternalSecretSpec, StoreRef};
 use girder_k8s::crds::flux::{KustomizePatch, KustomizePostRenderer, PostRenderer};
 use girder_k8s::{ConfigMap, Delivery, NamespaceHandle, Release, ServiceAccount};
 use girder_storage::BucketHandle;
@@ -368,22 +366,16 @@ pub(crate) fn add(
     let _ = ServiceAccount::new(&hub_ns, USER_SERVICE_ACCOUNT).add(app, "user-account")?;
     let _ = ServiceAccount::new(&dask_ns, WORKER_SERVICE_ACCOUNT).add(app, "worker-account")?;
     let secret = |namespace: &str, name: &str, keys: &[&str]| {
-        let mut spec = ExternalSecretSpec::new(
-            StoreRef::cluster(crate::SECRET_STORE),
+        ExternalSecret::new(
+            namespace,
             name,
-            Vec::<(String, String)>::new(),
-        );
-        spec.data = keys
-            .iter()
-            .map(|key| SecretData {
-                secret_key: (*key).to_owned(),
-                remote_ref: RemoteRef {
-                    key: format!("piksel/{}/{name}", env.name),
-                    property: Some((*key).to_owned()),
-                },
-            })
-            .collect();
-        ExternalSecret::new(namespace, name, spec)
+            ExternalSecretSpec::from_properties(
+                StoreRef::cluster(crate::SECRET_STORE),
+                name,
+                &format!("piksel/{}/{name}", env.name),
+                keys.iter().map(|key| (*key, *key)),
+            ),
+        )
     };
     let _ = secret(
         JUPYTERHUB_NAMESPACE,

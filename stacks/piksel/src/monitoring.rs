@@ -32,9 +32,7 @@ use girder_core::{Result, Scope};
 use girder_eks::EksClusterHandle;
 use girder_iam::Statement;
 use girder_k8s::charts::ChartResources;
-use girder_k8s::crds::external_secrets::{
-    ExternalSecret, ExternalSecretSpec, RemoteRef, SecretData, StoreRef,
-};
+use girder_k8s::crds::external_secrets::{ExternalSecret, ExternalSecretSpec, StoreRef};
 use girder_k8s::prelude::*;
 use girder_observability::{
     Alert, AlertGroup, Channel, ClusterAlerts, Component, Dashboard, Duration, GrafanaAdmin,
@@ -242,22 +240,12 @@ fn routing(env: &Environment) -> Routing {
 /// fills once).
 fn secrets(app: &mut Scope<'_>, env: &Environment) -> Result<()> {
     let from = |secret: &str, keys: &[&str]| {
-        let mut spec = ExternalSecretSpec::new(
+        ExternalSecretSpec::from_properties(
             StoreRef::cluster(crate::addons::SECRET_STORE),
             secret,
-            Vec::<(String, String)>::new(),
-        );
-        spec.data = keys
-            .iter()
-            .map(|key| SecretData {
-                secret_key: (*key).to_owned(),
-                remote_ref: RemoteRef {
-                    key: format!("piksel/{}/{}", env.name, remote_of(secret)),
-                    property: Some((*key).to_owned()),
-                },
-            })
-            .collect();
-        spec
+            &format!("piksel/{}/{}", env.name, remote_of(secret)),
+            keys.iter().map(|key| (*key, *key)),
+        )
     };
     let _ = ExternalSecret::new(
         NAMESPACE,

@@ -22,9 +22,7 @@ use std::collections::BTreeMap;
 use girder_core::construct::Construct;
 use girder_core::{Result, Scope};
 use girder_k8s::crds::NameRef;
-use girder_k8s::crds::external_secrets::{
-    ExternalSecret, ExternalSecretSpec, RemoteRef, SecretData, StoreRef,
-};
+use girder_k8s::crds::external_secrets::{ExternalSecret, ExternalSecretSpec, StoreRef};
 use girder_k8s::crds::flux::{
     AlertSpec, EventSource, NotificationAlert, NotificationProvider, ProviderSpec,
 };
@@ -66,18 +64,12 @@ const KINDS: [&str; 6] = [
 /// Add app `notifications` under `scope`.
 pub(crate) fn add(scope: &mut Scope<'_>, env: &Environment) -> Result<()> {
     let app = &mut scope.child(APP)?.with_kube_app(APP)?;
-    let mut spec = ExternalSecretSpec::new(
+    let spec = ExternalSecretSpec::from_properties(
         StoreRef::cluster(crate::addons::SECRET_STORE),
         SLACK_SECRET,
-        Vec::<(String, String)>::new(),
+        &format!("piksel/{}/alerting", env.name),
+        [("address", "slack-webhook-url")],
     );
-    spec.data = vec![SecretData {
-        secret_key: "address".into(),
-        remote_ref: RemoteRef {
-            key: format!("piksel/{}/alerting", env.name),
-            property: Some("slack-webhook-url".into()),
-        },
-    }];
     let _ = ExternalSecret::new(FLUX_NAMESPACE, SLACK_SECRET, spec).add(app, "slack-secret")?;
 
     let _ = NotificationProvider::new(

@@ -54,9 +54,7 @@ use girder_core::expr::Reference;
 use girder_core::{Error, Result, Scope, Stack};
 use girder_eks::EksClusterHandle;
 use girder_iam::Statement;
-use girder_k8s::crds::external_secrets::{
-    ExternalSecret, ExternalSecretSpec, RemoteRef, SecretData, StoreRef,
-};
+use girder_k8s::crds::external_secrets::{ExternalSecret, ExternalSecretSpec, StoreRef};
 use girder_k8s::prelude::*;
 use girder_k8s::{ConfigMap, Env, NamespaceHandle, Resources, ServiceAccount, Volume};
 use girder_odc::{Product, catalogue};
@@ -612,21 +610,12 @@ fn credentials_secret(
     name: &str,
     user: &PostgresUserHandle,
 ) -> Result<()> {
-    let mut spec = ExternalSecretSpec::new(
+    let spec = ExternalSecretSpec::from_properties(
         StoreRef::cluster(crate::addons::SECRET_STORE),
         name,
-        Vec::<(String, String)>::new(),
+        user.secret_name(),
+        [(USERNAME_KEY, "username"), (PASSWORD_KEY, "password")],
     );
-    spec.data = [(USERNAME_KEY, "username"), (PASSWORD_KEY, "password")]
-        .into_iter()
-        .map(|(key, property)| SecretData {
-            secret_key: key.to_owned(),
-            remote_ref: RemoteRef {
-                key: user.secret_name().to_owned(),
-                property: Some(property.to_owned()),
-            },
-        })
-        .collect();
     let _ = ExternalSecret::new(namespace, name, spec).add(scope, id)?;
     Ok(())
 }

@@ -68,6 +68,31 @@ impl ExternalSecretSpec {
     }
 }
 
+impl ExternalSecretSpec {
+    /// Secret `target` from the JSON secret `remote_key` of `store`: each `(key,
+    /// property)` pair a key of the Secret holding that property of the JSON, refreshed
+    /// hourly.
+    pub fn from_properties<K: Into<String>, P: Into<String>>(
+        store: StoreRef,
+        target: impl Into<String>,
+        remote_key: &str,
+        pairs: impl IntoIterator<Item = (K, P)>,
+    ) -> Self {
+        let mut spec = Self::new(store, target, Vec::<(String, String)>::new());
+        spec.data = pairs
+            .into_iter()
+            .map(|(key, property)| SecretData {
+                secret_key: key.into(),
+                remote_ref: RemoteRef {
+                    key: remote_key.to_owned(),
+                    property: Some(property.into()),
+                },
+            })
+            .collect();
+        spec
+    }
+}
+
 impl Spec for ExternalSecretSpec {
     const API_VERSION: &'static str = "external-secrets.io/v1";
     const KIND: &'static str = "ExternalSecret";
