@@ -87,6 +87,9 @@ fn hub_values() -> JupyterhubValues {
                 pvc: Some(HubDbClaim {
                     storage: "1Gi".into(),
                     storage_class_name: Some("gp3".into()),
+                    annotations: Some(
+                        [("helm.sh/resource-policy".to_owned(), "keep".to_owned())].into(),
+                    ),
                 }),
             }),
             node_selector: Some(pool("workloads")),

@@ -747,6 +747,8 @@ pub struct ExplorerValues {
     pub affinity: Option<core::Affinity>,
     /// The Ingress.
     pub ingress: Option<IngressValues>,
+    /// The container's arguments (the image's entrypoint runs them).
+    pub docker_args: Vec<String>,
     /// Other values.
     #[serde(flatten)]
     pub extra: Extra,
@@ -787,6 +789,31 @@ impl ExplorerValues {
             service: cluster_ip(),
             affinity: service.affinity(),
             ingress: service.chart_ingress(),
+            // The chart's defaults, but the pid file in the pod's tmpfs (the chart's is
+            // relative to the image's working directory, which a non-root user may not
+            // write) and without its trailing `|| true`, which only a shell reads.
+            docker_args: [
+                "gunicorn",
+                "-b",
+                "0.0.0.0:8080",
+                "-w",
+                "3",
+                "--threads=2",
+                "-k",
+                "gthread",
+                "-t",
+                "60",
+                "--pid",
+                "/dev/shm/gunicorn.pid",
+                "--worker-tmp-dir",
+                "/dev/shm",
+                "--preload",
+                "--config",
+                "python:cubedash.gunicorn_config",
+                "cubedash:app",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
             extra: Extra::new(),
         })
     }

@@ -228,6 +228,7 @@ pub struct Layer {
     native_resolution: (f64, f64),
     max_datasets: u16,
     time_resolution: TimeResolution,
+    dynamic: bool,
 }
 
 impl Layer {
@@ -252,6 +253,7 @@ impl Layer {
             native_resolution: resolution,
             max_datasets: 16,
             time_resolution: TimeResolution::Solar,
+            dynamic: false,
         }
     }
 
@@ -289,6 +291,16 @@ impl Layer {
     /// How its datasets' times map to dates (default [`TimeResolution::Solar`]).
     pub fn time_resolution(mut self, resolution: TimeResolution) -> Self {
         self.time_resolution = resolution;
+        self
+    }
+
+    /// Its dates and extent are read from datacube-ows's range table at every request
+    /// (`dynamic`), not once when the process starts: a layer whose product is indexed
+    /// while the service runs shows the new dates without a restart (and a layer that
+    /// had no ranges yet at the start appears once `datacube-ows-update` has written
+    /// them). One small query per request.
+    pub fn dynamic(mut self) -> Self {
+        self.dynamic = true;
         self
     }
 
@@ -446,6 +458,7 @@ impl Layer {
             "native_crs": self.native_crs,
             "native_resolution": [self.native_resolution.0, self.native_resolution.1],
             "time_resolution": self.time_resolution.as_str(),
+            "dynamic": self.dynamic,
             "resource_limits": {
                 "wms": {
                     "zoomed_out_fill_colour": [150, 180, 200, 160],

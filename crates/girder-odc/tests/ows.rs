@@ -121,3 +121,19 @@ fn a_missing_default_style_a_falling_scale_or_a_twice_used_name_is_refused() {
             .is_err()
     );
 }
+
+#[test]
+fn a_dynamic_layer_reads_its_ranges_at_every_request() {
+    // Review 6's B1: datacube-ows reads a static layer's ranges once, at start; a layer
+    // indexed while it runs (or before its first range update) needs `dynamic`.
+    let render = |layer: Layer| {
+        let json = OwsConfig::new("test", ["http://ows.test"])
+            .folder("Sentinel-2", [layer])
+            .to_json()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+        doc["layers"][0]["layers"][0]["dynamic"].clone()
+    };
+    assert_eq!(render(s2_layer()), false);
+    assert_eq!(render(s2_layer().dynamic()), true);
+}

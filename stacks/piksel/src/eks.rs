@@ -30,6 +30,9 @@ const KUBE_PROXY: &str = "v1.36.2-eksbuild.3";
 const COREDNS: &str = "v1.13.1-eksbuild.1";
 const EBS_CSI_DRIVER: &str = "v1.53.0-eksbuild.1";
 
+/// The suffixes of a per-zone pool's groups, in the VPC's zone order.
+const ZONE_SUFFIXES: [&str; 3] = ["a", "b", "c"];
+
 /// The label every node group sets on its nodes: which pool a pod asks for.
 pub const POOL_LABEL: &str = "piksel.io/pool";
 
@@ -52,6 +55,11 @@ struct Pool {
     capacity: CapacityType,
     scaling: ScalingConfig,
     dask: bool,
+    /// One group per zone (`<name>-a`, `-b`, `-c`), each scaled as `scaling`: the pool
+    /// holds EBS volumes (the hub's database, the users' homes), which attach in their
+    /// own zone only, and the cluster autoscaler adds a node in a zone only through a
+    /// group of that zone (review 6's M2).
+    per_zone: bool,
 }
 
 /// The stack's id, for errors before a scope exists.
@@ -60,10 +68,13 @@ fn stack_id(env: &Environment) -> String {
 }
 
 fn pools(env: &Environment) -> [Pool; 3] {
+    // The workloads pool per zone: prod keeps a node in each (1..4 each, 12 in all);
+    // dev and staging one node that may be in any zone (0..2 each: the autoscaler adds
+    // one where a volume needs it).
     let (system, workloads, dask) = if env.production {
-        ((3, 4, 3), (2, 10, 2), (0, 20, 0))
+        ((3, 4, 3), (1, 4, 1), (0, 20, 0))
     } else {
-        ((2, 3, 2), (1, 4, 1), (0, 6, 0))
+        ((2, 3, 2), (0, 2, 0), (0, 6, 0))
     };
     let scaling = |(min, max, desired): (u16, u16, u16)| ScalingConfig { min, max, desired };
     [
@@ -80,6 +91,7 @@ fn pools(env: &Environment) -> [Pool; 3] {
             capacity: CapacityType::OnDemand,
             scaling: scaling(system),
             dask: false,
+            per_zone: false,
         },
         // The ODC services and JupyterHub.
         Pool {
@@ -88,6 +100,7 @@ fn pools(env: &Environment) -> [Pool; 3] {
             capacity: CapacityType::OnDemand,
             scaling: scaling(workloads),
             dask: false,
+            per_zone: true,
         },
         // Dask workers: memory-heavy, interruptible (a lost worker's tasks are
         // recomputed), scaled from zero by the cluster autoscaler.
@@ -97,6 +110,7 @@ fn pools(env: &Environment) -> [Pool; 3] {
             capacity: CapacityType::Spot,
             scaling: scaling(dask),
             dask: true,
+            per_zone: false,
         },
     ]
 }
@@ -164,22 +178,42 @@ pub(crate) fn stack(
 
     let mut nodes = root.child("nodes")?;
     let mut node_groups = Vec::new();
+    // The on-demand groups (system, workloads): Flux's controllers and the apps' first
+    // pods start there.
+    let mut on_demand: Vec<girder_core::expr::Reference> = Vec::new();
     for pool in pools(env) {
-        let mut group = NodeGroup::new(
-            &cluster,
-            pool.name,
-            pool.types.iter().copied(),
-            pool.scaling,
-        )
-        .capacity(pool.capacity)
-        .label(POOL_LABEL, pool.name)
-        .after(&agent)
-        .after(&cni)
-        .after(&proxy);
-        if pool.dask {
-            group = group.taint(Taint::new(DASK_TAINT, "true", TaintEffect::NoSchedule));
+        // (group name, its subnets: all the private ones, or one zone's)
+        let groups: Vec<(String, Option<Vec<girder_core::Expr<String>>>)> = if pool.per_zone {
+            infra
+                .vpc
+                .private_subnet_ids()
+                .into_iter()
+                .zip(ZONE_SUFFIXES)
+                .map(|(subnet, zone)| (format!("{}-{zone}", pool.name), Some(vec![subnet])))
+                .collect()
+        } else {
+            vec![(pool.name.to_owned(), None)]
+        };
+        for (name, subnets) in groups {
+            let mut group =
+                NodeGroup::new(&cluster, &name, pool.types.iter().copied(), pool.scaling)
+                    .capacity(pool.capacity)
+                    .label(POOL_LABEL, pool.name)
+                    .after(&agent)
+                    .after(&cni)
+                    .after(&proxy);
+            if let Some(subnets) = subnets {
+                group = group.subnets(subnets);
+            }
+            if pool.dask {
+                group = group.taint(Taint::new(DASK_TAINT, "true", TaintEffect::NoSchedule));
+            }
+            let group = group.add(&mut nodes, &name)?;
+            if !pool.dask {
+                on_demand.extend(girder_core::construct::Dependable::dependencies(&group));
+            }
+            node_groups.push(group);
         }
-        node_groups.push(group.add(&mut nodes, pool.name)?);
     }
     drop(nodes);
 
@@ -264,8 +298,7 @@ pub(crate) fn stack(
         &cluster,
         &[
             &cluster_access,
-            &node_groups[0],
-            &node_groups[1],
+            &on_demand,
             &coredns,
             &terraform,
             &terraform_plan,

@@ -61,7 +61,11 @@ pub(crate) fn layout(env: &Environment) -> GitOps {
         )
         // The index's ExternalSecrets need the store.
         .app_after(crate::odc::APP, [crate::addons::SECRET_STORES_APP])
-        .app_after(crate::jupyter::APP, [crate::addons::SECRET_STORES_APP])
+        // The servers read the index with Secret odc-reader, which odc-index writes.
+        .app_after(
+            crate::jupyter::APP,
+            [crate::addons::SECRET_STORES_APP, crate::odc::APP],
+        )
         // PrometheusRules need kube-prometheus-stack's CRDs; Flux's Alertmanager provider
         // needs Alertmanager.
         .app_after(

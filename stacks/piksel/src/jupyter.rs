@@ -639,6 +639,11 @@ fn hub_values(
                 pvc: Some(HubDbClaim {
                     storage: "1Gi".into(),
                     storage_class_name: Some(GP3.into()),
+                    // The hub's users, tokens and servers outlive a removed release
+                    // (review 6's m5).
+                    annotations: Some(
+                        [("helm.sh/resource-policy".to_owned(), "keep".to_owned())].into(),
+                    ),
                 }),
             }),
             node_selector: Some(workloads_pool()),

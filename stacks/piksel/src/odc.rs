@@ -519,6 +519,9 @@ with connection, connection.cursor() as cursor:
         "odc.dataset_search_datetime TO odc_manage"
     )
     cursor.execute("GRANT UPDATE ON odc.dataset, odc.location, odc.product TO odc_manage")
+    # A dataset seen again moves its location (a DELETE) and may rewrite its lineage.
+    cursor.execute("GRANT DELETE ON odc.location TO odc_manage")
+    cursor.execute("GRANT UPDATE ON odc.dataset_lineage TO odc_manage")
     cursor.execute("SELECT table_name FROM odc.spatial_indicies")
     for (table,) in cursor.fetchall():
         cursor.execute(
@@ -569,6 +572,9 @@ for name in readers:
 for name in writers:
     command += ["--write-role", name]
 must(command, admin)
+# Its ranges once, as the indexer, so the services' first start finds them (a product
+# with nothing indexed yet is skipped); the hourly ows-update keeps them current.
+must(["datacube-ows-update"], indexer)
 log("done")
 "#;
 
@@ -845,6 +851,9 @@ mod tests {
         for grant in [
             "GRANT INSERT, UPDATE ON odc.dataset_search_string, odc.dataset_search_num",
             "GRANT UPDATE ON odc.dataset, odc.location, odc.product TO odc_manage",
+            // Review 6's M1: a dataset seen again moves its location.
+            "GRANT DELETE ON odc.location TO odc_manage",
+            "GRANT UPDATE ON odc.dataset_lineage TO odc_manage",
             "ALTER DEFAULT PRIVILEGES IN SCHEMA odc GRANT INSERT, UPDATE ON TABLES TO odc_manage",
         ] {
             assert!(INIT_SCRIPT.contains(grant), "{grant}");

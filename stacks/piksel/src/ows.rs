@@ -177,6 +177,8 @@ fn sentinel2_layer(product: &Product) -> Layer {
         "EPSG:3857",
         (10.0, -10.0),
     )
+    // The dates indexing adds show within the hour (`ows-update`), no restart.
+    .dynamic()
     .abstract_text("Sentinel-2A and 2B scenes, Level-2A surface reflectance (Element 84's COGs)")
     .band("red")
     .band("green")
@@ -201,6 +203,8 @@ fn landsat_layer(product: &Product, number: u8) -> Layer {
         "EPSG:3857",
         (30.0, -30.0),
     )
+    // The dates indexing adds show within the hour (`ows-update`), no restart.
+    .dynamic()
     .abstract_text(format!(
         "Landsat {number} OLI scenes, USGS Collection 2 Level-2 surface reflectance"
     ))
@@ -220,6 +224,8 @@ fn geomedian_layer(product: &Product) -> Layer {
         "EPSG:3857",
         (10.0, -10.0),
     )
+    // The dates indexing adds show within the hour (`ows-update`), no restart.
+    .dynamic()
     .abstract_text("The annual geometric median of Sentinel-2 surface reflectance")
     .time_resolution(TimeResolution::Summary)
     .band("red")
@@ -238,6 +244,8 @@ fn wofs_layer(product: &Product) -> Layer {
         "EPSG:3857",
         (30.0, -30.0),
     )
+    // The dates indexing adds show within the hour (`ows-update`), no restart.
+    .dynamic()
     .abstract_text("Each Landsat scene's pixels classified clear and wet, or clear and dry")
     .band("water")
     .style(Style::flag_colours(

@@ -33,7 +33,9 @@
 //! of reach); the ODC index database's port 5432 in the VPC (odc, jupyterhub, dask).
 //! odc and jupyterhub admit the load balancer controller's targets (the ALB in IP mode
 //! connects from its addresses in the VPC) on the services' port named `http`;
-//! jupyterhub and dask reach the Kubernetes API (the hub and the gateway start pods),
+//! jupyterhub's hub and dask's gateway, controller and Traefik reach the Kubernetes API
+//! (they start and route the users' pods; the notebooks, schedulers and workers, the
+//! users' code, do not),
 //! notebooks reach their Dask clusters (the gateway on 8000, schedulers on 8786), and
 //! the gateway asks the hub's API (8081) who a notebook's user is.
 //!
@@ -90,7 +92,10 @@ struct Tenant {
     /// Container ports the load balancer may reach besides the one named `http`
     /// (a chart's unnamed container port).
     load_balanced_ports: &'static [i32],
-    kubernetes_api: bool,
+    /// The pods that call the Kubernetes API (a label, `In` or `NotIn`, its values), if
+    /// any: the hub (it starts the servers), the gateway's API, controller and Traefik;
+    /// never the users' code (notebooks, Dask schedulers and workers: review 6's m1).
+    kubernetes_api: Option<(&'static str, &'static str, &'static [&'static str])>,
 }
 
 struct Quota {
@@ -139,7 +144,7 @@ fn tenants(env: &Environment) -> [Tenant; 3] {
             // datacube-ows's chart leaves its container port 8000 unnamed (Explorer's
             // 8080 is `http`).
             load_balanced_ports: &[girder_odc::charts::OWS_PORT as i32],
-            kubernetes_api: false,
+            kubernetes_api: None,
         },
         Tenant {
             name: JUPYTERHUB_NAMESPACE,
@@ -169,7 +174,8 @@ fn tenants(env: &Environment) -> [Tenant; 3] {
             database: true,
             load_balanced: true,
             load_balanced_ports: &[],
-            kubernetes_api: true,
+            // zero-to-jupyterhub's hub pod.
+            kubernetes_api: Some(("component", "In", &["hub"])),
         },
         Tenant {
             name: DASK_NAMESPACE,
@@ -199,7 +205,12 @@ fn tenants(env: &Environment) -> [Tenant; 3] {
             database: true,
             load_balanced: false,
             load_balanced_ports: &[],
-            kubernetes_api: true,
+            // dask-gateway labels its clusters' pods with these components.
+            kubernetes_api: Some((
+                "app.kubernetes.io/component",
+                "NotIn",
+                &["dask-scheduler", "dask-worker"],
+            )),
         },
     ]
 }
@@ -441,11 +452,11 @@ fn policies(tenant: &Tenant, vpc: &str, api: &str) -> Vec<net::NetworkPolicy> {
             Vec::new(),
         ));
     }
-    if tenant.kubernetes_api {
+    if let Some((label, operator, values)) = tenant.kubernetes_api {
         // Pods reach the API at the `kubernetes` Service's address, which the CNI's
         // policy agent may see before the translation to the control plane's network
         // interfaces (in the VPC, on 443): both are allowed (review 3's M5).
-        out.push(policy(
+        let mut api_policy = policy(
             ns,
             "allow-kubernetes-api",
             &["Egress"],
@@ -454,7 +465,20 @@ fn policies(tenant: &Tenant, vpc: &str, api: &str) -> Vec<net::NetworkPolicy> {
                 vec![block(api, &[]), block(vpc, &[])],
                 vec![port("TCP", 443)],
             )],
-        ));
+        );
+        if let Some(spec) = api_policy.spec.as_mut() {
+            spec.pod_selector = Some(LabelSelector {
+                match_expressions: Some(vec![
+                    k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement {
+                        key: label.to_owned(),
+                        operator: operator.to_owned(),
+                        values: Some(values.iter().map(|v| (*v).to_owned()).collect()),
+                    },
+                ]),
+                match_labels: None,
+            });
+        }
+        out.push(api_policy);
     }
     out
 }

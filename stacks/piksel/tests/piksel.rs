@@ -110,7 +110,30 @@ fn production_is_sized_and_protected_as_production() {
         .iter()
         .map(|(_, g)| g["node_group_name"].as_str().unwrap_or(""))
         .collect();
-    assert_eq!(groups.len(), 3, "{names:?}");
+    assert_eq!(
+        names,
+        [
+            "system",
+            "workloads-a",
+            "workloads-b",
+            "workloads-c",
+            "dask"
+        ]
+    );
+    // The workloads pool holds EBS volumes (the hub's database, the homes): a group per
+    // zone, one subnet each, a node in each in prod (review 6's M2).
+    for zone in ["a", "b", "c"] {
+        let group = &eks.resource(
+            "aws_eks_node_group",
+            &format!("nodes_workloads_{zone}_group"),
+        );
+        assert_eq!(group["subnet_ids"].as_array().unwrap().len(), 1, "{zone}");
+        assert_eq!(group["scaling_config"][0]["min_size"], 1, "{zone}");
+        assert_eq!(
+            group["labels"][girder_stack_piksel::POOL_LABEL],
+            "workloads"
+        );
+    }
     let dask = groups
         .iter()
         .find(|(_, g)| g["capacity_type"] == "SPOT")
@@ -1267,7 +1290,13 @@ fn the_autoscaler_may_resize_only_the_clusters_node_groups() {
     let assembly = assembly();
     let t = Template::from_assembly(&assembly, "piksel-eks-prod").unwrap();
     let policy = addon_policy(&t, "cluster_autoscaler");
-    for group in ["system", "workloads", "dask"] {
+    for group in [
+        "system",
+        "workloads_a",
+        "workloads_b",
+        "workloads_c",
+        "dask",
+    ] {
         assert!(
             policy.contains(&format!(
                 "aws_eks_node_group.nodes_{group}_group.resources[0].autoscaling_groups[0].name"
@@ -2475,6 +2504,27 @@ fn pods_that_call_the_api_may_reach_the_kubernetes_services_address() {
         let peers = policy["spec"]["egress"][0]["to"].to_string();
         assert!(peers.contains("172.20.0.1/32"), "{namespace}: {peers}");
     }
+    // Only the pods that start and route the users' pods; never the users' code
+    // (review 6's m1).
+    let selector = |namespace: &str| {
+        named(
+            &in_namespace(&t, "NetworkPolicy", namespace),
+            "allow-kubernetes-api",
+        )["spec"]["podSelector"]["matchExpressions"][0]
+            .clone()
+    };
+    assert_eq!(
+        selector("jupyterhub"),
+        serde_json::json!({"key": "component", "operator": "In", "values": ["hub"]})
+    );
+    assert_eq!(
+        selector("dask"),
+        serde_json::json!({
+            "key": "app.kubernetes.io/component",
+            "operator": "NotIn",
+            "values": ["dask-scheduler", "dask-worker"],
+        })
+    );
 }
 
 #[test]
@@ -4344,4 +4394,54 @@ fn whoever_loads_pixels_may_read_every_indexed_products_objects() {
         hub["singleuser"]["extraEnv"]["AWS_REQUEST_PAYER"],
         "requester"
     );
+}
+
+#[test]
+fn every_ows_layer_shows_what_indexing_adds_without_a_restart() {
+    // Review 6's B1: ranges read at every request, and written once by the init Job
+    // before the services' first start.
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "piksel-eks-dev").unwrap();
+    let config = t.kube_object("ConfigMap", "ows-config");
+    let doc: serde_json::Value =
+        serde_json::from_str(config["data"]["ows_cfg.json"].as_str().unwrap()).unwrap();
+    let mut layers = 0;
+    for folder in doc["layers"].as_array().unwrap() {
+        for layer in folder["layers"].as_array().unwrap() {
+            assert_eq!(layer["dynamic"], true, "{}", layer["name"]);
+            layers += 1;
+        }
+    }
+    assert_eq!(layers, girder_stack_piksel::odc_products().len());
+    let scripts = t.kube_object("ConfigMap", "odc-scripts");
+    let init = scripts["data"]["odc_init.py"].as_str().unwrap();
+    assert!(
+        init.contains(r#"must(["datacube-ows-update"], indexer)"#),
+        "{init}"
+    );
+}
+
+#[test]
+fn the_hub_keeps_its_database_explorer_writes_its_pid_where_it_may_and_jupyter_follows_the_index() {
+    // Review 6's m5, m6 and m3.
+    let assembly = assembly();
+    let hub = release_values(&assembly, "prod", "jupyterhub");
+    assert_eq!(
+        hub["hub"]["db"]["pvc"]["annotations"]["helm.sh/resource-policy"],
+        "keep"
+    );
+    let t = Template::from_assembly(&assembly, "piksel-eks-prod").unwrap();
+    let (_, explorer) = odc_release(&t, "explorer");
+    let args: Vec<&str> = explorer["dockerArgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    let pid = args.iter().position(|a| *a == "--pid").unwrap();
+    assert_eq!(args[pid + 1], "/dev/shm/gunicorn.pid");
+    assert!(!args.contains(&"||"), "{args:?}");
+    let jupyter = t.kube_object("Kustomization", "piksel-eks-prod-jupyter");
+    let after = jupyter["spec"]["dependsOn"].to_string();
+    assert!(after.contains("piksel-eks-prod-odc-index"), "{after}");
 }

@@ -140,6 +140,9 @@ pub struct HubDbClaim {
     pub storage: String,
     /// Its StorageClass.
     pub storage_class_name: Option<String>,
+    /// Its annotations (`helm.sh/resource-policy: keep`: Helm leaves the claim, and
+    /// the users and tokens in it, when the release is removed).
+    pub annotations: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// `networkPolicy` of a component: the chart's own NetworkPolicy.
