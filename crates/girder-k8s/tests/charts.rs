@@ -20,7 +20,7 @@ use girder_k8s::charts::jupyterhub::{
     Profile, ProfileOverride, Proxy, ProxyService, Scheduling, Singleuser, SingleuserStorage,
     SpawnerCpu, SpawnerMemory,
 };
-use girder_k8s::charts::{ChartImage, ChartResources, Gibibytes, RequestLimit};
+use girder_k8s::charts::{ChartImage, ChartResources, Cores, Gibibytes, RequestLimit};
 use girder_k8s::prelude::*;
 use serde_json::{Value, json};
 
@@ -118,8 +118,8 @@ fn hub_values() -> JupyterhubValues {
         singleuser: Some(Singleuser {
             image: Some(image.clone()),
             cpu: Some(SpawnerCpu {
-                guarantee: Some(0.5),
-                limit: Some(2.0),
+                guarantee: Some(Cores(0.5)),
+                limit: Some(Cores(2.0)),
             }),
             memory: Some(SpawnerMemory {
                 guarantee: Some(Gibibytes(2)),
@@ -155,8 +155,8 @@ fn hub_values() -> JupyterhubValues {
                 slug: Some("large".into()),
                 default: Some(true),
                 kubespawner_override: ProfileOverride {
-                    cpu_guarantee: Some(1.0),
-                    cpu_limit: Some(4.0),
+                    cpu_guarantee: Some(Cores(1.0)),
+                    cpu_limit: Some(Cores(4.0)),
                     mem_guarantee: Some(Gibibytes(4)),
                     mem_limit: Some(Gibibytes(12)),
                     ..ProfileOverride::default()
@@ -213,7 +213,7 @@ fn gateway_values() -> DaskGatewayValues {
         extra_container_config: Some(
             json!({"securityContext": {"allowPrivilegeEscalation": false}}),
         ),
-        cores: Some(RequestLimit::new(cores.0, cores.1)),
+        cores: Some(RequestLimit::new(Cores(cores.0), Cores(cores.1))),
         memory: Some(RequestLimit::new(Gibibytes(memory.0), Gibibytes(memory.1))),
         threads: None,
     };
@@ -435,7 +435,7 @@ fn a_servers_or_profiles_guarantee_above_its_limit_is_refused() {
         .profile_list
         .as_mut()
         .unwrap()[0];
-    profile.kubespawner_override.cpu_guarantee = Some(8.0);
+    profile.kubespawner_override.cpu_guarantee = Some(Cores(8.0));
     assert!(matches!(
         refusal("jupyterhub", &values),
         K8sError::RequestAboveLimit { what, resource, .. }
@@ -490,7 +490,7 @@ fn dask_worker_limits_must_hold_their_requests() {
         .scheduler
         .as_mut()
         .unwrap();
-    scheduler.cores = Some(RequestLimit::new(2.0, 1.0));
+    scheduler.cores = Some(RequestLimit::new(Cores(2.0), Cores(1.0)));
     assert!(matches!(
         refusal("dask-gateway", &values),
         K8sError::RequestAboveLimit { what, resource, .. }
@@ -594,4 +594,21 @@ fn chart_images_split_at_the_tag_and_keep_the_digest() {
             "{refused}"
         );
     }
+}
+
+#[test]
+fn whole_cores_are_written_as_whole_numbers() {
+    // kustomize and Helm print `2` for `2.0`: written so, the manifests round-trip.
+    assert_eq!(
+        serde_json::to_value(Cores(2.0)).unwrap(),
+        serde_json::json!(2)
+    );
+    assert_eq!(
+        serde_json::to_value(Cores(0.5)).unwrap(),
+        serde_json::json!(0.5)
+    );
+    assert_eq!(
+        serde_json::to_value(RequestLimit::new(Cores(1.75), Cores(4.0))).unwrap(),
+        serde_json::json!({"request": 1.75, "limit": 4})
+    );
 }

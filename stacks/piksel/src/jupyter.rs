@@ -116,7 +116,7 @@ use girder_k8s::charts::jupyterhub::{
     ProfileOverride, Proxy, ProxyService, Scheduling, Singleuser, SingleuserStorage, SpawnerCpu,
     SpawnerMemory,
 };
-use girder_k8s::charts::{ChartImage, ChartResources, Gibibytes, RequestLimit};
+use girder_k8s::charts::{ChartImage, ChartResources, Cores, Gibibytes, RequestLimit};
 use girder_k8s::crds::external_secrets::{ExternalSecret, ExternalSecretSpec, StoreRef};
 use girder_k8s::crds::flux::{KustomizePatch, KustomizePostRenderer, PostRenderer};
 use girder_k8s::{ConfigMap, Delivery, NamespaceHandle, Release, ServiceAccount};
@@ -553,8 +553,8 @@ fn hub_values(
             slug: Some(p.slug.into()),
             default: (i == 0).then_some(true),
             kubespawner_override: ProfileOverride {
-                cpu_guarantee: Some(p.cpu.0),
-                cpu_limit: Some(p.cpu.1),
+                cpu_guarantee: Some(Cores(p.cpu.0)),
+                cpu_limit: Some(Cores(p.cpu.1)),
                 mem_guarantee: Some(Gibibytes(p.memory.0)),
                 mem_limit: Some(Gibibytes(p.memory.1)),
                 ..ProfileOverride::default()
@@ -669,8 +669,8 @@ fn hub_values(
         singleuser: Some(Singleuser {
             image: Some(image.clone()),
             cpu: Some(SpawnerCpu {
-                guarantee: Some(standard.cpu.0),
-                limit: Some(standard.cpu.1),
+                guarantee: Some(Cores(standard.cpu.0)),
+                limit: Some(Cores(standard.cpu.1)),
             }),
             memory: Some(SpawnerMemory {
                 guarantee: Some(Gibibytes(standard.memory.0)),
@@ -839,7 +839,7 @@ fn gateway_values(size: &Sizing, image: &ChartImage) -> DaskGatewayValues {
                 scheduler: Some(DaskProcess {
                     extra_pod_config: Some(pod("workloads", false)),
                     extra_container_config: Some(container.clone()),
-                    cores: Some(RequestLimit::new(0.5, 1.0)),
+                    cores: Some(RequestLimit::new(Cores(0.5), Cores(1.0))),
                     memory: Some(RequestLimit::new(Gibibytes(2), Gibibytes(4))),
                     threads: None,
                 }),
@@ -861,7 +861,7 @@ fn gateway_values(size: &Sizing, image: &ChartImage) -> DaskGatewayValues {
                         ]);
                         config
                     }),
-                    cores: Some(RequestLimit::new(1.75, 2.0)),
+                    cores: Some(RequestLimit::new(Cores(1.75), Cores(2.0))),
                     memory: Some(RequestLimit::new(Gibibytes(14), Gibibytes(14))),
                     threads: Some(2),
                 }),

@@ -18,7 +18,7 @@ use girder_core::helm::ChartRef;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use super::{ChartImage, ChartResources, Gibibytes, RequestLimit};
+use super::{ChartImage, ChartResources, Cores, Gibibytes, RequestLimit};
 use crate::crds::Extra;
 use crate::error::K8sError;
 use crate::helm::ChartValues;
@@ -211,7 +211,7 @@ pub struct DaskProcess {
     /// Merged into the container (`securityContext`, `volumeMounts`).
     pub extra_container_config: Option<Json>,
     /// CPU cores.
-    pub cores: Option<RequestLimit<f64>>,
+    pub cores: Option<RequestLimit<Cores>>,
     /// Memory.
     pub memory: Option<RequestLimit<Gibibytes>>,
     /// Threads per worker.
@@ -345,7 +345,7 @@ impl ClusterPolicy {
         let scheduler_cores = scheduler
             .and_then(|s| s.cores.as_ref())
             .and_then(|c| c.request)
-            .unwrap_or(0.0);
+            .map_or(0.0, |cores| cores.0);
         let scheduler_memory = scheduler
             .and_then(|s| s.memory.as_ref())
             .and_then(|m| m.request)

@@ -14,7 +14,7 @@ use girder_core::helm::ChartRef;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use super::{ChartImage, ChartResources, Gibibytes, within};
+use super::{ChartImage, ChartResources, Cores, Gibibytes, within};
 use crate::crds::Extra;
 use crate::error::K8sError;
 use crate::helm::ChartValues;
@@ -287,9 +287,9 @@ impl Singleuser {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct SpawnerCpu {
     /// The request.
-    pub guarantee: Option<f64>,
+    pub guarantee: Option<Cores>,
     /// The limit.
-    pub limit: Option<f64>,
+    pub limit: Option<Cores>,
 }
 
 /// `singleuser.memory`.
@@ -362,9 +362,9 @@ pub struct ProfileOverride {
     /// The image reference.
     pub image: Option<String>,
     /// CPU request, cores.
-    pub cpu_guarantee: Option<f64>,
+    pub cpu_guarantee: Option<Cores>,
     /// CPU limit, cores.
-    pub cpu_limit: Option<f64>,
+    pub cpu_limit: Option<Cores>,
     /// Memory request.
     pub mem_guarantee: Option<Gibibytes>,
     /// Memory limit.

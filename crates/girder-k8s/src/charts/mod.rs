@@ -29,6 +29,31 @@ impl std::fmt::Display for Gibibytes {
     }
 }
 
+/// CPU in cores as Jupyter's tools read it (`0.5`, `2`): a whole number is written
+/// without a fraction, as every YAML tool writes it back (kustomize prints `2` for
+/// `2.0`), so the manifests round-trip unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+pub struct Cores(pub f64);
+
+impl Serialize for Cores {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let whole = self.0.fract() == 0.0 && self.0.abs() < 1e15;
+        if whole {
+            // Exact: a whole number below 2^53.
+            #[allow(clippy::cast_possible_truncation)]
+            serializer.serialize_i64(self.0 as i64)
+        } else {
+            serializer.serialize_f64(self.0)
+        }
+    }
+}
+
+impl std::fmt::Display for Cores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
 /// A request and its limit: the limit must be at least the request.
 #[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
