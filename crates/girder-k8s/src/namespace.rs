@@ -40,6 +40,7 @@ pub struct Namespace {
     name: String,
     security: PodSecurity,
     default_deny: bool,
+    deny_egress: bool,
     labels: BTreeMap<String, String>,
 }
 
@@ -69,6 +70,7 @@ impl Namespace {
             name: name.into(),
             security: PodSecurity::Restricted,
             default_deny: false,
+            deny_egress: false,
             labels: BTreeMap::new(),
         }
     }
@@ -83,6 +85,16 @@ impl Namespace {
     /// is then allowed per workload with `WorkloadHandle::allow_from`.
     pub fn default_deny_ingress(mut self) -> Self {
         self.default_deny = true;
+        self
+    }
+
+    /// Deny all ingress and all egress to every pod of the namespace (NetworkPolicy
+    /// `default-deny`), but DNS: egress to the cluster's DNS (`kube-system` pods labelled
+    /// `k8s-app: kube-dns`, port 53 over UDP and TCP) is allowed (`allow-dns`). What else a
+    /// workload may reach is allowed per flow.
+    pub fn default_deny(mut self) -> Self {
+        self.default_deny = true;
+        self.deny_egress = true;
         self
     }
 
@@ -116,21 +128,64 @@ impl Construct for Namespace {
         };
         crate::meta::add_object(scope, &namespace)?;
         if self.default_deny {
+            let (name, types) = if self.deny_egress {
+                ("default-deny", vec!["Ingress".into(), "Egress".into()])
+            } else {
+                ("default-deny-ingress", vec!["Ingress".into()])
+            };
             let policy = net::NetworkPolicy {
-                metadata: object_meta(
-                    Some(&self.name),
-                    "default-deny-ingress",
-                    plain_labels("default-deny-ingress"),
-                    BTreeMap::new(),
-                ),
+                metadata: object_meta(Some(&self.name), name, plain_labels(name), BTreeMap::new()),
                 spec: Some(net::NetworkPolicySpec {
                     pod_selector: Some(LabelSelector::default()),
-                    policy_types: Some(vec!["Ingress".into()]),
+                    policy_types: Some(types),
                     ..net::NetworkPolicySpec::default()
                 }),
             };
             crate::meta::add_object(scope, &policy)?;
         }
+        if self.deny_egress {
+            crate::meta::add_object(scope, &allow_dns(&self.name))?;
+        }
         Ok(NamespaceHandle { name: self.name })
+    }
+}
+
+/// Egress from every pod of `namespace` to the cluster's DNS: CoreDNS's pods in
+/// `kube-system` (`k8s-app: kube-dns`, the label EKS, K3s and kubeadm give them), port 53.
+fn allow_dns(namespace: &str) -> net::NetworkPolicy {
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    let label = |key: &str, value: &str| LabelSelector {
+        match_labels: Some([(key.to_owned(), value.to_owned())].into()),
+        match_expressions: None,
+    };
+    net::NetworkPolicy {
+        metadata: object_meta(
+            Some(namespace),
+            "allow-dns",
+            plain_labels("allow-dns"),
+            BTreeMap::new(),
+        ),
+        spec: Some(net::NetworkPolicySpec {
+            pod_selector: Some(LabelSelector::default()),
+            policy_types: Some(vec!["Egress".into()]),
+            egress: Some(vec![net::NetworkPolicyEgressRule {
+                to: Some(vec![net::NetworkPolicyPeer {
+                    namespace_selector: Some(label("kubernetes.io/metadata.name", "kube-system")),
+                    pod_selector: Some(label("k8s-app", "kube-dns")),
+                    ip_block: None,
+                }]),
+                ports: Some(
+                    ["UDP", "TCP"]
+                        .into_iter()
+                        .map(|protocol| net::NetworkPolicyPort {
+                            port: Some(IntOrString::Int(53)),
+                            protocol: Some(protocol.into()),
+                            end_port: None,
+                        })
+                        .collect(),
+                ),
+            }]),
+            ingress: None,
+        }),
     }
 }

@@ -1062,3 +1062,36 @@ fn a_singleton_is_recreated_not_rolled() {
     // Recreate: the old pod is gone before the new one starts (never two at once).
     assert_eq!(deployment["spec"]["strategy"], json!({"type": "Recreate"}));
 }
+
+#[test]
+fn a_default_deny_namespace_denies_both_ways_but_dns() {
+    let mut stack = stack();
+    let mut scope = stack.scope("k8s").unwrap().with_kube_app("shop").unwrap();
+    Namespace::new("shop")
+        .default_deny()
+        .add(&mut scope, "namespace")
+        .unwrap();
+    let t = template(stack);
+    let deny = t.kube_object("NetworkPolicy", "default-deny");
+    assert_eq!(deny["metadata"]["namespace"], "shop");
+    assert_eq!(deny["spec"]["podSelector"], serde_json::json!({}));
+    assert_eq!(
+        deny["spec"]["policyTypes"],
+        serde_json::json!(["Ingress", "Egress"])
+    );
+    assert!(deny["spec"].get("ingress").is_none() && deny["spec"].get("egress").is_none());
+    let dns = t.kube_object("NetworkPolicy", "allow-dns");
+    let rule = &dns["spec"]["egress"][0];
+    assert_eq!(
+        rule["to"][0]["podSelector"]["matchLabels"]["k8s-app"],
+        "kube-dns"
+    );
+    assert_eq!(
+        rule["to"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+        "kube-system"
+    );
+    assert_eq!(
+        rule["ports"],
+        serde_json::json!([{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}])
+    );
+}
