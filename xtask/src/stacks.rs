@@ -485,6 +485,15 @@ fn piksel_environment(name: &str) -> girder_core::Result<girder_stack_piksel::En
     )
 }
 
+fn its_camera_environment(name: &str) -> girder_core::Result<girder_stack_its_camera::Environment> {
+    environment(
+        "ITS Camera AI",
+        girder_stack_its_camera::environments(),
+        |e| e.name,
+        name,
+    )
+}
+
 /// Every registered stack.
 pub fn registry() -> Registry {
     use girder_example_quickstart as quickstart;
@@ -495,6 +504,10 @@ pub fn registry() -> Registry {
         pixtools::environments().iter().map(|e| e.name).collect();
     let piksel_environments: Vec<&'static str> =
         piksel::environments().iter().map(|e| e.name).collect();
+    let its_environments: Vec<&'static str> = girder_stack_its_camera::environments()
+        .iter()
+        .map(|e| e.name)
+        .collect();
     Registry::new()
         // The library consumers' example; kept in the synth output so the external checks
         // (tfcheck, k8scheck) cover what it teaches. `service` reads the VPC of `network`
@@ -539,6 +552,13 @@ pub fn registry() -> Registry {
                 })
                 .stack_reading("piksel-eks", &["piksel-infra", "piksel-agents"], |env| {
                     piksel::eks_stack(&piksel_environment(env)?)
+                }),
+        )
+        // ITS Camera AI (seed 003): per environment the cluster and its platform.
+        .system(
+            System::new("its-camera", its_environments)
+                .stack(girder_stack_its_camera::NAME, |env| {
+                    girder_stack_its_camera::stack(&its_camera_environment(env)?)
                 }),
         )
 }

@@ -1,0 +1,134 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+//! ITS Camera AI's stacks synthesized together, as CI and Terraform Cloud get them.
+
+use girder_core::App;
+use girder_core::assertions::Template;
+
+fn assembly() -> girder_core::Assembly {
+    let mut app = App::new();
+    girder_stack_its_camera::build(&mut app).unwrap();
+    app.synth().unwrap()
+}
+
+#[test]
+fn prod_has_the_seeds_cluster_six_nodes_48_vcpu_192_gib_two_t4s() {
+    // Seed 003's resource requirements: 6 worker nodes, 48 vCPU, 192 GB, 2 NVIDIA T4.
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "its-camera-prod").unwrap();
+    let groups = t.resources("aws_eks_node_group");
+    // (vCPU, GiB, T4s) of the instance types the groups use.
+    let shape = |instance: &str| match instance {
+        "m7i.2xlarge" => (8, 32, 0),
+        "g4dn.2xlarge" => (8, 32, 1),
+        other => panic!("unknown instance type {other}"),
+    };
+    let (mut nodes, mut cpus, mut memory, mut gpus) = (0, 0, 0, 0);
+    for (_, group) in &groups {
+        let count = group["scaling_config"][0]["desired_size"].as_u64().unwrap();
+        let instance = group["instance_types"][0].as_str().unwrap();
+        let (cpu, gib, t4) = shape(instance);
+        nodes += count;
+        cpus += count * cpu;
+        memory += count * gib;
+        gpus += count * t4;
+    }
+    assert_eq!((nodes, cpus, memory, gpus), (6, 48, 192, 2));
+    // The GPU pool runs EKS's NVIDIA image and admits only what tolerates its taint.
+    let gpu = &t.resource("aws_eks_node_group", "nodes_gpu_group");
+    assert_eq!(gpu["ami_type"], "AL2023_x86_64_NVIDIA");
+    assert_eq!(gpu["taint"][0]["key"], girder_stack_its_camera::GPU_TAINT);
+    assert_eq!(gpu["taint"][0]["effect"], "NO_SCHEDULE");
+    assert_eq!(gpu["labels"][girder_stack_its_camera::POOL_LABEL], "gpu");
+    // Dev is smaller, with one GPU.
+    let dev = Template::from_assembly(&assembly, "its-camera-dev").unwrap();
+    let dev_gpu = &dev.resource("aws_eks_node_group", "nodes_gpu_group");
+    assert_eq!(dev_gpu["scaling_config"][0]["desired_size"], 1);
+}
+
+#[test]
+fn every_namespace_denies_both_ways_but_dns_and_each_service_has_its_account() {
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "its-camera-dev").unwrap();
+    let objects = t.kube_objects();
+    let namespaces: Vec<&str> = objects
+        .iter()
+        .filter(|o| o["kind"] == "Namespace")
+        .map(|o| o["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(namespaces.len(), 7, "{namespaces:?}");
+    for ns in &namespaces {
+        let in_ns = |kind: &str, name: &str| {
+            objects.iter().find(|o| {
+                o["kind"] == kind
+                    && o["metadata"]["namespace"] == *ns
+                    && o["metadata"]["name"] == name
+            })
+        };
+        let deny = in_ns("NetworkPolicy", "default-deny").unwrap_or_else(|| panic!("{ns}"));
+        assert_eq!(
+            deny["spec"]["policyTypes"],
+            serde_json::json!(["Ingress", "Egress"])
+        );
+        assert!(in_ns("NetworkPolicy", "allow-dns").is_some(), "{ns}");
+        let namespace = objects
+            .iter()
+            .find(|o| o["kind"] == "Namespace" && o["metadata"]["name"] == *ns)
+            .unwrap();
+        assert_eq!(
+            namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+            "restricted"
+        );
+        // The people's groups: developers read, operators change.
+        let view = in_ns("RoleBinding", "its-developers-view").unwrap();
+        assert_eq!(view["roleRef"]["name"], "view");
+        let edit = in_ns("RoleBinding", "its-operators-edit").unwrap();
+        assert_eq!(edit["subjects"][0]["name"], "its-operators");
+    }
+    // No service account carries an API token.
+    for account in objects.iter().filter(|o| o["kind"] == "ServiceAccount") {
+        assert_eq!(account["automountServiceAccountToken"], false, "{account}");
+    }
+    // The groups are the IAM roles' through access entries.
+    let entries = t.resources("aws_eks_access_entry");
+    let groups: Vec<String> = entries
+        .iter()
+        .filter_map(|(_, e)| e.get("kubernetes_groups"))
+        .map(|g| g.to_string())
+        .collect();
+    for group in [
+        girder_stack_its_camera::DEVELOPERS_GROUP,
+        girder_stack_its_camera::OPERATORS_GROUP,
+    ] {
+        assert!(
+            groups.iter().any(|g| g.contains(group)),
+            "{group}: {groups:?}"
+        );
+    }
+}
+
+#[test]
+fn argo_cd_delivers_the_platform_per_environment() {
+    let assembly = assembly();
+    for env in ["dev", "prod"] {
+        let artifacts: Vec<String> = assembly.manifest()["stacks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == format!("its-camera-{env}"))
+            .unwrap()["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["path"].as_str().unwrap_or("").to_owned())
+            .collect();
+        // The root Application, and an Application of the platform app among the apps.
+        for path in [
+            format!("gitops/its-camera-{env}/argocd/root/application-its-camera-{env}.yaml"),
+            format!(
+                "gitops/its-camera-{env}/argocd/apps/application-its-camera-{env}-platform.yaml"
+            ),
+        ] {
+            assert!(artifacts.contains(&path), "{path}: {artifacts:?}");
+        }
+    }
+}
