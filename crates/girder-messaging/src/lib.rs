@@ -1,0 +1,44 @@
+//! girder-messaging: Kafka on Strimzi and Redis, for any girder system (first: ITS
+//! Camera AI).
+//!
+//! - [`KafkaCluster`]: a KRaft Kafka on Strimzi 1.x (`kafka.strimzi.io/v1`): a broker
+//!   [`NodePool`] with rack awareness by `topology.kubernetes.io/zone`, a controller
+//!   pool, listeners plain 9092 and TLS 9093, the entity operator, typed
+//!   [`KafkaTopic`]s (checked against the broker count) and [`KafkaUser`]s with ACLs;
+//!   [`strimzi_operator`] installs the operator (chart 1.2.0); `.metrics()` adds the JMX
+//!   exporter ConfigMap and a PodMonitor.
+//! - [`Redis`]: one Sentinel-managed Redis per use case ([`RedisUse`]), and
+//!   [`StreamGroups`]: Redis Streams consumer groups made by an idempotent Job.
+//!
+//! # Decisions
+//!
+//! **ZooKeeper becomes KRaft.** The ITS seed asks for 3 ZooKeeper nodes with 10 GB each
+//! for Kafka's coordination. Strimzi 1.x has no ZooKeeper: Kafka's own KRaft controllers
+//! hold the metadata. The seed's 3 x 10 GB become the controller pool: 3 controllers
+//! (an odd quorum that survives one loss) with a 10Gi volume each. The brokers keep
+//! their KRaft metadata log on their data volume (`kraftMetadata: shared`).
+//!
+//! **Redis: Sentinel-managed replication, one instance per use case.** The seed names
+//! both "3 masters, 3 replicas" (Redis Cluster's shape) and "Sentinel for automatic
+//! failover"; the two do not combine (Sentinel does not manage a Redis Cluster). girder
+//! uses Sentinel: it is the failover the seed names, the charts at hand support it
+//! (Bitnami `redis` 23.1.1 replication + Sentinel; neither it nor `valkey` 4.0.2 runs
+//! Redis Cluster), and Redis Cluster would split streams and multi-key session
+//! operations across shards for no gain: 8 GB fits one primary. The seed's three
+//! primaries are read as its three use cases (sessions, cache, queues/streams): each
+//! needs its own `maxmemory-policy`, which is per instance, so each is a [`Redis`] with
+//! one primary. Its replicas are 2 per primary, not 1, because Sentinel needs 3 voters
+//! (quorum 2) to fail over after losing a node: [`Redis::nodes`] below 3 is refused.
+//! `maxmemory` must stay below the container memory limit, since replication buffers,
+//! AOF rewrites and the process itself live outside it.
+
+mod error;
+pub mod kafka;
+pub mod redis;
+
+pub use error::MessagingError;
+pub use kafka::{
+    CleanupPolicy, Compression, KafkaCluster, KafkaHandle, KafkaTopic, KafkaUser, NodePool,
+    TopicAccess, TopicConfig, UserAuthentication, strimzi_operator,
+};
+pub use redis::{Redis, RedisHandle, RedisUse, StreamGroups};
