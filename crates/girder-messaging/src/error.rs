@@ -87,7 +87,9 @@ pub enum MessagingError {
     },
 
     /// A memory size that does not parse, or is zero.
-    #[error("{what} {value:?} is not a memory size: a positive whole number with Ki, Mi, Gi, Ti, K, M, G or T")]
+    #[error(
+        "{what} {value:?} is not a memory size: a positive whole number with Ki, Mi, Gi, Ti, K, M, G or T"
+    )]
     MemorySize {
         /// `container memory limit`, `maxmemory`.
         what: String,

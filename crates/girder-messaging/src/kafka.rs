@@ -216,7 +216,13 @@ impl Spec for KafkaUserSpec {
             .and_then(StaticJson::as_str)
         {
             Some("scram-sha-512") => &["password", "sasl.jaas.config"],
-            Some("tls") => &["ca.crt", "user.crt", "user.key", "user.p12", "user.password"],
+            Some("tls") => &[
+                "ca.crt",
+                "user.crt",
+                "user.key",
+                "user.p12",
+                "user.password",
+            ],
             _ => return vec![ProvidedObject::new("Secret", name)],
         };
         vec![ProvidedObject {
@@ -505,7 +511,10 @@ impl KafkaTopic {
             }
         };
         set("retention.ms", self.config.retention_ms.map(Json::from));
-        set("retention.bytes", self.config.retention_bytes.map(Json::from));
+        set(
+            "retention.bytes",
+            self.config.retention_bytes.map(Json::from),
+        );
         set(
             "cleanup.policy",
             self.config.cleanup_policy.map(|p| json!(p.value())),
@@ -514,7 +523,10 @@ impl KafkaTopic {
             "compression.type",
             self.config.compression.map(|c| json!(c.value())),
         );
-        set("min.insync.replicas", Some(json!(self.effective_min_insync())));
+        set(
+            "min.insync.replicas",
+            Some(json!(self.effective_min_insync())),
+        );
         set(
             "max.message.bytes",
             self.config.max_message_bytes.map(Json::from),
@@ -693,18 +705,12 @@ impl KafkaHandle {
 
     /// `host:port` of the plain listener's bootstrap Service.
     pub fn bootstrap_plain(&self) -> String {
-        format!(
-            "{}-kafka-bootstrap.{}.svc:9092",
-            self.name, self.namespace
-        )
+        format!("{}-kafka-bootstrap.{}.svc:9092", self.name, self.namespace)
     }
 
     /// `host:port` of the TLS listener's bootstrap Service.
     pub fn bootstrap_tls(&self) -> String {
-        format!(
-            "{}-kafka-bootstrap.{}.svc:9093",
-            self.name, self.namespace
-        )
+        format!("{}-kafka-bootstrap.{}.svc:9093", self.name, self.namespace)
     }
 
     /// The Kafka names of its topics.
@@ -796,7 +802,7 @@ impl KafkaCluster {
         if self.brokers.replicas == 0 {
             return Err(pool(&self.brokers, "at least 1 broker"));
         }
-        if self.controllers.replicas == 0 || self.controllers.replicas % 2 == 0 {
+        if self.controllers.replicas.is_multiple_of(2) {
             return Err(pool(
                 &self.controllers,
                 "an odd number of controllers (3 or 5), so a majority survives a loss",
@@ -847,12 +853,18 @@ impl KafkaCluster {
         let mut config = BTreeMap::from([
             ("default.replication.factor".to_owned(), json!(replication)),
             ("min.insync.replicas".to_owned(), json!(min_insync)),
-            ("offsets.topic.replication.factor".to_owned(), json!(replication)),
+            (
+                "offsets.topic.replication.factor".to_owned(),
+                json!(replication),
+            ),
             (
                 "transaction.state.log.replication.factor".to_owned(),
                 json!(replication),
             ),
-            ("transaction.state.log.min.isr".to_owned(), json!(min_insync)),
+            (
+                "transaction.state.log.min.isr".to_owned(),
+                json!(min_insync),
+            ),
             // Topics are declared (KafkaTopic), never made by a client's typo.
             ("auto.create.topics.enable".to_owned(), json!(false)),
         ]);

@@ -40,7 +40,9 @@ pub enum RedisUse {
 impl RedisUse {
     fn configuration(self, maxmemory: &str) -> String {
         let (policy, persistence) = match self {
-            Self::Sessions | Self::Streams => ("noeviction", "appendonly yes\nappendfsync everysec"),
+            Self::Sessions | Self::Streams => {
+                ("noeviction", "appendonly yes\nappendfsync everysec")
+            }
             Self::Cache => ("allkeys-lru", "appendonly no\nsave \"\""),
         };
         format!("maxmemory {maxmemory}\nmaxmemory-policy {policy}\n{persistence}")
@@ -89,7 +91,9 @@ pub fn redis_bytes(value: &str) -> Option<u64> {
 }
 
 fn size_bytes(value: &str, units: &[(&str, u64)]) -> Option<u64> {
-    let digits = value.find(|c: char| !c.is_ascii_digit()).unwrap_or(value.len());
+    let digits = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
     let (number, unit) = value.split_at(digits);
     let number: u64 = number.parse().ok().filter(|n| *n > 0)?;
     let factor = if unit.is_empty() {
@@ -277,8 +281,8 @@ impl Construct for Redis {
         let scope = &mut scope.construct_child(id)?;
         let at = scope.location();
         self.check().map_err(|e| e.at(&at))?;
-        let release =
-            Release::typed(&self.name, self.namespace.name(), &self.values()).add(scope, "release")?;
+        let release = Release::typed(&self.name, self.namespace.name(), &self.values())
+            .add(scope, "release")?;
         Ok(RedisHandle {
             release,
             password: self.password,
