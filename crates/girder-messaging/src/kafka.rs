@@ -678,6 +678,7 @@ pub struct KafkaCluster {
     rack_key: Option<String>,
     authentication: UserAuthentication,
     metrics: bool,
+    monitor_labels: BTreeMap<String, String>,
     topics: Vec<KafkaTopic>,
     users: Vec<KafkaUser>,
     config: BTreeMap<String, Json>,
@@ -737,6 +738,7 @@ impl KafkaCluster {
             rack_key: Some("topology.kubernetes.io/zone".into()),
             authentication: UserAuthentication::Scram,
             metrics: false,
+            monitor_labels: BTreeMap::new(),
             topics: Vec::new(),
             users: Vec::new(),
             config: BTreeMap::new(),
@@ -774,14 +776,23 @@ impl KafkaCluster {
         self
     }
 
+    /// A label on the PodMonitor, for the Prometheus that selects monitors by label
+    /// (girder-observability's `Monitoring` selects `release: <its release>`).
+    pub fn monitor_label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.monitor_labels.insert(key.into(), value.into());
+        self
+    }
+
     /// A topic.
     pub fn topic(mut self, topic: KafkaTopic) -> Self {
         self.topics.push(topic);
         self
     }
 
-    /// A user with ACLs. Users switch the brokers' authorizer on (`simple`): a client
-    /// without a user is then refused on the TLS listener.
+    /// A user with ACLs. Users switch the brokers' authorizer on (`simple`) and client
+    /// authentication on: SCRAM-SHA-512 on both listeners (SCRAM never sends the
+    /// password), or client certificates on the TLS listener, where the plain listener's
+    /// anonymous clients are then refused by the authorizer.
     pub fn user(mut self, user: KafkaUser) -> Self {
         self.users.push(user);
         self
@@ -882,7 +893,9 @@ impl KafkaCluster {
                         port: 9092,
                         kind: "internal".into(),
                         tls: false,
-                        authentication: None,
+                        authentication: (!self.users.is_empty()
+                            && self.authentication == UserAuthentication::Scram)
+                            .then(|| authentication.clone()),
                     },
                     Listener {
                         name: "tls".into(),
@@ -990,7 +1003,7 @@ impl Construct for KafkaCluster {
                 ])),
                 ..LabelSelector::default()
             };
-            PodMonitor::new(
+            let mut monitor = PodMonitor::new(
                 &ns,
                 &format!("{name}-kafka"),
                 PodMonitorSpec {
@@ -999,8 +1012,13 @@ impl Construct for KafkaCluster {
                     pod_metrics_endpoints: vec![Endpoint::new("tcp-prometheus")],
                     extra: Extra::new(),
                 },
-            )
-            .add(scope, "pod-monitor")?;
+            );
+            monitor
+                .metadata
+                .labels
+                .get_or_insert_with(BTreeMap::new)
+                .extend(self.monitor_labels.clone());
+            monitor.add(scope, "pod-monitor")?;
         }
         Ok(KafkaHandle {
             namespace: ns,

@@ -18,6 +18,11 @@
 //! (an odd quorum that survives one loss) with a 10Gi volume each. The brokers keep
 //! their KRaft metadata log on their data volume (`kraftMetadata: shared`).
 //!
+//! **Topics are declared, not auto-created.** The seed's "auto-create topics with proper
+//! partitions" is met by the topic operator creating every [`KafkaTopic`] with its
+//! partitions and configuration; the brokers' `auto.create.topics.enable` is off, so a
+//! client's misspelt topic is an error, not a new topic with the broker defaults.
+//!
 //! **Redis: Sentinel-managed replication, one instance per use case.** The seed names
 //! both "3 masters, 3 replicas" (Redis Cluster's shape) and "Sentinel for automatic
 //! failover"; the two do not combine (Sentinel does not manage a Redis Cluster). girder

@@ -30,6 +30,7 @@ fn its_kafka(ns: &NamespaceHandle) -> KafkaCluster {
         .topic(detections)
         .topic(alerts)
         .metrics()
+        .monitor_label("release", "monitoring")
 }
 
 /// An ITS-shaped stack: the operator, Kafka with topics and users, a Redis per use case
@@ -111,7 +112,8 @@ fn kafka_is_kraft_with_rack_awareness_listeners_and_the_entity_operator() {
     );
     assert_eq!(
         spec["listeners"][0],
-        json!({"name": "plain", "port": 9092, "type": "internal", "tls": false})
+        json!({"name": "plain", "port": 9092, "type": "internal", "tls": false,
+               "authentication": {"type": "scram-sha-512"}})
     );
     assert_eq!(spec["listeners"][1]["port"], 9093);
     assert_eq!(spec["listeners"][1]["tls"], true);
@@ -235,6 +237,11 @@ fn tls_users_switch_the_tls_listener_to_client_certificates() {
     assert_eq!(
         kafka["spec"]["kafka"]["listeners"][1]["authentication"],
         json!({"type": "tls"})
+    );
+    assert!(
+        kafka["spec"]["kafka"]["listeners"][0]
+            .get("authentication")
+            .is_none()
     );
     assert_eq!(
         kafka["spec"]["kafka"]["config"]["default.replication.factor"],
@@ -541,4 +548,45 @@ fn k8scheck_strict_refs_accepts_the_synthesized_objects() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(report.contains("0 problems"), "{report}");
+}
+
+#[test]
+fn without_users_or_topics_the_cluster_is_open_inside_and_replicates_by_its_size() {
+    let mut stack = Stack::new("t", "dev", Backend::local()).unwrap();
+    {
+        let mut scope = stack.scope("m").unwrap().with_kube_app("m").unwrap();
+        let ns = Namespace::new("kafka").add(&mut scope, "ns").unwrap();
+        KafkaCluster::new(&ns, "events")
+            .brokers(NodePool::new("brokers", 1, "10Gi"))
+            .controllers(NodePool::new("controllers", 1, "1Gi"))
+            .rack_key(None)
+            .config("num.partitions", 6)
+            .add(&mut scope, "kafka")
+            .unwrap();
+    }
+    let t = Template::from_stack(stack).unwrap();
+    let spec = &t.kube_object("Kafka", "events")["spec"]["kafka"];
+    assert!(spec.get("authorization").is_none());
+    assert!(spec.get("rack").is_none());
+    assert!(spec.get("metricsConfig").is_none());
+    assert!(spec["listeners"][1].get("authentication").is_none());
+    assert_eq!(spec["config"]["default.replication.factor"], 1);
+    assert_eq!(spec["config"]["min.insync.replicas"], 1);
+    assert_eq!(spec["config"]["num.partitions"], 6);
+    assert!(t.kube_objects().iter().all(|o| o["kind"] != "PodMonitor"));
+}
+
+#[test]
+fn memory_sizes_read_as_redis_and_kubernetes_mean_them() {
+    use girder_messaging::redis::{quantity_bytes, redis_bytes};
+    assert_eq!(redis_bytes("8gb"), Some(8 << 30));
+    assert_eq!(redis_bytes("8GB"), Some(8 << 30));
+    assert_eq!(redis_bytes("8g"), Some(8_000_000_000));
+    assert_eq!(redis_bytes("512mb"), Some(512 << 20));
+    assert_eq!(redis_bytes("0gb"), None);
+    assert_eq!(quantity_bytes("10Gi"), Some(10 << 30));
+    assert_eq!(quantity_bytes("8G"), Some(8_000_000_000));
+    assert_eq!(quantity_bytes("1048576"), Some(1 << 20));
+    assert_eq!(quantity_bytes("10gi"), None);
+    assert_eq!(quantity_bytes("Gi"), None);
 }
