@@ -10,6 +10,32 @@
 //! - [`Redis`]: one Sentinel-managed Redis per use case ([`RedisUse`]), and
 //!   [`StreamGroups`]: Redis Streams consumer groups made by an idempotent Job.
 //!
+//! ```
+//! use girder_core::prelude::*;
+//! use girder_k8s::prelude::*;
+//! use girder_messaging::{KafkaCluster, KafkaTopic, KafkaUser, Redis, RedisUse, StreamGroups};
+//!
+//! # fn main() -> girder_core::Result<()> {
+//! let mut stack = Stack::new("its", "dev", Backend::local())?;
+//! let mut scope = stack.scope("messaging")?.with_kube_app("messaging")?;
+//! let kafka_ns = Namespace::new("kafka").add(&mut scope, "kafka-ns")?;
+//! let events = KafkaTopic::new("camera-events", 12, 2);
+//! let kafka = KafkaCluster::new(&kafka_ns, "events")
+//!     .user(KafkaUser::new("ingest").produces(&events))
+//!     .topic(events)
+//!     .add(&mut scope, "kafka")?;
+//! assert_eq!(kafka.bootstrap_tls(), "events-kafka-bootstrap.kafka.svc:9093");
+//!
+//! let data = Namespace::new("data").add(&mut scope, "data-ns")?;
+//! let streams = Redis::new(&data, "redis-streams", RedisUse::Streams, "redis-password")
+//!     .add(&mut scope, "redis-streams")?;
+//! StreamGroups::new(&streams, "frames-groups")
+//!     .stream("camera:frames", ["detectors"])
+//!     .add(&mut scope, "frames")?;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Decisions
 //!
 //! **ZooKeeper becomes KRaft.** The ITS seed asks for 3 ZooKeeper nodes with 10 GB each
