@@ -1032,7 +1032,12 @@ impl Construct for KafkaCluster {
 /// The Strimzi cluster operator (chart `strimzi-kafka-operator` 1.2.0) as release
 /// `strimzi` in `namespace`, watching `watch` namespaces (empty: only its own).
 pub fn strimzi_operator(namespace: &str, watch: &[&str]) -> Release {
-    let values = json!({ "watchNamespaces": watch });
+    // Strimzi's `restricted` pod security provider: every operand (brokers,
+    // controllers, the entity operator) meets Pod Security `restricted`.
+    let values = json!({
+        "watchNamespaces": watch,
+        "extraEnvs": [{"name": "STRIMZI_POD_SECURITY_PROVIDER_CLASS", "value": "restricted"}],
+    });
     Release::new(
         "strimzi",
         namespace,

@@ -10,7 +10,7 @@ use girder_k8s::charts::redis::{RedisAuth, RedisNode, RedisValues};
 use girder_k8s::charts::{ChartPersistence, ChartResources};
 use girder_k8s::crds::Extra;
 use girder_k8s::{
-    Container, Env, Job, NamespaceHandle, Release, ReleaseHandle, Resources, Workload,
+    Container, Delivery, Env, Job, NamespaceHandle, Release, ReleaseHandle, Resources, Workload,
     WorkloadHandle,
 };
 use serde_json::json;
@@ -120,6 +120,7 @@ pub struct Redis {
     volume: String,
     storage_class: Option<String>,
     password: (String, String),
+    delivery: Delivery,
 }
 
 /// A Redis instance in the stack.
@@ -169,7 +170,15 @@ impl Redis {
             volume: "20Gi".into(),
             storage_class: None,
             password: (password_secret.into(), "password".into()),
+            delivery: Delivery::default(),
         }
+    }
+
+    /// How the chart's release reaches the cluster besides its values file (default
+    /// the values file only: girder-k8s's [`Delivery`]).
+    pub fn delivery(mut self, delivery: Delivery) -> Self {
+        self.delivery = delivery;
+        self
     }
 
     /// Pods (one primary, the others replicas; at least 3 for Sentinel's quorum).
@@ -282,6 +291,7 @@ impl Construct for Redis {
         let at = scope.location();
         self.check().map_err(|e| e.at(&at))?;
         let release = Release::typed(&self.name, self.namespace.name(), &self.values())
+            .delivery(self.delivery.clone())
             .add(scope, "release")?;
         Ok(RedisHandle {
             release,

@@ -8,6 +8,7 @@
 mod cluster;
 mod config;
 mod findings;
+mod messaging;
 mod platform;
 
 pub use cluster::{GPU_TAINT, POOL_LABEL};
@@ -55,12 +56,14 @@ pub fn stack(env: &Environment) -> Result<Stack> {
         let _ = AccessEntry::groups(&cluster, &role, [group]).add(&mut people, id)?;
     }
     drop(people);
-    let _namespaces = platform::add(&mut root)?;
+    let _namespaces = platform::add(&mut root, cluster.kubernetes_service_ip(), env.vpc_cidr)?;
     drop(root);
+    messaging::add(&mut stack, env)?;
     // Argo CD's app of apps for this environment: the environment's overlay is its own
     // directory of girder's output (`out/kubernetes/its-camera-<env>/`).
     GitOps::new(REPOSITORY, "main")
-        .infrastructure([platform::APP])
+        // The namespaces and the operators' CRDs first.
+        .infrastructure([platform::APP, messaging::OPERATOR_APP])
         .argo_cd(&mut stack)?;
     findings::acknowledge(&mut stack)?;
     Ok(stack)

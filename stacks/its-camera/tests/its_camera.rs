@@ -132,3 +132,68 @@ fn argo_cd_delivers_the_platform_per_environment() {
         }
     }
 }
+
+#[test]
+fn kafka_has_the_seeds_brokers_quorum_and_topics_and_redis_one_instance_per_use() {
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "its-camera-prod").unwrap();
+    let objects = t.kube_objects();
+    let of = |kind: &str| -> Vec<&serde_json::Value> {
+        objects.iter().filter(|o| o["kind"] == kind).collect()
+    };
+    // 3 brokers with rack awareness; the seed's 3 ZooKeeper x 10 GB as 3 KRaft controllers.
+    let kafka = of("Kafka");
+    assert_eq!(kafka.len(), 1);
+    assert_eq!(
+        kafka[0]["spec"]["kafka"]["rack"]["topologyKey"],
+        "topology.kubernetes.io/zone"
+    );
+    let pools = of("KafkaNodePool");
+    let pool = |role: &str| {
+        *pools
+            .iter()
+            .find(|p| p["spec"]["roles"].to_string().contains(role))
+            .unwrap_or_else(|| panic!("{role}"))
+    };
+    assert_eq!(pool("broker")["spec"]["replicas"], 3);
+    assert_eq!(pool("controller")["spec"]["replicas"], 3);
+    assert!(
+        pool("controller")["spec"]["storage"]
+            .to_string()
+            .contains("10Gi"),
+        "{}",
+        pool("controller")["spec"]["storage"]
+    );
+    // The seed's topics: 7 days, replication factor 2.
+    let topics = of("KafkaTopic");
+    let mut names: Vec<&str> = topics
+        .iter()
+        .map(|t| t["metadata"]["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["alerts", "camera-events", "vehicle-detections"]);
+    for topic in &topics {
+        assert_eq!(topic["spec"]["replicas"], 2, "{topic}");
+        assert_eq!(
+            topic["spec"]["config"]["retention.ms"],
+            7 * 24 * 3600 * 1000_u64,
+            "{topic}"
+        );
+    }
+    // Redis: sessions, cache and streams, 8 GB maxmemory each, Sentinel-managed.
+    let redis: Vec<&serde_json::Value> = objects
+        .iter()
+        .filter(|o| {
+            o["kind"] == "Application"
+                && o["metadata"]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("redis-"))
+        })
+        .collect();
+    assert_eq!(redis.len(), 3, "{redis:?}");
+    for app in redis {
+        let values = app["spec"]["source"]["helm"]["valuesObject"].to_string();
+        assert!(values.contains("maxmemory 8gb"), "{values}");
+        assert!(values.contains("\"sentinel\""), "{values}");
+    }
+}
