@@ -164,4 +164,18 @@ pub enum RdsError {
         /// The table.
         table: String,
     },
+    /// A continuous aggregate refreshed from further back than its hypertable keeps data.
+    #[error(
+        "continuous aggregate {view:?}: refresh from {start} back reaches past the \
+         hypertable's retention {retention}, so refreshes would empty its older buckets: \
+         start the refresh within the retention"
+    )]
+    RefreshBeyondRetention {
+        /// The view.
+        view: String,
+        /// `start_offset`.
+        start: String,
+        /// The hypertable's retention.
+        retention: String,
+    },
 }

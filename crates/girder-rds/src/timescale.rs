@@ -245,6 +245,7 @@ pub struct ContinuousAggregate {
     view: String,
     hypertable: String,
     time_column: String,
+    retention: Interval,
     bucket: Interval,
     group_by: Vec<String>,
     aggregates: Vec<String>,
@@ -261,6 +262,7 @@ impl ContinuousAggregate {
             view: view.into(),
             hypertable: hypertable.table.clone(),
             time_column: hypertable.time_column.clone(),
+            retention: hypertable.retention,
             bucket,
             group_by: Vec::new(),
             aggregates: Vec::new(),
@@ -300,7 +302,9 @@ impl ContinuousAggregate {
         &self.hypertable
     }
 
-    /// Refuse zero intervals and a refresh window shorter than two buckets.
+    /// Refuse zero intervals, a refresh window shorter than two buckets, and one that
+    /// reaches back past the hypertable's retention (a refresh over dropped chunks would
+    /// empty the view's older buckets).
     pub fn check(&self) -> Result<(), RdsError> {
         crate::cnpg::check_identifier("view", &self.view)?;
         let zero = |what| RdsError::NonPositiveInterval {
@@ -323,6 +327,13 @@ impl ContinuousAggregate {
                 start: self.start_offset.to_string(),
                 end: self.end_offset.to_string(),
                 bucket: self.bucket.to_string(),
+            });
+        }
+        if self.start_offset.in_hours() >= self.retention.in_hours() {
+            return Err(RdsError::RefreshBeyondRetention {
+                view: self.view.clone(),
+                start: self.start_offset.to_string(),
+                retention: self.retention.to_string(),
             });
         }
         Ok(())

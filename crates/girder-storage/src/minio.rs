@@ -288,27 +288,38 @@ impl MinioBucket {
 
     /// The policy `<bucket>-read`: list the bucket, read its objects.
     pub fn read_policy(&self) -> Json {
-        self.policy(&["s3:GetObject"])
+        self.policy(
+            &["s3:GetBucketLocation", "s3:ListBucket"],
+            &["s3:GetObject"],
+        )
     }
 
-    /// The policy `<bucket>-write`: `read_policy` and write, delete and multipart uploads.
+    /// The policy `<bucket>-write`: what `read_policy` allows, and write, delete and
+    /// multipart uploads.
     pub fn write_policy(&self) -> Json {
-        self.policy(&[
-            "s3:GetObject",
-            "s3:PutObject",
-            "s3:DeleteObject",
-            "s3:AbortMultipartUpload",
-            "s3:ListMultipartUploadParts",
-        ])
+        self.policy(
+            &[
+                "s3:GetBucketLocation",
+                "s3:ListBucket",
+                "s3:ListBucketMultipartUploads",
+            ],
+            &[
+                "s3:GetObject",
+                "s3:PutObject",
+                "s3:DeleteObject",
+                "s3:AbortMultipartUpload",
+                "s3:ListMultipartUploadParts",
+            ],
+        )
     }
 
-    fn policy(&self, object_actions: &[&str]) -> Json {
+    fn policy(&self, bucket_actions: &[&str], object_actions: &[&str]) -> Json {
         json!({
             "Version": "2012-10-17",
             "Statement": [
                 {
                     "Effect": "Allow",
-                    "Action": ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                    "Action": bucket_actions,
                     "Resource": [format!("arn:aws:s3:::{}", self.name)],
                 },
                 {
