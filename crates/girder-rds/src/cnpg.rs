@@ -89,20 +89,29 @@ impl Spec for ClusterSpec {
     const API_VERSION: &'static str = "postgresql.cnpg.io/v1";
     const KIND: &'static str = "Cluster";
 
-    /// The application owner's Secret `<cluster>-app` (CNPG's keys) unless
+    /// The CA Secret `<cluster>-ca` CNPG makes for its server certificates, and the
+    /// application owner's Secret `<cluster>-app` (CNPG's keys) unless
     /// `bootstrap.initdb.secret` names one of the user's.
     fn provides(body: &StaticJson) -> Vec<ProvidedObject> {
         let Some(name) = body.pointer("/metadata/name").and_then(StaticJson::as_str) else {
             return Vec::new();
         };
-        if body.pointer("/spec/bootstrap/initdb/secret").is_some() {
-            return Vec::new();
-        }
-        vec![ProvidedObject {
+        let ca = ProvidedObject {
             kind: "Secret".into(),
-            name: format!("{name}-app"),
-            keys: Some(APP_SECRET_KEYS.iter().map(|k| (*k).to_owned()).collect()),
-        }]
+            name: format!("{name}-ca"),
+            keys: Some(["ca.crt".to_owned(), "ca.key".to_owned()].into()),
+        };
+        if body.pointer("/spec/bootstrap/initdb/secret").is_some() {
+            return vec![ca];
+        }
+        vec![
+            ca,
+            ProvidedObject {
+                kind: "Secret".into(),
+                name: format!("{name}-app"),
+                keys: Some(APP_SECRET_KEYS.iter().map(|k| (*k).to_owned()).collect()),
+            },
+        ]
     }
 }
 
@@ -358,7 +367,9 @@ impl PostgresCluster {
 
     /// A TimescaleDB image (pinned, with CNPG's instance manager requirements met, such as
     /// `timescale/timescaledb-ha`, uid 1000): `timescaledb` preloaded and its extension
-    /// created in the application database at bootstrap.
+    /// created in the application database at bootstrap. Compression, retention and
+    /// continuous aggregate policies are TimescaleDB's community (TSL) features: the image
+    /// must ship them (timescaledb-ha does; an Apache-2-only build refuses the policies).
     pub fn timescale(mut self, image: impl Into<String>, uid: u32) -> Self {
         self.image = image.into();
         self.uid = uid;
@@ -714,13 +725,17 @@ impl PostgresCluster {
             .env(Env::secret_key("PGDATABASE", app_secret, "dbname"))
             .env(Env::secret_key("PGUSER", app_secret, "username"))
             .env(Env::secret_key("PGPASSWORD", app_secret, "password"))
-            .env(Env::value("PGSSLMODE", "require"))
+            // CNPG's server certificate names `<cluster>-rw`, signed by `<cluster>-ca`.
+            .env(Env::value("PGSSLMODE", "verify-full"))
+            .env(Env::value("PGSSLROOTCERT", "/cnpg-ca/ca.crt"))
+            .mount_read_only("cnpg-ca", "/cnpg-ca")
             .env(Env::value("PGCONNECT_TIMEOUT", "10"));
         Job::new(&namespace, &name)
             .part_of(&self.name)
             .component("init")
             .container(container)
             .volume(Volume::config_map("init-sql", &config))
+            .volume(Volume::secret("cnpg-ca", format!("{}-ca", self.name)))
             .api_token(false)
             // The cluster may still be starting: retry for a while.
             .backoff_limit(10)

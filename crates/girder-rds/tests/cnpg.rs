@@ -191,6 +191,22 @@ fn init_job_applies_the_scripts_with_on_error_stop_as_the_owner() {
         json!({"name": "its-postgres-app", "key": "username"})
     );
     assert_eq!(container["securityContext"]["runAsUser"], 26);
+    // TLS verified against CNPG's own CA.
+    let value = |name: &str| {
+        env.iter()
+            .find(|e| e["name"] == name)
+            .map(|e| e["value"].clone())
+            .unwrap()
+    };
+    assert_eq!(value("PGSSLMODE"), "verify-full");
+    assert_eq!(value("PGSSLROOTCERT"), "/cnpg-ca/ca.crt");
+    assert_eq!(value("PGHOST"), "its-postgres-rw");
+    assert!(
+        job["spec"]["template"]["spec"]["volumes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"name": "cnpg-ca", "secret": {"secretName": "its-postgres-ca"}}))
+    );
     let config = template.kube_object("ConfigMap", "its-postgres-init-sql");
     assert!(
         config["data"]["01-schema.sql"]
@@ -480,16 +496,18 @@ fn k8scheck_accepts_the_clusters() {
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("girder-rds-cnpg");
     let _ = std::fs::remove_dir_all(&out);
     assembly.write(&out).unwrap();
-    // CNPG writes `<cluster>-app`; k8scheck does not know the operator, girder's own
-    // reference check does (the Cluster kind provides it).
-    let output = std::process::Command::new(k8scheck)
-        .args(["--strict-refs", "--external"])
-        .arg(format!("Secret/{NS}/its-postgres-app"))
-        .arg("--external")
-        .arg(format!("Secret/{NS}/its-timescale-app"))
-        .arg(out.join("kubernetes"))
-        .output()
-        .unwrap();
+    // CNPG writes `<cluster>-app` and `<cluster>-ca`; k8scheck does not know the
+    // operator, girder's own reference check does (the Cluster kind provides them).
+    let mut command = std::process::Command::new(k8scheck);
+    command.arg("--strict-refs");
+    for cluster in ["its-postgres", "its-timescale"] {
+        for secret in ["app", "ca"] {
+            command
+                .arg("--external")
+                .arg(format!("Secret/{NS}/{cluster}-{secret}"));
+        }
+    }
+    let output = command.arg(out.join("kubernetes")).output().unwrap();
     let report = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
