@@ -13,15 +13,22 @@
 //! master's rotation never changes. The exported logs' groups are created with
 //! retention before the instance.
 //!
-//! [`Postgres`] implements [`girder_core::construct::Construct`]; refusals are
+//! In the cluster, [`PostgresCluster`] (`cnpg.rs`) is a CloudNativePG `Cluster` with an
+//! optional PgBouncer `Pooler` and an init Job applying idempotent SQL; on a TimescaleDB
+//! image it carries typed hypertables and continuous aggregates (`timescale.rs`).
+//!
+//! [`Postgres`] and [`PostgresCluster`] implement [`girder_core::construct::Construct`]; refusals are
 //! [`RdsError`]s inside [`girder_core::Error::Construct`].
 //!
 //! [`Connections`]: girder_network::Connections
 
+pub mod cnpg;
 mod error;
 mod postgres;
+pub mod timescale;
 mod user;
 
+pub use cnpg::{PgBouncer, PoolMode, PostgresCluster, PostgresClusterHandle};
 pub use error::RdsError;
 pub use postgres::{EXPORTED_LOGS, POSTGRES_PORT, Postgres, PostgresHandle, PostgresParameters};
 pub use user::PostgresUserHandle;

@@ -195,4 +195,58 @@ pub enum StorageError {
         /// What is wrong, and what is allowed.
         why: &'static str,
     },
+    /// A MinIO pool whose drives (servers x volumes per server) no erasure set of 4 to
+    /// 16 drives divides.
+    #[error(
+        "MinIO pool {pool:?}: {servers} server(s) x {volumes_per_server} volume(s) = {drives} \
+         drives, which no erasure set of 4 to 16 drives divides: use 4 to 16 drives, or a \
+         multiple of a set size in that range"
+    )]
+    ErasureSet {
+        /// The pool.
+        pool: String,
+        /// Its servers.
+        servers: u16,
+        /// Volumes per server.
+        volumes_per_server: u16,
+        /// Their product.
+        drives: u32,
+    },
+    /// A MinIO tenant without pools, a pool of zero size, or a pool named twice.
+    #[error("MinIO pool {pool:?}: {why}")]
+    MinioPool {
+        /// The pool.
+        pool: String,
+        /// What is wrong.
+        why: &'static str,
+    },
+    /// Parity MinIO refuses for the pool's erasure set.
+    #[error(
+        "MinIO parity EC:{parity} for erasure sets of {set_size} drives: use 2 to {max} \
+         (at most half the set)"
+    )]
+    Parity {
+        /// The parity asked.
+        parity: u8,
+        /// The set size.
+        set_size: u32,
+        /// The highest allowed.
+        max: u32,
+    },
+    /// A MinIO bucket name S3's rules refuse, or a bucket given twice.
+    #[error("MinIO bucket {0:?}: 3-63 lowercase letters, digits, '-' and '.', each bucket once")]
+    MinioBucketName(String),
+    /// A bucket policy naming a service user the tenant does not define.
+    #[error("MinIO bucket {bucket:?} grants {user:?}, which is not a user of the tenant ({users})")]
+    UnknownMinioUser {
+        /// The bucket.
+        bucket: String,
+        /// The user.
+        user: String,
+        /// The tenant's users.
+        users: String,
+    },
+    /// A lifecycle expiry of zero days.
+    #[error("MinIO bucket {0:?}: expiry after 0 days; give at least 1 or none")]
+    MinioExpiry(String),
 }

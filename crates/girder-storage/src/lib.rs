@@ -18,6 +18,9 @@
 //! - [`StaticSite`]: a private bucket behind CloudFront with an origin access control
 //!   (SigV4, always), HTTPS only, TLS 1.2 with a certificate, and a deployer role that may
 //!   sync the bucket and invalidate the distribution, nothing else.
+//! - [`MinioTenant`] (`minio.rs`): in-cluster object storage, a MinIO operator Tenant
+//!   whose pools must form an erasure set of 4 to 16 drives, with [`MinioBucket`]s (lifecycle
+//!   expiry, read / write policies for named [`MinioUser`]s) applied by an `mc` Job.
 //! - [`ebs_csi_statements`]: the EBS CSI driver's documented actions, scoped to the volumes
 //!   and snapshots it tags and to the cluster's instances (K3s and EKS share them).
 //!
@@ -31,6 +34,7 @@ mod ebs_csi;
 mod ecr;
 mod ecr_image;
 mod error;
+pub mod minio;
 mod name;
 mod static_site;
 
@@ -45,6 +49,7 @@ pub use ebs_csi::{EBS_CSI_CLUSTER_TAG, EBS_CSI_DRIVER_ACTIONS, ebs_csi_statement
 pub use ecr::{PUSH_ACTIONS, Repository, RepositoryHandle};
 pub use ecr_image::EcrImage;
 pub use error::StorageError;
+pub use minio::{MinioBucket, MinioPool, MinioTenant, MinioTenantHandle, MinioUser};
 pub use name::BucketName;
 pub use static_site::{
     CACHING_OPTIMIZED_POLICY_ID, HSTS_MAX_AGE_SECONDS, PriceClass, StaticSite, StaticSiteHandle,
