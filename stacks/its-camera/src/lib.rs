@@ -7,6 +7,7 @@
 
 mod cluster;
 mod config;
+mod data;
 mod findings;
 mod messaging;
 mod platform;
@@ -59,11 +60,12 @@ pub fn stack(env: &Environment) -> Result<Stack> {
     let _namespaces = platform::add(&mut root, cluster.kubernetes_service_ip(), env.vpc_cidr)?;
     drop(root);
     messaging::add(&mut stack, env)?;
+    data::add(&mut stack, env)?;
     // Argo CD's app of apps for this environment: the environment's overlay is its own
     // directory of girder's output (`out/kubernetes/its-camera-<env>/`).
     GitOps::new(REPOSITORY, "main")
         // The namespaces and the operators' CRDs first.
-        .infrastructure([platform::APP, messaging::OPERATOR_APP])
+        .infrastructure([platform::APP, messaging::OPERATOR_APP, data::OPERATORS_APP])
         .argo_cd(&mut stack)?;
     findings::acknowledge(&mut stack)?;
     Ok(stack)

@@ -197,3 +197,45 @@ fn kafka_has_the_seeds_brokers_quorum_and_topics_and_redis_one_instance_per_use(
         assert!(values.contains("\"sentinel\""), "{values}");
     }
 }
+
+#[test]
+fn the_data_services_are_the_seeds_sizes_and_policies() {
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "its-camera-prod").unwrap();
+    // PostgreSQL: 3 instances (streaming replication), 100Gi each, PgBouncer at 200.
+    let postgres = t.kube_object("Cluster", "postgresql");
+    assert_eq!(postgres["spec"]["instances"], 3);
+    assert_eq!(postgres["spec"]["storage"]["size"], "100Gi");
+    let pooler = t.kube_object("Pooler", "postgresql-pooler-rw");
+    assert_eq!(
+        pooler["spec"]["pgbouncer"]["parameters"]["max_client_conn"],
+        "200"
+    );
+    // TimescaleDB: the hypertables with the seed's retention.
+    let scripts: String = t
+        .kube_objects()
+        .iter()
+        .filter(|o| o["kind"] == "ConfigMap")
+        .map(|o| o["data"].to_string())
+        .collect();
+    for needle in [
+        "camera_metrics",
+        "vehicle_detections",
+        "add_retention_policy('camera_metrics', INTERVAL '30 days'",
+        "add_retention_policy('vehicle_detections', INTERVAL '7 days'",
+    ] {
+        assert!(scripts.contains(needle), "{needle}");
+    }
+    // MinIO: 4 servers x 500Gi, the seed's three buckets.
+    let tenant = t.kube_object("Tenant", "minio");
+    let pool = &tenant["spec"]["pools"][0];
+    assert_eq!(pool["servers"], 4);
+    assert_eq!(
+        pool["volumeClaimTemplate"]["spec"]["resources"]["requests"]["storage"],
+        "500Gi"
+    );
+    let buckets = tenant["spec"]["buckets"].to_string();
+    for bucket in ["its-video", "its-models", "its-logs"] {
+        assert!(buckets.contains(bucket), "{bucket}: {buckets}");
+    }
+}
