@@ -184,26 +184,12 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment) -> Result<()> {
         .collect();
     jobs.push((minio.setup_job().to_owned(), STORAGE));
     for (job, namespace) in jobs {
-        for (check, reason) in [
-            (
-                "CKV_K8S_35",
-                "psql reads PGPASSWORD and mc its MC_HOST_ alias from the environment, the clients' documented way; the Job runs once and exits",
-            ),
-            (
-                "CKV_K8S_40",
-                "runs as the image's own non-root user (CloudNativePG's postgres 26, TimescaleDB's 1000, mc's 1000), which owns what the client writes",
-            ),
-            (
-                "CKV_K8S_43",
-                "not yet: pinned by release tag until the team verifies each image's digest (offline here)",
-            ),
-            (
-                "CKV_K8S_15",
-                "not yet: with the digest (CKV_K8S_43) the pull policy is moot; until then the release tag is pulled once per node",
-            ),
-        ] {
-            stack.acknowledge_kube_check("Job", Some(namespace), &job, check, reason)?;
-        }
+        let user = if namespace == STORAGE {
+            "mc's 1000"
+        } else {
+            "CloudNativePG's postgres 26, TimescaleDB's 1000"
+        };
+        crate::findings::acknowledge_setup_job(stack, namespace, &job, user)?;
     }
     Ok(())
 }

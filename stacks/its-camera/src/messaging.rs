@@ -17,19 +17,19 @@
 //!   recorded there: the seed's "3 masters" are its three uses, each with its own eviction
 //!   policy; 2 replicas each so Sentinel keeps a quorum of 3), 8 GB `maxmemory` each:
 //!   `redis-sessions` and `redis-cache` in `its-databases`, `redis-streams` in
-//!   `its-messaging`, for the camera frames' streams.
+//!   `its-messaging` with the camera frames' stream `camera:frames` and the stream
+//!   processors' consumer group `frame-processors` (girder-messaging's idempotent
+//!   `StreamGroups` Job).
 //!
 //! The Redis passwords are Secrets an operator makes (`kubectl create secret generic
-//! <name> --from-literal=password=...`) until Vault (the seed's Team 6) provides them;
-//! the camera frames' consumer groups (girder-messaging's `StreamGroups` Job, which reads
-//! that Secret) come with them: CI's reference check refuses a manifest naming a Secret
-//! the bundle does not hold.
+//! <name> --from-literal=password=...`) until Vault (the seed's Team 6) provides them,
+//! declared external on the stack.
 
 use girder_core::construct::Construct;
 use girder_core::{Result, Stack};
 use girder_k8s::{Delivery, NamespaceHandle};
 use girder_messaging::{
-    KafkaCluster, KafkaTopic, KafkaUser, NodePool, Redis, RedisUse, strimzi_operator,
+    KafkaCluster, KafkaTopic, KafkaUser, NodePool, Redis, RedisUse, StreamGroups, strimzi_operator,
 };
 
 use crate::config::Environment;
@@ -59,6 +59,12 @@ pub(crate) const REDIS: [(&str, &str, RedisUse); 3] = [
     ("redis-cache", DATABASES, RedisUse::Cache),
     ("redis-streams", MESSAGING, RedisUse::Streams),
 ];
+
+/// The Redis stream of the camera frames, and the stream processors' consumer group.
+pub(crate) const FRAMES_STREAM: &str = "camera:frames";
+pub(crate) const FRAME_PROCESSORS: &str = "frame-processors";
+/// The Job that makes the group.
+const STREAM_GROUPS_JOB: &str = "redis-streams-groups";
 
 /// The password Secret of Redis `name`.
 pub(crate) fn redis_password(name: &str) -> String {
@@ -112,7 +118,7 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment) -> Result<()> {
         .add(app, "kafka")?;
 
     for (name, namespace, usage) in REDIS {
-        let _redis = Redis::new(
+        let redis = Redis::new(
             &NamespaceHandle::existing(namespace),
             name,
             usage,
@@ -120,6 +126,13 @@ pub(crate) fn add(stack: &mut Stack, env: &Environment) -> Result<()> {
         )
         .delivery(argo(env))
         .add(app, name)?;
+        if usage == RedisUse::Streams {
+            // The camera frames' stream and the processors' consumer group.
+            StreamGroups::new(&redis, STREAM_GROUPS_JOB)
+                .stream(FRAMES_STREAM, [FRAME_PROCESSORS])
+                .add(app, "stream-groups")?;
+        }
     }
-    Ok(())
+    drop(root);
+    crate::findings::acknowledge_setup_job(stack, MESSAGING, STREAM_GROUPS_JOB, "Bitnami's 1001")
 }

@@ -239,3 +239,15 @@ fn the_data_services_are_the_seeds_sizes_and_policies() {
         assert!(buckets.contains(bucket), "{bucket}: {buckets}");
     }
 }
+
+#[test]
+fn the_camera_frames_stream_has_its_processors_group() {
+    let assembly = assembly();
+    let t = Template::from_assembly(&assembly, "its-camera-dev").unwrap();
+    let job = t.kube_object("Job", "redis-streams-groups");
+    assert_eq!(job["metadata"]["namespace"], "its-messaging");
+    let script = job.to_string();
+    assert!(script.contains("camera:frames"), "{script}");
+    assert!(script.contains("frame-processors"), "{script}");
+    assert!(script.contains("MKSTREAM"), "{script}");
+}
