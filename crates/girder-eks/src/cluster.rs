@@ -342,6 +342,25 @@ impl EksClusterHandle {
         self.cluster.arn()
     }
 
+    /// What a person's role needs in AWS to reach the cluster through its access entry,
+    /// and nothing else: `aws eks update-kubeconfig` reads this cluster's endpoint and CA
+    /// (`eks:DescribeCluster` on it) and lists the clusters (`eks:ListClusters`, which has
+    /// no resource-level permissions).
+    pub fn find_cluster_policy(&self) -> PolicyDocument {
+        PolicyDocument::new()
+            .statement(
+                Statement::allow(["eks:DescribeCluster"])
+                    .sid("DescribeThisCluster")
+                    .on([self.arn()]),
+            )
+            .statement(
+                Statement::allow(["eks:ListClusters"])
+                    .sid("ListClusters")
+                    .on(["*"])
+                    .wildcard_because("eks:ListClusters has no resource-level permissions"),
+            )
+    }
+
     /// The API server's endpoint.
     pub fn endpoint(&self) -> Expr<String> {
         self.cluster.endpoint()

@@ -82,7 +82,7 @@ pub use service::{Ingress, Service, ServiceType};
 pub use volume::{ClaimTemplate, Volume};
 pub use workload::{
     CronJob, DaemonSet, Deployment, Exposable, Job, Rollout, SECURITY_EXCEPTIONS_ANNOTATION,
-    Scalable, StatefulSet, Workload, WorkloadHandle,
+    Scalable, StatefulSet, Workload, WorkloadHandle, content_hash,
 };
 
 /// The names a stack program needs, in one import.

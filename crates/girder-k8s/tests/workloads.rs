@@ -1095,3 +1095,16 @@ fn a_default_deny_namespace_denies_both_ways_but_dns() {
         serde_json::json!([{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}])
     );
 }
+
+#[test]
+fn a_content_hash_changes_with_any_part_and_not_otherwise() {
+    let a = girder_k8s::content_hash(&["script", "users", "image"]);
+    assert_eq!(a, girder_k8s::content_hash(&["script", "users", "image"]));
+    assert_ne!(a, girder_k8s::content_hash(&["script", "users", "image2"]));
+    // Parts are separated: moving a byte across a boundary changes the hash.
+    assert_ne!(
+        girder_k8s::content_hash(&["ab", "c"]),
+        girder_k8s::content_hash(&["a", "bc"])
+    );
+    assert_eq!(a.len(), 8);
+}

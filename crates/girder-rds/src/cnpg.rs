@@ -703,7 +703,7 @@ impl PostgresCluster {
             parts.push(file);
             parts.push(sql);
         }
-        let name = format!("{}-init-{}", self.name, short_hash(&parts));
+        let name = format!("{}-init-{}", self.name, girder_k8s::content_hash(&parts));
         // Each file in order, stopping at the first error; the Job retries the whole
         // sequence, which the checks keep safe.
         let command = format!(
@@ -823,16 +823,4 @@ fn check_idempotent(script: &str, sql: &str) -> std::result::Result<(), RdsError
         }
     }
     Ok(())
-}
-
-/// FNV-1a of the parts, eight hex digits: the init Job's name changes with its scripts.
-fn short_hash(parts: &[&str]) -> String {
-    let mut hash: u32 = 0x811c_9dc5;
-    for part in parts {
-        for byte in part.bytes().chain([0]) {
-            hash ^= u32::from(byte);
-            hash = hash.wrapping_mul(0x0100_0193);
-        }
-    }
-    format!("{hash:08x}")
 }

@@ -658,7 +658,7 @@ impl Construct for MinioTenant {
             parts.push(file);
             parts.push(text);
         }
-        let job_name = format!("{}-setup-{}", self.name, short_hash(&parts));
+        let job_name = format!("{}-setup-{}", self.name, girder_k8s::content_hash(&parts));
         let endpoint = format!("https://minio.{}.svc", self.namespace);
         let mut container = Container::new("mc", &self.mc_image)
             .run_as_user(MINIO_UID)
@@ -703,17 +703,4 @@ impl Construct for MinioTenant {
             setup_job: job_name,
         })
     }
-}
-
-/// FNV-1a of the parts, eight hex digits: the setup Job's name changes with what it
-/// applies.
-fn short_hash(parts: &[&str]) -> String {
-    let mut hash: u32 = 0x811c_9dc5;
-    for part in parts {
-        for byte in part.bytes().chain([0]) {
-            hash ^= u32::from(byte);
-            hash = hash.wrapping_mul(0x0100_0193);
-        }
-    }
-    format!("{hash:08x}")
 }

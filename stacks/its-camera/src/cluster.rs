@@ -23,7 +23,7 @@ use girder_eks::{
     AccessEntry, AccessPolicy, AccessScope, Addon, EksCluster, EksClusterHandle, KubernetesVersion,
     NodeGroup, ScalingConfig, Taint, TaintEffect,
 };
-use girder_iam::{PolicyDocument, Role, Statement, Trust};
+use girder_iam::{Role, Trust};
 use girder_network::Vpc;
 
 use crate::config::Environment;
@@ -116,21 +116,7 @@ pub(crate) fn add(scope: &mut Scope<'_>, env: &Environment) -> Result<EksCluster
     )
     .description(format!("ITS Camera AI {} cluster administrators", env.name))
     .max_session(3600)
-    .policy(
-        "find-the-cluster",
-        PolicyDocument::new()
-            .statement(
-                Statement::allow(["eks:DescribeCluster"])
-                    .sid("DescribeThisCluster")
-                    .on([cluster.arn()]),
-            )
-            .statement(
-                Statement::allow(["eks:ListClusters"])
-                    .sid("ListClusters")
-                    .on(["*"])
-                    .wildcard_because("eks:ListClusters has no resource-level permissions"),
-            ),
-    )
+    .policy("find-the-cluster", cluster.find_cluster_policy())
     .add(&mut access, "admins-role")?;
     let _admins = AccessEntry::new(
         &cluster,

@@ -8,7 +8,7 @@ use girder_eks::{
     AccessEntry, AccessPolicy, AccessScope, Addon, CapacityType, EksCluster, EksClusterHandle,
     KubernetesVersion, NodeGroup, NodeGroupHandle, ScalingConfig, Taint, TaintEffect,
 };
-use girder_iam::{PolicyDocument, Role, Statement, Trust};
+use girder_iam::{Role, Trust};
 use girder_network::{Connectable, Port};
 
 use crate::config::{Environment, aws_stack};
@@ -241,21 +241,7 @@ pub(crate) fn stack(
     .max_session(3600)
     // `aws eks update-kubeconfig` reads the cluster's endpoint and CA first; without
     // this the access entry is unreachable (review 2's N6). Nothing else in AWS.
-    .policy(
-        "find-the-cluster",
-        PolicyDocument::new()
-            .statement(
-                Statement::allow(["eks:DescribeCluster"])
-                    .sid("DescribeThisCluster")
-                    .on([cluster.arn()]),
-            )
-            .statement(
-                Statement::allow(["eks:ListClusters"])
-                    .sid("ListClusters")
-                    .on(["*"])
-                    .wildcard_because("eks:ListClusters has no resource-level permissions"),
-            ),
-    )
+    .policy("find-the-cluster", cluster.find_cluster_policy())
     .add(&mut access, "admins-role")?;
     let _admins = AccessEntry::new(
         &cluster,

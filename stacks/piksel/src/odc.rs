@@ -596,18 +596,6 @@ uri = "s3://%s/%s/**/*.stac-item.json" % (bucket, product)
 os.execvp("s3-to-dc", ["s3-to-dc", "--stac", "--update-if-exists", uri, product])
 "#;
 
-/// A short, stable hash (FNV-1a, 32 bits, hex) of `parts`: the init Job's name suffix.
-fn short_hash(parts: &[&str]) -> String {
-    let mut hash: u32 = 0x811c_9dc5;
-    for part in parts {
-        for byte in part.bytes().chain([0]) {
-            hash ^= u32::from(byte);
-            hash = hash.wrapping_mul(0x0100_0193);
-        }
-    }
-    format!("{hash:08x}")
-}
-
 /// The ExternalSecret copying `user`'s secret into Secret `name` of `namespace`.
 fn credentials_secret(
     scope: &mut Scope<'_>,
@@ -741,20 +729,23 @@ pub(crate) fn add(
     ]) {
         container = container.env(env_var);
     }
-    let _init = Job::new(&odc, &format!("odc-init-{}", short_hash(&parts)))
-        .part_of("odc")
-        .component("init")
-        .container(container)
-        .volume(Volume::config_map("scripts", &scripts))
-        .volume(Volume::config_map("products", &products_map))
-        .volume(Volume::empty_dir("tmp"))
-        .service_account(&init_account)
-        // EKS Pod Identity mounts its own token: the pods never call the Kubernetes API.
-        .api_token(false)
-        .deadline(INIT_DEADLINE_SECONDS)
-        .node_selector(POOL_LABEL, "workloads")
-        .backoff_limit(4)
-        .add(app, "init")?;
+    let _init = Job::new(
+        &odc,
+        &format!("odc-init-{}", girder_k8s::content_hash(&parts)),
+    )
+    .part_of("odc")
+    .component("init")
+    .container(container)
+    .volume(Volume::config_map("scripts", &scripts))
+    .volume(Volume::config_map("products", &products_map))
+    .volume(Volume::empty_dir("tmp"))
+    .service_account(&init_account)
+    // EKS Pod Identity mounts its own token: the pods never call the Kubernetes API.
+    .api_token(false)
+    .deadline(INIT_DEADLINE_SECONDS)
+    .node_selector(POOL_LABEL, "workloads")
+    .backoff_limit(4)
+    .add(app, "init")?;
 
     // The indexing.
     let indexer_account = ServiceAccount::new(&odc, INDEXER_ACCOUNT).add(app, "indexer-account")?;
@@ -806,16 +797,6 @@ pub(crate) const INDEXER_ACCOUNT: &str = "odc-indexer";
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_init_hash_changes_with_any_part_and_not_otherwise() {
-        let a = short_hash(&["script", "users", "image"]);
-        assert_eq!(a, short_hash(&["script", "users", "image"]));
-        assert_ne!(a, short_hash(&["script", "users", "image2"]));
-        // Parts are separated: moving a byte across a boundary changes the hash.
-        assert_ne!(short_hash(&["ab", "c"]), short_hash(&["a", "bc"]));
-        assert_eq!(a.len(), 8);
-    }
 
     #[test]
     fn the_scripts_are_python_that_parses() {

@@ -176,3 +176,18 @@ impl Construct for CronJob {
         Ok(self.pods.handle(KIND, prepared, None))
     }
 }
+
+/// A short, stable hash of `parts` (FNV-1a, 32 bits, eight hex digits, each part ended
+/// by a NUL so bytes cannot move across parts): the suffix of a Job's name that changes
+/// with what the Job applies. A Job's pods cannot change, so a new content is a new Job
+/// (`<name>-<hash>`), and a GitOps controller prunes the old one.
+pub fn content_hash(parts: &[&str]) -> String {
+    let mut hash: u32 = 0x811c_9dc5;
+    for part in parts {
+        for byte in part.bytes().chain([0]) {
+            hash ^= u32::from(byte);
+            hash = hash.wrapping_mul(0x0100_0193);
+        }
+    }
+    format!("{hash:08x}")
+}

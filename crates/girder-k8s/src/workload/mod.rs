@@ -41,7 +41,7 @@ use k8s_openapi::api::core::v1 as core;
 pub use daemon_set::DaemonSet;
 pub use deployment::{Deployment, Rollout};
 pub use handle::WorkloadHandle;
-pub use job::{CronJob, Job};
+pub use job::{CronJob, Job, content_hash};
 pub use stateful_set::StatefulSet;
 
 use crate::container::Container;
