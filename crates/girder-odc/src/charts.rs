@@ -55,7 +55,7 @@ pub const OWS_CONFIG_PATH: &str = "/env/config";
 /// Where datacube-ows keeps its Prometheus multiprocess files (an emptyDir).
 const OWS_METRICS_PATH: &str = "/opt/prometheus/";
 /// The CPU utilization (percent of the request) the autoscalers keep.
-pub const TARGET_CPU_PERCENT: i32 = 70;
+pub const TARGET_CPU_PERCENT: u8 = 70;
 
 /// A chart's `image`: `registry/repository:tag`, the tag carrying the digest
 /// (`v1.2.0@sha256:...`), so the chart's `registry/repository:tag` is pinned.
@@ -478,7 +478,7 @@ fn cpu_metric() -> autoscaling::MetricSpec {
             name: "cpu".into(),
             target: autoscaling::MetricTarget {
                 type_: "Utilization".into(),
-                average_utilization: Some(TARGET_CPU_PERCENT),
+                average_utilization: Some(i32::from(TARGET_CPU_PERCENT)),
                 ..autoscaling::MetricTarget::default()
             },
         }),

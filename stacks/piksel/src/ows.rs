@@ -417,7 +417,8 @@ pub(crate) fn add(
         .add(app, "explorer")?;
     // The chart has no HPA: one of ours on its Deployment.
     if explorer.min_replicas() < explorer.max_replicas() {
-        app.add_app_object(&explorer_autoscaler(&explorer))?;
+        let autoscaler = explorer_autoscaler(&explorer, &at)?;
+        app.add_app_object(&autoscaler)?;
     }
 
     for (service, labels) in [
@@ -435,34 +436,19 @@ pub(crate) fn add(
 }
 
 /// The HPA Explorer's chart does not write, on its Deployment.
-fn explorer_autoscaler(explorer: &OdcService) -> autoscaling::HorizontalPodAutoscaler {
-    let name = ExplorerValues::fullname(explorer.release());
-    autoscaling::HorizontalPodAutoscaler {
-        metadata: meta(&name, ExplorerValues::pod_labels(explorer.release())),
-        spec: Some(autoscaling::HorizontalPodAutoscalerSpec {
-            scale_target_ref: autoscaling::CrossVersionObjectReference {
-                api_version: Some("apps/v1".into()),
-                kind: "Deployment".into(),
-                name,
-            },
-            min_replicas: Some(i32::from(explorer.min_replicas())),
-            max_replicas: i32::from(explorer.max_replicas()),
-            metrics: Some(vec![autoscaling::MetricSpec {
-                type_: "Resource".into(),
-                resource: Some(autoscaling::ResourceMetricSource {
-                    name: "cpu".into(),
-                    target: autoscaling::MetricTarget {
-                        type_: "Utilization".into(),
-                        average_utilization: Some(girder_odc::charts::TARGET_CPU_PERCENT),
-                        ..autoscaling::MetricTarget::default()
-                    },
-                }),
-                ..autoscaling::MetricSpec::default()
-            }]),
-            behavior: None,
-        }),
-        status: None,
-    }
+fn explorer_autoscaler(
+    explorer: &OdcService,
+    at: &str,
+) -> Result<autoscaling::HorizontalPodAutoscaler> {
+    girder_k8s::Autoscaling::new(explorer.min_replicas(), explorer.max_replicas())
+        .cpu_utilization(girder_odc::charts::TARGET_CPU_PERCENT)
+        .autoscaler(
+            ODC_NAMESPACE,
+            "Deployment",
+            &ExplorerValues::fullname(explorer.release()),
+            ExplorerValues::pod_labels(explorer.release()),
+        )
+        .map_err(|e| e.at(at))
 }
 
 /// One pod of the release's always stays up through a node drain.

@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use girder_core::{Result, Scope};
-use k8s_openapi::api::autoscaling::v2 as autoscaling;
 use k8s_openapi::api::policy::v1 as policy;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -95,52 +94,8 @@ fn add_autoscaler(
     what: &str,
     scaling: &Autoscaling,
 ) -> Result<()> {
-    if scaling.min == 0 || scaling.min > scaling.max {
-        return Err(K8sError::AutoscalingRange {
-            workload: what.to_owned(),
-            min: scaling.min,
-            max: scaling.max,
-        }
-        .at(at));
-    }
-    if !(1..=100).contains(&scaling.cpu_percent) {
-        return Err(K8sError::CpuTarget {
-            workload: what.to_owned(),
-            percent: scaling.cpu_percent,
-        }
-        .at(at));
-    }
+    scaling.check(what).map_err(|e| e.at(at))?;
     let name = &pods.labels.name;
-    let object = autoscaling::HorizontalPodAutoscaler {
-        metadata: object_meta(
-            Some(&pods.namespace),
-            name,
-            pods.labels.all(),
-            BTreeMap::new(),
-        ),
-        spec: Some(autoscaling::HorizontalPodAutoscalerSpec {
-            scale_target_ref: autoscaling::CrossVersionObjectReference {
-                api_version: Some("apps/v1".into()),
-                kind: kind.into(),
-                name: name.clone(),
-            },
-            min_replicas: Some(i32::from(scaling.min)),
-            max_replicas: i32::from(scaling.max),
-            metrics: Some(vec![autoscaling::MetricSpec {
-                type_: "Resource".into(),
-                resource: Some(autoscaling::ResourceMetricSource {
-                    name: "cpu".into(),
-                    target: autoscaling::MetricTarget {
-                        type_: "Utilization".into(),
-                        average_utilization: Some(i32::from(scaling.cpu_percent)),
-                        ..autoscaling::MetricTarget::default()
-                    },
-                }),
-                ..autoscaling::MetricSpec::default()
-            }]),
-            ..autoscaling::HorizontalPodAutoscalerSpec::default()
-        }),
-        ..autoscaling::HorizontalPodAutoscaler::default()
-    };
+    let object = scaling.object(&pods.namespace, kind, name, pods.labels.all());
     crate::meta::add_object(scope, &object)
 }
